@@ -1,0 +1,1 @@
+"""Open-source e-government platform for Vietnamese provinces."""

@@ -1,0 +1,62 @@
+"""Bearer-token authentication for API clients: `Authorization: Bearer egov_<prefix>_<secret>`."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions, permissions
+
+from egov.core.actors import actor_from_request
+
+from .models import ApiClient
+
+
+class ApiClientTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request: Any) -> tuple[Any, ApiClient] | None:
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        parts = header.split()
+        if len(parts) != 2 or parts[0] != self.keyword:
+            return None
+        token = parts[1]
+        pieces = token.split("_", 2)
+        if len(pieces) != 3 or pieces[0] != "egov":
+            raise exceptions.AuthenticationFailed("Mã truy cập không đúng định dạng.")
+        client = ApiClient.objects.filter(key_prefix=pieces[1]).first()
+        if client is None or not hmac.compare_digest(client.key_hash, ApiClient.hash_key(token)):
+            raise exceptions.AuthenticationFailed("Mã truy cập không hợp lệ.")
+        if not client.is_usable():
+            raise exceptions.AuthenticationFailed("Ứng dụng đã bị khóa hoặc hết hạn.")
+        ApiClient.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
+        from django.contrib.auth.models import AnonymousUser
+
+        return AnonymousUser(), client
+
+    def authenticate_header(self, request: Any) -> str:
+        return self.keyword
+
+
+class IsAuthenticatedActor(permissions.BasePermission):
+    """A logged-in user or an authenticated API client."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return not actor_from_request(request).is_anonymous
+
+
+def require_scope(scope: str) -> type[permissions.BasePermission]:
+    """Permission class: users act with their own rights, API clients need `scope`."""
+
+    class HasScope(permissions.BasePermission):
+        message = f"Ứng dụng thiếu phạm vi '{scope}'."
+
+        def has_permission(self, request: Any, view: Any) -> bool:
+            actor = actor_from_request(request)
+            return not actor.is_anonymous and actor.has_scope(scope)
+
+    HasScope.__name__ = f"HasScope[{scope}]"
+    return HasScope

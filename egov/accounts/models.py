@@ -1,0 +1,119 @@
+"""Accounts: one user model for citizens, businesses, officials and operators; API clients."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    class Kind(models.TextChoices):
+        CITIZEN = "citizen", _("Công dân")
+        BUSINESS = "business", _("Tổ chức, doanh nghiệp")
+        OFFICIAL = "official", _("Công chức")
+        OPERATOR = "operator", _("Quản trị hệ thống")
+
+    kind = models.CharField(_("loại tài khoản"), max_length=10, choices=Kind.choices)
+    full_name = models.CharField(_("họ và tên"), max_length=150, blank=True)
+    phone = models.CharField(_("số điện thoại"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("tài khoản")
+        verbose_name_plural = _("tài khoản")
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.username
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[-1] if self.full_name else self.username
+
+    @property
+    def is_official(self) -> bool:
+        return self.kind == self.Kind.OFFICIAL
+
+    @property
+    def is_operator(self) -> bool:
+        return self.kind == self.Kind.OPERATOR
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Officials and operators must log in with TOTP."""
+        return self.kind in (self.Kind.OFFICIAL, self.Kind.OPERATOR)
+
+
+class CitizenProfile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="citizen")
+    personal_id = models.CharField(_("số định danh cá nhân"), max_length=12, unique=True)
+    birth_year = models.PositiveSmallIntegerField(_("năm sinh"), null=True, blank=True)
+    gender = models.CharField(_("giới tính"), max_length=6, blank=True)
+    birth_province_code = models.CharField(_("mã tỉnh nơi đăng ký khai sinh"), max_length=3)
+
+    class Meta:
+        verbose_name = _("công dân")
+        verbose_name_plural = _("công dân")
+
+    def __str__(self) -> str:
+        return f"{self.user.get_full_name()} ({self.personal_id})"
+
+
+class BusinessProfile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="business")
+    tax_code = models.CharField(_("mã số thuế"), max_length=14, unique=True)
+    name = models.CharField(_("tên tổ chức, doanh nghiệp"), max_length=255)
+    address = models.CharField(_("địa chỉ"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("tổ chức, doanh nghiệp")
+        verbose_name_plural = _("tổ chức, doanh nghiệp")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.tax_code})"
+
+
+class ApiClient(models.Model):
+    """A machine client of the REST API with a bearer token and explicit scopes."""
+
+    name = models.CharField(_("tên ứng dụng"), max_length=120)
+    agency = models.ForeignKey(
+        "org.Agency",
+        verbose_name=_("cơ quan"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="api_clients",
+        help_text=_("Để trống nếu ứng dụng dùng chung toàn tỉnh."),
+    )
+    scopes = models.JSONField(_("phạm vi"), default=list)
+    key_prefix = models.CharField(max_length=12, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    is_active = models.BooleanField(_("đang hoạt động"), default=True)
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("hết hạn"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("dùng lần cuối"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("ứng dụng API")
+        verbose_name_plural = _("ứng dụng API")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def hash_key(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @staticmethod
+    def new_token() -> tuple[str, str, str]:
+        """Return (token, prefix, hash); only the hash is stored."""
+        prefix = secrets.token_hex(4)
+        secret = secrets.token_urlsafe(32)
+        token = f"egov_{prefix}_{secret}"
+        return token, prefix, ApiClient.hash_key(token)
+
+    def is_usable(self) -> bool:
+        return self.is_active and (self.expires_at is None or self.expires_at > timezone.now())

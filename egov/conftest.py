@@ -1,0 +1,74 @@
+"""Shared pytest fixtures: factories for the organisation and accounts."""
+
+from __future__ import annotations
+
+import pytest
+
+from egov.core.actors import SYSTEM
+from egov.org.models import AdministrativeUnit, Agency, Position, Role, Unit
+
+
+@pytest.fixture
+def province(db: None) -> AdministrativeUnit:
+    return AdministrativeUnit.objects.create(
+        code="22", name="Tỉnh Quảng Ninh", level=AdministrativeUnit.Level.PROVINCE
+    )
+
+
+@pytest.fixture
+def agency(province: AdministrativeUnit) -> Agency:
+    return Agency.objects.create(
+        identifier="000.00.00.H41", name="Ủy ban nhân dân tỉnh Quảng Ninh",
+        abbreviation="UBND", kind=Agency.Kind.PEOPLES_COMMITTEE, admin_unit=province,
+    )
+
+
+@pytest.fixture
+def other_agency(province: AdministrativeUnit) -> Agency:
+    return Agency.objects.create(
+        identifier="000.00.01.H41", name="Sở Tư pháp tỉnh Quảng Ninh",
+        abbreviation="STP", kind=Agency.Kind.DEPARTMENT, admin_unit=province,
+    )
+
+
+@pytest.fixture
+def one_stop_unit(agency: Agency) -> Unit:
+    return Unit.objects.create(
+        agency=agency, code="MC", name="Bộ phận Một cửa", kind=Unit.Kind.ONE_STOP_DESK
+    )
+
+
+@pytest.fixture
+def make_official(db: None):  # type: ignore[no-untyped-def]
+    from egov.accounts.services import create_official
+
+    counter = {"n": 0}
+
+    def make(agency: Agency, roles: list[str] | None = None, unit: Unit | None = None,
+             username: str | None = None, password: str = "Mat-khau-2026!"):  # type: ignore[no-untyped-def]
+        counter["n"] += 1
+        position, _ = Position.objects.get_or_create(code="chuyen-vien", defaults={"name": "Chuyên viên"})
+        return create_official(
+            actor=SYSTEM, username=username or f"cb{counter['n']}", full_name=f"Cán bộ {counter['n']}",
+            password=password, agency=agency, unit=unit, position=position,
+            roles=roles or [Role.SPECIALIST],
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_citizen(db: None):  # type: ignore[no-untyped-def]
+    from egov.accounts.services import register_citizen
+
+    counter = {"n": 0}
+
+    def make(personal_id: str | None = None, password: str = "Mat-khau-2026!"):  # type: ignore[no-untyped-def]
+        counter["n"] += 1
+        return register_citizen(
+            personal_id=personal_id or f"0220950{counter['n']:05d}",
+            full_name=f"Nguyễn Văn {counter['n']}", password=password,
+            phone=f"09123{counter['n']:05d}",
+        )
+
+    return make

@@ -1,0 +1,64 @@
+"""One structured error body for every API endpoint: {code, message, fields}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import DomainError
+
+_MESSAGES = {
+    "not_authenticated": _("Bạn cần đăng nhập hoặc cung cấp mã truy cập hợp lệ."),
+    "authentication_failed": _("Thông tin xác thực không hợp lệ."),
+    "permission_denied": _("Bạn không có quyền thực hiện thao tác này."),
+    "not_found": _("Không tìm thấy dữ liệu."),
+    "throttled": _("Bạn gửi quá nhiều yêu cầu, vui lòng thử lại sau."),
+    "invalid": _("Dữ liệu không hợp lệ."),
+}
+
+
+def _flatten(detail: Any) -> Any:
+    if isinstance(detail, dict):
+        return {key: _flatten(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [str(item) if not isinstance(item, dict | list) else _flatten(item) for item in detail]
+    return [str(detail)]
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"code": code, "message": message, "fields": fields or {}}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(
+            error_body(exc.code, exc.message, exc.fields), status=exc.http_status
+        )
+    if isinstance(exc, DjangoValidationError):
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {}
+        message = "; ".join(exc.messages)
+        return Response(error_body("invalid", message, fields), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    assert isinstance(exc, exceptions.APIException)
+    codes = exc.get_codes()
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = error_body("invalid", _MESSAGES["invalid"], _flatten(exc.detail))
+    else:
+        code = codes if isinstance(codes, str) else "error"
+        message = _MESSAGES.get(code, str(exc.detail))
+        response.data = error_body(code, message)
+    return response

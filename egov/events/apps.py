@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class EventsConfig(AppConfig):
+    name = "egov.events"
+    label = "events"
+    verbose_name = "Nhật ký sự kiện"

@@ -1,0 +1,210 @@
+"""Organisation: administrative units, agencies, their internal units, positions and officials."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+AGENCY_ID_VALIDATOR = RegexValidator(
+    r"^[0-9A-Z]{2,3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}$",
+    _("Mã định danh cơ quan phải có dạng 000.00.00.H41 (QCVN 102:2016)."),
+    code="invalid_agency_identifier",
+)
+
+
+class AdministrativeUnit(models.Model):
+    """A province, district (before 1 July 2025) or commune-level unit."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("Tỉnh/Thành phố")
+        DISTRICT = "district", _("Huyện/Quận/Thị xã")
+        COMMUNE = "commune", _("Xã/Phường/Đặc khu")
+
+    class Scheme(models.TextChoices):
+        TWO_TIER_2025 = "2025", _("Mô hình 2 cấp (từ 01/7/2025)")
+        LEGACY = "legacy", _("Mô hình 3 cấp (trước 01/7/2025)")
+
+    code = models.CharField(_("mã"), max_length=10)
+    scheme = models.CharField(
+        _("mô hình"), max_length=10, choices=Scheme.choices, default=Scheme.TWO_TIER_2025
+    )
+    name = models.CharField(_("tên"), max_length=200)
+    division_type = models.CharField(_("loại đơn vị"), max_length=60, blank=True)
+    level = models.CharField(_("cấp"), max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    valid_from = models.DateField(_("hiệu lực từ"), null=True, blank=True)
+    valid_to = models.DateField(_("hết hiệu lực"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("đơn vị hành chính")
+        verbose_name_plural = _("đơn vị hành chính")
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "code"], name="adminunit_scheme_code_uniq")
+        ]
+        indexes = [models.Index(fields=["scheme", "level", "parent"])]
+        ordering = ["scheme", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Agency(models.Model):
+    """A government body: People's Committee, department, public service centre."""
+
+    class Kind(models.TextChoices):
+        PEOPLES_COMMITTEE = "ubnd", _("Ủy ban nhân dân")
+        DEPARTMENT = "so", _("Sở, ban, ngành")
+        SERVICE_CENTRE = "ttphc", _("Trung tâm Phục vụ hành chính công")
+        CENTRAL = "central", _("Cơ quan trung ương")
+        OTHER = "other", _("Khác")
+
+    identifier = models.CharField(
+        _("mã định danh"), max_length=20, unique=True, validators=[AGENCY_ID_VALIDATOR]
+    )
+    name = models.CharField(_("tên cơ quan"), max_length=255)
+    abbreviation = models.CharField(
+        _("tên viết tắt"), max_length=20, help_text=_("Dùng trong ký hiệu văn bản, ví dụ UBND.")
+    )
+    kind = models.CharField(_("loại"), max_length=10, choices=Kind.choices)
+    admin_unit = models.ForeignKey(
+        AdministrativeUnit,
+        verbose_name=_("đơn vị hành chính"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="agencies",
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("cơ quan cấp trên"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    address = models.CharField(_("địa chỉ"), max_length=255, blank=True)
+    email = models.EmailField(_("thư điện tử"), blank=True)
+    phone = models.CharField(_("điện thoại"), max_length=20, blank=True)
+    website = models.URLField(_("trang web"), blank=True)
+    is_active = models.BooleanField(_("đang hoạt động"), default=True)
+
+    class Meta:
+        verbose_name = _("cơ quan")
+        verbose_name_plural = _("cơ quan")
+        ordering = ["identifier"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Unit(models.Model):
+    """A department or section inside an agency (phòng, ban, bộ phận)."""
+
+    class Kind(models.TextChoices):
+        ONE_STOP_DESK = "one_stop", _("Bộ phận Một cửa")
+        PROFESSIONAL = "professional", _("Phòng chuyên môn")
+        OFFICE = "office", _("Văn phòng")
+        LEADERSHIP = "leadership", _("Lãnh đạo")
+
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("cơ quan"), on_delete=models.PROTECT, related_name="units"
+    )
+    code = models.CharField(_("mã"), max_length=30)
+    name = models.CharField(_("tên"), max_length=255)
+    abbreviation = models.CharField(_("viết tắt"), max_length=20, blank=True)
+    kind = models.CharField(_("loại"), max_length=15, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    is_active = models.BooleanField(_("đang hoạt động"), default=True)
+
+    class Meta:
+        verbose_name = _("phòng ban")
+        verbose_name_plural = _("phòng ban")
+        constraints = [models.UniqueConstraint(fields=["agency", "code"], name="unit_agency_code")]
+        ordering = ["agency", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} — {self.agency.abbreviation}"
+
+
+class Position(models.Model):
+    """A job title (chức vụ): Chủ tịch, Giám đốc, Trưởng phòng, Chuyên viên..."""
+
+    code = models.SlugField(_("mã"), max_length=40, unique=True)
+    name = models.CharField(_("tên chức vụ"), max_length=120)
+    is_leader = models.BooleanField(_("là lãnh đạo"), default=False)
+
+    class Meta:
+        verbose_name = _("chức vụ")
+        verbose_name_plural = _("chức vụ")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    """What an official may do; several roles per official."""
+
+    RECEIVER = "receiver", _("Cán bộ tiếp nhận Một cửa")
+    SPECIALIST = "specialist", _("Chuyên viên xử lý")
+    UNIT_HEAD = "unit_head", _("Lãnh đạo phòng")
+    LEADER = "leader", _("Lãnh đạo cơ quan")
+    CLERK = "clerk", _("Văn thư")
+    OPERATOR = "operator", _("Quản trị hệ thống")
+
+
+class Official(models.Model):
+    """A civil servant account bound to an agency and unit."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="official"
+    )
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("cơ quan"), on_delete=models.PROTECT, related_name="officials"
+    )
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("phòng ban"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="officials",
+    )
+    position = models.ForeignKey(
+        Position, verbose_name=_("chức vụ"), null=True, blank=True, on_delete=models.PROTECT
+    )
+
+    class Meta:
+        verbose_name = _("công chức")
+        verbose_name_plural = _("công chức")
+
+    def __str__(self) -> str:
+        return f"{self.user.get_full_name()} ({self.agency.abbreviation})"
+
+    @property
+    def role_codes(self) -> set[str]:
+        return {r.role for r in self.roles.all()}
+
+    def has_role(self, role: str) -> bool:
+        return role in self.role_codes
+
+
+class OfficialRole(models.Model):
+    official = models.ForeignKey(Official, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("vai trò")
+        verbose_name_plural = _("vai trò")
+        constraints = [
+            models.UniqueConstraint(fields=["official", "role"], name="official_role_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.get_role_display()

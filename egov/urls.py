@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from egov.core.api import ApiRootView
+
+# The administration uses the platform's own login (password + TOTP), never a second one.
+admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
+admin.site.site_header = "Quản trị hệ thống"
+admin.site.site_title = settings.PLATFORM_NAME
+admin.site.index_title = "Quản trị tổ chức, tài khoản và nhật ký"
+
+api_v1 = [
+    path("", ApiRootView.as_view(), name="api-root"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("", include("egov.accounts.api")),
+    path("", include("egov.org.api")),
+    path("", include("egov.workcalendar.api")),
+    path("", include("egov.events.api")),
+]
+
+urlpatterns = [
+    path("quan-tri/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include(api_v1)),
+    path("", include("egov.accounts.urls")),
+    path("", include("egov.web.urls")),
+]
