@@ -72,3 +72,42 @@ def make_citizen(db: None):  # type: ignore[no-untyped-def]
         )
 
     return make
+
+
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_now(secret: str = DEMO_TOTP_SECRET) -> str:
+    import pyotp
+
+    return str(pyotp.TOTP(secret).now())
+
+
+@pytest.fixture
+def give_totp():  # type: ignore[no-untyped-def]
+    """Give a user a TOTP authenticator with a known secret, as allauth stores it."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    def give(user, secret: str = DEMO_TOTP_SECRET):  # type: ignore[no-untyped-def]
+        return TOTP.activate(user, secret)
+
+    return give
+
+
+@pytest.fixture
+def login_with_mfa(client, give_totp):  # type: ignore[no-untyped-def]
+    """Log a user in through the real login form and the TOTP step."""
+
+    def do_login(user, password: str = "Mat-khau-2026!"):  # type: ignore[no-untyped-def]
+        from allauth.mfa.models import Authenticator
+
+        if not Authenticator.objects.filter(user=user, type="totp").exists():
+            give_totp(user)
+        response = client.post("/accounts/login/", {"login": user.username, "password": password})
+        assert response.status_code == 302, response.content[:500]
+        assert response["Location"].startswith("/accounts/2fa/authenticate")
+        response = client.post(response["Location"], {"code": totp_now()})
+        assert response.status_code == 302, response.content[:2000]
+        return response
+
+    return do_login

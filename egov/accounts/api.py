@@ -6,7 +6,8 @@ from typing import Any
 
 from django.urls import path
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status
+from django.db.models import QuerySet
+from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +15,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from egov.core.actors import actor_from_request
+from egov.core.scoping import visible_to
 
 from . import services
 from .api_auth import IsAuthenticatedActor
@@ -104,7 +106,28 @@ class BusinessRegistrationView(APIView):
         )
 
 
+class UserSerializer(serializers.ModelSerializer[User]):
+    personal_id = serializers.CharField(source="citizen.personal_id", default=None, read_only=True)
+    tax_code = serializers.CharField(source="business.tax_code", default=None, read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "kind", "full_name", "phone", "email", "personal_id", "tax_code"]
+
+
+class UserDetailView(generics.RetrieveAPIView[User]):
+    """One account, if the caller may see it (their own; colleagues for officials)."""
+
+    serializer_class = UserSerializer
+    permission_classes = [IsAuthenticatedActor]
+
+    def get_queryset(self) -> QuerySet[User]:
+        qs = User.objects.select_related("citizen", "business")
+        return visible_to(actor_from_request(self.request), qs)
+
+
 urlpatterns = [
+    path("accounts/users/<int:pk>/", UserDetailView.as_view(), name="api-user-detail"),
     path("me/", MeView.as_view(), name="api-me"),
     path("register/citizen/", CitizenRegistrationView.as_view(), name="api-register-citizen"),
     path("register/business/", BusinessRegistrationView.as_view(), name="api-register-business"),

@@ -28,11 +28,10 @@ def _register(
         try:
             user = action(**form.cleaned_data)
         except services.RegistrationError as exc:
+            form.add_error(None, exc.message)
             for field, errors in exc.fields.items():
                 for error in errors:
                     form.add_error(field if field in form.fields else None, error)
-            if not exc.fields:
-                form.add_error(None, exc.message)
         else:
             login(request, user, backend=BACKEND)
             messages.success(request, "Đăng ký tài khoản thành công.")
