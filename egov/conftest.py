@@ -100,6 +100,9 @@ def login_with_mfa(client, give_totp):  # type: ignore[no-untyped-def]
 
     def do_login(user, password: str = "Mat-khau-2026!"):  # type: ignore[no-untyped-def]
         from allauth.mfa.models import Authenticator
+        from django.core.cache import cache
+
+        cache.clear()  # allauth refuses a TOTP code already used in this 30-second window
 
         if not Authenticator.objects.filter(user=user, type="totp").exists():
             give_totp(user)

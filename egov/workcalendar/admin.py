@@ -1,0 +1,193 @@
+"""Operator administration of the working calendar: special days, working hours, year overview.
+
+Every save and delete goes through the services, so each change is recorded as an event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Any
+
+from django.contrib import admin
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from egov.core.actors import Actor, actor_for_user
+
+from . import services
+from .models import SpecialDay, WorkingHours
+
+WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"]
+
+
+def admin_actor(request: HttpRequest) -> Actor:
+    """The acting operator; a superuser made with createsuperuser acts as an operator."""
+    actor = actor_for_user(request.user)
+    if getattr(request.user, "is_superuser", False) and not actor.is_operator:
+        actor = dataclasses.replace(actor, kind="operator")
+    return actor
+
+
+class OperatorOnlyAdmin(admin.ModelAdmin):
+    """Only operators (and superusers) see and change calendar data."""
+
+    def _allowed(self, request: HttpRequest) -> bool:
+        user: Any = request.user
+        return bool(
+            user.is_active and user.is_staff and (user.is_superuser or user.kind == "operator")
+        )
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+
+@admin.register(SpecialDay)
+class SpecialDayAdmin(OperatorOnlyAdmin):
+    list_display = ["date", "weekday", "kind", "name", "scope", "source", "legal_basis"]
+    list_filter = ["kind", "source", ("agency", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "legal_basis", "agency__name", "agency__identifier"]
+    date_hierarchy = "date"
+    raw_id_fields = ["agency"]
+    readonly_fields = ["source", "created_at", "updated_at"]
+    fields = ["date", "kind", "name", "agency", "legal_basis", "source", "created_at", "updated_at"]
+    change_list_template = "admin/workcalendar/specialday/change_list.html"
+    # Operators type dates the Vietnamese way (22/08/2026); the date picker gives ISO.
+    formfield_overrides = {
+        models.DateField: {"input_formats": ["%d/%m/%Y", "%Y-%m-%d"]},
+    }
+
+    @admin.display(description=_("thứ"))
+    def weekday(self, obj: SpecialDay) -> str:
+        return WEEKDAYS[obj.date.weekday()]
+
+    @admin.display(description=_("phạm vi"), ordering="agency__name")
+    def scope(self, obj: SpecialDay) -> str:
+        return obj.agency.name if obj.agency else "Toàn tỉnh"
+
+    def save_model(self, request: HttpRequest, obj: SpecialDay, form: Any, change: bool) -> None:
+        # The form has already checked the unique date per scope and the required fields.
+        services.save_special_day(
+            actor=admin_actor(request),
+            day=obj.date,
+            kind=obj.kind,
+            name=obj.name,
+            agency=obj.agency,
+            legal_basis=obj.legal_basis,
+            # An operator editing an imported row takes it over: reloading keeps it.
+            source=SpecialDay.Source.OPERATOR,
+            instance=obj,
+        )
+
+    def delete_model(self, request: HttpRequest, obj: SpecialDay) -> None:
+        services.delete_special_day(actor=admin_actor(request), special_day=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[SpecialDay]) -> None:
+        actor = admin_actor(request)
+        for obj in queryset:
+            services.delete_special_day(actor=actor, special_day=obj)
+
+    def get_urls(self) -> list[URLPattern]:
+        extra = [
+            path(
+                "nam/<int:year>/",
+                self.admin_site.admin_view(self.year_view),
+                name="workcalendar_specialday_year",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "this_year": timezone.localdate().year}
+        return super().changelist_view(request, extra_context)
+
+    def year_view(self, request: HttpRequest, year: int) -> HttpResponse:
+        """Every day of the year that is not a plain Monday–Friday working day."""
+        if not self.has_view_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        year = min(max(year, 1995), 2100)
+        calendar = services.WorkingCalendar.for_agency(None)
+        statutory = services.WorkingCalendar.statutory(calendar.sessions)
+        rows = []
+        day = date(year, 1, 1)
+        while day.year == year:
+            working = calendar.is_working_day(day)
+            if working != (day.weekday() < 5):
+                rows.append(
+                    {
+                        "date": day,
+                        "weekday": WEEKDAYS[day.weekday()],
+                        "working": working,
+                        "name": calendar.day_name(day) or "",
+                        "operator_entry": day in calendar.overrides,
+                        "differs_from_package": working != statutory.is_working_day(day),
+                    }
+                )
+            day = date.fromordinal(day.toordinal() + 1)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Lịch nghỉ, làm bù toàn tỉnh năm {year}",
+            "year": year,
+            "rows": rows,
+            "hours": calendar.sessions.as_text(),
+            "working_days": len(list(calendar.working_days(date(year, 1, 1), date(year, 12, 31)))),
+        }
+        return render(request, "admin/workcalendar/specialday/year.html", context)
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(OperatorOnlyAdmin):
+    list_display = ["scope", "morning_start", "morning_end", "afternoon_start", "afternoon_end"]
+    raw_id_fields = ["agency"]
+    fields = ["agency", "morning_start", "morning_end", "afternoon_start", "afternoon_end"]
+
+    @admin.display(description=_("phạm vi"), ordering="agency__name")
+    def scope(self, obj: WorkingHours) -> str:
+        return obj.agency.name if obj.agency else "Toàn tỉnh (mặc định)"
+
+    def save_model(self, request: HttpRequest, obj: WorkingHours, form: Any, change: bool) -> None:
+        actor = admin_actor(request)
+        if change and "agency" in form.changed_data:
+            # Moving a row to another scope: remove the old row, then set the new scope.
+            old = WorkingHours.objects.get(pk=obj.pk)
+            services.reset_working_hours(actor=actor, working_hours=old)
+            obj.pk = None
+        saved = services.set_working_hours(
+            actor=actor,
+            agency=obj.agency,
+            morning_start=obj.morning_start,
+            morning_end=obj.morning_end,
+            afternoon_start=obj.afternoon_start,
+            afternoon_end=obj.afternoon_end,
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: WorkingHours) -> None:
+        services.reset_working_hours(actor=admin_actor(request), working_hours=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[WorkingHours]) -> None:
+        actor = admin_actor(request)
+        for obj in queryset:
+            services.reset_working_hours(actor=actor, working_hours=obj)
