@@ -18,8 +18,17 @@ class AdministrativeUnitSerializer(serializers.ModelSerializer[AdministrativeUni
 
     class Meta:
         model = AdministrativeUnit
-        fields = ["id", "code", "scheme", "name", "division_type", "level", "parent_code",
-                  "valid_from", "valid_to"]
+        fields = [
+            "id",
+            "code",
+            "scheme",
+            "name",
+            "division_type",
+            "level",
+            "parent_code",
+            "valid_from",
+            "valid_to",
+        ]
 
 
 class UnitSerializer(serializers.ModelSerializer[Unit]):
@@ -35,8 +44,20 @@ class AgencySerializer(serializers.ModelSerializer[Agency]):
 
     class Meta:
         model = Agency
-        fields = ["id", "identifier", "name", "abbreviation", "kind", "admin_unit", "parent",
-                  "address", "email", "phone", "website", "units"]
+        fields = [
+            "id",
+            "identifier",
+            "name",
+            "abbreviation",
+            "kind",
+            "admin_unit",
+            "parent",
+            "address",
+            "email",
+            "phone",
+            "website",
+            "units",
+        ]
 
 
 class AdministrativeUnitList(generics.ListAPIView[AdministrativeUnit]):
@@ -60,9 +81,11 @@ class AdministrativeUnitList(generics.ListAPIView[AdministrativeUnit]):
 class AgencyList(generics.ListAPIView[Agency]):
     serializer_class = AgencySerializer
     permission_classes = [require_scope("org:read")]
-    queryset = Agency.objects.filter(is_active=True).select_related(
-        "admin_unit", "parent"
-    ).prefetch_related("units")
+    queryset = (
+        Agency.objects.filter(is_active=True)
+        .select_related("admin_unit", "parent")
+        .prefetch_related("units")
+    )
 
 
 class AgencyDetail(generics.RetrieveAPIView[Agency]):

@@ -1,0 +1,494 @@
+"""Administration of the organisation: administrative units, agencies, units, positions, officials.
+
+Only operators use the administration. Saves go through `egov.org.services` (and
+`egov.accounts.services.create_official`), so every change is recorded as an event.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from egov.accounts.identity import normalize_phone
+from egov.core.actors import Actor, actor_for_user
+from egov.core.errors import DomainError
+
+from . import services
+from .models import AdministrativeUnit, Agency, Official, OfficialRole, Position, Role, Unit
+
+
+def request_actor(request: HttpRequest) -> Actor:
+    return actor_for_user(request.user)
+
+
+def _is_operator(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(user.is_active and getattr(user, "is_operator", False))
+
+
+class OperatorOnlyMixin:
+    """Only operators see and change these models; nothing is deleted (deactivate instead).
+
+    A refusal from a service (DomainError) comes back as an error message, not a server error.
+    """
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_operator(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_operator(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return _is_operator(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_operator(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(  # type: ignore[misc]
+                request, object_id, form_url, extra_context
+            )
+        except DomainError as exc:
+            details = "; ".join(
+                f"{name}: {', '.join(map(str, msgs))}" for name, msgs in exc.fields.items()
+            )
+            messages.error(request, f"{exc.message} {details}".strip())
+            return HttpResponseRedirect(request.get_full_path())
+
+
+def add_check_errors(form: forms.BaseForm, errors: dict[str, list[str]]) -> None:
+    for name, msgs in errors.items():
+        for msg in msgs:
+            form.add_error(name if name in form.fields else None, msg)
+
+
+def probe(form: forms.ModelForm, names: tuple[str, ...]) -> Any:
+    """A copy of the form's instance carrying the submitted values of `names`, for the service
+    checks (the instance itself is only updated after `clean`)."""
+    instance = copy.copy(form.instance)
+    for name in names:
+        if name in form.cleaned_data:
+            setattr(instance, name, form.cleaned_data[name])
+    return instance
+
+
+# --- administrative units ------------------------------------------------------------------------
+
+
+@admin.register(AdministrativeUnit)
+class AdministrativeUnitAdmin(OperatorOnlyMixin, admin.ModelAdmin):
+    list_display = ["code", "name", "division_type", "level", "scheme", "parent", "valid_to"]
+    list_filter = ["scheme", "level", "division_type"]
+    search_fields = ["code", "name"]
+    list_select_related = ["parent"]
+    autocomplete_fields = ["parent"]
+    list_per_page = 100
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Units from the official list (vietnam-provinces) are changed by re-importing only.
+        if obj is not None and services.is_imported(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_model(
+        self, request: HttpRequest, obj: AdministrativeUnit, form: Any, change: bool
+    ) -> None:
+        services.save_admin_unit(actor=request_actor(request), unit=obj)
+
+
+# --- agencies and units --------------------------------------------------------------------------
+
+
+class ParentAgencyFilter(admin.SimpleListFilter):
+    """Walk the tree: agencies directly under the chosen one."""
+
+    title = _("cơ quan cấp trên")
+    parameter_name = "parent"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        parents = Agency.objects.filter(children__isnull=False).distinct().order_by("identifier")
+        return [("none", "(Cấp cao nhất)")] + [(str(a.pk), a.name) for a in parents]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == "none":
+            return queryset.filter(parent__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(parent_id=int(value))
+        return queryset
+
+
+class AgencyForm(forms.ModelForm):
+    website = forms.URLField(label=_("Trang web"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Agency
+        fields = list(services.AGENCY_FIELDS)
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean()
+        add_check_errors(self, services.check_agency(probe(self, ("parent",))))
+        return data
+
+
+class UnitInline(admin.TabularInline):
+    model = Unit
+    fields = ["code", "name", "abbreviation", "kind", "is_active"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_operator(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_operator(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_operator(request)
+
+
+@admin.register(Agency)
+class AgencyAdmin(OperatorOnlyMixin, admin.ModelAdmin):
+    form = AgencyForm
+    list_display = ["tree_name", "identifier", "abbreviation", "kind", "admin_unit", "is_active"]
+    list_filter = ["kind", "is_active", ParentAgencyFilter]
+    search_fields = ["identifier", "name", "abbreviation"]
+    list_select_related = ["admin_unit", "parent", "parent__parent"]
+    autocomplete_fields = ["admin_unit", "parent"]
+    readonly_fields = ["subordinates"]
+    fieldsets = [
+        (None, {"fields": ["identifier", "name", "abbreviation", "kind", "is_active"]}),
+        (_("Vị trí trong bộ máy"), {"fields": ["parent", "admin_unit", "subordinates"]}),
+        (_("Liên hệ"), {"fields": ["address", "email", "phone", "website"]}),
+    ]
+    inlines = [UnitInline]
+    ordering = ["identifier"]
+
+    @admin.display(description=_("tên cơ quan"), ordering="name")
+    def tree_name(self, obj: Agency) -> str:
+        depth, node, seen = 0, obj.parent, set()
+        while node is not None and node.pk not in seen and depth < 10:
+            seen.add(node.pk)
+            depth += 1
+            node = node.parent
+        return f"{'— ' * depth}{obj.name}"
+
+    @admin.display(description=_("cơ quan trực thuộc"))
+    def subordinates(self, obj: Agency) -> str:
+        if obj.pk is None:
+            return "—"
+        children = obj.children.order_by("identifier")
+        if not children:
+            return "—"
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            ((reverse("admin:org_agency_change", args=[c.pk]), c.name) for c in children),
+        )
+
+    def save_model(self, request: HttpRequest, obj: Agency, form: Any, change: bool) -> None:
+        services.save_agency(actor=request_actor(request), agency=obj)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Unit:
+            super().save_formset(request, form, formset, change)
+            return
+        actor = request_actor(request)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for unit_form in formset.forms:
+            if not unit_form.has_changed():
+                continue
+            unit = unit_form.instance
+            unit.agency = form.instance
+            is_new = unit._state.adding
+            services.save_unit(actor=actor, unit=unit)
+            if is_new:
+                formset.new_objects.append(unit)
+            else:
+                formset.changed_objects.append((unit, unit_form.changed_data))
+
+
+class UnitForm(forms.ModelForm):
+    class Meta:
+        model = Unit
+        fields = list(services.UNIT_FIELDS)
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean()
+        unit = probe(self, ("agency", "parent"))
+        previous = None
+        if unit.pk is not None:
+            previous = Unit.objects.filter(pk=unit.pk).values_list("agency_id", flat=True).first()
+        if unit.agency_id is not None:
+            add_check_errors(self, services.check_unit(unit, previous_agency_id=previous))
+        return data
+
+
+@admin.register(Unit)
+class UnitAdmin(OperatorOnlyMixin, admin.ModelAdmin):
+    form = UnitForm
+    list_display = ["name", "code", "agency", "kind", "parent", "is_active"]
+    list_filter = ["kind", "is_active", ("agency", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["code", "name", "agency__name", "agency__identifier"]
+    list_select_related = ["agency", "parent", "parent__agency"]
+    autocomplete_fields = ["agency", "parent"]
+    ordering = ["agency__identifier", "code"]
+
+    def save_model(self, request: HttpRequest, obj: Unit, form: Any, change: bool) -> None:
+        services.save_unit(actor=request_actor(request), unit=obj)
+
+
+@admin.register(Position)
+class PositionAdmin(OperatorOnlyMixin, admin.ModelAdmin):
+    list_display = ["name", "code", "is_leader"]
+    list_filter = ["is_leader"]
+    search_fields = ["code", "name"]
+
+    def save_model(self, request: HttpRequest, obj: Position, form: Any, change: bool) -> None:
+        services.save_position(actor=request_actor(request), position=obj)
+
+
+# --- officials -----------------------------------------------------------------------------------
+
+
+class OfficialCreationForm(forms.ModelForm):
+    """Create an official's account together with the official (through create_official)."""
+
+    username = forms.CharField(
+        label=_("Tên đăng nhập"),
+        max_length=150,
+        help_text=_("Chữ, số và các ký tự @ . + - _ (ví dụ stp.nguyenvana)."),
+    )
+    full_name = forms.CharField(label=_("Họ và tên"), max_length=150)
+    email = forms.EmailField(label=_("Thư điện tử"), required=False)
+    phone = forms.CharField(label=_("Số điện thoại"), max_length=20, required=False)
+    roles = forms.MultipleChoiceField(
+        label=_("Vai trò"), choices=Role.choices, widget=forms.CheckboxSelectMultiple
+    )
+    password1 = forms.CharField(
+        label=_("Mật khẩu"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Nhập lại mật khẩu"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    class Meta:
+        model = Official
+        fields = ["agency", "unit", "position"]
+
+    def clean_username(self) -> str:
+        from egov.accounts.models import User
+
+        username: str = self.cleaned_data["username"].strip()
+        User.username_validator(username)
+        if User.objects.filter(username__iexact=username).exists():
+            raise ValidationError(_("Tên đăng nhập đã được dùng."))
+        return username
+
+    def clean_phone(self) -> str:
+        phone: str = self.cleaned_data.get("phone", "")
+        return normalize_phone(phone) if phone.strip() else ""
+
+    def clean(self) -> dict[str, Any]:
+        from egov.accounts.models import User
+
+        data = super().clean()
+        assert data is not None
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("Hai mật khẩu không khớp."))
+        elif p1:
+            user = User(
+                username=data.get("username", ""),
+                full_name=data.get("full_name", ""),
+                email=data.get("email", ""),
+            )
+            try:
+                validate_password(p1, user)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        official = probe(self, ("agency", "unit"))
+        if official.agency_id is not None:
+            add_check_errors(self, services.check_official(official))
+        return data
+
+
+class OfficialChangeForm(forms.ModelForm):
+    class Meta:
+        model = Official
+        fields = ["agency", "unit", "position"]
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean()
+        official = probe(self, ("agency", "unit"))
+        if official.agency_id is not None:
+            add_check_errors(self, services.check_official(official))
+        return data
+
+
+class OfficialRoleInline(admin.TabularInline):
+    model = OfficialRole
+    extra = 1
+    verbose_name_plural = _("vai trò")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_operator(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_operator(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_operator(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_operator(request)
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        base = super().get_formset(request, obj, **kwargs)
+        own_user_id = request.user.pk
+
+        class RoleFormSet(base):  # type: ignore[misc,valid-type]
+            def clean(self) -> None:
+                super().clean()
+                if self.instance.user_id == own_user_id and Role.OPERATOR not in roles_of(self):
+                    raise ValidationError(
+                        _("Bạn không thể tự bỏ vai trò quản trị hệ thống của chính mình.")
+                    )
+
+        return RoleFormSet
+
+
+def roles_of(formset: Any) -> list[str]:
+    """The roles a submitted role formset asks for."""
+    return [
+        f.cleaned_data["role"]
+        for f in formset.forms
+        if getattr(f, "cleaned_data", None)
+        and f.cleaned_data.get("role")
+        and not f.cleaned_data.get("DELETE")
+    ]
+
+
+@admin.register(Official)
+class OfficialAdmin(OperatorOnlyMixin, admin.ModelAdmin):
+    form = OfficialChangeForm
+    add_form = OfficialCreationForm
+    list_display = ["username", "full_name", "agency", "unit", "position", "role_list", "active"]
+    list_filter = [
+        "roles__role",
+        "agency__kind",
+        ("agency", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["user__username", "user__full_name", "agency__name", "agency__identifier"]
+    list_select_related = ["user", "agency", "unit", "unit__agency", "position"]
+    autocomplete_fields = ["agency", "unit", "position"]
+    readonly_fields = ["account"]
+    fields = ["account", "agency", "unit", "position"]
+    add_fieldsets = [
+        (
+            _("Tài khoản"),
+            {"fields": ["username", "full_name", "email", "phone", "password1", "password2"]},
+        ),
+        (_("Công tác"), {"fields": ["agency", "unit", "position", "roles"]}),
+    ]
+    inlines = [OfficialRoleInline]
+    ordering = ["agency__identifier", "user__username"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Official]:
+        return super().get_queryset(request).prefetch_related("roles")
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return self.add_fieldsets
+        return super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [] if obj is None else self.readonly_fields
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
+        return [] if obj is None else self.inlines
+
+    @admin.display(description=_("tên đăng nhập"), ordering="user__username")
+    def username(self, obj: Official) -> str:
+        return obj.user.username
+
+    @admin.display(description=_("họ và tên"), ordering="user__full_name")
+    def full_name(self, obj: Official) -> str:
+        return obj.user.full_name
+
+    @admin.display(description=_("vai trò"))
+    def role_list(self, obj: Official) -> str:
+        return ", ".join(sorted(str(r) for r in obj.roles.all()))
+
+    @admin.display(description=_("đang hoạt động"), boolean=True)
+    def active(self, obj: Official) -> bool:
+        return obj.user.is_active
+
+    @admin.display(description=_("tài khoản"))
+    def account(self, obj: Official) -> str:
+        url = reverse("admin:accounts_user_change", args=[obj.user_id])
+        return format_html('<a href="{}">{}</a> — {}', url, obj.user.username, obj.user.full_name)
+
+    def save_model(self, request: HttpRequest, obj: Official, form: Any, change: bool) -> None:
+        actor = request_actor(request)
+        if change:
+            services.save_official(actor=actor, official=obj)
+            return
+        from egov.accounts.services import create_official
+
+        data = form.cleaned_data
+        created = create_official(
+            actor=actor,
+            username=data["username"],
+            full_name=data["full_name"],
+            password=data["password1"],
+            agency=data["agency"],
+            unit=data.get("unit"),
+            position=data.get("position"),
+            roles=list(data["roles"]),
+            email=data.get("email", ""),
+            phone=data.get("phone", ""),
+        )
+        obj.pk, obj.user = created.pk, created.user
+        obj._state.adding = False
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not OfficialRole:
+            super().save_formset(request, form, formset, change)
+            return
+        services.set_official_roles(
+            actor=request_actor(request), official=form.instance, roles=roles_of(formset)
+        )
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []

@@ -1,0 +1,44 @@
+"""Load the demo province (idempotent: safe to run at every start)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from egov.org.demo_data import DEMO_TOTP_SECRET, load_demo
+
+
+class Command(BaseCommand):
+    help = (
+        "Tạo dữ liệu minh họa tỉnh Quảng Ninh (cơ quan, phòng ban, công chức, công dân, doanh "
+        "nghiệp). Chạy lại không tạo trùng. Không dùng trên hệ thống thật."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--quiet", action="store_true", help="Không in bảng tài khoản.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        result = load_demo()
+        self.stdout.write(
+            f"Dữ liệu minh họa: tạo mới {result.created_agencies} cơ quan, "
+            f"{result.created_units} phòng ban, {result.created_officials} công chức."
+        )
+        if options["quiet"]:
+            return
+        rows = [("Tài khoản", "Mật khẩu", "Vai trò", "Cơ quan")]
+        rows += [(x.username, x.password, x.role, x.agency) for x in result.logins]
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        self.stdout.write("")
+        for n, row in enumerate(rows):
+            self.stdout.write(
+                "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[3]
+            )
+            if n == 0:
+                self.stdout.write("  ".join("-" * w for w in [*widths, len(row[3])]))
+        self.stdout.write("")
+        self.stdout.write(
+            "Công chức và quản trị đăng nhập thêm mã xác thực hai lớp (TOTP) với khóa minh họa "
+            f"{DEMO_TOTP_SECRET}: thêm khóa này vào ứng dụng xác thực, hoặc chạy "
+            "`python manage.py demo_totp` để lấy mã hiện tại."
+        )
