@@ -20,6 +20,8 @@ api_v1 = [
     path("", include("egov.accounts.api")),
     path("", include("egov.org.api")),
     path("", include("egov.workcalendar.api")),
+    path("", include("egov.catalog.api")),
+    path("", include("egov.dossiers.api")),
     path("", include("egov.events.api")),
 ]
 
@@ -29,5 +31,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
     path("", include("egov.accounts.urls")),
+    path("", include("egov.portal.urls")),
     path("", include("egov.web.urls")),
 ]

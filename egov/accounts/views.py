@@ -35,7 +35,7 @@ def _register(
         else:
             login(request, user, backend=BACKEND)
             messages.success(request, "Đăng ký tài khoản thành công.")
-            return redirect("web:home")
+            return redirect("portal:home")
     return render(request, "accounts/register.html", {"form": form, "title": title})
 
 

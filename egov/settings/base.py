@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "egov.org",
     "egov.accounts",
     "egov.workcalendar",
+    "egov.catalog",
+    "egov.dossiers",
+    "egov.portal",
     "egov.web",
 ]
 
@@ -173,9 +176,13 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Messages live in the server-side session: a one-time API token shown to an operator must
+# never travel in a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "web:after_login"
-LOGOUT_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "portal:home"
 
 # django-allauth: login by username (personal id number, tax code or official login).
 ACCOUNT_LOGIN_METHODS = {"username"}
@@ -191,7 +198,10 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "Cổng DVC tỉnh")
-MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
+MFA_ADAPTER = "egov.accounts.adapter.MFAAdapter"
+# Officials set up TOTP right after their first password login; asking for the password a second
+# time there adds nothing. Removing TOTP is refused for officials by the adapter.
+MFA_REAUTHENTICATION_REQUIRED = False
 
 CACHES = {
     "default": {

@@ -4,7 +4,6 @@ from . import views
 
 app_name = "web"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("sau-dang-nhap/", views.after_login, name="after_login"),
     path("lam-viec/", views.workspace, name="workspace"),
 ]

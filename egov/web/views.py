@@ -12,16 +12,12 @@ from egov.core.scoping import visible_to
 from egov.events.models import Event
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html")
-
-
 @login_required
 def after_login(request: HttpRequest) -> HttpResponse:
     user = request.user
     if getattr(user, "kind", "") in ("official", "operator"):
         return redirect("web:workspace")
-    return redirect("web:home")
+    return redirect("portal:home")
 
 
 @login_required

@@ -1,0 +1,221 @@
+"""Dossier API for applicants: submit, list, detail with timeline, supplement, rate; public tracking."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied, Throttled
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from egov.accounts.api_auth import IsAuthenticatedActor, require_scope
+from egov.core.actors import actor_from_request
+from egov.core.scoping import visible_to
+from egov.portal.ratelimit import client_ip, hit
+
+from . import services
+from .models import Dossier
+from .pdf import receipt_pdf
+
+
+class DossierSerializer(serializers.ModelSerializer[Dossier]):
+    procedure_code = serializers.CharField(source="procedure.code")
+    procedure_name = serializers.CharField(source="procedure.name")
+    agency = serializers.CharField(source="agency.identifier")
+    status_label = serializers.CharField(source="get_status_display")
+
+    class Meta:
+        model = Dossier
+        fields = ["code", "procedure_code", "procedure_name", "agency", "status", "status_label",
+                  "channel", "applicant_name", "submitted_at", "received_at", "appointment_at",
+                  "finished_at", "returned_at", "fee_total", "result_delivery"]
+
+
+class TimelineSerializer(serializers.Serializer[Any]):
+    at = serializers.DateTimeField()
+    event_type = serializers.CharField()
+    title = serializers.CharField()
+    actor = serializers.CharField()
+    status = serializers.IntegerField(allow_null=True)
+    detail = serializers.CharField()
+
+
+class DossierDetailSerializer(DossierSerializer):
+    timeline = serializers.SerializerMethodField()
+
+    class Meta(DossierSerializer.Meta):
+        fields = [*DossierSerializer.Meta.fields, "timeline"]
+
+    @extend_schema_field(TimelineSerializer(many=True))
+    def get_timeline(self, obj: Dossier) -> list[dict[str, Any]]:
+        return [dict(TimelineSerializer(t).data) for t in services.timeline(obj)]
+
+
+def _applicant(request: Request) -> Any:
+    user = request.user
+    if getattr(user, "kind", "") not in ("citizen", "business"):
+        raise PermissionDenied("Chỉ công dân, tổ chức, doanh nghiệp được nộp hồ sơ trực tuyến.")
+    return user
+
+
+class DossierListCreate(APIView):
+    permission_classes = [require_scope("dossiers:read")]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(responses=DossierSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        qs = visible_to(actor_from_request(request), Dossier.objects.select_related(
+            "procedure", "agency")).order_by("-submitted_at")[:200]
+        return Response(DossierSerializer(qs, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": inline_serializer("DossierSubmission", {
+            "procedure": serializers.CharField(help_text="Mã thủ tục"),
+            "agency": serializers.CharField(help_text="Mã định danh cơ quan tiếp nhận"),
+            "form_data": serializers.CharField(
+                required=False, help_text='JSON: {"<mã thành phần>": {"<trường>": "giá trị"}}'),
+            "result_delivery": serializers.ChoiceField(choices=["online", "desk", "post"]),
+            "delivery_address": serializers.CharField(required=False),
+            "file__<component code>": serializers.FileField(
+                required=False, help_text="Một hoặc nhiều tệp cho mỗi thành phần hồ sơ"),
+        })},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
+                                     description="Gửi lại cùng khóa chỉ tạo một hồ sơ")],
+        responses={201: DossierSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        user = _applicant(request)
+        if not actor_from_request(request).has_scope("dossiers:write"):
+            raise PermissionDenied()
+        data = request.data
+        raw_form = data.get("form_data") or "{}"
+        try:
+            form_data = json.loads(raw_form) if isinstance(raw_form, str) else raw_form
+            if not isinstance(form_data, dict):
+                raise ValueError
+        except ValueError as exc:
+            raise serializers.ValidationError({"form_data": ["Phải là một đối tượng JSON."]}) from exc
+        uploads = {key.split("__", 1)[1]: request.FILES.getlist(key)
+                   for key in request.FILES if key.startswith("file__")}
+        submission = services.Submission(
+            procedure_code=str(data.get("procedure", "")),
+            agency_identifier=str(data.get("agency", "")),
+            form_data=form_data, uploads=uploads,
+            result_delivery=str(data.get("result_delivery", "")),
+            delivery_address=str(data.get("delivery_address", "")),
+            idempotency_key=request.headers.get("Idempotency-Key") or None,
+        )
+        dossier = services.submit_online(user=user, submission=submission)
+        body = dict(DossierSerializer(dossier).data)
+        body["receipt_url"] = request.build_absolute_uri(
+            reverse("api-dossier-receipt", args=[dossier.code]))
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class DossierDetail(generics.RetrieveAPIView[Dossier]):
+    serializer_class = DossierDetailSerializer
+    permission_classes = [require_scope("dossiers:read")]
+    lookup_field = "code"
+
+    def get_queryset(self) -> QuerySet[Dossier]:
+        return visible_to(actor_from_request(self.request),
+                          Dossier.objects.select_related("procedure", "agency"))
+
+
+class DossierReceipt(APIView):
+    permission_classes = [require_scope("dossiers:read")]
+
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    def get(self, request: Request, code: str) -> HttpResponse:
+        qs = visible_to(actor_from_request(request), Dossier.objects.all())
+        dossier = get_object_or_404(qs, code=code)
+        url = request.build_absolute_uri(reverse("portal:lookup") + f"?code={dossier.code}")
+        return HttpResponse(receipt_pdf(dossier, tracking_url=url), content_type="application/pdf")
+
+
+class SupplementView(APIView):
+    permission_classes = [IsAuthenticatedActor]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(request={"multipart/form-data": inline_serializer("Supplement", {
+        "files": serializers.ListField(child=serializers.FileField()),
+        "note": serializers.CharField(required=False)})}, responses=DossierSerializer)
+    def post(self, request: Request, code: str) -> Response:
+        user = _applicant(request)
+        qs = visible_to(actor_from_request(request), Dossier.objects.all())
+        dossier = get_object_or_404(qs, code=code)
+        updated = services.provide_supplement(
+            user=user, dossier=dossier, uploads=request.FILES.getlist("files"),
+            note=str(request.data.get("note", "")))
+        return Response(DossierSerializer(updated).data)
+
+
+class RatingSerializer(serializers.Serializer[Any]):
+    level = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class RatingView(APIView):
+    permission_classes = [IsAuthenticatedActor]
+
+    @extend_schema(request=RatingSerializer, responses={201: RatingSerializer})
+    def post(self, request: Request, code: str) -> Response:
+        user = _applicant(request)
+        qs = visible_to(actor_from_request(request), Dossier.objects.all())
+        dossier = get_object_or_404(qs, code=code)
+        data = RatingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rating = services.rate(user=user, dossier=dossier, **data.validated_data)
+        return Response({"level": rating.level, "comment": rating.comment},
+                        status=status.HTTP_201_CREATED)
+
+
+class TrackingRequest(serializers.Serializer[Any]):
+    code = serializers.CharField(max_length=40)
+    second_factor = serializers.CharField(
+        max_length=20, help_text="Số định danh, mã số thuế hoặc số điện thoại của chủ hồ sơ")
+
+
+class TrackingView(APIView):
+    """Public lookup by dossier code plus a second factor; rate-limited per address."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(request=TrackingRequest, responses=DossierDetailSerializer)
+    def post(self, request: Request) -> Response:
+        if not hit(f"lookup:{client_ip(request)}", limit=10, window_seconds=60):
+            raise Throttled(wait=60)
+        data = TrackingRequest(data=request.data)
+        data.is_valid(raise_exception=True)
+        dossier = services.public_lookup(**data.validated_data)
+        if dossier is None:
+            return Response({"code": "not_found", "fields": {},
+                             "message": "Không tìm thấy hồ sơ khớp với thông tin đã nhập."},
+                            status=status.HTTP_404_NOT_FOUND)
+        return Response(DossierDetailSerializer(dossier).data)
+
+
+urlpatterns = [
+    path("dossiers/", DossierListCreate.as_view(), name="api-dossier-list"),
+    path("dossiers/<str:code>/", DossierDetail.as_view(), name="api-dossier-detail"),
+    path("dossiers/<str:code>/receipt.pdf", DossierReceipt.as_view(), name="api-dossier-receipt"),
+    path("dossiers/<str:code>/supplements/", SupplementView.as_view(), name="api-dossier-supplement"),
+    path("dossiers/<str:code>/rating/", RatingView.as_view(), name="api-dossier-rating"),
+    path("tracking/", TrackingView.as_view(), name="api-tracking"),
+]

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class DossiersConfig(AppConfig):
+    name = "egov.dossiers"
+    label = "dossiers"
+    verbose_name = "Hồ sơ"
+
+    def ready(self) -> None:
+        from . import scopes  # noqa: F401

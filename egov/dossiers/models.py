@@ -1,0 +1,171 @@
+"""Dossiers (hồ sơ): one application for one procedure, from submission to returned result."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.IntegerChoices):
+    """Status codes exactly as synchronised with the national portal."""
+
+    NEW = 1, _("Mới đăng ký")
+    RECEIVED = 2, _("Được tiếp nhận")
+    REFUSED = 3, _("Không được tiếp nhận")
+    PROCESSING = 4, _("Đang xử lý")
+    SUPPLEMENT_REQUESTED = 5, _("Yêu cầu bổ sung giấy tờ")
+    PAYMENT_REQUESTED = 6, _("Yêu cầu thực hiện nghĩa vụ tài chính")
+    WITHDRAWAL_REQUESTED = 7, _("Công dân yêu cầu rút hồ sơ")
+    STOPPED = 8, _("Dừng xử lý")
+    DONE = 9, _("Đã xử lý xong")
+    RETURNED = 10, _("Đã trả kết quả")
+
+
+class Channel(models.IntegerChoices):
+    IN_PERSON = 1, _("Trực tiếp")
+    ONLINE = 2, _("Trực tuyến")
+    POST = 3, _("Bưu chính công ích")
+
+
+class ResultDelivery(models.TextChoices):
+    ONLINE = "online", _("Nhận kết quả trực tuyến")
+    DESK = "desk", _("Nhận tại Bộ phận Một cửa")
+    POST = "post", _("Nhận qua bưu chính công ích")
+
+
+class Dossier(models.Model):
+    code = models.CharField(_("mã hồ sơ"), max_length=40, unique=True)
+    procedure = models.ForeignKey(
+        "catalog.Procedure", verbose_name=_("thủ tục"), on_delete=models.PROTECT,
+        related_name="dossiers",
+    )
+    # The process version in force when the dossier came in; later versions never touch it.
+    process_version = models.ForeignKey(
+        "catalog.ProcessVersion", on_delete=models.PROTECT, related_name="dossiers", null=True
+    )
+    agency = models.ForeignKey(
+        "org.Agency", verbose_name=_("cơ quan tiếp nhận"), on_delete=models.PROTECT,
+        related_name="dossiers",
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("tài khoản nộp"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="dossiers",
+    )
+    applicant_kind = models.CharField(_("loại chủ hồ sơ"), max_length=10)
+    applicant_name = models.CharField(_("chủ hồ sơ"), max_length=255)
+    applicant_id_number = models.CharField(_("số giấy tờ chủ hồ sơ"), max_length=20, db_index=True)
+    applicant_phone = models.CharField(_("điện thoại"), max_length=20, blank=True)
+    applicant_email = models.EmailField(_("thư điện tử"), blank=True)
+    summary = models.CharField(_("trích yếu"), max_length=500, blank=True)
+    channel = models.PositiveSmallIntegerField(_("kênh"), choices=Channel.choices)
+    status = models.PositiveSmallIntegerField(_("trạng thái"), choices=Status.choices)
+    result_delivery = models.CharField(
+        _("hình thức nhận kết quả"), max_length=10, choices=ResultDelivery.choices
+    )
+    delivery_address = models.CharField(_("địa chỉ nhận kết quả"), max_length=500, blank=True)
+    form_data = models.JSONField(_("nội dung tờ khai"), default=dict, blank=True)
+    fee_total = models.PositiveBigIntegerField(_("tổng phí, lệ phí (đồng)"), default=0)
+    submitted_at = models.DateTimeField(_("ngày nộp"))
+    received_at = models.DateTimeField(_("ngày tiếp nhận"), null=True, blank=True)
+    appointment_at = models.DateTimeField(_("ngày hẹn trả"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("ngày kết thúc xử lý"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("ngày trả kết quả"), null=True, blank=True)
+    supplement_count = models.PositiveSmallIntegerField(_("số lần yêu cầu bổ sung"), default=0)
+    idempotency_key = models.CharField(max_length=80, unique=True, null=True, blank=True)
+    # Bumped by every change: two officials acting on one dossier cannot both succeed.
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("hồ sơ")
+        verbose_name_plural = _("hồ sơ")
+        indexes = [
+            models.Index(fields=["applicant", "-submitted_at"]),
+            models.Index(fields=["agency", "status", "appointment_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+def dossier_upload_path(instance: DossierFile, filename: str) -> str:
+    # Stored under a random name: the applicant's file name is kept only as data.
+    return f"dossiers/{instance.dossier.submitted_at:%Y/%m}/{uuid.uuid4().hex}"
+
+
+class DossierFile(models.Model):
+    class Kind(models.TextChoices):
+        COMPONENT = "component", _("Thành phần hồ sơ")
+        SUPPLEMENT = "supplement", _("Bổ sung")
+        RESULT = "result", _("Kết quả")
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="files")
+    component = models.ForeignKey(
+        "catalog.DossierComponent", null=True, blank=True, on_delete=models.PROTECT
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.COMPONENT)
+    file = models.FileField(upload_to=dossier_upload_path, max_length=200)
+    original_name = models.CharField(_("tên tệp"), max_length=200)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    page_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tệp hồ sơ")
+        verbose_name_plural = _("tệp hồ sơ")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class DossierCounter(models.Model):
+    """Daily serial per receiving agency for dossier codes ({agency}-{yyMMdd}-{NNNN})."""
+
+    agency_identifier = models.CharField(max_length=20)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency_identifier", "day"], name="dossier_counter_uniq")
+        ]
+
+
+class Rating(models.Model):
+    class Level(models.IntegerChoices):
+        VERY_SATISFIED = 5, _("Rất hài lòng")
+        SATISFIED = 4, _("Hài lòng")
+        NEUTRAL = 3, _("Bình thường")
+        DISSATISFIED = 2, _("Không hài lòng")
+        VERY_DISSATISFIED = 1, _("Rất không hài lòng")
+
+    dossier = models.OneToOneField(Dossier, on_delete=models.PROTECT, related_name="rating")
+    level = models.PositiveSmallIntegerField(_("mức độ hài lòng"), choices=Level.choices)
+    comment = models.TextField(_("góp ý"), blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("đánh giá")
+        verbose_name_plural = _("đánh giá")
+
+
+class Draft(models.Model):
+    """A submission in progress, kept for the applicant until they submit or discard it."""
+
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dossier_drafts"
+    )
+    procedure = models.ForeignKey("catalog.Procedure", on_delete=models.CASCADE)
+    agency = models.ForeignKey("org.Agency", null=True, blank=True, on_delete=models.SET_NULL)
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["applicant", "procedure"], name="one_draft_per_procedure")
+        ]

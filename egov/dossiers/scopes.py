@@ -1,0 +1,32 @@
+"""Who sees which dossiers: applicants their own; officials their agency's (and, later,
+those transferred to it); operators all; API clients their agency's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from egov.core.actors import Actor
+from egov.core.scoping import scope_policy
+
+from .models import Dossier, DossierFile
+
+
+@scope_policy(Dossier)
+def dossiers_visible(actor: Actor, qs: QuerySet[Any]) -> QuerySet[Any]:
+    if actor.is_operator:
+        return qs
+    if actor.kind in ("citizen", "business") and actor.user_id is not None:
+        return qs.filter(applicant_id=actor.user_id)
+    if actor.kind in ("official", "api_client") and actor.agency_ids:
+        if actor.kind == "api_client" and not actor.has_scope("dossiers:read"):
+            return qs.none()
+        return qs.filter(agency_id__in=actor.agency_ids)
+    return qs.none()
+
+
+@scope_policy(DossierFile)
+def files_visible(actor: Actor, qs: QuerySet[Any]) -> QuerySet[Any]:
+    visible = dossiers_visible(actor, Dossier.objects.all())
+    return qs.filter(dossier__in=visible.values("pk"))

@@ -1,0 +1,385 @@
+"""Dossier actions on the portal side: submit online, supplement, rate; public lookup."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from egov.accounts.identity import normalize_phone
+from egov.accounts.models import User
+from egov.catalog.services import note_submission
+from egov.catalog.models import OnlineMode, Procedure, ProcessVersion, TimeUnit
+from egov.core.actors import Actor, actor_for_user
+from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
+from egov.events.models import Event
+from egov.events.services import enqueue, record_event
+from egov.org.models import Agency
+from egov.workcalendar.services import WorkingCalendar
+
+from .codes import generator
+from .formschema import validate_form
+from .models import Channel, Dossier, DossierFile, Rating, ResultDelivery, Status
+from .uploads import CheckedFile, UploadRejected, check_upload
+
+
+class SubmissionError(DomainError):
+    code = "submission_invalid"
+
+
+def due_date(
+    procedure: Procedure, agency: Agency | None, start: datetime,
+    process: ProcessVersion | None = None,
+) -> datetime:
+    """The appointment date for a dossier received at `start` (the calendar service decides),
+    from the legal time of the process version it runs under (else the procedure's)."""
+    calendar = WorkingCalendar.for_agency(agency)
+    source: Any = process or procedure
+    amount = Decimal(source.processing_time)
+    if source.time_unit == TimeUnit.WORKING_HOURS:
+        return calendar.add_working_hours(start, amount)
+    whole = int(amount)
+    if amount == whole:
+        return calendar.add_working_days(start, whole)
+    hours_per_day = Decimal(calendar.day_length.total_seconds()) / 3600
+    return calendar.add_working_hours(start, amount * hours_per_day)
+
+
+@dataclass
+class Submission:
+    procedure_code: str
+    agency_identifier: str
+    form_data: Mapping[str, Mapping[str, Any]]  # component code -> field values
+    uploads: Mapping[str, Sequence[UploadedFile]]  # component code -> files
+    result_delivery: str
+    delivery_address: str = ""
+    summary: str = ""
+    idempotency_key: str | None = None
+
+
+def _applicant_fields(user: User) -> dict[str, str]:
+    if user.kind == User.Kind.CITIZEN:
+        return {"applicant_kind": "citizen", "applicant_id_number": user.citizen.personal_id,
+                "applicant_name": user.get_full_name()}
+    if user.kind == User.Kind.BUSINESS:
+        return {"applicant_kind": "business", "applicant_id_number": user.business.tax_code,
+                "applicant_name": user.business.name}
+    raise NotAllowed("Chỉ công dân, tổ chức, doanh nghiệp được nộp hồ sơ trực tuyến.")
+
+
+def _validate(submission: Submission, user: User) -> tuple[Procedure, Agency, dict[str, Any],
+                                                            list[tuple[Any, CheckedFile]]]:
+    procedure = (
+        Procedure.objects.filter(code=submission.procedure_code, is_published=True)
+        .prefetch_related("components", "fees", "agencies")
+        .first()
+    )
+    if procedure is None:
+        raise NotFoundError(
+            f"Không tìm thấy thủ tục “{submission.procedure_code}”.", code="unknown_procedure"
+        )
+    if procedure.online_mode not in (OnlineMode.FULL, OnlineMode.PARTIAL):
+        raise SubmissionError(
+            "Thủ tục này chưa cung cấp dịch vụ công trực tuyến: vui lòng nộp trực tiếp hoặc qua "
+            "bưu chính.", code="not_online",
+        )
+    if user.kind == User.Kind.CITIZEN and not procedure.for_citizens:
+        raise SubmissionError("Thủ tục này dành cho tổ chức, doanh nghiệp.", code="applicant_type")
+    if user.kind == User.Kind.BUSINESS and not procedure.for_businesses:
+        raise SubmissionError("Thủ tục này dành cho công dân.", code="applicant_type")
+    agency = next(
+        (a for a in procedure.agencies.all() if a.identifier == submission.agency_identifier), None
+    )
+    if agency is None:
+        raise SubmissionError(
+            "Vui lòng chọn cơ quan tiếp nhận thực hiện thủ tục này.",
+            code="agency", fields={"agency": ["Cơ quan không thực hiện thủ tục này."]},
+        )
+    errors: dict[str, list[str]] = {}
+    if submission.result_delivery not in ResultDelivery.values:
+        errors["result_delivery"] = ["Hãy chọn cách nhận kết quả."]
+    if submission.result_delivery == ResultDelivery.POST and not submission.delivery_address.strip():
+        errors["delivery_address"] = ["Nhận qua bưu chính cần địa chỉ nhận."]
+    if len(submission.delivery_address) > 500:
+        errors["delivery_address"] = ["Địa chỉ tối đa 500 ký tự."]
+    if len(submission.summary) > 500:
+        errors["summary"] = ["Trích yếu tối đa 500 ký tự."]
+
+    components = {c.code: c for c in procedure.components.all()}
+    for code in list(submission.form_data) + list(submission.uploads):
+        if code not in components:
+            errors[code] = ["Thành phần hồ sơ không thuộc thủ tục này."]
+    form_values: dict[str, Any] = {}
+    checked: list[tuple[Any, CheckedFile]] = []
+    for code, component in components.items():
+        if component.is_online_form:
+            try:
+                form_values[code] = validate_form(
+                    component.form_schema or {}, dict(submission.form_data.get(code, {}))
+                )
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    errors[f"{code}.{field}"] = messages
+            continue
+        files = list(submission.uploads.get(code, []))
+        if component.required and not files:
+            errors[code] = [f"Thiếu thành phần bắt buộc: {component.name}."]
+        for upload in files:
+            try:
+                checked.append((component, check_upload(upload, label=component.name)))
+            except UploadRejected as exc:
+                errors.setdefault(code, []).append(exc.message)
+    if errors:
+        raise SubmissionError("Hồ sơ chưa hợp lệ, vui lòng kiểm tra các mục được đánh dấu.",
+                              fields=errors)
+    return procedure, agency, form_values, checked
+
+
+def submit_online(*, user: User, submission: Submission) -> Dossier:
+    """Create a dossier with status 1 (new). A retried request with the same key returns the
+    dossier made the first time."""
+    actor = actor_for_user(user)
+    if submission.idempotency_key:
+        existing = Dossier.objects.filter(
+            idempotency_key=submission.idempotency_key, applicant=user
+        ).first()
+        if existing is not None:
+            return existing
+    applicant = _applicant_fields(user)
+    procedure, agency, form_values, checked = _validate(submission, user)
+    saved: list[DossierFile] = []
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            local_day = timezone.localdate(now)
+            process = procedure.current_process()
+            dossier = Dossier.objects.create(
+                code=generator()(agency.identifier, local_day),
+                procedure=procedure,
+                process_version=process,
+                agency=agency,
+                applicant=user,
+                applicant_phone=user.phone,
+                applicant_email=user.email,
+                summary=submission.summary.strip() or procedure.name,
+                channel=Channel.ONLINE,
+                status=Status.NEW,
+                result_delivery=submission.result_delivery,
+                delivery_address=submission.delivery_address.strip(),
+                form_data=form_values,
+                fee_total=sum(f.amount for f in procedure.fees.all()),
+                submitted_at=now,
+                appointment_at=due_date(procedure, agency, now, process),
+                idempotency_key=submission.idempotency_key or None,
+                **applicant,
+            )
+            for component, checked_file in checked:
+                row = DossierFile(
+                    dossier=dossier, component=component, kind=DossierFile.Kind.COMPONENT,
+                    original_name=checked_file.name, content_type=checked_file.content_type,
+                    size=checked_file.size, sha256=checked_file.sha256,
+                    page_count=checked_file.page_count,
+                )
+                row.file.save(checked_file.name, ContentFile(checked_file.content), save=False)
+                saved.append(row)
+                row.save()
+            note_submission(procedure)
+            record_event(
+                actor=actor, event_type="dossier.submitted", subject_type="dossier",
+                subject_id=dossier.code, agency_id=agency.pk,
+                payload={
+                    "status": Status.NEW, "procedure": procedure.code, "channel": Channel.ONLINE,
+                    "appointment_at": dossier.appointment_at,
+                    "files": [{"component": c.code, "name": f.name, "sha256": f.sha256}
+                              for c, f in checked],
+                    "process_version": process.version if process else None,
+                },
+            )
+            _notify(dossier, "submitted",
+                    f"Hồ sơ {dossier.code} ({procedure.name}) đã được gửi tới {agency.name}. "
+                    f"Ngày hẹn trả dự kiến: {timezone.localtime(dossier.appointment_at):%d/%m/%Y}.")
+    except IntegrityError as exc:
+        _remove_files(saved)
+        if submission.idempotency_key:
+            existing = Dossier.objects.filter(
+                idempotency_key=submission.idempotency_key, applicant=user
+            ).first()
+            if existing is not None:
+                return existing
+        raise Conflict("Không thể lưu hồ sơ, vui lòng thử lại.") from exc
+    except BaseException:
+        _remove_files(saved)
+        raise
+    return dossier
+
+
+def _remove_files(rows: list[DossierFile]) -> None:
+    for row in rows:
+        if row.file.name:
+            row.file.storage.delete(row.file.name)
+
+
+def _notify(dossier: Dossier, what: str, text: str) -> None:
+    """E-mail and SMS to the applicant through the outbox (sent only if this transaction commits)."""
+    if dossier.applicant_email:
+        enqueue(
+            "email",
+            {"to": [dossier.applicant_email], "subject": f"Hồ sơ {dossier.code}", "body": text},
+            idempotency_key=f"dossier:{dossier.code}:{what}:email",
+        )
+    if dossier.applicant_phone:
+        enqueue(
+            "sms", {"to": dossier.applicant_phone, "text": text},
+            idempotency_key=f"dossier:{dossier.code}:{what}:sms",
+        )
+
+
+def public_lookup(code: str, second_factor: str) -> Dossier | None:
+    """A dossier by code plus the applicant's id number or phone; None when either is wrong."""
+    code = (code or "").strip().upper()
+    secret = (second_factor or "").strip().replace(" ", "")
+    if not code or not secret or len(code) > 40 or len(secret) > 20:
+        return None
+    dossier = Dossier.objects.select_related("procedure", "agency").filter(code=code).first()
+    if dossier is None:
+        return None
+    candidates = [dossier.applicant_id_number]
+    if dossier.applicant_phone:
+        candidates.append(dossier.applicant_phone)
+    try:
+        phone = normalize_phone(secret)
+    except ValidationError:
+        phone = ""
+    ok = any(
+        hmac.compare_digest(secret.encode(), c.encode()) or (phone and hmac.compare_digest(
+            phone.encode(), c.encode()))
+        for c in candidates
+    )
+    return dossier if ok else None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    event_type: str
+    title: str
+    actor: str
+    status: int | None
+    detail: str
+
+
+EVENT_TITLES = {
+    "dossier.submitted": "Nộp hồ sơ trực tuyến",
+    "dossier.received": "Tiếp nhận hồ sơ",
+    "dossier.refused": "Từ chối tiếp nhận",
+    "dossier.step_started": "Chuyển xử lý",
+    "dossier.forwarded": "Chuyển bước xử lý",
+    "dossier.supplement_requested": "Yêu cầu bổ sung hồ sơ",
+    "dossier.supplement_provided": "Công dân bổ sung hồ sơ",
+    "dossier.payment_requested": "Yêu cầu thực hiện nghĩa vụ tài chính",
+    "dossier.done": "Đã xử lý xong",
+    "dossier.returned": "Trả kết quả",
+    "dossier.rated": "Đánh giá mức độ hài lòng",
+    "dossier.withdrawn": "Rút hồ sơ",
+    "dossier.stopped": "Dừng xử lý",
+}
+
+
+def timeline(dossier: Dossier) -> list[TimelineEntry]:
+    """Every step of the dossier, from its events (the single record of what happened)."""
+    events = Event.objects.filter(subject_type="dossier", subject_id=dossier.code).order_by("id")
+    entries = []
+    for event in events:
+        payload = event.payload or {}
+        entries.append(
+            TimelineEntry(
+                at=event.occurred_at,
+                event_type=event.event_type,
+                title=EVENT_TITLES.get(event.event_type, event.event_type),
+                actor=str(payload.get("unit_name") or payload.get("agency_name") or ""),
+                status=payload.get("status"),
+                detail=str(payload.get("note") or payload.get("reason") or ""),
+            )
+        )
+    return entries
+
+
+def provide_supplement(
+    *, user: User, dossier: Dossier, uploads: Sequence[UploadedFile], note: str = ""
+) -> Dossier:
+    """The applicant answers a supplement request; the clock restarts."""
+    if dossier.applicant_id != user.pk:
+        raise NotFoundError("Không tìm thấy hồ sơ.")
+    if not uploads:
+        raise SubmissionError("Vui lòng tải lên giấy tờ bổ sung.", fields={"files": ["Bắt buộc."]})
+    if len(note) > 2000:
+        raise SubmissionError("Ghi chú tối đa 2000 ký tự.", fields={"note": ["Quá dài."]})
+    checked = [check_upload(u, label="giấy tờ bổ sung") for u in uploads]
+    saved: list[DossierFile] = []
+    try:
+        with transaction.atomic():
+            locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
+            if locked.status != Status.SUPPLEMENT_REQUESTED:
+                raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.", code="invalid_state")
+            for item in checked:
+                row = DossierFile(
+                    dossier=locked, kind=DossierFile.Kind.SUPPLEMENT, original_name=item.name,
+                    content_type=item.content_type, size=item.size, sha256=item.sha256,
+                    page_count=item.page_count,
+                )
+                row.file.save(item.name, ContentFile(item.content), save=False)
+                saved.append(row)
+                row.save()
+            locked.status = Status.PROCESSING
+            locked.version += 1
+            locked.save(update_fields=["status", "version", "updated_at"])
+            record_event(
+                actor=actor_for_user(user), event_type="dossier.supplement_provided",
+                subject_type="dossier", subject_id=locked.code, agency_id=locked.agency_id,
+                payload={"status": Status.PROCESSING, "note": note.strip(),
+                         "files": [{"name": c.name, "sha256": c.sha256} for c in checked]},
+            )
+    except BaseException:
+        _remove_files(saved)
+        raise
+    return locked
+
+
+def rate(*, user: User, dossier: Dossier, level: int, comment: str = "") -> Rating:
+    """One rating per dossier, once the result is returned (or processing is done)."""
+    if dossier.applicant_id != user.pk:
+        raise NotFoundError("Không tìm thấy hồ sơ.")
+    if level not in Rating.Level.values:
+        raise DomainError("Mức độ hài lòng không hợp lệ.", code="invalid",
+                          fields={"level": ["Chọn một trong năm mức."]})
+    if len(comment) > 2000:
+        raise DomainError("Góp ý tối đa 2000 ký tự.", code="invalid",
+                          fields={"comment": ["Quá dài."]})
+    if dossier.status not in (Status.DONE, Status.RETURNED):
+        raise Conflict("Chỉ đánh giá được khi hồ sơ đã có kết quả.", code="invalid_state")
+    try:
+        with transaction.atomic():
+            rating = Rating.objects.create(dossier=dossier, level=level, comment=comment.strip())
+            record_event(
+                actor=actor_for_user(user), event_type="dossier.rated", subject_type="dossier",
+                subject_id=dossier.code, agency_id=dossier.agency_id,
+                payload={"level": level, "comment": comment.strip()},
+            )
+    except IntegrityError as exc:
+        raise Conflict("Hồ sơ này đã được đánh giá.", code="already_rated") from exc
+    return rating
+
+
+def actor_may_view(actor: Actor, dossier: Dossier) -> bool:
+    from egov.core.scoping import visible_to
+
+    return visible_to(actor, Dossier.objects.filter(pk=dossier.pk)).exists()

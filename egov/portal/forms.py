@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from egov.catalog.models import DossierComponent, Procedure
+from egov.dossiers.models import Rating, ResultDelivery
+
+FIELD_WIDGETS: dict[str, Any] = {
+    "textarea": forms.Textarea(attrs={"rows": 3}),
+    "date": forms.DateInput(attrs={"type": "date"}),
+    "email": forms.EmailInput(),
+    "number": forms.NumberInput(),
+}
+
+
+class SubmissionForm(forms.Form):
+    """Built from the procedure: agency, one field per online-form field, one upload per paper."""
+
+    def __init__(self, procedure: Procedure, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.procedure = procedure
+        agencies = list(procedure.agencies.filter(is_active=True))
+        self.fields["agency"] = forms.ChoiceField(
+            label="Cơ quan tiếp nhận", choices=[(a.identifier, a.name) for a in agencies],
+            initial=agencies[0].identifier if len(agencies) == 1 else None,
+        )
+        self.component_fields: list[tuple[DossierComponent, list[str]]] = []
+        for component in procedure.components.all():
+            names: list[str] = []
+            if component.is_online_form:
+                for spec in (component.form_schema or {}).get("fields", []):
+                    name = f"{component.code}__{spec['name']}"
+                    kind = spec.get("type", "text")
+                    if kind in ("select", "choice"):
+                        field: forms.Field = forms.ChoiceField(
+                            choices=[("", "— Chọn —")] + [(c, c) for c in spec.get("choices", [])]
+                        )
+                    elif kind == "checkbox":
+                        field = forms.BooleanField()
+                    else:
+                        field = forms.CharField(widget=FIELD_WIDGETS.get(kind, forms.TextInput()))
+                    field.label = spec.get("label", spec["name"])
+                    # Required-ness and formats are checked by the service from the schema.
+                    field.required = False
+                    field.widget.attrs["data-required"] = "1" if spec.get("required") else "0"
+                    self.fields[name] = field
+                    names.append(name)
+            else:
+                name = f"file__{component.code}"
+                self.fields[name] = forms.FileField(
+                    label=component.name, required=False,
+                    widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+                    help_text=("Bắt buộc. " if component.required else "Không bắt buộc. ")
+                    + "PDF, JPEG hoặc PNG, tối đa 10 MB.",
+                )
+                names.append(name)
+            self.component_fields.append((component, names))
+        self.fields["result_delivery"] = forms.ChoiceField(
+            label="Cách nhận kết quả", choices=ResultDelivery.choices, widget=forms.RadioSelect,
+            initial=ResultDelivery.ONLINE,
+        )
+        self.fields["delivery_address"] = forms.CharField(
+            label="Địa chỉ nhận kết quả (khi nhận qua bưu chính)", required=False, max_length=500
+        )
+        self.fields["idempotency_key"] = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def component_data(self) -> dict[str, dict[str, Any]]:
+        data: dict[str, dict[str, Any]] = {}
+        for component, names in self.component_fields:
+            if component.is_online_form:
+                data[component.code] = {
+                    n.split("__", 1)[1]: self.cleaned_data.get(n, "") for n in names
+                    if self.cleaned_data.get(n, "") not in ("", None)
+                }
+        return data
+
+
+class LookupForm(forms.Form):
+    code = forms.CharField(label="Mã hồ sơ", max_length=40)
+    second_factor = forms.CharField(
+        label="Số định danh cá nhân, mã số thuế hoặc số điện thoại của chủ hồ sơ", max_length=20
+    )
+
+
+class RatingForm(forms.Form):
+    level = forms.TypedChoiceField(
+        label="Mức độ hài lòng", choices=Rating.Level.choices, coerce=int, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(label="Góp ý", required=False, max_length=2000, widget=forms.Textarea(
+        attrs={"rows": 3}))
+
+
+class SupplementForm(forms.Form):
+    files = forms.FileField(label="Giấy tờ bổ sung (PDF, JPEG, PNG)")
+    note = forms.CharField(label="Ghi chú", required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2}))

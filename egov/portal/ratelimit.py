@@ -1,0 +1,24 @@
+"""A small fixed-window rate limit on the shared cache (lookups by code + second factor)."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils import timezone
+
+
+def client_ip(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", "unknown"))
+
+
+def hit(key: str, *, limit: int, window_seconds: int) -> bool:
+    """Count one attempt; False once `limit` attempts were made in the current window."""
+    window = int(timezone.now().timestamp()) // window_seconds
+    cache_key = f"rl:{key}:{window}"
+    cache.add(cache_key, 0, timeout=window_seconds + 5)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:
+        cache.set(cache_key, 1, timeout=window_seconds + 5)
+        count = 1
+    return count <= limit

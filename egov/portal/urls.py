@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("thu-tuc/", views.procedure_list, name="procedures"),
+    path("thu-tuc/<str:code>/", views.procedure_detail, name="procedure"),
+    path("thu-tuc/<str:code>/nop-ho-so/", views.submit, name="submit"),
+    path("ho-so-cua-toi/", views.my_dossiers, name="my_dossiers"),
+    path("ho-so-cua-toi/<str:code>/", views.my_dossier, name="my_dossier"),
+    path("ho-so-cua-toi/<str:code>/giay-tiep-nhan.pdf", views.receipt, name="receipt"),
+    path("ho-so-cua-toi/<str:code>/ket-qua/<int:file_id>/", views.result_file, name="result_file"),
+    path("ho-so-cua-toi/<str:code>/bo-sung/", views.supplement, name="supplement"),
+    path("ho-so-cua-toi/<str:code>/danh-gia/", views.rate, name="rate"),
+    path("tra-cuu/", views.lookup, name="lookup"),
+]

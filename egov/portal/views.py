@@ -1,0 +1,251 @@
+"""Public service portal pages: find a procedure, submit, track, receive, rate."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from egov.catalog.models import OnlineMode, Procedure, Sector
+from egov.catalog.search import search_procedures
+from egov.core.actors import actor_for_user
+from egov.core.errors import DomainError
+from egov.core.scoping import visible_to
+from egov.dossiers import services as dossier_services
+from egov.dossiers.models import Dossier, DossierFile, Draft, Status
+from egov.dossiers.pdf import receipt_pdf
+from egov.org.models import Agency
+
+from .forms import LookupForm, RatingForm, SubmissionForm, SupplementForm
+from .ratelimit import client_ip, hit
+
+LOOKUP_LIMIT = 10  # attempts per IP per minute
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    popular = Procedure.objects.filter(is_published=True).select_related("sector").order_by(
+        "-submission_count", "name"
+    )[:8]
+    return render(request, "portal/home.html", {"popular": popular,
+                                                "sectors": Sector.objects.all()})
+
+
+def procedure_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:200]
+    filters: dict[str, Any] = {}
+    for key in ("sector", "agency", "level"):
+        if request.GET.get(key):
+            filters[key] = request.GET[key]
+    if request.GET.get("online_mode", "").isdigit():
+        filters["online_mode"] = int(request.GET["online_mode"])
+    results = search_procedures(query, limit=50, **filters)
+    context = {
+        "query": query, "results": results, "sectors": Sector.objects.all(),
+        "agencies": Agency.objects.filter(is_active=True, procedures__isnull=False).distinct(),
+        "online_modes": OnlineMode.choices, "filters": request.GET,
+    }
+    template = "portal/_results.html" if request.headers.get("HX-Request") else "portal/procedures.html"
+    return render(request, template, context)
+
+
+def _published(code: str) -> Procedure:
+    return get_object_or_404(
+        Procedure.objects.select_related("sector").prefetch_related(
+            "components", "fees", "agencies"
+        ),
+        code=code, is_published=True,
+    )
+
+
+def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
+    procedure = _published(code)
+    agencies = list(procedure.agencies.all())
+    due = dossier_services.due_date(procedure, agencies[0] if agencies else None, timezone.now())
+    process = procedure.current_process()
+    return render(request, "portal/procedure_detail.html", {
+        "procedure": procedure, "due": due, "agencies": agencies,
+        "steps": process.steps.all() if process else [],
+    })
+
+
+def _applicant_required(request: HttpRequest) -> None:
+    if getattr(request.user, "kind", "") not in ("citizen", "business"):
+        raise PermissionDenied("Chỉ công dân, tổ chức, doanh nghiệp được nộp hồ sơ trực tuyến.")
+
+
+@login_required
+def submit(request: HttpRequest, code: str) -> HttpResponse:
+    _applicant_required(request)
+    procedure = _published(code)
+    if not procedure.is_online:
+        messages.error(request, "Thủ tục này chưa cung cấp dịch vụ công trực tuyến.")
+        return redirect("portal:procedure", code=code)
+    user: Any = request.user
+    draft = Draft.objects.filter(applicant=user, procedure=procedure).first()
+    if request.method == "POST":
+        form = SubmissionForm(procedure, request.POST, request.FILES)
+        if form.is_valid():
+            if request.POST.get("action") == "draft":
+                data = {k: v for k, v in form.cleaned_data.items()
+                        if not k.startswith("file__") and k != "idempotency_key"}
+                Draft.objects.update_or_create(
+                    applicant=user, procedure=procedure, defaults={"data": data}
+                )
+                messages.success(request, "Đã lưu bản nháp. Tệp đính kèm cần tải lại khi nộp.")
+                return redirect("portal:submit", code=code)
+            uploads = {
+                component.code: request.FILES.getlist(f"file__{component.code}")
+                for component, _names in form.component_fields if not component.is_online_form
+            }
+            submission = dossier_services.Submission(
+                procedure_code=procedure.code,
+                agency_identifier=form.cleaned_data["agency"],
+                form_data=form.component_data(),
+                uploads={k: v for k, v in uploads.items() if v},
+                result_delivery=form.cleaned_data["result_delivery"],
+                delivery_address=form.cleaned_data.get("delivery_address", ""),
+                idempotency_key=form.cleaned_data.get("idempotency_key") or None,
+            )
+            try:
+                dossier = dossier_services.submit_online(user=user, submission=submission)
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+                for field, errs in exc.fields.items():
+                    target = field.replace(".", "__")
+                    if target not in form.fields:
+                        target = f"file__{field}" if f"file__{field}" in form.fields else None
+                    for err in errs:
+                        form.add_error(target, err)
+            else:
+                Draft.objects.filter(applicant=user, procedure=procedure).delete()
+                messages.success(request, f"Nộp hồ sơ thành công. Mã hồ sơ: {dossier.code}")
+                return redirect("portal:my_dossier", code=dossier.code)
+    else:
+        initial = dict(draft.data) if draft else {}
+        initial["idempotency_key"] = uuid.uuid4().hex
+        form = SubmissionForm(procedure, initial=initial)
+    return render(request, "portal/submit.html", {"procedure": procedure, "form": form,
+                                                  "draft": draft})
+
+
+@login_required
+def my_dossiers(request: HttpRequest) -> HttpResponse:
+    actor = actor_for_user(request.user)
+    dossiers = visible_to(actor, Dossier.objects.select_related("procedure", "agency")).order_by(
+        "-submitted_at"
+    )[:200]
+    return render(request, "portal/my_dossiers.html", {"dossiers": dossiers})
+
+
+def _my_dossier(request: HttpRequest, code: str) -> Dossier:
+    actor = actor_for_user(request.user)
+    qs = visible_to(actor, Dossier.objects.select_related("procedure", "agency"))
+    return get_object_or_404(qs.prefetch_related(Prefetch("files")), code=code)
+
+
+def _tracking_url(request: HttpRequest, dossier: Dossier) -> str:
+    return request.build_absolute_uri(reverse("portal:lookup") + f"?code={dossier.code}")
+
+
+@login_required
+def my_dossier(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = _my_dossier(request, code)
+    return render(request, "portal/dossier_detail.html", {
+        "dossier": dossier, "timeline": dossier_services.timeline(dossier),
+        "rating_form": RatingForm(), "supplement_form": SupplementForm(),
+        "can_rate": dossier.status in (Status.DONE, Status.RETURNED)
+        and not hasattr(dossier, "rating"),
+        "results": [f for f in dossier.files.all() if f.kind == DossierFile.Kind.RESULT],
+        "owner": True,
+    })
+
+
+@login_required
+def receipt(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = _my_dossier(request, code)
+    pdf = receipt_pdf(dossier, tracking_url=_tracking_url(request, dossier))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="giay-tiep-nhan-{dossier.code}.pdf"'
+    return response
+
+
+@login_required
+def result_file(request: HttpRequest, code: str, file_id: int) -> FileResponse:
+    dossier = _my_dossier(request, code)
+    row = get_object_or_404(dossier.files, pk=file_id, kind=DossierFile.Kind.RESULT)
+    if dossier.status not in (Status.DONE, Status.RETURNED):
+        raise Http404
+    return FileResponse(row.file.open("rb"), as_attachment=True, filename=row.original_name,
+                        content_type=row.content_type)
+
+
+@login_required
+@require_POST
+def supplement(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = _my_dossier(request, code)
+    form = SupplementForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            dossier_services.provide_supplement(
+                user=request.user,  # type: ignore[arg-type]
+                dossier=dossier, uploads=request.FILES.getlist("files"),
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Đã gửi giấy tờ bổ sung.")
+    else:
+        messages.error(request, "Vui lòng chọn tệp bổ sung.")
+    return redirect("portal:my_dossier", code=code)
+
+
+@login_required
+@require_POST
+def rate(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = _my_dossier(request, code)
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        try:
+            dossier_services.rate(
+                user=request.user,  # type: ignore[arg-type]
+                dossier=dossier, level=form.cleaned_data["level"],
+                comment=form.cleaned_data["comment"],
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Cảm ơn bạn đã đánh giá.")
+    else:
+        messages.error(request, "Vui lòng chọn mức độ hài lòng.")
+    return redirect("portal:my_dossier", code=code)
+
+
+def lookup(request: HttpRequest) -> HttpResponse:
+    dossier = None
+    form = LookupForm(request.POST or None, initial={"code": request.GET.get("code", "")})
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        if not hit(f"lookup:{client_ip(request)}", limit=LOOKUP_LIMIT, window_seconds=60):
+            form.add_error(None, "Bạn đã tra cứu quá nhiều lần. Vui lòng thử lại sau một phút.")
+            status = 429
+        else:
+            dossier = dossier_services.public_lookup(
+                form.cleaned_data["code"], form.cleaned_data["second_factor"]
+            )
+            if dossier is None:
+                # One message for both cases: a wrong code must not be told apart from a wrong id.
+                form.add_error(None, "Không tìm thấy hồ sơ khớp với mã hồ sơ và thông tin đã nhập.")
+    context: dict[str, Any] = {"form": form, "dossier": dossier}
+    if dossier is not None:
+        context["timeline"] = dossier_services.timeline(dossier)
+    return render(request, "portal/lookup.html", context, status=status)

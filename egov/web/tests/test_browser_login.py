@@ -1,0 +1,56 @@
+"""An official logs in with password and TOTP in a real browser and sees the workspace."""
+
+from __future__ import annotations
+
+import pytest
+
+from egov.conftest import totp_now
+from egov.org.models import Role
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_official_logs_in_with_totp_and_sees_workspace(page, agency, make_official, give_totp):
+    official = make_official(agency, roles=[Role.RECEIVER], username="tiepnhan")
+    give_totp(official.user)
+
+    page.goto(page.base_url + "/")
+    page.get_by_role("link", name="Đăng nhập").click()
+    page.get_by_label("Tên đăng nhập").fill("tiepnhan")
+    page.get_by_label("Mật khẩu").fill("Mat-khau-2026!")
+    page.get_by_role("button", name="Đăng nhập").click()
+
+    # The second step asks for the authenticator code; the workspace is not open yet.
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    page.goto(page.base_url + "/lam-viec/")
+    assert "/lam-viec/" not in page.url
+
+    page.goto(page.base_url + "/accounts/login/")
+    page.get_by_label("Tên đăng nhập").fill("tiepnhan")
+    page.get_by_label("Mật khẩu").fill("Mat-khau-2026!")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    page.get_by_label("Mã").fill(totp_now())
+    page.get_by_role("button").filter(has_text="Đăng nhập").or_(
+        page.get_by_role("button", name="Xác thực")
+    ).first.click()
+
+    page.wait_for_url("**/lam-viec/")
+    assert page.get_by_role("heading", name="Không gian làm việc").is_visible()
+    assert page.get_by_text(agency.name).is_visible()
+
+
+def test_citizen_registers_with_bad_then_good_id(page):
+    page.goto(page.base_url + "/dang-ky/cong-dan/")
+    page.get_by_label("Số định danh cá nhân (CCCD)").fill("12345")
+    page.get_by_label("Họ và tên").fill("Trần Thị Bích")
+    page.get_by_label("Số điện thoại").fill("0912345678")
+    page.get_by_label("Mật khẩu").fill("Mat-khau-2026!")
+    page.get_by_role("button", name="Đăng ký").click()
+    assert page.get_by_text("phải có đúng 12 chữ số").is_visible()
+
+    page.get_by_label("Số định danh cá nhân (CCCD)").fill("022195001234")
+    page.get_by_label("Mật khẩu").fill("Mat-khau-2026!")
+    page.get_by_role("button", name="Đăng ký").click()
+    assert page.get_by_text("Đăng ký tài khoản thành công.").is_visible()
+    assert page.get_by_text("Trần Thị Bích").is_visible()
