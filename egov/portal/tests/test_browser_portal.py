@@ -1,0 +1,64 @@
+"""A citizen, in a real browser: find a procedure without typing accents, submit with a PDF,
+get the code and receipt, see it under "my dossiers", and look it up publicly."""
+
+from __future__ import annotations
+
+import pytest
+
+from egov.dossiers.models import Dossier
+from egov.dossiers.tests.conftest import make_pdf
+from egov.web.tests.conftest import browser, page  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def media(tmp_path, settings):  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def test_citizen_finds_submits_tracks_and_looks_up(page, birth_procedure, agency, make_citizen,  # noqa: F811
+                                                   tmp_path):
+    citizen = make_citizen(personal_id="022195001234")
+    pdf = tmp_path / "giay-chung-sinh.pdf"
+    pdf.write_bytes(make_pdf(2))
+
+    page.goto(page.base_url + "/")
+    page.get_by_label("Tìm thủ tục hành chính").fill("dang ky khai sinh")
+    page.get_by_role("button", name="Tìm kiếm").click()
+    page.get_by_role("link", name="Đăng ký khai sinh").click()
+    assert page.get_by_text("Nếu nộp ngay bây giờ, ngày hẹn trả").is_visible()
+    page.get_by_role("link", name="Nộp hồ sơ trực tuyến").click()
+
+    # Not logged in yet: the login page comes first, then back to the form.
+    page.get_by_label("Tên đăng nhập").fill(citizen.username)
+    page.get_by_label("Mật khẩu").fill("Mat-khau-2026!")
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url("**/nop-ho-so/")
+
+    page.get_by_label("Họ, chữ đệm, tên của trẻ").fill("Nguyễn Minh An")
+    page.get_by_label("Ngày sinh").fill("2026-11-01")
+    page.get_by_label("Giới tính").select_option("Nam")
+    page.get_by_label("Giấy chứng sinh").set_input_files(str(pdf))
+    page.get_by_role("button", name="Nộp hồ sơ", exact=True).click()
+
+    page.wait_for_url("**/ho-so-cua-toi/*/")
+    dossier = Dossier.objects.get()
+    assert page.get_by_text(f"Mã hồ sơ: {dossier.code}").is_visible()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Tải Giấy tiếp nhận hồ sơ và hẹn trả kết quả (PDF)").click()
+    receipt = download_info.value
+    assert receipt.suggested_filename == f"giay-tiep-nhan-{dossier.code}.pdf"
+    assert open(receipt.path(), "rb").read(5) == b"%PDF-"
+
+    page.get_by_role("link", name="Hồ sơ của tôi").first.click()
+    assert page.get_by_role("link", name=dossier.code).is_visible()
+
+    page.get_by_role("button", name="Đăng xuất").click()
+    page.goto(page.base_url + "/tra-cuu/")
+    page.get_by_label("Mã hồ sơ").fill(dossier.code)
+    page.get_by_label("Số định danh cá nhân, mã số thuế hoặc số điện thoại của chủ hồ sơ").fill(
+        citizen.username)
+    page.get_by_role("button", name="Tra cứu").click()
+    assert page.get_by_role("heading", name="Kết quả tra cứu").is_visible()
+    assert page.get_by_text("Mới đăng ký").is_visible()
