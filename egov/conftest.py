@@ -8,6 +8,14 @@ from egov.core.actors import SYSTEM
 from egov.org.models import AdministrativeUnit, Agency, Position, Role, Unit
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache: used TOTP codes and rate-limit counters live there."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def province(db: None) -> AdministrativeUnit:
     return AdministrativeUnit.objects.create(

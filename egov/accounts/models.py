@@ -42,8 +42,10 @@ class User(AbstractUser):
 
     @property
     def needs_second_factor(self) -> bool:
-        """Officials and operators must log in with TOTP."""
-        return self.kind in (self.Kind.OFFICIAL, self.Kind.OPERATOR)
+        """Officials, operators and anyone with administration rights must log in with TOTP."""
+        return self.kind in (self.Kind.OFFICIAL, self.Kind.OPERATOR) or self.is_staff or (
+            self.is_superuser
+        )
 
 
 class CitizenProfile(models.Model):

@@ -21,59 +21,14 @@ from django.utils.translation import gettext_lazy as _
 
 from egov.accounts.identity import normalize_phone
 from egov.core.actors import Actor, actor_for_user
+from egov.core.admin import OperatorOnlyMixin, is_operator_request, operator_actor
 from egov.core.errors import DomainError
 
 from . import services
 from .models import AdministrativeUnit, Agency, Official, OfficialRole, Position, Role, Unit
 
 
-def request_actor(request: HttpRequest) -> Actor:
-    return actor_for_user(request.user)
-
-
-def _is_operator(request: HttpRequest) -> bool:
-    user = request.user
-    return bool(user.is_active and getattr(user, "is_operator", False))
-
-
-class OperatorOnlyMixin:
-    """Only operators see and change these models; nothing is deleted (deactivate instead).
-
-    A refusal from a service (DomainError) comes back as an error message, not a server error.
-    """
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _is_operator(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_operator(request)
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return _is_operator(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_operator(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        try:
-            return super().changeform_view(  # type: ignore[misc]
-                request, object_id, form_url, extra_context
-            )
-        except DomainError as exc:
-            details = "; ".join(
-                f"{name}: {', '.join(map(str, msgs))}" for name, msgs in exc.fields.items()
-            )
-            messages.error(request, f"{exc.message} {details}".strip())
-            return HttpResponseRedirect(request.get_full_path())
+request_actor = operator_actor
 
 
 def add_check_errors(form: forms.BaseForm, errors: dict[str, list[str]]) -> None:
@@ -159,13 +114,13 @@ class UnitInline(admin.TabularInline):
     show_change_link = True
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_operator(request)
+        return is_operator_request(request)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_operator(request)
+        return is_operator_request(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_operator(request)
+        return is_operator_request(request)
 
 
 @admin.register(Agency)
@@ -357,16 +312,16 @@ class OfficialRoleInline(admin.TabularInline):
     verbose_name_plural = _("vai trò")
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_operator(request)
+        return is_operator_request(request)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_operator(request)
+        return is_operator_request(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_operator(request)
+        return is_operator_request(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_operator(request)
+        return is_operator_request(request)
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         base = super().get_formset(request, obj, **kwargs)

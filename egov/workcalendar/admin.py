@@ -5,7 +5,6 @@ Every save and delete goes through the services, so each change is recorded as a
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 from typing import Any
 
@@ -18,7 +17,7 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from egov.core.actors import Actor, actor_for_user
+from egov.core.admin import OperatorOnlyMixin, is_operator_request, operator_actor
 
 from . import services
 from .models import SpecialDay, WorkingHours
@@ -26,37 +25,14 @@ from .models import SpecialDay, WorkingHours
 WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"]
 
 
-def admin_actor(request: HttpRequest) -> Actor:
-    """The acting operator; a superuser made with createsuperuser acts as an operator."""
-    actor = actor_for_user(request.user)
-    if getattr(request.user, "is_superuser", False) and not actor.is_operator:
-        actor = dataclasses.replace(actor, kind="operator")
-    return actor
+admin_actor = operator_actor
 
 
-class OperatorOnlyAdmin(admin.ModelAdmin):
-    """Only operators (and superusers) see and change calendar data."""
-
-    def _allowed(self, request: HttpRequest) -> bool:
-        user: Any = request.user
-        return bool(
-            user.is_active and user.is_staff and (user.is_superuser or user.kind == "operator")
-        )
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._allowed(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._allowed(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return self._allowed(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._allowed(request)
+class OperatorOnlyAdmin(OperatorOnlyMixin, admin.ModelAdmin):
+    """Calendar entries may also be deleted (through the service, which records an event)."""
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._allowed(request)
+        return is_operator_request(request)
 
 
 @admin.register(SpecialDay)

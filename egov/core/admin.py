@@ -1,0 +1,76 @@
+"""What every admin page shares: only operators get in, and service refusals become messages."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+
+from .actors import Actor, actor_for_user
+from .errors import DomainError
+
+
+def is_operator_request(request: HttpRequest) -> bool:
+    """An active operator (or a superuser made with createsuperuser, who is held to TOTP too)."""
+    user: Any = request.user
+    return bool(
+        user.is_active and (getattr(user, "kind", "") == "operator" or user.is_superuser)
+    )
+
+
+def operator_actor(request: HttpRequest) -> Actor:
+    """The acting operator; a superuser without the operator kind acts as one."""
+    actor = actor_for_user(request.user)
+    if is_operator_request(request) and not actor.is_operator:
+        actor = dataclasses.replace(actor, kind="operator")
+    return actor
+
+
+class OperatorOnlyMixin:
+    """Only operators see and change these models; nothing is deleted unless a subclass allows
+    it (through a service). A DomainError from a service comes back as an error message."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_operator_request(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_operator_request(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return is_operator_request(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_operator_request(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(  # type: ignore[misc]
+                request, object_id, form_url, extra_context
+            )
+        except DomainError as exc:
+            details = "; ".join(
+                f"{name}: {', '.join(map(str, msgs))}" for name, msgs in exc.fields.items()
+            )
+            messages.error(request, f"{exc.message} {details}".strip())
+            return HttpResponseRedirect(request.get_full_path())
+
+
+class OperatorReadOnlyMixin(OperatorOnlyMixin):
+    """Records nobody may add, change or delete through the administration (the event log)."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
