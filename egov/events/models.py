@@ -52,7 +52,7 @@ class Event(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             raise PermissionError("Events are append-only: they cannot be updated.")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("Events are append-only: they cannot be deleted.")
@@ -71,3 +71,63 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chain}#{self.seq}"
+
+
+class OutboxMessage(models.Model):
+    """A message to another system, written in the same transaction as the state change.
+
+    A worker delivers it after commit and retries with backoff until it is delivered or, after
+    `max_attempts`, marked dead for an operator to look at. A message is claimed with a lease
+    (`claim_token`, `locked_until`) so two workers never deliver it at the same time.
+    """
+
+    class Topic(models.TextChoices):
+        EMAIL = "email", _("Thư điện tử")
+        SMS = "sms", _("Tin nhắn SMS")
+        WEBHOOK = "webhook", _("Webhook")
+        NATIONAL_PORTAL = "national_portal", _("Cổng Dịch vụ công quốc gia")
+        EDXML = "edxml", _("Trục liên thông văn bản (edXML)")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Chờ gửi")
+        DELIVERING = "delivering", _("Đang gửi")
+        DELIVERED = "delivered", _("Đã gửi")
+        FAILED = "failed", _("Gửi lỗi, sẽ thử lại")
+        DEAD = "dead", _("Hỏng, cần xử lý")
+
+    topic = models.CharField(_("kênh"), max_length=40, db_index=True)
+    idempotency_key = models.CharField(_("khóa chống trùng"), max_length=200, unique=True)
+    payload = models.JSONField(_("nội dung"), default=dict)
+    status = models.CharField(
+        _("trạng thái"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("số lần đã gửi"), default=0)
+    max_attempts = models.PositiveIntegerField(_("số lần gửi tối đa"), default=12)
+    next_attempt_at = models.DateTimeField(_("gửi lần tới lúc"), default=timezone.now)
+    claim_token = models.CharField(max_length=32, blank=True, default="", editable=False)
+    locked_until = models.DateTimeField(_("đang giữ đến"), null=True, blank=True)
+    last_error = models.TextField(_("lỗi gần nhất"), blank=True, default="")
+    created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("cập nhật lúc"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("gửi xong lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("tin nhắn chờ gửi")
+        verbose_name_plural = _("hàng đợi gửi tin (outbox)")
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=models.Q(status__in=["pending", "failed"]),
+                name="outbox_due_idx",
+            ),
+            models.Index(
+                fields=["locked_until"],
+                condition=models.Q(status="delivering"),
+                name="outbox_lease_idx",
+            ),
+            models.Index(fields=["status", "topic"], name="outbox_status_topic_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic}:{self.idempotency_key} ({self.status})"

@@ -1,19 +1,35 @@
-"""Writing events. Call `record_event` inside the same transaction as the state change."""
+"""The event log and the outbox: the only code that writes them.
+
+- `record_event`: append to the agency's hash chain, inside the state change's transaction.
+- `verify_event_log`: recompute the chains and report the first broken row.
+- `enqueue`: queue a message to another system in the caller's transaction; the worker
+  (`dispatch_due`, `dispatch_message`, `sweep_outbox`) delivers it through a registered deliverer.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from egov.core.actors import Actor
+from egov.core.errors import NotAllowed
 
-from .models import ChainHead, Event
+from .models import ChainHead, Event, OutboxMessage
 
 GENESIS_HASH = "0" * 64
 
@@ -128,3 +144,503 @@ def record_event(
     event = Event.objects.create(prev_hash=head.hash, hash=digest, **fields)
     ChainHead.objects.filter(pk=chain).update(seq=event.seq, hash=digest)
     return event
+
+
+# ---------------------------------------------------------------------------------------------
+# Tamper evidence: walking the chains
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first row where a chain stops being consistent."""
+
+    code: str  # seq_gap, prev_hash_mismatch, hash_mismatch, chain_mismatch, head_*
+    chain: str
+    event_id: int | None
+    seq: int | None
+    message: str
+
+    def __str__(self) -> str:
+        row = f"id={self.event_id}" if self.event_id is not None else "id=-"
+        return f"{row} chain={self.chain} seq={self.seq}: {self.message} [{self.code}]"
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    chains: int
+    events: int
+    first_break: ChainBreak | None = None
+
+
+def _chain_rows(chain: str, after_seq: int, chunk_size: int) -> Iterator[Event]:
+    """Rows of one chain in seq order, read in keyset pages so memory stays flat."""
+    last = after_seq
+    while True:
+        page = list(Event.objects.filter(chain=chain, seq__gt=last).order_by("seq")[:chunk_size])
+        if not page:
+            return
+        yield from page
+        last = page[-1].seq
+
+
+def _verify_chain(chain: str, chunk_size: int) -> tuple[int, ChainBreak | None]:
+    expected_seq = 1
+    prev_hash = GENESIS_HASH
+    first: Event | None = None
+    last: Event | None = None
+    count = 0
+    while True:
+        for event in _chain_rows(chain, expected_seq - 1, chunk_size):
+            if first is None:
+                first = event
+            if event.seq != expected_seq:
+                return count, ChainBreak(
+                    "seq_gap",
+                    chain,
+                    event.pk,
+                    event.seq,
+                    f"Thiếu sự kiện số {expected_seq}..{event.seq - 1} ngay trước sự kiện này "
+                    "(đã bị xóa?).",
+                )
+            if event.prev_hash != prev_hash:
+                return count, ChainBreak(
+                    "prev_hash_mismatch",
+                    chain,
+                    event.pk,
+                    event.seq,
+                    "prev_hash không khớp với hash của sự kiện liền trước.",
+                )
+            if event_hash(event) != event.hash:
+                return count, ChainBreak(
+                    "hash_mismatch",
+                    chain,
+                    event.pk,
+                    event.seq,
+                    "Nội dung sự kiện đã bị sửa: hash tính lại không khớp hash đã lưu.",
+                )
+            if chain_for(event.agency_id) != chain:
+                return count, ChainBreak(
+                    "chain_mismatch",
+                    chain,
+                    event.pk,
+                    event.seq,
+                    f"Sự kiện của cơ quan {event.agency_id} nằm sai chuỗi.",
+                )
+            prev_hash = event.hash
+            expected_seq = event.seq + 1
+            last = event
+            count += 1
+        # The head is read after the rows: record_event commits a row and its head together, so
+        # a head behind the rows means rows were added outside record_event. A head ahead of the
+        # rows can be a writer that committed while we were reading: read on.
+        head = ChainHead.objects.filter(pk=chain).first()
+        if head is None or head.seq < expected_seq:
+            break
+        if Event.objects.filter(chain=chain, seq__gte=expected_seq).exists():
+            continue
+        break
+
+    last_seq = last.seq if last else 0
+    if head is None:
+        if first is None:
+            return count, None
+        return count, ChainBreak(
+            "head_missing",
+            chain,
+            first.pk,
+            first.seq,
+            "Chuỗi không có đầu chuỗi (ChainHead): sự kiện được chèn ngoài record_event?",
+        )
+    if head.seq > last_seq:
+        return count, ChainBreak(
+            "head_ahead",
+            chain,
+            last.pk if last else None,
+            last_seq,
+            f"Đầu chuỗi ghi {head.seq} sự kiện nhưng chuỗi chỉ còn đến số {last_seq} "
+            "(sự kiện cuối đã bị xóa?).",
+        )
+    if head.seq < last_seq:
+        extra = Event.objects.filter(chain=chain, seq=head.seq + 1).first()
+        return count, ChainBreak(
+            "head_behind",
+            chain,
+            extra.pk if extra else None,
+            head.seq + 1,
+            f"Sự kiện nằm sau đầu chuỗi (đầu chuỗi ghi {head.seq}): được chèn ngoài record_event?",
+        )
+    if head.hash != (last.hash if last else GENESIS_HASH):
+        return count, ChainBreak(
+            "head_hash_mismatch",
+            chain,
+            last.pk if last else None,
+            last_seq,
+            "Hash của sự kiện cuối không khớp hash ghi ở đầu chuỗi.",
+        )
+    return count, None
+
+
+def verify_event_log(*, chain: str | None = None, chunk_size: int = 2000) -> VerifyResult:
+    """Recompute every chain (or one) in seq order; stop at the first broken row.
+
+    Reads rows in pages of `chunk_size`, so it runs in constant memory on any number of rows.
+    """
+    if chain is not None:
+        names = [chain]
+    else:
+        event_chains = Event.objects.order_by().values_list("chain", flat=True).distinct()
+        head_chains = ChainHead.objects.order_by().values_list("chain", flat=True)
+        names = sorted(set(event_chains) | set(head_chains))
+    total = 0
+    for name in names:
+        count, problem = _verify_chain(name, chunk_size)
+        total += count
+        if problem is not None:
+            return VerifyResult(ok=False, chains=len(names), events=total, first_break=problem)
+    return VerifyResult(ok=True, chains=len(names), events=total)
+
+
+# ---------------------------------------------------------------------------------------------
+# Transactional outbox
+# ---------------------------------------------------------------------------------------------
+
+logger = logging.getLogger("egov.events.outbox")
+
+Deliverer = Callable[[OutboxMessage], None]
+_deliverers: dict[str, Deliverer] = {}
+
+
+class DeliveryError(Exception):
+    """A delivery failed in a way worth retrying (network, timeout, 5xx)."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """A delivery can never succeed as it is (bad address, 4xx): the message goes dead now."""
+
+
+def register_deliverer(topic: str) -> Callable[[Deliverer], Deliverer]:
+    """Decorator: `func(message)` delivers messages of `topic`; return = delivered, raise = retry.
+
+    The deliverer must pass `message.idempotency_key` to the remote side so that a repeated
+    delivery (after a crash between sending and recording) is recognised there.
+    """
+
+    def register(func: Deliverer) -> Deliverer:
+        _deliverers[topic] = func
+        return func
+
+    return register
+
+
+def get_deliverer(topic: str) -> Deliverer | None:
+    return _deliverers.get(topic)
+
+
+def registered_topics() -> list[str]:
+    return sorted(_deliverers)
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+def backoff_delay(
+    attempts: int,
+    *,
+    base: float | None = None,
+    cap: float | None = None,
+    rng: random.Random | None = None,
+) -> timedelta:
+    """Exponential backoff with jitter: half of min(cap, base*2^(n-1)) plus a random half."""
+    base = float(_setting("OUTBOX_BACKOFF_BASE_SECONDS", 30) if base is None else base)
+    cap = float(_setting("OUTBOX_BACKOFF_CAP_SECONDS", 6 * 3600) if cap is None else cap)
+    ceiling = min(cap, base * 2 ** max(attempts - 1, 0))
+    jitter = (rng or _jitter_rng).uniform(0, ceiling / 2)
+    return timedelta(seconds=ceiling / 2 + jitter)
+
+
+_jitter_rng = random.Random()  # noqa: S311 - spreading retries, not security
+
+
+def _kick(message_id: int) -> None:
+    """After commit: ask the worker to deliver now (the periodic sweep is the safety net)."""
+    from .tasks import deliver_outbox_message
+
+    deliver_outbox_message(message_id)
+
+
+def enqueue(
+    topic: str,
+    payload: dict[str, Any],
+    *,
+    idempotency_key: str,
+    max_attempts: int | None = None,
+    not_before: datetime | None = None,
+) -> OutboxMessage:
+    """Queue a message in the caller's transaction; it is sent only if that transaction commits.
+
+    Enqueueing the same `idempotency_key` again returns the existing message (one row).
+    """
+    if not topic or len(topic) > 40:
+        raise ValueError("topic must be 1..40 characters")
+    if not idempotency_key or len(idempotency_key) > 200:
+        raise ValueError("idempotency_key must be 1..200 characters")
+    now = timezone.now()
+    with transaction.atomic():
+        message, created = OutboxMessage.objects.get_or_create(
+            idempotency_key=idempotency_key,
+            defaults={
+                "topic": topic,
+                "payload": canonical_payload(payload),
+                "max_attempts": max_attempts or int(_setting("OUTBOX_MAX_ATTEMPTS", 12)),
+                "next_attempt_at": not_before or now,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+    if created:
+        transaction.on_commit(partial(_kick, message.pk), robust=True)
+    elif message.topic != topic:
+        logger.warning(
+            "outbox key %s already used for topic %s (not %s)",
+            idempotency_key,
+            message.topic,
+            topic,
+        )
+    return message
+
+
+def _due(now: datetime) -> Q:
+    waiting = Q(
+        status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.FAILED],
+        next_attempt_at__lte=now,
+    )
+    abandoned = Q(
+        status=OutboxMessage.Status.DELIVERING,
+        locked_until__lt=now,
+        attempts__lt=F("max_attempts"),
+    )
+    return waiting | abandoned
+
+
+def claim_due(
+    *, now: datetime | None = None, limit: int | None = None, message_id: int | None = None
+) -> tuple[str, list[OutboxMessage]]:
+    """Claim due messages for this worker: (claim token, messages now 'delivering').
+
+    PostgreSQL picks rows with SELECT ... FOR UPDATE SKIP LOCKED, so workers on several machines
+    take disjoint sets without waiting on each other; SQLite serialises writers and the
+    conditional UPDATE re-checks that each row is still due. A claim is a lease: if the worker
+    dies, the row becomes due again when `locked_until` passes.
+    """
+    now = now or timezone.now()
+    limit = limit or int(_setting("OUTBOX_BATCH_SIZE", 50))
+    lease = timedelta(seconds=int(_setting("OUTBOX_LEASE_SECONDS", 300)))
+    token = uuid.uuid4().hex
+    with transaction.atomic():
+        candidates = OutboxMessage.objects.filter(_due(now))
+        if message_id is not None:
+            candidates = candidates.filter(pk=message_id)
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True)
+        ids = list(
+            candidates.order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return token, []
+        OutboxMessage.objects.filter(_due(now), pk__in=ids).update(
+            status=OutboxMessage.Status.DELIVERING,
+            claim_token=token,
+            locked_until=now + lease,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+        claimed = list(OutboxMessage.objects.filter(pk__in=ids, claim_token=token).order_by("id"))
+    return token, claimed
+
+
+@dataclass
+class DispatchReport:
+    claimed: int = 0
+    delivered: int = 0
+    retrying: int = 0
+    dead: int = 0
+
+    def add(self, other: DispatchReport) -> None:
+        self.claimed += other.claimed
+        self.delivered += other.delivered
+        self.retrying += other.retrying
+        self.dead += other.dead
+
+
+def _finish(message: OutboxMessage, token: str, **fields: Any) -> bool:
+    """Record the outcome only if our claim still holds: each outcome is written once."""
+    updated = OutboxMessage.objects.filter(
+        pk=message.pk, claim_token=token, status=OutboxMessage.Status.DELIVERING
+    ).update(claim_token="", locked_until=None, **fields)
+    return updated == 1
+
+
+def _deliver_claimed(
+    message: OutboxMessage, token: str, now: datetime | None, report: DispatchReport
+) -> None:
+    deliverer = _deliverers.get(message.topic)
+    try:
+        if deliverer is None:
+            raise DeliveryError(f"Chưa có bộ gửi cho kênh '{message.topic}'.")
+        deliverer(message)
+    except Exception as exc:
+        when = now or timezone.now()
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if isinstance(exc, PermanentDeliveryError) or message.attempts >= message.max_attempts:
+            if _finish(
+                message, token, status=OutboxMessage.Status.DEAD, last_error=error, updated_at=when
+            ):
+                report.dead += 1
+                logger.error(
+                    "outbox message %s (%s, key %s) is dead after %s attempts: %s",
+                    message.pk,
+                    message.topic,
+                    message.idempotency_key,
+                    message.attempts,
+                    error,
+                )
+            return
+        retry_at = when + backoff_delay(message.attempts)
+        if _finish(
+            message,
+            token,
+            status=OutboxMessage.Status.FAILED,
+            last_error=error,
+            next_attempt_at=retry_at,
+            updated_at=when,
+        ):
+            report.retrying += 1
+            logger.warning(
+                "outbox message %s (%s) attempt %s failed, retry at %s: %s",
+                message.pk,
+                message.topic,
+                message.attempts,
+                retry_at.isoformat(),
+                error,
+            )
+        return
+    when = now or timezone.now()
+    if _finish(
+        message,
+        token,
+        status=OutboxMessage.Status.DELIVERED,
+        delivered_at=when,
+        last_error="",
+        updated_at=when,
+    ):
+        report.delivered += 1
+    else:
+        logger.error(
+            "outbox message %s was delivered after its lease expired; the remote side must "
+            "deduplicate key %s",
+            message.pk,
+            message.idempotency_key,
+        )
+
+
+def dispatch_due(*, now: datetime | None = None, limit: int | None = None) -> DispatchReport:
+    """Claim one batch of due messages and deliver them."""
+    token, messages = claim_due(now=now, limit=limit)
+    report = DispatchReport(claimed=len(messages))
+    for message in messages:
+        _deliver_claimed(message, token, now, report)
+    return report
+
+
+def dispatch_message(message_id: int, *, now: datetime | None = None) -> DispatchReport:
+    """Deliver one message if it is due and nobody else holds it (the after-commit path)."""
+    token, messages = claim_due(now=now, limit=1, message_id=message_id)
+    report = DispatchReport(claimed=len(messages))
+    for message in messages:
+        _deliver_claimed(message, token, now, report)
+    return report
+
+
+def bury_abandoned(*, now: datetime | None = None) -> int:
+    """Messages whose worker died on their last allowed attempt become dead."""
+    now = now or timezone.now()
+    return OutboxMessage.objects.filter(
+        status=OutboxMessage.Status.DELIVERING,
+        locked_until__lt=now,
+        attempts__gte=F("max_attempts"),
+    ).update(
+        status=OutboxMessage.Status.DEAD,
+        claim_token="",
+        locked_until=None,
+        updated_at=now,
+        last_error="Tiến trình gửi đã dừng giữa chừng ở lần gửi cuối cùng.",
+    )
+
+
+def sweep_outbox(*, now: datetime | None = None, time_budget: float = 50.0) -> DispatchReport:
+    """Deliver everything due, batch after batch, for at most `time_budget` seconds."""
+    started = time.monotonic()
+    report = DispatchReport()
+    report.dead += bury_abandoned(now=now)
+    while time.monotonic() - started < time_budget:
+        batch = dispatch_due(now=now)
+        report.add(batch)
+        if batch.claimed == 0:
+            break
+    return report
+
+
+def retry_dead(*, actor: Actor, message_ids: Iterable[int]) -> int:
+    """Operator action: give dead messages a fresh set of attempts. Returns how many."""
+    if not actor.is_operator:
+        raise NotAllowed("Chỉ quản trị hệ thống được gửi lại tin nhắn hỏng.")
+    now = timezone.now()
+    with transaction.atomic():
+        messages = list(
+            OutboxMessage.objects.select_for_update()
+            .filter(pk__in=list(message_ids), status=OutboxMessage.Status.DEAD)
+            .order_by("id")
+        )
+        for message in messages:
+            OutboxMessage.objects.filter(pk=message.pk).update(
+                status=OutboxMessage.Status.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                claim_token="",
+                locked_until=None,
+                updated_at=now,
+            )
+            record_event(
+                actor=actor,
+                event_type="outbox.retried",
+                subject_type="outbox_message",
+                subject_id=message.pk,
+                payload={
+                    "topic": message.topic,
+                    "idempotency_key": message.idempotency_key,
+                    "last_error": message.last_error[:500],
+                },
+            )
+            transaction.on_commit(partial(_kick, message.pk), robust=True)
+    return len(messages)
+
+
+def outbox_stats(*, now: datetime | None = None) -> dict[str, Any]:
+    """Counts per status and the age of the oldest due message, for health pages."""
+    now = now or timezone.now()
+    counts = {status: 0 for status in OutboxMessage.Status.values}
+    for row in OutboxMessage.objects.order_by().values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    oldest = (
+        OutboxMessage.objects.filter(_due(now))
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    return {
+        "counts": counts,
+        "oldest_due_seconds": (now - oldest).total_seconds() if oldest else 0.0,
+    }

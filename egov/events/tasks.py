@@ -1,0 +1,43 @@
+"""Background jobs of the event log and the outbox (run by `python manage.py run_huey`)."""
+
+from __future__ import annotations
+
+import logging
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from . import services
+
+logger = logging.getLogger("egov.events.tasks")
+
+
+@db_task()
+def deliver_outbox_message(message_id: int) -> None:
+    """Queued right after the commit that enqueued the message, so delivery is prompt."""
+    services.dispatch_message(message_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def sweep_outbox() -> None:
+    """Every minute: deliver whatever is due (retries, and messages whose kick was lost)."""
+    report = services.sweep_outbox()
+    if report.claimed or report.dead:
+        logger.info(
+            "outbox sweep: %s claimed, %s delivered, %s retrying, %s dead",
+            report.claimed,
+            report.delivered,
+            report.retrying,
+            report.dead,
+        )
+
+
+# Huey's crontab runs in UTC: 19:30 UTC is 02:30 in Asia/Ho_Chi_Minh.
+@db_periodic_task(crontab(hour="19", minute="30"))
+def verify_event_log_nightly() -> None:
+    """Every night: recompute the event chains; a broken chain is logged as an error."""
+    result = services.verify_event_log()
+    if result.ok:
+        logger.info("event log verified: %s chains, %s events", result.chains, result.events)
+    else:
+        logger.error("EVENT LOG BROKEN: %s", result.first_break)

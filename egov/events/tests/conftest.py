@@ -1,0 +1,62 @@
+"""Helpers for the event-log tests."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+
+from egov.core.actors import SYSTEM
+from egov.events.services import record_event
+
+
+def tamper_sql(sql: str, params: list[object] | None = None) -> None:
+    """Run SQL against events_event the way someone with direct database access would.
+
+    The append-only trigger is switched off first, as the table owner or a superuser could
+    (inside the test transaction, so it is back on afterwards).
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE events_event DISABLE TRIGGER events_event_append_only")
+        elif connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER IF EXISTS events_event_no_update")
+        cursor.execute(sql, params or [])
+
+
+@pytest.fixture
+def chains(agency, other_agency):  # type: ignore[no-untyped-def]
+    """Three chains: two agencies and the global one, five + three + two events."""
+    with transaction.atomic():
+        events = {"a": [], "b": [], "g": []}
+        for i in range(5):
+            events["a"].append(
+                record_event(
+                    actor=SYSTEM,
+                    event_type="test.step",
+                    subject_type="dossier",
+                    subject_id=f"A{i}",
+                    agency_id=agency.pk,
+                    payload={"n": i, "ghi_chu": "Hồ sơ đất đai"},
+                )
+            )
+        for i in range(3):
+            events["b"].append(
+                record_event(
+                    actor=SYSTEM,
+                    event_type="test.step",
+                    subject_type="dossier",
+                    subject_id=f"B{i}",
+                    agency_id=other_agency.pk,
+                    payload={"n": i},
+                )
+            )
+        for i in range(2):
+            events["g"].append(
+                record_event(
+                    actor=SYSTEM,
+                    event_type="test.global",
+                    subject_type="user",
+                    subject_id=i,
+                )
+            )
+    return events
