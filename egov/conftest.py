@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from egov.core.actors import SYSTEM
@@ -26,16 +31,22 @@ def province(db: None) -> AdministrativeUnit:
 @pytest.fixture
 def agency(province: AdministrativeUnit) -> Agency:
     return Agency.objects.create(
-        identifier="000.00.00.H41", name="Ủy ban nhân dân tỉnh Quảng Ninh",
-        abbreviation="UBND", kind=Agency.Kind.PEOPLES_COMMITTEE, admin_unit=province,
+        identifier="000.00.00.H41",
+        name="Ủy ban nhân dân tỉnh Quảng Ninh",
+        abbreviation="UBND",
+        kind=Agency.Kind.PEOPLES_COMMITTEE,
+        admin_unit=province,
     )
 
 
 @pytest.fixture
 def other_agency(province: AdministrativeUnit) -> Agency:
     return Agency.objects.create(
-        identifier="000.00.01.H41", name="Sở Tư pháp tỉnh Quảng Ninh",
-        abbreviation="STP", kind=Agency.Kind.DEPARTMENT, admin_unit=province,
+        identifier="000.00.01.H41",
+        name="Sở Tư pháp tỉnh Quảng Ninh",
+        abbreviation="STP",
+        kind=Agency.Kind.DEPARTMENT,
+        admin_unit=province,
     )
 
 
@@ -52,13 +63,25 @@ def make_official(db: None):  # type: ignore[no-untyped-def]
 
     counter = {"n": 0}
 
-    def make(agency: Agency, roles: list[str] | None = None, unit: Unit | None = None,
-             username: str | None = None, password: str = "Mat-khau-2026!"):  # type: ignore[no-untyped-def]
+    def make(
+        agency: Agency,
+        roles: list[str] | None = None,
+        unit: Unit | None = None,
+        username: str | None = None,
+        password: str = "Mat-khau-2026!",
+    ):  # type: ignore[no-untyped-def]
         counter["n"] += 1
-        position, _ = Position.objects.get_or_create(code="chuyen-vien", defaults={"name": "Chuyên viên"})
+        position, _ = Position.objects.get_or_create(
+            code="chuyen-vien", defaults={"name": "Chuyên viên"}
+        )
         return create_official(
-            actor=SYSTEM, username=username or f"cb{counter['n']}", full_name=f"Cán bộ {counter['n']}",
-            password=password, agency=agency, unit=unit, position=position,
+            actor=SYSTEM,
+            username=username or f"cb{counter['n']}",
+            full_name=f"Cán bộ {counter['n']}",
+            password=password,
+            agency=agency,
+            unit=unit,
+            position=position,
             roles=roles or [Role.SPECIALIST],
         )
 
@@ -75,7 +98,8 @@ def make_citizen(db: None):  # type: ignore[no-untyped-def]
         counter["n"] += 1
         return register_citizen(
             personal_id=personal_id or f"0220950{counter['n']:05d}",
-            full_name=f"Nguyễn Văn {counter['n']}", password=password,
+            full_name=f"Nguyễn Văn {counter['n']}",
+            password=password,
             phone=f"09123{counter['n']:05d}",
         )
 
@@ -147,3 +171,46 @@ def _allow_event_purge_when_flushing() -> None:
 
 
 _allow_event_purge_when_flushing()
+
+
+# --- browser (Playwright driving the system Chromium; never a downloaded browser) ---
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/setup --test")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
+    # itself (fixtures, assertions) are still plain synchronous code.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_server):  # type: ignore[no-untyped-def]
+    context = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh")
+    context.set_default_timeout(15000)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.base_url = live_server.url  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+    # A Content-Security-Policy violation or a script error is a bug the user would meet.
+    assert not errors, errors

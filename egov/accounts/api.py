@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.urls import path
 from drf_spectacular.utils import extend_schema, inline_serializer
-from django.db.models import QuerySet
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -112,7 +112,16 @@ class UserSerializer(serializers.ModelSerializer[User]):
 
     class Meta:
         model = User
-        fields = ["id", "username", "kind", "full_name", "phone", "email", "personal_id", "tax_code"]
+        fields = [
+            "id",
+            "username",
+            "kind",
+            "full_name",
+            "phone",
+            "email",
+            "personal_id",
+            "tax_code",
+        ]
 
 
 class UserDetailView(generics.RetrieveAPIView[User]):

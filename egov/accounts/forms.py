@@ -3,7 +3,8 @@ from django import forms
 
 class CitizenRegistrationForm(forms.Form):
     personal_id = forms.CharField(
-        label="Số định danh cá nhân (CCCD)", max_length=20,
+        label="Số định danh cá nhân (CCCD)",
+        max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "username"}),
     )
     full_name = forms.CharField(label="Họ và tên", max_length=150)

@@ -14,7 +14,7 @@ from django.shortcuts import redirect
 ALLOWED_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/api/")
 
 
-def session_used_mfa(request: HttpRequest) -> bool:  # noqa: D103
+def session_used_mfa(request: HttpRequest) -> bool:
     return any(r.get("method") == "mfa" for r in get_authentication_records(request, request.user))
 
 

@@ -43,8 +43,10 @@ class User(AbstractUser):
     @property
     def needs_second_factor(self) -> bool:
         """Officials, operators and anyone with administration rights must log in with TOTP."""
-        return self.kind in (self.Kind.OFFICIAL, self.Kind.OPERATOR) or self.is_staff or (
-            self.is_superuser
+        return (
+            self.kind in (self.Kind.OFFICIAL, self.Kind.OPERATOR)
+            or self.is_staff
+            or (self.is_superuser)
         )
 
 

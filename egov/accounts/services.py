@@ -77,7 +77,9 @@ def _check_password(password: str, user: User) -> None:
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        raise RegistrationError("Mật khẩu chưa đủ mạnh.", fields={"password": exc.messages}) from exc
+        raise RegistrationError(
+            "Mật khẩu chưa đủ mạnh.", fields={"password": exc.messages}
+        ) from exc
 
 
 def register_citizen(
@@ -92,8 +94,11 @@ def register_citizen(
     name = _check_name(full_name)
     contact = _clean_contact(phone, email)
     user = User(
-        username=pid.number, kind=User.Kind.CITIZEN, full_name=name,
-        phone=contact.phone, email=contact.email,
+        username=pid.number,
+        kind=User.Kind.CITIZEN,
+        full_name=name,
+        phone=contact.phone,
+        email=contact.email,
     )
     _check_password(password, user)
     user.set_password(password)
@@ -107,25 +112,37 @@ def register_citizen(
                 )
             user.save()
             CitizenProfile.objects.create(
-                user=user, personal_id=pid.number, birth_year=pid.birth_year,
-                gender=pid.gender, birth_province_code=pid.province_code,
+                user=user,
+                personal_id=pid.number,
+                birth_year=pid.birth_year,
+                gender=pid.gender,
+                birth_province_code=pid.province_code,
             )
             record_event(
-                actor=ANONYMOUS, event_type="account.citizen_registered",
-                subject_type="user", subject_id=user.pk,
+                actor=ANONYMOUS,
+                event_type="account.citizen_registered",
+                subject_type="user",
+                subject_id=user.pk,
                 payload={"username": user.username, "phone": contact.phone, "email": contact.email},
             )
     except IntegrityError as exc:  # a concurrent registration of the same number
         raise RegistrationError(
-            "Số định danh này đã có tài khoản.", code="already_registered",
+            "Số định danh này đã có tài khoản.",
+            code="already_registered",
             fields={"personal_id": ["Đã được đăng ký."]},
         ) from exc
     return user
 
 
 def register_business(
-    *, tax_code: str, name: str, representative: str, password: str,
-    phone: str = "", email: str = "", address: str = "",
+    *,
+    tax_code: str,
+    name: str,
+    representative: str,
+    password: str,
+    phone: str = "",
+    email: str = "",
+    address: str = "",
 ) -> User:
     try:
         code = normalize_tax_code(tax_code)
@@ -139,8 +156,11 @@ def register_business(
         raise RegistrationError("Địa chỉ quá dài.", fields={"address": ["Tối đa 255 ký tự."]})
     contact = _clean_contact(phone, email)
     user = User(
-        username=code, kind=User.Kind.BUSINESS, full_name=rep,
-        phone=contact.phone, email=contact.email,
+        username=code,
+        kind=User.Kind.BUSINESS,
+        full_name=rep,
+        phone=contact.phone,
+        email=contact.email,
     )
     _check_password(password, user)
     user.set_password(password)
@@ -148,7 +168,8 @@ def register_business(
         with transaction.atomic():
             if User.objects.filter(username=code).exists():
                 raise RegistrationError(
-                    "Mã số thuế này đã có tài khoản.", code="already_registered",
+                    "Mã số thuế này đã có tài khoản.",
+                    code="already_registered",
                     fields={"tax_code": ["Đã được đăng ký."]},
                 )
             user.save()
@@ -156,13 +177,16 @@ def register_business(
                 user=user, tax_code=code, name=business_name, address=address
             )
             record_event(
-                actor=ANONYMOUS, event_type="account.business_registered",
-                subject_type="user", subject_id=user.pk,
+                actor=ANONYMOUS,
+                event_type="account.business_registered",
+                subject_type="user",
+                subject_id=user.pk,
                 payload={"username": code, "name": business_name},
             )
     except IntegrityError as exc:
         raise RegistrationError(
-            "Mã số thuế này đã có tài khoản.", code="already_registered",
+            "Mã số thuế này đã có tài khoản.",
+            code="already_registered",
             fields={"tax_code": ["Đã được đăng ký."]},
         ) from exc
     return user
@@ -170,9 +194,17 @@ def register_business(
 
 @transaction.atomic
 def create_official(
-    *, actor: Actor, username: str, full_name: str, password: str, agency: Agency,
-    unit: Unit | None = None, position: Position | None = None, roles: list[str] | None = None,
-    email: str = "", phone: str = "",
+    *,
+    actor: Actor,
+    username: str,
+    full_name: str,
+    password: str,
+    agency: Agency,
+    unit: Unit | None = None,
+    position: Position | None = None,
+    roles: list[str] | None = None,
+    email: str = "",
+    phone: str = "",
 ) -> Official:
     if not actor.is_operator:
         raise DomainError("Chỉ quản trị hệ thống được tạo tài khoản công chức.", code="forbidden")
@@ -183,8 +215,11 @@ def create_official(
         raise DomainError(f"Vai trò không hợp lệ: {', '.join(sorted(invalid))}", code="role")
     kind = User.Kind.OPERATOR if Role.OPERATOR in (roles or []) else User.Kind.OFFICIAL
     user = User(
-        username=username, full_name=_check_name(full_name), kind=kind,
-        email=email, phone=normalize_phone(phone) if phone else "",
+        username=username,
+        full_name=_check_name(full_name),
+        kind=kind,
+        email=email,
+        phone=normalize_phone(phone) if phone else "",
     )
     user.set_password(password)
     user.is_staff = kind == User.Kind.OPERATOR
@@ -192,8 +227,11 @@ def create_official(
     official = Official.objects.create(user=user, agency=agency, unit=unit, position=position)
     OfficialRole.objects.bulk_create(OfficialRole(official=official, role=r) for r in roles or [])
     record_event(
-        actor=actor, event_type="account.official_created", subject_type="user",
-        subject_id=user.pk, agency_id=agency.pk,
+        actor=actor,
+        event_type="account.official_created",
+        subject_type="user",
+        subject_id=user.pk,
+        agency_id=agency.pk,
         payload={"username": username, "unit_id": unit.pk if unit else None, "roles": roles or []},
     )
     return official
@@ -209,7 +247,8 @@ def create_api_client(
     unknown = set(scopes) - set(API_SCOPES)
     if unknown:
         raise DomainError(
-            f"Phạm vi không tồn tại: {', '.join(sorted(unknown))}", code="unknown_scope",
+            f"Phạm vi không tồn tại: {', '.join(sorted(unknown))}",
+            code="unknown_scope",
             fields={"scopes": sorted(unknown)},
         )
     token, prefix, digest = ApiClient.new_token()
@@ -217,8 +256,11 @@ def create_api_client(
         name=name, scopes=sorted(set(scopes)), agency=agency, key_prefix=prefix, key_hash=digest
     )
     record_event(
-        actor=actor, event_type="api_client.created", subject_type="api_client",
-        subject_id=client.pk, agency_id=agency.pk if agency else None,
+        actor=actor,
+        event_type="api_client.created",
+        subject_type="api_client",
+        subject_id=client.pk,
+        agency_id=agency.pk if agency else None,
         payload={"name": name, "scopes": client.scopes},
     )
     return client, token

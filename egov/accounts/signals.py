@@ -21,14 +21,20 @@ def _agency_id(user: Any) -> int | None:
 
 
 @receiver(authenticator_added)
-def on_authenticator_added(sender: Any, request: Any, user: Any, authenticator: Any, **kw: Any) -> None:
+def on_authenticator_added(
+    sender: Any, request: Any, user: Any, authenticator: Any, **kw: Any
+) -> None:
     # Activating TOTP requires a valid code, so this session has proved the second factor.
     if authenticator.type == "totp":
         record_authentication(request, user, method="mfa", type="totp")
     with transaction.atomic():
         record_event(
-            actor=actor_for_user(user), event_type="account.mfa_added", subject_type="user",
-            subject_id=user.pk, agency_id=_agency_id(user), payload={"type": authenticator.type},
+            actor=actor_for_user(user),
+            event_type="account.mfa_added",
+            subject_type="user",
+            subject_id=user.pk,
+            agency_id=_agency_id(user),
+            payload={"type": authenticator.type},
         )
 
 
@@ -38,8 +44,12 @@ def on_authenticator_removed(
 ) -> None:
     with transaction.atomic():
         record_event(
-            actor=actor_for_user(user), event_type="account.mfa_removed", subject_type="user",
-            subject_id=user.pk, agency_id=_agency_id(user), payload={"type": authenticator.type},
+            actor=actor_for_user(user),
+            event_type="account.mfa_removed",
+            subject_type="user",
+            subject_id=user.pk,
+            agency_id=_agency_id(user),
+            payload={"type": authenticator.type},
         )
 
 
@@ -47,17 +57,24 @@ def on_authenticator_removed(
 def on_logged_in(sender: Any, request: Any, user: Any, **kw: Any) -> None:
     with transaction.atomic():
         record_event(
-            actor=actor_for_user(user), event_type="account.logged_in", subject_type="user",
-            subject_id=user.pk, agency_id=_agency_id(user),
+            actor=actor_for_user(user),
+            event_type="account.logged_in",
+            subject_type="user",
+            subject_id=user.pk,
+            agency_id=_agency_id(user),
             payload={"ip": request.META.get("REMOTE_ADDR", "")},
         )
 
 
 @receiver(user_login_failed)
-def on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any) -> None:
+def on_login_failed(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any
+) -> None:
     with transaction.atomic():
         record_event(
-            actor=ANONYMOUS, event_type="account.login_failed", subject_type="login",
+            actor=ANONYMOUS,
+            event_type="account.login_failed",
+            subject_type="login",
             subject_id=str(credentials.get("username", ""))[:64],
             payload={"ip": request.META.get("REMOTE_ADDR", "") if request else ""},
         )

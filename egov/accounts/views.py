@@ -47,6 +47,8 @@ def register_citizen(request: HttpRequest) -> HttpResponse:
 
 def register_business(request: HttpRequest) -> HttpResponse:
     return _register(
-        request, BusinessRegistrationForm, services.register_business,
+        request,
+        BusinessRegistrationForm,
+        services.register_business,
         "Đăng ký tài khoản tổ chức, doanh nghiệp",
     )

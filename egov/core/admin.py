@@ -15,9 +15,7 @@ from .errors import DomainError
 def is_operator_request(request: HttpRequest) -> bool:
     """An active operator (or a superuser made with createsuperuser, who is held to TOTP too)."""
     user: Any = request.user
-    return bool(
-        user.is_active and (getattr(user, "kind", "") == "operator" or user.is_superuser)
-    )
+    return bool(user.is_active and (getattr(user, "kind", "") == "operator" or user.is_superuser))
 
 
 def operator_actor(request: HttpRequest) -> Actor:

@@ -2,13 +2,13 @@
 
 from typing import Any
 
+from django.urls import NoReverseMatch
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
-from django.urls import NoReverseMatch
 
 
 class ApiRootView(APIView):

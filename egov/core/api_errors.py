@@ -28,7 +28,9 @@ def _flatten(detail: Any) -> Any:
     if isinstance(detail, dict):
         return {key: _flatten(value) for key, value in detail.items()}
     if isinstance(detail, list):
-        return [str(item) if not isinstance(item, dict | list) else _flatten(item) for item in detail]
+        return [
+            str(item) if not isinstance(item, dict | list) else _flatten(item) for item in detail
+        ]
     return [str(detail)]
 
 
@@ -38,9 +40,7 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(
-            error_body(exc.code, exc.message, exc.fields), status=exc.http_status
-        )
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.http_status)
     if isinstance(exc, DjangoValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {}
         message = "; ".join(exc.messages)

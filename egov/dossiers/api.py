@@ -1,4 +1,4 @@
-"""Dossier API for applicants: submit, list, detail with timeline, supplement, rate; public tracking."""
+"""Dossier API for applicants (submit, list, detail, supplement, rate) and public tracking."""
 
 from __future__ import annotations
 
@@ -41,9 +41,23 @@ class DossierSerializer(serializers.ModelSerializer[Dossier]):
 
     class Meta:
         model = Dossier
-        fields = ["code", "procedure_code", "procedure_name", "agency", "status", "status_label",
-                  "channel", "applicant_name", "submitted_at", "received_at", "appointment_at",
-                  "finished_at", "returned_at", "fee_total", "result_delivery"]
+        fields = [
+            "code",
+            "procedure_code",
+            "procedure_name",
+            "agency",
+            "status",
+            "status_label",
+            "channel",
+            "applicant_name",
+            "submitted_at",
+            "received_at",
+            "appointment_at",
+            "finished_at",
+            "returned_at",
+            "fee_total",
+            "result_delivery",
+        ]
 
 
 class TimelineSerializer(serializers.Serializer[Any]):
@@ -79,43 +93,64 @@ class DossierListCreate(APIView):
 
     @extend_schema(responses=DossierSerializer(many=True))
     def get(self, request: Request) -> Response:
-        qs = visible_to(actor_from_request(request), Dossier.objects.select_related(
-            "procedure", "agency")).order_by("-submitted_at")[:200]
+        qs = visible_to(
+            actor_from_request(request), Dossier.objects.select_related("procedure", "agency")
+        ).order_by("-submitted_at")[:200]
         return Response(DossierSerializer(qs, many=True).data)
 
     @extend_schema(
-        request={"multipart/form-data": inline_serializer("DossierSubmission", {
-            "procedure": serializers.CharField(help_text="Mã thủ tục"),
-            "agency": serializers.CharField(help_text="Mã định danh cơ quan tiếp nhận"),
-            "form_data": serializers.CharField(
-                required=False, help_text='JSON: {"<mã thành phần>": {"<trường>": "giá trị"}}'),
-            "result_delivery": serializers.ChoiceField(choices=["online", "desk", "post"]),
-            "delivery_address": serializers.CharField(required=False),
-            "file__<component code>": serializers.FileField(
-                required=False, help_text="Một hoặc nhiều tệp cho mỗi thành phần hồ sơ"),
-        })},
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
-                                     description="Gửi lại cùng khóa chỉ tạo một hồ sơ")],
+        request={
+            "multipart/form-data": inline_serializer(
+                "DossierSubmission",
+                {
+                    "procedure": serializers.CharField(help_text="Mã thủ tục"),
+                    "agency": serializers.CharField(help_text="Mã định danh cơ quan tiếp nhận"),
+                    "form_data": serializers.CharField(
+                        required=False,
+                        help_text='JSON: {"<mã thành phần>": {"<trường>": "giá trị"}}',
+                    ),
+                    "result_delivery": serializers.ChoiceField(choices=["online", "desk", "post"]),
+                    "delivery_address": serializers.CharField(required=False),
+                    "file__<component code>": serializers.FileField(
+                        required=False, help_text="Một hoặc nhiều tệp cho mỗi thành phần hồ sơ"
+                    ),
+                },
+            )
+        },
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Gửi lại cùng khóa chỉ tạo một hồ sơ",
+            )
+        ],
         responses={201: DossierSerializer},
     )
     def post(self, request: Request) -> Response:
         user = _applicant(request)
         if not actor_from_request(request).has_scope("dossiers:write"):
             raise PermissionDenied()
-        data = request.data
+        data: Any = request.data
         raw_form = data.get("form_data") or "{}"
         try:
             form_data = json.loads(raw_form) if isinstance(raw_form, str) else raw_form
             if not isinstance(form_data, dict):
                 raise ValueError
         except ValueError as exc:
-            raise serializers.ValidationError({"form_data": ["Phải là một đối tượng JSON."]}) from exc
-        uploads = {key.split("__", 1)[1]: request.FILES.getlist(key)
-                   for key in request.FILES if key.startswith("file__")}
+            raise serializers.ValidationError(
+                {"form_data": ["Phải là một đối tượng JSON."]}
+            ) from exc
+        uploads = {
+            key.split("__", 1)[1]: request.FILES.getlist(key)
+            for key in request.FILES
+            if key.startswith("file__")
+        }
         submission = services.Submission(
             procedure_code=str(data.get("procedure", "")),
             agency_identifier=str(data.get("agency", "")),
-            form_data=form_data, uploads=uploads,
+            form_data=form_data,
+            uploads=uploads,
             result_delivery=str(data.get("result_delivery", "")),
             delivery_address=str(data.get("delivery_address", "")),
             idempotency_key=request.headers.get("Idempotency-Key") or None,
@@ -123,7 +158,8 @@ class DossierListCreate(APIView):
         dossier = services.submit_online(user=user, submission=submission)
         body = dict(DossierSerializer(dossier).data)
         body["receipt_url"] = request.build_absolute_uri(
-            reverse("api-dossier-receipt", args=[dossier.code]))
+            reverse("api-dossier-receipt", args=[dossier.code])
+        )
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -133,8 +169,9 @@ class DossierDetail(generics.RetrieveAPIView[Dossier]):
     lookup_field = "code"
 
     def get_queryset(self) -> QuerySet[Dossier]:
-        return visible_to(actor_from_request(self.request),
-                          Dossier.objects.select_related("procedure", "agency"))
+        return visible_to(
+            actor_from_request(self.request), Dossier.objects.select_related("procedure", "agency")
+        )
 
 
 class DossierReceipt(APIView):
@@ -152,16 +189,28 @@ class SupplementView(APIView):
     permission_classes = [IsAuthenticatedActor]
     parser_classes = [MultiPartParser]
 
-    @extend_schema(request={"multipart/form-data": inline_serializer("Supplement", {
-        "files": serializers.ListField(child=serializers.FileField()),
-        "note": serializers.CharField(required=False)})}, responses=DossierSerializer)
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer(
+                "Supplement",
+                {
+                    "files": serializers.ListField(child=serializers.FileField()),
+                    "note": serializers.CharField(required=False),
+                },
+            )
+        },
+        responses=DossierSerializer,
+    )
     def post(self, request: Request, code: str) -> Response:
         user = _applicant(request)
         qs = visible_to(actor_from_request(request), Dossier.objects.all())
         dossier = get_object_or_404(qs, code=code)
         updated = services.provide_supplement(
-            user=user, dossier=dossier, uploads=request.FILES.getlist("files"),
-            note=str(request.data.get("note", "")))
+            user=user,
+            dossier=dossier,
+            uploads=request.FILES.getlist("files"),
+            note=str(request.data.get("note", "")),  # type: ignore[union-attr]
+        )
         return Response(DossierSerializer(updated).data)
 
 
@@ -181,14 +230,16 @@ class RatingView(APIView):
         data = RatingSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         rating = services.rate(user=user, dossier=dossier, **data.validated_data)
-        return Response({"level": rating.level, "comment": rating.comment},
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            {"level": rating.level, "comment": rating.comment}, status=status.HTTP_201_CREATED
+        )
 
 
 class TrackingRequest(serializers.Serializer[Any]):
     code = serializers.CharField(max_length=40)
     second_factor = serializers.CharField(
-        max_length=20, help_text="Số định danh, mã số thuế hoặc số điện thoại của chủ hồ sơ")
+        max_length=20, help_text="Số định danh, mã số thuế hoặc số điện thoại của chủ hồ sơ"
+    )
 
 
 class TrackingView(APIView):
@@ -205,9 +256,14 @@ class TrackingView(APIView):
         data.is_valid(raise_exception=True)
         dossier = services.public_lookup(**data.validated_data)
         if dossier is None:
-            return Response({"code": "not_found", "fields": {},
-                             "message": "Không tìm thấy hồ sơ khớp với thông tin đã nhập."},
-                            status=status.HTTP_404_NOT_FOUND)
+            return Response(
+                {
+                    "code": "not_found",
+                    "fields": {},
+                    "message": "Không tìm thấy hồ sơ khớp với thông tin đã nhập.",
+                },
+                status=status.HTTP_404_NOT_FOUND,
+            )
         return Response(DossierDetailSerializer(dossier).data)
 
 
@@ -215,7 +271,9 @@ urlpatterns = [
     path("dossiers/", DossierListCreate.as_view(), name="api-dossier-list"),
     path("dossiers/<str:code>/", DossierDetail.as_view(), name="api-dossier-detail"),
     path("dossiers/<str:code>/receipt.pdf", DossierReceipt.as_view(), name="api-dossier-receipt"),
-    path("dossiers/<str:code>/supplements/", SupplementView.as_view(), name="api-dossier-supplement"),
+    path(
+        "dossiers/<str:code>/supplements/", SupplementView.as_view(), name="api-dossier-supplement"
+    ),
     path("dossiers/<str:code>/rating/", RatingView.as_view(), name="api-dossier-rating"),
     path("tracking/", TrackingView.as_view(), name="api-tracking"),
 ]

@@ -39,7 +39,9 @@ class ResultDelivery(models.TextChoices):
 class Dossier(models.Model):
     code = models.CharField(_("mã hồ sơ"), max_length=40, unique=True)
     procedure = models.ForeignKey(
-        "catalog.Procedure", verbose_name=_("thủ tục"), on_delete=models.PROTECT,
+        "catalog.Procedure",
+        verbose_name=_("thủ tục"),
+        on_delete=models.PROTECT,
         related_name="dossiers",
     )
     # The process version in force when the dossier came in; later versions never touch it.
@@ -47,12 +49,18 @@ class Dossier(models.Model):
         "catalog.ProcessVersion", on_delete=models.PROTECT, related_name="dossiers", null=True
     )
     agency = models.ForeignKey(
-        "org.Agency", verbose_name=_("cơ quan tiếp nhận"), on_delete=models.PROTECT,
+        "org.Agency",
+        verbose_name=_("cơ quan tiếp nhận"),
+        on_delete=models.PROTECT,
         related_name="dossiers",
     )
     applicant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("tài khoản nộp"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="dossiers",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("tài khoản nộp"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dossiers",
     )
     applicant_kind = models.CharField(_("loại chủ hồ sơ"), max_length=10)
     applicant_name = models.CharField(_("chủ hồ sơ"), max_length=255)
@@ -132,8 +140,13 @@ class DossierCounter(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["agency_identifier", "day"], name="dossier_counter_uniq")
+            models.UniqueConstraint(
+                fields=["agency_identifier", "day"], name="dossier_counter_uniq"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_identifier} {self.day}: {self.last}"
 
 
 class Rating(models.Model):
@@ -153,6 +166,9 @@ class Rating(models.Model):
         verbose_name = _("đánh giá")
         verbose_name_plural = _("đánh giá")
 
+    def __str__(self) -> str:
+        return f"{self.dossier_id}: {self.get_level_display()}"
+
 
 class Draft(models.Model):
     """A submission in progress, kept for the applicant until they submit or discard it."""
@@ -167,5 +183,10 @@ class Draft(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["applicant", "procedure"], name="one_draft_per_procedure")
+            models.UniqueConstraint(
+                fields=["applicant", "procedure"], name="one_draft_per_procedure"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.applicant_id}: {self.procedure_id}"

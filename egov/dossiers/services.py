@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from egov.accounts.identity import normalize_phone
 from egov.accounts.models import User
-from egov.catalog.services import note_submission
 from egov.catalog.models import OnlineMode, Procedure, ProcessVersion, TimeUnit
+from egov.catalog.services import note_submission
 from egov.core.actors import Actor, actor_for_user
 from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
 from egov.events.models import Event
@@ -37,7 +37,9 @@ class SubmissionError(DomainError):
 
 
 def due_date(
-    procedure: Procedure, agency: Agency | None, start: datetime,
+    procedure: Procedure,
+    agency: Agency | None,
+    start: datetime,
     process: ProcessVersion | None = None,
 ) -> datetime:
     """The appointment date for a dossier received at `start` (the calendar service decides),
@@ -68,16 +70,23 @@ class Submission:
 
 def _applicant_fields(user: User) -> dict[str, str]:
     if user.kind == User.Kind.CITIZEN:
-        return {"applicant_kind": "citizen", "applicant_id_number": user.citizen.personal_id,
-                "applicant_name": user.get_full_name()}
+        return {
+            "applicant_kind": "citizen",
+            "applicant_id_number": user.citizen.personal_id,
+            "applicant_name": user.get_full_name(),
+        }
     if user.kind == User.Kind.BUSINESS:
-        return {"applicant_kind": "business", "applicant_id_number": user.business.tax_code,
-                "applicant_name": user.business.name}
+        return {
+            "applicant_kind": "business",
+            "applicant_id_number": user.business.tax_code,
+            "applicant_name": user.business.name,
+        }
     raise NotAllowed("Chỉ công dân, tổ chức, doanh nghiệp được nộp hồ sơ trực tuyến.")
 
 
-def _validate(submission: Submission, user: User) -> tuple[Procedure, Agency, dict[str, Any],
-                                                            list[tuple[Any, CheckedFile]]]:
+def _validate(
+    submission: Submission, user: User
+) -> tuple[Procedure, Agency, dict[str, Any], list[tuple[Any, CheckedFile]]]:
     procedure = (
         Procedure.objects.filter(code=submission.procedure_code, is_published=True)
         .prefetch_related("components", "fees", "agencies")
@@ -90,7 +99,8 @@ def _validate(submission: Submission, user: User) -> tuple[Procedure, Agency, di
     if procedure.online_mode not in (OnlineMode.FULL, OnlineMode.PARTIAL):
         raise SubmissionError(
             "Thủ tục này chưa cung cấp dịch vụ công trực tuyến: vui lòng nộp trực tiếp hoặc qua "
-            "bưu chính.", code="not_online",
+            "bưu chính.",
+            code="not_online",
         )
     if user.kind == User.Kind.CITIZEN and not procedure.for_citizens:
         raise SubmissionError("Thủ tục này dành cho tổ chức, doanh nghiệp.", code="applicant_type")
@@ -102,12 +112,16 @@ def _validate(submission: Submission, user: User) -> tuple[Procedure, Agency, di
     if agency is None:
         raise SubmissionError(
             "Vui lòng chọn cơ quan tiếp nhận thực hiện thủ tục này.",
-            code="agency", fields={"agency": ["Cơ quan không thực hiện thủ tục này."]},
+            code="agency",
+            fields={"agency": ["Cơ quan không thực hiện thủ tục này."]},
         )
     errors: dict[str, list[str]] = {}
     if submission.result_delivery not in ResultDelivery.values:
         errors["result_delivery"] = ["Hãy chọn cách nhận kết quả."]
-    if submission.result_delivery == ResultDelivery.POST and not submission.delivery_address.strip():
+    if (
+        submission.result_delivery == ResultDelivery.POST
+        and not submission.delivery_address.strip()
+    ):
         errors["delivery_address"] = ["Nhận qua bưu chính cần địa chỉ nhận."]
     if len(submission.delivery_address) > 500:
         errors["delivery_address"] = ["Địa chỉ tối đa 500 ký tự."]
@@ -139,8 +153,9 @@ def _validate(submission: Submission, user: User) -> tuple[Procedure, Agency, di
             except UploadRejected as exc:
                 errors.setdefault(code, []).append(exc.message)
     if errors:
-        raise SubmissionError("Hồ sơ chưa hợp lệ, vui lòng kiểm tra các mục được đánh dấu.",
-                              fields=errors)
+        raise SubmissionError(
+            "Hồ sơ chưa hợp lệ, vui lòng kiểm tra các mục được đánh dấu.", fields=errors
+        )
     return procedure, agency, form_values, checked
 
 
@@ -184,9 +199,13 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
             )
             for component, checked_file in checked:
                 row = DossierFile(
-                    dossier=dossier, component=component, kind=DossierFile.Kind.COMPONENT,
-                    original_name=checked_file.name, content_type=checked_file.content_type,
-                    size=checked_file.size, sha256=checked_file.sha256,
+                    dossier=dossier,
+                    component=component,
+                    kind=DossierFile.Kind.COMPONENT,
+                    original_name=checked_file.name,
+                    content_type=checked_file.content_type,
+                    size=checked_file.size,
+                    sha256=checked_file.sha256,
                     page_count=checked_file.page_count,
                 )
                 row.file.save(checked_file.name, ContentFile(checked_file.content), save=False)
@@ -194,19 +213,29 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
                 row.save()
             note_submission(procedure)
             record_event(
-                actor=actor, event_type="dossier.submitted", subject_type="dossier",
-                subject_id=dossier.code, agency_id=agency.pk,
+                actor=actor,
+                event_type="dossier.submitted",
+                subject_type="dossier",
+                subject_id=dossier.code,
+                agency_id=agency.pk,
                 payload={
-                    "status": Status.NEW, "procedure": procedure.code, "channel": Channel.ONLINE,
+                    "status": Status.NEW,
+                    "procedure": procedure.code,
+                    "channel": Channel.ONLINE,
                     "appointment_at": dossier.appointment_at,
-                    "files": [{"component": c.code, "name": f.name, "sha256": f.sha256}
-                              for c, f in checked],
+                    "files": [
+                        {"component": c.code, "name": f.name, "sha256": f.sha256}
+                        for c, f in checked
+                    ],
                     "process_version": process.version if process else None,
                 },
             )
-            _notify(dossier, "submitted",
-                    f"Hồ sơ {dossier.code} ({procedure.name}) đã được gửi tới {agency.name}. "
-                    f"Ngày hẹn trả dự kiến: {timezone.localtime(dossier.appointment_at):%d/%m/%Y}.")
+            _notify(
+                dossier,
+                "submitted",
+                f"Hồ sơ {dossier.code} ({procedure.name}) đã được gửi tới {agency.name}. "
+                f"Ngày hẹn trả dự kiến: {timezone.localtime(dossier.appointment_at):%d/%m/%Y}.",
+            )
     except IntegrityError as exc:
         _remove_files(saved)
         if submission.idempotency_key:
@@ -229,7 +258,7 @@ def _remove_files(rows: list[DossierFile]) -> None:
 
 
 def _notify(dossier: Dossier, what: str, text: str) -> None:
-    """E-mail and SMS to the applicant through the outbox (sent only if this transaction commits)."""
+    """E-mail and SMS to the applicant via the outbox (sent only if this transaction commits)."""
     if dossier.applicant_email:
         enqueue(
             "email",
@@ -238,7 +267,8 @@ def _notify(dossier: Dossier, what: str, text: str) -> None:
         )
     if dossier.applicant_phone:
         enqueue(
-            "sms", {"to": dossier.applicant_phone, "text": text},
+            "sms",
+            {"to": dossier.applicant_phone, "text": text},
             idempotency_key=f"dossier:{dossier.code}:{what}:sms",
         )
 
@@ -260,8 +290,8 @@ def public_lookup(code: str, second_factor: str) -> Dossier | None:
     except ValidationError:
         phone = ""
     ok = any(
-        hmac.compare_digest(secret.encode(), c.encode()) or (phone and hmac.compare_digest(
-            phone.encode(), c.encode()))
+        hmac.compare_digest(secret.encode(), c.encode())
+        or (phone and hmac.compare_digest(phone.encode(), c.encode()))
         for c in candidates
     )
     return dossier if ok else None
@@ -332,8 +362,12 @@ def provide_supplement(
                 raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.", code="invalid_state")
             for item in checked:
                 row = DossierFile(
-                    dossier=locked, kind=DossierFile.Kind.SUPPLEMENT, original_name=item.name,
-                    content_type=item.content_type, size=item.size, sha256=item.sha256,
+                    dossier=locked,
+                    kind=DossierFile.Kind.SUPPLEMENT,
+                    original_name=item.name,
+                    content_type=item.content_type,
+                    size=item.size,
+                    sha256=item.sha256,
                     page_count=item.page_count,
                 )
                 row.file.save(item.name, ContentFile(item.content), save=False)
@@ -343,10 +377,16 @@ def provide_supplement(
             locked.version += 1
             locked.save(update_fields=["status", "version", "updated_at"])
             record_event(
-                actor=actor_for_user(user), event_type="dossier.supplement_provided",
-                subject_type="dossier", subject_id=locked.code, agency_id=locked.agency_id,
-                payload={"status": Status.PROCESSING, "note": note.strip(),
-                         "files": [{"name": c.name, "sha256": c.sha256} for c in checked]},
+                actor=actor_for_user(user),
+                event_type="dossier.supplement_provided",
+                subject_type="dossier",
+                subject_id=locked.code,
+                agency_id=locked.agency_id,
+                payload={
+                    "status": Status.PROCESSING,
+                    "note": note.strip(),
+                    "files": [{"name": c.name, "sha256": c.sha256} for c in checked],
+                },
             )
     except BaseException:
         _remove_files(saved)
@@ -359,19 +399,26 @@ def rate(*, user: User, dossier: Dossier, level: int, comment: str = "") -> Rati
     if dossier.applicant_id != user.pk:
         raise NotFoundError("Không tìm thấy hồ sơ.")
     if level not in Rating.Level.values:
-        raise DomainError("Mức độ hài lòng không hợp lệ.", code="invalid",
-                          fields={"level": ["Chọn một trong năm mức."]})
+        raise DomainError(
+            "Mức độ hài lòng không hợp lệ.",
+            code="invalid",
+            fields={"level": ["Chọn một trong năm mức."]},
+        )
     if len(comment) > 2000:
-        raise DomainError("Góp ý tối đa 2000 ký tự.", code="invalid",
-                          fields={"comment": ["Quá dài."]})
+        raise DomainError(
+            "Góp ý tối đa 2000 ký tự.", code="invalid", fields={"comment": ["Quá dài."]}
+        )
     if dossier.status not in (Status.DONE, Status.RETURNED):
         raise Conflict("Chỉ đánh giá được khi hồ sơ đã có kết quả.", code="invalid_state")
     try:
         with transaction.atomic():
             rating = Rating.objects.create(dossier=dossier, level=level, comment=comment.strip())
             record_event(
-                actor=actor_for_user(user), event_type="dossier.rated", subject_type="dossier",
-                subject_id=dossier.code, agency_id=dossier.agency_id,
+                actor=actor_for_user(user),
+                event_type="dossier.rated",
+                subject_type="dossier",
+                subject_id=dossier.code,
+                agency_id=dossier.agency_id,
                 payload={"level": level, "comment": comment.strip()},
             )
     except IntegrityError as exc:

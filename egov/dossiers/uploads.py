@@ -75,7 +75,8 @@ def check_upload(upload: UploadedFile, *, label: str) -> CheckedFile:
     content_type = sniff(content[:16])
     if content_type is None:
         raise UploadRejected(
-            f"Tệp “{name}” ({label}) không phải PDF, JPEG hoặc PNG (nội dung tệp không đúng định dạng).",
+            f"Tệp “{name}” ({label}) không phải PDF, JPEG hoặc PNG "
+            "(nội dung tệp không đúng định dạng).",
             code="bad_type",
         )
     extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""

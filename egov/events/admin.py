@@ -97,7 +97,6 @@ class EventAdmin(OperatorReadOnlyMixin, admin.ModelAdmin):
         return getattr(obj, "agency_name", None) or "—"
 
 
-
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(OperatorReadOnlyMixin, admin.ModelAdmin):
     list_display = [

@@ -10,23 +10,20 @@ import copy
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from egov.accounts.identity import normalize_phone
-from egov.core.actors import Actor, actor_for_user
 from egov.core.admin import OperatorOnlyMixin, is_operator_request, operator_actor
-from egov.core.errors import DomainError
 
 from . import services
 from .models import AdministrativeUnit, Agency, Official, OfficialRole, Position, Role, Unit
-
 
 request_actor = operator_actor
 

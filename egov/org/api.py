@@ -39,7 +39,9 @@ class UnitSerializer(serializers.ModelSerializer[Unit]):
 
 class AgencySerializer(serializers.ModelSerializer[Agency]):
     admin_unit = serializers.CharField(source="admin_unit.code", default=None, read_only=True)
-    parent = serializers.CharField(source="parent.identifier", default=None, read_only=True)
+    parent_identifier = serializers.CharField(
+        source="parent.identifier", default=None, read_only=True
+    )
     units = UnitSerializer(many=True, read_only=True)
 
     class Meta:
@@ -51,7 +53,7 @@ class AgencySerializer(serializers.ModelSerializer[Agency]):
             "abbreviation",
             "kind",
             "admin_unit",
-            "parent",
+            "parent_identifier",
             "address",
             "email",
             "phone",

@@ -23,7 +23,8 @@ class SubmissionForm(forms.Form):
         self.procedure = procedure
         agencies = list(procedure.agencies.filter(is_active=True))
         self.fields["agency"] = forms.ChoiceField(
-            label="Cơ quan tiếp nhận", choices=[(a.identifier, a.name) for a in agencies],
+            label="Cơ quan tiếp nhận",
+            choices=[(a.identifier, a.name) for a in agencies],
             initial=agencies[0].identifier if len(agencies) == 1 else None,
         )
         self.component_fields: list[tuple[DossierComponent, list[str]]] = []
@@ -50,7 +51,8 @@ class SubmissionForm(forms.Form):
             else:
                 name = f"file__{component.code}"
                 self.fields[name] = forms.FileField(
-                    label=component.name, required=False,
+                    label=component.name,
+                    required=False,
                     widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
                     help_text=("Bắt buộc. " if component.required else "Không bắt buộc. ")
                     + "PDF, JPEG hoặc PNG, tối đa 10 MB.",
@@ -58,7 +60,9 @@ class SubmissionForm(forms.Form):
                 names.append(name)
             self.component_fields.append((component, names))
         self.fields["result_delivery"] = forms.ChoiceField(
-            label="Cách nhận kết quả", choices=ResultDelivery.choices, widget=forms.RadioSelect,
+            label="Cách nhận kết quả",
+            choices=ResultDelivery.choices,
+            widget=forms.RadioSelect,
             initial=ResultDelivery.ONLINE,
         )
         self.fields["delivery_address"] = forms.CharField(
@@ -71,7 +75,8 @@ class SubmissionForm(forms.Form):
         for component, names in self.component_fields:
             if component.is_online_form:
                 data[component.code] = {
-                    n.split("__", 1)[1]: self.cleaned_data.get(n, "") for n in names
+                    n.split("__", 1)[1]: self.cleaned_data.get(n, "")
+                    for n in names
                     if self.cleaned_data.get(n, "") not in ("", None)
                 }
         return data
@@ -88,11 +93,13 @@ class RatingForm(forms.Form):
     level = forms.TypedChoiceField(
         label="Mức độ hài lòng", choices=Rating.Level.choices, coerce=int, widget=forms.RadioSelect
     )
-    comment = forms.CharField(label="Góp ý", required=False, max_length=2000, widget=forms.Textarea(
-        attrs={"rows": 3}))
+    comment = forms.CharField(
+        label="Góp ý", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class SupplementForm(forms.Form):
-    files = forms.FileField(label="Giấy tờ bổ sung (PDF, JPEG, PNG)")
-    note = forms.CharField(label="Ghi chú", required=False, max_length=2000,
-                           widget=forms.Textarea(attrs={"rows": 2}))
+    documents = forms.FileField(label="Giấy tờ bổ sung (PDF, JPEG, PNG)")
+    note = forms.CharField(
+        label="Ghi chú", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -32,11 +32,14 @@ LOOKUP_LIMIT = 10  # attempts per IP per minute
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    popular = Procedure.objects.filter(is_published=True).select_related("sector").order_by(
-        "-submission_count", "name"
-    )[:8]
-    return render(request, "portal/home.html", {"popular": popular,
-                                                "sectors": Sector.objects.all()})
+    popular = (
+        Procedure.objects.filter(is_published=True)
+        .select_related("sector")
+        .order_by("-submission_count", "name")[:8]
+    )
+    return render(
+        request, "portal/home.html", {"popular": popular, "sectors": Sector.objects.all()}
+    )
 
 
 def procedure_list(request: HttpRequest) -> HttpResponse:
@@ -49,11 +52,16 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
         filters["online_mode"] = int(request.GET["online_mode"])
     results = search_procedures(query, limit=50, **filters)
     context = {
-        "query": query, "results": results, "sectors": Sector.objects.all(),
+        "query": query,
+        "results": results,
+        "sectors": Sector.objects.all(),
         "agencies": Agency.objects.filter(is_active=True, procedures__isnull=False).distinct(),
-        "online_modes": OnlineMode.choices, "filters": request.GET,
+        "online_modes": OnlineMode.choices,
+        "filters": request.GET,
     }
-    template = "portal/_results.html" if request.headers.get("HX-Request") else "portal/procedures.html"
+    template = (
+        "portal/_results.html" if request.headers.get("HX-Request") else "portal/procedures.html"
+    )
     return render(request, template, context)
 
 
@@ -62,7 +70,8 @@ def _published(code: str) -> Procedure:
         Procedure.objects.select_related("sector").prefetch_related(
             "components", "fees", "agencies"
         ),
-        code=code, is_published=True,
+        code=code,
+        is_published=True,
     )
 
 
@@ -71,10 +80,16 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
     agencies = list(procedure.agencies.all())
     due = dossier_services.due_date(procedure, agencies[0] if agencies else None, timezone.now())
     process = procedure.current_process()
-    return render(request, "portal/procedure_detail.html", {
-        "procedure": procedure, "due": due, "agencies": agencies,
-        "steps": process.steps.all() if process else [],
-    })
+    return render(
+        request,
+        "portal/procedure_detail.html",
+        {
+            "procedure": procedure,
+            "due": due,
+            "agencies": agencies,
+            "steps": process.steps.all() if process else [],
+        },
+    )
 
 
 def _applicant_required(request: HttpRequest) -> None:
@@ -95,8 +110,11 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
         form = SubmissionForm(procedure, request.POST, request.FILES)
         if form.is_valid():
             if request.POST.get("action") == "draft":
-                data = {k: v for k, v in form.cleaned_data.items()
-                        if not k.startswith("file__") and k != "idempotency_key"}
+                data = {
+                    k: v
+                    for k, v in form.cleaned_data.items()
+                    if not k.startswith("file__") and k != "idempotency_key"
+                }
                 Draft.objects.update_or_create(
                     applicant=user, procedure=procedure, defaults={"data": data}
                 )
@@ -104,7 +122,8 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
                 return redirect("portal:submit", code=code)
             uploads = {
                 component.code: request.FILES.getlist(f"file__{component.code}")
-                for component, _names in form.component_fields if not component.is_online_form
+                for component, _names in form.component_fields
+                if not component.is_online_form
             }
             submission = dossier_services.Submission(
                 procedure_code=procedure.code,
@@ -120,7 +139,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
             except DomainError as exc:
                 form.add_error(None, exc.message)
                 for field, errs in exc.fields.items():
-                    target = field.replace(".", "__")
+                    target: str | None = field.replace(".", "__")
                     if target not in form.fields:
                         target = f"file__{field}" if f"file__{field}" in form.fields else None
                     for err in errs:
@@ -133,8 +152,9 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
         initial = dict(draft.data) if draft else {}
         initial["idempotency_key"] = uuid.uuid4().hex
         form = SubmissionForm(procedure, initial=initial)
-    return render(request, "portal/submit.html", {"procedure": procedure, "form": form,
-                                                  "draft": draft})
+    return render(
+        request, "portal/submit.html", {"procedure": procedure, "form": form, "draft": draft}
+    )
 
 
 @login_required
@@ -159,14 +179,20 @@ def _tracking_url(request: HttpRequest, dossier: Dossier) -> str:
 @login_required
 def my_dossier(request: HttpRequest, code: str) -> HttpResponse:
     dossier = _my_dossier(request, code)
-    return render(request, "portal/dossier_detail.html", {
-        "dossier": dossier, "timeline": dossier_services.timeline(dossier),
-        "rating_form": RatingForm(), "supplement_form": SupplementForm(),
-        "can_rate": dossier.status in (Status.DONE, Status.RETURNED)
-        and not hasattr(dossier, "rating"),
-        "results": [f for f in dossier.files.all() if f.kind == DossierFile.Kind.RESULT],
-        "owner": True,
-    })
+    return render(
+        request,
+        "portal/dossier_detail.html",
+        {
+            "dossier": dossier,
+            "timeline": dossier_services.timeline(dossier),
+            "rating_form": RatingForm(),
+            "supplement_form": SupplementForm(),
+            "can_rate": dossier.status in (Status.DONE, Status.RETURNED)
+            and not hasattr(dossier, "rating"),
+            "results": [f for f in dossier.files.all() if f.kind == DossierFile.Kind.RESULT],
+            "owner": True,
+        },
+    )
 
 
 @login_required
@@ -184,8 +210,12 @@ def result_file(request: HttpRequest, code: str, file_id: int) -> FileResponse:
     row = get_object_or_404(dossier.files, pk=file_id, kind=DossierFile.Kind.RESULT)
     if dossier.status not in (Status.DONE, Status.RETURNED):
         raise Http404
-    return FileResponse(row.file.open("rb"), as_attachment=True, filename=row.original_name,
-                        content_type=row.content_type)
+    return FileResponse(
+        row.file.open("rb"),
+        as_attachment=True,
+        filename=row.original_name,
+        content_type=row.content_type,
+    )
 
 
 @login_required
@@ -197,7 +227,8 @@ def supplement(request: HttpRequest, code: str) -> HttpResponse:
         try:
             dossier_services.provide_supplement(
                 user=request.user,  # type: ignore[arg-type]
-                dossier=dossier, uploads=request.FILES.getlist("files"),
+                dossier=dossier,
+                uploads=request.FILES.getlist("documents"),
                 note=form.cleaned_data["note"],
             )
         except DomainError as exc:
@@ -218,7 +249,8 @@ def rate(request: HttpRequest, code: str) -> HttpResponse:
         try:
             dossier_services.rate(
                 user=request.user,  # type: ignore[arg-type]
-                dossier=dossier, level=form.cleaned_data["level"],
+                dossier=dossier,
+                level=form.cleaned_data["level"],
                 comment=form.cleaned_data["comment"],
             )
         except DomainError as exc:

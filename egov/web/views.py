@@ -28,6 +28,4 @@ def workspace(request: HttpRequest) -> HttpResponse:
     actor = actor_for_user(user)
     recent = visible_to(actor, Event.objects.all()).order_by("-id")[:10]
     official = getattr(user, "official", None)
-    return render(
-        request, "web/workspace.html", {"official": official, "recent_events": recent}
-    )
+    return render(request, "web/workspace.html", {"official": official, "recent_events": recent})

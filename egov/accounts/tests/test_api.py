@@ -35,8 +35,12 @@ def test_citizen_registration_by_api_returns_field_errors():
     api = APIClient()
     response = api.post(
         "/api/v1/register/citizen/",
-        {"personal_id": "12345", "full_name": "Nguyễn Văn A", "phone": "0912345678",
-         "password": "Mat-khau-2026!"},
+        {
+            "personal_id": "12345",
+            "full_name": "Nguyễn Văn A",
+            "phone": "0912345678",
+            "password": "Mat-khau-2026!",
+        },
         format="json",
     )
     assert response.status_code == 400
@@ -49,8 +53,12 @@ def test_citizen_registration_by_api_returns_field_errors():
 def test_oversized_field_is_refused_with_structured_error():
     response = APIClient().post(
         "/api/v1/register/citizen/",
-        {"personal_id": "022195001234", "full_name": "A" * 5000, "phone": "0912345678",
-         "password": "Mat-khau-2026!"},
+        {
+            "personal_id": "022195001234",
+            "full_name": "A" * 5000,
+            "phone": "0912345678",
+            "password": "Mat-khau-2026!",
+        },
         format="json",
     )
     assert response.status_code == 400
@@ -65,7 +73,11 @@ def test_citizen_sees_own_account_but_never_another(make_citizen):
     assert api.get(f"/api/v1/accounts/users/{me.pk}/").json()["personal_id"] == me.username
     response = api.get(f"/api/v1/accounts/users/{other.pk}/")
     assert response.status_code == 404
-    assert response.json() == {"code": "not_found", "message": "Không tìm thấy dữ liệu.", "fields": {}}
+    assert response.json() == {
+        "code": "not_found",
+        "message": "Không tìm thấy dữ liệu.",
+        "fields": {},
+    }
 
 
 def test_official_cannot_read_citizen_accounts(agency, make_official, make_citizen):

@@ -71,7 +71,9 @@ class TestPersonalId:
 
 
 class TestTaxCode:
-    @pytest.mark.parametrize("code", ["0100109106", "0101243150", "0100109106-001", "0100109106001"])
+    @pytest.mark.parametrize(
+        "code", ["0100109106", "0101243150", "0100109106-001", "0100109106001"]
+    )
     def test_accepts_real_tax_codes(self, code: str) -> None:
         assert normalize_tax_code(code).replace("-", "") == code.replace("-", "")
 
@@ -112,8 +114,11 @@ def _accepts(code: str) -> bool:
 class TestPhone:
     @pytest.mark.parametrize(
         ("value", "expected"),
-        [("0912345678", "+84912345678"), ("+84 912 345 678", "+84912345678"),
-         ("0203 3835 555", "+842033835555")],
+        [
+            ("0912345678", "+84912345678"),
+            ("+84 912 345 678", "+84912345678"),
+            ("0203 3835 555", "+842033835555"),
+        ],
     )
     def test_normalises_vietnamese_numbers(self, value: str, expected: str) -> None:
         assert normalize_phone(value) == expected

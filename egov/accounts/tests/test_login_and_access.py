@@ -15,10 +15,14 @@ from egov.org.models import Role
 pytestmark = pytest.mark.django_db
 
 
-def test_official_login_asks_for_totp_then_reaches_workspace(client, agency, make_official, give_totp):
+def test_official_login_asks_for_totp_then_reaches_workspace(
+    client, agency, make_official, give_totp
+):
     official = make_official(agency, roles=[Role.RECEIVER])
     give_totp(official.user)
-    response = client.post("/accounts/login/", {"login": official.user.username, "password": "Mat-khau-2026!"})
+    response = client.post(
+        "/accounts/login/", {"login": official.user.username, "password": "Mat-khau-2026!"}
+    )
     assert response["Location"].startswith("/accounts/2fa/authenticate")
     # Without the code the workspace stays closed.
     assert client.get("/lam-viec/").status_code == 302
@@ -34,14 +38,18 @@ def test_official_login_asks_for_totp_then_reaches_workspace(client, agency, mak
 
 def test_official_without_second_factor_is_sent_to_set_it_up(client, agency, make_official):
     official = make_official(agency)
-    response = client.post("/accounts/login/", {"login": official.user.username, "password": "Mat-khau-2026!"})
+    response = client.post(
+        "/accounts/login/", {"login": official.user.username, "password": "Mat-khau-2026!"}
+    )
     assert response.status_code == 302
     response = client.get("/lam-viec/")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/2fa/totp/activate/"
 
 
-def test_session_that_skipped_the_second_factor_is_thrown_out(client, agency, make_official, give_totp):
+def test_session_that_skipped_the_second_factor_is_thrown_out(
+    client, agency, make_official, give_totp
+):
     official = make_official(agency)
     give_totp(official.user)
     client.force_login(official.user)  # e.g. a session obtained without the TOTP step
@@ -61,7 +69,9 @@ def test_activating_totp_in_session_opens_the_workspace(client, agency, make_off
     response = client.post("/accounts/2fa/totp/activate/", {"code": totp_now(secret)})
     assert response.status_code == 302
     assert client.get("/lam-viec/").status_code == 200
-    assert Event.objects.filter(event_type="account.mfa_added", subject_id=str(official.user.pk)).exists()
+    assert Event.objects.filter(
+        event_type="account.mfa_added", subject_id=str(official.user.pk)
+    ).exists()
 
 
 def test_citizen_cannot_open_workspace_or_admin(client, make_citizen):
@@ -76,7 +86,9 @@ def test_repeated_failed_logins_lock_the_account(client, make_citizen):
     citizen = make_citizen()
     for _ in range(5):
         client.post("/accounts/login/", {"login": citizen.username, "password": "wrong-password"})
-    response = client.post("/accounts/login/", {"login": citizen.username, "password": "Mat-khau-2026!"})
+    response = client.post(
+        "/accounts/login/", {"login": citizen.username, "password": "Mat-khau-2026!"}
+    )
     assert "_auth_user_id" not in client.session
     assert response.status_code in (200, 429)
     # Another account from the same place is not affected.
@@ -91,8 +103,12 @@ class TestCitizenRegistration:
     def test_registers_with_personal_id_and_phone_then_logs_in(self, client):
         response = client.post(
             "/dang-ky/cong-dan/",
-            {"personal_id": "022195001234", "full_name": "Trần Thị Bích",
-             "phone": "0912 345 678", "password": "Mat-khau-2026!"},
+            {
+                "personal_id": "022195001234",
+                "full_name": "Trần Thị Bích",
+                "phone": "0912 345 678",
+                "password": "Mat-khau-2026!",
+            },
         )
         assert response.status_code == 302
         user = User.objects.get(username="022195001234")
@@ -114,8 +130,13 @@ class TestCitizenRegistration:
         ],
     )
     def test_bad_input_is_explained_and_creates_nothing(self, client, data, message):
-        form = {"personal_id": "022195001234", "full_name": "Trần Thị Bích",
-                "phone": "0912345678", "password": "Mat-khau-2026!", **data}
+        form = {
+            "personal_id": "022195001234",
+            "full_name": "Trần Thị Bích",
+            "phone": "0912345678",
+            "password": "Mat-khau-2026!",
+            **data,
+        }
         response = client.post("/dang-ky/cong-dan/", form)
         assert response.status_code == 200
         assert message.lower() in response.content.decode().lower()
@@ -125,8 +146,12 @@ class TestCitizenRegistration:
         make_citizen(personal_id="022195001234")
         response = client.post(
             "/dang-ky/cong-dan/",
-            {"personal_id": "022195001234", "full_name": "Kẻ Giả Mạo", "phone": "0987654321",
-             "password": "Mat-khau-2026!"},
+            {
+                "personal_id": "022195001234",
+                "full_name": "Kẻ Giả Mạo",
+                "phone": "0987654321",
+                "password": "Mat-khau-2026!",
+            },
         )
         assert "đã có tài khoản" in response.content.decode()
         assert CitizenProfile.objects.count() == 1
@@ -136,8 +161,13 @@ class TestBusinessRegistration:
     def test_registers_with_valid_tax_code(self, client):
         response = client.post(
             "/dang-ky/doanh-nghiep/",
-            {"tax_code": "0100109106-001", "name": "Chi nhánh Công ty ABC", "representative": "Lê Văn C",
-             "email": "abc@example.vn", "password": "Mat-khau-2026!"},
+            {
+                "tax_code": "0100109106-001",
+                "name": "Chi nhánh Công ty ABC",
+                "representative": "Lê Văn C",
+                "email": "abc@example.vn",
+                "password": "Mat-khau-2026!",
+            },
         )
         assert response.status_code == 302
         assert User.objects.get(username="0100109106-001").business.name == "Chi nhánh Công ty ABC"
@@ -145,8 +175,13 @@ class TestBusinessRegistration:
     def test_wrong_check_digit_is_refused(self, client):
         response = client.post(
             "/dang-ky/doanh-nghiep/",
-            {"tax_code": "0100109107", "name": "Công ty X", "representative": "Lê Văn C",
-             "email": "abc@example.vn", "password": "Mat-khau-2026!"},
+            {
+                "tax_code": "0100109107",
+                "name": "Công ty X",
+                "representative": "Lê Văn C",
+                "email": "abc@example.vn",
+                "password": "Mat-khau-2026!",
+            },
         )
         assert "sai chữ số kiểm tra" in response.content.decode()
         assert not User.objects.exists()

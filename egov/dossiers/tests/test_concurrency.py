@@ -27,11 +27,16 @@ def _submit_many(args: tuple[int, str, str, str, list[int]]) -> list[str]:
     codes = []
     user = User.objects.select_related("citizen").get(pk=user_ids[worker % len(user_ids)])
     for _ in range(PER_PROCESS):
-        dossier = submit_online(user=user, submission=Submission(
-            procedure_code=procedure_code, agency_identifier=agency_identifier,
-            form_data=VALID_FORM, uploads={"giay-chung-sinh": [pdf_upload()]},
-            result_delivery="online",
-        ))
+        dossier = submit_online(
+            user=user,
+            submission=Submission(
+                procedure_code=procedure_code,
+                agency_identifier=agency_identifier,
+                form_data=VALID_FORM,
+                uploads={"giay-chung-sinh": [pdf_upload()]},
+                result_delivery="online",
+            ),
+        )
         codes.append(dossier.code)
     connections.close_all()
     return codes
@@ -47,10 +52,13 @@ def test_200_concurrent_submissions_from_several_processes_get_distinct_codes(
     connections.close_all()
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(PROCESSES) as pool:
-        results = pool.map(_submit_many, [
-            (i, birth_procedure.code, agency.identifier, str(tmp_path), users)
-            for i in range(PROCESSES)
-        ])
+        results = pool.map(
+            _submit_many,
+            [
+                (i, birth_procedure.code, agency.identifier, str(tmp_path), users)
+                for i in range(PROCESSES)
+            ],
+        )
     codes = [code for batch in results for code in batch]
     assert len(codes) == PROCESSES * PER_PROCESS == 200
     assert len(set(codes)) == 200

@@ -20,8 +20,10 @@ pytestmark = pytest.mark.django_db
 
 def submission(procedure, agency, **overrides):  # type: ignore[no-untyped-def]
     data = {
-        "procedure_code": procedure.code, "agency_identifier": agency.identifier,
-        "form_data": VALID_FORM, "uploads": {"giay-chung-sinh": [pdf_upload()]},
+        "procedure_code": procedure.code,
+        "agency_identifier": agency.identifier,
+        "form_data": VALID_FORM,
+        "uploads": {"giay-chung-sinh": [pdf_upload()]},
         "result_delivery": "online",
     }
     data.update(overrides)
@@ -50,7 +52,9 @@ def test_submission_creates_new_dossier_with_code_event_and_notifications(
     assert dossier.form_data["to-khai"]["child_name"] == "Nguyễn Minh An"
     assert dossier.files.get().page_count == 1
     assert Event.objects.filter(event_type="dossier.submitted", subject_id=dossier.code).exists()
-    assert OutboxMessage.objects.filter(idempotency_key=f"dossier:{dossier.code}:submitted:sms").exists()
+    assert OutboxMessage.objects.filter(
+        idempotency_key=f"dossier:{dossier.code}:submitted:sms"
+    ).exists()
     assert [t.title for t in timeline(dossier)] == ["Nộp hồ sơ trực tuyến"]
     second = submit_online(user=citizen, submission=submission(birth_procedure, agency))
     assert second.code.endswith("-0002")
@@ -58,30 +62,62 @@ def test_submission_creates_new_dossier_with_code_event_and_notifications(
 
 def test_same_idempotency_key_makes_one_dossier(birth_procedure, agency, make_citizen):
     citizen = make_citizen()
-    first = submit_online(user=citizen, submission=submission(birth_procedure, agency,
-                                                              idempotency_key="abc-123"))
-    again = submit_online(user=citizen, submission=submission(birth_procedure, agency,
-                                                              idempotency_key="abc-123"))
+    first = submit_online(
+        user=citizen, submission=submission(birth_procedure, agency, idempotency_key="abc-123")
+    )
+    again = submit_online(
+        user=citizen, submission=submission(birth_procedure, agency, idempotency_key="abc-123")
+    )
     assert first.pk == again.pk and Dossier.objects.count() == 1
 
 
 @pytest.mark.parametrize(
     ("change", "expected_code", "message"),
     [
-        ({"uploads": {"giay-chung-sinh": [SimpleUploadedFile("virus.pdf", b"MZ\x90\x00" + b"\x00" * 200)]}},
-         "submission_invalid", "không phải PDF"),
-        ({"uploads": {"giay-chung-sinh": [SimpleUploadedFile("scan.png", make_pdf())]}},
-         "submission_invalid", "không khớp"),
+        (
+            {
+                "uploads": {
+                    "giay-chung-sinh": [
+                        SimpleUploadedFile("virus.pdf", b"MZ\x90\x00" + b"\x00" * 200)
+                    ]
+                }
+            },
+            "submission_invalid",
+            "không phải PDF",
+        ),
+        (
+            {"uploads": {"giay-chung-sinh": [SimpleUploadedFile("scan.png", make_pdf())]}},
+            "submission_invalid",
+            "không khớp",
+        ),
         ({"uploads": {}}, "submission_invalid", "Thiếu thành phần bắt buộc"),
-        ({"form_data": {"to-khai": {"child_name": "", "birth_date": "2026-11-01",
-                                    "gender": "Nam"}}},
-         "submission_invalid", "Vui lòng nhập"),
-        ({"form_data": {"to-khai": {"child_name": "An", "birth_date": "31/02/2026",
-                                    "gender": "Nam"}}},
-         "submission_invalid", "Ngày không hợp lệ"),
-        ({"form_data": {"to-khai": {"child_name": "An", "birth_date": "2026-11-01",
-                                    "gender": "Khác"}}},
-         "submission_invalid", "không nằm trong danh sách"),
+        (
+            {
+                "form_data": {
+                    "to-khai": {"child_name": "", "birth_date": "2026-11-01", "gender": "Nam"}
+                }
+            },
+            "submission_invalid",
+            "Vui lòng nhập",
+        ),
+        (
+            {
+                "form_data": {
+                    "to-khai": {"child_name": "An", "birth_date": "31/02/2026", "gender": "Nam"}
+                }
+            },
+            "submission_invalid",
+            "Ngày không hợp lệ",
+        ),
+        (
+            {
+                "form_data": {
+                    "to-khai": {"child_name": "An", "birth_date": "2026-11-01", "gender": "Khác"}
+                }
+            },
+            "submission_invalid",
+            "không nằm trong danh sách",
+        ),
         ({"procedure_code": "9.999999.H41"}, "unknown_procedure", "Không tìm thấy thủ tục"),
         ({"agency_identifier": "000.00.99.H41"}, "agency", "cơ quan"),
         ({"result_delivery": "post"}, "submission_invalid", "địa chỉ"),
@@ -106,22 +142,27 @@ def test_oversized_file_is_refused(birth_procedure, agency, make_citizen, settin
 
     big = SimpleUploadedFile("big.pdf", b"%PDF-1.4\n" + b"0" * (uploads.MAX_UPLOAD_BYTES + 10))
     with pytest.raises(DomainError, match="chưa hợp lệ") as exc:
-        submit_online(user=make_citizen(),
-                      submission=submission(birth_procedure, agency, uploads={"giay-chung-sinh": [big]}))
+        submit_online(
+            user=make_citizen(),
+            submission=submission(birth_procedure, agency, uploads={"giay-chung-sinh": [big]}),
+        )
     assert "dung lượng" in str(exc.value.fields)
     assert not Dossier.objects.exists() and not stored_files()
 
 
 def test_procedure_that_is_not_online_is_refused(offline_procedure, agency, make_citizen):
     with pytest.raises(DomainError) as exc:
-        submit_online(user=make_citizen(), submission=submission(
-            offline_procedure, agency, form_data={}, uploads={}))
+        submit_online(
+            user=make_citizen(),
+            submission=submission(offline_procedure, agency, form_data={}, uploads={}),
+        )
     assert exc.value.code == "not_online"
     assert not Dossier.objects.exists()
 
 
-def test_failure_after_files_were_written_removes_them(birth_procedure, agency, make_citizen,
-                                                        monkeypatch):
+def test_failure_after_files_were_written_removes_them(
+    birth_procedure, agency, make_citizen, monkeypatch
+):
     from egov.dossiers import services
 
     def explode(**kwargs):  # type: ignore[no-untyped-def]

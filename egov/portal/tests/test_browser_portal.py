@@ -3,11 +3,12 @@ get the code and receipt, see it under "my dossiers", and look it up publicly.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from egov.dossiers.models import Dossier
 from egov.dossiers.tests.conftest import make_pdf
-from egov.web.tests.conftest import browser, page  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -17,8 +18,13 @@ def media(tmp_path, settings):  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def test_citizen_finds_submits_tracks_and_looks_up(page, birth_procedure, agency, make_citizen,  # noqa: F811
-                                                   tmp_path):
+def test_citizen_finds_submits_tracks_and_looks_up(
+    page,
+    birth_procedure,
+    agency,
+    make_citizen,
+    tmp_path,
+):
     citizen = make_citizen(personal_id="022195001234")
     pdf = tmp_path / "giay-chung-sinh.pdf"
     pdf.write_bytes(make_pdf(2))
@@ -49,7 +55,7 @@ def test_citizen_finds_submits_tracks_and_looks_up(page, birth_procedure, agency
         page.get_by_role("link", name="Tải Giấy tiếp nhận hồ sơ và hẹn trả kết quả (PDF)").click()
     receipt = download_info.value
     assert receipt.suggested_filename == f"giay-tiep-nhan-{dossier.code}.pdf"
-    assert open(receipt.path(), "rb").read(5) == b"%PDF-"
+    assert Path(receipt.path()).read_bytes()[:5] == b"%PDF-"
 
     page.get_by_role("link", name="Hồ sơ của tôi").first.click()
     assert page.get_by_role("link", name=dossier.code).is_visible()
@@ -58,7 +64,8 @@ def test_citizen_finds_submits_tracks_and_looks_up(page, birth_procedure, agency
     page.goto(page.base_url + "/tra-cuu/")
     page.get_by_label("Mã hồ sơ").fill(dossier.code)
     page.get_by_label("Số định danh cá nhân, mã số thuế hoặc số điện thoại của chủ hồ sơ").fill(
-        citizen.username)
+        citizen.username
+    )
     page.get_by_role("button", name="Tra cứu").click()
     assert page.get_by_role("heading", name="Kết quả tra cứu").is_visible()
     assert page.get_by_text("Mới đăng ký").is_visible()

@@ -1,4 +1,4 @@
-"""The portal as a citizen uses it: find, submit, track, get the receipt; and what others can't see."""
+"""The portal as a citizen uses it (find, submit, track, receipt) and what others can't see."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from egov.dossiers.models import Dossier, Status
-from egov.dossiers.tests.conftest import make_pdf, pdf_upload
+from egov.dossiers.tests.conftest import pdf_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +23,14 @@ def media(tmp_path, settings):  # type: ignore[no-untyped-def]
 
 def form_post(agency, **extra):  # type: ignore[no-untyped-def]
     data = {
-        "agency": agency.identifier, "to-khai__child_name": "Nguyễn Minh An",
-        "to-khai__birth_date": "2026-11-01", "to-khai__gender": "Nam",
-        "file__giay-chung-sinh": pdf_upload(), "result_delivery": "online",
-        "idempotency_key": "k-1", "action": "submit",
+        "agency": agency.identifier,
+        "to-khai__child_name": "Nguyễn Minh An",
+        "to-khai__birth_date": "2026-11-01",
+        "to-khai__gender": "Nam",
+        "file__giay-chung-sinh": pdf_upload(),
+        "result_delivery": "online",
+        "idempotency_key": "k-1",
+        "action": "submit",
     }
     data.update(extra)
     return data
@@ -44,7 +48,9 @@ def test_procedure_page_shows_due_date_components_and_fees(client, birth_procedu
     assert re.search(r"\d{2}/\d{2}/20\d\d", page)
 
 
-def test_citizen_submits_and_sees_dossier_with_receipt(client, birth_procedure, agency, make_citizen):
+def test_citizen_submits_and_sees_dossier_with_receipt(
+    client, birth_procedure, agency, make_citizen
+):
     citizen = make_citizen()
     client.force_login(citizen)
     response = client.post(f"/thu-tuc/{birth_procedure.code}/nop-ho-so/", form_post(agency))
@@ -75,8 +81,10 @@ def test_bad_upload_shows_message_and_keeps_nothing(client, birth_procedure, age
 
     client.force_login(make_citizen())
     exe = SimpleUploadedFile("giay.pdf", b"MZ\x90\x00" + b"\x00" * 100)
-    response = client.post(f"/thu-tuc/{birth_procedure.code}/nop-ho-so/",
-                           form_post(agency, **{"file__giay-chung-sinh": exe}))
+    response = client.post(
+        f"/thu-tuc/{birth_procedure.code}/nop-ho-so/",
+        form_post(agency, **{"file__giay-chung-sinh": exe}),
+    )
     assert response.status_code == 200
     assert "không phải PDF" in response.content.decode()
     assert not Dossier.objects.exists()
@@ -111,7 +119,10 @@ def test_other_citizen_never_sees_the_dossier(client, submitted, make_citizen):
     _owner, dossier = submitted
     intruder = make_citizen()
     client.force_login(intruder)
-    for url in (f"/ho-so-cua-toi/{dossier.code}/", f"/ho-so-cua-toi/{dossier.code}/giay-tiep-nhan.pdf"):
+    for url in (
+        f"/ho-so-cua-toi/{dossier.code}/",
+        f"/ho-so-cua-toi/{dossier.code}/giay-tiep-nhan.pdf",
+    ):
         assert client.get(url).status_code == 404
     assert dossier.code not in client.get("/ho-so-cua-toi/").content.decode()
     assert client.post(f"/ho-so-cua-toi/{dossier.code}/danh-gia/", {"level": 1}).status_code == 404
@@ -142,8 +153,12 @@ def test_public_lookup_by_code_and_id_number_shows_timeline(client, submitted):
 
 def test_public_lookup_is_rate_limited(client, submitted):
     _owner, dossier = submitted
-    codes = [client.post("/tra-cuu/", {"code": dossier.code, "second_factor": "022000000000"}).status_code
-             for _ in range(12)]
+    codes = [
+        client.post(
+            "/tra-cuu/", {"code": dossier.code, "second_factor": "022000000000"}
+        ).status_code
+        for _ in range(12)
+    ]
     assert codes[:10] == [200] * 10 and codes[-1] == 429
 
 
@@ -163,8 +178,11 @@ def test_supplement_upload_restarts_processing(client, submitted):
     owner, dossier = submitted
     Dossier.objects.filter(pk=dossier.pk).update(status=Status.SUPPLEMENT_REQUESTED)
     client.force_login(owner)
-    response = client.post(f"/ho-so-cua-toi/{dossier.code}/bo-sung/",
-                           {"files": pdf_upload("bo-sung.pdf"), "note": "Bản sao CCCD"}, follow=True)
+    response = client.post(
+        f"/ho-so-cua-toi/{dossier.code}/bo-sung/",
+        {"documents": pdf_upload("bo-sung.pdf"), "note": "Bản sao CCCD"},
+        follow=True,
+    )
     assert "Đã gửi giấy tờ bổ sung" in response.content.decode()
     dossier.refresh_from_db()
     assert dossier.status == Status.PROCESSING
@@ -175,14 +193,26 @@ class TestApi:
     def test_submit_by_api_with_idempotency_key(self, birth_procedure, agency, make_citizen):
         api = APIClient()
         api.force_authenticate(make_citizen())
-        payload = {"procedure": birth_procedure.code, "agency": agency.identifier,
-                   "form_data": '{"to-khai": {"child_name": "An", "birth_date": "2026-11-01", "gender": "Nữ"}}',
-                   "result_delivery": "online"}
-        first = api.post("/api/v1/dossiers/", {**payload, "file__giay-chung-sinh": pdf_upload()},
-                         format="multipart", HTTP_IDEMPOTENCY_KEY="retry-1")
+        payload = {
+            "procedure": birth_procedure.code,
+            "agency": agency.identifier,
+            "form_data": '{"to-khai": {"child_name": "An", "birth_date": "2026-11-01", '
+            '"gender": "Nữ"}}',
+            "result_delivery": "online",
+        }
+        first = api.post(
+            "/api/v1/dossiers/",
+            {**payload, "file__giay-chung-sinh": pdf_upload()},
+            format="multipart",
+            HTTP_IDEMPOTENCY_KEY="retry-1",
+        )
         assert first.status_code == 201, first.json()
-        again = api.post("/api/v1/dossiers/", {**payload, "file__giay-chung-sinh": pdf_upload()},
-                         format="multipart", HTTP_IDEMPOTENCY_KEY="retry-1")
+        again = api.post(
+            "/api/v1/dossiers/",
+            {**payload, "file__giay-chung-sinh": pdf_upload()},
+            format="multipart",
+            HTTP_IDEMPOTENCY_KEY="retry-1",
+        )
         assert again.json()["code"] == first.json()["code"] and Dossier.objects.count() == 1
         detail = api.get(f"/api/v1/dossiers/{first.json()['code']}/").json()
         assert detail["timeline"][0]["title"] == "Nộp hồ sơ trực tuyến"
@@ -191,14 +221,24 @@ class TestApi:
     def test_api_errors_are_structured(self, birth_procedure, agency, make_citizen):
         api = APIClient()
         api.force_authenticate(make_citizen())
-        response = api.post("/api/v1/dossiers/", {"procedure": birth_procedure.code,
-                            "agency": agency.identifier, "result_delivery": "online",
-                            "form_data": "{}"}, format="multipart")
+        response = api.post(
+            "/api/v1/dossiers/",
+            {
+                "procedure": birth_procedure.code,
+                "agency": agency.identifier,
+                "result_delivery": "online",
+                "form_data": "{}",
+            },
+            format="multipart",
+        )
         assert response.status_code == 400
         body = response.json()
         assert body["code"] == "submission_invalid" and "giay-chung-sinh" in body["fields"]
-        unknown = api.post("/api/v1/dossiers/", {"procedure": "1.000000.H99", "agency": "x",
-                           "result_delivery": "online"}, format="multipart")
+        unknown = api.post(
+            "/api/v1/dossiers/",
+            {"procedure": "1.000000.H99", "agency": "x", "result_delivery": "online"},
+            format="multipart",
+        )
         assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_procedure"
 
     def test_public_tracking_api(self, submitted):
