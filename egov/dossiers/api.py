@@ -26,7 +26,7 @@ from rest_framework.views import APIView
 from egov.accounts.api_auth import IsAuthenticatedActor, require_scope
 from egov.core.actors import actor_from_request
 from egov.core.scoping import visible_to
-from egov.portal.ratelimit import client_ip, hit
+from egov.portal.ratelimit import allow_lookup
 
 from . import services
 from .models import Dossier
@@ -250,7 +250,7 @@ class TrackingView(APIView):
 
     @extend_schema(request=TrackingRequest, responses=DossierDetailSerializer)
     def post(self, request: Request) -> Response:
-        if not hit(f"lookup:{client_ip(request)}", limit=10, window_seconds=60):
+        if not allow_lookup(request):
             raise Throttled(wait=60)
         data = TrackingRequest(data=request.data)
         data.is_valid(raise_exception=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
@@ -22,3 +23,9 @@ def hit(key: str, *, limit: int, window_seconds: int) -> bool:
         cache.set(cache_key, 1, timeout=window_seconds + 5)
         count = 1
     return count <= limit
+
+
+def allow_lookup(request: HttpRequest) -> bool:
+    """Public lookups by code + second factor: LOOKUP_RATE_LIMIT_PER_MINUTE per address (10)."""
+    limit = int(getattr(settings, "LOOKUP_RATE_LIMIT_PER_MINUTE", 10))
+    return hit(f"lookup:{client_ip(request)}", limit=limit, window_seconds=60)

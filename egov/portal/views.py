@@ -26,9 +26,8 @@ from egov.dossiers.pdf import receipt_pdf
 from egov.org.models import Agency
 
 from .forms import LookupForm, RatingForm, SubmissionForm, SupplementForm
-from .ratelimit import client_ip, hit
+from .ratelimit import allow_lookup
 
-LOOKUP_LIMIT = 10  # attempts per IP per minute
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -267,7 +266,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
     form = LookupForm(request.POST or None, initial={"code": request.GET.get("code", "")})
     status = 200
     if request.method == "POST" and form.is_valid():
-        if not hit(f"lookup:{client_ip(request)}", limit=LOOKUP_LIMIT, window_seconds=60):
+        if not allow_lookup(request):
             form.add_error(None, "Bạn đã tra cứu quá nhiều lần. Vui lòng thử lại sau một phút.")
             status = 429
         else:

@@ -263,6 +263,9 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.fileb
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "no-reply@dichvucong.local")
 
+# Public dossier lookups (code + id number or phone) allowed per client address per minute.
+LOOKUP_RATE_LIMIT_PER_MINUTE = int(os.environ.get("LOOKUP_RATE_LIMIT_PER_MINUTE", "10"))
+
 # Province this installation serves (code from vietnam-provinces) and its name.
 PROVINCE_CODE = int(os.environ.get("PROVINCE_CODE", "22"))
 PLATFORM_NAME = os.environ.get("PLATFORM_NAME", "Cổng Dịch vụ công tỉnh Quảng Ninh")
