@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from egov.core.actors import Actor
 from egov.core.scoping import scope_policy
@@ -22,7 +22,13 @@ def dossiers_visible(actor: Actor, qs: QuerySet[Any]) -> QuerySet[Any]:
     if actor.kind in ("official", "api_client") and actor.agency_ids:
         if actor.kind == "api_client" and not actor.has_scope("dossiers:read"):
             return qs.none()
-        return qs.filter(agency_id__in=actor.agency_ids)
+        # Their agency's dossiers, and those transferred to it for a step (liên thông).
+        from egov.onestop.models import DossierStep
+
+        transferred = DossierStep.objects.filter(agency_id__in=actor.agency_ids).values(
+            "dossier_id"
+        )
+        return qs.filter(Q(agency_id__in=actor.agency_ids) | Q(pk__in=transferred))
     return qs.none()
 
 

@@ -373,9 +373,12 @@ def provide_supplement(
                 row.file.save(item.name, ContentFile(item.content), save=False)
                 saved.append(row)
                 row.save()
-            locked.status = Status.PROCESSING
+            from egov.onestop.services import resume_after_supplement
+
+            now = timezone.now()
+            locked.status = resume_after_supplement(locked, now)
             locked.version += 1
-            locked.save(update_fields=["status", "version", "updated_at"])
+            locked.save(update_fields=["status", "appointment_at", "version", "updated_at"])
             record_event(
                 actor=actor_for_user(user),
                 event_type="dossier.supplement_provided",
@@ -383,7 +386,7 @@ def provide_supplement(
                 subject_id=locked.code,
                 agency_id=locked.agency_id,
                 payload={
-                    "status": Status.PROCESSING,
+                    "status": locked.status,
                     "note": note.strip(),
                     "files": [{"name": c.name, "sha256": c.sha256} for c in checked],
                 },

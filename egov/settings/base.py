@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "egov.workcalendar",
     "egov.catalog",
     "egov.dossiers",
+    "egov.onestop",
     "egov.portal",
     "egov.web",
 ]

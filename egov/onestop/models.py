@@ -1,0 +1,144 @@
+"""The one-stop system's working records: a dossier's steps, supplement requests, apology letters,
+links between chained dossiers. The dossier's own status lives on `dossiers.Dossier`."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class StepStatus(models.TextChoices):
+    PENDING = "pending", _("Chưa đến lượt")
+    ACTIVE = "active", _("Đang xử lý")
+    DONE = "done", _("Đã xong")
+    SENT_BACK = "sent_back", _("Bị trả lại")
+    CANCELLED = "cancelled", _("Hủy")
+
+
+class DossierStep(models.Model):
+    """One step of the process version a dossier runs under, at one agency, for one official.
+
+    Sending a dossier back re-opens an earlier step as a new row, so the rows are the history of
+    who held the dossier and for how long (the process control sheet, form 05)."""
+
+    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.PROTECT, related_name="steps")
+    process_step = models.ForeignKey(
+        "catalog.ProcessStep", on_delete=models.PROTECT, null=True, blank=True
+    )
+    order = models.PositiveSmallIntegerField(_("bước"))
+    name = models.CharField(_("tên bước"), max_length=255)
+    role = models.CharField(_("vai trò"), max_length=20)
+    agency = models.ForeignKey(
+        "org.Agency", verbose_name=_("cơ quan xử lý"), on_delete=models.PROTECT, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("phòng ban"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    assignee = models.ForeignKey(
+        "org.Official",
+        verbose_name=_("người xử lý"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_steps",
+    )
+    status = models.CharField(
+        _("trạng thái"), max_length=10, choices=StepStatus.choices, default=StepStatus.PENDING
+    )
+    budget_hours = models.DecimalField(
+        _("thời gian (giờ làm việc)"), max_digits=8, decimal_places=2
+    )
+    started_at = models.DateTimeField(_("bắt đầu"), null=True, blank=True)
+    due_at = models.DateTimeField(_("hạn xử lý"), null=True, blank=True, db_index=True)
+    finished_at = models.DateTimeField(_("kết thúc"), null=True, blank=True)
+    note = models.TextField(_("ý kiến xử lý"), blank=True)
+
+    class Meta:
+        verbose_name = _("bước xử lý hồ sơ")
+        verbose_name_plural = _("bước xử lý hồ sơ")
+        ordering = ["dossier", "id"]
+        indexes = [
+            # The work queue: active steps of one official, most urgent first.
+            models.Index(fields=["assignee", "status", "due_at"], name="step_queue_idx"),
+            models.Index(fields=["agency", "status", "due_at"], name="step_agency_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} #{self.order} {self.name}"
+
+    @property
+    def on_time(self) -> bool | None:
+        if self.finished_at is None or self.due_at is None:
+            return None
+        return self.finished_at <= self.due_at
+
+
+class SupplementRequest(models.Model):
+    """Form 02. The clock stops from `requested_at` until `answered_at`."""
+
+    dossier = models.ForeignKey(
+        "dossiers.Dossier", on_delete=models.PROTECT, related_name="supplement_requests"
+    )
+    requested_by = models.ForeignKey("org.Official", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("nội dung yêu cầu bổ sung"))
+    requested_at = models.DateTimeField(_("ngày yêu cầu"))
+    answered_at = models.DateTimeField(_("ngày bổ sung"), null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(_("thời gian dừng (giây làm việc)"), default=0)
+
+    class Meta:
+        verbose_name = _("yêu cầu bổ sung")
+        verbose_name_plural = _("yêu cầu bổ sung")
+        ordering = ["dossier", "requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} {self.requested_at:%Y-%m-%d}"
+
+
+class ApologyLetter(models.Model):
+    """Form 04: drafted before a dossier goes late, approved by a leader, sent to the applicant."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Chờ lãnh đạo duyệt")
+        APPROVED = "approved", _("Đã duyệt, đã gửi")
+        REJECTED = "rejected", _("Không duyệt")
+
+    dossier = models.ForeignKey(
+        "dossiers.Dossier", on_delete=models.PROTECT, related_name="apology_letters"
+    )
+    drafted_by = models.ForeignKey("org.Official", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("lý do chậm"))
+    previous_appointment_at = models.DateTimeField(_("ngày hẹn cũ"))
+    new_appointment_at = models.DateTimeField(_("ngày hẹn mới"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    decided_by = models.ForeignKey(
+        "org.Official", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("phiếu xin lỗi và hẹn lại")
+        verbose_name_plural = _("phiếu xin lỗi và hẹn lại")
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} → {self.new_appointment_at:%Y-%m-%d}"
+
+
+class DossierLink(models.Model):
+    """Chained procedures (liên thông): one submission creates linked dossiers at each agency."""
+
+    source = models.ForeignKey(
+        "dossiers.Dossier", on_delete=models.PROTECT, related_name="links_out"
+    )
+    target = models.ForeignKey(
+        "dossiers.Dossier", on_delete=models.PROTECT, related_name="links_in"
+    )
+    kind = models.CharField(max_length=20, default="chained")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="dossier_link_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} → {self.target_id}"
