@@ -30,6 +30,10 @@ class ApiRootView(APIView):
                 "docs": url("api-docs"),
                 "endpoints": {
                     "me": url("api-me"),
+                    "procedures": url("api-procedure-list"),
+                    "sectors": url("api-sector-list"),
+                    "dossiers": url("api-dossier-list"),
+                    "tracking": url("api-tracking"),
                     "agencies": url("api-agency-list"),
                     "administrative_units": url("api-adminunit-list"),
                     "calendar_add": url("api-calendar-add"),

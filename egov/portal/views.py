@@ -29,7 +29,6 @@ from .forms import LookupForm, RatingForm, SubmissionForm, SupplementForm
 from .ratelimit import allow_lookup
 
 
-
 def home(request: HttpRequest) -> HttpResponse:
     popular = (
         Procedure.objects.filter(is_published=True)

@@ -19,10 +19,18 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="Không in bảng tài khoản.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from egov.catalog.starter import load_starter_catalog
+
         result = load_demo()
         self.stdout.write(
             f"Dữ liệu minh họa: tạo mới {result.created_agencies} cơ quan, "
             f"{result.created_units} phòng ban, {result.created_officials} công chức."
+        )
+        # The catalogue refers to the demo agencies, so it loads after them.
+        catalog = load_starter_catalog()
+        self.stdout.write(
+            f"Danh mục thủ tục: tạo mới {len(catalog.created)}, giữ nguyên {len(catalog.unchanged)} "
+            "thủ tục."
         )
         if options["quiet"]:
             return

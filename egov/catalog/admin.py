@@ -1,0 +1,660 @@
+"""Operator administration of the procedure catalogue.
+
+Every save and delete goes through the services (each change is an event). Process versions are
+read-only here: a new version is published from a procedure's "Công bố quy trình mới" page.
+The procedure list also imports and exports the catalogue (JSON, XLSX).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.db.models.fields.files import FieldFile
+from django.forms import BaseInlineFormSet, formset_factory
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from egov.core.admin import OperatorOnlyMixin, is_operator_request, operator_actor
+from egov.org.models import Role, Unit
+
+from . import io as catalog_io
+from . import services
+from .models import (
+    DossierComponent,
+    Fee,
+    Procedure,
+    ProcessStep,
+    ProcessVersion,
+    Sector,
+    TimeUnit,
+)
+from .search import search_procedures
+from .services import CatalogError, ComponentSpec, FeeSpec, StepSpec
+
+
+class OperatorOnlyAdmin(OperatorOnlyMixin, admin.ModelAdmin):
+    pass
+
+
+class OperatorInlineMixin:
+    """Inlines follow the same rule as their page (model permissions are not used); removing a
+    row goes through the services like every other change."""
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_operator_request(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_operator_request(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_operator_request(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_operator_request(request)
+
+
+# --- sectors -------------------------------------------------------------------------------------
+
+
+@admin.register(Sector)
+class SectorAdmin(OperatorOnlyAdmin):
+    list_display = ["code", "name", "procedure_count"]
+    search_fields = ["code", "name"]
+    fields = ["code", "name"]
+
+    @admin.display(description=_("số thủ tục"))
+    def procedure_count(self, obj: Sector) -> int:
+        return obj.procedure_set.count()
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["code"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Sector, form: Any, change: bool) -> None:
+        actor = operator_actor(request)
+        if change:
+            services.update_sector(actor=actor, sector=obj, name=obj.name)
+        else:
+            obj.pk = services.create_sector(actor=actor, code=obj.code, name=obj.name).pk
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # sectors are referenced by procedures and the history
+
+
+# --- procedures ----------------------------------------------------------------------------------
+
+
+class ComponentFormSet(BaseInlineFormSet):
+    def specs(self) -> list[ComponentSpec]:
+        rows: list[tuple[int, int, ComponentSpec]] = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE"):
+                continue
+            template = data.get("form_template")
+            if template is False or template is None:
+                template = ""  # none, or cleared
+            elif isinstance(template, FieldFile):
+                template = template.name or ""  # the stored file, unchanged
+            rows.append(
+                (
+                    data.get("order") or 0,
+                    len(rows),
+                    ComponentSpec(
+                        code=data.get("code") or "",
+                        name=data.get("name") or "",
+                        required=bool(data.get("required")),
+                        originals=data.get("originals") or 0,
+                        copies=data.get("copies") or 0,
+                        form_schema=data.get("form_schema") or None,
+                        form_template=template,
+                    ),
+                )
+            )
+        return [spec for _, _, spec in sorted(rows, key=lambda r: (r[0], r[1]))]
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        errors = services.check_components(self.specs())
+        if errors:
+            raise ValidationError(errors)
+
+
+class FeeFormSet(BaseInlineFormSet):
+    def specs(self) -> list[FeeSpec]:
+        rows: list[tuple[int, int, FeeSpec]] = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE"):
+                continue
+            rows.append(
+                (
+                    data.get("order") or 0,
+                    len(rows),
+                    FeeSpec(
+                        kind=data.get("kind") or "",
+                        name=data.get("name") or "",
+                        amount=data.get("amount") if data.get("amount") is not None else -1,
+                        rule=data.get("rule") or "",
+                    ),
+                )
+            )
+        return [spec for _, _, spec in sorted(rows, key=lambda r: (r[0], r[1]))]
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        errors = services.check_fees(self.specs())
+        if errors:
+            raise ValidationError(errors)
+
+
+class ComponentInline(OperatorInlineMixin, admin.StackedInline):
+    model = DossierComponent
+    formset = ComponentFormSet
+    extra = 0
+    fields = [
+        ("order", "code"),
+        "name",
+        ("required", "originals", "copies"),
+        "form_template",
+        "form_schema",
+    ]
+    verbose_name = _("thành phần hồ sơ")
+    verbose_name_plural = _("thành phần hồ sơ")
+
+
+class FeeInline(OperatorInlineMixin, admin.TabularInline):
+    model = Fee
+    formset = FeeFormSet
+    extra = 0
+    fields = ["order", "kind", "name", "amount", "rule"]
+
+
+class ProcedureAdminForm(forms.ModelForm):
+    class Meta:
+        model = Procedure
+        fields = [
+            "code",
+            "name",
+            "sector",
+            "level",
+            "agencies",
+            "is_published",
+            "processing_time",
+            "time_unit",
+            "online_mode",
+            "for_citizens",
+            "for_businesses",
+            "legal_basis",
+            "requirements",
+            "result_description",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        values: dict[str, Any] = {
+            k: data[k]
+            for k in ("name", "level", "time_unit", "online_mode", "processing_time")
+            if k in data
+        }
+        if "code" in data:
+            data["code"] = (data["code"] or "").strip().upper()
+            values["code"] = data["code"]
+        values["for_citizens"] = data.get("for_citizens")
+        values["for_businesses"] = data.get("for_businesses")
+        for name, messages_ in services.check_procedure_values(values).items():
+            for message in messages_:
+                self.add_error(name if name in self.fields else None, message)
+        instance = self.instance
+        current = instance.current_process() if instance.pk else None
+        if data.get("is_published") and current is None:
+            self.add_error(
+                "is_published",
+                "Thủ tục chỉ được công bố khi đã có quy trình nội bộ: "
+                "lưu thủ tục ở trạng thái chưa công bố, công bố quy trình rồi bật lại.",
+            )
+        if current is not None and (
+            data.get("processing_time") is not None
+            and (
+                data["processing_time"] != current.processing_time
+                or data.get("time_unit") != current.time_unit
+            )
+        ):
+            self.add_error(
+                "processing_time",
+                "Thời hạn giải quyết phải khớp quy trình đang áp dụng "
+                f"({services.format_time(current.processing_time, current.time_unit)}). Để đổi "
+                'thời hạn, dùng trang "Công bố quy trình mới".',
+            )
+        return data
+
+
+@admin.register(Procedure)
+class ProcedureAdmin(OperatorOnlyAdmin):
+    form = ProcedureAdminForm
+    list_display = [
+        "code",
+        "name",
+        "sector",
+        "level",
+        "online_mode",
+        "legal_time",
+        "is_published",
+        "current_version",
+    ]
+    list_filter = ["is_published", "level", "online_mode", "sector"]
+    search_fields = ["code", "name"]
+    search_help_text = _("Tìm theo mã hoặc tên, gõ có dấu hay không dấu đều được.")
+    list_select_related = ["sector"]
+    filter_horizontal = ["agencies"]
+    inlines = [ComponentInline, FeeInline]
+    readonly_fields = ["process_summary", "submission_count", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "sector", "level", "agencies", "is_published"]}),
+        (
+            _("Thời hạn và mức độ trực tuyến"),
+            {
+                "fields": [("processing_time", "time_unit"), "online_mode", "process_summary"],
+            },
+        ),
+        (
+            _("Nội dung"),
+            {
+                "fields": [
+                    "for_citizens",
+                    "for_businesses",
+                    "legal_basis",
+                    "requirements",
+                    "result_description",
+                ],
+            },
+        ),
+        (_("Thống kê"), {"fields": ["submission_count", "updated_at"], "classes": ["collapse"]}),
+    ]
+    actions = ["export_selected_json", "export_selected_xlsx"]
+    change_list_template = "admin/catalog/procedure/change_list.html"
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial: dict[str, Any] = dict(super().get_changeform_initial_data(request))
+        initial.setdefault("is_published", False)
+        return initial
+
+    @admin.display(description=_("thời hạn"), ordering="processing_time")
+    def legal_time(self, obj: Procedure) -> str:
+        return services.format_time(obj.processing_time, obj.time_unit)
+
+    @admin.display(description=_("quy trình"))
+    def current_version(self, obj: Procedure) -> str:
+        current = obj.current_process()
+        return f"v{current.version}" if current else "—"
+
+    @admin.display(description=_("quy trình nội bộ đang áp dụng"))
+    def process_summary(self, obj: Procedure) -> str:
+        if obj.pk is None:
+            return "Lưu thủ tục trước, sau đó công bố quy trình."
+        link = reverse("admin:catalog_procedure_publish", args=[obj.pk])
+        current = obj.current_process()
+        if current is None:
+            return format_html('Chưa có quy trình. <a href="{}">Công bố quy trình</a>', link)
+        steps = format_html_join(
+            "",
+            "<li>{}. {} — {} — {}{}</li>",
+            (
+                (
+                    s.order,
+                    s.name,
+                    s.role,
+                    services.format_time(s.budget, current.time_unit),
+                    f" — liên thông {s.agency_identifier}" if s.agency_identifier else "",
+                )
+                for s in current.steps.order_by("order")
+            ),
+        )
+        return format_html(
+            'Phiên bản {} (công bố {}):<ol class="catalog-steps">{}</ol>'
+            '<a href="{}">Công bố quy trình mới</a>',
+            current.version,
+            timezone.localtime(current.published_at).strftime("%d/%m/%Y %H:%M"),
+            steps,
+            link,
+        )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Procedure], search_term: str
+    ) -> tuple[QuerySet[Procedure], bool]:
+        if not search_term.strip():
+            return queryset, False
+        found = search_procedures(
+            search_term, only_published=False, limit=500, actor=operator_actor(request)
+        )
+        return queryset.filter(pk__in=[p.pk for p in found]), False
+
+    # -- saving through the services --
+
+    def save_model(self, request: HttpRequest, obj: Procedure, form: Any, change: bool) -> None:
+        actor = operator_actor(request)
+        data = form.cleaned_data
+        values = {name: data[name] for name in services.PROCEDURE_FIELDS if name in data}
+        # The form checked the same rules; a refusal here (a race with another operator) comes
+        # back as an error message through OperatorOnlyMixin, with nothing saved.
+        if change:
+            stored = Procedure.objects.get(pk=obj.pk)
+            services.update_procedure(
+                actor=actor,
+                procedure=stored,
+                changes=values,
+                agencies=list(data.get("agencies") or []),
+            )
+        else:
+            created = services.create_procedure(
+                actor=actor, agencies=list(data.get("agencies") or []), **values
+            )
+            obj.pk = created.pk
+        obj.refresh_from_db()
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        actor = operator_actor(request)
+        procedure = form.instance
+        for formset in formsets:
+            # The admin's change message reads these; the services record the real change.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            if isinstance(formset, ComponentFormSet):
+                services.set_components(
+                    actor=actor, procedure=procedure, components=formset.specs()
+                )
+            elif isinstance(formset, FeeFormSet):
+                services.set_fees(actor=actor, procedure=procedure, fees=formset.specs())
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_operator_request(request)  # through the service: refused once in use
+
+    def delete_model(self, request: HttpRequest, obj: Procedure) -> None:
+        try:
+            services.delete_procedure(actor=operator_actor(request), procedure=obj)
+        except CatalogError as exc:
+            messages.error(request, exc.message)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Procedure]) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    # -- export actions --
+
+    @admin.action(description=_("Xuất các thủ tục đã chọn ra JSON"))
+    def export_selected_json(
+        self, request: HttpRequest, queryset: QuerySet[Procedure]
+    ) -> HttpResponse:
+        return _download(catalog_io.export_json(queryset).encode(), "json")
+
+    @admin.action(description=_("Xuất các thủ tục đã chọn ra Excel (XLSX)"))
+    def export_selected_xlsx(
+        self, request: HttpRequest, queryset: QuerySet[Procedure]
+    ) -> HttpResponse:
+        return _download(catalog_io.export_xlsx(queryset), "xlsx")
+
+    # -- extra pages --
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        extra = [
+            path(
+                "<int:pk>/quy-trinh-moi/", view(self.publish_view), name="catalog_procedure_publish"
+            ),
+            path("nhap-danh-muc/", view(self.import_view), name="catalog_procedure_import"),
+            path(
+                "xuat-danh-muc/<str:fmt>/", view(self.export_view), name="catalog_procedure_export"
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def export_view(self, request: HttpRequest, fmt: str) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if fmt == "xlsx":
+            return _download(catalog_io.export_xlsx(), "xlsx")
+        return _download(catalog_io.export_json().encode(), "json")
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        errors: list[str] = []
+        result = None
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                document = catalog_io.read_document(upload.read(), upload.name)
+                result = catalog_io.import_catalog(
+                    document,
+                    actor=operator_actor(request),
+                    dry_run=form.cleaned_data["dry_run"],
+                    missing_agencies="skip"
+                    if form.cleaned_data["skip_missing_agencies"]
+                    else "error",
+                )
+            except catalog_io.CatalogImportError as exc:
+                errors = exc.errors
+            except CatalogError as exc:
+                errors = [exc.message]
+            if result is not None and not result.dry_run:
+                messages.success(request, "Đã nhập danh mục: " + result.summary() + ".")
+                for warning in result.warnings:
+                    messages.warning(request, warning)
+                return HttpResponseRedirect(reverse("admin:catalog_procedure_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Nhập danh mục thủ tục hành chính",
+            "form": form,
+            "errors": errors,
+            "result": result,
+        }
+        return render(request, "admin/catalog/procedure/import.html", context)
+
+    def publish_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        procedure = get_object_or_404(Procedure, pk=pk)
+        current = procedure.current_process()
+        StepFormSet = formset_factory(StepForm, extra=2, can_delete=True)
+        if request.method == "POST":
+            header = PublishForm(request.POST)
+            formset = StepFormSet(request.POST, prefix="steps")
+            if header.is_valid() and formset.is_valid():
+                rows = [
+                    f.cleaned_data
+                    for f in formset.forms
+                    if f.cleaned_data
+                    and not f.cleaned_data.get("DELETE")
+                    and f.cleaned_data.get("name")
+                ]
+                rows.sort(key=lambda d: d.get("order") or 0)
+                steps = [
+                    StepSpec(
+                        name=d["name"],
+                        role=d["role"],
+                        budget=d["budget"],
+                        unit_kind=d.get("unit_kind") or "",
+                        agency_identifier=(d.get("agency_identifier") or "").strip(),
+                    )
+                    for d in rows
+                ]
+                try:
+                    version = services.publish_process(
+                        actor=operator_actor(request),
+                        procedure=procedure,
+                        steps=steps,
+                        note=header.cleaned_data["note"],
+                        processing_time=header.cleaned_data["processing_time"],
+                        time_unit=header.cleaned_data["time_unit"],
+                    )
+                except CatalogError as exc:
+                    for message in exc.fields.get("steps") or [exc.message]:
+                        header.add_error(None, message)
+                else:
+                    messages.success(
+                        request,
+                        f"Đã công bố quy trình phiên bản {version.version} cho thủ tục "
+                        f"{procedure.code}. Hồ sơ đang xử lý theo phiên bản cũ không thay đổi.",
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:catalog_procedure_change", args=[procedure.pk])
+                    )
+        else:
+            header = PublishForm(
+                initial={
+                    "processing_time": procedure.processing_time,
+                    "time_unit": procedure.time_unit,
+                }
+            )
+            initial = [
+                {
+                    "order": s.order,
+                    "name": s.name,
+                    "role": s.role,
+                    "unit_kind": s.unit_kind,
+                    "agency_identifier": s.agency_identifier,
+                    "budget": s.budget,
+                }
+                for s in (current.steps.order_by("order") if current else [])
+            ]
+            formset = StepFormSet(prefix="steps", initial=initial)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Công bố quy trình mới — {procedure.code}",
+            "procedure": procedure,
+            "current": current,
+            "header": header,
+            "formset": formset,
+        }
+        return render(request, "admin/catalog/procedure/publish_process.html", context)
+
+
+def _download(content: bytes, fmt: str) -> HttpResponse:
+    content_type = (
+        "application/json; charset=utf-8"
+        if fmt == "json"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="danh-muc-tthc-{stamp}.{fmt}"'
+    return response
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="Tệp danh mục (.json hoặc .xlsx)")
+    dry_run = forms.BooleanField(label="Chỉ kiểm tra, chưa ghi", required=False, initial=True)
+    skip_missing_agencies = forms.BooleanField(
+        label="Bỏ qua mã cơ quan chưa có trong hệ thống", required=False
+    )
+
+
+class PublishForm(forms.Form):
+    processing_time = forms.DecimalField(
+        label="Thời hạn giải quyết", max_digits=6, decimal_places=1, min_value=0.5
+    )
+    time_unit = forms.ChoiceField(label="Đơn vị", choices=TimeUnit.choices)
+    note = forms.CharField(label="Ghi chú phiên bản", max_length=500, required=False)
+
+
+class StepForm(forms.Form):
+    order = forms.IntegerField(label="Bước", min_value=1, required=False)
+    name = forms.CharField(label="Tên bước", max_length=255, required=False)
+    role = forms.ChoiceField(
+        label="Vai trò",
+        choices=[(r, label) for r, label in Role.choices if r in services.STEP_ROLES],
+        required=False,
+    )
+    unit_kind = forms.ChoiceField(
+        label="Loại phòng ban", choices=[("", "—"), *Unit.Kind.choices], required=False
+    )
+    agency_identifier = forms.CharField(label="Cơ quan liên thông", max_length=20, required=False)
+    budget = forms.DecimalField(label="Thời gian", max_digits=7, decimal_places=2, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("name") and not data.get("DELETE"):
+            if not data.get("role"):
+                self.add_error("role", "Chọn vai trò.")
+            if data.get("budget") is None:
+                self.add_error("budget", "Nhập thời gian.")
+        return data
+
+
+# --- process versions (read-only) ----------------------------------------------------------------
+
+
+class ProcessStepInline(OperatorInlineMixin, admin.TabularInline):
+    model = ProcessStep
+    fields = ["order", "name", "role", "unit_kind", "agency_identifier", "budget"]
+    readonly_fields = ["order", "name", "role", "unit_kind", "agency_identifier", "budget"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ProcessVersion)
+class ProcessVersionAdmin(OperatorOnlyAdmin):
+    """Published versions are history: viewed here, never edited."""
+
+    list_display = ["procedure", "version", "is_current", "legal_time", "published_at"]
+    list_filter = ["is_current"]
+    search_fields = ["procedure__code", "procedure__name"]
+    list_select_related = ["procedure"]
+    fields = [
+        "procedure",
+        "version",
+        "is_current",
+        "processing_time",
+        "time_unit",
+        "published_at",
+        "note",
+        "publish_link",
+    ]
+    readonly_fields = [
+        "procedure",
+        "version",
+        "is_current",
+        "processing_time",
+        "time_unit",
+        "published_at",
+        "note",
+        "publish_link",
+    ]
+    inlines = [ProcessStepInline]
+
+    @admin.display(description=_("thời hạn"))
+    def legal_time(self, obj: ProcessVersion) -> str:
+        return services.format_time(obj.processing_time, obj.time_unit)
+
+    @admin.display(description=_("phiên bản mới"))
+    def publish_link(self, obj: ProcessVersion) -> str:
+        link = reverse("admin:catalog_procedure_publish", args=[obj.procedure_id])
+        return format_html('<a href="{}">Công bố quy trình mới cho thủ tục này</a>', link)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

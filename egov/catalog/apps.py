@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CatalogConfig(AppConfig):
+    name = "egov.catalog"
+    label = "catalog"
+    verbose_name = "Thủ tục hành chính"
+
+    def ready(self) -> None:
+        from . import scopes  # noqa: F401

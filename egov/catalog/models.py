@@ -1,0 +1,214 @@
+"""The catalogue of administrative procedures (thủ tục hành chính) and their standard processes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+PROCEDURE_CODE_VALIDATOR = RegexValidator(
+    r"^[0-9]\.[0-9]{6}(\.[0-9A-Z]{2,3})+$",
+    _("Mã thủ tục có dạng 1.000948.H38 hoặc 2.001218.000.00.00.H38."),
+    code="invalid_procedure_code",
+)
+
+
+class Sector(models.Model):
+    """Lĩnh vực: the field a procedure belongs to (hộ tịch, đất đai, ...)."""
+
+    code = models.CharField(_("mã lĩnh vực"), max_length=20, unique=True)
+    name = models.CharField(_("tên lĩnh vực"), max_length=255)
+
+    class Meta:
+        verbose_name = _("lĩnh vực")
+        verbose_name_plural = _("lĩnh vực")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Level(models.TextChoices):
+    PROVINCE = "province", _("Cấp tỉnh")
+    DISTRICT = "district", _("Cấp huyện (trước 01/7/2025)")
+    COMMUNE = "commune", _("Cấp xã")
+    CENTRAL = "central", _("Cấp trung ương")
+
+
+class OnlineMode(models.IntegerChoices):
+    """Decree 42/2022; stored as the old levels, as national systems still do."""
+
+    FULL = 4, _("Dịch vụ công trực tuyến toàn trình")
+    PARTIAL = 3, _("Dịch vụ công trực tuyến một phần")
+    NONE = 2, _("Không trực tuyến")
+
+
+class TimeUnit(models.TextChoices):
+    WORKING_DAYS = "days", _("ngày làm việc")
+    WORKING_HOURS = "hours", _("giờ làm việc")
+
+
+class Procedure(models.Model):
+    code = models.CharField(
+        _("mã thủ tục"), max_length=40, unique=True, validators=[PROCEDURE_CODE_VALIDATOR]
+    )
+    name = models.CharField(_("tên thủ tục"), max_length=500)
+    sector = models.ForeignKey(Sector, verbose_name=_("lĩnh vực"), on_delete=models.PROTECT)
+    level = models.CharField(_("cấp thực hiện"), max_length=10, choices=Level.choices)
+    agencies = models.ManyToManyField(
+        "org.Agency", verbose_name=_("cơ quan thực hiện"), related_name="procedures", blank=True
+    )
+    legal_basis = models.TextField(_("căn cứ pháp lý"), blank=True)
+    for_citizens = models.BooleanField(_("đối tượng công dân"), default=True)
+    for_businesses = models.BooleanField(_("đối tượng tổ chức, doanh nghiệp"), default=False)
+    processing_time = models.DecimalField(
+        _("thời hạn giải quyết"),
+        max_digits=6,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0.5"))],
+    )
+    time_unit = models.CharField(
+        _("đơn vị thời hạn"),
+        max_length=5,
+        choices=TimeUnit.choices,
+        default=TimeUnit.WORKING_DAYS,
+    )
+    result_description = models.CharField(_("kết quả thực hiện"), max_length=500, blank=True)
+    online_mode = models.PositiveSmallIntegerField(
+        _("mức độ trực tuyến"), choices=OnlineMode.choices, default=OnlineMode.NONE
+    )
+    requirements = models.TextField(_("yêu cầu, điều kiện"), blank=True)
+    is_published = models.BooleanField(_("đang công bố"), default=True)
+    # Lower-case, accent-free copy of code, name and sector for search on any database.
+    search_text = models.TextField(editable=False, default="")
+    submission_count = models.PositiveIntegerField(_("số hồ sơ đã nộp"), default=0, editable=False)
+    updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("thủ tục hành chính")
+        verbose_name_plural = _("thủ tục hành chính")
+        ordering = ["name"]
+        indexes = [models.Index(fields=["is_published", "-submission_count"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+    @property
+    def is_online(self) -> bool:
+        return self.online_mode in (OnlineMode.FULL, OnlineMode.PARTIAL)
+
+    def current_process(self) -> ProcessVersion | None:
+        return self.process_versions.filter(is_current=True).first()
+
+
+class DossierComponent(models.Model):
+    """Thành phần hồ sơ: one required (or optional) paper or online form."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="components")
+    order = models.PositiveSmallIntegerField(_("thứ tự"))
+    code = models.SlugField(_("mã thành phần"), max_length=40)
+    name = models.CharField(_("tên giấy tờ"), max_length=500)
+    required = models.BooleanField(_("bắt buộc"), default=True)
+    originals = models.PositiveSmallIntegerField(_("số bản chính"), default=1)
+    copies = models.PositiveSmallIntegerField(_("số bản sao"), default=0)
+    form_template = models.FileField(_("mẫu đơn, tờ khai"), upload_to="catalog/forms/", blank=True)
+    # JSON schema subset for an online form: {"fields": [{"name", "label", "type", "required",
+    # "max_length", "choices"}]}; empty when the component is an uploaded paper.
+    form_schema = models.JSONField(_("biểu mẫu trực tuyến"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("thành phần hồ sơ")
+        verbose_name_plural = _("thành phần hồ sơ")
+        ordering = ["procedure", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "code"], name="component_code_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_online_form(self) -> bool:
+        return bool(self.form_schema)
+
+
+class Fee(models.Model):
+    class Kind(models.TextChoices):
+        FEE = "fee", _("Phí")
+        CHARGE = "charge", _("Lệ phí")
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="fees")
+    order = models.PositiveSmallIntegerField(_("thứ tự"), default=1)
+    kind = models.CharField(_("loại"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("tên khoản thu"), max_length=255)
+    amount = models.PositiveBigIntegerField(_("số tiền (đồng)"))  # integer VND
+    rule = models.CharField(_("cách tính, miễn giảm"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("phí, lệ phí")
+        verbose_name_plural = _("phí, lệ phí")
+        ordering = ["procedure", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.amount:,} đ"
+
+
+class ProcessVersion(models.Model):
+    """A published version of a procedure's standard internal process (quy trình nội bộ)."""
+
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.PROTECT, related_name="process_versions"
+    )
+    version = models.PositiveIntegerField(_("phiên bản"))
+    is_current = models.BooleanField(_("đang áp dụng"), default=False)
+    # The legal time when this version was published: dossiers running on it keep it.
+    processing_time = models.DecimalField(_("thời hạn giải quyết"), max_digits=6, decimal_places=1)
+    time_unit = models.CharField(
+        _("đơn vị thời hạn"),
+        max_length=5,
+        choices=TimeUnit.choices,
+        default=TimeUnit.WORKING_DAYS,
+    )
+    published_at = models.DateTimeField(_("công bố lúc"), auto_now_add=True)
+    note = models.CharField(_("ghi chú"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("quy trình nội bộ")
+        verbose_name_plural = _("quy trình nội bộ")
+        ordering = ["procedure", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "version"], name="process_version_uniq"),
+            models.UniqueConstraint(
+                fields=["procedure"],
+                condition=models.Q(is_current=True),
+                name="one_current_process",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure.code} v{self.version}"
+
+
+class ProcessStep(models.Model):
+    version = models.ForeignKey(ProcessVersion, on_delete=models.PROTECT, related_name="steps")
+    order = models.PositiveSmallIntegerField(_("bước"))
+    name = models.CharField(_("tên bước"), max_length=255)
+    role = models.CharField(_("vai trò thực hiện"), max_length=20)  # org.Role value
+    unit_kind = models.CharField(_("loại phòng ban"), max_length=15, blank=True)
+    # Another agency does this step (liên thông); empty means the receiving agency.
+    agency_identifier = models.CharField(_("cơ quan thực hiện"), max_length=20, blank=True)
+    # In the procedure's time unit (working days, or hours); the steps add up to the legal time.
+    budget = models.DecimalField(_("thời gian thực hiện"), max_digits=7, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("bước xử lý")
+        verbose_name_plural = _("bước xử lý")
+        ordering = ["version", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "order"], name="process_step_order_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.name}"
