@@ -22,6 +22,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("egov.workcalendar.api")),
     path("", include("egov.catalog.api")),
     path("", include("egov.dossiers.api")),
+    path("", include("egov.onestop.api")),
     path("", include("egov.events.api")),
 ]
 
@@ -32,5 +33,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("", include("egov.accounts.urls")),
     path("", include("egov.portal.urls")),
+    path("mot-cua/", include("egov.onestop.urls")),
     path("", include("egov.web.urls")),
 ]
