@@ -31,6 +31,8 @@ from .models import (
     DossierComponent,
     Fee,
     Procedure,
+    ProcedureChain,
+    ProcedureChainItem,
     ProcessStep,
     ProcessVersion,
     Sector,
@@ -658,3 +660,16 @@ class ProcessVersionAdmin(OperatorOnlyAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ProcedureChainItemInline(OperatorInlineMixin, admin.TabularInline):
+    model = ProcedureChainItem
+    extra = 1
+    autocomplete_fields = ["procedure"]
+
+
+@admin.register(ProcedureChain)
+class ProcedureChainAdmin(OperatorOnlyAdmin):
+    list_display = ["code", "name", "is_active"]
+    search_fields = ["code", "name"]
+    inlines = [ProcedureChainItemInline]

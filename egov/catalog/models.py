@@ -212,3 +212,39 @@ class ProcessStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order}. {self.name}"
+
+
+class ProcedureChain(models.Model):
+    """Liên thông TTHC: procedures a citizen asks for in one submission, each handled by its own
+    agency (e.g. birth registration → permanent residence → health insurance card for a child
+    under 6). Submitting the first procedure with the chain creates a linked dossier for each."""
+
+    code = models.SlugField(_("mã nhóm liên thông"), max_length=60, unique=True)
+    name = models.CharField(_("tên nhóm thủ tục liên thông"), max_length=500)
+    is_active = models.BooleanField(_("đang áp dụng"), default=True)
+
+    class Meta:
+        verbose_name = _("nhóm thủ tục liên thông")
+        verbose_name_plural = _("nhóm thủ tục liên thông")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProcedureChainItem(models.Model):
+    chain = models.ForeignKey(ProcedureChain, on_delete=models.CASCADE, related_name="items")
+    order = models.PositiveSmallIntegerField(_("thứ tự"))
+    procedure = models.ForeignKey(Procedure, verbose_name=_("thủ tục"), on_delete=models.PROTECT)
+    # The agency that handles this procedure for the chain; empty: the applicant's chosen agency.
+    agency_identifier = models.CharField(_("cơ quan thực hiện"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("thủ tục trong nhóm")
+        verbose_name_plural = _("thủ tục trong nhóm")
+        ordering = ["chain", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "order"], name="chain_item_order_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.procedure.name}"

@@ -111,6 +111,9 @@ class DossierListCreate(APIView):
                     ),
                     "result_delivery": serializers.ChoiceField(choices=["online", "desk", "post"]),
                     "delivery_address": serializers.CharField(required=False),
+                    "chain": serializers.CharField(
+                        required=False, help_text="Mã nhóm thủ tục liên thông (tùy chọn)"
+                    ),
                     "file__<component code>": serializers.FileField(
                         required=False, help_text="Một hoặc nhiều tệp cho mỗi thành phần hồ sơ"
                     ),
@@ -154,6 +157,7 @@ class DossierListCreate(APIView):
             result_delivery=str(data.get("result_delivery", "")),
             delivery_address=str(data.get("delivery_address", "")),
             idempotency_key=request.headers.get("Idempotency-Key") or None,
+            chain=str(data.get("chain", "")) or None,
         )
         dossier = services.submit_online(user=user, submission=submission)
         body = dict(DossierSerializer(dossier).data)

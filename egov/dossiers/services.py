@@ -66,6 +66,7 @@ class Submission:
     delivery_address: str = ""
     summary: str = ""
     idempotency_key: str | None = None
+    chain: str | None = None  # a ProcedureChain code whose first procedure is this one
 
 
 def _applicant_fields(user: User) -> dict[str, str]:
@@ -230,11 +231,16 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
                     "process_version": process.version if process else None,
                 },
             )
+            linked = (
+                _create_chained(actor, dossier, submission.chain, now) if submission.chain else []
+            )
+            extra = "".join(f" Hồ sơ liên thông: {d.code} ({d.procedure.name})." for d in linked)
             _notify(
                 dossier,
                 "submitted",
                 f"Hồ sơ {dossier.code} ({procedure.name}) đã được gửi tới {agency.name}. "
-                f"Ngày hẹn trả dự kiến: {timezone.localtime(dossier.appointment_at):%d/%m/%Y}.",
+                f"Ngày hẹn trả dự kiến: {timezone.localtime(dossier.appointment_at):%d/%m/%Y}."
+                + extra,
             )
     except IntegrityError as exc:
         _remove_files(saved)
@@ -249,6 +255,86 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
         _remove_files(saved)
         raise
     return dossier
+
+
+def _create_chained(actor: Actor, main: Dossier, chain_code: str, now: datetime) -> list[Dossier]:
+    """Liên thông: one linked dossier per further procedure of the chain, each at its agency,
+    with the same applicant and the same papers (the stored files are shared, never copied)."""
+    from egov.catalog.models import ProcedureChain
+    from egov.onestop.models import DossierLink
+
+    chain = ProcedureChain.objects.filter(code=chain_code, is_active=True).first()
+    items = list(chain.items.select_related("procedure").order_by("order")) if chain else []
+    if not items or items[0].procedure_id != main.procedure_id:
+        raise SubmissionError(
+            "Nhóm thủ tục liên thông không hợp lệ cho thủ tục này.",
+            code="invalid_chain",
+            fields={"chain": ["Không hợp lệ."]},
+        )
+    agencies = {a.identifier: a for a in Agency.objects.filter(is_active=True)}
+    files = list(main.files.all())
+    created = []
+    for item in items[1:]:
+        procedure = item.procedure
+        agency = agencies.get(item.agency_identifier) if item.agency_identifier else main.agency
+        if agency is None or not procedure.is_published:
+            raise SubmissionError(
+                f"Thủ tục liên thông “{procedure.name}” hiện không tiếp nhận được.",
+                code="invalid_chain",
+            )
+        process = procedure.current_process()
+        linked = Dossier.objects.create(
+            code=generator()(agency.identifier, timezone.localdate(now)),
+            procedure=procedure,
+            process_version=process,
+            agency=agency,
+            applicant=main.applicant,
+            applicant_kind=main.applicant_kind,
+            applicant_name=main.applicant_name,
+            applicant_id_number=main.applicant_id_number,
+            applicant_phone=main.applicant_phone,
+            applicant_email=main.applicant_email,
+            summary=procedure.name,
+            channel=main.channel,
+            status=Status.NEW,
+            result_delivery=main.result_delivery,
+            delivery_address=main.delivery_address,
+            fee_total=sum(f.amount for f in procedure.fees.all()),
+            submitted_at=now,
+            appointment_at=due_date(procedure, agency, now, process),
+        )
+        DossierFile.objects.bulk_create(
+            DossierFile(
+                dossier=linked,
+                kind=f.kind,
+                file=f.file.name,
+                original_name=f.original_name,
+                content_type=f.content_type,
+                size=f.size,
+                sha256=f.sha256,
+                page_count=f.page_count,
+            )
+            for f in files
+        )
+        DossierLink.objects.create(source=main, target=linked, kind="chained")
+        note_submission(procedure)
+        record_event(
+            actor=actor,
+            event_type="dossier.submitted",
+            subject_type="dossier",
+            subject_id=linked.code,
+            agency_id=agency.pk,
+            payload={
+                "status": Status.NEW,
+                "procedure": procedure.code,
+                "channel": linked.channel,
+                "chained_from": main.code,
+                "chain": chain_code,
+                "appointment_at": linked.appointment_at,
+            },
+        )
+        created.append(linked)
+    return created
 
 
 def _remove_files(rows: list[DossierFile]) -> None:

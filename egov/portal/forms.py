@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from egov.catalog.models import DossierComponent, Procedure
+from egov.catalog.models import DossierComponent, Procedure, ProcedureChain
 from egov.dossiers.models import Rating, ResultDelivery
 
 FIELD_WIDGETS: dict[str, Any] = {
@@ -68,6 +68,16 @@ class SubmissionForm(forms.Form):
         self.fields["delivery_address"] = forms.CharField(
             label="Địa chỉ nhận kết quả (khi nhận qua bưu chính)", required=False, max_length=500
         )
+        chains = ProcedureChain.objects.filter(
+            is_active=True, items__order=1, items__procedure=procedure
+        ).distinct()
+        if chains:
+            self.fields["chain"] = forms.ChoiceField(
+                label="Đồng thời đề nghị giải quyết liên thông",
+                required=False,
+                choices=[("", "Không")] + [(c.code, c.name) for c in chains],
+                help_text="Các cơ quan liên quan nhận hồ sơ của bạn cùng lúc, không cần nộp lại.",
+            )
         self.fields["idempotency_key"] = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def component_data(self) -> dict[str, dict[str, Any]]:

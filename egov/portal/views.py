@@ -131,6 +131,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
                 result_delivery=form.cleaned_data["result_delivery"],
                 delivery_address=form.cleaned_data.get("delivery_address", ""),
                 idempotency_key=form.cleaned_data.get("idempotency_key") or None,
+                chain=form.cleaned_data.get("chain") or None,
             )
             try:
                 dossier = dossier_services.submit_online(user=user, submission=submission)

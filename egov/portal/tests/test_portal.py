@@ -176,7 +176,9 @@ def test_rating_once_after_result(client, submitted):
 
 def test_supplement_upload_restarts_processing(client, submitted):
     owner, dossier = submitted
-    Dossier.objects.filter(pk=dossier.pk).update(status=Status.SUPPLEMENT_REQUESTED)
+    Dossier.objects.filter(pk=dossier.pk).update(
+        status=Status.SUPPLEMENT_REQUESTED, received_at=dossier.submitted_at
+    )
     client.force_login(owner)
     response = client.post(
         f"/ho-so-cua-toi/{dossier.code}/bo-sung/",

@@ -29,8 +29,8 @@ class Command(BaseCommand):
         # The catalogue refers to the demo agencies, so it loads after them.
         catalog = load_starter_catalog()
         self.stdout.write(
-            f"Danh mục thủ tục: tạo mới {len(catalog.created)}, giữ nguyên {len(catalog.unchanged)} "
-            "thủ tục."
+            f"Danh mục thủ tục: tạo mới {len(catalog.created)}, "
+            f"giữ nguyên {len(catalog.unchanged)} thủ tục."
         )
         if options["quiet"]:
             return
