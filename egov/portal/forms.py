@@ -78,6 +78,10 @@ class SubmissionForm(forms.Form):
                 choices=[("", "Không")] + [(c.code, c.name) for c in chains],
                 help_text="Các cơ quan liên quan nhận hồ sơ của bạn cùng lúc, không cần nộp lại.",
             )
+        self.fields["confirm"] = forms.BooleanField(
+            label="Tôi đã xem lại hồ sơ và cam đoan những thông tin đã khai là đúng sự thật",
+            required=False,
+        )
         self.fields["idempotency_key"] = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def component_data(self) -> dict[str, dict[str, Any]]:

@@ -118,6 +118,15 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
                 )
                 messages.success(request, "Đã lưu bản nháp. Tệp đính kèm cần tải lại khi nộp.")
                 return redirect("portal:submit", code=code)
+            if not form.cleaned_data.get("confirm"):
+                form.add_error(
+                    "confirm", "Vui lòng xem lại hồ sơ và xác nhận cam đoan trước khi nộp."
+                )
+                return render(
+                    request,
+                    "portal/submit.html",
+                    {"procedure": procedure, "form": form, "draft": draft},
+                )
             uploads = {
                 component.code: request.FILES.getlist(f"file__{component.code}")
                 for component, _names in form.component_fields

@@ -47,6 +47,12 @@ def test_citizen_finds_submits_tracks_and_looks_up(
     page.get_by_label("Giới tính").select_option("Nam")
     page.get_by_label("Giấy chứng sinh").set_input_files(str(pdf))
     page.get_by_role("button", name="Nộp hồ sơ", exact=True).click()
+    # Without the declaration the form comes back, with the papers to attach again.
+    assert page.get_by_text("Vui lòng xem lại hồ sơ và xác nhận cam đoan").is_visible()
+    assert not Dossier.objects.exists()
+    page.get_by_label("Giấy chứng sinh").set_input_files(str(pdf))
+    page.get_by_label("Tôi đã xem lại hồ sơ và cam đoan").check()
+    page.get_by_role("button", name="Nộp hồ sơ", exact=True).click()
 
     page.wait_for_url("**/ho-so-cua-toi/*/")
     dossier = Dossier.objects.get()

@@ -31,6 +31,7 @@ def form_post(agency, **extra):  # type: ignore[no-untyped-def]
         "result_delivery": "online",
         "idempotency_key": "k-1",
         "action": "submit",
+        "confirm": "on",
     }
     data.update(extra)
     return data
