@@ -6,6 +6,7 @@ import hmac
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
 from egov.core.actors import actor_from_request
@@ -60,3 +61,18 @@ def require_scope(scope: str) -> type[permissions.BasePermission]:
 
     HasScope.__name__ = f"HasScope[{scope}]"
     return HasScope
+
+
+class ApiClientTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[misc]
+    """Documents the bearer token in the OpenAPI schema."""
+
+    target_class = "egov.accounts.api_auth.ApiClientTokenAuthentication"
+    name = "apiClientToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "egov_<prefix>_<secret>",
+            "description": "Mã truy cập của ứng dụng API, cấp bởi quản trị hệ thống, có phạm vi.",
+        }

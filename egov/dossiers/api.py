@@ -29,7 +29,7 @@ from egov.core.scoping import visible_to
 from egov.portal.ratelimit import allow_lookup
 
 from . import services
-from .models import Dossier
+from .models import Dossier, ResultDelivery
 from .pdf import receipt_pdf
 
 
@@ -109,7 +109,7 @@ class DossierListCreate(APIView):
                         required=False,
                         help_text='JSON: {"<mã thành phần>": {"<trường>": "giá trị"}}',
                     ),
-                    "result_delivery": serializers.ChoiceField(choices=["online", "desk", "post"]),
+                    "result_delivery": serializers.ChoiceField(choices=ResultDelivery.choices),
                     "delivery_address": serializers.CharField(required=False),
                     "chain": serializers.CharField(
                         required=False, help_text="Mã nhóm thủ tục liên thông (tùy chọn)"

@@ -239,6 +239,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ProcedureLevelEnum": "egov.catalog.models.Level.choices",
+        "ResultDeliveryEnum": "egov.dossiers.models.ResultDelivery.choices",
+    },
 }
 
 # Background work: SqliteHuey by default; SqlHuey on PostgreSQL in production.
