@@ -77,7 +77,10 @@ class DossierDetailSerializer(DossierSerializer):
 
     @extend_schema_field(TimelineSerializer(many=True))
     def get_timeline(self, obj: Dossier) -> list[dict[str, Any]]:
-        return [dict(TimelineSerializer(t).data) for t in services.timeline(obj)]
+        request = self.context.get("request")
+        official = getattr(getattr(request, "user", None), "kind", "") in ("official", "operator")
+        entries = services.timeline(obj, for_applicant=not official)
+        return [dict(TimelineSerializer(t).data) for t in entries]
 
 
 def _applicant(request: Request) -> Any:

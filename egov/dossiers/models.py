@@ -93,6 +93,7 @@ class Dossier(models.Model):
         indexes = [
             models.Index(fields=["applicant", "-submitted_at"]),
             models.Index(fields=["agency", "status", "appointment_at"]),
+            models.Index(fields=["agency", "received_at"], name="dossier_register_idx"),
         ]
 
     def __str__(self) -> str:

@@ -407,14 +407,39 @@ EVENT_TITLES = {
     "dossier.rated": "Đánh giá mức độ hài lòng",
     "dossier.withdrawn": "Rút hồ sơ",
     "dossier.stopped": "Dừng xử lý",
+    "dossier.assigned": "Phân công xử lý",
+    "dossier.approved": "Lãnh đạo phê duyệt",
+    "dossier.sent_back": "Trả lại bước trước",
+    "dossier.result_recorded": "Cập nhật kết quả giải quyết",
+    "dossier.payment_received": "Đã thực hiện nghĩa vụ tài chính",
+    "dossier.apology_drafted": "Lập phiếu xin lỗi và hẹn lại",
+    "dossier.apology_approved": "Xin lỗi và hẹn lại ngày trả kết quả",
+    "dossier.apology_rejected": "Không duyệt phiếu xin lỗi",
 }
 
 
-def timeline(dossier: Dossier) -> list[TimelineEntry]:
-    """Every step of the dossier, from its events (the single record of what happened)."""
+# Internal working records officials see but applicants do not (drafts, refusals of drafts,
+# reminders, reassignments inside the agency).
+INTERNAL_EVENTS = frozenset(
+    {
+        "dossier.apology_drafted",
+        "dossier.apology_rejected",
+        "dossier.reminder_sent",
+        "dossier.assigned",
+    }
+)
+
+
+def timeline(dossier: Dossier, *, for_applicant: bool = False) -> list[TimelineEntry]:
+    """The dossier's steps from its events (the single record of what happened). Applicants see
+    the public steps only; officials also see internal ones."""
     events = Event.objects.filter(subject_type="dossier", subject_id=dossier.code).order_by("id")
     entries = []
     for event in events:
+        if event.event_type not in EVENT_TITLES and for_applicant:
+            continue
+        if for_applicant and event.event_type in INTERNAL_EVENTS:
+            continue
         payload = event.payload or {}
         entries.append(
             TimelineEntry(
@@ -475,6 +500,7 @@ def provide_supplement(
                     "status": locked.status,
                     "note": note.strip(),
                     "files": [{"name": c.name, "sha256": c.sha256} for c in checked],
+                    "appointment_at": locked.appointment_at,
                 },
             )
     except BaseException:

@@ -1,3 +1,784 @@
-from django.urls import URLPattern
+"""REST API of the one-stop system: every official action on a dossier, and the work queue.
 
-urlpatterns: list[URLPattern] = []
+Who may call it
+---------------
+The engine (services.py) acts for an *official*: it checks the official's agency, the step they
+hold and their roles. So these endpoints need an official's session (logged in with the second
+factor, as on the web pages; send the CSRF token with each POST). An API client token is accepted
+by the authentication layer but, having no official identity, gets a 403 with code
+`official_required` (after the `dossiers:write` / `dossiers:read` scope check) — a delegated token
+that acts on behalf of one official would be the way to open this to other systems.
+
+Each POST body may carry `version` (the dossier's version the caller saw): if someone acted in
+between the call is refused with 409 `stale_version` and nothing changes. An action that the
+dossier's status does not allow gives 409 `invalid_transition`; a missing role 403
+`permission_denied`; a dossier of another agency 404 `not_found`. Errors use one body:
+`{code, message, fields}`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db import transaction
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
+from rest_framework import permissions, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from egov.accounts.api_auth import require_scope
+from egov.accounts.middleware import session_used_mfa
+from egov.core.actors import Actor, actor_from_request
+from egov.core.errors import Conflict, NotAllowed, NotFoundError
+from egov.core.scoping import visible_to
+from egov.dossiers.models import Channel, Dossier, ResultDelivery, Status
+from egov.workcalendar.services import WorkingCalendar
+
+from . import services
+from .models import ApologyLetter, DossierStep, StepStatus
+from .reminders import urgency
+from .workflow import allowed_actions
+
+SCOPE_READ = "dossiers:read"
+SCOPE_WRITE = "dossiers:write"
+OFFICIAL_REQUIRED = (
+    "Thao tác xử lý hồ sơ cần phiên đăng nhập của một công chức (đã xác thực hai lớp). "
+    "Mã truy cập của ứng dụng không gắn với công chức nào nên không được xử lý hồ sơ."
+)
+ACCESS_NOTE = (
+    "Needs an official's session (logged in with the second factor; send the CSRF token). "
+    "The engine acts for an official, so an API client token gets 403 `official_required` "
+    "(a delegated token acting for one official is future work). Body field `version`: the "
+    "dossier version you saw; 409 `stale_version` if it changed, 409 `invalid_transition` if "
+    "the status does not allow the action, 403 `permission_denied` without the role or the "
+    "step, 404 for another agency's dossier."
+)
+QUEUE_DEFAULT_LIMIT = 50
+QUEUE_MAX_LIMIT = 200
+
+
+def official_permission(scope: str) -> type[permissions.BasePermission]:
+    """An official's session that passed the second factor. API clients: scope first, then a
+    clear 403 `official_required` (the engine needs an official identity)."""
+
+    class OfficialSession(permissions.BasePermission):
+        def has_permission(self, request: Any, view: Any) -> bool:
+            actor = actor_from_request(request)
+            if actor.is_anonymous:
+                return False  # 401/403 not_authenticated
+            if actor.kind == "api_client":
+                if not actor.has_scope(scope):
+                    raise NotAllowed(f"Ứng dụng thiếu phạm vi '{scope}'.")
+                raise NotAllowed(OFFICIAL_REQUIRED, code="official_required")
+            if actor.kind != "official":
+                raise NotAllowed("Chỉ công chức được xử lý hồ sơ.")
+            user = request.user
+            if getattr(user, "needs_second_factor", False) and not session_used_mfa(
+                request._request
+            ):
+                raise NotAllowed(
+                    "Phiên đăng nhập chưa xác thực hai lớp. Vui lòng đăng nhập lại với mã xác "
+                    "thực.",
+                    code="mfa_required",
+                )
+            return True
+
+    OfficialSession.__name__ = f"OfficialSession[{scope}]"
+    return OfficialSession
+
+
+# --- the dossier as responses show it ------------------------------------------------------------
+
+
+class ActiveStepSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    order = serializers.IntegerField()
+    name = serializers.CharField()
+    role = serializers.CharField()
+    agency = serializers.CharField(help_text="Mã định danh cơ quan xử lý")
+    agency_name = serializers.CharField()
+    unit = serializers.CharField(allow_null=True)
+    assignee_id = serializers.IntegerField(allow_null=True, help_text="Id công chức (Official)")
+    assignee = serializers.CharField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True)
+
+
+class DossierStateSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    status = serializers.IntegerField(help_text="Mã trạng thái quốc gia 1..10")
+    status_label = serializers.CharField()
+    version = serializers.IntegerField(help_text="Gửi lại trong `version` để tránh ghi đè")
+    appointment_at = serializers.DateTimeField(allow_null=True)
+    received_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    returned_at = serializers.DateTimeField(allow_null=True)
+    active_step = ActiveStepSerializer(allow_null=True)
+    allowed_actions = serializers.ListField(child=serializers.CharField())
+
+
+def _step_data(step: DossierStep | None) -> dict[str, Any] | None:
+    if step is None:
+        return None
+    return {
+        "id": step.pk,
+        "order": step.order,
+        "name": step.name,
+        "role": step.role,
+        "agency": step.agency.identifier,
+        "agency_name": step.agency.name,
+        "unit": step.unit.name if step.unit else None,
+        "assignee_id": step.assignee_id,
+        "assignee": step.assignee.user.get_full_name() if step.assignee else None,
+        "started_at": step.started_at,
+        "due_at": step.due_at,
+    }
+
+
+def dossier_state(code: str) -> dict[str, Any]:
+    dossier = Dossier.objects.get(code=code)
+    step = (
+        dossier.steps.filter(status=StepStatus.ACTIVE)
+        .select_related("agency", "unit", "assignee__user")
+        .first()
+    )
+    data = {
+        "code": dossier.code,
+        "status": dossier.status,
+        "status_label": Status(dossier.status).label,
+        "version": dossier.version,
+        "appointment_at": dossier.appointment_at,
+        "received_at": dossier.received_at,
+        "finished_at": dossier.finished_at,
+        "returned_at": dossier.returned_at,
+        "active_step": _step_data(step),
+        "allowed_actions": [a.replace("_", "-") for a in allowed_actions(dossier.status)],
+    }
+    return dict(DossierStateSerializer(data).data)
+
+
+class DossierStateView(APIView):
+    """The dossier's status, version and active step (what the action endpoints return)."""
+
+    permission_classes = [require_scope(SCOPE_READ)]
+
+    @extend_schema(operation_id="onestop_dossier_state", responses=DossierStateSerializer)
+    def get(self, request: Request, code: str) -> Response:
+        qs = visible_to(actor_from_request(request), Dossier.objects.all())
+        dossier = get_object_or_404(qs, code=code)
+        return Response(dossier_state(dossier.code))
+
+
+# --- actions -------------------------------------------------------------------------------------
+
+
+class VersionSerializer(serializers.Serializer[Any]):
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="Phiên bản hồ sơ đã xem (chống ghi đè)"
+    )
+
+
+class ReasonSerializer(VersionSerializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class AssignSerializer(VersionSerializer):
+    official_id = serializers.IntegerField(help_text="Id công chức được giao (Official)")
+
+
+class ForwardSerializer(VersionSerializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class SendBackSerializer(ReasonSerializer):
+    to_order = serializers.IntegerField(min_value=1, help_text="Số thứ tự bước trả về")
+
+
+class PaymentRequestSerializer(ReasonSerializer):
+    amount = serializers.IntegerField(min_value=1, help_text="Số tiền (đồng)")
+
+
+class PaymentReceivedSerializer(VersionSerializer):
+    receipt_number = serializers.CharField(
+        max_length=60, required=False, allow_blank=True, default=""
+    )
+
+
+class ReturnSerializer(VersionSerializer):
+    method = serializers.ChoiceField(
+        choices=ResultDelivery.choices,
+        required=False,
+        help_text="Mặc định: hình thức chủ hồ sơ đã chọn",
+    )
+
+
+class ResultUploadSerializer(VersionSerializer):
+    file = serializers.FileField(help_text="Tệp kết quả (PDF, ảnh...)")
+
+
+class ApologySerializer(ReasonSerializer):
+    new_appointment_at = serializers.DateTimeField(
+        help_text="Ngày hẹn mới (ngày làm việc; không có múi giờ thì hiểu là giờ Việt Nam)"
+    )
+
+
+class DecisionSerializer(VersionSerializer):
+    approve = serializers.BooleanField(help_text="true: duyệt; false: không duyệt")
+
+
+class ApologyOutSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    reason = serializers.CharField()
+    previous_appointment_at = serializers.DateTimeField()
+    new_appointment_at = serializers.DateTimeField()
+
+
+class ActionResultSerializer(DossierStateSerializer):
+    supplement_request = serializers.DictField(required=False, help_text="yêu cầu bổ sung")
+    result_file = serializers.DictField(required=False, help_text="tệp kết quả đã lưu")
+    apology = ApologyOutSerializer(required=False)
+
+
+def _apology_data(letter: ApologyLetter) -> dict[str, Any]:
+    return dict(
+        ApologyOutSerializer(
+            {
+                "id": letter.pk,
+                "status": letter.status,
+                "reason": letter.reason,
+                "previous_appointment_at": letter.previous_appointment_at,
+                "new_appointment_at": letter.new_appointment_at,
+            }
+        ).data
+    )
+
+
+def _locked_at_version(code: str, version: int | None) -> None:
+    """For the engine calls that take no version: check it on the locked row, in the caller's
+    transaction, so the check and the action are one."""
+    if version is None:
+        return
+    current = (
+        Dossier.objects.select_for_update().filter(code=code).values_list("version", flat=True)
+    )
+    seen = current.first()
+    if seen is None:
+        raise NotFoundError("Không tìm thấy hồ sơ.")
+    if seen != version:
+        raise Conflict(
+            "Hồ sơ vừa được người khác xử lý. Vui lòng tải lại và thử lại.", code="stale_version"
+        )
+
+
+def _require_visible(actor: Actor, code: str, message: str = "Không tìm thấy hồ sơ.") -> None:
+    """Another agency's dossier is a 404 whatever the body says (before any version check)."""
+    if not visible_to(actor, Dossier.objects.filter(code=code)).exists():
+        raise NotFoundError(message)
+
+
+Perform = Callable[[Actor, str, dict[str, Any], Request], dict[str, Any] | None]
+
+
+def _receive(actor: Actor, code: str, data: dict[str, Any], request: Request) -> None:
+    services.receive_online(actor=actor, dossier=code, version=data.get("version"))
+
+
+def _refuse(actor: Actor, code: str, data: dict[str, Any], request: Request) -> None:
+    services.refuse(actor=actor, dossier=code, reason=data["reason"], version=data.get("version"))
+
+
+def _request_supplement(
+    actor: Actor, code: str, data: dict[str, Any], request: Request
+) -> dict[str, Any]:
+    item = services.request_supplement(
+        actor=actor, dossier=code, reason=data["reason"], version=data.get("version")
+    )
+    return {
+        "supplement_request": {
+            "id": item.pk,
+            "reason": item.reason,
+            "requested_at": item.requested_at.isoformat(),
+        }
+    }
+
+
+def _assign(actor: Actor, code: str, data: dict[str, Any], request: Request) -> None:
+    services.assign(
+        actor=actor, dossier=code, official_id=data["official_id"], version=data.get("version")
+    )
+
+
+def _forward(actor: Actor, code: str, data: dict[str, Any], request: Request) -> None:
+    services.forward(actor=actor, dossier=code, note=data["note"], version=data.get("version"))
+
+
+def _send_back(actor: Actor, code: str, data: dict[str, Any], request: Request) -> None:
+    services.send_back(
+        actor=actor,
+        dossier=code,
+        to_order=data["to_order"],
+        reason=data["reason"],
+        version=data.get("version"),
+    )
+
+
+def _request_payment(actor: Actor, code: str, data: dict[str, Any], request: Request) -> None:
+    services.request_payment(
+        actor=actor,
+        dossier=code,
+        amount=data["amount"],
+        reason=data["reason"],
+        version=data.get("version"),
+    )
+
+
+def _payment_received(actor: Actor, code: str, data: dict[str, Any], request: Request) -> None:
+    services.payment_received(
+        actor=actor,
+        dossier=code,
+        receipt_number=data["receipt_number"],
+        version=data.get("version"),
+    )
+
+
+def _stop(actor: Actor, code: str, data: dict[str, Any], request: Request) -> None:
+    services.stop(actor=actor, dossier=code, reason=data["reason"], version=data.get("version"))
+
+
+def _withdraw(actor: Actor, code: str, data: dict[str, Any], request: Request) -> None:
+    services.withdraw(actor=actor, dossier=code, reason=data["reason"], version=data.get("version"))
+
+
+def _result(actor: Actor, code: str, data: dict[str, Any], request: Request) -> dict[str, Any]:
+    row = services.record_result(
+        actor=actor, dossier=code, upload=data["file"], version=data.get("version")
+    )
+    return {
+        "result_file": {
+            "id": row.pk,
+            "name": row.original_name,
+            "size": row.size,
+            "sha256": row.sha256,
+        }
+    }
+
+
+def _return(actor: Actor, code: str, data: dict[str, Any], request: Request) -> None:
+    services.return_result(
+        actor=actor, dossier=code, method=data.get("method"), version=data.get("version")
+    )
+
+
+def _apology(actor: Actor, code: str, data: dict[str, Any], request: Request) -> dict[str, Any]:
+    new_at = data["new_appointment_at"]
+    if timezone.is_naive(new_at):
+        new_at = timezone.make_aware(new_at)
+    with transaction.atomic():
+        _locked_at_version(code, data.get("version"))
+        letter = services.draft_apology(
+            actor=actor, dossier=code, reason=data["reason"], new_appointment_at=new_at
+        )
+    return {"apology": _apology_data(letter)}
+
+
+@dataclass(frozen=True)
+class Action:
+    slug: str
+    summary: str
+    request: type[serializers.Serializer[Any]]
+    perform: Perform
+    multipart: bool = False
+    created: bool = False
+
+
+ACTIONS = [
+    Action("receive", "Tiếp nhận hồ sơ trực tuyến (trạng thái 1 → 4)", VersionSerializer, _receive),
+    Action("refuse", "Từ chối tiếp nhận (mẫu 03)", ReasonSerializer, _refuse),
+    Action(
+        "request-supplement",
+        "Yêu cầu bổ sung hồ sơ (mẫu 02); dừng tính thời hạn",
+        ReasonSerializer,
+        _request_supplement,
+        created=True,
+    ),
+    Action("assign", "Phân công người xử lý bước hiện tại", AssignSerializer, _assign),
+    Action(
+        "forward",
+        "Hoàn thành bước hiện tại và chuyển bước tiếp theo (bước lãnh đạo: phê duyệt)",
+        ForwardSerializer,
+        _forward,
+    ),
+    Action("send-back", "Trả lại một bước trước, có lý do", SendBackSerializer, _send_back),
+    Action(
+        "request-payment",
+        "Yêu cầu thực hiện nghĩa vụ tài chính",
+        PaymentRequestSerializer,
+        _request_payment,
+    ),
+    Action("payment-received", "Xác nhận đã nộp phí", PaymentReceivedSerializer, _payment_received),
+    Action("stop", "Dừng xử lý (cần vai trò lãnh đạo cơ quan)", ReasonSerializer, _stop),
+    Action("withdraw", "Rút hồ sơ theo yêu cầu của chủ hồ sơ", ReasonSerializer, _withdraw),
+    Action(
+        "result",
+        "Cập nhật tệp kết quả giải quyết (multipart)",
+        ResultUploadSerializer,
+        _result,
+        multipart=True,
+        created=True,
+    ),
+    Action("return", "Trả kết quả (trạng thái 9 → 10)", ReturnSerializer, _return),
+    Action(
+        "apology",
+        "Lập phiếu xin lỗi và hẹn lại ngày trả kết quả (mẫu 04), chờ lãnh đạo duyệt",
+        ApologySerializer,
+        _apology,
+        created=True,
+    ),
+]
+
+ERRORS = {
+    400: OpenApiResponse(description="Dữ liệu không hợp lệ (`invalid`)"),
+    403: OpenApiResponse(
+        description="Thiếu vai trò (`permission_denied`), không phải phiên của công chức "
+        "(`official_required`) hoặc chưa xác thực hai lớp (`mfa_required`)"
+    ),
+    404: OpenApiResponse(description="Không tìm thấy hồ sơ hoặc hồ sơ của cơ quan khác"),
+    409: OpenApiResponse(
+        description="Trạng thái không cho phép (`invalid_transition`) hoặc hồ sơ đã thay đổi "
+        "(`stale_version`)"
+    ),
+}
+
+
+def _action_view(action: Action) -> type[APIView]:
+    class ActionView(APIView):
+        permission_classes = [official_permission(SCOPE_WRITE)]
+        parser_classes = (
+            [MultiPartParser, FormParser] if action.multipart else [JSONParser, FormParser]
+        )
+
+        @extend_schema(
+            operation_id=f"onestop_{action.slug.replace('-', '_')}",
+            summary=action.summary,
+            description=ACCESS_NOTE,
+            request={"multipart/form-data": action.request} if action.multipart else action.request,
+            responses={201 if action.created else 200: ActionResultSerializer, **ERRORS},
+            tags=["onestop"],
+        )
+        def post(self, request: Request, code: str) -> Response:
+            body = action.request(data=request.data)
+            body.is_valid(raise_exception=True)
+            actor = actor_from_request(request)
+            _require_visible(actor, code)
+            extra = action.perform(actor, code, dict(body.validated_data), request) or {}
+            return Response(
+                {**dossier_state(code), **extra},
+                status=status.HTTP_201_CREATED if action.created else status.HTTP_200_OK,
+            )
+
+    name = "".join(part.capitalize() for part in action.slug.split("-"))
+    ActionView.__name__ = ActionView.__qualname__ = f"{name}ActionView"
+    return ActionView
+
+
+class ApologyDecisionView(APIView):
+    """A leader approves (the appointment moves, the applicant is told) or rejects a letter."""
+
+    permission_classes = [official_permission(SCOPE_WRITE)]
+
+    @extend_schema(
+        operation_id="onestop_apology_decision",
+        summary="Lãnh đạo duyệt hoặc không duyệt phiếu xin lỗi (mẫu 04)",
+        description=ACCESS_NOTE,
+        request=DecisionSerializer,
+        responses={200: ActionResultSerializer, **ERRORS},
+        tags=["onestop"],
+    )
+    def post(self, request: Request, letter_id: int) -> Response:
+        body = DecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        actor = actor_from_request(request)
+        code = (
+            ApologyLetter.objects.filter(pk=letter_id)
+            .values_list("dossier__code", flat=True)
+            .first()
+        )
+        if code is None:
+            raise NotFoundError("Không tìm thấy phiếu xin lỗi.")
+        _require_visible(actor, code, "Không tìm thấy phiếu xin lỗi.")
+        with transaction.atomic():
+            _locked_at_version(code, body.validated_data.get("version"))
+            letter = services.decide_apology(
+                actor=actor, letter_id=letter_id, approve=body.validated_data["approve"]
+            )
+        return Response({**dossier_state(code), "apology": _apology_data(letter)})
+
+
+# --- reception at the desk -----------------------------------------------------------------------
+
+
+class InPersonSerializer(serializers.Serializer[Any]):
+    procedure = serializers.CharField(max_length=40, help_text="Mã thủ tục")
+    applicant_kind = serializers.ChoiceField(
+        choices=[("citizen", "Công dân"), ("business", "Tổ chức, doanh nghiệp")],
+        default="citizen",
+    )
+    applicant_name = serializers.CharField(max_length=255)
+    applicant_id_number = serializers.CharField(
+        max_length=20, help_text="Số định danh cá nhân hoặc mã số thuế"
+    )
+    applicant_phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    applicant_email = serializers.EmailField(required=False, allow_blank=True)
+    channel = serializers.ChoiceField(
+        choices=Channel.choices,
+        default=Channel.IN_PERSON,
+        help_text="1: trực tiếp; 3: bưu chính công ích (hồ sơ trực tuyến đến qua Cổng)",
+    )
+    result_delivery = serializers.ChoiceField(
+        choices=ResultDelivery.choices, default=ResultDelivery.DESK
+    )
+    delivery_address = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    summary = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class InPersonDocSerializer(InPersonSerializer):
+    file__component_code = serializers.FileField(
+        required=False,
+        help_text="Trường `file__<mã thành phần>`: một hoặc nhiều tệp cho mỗi thành phần",
+    )
+
+
+class ReceptionResultSerializer(DossierStateSerializer):
+    receipt_url = serializers.URLField(help_text="Giấy tiếp nhận và hẹn trả kết quả (mẫu 01)")
+
+
+class InPersonReception(APIView):
+    """The one-stop desk receives a dossier brought in person or by post (multipart)."""
+
+    permission_classes = [official_permission(SCOPE_WRITE)]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="onestop_receive_in_person",
+        summary="Tiếp nhận hồ sơ trực tiếp hoặc qua bưu chính (multipart, kèm tệp)",
+        description=ACCESS_NOTE,
+        request={"multipart/form-data": InPersonDocSerializer},
+        responses={201: ReceptionResultSerializer, **ERRORS},
+        tags=["onestop"],
+    )
+    def post(self, request: Request) -> Response:
+        body = InPersonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        uploads = {
+            key.split("__", 1)[1]: request.FILES.getlist(key)
+            for key in request.FILES
+            if key.startswith("file__")
+        }
+        dossier = services.receive_in_person(
+            actor=actor_from_request(request),
+            procedure_code=data["procedure"],
+            applicant=services.Applicant(
+                kind=data["applicant_kind"],
+                name=data["applicant_name"],
+                id_number=data["applicant_id_number"],
+                phone=data.get("applicant_phone", ""),
+                email=data.get("applicant_email", ""),
+            ),
+            uploads=uploads,
+            channel=int(data["channel"]),
+            result_delivery=data["result_delivery"],
+            delivery_address=data.get("delivery_address", ""),
+            summary=data.get("summary", ""),
+        )
+        receipt = request.build_absolute_uri(reverse("api-dossier-receipt", args=[dossier.code]))
+        return Response(
+            {**dossier_state(dossier.code), "receipt_url": receipt},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+# --- the work queue ------------------------------------------------------------------------------
+
+
+class QueueItemSerializer(serializers.Serializer[Any]):
+    step_id = serializers.IntegerField()
+    code = serializers.CharField(help_text="Mã hồ sơ")
+    procedure = serializers.CharField()
+    applicant_name = serializers.CharField()
+    status = serializers.IntegerField()
+    version = serializers.IntegerField()
+    step = serializers.IntegerField()
+    step_name = serializers.CharField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    due_at = serializers.DateTimeField()
+    appointment_at = serializers.DateTimeField(allow_null=True)
+    urgency = serializers.ChoiceField(
+        choices=["on_time", "near_due", "overdue", "escalated"],
+        help_text="near_due: còn dưới nửa ngày làm việc; escalated: quá hạn hơn 1 ngày làm việc",
+    )
+
+
+class QueuePageSerializer(serializers.Serializer[Any]):
+    results = QueueItemSerializer(many=True)
+    next = serializers.URLField(allow_null=True)
+
+
+def _encode_cursor(due_at: datetime, step_id: int) -> str:
+    raw = f"{due_at.isoformat()}|{step_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, step_id = raw.rsplit("|", 1)
+        due_at = parse_datetime(moment)
+        if due_at is None or timezone.is_naive(due_at):
+            raise ValueError
+        return due_at, int(step_id)
+    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        raise ValidationError({"cursor": ["Con trỏ trang không hợp lệ."]}) from exc
+
+
+class QueueView(APIView):
+    """My active steps, most urgent first; page with the `next` link (keyset on due_at, id)."""
+
+    permission_classes = [official_permission(SCOPE_READ)]
+
+    @extend_schema(
+        operation_id="onestop_queue",
+        summary="Hồ sơ đang chờ tôi xử lý, hạn gần nhất trước",
+        description=ACCESS_NOTE,
+        parameters=[
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="Con trỏ trang (từ `next`)"),
+            OpenApiParameter(
+                "limit",
+                OpenApiTypes.INT,
+                description=f"Số bước mỗi trang (tối đa {QUEUE_MAX_LIMIT})",
+            ),
+        ],
+        responses=QueuePageSerializer,
+        tags=["onestop"],
+    )
+    def get(self, request: Request) -> Response:
+        official = services.official_of(actor_from_request(request))
+        params: Any = request.query_params
+        try:
+            limit = int(params.get("limit") or QUEUE_DEFAULT_LIMIT)
+            if limit < 1:
+                raise ValueError
+        except ValueError as exc:
+            raise ValidationError({"limit": ["Phải là số nguyên dương."]}) from exc
+        limit = min(limit, QUEUE_MAX_LIMIT)
+        qs = (
+            DossierStep.objects.filter(
+                assignee=official, status=StepStatus.ACTIVE, due_at__isnull=False
+            )
+            .select_related("dossier__procedure")
+            .order_by("due_at", "id")
+        )
+        if params.get("cursor"):
+            due_at, step_id = _decode_cursor(str(params["cursor"]))
+            qs = qs.filter(Q(due_at__gt=due_at) | Q(due_at=due_at, id__gt=step_id))
+        page = list(qs[: limit + 1])
+        has_more = len(page) > limit
+        page = page[:limit]
+        now = timezone.now()
+        calendar = WorkingCalendar.for_agency(official.agency_id)
+        items = []
+        for step in page:
+            assert step.due_at is not None
+            dossier = step.dossier
+            items.append(
+                {
+                    "step_id": step.pk,
+                    "code": dossier.code,
+                    "procedure": dossier.procedure.name,
+                    "applicant_name": dossier.applicant_name,
+                    "status": dossier.status,
+                    "version": dossier.version,
+                    "step": step.order,
+                    "step_name": step.name,
+                    "started_at": step.started_at,
+                    "due_at": step.due_at,
+                    "appointment_at": dossier.appointment_at,
+                    "urgency": urgency(step.due_at, now, calendar),
+                }
+            )
+        next_url = None
+        if has_more:
+            last = page[-1]
+            assert last.due_at is not None
+            query = {k: v for k, v in params.items() if k != "cursor"}
+            query["cursor"] = _encode_cursor(last.due_at, last.pk)
+            next_url = request.build_absolute_uri(f"{request.path}?{urlencode(query)}")
+        return Response({"results": QueueItemSerializer(items, many=True).data, "next": next_url})
+
+
+# Component names in the shared OpenAPI schema: prefixed, so no other app's serializer clashes.
+for _serializer in (
+    ActiveStepSerializer,
+    DossierStateSerializer,
+    VersionSerializer,
+    ReasonSerializer,
+    AssignSerializer,
+    ForwardSerializer,
+    SendBackSerializer,
+    PaymentRequestSerializer,
+    PaymentReceivedSerializer,
+    ReturnSerializer,
+    ResultUploadSerializer,
+    ApologySerializer,
+    DecisionSerializer,
+    ApologyOutSerializer,
+    ActionResultSerializer,
+    InPersonSerializer,
+    InPersonDocSerializer,
+    ReceptionResultSerializer,
+    QueueItemSerializer,
+    QueuePageSerializer,
+):
+    extend_schema_serializer(
+        component_name="Onestop" + _serializer.__name__.removesuffix("Serializer")
+    )(_serializer)
+
+urlpatterns: list[URLPattern] = [
+    path("onestop/queue/", QueueView.as_view(), name="api-onestop-queue"),
+    path("onestop/dossiers/", InPersonReception.as_view(), name="api-onestop-receive-in-person"),
+    path("onestop/dossiers/<str:code>/", DossierStateView.as_view(), name="api-onestop-dossier"),
+    *[
+        path(
+            f"onestop/dossiers/<str:code>/{action.slug}/",
+            _action_view(action).as_view(),
+            name=f"api-onestop-{action.slug}",
+        )
+        for action in ACTIONS
+    ],
+    path(
+        "onestop/apologies/<int:letter_id>/decision/",
+        ApologyDecisionView.as_view(),
+        name="api-onestop-apology-decision",
+    ),
+]

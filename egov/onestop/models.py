@@ -61,6 +61,10 @@ class DossierStep(models.Model):
             # The work queue: active steps of one official, most urgent first.
             models.Index(fields=["assignee", "status", "due_at"], name="step_queue_idx"),
             models.Index(fields=["agency", "status", "due_at"], name="step_agency_queue_idx"),
+            # Reminders and dashboards: what is active and due soon, across agencies.
+            models.Index(
+                fields=["due_at"], condition=models.Q(status="active"), name="step_active_due_idx"
+            ),
         ]
 
     def __str__(self) -> str:

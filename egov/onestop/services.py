@@ -146,6 +146,20 @@ def _event(
     )
 
 
+def _next_step_payload(step: DossierStep | None) -> dict[str, Any]:
+    """Who holds the dossier next, for events that hand it over without a step_started event."""
+    if step is None:
+        return {}
+    return {
+        "next_step": step.order,
+        "next_step_name": step.name,
+        "next_agency_name": step.agency.name,
+        "next_unit_name": step.unit.name if step.unit else "",
+        "next_assignee": step.assignee.user.get_full_name() if step.assignee else "",
+        "next_due_at": step.due_at,
+    }
+
+
 def _save(dossier: Dossier, *fields: str) -> None:
     dossier.version += 1
     dossier.save(update_fields=[*fields, "version", "updated_at"])
@@ -302,6 +316,23 @@ class Applicant:
     email: str = ""
 
 
+def _account_of(person: Applicant) -> Any:
+    """The portal account registered with the applicant's personal id or tax code, if any: the
+    applicant then follows the dossier received at the desk under "Hồ sơ của tôi"."""
+    from egov.accounts.models import BusinessProfile, CitizenProfile
+
+    profile: Any = (
+        (
+            BusinessProfile.objects.filter(tax_code=person.id_number)
+            if person.kind == "business"
+            else CitizenProfile.objects.filter(personal_id=person.id_number)
+        )
+        .select_related("user")
+        .first()
+    )
+    return profile.user if profile is not None else None
+
+
 def _clean_applicant(applicant: Applicant) -> Applicant:
     errors: dict[str, list[str]] = {}
     name = " ".join(applicant.name.split())
@@ -384,6 +415,7 @@ def receive_in_person(
                 procedure=procedure,
                 process_version=process,
                 agency=official.agency,
+                applicant=_account_of(person),
                 applicant_kind=person.kind,
                 applicant_name=person.name,
                 applicant_id_number=person.id_number,
@@ -538,19 +570,21 @@ def forward(
         note=step.note,
         on_time=step.on_time,
         due_at=step.due_at,
+        step_id=step.pk,
     )
     if not remaining or (len(remaining) == 1 and remaining[0].role == Role.RECEIVER):
         locked.status = Status.DONE
         locked.finished_at = now
         _save(locked, "status", "finished_at")
-        if remaining:
-            _activate(remaining[0], now)
+        back = _activate(remaining[0], now) if remaining else None
         _event(
             actor,
             locked,
             "dossier.done",
             official,
             on_time=locked.finished_at <= locked.appointment_at if locked.appointment_at else None,
+            # The return step now held by the desk (the process control sheet, form 05).
+            **_next_step_payload(back),
         )
         _notify(locked, "done", f"Hồ sơ {locked.code} đã có kết quả.")
         return locked
@@ -645,9 +679,11 @@ def send_back(
         "dossier.sent_back",
         official,
         step=step.order,
+        step_id=step.pk,
         to_step=to_order,
         reason=reason,
         step_name=earlier.name,
+        **_next_step_payload(reopened),
     )
     return locked
 

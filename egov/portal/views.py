@@ -192,7 +192,7 @@ def my_dossier(request: HttpRequest, code: str) -> HttpResponse:
         "portal/dossier_detail.html",
         {
             "dossier": dossier,
-            "timeline": dossier_services.timeline(dossier),
+            "timeline": dossier_services.timeline(dossier, for_applicant=True),
             "rating_form": RatingForm(),
             "supplement_form": SupplementForm(),
             "can_rate": dossier.status in (Status.DONE, Status.RETURNED)
@@ -287,5 +287,5 @@ def lookup(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, "Không tìm thấy hồ sơ khớp với mã hồ sơ và thông tin đã nhập.")
     context: dict[str, Any] = {"form": form, "dossier": dossier}
     if dossier is not None:
-        context["timeline"] = dossier_services.timeline(dossier)
+        context["timeline"] = dossier_services.timeline(dossier, for_applicant=True)
     return render(request, "portal/lookup.html", context, status=status)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "egov.catalog",
     "egov.dossiers",
     "egov.onestop",
+    "egov.signing",
     "egov.portal",
     "egov.web",
 ]
@@ -141,7 +142,13 @@ USE_TZ = True  # stored in UTC, shown in Asia/Ho_Chi_Minh
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
-STATICFILES_DIRS = [BASE_DIR / "egov" / "static"]
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "egov" / "static"]
+# Charts (Apache ECharts from the npm registry, installed by `npm ci` in scripts/setup).
+if (BASE_DIR / "node_modules" / "echarts" / "dist").is_dir():
+    STATICFILES_DIRS += [
+        ("echarts", BASE_DIR / "node_modules" / "echarts" / "dist"),
+        ("echarts/i18n", BASE_DIR / "node_modules" / "echarts" / "i18n"),
+    ]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {

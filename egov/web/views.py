@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from egov.core.actors import actor_for_user
+from egov.core.errors import DomainError
 from egov.core.scoping import visible_to
+from egov.dossiers.services import EVENT_TITLES
 from egov.events.models import Event
 
 
@@ -22,10 +26,30 @@ def after_login(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def workspace(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    """The official's home: what waits for them in the one-stop queue, then recent activity."""
+    user: Any = request.user
     if getattr(user, "kind", "") not in ("official", "operator"):
         raise PermissionDenied("Chỉ công chức được vào không gian làm việc.")
     actor = actor_for_user(user)
-    recent = visible_to(actor, Event.objects.all()).order_by("-id")[:10]
-    official = getattr(user, "official", None)
-    return render(request, "web/workspace.html", {"official": official, "recent_events": recent})
+    recent = list(
+        visible_to(actor, Event.objects.filter(subject_type="dossier")).order_by("-id")[:10]
+    )
+    for event in recent:
+        event.title = EVENT_TITLES.get(event.event_type, event.event_type)  # type: ignore[attr-defined]
+    official = None
+    summary: dict[str, Any] = {}
+    if user.kind == "official":
+        from egov.onestop.services import official_of
+        from egov.onestop.views import queue_summary
+
+        try:
+            official = official_of(actor)
+        except DomainError:  # an official account not yet attached to an agency
+            official = None
+        else:
+            summary = queue_summary(official)
+    return render(
+        request,
+        "web/workspace.html",
+        {"official": official, "summary": summary, "recent_events": recent},
+    )

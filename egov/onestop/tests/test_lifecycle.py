@@ -293,3 +293,22 @@ def birth_like_online(staff, procedure, make_citizen):  # type: ignore[no-untype
             result_delivery="online",
         ),
     )
+
+
+def test_applicant_timeline_hides_internal_working_records(staff, procedure):
+    from egov.dossiers.services import timeline
+
+    dossier = receive(staff, procedure)
+    services.assign(actor=act(staff.head), dossier=dossier, official_id=staff.specialist2.pk)
+    services.draft_apology(
+        actor=act(staff.specialist2),
+        dossier=dossier,
+        reason="Chờ xác minh",
+        new_appointment_at=at(2026, 12, 31, 17, 0),
+    )
+    official_view = [t.event_type for t in timeline(dossier)]
+    applicant_view = [t.event_type for t in timeline(dossier, for_applicant=True)]
+    assert "dossier.apology_drafted" in official_view and "dossier.assigned" in official_view
+    assert "dossier.apology_drafted" not in applicant_view
+    assert "dossier.assigned" not in applicant_view
+    assert applicant_view[0] == "dossier.received"

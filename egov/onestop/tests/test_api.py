@@ -1,0 +1,346 @@
+"""The one-stop REST API: every official action, with grants and denials a caller would meet."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.test import Client
+from rest_framework.test import APIClient
+
+from egov.accounts.services import create_api_client
+from egov.core.actors import SYSTEM
+from egov.dossiers.models import Dossier, Status
+from egov.dossiers.tests.conftest import pdf_upload
+from egov.events.models import Event
+from egov.onestop import services
+from egov.onestop.models import ApologyLetter, DossierStep, StepStatus
+from egov.org.models import Role
+
+from .conftest import act
+
+pytestmark = pytest.mark.django_db
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+API = "/api/v1/onestop"
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=VN)
+
+
+def session(user: Any, *, with_mfa: bool = True) -> Client:
+    """A browser session of `user` that passed (or not) the second factor."""
+    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    client = Client()
+    client.force_login(user)
+    if with_mfa:
+        authenticator = (
+            Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+            or TOTP.activate(user, generate_totp_secret()).instance
+        )
+        now = time.time()
+        data = client.session
+        data[AUTHENTICATION_METHODS_SESSION_KEY] = [
+            {"method": "password", "at": now, "username": user.username},
+            {"method": "mfa", "at": now, "id": authenticator.pk, "type": "totp"},
+        ]
+        data["account_authentication_methods_user"] = str(user.pk)
+        data.save()
+    return client
+
+
+def post(client: Client, url: str, body: dict[str, Any] | None = None) -> Any:
+    return client.post(url, body or {}, content_type="application/json")
+
+
+@pytest.fixture
+def clients(staff):  # type: ignore[no-untyped-def]
+    return {name: session(o.user) for name, o in vars(staff).items()}
+
+
+def receive_by_api(clients, procedure) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    response = clients["receiver"].post(
+        f"{API}/dossiers/",
+        {
+            "procedure": procedure.code,
+            "applicant_kind": "citizen",
+            "applicant_name": "Lê Thị Hoa",
+            "applicant_id_number": "022195001234",
+            "applicant_phone": "0912345678",
+            "file__to-khai": pdf_upload("to-khai.pdf"),
+        },
+    )
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_a_dossier_goes_through_every_step_by_api(clients, staff, procedure):
+    body = receive_by_api(clients, procedure)
+    code = body["code"]
+    assert body["status"] == Status.PROCESSING and body["receipt_url"].endswith("receipt.pdf")
+    assert body["active_step"]["order"] == 2
+    assert body["active_step"]["assignee_id"] == staff.specialist.pk
+    assert "forward" in body["allowed_actions"] and "send-back" in body["allowed_actions"]
+
+    forwarded = post(
+        clients["specialist"],
+        f"{API}/dossiers/{code}/forward/",
+        {"note": "Hợp lệ", "version": body["version"]},
+    )
+    assert forwarded.status_code == 200
+    assert forwarded.json()["version"] > body["version"]
+    assert forwarded.json()["active_step"]["assignee_id"] == staff.head.pk
+    post(clients["head"], f"{API}/dossiers/{code}/forward/")
+
+    result = clients["leader"].post(
+        f"{API}/dossiers/{code}/result/", {"file": pdf_upload("ket-qua.pdf")}
+    )
+    assert result.status_code == 201 and result.json()["result_file"]["name"] == "ket-qua.pdf"
+    done = post(clients["leader"], f"{API}/dossiers/{code}/forward/", {"note": "Đồng ý"})
+    assert done.json()["status"] == Status.DONE and done.json()["finished_at"]
+    returned = post(clients["receiver"], f"{API}/dossiers/{code}/return/", {"method": "desk"})
+    assert returned.status_code == 200 and returned.json()["status"] == Status.RETURNED
+    assert returned.json()["active_step"] is None
+    types = Event.objects.filter(subject_id=code).values_list("event_type", flat=True)
+    assert "dossier.approved" in types and list(types)[-1] == "dossier.returned"
+
+
+def test_another_agency_gets_404(clients, procedure, other_agency, make_official):
+    code = receive_by_api(clients, procedure)["code"]
+    stranger = session(make_official(other_agency, [Role.LEADER, Role.SPECIALIST]).user)
+    for action, body in [
+        ("forward", {}),
+        ("stop", {"reason": "x"}),
+        ("forward", {"version": 999}),  # a wrong version does not reveal the dossier either
+    ]:
+        response = post(stranger, f"{API}/dossiers/{code}/{action}/", body)
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+    assert stranger.get(f"{API}/dossiers/{code}/").status_code == 404
+    assert Dossier.objects.get(code=code).status == Status.PROCESSING
+
+
+def test_wrong_role_or_not_the_holder_gets_403(clients, procedure):
+    code = receive_by_api(clients, procedure)["code"]
+    stop = post(clients["receiver"], f"{API}/dossiers/{code}/stop/", {"reason": "Sai"})
+    assert stop.status_code == 403 and stop.json()["code"] == "permission_denied"
+    assert "Lãnh đạo cơ quan" in stop.json()["message"]
+    forward = post(clients["specialist2"], f"{API}/dossiers/{code}/forward/")
+    assert forward.status_code == 403
+    assert forward.json()["message"] == "Bước xử lý này không được giao cho bạn."
+
+
+def test_invalid_transition_is_409_and_changes_nothing(clients, procedure):
+    body = receive_by_api(clients, procedure)
+    events = Event.objects.count()
+    response = post(clients["receiver"], f"{API}/dossiers/{body['code']}/return/")
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_transition"
+    assert "Đang xử lý" in response.json()["message"]
+    assert Dossier.objects.get(code=body["code"]).version == body["version"]
+    assert Event.objects.count() == events
+
+
+def test_stale_version_is_409(clients, procedure):
+    body = receive_by_api(clients, procedure)
+    code, seen = body["code"], body["version"]
+    ok = post(clients["specialist"], f"{API}/dossiers/{code}/forward/", {"version": seen})
+    assert ok.status_code == 200
+    late = post(clients["head"], f"{API}/dossiers/{code}/forward/", {"version": seen})
+    assert late.status_code == 409 and late.json()["code"] == "stale_version"
+    assert DossierStep.objects.get(dossier__code=code, status=StepStatus.ACTIVE).order == 3
+
+
+def test_bad_bodies_get_field_errors(clients, procedure):
+    code = receive_by_api(clients, procedure)["code"]
+    response = post(clients["head"], f"{API}/dossiers/{code}/send-back/", {"to_order": 0})
+    assert response.status_code == 400 and response.json()["code"] == "invalid"
+    assert set(response.json()["fields"]) == {"to_order", "reason"}
+    response = post(clients["specialist"], f"{API}/dossiers/{code}/request-payment/", {"amount": 0})
+    assert response.status_code == 400 and "amount" in response.json()["fields"]
+    missing = clients["receiver"].post(f"{API}/dossiers/", {"procedure": "x"})
+    assert missing.status_code == 400 and "applicant_name" in missing.json()["fields"]
+    unknown = clients["receiver"].post(
+        f"{API}/dossiers/",
+        {
+            "procedure": "khong-co",
+            "applicant_name": "A",
+            "applicant_id_number": "022195001234",
+        },
+    )
+    assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_procedure"
+
+
+def test_supplement_payment_send_back_assign_and_withdraw(clients, staff, procedure):
+    code = receive_by_api(clients, procedure)["code"]
+    assigned = post(
+        clients["head"], f"{API}/dossiers/{code}/assign/", {"official_id": staff.specialist2.pk}
+    )
+    assert assigned.json()["active_step"]["assignee_id"] == staff.specialist2.pk
+    post(clients["specialist2"], f"{API}/dossiers/{code}/forward/")
+    back = post(
+        clients["head"], f"{API}/dossiers/{code}/send-back/", {"to_order": 2, "reason": "Sai"}
+    )
+    assert back.status_code == 200 and back.json()["active_step"]["order"] == 2
+    supplement = post(
+        clients["specialist2"], f"{API}/dossiers/{code}/request-supplement/", {"reason": "Thiếu"}
+    )
+    assert supplement.status_code == 201
+    assert supplement.json()["status"] == Status.SUPPLEMENT_REQUESTED
+    assert supplement.json()["supplement_request"]["reason"] == "Thiếu"
+    Dossier.objects.filter(code=code).update(status=Status.PROCESSING)  # as if answered
+    payment = post(
+        clients["specialist2"],
+        f"{API}/dossiers/{code}/request-payment/",
+        {"amount": 50000, "reason": "Lệ phí"},
+    )
+    assert payment.json()["status"] == Status.PAYMENT_REQUESTED
+    paid = post(
+        clients["receiver"], f"{API}/dossiers/{code}/payment-received/", {"receipt_number": "BL1"}
+    )
+    assert paid.json()["status"] == Status.PROCESSING
+    withdrawn = post(clients["receiver"], f"{API}/dossiers/{code}/withdraw/", {"reason": "Xin rút"})
+    assert withdrawn.json()["status"] == Status.WITHDRAWAL_REQUESTED
+
+
+def test_online_dossier_is_received_or_refused(clients, procedure, make_citizen):
+    from egov.dossiers.services import Submission, submit_online
+
+    def submit() -> Dossier:
+        return submit_online(
+            user=make_citizen(),
+            submission=Submission(
+                procedure_code=procedure.code,
+                agency_identifier=procedure.agencies.get().identifier,
+                form_data={},
+                uploads={"to-khai": [pdf_upload()]},
+                result_delivery="online",
+            ),
+        )
+
+    first, second = submit(), submit()
+    received = post(clients["receiver"], f"{API}/dossiers/{first.code}/receive/")
+    assert received.status_code == 200 and received.json()["appointment_at"]
+    refused = post(
+        clients["receiver"], f"{API}/dossiers/{second.code}/refuse/", {"reason": "Sai thẩm quyền"}
+    )
+    assert refused.json()["status"] == Status.REFUSED
+
+
+def test_apology_drafted_and_decided_by_a_leader(staff, procedure):
+    # Sessions last 8 hours: each travel in time logs in afresh.
+    with time_machine.travel(at(2026, 11, 23, 8, 0), tick=False):
+        clients = {name: session(o.user) for name, o in vars(staff).items()}
+        code = receive_by_api(clients, procedure)["code"]
+        draft = post(
+            clients["head"],
+            f"{API}/dossiers/{code}/apology/",
+            {"reason": "Chờ xác minh", "new_appointment_at": "2026-12-02T17:00:00"},
+        )
+        assert draft.status_code == 201, draft.content
+        letter = draft.json()["apology"]
+        assert letter["status"] == "draft"
+        assert datetime.fromisoformat(letter["new_appointment_at"]) == at(2026, 12, 2, 17, 0)
+        url = f"{API}/apologies/{letter['id']}/decision/"
+        denied = post(clients["head"], url, {"approve": True})
+        assert denied.status_code == 403
+        stale = post(clients["leader"], url, {"approve": True, "version": 1})
+        assert stale.status_code == 409 and stale.json()["code"] == "stale_version"
+        approved = post(
+            clients["leader"], url, {"approve": True, "version": draft.json()["version"]}
+        )
+        assert approved.status_code == 200
+        assert datetime.fromisoformat(approved.json()["appointment_at"]) == at(2026, 12, 2, 17, 0)
+        assert ApologyLetter.objects.get().status == ApologyLetter.Status.APPROVED
+        again = post(clients["leader"], url, {"approve": False})
+        assert again.status_code == 409 and again.json()["code"] == "invalid_transition"
+
+
+def test_api_clients_need_an_officials_session(clients, procedure, agency):
+    code = receive_by_api(clients, procedure)["code"]
+    _, writer = create_api_client(
+        actor=SYSTEM, name="Hệ thống khác", scopes=["dossiers:write", "dossiers:read"]
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {writer}")
+    response = client.post(f"{API}/dossiers/{code}/forward/", {}, format="json")
+    assert response.status_code == 403
+    assert response.json()["code"] == "official_required"
+    assert "công chức" in response.json()["message"]
+    assert client.get(f"{API}/queue/").json()["code"] == "official_required"
+
+    _, reader = create_api_client(actor=SYSTEM, name="Chỉ đọc", scopes=["dossiers:read"])
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {reader}")
+    response = client.post(f"{API}/dossiers/{code}/forward/", {}, format="json")
+    assert response.status_code == 403 and response.json()["code"] == "permission_denied"
+    assert "dossiers:write" in response.json()["message"]
+    assert DossierStep.objects.get(dossier__code=code, status=StepStatus.ACTIVE).order == 2
+
+
+def test_session_without_second_factor_and_anonymous_are_refused(staff, procedure, clients):
+    code = receive_by_api(clients, procedure)["code"]
+    half = session(staff.specialist.user, with_mfa=False)
+    response = post(half, f"{API}/dossiers/{code}/forward/")
+    assert response.status_code == 403 and response.json()["code"] == "mfa_required"
+    anonymous = post(Client(), f"{API}/dossiers/{code}/forward/")
+    assert anonymous.status_code in (401, 403)
+    assert anonymous.json()["code"] == "not_authenticated"
+
+
+def test_queue_is_mine_most_urgent_first_in_keyset_pages(staff, procedure):
+    codes = []
+    for day in (25, 23, 27):  # received on different days: different due times
+        with time_machine.travel(at(2026, 11, day, 8, 0), tick=False):
+            codes.append(
+                receive_by_api({"receiver": session(staff.receiver.user)}, procedure)["code"]
+            )
+    # Automatic assignment spreads the load; the unit head decides who holds which.
+    for code, who in zip(codes, (staff.specialist, staff.specialist, staff.specialist2)):
+        services.assign(actor=act(staff.head), dossier=code, official_id=who.pk)
+    with time_machine.travel(at(2026, 11, 26, 9, 0), tick=False):
+        mine = session(staff.specialist.user)
+        first = mine.get(f"{API}/queue/?limit=1")
+        assert first.status_code == 200
+        page = first.json()
+        assert [i["code"] for i in page["results"]] == [codes[1]]
+        assert page["results"][0]["urgency"] == "overdue"  # due Thu 08:00
+        second = mine.get(page["next"]).json()
+        assert [i["code"] for i in second["results"]] == [codes[0]]
+        assert second["results"][0]["urgency"] == "on_time" and second["next"] is None
+        bad = mine.get(f"{API}/queue/?cursor=nonsense")
+        assert bad.status_code == 400 and "cursor" in bad.json()["fields"]
+    other = session(staff.specialist2.user).get(f"{API}/queue/").json()
+    assert [i["code"] for i in other["results"]] == [codes[2]]
+
+
+def test_state_is_readable_by_scoped_clients_of_the_agency(clients, procedure, agency):
+    code = receive_by_api(clients, procedure)["code"]
+    _, token = create_api_client(
+        actor=SYSTEM, name="Báo cáo", scopes=["dossiers:read"], agency=agency
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    body = client.get(f"{API}/dossiers/{code}/").json()
+    assert body["code"] == code and body["active_step"]["order"] == 2
+
+
+def test_schema_documents_the_endpoints(client):
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    paths = schema["paths"]
+    for action in ("receive", "forward", "send-back", "result", "apology", "return"):
+        assert f"/api/v1/onestop/dossiers/{{code}}/{action}/" in paths
+    assert "/api/v1/onestop/apologies/{letter_id}/decision/" in paths
+    assert "/api/v1/onestop/queue/" in paths
+    forward = paths["/api/v1/onestop/dossiers/{code}/forward/"]["post"]
+    assert {"200", "403", "404", "409"} <= set(forward["responses"])
+    assert (
+        "multipart/form-data"
+        in paths["/api/v1/onestop/dossiers/"]["post"]["requestBody"]["content"]
+    )

@@ -1,0 +1,1002 @@
+"""The officials' one-stop pages: the work queue, the dossier processing page with the actions
+allowed now, in-person reception, file downloads and the receipt (form 01).
+
+Every page works without JavaScript; htmx only refreshes the queue when a filter changes. The
+views never change state themselves: each action calls one function of services.py and shows
+its DomainError as a Vietnamese message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_POST
+
+from egov.catalog.models import Procedure
+from egov.catalog.search import search_procedures
+from egov.core.actors import Actor, actor_for_user
+from egov.core.errors import Conflict, DomainError
+from egov.core.scoping import visible_to
+from egov.dossiers import services as dossier_services
+from egov.dossiers.models import Dossier, DossierFile, ResultDelivery, Status
+from egov.dossiers.pdf import receipt_pdf
+from egov.org.models import Official, Role
+from egov.workcalendar.services import WorkingCalendar
+
+from . import services
+from .forms import (
+    ActionForm,
+    ApologyForm,
+    AssignForm,
+    DecideApologyForm,
+    ForwardForm,
+    PaymentForm,
+    PaymentReceivedForm,
+    ProcedureChoiceForm,
+    QueueFilterForm,
+    ReasonForm,
+    ReceptionForm,
+    ResultForm,
+    ReturnForm,
+    SendBackForm,
+)
+from .models import ApologyLetter, DossierStep, StepStatus
+from .workflow import TRANSITIONS, allowed_actions
+
+PAGE_SIZE = 50
+
+# --- who is asking --------------------------------------------------------------------------
+
+
+def _official(request: HttpRequest) -> Official:
+    """The signed-in official (with agency, unit and roles loaded), else 403."""
+    user: Any = request.user
+    if getattr(user, "kind", "") != "official":
+        raise PermissionDenied("Chỉ công chức được vào trang Một cửa điện tử.")
+    try:
+        return services.official_of(actor_for_user(user))
+    except DomainError as exc:
+        raise PermissionDenied(exc.message) from exc
+
+
+def _staff_actor(request: HttpRequest) -> Actor:
+    """Officials and operators may read dossiers here (operators only read)."""
+    user: Any = request.user
+    if getattr(user, "kind", "") not in ("official", "operator"):
+        raise PermissionDenied("Chỉ công chức được vào trang Một cửa điện tử.")
+    return actor_for_user(user)
+
+
+# --- deadline marks -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mark:
+    key: str  # ok | near | overdue | late | none
+    label: str
+
+
+ON_TIME = Mark("ok", "Đúng hạn")
+NEAR_DUE = Mark("near", "Sắp đến hạn")
+OVERDUE = Mark("overdue", "Quá hạn")
+LATE = Mark("late", "Trễ hạn")
+PAUSED = Mark("paused", "Tạm dừng, chờ bổ sung")
+NO_MARK = Mark("none", "—")
+
+
+def deadline_mark(due_at: datetime | None, now: datetime, calendar: WorkingCalendar) -> Mark:
+    """An open item: overdue, due within one working day, or on time."""
+    if due_at is None:
+        return NO_MARK
+    if due_at < now:
+        return OVERDUE
+    if calendar.working_time_between(now, due_at) < calendar.day_length:
+        return NEAR_DUE
+    return ON_TIME
+
+
+def finished_mark(finished_at: datetime | None, due_at: datetime | None) -> Mark:
+    if finished_at is None or due_at is None:
+        return NO_MARK
+    return ON_TIME if finished_at <= due_at else LATE
+
+
+# --- the work queue --------------------------------------------------------------------------
+
+
+@dataclass
+class Tab:
+    key: str
+    label: str
+    kind: str  # "steps" | "online" | "apology"
+    filters: bool = True
+
+
+def _tabs(official: Official) -> list[Tab]:
+    tabs = [Tab("mine", "Hồ sơ cần tôi xử lý", "steps")]
+    if official.has_role(Role.RECEIVER):
+        tabs.append(Tab("online", "Hồ sơ trực tuyến chờ tiếp nhận", "online"))
+        tabs.append(Tab("return", "Chờ trả kết quả", "steps"))
+    if official.has_role(Role.LEADER):
+        tabs.append(Tab("unit", "Hồ sơ đang xử lý tại cơ quan", "steps"))
+        tabs.append(Tab("apology", "Phiếu xin lỗi chờ duyệt", "apology", filters=False))
+    elif official.has_role(Role.UNIT_HEAD):
+        tabs.append(Tab("unit", "Hồ sơ đang xử lý trong phòng", "steps"))
+    return tabs
+
+
+@dataclass
+class QueueRow:
+    dossier: Dossier
+    step: DossierStep | None = None
+    letter: ApologyLetter | None = None
+    due_at: datetime | None = None
+    mark: Mark = NO_MARK
+
+
+def _cursor(raw: str) -> tuple[datetime, int] | None:
+    value, _, pk = raw.rpartition("_")
+    moment = parse_datetime(value) if value else None
+    if moment is None or not pk.isdigit():
+        return None
+    return moment, int(pk)
+
+
+def _keyset(
+    qs: QuerySet[Any], field_name: str, raw_cursor: str, limit: int | None = None
+) -> tuple[list[Any], str | None]:
+    """One page ordered by (field, id), starting after the cursor: no OFFSET, no COUNT."""
+    limit = limit or PAGE_SIZE
+    cursor = _cursor(raw_cursor) if raw_cursor else None
+    if cursor is not None:
+        value, pk = cursor
+        qs = qs.filter(Q(**{f"{field_name}__gt": value}) | Q(**{field_name: value, "pk__gt": pk}))
+    rows = list(qs.order_by(field_name, "pk")[: limit + 1])
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    return rows, f"{getattr(last, field_name).isoformat()}_{last.pk}"
+
+
+def _step_queryset(tab: str, official: Official) -> QuerySet[DossierStep]:
+    qs = DossierStep.objects.filter(status=StepStatus.ACTIVE, due_at__isnull=False)
+    if tab == "mine":
+        qs = qs.filter(assignee=official)
+    elif tab == "return":
+        qs = qs.filter(
+            agency_id=official.agency_id, role=Role.RECEIVER, dossier__status=Status.DONE
+        )
+    elif tab == "unit":
+        qs = qs.filter(agency_id=official.agency_id)
+        if not official.has_role(Role.LEADER):
+            qs = qs.filter(unit=official.unit) if official.unit_id else qs.filter(unit=None)
+    return qs.select_related(
+        "dossier__procedure", "dossier__agency", "assignee__user", "unit", "agency"
+    )
+
+
+def _agency_procedures(official: Official) -> list[Procedure]:
+    return list(
+        Procedure.objects.filter(agencies=official.agency_id, is_published=True)
+        .select_related("sector")
+        .order_by("sector__name", "name")[:1000]
+    )
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    official = _official(request)
+    actor = actor_for_user(request.user)
+    tabs = _tabs(official)
+    by_key = {t.key: t for t in tabs}
+    tab = by_key.get(request.GET.get("tab", ""), tabs[0])
+    procedures = _agency_procedures(official)
+    filters = QueueFilterForm(
+        request.GET or None, procedures=[(p.code, p.name) for p in procedures]
+    )
+    chosen: dict[str, Any] = filters.cleaned_data if filters.is_valid() else {}
+    now = timezone.now()
+    calendar = WorkingCalendar.for_agency(official.agency_id)
+    raw_cursor = request.GET.get("sau", "")[:80]
+    rows: list[QueueRow] = []
+    next_cursor: str | None = None
+
+    if tab.kind == "steps":
+        qs = _step_queryset(tab.key, official)
+        if chosen.get("thu_tuc"):
+            qs = qs.filter(dossier__procedure__code=chosen["thu_tuc"])
+        if chosen.get("trang_thai"):
+            qs = qs.filter(dossier__status=chosen["trang_thai"])
+        deadline = chosen.get("han")
+        if deadline:
+            near = calendar.add_working_hours(now, calendar.day_length)
+            qs = {
+                "overdue": qs.filter(due_at__lt=now),
+                "near": qs.filter(due_at__gte=now, due_at__lt=near),
+                "ok": qs.filter(due_at__gte=near),
+            }[deadline]
+        steps, next_cursor = _keyset(qs, "due_at", raw_cursor)
+        rows = [
+            QueueRow(
+                s.dossier,
+                step=s,
+                due_at=s.due_at,
+                mark=PAUSED
+                if s.dossier.status == Status.SUPPLEMENT_REQUESTED
+                else deadline_mark(s.due_at, now, calendar),
+            )
+            for s in steps
+        ]
+    elif tab.kind == "online":
+        dossiers = visible_to(
+            actor,
+            Dossier.objects.filter(agency_id=official.agency_id, status=Status.NEW).select_related(
+                "procedure", "agency"
+            ),
+        )
+        if chosen.get("thu_tuc"):
+            dossiers = dossiers.filter(procedure__code=chosen["thu_tuc"])
+        found, next_cursor = _keyset(dossiers, "submitted_at", raw_cursor)
+        rows = [QueueRow(d, due_at=d.appointment_at) for d in found]
+    else:  # apology letters waiting for a leader
+        letters = ApologyLetter.objects.filter(
+            Q(dossier__agency_id=official.agency_id) | Q(drafted_by__agency_id=official.agency_id),
+            status=ApologyLetter.Status.DRAFT,
+        ).select_related("dossier__procedure", "drafted_by__user")
+        found_letters, next_cursor = _keyset(letters, "created_at", raw_cursor)
+        rows = [
+            QueueRow(
+                letter.dossier,
+                letter=letter,
+                due_at=letter.dossier.appointment_at,
+                mark=deadline_mark(letter.dossier.appointment_at, now, calendar),
+            )
+            for letter in found_letters
+        ]
+
+    base = {k: v for k, v in chosen.items() if v not in (None, "")}
+    base["tab"] = tab.key
+    context = {
+        "official": official,
+        "tabs": tabs,
+        "tab": tab,
+        "rows": rows,
+        "filters": filters,
+        "next_url": f"?{urlencode({**base, 'sau': next_cursor})}" if next_cursor else "",
+        "first_url": f"?{urlencode(base)}" if raw_cursor else "",
+        "now": now,
+        "today": timezone.localdate(now),
+        "month_start": timezone.localdate(now).replace(day=1),
+    }
+    # htmx refreshes only the rows when a filter changes (a history restore needs the page).
+    partial = request.headers.get("HX-Request") and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+    template = "onestop/_queue_rows.html" if partial else "onestop/queue.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def queue_summary(official: Official) -> dict[str, Any]:
+    """Counts for the workspace home (a few indexed COUNTs)."""
+    now = timezone.now()
+    calendar = WorkingCalendar.for_agency(official.agency_id)
+    near = calendar.add_working_hours(now, calendar.day_length)
+    mine = DossierStep.objects.filter(
+        assignee=official, status=StepStatus.ACTIVE, due_at__isnull=False
+    )
+    summary: dict[str, Any] = {
+        "mine": mine.count(),
+        "overdue": mine.filter(due_at__lt=now).count(),
+        "near": mine.filter(due_at__gte=now, due_at__lt=near).count(),
+    }
+    if official.has_role(Role.RECEIVER):
+        summary["online"] = Dossier.objects.filter(
+            agency_id=official.agency_id, status=Status.NEW
+        ).count()
+        summary["to_return"] = _step_queryset("return", official).count()
+    if official.has_role(Role.LEADER):
+        summary["apologies"] = ApologyLetter.objects.filter(
+            Q(dossier__agency_id=official.agency_id) | Q(drafted_by__agency_id=official.agency_id),
+            status=ApologyLetter.Status.DRAFT,
+        ).count()
+    if official.has_role(Role.LEADER) or official.has_role(Role.UNIT_HEAD):
+        summary["unit"] = _step_queryset("unit", official).count()
+    return summary
+
+
+# --- the dossier page -------------------------------------------------------------------------
+
+
+def _visible_dossier(actor: Actor, code: str) -> Dossier:
+    qs = visible_to(
+        actor,
+        Dossier.objects.select_related("procedure", "agency", "process_version", "applicant"),
+    )
+    return get_object_or_404(qs, code=code)
+
+
+def _holds(step: DossierStep | None, official: Official) -> bool:
+    """Mirrors services._require_holder: the assignee, or the unit head / a leader for them."""
+    if step is None:
+        return False
+    if step.assignee_id == official.pk:
+        return True
+    return official.agency_id == step.agency_id and (
+        official.has_role(Role.LEADER)
+        or (official.has_role(Role.UNIT_HEAD) and step.unit_id in (None, official.unit_id))
+    )
+
+
+@dataclass
+class Situation:
+    """What the page knows about a dossier and the official looking at it."""
+
+    dossier: Dossier
+    official: Official | None
+    steps: list[DossierStep]
+    active: DossierStep | None
+    pending_letters: list[ApologyLetter]
+    actions: list[str] = field(default_factory=list)
+
+    @property
+    def next_step(self) -> DossierStep | None:
+        pending = [s for s in self.steps if s.status == StepStatus.PENDING]
+        return min(pending, key=lambda s: (s.order, s.pk)) if pending else None
+
+    def send_back_choices(self) -> list[tuple[int, str]]:
+        if self.active is None:
+            return []
+        choices: dict[int, str] = {}
+        for s in self.steps:
+            if s.status != StepStatus.DONE or s.order >= self.active.order:
+                continue
+            if s.role == Role.RECEIVER and s.order == 1:
+                continue
+            choices[s.order] = s.name
+        return sorted(choices.items())
+
+    def assign_choices(self) -> list[tuple[int, str]]:
+        step = self.active
+        if step is None:
+            return []
+        people = (
+            Official.objects.filter(
+                agency_id=step.agency_id, roles__role=step.role, user__is_active=True
+            )
+            .select_related("user", "unit")
+            .order_by("unit__name", "user__full_name")
+        )
+        return [
+            (
+                o.pk,
+                o.user.get_full_name()
+                + (f" — {o.unit.name}" if o.unit else "")
+                + (" (đang giữ)" if o.pk == step.assignee_id else ""),
+            )
+            for o in people
+        ]
+
+
+def _situation(dossier: Dossier, official: Official | None) -> Situation:
+    steps = list(dossier.steps.select_related("agency", "unit", "assignee__user"))
+    steps.sort(key=lambda s: (0, s.started_at, s.pk) if s.started_at else (1, s.order, s.pk))
+    active = next((s for s in steps if s.status == StepStatus.ACTIVE), None)
+    letters = list(
+        dossier.apology_letters.filter(status=ApologyLetter.Status.DRAFT).select_related(
+            "drafted_by__user"
+        )
+    )
+    situation = Situation(dossier, official, steps, active, letters)
+    if official is not None:
+        situation.actions = _available_actions(situation, official)
+    return situation
+
+
+def _available_actions(s: Situation, official: Official) -> list[str]:
+    """The actions this official may take now: the workflow (status and role) plus the checks the
+    services make (holding the active step, the unit head's unit, a leader step)."""
+    d = s.dossier
+    allowed = set(allowed_actions(d.status))
+    receiver = official.has_role(Role.RECEIVER)
+    leader = official.has_role(Role.LEADER)
+    holder = _holds(s.active, official)
+    out: list[str] = []
+    if "approve_apology" in allowed and leader and s.pending_letters:
+        out.append("decide_apology")  # what the leader opened the dossier for
+    if "receive" in allowed and receiver:
+        out += ["receive", "refuse"]
+    leader_step = s.active is not None and s.active.role == Role.LEADER
+    if "forward" in allowed and holder and (leader or not leader_step):
+        out.append("forward")
+    if "record_result" in allowed and holder:
+        out.append("record_result")
+    if "return_result" in allowed and receiver:
+        out.append("return_result")
+    if "request_supplement" in allowed and (holder if d.status != Status.NEW else receiver):
+        out.append("request_supplement")
+    if "send_back" in allowed and holder and s.send_back_choices():
+        out.append("send_back")
+    if (
+        "assign" in allowed
+        and s.active is not None
+        and s.active.agency_id == official.agency_id
+        and (
+            leader
+            or (official.has_role(Role.UNIT_HEAD) and s.active.unit_id in (None, official.unit_id))
+        )
+    ):
+        out.append("assign")
+    if "request_payment" in allowed and holder:
+        out.append("request_payment")
+    if "payment_received" in allowed and (receiver or holder):
+        out.append("payment_received")
+    if (
+        "draft_apology" in allowed
+        and (holder or leader)
+        and d.appointment_at
+        and not s.pending_letters
+    ):
+        out.append("draft_apology")
+    if "withdraw" in allowed and receiver:
+        out.append("withdraw")
+    if "stop" in allowed and leader:
+        out.append("stop")
+    return out
+
+
+# Each action: its form, how to call the service, the success message.
+Runner = Callable[[Actor, Dossier, dict[str, Any], int], str]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    title: str
+    button: str
+    form: type[ActionForm]
+    run: Runner
+    help: str = ""
+    primary: bool = False
+    danger: bool = False
+    form_kwargs: Callable[[Situation], dict[str, Any]] = lambda s: {}
+    initial: Callable[[Situation], dict[str, Any]] = lambda s: {}
+
+
+def _local(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%H:%M %d/%m/%Y") if moment else ""
+
+
+def _run_receive(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
+    done = services.receive_online(actor=actor, dossier=d.code, version=version)
+    return f"Đã tiếp nhận hồ sơ {done.code}. Ngày hẹn trả kết quả: {_local(done.appointment_at)}."
+
+
+def _run_refuse(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
+    services.refuse(actor=actor, dossier=d.code, reason=data["reason"], version=version)
+    return "Đã từ chối tiếp nhận hồ sơ. Công dân được thông báo lý do."
+
+
+def _run_supplement(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
+    services.request_supplement(actor=actor, dossier=d.code, reason=data["reason"], version=version)
+    return "Đã gửi yêu cầu bổ sung hồ sơ. Thời hạn giải quyết tạm dừng đến khi công dân bổ sung."
+
+
+def _run_forward(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
+    done = services.forward(actor=actor, dossier=d.code, note=data.get("note", ""), version=version)
+    if done.status == Status.DONE:
+        return "Hồ sơ đã xử lý xong, chuyển Bộ phận Một cửa trả kết quả."
+    step = done.steps.filter(status=StepStatus.ACTIVE).select_related("assignee__user").first()
+    if step is None:
+        return "Đã chuyển hồ sơ."
+    who = step.assignee.user.get_full_name() if step.assignee else "chưa phân công"
+    return f"Đã chuyển hồ sơ sang bước “{step.name}” ({who})."
+
+
+def _run_send_back(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
+    services.send_back(
+        actor=actor,
+        dossier=d.code,
+        to_order=data["to_order"],
+        reason=data["reason"],
+        version=version,
+    )
+    return f"Đã trả hồ sơ về bước {data['to_order']}."
+
+
+def _run_assign(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
+    step = services.assign(
+        actor=actor, dossier=d.code, official_id=data["official"], version=version
+    )
+    name = step.assignee.user.get_full_name() if step.assignee else ""
+    return f"Đã giao bước “{step.name}” cho {name}."
+
+
+def _run_payment(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
+    services.request_payment(
+        actor=actor, dossier=d.code, amount=data["amount"], reason=data["reason"], version=version
+    )
+    return "Đã yêu cầu thực hiện nghĩa vụ tài chính. Công dân được thông báo số tiền."
+
+
+def _run_paid(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
+    services.payment_received(
+        actor=actor,
+        dossier=d.code,
+        receipt_number=data.get("receipt_number", ""),
+        version=version,
+    )
+    return "Đã xác nhận công dân nộp phí, hồ sơ tiếp tục được xử lý."
+
+
+def _run_result(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
+    row = services.record_result(actor=actor, dossier=d.code, upload=data["file"], version=version)
+    return f"Đã cập nhật tệp kết quả “{row.original_name}”."
+
+
+def _run_return(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
+    services.return_result(actor=actor, dossier=d.code, method=data["method"], version=version)
+    return f"Đã trả kết quả hồ sơ {d.code} ({ResultDelivery(data['method']).label.lower()})."
+
+
+def _check_version(d: Dossier, version: int) -> None:
+    """For the apology services, which take no version: refuse a stale page the same way."""
+    if d.version != version:
+        raise Conflict(
+            "Hồ sơ vừa được người khác xử lý. Vui lòng tải lại trang và thử lại.",
+            code="stale_version",
+        )
+
+
+def _run_apology(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
+    _check_version(d, version)
+    calendar = WorkingCalendar.for_agency(d.agency_id)
+    services.draft_apology(
+        actor=actor,
+        dossier=d.code,
+        reason=data["reason"],
+        new_appointment_at=calendar.end_of_day(data["new_date"]),
+    )
+    return "Đã lập phiếu xin lỗi và hẹn lại ngày trả kết quả, chờ lãnh đạo duyệt."
+
+
+def _run_decide(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
+    _check_version(d, version)
+    letter = ApologyLetter.objects.filter(pk=data["letter"], dossier=d).first()
+    if letter is None:
+        raise Http404
+    approve = data["decision"] == "approve"
+    services.decide_apology(actor=actor, letter_id=letter.pk, approve=approve)
+    if approve:
+        return (
+            "Đã duyệt phiếu xin lỗi. Ngày hẹn trả mới: "
+            f"{_local(letter.new_appointment_at)}; công dân được thông báo."
+        )
+    return "Đã không duyệt phiếu xin lỗi."
+
+
+def _run_stop(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
+    services.stop(actor=actor, dossier=d.code, reason=data["reason"], version=version)
+    return "Đã dừng xử lý hồ sơ. Công dân được thông báo lý do."
+
+
+def _run_withdraw(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
+    services.withdraw(actor=actor, dossier=d.code, reason=data["reason"], version=version)
+    return "Đã ghi nhận công dân rút hồ sơ."
+
+
+def _reason_label(label: str) -> Callable[[Situation], dict[str, Any]]:
+    return lambda s: {"reason_label": label}
+
+
+def _forward_title(s: Situation) -> str:
+    return (
+        "Phê duyệt"
+        if s.active is not None and s.active.role == Role.LEADER
+        else "Chuyển bước tiếp theo"
+    )
+
+
+ACTIONS: dict[str, ActionSpec] = {
+    "receive": ActionSpec(
+        "Tiếp nhận hồ sơ",
+        "Tiếp nhận hồ sơ",
+        ActionForm,
+        _run_receive,
+        help="Hồ sơ đủ thành phần: ngày hẹn trả tính theo lịch làm việc, quy trình bắt đầu.",
+        primary=True,
+    ),
+    "refuse": ActionSpec(
+        "Từ chối tiếp nhận (mẫu 03)",
+        "Từ chối tiếp nhận",
+        ReasonForm,
+        _run_refuse,
+        danger=True,
+        form_kwargs=_reason_label("Lý do từ chối tiếp nhận"),
+    ),
+    "forward": ActionSpec(
+        "Chuyển bước tiếp theo",
+        "Chuyển bước tiếp theo",
+        ForwardForm,
+        _run_forward,
+        primary=True,
+    ),
+    "record_result": ActionSpec(
+        "Cập nhật kết quả giải quyết",
+        "Tải lên kết quả",
+        ResultForm,
+        _run_result,
+        help="Văn bản, giấy tờ kết quả (bản ký số hoặc bản chụp).",
+    ),
+    "return_result": ActionSpec(
+        "Trả kết quả",
+        "Trả kết quả",
+        ReturnForm,
+        _run_return,
+        primary=True,
+        initial=lambda s: {"method": s.dossier.result_delivery},
+    ),
+    "request_supplement": ActionSpec(
+        "Yêu cầu bổ sung hồ sơ (mẫu 02)",
+        "Gửi yêu cầu bổ sung",
+        ReasonForm,
+        _run_supplement,
+        help="Thời hạn tạm dừng đến khi công dân bổ sung. Yêu cầu lần thứ hai bị tính trễ hạn.",
+        form_kwargs=_reason_label("Nội dung cần bổ sung, hoàn thiện"),
+    ),
+    "send_back": ActionSpec(
+        "Trả lại bước trước",
+        "Trả lại",
+        SendBackForm,
+        _run_send_back,
+        form_kwargs=lambda s: {"steps": s.send_back_choices()},
+    ),
+    "assign": ActionSpec(
+        "Phân công xử lý",
+        "Phân công",
+        AssignForm,
+        _run_assign,
+        form_kwargs=lambda s: {"officials": s.assign_choices()},
+        initial=lambda s: {"official": s.active.assignee_id if s.active else None},
+    ),
+    "request_payment": ActionSpec(
+        "Yêu cầu thực hiện nghĩa vụ tài chính",
+        "Gửi yêu cầu nộp phí",
+        PaymentForm,
+        _run_payment,
+        initial=lambda s: {"amount": s.dossier.fee_total or None},
+    ),
+    "payment_received": ActionSpec(
+        "Xác nhận đã nộp phí, lệ phí", "Xác nhận đã nộp", PaymentReceivedForm, _run_paid
+    ),
+    "draft_apology": ActionSpec(
+        "Lập phiếu xin lỗi và hẹn lại (mẫu 04)",
+        "Gửi lãnh đạo duyệt",
+        ApologyForm,
+        _run_apology,
+        help="Lập trước khi quá ngày hẹn trả. Lãnh đạo cơ quan duyệt, công dân được thông báo.",
+    ),
+    "decide_apology": ActionSpec(
+        "Duyệt phiếu xin lỗi và hẹn lại", "Duyệt", DecideApologyForm, _run_decide
+    ),
+    "withdraw": ActionSpec(
+        "Rút hồ sơ theo yêu cầu của công dân",
+        "Ghi nhận rút hồ sơ",
+        ReasonForm,
+        _run_withdraw,
+        danger=True,
+        form_kwargs=_reason_label("Lý do rút hồ sơ"),
+    ),
+    "stop": ActionSpec(
+        "Dừng xử lý hồ sơ",
+        "Dừng xử lý",
+        ReasonForm,
+        _run_stop,
+        danger=True,
+        form_kwargs=_reason_label("Lý do dừng xử lý"),
+    ),
+}
+
+
+@dataclass
+class ActionView:
+    key: str
+    spec: ActionSpec
+    title: str
+    button: str
+    form: forms.Form
+    url: str
+
+
+def _action_views(s: Situation, bound: tuple[str, forms.Form] | None = None) -> list[ActionView]:
+    views: list[ActionView] = []
+    for key in s.actions:
+        spec = ACTIONS[key]
+        title, button = spec.title, spec.button
+        if key == "forward":
+            title = button = _forward_title(s)
+        if bound is not None and bound[0] == key:
+            form = bound[1]
+        elif key == "decide_apology":
+            form = spec.form(prefix=key, initial={"version": s.dossier.version}, auto_id=False)
+        else:
+            form = spec.form(
+                prefix=key,
+                initial={"version": s.dossier.version, **spec.initial(s)},
+                **spec.form_kwargs(s),
+            )
+        url = reverse("onestop:action", args=[s.dossier.code, key])
+        views.append(ActionView(key, spec, title, button, form, url))
+    return views
+
+
+def _step_marks(s: Situation, now: datetime) -> list[tuple[DossierStep, Mark]]:
+    calendar = WorkingCalendar.for_agency(s.dossier.agency_id)
+    marks = []
+    for step in s.steps:
+        if step.status == StepStatus.ACTIVE:
+            paused = s.dossier.status == Status.SUPPLEMENT_REQUESTED
+            mark = PAUSED if paused else deadline_mark(step.due_at, now, calendar)
+        elif step.status in (StepStatus.DONE, StepStatus.SENT_BACK):
+            mark = finished_mark(step.finished_at, step.due_at)
+        else:
+            mark = NO_MARK
+        marks.append((step, mark))
+    return marks
+
+
+def _render_dossier(
+    request: HttpRequest,
+    dossier: Dossier,
+    official: Official | None,
+    bound: tuple[str, forms.Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    s = _situation(dossier, official)
+    now = timezone.now()
+    on_time = services.is_on_time(dossier)
+    files = list(dossier.files.select_related("component").order_by("kind", "pk"))
+    forms_data = _form_data(dossier)
+    context = {
+        "dossier": dossier,
+        "official": official,
+        "situation": s,
+        "steps": _step_marks(s, now),
+        "timeline": dossier_services.timeline(dossier),
+        "files": files,
+        "forms_data": forms_data,
+        "actions": _action_views(s, bound),
+        "on_time": on_time,
+        "supplements": list(dossier.supplement_requests.select_related("requested_by__user")),
+        "letters": list(
+            dossier.apology_letters.select_related("drafted_by__user", "decided_by__user").order_by(
+                "pk"
+            )
+        ),
+        "acting_for": (
+            s.active.assignee
+            if s.active
+            and official
+            and s.active.assignee_id not in (None, official.pk)
+            and s.actions
+            else None
+        ),
+    }
+    return render(request, "onestop/dossier.html", context, status=status)
+
+
+def _form_data(dossier: Dossier) -> list[tuple[str, list[tuple[str, Any]]]]:
+    """The online declaration (tờ khai) as the applicant filled it, with the form's labels."""
+    if not dossier.form_data:
+        return []
+    out = []
+    for component in dossier.procedure.components.all():
+        values = dossier.form_data.get(component.code) or {}
+        if not values:
+            continue
+        labels = {
+            f.get("name"): f.get("label", f.get("name"))
+            for f in (component.form_schema or {}).get("fields", [])
+        }
+        out.append((component.name, [(labels.get(k, k), v) for k, v in values.items()]))
+    return out
+
+
+def _official_or_none(request: HttpRequest) -> Official | None:
+    user: Any = request.user
+    if getattr(user, "kind", "") != "official":
+        return None
+    return _official(request)
+
+
+@login_required
+def dossier_detail(request: HttpRequest, code: str) -> HttpResponse:
+    actor = _staff_actor(request)
+    dossier = _visible_dossier(actor, code)
+    return _render_dossier(request, dossier, _official_or_none(request))
+
+
+def _field_for(form: forms.Form, name: str) -> str | None:
+    aliases = {"new_appointment_at": "new_date", "official": "official", "to_order": "to_order"}
+    target = aliases.get(name, name)
+    return target if target in form.fields else None
+
+
+@login_required
+@require_POST
+def dossier_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    official = _official(request)
+    actor = actor_for_user(request.user)
+    dossier = _visible_dossier(actor, code)
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404
+    back = redirect("onestop:dossier", code=dossier.code)
+    posted = request.POST.get(f"{action}-version", "")
+    if posted.isdigit() and int(posted) != dossier.version:
+        messages.error(
+            request,
+            "Hồ sơ vừa được người khác xử lý. Vui lòng xem lại trạng thái mới rồi thao tác.",
+        )
+        return back
+    s = _situation(dossier, official)
+    if action not in s.actions:
+        transition = TRANSITIONS.get(action)
+        label = transition.label if transition else spec.title
+        messages.error(
+            request,
+            f"Bạn không thể “{label.lower()}” hồ sơ này lúc này "
+            f"(trạng thái “{dossier.get_status_display()}”).",
+        )
+        return back
+    kwargs = {} if action == "decide_apology" else spec.form_kwargs(s)
+    form = spec.form(request.POST, request.FILES, prefix=action, **kwargs)
+    if not form.is_valid():
+        messages.error(request, "Vui lòng kiểm tra lại thông tin đã nhập.")
+        return _render_dossier(request, dossier, official, (action, form), status=400)
+    data = form.cleaned_data
+    try:
+        text = spec.run(actor, dossier, data, data["version"])
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return back
+    except DomainError as exc:
+        for name, errors in exc.fields.items():
+            target = _field_for(form, name)
+            for error in errors if isinstance(errors, (list, tuple)) else [errors]:
+                form.add_error(target, str(error))
+        messages.error(request, exc.message)
+        dossier.refresh_from_db()
+        return _render_dossier(request, dossier, official, (action, form), status=400)
+    messages.success(request, text)
+    return back
+
+
+@login_required
+def dossier_file(request: HttpRequest, code: str, file_id: int) -> FileResponse:
+    """A dossier's file, only for those who may see the dossier (visible_to on DossierFile)."""
+    actor = _staff_actor(request)
+    row = get_object_or_404(
+        visible_to(actor, DossierFile.objects.select_related("dossier")),
+        pk=file_id,
+        dossier__code=code,
+    )
+    # A download, never shown inline: the applicant's file is data, not a page of this site.
+    response = FileResponse(
+        row.file.open("rb"),
+        as_attachment=True,
+        filename=row.original_name,
+        content_type=row.content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def receipt(request: HttpRequest, code: str) -> HttpResponse:
+    """Form 01 for a dossier the official may see, to print at the desk."""
+    actor = _staff_actor(request)
+    dossier = _visible_dossier(actor, code)
+    if dossier.received_at is None and dossier.status != Status.NEW:
+        raise Http404
+    tracking = request.build_absolute_uri(reverse("portal:lookup") + f"?code={dossier.code}")
+    response = HttpResponse(
+        receipt_pdf(dossier, tracking_url=tracking), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="giay-tiep-nhan-{dossier.code}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- in-person reception ---------------------------------------------------------------------
+
+
+@login_required
+def reception(request: HttpRequest) -> HttpResponse:
+    official = _official(request)
+    if not official.has_role(Role.RECEIVER):
+        raise PermissionDenied("Cần vai trò cán bộ tiếp nhận Một cửa.")
+    actor = actor_for_user(request.user)
+    query = request.GET.get("q", "").strip()[:200]
+    if query:
+        choices = search_procedures(query, agency=official.agency, limit=50)
+    else:
+        choices = _agency_procedures(official)
+    chooser = ProcedureChoiceForm(request.GET or None, procedures=choices)
+    code = request.POST.get("procedure") or request.GET.get("thu_tuc", "")
+    procedure = (
+        Procedure.objects.filter(code=code, is_published=True, agencies=official.agency_id)
+        .prefetch_related("components")
+        .first()
+        if code
+        else None
+    )
+    if procedure is None:
+        if code:
+            messages.error(request, "Cơ quan của bạn không thực hiện thủ tục này.")
+        return render(
+            request,
+            "onestop/reception.html",
+            {"chooser": chooser, "query": query, "choices": choices, "official": official},
+        )
+    if request.method == "POST":
+        form = ReceptionForm(procedure, request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                dossier = services.receive_in_person(
+                    actor=actor,
+                    procedure_code=procedure.code,
+                    applicant=services.Applicant(
+                        kind=data["applicant_kind"],
+                        name=data["applicant_name"],
+                        id_number=data["applicant_id_number"],
+                        phone=data.get("applicant_phone", ""),
+                        email=data.get("applicant_email", ""),
+                    ),
+                    uploads=form.uploads(),
+                    channel=data["channel"],
+                    result_delivery=data["result_delivery"],
+                    delivery_address=data.get("delivery_address", ""),
+                    summary=data.get("summary", ""),
+                )
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+                for name, errors in exc.fields.items():
+                    target = name if name in form.fields else form.component_field(name)
+                    for error in errors if isinstance(errors, (list, tuple)) else [errors]:
+                        form.add_error(target, str(error))
+            else:
+                messages.success(
+                    request,
+                    f"Đã tiếp nhận hồ sơ {dossier.code}. Ngày hẹn trả kết quả: "
+                    f"{_local(dossier.appointment_at)}. "
+                    "In Giấy tiếp nhận (mẫu 01) để giao công dân.",
+                )
+                return redirect("onestop:dossier", code=dossier.code)
+        status = 400
+    else:
+        form = ReceptionForm(procedure)
+        status = 200
+    return render(
+        request,
+        "onestop/reception_form.html",
+        {"form": form, "procedure": procedure, "official": official},
+        status=status,
+    )

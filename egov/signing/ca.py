@@ -1,0 +1,210 @@
+"""A demo certification authority for development and tests (never for real documents).
+
+Pure cryptography, no database: a root CA, an intermediate (issuing) CA, and end-entity
+certificates for officials (personal signatures) and agencies (organisation signatures), with
+Vietnamese names in UTF-8. `services.ensure_demo_ca` stores what this module makes.
+
+Keys are EC P-256 by default (fast to generate; pyHanko, signxml, poppler/NSS all verify ECDSA);
+`key_type="rsa"` gives RSA-2048 like most licensed Vietnamese CAs issue.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+from .keystore import KeyMaterial, PrivateKey
+
+KeyType = Literal["ec", "rsa"]
+EntityKind = Literal["personal", "organisation"]
+
+DEMO_ROOT_NAME = "CA gốc minh họa (KHÔNG DÙNG THẬT)"
+DEMO_INTERMEDIATE_NAME = "CA cấp chứng thư minh họa (KHÔNG DÙNG THẬT)"
+DEMO_CA_ORGANISATION = "Nền tảng chính quyền điện tử — môi trường thử nghiệm"
+
+
+def new_key(key_type: KeyType = "ec") -> PrivateKey:
+    if key_type == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _attr(oid: x509.ObjectIdentifier, value: str) -> x509.NameAttribute:
+    """X.520 bounds count characters (64 for a common name); cryptography counts UTF-8 bytes,
+    which a Vietnamese name of fewer than 64 characters can exceed."""
+    value = value[:64]
+    return x509.NameAttribute(oid, value, _validate=len(value.encode("utf-8")) <= 64)
+
+
+def _name(
+    common_name: str,
+    organisation: str = "",
+    unit: str = "",
+    locality: str = "",
+    email: str = "",
+) -> x509.Name:
+    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "VN")]
+    if locality:
+        attrs.append(_attr(NameOID.STATE_OR_PROVINCE_NAME, locality))
+    if organisation:
+        attrs.append(_attr(NameOID.ORGANIZATION_NAME, organisation))
+    if unit:
+        attrs.append(_attr(NameOID.ORGANIZATIONAL_UNIT_NAME, unit))
+    attrs.append(_attr(NameOID.COMMON_NAME, common_name))
+    if email:
+        attrs.append(x509.NameAttribute(NameOID.EMAIL_ADDRESS, email))
+    return x509.Name(attrs)
+
+
+def _window(
+    not_before: datetime | None, not_after: datetime | None, days: int
+) -> tuple[datetime, datetime]:
+    start = not_before or (datetime.now(UTC) - timedelta(hours=1))
+    end = not_after or (start + timedelta(days=days))
+    return start, end
+
+
+def _builder(
+    subject: x509.Name,
+    issuer_name: x509.Name,
+    public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
+    issuer_public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
+    start: datetime,
+    end: datetime,
+) -> x509.CertificateBuilder:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer_name)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_public_key), critical=False
+        )
+    )
+
+
+def _ca_key_usage() -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=True,
+        crl_sign=True,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def make_root(
+    common_name: str = DEMO_ROOT_NAME,
+    organisation: str = DEMO_CA_ORGANISATION,
+    *,
+    key: PrivateKey | None = None,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+    key_type: KeyType = "ec",
+) -> KeyMaterial:
+    key = key or new_key(key_type)
+    start, end = _window(not_before, not_after, 20 * 365)
+    name = _name(common_name, organisation)
+    cert = (
+        _builder(name, name, key.public_key(), key.public_key(), start, end)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(_ca_key_usage(), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return KeyMaterial(certificate=cert, private_key=key, chain=())
+
+
+def make_intermediate(
+    root: KeyMaterial,
+    common_name: str = DEMO_INTERMEDIATE_NAME,
+    organisation: str = DEMO_CA_ORGANISATION,
+    *,
+    key: PrivateKey | None = None,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+    key_type: KeyType = "ec",
+) -> KeyMaterial:
+    key = key or new_key(key_type)
+    start, end = _window(not_before, not_after, 10 * 365)
+    cert = (
+        _builder(
+            _name(common_name, organisation),
+            root.certificate.subject,
+            key.public_key(),
+            root.private_key.public_key(),
+            start,
+            end,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_ca_key_usage(), critical=True)
+        .sign(root.private_key, hashes.SHA256())
+    )
+    return KeyMaterial(certificate=cert, private_key=key, chain=(root.certificate, *root.chain))
+
+
+def issue_certificate(
+    issuer: KeyMaterial,
+    *,
+    common_name: str,
+    organisation: str = "",
+    unit: str = "",
+    locality: str = "",
+    email: str = "",
+    kind: EntityKind = "personal",
+    key: PrivateKey | None = None,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+    days: int = 3 * 365,
+    key_type: KeyType = "ec",
+) -> KeyMaterial:
+    """An end-entity signing certificate (digitalSignature + nonRepudiation). A personal
+    certificate names the person (CN) and the agency (O); an organisation certificate names the
+    agency in both. A past window (`not_after` < now) makes an expired certificate for tests."""
+    key = key or new_key(key_type)
+    start, end = _window(not_before, not_after, days)
+    if kind == "organisation":
+        organisation = organisation or common_name
+    builder = (
+        _builder(
+            _name(common_name, organisation, unit, locality, email),
+            issuer.certificate.subject,
+            key.public_key(),
+            issuer.private_key.public_key(),
+            start,
+            end,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+    )
+    if email:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False
+        )
+    cert = builder.sign(issuer.private_key, hashes.SHA256())
+    return KeyMaterial(certificate=cert, private_key=key, chain=(issuer.certificate, *issuer.chain))
