@@ -24,6 +24,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("egov.dossiers.api")),
     path("", include("egov.onestop.api")),
     path("", include("egov.events.api")),
+    path("", include("egov.stats.api")),
 ]
 
 urlpatterns = [
@@ -34,5 +35,7 @@ urlpatterns = [
     path("", include("egov.accounts.urls")),
     path("", include("egov.portal.urls")),
     path("mot-cua/", include("egov.onestop.urls")),
+    path("dieu-hanh/", include("egov.stats.urls")),
+    path("cong-khai/", include("egov.stats.public_urls")),
     path("", include("egov.web.urls")),
 ]

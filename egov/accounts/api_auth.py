@@ -63,7 +63,7 @@ def require_scope(scope: str) -> type[permissions.BasePermission]:
     return HasScope
 
 
-class ApiClientTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[misc]
+class ApiClientTokenScheme(OpenApiAuthenticationExtension):
     """Documents the bearer token in the OpenAPI schema."""
 
     target_class = "egov.accounts.api_auth.ApiClientTokenAuthentication"

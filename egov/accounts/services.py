@@ -22,6 +22,7 @@ API_SCOPES = {
     "org:read": "Đọc cơ cấu tổ chức",
     "calendar:read": "Tính ngày làm việc",
     "events:read": "Đọc nhật ký sự kiện",
+    "stats:read": "Đọc số liệu điều hành",
     "dossiers:read": "Đọc hồ sơ",
     "dossiers:write": "Nộp và xử lý hồ sơ",
     "documents:read": "Đọc văn bản",

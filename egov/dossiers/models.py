@@ -94,6 +94,7 @@ class Dossier(models.Model):
             models.Index(fields=["applicant", "-submitted_at"]),
             models.Index(fields=["agency", "status", "appointment_at"]),
             models.Index(fields=["agency", "received_at"], name="dossier_register_idx"),
+            models.Index(fields=["agency", "finished_at"], name="dossier_finished_idx"),
         ]
 
     def __str__(self) -> str:

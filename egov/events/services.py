@@ -143,7 +143,28 @@ def record_event(
     digest = compute_hash(prev_hash=head.hash, **fields)
     event = Event.objects.create(prev_hash=head.hash, hash=digest, **fields)
     ChainHead.objects.filter(pk=chain).update(seq=event.seq, hash=digest)
+    for prefix, projector in _projectors:
+        if event_type.startswith(prefix):
+            projector(event)
     return event
+
+
+# Read models kept in step with the log: each projector runs inside record_event, in the same
+# transaction as the event, so a read model can never miss or double-count an event.
+Projector = Callable[[Event], None]
+_projectors: list[tuple[str, Projector]] = []
+
+
+def register_projector(prefix: str) -> Callable[[Projector], Projector]:
+    """Decorator: `func(event)` runs for every recorded event whose type starts with `prefix`,
+    inside the event's transaction (an exception rolls the state change back too)."""
+
+    def register(func: Projector) -> Projector:
+        if (prefix, func) not in _projectors:
+            _projectors.append((prefix, func))
+        return func
+
+    return register
 
 
 # ---------------------------------------------------------------------------------------------

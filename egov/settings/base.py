@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "egov.catalog",
     "egov.dossiers",
     "egov.onestop",
+    "egov.stats",
     "egov.signing",
     "egov.portal",
     "egov.web",

@@ -192,10 +192,10 @@ def test_client_error_goes_dead_at_once():
 
 def test_topic_without_deliverer_waits_and_says_why():
     with transaction.atomic():
-        message = enqueue("edxml", {"package": "..."}, idempotency_key="edxml:1")
+        message = enqueue("fax", {"package": "..."}, idempotency_key="fax:1")
     dispatch_due()
     message.refresh_from_db()
-    assert message.status == "failed" and "edxml" in message.last_error
+    assert message.status == "failed" and "fax" in message.last_error
 
 
 def test_custom_deliverer_receives_the_message_with_its_key():

@@ -1,0 +1,171 @@
+"""REST API of the operations figures (read only), from the aggregate tables.
+
+Officials with the leader role (their agency and those below it), operators (all), and API
+clients with the `stats:read` scope (their agency and those below it). Parameters, as on the
+dashboard: `agency`, `sector`, `procedure`, `channel` (ids), and the period: `period` = day |
+month | quarter | year | range with `day=2025-03-31`, `month=2025-03`, `quarter=2025-1`,
+`year=2025`, or `from` / `to`. The public on-time rates need no authentication.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import URLPattern, path
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from egov.accounts.api_auth import require_scope
+from egov.core.actors import actor_from_request
+from egov.core.errors import NotAllowed
+
+from . import index766, queries
+from .periods import parse_period
+from .scopes import may_view_dashboard
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("agency", OpenApiTypes.INT, description="Cơ quan (gồm các cơ quan cấp dưới)"),
+    OpenApiParameter("sector", OpenApiTypes.INT, description="Lĩnh vực"),
+    OpenApiParameter("procedure", OpenApiTypes.INT, description="Thủ tục"),
+    OpenApiParameter(
+        "channel", OpenApiTypes.INT, description="Kênh: 1 trực tiếp, 2 trực tuyến, 3 bưu chính"
+    ),
+    OpenApiParameter("period", OpenApiTypes.STR, enum=["day", "month", "quarter", "year", "range"]),
+    OpenApiParameter("day", OpenApiTypes.DATE),
+    OpenApiParameter("month", OpenApiTypes.STR, description="2025-03"),
+    OpenApiParameter("quarter", OpenApiTypes.STR, description="2025-1"),
+    OpenApiParameter("year", OpenApiTypes.INT),
+    OpenApiParameter("from", OpenApiTypes.DATE),
+    OpenApiParameter("to", OpenApiTypes.DATE),
+]
+
+
+def _int(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def selection(request: Request) -> queries.Selection:
+    actor = actor_from_request(request)
+    if not may_view_dashboard(actor):
+        raise NotAllowed("Chỉ lãnh đạo cơ quan và quản trị hệ thống được xem số liệu điều hành.")
+    params = request.query_params
+    period = parse_period(params, timezone.localdate())
+    return queries.select(
+        actor,
+        period,
+        agency_id=_int(params.get("agency")),
+        sector_id=_int(params.get("sector")),
+        procedure_id=_int(params.get("procedure")),
+        channel=_int(params.get("channel")),
+    )
+
+
+def _period(sel: queries.Selection) -> dict[str, Any]:
+    return {
+        "kind": sel.period.kind,
+        "start": sel.period.start,
+        "end": sel.period.end,
+        "label": sel.period.label,
+    }
+
+
+class Summary(APIView):
+    """All figures of a selection: counters, in-progress, rates."""
+
+    permission_classes = [require_scope("stats:read")]
+
+    @extend_schema(
+        operation_id="stats_summary", parameters=FILTER_PARAMETERS, responses=OpenApiTypes.OBJECT
+    )
+    def get(self, request: Request) -> Response:
+        sel = selection(request)
+        return Response({"period": _period(sel), "figures": queries.figures(sel).as_dict()})
+
+
+class Trend(APIView):
+    permission_classes = [require_scope("stats:read")]
+
+    @extend_schema(
+        operation_id="stats_trend", parameters=FILTER_PARAMETERS, responses=OpenApiTypes.OBJECT
+    )
+    def get(self, request: Request) -> Response:
+        sel = selection(request)
+        return Response(
+            {"period": _period(sel), "grain": sel.period.grain, "points": queries.trend(sel)}
+        )
+
+
+class Agencies(APIView):
+    """The compared agencies (children of the chosen one), best on-time rate first."""
+
+    permission_classes = [require_scope("stats:read")]
+
+    @extend_schema(
+        operation_id="stats_agencies", parameters=FILTER_PARAMETERS, responses=OpenApiTypes.OBJECT
+    )
+    def get(self, request: Request) -> Response:
+        sel = selection(request)
+        rows = []
+        for row in queries.ranking(sel):
+            figs: queries.Figures = row.pop("figures")
+            rows.append({**row, "figures": figs.as_dict()})
+        return Response({"period": _period(sel), "agencies": rows})
+
+
+class Index766(APIView):
+    """The 766 index of the chosen agency (and those below it) for the period."""
+
+    permission_classes = [require_scope("stats:read")]
+
+    @extend_schema(
+        operation_id="stats_index766", parameters=FILTER_PARAMETERS, responses=OpenApiTypes.OBJECT
+    )
+    def get(self, request: Request) -> Response:
+        from .views import index_context
+
+        sel = selection(request)
+        context = index_context(sel)
+        result: index766.IndexResult = context["result"]
+        compared = [
+            {
+                "agency_id": r["agency_id"],
+                "name": r["name"],
+                "total": str(r["total"]),
+                "groups": [str(g) for g in r["groups"]],
+            }
+            for r in context["compared"]
+        ]
+        return Response({"period": _period(sel), "index": result.as_dict(), "agencies": compared})
+
+
+class PublicRates(APIView):
+    """On-time rates by agency for the current year (public, no personal data)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    throttle_classes = [AnonRateThrottle]
+
+    @extend_schema(operation_id="stats_public_on_time", responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        from .views import public_rates
+
+        return Response(public_rates(timezone.localdate().year))
+
+
+urlpatterns: list[URLPattern] = [
+    path("stats/summary/", Summary.as_view(), name="stats-summary"),
+    path("stats/trend/", Trend.as_view(), name="stats-trend"),
+    path("stats/agencies/", Agencies.as_view(), name="stats-agencies"),
+    path("stats/index766/", Index766.as_view(), name="stats-index766"),
+    path("stats/public/on-time/", PublicRates.as_view(), name="stats-public-on-time"),
+]

@@ -1,0 +1,281 @@
+"""The 766 service index (Decision 766/QĐ-TTg): each indicator's rate, its score against its
+threshold and maximum, group totals and the 100-point total, per agency and period.
+
+Groups, indicators, thresholds and points are data (IndexGroup / IndexIndicator, per year, edited
+by operators). The code of an indicator picks how its rate is measured (CALCULATORS); an
+indicator the platform cannot measure yet (no national-portal sync, no online payment, no
+citizen-feedback system) is shown as "chưa có dữ liệu" and scores nothing, never an invented
+value.
+
+Score = min(rate / threshold, 1) x max points (rate x max / threshold below the threshold).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from egov.events.services import get_deliverer
+
+from .models import IndexGroup, IndexIndicator
+from .queries import Figures
+
+NO_DATA = "Chưa có dữ liệu"
+TWO_PLACES = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the calculators read: the dossier figures and the catalogue of the agencies."""
+
+    figures: Figures
+    procedures: int = 0
+    online_procedures: int = 0
+
+
+@dataclass(frozen=True)
+class Measure:
+    numerator: float
+    denominator: float
+    note: str = ""
+
+    @property
+    def rate(self) -> Decimal | None:
+        if not self.denominator:
+            return None
+        return Decimal(self.numerator) / Decimal(self.denominator)
+
+
+Calculator = Callable[[Inputs], Measure | None]
+
+
+def _sync(i: Inputs) -> Measure | None:
+    # Only measurable once dossiers are actually synchronised to the national portal.
+    if get_deliverer("national_portal") is None:
+        return None
+    return Measure(i.figures.synced, i.figures.received)
+
+
+def _on_time(i: Inputs) -> Measure | None:
+    f = i.figures
+    return Measure(
+        f.handled_in_time,
+        f.handled,
+        f"{f.resolved_in_time} giải quyết đúng/trước hạn, {f.on_time} đang xử lý trong hạn",
+    )
+
+
+def _handling_time(i: Inputs) -> Measure | None:
+    f = i.figures
+    if not f.resolved:
+        return Measure(0, 0)
+    days = f.avg_handling_days or 0
+    legal_days = f.legal_seconds / f.resolved / (8 * 3600)
+    note = (
+        f"Trung bình {days:.1f} ngày làm việc / thời hạn {legal_days:.1f} ngày "
+        "(tử số, mẫu số: giờ làm việc)"
+    ).replace(".", ",")
+    # rate = legal time / time taken, at most 100%: full marks when dossiers took no longer
+    # than their legal time on average.
+    if f.handling_seconds <= 0:
+        return Measure(1, 1, note)
+    taken = f.handling_seconds / 3600
+    return Measure(min(f.legal_seconds / 3600, taken), taken, note)
+
+
+def _online_procedures(i: Inputs) -> Measure | None:
+    return Measure(i.online_procedures, i.procedures)
+
+
+def _online_submissions(i: Inputs) -> Measure | None:
+    return Measure(i.figures.received_online, i.figures.received)
+
+
+def _electronic_results(i: Inputs) -> Measure | None:
+    return Measure(i.figures.returned_electronic, i.figures.returned)
+
+
+def _digitised(i: Inputs) -> Measure | None:
+    return Measure(i.figures.received_digitised, i.figures.received)
+
+
+def _satisfaction(i: Inputs) -> Measure | None:
+    f = i.figures
+    late = f.handled - f.handled_in_time
+    good = max(f.handled - late - f.dissatisfied, 0)
+    return Measure(good, f.handled, f"{late} trễ/quá hạn, {f.dissatisfied} không hài lòng")
+
+
+CALCULATORS: dict[str, Calculator] = {
+    "1.4": _sync,
+    "2.1": _on_time,
+    "2.2": _handling_time,
+    "3.1": _online_procedures,
+    "3.3": _online_submissions,
+    "4.1": _electronic_results,
+    "4.2": _digitised,
+    "5.4": _satisfaction,
+}
+
+
+@dataclass
+class IndicatorScore:
+    code: str
+    name: str
+    description: str
+    max_points: Decimal
+    threshold: Decimal  # percent
+    measure: Measure | None
+
+    @property
+    def rate(self) -> Decimal | None:
+        return self.measure.rate if self.measure else None
+
+    @property
+    def rate_percent(self) -> Decimal | None:
+        rate = self.rate
+        return None if rate is None else (rate * 100).quantize(TWO_PLACES, ROUND_HALF_UP)
+
+    @property
+    def has_data(self) -> bool:
+        return self.rate is not None
+
+    @property
+    def measurable(self) -> bool:
+        """False when the platform has nothing to measure it with (not: no dossiers)."""
+        return self.measure is not None
+
+    @property
+    def score(self) -> Decimal | None:
+        return score(self.rate, self.threshold, self.max_points)
+
+
+def score(rate: Decimal | None, threshold_percent: Decimal, max_points: Decimal) -> Decimal | None:
+    """min(rate / threshold, 1) x max, rounded to 0.01 (None when there is no rate)."""
+    if rate is None:
+        return None
+    threshold = Decimal(threshold_percent) / 100
+    fraction = Decimal(1) if threshold <= 0 else min(rate / threshold, Decimal(1))
+    return (max(fraction, Decimal(0)) * Decimal(max_points)).quantize(TWO_PLACES, ROUND_HALF_UP)
+
+
+@dataclass
+class GroupScore:
+    code: str
+    name: str
+    max_points: Decimal
+    indicators: list[IndicatorScore] = field(default_factory=list)
+
+    @property
+    def score(self) -> Decimal:
+        total = sum((i.score or Decimal(0) for i in self.indicators), Decimal(0))
+        return min(total, self.max_points)
+
+    @property
+    def measured_max(self) -> Decimal:
+        return sum((i.max_points for i in self.indicators if i.has_data), Decimal(0))
+
+
+@dataclass
+class IndexResult:
+    year: int
+    definitions_year: int | None
+    groups: list[GroupScore]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((g.score for g in self.groups), Decimal(0))
+
+    @property
+    def max_points(self) -> Decimal:
+        return sum((g.max_points for g in self.groups), Decimal(0))
+
+    @property
+    def measured_max(self) -> Decimal:
+        return sum((g.measured_max for g in self.groups), Decimal(0))
+
+    @property
+    def without_data(self) -> list[IndicatorScore]:
+        return [i for g in self.groups for i in g.indicators if not i.has_data]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "year": self.year,
+            "definitions_year": self.definitions_year,
+            "total": str(self.total),
+            "max_points": str(self.max_points),
+            "measured_max": str(self.measured_max),
+            "groups": [
+                {
+                    "code": g.code,
+                    "name": g.name,
+                    "max_points": str(g.max_points),
+                    "score": str(g.score),
+                    "indicators": [
+                        {
+                            "code": i.code,
+                            "name": i.name,
+                            "max_points": str(i.max_points),
+                            "threshold": str(i.threshold),
+                            "rate": None if i.rate_percent is None else str(i.rate_percent),
+                            "numerator": i.measure.numerator if i.measure else None,
+                            "denominator": i.measure.denominator if i.measure else None,
+                            "score": None if i.score is None else str(i.score),
+                            "note": (i.measure.note if i.measure else "") or "",
+                            "has_data": i.has_data,
+                        }
+                        for i in g.indicators
+                    ],
+                }
+                for g in self.groups
+            ],
+        }
+
+
+@dataclass
+class Definitions:
+    year: int | None
+    groups: list[IndexGroup]
+    indicators: dict[int, list[IndexIndicator]]
+
+
+def definitions(year: int) -> Definitions:
+    """The groups and indicators in force for `year`: that year's rows, else the latest earlier
+    year that has any (two queries)."""
+    found = (
+        IndexGroup.objects.filter(year__lte=year)
+        .order_by("-year")
+        .values_list("year", flat=True)
+        .first()
+    )
+    if found is None:
+        return Definitions(None, [], {})
+    groups = list(IndexGroup.objects.filter(year=found).order_by("order", "code"))
+    indicators: dict[int, list[IndexIndicator]] = {g.pk: [] for g in groups}
+    for indicator in IndexIndicator.objects.filter(year=found, is_active=True).order_by(
+        "order", "code"
+    ):
+        indicators.setdefault(indicator.group_id, []).append(indicator)
+    return Definitions(found, groups, indicators)
+
+
+def compute(year: int, inputs: Inputs, defs: Definitions | None = None) -> IndexResult:
+    defs = defs or definitions(year)
+    groups = []
+    for group in defs.groups:
+        scored = GroupScore(group.code, group.name, group.max_points)
+        for indicator in defs.indicators.get(group.pk, []):
+            calculator = CALCULATORS.get(indicator.code)
+            scored.indicators.append(
+                IndicatorScore(
+                    code=indicator.code,
+                    name=indicator.name,
+                    description=indicator.description,
+                    max_points=indicator.max_points,
+                    threshold=indicator.threshold,
+                    measure=calculator(inputs) if calculator else None,
+                )
+            )
+        groups.append(scored)
+    return IndexResult(year=year, definitions_year=defs.year, groups=groups)

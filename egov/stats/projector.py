@@ -1,0 +1,566 @@
+"""From one dossier event to the read models: counter increments, the open-dossier tracker, the
+open ledger and the step counters.
+
+The same `apply` runs in two places, against two stores:
+- `LiveStore`, inside `record_event` (registered below): writes go to the database in the
+  event's own transaction (see aggregates.py for why);
+- `aggregates.MemoryStore`, when `rebuild_stats` replays the whole log in id order.
+
+What an event may read besides its payload: the dossier's row for facts fixed once set (agency,
+procedure, channel, reception and end times, and — once processing is done — its final
+appointment date and supplement count), its finished step rows (immutable once finished), its
+supplement pauses (immutable once answered). Anything that moves while a dossier is open (the
+current appointment date, the pause) comes from the events themselves, so a replay sees each
+event as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from egov.dossiers.models import Channel, Dossier, Status
+from egov.events.models import Event
+from egov.events.services import register_projector
+from egov.workcalendar.services import WorkingCalendar
+
+from .models import OpenDossier
+
+# Ledger bucket of a dossier that counts as late whatever the day (more than one supplement
+# request, ONESTOP_REPEATED_SUPPLEMENT_IS_LATE): always before any reporting day.
+LATE_DAY = date(2000, 1, 1)
+# Ledger bucket of a received dossier without an appointment date: never overdue.
+NO_DUE_DAY = date(9999, 12, 31)
+
+RECEIVER_ROLE = "receiver"
+
+
+def local_day(moment: datetime) -> date:
+    return timezone.localdate(moment)
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def repeated_supplement_is_late() -> bool:
+    return bool(getattr(settings, "ONESTOP_REPEATED_SUPPLEMENT_IS_LATE", True))
+
+
+def _moment(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    parsed = parse_datetime(str(value))
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+@dataclass
+class DossierInfo:
+    """A dossier's facts that never change once set (read from its row)."""
+
+    id: int
+    code: str
+    agency_id: int
+    procedure_id: int
+    sector_id: int
+    channel: int
+    received_at: datetime | None
+    finished_at: datetime | None
+    appointment_at: datetime | None
+    supplement_count: int
+    processing_time: Decimal
+    time_unit: str
+
+
+@dataclass
+class StepInfo:
+    agency_id: int
+    unit_id: int
+    role: str
+    order: int
+    name: str
+    due_at: datetime | None
+    finished_at: datetime | None
+
+
+DOSSIER_INFO_FIELDS = (
+    "id",
+    "code",
+    "agency_id",
+    "procedure_id",
+    "procedure__sector_id",
+    "channel",
+    "received_at",
+    "finished_at",
+    "appointment_at",
+    "supplement_count",
+    "procedure__processing_time",
+    "procedure__time_unit",
+    "process_version__processing_time",
+    "process_version__time_unit",
+)
+
+
+def dossier_info(row: dict[str, Any]) -> DossierInfo:
+    has_version = row["process_version__processing_time"] is not None
+    return DossierInfo(
+        id=row["id"],
+        code=row["code"],
+        agency_id=row["agency_id"],
+        procedure_id=row["procedure_id"],
+        sector_id=row["procedure__sector_id"],
+        channel=row["channel"],
+        received_at=row["received_at"],
+        finished_at=row["finished_at"],
+        appointment_at=row["appointment_at"],
+        supplement_count=row["supplement_count"],
+        processing_time=Decimal(
+            row["process_version__processing_time"]
+            if has_version
+            else row["procedure__processing_time"]
+        ),
+        time_unit=row["process_version__time_unit"] if has_version else row["procedure__time_unit"],
+    )
+
+
+STEP_INFO_FIELDS = ("agency_id", "unit_id", "role", "order", "name", "due_at", "finished_at")
+
+
+def step_info(row: dict[str, Any]) -> StepInfo:
+    return StepInfo(
+        agency_id=row["agency_id"],
+        unit_id=row["unit_id"] or 0,
+        role=row["role"],
+        order=row["order"],
+        name=row["name"],
+        due_at=row["due_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+class Store(Protocol):
+    """Where `apply` reads what it needs and writes what it decides."""
+
+    def dossier(self, code: str) -> DossierInfo | None: ...
+
+    def tracker(self, code: str) -> OpenDossier | None: ...
+
+    def save_tracker(self, track: OpenDossier, created: bool) -> None: ...
+
+    def delete_tracker(self, track: OpenDossier) -> None: ...
+
+    def add(self, day: date, key: tuple[int, int, int, int], counters: dict[str, int]) -> None: ...
+
+    def ledger(
+        self, day: date, key: tuple[int, int, int, int], due_day: date | None, delta: int
+    ) -> None: ...
+
+    def add_step(
+        self, day: date, key: tuple[int, int, int, int], counters: dict[str, int]
+    ) -> None: ...
+
+    def step(self, step_id: int | None, dossier_id: int, order: int | None) -> StepInfo | None: ...
+
+    def active_step(self, dossier_id: int) -> StepInfo | None: ...
+
+    def calendar(self, agency_id: int) -> WorkingCalendar: ...
+
+    def paused_seconds(self, info: DossierInfo) -> int: ...
+
+
+# --- the rules ---------------------------------------------------------------------------------
+
+
+def classify_resolved(info: DossierInfo) -> str:
+    """early / on_time / late for a dossier whose processing is done (the 766 rule, as
+    onestop.services.is_on_time applies it): late when it ended after its appointment, or had
+    more than one supplement request; early when it ended on an earlier day than the appointment.
+    """
+    if info.appointment_at is None or info.finished_at is None:
+        return "on_time"
+    if info.supplement_count > 1 and repeated_supplement_is_late():
+        return "late"
+    if info.finished_at > info.appointment_at:
+        return "late"
+    if local_day(info.finished_at) < local_day(info.appointment_at):
+        return "early"
+    return "on_time"
+
+
+def legal_seconds(info: DossierInfo, calendar: WorkingCalendar) -> int:
+    if info.time_unit == "hours":
+        return int(info.processing_time * 3600)
+    return int(info.processing_time * Decimal(calendar.day_length.total_seconds()))
+
+
+def handling_seconds(info: DossierInfo, calendar: WorkingCalendar, paused: int) -> int:
+    """Working time from reception to the end of processing, less the supplement pauses."""
+    if info.received_at is None or info.finished_at is None:
+        return 0
+    spent = calendar.working_time_between(info.received_at, info.finished_at)
+    return max(int(spent.total_seconds()) - paused, 0)
+
+
+def bucket(track: OpenDossier) -> tuple[str, date | None]:
+    """Where an open dossier belongs in the ledger now."""
+    if track.received_at is None or track.ended:
+        return OpenDossier.Ledger.NONE, None
+    if track.paused_since is not None:
+        return OpenDossier.Ledger.PAUSED, None
+    if track.supplement_count > 1 and repeated_supplement_is_late():
+        return OpenDossier.Ledger.DUE, LATE_DAY
+    if track.appointment_at is None:
+        return OpenDossier.Ledger.DUE, NO_DUE_DAY
+    return OpenDossier.Ledger.DUE, local_day(track.appointment_at)
+
+
+def relocate(track: OpenDossier, day: date, store: Store) -> None:
+    """Move the dossier in the ledger if its bucket changed (-1 from the old, +1 to the new)."""
+    state, due = bucket(track)
+    if (state, due) == (track.ledger, track.ledger_due):
+        return
+    key = (track.agency_id, track.procedure_id, track.sector_id, track.channel)
+    if track.ledger:
+        store.ledger(day, key, track.ledger_due, -1)
+    if state:
+        store.ledger(day, key, due, +1)
+    track.ledger, track.ledger_due = state, due
+
+
+def _new_tracker(info: DossierInfo, status: int) -> OpenDossier:
+    return OpenDossier(
+        dossier_id=info.id,
+        code=info.code,
+        agency_id=info.agency_id,
+        procedure_id=info.procedure_id,
+        sector_id=info.sector_id,
+        channel=info.channel,
+        status=status,
+    )
+
+
+def _set_step(track: OpenDossier, step: StepInfo | None, payload: dict[str, Any]) -> None:
+    """The dossier's current step: the row when the store can see it, else the payload."""
+    if step is not None:
+        track.step_agency_id = step.agency_id
+        track.step_unit_id = step.unit_id
+        track.step_order = step.order
+        track.step_name = step.name[:255]
+        track.step_due_at = step.due_at
+        return
+    order = payload.get("next_step", payload.get("step"))
+    if order is not None:
+        track.step_order = int(order)
+        track.step_name = str(payload.get("next_step_name") or payload.get("step_name") or "")[:255]
+        track.step_due_at = _moment(payload.get("next_due_at", payload.get("due_at")))
+
+
+def apply(event: Event, store: Store) -> None:
+    """Project one dossier event. Unknown event types change nothing."""
+    kind = event.event_type.removeprefix("dossier.")
+    if kind not in HANDLED:
+        return
+    code = event.subject_id
+    payload: dict[str, Any] = event.payload or {}
+    day = local_day(event.occurred_at)
+    track = store.tracker(code)
+    created = False
+    info: DossierInfo | None = None
+
+    def need_info() -> DossierInfo | None:
+        nonlocal info
+        if info is None:
+            info = store.dossier(code)
+        return info
+
+    def key() -> tuple[int, int, int, int] | None:
+        if track is not None:
+            return (track.agency_id, track.procedure_id, track.sector_id, track.channel)
+        found = need_info()
+        if found is None:
+            return None
+        return (found.agency_id, found.procedure_id, found.sector_id, found.channel)
+
+    status = payload.get("status")
+
+    if kind in ("submitted", "received"):
+        found = need_info()
+        if found is None:
+            return
+        if track is None:
+            track, created = _new_tracker(found, int(status or Status.NEW)), True
+        if kind == "received":
+            track.received_at = found.received_at or event.occurred_at
+            digitised = found.channel == Channel.ONLINE or bool(payload.get("files"))
+            counters = {"received": 1, "received_digitised": int(digitised)}
+            store.add(
+                day, (found.agency_id, found.procedure_id, found.sector_id, found.channel), counters
+            )
+        track.appointment_at = _moment(payload.get("appointment_at")) or found.appointment_at
+    elif track is None and kind in TRACKED_ONLY:
+        return  # an event about a dossier the tracker never saw (before the stats app): skip
+
+    if kind == "step_started" and track is not None:
+        _set_step(track, store.active_step(track.dossier_id), payload)
+    elif kind in ("forwarded", "approved", "sent_back"):
+        group = key()
+        dossier_id = track.dossier_id if track is not None else info.id if info else 0
+        step = store.step(payload.get("step_id"), dossier_id, payload.get("step"))
+        if step is not None and step.role != RECEIVER_ROLE and group is not None:
+            counters = {"finished": 1}
+            if kind == "sent_back":
+                counters = {"sent_back": 1}
+            elif step.due_at and step.finished_at and step.finished_at > step.due_at:
+                overrun = store.calendar(step.agency_id).working_time_between(
+                    step.due_at, step.finished_at
+                )
+                counters["late"] = 1
+                counters["overrun_seconds"] = int(overrun.total_seconds())
+            store.add_step(
+                local_day(step.finished_at or event.occurred_at),
+                (step.agency_id, step.unit_id, group[1], step.order),
+                counters,
+            )
+        if kind == "sent_back" and track is not None:
+            _set_step(track, store.active_step(track.dossier_id), payload)
+    elif kind == "supplement_requested":
+        group = key()
+        if group is not None:
+            store.add(day, group, {"supplements": 1})
+        if track is not None:
+            track.supplement_count = int(payload.get("count") or track.supplement_count + 1)
+            track.paused_since = event.occurred_at
+    elif kind == "supplement_provided" and track is not None:
+        track.paused_since = None
+        found = need_info()
+        track.appointment_at = _moment(payload.get("appointment_at")) or (
+            found.appointment_at if found else track.appointment_at
+        )
+    elif kind == "apology_approved" and track is not None:
+        track.appointment_at = _moment(payload.get("appointment_at")) or track.appointment_at
+    elif kind == "result_recorded" and track is not None:
+        track.has_result = True
+    elif kind == "done":
+        found = need_info()
+        group = key()
+        if found is not None and group is not None:
+            calendar = store.calendar(found.agency_id)
+            store.add(
+                day,
+                group,
+                {
+                    f"resolved_{classify_resolved(found)}": 1,
+                    "handling_seconds": handling_seconds(
+                        found, calendar, store.paused_seconds(found)
+                    ),
+                    "legal_seconds": legal_seconds(found, calendar),
+                },
+            )
+        if track is not None:
+            track.ended = True
+            _set_step(track, store.active_step(track.dossier_id), payload)
+    elif kind in ("returned", "refused", "withdrawn", "stopped"):
+        group = key()
+        if group is not None:
+            counters = {kind: 1}
+            if kind == "returned":
+                counters["returned_electronic"] = int(bool(track and track.has_result))
+            store.add(day, group, counters)
+        if track is not None:
+            track.ended = True
+    elif kind == "rated":
+        group = key()
+        level = payload.get("level")
+        if group is not None and level in (1, 2, 3, 4, 5):
+            store.add(day, group, {f"rating_{level}": 1})
+    elif kind == "synced":
+        group = key()
+        if group is not None:
+            store.add(day, group, {"synced": 1})
+
+    if track is None:
+        return
+    if status is not None and kind not in ("rated", "synced"):
+        track.status = int(status)
+    relocate(track, day, store)
+    if kind in ("returned", "refused", "withdrawn", "stopped"):
+        if not created:
+            store.delete_tracker(track)
+        return
+    store.save_tracker(track, created)
+
+
+HANDLED = frozenset(
+    {
+        "submitted",
+        "received",
+        "step_started",
+        "forwarded",
+        "approved",
+        "sent_back",
+        "supplement_requested",
+        "supplement_provided",
+        "payment_requested",
+        "payment_received",
+        "apology_approved",
+        "result_recorded",
+        "done",
+        "returned",
+        "refused",
+        "withdrawn",
+        "stopped",
+        "rated",
+        "synced",
+    }
+)
+# Events that only move the tracker: nothing to do for a dossier it does not hold.
+TRACKED_ONLY = frozenset(
+    {
+        "step_started",
+        "supplement_provided",
+        "payment_requested",
+        "payment_received",
+        "apology_approved",
+        "result_recorded",
+    }
+)
+
+
+# --- the live store ----------------------------------------------------------------------------
+
+
+class LiveStore:
+    """Reads and writes in the event's transaction. Counter and ledger changes are inserts into
+    append-only tables (no row another writer could hold); the tracker row belongs to the
+    dossier, whose row the service already holds locked."""
+
+    def dossier(self, code: str) -> DossierInfo | None:
+        row = Dossier.objects.filter(code=code).values(*DOSSIER_INFO_FIELDS).first()
+        return dossier_info(row) if row else None
+
+    def tracker(self, code: str) -> OpenDossier | None:
+        return OpenDossier.objects.select_for_update().filter(code=code).first()
+
+    def save_tracker(self, track: OpenDossier, created: bool) -> None:
+        if created:
+            OpenDossier.objects.filter(pk=track.pk).delete()  # a leftover of an old replay
+        track.save(force_insert=created)
+
+    def delete_tracker(self, track: OpenDossier) -> None:
+        OpenDossier.objects.filter(pk=track.pk).delete()
+
+    def add(self, day: date, key: tuple[int, int, int, int], counters: dict[str, int]) -> None:
+        from .models import DossierDelta
+
+        agency_id, procedure_id, sector_id, channel = key
+        DossierDelta.objects.create(
+            day=day,
+            month=month_of(day),
+            agency_id=agency_id,
+            procedure_id=procedure_id,
+            sector_id=sector_id,
+            channel=channel,
+            **counters,
+        )
+
+    def ledger(
+        self, day: date, key: tuple[int, int, int, int], due_day: date | None, delta: int
+    ) -> None:
+        from .models import OpenLedger
+
+        agency_id, procedure_id, sector_id, channel = key
+        OpenLedger.objects.create(
+            day=day,
+            agency_id=agency_id,
+            procedure_id=procedure_id,
+            sector_id=sector_id,
+            channel=channel,
+            due_day=due_day,
+            delta=delta,
+        )
+
+    def add_step(self, day: date, key: tuple[int, int, int, int], counters: dict[str, int]) -> None:
+        from .models import StepDelta
+
+        agency_id, unit_id, procedure_id, order = key
+        StepDelta.objects.create(
+            day=day,
+            month=month_of(day),
+            agency_id=agency_id,
+            unit_id=unit_id,
+            procedure_id=procedure_id,
+            step_order=order,
+            **counters,
+        )
+
+    def step(self, step_id: int | None, dossier_id: int, order: int | None) -> StepInfo | None:
+        from egov.onestop.models import DossierStep, StepStatus
+
+        rows = DossierStep.objects.all()
+        if step_id:
+            row = rows.filter(pk=step_id).values(*STEP_INFO_FIELDS).first()
+        elif order is not None:
+            row = (
+                rows.filter(
+                    dossier_id=dossier_id,
+                    order=order,
+                    status__in=[StepStatus.DONE, StepStatus.SENT_BACK],
+                )
+                .order_by("-finished_at", "-id")
+                .values(*STEP_INFO_FIELDS)
+                .first()
+            )
+        else:
+            row = None
+        return step_info(row) if row else None
+
+    def active_step(self, dossier_id: int) -> StepInfo | None:
+        from egov.onestop.models import DossierStep, StepStatus
+
+        row = (
+            DossierStep.objects.filter(dossier_id=dossier_id, status=StepStatus.ACTIVE)
+            .order_by("-id")
+            .values(*STEP_INFO_FIELDS)
+            .first()
+        )
+        return step_info(row) if row else None
+
+    def calendar(self, agency_id: int) -> WorkingCalendar:
+        return WorkingCalendar.for_agency(agency_id)
+
+    def paused_seconds(self, info: DossierInfo) -> int:
+        return paused_seconds_of(info)
+
+
+def paused_seconds_of(info: DossierInfo) -> int:
+    """The supplement pauses after reception (a request made before reception pauses nothing
+    that counts). Answered requests never change again."""
+    from egov.onestop.models import SupplementRequest
+
+    if info.received_at is None:
+        return 0
+    total = SupplementRequest.objects.filter(
+        dossier_id=info.id,
+        requested_at__gte=info.received_at,
+        answered_at__isnull=False,
+    ).aggregate(s=Sum("paused_seconds"))["s"]
+    return int(total or 0)
+
+
+_live = LiveStore()
+
+
+@register_projector("dossier.")
+def project_live(event: Event) -> None:
+    apply(event, _live)

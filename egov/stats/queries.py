@@ -1,0 +1,639 @@
+"""The read side: every figure of the dashboard, the 766 index and the public page, read from the
+aggregate tables (never from the dossiers), through `visible_to`, in a fixed number of queries
+whatever the data size.
+
+A period is read as its whole months from MonthlyFact, its ragged edges from DailyFact, plus the
+counter increments not yet compacted (DossierDelta); in-progress figures come from the tracker
+(now), from OpenDaily (the end of a closed day) or from the ledger (a day not closed yet).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db.models import Case, Count, IntegerField, Model, Q, QuerySet, Sum, Value, When
+from django.utils import timezone
+
+from egov.catalog.models import OnlineMode, Procedure, ProcessStep, Sector
+from egov.core.actors import Actor
+from egov.core.errors import NotFoundError
+from egov.core.scoping import visible_to
+from egov.dossiers.models import Channel
+from egov.org.models import Unit
+
+from .aggregates import live_open_filter
+from .models import (
+    DOSSIER_COUNTERS,
+    STEP_COUNTERS,
+    DailyFact,
+    DossierDelta,
+    MonthlyFact,
+    OpenDaily,
+    OpenDossier,
+    OpenLedger,
+    StatsState,
+    StepDaily,
+    StepDelta,
+    StepMonthly,
+)
+from .periods import Period, split
+from .scopes import agency_scope
+from .tree import AgencyTree, agency_tree
+
+OPEN_FIELDS = ("on_time", "overdue", "paused", "waiting", "to_return")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a page asks about: agencies (None = all), optional sector/procedure/channel, dates."""
+
+    actor: Actor
+    agency_ids: frozenset[int] | None
+    period: Period
+    agency_id: int | None = None  # the agency picked in the filter (its subtree is agency_ids)
+    sector_id: int | None = None
+    procedure_id: int | None = None
+    channel: int | None = None
+
+    @property
+    def start(self) -> date:
+        return self.period.start
+
+    @property
+    def end(self) -> date:
+        return self.period.end
+
+    def key_filter(self, agency_field: str = "agency_id") -> Q:
+        q = Q()
+        if self.agency_ids is not None:
+            q &= Q(**{f"{agency_field}__in": sorted(self.agency_ids)})
+        if self.sector_id:
+            q &= Q(sector_id=self.sector_id)
+        if self.procedure_id:
+            q &= Q(procedure_id=self.procedure_id)
+        if self.channel:
+            q &= Q(channel=self.channel)
+        return q
+
+    def narrowed(self, agency_ids: frozenset[int] | None) -> Selection:
+        return Selection(
+            actor=self.actor,
+            agency_ids=agency_ids,
+            period=self.period,
+            agency_id=self.agency_id,
+            sector_id=self.sector_id,
+            procedure_id=self.procedure_id,
+            channel=self.channel,
+        )
+
+
+def select(
+    actor: Actor,
+    period: Period,
+    *,
+    agency_id: int | None = None,
+    sector_id: int | None = None,
+    procedure_id: int | None = None,
+    channel: int | None = None,
+) -> Selection:
+    """Resolve a filter against what the actor may see (NotAllowed / NotFoundError otherwise)."""
+    scope = agency_scope(actor)
+    tree = agency_tree()
+    ids: frozenset[int] | None = scope
+    if agency_id is not None:
+        if agency_id not in tree.nodes or (scope is not None and agency_id not in scope):
+            raise NotFoundError("Không tìm thấy cơ quan trong phạm vi được xem.")
+        ids = frozenset(tree.subtree(agency_id))
+    if channel is not None and channel not in Channel.values:
+        channel = None
+    return Selection(actor, ids, period, agency_id, sector_id, procedure_id, channel)
+
+
+# --- figures -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """Sums of the counters over a selection, the in-progress counts, and what derives from them."""
+
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def __getattr__(self, name: str) -> int:
+        if name in DOSSIER_COUNTERS or name in OPEN_FIELDS or name == "received_online":
+            return int(self.__dict__["counts"].get(name, 0))
+        raise AttributeError(name)
+
+    def add(self, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            self.counts[name] += int(value or 0)
+
+    @property
+    def resolved(self) -> int:
+        return self.resolved_early + self.resolved_on_time + self.resolved_late
+
+    @property
+    def resolved_in_time(self) -> int:
+        return self.resolved_early + self.resolved_on_time
+
+    @property
+    def in_progress(self) -> int:
+        return self.on_time + self.overdue + self.paused
+
+    @property
+    def handled(self) -> int:
+        """The 766 denominator: resolved in the period plus running at its end (a dossier paused
+        for the applicant's supplement is not the agency's to judge yet)."""
+        return self.resolved + self.on_time + self.overdue
+
+    @property
+    def handled_in_time(self) -> int:
+        return self.resolved_in_time + self.on_time
+
+    @property
+    def ratings(self) -> int:
+        return sum(self.counts.get(f"rating_{i}", 0) for i in range(1, 6))
+
+    @property
+    def satisfied(self) -> int:
+        return self.rating_4 + self.rating_5
+
+    @property
+    def dissatisfied(self) -> int:
+        return self.rating_1 + self.rating_2
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return ratio(self.handled_in_time, self.handled)
+
+    @property
+    def resolved_on_time_rate(self) -> float | None:
+        return ratio(self.resolved_in_time, self.resolved)
+
+    @property
+    def online_share(self) -> float | None:
+        return ratio(self.received_online, self.received)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return ratio(self.satisfied, self.ratings)
+
+    @property
+    def avg_handling_days(self) -> float | None:
+        """Average working days from reception to the end of processing (8-hour days)."""
+        if not self.resolved:
+            return None
+        return self.handling_seconds / self.resolved / (8 * 3600)
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {name: getattr(self, name) for name in DOSSIER_COUNTERS}
+        data.update({name: getattr(self, name) for name in OPEN_FIELDS})
+        data.update(
+            received_online=self.received_online,
+            resolved=self.resolved,
+            resolved_in_time=self.resolved_in_time,
+            in_progress=self.in_progress,
+            handled=self.handled,
+            ratings=self.ratings,
+            on_time_rate=self.on_time_rate,
+            resolved_on_time_rate=self.resolved_on_time_rate,
+            online_share=self.online_share,
+            satisfaction_rate=self.satisfaction_rate,
+            avg_handling_days=self.avg_handling_days,
+        )
+        return data
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _scoped(actor: Actor, model: type[Model]) -> QuerySet[Any]:
+    return visible_to(actor, model._default_manager.all())
+
+
+def _sums(counters: Iterable[str]) -> dict[str, Any]:
+    return {c: Sum(c) for c in counters}
+
+
+def _grouped(qs: QuerySet[Any], by: tuple[str, ...], **annotations: Any) -> list[dict[str, Any]]:
+    """Rows of `by` with the annotations; one row of totals when `by` is empty."""
+    if not by:
+        return [qs.aggregate(**annotations)]
+    return list(qs.values(*by).annotate(**annotations).order_by())
+
+
+def fact_sums(sel: Selection, by: tuple[str, ...] = ()) -> dict[tuple[Any, ...], Figures]:
+    """Counter sums over the selection's period, grouped by `by` (key columns, and "day" or
+    "month" for a trend). At most three queries."""
+    inner = by if "channel" in by else (*by, "channel")
+    key_q = sel.key_filter()
+    sources: list[tuple[QuerySet[Any], tuple[str, ...], str]] = []
+    if "day" in by:
+        days = Q(day__gte=sel.start, day__lte=sel.end)
+        sources.append((_scoped(sel.actor, DailyFact).filter(key_q & days), inner, "day"))
+    else:
+        months, ragged = split(sel.start, sel.end)
+        if months:
+            monthly_fields = tuple("month" if f == "month" else f for f in inner)
+            sources.append(
+                (
+                    _scoped(sel.actor, MonthlyFact).filter(key_q, month__in=months),
+                    monthly_fields,
+                    "month",
+                )
+            )
+        if ragged:
+            edges = reduce(or_, (Q(day__gte=a, day__lte=b) for a, b in ragged))
+            daily_fields = tuple("day" if f == "month" else f for f in inner)
+            sources.append(
+                (_scoped(sel.actor, DailyFact).filter(key_q & edges), daily_fields, "day")
+            )
+    pending = Q(day__gte=sel.start, day__lte=sel.end)
+    sources.append((_scoped(sel.actor, DossierDelta).filter(key_q & pending), inner, "day"))
+
+    result: dict[tuple[Any, ...], Figures] = defaultdict(Figures)
+    for qs, fields, _grain in sources:
+        for row in qs.values(*fields).annotate(**_sums(DOSSIER_COUNTERS)).order_by():
+            values = {f: row[f] for f in fields}
+            if "month" in by and "day" in values:
+                values["month"] = values.pop("day").replace(day=1)
+            group = tuple(values[f] for f in by)
+            counts = {c: row[c] for c in DOSSIER_COUNTERS}
+            if values.get("channel") == Channel.ONLINE:
+                counts["received_online"] = row["received"]
+            result[group].add(counts)
+    return result
+
+
+def _closed_through() -> date | None:
+    return StatsState.objects.filter(pk=1).values_list("closed_through", flat=True).first()
+
+
+def open_sums(
+    sel: Selection, by: tuple[str, ...] = (), now: datetime | None = None
+) -> dict[tuple[Any, ...], Figures]:
+    """In-progress dossiers: now when the period reaches today, else at the end of its last day.
+    One query (two when the day is not closed yet)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    key_q = sel.key_filter()
+    result: dict[tuple[Any, ...], Figures] = defaultdict(Figures)
+    if sel.end >= today:
+        conditions = live_open_filter(now)
+        rows = _grouped(
+            _scoped(sel.actor, OpenDossier).filter(key_q),
+            by,
+            **{name: Count("pk", filter=cond) for name, cond in conditions.items()},
+        )
+    else:
+        closed = _closed_through()
+        if closed is not None and sel.end <= closed:
+            rows = _grouped(
+                _scoped(sel.actor, OpenDaily).filter(key_q, day=sel.end),
+                by,
+                **_sums(("on_time", "overdue", "paused")),
+            )
+        else:
+            day = sel.end
+            rows = _grouped(
+                _scoped(sel.actor, OpenLedger).filter(key_q, day__lte=day),
+                by,
+                on_time=Sum(
+                    Case(When(due_day__gt=day, then="delta"), default=Value(0)),
+                    output_field=IntegerField(),
+                ),
+                overdue=Sum(
+                    Case(When(due_day__lte=day, then="delta"), default=Value(0)),
+                    output_field=IntegerField(),
+                ),
+                paused=Sum(
+                    Case(When(due_day__isnull=True, then="delta"), default=Value(0)),
+                    output_field=IntegerField(),
+                ),
+            )
+    for row in rows:
+        result[tuple(row[f] for f in by)].add({k: v for k, v in row.items() if k not in by})
+    return result
+
+
+def figures(sel: Selection, now: datetime | None = None) -> Figures:
+    """Everything about one selection, in four queries."""
+    total = Figures()
+    for part in fact_sums(sel).values():
+        total.add(part.counts)
+    for part in open_sums(sel, now=now).values():
+        total.add(part.counts)
+    return total
+
+
+def trend(sel: Selection) -> list[dict[str, Any]]:
+    """Received, resolved and the share resolved in time, per day or per month."""
+    grain = sel.period.grain
+    rows = fact_sums(sel, (grain,))
+    points = []
+    for (bucket,), figs in sorted(rows.items()):
+        points.append(
+            {
+                "period": bucket.isoformat(),
+                "label": f"{bucket:%d/%m}" if grain == "day" else f"{bucket.month}/{bucket.year}",
+                "received": figs.received,
+                "resolved": figs.resolved,
+                "resolved_late": figs.resolved_late,
+                "on_time_rate": _pct(figs.resolved_on_time_rate),
+            }
+        )
+    return points
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(100 * value, 2)
+
+
+# --- agencies: ranking and tree ----------------------------------------------------------------
+
+
+def top_agencies(sel: Selection, tree: AgencyTree) -> list[tuple[int, bool]]:
+    """The agencies a ranking compares, each with "only its own dossiers" (True for the parent
+    shown next to its children) or "with everything below it" (False)."""
+    if sel.agency_id is not None:
+        top = [sel.agency_id]
+    elif sel.agency_ids is None:
+        top = tree.roots()
+    else:
+        top = sorted(a for a in sel.agency_ids if tree.nodes[a].parent_id not in sel.agency_ids)
+    if len(top) != 1:
+        return [(a, False) for a in top]
+    children = tree.children(top[0])
+    if not children:
+        return [(top[0], False)]
+    return [(c, False) for c in children] + [(top[0], True)]
+
+
+def by_agency(sel: Selection, now: datetime | None = None) -> dict[int, Figures]:
+    """Figures per agency (not rolled up), in four queries."""
+    result: dict[int, Figures] = defaultdict(Figures)
+    for (agency_id,), figs in fact_sums(sel, ("agency_id",)).items():
+        result[agency_id].add(figs.counts)
+    for (agency_id,), figs in open_sums(sel, ("agency_id",), now=now).items():
+        result[agency_id].add(figs.counts)
+    return result
+
+
+def roll_up(per_agency: dict[int, Figures], tree: AgencyTree, top: int, only_self: bool) -> Figures:
+    total = Figures()
+    members = {top} if only_self else tree.subtree(top)
+    for agency_id in members:
+        if agency_id in per_agency:
+            total.add(per_agency[agency_id].counts)
+    return total
+
+
+def ranking(
+    sel: Selection, now: datetime | None = None, per_agency: dict[int, Figures] | None = None
+) -> list[dict[str, Any]]:
+    """The compared agencies (each with everything below it), best on-time rate first."""
+    tree = agency_tree()
+    per_agency = by_agency(sel, now) if per_agency is None else per_agency
+    rows = []
+    for agency_id, only_self in top_agencies(sel, tree):
+        figs = roll_up(per_agency, tree, agency_id, only_self)
+        if only_self and not (figs.received or figs.handled):
+            continue
+        name = tree.name(agency_id)
+        rows.append(
+            {
+                "agency_id": agency_id,
+                "name": f"{name} (trực tiếp)" if only_self else name,
+                "abbreviation": tree.nodes[agency_id].abbreviation,
+                "only_self": only_self,
+                "figures": figs,
+                "received": figs.received,
+                "resolved": figs.resolved,
+                "handled": figs.handled,
+                "overdue": figs.overdue,
+                "on_time_rate": _pct(figs.on_time_rate),
+            }
+        )
+    rows.sort(key=_rank_key)
+    return rows
+
+
+def _rank_key(row: dict[str, Any]) -> tuple[bool, float, str]:
+    rate = row["on_time_rate"]
+    return (rate is None, -float(rate or 0), str(row["name"]))
+
+
+def agency_treemap(
+    sel: Selection, now: datetime | None = None, per_agency: dict[int, Figures] | None = None
+) -> list[dict[str, Any]]:
+    """The agency tree under the selection, each node sized by dossiers received and carrying its
+    on-time rate (for the treemap chart)."""
+    tree = agency_tree()
+    per_agency = by_agency(sel, now) if per_agency is None else per_agency
+    visible = sel.agency_ids
+
+    def node(agency_id: int, depth: int) -> dict[str, Any]:
+        own = per_agency.get(agency_id, Figures())
+        total = roll_up(per_agency, tree, agency_id, only_self=False)
+        children = [c for c in tree.children(agency_id) if visible is None or c in visible]
+        item: dict[str, Any] = {
+            "id": agency_id,
+            "name": tree.nodes[agency_id].abbreviation or tree.name(agency_id),
+            "full_name": tree.name(agency_id),
+            "value": max(total.received, 0),
+            "on_time_rate": _pct(total.on_time_rate),
+        }
+        if children and depth < 4:
+            kids = [node(c, depth + 1) for c in children]
+            if own.received:
+                kids.append(
+                    {
+                        "id": agency_id,
+                        "name": f"{item['name']} (trực tiếp)",
+                        "full_name": tree.name(agency_id),
+                        "value": own.received,
+                        "on_time_rate": _pct(own.on_time_rate),
+                    }
+                )
+            item["children"] = [k for k in kids if k["value"]]
+        return item
+
+    if sel.agency_id is not None:
+        tops = [sel.agency_id]
+    elif visible is None:
+        tops = tree.roots()
+    else:
+        tops = [a for a in visible if tree.nodes[a].parent_id not in visible]
+    return [n for n in (node(a, 0) for a in sorted(tops)) if n["value"]]
+
+
+# --- where time is lost: steps and units --------------------------------------------------------
+
+
+def _procedures_in_sector(sector_id: int) -> list[int]:
+    return list(Procedure.objects.filter(sector_id=sector_id).values_list("id", flat=True))
+
+
+def step_sums(sel: Selection, by: tuple[str, ...]) -> dict[tuple[Any, ...], dict[str, int]]:
+    """Finished-step counters over the period (at most three queries, one more for a sector)."""
+    q = Q()
+    if sel.agency_ids is not None:
+        q &= Q(agency_id__in=sorted(sel.agency_ids))
+    if sel.procedure_id:
+        q &= Q(procedure_id=sel.procedure_id)
+    elif sel.sector_id:
+        q &= Q(procedure_id__in=_procedures_in_sector(sel.sector_id))
+    months, ragged = split(sel.start, sel.end)
+    sources: list[QuerySet[Any]] = []
+    if months:
+        sources.append(_scoped(sel.actor, StepMonthly).filter(q, month__in=months))
+    if ragged:
+        edges = reduce(or_, (Q(day__gte=a, day__lte=b) for a, b in ragged))
+        sources.append(_scoped(sel.actor, StepDaily).filter(q & edges))
+    sources.append(_scoped(sel.actor, StepDelta).filter(q, day__gte=sel.start, day__lte=sel.end))
+    result: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for qs in sources:
+        for row in qs.values(*by).annotate(**_sums(STEP_COUNTERS)).order_by():
+            target = result[tuple(row[f] for f in by)]
+            for c in STEP_COUNTERS:
+                target[c] += int(row[c] or 0)
+    return result
+
+
+def late_steps(sel: Selection, limit: int = 10) -> dict[str, list[dict[str, Any]]]:
+    """Late finished steps by unit and by procedure step, and dossiers stuck past the due time
+    of their current step now, by unit."""
+    tree = agency_tree()
+    by_unit = step_sums(sel, ("agency_id", "unit_id"))
+    by_step = step_sums(sel, ("procedure_id", "step_order"))
+    now = timezone.now()
+    stuck_rows = (
+        _scoped(sel.actor, OpenDossier)
+        .filter(
+            sel.key_filter(),
+            received_at__isnull=False,
+            ended=False,
+            paused_since__isnull=True,
+            step_due_at__lt=now,
+        )
+        .values("step_agency_id", "step_unit_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n")[:limit]
+    )
+    stuck = list(stuck_rows)
+    unit_ids = {k[1] for k in by_unit if k[1]} | {
+        r["step_unit_id"] for r in stuck if r["step_unit_id"]
+    }
+    units = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "name"))
+    top_units = sorted(by_unit.items(), key=lambda kv: (-kv[1]["late"], -kv[1]["finished"]))
+    unit_rows = [
+        {
+            "agency_id": agency_id,
+            "agency": tree.name(agency_id),
+            "unit_id": unit_id,
+            "unit": units.get(unit_id, "—"),
+            "finished": c["finished"],
+            "late": c["late"],
+            "late_rate": _pct(ratio(c["late"], c["finished"])),
+            "overrun_hours": round(c["overrun_seconds"] / 3600, 1),
+            "sent_back": c["sent_back"],
+        }
+        for (agency_id, unit_id), c in top_units[:limit]
+        if c["late"] or c["sent_back"]
+    ]
+    top_steps = sorted(by_step.items(), key=lambda kv: (-kv[1]["late"], -kv[1]["finished"]))[:limit]
+    procedure_ids = {p for (p, _o), _c in top_steps}
+    procedures = dict(Procedure.objects.filter(pk__in=procedure_ids).values_list("pk", "name"))
+    step_names = {
+        (p, o): n
+        for p, o, n in ProcessStep.objects.filter(
+            version__procedure_id__in=procedure_ids, version__is_current=True
+        ).values_list("version__procedure_id", "order", "name")
+    }
+    step_rows = [
+        {
+            "procedure_id": p,
+            "procedure": procedures.get(p, f"#{p}"),
+            "step_order": o,
+            "step": step_names.get((p, o), f"Bước {o}"),
+            "finished": c["finished"],
+            "late": c["late"],
+            "late_rate": _pct(ratio(c["late"], c["finished"])),
+            "overrun_hours": round(c["overrun_seconds"] / 3600, 1),
+        }
+        for (p, o), c in top_steps
+        if c["late"]
+    ]
+    stuck_out = [
+        {
+            "agency_id": r["step_agency_id"],
+            "agency": tree.name(r["step_agency_id"]) if r["step_agency_id"] else "—",
+            "unit_id": r["step_unit_id"],
+            "unit": units.get(r["step_unit_id"], "—"),
+            "count": r["n"],
+        }
+        for r in stuck
+    ]
+    return {"units": unit_rows, "steps": step_rows, "stuck": stuck_out}
+
+
+# --- filter choices ------------------------------------------------------------------------------
+
+
+def filter_choices(sel: Selection) -> dict[str, Any]:
+    """Agencies the actor may pick, sectors and procedures (two small queries)."""
+    tree = agency_tree()
+    scope = agency_scope(sel.actor)
+    agencies = []
+
+    def walk(agency_id: int, depth: int) -> None:
+        if scope is None or agency_id in scope:
+            agencies.append((agency_id, "— " * depth + tree.name(agency_id)))
+        for child in sorted(tree.children(agency_id), key=lambda c: tree.nodes[c].identifier):
+            walk(child, depth + 1)
+
+    for root in tree.roots():
+        walk(root, 0)
+    sectors = list(Sector.objects.order_by("name").values_list("pk", "name"))
+    procedures = Procedure.objects.filter(is_published=True)
+    if sel.sector_id:
+        procedures = procedures.filter(sector_id=sel.sector_id)
+    return {
+        "agencies": agencies,
+        "sectors": sectors,
+        "procedures": list(procedures.order_by("name").values_list("pk", "code", "name")[:500]),
+        "channels": list(Channel.choices),
+    }
+
+
+# --- the catalogue side of the index -------------------------------------------------------------
+
+
+def catalogue_counts(agency_ids: frozenset[int] | None) -> dict[int, dict[str, int]]:
+    """Published procedures per agency, and how many of them are offered online (one query)."""
+    qs = Procedure.objects.filter(is_published=True)
+    if agency_ids is not None:
+        qs = qs.filter(agencies__in=sorted(agency_ids))
+    rows = (
+        qs.values("agencies")
+        .annotate(
+            total=Count("pk", distinct=True),
+            online=Count(
+                "pk",
+                filter=Q(online_mode__in=[OnlineMode.FULL, OnlineMode.PARTIAL]),
+                distinct=True,
+            ),
+        )
+        .order_by()
+    )
+    return {
+        r["agencies"]: {"total": r["total"], "online": r["online"]}
+        for r in rows
+        if r["agencies"] is not None
+    }

@@ -1,0 +1,197 @@
+"""The aggregates fed by the events equal a direct GROUP BY over the raw tables, before and after
+compaction, day by day for the in-progress figures, and after a rebuild from the event log."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+
+from egov.core.actors import SYSTEM
+from egov.stats import aggregates, naive, queries
+from egov.stats.models import (
+    DOSSIER_COUNTERS,
+    STEP_COUNTERS,
+    DailyFact,
+    DossierDelta,
+    MonthlyFact,
+    OpenDaily,
+    OpenDossier,
+    StepDaily,
+    StepMonthly,
+)
+from egov.stats.periods import Period, month_period
+
+from .conftest import NOW
+
+pytestmark = pytest.mark.django_db
+
+
+def daily_table() -> dict[tuple[Any, ...], dict[str, int]]:
+    return {
+        (r.day, r.agency_id, r.procedure_id, r.sector_id, r.channel): {
+            c: getattr(r, c) for c in DOSSIER_COUNTERS
+        }
+        for r in DailyFact.objects.all()
+    }
+
+
+def monthly_table() -> dict[tuple[Any, ...], dict[str, int]]:
+    return {
+        (r.month, r.agency_id, r.procedure_id, r.sector_id, r.channel): {
+            c: getattr(r, c) for c in DOSSIER_COUNTERS
+        }
+        for r in MonthlyFact.objects.all()
+    }
+
+
+def step_table(
+    model: Any = StepDaily, period: str = "day"
+) -> dict[tuple[Any, ...], dict[str, int]]:
+    return {
+        (getattr(r, period), r.agency_id, r.unit_id, r.procedure_id, r.step_order): {
+            c: getattr(r, c) for c in STEP_COUNTERS
+        }
+        for r in model.objects.all()
+    }
+
+
+def open_table(day: date) -> dict[tuple[Any, ...], dict[str, int]]:
+    return {
+        (r.agency_id, r.procedure_id, r.sector_id, r.channel): {
+            "on_time": r.on_time,
+            "overdue": r.overdue,
+            "paused": r.paused,
+        }
+        for r in OpenDaily.objects.filter(day=day)
+    }
+
+
+def by_month(rows: dict[tuple[Any, ...], dict[str, int]]) -> dict[tuple[Any, ...], dict[str, int]]:
+    out: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (day, *key), counters in rows.items():
+        for name, value in counters.items():
+            out[(day.replace(day=1), *key)][name] += value
+    return {k: dict(v) for k, v in out.items()}
+
+
+def whole_state() -> dict[str, Any]:
+    return {
+        "daily": daily_table(),
+        "monthly": monthly_table(),
+        "steps": step_table(),
+        "step_months": step_table(StepMonthly, "month"),
+        "open": sorted(
+            (r.day, r.agency_id, r.procedure_id, r.on_time, r.overdue, r.paused)
+            for r in OpenDaily.objects.all()
+        ),
+        "trackers": sorted(
+            (
+                t.code,
+                t.status,
+                t.received_at,
+                t.appointment_at,
+                t.paused_since is not None,
+                t.supplement_count,
+                t.ended,
+                t.ledger,
+                t.ledger_due,
+                t.step_order,
+                t.step_unit_id,
+            )
+            for t in OpenDossier.objects.all()
+        ),
+    }
+
+
+def test_aggregates_equal_direct_sql_and_a_rebuild(history):
+    with time_machine.travel(NOW, tick=False):
+        # Before compaction everything sits in the delta rows; the figures already count them.
+        assert DossierDelta.objects.exists()
+        period = Period("range", date(2025, 2, 1), date(2025, 4, 15))
+        sel = queries.select(SYSTEM, period)
+        before = queries.figures(sel).as_dict()
+
+        aggregates.compact()
+        aggregates.close_days()
+        assert not DossierDelta.objects.exists()
+        assert queries.figures(queries.select(SYSTEM, period)).as_dict() == before
+
+        expected = naive.dossier_facts()
+        assert daily_table() == expected
+        assert monthly_table() == by_month(expected)
+        steps = naive.step_facts()
+        assert step_table() == steps
+        assert step_table(StepMonthly, "month") == by_month(steps)
+        day = date(2025, 2, 9)
+        while day < NOW.date():
+            assert open_table(day) == naive.open_at_end_of(day), day
+            day += timedelta(days=1)
+
+        live = whole_state()
+        report = aggregates.rebuild()
+        assert report.events > 0 and report.open_dossiers == 5  # J, K, L; D and O to hand back
+        assert whole_state() == live
+
+
+def test_hand_checked_figures(history):
+    with time_machine.travel(NOW, tick=False):
+        aggregates.compact()
+        aggregates.close_days()
+        feb = queries.figures(queries.select(SYSTEM, month_period(2025, 2)))
+        # Received in February: A, B, F, G, H, I in person; C, D online (E was refused).
+        assert (feb.received, feb.received_online, feb.refused) == (8, 2, 1)
+        assert (feb.withdrawn, feb.stopped) == (1, 1)
+        # Done in February: A, C (its date moved by the pause), H before their dates; B late,
+        # D late (two supplements).
+        assert (feb.resolved_early, feb.resolved_on_time, feb.resolved_late) == (3, 0, 2)
+        assert (feb.returned, feb.returned_electronic) == (4, 2)
+        assert (feb.supplements, feb.rating_2, feb.rating_5) == (3, 1, 1)
+        # At the end of February only I is open: its old date (28/2) has passed, the apology
+        # moved it to 7/3 on 27/2, so it is on time.
+        assert (feb.on_time, feb.overdue, feb.paused) == (1, 0, 0)
+        # 2.1: (early + on time + open on time) / (resolved + open running)
+        assert feb.on_time_rate == pytest.approx(4 / 6)
+
+        now = queries.figures(queries.select(SYSTEM, month_period(2025, 4)))
+        assert (now.on_time, now.overdue, now.paused) == (1, 1, 1)  # K, J, L
+        assert (now.resolved_early, now.resolved_on_time, now.resolved_late) == (0, 1, 0)  # O
+        assert now.to_return == 2  # D and O are done, results not handed back
+        march = queries.figures(queries.select(SYSTEM, month_period(2025, 3)))
+        # End of March: J (due 26/3) overdue, O (received 31/3) on time.
+        assert (march.on_time, march.overdue, march.paused) == (1, 1, 0)
+        sector = queries.select(
+            SYSTEM, month_period(2025, 3), procedure_id=history.other_procedure.pk
+        )
+        assert queries.figures(sector).received == 1
+
+
+def test_a_rolled_back_action_leaves_no_aggregate_behind(history, staff):
+    from django.db import transaction
+
+    from egov.onestop import services
+    from egov.onestop.tests.conftest import act
+
+    before = (DossierDelta.objects.count(), list(OpenDossier.objects.values_list("code", "status")))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.stop(actor=act(staff.leader), dossier=history.K.code, reason="Thử")
+        assert DossierDelta.objects.count() == before[0] + 1
+        raise RuntimeError("the caller's transaction fails after the event")
+    after = (DossierDelta.objects.count(), list(OpenDossier.objects.values_list("code", "status")))
+    assert after == before
+
+
+def test_rebuild_and_maintain_commands(history):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    with time_machine.travel(NOW, tick=False):
+        call_command("maintain_stats", stdout=out)
+        call_command("rebuild_stats", stdout=out)
+    assert "Đã tính lại từ" in out.getvalue()
+    assert OpenDossier.objects.count() == 5

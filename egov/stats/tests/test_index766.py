@@ -1,0 +1,113 @@
+"""The 766 scores on a small case computed by hand, with definitions that are data."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from egov.core.actors import SYSTEM
+from egov.core.errors import NotAllowed
+from egov.stats import index766, services
+from egov.stats.models import IndexGroup, IndexIndicator
+from egov.stats.queries import Figures
+
+pytestmark = pytest.mark.django_db
+
+
+def figures(**counts: int) -> Figures:
+    f = Figures()
+    f.add(counts)
+    return f
+
+
+def test_scores_follow_rate_threshold_and_max_points():
+    # 20 resolved: 12 early, 4 on time, 4 late; 5 running at the end: 4 on time, 1 overdue.
+    # 2.1 = (16 + 4) / (20 + 5) = 80% -> 80/100 x 12 = 9.60
+    # 3.3 = 10 online / 40 received = 25% -> 25/50 x 8 = 4.00
+    # 3.1 = 9 of 10 procedures online = 90% >= 80% -> full 6
+    # 4.2 = 40/40 digitised -> full 10; 4.1 = 15 electronic / 20 returned = 75% -> 6.00
+    # 2.2 = legal 100 h / taken 125 h = 80% -> 6.40
+    # 5.4 = (25 handled - 5 late/overdue - 2 dissatisfied) / 25 = 72% -> 72/90 x 12 = 9.60
+    f = figures(
+        received=40,
+        received_online=10,
+        received_digitised=40,
+        resolved_early=12,
+        resolved_on_time=4,
+        resolved_late=4,
+        on_time=4,
+        overdue=1,
+        paused=3,  # waiting for the applicant: not judged
+        returned=20,
+        returned_electronic=15,
+        handling_seconds=125 * 3600,
+        legal_seconds=100 * 3600,
+        rating_1=1,
+        rating_2=1,
+        rating_5=6,
+    )
+    result = index766.compute(2025, index766.Inputs(figures=f, procedures=10, online_procedures=9))
+    scores = {i.code: i.score for g in result.groups for i in g.indicators}
+    assert scores["2.1"] == Decimal("9.60")
+    assert scores["2.2"] == Decimal("6.40")
+    assert scores["3.1"] == Decimal("6.00")
+    assert scores["3.3"] == Decimal("4.00")
+    assert scores["4.1"] == Decimal("6.00")
+    assert scores["4.2"] == Decimal("10.00")
+    assert scores["5.4"] == Decimal("9.60")
+    # Nothing measures these yet: no data, no points, never an invented value.
+    for code in ("1.4", "3.5", "3.6", "4.3", "5.1"):
+        assert scores[code] is None
+    groups = {g.code: g.score for g in result.groups}
+    assert groups == {
+        "1": Decimal("0"),
+        "2": Decimal("16.00"),
+        "3": Decimal("10.00"),
+        "4": Decimal("16.00"),
+        "5": Decimal("9.60"),
+    }
+    assert result.total == Decimal("51.60")
+    assert result.max_points == Decimal("100")
+    assert {i.code for i in result.without_data} == {"1.4", "3.5", "3.6", "4.3", "5.1"}
+
+
+def test_weights_are_data_per_year_and_a_year_without_its_own_uses_the_last_one():
+    actor = SYSTEM
+    assert services.copy_year(actor=actor, source=2025, target=2026) == 12
+    indicator = IndexIndicator.objects.get(year=2026, code="2.1")
+    indicator.threshold = Decimal("90")
+    indicator.max_points = Decimal("20")
+    services.save_indicator(actor=actor, indicator=indicator)
+    group = IndexGroup.objects.get(year=2026, code="2")
+    group.max_points = Decimal("28")
+    services.save_group(actor=actor, group=group)
+
+    f = figures(resolved_early=9, resolved_late=1)  # 90%
+    inputs = index766.Inputs(figures=f)
+    score_2026 = {
+        i.code: i.score for g in index766.compute(2026, inputs).groups for i in g.indicators
+    }
+    assert score_2026["2.1"] == Decimal("20.00")  # at the new 90% threshold: full marks
+    score_2025 = {
+        i.code: i.score for g in index766.compute(2025, inputs).groups for i in g.indicators
+    }
+    assert score_2025["2.1"] == Decimal("10.80")  # 90/100 x 12
+    later = index766.compute(2031, inputs)
+    assert later.definitions_year == 2026
+
+
+def test_only_operators_change_the_index():
+    from egov.core.actors import Actor
+
+    leader = Actor(kind="official", user_id=1, roles=frozenset({"leader"}))
+    indicator = IndexIndicator.objects.get(year=2025, code="2.1")
+    with pytest.raises(NotAllowed):
+        services.save_indicator(actor=leader, indicator=indicator)
+
+
+def test_score_formula_edges():
+    assert index766.score(Decimal("0.4"), Decimal("80"), Decimal("10")) == Decimal("5.00")
+    assert index766.score(Decimal("1"), Decimal("80"), Decimal("10")) == Decimal("10.00")
+    assert index766.score(None, Decimal("80"), Decimal("10")) is None
+    assert index766.score(Decimal("0"), Decimal("0"), Decimal("10")) == Decimal("10.00")

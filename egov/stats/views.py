@@ -1,0 +1,577 @@
+"""The operations dashboard (/dieu-hanh/), the 766 index page, drill-down lists, exports, and the
+public transparency page (/cong-khai/).
+
+Every figure is read from the aggregate tables (queries.py) in a fixed number of queries; the
+live part of the dashboard is re-fetched by htmx every 30 seconds and the charts (static/stats/
+dashboard.js, Apache ECharts) re-read their JSON on the same beat. No inline script: data reach
+the charts through data-* attributes and JSON endpoints.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from egov.core.actors import SYSTEM, Actor, actor_for_user
+from egov.core.errors import DomainError, NotAllowed, NotFoundError
+from egov.dossiers.models import Dossier
+
+from . import drill, exports, index766, queries
+from .periods import KINDS, Period, parse_period, year_period
+from .scopes import may_view_dashboard
+from .tree import agency_tree
+
+PAGE_SIZE = 50
+EXPORT_LIMIT = 20000
+POLL_SECONDS = 30
+
+# The figure tiles: (metric key for the drill-down, label).
+TILES = [
+    ("received", "Tiếp nhận"),
+    ("resolved", "Đã giải quyết"),
+    ("resolved_early", "Trước hạn"),
+    ("resolved_on_time", "Đúng hạn"),
+    ("resolved_late", "Trễ hạn"),
+    ("on_time", "Đang xử lý trong hạn"),
+    ("overdue", "Đang xử lý quá hạn"),
+    ("paused", "Chờ công dân bổ sung"),
+    ("returned", "Đã trả kết quả"),
+    ("refused", "Từ chối tiếp nhận"),
+    ("withdrawn", "Rút hồ sơ"),
+    ("stopped", "Dừng xử lý"),
+]
+
+
+# --- who, what ---------------------------------------------------------------------------------
+
+
+def _actor(request: HttpRequest) -> Actor:
+    actor = actor_for_user(request.user)
+    if not may_view_dashboard(actor):
+        raise PermissionDenied("Trang điều hành dành cho lãnh đạo cơ quan và quản trị hệ thống.")
+    return actor
+
+
+def _int(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def _selection(request: HttpRequest, actor: Actor) -> tuple[queries.Selection, list[str]]:
+    params = request.GET
+    errors: list[str] = []
+    today = timezone.localdate()
+    try:
+        period = parse_period(params, today)
+    except DomainError as exc:
+        errors.append(" ".join([exc.message, *(m for ms in exc.fields.values() for m in ms)]))
+        period = parse_period({}, today)
+    try:
+        sel = queries.select(
+            actor,
+            period,
+            agency_id=_int(params.get("agency")),
+            sector_id=_int(params.get("sector")),
+            procedure_id=_int(params.get("procedure")),
+            channel=_int(params.get("channel")),
+        )
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    return sel, errors
+
+
+def selection_params(sel: queries.Selection) -> dict[str, str]:
+    params = dict(sel.period.params())
+    for name, value in (
+        ("agency", sel.agency_id),
+        ("sector", sel.sector_id),
+        ("procedure", sel.procedure_id),
+        ("channel", sel.channel),
+    ):
+        if value:
+            params[name] = str(value)
+    return params
+
+
+def _qs(sel: queries.Selection, **extra: Any) -> str:
+    params = selection_params(sel)
+    params.update({k: str(v) for k, v in extra.items() if v is not None})
+    return urlencode(params)
+
+
+def _subtitle(sel: queries.Selection) -> str:
+    tree = agency_tree()
+    where = tree.name(sel.agency_id) if sel.agency_id else "Toàn bộ phạm vi được xem"
+    return f"{where} — {sel.period.label}"
+
+
+def _pct(value: float | Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return f"{float(value) * 100:.1f}".replace(".", ",") + "%"
+
+
+# --- the dashboard -------------------------------------------------------------------------------
+
+
+def _live_context(sel: queries.Selection) -> dict[str, Any]:
+    figs = queries.figures(sel)
+    qs = _qs(sel)
+    values = figs.as_dict()
+    drill_url = reverse("stats:dossiers")
+    tiles = [
+        {
+            "key": key,
+            "label": label,
+            "value": values[key],
+            "href": f"{drill_url}?{_qs(sel, metric=key)}",
+        }
+        for key, label in TILES
+    ]
+    steps = queries.late_steps(sel)
+    for row in steps["units"]:
+        row["href"] = f"{drill_url}?" + _qs(
+            sel, metric="late_steps", unit=row["unit_id"], step_agency=row["agency_id"]
+        )
+    for row in steps["stuck"]:
+        row["href"] = f"{drill_url}?" + _qs(
+            sel, metric="stuck", unit=row["unit_id"], step_agency=row["agency_id"]
+        )
+    ranking = queries.ranking(sel)
+    for row in ranking:
+        if not row["only_self"]:
+            row["href"] = "?" + urlencode({**selection_params(sel), "agency": row["agency_id"]})
+    live_now = sel.end >= timezone.localdate()
+    return {
+        "sel": sel,
+        "figures": figs,
+        "values": values,
+        "tiles": tiles,
+        "steps": steps,
+        "ranking": ranking,
+        "qs": qs,
+        "live_now": live_now,
+        "updated_at": timezone.localtime(),
+        "on_time_rate": _pct(figs.on_time_rate),
+        "online_share": _pct(figs.online_share),
+        "satisfaction_rate": _pct(figs.satisfaction_rate),
+        "avg_handling_days": (
+            f"{figs.avg_handling_days:.1f}".replace(".", ",")
+            if figs.avg_handling_days is not None
+            else "—"
+        ),
+        "drill_url": drill_url,
+        "poll_seconds": POLL_SECONDS,
+        "documents": _documents(sel),
+    }
+
+
+def _documents(sel: queries.Selection) -> dict[str, Any] | None:
+    """Official documents sent and received in the period, when the documents app is installed
+    (two counts by agency and date; documents are far fewer than dossiers). None otherwise."""
+    from django.apps import apps
+
+    if not apps.is_installed("egov.documents"):
+        return None
+    try:
+        outgoing = apps.get_model("documents", "OutgoingDocument")
+        incoming = apps.get_model("documents", "IncomingDocument")
+    except LookupError:
+        return None
+    lo, hi = drill.window(sel)
+    sent = outgoing.objects.filter(sent_at__gte=lo, sent_at__lt=hi)
+    received = incoming.objects.filter(received_at__gte=lo, received_at__lt=hi)
+    if sel.agency_ids is not None:
+        sent = sent.filter(agency_id__in=sorted(sel.agency_ids))
+        received = received.filter(agency_id__in=sorted(sel.agency_ids))
+    return {"sent": sent.count(), "received": received.count()}
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    sel, errors = _selection(request, actor)
+    context = _live_context(sel)
+    if request.GET.get("partial") == "live":
+        return render(request, "stats/_live.html", context)
+    context.update(
+        errors=errors,
+        choices=queries.filter_choices(sel),
+        kinds=KINDS,
+        params=request.GET,
+        period_values=_period_values(sel.period),
+        subtitle=_subtitle(sel),
+        live_url=f"{reverse('stats:dashboard')}?{_qs(sel, partial='live')}",
+    )
+    return render(request, "stats/dashboard.html", context)
+
+
+def _period_values(period: Period) -> dict[str, str]:
+    quarter = (period.start.month - 1) // 3 + 1
+    return {
+        "day": period.start.isoformat(),
+        "month": f"{period.start:%Y-%m}",
+        "quarter": f"{period.start.year}-{quarter}",
+        "year": str(period.start.year),
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+    }
+
+
+@login_required
+@require_GET
+def chart_data(request: HttpRequest, chart: str) -> JsonResponse:
+    actor = _actor(request)
+    sel, _errors = _selection(request, actor)
+    if chart == "trend":
+        return JsonResponse({"grain": sel.period.grain, "points": queries.trend(sel)})
+    if chart == "ranking":
+        rows = [{k: v for k, v in row.items() if k != "figures"} for row in queries.ranking(sel)]
+        return JsonResponse({"rows": rows})
+    if chart == "tree":
+        return JsonResponse({"nodes": queries.agency_treemap(sel)})
+    raise Http404("Không có biểu đồ này.")
+
+
+# --- drill-down ---------------------------------------------------------------------------
+
+
+def _drill(request: HttpRequest, sel: queries.Selection) -> tuple[str, Any]:
+    metric = request.GET.get("metric", "")
+    try:
+        return drill.dossiers_behind(sel, metric, request.GET)
+    except KeyError as exc:
+        raise Http404("Không có số liệu này.") from exc
+
+
+@login_required
+@require_GET
+def dossiers(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    sel, errors = _selection(request, actor)
+    title, qs = _drill(request, sel)
+    after = _int(request.GET.get("after"))
+    if after:
+        qs = qs.filter(pk__lt=after)
+    page = list(qs[: PAGE_SIZE + 1])
+    more = len(page) > PAGE_SIZE
+    page = page[:PAGE_SIZE]
+    extra = {k: request.GET.get(k) for k in ("metric", "unit", "step_agency")}
+    return render(
+        request,
+        "stats/dossiers.html",
+        {
+            "title": title,
+            "subtitle": _subtitle(sel),
+            "dossiers": page,
+            "next_qs": _qs(sel, **extra, after=page[-1].pk) if more else "",
+            "qs": _qs(sel, **extra),
+            "back_qs": _qs(sel),
+            "errors": errors,
+            "now": timezone.now(),
+        },
+    )
+
+
+def _dossier_rows(qs: Any) -> list[list[Any]]:
+    rows = []
+    for d in qs[:EXPORT_LIMIT]:
+        rows.append(
+            [
+                d.code,
+                d.procedure.name,
+                d.agency.name,
+                d.get_channel_display(),
+                d.get_status_display(),
+                d.received_at,
+                d.appointment_at,
+                d.finished_at,
+                d.returned_at,
+            ]
+        )
+    return rows
+
+
+DOSSIER_HEADER = [
+    "Mã hồ sơ",
+    "Thủ tục",
+    "Cơ quan tiếp nhận",
+    "Kênh",
+    "Trạng thái",
+    "Ngày tiếp nhận",
+    "Ngày hẹn trả",
+    "Ngày kết thúc xử lý",
+    "Ngày trả kết quả",
+]
+
+
+# --- the 766 index -------------------------------------------------------------------------------
+
+
+def _index_inputs(
+    figs: queries.Figures, catalogue: dict[int, dict[str, int]], agencies: set[int] | None
+) -> index766.Inputs:
+    total = online = 0
+    for agency_id, counts in catalogue.items():
+        if agencies is None or agency_id in agencies:
+            total += counts["total"]
+            online += counts["online"]
+    return index766.Inputs(figures=figs, procedures=total, online_procedures=online)
+
+
+def index_context(sel: queries.Selection) -> dict[str, Any]:
+    tree = agency_tree()
+    defs = index766.definitions(sel.end.year)
+    catalogue = queries.catalogue_counts(sel.agency_ids)
+    figs = queries.figures(sel)
+    scope = set(sel.agency_ids) if sel.agency_ids is not None else None
+    result = index766.compute(sel.end.year, _index_inputs(figs, catalogue, scope), defs)
+    per_agency = queries.by_agency(sel)
+    compared = []
+    for agency_id, only_self in queries.top_agencies(sel, tree):
+        members = {agency_id} if only_self else tree.subtree(agency_id)
+        child_figs = queries.roll_up(per_agency, tree, agency_id, only_self)
+        child = index766.compute(sel.end.year, _index_inputs(child_figs, catalogue, members), defs)
+        compared.append(
+            {
+                "agency_id": agency_id,
+                "name": tree.name(agency_id) + (" (trực tiếp)" if only_self else ""),
+                "total": child.total,
+                "groups": [g.score for g in child.groups],
+                "href": None
+                if only_self
+                else "?" + urlencode({**selection_params(sel), "agency": agency_id}),
+            }
+        )
+    compared.sort(key=lambda r: (-Decimal(str(r["total"])), str(r["name"])))
+    return {"result": result, "compared": compared, "figures": figs}
+
+
+@login_required
+@require_GET
+def index_page(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    params = request.GET.copy()
+    params.setdefault("period", "year")
+    request.GET = params  # type: ignore[assignment]
+    sel, errors = _selection(request, actor)
+    context = index_context(sel)
+    context.update(
+        sel=sel,
+        errors=errors,
+        choices=queries.filter_choices(sel),
+        kinds=KINDS,
+        params=request.GET,
+        period_values=_period_values(sel.period),
+        subtitle=_subtitle(sel),
+        qs=_qs(sel),
+    )
+    return render(request, "stats/index766.html", context)
+
+
+def _index_tables(context: dict[str, Any]) -> list[exports.Table]:
+    result: index766.IndexResult = context["result"]
+    rows: list[list[Any]] = []
+    for group in result.groups:
+        rows.append([group.code, group.name, "", "", "", group.max_points, group.score])
+        for i in group.indicators:
+            rows.append(
+                [
+                    i.code,
+                    i.name,
+                    f"{i.rate_percent}%" if i.rate_percent is not None else index766.NO_DATA,
+                    f"{i.threshold}%",
+                    i.measure.note if i.measure else "",
+                    i.max_points,
+                    i.score if i.score is not None else index766.NO_DATA,
+                ]
+            )
+    rows.append(["", "Tổng điểm", "", "", "", result.max_points, result.total])
+    header = ["Mã", "Chỉ số", "Tỷ lệ", "Ngưỡng", "Ghi chú", "Điểm tối đa", "Điểm"]
+    compared = [[r["name"], r["total"], *r["groups"]] for r in context["compared"]]
+    group_names = [f"Nhóm {g.code}" for g in result.groups]
+    return [
+        ("Chỉ số 766", header, rows),
+        ("So sánh cơ quan", ["Cơ quan", "Tổng điểm", *group_names], compared),
+    ]
+
+
+def _dashboard_tables(sel: queries.Selection) -> list[exports.Table]:
+    ctx = _live_context(sel)
+    v = ctx["values"]
+    summary = [[label, v[key]] for key, label in TILES]
+    summary += [
+        ["Tỷ lệ đúng hạn (2.1)", ctx["on_time_rate"]],
+        ["Tỷ lệ nộp trực tuyến", ctx["online_share"]],
+        ["Thời gian xử lý trung bình (ngày làm việc)", ctx["avg_handling_days"]],
+        ["Tỷ lệ hài lòng", ctx["satisfaction_rate"]],
+        ["Số lượt đánh giá", v["ratings"]],
+        ["Yêu cầu bổ sung", v["supplements"]],
+    ]
+    ranking = [
+        [
+            r["name"],
+            r["received"],
+            r["resolved"],
+            r["handled"],
+            r["overdue"],
+            "" if r["on_time_rate"] is None else r["on_time_rate"],
+        ]
+        for r in ctx["ranking"]
+    ]
+    trend = [
+        [
+            p["label"],
+            p["received"],
+            p["resolved"],
+            p["resolved_late"],
+            "" if p["on_time_rate"] is None else p["on_time_rate"],
+        ]
+        for p in queries.trend(sel)
+    ]
+    units = [
+        [u["agency"], u["unit"], u["finished"], u["late"], u["overrun_hours"], u["sent_back"]]
+        for u in ctx["steps"]["units"]
+    ]
+    return [
+        ("Tổng hợp", ["Chỉ tiêu", "Giá trị"], summary),
+        (
+            "Cơ quan",
+            [
+                "Cơ quan",
+                "Tiếp nhận",
+                "Đã giải quyết",
+                "Đã xử lý (766)",
+                "Quá hạn",
+                "Tỷ lệ đúng hạn (%)",
+            ],
+            ranking,
+        ),
+        ("Xu hướng", ["Kỳ", "Tiếp nhận", "Đã giải quyết", "Trễ hạn", "Đúng hạn (%)"], trend),
+        (
+            "Bước trễ hạn",
+            ["Cơ quan", "Phòng ban", "Bước đã xong", "Trễ hạn", "Giờ trễ", "Bị trả lại"],
+            units,
+        ),
+    ]
+
+
+@login_required
+@require_GET
+def export(request: HttpRequest, view: str, fmt: str) -> HttpResponse:
+    actor = _actor(request)
+    if view == "chi-so-766":
+        params = request.GET.copy()
+        params.setdefault("period", "year")
+        request.GET = params  # type: ignore[assignment]
+    sel, _errors = _selection(request, actor)
+    if view == "tong-hop":
+        title, tables = "Số liệu điều hành giải quyết thủ tục hành chính", _dashboard_tables(sel)
+    elif view == "chi-so-766":
+        title, tables = (
+            "Bộ chỉ số phục vụ người dân, doanh nghiệp (766)",
+            _index_tables(index_context(sel)),
+        )
+    elif view == "ho-so":
+        label, qs = _drill(request, sel)
+        title, tables = label, [("Hồ sơ", DOSSIER_HEADER, _dossier_rows(qs))]
+    else:
+        raise Http404("Không có trang này.")
+    subtitle = _subtitle(sel)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if fmt == "xlsx":
+        body = exports.xlsx(title, subtitle, tables)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    elif fmt == "pdf":
+        body = exports.pdf(title, subtitle, tables)
+        content_type = "application/pdf"
+    else:
+        raise Http404("Định dạng không hỗ trợ.")
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{view}-{stamp}.{fmt}"'
+    return response
+
+
+# --- public transparency page -------------------------------------------------------------
+
+
+PUBLIC_CACHE_SECONDS = 300
+
+
+def public_rates(year: int) -> dict[str, Any]:
+    """On-time rates by agency for a year: no personal data, cached for five minutes."""
+    key = f"stats:public:{year}"
+    data = cache.get(key)
+    if data is not None:
+        return dict(data)
+    today = timezone.localdate()
+    period = year_period(year)
+    if period.end > today:
+        period = Period("range", period.start, max(today, period.start))
+    sel = queries.select(SYSTEM, period)
+    rows = []
+    for row in queries.ranking(sel):
+        figs: queries.Figures = row["figures"]
+        rows.append(
+            {
+                "name": row["name"],
+                "received": figs.received,
+                "resolved": figs.resolved,
+                "resolved_in_time": figs.resolved_in_time,
+                "handled": figs.handled,
+                "on_time_rate": row["on_time_rate"],
+            }
+        )
+    total = queries.figures(sel)
+    data = {
+        "year": year,
+        "through": period.end.isoformat(),
+        "rows": rows,
+        "total": {
+            "received": total.received,
+            "resolved": total.resolved,
+            "handled": total.handled,
+            "on_time_rate": None
+            if total.on_time_rate is None
+            else round(100 * total.on_time_rate, 2),
+        },
+    }
+    cache.set(key, data, PUBLIC_CACHE_SECONDS)
+    return data
+
+
+@require_GET
+def transparency(request: HttpRequest) -> HttpResponse:
+    year = timezone.localdate().year
+    data = public_rates(year)
+    return render(
+        request,
+        "stats/transparency.html",
+        {"data": data, "through": date.fromisoformat(data["through"])},
+    )
+
+
+@require_GET
+def transparency_data(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(public_rates(timezone.localdate().year))
+
+
+def dossier_link(dossier: Dossier) -> str:
+    return reverse("onestop:dossier", args=[dossier.code])
