@@ -25,6 +25,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("egov.onestop.api")),
     path("", include("egov.events.api")),
     path("", include("egov.stats.api")),
+    path("exchange/", include("egov.exchange.api")),
 ]
 
 urlpatterns = [

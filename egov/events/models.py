@@ -87,6 +87,7 @@ class OutboxMessage(models.Model):
         WEBHOOK = "webhook", _("Webhook")
         NATIONAL_PORTAL = "national_portal", _("Cổng Dịch vụ công quốc gia")
         EDXML = "edxml", _("Trục liên thông văn bản (edXML)")
+        EDXML_STATUS = "edxml_status", _("Trạng thái văn bản liên thông (edXML)")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Chờ gửi")

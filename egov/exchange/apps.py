@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class ExchangeConfig(AppConfig):
+    name = "egov.exchange"
+    label = "exchange"
+    verbose_name = "Liên thông văn bản (edXML)"
+
+    def ready(self) -> None:
+        from . import hub, scopes  # noqa: F401 - registers the deliverers and scope policies
