@@ -9,6 +9,7 @@ plus our revocation records.
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -46,7 +47,10 @@ def sign_xml(root: etree._Element, *, identity: SigningIdentity) -> etree._Eleme
         else SignatureMethod.RSA_SHA256
     )
     signer = XMLSigner(signature_algorithm=method, digest_algorithm=DigestAlgorithm.SHA256)
-    copy = etree.fromstring(etree.tostring(root))
+    # Packages carry base64 attachments of many MB: lift libxml2's 10 MB text-node cap. Safe here
+    # because the input is our own tree, and DTDs/entities stay refused.
+    signer._parser = _large_parser()
+    copy = deepcopy(root)
     chain = [keystore.to_pem(material.certificate)] + [keystore.to_pem(c) for c in material.chain]
     signed: etree._Element = signer.sign(copy, key=material.private_key, cert=chain)
     return signed
@@ -81,9 +85,18 @@ def _leaf(certs: list[x509.Certificate]) -> x509.Certificate:
     return leaves[0] if leaves else certs[0]
 
 
+def _large_parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+
+
 def verify_xml(data: bytes) -> XmlVerification:
-    """Verify the enveloped signature of an XML document. Never raises for bad input."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    """Verify the enveloped signature of an XML document. Never raises for bad input.
+
+    Documents with a DOCTYPE are refused before parsing, so the large-document parser (needed for
+    multi-MB attachments) cannot be made to expand entities."""
+    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
+        return XmlVerification(valid=False, errors=["Tài liệu XML không được chứa khai báo DTD."])
+    parser = _large_parser()
     try:
         doc = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError:
@@ -114,6 +127,7 @@ def verify_xml(data: bytes) -> XmlVerification:
     try:
         verified = XMLVerifier().verify(
             data,
+            parser=parser,
             x509_cert=leaf,
             expect_config=SignatureConfiguration(expect_references=1),
         )
