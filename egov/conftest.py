@@ -21,6 +21,31 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+# Reference data written by data migrations; a transactional test's flush empties these tables,
+# so they are put back before any test that uses the database.
+SEEDED_BY_MIGRATIONS = [
+    ("egov.documents.migrations.0002_document_types", "forward", "documents.DocumentType"),
+    ("egov.stats.migrations.0002_index_2025_defaults", "seed", "stats.IndexGroup"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
+        request.fixturenames
+    )
+    if not uses_db:
+        return
+    from importlib import import_module
+
+    from django.apps import apps
+
+    request.getfixturevalue("db")  # the marker decides: transactional or not
+    for module, function, model in SEEDED_BY_MIGRATIONS:
+        if not apps.get_model(model).objects.exists():
+            getattr(import_module(module), function)(apps, None)
+
+
 @pytest.fixture
 def province(db: None) -> AdministrativeUnit:
     return AdministrativeUnit.objects.create(

@@ -24,6 +24,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("egov.dossiers.api")),
     path("", include("egov.onestop.api")),
     path("", include("egov.events.api")),
+    path("", include("egov.documents.api")),
     path("", include("egov.stats.api")),
     path("exchange/", include("egov.exchange.api")),
 ]
@@ -36,6 +37,7 @@ urlpatterns = [
     path("", include("egov.accounts.urls")),
     path("", include("egov.portal.urls")),
     path("mot-cua/", include("egov.onestop.urls")),
+    path("van-ban/", include("egov.documents.urls")),
     path("dieu-hanh/", include("egov.stats.urls")),
     path("cong-khai/", include("egov.stats.public_urls")),
     path("", include("egov.web.urls")),

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "egov.onestop",
     "egov.stats",
     "egov.signing",
+    "egov.documents",
     "egov.exchange",
     "egov.portal",
     "egov.web",
@@ -251,6 +252,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProcedureLevelEnum": "egov.catalog.models.Level.choices",
         "ResultDeliveryEnum": "egov.dossiers.models.ResultDelivery.choices",
+        "OutgoingStatusEnum": "egov.documents.models.OutgoingStatus.choices",
+        "IncomingStatusEnum": "egov.documents.models.IncomingStatus.choices",
+        "DossierStatusEnum": "egov.dossiers.models.Status.choices",
     },
 }
 

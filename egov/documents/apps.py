@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class DocumentsConfig(AppConfig):
+    name = "egov.documents"
+    label = "documents"
+    verbose_name = "Văn bản đi, văn bản đến"
+
+    def ready(self) -> None:
+        from . import scopes  # noqa: F401
+        from .exchange_bridge import connect_exchange
+
+        # Packages arriving through the exchange hub become incoming documents "chờ vào sổ".
+        connect_exchange()

@@ -1,0 +1,267 @@
+"""Where documents meet the exchange app (egov.exchange, edXML QCVN 102:2016): sending an issued
+document to agencies as edXML packages, receiving packages as incoming documents, and answering
+status messages. Nothing here builds XML: the exchange app does."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.utils import timezone
+
+from egov.core.actors import SYSTEM, Actor
+from egov.core.errors import DomainError
+from egov.org.models import Agency, Official
+
+if TYPE_CHECKING:
+    from .models import IncomingDocument, OutgoingDocument, Recipient
+
+logger = logging.getLogger(__name__)
+
+EXCHANGE_APP = "egov.exchange"
+
+
+class ExchangeUnavailable(DomainError):
+    code = "exchange_unavailable"
+
+
+def exchange_installed() -> bool:
+    return apps.is_installed(EXCHANGE_APP)
+
+
+def _services() -> Any:
+    if not exchange_installed():
+        raise ExchangeUnavailable(
+            "Nền tảng chưa bật trục liên thông văn bản: không gửi được cho cơ quan khác."
+        )
+    from egov.exchange import services
+
+    return services
+
+
+def connect_exchange() -> None:
+    """Called from AppConfig.ready(): arriving packages become incoming documents, and status
+    answers about documents we sent update their recipients."""
+    if not exchange_installed():
+        return
+    from egov.exchange.services import register_incoming_handler, register_status_handler
+
+    register_incoming_handler(handle_package)
+    register_status_handler(handle_status)
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+def _organ(agency: Agency) -> Any:
+    from egov.exchange.services import Organ
+
+    return Organ(
+        organ_id=agency.identifier,
+        organ_name=agency.name,
+        organization_in_charge=agency.parent.name if agency.parent_id and agency.parent else "",
+        organ_add=agency.address,
+        email=agency.email,
+        telephone=agency.phone,
+        website=agency.website,
+    )
+
+
+def build_edxml(document: OutgoingDocument, recipients: list[Recipient]) -> Any:
+    """The EdxmlDocument of an issued document for `recipients` (its issued PDF first, then
+    the attachments)."""
+    from egov.exchange.services import Attachment, EdxmlDocument, Organ, SignerInfo
+
+    from .render import title_lines
+
+    assert document.current_version is not None and document.issued_at is not None
+    number, _, notation = document.symbol.partition("/")
+    with document.current_version.file.open("rb") as handle:
+        main_pdf = handle.read()
+    attachments = [
+        Attachment(
+            name=document.current_version.original_name,
+            content_type="application/pdf",
+            data=main_pdf,
+            description=document.subject[:200],
+        )
+    ]
+    for extra in document.attachments.all():
+        with (extra.signed_file or extra.file).open("rb") as handle:
+            attachments.append(
+                Attachment(
+                    name=extra.original_name, content_type=extra.content_type, data=handle.read()
+                )
+            )
+    title = title_lines(document.signer_title)
+    signer = document.signer
+    return EdxmlDocument(
+        sender=_organ(document.agency),
+        recipients=[
+            _organ(r.agency)
+            if r.agency_id and r.agency
+            else Organ(organ_id=r.organ_id, organ_name=r.name)
+            for r in recipients
+        ],
+        code_number=number,
+        code_notation=notation,
+        promulgation_place=document.place or _place(document),
+        promulgation_date=timezone.localtime(document.issued_at).date(),
+        subject=document.subject,
+        document_type=2 if document.doc_type.is_normative else 1,
+        document_type_name=document.doc_type.name,
+        content=document.content[:1_000_000],
+        signer=SignerInfo(
+            competence=title[0] if len(title) > 1 else "",
+            position=title[-1]
+            if title
+            else (signer.position.name if signer and signer.position else ""),
+            full_name=document.signer_name,
+        ),
+        due_date=document.due_date,
+        to_places=[r.name for r in document.recipients.all()],
+        priority=int(document.priority),
+        promulgation_amount=document.copies,
+        page_amount=document.current_version.page_count or 0,
+        attachments=attachments,
+    )
+
+
+def _place(document: OutgoingDocument) -> str:
+    from .render import default_place
+
+    return default_place(document) or document.agency.name
+
+
+def send_outgoing(
+    *, actor: Actor, document: OutgoingDocument, recipients: list[Recipient]
+) -> list[Any]:
+    """Hand the package to the exchange hub (queued in the caller's transaction)."""
+    services = _services()
+    edxml = build_edxml(document, recipients)
+    return list(services.send(edxml, actor=actor, sender_agency=document.agency))
+
+
+def recipient_statuses(document: OutgoingDocument) -> dict[str, Any]:
+    """organ id → RecipientStatus (delivery, latest status and its history) for a document we
+    sent (empty without the exchange)."""
+    if not exchange_installed() or not document.document_id:
+        return {}
+    from egov.exchange.services import statuses_for
+
+    rows = statuses_for(document.document_id, sender_agency=document.agency)
+    return {row.recipient_organ_id: row for row in rows}
+
+
+def handle_status(received: Any) -> None:
+    """A recipient reported a status (01..06, 02...) about a document one of our agencies sent:
+    keep the latest on the recipient row."""
+    from .models import OutgoingDocument, Recipient
+
+    if getattr(received, "outgoing", None) is None:
+        return
+    message = received.message
+    document = OutgoingDocument.objects.filter(
+        agency=received.agency, document_id=message.document_id
+    ).first()
+    if document is None:
+        return
+    row = Recipient.objects.filter(document=document, organ_id=message.sender.organ_id).first()
+    if row is None:
+        return
+    if row.edxml_status_at and message.timestamp < row.edxml_status_at:
+        return  # an older status arriving late
+    row.edxml_status = message.status_code
+    row.edxml_status_at = message.timestamp
+    row.save(update_fields=["edxml_status", "edxml_status_at"])
+
+
+# --- receiving ---------------------------------------------------------------------------------
+
+
+def _staff(official: Official | None) -> Any:
+    from egov.exchange.services import StaffInfo
+
+    if official is None:
+        return StaffInfo()
+    return StaffInfo(
+        department=official.unit.name if official.unit_id and official.unit else "",
+        staff=official.user.get_full_name(),
+        email=official.user.email,
+        mobile=official.user.phone,
+    )
+
+
+def answer_status(
+    incoming: IncomingDocument,
+    *,
+    code: str,
+    description: str,
+    official: Official | None,
+    actor: Actor = SYSTEM,
+) -> None:
+    """Send a status message about an incoming document back to its sender (queued in the
+    caller's transaction)."""
+    services = _services()
+    services.send_status(
+        incoming.document_id,
+        to_organ_id=incoming.sender_organ_id,
+        status_code=code,
+        description=description[:500],
+        staff=_staff(official),
+        from_agency=incoming.agency,
+        actor=actor,
+    )
+
+
+def incoming_data(doc: Any, *, received_at: Any = None) -> Any:
+    """IncomingData from an EdxmlDocument."""
+    from .incoming import IncomingData, IncomingFileData
+
+    return IncomingData(
+        document_id=doc.document_id,
+        sender_organ_id=doc.sender.organ_id,
+        sender_name=doc.sender.organ_name,
+        code_number=doc.code_number,
+        code_notation=doc.code_notation,
+        issued_date=doc.promulgation_date,
+        place=doc.promulgation_place,
+        type_name=doc.document_type_name,
+        subject=doc.subject,
+        content=doc.content,
+        signer_position=doc.signer.position,
+        signer_name=doc.signer.full_name,
+        priority=doc.priority,
+        due_date=doc.due_date,
+        business_type=int(doc.business_doc_type),
+        business_reason=doc.business_doc_reason,
+        replaces_document_ids=list(doc.replaces),
+        files=[IncomingFileData(a.name, a.content_type, a.data) for a in doc.attachments],
+        received_at=received_at,
+    )
+
+
+def handle_package(received: Any) -> None:
+    """The exchange's incoming handler (inside the receipt's transaction): a package for one of
+    our agencies becomes an incoming document waiting for the clerk; a revoke or an update
+    changes the record already here and is agreed at once (03 for a revoke, 15 for an
+    update). Raising a DomainError refuses the package (the sender gets 02)."""
+    from .incoming import BusinessType, StatusCode, receive
+
+    data = incoming_data(received.document, received_at=received.package.received_at)
+    incoming = receive(agency=received.agency, data=data, actor=SYSTEM)
+    if data.business_type == BusinessType.REVOKE:
+        answer_status(
+            incoming,
+            code=StatusCode.REGISTERED,
+            description="Đồng ý thu hồi văn bản",
+            official=None,
+        )
+    elif data.business_type == BusinessType.UPDATE:
+        answer_status(
+            incoming,
+            code=StatusCode.UPDATE_AGREED,
+            description="Đã cập nhật văn bản",
+            official=None,
+        )

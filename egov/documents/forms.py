@@ -1,0 +1,342 @@
+"""Forms of the documents pages. They only read what a person typed; the rules live in the
+services, whose DomainError fields the views put back on these forms."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from egov.org.models import AGENCY_ID_VALIDATOR, Agency, Official, Unit
+
+from . import files
+from .models import DocumentType, Priority, Review
+
+DRAFT_ACCEPT = ".pdf,.docx"
+ATTACHMENT_ACCEPT = ".pdf,.docx,.xlsx,.jpg,.jpeg,.png"
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class VersionForm(forms.Form):
+    """Every action posts the version its page showed: a stale page gets a conflict message."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class OfficialChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        parts = [obj.user.get_full_name()]
+        if obj.position_id:
+            parts.append(obj.position.name)
+        if obj.unit_id:
+            parts.append(obj.unit.name)
+        return " — ".join(parts)
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
+class DraftForm(forms.Form):
+    doc_type = forms.ModelChoiceField(
+        label="Loại văn bản", queryset=DocumentType.objects.none(), to_field_name="code"
+    )
+    subject = forms.CharField(
+        label="Trích yếu nội dung",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 500}),
+        help_text="Tối đa 500 ký tự.",
+    )
+    content = forms.CharField(
+        label="Nội dung văn bản",
+        required=False,
+        max_length=200_000,
+        widget=forms.Textarea(attrs={"rows": 12}),
+        help_text="Viết nội dung để hệ thống trình bày theo thể thức Nghị định 30, "
+        "hoặc tải lên tệp dưới đây (mỗi đoạn cách nhau một dòng).",
+    )
+    file = forms.FileField(
+        label="Tệp văn bản (DOCX hoặc PDF)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": DRAFT_ACCEPT}),
+    )
+    drafting_unit = UnitChoiceField(
+        label="Đơn vị soạn thảo", queryset=Unit.objects.none(), required=False
+    )
+    priority = forms.TypedChoiceField(
+        label="Độ khẩn", choices=Priority.choices, coerce=int, initial=Priority.NORMAL
+    )
+    due_date = forms.DateField(label="Hạn xử lý", required=False, widget=_date_input())
+    signer_title = forms.CharField(
+        label="Thẩm quyền, chức vụ người ký",
+        required=False,
+        max_length=200,
+        help_text="Ví dụ: TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH — mỗi dòng cách nhau bằng dấu /.",
+    )
+    place = forms.CharField(
+        label="Địa danh", required=False, max_length=80, help_text="Để trống: theo địa bàn cơ quan."
+    )
+    copies = forms.IntegerField(label="Số lượng bản", min_value=1, max_value=1000, initial=1)
+    internal_units = UnitMultipleChoiceField(
+        label="Nơi nhận trong cơ quan",
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    platform_agencies = forms.ModelMultipleChoiceField(
+        label="Cơ quan nhận trên nền tảng",
+        queryset=Agency.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text="Giữ Ctrl (hoặc Cmd) để chọn nhiều cơ quan.",
+    )
+    external = forms.CharField(
+        label="Cơ quan ngoài nền tảng (qua trục liên thông)",
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Mỗi dòng: mã định danh | tên cơ quan, ví dụ 000.00.00.G22 | Văn phòng Chính phủ",
+    )
+    notes = forms.CharField(label="Ghi chú", required=False, max_length=500)
+
+    def __init__(self, *args: Any, official: Official, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        units = Unit.objects.filter(agency_id=official.agency_id, is_active=True).order_by("name")
+        self.fields["doc_type"].queryset = DocumentType.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        self.fields["drafting_unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["internal_units"].queryset = units  # type: ignore[attr-defined]
+        self.fields["platform_agencies"].queryset = (  # type: ignore[attr-defined]
+            Agency.objects.filter(is_active=True).exclude(pk=official.agency_id).order_by("name")
+        )
+        if official.unit_id and not self.is_bound:
+            self.fields["drafting_unit"].initial = official.unit_id
+
+    def clean_external(self) -> list[tuple[str, str]]:
+        rows: list[tuple[str, str]] = []
+        errors: list[str] = []
+        for number, line in enumerate(self.cleaned_data.get("external", "").splitlines(), 1):
+            if not line.strip():
+                continue
+            organ_id, _, name = line.partition("|")
+            organ_id = organ_id.strip()
+            try:
+                AGENCY_ID_VALIDATOR(organ_id)
+            except ValidationError:
+                errors.append(f"Dòng {number}: mã định danh “{organ_id}” không đúng dạng.")
+                continue
+            rows.append((organ_id, name.strip() or organ_id))
+        if errors:
+            raise ValidationError(errors)
+        return rows
+
+    @staticmethod
+    def external_text(rows: list[tuple[str, str]]) -> str:
+        return "\n".join(f"{organ_id} | {name}" for organ_id, name in rows)
+
+
+class SubmitForm(VersionForm):
+    reviewer = OfficialChoiceField(label="Trình cho", queryset=Official.objects.none())
+    comment = forms.CharField(
+        label="Ý kiến trình",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, candidates: list[Official], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["reviewer"]
+        field.queryset = Official.objects.filter(pk__in=[c.pk for c in candidates]).select_related(  # type: ignore[attr-defined]
+            "user", "position", "unit"
+        )
+
+
+class ReviewForm(VersionForm):
+    decision = forms.ChoiceField(
+        label="Ý kiến", choices=Review.Decision.choices, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label="Nội dung ý kiến",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    forward_to = OfficialChoiceField(
+        label="Chuyển tiếp cho",
+        queryset=Official.objects.none(),
+        required=False,
+        help_text="Để trống nếu anh/chị là lãnh đạo cơ quan duyệt để ký.",
+    )
+
+    def __init__(self, *args: Any, candidates: list[Official], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["forward_to"].queryset = Official.objects.filter(  # type: ignore[attr-defined]
+            pk__in=[c.pk for c in candidates]
+        ).select_related("user", "position", "unit")
+
+
+class UploadVersionForm(VersionForm):
+    file = forms.FileField(
+        label="Tệp phiên bản mới (DOCX hoặc PDF)",
+        widget=forms.ClearableFileInput(attrs={"accept": DRAFT_ACCEPT}),
+    )
+    note = forms.CharField(label="Ghi chú", required=False, max_length=500)
+
+
+class AttachmentForm(VersionForm):
+    file = forms.FileField(
+        label="Tệp đính kèm",
+        widget=forms.ClearableFileInput(attrs={"accept": ATTACHMENT_ACCEPT}),
+        help_text=f"PDF, DOCX, XLSX, JPEG hoặc PNG, tối đa {files.MAX_BYTES // (1024 * 1024)} MB.",
+    )
+
+
+# --- incoming -------------------------------------------------------------------------------------
+
+
+class ReasonForm(VersionForm):
+    reason = forms.CharField(
+        label="Lý do", max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class RegisterForm(VersionForm):
+    notes = forms.CharField(label="Ghi chú vào sổ", required=False, max_length=500)
+
+
+class AssignForm(VersionForm):
+    instruction = forms.CharField(
+        label="Ý kiến chỉ đạo (bút phê)",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    main_unit = UnitChoiceField(
+        label="Đơn vị chủ trì", queryset=Unit.objects.none(), required=False
+    )
+    cooperating_units = UnitMultipleChoiceField(
+        label="Đơn vị phối hợp",
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    inform_units = UnitMultipleChoiceField(
+        label="Đơn vị để biết",
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    working_days = forms.IntegerField(
+        label="Thời hạn (ngày làm việc)",
+        required=False,
+        min_value=0,
+        max_value=365,
+        help_text="Tính theo lịch làm việc của cơ quan (bỏ ngày nghỉ, ngày lễ).",
+    )
+    due_date = forms.DateField(
+        label="Hoặc hạn xử lý đến ngày", required=False, widget=_date_input()
+    )
+
+    def __init__(self, *args: Any, agency_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        units = Unit.objects.filter(agency_id=agency_id, is_active=True).order_by("name")
+        for name in ("main_unit", "cooperating_units", "inform_units"):
+            self.fields[name].queryset = units  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("working_days") is not None and data.get("due_date"):
+            raise ValidationError("Chọn số ngày làm việc hoặc ngày hạn, không chọn cả hai.")
+        return data
+
+
+class ReportForm(forms.Form):
+    assignment = forms.IntegerField(widget=forms.HiddenInput)
+    report = forms.CharField(
+        label="Báo cáo kết quả xử lý", max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class StartForm(forms.Form):
+    assignment = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class CompleteForm(VersionForm):
+    note = forms.CharField(label="Ghi chú kết thúc", required=False, max_length=500)
+
+
+class PaperForm(forms.Form):
+    """A paper document arriving by post or by hand, typed in by the clerk."""
+
+    sender_name = forms.CharField(label="Cơ quan ban hành (tác giả)", max_length=255)
+    sender_organ_id = forms.CharField(
+        label="Mã định danh cơ quan gửi",
+        required=False,
+        max_length=20,
+        validators=[AGENCY_ID_VALIDATOR],
+    )
+    code_number = forms.CharField(label="Số", required=False, max_length=20)
+    code_notation = forms.CharField(
+        label="Ký hiệu", required=False, max_length=60, help_text="Ví dụ: QĐ-UBND"
+    )
+    issued_date = forms.DateField(label="Ngày văn bản", required=False, widget=_date_input())
+    doc_type = forms.ModelChoiceField(
+        label="Loại văn bản",
+        queryset=DocumentType.objects.filter(is_active=True),
+        to_field_name="code",
+        required=False,
+    )
+    subject = forms.CharField(
+        label="Trích yếu nội dung", max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    signer_name = forms.CharField(label="Người ký", required=False, max_length=150)
+    priority = forms.TypedChoiceField(
+        label="Độ khẩn", choices=Priority.choices, coerce=int, initial=Priority.NORMAL
+    )
+    due_date = forms.DateField(label="Hạn trả lời (nếu có)", required=False, widget=_date_input())
+    file = forms.FileField(
+        label="Bản quét văn bản (PDF)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf"}),
+    )
+
+
+class RegisterPeriodForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Sổ", choices=[("di", "Sổ đăng ký văn bản đi"), ("den", "Sổ đăng ký văn bản đến")]
+    )
+    tu_ngay = forms.DateField(label="Từ ngày", widget=_date_input())
+    den_ngay = forms.DateField(label="Đến ngày", widget=_date_input())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("tu_ngay"), data.get("den_ngay")
+        if isinstance(start, date) and isinstance(end, date):
+            if end < start:
+                raise ValidationError("Ngày kết thúc phải sau ngày bắt đầu.")
+            if (end - start).days > 366:
+                raise ValidationError("Mỗi lần in tối đa một năm.")
+        return data
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Tìm văn bản", max_length=200, required=False)
+    loai = forms.ChoiceField(
+        label="Trong",
+        required=False,
+        choices=[
+            ("all", "Văn bản đi và đến"),
+            ("outgoing", "Văn bản đi"),
+            ("incoming", "Văn bản đến"),
+        ],
+    )

@@ -1,0 +1,969 @@
+"""Outgoing documents: draft, review chain, leader's signature, numbering and agency signature by
+the clerk, delivery to recipients. Incoming documents live in incoming.py (re-exported here).
+
+Every change runs in one transaction with its event; a document row is locked while it changes
+and carries a version number, so two officials acting on one page cannot both succeed. Files are
+never overwritten: each upload, rendering and signature adds a DocumentVersion.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from egov.core.actors import Actor
+from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
+from egov.dossiers.uploads import UploadRejected
+from egov.events.services import record_event
+from egov.org.models import AGENCY_ID_VALIDATOR, Agency, Official, Role, Unit
+
+from . import files, numbering, signatures
+from .models import (
+    Attachment,
+    DocumentType,
+    DocumentVersion,
+    OutgoingDocument,
+    OutgoingStatus,
+    Priority,
+    Recipient,
+    Review,
+    ReviewRole,
+)
+
+logger = logging.getLogger(__name__)
+
+REVIEW_ROLES = (Role.SPECIALIST, Role.UNIT_HEAD, Role.LEADER)
+MAX_EXTERNAL_RECIPIENTS = 200
+
+
+class DocumentError(DomainError):
+    code = "document_invalid"
+
+
+# --- who is acting -------------------------------------------------------------------------------
+
+
+def official_of(actor: Actor) -> Official:
+    """The acting official with agency, unit, position and roles loaded."""
+    if actor.kind != "official" or actor.user_id is None:
+        raise NotAllowed("Chỉ công chức được xử lý văn bản.")
+    official = (
+        Official.objects.select_related("agency", "unit", "user", "position")
+        .prefetch_related("roles")
+        .filter(user_id=actor.user_id)
+        .first()
+    )
+    if official is None:
+        raise NotAllowed("Tài khoản chưa gắn với cơ quan.")
+    return official
+
+
+def review_role(official: Official) -> str:
+    roles = official.role_codes
+    if Role.LEADER in roles:
+        return ReviewRole.LEADER
+    if Role.UNIT_HEAD in roles:
+        return ReviewRole.UNIT_HEAD
+    return ReviewRole.SPECIALIST
+
+
+def reviewer_candidates(official: Official) -> list[Official]:
+    """Officials of the same agency who can give an opinion on a draft (not oneself)."""
+    return list(
+        Official.objects.filter(agency_id=official.agency_id, roles__role__in=REVIEW_ROLES)
+        .exclude(pk=official.pk)
+        .filter(user__is_active=True)
+        .select_related("user", "position", "unit")
+        .prefetch_related("roles")
+        .distinct()
+        .order_by("user__full_name")
+    )
+
+
+def _same_agency(official: Official, document: OutgoingDocument) -> None:
+    if official.agency_id != document.agency_id:
+        # Another agency's document does not exist for this official.
+        raise NotFoundError("Không tìm thấy văn bản.")
+
+
+def _lock(document: OutgoingDocument | int, expected_version: int | None) -> OutgoingDocument:
+    pk = document if isinstance(document, int) else document.pk
+    locked = (
+        OutgoingDocument.objects.select_for_update(of=("self",))
+        .select_related("agency", "drafting_unit", "doc_type", "current_version")
+        .filter(pk=pk)
+        .first()
+    )
+    if locked is None:
+        raise NotFoundError("Không tìm thấy văn bản.")
+    if expected_version is not None and locked.version != expected_version:
+        raise Conflict(
+            "Văn bản vừa được người khác thay đổi. Vui lòng tải lại trang và thực hiện lại.",
+            code="stale",
+        )
+    return locked
+
+
+def _bump(document: OutgoingDocument) -> None:
+    document.version += 1
+
+
+@contextlib.contextmanager
+def _file_guard() -> Iterator[list[str]]:
+    """Files stored inside a transaction that then fails are removed again."""
+    saved: list[str] = []
+    try:
+        yield saved
+    except BaseException:
+        for name in saved:
+            with contextlib.suppress(OSError):
+                default_storage.delete(name)
+        raise
+
+
+def _add_version(
+    document: OutgoingDocument,
+    *,
+    content: bytes,
+    name: str,
+    content_type: str,
+    kind: str,
+    official: Official | None,
+    saved: list[str],
+    note: str = "",
+    page_count: int | None = None,
+) -> DocumentVersion:
+    """A new version (the document row must be locked: seq is max + 1)."""
+    seq = (document.versions.aggregate(m=Max("seq"))["m"] or 0) + 1
+    if content_type == files.PDF and page_count is None:
+        page_count = files.page_count(content)
+    version = DocumentVersion(
+        document=document,
+        seq=seq,
+        kind=kind,
+        original_name=name[:200],
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        page_count=page_count,
+        note=note[:500],
+        created_by=official,
+    )
+    version.file.save(name, ContentFile(content), save=False)
+    saved.append(str(version.file.name))
+    version.save()
+    return version
+
+
+def _read(version: DocumentVersion) -> bytes:
+    with version.file.open("rb") as handle:
+        return bytes(handle.read())
+
+
+def _refresh_search(document: OutgoingDocument, text: str | None = None) -> None:
+    if text is None and document.current_version_id and document.current_version:
+        version = document.current_version
+        text = files.extract_text(_read(version), version.content_type)
+    document.search_text = files.search_text(
+        document.symbol, document.doc_type.name, document.subject, text or document.content
+    )
+
+
+def _payload(document: OutgoingDocument, **extra: Any) -> dict[str, Any]:
+    return {"status": document.status, "subject": document.subject[:200], **extra}
+
+
+def _event(actor: Actor, document: OutgoingDocument, event_type: str, **extra: Any) -> None:
+    record_event(
+        actor=actor,
+        event_type=event_type,
+        subject_type="outgoing_document",
+        subject_id=document.pk,
+        payload=_payload(document, **extra),
+        agency_id=document.agency_id,
+    )
+
+
+# --- drafting ------------------------------------------------------------------------------------
+
+
+@dataclass
+class DraftInput:
+    doc_type: DocumentType | str
+    subject: str
+    content: str = ""
+    priority: int = Priority.NORMAL
+    due_date: date | None = None
+    drafting_unit: Unit | None = None
+    signer_title: str = ""
+    place: str = ""
+    copies: int = 1
+    notes: str = ""
+    internal_units: Sequence[Unit] = field(default_factory=list)
+    platform_agencies: Sequence[Agency] = field(default_factory=list)
+    external: Sequence[tuple[str, str]] = field(default_factory=list)  # (organ id, name)
+
+
+def _doc_type(value: DocumentType | str) -> DocumentType:
+    if isinstance(value, DocumentType):
+        return value
+    found = DocumentType.objects.filter(code=value, is_active=True).first()
+    if found is None:
+        raise DocumentError(
+            "Loại văn bản không hợp lệ.", fields={"doc_type": ["Hãy chọn loại văn bản."]}
+        )
+    return found
+
+
+def _validate_draft(official: Official, data: DraftInput) -> tuple[DocumentType, Unit | None]:
+    errors: dict[str, list[str]] = {}
+    doc_type: DocumentType | None = None
+    try:
+        doc_type = _doc_type(data.doc_type)
+    except DocumentError as exc:
+        errors.update(exc.fields)
+    subject = (data.subject or "").strip()
+    if not subject:
+        errors["subject"] = ["Nhập trích yếu nội dung văn bản."]
+    elif len(subject) > 500:
+        errors["subject"] = ["Trích yếu tối đa 500 ký tự."]
+    if data.priority not in Priority.values:
+        errors["priority"] = ["Độ khẩn không hợp lệ."]
+    if not 1 <= int(data.copies or 0) <= 1000:
+        errors["copies"] = ["Số lượng bản từ 1 đến 1000."]
+    unit = data.drafting_unit or official.unit
+    if unit is not None and unit.agency_id != official.agency_id:
+        errors["drafting_unit"] = ["Đơn vị soạn thảo phải thuộc cơ quan của bạn."]
+    for u in data.internal_units:
+        if u.agency_id != official.agency_id:
+            errors["internal_units"] = ["Đơn vị nhận nội bộ phải thuộc cơ quan của bạn."]
+    for a in data.platform_agencies:
+        if a.pk == official.agency_id:
+            errors["platform_agencies"] = [
+                "Không gửi văn bản cho chính cơ quan mình: chọn đơn vị nội bộ."
+            ]
+    if len(data.external) > MAX_EXTERNAL_RECIPIENTS:
+        errors["external"] = [f"Tối đa {MAX_EXTERNAL_RECIPIENTS} nơi nhận ngoài nền tảng."]
+    for organ_id, name in data.external:
+        try:
+            AGENCY_ID_VALIDATOR(organ_id)
+        except ValidationError:
+            errors.setdefault("external", []).append(
+                f"Mã định danh “{organ_id}” không đúng dạng 000.00.00.H41."
+            )
+        if not name.strip():
+            errors.setdefault("external", []).append(f"Thiếu tên cơ quan cho mã “{organ_id}”.")
+    if (
+        doc_type is not None
+        and doc_type.is_official_letter
+        and unit is not None
+        and not unit.abbreviation
+    ):
+        errors["drafting_unit"] = [
+            "Công văn cần chữ viết tắt của đơn vị soạn thảo (ký hiệu dạng 05/UBND-VX): "
+            "nhờ quản trị bổ sung viết tắt cho phòng ban."
+        ]
+    if errors:
+        raise DocumentError(
+            "Văn bản chưa hợp lệ, vui lòng kiểm tra các mục được đánh dấu.", fields=errors
+        )
+    assert doc_type is not None
+    return doc_type, unit
+
+
+def _set_recipients(document: OutgoingDocument, data: DraftInput) -> None:
+    document.recipients.all().delete()
+    rows: list[Recipient] = []
+    seen: set[str] = set()
+    for unit in data.internal_units:
+        rows.append(
+            Recipient(document=document, kind=Recipient.Kind.INTERNAL, unit=unit, name=unit.name)
+        )
+    for agency in data.platform_agencies:
+        if agency.identifier in seen:
+            continue
+        seen.add(agency.identifier)
+        rows.append(
+            Recipient(
+                document=document,
+                kind=Recipient.Kind.PLATFORM,
+                agency=agency,
+                organ_id=agency.identifier,
+                name=agency.name,
+            )
+        )
+    platform = {
+        a.identifier: a
+        for a in Agency.objects.filter(identifier__in=[o for o, _ in data.external], is_active=True)
+    }
+    for organ_id, name in data.external:
+        organ_id = organ_id.strip()
+        if organ_id in seen:
+            continue
+        seen.add(organ_id)
+        on_platform = platform.get(organ_id)
+        rows.append(
+            Recipient(
+                document=document,
+                kind=Recipient.Kind.PLATFORM if on_platform else Recipient.Kind.EXTERNAL,
+                agency=on_platform,
+                organ_id=organ_id,
+                name=(on_platform.name if on_platform else name.strip())[:255],
+            )
+        )
+    Recipient.objects.bulk_create(rows)
+
+
+def _apply_draft(
+    document: OutgoingDocument, data: DraftInput, doc_type: DocumentType, unit: Unit | None
+) -> None:
+    document.doc_type = doc_type
+    document.drafting_unit = unit
+    document.subject = data.subject.strip()
+    document.content = (data.content or "").strip()
+    document.priority = data.priority
+    document.due_date = data.due_date
+    document.signer_title = data.signer_title.strip()[:200]
+    document.place = data.place.strip()[:80]
+    document.copies = int(data.copies or 1)
+    document.notes = data.notes.strip()[:500]
+    if not document.file_keeper:
+        document.file_keeper = unit.name if unit else ""
+
+
+def _check_draft_upload(upload: Any) -> files.CheckedFile:
+    if isinstance(upload, files.CheckedFile):
+        return upload
+    try:
+        return files.check_upload(upload, allowed=files.DRAFT_TYPES, label="văn bản")
+    except UploadRejected as exc:
+        raise DocumentError(exc.message, code=exc.code, fields={"file": [exc.message]}) from exc
+
+
+def _render(
+    document: OutgoingDocument,
+    official: Official | None,
+    saved: list[str],
+    note: str,
+    *,
+    for_signing: bool = False,
+) -> tuple[DocumentVersion, tuple[float, float, float, float] | None]:
+    from .render import render_pdf
+
+    rendered = render_pdf(document, for_signing=for_signing)
+    version = _add_version(
+        document,
+        content=rendered.content,
+        name="van-ban.pdf",
+        content_type=files.PDF,
+        kind=DocumentVersion.Kind.RENDERED,
+        official=official,
+        saved=saved,
+        note=note,
+    )
+    return version, rendered.signature_box
+
+
+def create_draft(*, actor: Actor, data: DraftInput, upload: Any = None) -> OutgoingDocument:
+    """A new draft: an uploaded DOCX/PDF becomes version 1; otherwise the written content is
+    rendered to PDF in the official layout (version 1)."""
+    official = official_of(actor)
+    doc_type, unit = _validate_draft(official, data)
+    checked = _check_draft_upload(upload) if upload is not None else None
+    if checked is None and not (data.content or "").strip():
+        raise DocumentError(
+            "Hãy viết nội dung văn bản hoặc tải lên tệp DOCX/PDF.",
+            fields={"content": ["Nhập nội dung hoặc chọn tệp văn bản."]},
+        )
+    with _file_guard() as saved, transaction.atomic():
+        document = OutgoingDocument(agency=official.agency, drafted_by=official, doc_type=doc_type)
+        _apply_draft(document, data, doc_type, unit)
+        document.save()
+        _set_recipients(document, data)
+        if checked is not None:
+            version = _add_version(
+                document,
+                content=checked.content,
+                name=checked.name,
+                content_type=checked.content_type,
+                kind=DocumentVersion.Kind.UPLOAD,
+                official=official,
+                saved=saved,
+                page_count=checked.page_count,
+            )
+            text = files.extract_text(checked.content, checked.content_type)
+        else:
+            version, _box = _render(document, official, saved, "Dự thảo đầu tiên")
+            text = document.content
+        document.current_version = version
+        _refresh_search(document, text)
+        document.save()
+        _event(actor, document, "document.drafted", version=version.seq)
+    return document
+
+
+def update_draft(
+    *,
+    actor: Actor,
+    document: OutgoingDocument,
+    data: DraftInput,
+    expected_version: int | None = None,
+) -> OutgoingDocument:
+    """Change a draft's details; written content is rendered again as a new version."""
+    official = official_of(actor)
+    _same_agency(official, document)
+    doc_type, unit = _validate_draft(official, data)
+    with _file_guard() as saved, transaction.atomic():
+        document = _lock(document, expected_version)
+        if document.status != OutgoingStatus.DRAFT or document.drafted_by_id != official.pk:
+            raise NotAllowed("Chỉ người soạn thảo được sửa văn bản khi đang là dự thảo.")
+        _apply_draft(document, data, doc_type, unit)
+        document.save()
+        _set_recipients(document, data)
+        current = document.current_version
+        # A written draft is laid out again; an uploaded file stays the current version.
+        if document.content and (current is None or current.kind == DocumentVersion.Kind.RENDERED):
+            document.current_version, _box = _render(document, official, saved, "Sửa dự thảo")
+        _refresh_search(document)
+        _bump(document)
+        document.save()
+        _event(actor, document, "document.draft_updated")
+    return document
+
+
+def upload_version(
+    *,
+    actor: Actor,
+    document: OutgoingDocument,
+    upload: Any,
+    note: str = "",
+    expected_version: int | None = None,
+) -> DocumentVersion:
+    """A corrected file (DOCX or PDF) as a new version: by the drafter while it is a draft, or by
+    the official who has it for review."""
+    official = official_of(actor)
+    _same_agency(official, document)
+    checked = _check_draft_upload(upload)
+    with _file_guard() as saved, transaction.atomic():
+        document = _lock(document, expected_version)
+        allowed = (
+            document.status == OutgoingStatus.DRAFT and document.drafted_by_id == official.pk
+        ) or (
+            document.status == OutgoingStatus.IN_REVIEW
+            and document.current_reviewer_id == official.pk
+        )
+        if not allowed:
+            raise NotAllowed(
+                "Chỉ người soạn thảo (khi là dự thảo) hoặc người đang cho ý kiến được tải lên "
+                "phiên bản mới."
+            )
+        version = _add_version(
+            document,
+            content=checked.content,
+            name=checked.name,
+            content_type=checked.content_type,
+            kind=DocumentVersion.Kind.UPLOAD,
+            official=official,
+            saved=saved,
+            note=note,
+            page_count=checked.page_count,
+        )
+        document.current_version = version
+        _refresh_search(document, files.extract_text(checked.content, checked.content_type))
+        _bump(document)
+        document.save()
+        _event(actor, document, "document.version_added", version=version.seq)
+    return version
+
+
+def add_attachment(
+    *, actor: Actor, document: OutgoingDocument, upload: Any, expected_version: int | None = None
+) -> Attachment:
+    official = official_of(actor)
+    _same_agency(official, document)
+    try:
+        checked = (
+            upload
+            if isinstance(upload, files.CheckedFile)
+            else files.check_upload(upload, allowed=files.ATTACHMENT_TYPES, label="tệp đính kèm")
+        )
+    except UploadRejected as exc:
+        raise DocumentError(
+            exc.message, code=exc.code, fields={"attachment": [exc.message]}
+        ) from exc
+    with _file_guard() as saved, transaction.atomic():
+        document = _lock(document, expected_version)
+        if document.status != OutgoingStatus.DRAFT or document.drafted_by_id != official.pk:
+            raise NotAllowed("Chỉ người soạn thảo được thêm tệp đính kèm khi văn bản là dự thảo.")
+        attachment = Attachment(
+            document=document,
+            original_name=checked.name,
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+            created_by=official,
+        )
+        attachment.file.save(checked.name, ContentFile(checked.content), save=False)
+        saved.append(str(attachment.file.name))
+        attachment.save()
+        _bump(document)
+        document.save(update_fields=["version", "updated_at"])
+        _event(actor, document, "document.attachment_added", attachment=checked.name)
+    return attachment
+
+
+def remove_attachment(
+    *, actor: Actor, attachment: Attachment, expected_version: int | None = None
+) -> None:
+    official = official_of(actor)
+    _same_agency(official, attachment.document)
+    with transaction.atomic():
+        document = _lock(attachment.document_id, expected_version)
+        if document.status != OutgoingStatus.DRAFT or document.drafted_by_id != official.pk:
+            raise NotAllowed("Chỉ người soạn thảo được bỏ tệp đính kèm khi văn bản là dự thảo.")
+        name = attachment.original_name
+        # The row goes; the stored file stays (nothing in a document's history is destroyed).
+        Attachment.objects.filter(pk=attachment.pk).delete()
+        _bump(document)
+        document.save(update_fields=["version", "updated_at"])
+        _event(actor, document, "document.attachment_removed", attachment=name)
+
+
+# --- review chain --------------------------------------------------------------------------------
+
+
+def _check_reviewer(candidate: Official | None, official: Official) -> Official:
+    if candidate is None:
+        raise DocumentError(
+            "Hãy chọn người cho ý kiến tiếp theo.",
+            fields={"reviewer": ["Chọn lãnh đạo phòng hoặc lãnh đạo cơ quan."]},
+        )
+    candidate = (
+        Official.objects.select_related("user")
+        .prefetch_related("roles")
+        .filter(pk=candidate.pk)
+        .first()
+    )
+    if (
+        candidate is None
+        or candidate.agency_id != official.agency_id
+        or candidate.pk == official.pk
+        or not candidate.user.is_active
+        or not (candidate.role_codes & set(REVIEW_ROLES))
+    ):
+        raise DocumentError(
+            "Người được chọn không thể cho ý kiến về văn bản này.",
+            fields={"reviewer": ["Chọn một công chức khác của cơ quan."]},
+        )
+    return candidate
+
+
+def submit_for_review(
+    *,
+    actor: Actor,
+    document: OutgoingDocument,
+    reviewer: Official | None,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> OutgoingDocument:
+    """The drafter sends the draft to the first reviewer (unit head, leader or a specialist)."""
+    official = official_of(actor)
+    _same_agency(official, document)
+    reviewer = _check_reviewer(reviewer, official)
+    with transaction.atomic():
+        document = _lock(document, expected_version)
+        if document.status != OutgoingStatus.DRAFT:
+            raise Conflict("Văn bản không còn là dự thảo.", code="wrong_status")
+        if document.drafted_by_id != official.pk:
+            raise NotAllowed("Chỉ người soạn thảo được trình văn bản.")
+        if document.current_version_id is None:
+            raise DocumentError("Văn bản chưa có tệp nội dung.")
+        document.status = OutgoingStatus.IN_REVIEW
+        document.current_reviewer = reviewer
+        _bump(document)
+        document.save()
+        _event(
+            actor,
+            document,
+            "document.submitted",
+            reviewer=reviewer.user.username,
+            comment=comment.strip()[:500],
+        )
+    return document
+
+
+def _pdf_for_signing(
+    document: OutgoingDocument, official: Official, saved: list[str]
+) -> DocumentVersion:
+    """The current version as a PDF: a DOCX is converted when LibreOffice is installed,
+    otherwise a PDF is asked for; a written draft is rendered again with its final details."""
+    current = document.current_version
+    if current is None:
+        raise DocumentError("Văn bản chưa có tệp nội dung.")
+    if current.kind == DocumentVersion.Kind.RENDERED:
+        return current
+    if current.content_type == files.DOCX:
+        try:
+            pdf = files.docx_to_pdf(_read(current))
+        except UploadRejected as exc:
+            raise DocumentError(
+                exc.message + " (Phiên bản hiện hành là tệp DOCX; ký số cần bản PDF.)",
+                code="pdf_required",
+            ) from exc
+        return _add_version(
+            document,
+            content=pdf,
+            name=current.original_name.rsplit(".", 1)[0] + ".pdf",
+            content_type=files.PDF,
+            kind=DocumentVersion.Kind.CONVERTED,
+            official=official,
+            saved=saved,
+            note=f"Chuyển từ phiên bản {current.seq} (DOCX)",
+        )
+    return current
+
+
+def review(
+    *,
+    actor: Actor,
+    document: OutgoingDocument,
+    decision: str,
+    comment: str = "",
+    forward_to: Official | None = None,
+    expected_version: int | None = None,
+) -> Review:
+    """The current reviewer's opinion: return to the drafter for revision, approve and pass on
+    to the next reviewer, or (a leader) approve for signature: the leader becomes the signer."""
+    official = official_of(actor)
+    _same_agency(official, document)
+    holder = (
+        OutgoingDocument.objects.filter(pk=document.pk)
+        .values_list("current_reviewer_id", flat=True)
+        .first()
+    )
+    if holder != official.pk:
+        raise NotAllowed("Văn bản đang chờ ý kiến của người khác.")
+    comment = (comment or "").strip()
+    if decision not in Review.Decision.values:
+        raise DocumentError("Ý kiến không hợp lệ.")
+    if decision == Review.Decision.RETURN and not comment:
+        raise DocumentError(
+            "Trả lại cần nêu nội dung cần chỉnh sửa.",
+            fields={"comment": ["Nhập nội dung cần chỉnh sửa."]},
+        )
+    role = review_role(official)
+    next_reviewer = _check_reviewer(forward_to, official) if forward_to is not None else None
+    if decision == Review.Decision.APPROVE and next_reviewer is None and role != ReviewRole.LEADER:
+        raise DocumentError(
+            "Chỉ lãnh đạo cơ quan duyệt để ký; hãy chọn người cho ý kiến tiếp theo.",
+            fields={"forward_to": ["Chọn lãnh đạo phòng hoặc lãnh đạo cơ quan."]},
+        )
+    with _file_guard() as saved, transaction.atomic():
+        document = _lock(document, expected_version)
+        if document.status != OutgoingStatus.IN_REVIEW:
+            raise Conflict("Văn bản không ở bước trình duyệt.", code="wrong_status")
+        if document.current_reviewer_id != official.pk:
+            raise NotAllowed("Văn bản đang chờ ý kiến của người khác.")
+        row = Review.objects.create(
+            document=document,
+            reviewer=official,
+            role=role,
+            decision=decision,
+            comment=comment[:4000],
+            version=document.current_version,
+            forwarded_to=next_reviewer,
+        )
+        if decision == Review.Decision.RETURN:
+            document.status = OutgoingStatus.DRAFT
+            document.current_reviewer = None
+        elif next_reviewer is not None:
+            document.current_reviewer = next_reviewer
+        else:
+            # A leader approves for signature; the PDF to sign must exist now.
+            document.current_version = _pdf_for_signing(document, official, saved)
+            document.status = OutgoingStatus.APPROVED
+            document.current_reviewer = None
+            document.signer = official
+            document.signer_name = official.user.get_full_name()
+            if not document.signer_title:
+                document.signer_title = official.position.name if official.position else ""
+        _bump(document)
+        document.save()
+        _event(
+            actor,
+            document,
+            "document.reviewed",
+            decision=decision,
+            role=role,
+            forwarded_to=next_reviewer.user.username if next_reviewer else None,
+        )
+    return row
+
+
+# --- signatures and issuing ------------------------------------------------------------------
+
+
+def sign(
+    *, actor: Actor, document: OutgoingDocument, expected_version: int | None = None
+) -> DocumentVersion:
+    """The approving leader signs with a personal digital signature (PAdES)."""
+    official = official_of(actor)
+    _same_agency(official, document)
+    if not official.has_role(Role.LEADER):
+        raise NotAllowed("Chỉ lãnh đạo cơ quan được ký văn bản.")
+    with _file_guard() as saved, transaction.atomic():
+        document = _lock(document, expected_version)
+        if document.status != OutgoingStatus.APPROVED:
+            raise Conflict("Văn bản chưa được duyệt để ký hoặc đã ký.", code="wrong_status")
+        if document.signer_id != official.pk:
+            raise NotAllowed("Văn bản được trình cho lãnh đạo khác ký.")
+        source = _pdf_for_signing(document, official, saved)
+        box = None
+        if source.kind == DocumentVersion.Kind.RENDERED:
+            # The written content laid out again, with the signer's place left for the signature.
+            source, box = _render(document, official, saved, "Bản trình ký", for_signing=True)
+        now = timezone.now()
+        signed = signatures.sign_personal(
+            _read(source),
+            official,
+            title=document.signer_title,
+            full_name=document.signer_name or official.user.get_full_name(),
+            at=now,
+            box=box,
+        )
+        version = _add_version(
+            document,
+            content=signed,
+            name="van-ban-da-ky.pdf",
+            content_type=files.PDF,
+            kind=DocumentVersion.Kind.SIGNED,
+            official=official,
+            saved=saved,
+            note=f"Ký số bởi {document.signer_name}",
+        )
+        document.current_version = version
+        document.status = OutgoingStatus.SIGNED
+        document.signed_at = now
+        _bump(document)
+        document.save()
+        _event(actor, document, "document.signed", version=version.seq)
+    return version
+
+
+def document_id_for(agency: Agency, issued_at: datetime, symbol: str) -> str:
+    """edXML DocumentId: `OrganId,yyyy/MM/dd,Number/Notation`."""
+    local = timezone.localtime(issued_at)
+    return f"{agency.identifier},{local:%Y/%m/%d},{symbol}"
+
+
+def issue(
+    *, actor: Actor, document: OutgoingDocument, expected_version: int | None = None
+) -> OutgoingDocument:
+    """The clerk numbers the signed document and applies the agency's signature with the
+    number/symbol and signing time; the document is registered in the outgoing register and
+    sent to its recipients straight away. A failure rolls everything back, the number too."""
+    official = official_of(actor)
+    _same_agency(official, document)
+    if not official.has_role(Role.CLERK):
+        raise NotAllowed("Chỉ văn thư cơ quan được cấp số và ban hành văn bản.")
+    with _file_guard() as saved, transaction.atomic():
+        document = _lock(document, expected_version)
+        if document.status != OutgoingStatus.SIGNED:
+            raise Conflict("Văn bản chưa được lãnh đạo ký hoặc đã ban hành.", code="wrong_status")
+        agency = document.agency
+        unit_abbr = document.drafting_unit.abbreviation if document.drafting_unit else ""
+        now = timezone.now()
+        try:
+            assigned = numbering.assign(
+                agency_id=agency.pk,
+                agency_abbreviation=agency.abbreviation,
+                doc_type=document.doc_type,
+                unit_abbreviation=unit_abbr,
+                at=now,
+            )
+        except ValueError as exc:
+            raise DocumentError(
+                "Cơ quan chưa có tên viết tắt để ghi ký hiệu văn bản: nhờ quản trị bổ sung."
+            ) from exc
+        assert document.current_version is not None
+        stamped = signatures.sign_agency(
+            _read(document.current_version), agency, number_symbol=assigned.symbol, at=now
+        )
+        version = _add_version(
+            document,
+            content=stamped,
+            name=f"{assigned.symbol.replace('/', '-')}.pdf",
+            content_type=files.PDF,
+            kind=DocumentVersion.Kind.ISSUED,
+            official=official,
+            saved=saved,
+            note=f"Cấp số {assigned.symbol}, ký số cơ quan",
+            page_count=document.current_version.page_count,
+        )
+        for attachment in document.attachments.filter(content_type=files.PDF):
+            with attachment.file.open("rb") as handle:
+                signed_attachment = signatures.sign_attachment(
+                    handle.read(), agency, number_symbol=assigned.symbol, at=now
+                )
+            attachment.signed_file.save(
+                attachment.original_name, ContentFile(signed_attachment), save=False
+            )
+            saved.append(str(attachment.signed_file.name))
+            attachment.save(update_fields=["signed_file"])
+        document.number = assigned.number
+        document.number_year = assigned.year
+        document.series_key = assigned.series_key
+        document.symbol = assigned.symbol
+        document.issued_at = now
+        document.issued_by = official
+        document.document_id = document_id_for(agency, now, assigned.symbol)
+        document.current_version = version
+        document.status = OutgoingStatus.ISSUED
+        # The text is the signed version's: only the number and symbol are new.
+        document.search_text = f"{files.search_text(assigned.symbol)} {document.search_text}"
+        _bump(document)
+        try:
+            with transaction.atomic():
+                document.save()
+        except IntegrityError as exc:
+            raise Conflict(
+                f"Số, ký hiệu {assigned.symbol} đã được dùng trong năm: kiểm tra bộ đếm số.",
+                code="duplicate_symbol",
+            ) from exc
+        _event(actor, document, "document.issued", symbol=assigned.symbol, number=assigned.number)
+    send(actor=actor, document=document)
+    document.refresh_from_db()
+    return document
+
+
+def send(*, actor: Actor, document: OutgoingDocument) -> OutgoingDocument:
+    """Deliver an issued document: internal units find it in their inbox at once; agencies on
+    the platform and external organs get an edXML package through the exchange hub. Recipients
+    already delivered are skipped, so the clerk can retry after a failure."""
+    from . import exchange_bridge
+
+    official = official_of(actor)
+    _same_agency(official, document)
+    if not official.has_role(Role.CLERK):
+        raise NotAllowed("Chỉ văn thư cơ quan được gửi văn bản.")
+    with transaction.atomic():
+        document = _lock(document, None)
+        if document.status not in (OutgoingStatus.ISSUED, OutgoingStatus.SENT):
+            raise Conflict("Văn bản chưa được ban hành.", code="wrong_status")
+        now = timezone.now()
+        pending = list(
+            document.recipients.exclude(
+                delivery__in=[Recipient.Delivery.DELIVERED, Recipient.Delivery.QUEUED]
+            ).select_related("unit", "agency")
+        )
+        internal = [r for r in pending if r.kind == Recipient.Kind.INTERNAL]
+        remote = [r for r in pending if r.kind != Recipient.Kind.INTERNAL]
+        for r in internal:
+            r.delivery = Recipient.Delivery.DELIVERED
+            r.delivered_at = now
+            r.error = ""
+            r.save(update_fields=["delivery", "delivered_at", "error"])
+        error = ""
+        if remote:
+            try:
+                with transaction.atomic():
+                    exchange_bridge.send_outgoing(actor=actor, document=document, recipients=remote)
+                for r in remote:
+                    r.delivery = Recipient.Delivery.QUEUED
+                    r.delivered_at = now
+                    r.error = ""
+                    r.save(update_fields=["delivery", "delivered_at", "error"])
+            except DomainError as exc:
+                error = exc.message[:500]
+                for r in remote:
+                    r.delivery = Recipient.Delivery.FAILED
+                    r.error = error
+                    r.save(update_fields=["delivery", "error"])
+        document.send_error = error
+        if not error:
+            document.status = OutgoingStatus.SENT
+            document.sent_at = document.sent_at or now
+        _bump(document)
+        document.save()
+        _event(
+            actor,
+            document,
+            "document.sent" if not error else "document.send_failed",
+            internal=len(internal),
+            remote=len(remote),
+            error=error or None,
+        )
+    return document
+
+
+def mark_read(*, actor: Actor, recipient: Recipient) -> None:
+    """An official of an internal recipient unit opened the document from the inbox."""
+    official = official_of(actor)
+    if recipient.kind != Recipient.Kind.INTERNAL or recipient.unit_id != official.unit_id:
+        return
+    if recipient.read_at is not None:
+        return
+    with transaction.atomic():
+        changed = Recipient.objects.filter(pk=recipient.pk, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+        if changed:
+            record_event(
+                actor=actor,
+                event_type="document.read_by_unit",
+                subject_type="outgoing_document",
+                subject_id=recipient.document_id,
+                payload={"unit": recipient.unit_id},
+                agency_id=official.agency_id,
+            )
+
+
+# Incoming documents (kept in their own module, exported here as part of the service API).
+from .incoming import (  # noqa: E402
+    IncomingData,
+    assign_units,
+    complete_incoming,
+    receive,
+    register_incoming,
+    reject_incoming,
+    report_assignment,
+    start_assignment,
+)
+
+__all__ = [
+    "DocumentError",
+    "DraftInput",
+    "IncomingData",
+    "add_attachment",
+    "assign_units",
+    "complete_incoming",
+    "create_draft",
+    "issue",
+    "mark_read",
+    "official_of",
+    "receive",
+    "register_incoming",
+    "reject_incoming",
+    "remove_attachment",
+    "report_assignment",
+    "review",
+    "reviewer_candidates",
+    "send",
+    "sign",
+    "start_assignment",
+    "submit_for_review",
+    "update_draft",
+    "upload_version",
+]

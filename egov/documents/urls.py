@@ -1,0 +1,23 @@
+"""The officials' documents pages, mounted at /van-ban/ (namespace "documents")."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "documents"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("soan-thao/", views.create, name="create"),
+    path("di/<int:pk>/", views.outgoing, name="outgoing"),
+    path("di/<int:pk>/sua/", views.edit, name="edit"),
+    path("di/<int:pk>/thao-tac/<slug:action>/", views.outgoing_action, name="outgoing_action"),
+    path("di/<int:pk>/phien-ban/<int:seq>/", views.version_file, name="version_file"),
+    path("di/<int:pk>/dinh-kem/<int:attachment_id>/", views.attachment_file, name="attachment"),
+    path("den/vao-so-van-ban-giay/", views.paper, name="paper"),
+    path("den/<int:pk>/", views.incoming, name="incoming"),
+    path("den/<int:pk>/thao-tac/<slug:action>/", views.incoming_action, name="incoming_action"),
+    path("den/<int:pk>/tep/<int:file_id>/", views.incoming_file, name="incoming_file"),
+    path("so-dang-ky/", views.register_page, name="registers"),
+    path("so-dang-ky/tai.<str:fmt>", views.register_download, name="register_download"),
+    path("tim-kiem/", views.search, name="search"),
+]
