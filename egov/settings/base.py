@@ -285,7 +285,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "no-reply@dichvucong.l
 LOOKUP_RATE_LIMIT_PER_MINUTE = int(os.environ.get("LOOKUP_RATE_LIMIT_PER_MINUTE", "10"))
 
 # Largest edXML package accepted from another agency (the reverse proxy must allow as much).
-EXCHANGE_MAX_PACKAGE_BYTES = int(os.environ.get("EXCHANGE_MAX_PACKAGE_BYTES", str(50 * 1024 * 1024)))
+EXCHANGE_MAX_PACKAGE_BYTES = int(
+    os.environ.get("EXCHANGE_MAX_PACKAGE_BYTES", str(50 * 1024 * 1024))
+)
 
 # Province this installation serves (code from vietnam-provinces) and its name.
 PROVINCE_CODE = int(os.environ.get("PROVINCE_CODE", "22"))
