@@ -8,6 +8,7 @@ authenticator (distinct secrets, so codes never collide)."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,18 @@ def test_in_person_dossier_from_desk_to_result_on_time(
         assert official.user.get_full_name() in row.inner_text()
         assert row.get_by_text("Đúng hạn").is_visible()
     assert page.get_by_text("So với ngày hẹn trả").is_visible()
+    # Form 05 as the printed PDF, built from the events: every hand-over, each on time.
+    pdf = page.request.get(
+        f"{page.url.split('/mot-cua/')[0]}/mot-cua/ho-so/{dossier.code}/phieu-kiem-soat.pdf"
+    )
+    assert pdf.ok and pdf.body()[:5] == b"%PDF-"
+    from pypdf import PdfReader
+
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
+    assert dossier.code in text
+    for official in holders[1:4]:
+        assert official.user.get_full_name() in text
+    assert text.count("Đúng hạn") >= 4 and "Trễ hạn" not in text
 
     # 6. The applicant signs in to the portal and sees every step of the dossier.
     applicant = desks()
