@@ -285,7 +285,7 @@ def run_bench(config: BenchConfig, log: Log) -> BenchReport:
             base_dir=Path(settings.BASE_DIR),
             submission_body_path=body_path,
         )
-        for name in ("events", "calendar"):
+        for name in ("events", "calendar", "signing", "exchange"):
             if name in config.only:
                 report.results.append(_run(name, getattr(scenarios, name), ctx, log))
         if config.needs_http:

@@ -27,7 +27,16 @@ from .loadgen import percentile
 if TYPE_CHECKING:
     from .runner import BenchContext
 
-SCENARIOS = ("events", "calendar", "submit_http", "tracking_http", "pgbench", "memory")
+SCENARIOS = (
+    "events",
+    "calendar",
+    "signing",
+    "exchange",
+    "submit_http",
+    "tracking_http",
+    "pgbench",
+    "memory",
+)
 HTTP_SCENARIOS = ("submit_http", "tracking_http")
 
 
@@ -792,4 +801,104 @@ def memory(ctx: BenchContext) -> ScenarioResult:
         )
     if not ctx.gunicorn_peaks:
         result.notes.append("No HTTP scenario ran: no gunicorn figure.")
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Official documents: PAdES signing and validation, edXML between two instances
+# ---------------------------------------------------------------------------------------------
+
+
+def signing(ctx: BenchContext) -> ScenarioResult:
+    from egov.core.actors import SYSTEM
+    from egov.org.models import Agency
+    from egov.signing import services as signing_services
+    from egov.signing.services import Appearance
+
+    cfg = ctx.config
+    result = ScenarioResult(
+        "signing",
+        "PAdES signatures (in-process)",
+        "A one-page A4 PDF with Vietnamese text signed with the agency's certificate and the "
+        "Decree 30 appearance (pyHanko, PAdES B-B, EC P-256), then validated against the trust "
+        "list: signatures per second and validations per second, one process.",
+    )
+    from weasyprint import HTML
+
+    agency = Agency.objects.get(pk=ctx.seeded.agency_ids[0])
+    signing_services.ensure_demo_ca(actor=SYSTEM)
+    identity = signing_services.identity_for_agency(agency)
+    pdf = bytes(
+        HTML(string="<h1>Quyết định</h1><p>Về việc phê duyệt kế hoạch năm 2026.</p>").write_pdf()
+    )
+    appearance = Appearance(
+        title="CHỦ TỊCH", full_name="Nguyễn Văn Bình", number_symbol="15/QĐ-UBND"
+    )
+    signed: list[bytes] = []
+
+    def sign(i: int) -> None:
+        signed.append(
+            signing_services.sign_pdf(pdf, identity=identity, role="agency", appearance=appearance)
+        )
+
+    def validate(i: int) -> None:
+        report = signing_services.validate_pdf(signed[i % len(signed)])
+        if not report.valid:
+            raise RuntimeError(f"validation failed: {report.errors}")
+
+    one = _repeat(sign, seconds=cfg.inproc_seconds, limit=cfg.inproc_limit, warm=2)
+    two = _repeat(validate, seconds=cfg.inproc_seconds, limit=cfg.inproc_limit, warm=2)
+    connection.close()
+    columns = ["operation", "count", "seconds", "per second", "p50 ms", "p95 ms", "p99 ms"]
+    result.tables.append(
+        Table(
+            columns,
+            [
+                [
+                    "sign (agency signature)",
+                    str(one.operations),
+                    fmt(one.seconds, 2),
+                    fmt(one.rate),
+                    *one.latency_cells(),
+                ],
+                [
+                    "validate",
+                    str(two.operations),
+                    fmt(two.seconds, 2),
+                    fmt(two.rate),
+                    *two.latency_cells(),
+                ],
+            ],
+        )
+    )
+    result.metrics = {"sign_per_s": one.rate, "validate_per_s": two.rate}
+    return result
+
+
+def exchange(ctx: BenchContext) -> ScenarioResult:
+    from egov.exchange import bench as exchange_bench
+
+    seconds = 5.0 if ctx.config.quick else 20.0
+    result = ScenarioResult(
+        "exchange",
+        "Signed edXML packages between two instances (HTTP)",
+        "Instance A (agency A) sends signed edXML packages with a 50 KB PDF attachment to "
+        "instance B (agency B), a separate process with its own database, over HTTP through the "
+        "outbox: each package is built, XML-signed, sent, verified against the trust list, "
+        "registered and answered with status 01. Four sending threads.",
+    )
+    figures = exchange_bench.run(seconds=seconds, concurrency=4)
+    rows = [
+        [str(key), str(value)]
+        for key, value in figures.items()
+        if not isinstance(value, dict | list)
+    ]
+    result.tables.append(Table(["figure", "value"], rows))
+    result.metrics = {
+        k: float(v)
+        for k, v in figures.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+    if figures.get("received_rejected"):
+        result.problems.append(f"{figures['received_rejected']} packages were rejected")
     return result
