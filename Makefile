@@ -1,4 +1,4 @@
-.PHONY: run test test-pg lint format bench setup
+.PHONY: run test test-pg lint format bench bench-scale setup
 
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
@@ -25,3 +25,8 @@ format:
 
 bench:
 	DATABASE_URL=$(PG_URL) .venv/bin/python manage.py bench
+
+# Generated province (kept as egov_scale_<N> and reused); DOSSIERS=10000000 for the national scale.
+DOSSIERS ?= 1000000
+bench-scale:
+	DATABASE_URL=$(PG_URL) .venv/bin/python manage.py bench_scale --dossiers $(DOSSIERS)

@@ -1,0 +1,771 @@
+"""The scale benchmark: the one-stop system and the dashboard on a generated province.
+
+    python manage.py bench_scale --dossiers 1000000        # make bench-scale
+
+1. A PostgreSQL database of its own (`egov_scale_<N>`), filled by the generator
+   (egov/bench/province.py) with N dossiers; kept afterwards and reused by the next run with
+   the same N (`--fresh` regenerates), since generating is the slow part.
+2. gunicorn on it, then, with 16 concurrent clients unless said otherwise:
+   - lifecycle: whole dossier lifecycles through the REST API (receive in person with a PDF,
+     four processing steps each forwarded by the official holding it, return), with several
+     officials per role acting concurrently;
+   - work queue: the officials' work-queue page (/mot-cua/) and its API, each request as a
+     different official among the busiest ones (their queues are the longest);
+   - dashboard: the dashboard page and the 766 index page for the whole province, current
+     month, as the operator;
+   - aggregates vs naive: the dashboard's figures for a month and a year from the aggregate
+     tables, timed in-process, against the same counts by GROUP BY over the dossier table;
+   - pgbench on the same server in the same run (the physical reference).
+3. The figures go to docs/benchmarks.md between their own markers (the main `bench`
+   figures are left as they are).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+from . import scenarios
+from .database import BenchDatabase
+from .machine import describe, load_average, provenance
+from .scenarios import ScenarioResult, Table, fmt
+from .seed import make_pdf, personal_id
+from .server import AppServer, bench_env
+
+Log = Callable[[str], None]
+
+START = (
+    "<!-- bench:scale:start — written by `python manage.py bench_scale`; do not edit by hand -->"
+)
+END = "<!-- bench:scale:end -->"
+
+LIFECYCLE_AGENCY = "000.00.98.H41"
+LIFECYCLE_PROCEDURE = "9.000002.000.00.00.H41"
+LIFECYCLE_COMPONENT = "don-de-nghi"
+BOUNDARY = "egovscale3Hq8ZtVbW1x"
+
+
+@dataclass
+class ScaleConfig:
+    dossiers: int = 1_000_000
+    fresh: bool = False
+    clients: int = 16
+    client_processes: int = 2
+    lifecycle_clients: int = 16
+    duration: float = 20.0
+    warmup: float = 3.0
+    workers: int = 4
+    queue_officials: int = 300
+    aggregate_runs: int = 40
+    naive_runs: int = 3
+    pgbench_scale: int = 10
+    pgbench_seconds: float = 15.0
+    pdf_bytes: int = 50_000
+
+    @property
+    def db_name(self) -> str:
+        return f"egov_scale_{self.dossiers}"
+
+
+@dataclass
+class ScaleContext:
+    """What scenarios.run_load and scenarios.pgbench read (duck-typed BenchContext)."""
+
+    config: ScaleConfig
+    db: BenchDatabase
+    work_dir: Path
+    base_dir: Path
+    env: dict[str, str]
+    http_summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class ScaleReport:
+    config: ScaleConfig
+    machine: Any
+    provenance: Any
+    results: list[ScenarioResult] = field(default_factory=list)
+    seconds: float = 0.0
+    load_before: str = ""
+    load_after: str = ""
+
+
+# --- set-up -----------------------------------------------------------------------------------
+
+
+def _lifecycle_setup() -> None:
+    """An agency with several officials per role and a procedure of four processing steps."""
+    from egov.accounts.services import create_official
+    from egov.catalog import services as catalog
+    from egov.catalog.models import OnlineMode, Procedure, Sector
+    from egov.core.actors import SYSTEM
+    from egov.org import services as org
+    from egov.org.models import Agency, Role, Unit
+
+    if Procedure.objects.filter(code=LIFECYCLE_PROCEDURE).exists():
+        return
+    parent = Agency.objects.get(identifier="000.00.00.H41")
+    agency = org.create_agency(
+        actor=SYSTEM,
+        identifier=LIFECYCLE_AGENCY,
+        name="Trung tâm thử tải vòng đời hồ sơ",
+        abbreviation="TTVĐ",
+        kind=Agency.Kind.DEPARTMENT,
+        admin_unit=parent.admin_unit,
+        parent=parent,
+    )
+    K = Unit.Kind
+    units = {
+        code: org.create_unit(actor=SYSTEM, agency=agency, code=code, name=name, kind=kind)
+        for code, name, kind in (
+            ("MC", "Bộ phận Một cửa", K.ONE_STOP_DESK),
+            ("CM", "Phòng Chuyên môn", K.PROFESSIONAL),
+            ("LD", "Lãnh đạo", K.LEADERSHIP),
+        )
+    }
+    staff = (
+        [("MC", Role.RECEIVER)] * 4
+        + [("CM", Role.SPECIALIST)] * 8
+        + [("CM", Role.UNIT_HEAD)] * 3
+        + [("LD", Role.LEADER)] * 3
+    )
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        for n, (unit, role) in enumerate(staff, start=1):
+            create_official(
+                actor=SYSTEM,
+                username=f"vongdoi.cb{n:02d}",
+                full_name=f"Cán bộ thử tải {n}",
+                password="DemoEgov@2026",
+                agency=agency,
+                unit=units[unit],
+                roles=[role],
+            )
+    sector = Sector.objects.filter(code="TT").first() or catalog.create_sector(
+        actor=SYSTEM, code="TT", name="Thử tải"
+    )
+    catalog.create_procedure(
+        actor=SYSTEM,
+        code=LIFECYCLE_PROCEDURE,
+        name="Cấp giấy phép (thử tải vòng đời hồ sơ)",
+        sector=sector,
+        level="province",
+        processing_time=Decimal("9"),
+        online_mode=OnlineMode.NONE,
+        agencies=[agency],
+        is_published=True,
+        components=[catalog.ComponentSpec(code=LIFECYCLE_COMPONENT, name="Đơn đề nghị")],
+        fees=[],
+        steps=[
+            catalog.StepSpec("Tiếp nhận hồ sơ", "receiver", "0.5", "one_stop"),
+            catalog.StepSpec("Thụ lý hồ sơ", "specialist", "3", "professional"),
+            catalog.StepSpec("Thẩm định", "specialist", "3", "professional"),
+            catalog.StepSpec("Xem xét, trình ký", "unit_head", "1", "professional"),
+            catalog.StepSpec("Phê duyệt", "leader", "1", "leadership"),
+            catalog.StepSpec("Trả kết quả", "receiver", "0.5", "one_stop"),
+        ],
+    )
+
+
+def _reception_body(pdf: bytes) -> bytes:
+    def field_part(name: str, value: str) -> bytes:
+        return (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        ).encode()
+
+    body = b"".join(
+        field_part(k, v)
+        for k, v in (
+            ("procedure", LIFECYCLE_PROCEDURE),
+            ("applicant_kind", "citizen"),
+            ("applicant_name", "Nguyễn Văn Thử"),
+            ("applicant_id_number", personal_id(99999)),
+            ("channel", "1"),
+            ("result_delivery", "desk"),
+        )
+    )
+    body += (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file__{LIFECYCLE_COMPONENT}"; '
+        f'filename="don.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
+    ).encode()
+    return body + pdf + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def _session(user: Any, secret_key: str) -> dict[str, str]:
+    """A logged-in session that passed the second factor, as the login flow leaves it."""
+    from importlib import import_module
+
+    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    with override_settings(SECRET_KEY=secret_key):
+        store = import_module(settings.SESSION_ENGINE).SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        now = time.time()
+        store["account_authentication_methods_user"] = str(user.pk)  # allauth's owner check
+        store[AUTHENTICATION_METHODS_SESSION_KEY] = [
+            {"method": "password", "at": now, "username": user.username},
+            {"method": "mfa", "at": now, "type": "totp"},
+        ]
+        store.create()
+        csrf = get_random_string(32)
+    return {
+        "cookie": f"{settings.SESSION_COOKIE_NAME}={store.session_key}; "
+        f"{settings.CSRF_COOKIE_NAME}={csrf}",
+        "csrf": csrf,
+    }
+
+
+def _with_totp(users: list[Any]) -> None:
+    from allauth.mfa.models import Authenticator
+
+    from egov.org.demo_data import _ensure_totp
+
+    have = set(
+        Authenticator.objects.filter(user__in=users, type=Authenticator.Type.TOTP).values_list(
+            "user_id", flat=True
+        )
+    )
+    for user in users:
+        if user.pk not in have:
+            _ensure_totp(user)
+
+
+# --- scenarios --------------------------------------------------------------------------------
+
+
+LIFECYCLE_COLUMNS = ["call", "calls", "calls/s", "p50 ms", "p95 ms", "p99 ms"]
+
+
+def lifecycle(ctx: ScaleContext, port: int, secret_key: str) -> ScenarioResult:
+    from egov.org.models import Official, Role
+
+    cfg = ctx.config
+    officials = list(
+        Official.objects.filter(agency__identifier=LIFECYCLE_AGENCY).select_related("user")
+    )
+    _with_totp([o.user for o in officials])
+    sessions = {o.pk: _session(o.user, secret_key) for o in officials}
+    receivers = [sessions[o.pk] for o in officials if o.has_role(Role.RECEIVER)]
+    body_path = ctx.work_dir / "reception.bin"
+    body_path.write_bytes(_reception_body(make_pdf(cfg.pdf_bytes)))
+    spec = {
+        "host": "127.0.0.1",
+        "port": port,
+        "clients": cfg.lifecycle_clients,
+        "warmup": cfg.warmup,
+        "duration": cfg.duration,
+        "body_file": str(body_path),
+        "content_type": f"multipart/form-data; boundary={BOUNDARY}",
+        "receivers": receivers,
+        "officials": {str(k): v for k, v in sessions.items()},
+    }
+    spec_path = ctx.work_dir / "lifecycle.json"
+    spec_path.write_text(json.dumps(spec), encoding="utf-8")
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "egov.bench.lifecycle_load", str(spec_path)],
+        cwd=ctx.base_dir,
+        capture_output=True,
+        text=True,
+        timeout=cfg.warmup + cfg.duration + 300,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"lifecycle driver failed:\n{done.stderr[-3000:]}")
+    out = json.loads(done.stdout)
+    result = ScenarioResult(
+        "lifecycle",
+        "Dossier lifecycles through the REST API (issue #4)",
+        f"{cfg.lifecycle_clients} desks at once, each taking dossier after dossier through "
+        "its whole life: received in person with a scanned PDF (receipt, appointment date, "
+        "steps created), forwarded through four processing steps (specialist, specialist, "
+        "unit head, leader — each call made by the official the engine assigned, among "
+        f"{len(officials)} officials of the agency), then the result returned at the desk: "
+        "6 API calls and 6+ events per lifecycle, on the generated province's database.",
+    )
+    result.tables.append(
+        Table(
+            ["desks", "seconds", "lifecycles", "lifecycles/s", "lifecycle p50 ms", "p99 ms"],
+            [
+                [
+                    str(out["clients"]),
+                    fmt(out["duration"], 0),
+                    str(out["lifecycles"]),
+                    fmt(out["lifecycles_per_s"], 2),
+                    fmt(out["lifecycle_ms"]["p50"], 0),
+                    fmt(out["lifecycle_ms"]["p99"], 0),
+                ]
+            ],
+        )
+    )
+    result.tables.append(
+        Table(
+            LIFECYCLE_COLUMNS,
+            [
+                [
+                    kind,
+                    str(v["count"]),
+                    fmt(v["per_s"]),
+                    fmt(v["p50"], 1),
+                    fmt(v["p95"], 1),
+                    fmt(v["p99"], 1),
+                ]
+                for kind, v in out["actions"].items()
+            ],
+            title="Per call",
+        )
+    )
+    result.metrics = {"lifecycles_per_s": out["lifecycles_per_s"]}
+    if out["errors"]:
+        result.problems.append(
+            f"lifecycle: {out['errors']} failed lifecycles: " + "; ".join(out["error_samples"])
+        )
+    if not out["lifecycles"]:
+        result.problems.append("lifecycle: no lifecycle completed in the measured window")
+    return result
+
+
+def _busiest_officials(limit: int) -> list[Any]:
+    from django.db.models import Count, Q
+
+    from egov.onestop.models import StepStatus
+    from egov.org.models import Official
+
+    return list(
+        Official.objects.annotate(
+            active=Count("assigned_steps", filter=Q(assigned_steps__status=StepStatus.ACTIVE))
+        )
+        .filter(active__gt=0)
+        .exclude(agency__identifier=LIFECYCLE_AGENCY)
+        .select_related("user")
+        .order_by("-active")[:limit]
+    )
+
+
+def _get_requests(paths: list[str], sessions: list[dict[str, str]], accept: str) -> list[Any]:
+    return [
+        {
+            "method": "GET",
+            "path": path,
+            "headers": {"Cookie": s["cookie"], "Accept": accept},
+        }
+        for s in sessions
+        for path in paths
+    ]
+
+
+def _http_scenario(
+    ctx: ScaleContext,
+    port: int,
+    name: str,
+    title: str,
+    meaning: str,
+    requests: list[Any],
+) -> ScenarioResult:
+    cfg = ctx.config
+    summary = scenarios.run_load(
+        ctx,  # type: ignore[arg-type]
+        port=port,
+        requests=requests,
+        body_files=[],
+        expect=[200],
+        duration=cfg.duration,
+        warmup=cfg.warmup,
+        max_requests=10**7,
+        name=name,
+    )
+    ctx.http_summaries[name] = summary
+    result = ScenarioResult(name, title, meaning)
+    result.tables.append(
+        Table(scenarios.HTTP_COLUMNS, [scenarios.http_row(f"sync, {cfg.workers} workers", summary)])
+    )
+    result.metrics = {
+        "throughput": summary["throughput"],
+        "p50": summary["latency_ms"]["p50"],
+        "p99": summary["latency_ms"]["p99"],
+    }
+    result.problems += scenarios.load_problems(name, summary)
+    return result
+
+
+def work_queue(ctx: ScaleContext, port: int, secret_key: str) -> list[ScenarioResult]:
+    from egov.onestop.models import DossierStep, StepStatus
+
+    officials = _busiest_officials(ctx.config.queue_officials)
+    _with_totp([o.user for o in officials])
+    sessions = [_session(o.user, secret_key) for o in officials]
+    active = DossierStep.objects.filter(status=StepStatus.ACTIVE).count()
+    per = [o.active for o in officials]
+    described = (
+        f"Each request as a different official, cycling over the {len(officials)} officials "
+        f"with the most active steps (their queues: {min(per) if per else 0}–"
+        f"{max(per) if per else 0} dossiers; {active:,} active steps in all), "
+        f"{ctx.config.clients} concurrent clients."
+    )
+    return [
+        _http_scenario(
+            ctx,
+            port,
+            "work_queue_page",
+            "Officials' work-queue page /mot-cua/ (issue #4, #6)",
+            "The HTML page an official opens all day: first page of their queue, most urgent "
+            "first, with on-time/near-due/overdue marks (keyset pagination). " + described,
+            _get_requests(["/mot-cua/"], sessions, "text/html"),
+        ),
+        _http_scenario(
+            ctx,
+            port,
+            "work_queue_api",
+            "Work queue through the API /api/v1/onestop/queue/",
+            "The same queue as JSON. " + described,
+            _get_requests(["/api/v1/onestop/queue/"], sessions, "application/json"),
+        ),
+    ]
+
+
+def dashboard(ctx: ScaleContext, port: int, secret_key: str) -> list[ScenarioResult]:
+    from egov.accounts.models import User
+
+    operator = User.objects.get(username="quantri")
+    _with_totp([operator])
+    session = _session(operator, secret_key)
+    today = timezone.localdate()
+    month = f"{today:%Y-%m}"
+    year = today.year - 1
+    pages = [
+        f"/dieu-hanh/?period=month&month={month}",
+        f"/dieu-hanh/?period=year&year={year}",
+    ]
+    return [
+        _http_scenario(
+            ctx,
+            port,
+            "dashboard_page",
+            "Dashboard page, whole province (issue #6)",
+            "The leaders' dashboard as the operator (every agency): the current month and last "
+            "year, alternately; figures, trend, ranking and the late steps come from the "
+            "aggregate tables.",
+            _get_requests(pages, [session], "text/html") * 50,
+        ),
+        _http_scenario(
+            ctx,
+            port,
+            "index766_page",
+            "766 index page, whole province (issue #6)",
+            f"The 766 service index of every agency for {year}, with group totals.",
+            _get_requests([f"/dieu-hanh/chi-so-766/?year={year}"], [session], "text/html") * 50,
+        ),
+    ]
+
+
+NAIVE_SQL = """
+SELECT d.agency_id,
+       COUNT(*) FILTER (WHERE d.received_at >= %(start)s AND d.received_at < %(end)s),
+       COUNT(*) FILTER (WHERE d.received_at >= %(start)s AND d.received_at < %(end)s
+                        AND d.channel = 2),
+       COUNT(*) FILTER (WHERE d.status IN (9, 10) AND d.finished_at >= %(start)s
+                        AND d.finished_at < %(end)s
+                        AND (d.finished_at > d.appointment_at OR d.supplement_count > 1)),
+       COUNT(*) FILTER (WHERE d.status IN (9, 10) AND d.finished_at >= %(start)s
+                        AND d.finished_at < %(end)s
+                        AND NOT (d.finished_at > d.appointment_at OR d.supplement_count > 1)),
+       COUNT(*) FILTER (WHERE d.status = 10 AND d.returned_at >= %(start)s
+                        AND d.returned_at < %(end)s),
+       COUNT(*) FILTER (WHERE d.status = 3 AND d.finished_at >= %(start)s
+                        AND d.finished_at < %(end)s),
+       COUNT(*) FILTER (WHERE d.received_at < %(end)s
+                        AND (d.finished_at IS NULL OR d.finished_at >= %(end)s)
+                        AND d.received_at IS NOT NULL)
+FROM dossiers_dossier d
+GROUP BY d.agency_id
+"""
+
+
+def _timed(func: Callable[[], Any], runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        func()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def aggregates_vs_naive(ctx: ScaleContext) -> ScenarioResult:
+    from egov.core.actors import SYSTEM
+    from egov.stats import queries
+    from egov.stats.periods import month_period, year_period
+
+    cfg = ctx.config
+    today = timezone.localdate()
+    cases = [
+        ("current month", month_period(today.year, today.month)),
+        ("last year", year_period(today.year - 1)),
+    ]
+    result = ScenarioResult(
+        "aggregates",
+        "Dashboard figures: aggregate tables vs the naive GROUP BY (issue #6)",
+        "In-process, one connection, the machine otherwise idle. *Aggregates*: "
+        "`stats.queries.by_agency` + `figures` for the whole province (what the dashboard "
+        f"computes per request), {cfg.aggregate_runs} runs. *Naive*: one GROUP BY over "
+        "the dossier table giving a subset of the same counts per agency (received, online, "
+        f"resolved on time / late, returned, refused, in progress), {cfg.naive_runs} runs. "
+        "The ratio is naive p50 ÷ aggregates p50.",
+    )
+    rows = []
+    for label, period in cases:
+        tz = timezone.get_current_timezone()
+        from datetime import datetime, timedelta
+        from datetime import time as dtime
+
+        start = datetime.combine(period.start, dtime.min, tz)
+        end = datetime.combine(period.end + timedelta(days=1), dtime.min, tz)
+
+        def agg(period: Any = period) -> None:
+            sel = queries.select(SYSTEM, period)
+            queries.by_agency(sel)
+            queries.figures(sel)
+
+        def naive(start: Any = start, end: Any = end) -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(NAIVE_SQL, {"start": start, "end": end})
+                cursor.fetchall()
+
+        agg()  # warm caches (agency tree, calendars) as a running server has them
+        fast = _timed(agg, cfg.aggregate_runs)
+        slow = _timed(naive, cfg.naive_runs)
+        p50_fast = statistics.median(fast)
+        p50_slow = statistics.median(slow)
+        rows.append(
+            [
+                label,
+                fmt(p50_fast, 1),
+                fmt(_p99(fast), 1),
+                fmt(p50_slow, 0),
+                fmt(max(slow), 0),
+                f"{p50_slow / p50_fast:,.0f}×" if p50_fast else "-",
+            ]
+        )
+        result.metrics[f"{label} p99"] = _p99(fast)
+    result.tables.append(
+        Table(
+            ["period", "aggregates p50 ms", "p99 ms", "naive p50 ms", "naive max ms", "ratio"],
+            rows,
+        )
+    )
+    return result
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def data_sizes(generated: dict[str, Any] | None) -> ScenarioResult:
+    tables = [
+        "dossiers_dossier",
+        "onestop_dossierstep",
+        "onestop_supplementrequest",
+        "dossiers_rating",
+        "stats_dailyfact",
+        "stats_monthlyfact",
+        "stats_stepdaily",
+        "stats_opendaily",
+        "stats_opendossier",
+        "events_event",
+    ]
+    rows = []
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"SELECT COUNT(*), pg_total_relation_size('{table}') FROM {table}")  # noqa: S608
+            count, size = cursor.fetchone()
+            rows.append([table, f"{count:,}", f"{size / 2**20:,.0f}"])
+        cursor.execute(
+            "SELECT COUNT(*) FROM org_agency WHERE is_active",
+        )
+        agencies = cursor.fetchone()[0]
+    result = ScenarioResult(
+        "data",
+        "The generated province",
+        f"{agencies} agencies. Rows and on-disk size (table + indexes) when the scenarios ran.",
+    )
+    result.tables.append(Table(["table", "rows", "MiB"], rows))
+    if generated:
+        result.tables.append(
+            Table(
+                ["generator phase", "seconds"],
+                [[k, fmt(v, 0)] for k, v in generated.items()],
+                title="Generation (egov/bench/province.py)",
+            )
+        )
+    return result
+
+
+# --- running ----------------------------------------------------------------------------------
+
+
+def _run(name: str, func: Callable[[], Any], log: Log) -> list[ScenarioResult]:
+    log(f"scenario {name} ...")
+    started = time.monotonic()
+    try:
+        out = func()
+        results = out if isinstance(out, list) else [out]
+    except Exception as exc:
+        log(traceback.format_exc())
+        results = [
+            ScenarioResult(name, name, "", problems=[f"{name}: {type(exc).__name__}: {exc}"])
+        ]
+    for r in results:
+        for table in r.tables:
+            for row in table.rows:
+                log("    " + " | ".join(row))
+        for p in r.problems:
+            log(f"    PROBLEM: {p}")
+    log(f"scenario {name} done in {time.monotonic() - started:.0f} s")
+    return results
+
+
+def run_scale(config: ScaleConfig, log: Log) -> ScaleReport:
+    from egov.dossiers.models import Dossier
+
+    from .province import GenConfig, generate
+
+    started = time.monotonic()
+    report = ScaleReport(
+        config=config, machine=describe(), provenance=provenance(), load_before=load_average()
+    )
+    work_dir = Path(tempfile.mkdtemp(prefix="egov-scale-"))
+    db = BenchDatabase.plan(name=config.db_name, work_dir=work_dir, keep=True)
+    if db.server is None:
+        raise RuntimeError("the scale benchmark needs PostgreSQL (set DATABASE_URL)")
+    secret_key = get_random_string(50)
+    generated: dict[str, Any] | None = None
+    try:
+        if config.fresh:
+            db.server.drop(db.name)
+        db.prepare()
+        count = Dossier.objects.count()
+        if count == 0:
+            log(f"generating {config.dossiers:,} dossiers into {db.name} ...")
+            gen = generate(GenConfig(dossiers=config.dossiers), log=log)
+            generated = gen.seconds
+        else:
+            log(f"reusing {db.name}: {count:,} dossiers (--fresh regenerates)")
+        _lifecycle_setup()
+        ctx = ScaleContext(
+            config=config,
+            db=db,
+            work_dir=work_dir,
+            base_dir=Path(settings.BASE_DIR),
+            env=bench_env(database_url=db.url, secret_key=secret_key, work_dir=work_dir),
+        )
+        report.results += _run("data", lambda: data_sizes(generated), log)
+        report.results += _run("aggregates", lambda: aggregates_vs_naive(ctx), log)
+        connection.close()
+        server = AppServer(
+            env=ctx.env,
+            log_path=work_dir / "gunicorn.log",
+            worker_class="sync",
+            workers=config.workers,
+        )
+        server.start()
+        try:
+            # Warm every worker (imports, URL resolver, connections) before measuring.
+            scenarios.run_load(
+                ctx,  # type: ignore[arg-type]
+                port=server.port,
+                requests=[{"method": "GET", "path": "/", "headers": {}}],
+                body_files=[],
+                expect=[200],
+                duration=2,
+                warmup=0,
+                max_requests=10**6,
+                name="warm",
+            )
+            report.results += _run(
+                "work_queue", lambda: work_queue(ctx, server.port, secret_key), log
+            )
+            report.results += _run(
+                "dashboard", lambda: dashboard(ctx, server.port, secret_key), log
+            )
+            report.results += _run(
+                "lifecycle", lambda: lifecycle(ctx, server.port, secret_key), log
+            )
+        finally:
+            server.stop()
+        report.results += _run("pgbench", lambda: scenarios.pgbench(ctx), log)  # type: ignore[arg-type]
+    finally:
+        db.drop()  # keep=True: only points the connection back
+        shutil.rmtree(work_dir, ignore_errors=True)
+    report.seconds = time.monotonic() - started
+    report.load_after = load_average()
+    return report
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def render(report: ScaleReport) -> str:
+    from .report import _scenario_md
+
+    cfg = report.config
+    m = report.machine
+    lines = [
+        START,
+        "",
+        f"## Scale figures ({cfg.dossiers:,} generated dossiers)",
+        "",
+        f"Run of `python manage.py bench_scale --dossiers {cfg.dossiers}` on "
+        f"{report.provenance.date if hasattr(report.provenance, 'date') else date.today()}, "
+        f"commit `{getattr(report.provenance, 'commit', '?')}`; "
+        f"{report.seconds / 60:.0f} minutes in all.",
+        "",
+        f"- Machine: {getattr(m, 'cpu', '?')}, {getattr(m, 'cores', '?')} cores, "
+        f"{getattr(m, 'memory', '?')} memory; {getattr(m, 'os', '')}",
+        f"- PostgreSQL: {getattr(m, 'postgres', '?')}; Python {sys.version.split()[0]}",
+        f"- Load average before / after: {report.load_before} / {report.load_after}",
+        f"- HTTP: gunicorn sync × {cfg.workers} workers, {cfg.clients} keep-alive clients "
+        f"({cfg.client_processes} processes), {cfg.warmup:g} s warm-up + {cfg.duration:g} s "
+        "measured; the load generator runs on the same 2 cores.",
+        "",
+    ]
+    for result in report.results:
+        lines.append(_scenario_md(result))
+        lines.append("")
+    lines.append(END)
+    return "\n".join(lines) + "\n"
+
+
+def write_scale_report(report: ScaleReport, path: Path) -> None:
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    section = render(report)
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        after = rest.split(END, 1)[1]
+        text = before + section + after.lstrip("\n")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, encoding="utf-8")
+
+
+def env_summary() -> dict[str, str]:
+    return {k: os.environ.get(k, "") for k in ("DATABASE_URL",)}

@@ -1,0 +1,47 @@
+"""The scale benchmark (egov/bench/scale.py): generated province, work queue, lifecycles,
+dashboard, pgbench; figures into docs/benchmarks.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from egov.bench.scale import ScaleConfig, run_scale, write_scale_report
+
+
+class Command(BaseCommand):
+    help = (
+        "Đo hiệu năng ở quy mô lớn trên PostgreSQL: tạo (hoặc dùng lại) cơ sở dữ liệu "
+        "egov_scale_<N> với N hồ sơ, đo danh sách hồ sơ cần xử lý, vòng đời hồ sơ qua API, "
+        "bảng điều hành và pgbench, ghi kết quả vào docs/benchmarks.md."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--dossiers", type=int, default=1_000_000)
+        parser.add_argument("--fresh", action="store_true", help="tạo lại dữ liệu")
+        parser.add_argument("--duration", type=float, default=20.0)
+        parser.add_argument("--clients", type=int, default=16)
+        parser.add_argument("--no-write", action="store_true", help="không ghi docs/benchmarks.md")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        config = ScaleConfig(
+            dossiers=options["dossiers"],
+            fresh=options["fresh"],
+            duration=options["duration"],
+            clients=options["clients"],
+            lifecycle_clients=options["clients"],
+        )
+        try:
+            report = run_scale(config, log=self.stdout.write)
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from exc
+        problems = [p for r in report.results for p in r.problems]
+        if not options["no_write"]:
+            path = Path(settings.BASE_DIR) / "docs" / "benchmarks.md"
+            write_scale_report(report, path)
+            self.stdout.write(f"written: {path}")
+        if problems:
+            raise CommandError("problems: " + " | ".join(problems))
