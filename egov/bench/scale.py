@@ -23,7 +23,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -33,7 +32,6 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -725,27 +723,32 @@ def run_scale(config: ScaleConfig, log: Log) -> ScaleReport:
 
 
 def render(report: ScaleReport) -> str:
-    from .report import _scenario_md
+    from .report import _pairs, _scenario_md
 
     cfg = report.config
-    m = report.machine
+    machine = [(k, v) for k, v in report.machine.rows() if not k.startswith("Load average")]
     lines = [
         START,
         "",
         f"## Scale figures ({cfg.dossiers:,} generated dossiers)",
         "",
-        f"Run of `python manage.py bench_scale --dossiers {cfg.dossiers}` on "
-        f"{report.provenance.date if hasattr(report.provenance, 'date') else date.today()}, "
-        f"commit `{getattr(report.provenance, 'commit', '?')}`; "
-        f"{report.seconds / 60:.0f} minutes in all.",
+        f"Written by `python manage.py bench_scale --dossiers {cfg.dossiers}` "
+        f"(`make bench-scale DOSSIERS={cfg.dossiers}`) on {report.provenance.date}, commit "
+        f"`{report.provenance.commit}`; the run took {report.seconds / 60:.0f} minutes "
+        "(generation excluded when the database was reused).",
         "",
-        f"- Machine: {getattr(m, 'cpu', '?')}, {getattr(m, 'cores', '?')} cores, "
-        f"{getattr(m, 'memory', '?')} memory; {getattr(m, 'os', '')}",
-        f"- PostgreSQL: {getattr(m, 'postgres', '?')}; Python {sys.version.split()[0]}",
-        f"- Load average before / after: {report.load_before} / {report.load_after}",
-        f"- HTTP: gunicorn sync × {cfg.workers} workers, {cfg.clients} keep-alive clients "
-        f"({cfg.client_processes} processes), {cfg.warmup:g} s warm-up + {cfg.duration:g} s "
-        "measured; the load generator runs on the same 2 cores.",
+        _pairs(
+            [
+                *machine,
+                ("Load average before / after", f"{report.load_before} / {report.load_after}"),
+                (
+                    "HTTP",
+                    f"gunicorn sync × {cfg.workers} workers; {cfg.clients} keep-alive clients "
+                    f"({cfg.client_processes} processes); {cfg.warmup:g} s warm-up, "
+                    f"{cfg.duration:g} s measured; the clients run on the same 2 cores",
+                ),
+            ]
+        ),
         "",
     ]
     for result in report.results:
@@ -765,7 +768,3 @@ def write_scale_report(report: ScaleReport, path: Path) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text, encoding="utf-8")
-
-
-def env_summary() -> dict[str, str]:
-    return {k: os.environ.get(k, "") for k in ("DATABASE_URL",)}
