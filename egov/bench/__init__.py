@@ -1,4 +1,4 @@
-"""The project's benchmark (`python manage.py bench`, `make bench`): plain modules, no models.
+"""The project's benchmarks (`make bench`, `make bench-scale`): plain modules, no models.
 
 - `runner`: prepares the dedicated database, seeds it, runs the scenarios, writes the report;
 - `database`: creates (and drops) the benchmark database, migrated programmatically;
@@ -7,7 +7,10 @@
 - `loadgen`: the HTTP load generator (keep-alive clients in processes and threads, stdlib only);
 - `scenarios`: events, calendar, submit_http, tracking_http, pgbench, memory;
 - `machine`: the machine description read from the system;
-- `report`: renders the figures and replaces them in docs/benchmarks.md.
+- `report`: renders the figures and replaces them in docs/benchmarks.md;
+- `province`: the scale data generator (`manage.py generate_province`, COPY into PostgreSQL);
+- `scale`: the scale benchmark on a generated province (`manage.py bench_scale`);
+- `lifecycle_load`: drives whole dossier lifecycles through the one-stop API (stdlib only).
 
 Performance is measured here, never by timed unit tests.
 """

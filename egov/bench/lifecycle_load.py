@@ -1,6 +1,7 @@
 """Drives whole dossier lifecycles through the one-stop REST API, as officials would.
 
-Run as `python -m egov.bench.lifecycle_load SPEC.json`; prints one JSON object. Stdlib only.
+Run as `python -m egov.bench.lifecycle_load SPEC.json`; prints one JSON object. Stdlib only
+(and egov.bench.loadgen, which is too).
 
 Each client is a desk: it receives a dossier in person (multipart, with a scanned PDF) as one
 of the receivers, then the official who holds each step forwards it (the session of whoever
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import math
 import sys
 import threading
 import time
@@ -26,12 +26,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from egov.bench.loadgen import percentile
+
 
 def _pct(values: list[float], p: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+    return percentile(sorted(values), p / 100)
 
 
 class Client(threading.Thread):

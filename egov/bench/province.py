@@ -53,18 +53,25 @@ from egov.catalog.models import OnlineMode, Procedure, ProcessVersion, TimeUnit
 from egov.core.actors import SYSTEM
 from egov.dossiers.models import Channel, Dossier, DossierCounter, Rating, Status
 from egov.onestop.models import DossierStep, StepStatus, SupplementRequest
+from egov.org.demo_data import DEMO_PASSWORD, _commune_agency_name, load_demo
 from egov.org.models import AdministrativeUnit, Agency, Official, Role, Unit
 from egov.stats import models as stats
 from egov.stats.models import DOSSIER_COUNTERS, STEP_COUNTERS
+from egov.stats.projector import (
+    DossierInfo,
+    bucket,
+    classify_resolved,
+    repeated_supplement_is_late,
+)
 from egov.workcalendar.services import VN_TZ, WorkingCalendar
+
+from .seed import FAST_HASHER
 
 Log = Callable[[str], None]
 
 VN_OFFSET = 7 * 3600  # Asia/Ho_Chi_Minh has no daylight saving time
 DAY = 86400
 NEIGHBOUR_PROVINCES = (22, 20, 31, 24)  # Quảng Ninh, Lạng Sơn, Hải Phòng, Bắc Ninh
-FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-PASSWORD = "DemoEgov@2026"
 
 # Extra provincial departments (numbers 7+; the demo has 1-6).
 DEPARTMENTS = (
@@ -162,14 +169,12 @@ class Timeline:
         (ms, me), (as_, ae) = sessions.periods
         self.morning = _seconds(me) - _seconds(ms)
         self.length = int(calendar.day_length.total_seconds())
-        self.days: list[date] = []
         self.m_start: list[int] = []
         self.a_start: list[int] = []
         self.a_end: list[int] = []
         day = first
         while day <= last:
             if calendar.is_working_day(day):
-                self.days.append(day)
                 self.m_start.append(_epoch(day, ms))
                 self.a_start.append(_epoch(day, as_))
                 self.a_end.append(_epoch(day, ae))
@@ -241,10 +246,8 @@ class Stamp:
 class AgencyInfo:
     id: int
     identifier: str
-    level: str  # "province" | "commune"
     weight: float
     diligence: float  # multiplies step durations: > 1 means slower than average
-    officials: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # role -> (id, unit)
 
 
 def _official_rows(agency: Agency) -> dict[str, list[tuple[int, int]]]:
@@ -264,8 +267,8 @@ def _create_staff(agency: Agency, key: str, units: dict[str, Unit], plan: list[A
         create_official(
             actor=SYSTEM,
             username=f"{key}.cb{n:02d}",
-            full_name=_name(random.Random(hash((key, n)) & 0xFFFF)),
-            password=PASSWORD,
+            full_name=_name(random.Random(f"{key}.{n}")),
+            password=DEMO_PASSWORD,
             agency=agency,
             unit=units[unit_code],
             roles=list(roles),
@@ -323,7 +326,6 @@ def ensure_organisation(config: GenConfig, log: Log) -> list[Agency]:
     """The demo province and the extra agencies, idempotently; returns the receiving agencies."""
     from egov.catalog.starter import load_starter_catalog
     from egov.org import services as org
-    from egov.org.demo_data import load_demo
 
     with override_settings(PASSWORD_HASHERS=FAST_HASHER):
         load_demo()
@@ -356,7 +358,7 @@ def ensure_organisation(config: GenConfig, log: Log) -> list[Agency]:
                     ],
                 )
                 _create_staff(agency, f"so{7 + i:02d}", units, DEPARTMENT_STAFF)
-        receiving = _receiving(config)
+        receiving = _receiving()
         missing = config.agencies - len(receiving)
         if missing > 0:
             org.import_from_package(province_codes=list(NEIGHBOUR_PROVINCES), actor=SYSTEM)
@@ -385,7 +387,7 @@ def ensure_organisation(config: GenConfig, log: Log) -> list[Agency]:
                     agency = org.create_agency(
                         actor=SYSTEM,
                         identifier=identifier,
-                        name=f"Ủy ban nhân dân {unit.name[:1].lower()}{unit.name[1:]}",
+                        name=_commune_agency_name(unit),
                         abbreviation="UBND",
                         kind=Agency.Kind.PEOPLES_COMMITTEE,
                         admin_unit=unit,
@@ -393,7 +395,7 @@ def ensure_organisation(config: GenConfig, log: Log) -> list[Agency]:
                     )
                     units = _units(agency, _commune_units(rural))
                     _create_staff(agency, f"xa{number:03d}", units, COMMUNE_STAFF)
-        receiving = _receiving(config)
+        receiving = _receiving()
     # Commune-level procedures are done by every commune; provincial ones by their departments
     # (as in the catalogue) and the new departments share them.
     commune_agencies = [
@@ -410,7 +412,7 @@ def ensure_organisation(config: GenConfig, log: Log) -> list[Agency]:
     return receiving
 
 
-def _receiving(config: GenConfig) -> list[Agency]:
+def _receiving() -> list[Agency]:
     return list(
         Agency.objects.filter(is_active=True)
         .filter(
@@ -452,12 +454,17 @@ class ProcedurePlan:
     agencies: list[int]
     cum_weights: list[float]
     fee: int
+    online_share: float  # of its dossiers submitted online
 
 
 def _procedure_plans(
-    length: int, agencies: dict[int, AgencyInfo], rng: random.Random
+    length: int, agencies: dict[int, AgencyInfo], rng: random.Random, online_share: float
 ) -> list[ProcedurePlan]:
     by_identifier = dict(Agency.objects.values_list("identifier", "id"))
+    online_by_mode: dict[int, float] = {
+        OnlineMode.FULL: online_share,
+        OnlineMode.PARTIAL: online_share / 2,
+    }
     plans = []
     versions = {
         v.procedure_id: v
@@ -507,6 +514,7 @@ def _procedure_plans(
                 agencies=eligible,
                 cum_weights=cum,
                 fee=fee,
+                online_share=online_by_mode.get(procedure.online_mode, 0.0),
             )
         )
     rng.shuffle(plans)
@@ -521,12 +529,10 @@ class Facts:
         self.first_day = first_day
         self.closed_through = closed_through
         self.ndays = closed_through - first_day + 2
-        self.dossier: dict[tuple[int, int, int, int, int], list[int]] = {}
-        self.step: dict[tuple[int, int, int, int, int], list[int]] = {}
+        self.dossier: dict[tuple[int, ...], list[int]] = {}  # (day, *DOSSIER_KEYS)
+        self.step: dict[tuple[int, ...], list[int]] = {}  # (day, *STEP_KEYS)
         self.open: dict[tuple[int, int, int, int], list[array[int]]] = {}
-        self.ledger: dict[tuple[int, int, int, int, int | None], int] = defaultdict(int)
         self.index = {name: i for i, name in enumerate(DOSSIER_COUNTERS)}
-        self.step_index = {name: i for i, name in enumerate(STEP_COUNTERS)}
 
     def add(self, day: int, key: tuple[int, int, int, int], name: str, amount: int = 1) -> None:
         full = (day, *key)
@@ -671,14 +677,8 @@ class Stream:
 def _open_stream(sql: str) -> Stream:
     import psycopg
 
-    params = connection.settings_dict
-    conn = psycopg.connect(
-        dbname=params["NAME"],
-        host=params.get("HOST") or None,
-        port=params.get("PORT") or None,
-        user=params.get("USER") or None,
-        password=params.get("PASSWORD") or None,
-    )
+    # Django's own parameters (OPTIONS such as sslmode included), on a connection of our own.
+    conn = psycopg.connect(**connection.get_connection_params())
     try:
         conn.execute("SET session_replication_role = replica")  # no FK triggers per row
     except psycopg.Error:
@@ -730,11 +730,9 @@ def generate(config: GenConfig, log: Log = print) -> GenResult:
     rng.shuffle(order)
     agencies: dict[int, AgencyInfo] = {}
     for rank, agency in enumerate(order, start=1):
-        level = "commune" if agency.kind == Agency.Kind.PEOPLES_COMMITTEE else "province"
         agencies[agency.pk] = AgencyInfo(
             id=agency.pk,
             identifier=agency.identifier,
-            level=level,
             weight=1.0 / rank**0.8,
             diligence=min(max(rng.lognormvariate(0, 0.35), 0.5), 2.5),
         )
@@ -756,7 +754,7 @@ def generate(config: GenConfig, log: Log = print) -> GenResult:
     today = local_day(now)
     closed_through = today - 1
     facts = Facts(local_day(timeline.epoch(w_start)), closed_through)
-    plans = _procedure_plans(L, agencies, rng)
+    plans = _procedure_plans(L, agencies, rng, config.online_share)
     result.procedures = len(plans)
     proc_cum: list[float] = []
     total = 0.0
@@ -811,7 +809,6 @@ def generate(config: GenConfig, log: Log = print) -> GenResult:
                 serials=serials,
                 streams=streams,
                 open_rows=open_rows,
-                result=result,
             )
             if (n + 1) % config.batch == 0:
                 for s in streams.values():
@@ -846,7 +843,7 @@ def generate(config: GenConfig, log: Log = print) -> GenResult:
 
     clock = time.monotonic()
     log("writing the dashboard's read models ...")
-    _write_counters(serials, agencies)
+    _write_counters(serials)
     result.open_dossiers = _write_stats(facts, open_rows, closed_through)
     with connection.cursor() as cursor:
         for table in [*tables, *(m._meta.db_table for m in _stats_models())]:
@@ -877,17 +874,14 @@ def _one(
     serials: dict[tuple[str, int], int],
     streams: dict[str, Stream],
     open_rows: list[tuple[Any, ...]],
-    result: GenResult,
 ) -> None:
     """One dossier's whole life up to now, as the one-stop engine would have recorded it."""
     L = timeline.length
     epoch = timeline.epoch
     plan = _pick(rng, plans, proc_cum)
     agency = agencies[_pick(rng, plan.agencies, plan.cum_weights)]
-    key = (agency.id, plan.id, plan.sector_id, 0)
-    online_p = {OnlineMode.FULL: config.online_share, OnlineMode.PARTIAL: config.online_share / 2}
     roll = rng.random()
-    if roll < online_p.get(plan.online_mode, 0.0):
+    if roll < plan.online_share:
         channel = Channel.ONLINE
     elif roll > 0.97:
         channel = Channel.POST
@@ -973,8 +967,7 @@ def _one(
         for idx, sp in enumerate(middle):
             who = assignee(sp)
             due_w = cur + sp.budget_seconds
-            slow = agency.diligence
-            if rng.random() < config.late_share * slow:
+            if rng.random() < config.late_share * agency.diligence:
                 factor = rng.uniform(1.02, 2.5)
             else:
                 factor = rng.uniform(0.05, 0.97)
@@ -1053,14 +1046,7 @@ def _one(
             status = Status.DONE
             finished = epoch(cur)
             fin_day = local_day(finished)
-            appt = epoch(appt_w)
-            if supplement_count > 1 or finished > appt:
-                kind = "resolved_late"
-            elif fin_day < local_day(appt):
-                kind = "resolved_early"
-            else:
-                kind = "resolved_on_time"
-            facts.add(fin_day, key, kind)
+            facts.add(fin_day, key, _resolved(finished, epoch(appt_w), supplement_count))
             paused = sum(ans - req for req, ans in pauses if ans is not None)
             facts.add(fin_day, key, "handling_seconds", max(cur - received_w - paused, 0))
             facts.add(fin_day, key, "legal_seconds", plan.legal_seconds)
@@ -1097,7 +1083,7 @@ def _one(
             cursor_day = ans_day
             if ans is not None:
                 due_day = local_day(timeline.epoch(_extended_due(appt_w, pauses, i)))
-        if len(pauses) > 1:  # more than one request: late whatever the appointment
+        if len(pauses) > 1 and repeated_supplement_is_late():  # late whatever the appointment
             facts.open_span(key, 1, cursor_day, end_day)
         else:
             facts.open_segments(key, cursor_day, end_day, due_day)
@@ -1133,6 +1119,25 @@ def _one(
         )
 
 
+def _resolved(finished: int, appointment: int, supplement_count: int) -> str:
+    """The projector's early / on-time / late rule, on the generated moments."""
+    info = DossierInfo(
+        id=0,
+        code="",
+        agency_id=0,
+        procedure_id=0,
+        sector_id=0,
+        channel=0,
+        received_at=None,
+        finished_at=_aware(finished),
+        appointment_at=_aware(appointment),
+        supplement_count=supplement_count,
+        processing_time=Decimal(0),
+        time_unit="",
+    )
+    return f"resolved_{classify_resolved(info)}"
+
+
 def _extended_due(appt_w_final: int, pauses: list[tuple[int, int | None]], i: int) -> int:
     """The appointment (w) in force after pause i was answered: the final one less the pauses
     answered later."""
@@ -1162,7 +1167,7 @@ def _copy_rows(model: Any, columns: tuple[str, ...], rows: Iterator[tuple[Any, .
     return count
 
 
-def _write_counters(serials: dict[tuple[str, int], int], agencies: dict[int, AgencyInfo]) -> None:
+def _write_counters(serials: dict[tuple[str, int], int]) -> None:
     _copy_rows(
         DossierCounter,
         ("agency_identifier", "day", "last"),
@@ -1170,8 +1175,14 @@ def _write_counters(serials: dict[tuple[str, int], int], agencies: dict[int, Age
     )
 
 
-def _month(day: int) -> date:
-    return day_date(day).replace(day=1)
+def _by_month(daily: dict[tuple[int, ...], list[int]]) -> dict[tuple[Any, ...], list[int]]:
+    """Daily counter rows (keyed by day number first) summed per month (its first day)."""
+    monthly: dict[tuple[Any, ...], list[int]] = {}
+    for (day, *rest), values in daily.items():
+        row = monthly.setdefault((day_date(day).replace(day=1), *rest), [0] * len(values))
+        for i, x in enumerate(values):
+            row[i] += x
+    return monthly
 
 
 def _aware(epoch: int | None) -> datetime | None:
@@ -1185,16 +1196,10 @@ def _write_stats(facts: Facts, open_rows: list[tuple[Any, ...]], closed_through:
         ("day", *keys, *DOSSIER_COUNTERS),
         ((day_date(k[0]), *k[1:], *v) for k, v in facts.dossier.items()),
     )
-    monthly: dict[tuple[Any, ...], list[int]] = {}
-    for k, v in facts.dossier.items():
-        mk = (_month(k[0]), *k[1:])
-        row = monthly.setdefault(mk, [0] * len(v))
-        for i, x in enumerate(v):
-            row[i] += x
     _copy_rows(
         stats.MonthlyFact,
         ("month", *keys, *DOSSIER_COUNTERS),
-        ((*k, *v) for k, v in monthly.items()),
+        ((*k, *v) for k, v in _by_month(facts.dossier).items()),
     )
     step_keys = ("agency_id", "unit_id", "procedure_id", "step_order")
     _copy_rows(
@@ -1202,16 +1207,10 @@ def _write_stats(facts: Facts, open_rows: list[tuple[Any, ...]], closed_through:
         ("day", *step_keys, *STEP_COUNTERS),
         ((day_date(k[0]), *k[1:], *v) for k, v in facts.step.items()),
     )
-    step_monthly: dict[tuple[Any, ...], list[int]] = {}
-    for k, v in facts.step.items():
-        mk = (_month(k[0]), *k[1:])
-        row = step_monthly.setdefault(mk, [0] * len(v))
-        for i, x in enumerate(v):
-            row[i] += x
     _copy_rows(
         stats.StepMonthly,
         ("month", *step_keys, *STEP_COUNTERS),
-        ((*k, *v) for k, v in step_monthly.items()),
+        ((*k, *v) for k, v in _by_month(facts.step).items()),
     )
 
     def open_daily() -> Iterator[tuple[Any, ...]]:
@@ -1230,15 +1229,16 @@ def _write_stats(facts: Facts, open_rows: list[tuple[Any, ...]], closed_through:
     def trackers() -> Iterator[tuple[Any, ...]]:
         for dossier_id, code, key, status, received, appointment, paused, count, track in open_rows:
             kind, step = track
-            ledger_state, due = "", None
-            if kind == "processing":
-                if paused is not None:
-                    ledger_state = stats.OpenDossier.Ledger.PAUSED
-                elif count > 1:
-                    ledger_state, due = stats.OpenDossier.Ledger.DUE, date(2000, 1, 1)
-                else:
-                    ledger_state = stats.OpenDossier.Ledger.DUE
-                    due = day_date(local_day(appointment))
+            ledger_state, due = bucket(
+                stats.OpenDossier(
+                    received_at=_aware(received),
+                    ended=kind == "ended",
+                    paused_since=_aware(paused),
+                    supplement_count=count,
+                    appointment_at=_aware(appointment),
+                )
+            )
+            if ledger_state:
                 ledger[(*key, due)] += 1
             sp, who, step_due = step if step else (None, None, None)
             yield (

@@ -155,6 +155,12 @@ def _run(
         log(traceback.format_exc())
         result = ScenarioResult(name, name, "", problems=[f"{name}: {type(exc).__name__}: {exc}"])
     log(f"scenario {name} done in {time.monotonic() - started:.1f} s")
+    log_result(result, log)
+    return result
+
+
+def log_result(result: ScenarioResult, log: Log) -> None:
+    """A scenario's tables, notes and problems, one line each, as the run goes."""
     for table in result.tables:
         for row in table.rows:
             log("    " + " | ".join(row))
@@ -162,7 +168,6 @@ def _run(
         log(f"    - {note}")
     for problem in result.problems:
         log(f"    PROBLEM: {problem}")
-    return result
 
 
 def _start(ctx: BenchContext, worker_class: str, label: str) -> AppServer:

@@ -22,16 +22,15 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -44,9 +43,11 @@ from django.utils.crypto import get_random_string
 
 from . import scenarios
 from .database import BenchDatabase
+from .loadgen import percentile
 from .machine import describe, load_average, provenance
+from .runner import log_result
 from .scenarios import ScenarioResult, Table, fmt
-from .seed import make_pdf, personal_id
+from .seed import FAST_HASHER, login_session, make_pdf, personal_id
 from .server import AppServer, bench_env
 
 Log = Callable[[str], None]
@@ -117,6 +118,7 @@ def _lifecycle_setup() -> None:
     from egov.catalog.models import OnlineMode, Procedure, Sector
     from egov.core.actors import SYSTEM
     from egov.org import services as org
+    from egov.org.demo_data import DEMO_PASSWORD
     from egov.org.models import Agency, Role, Unit
 
     if Procedure.objects.filter(code=LIFECYCLE_PROCEDURE).exists():
@@ -146,13 +148,13 @@ def _lifecycle_setup() -> None:
         + [("CM", Role.UNIT_HEAD)] * 3
         + [("LD", Role.LEADER)] * 3
     )
-    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+    with override_settings(PASSWORD_HASHERS=FAST_HASHER):
         for n, (unit, role) in enumerate(staff, start=1):
             create_official(
                 actor=SYSTEM,
                 username=f"vongdoi.cb{n:02d}",
                 full_name=f"Cán bộ thử tải {n}",
-                password="DemoEgov@2026",
+                password=DEMO_PASSWORD,
                 agency=agency,
                 unit=units[unit],
                 roles=[role],
@@ -208,27 +210,12 @@ def _reception_body(pdf: bytes) -> bytes:
 
 
 def _session(user: Any, secret_key: str) -> dict[str, str]:
-    """A logged-in session that passed the second factor, as the login flow leaves it."""
-    from importlib import import_module
-
-    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-
+    """Cookie and CSRF token of a logged-in session that passed the second factor."""
     with override_settings(SECRET_KEY=secret_key):
-        store = import_module(settings.SESSION_ENGINE).SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        now = time.time()
-        store["account_authentication_methods_user"] = str(user.pk)  # allauth's owner check
-        store[AUTHENTICATION_METHODS_SESSION_KEY] = [
-            {"method": "password", "at": now, "username": user.username},
-            {"method": "mfa", "at": now, "type": "totp"},
-        ]
-        store.create()
-        csrf = get_random_string(32)
+        session_key = login_session(user, second_factor=True)
+    csrf = get_random_string(32)
     return {
-        "cookie": f"{settings.SESSION_COOKIE_NAME}={store.session_key}; "
+        "cookie": f"{settings.SESSION_COOKIE_NAME}={session_key}; "
         f"{settings.CSRF_COOKIE_NAME}={csrf}",
         "csrf": csrf,
     }
@@ -278,19 +265,13 @@ def lifecycle(ctx: ScaleContext, port: int, secret_key: str) -> ScenarioResult:
         "receivers": receivers,
         "officials": {str(k): v for k, v in sessions.items()},
     }
-    spec_path = ctx.work_dir / "lifecycle.json"
-    spec_path.write_text(json.dumps(spec), encoding="utf-8")
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "egov.bench.lifecycle_load", str(spec_path)],
-        cwd=ctx.base_dir,
-        capture_output=True,
-        text=True,
+    out = scenarios.run_tool(
+        ctx,  # type: ignore[arg-type]
+        "egov.bench.lifecycle_load",
+        spec,
+        name="lifecycle",
         timeout=cfg.warmup + cfg.duration + 300,
-        check=False,
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"lifecycle driver failed:\n{done.stderr[-3000:]}")
-    out = json.loads(done.stdout)
     result = ScenarioResult(
         "lifecycle",
         "Dossier lifecycles through the REST API (issue #4)",
@@ -530,11 +511,8 @@ def aggregates_vs_naive(ctx: ScaleContext) -> ScenarioResult:
         "The ratio is naive p50 ÷ aggregates p50.",
     )
     rows = []
+    tz = timezone.get_current_timezone()
     for label, period in cases:
-        tz = timezone.get_current_timezone()
-        from datetime import datetime, timedelta
-        from datetime import time as dtime
-
         start = datetime.combine(period.start, dtime.min, tz)
         end = datetime.combine(period.end + timedelta(days=1), dtime.min, tz)
 
@@ -574,8 +552,7 @@ def aggregates_vs_naive(ctx: ScaleContext) -> ScenarioResult:
 
 
 def _p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return percentile(sorted(values), 0.99)
 
 
 def data_sizes(generated: dict[str, Any] | None) -> ScenarioResult:
@@ -633,11 +610,7 @@ def _run(name: str, func: Callable[[], Any], log: Log) -> list[ScenarioResult]:
             ScenarioResult(name, name, "", problems=[f"{name}: {type(exc).__name__}: {exc}"])
         ]
     for r in results:
-        for table in r.tables:
-            for row in table.rows:
-                log("    " + " | ".join(row))
-        for p in r.problems:
-            log(f"    PROBLEM: {p}")
+        log_result(r, log)
     log(f"scenario {name} done in {time.monotonic() - started:.0f} s")
     return results
 

@@ -296,18 +296,28 @@ def run_load(
         "body_files": body_files,
         "requests": requests,
     }
-    spec_path = ctx.work_dir / f"load-{name}.json"
+    return run_tool(
+        ctx, "egov.bench.loadgen", spec, name=f"load-{name}", timeout=warmup + duration + 300
+    )
+
+
+def run_tool(
+    ctx: BenchContext, module: str, spec: dict[str, Any], *, name: str, timeout: float
+) -> dict[str, Any]:
+    """Run a stdlib-only driver (`python -m module SPEC.json`) in its own process, so it can
+    fork and thread freely, and return the JSON object it prints."""
+    spec_path = ctx.work_dir / f"{name}.json"
     spec_path.write_text(json.dumps(spec), encoding="utf-8")
     done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "egov.bench.loadgen", str(spec_path)],
+        [sys.executable, "-m", module, str(spec_path)],
         cwd=ctx.base_dir,
         capture_output=True,
         text=True,
-        timeout=warmup + duration + 300,
+        timeout=timeout,
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"load generator failed:\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"{module} failed:\n{done.stderr[-3000:]}")
     summary: dict[str, Any] = json.loads(done.stdout)
     return summary
 

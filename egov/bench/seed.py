@@ -12,10 +12,12 @@ citizens take minutes. Seeding is idempotent, so `--keep` can reuse the database
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import import_module
 
+from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.db import transaction
@@ -37,6 +39,8 @@ FORM_DATA = {
     FORM_COMPONENT: {"child_name": "Nguyễn Minh An", "birth_date": "2026-11-01", "gender": "Nam"}
 }
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# allauth keeps whose authentication records the session holds under this key (not exported).
+AUTHENTICATION_METHODS_USER_SESSION_KEY = "account_authentication_methods_user"
 
 
 @dataclass(frozen=True)
@@ -159,12 +163,20 @@ def _citizens(count: int) -> list[User]:
     return users
 
 
-def login_session(user: User) -> str:
-    """A session in the configured store, as a password login would leave it."""
+def login_session(user: User, *, second_factor: bool = False) -> str:
+    """A session in the configured store, as a password login would leave it; with
+    `second_factor`, as allauth leaves it after the TOTP step too (what officials need)."""
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    if second_factor:
+        now = time.time()
+        store[AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+        store[AUTHENTICATION_METHODS_SESSION_KEY] = [
+            {"method": "password", "at": now, "username": user.username},
+            {"method": "mfa", "at": now, "type": "totp"},
+        ]
     store.create()
     return str(store.session_key)
 
