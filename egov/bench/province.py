@@ -55,6 +55,7 @@ from egov.dossiers.models import Channel, Dossier, DossierCounter, Rating, Statu
 from egov.onestop.models import DossierStep, StepStatus, SupplementRequest
 from egov.org.demo_data import DEMO_PASSWORD, _commune_agency_name, load_demo
 from egov.org.models import AdministrativeUnit, Agency, Official, Role, Unit
+from egov.stats import aggregates as stats_aggregates
 from egov.stats import models as stats
 from egov.stats.models import DOSSIER_COUNTERS, STEP_COUNTERS
 from egov.stats.projector import (
@@ -1149,6 +1150,8 @@ def _stats_models() -> list[Any]:
     return [
         stats.DailyFact,
         stats.MonthlyFact,
+        stats.AgencyDailyFact,
+        stats.AgencyMonthlyFact,
         stats.StepDaily,
         stats.StepMonthly,
         stats.OpenDaily,
@@ -1290,6 +1293,7 @@ def _write_stats(facts: Facts, open_rows: list[tuple[Any, ...]], closed_through:
         ("day", *keys, "due_day", "delta"),
         ((through, *k, n) for k, n in ledger.items()),
     )
+    stats_aggregates.rebuild_rollups()
     stats.StatsState.objects.update_or_create(
         id=1, defaults={"closed_through": through, "compacted_at": timezone.now()}
     )

@@ -63,9 +63,13 @@ LIFECYCLE_COMPONENT = "don-de-nghi"
 BOUNDARY = "egovscale3Hq8ZtVbW1x"
 
 
+SCENARIOS = ("data", "aggregates", "work_queue", "dashboard", "lifecycle", "pgbench")
+
+
 @dataclass
 class ScaleConfig:
     dossiers: int = 1_000_000
+    only: frozenset[str] | None = None  # None: every scenario
     fresh: bool = False
     clients: int = 16
     client_processes: int = 2
@@ -79,6 +83,9 @@ class ScaleConfig:
     pgbench_scale: int = 10
     pgbench_seconds: float = 15.0
     pdf_bytes: int = 50_000
+
+    def wants(self, scenario: str) -> bool:
+        return self.only is None or scenario in self.only
 
     @property
     def db_name(self) -> str:
@@ -615,6 +622,43 @@ def _run(name: str, func: Callable[[], Any], log: Log) -> list[ScenarioResult]:
     return results
 
 
+def _http_scenarios(
+    ctx: ScaleContext, names: list[str], secret_key: str, log: Log
+) -> list[ScenarioResult]:
+    """The scenarios measured over HTTP, against one gunicorn started for them."""
+    runs: dict[str, Callable[[int], Any]] = {
+        "work_queue": lambda port: work_queue(ctx, port, secret_key),
+        "dashboard": lambda port: dashboard(ctx, port, secret_key),
+        "lifecycle": lambda port: lifecycle(ctx, port, secret_key),
+    }
+    results: list[ScenarioResult] = []
+    server = AppServer(
+        env=ctx.env,
+        log_path=ctx.work_dir / "gunicorn.log",
+        worker_class="sync",
+        workers=ctx.config.workers,
+    )
+    server.start()
+    try:
+        # Warm every worker (imports, URL resolver, connections) before measuring.
+        scenarios.run_load(
+            ctx,  # type: ignore[arg-type]
+            port=server.port,
+            requests=[{"method": "GET", "path": "/", "headers": {}}],
+            body_files=[],
+            expect=[200],
+            duration=2,
+            warmup=0,
+            max_requests=10**6,
+            name="warm",
+        )
+        for name in names:
+            results += _run(name, lambda name=name: runs[name](server.port), log)  # type: ignore[misc]
+    finally:
+        server.stop()
+    return results
+
+
 def run_scale(config: ScaleConfig, log: Log) -> ScaleReport:
     from egov.dossiers.models import Dossier
 
@@ -649,41 +693,16 @@ def run_scale(config: ScaleConfig, log: Log) -> ScaleReport:
             base_dir=Path(settings.BASE_DIR),
             env=bench_env(database_url=db.url, secret_key=secret_key, work_dir=work_dir),
         )
-        report.results += _run("data", lambda: data_sizes(generated), log)
-        report.results += _run("aggregates", lambda: aggregates_vs_naive(ctx), log)
+        if config.wants("data"):
+            report.results += _run("data", lambda: data_sizes(generated), log)
+        if config.wants("aggregates"):
+            report.results += _run("aggregates", lambda: aggregates_vs_naive(ctx), log)
         connection.close()
-        server = AppServer(
-            env=ctx.env,
-            log_path=work_dir / "gunicorn.log",
-            worker_class="sync",
-            workers=config.workers,
-        )
-        server.start()
-        try:
-            # Warm every worker (imports, URL resolver, connections) before measuring.
-            scenarios.run_load(
-                ctx,  # type: ignore[arg-type]
-                port=server.port,
-                requests=[{"method": "GET", "path": "/", "headers": {}}],
-                body_files=[],
-                expect=[200],
-                duration=2,
-                warmup=0,
-                max_requests=10**6,
-                name="warm",
-            )
-            report.results += _run(
-                "work_queue", lambda: work_queue(ctx, server.port, secret_key), log
-            )
-            report.results += _run(
-                "dashboard", lambda: dashboard(ctx, server.port, secret_key), log
-            )
-            report.results += _run(
-                "lifecycle", lambda: lifecycle(ctx, server.port, secret_key), log
-            )
-        finally:
-            server.stop()
-        report.results += _run("pgbench", lambda: scenarios.pgbench(ctx), log)  # type: ignore[arg-type]
+        http = [name for name in ("work_queue", "dashboard", "lifecycle") if config.wants(name)]
+        if http:
+            report.results += _http_scenarios(ctx, http, secret_key, log)
+        if config.wants("pgbench"):
+            report.results += _run("pgbench", lambda: scenarios.pgbench(ctx), log)  # type: ignore[arg-type]
     finally:
         db.drop()  # keep=True: only points the connection back
         shutil.rmtree(work_dir, ignore_errors=True)

@@ -21,7 +21,8 @@ the write path:
 
 - counters go to `DossierDelta` / `StepDelta` as INSERTs (no unique key, no row anyone else
   holds); `compact()` (a job every minute) folds them into `DailyFact` / `MonthlyFact` and
-  `StepDaily` / `StepMonthly` with one statement per table and deletes exactly what it folded
+  `StepDaily` / `StepMonthly` (and the per-agency roll-ups `AgencyDailyFact` /
+  `AgencyMonthlyFact`) with one statement per table and deletes exactly what it folded
   (PostgreSQL: one `WITH moved AS (DELETE ... RETURNING ...) INSERT ... ON CONFLICT DO UPDATE`,
   one snapshot, so a row committed meanwhile is neither lost nor counted twice). Readers add the
   few pending delta rows to the facts, so figures are exact between two compactions.
@@ -35,8 +36,9 @@ the write path:
 Scale (10 million dossiers a year): the daily fact table holds one row per (day, agency,
 procedure, sector, channel) that saw any event, about 1-2 million rows a year; the monthly one
 about 50 times fewer. A period is read as its whole months from `MonthlyFact` plus the days at
-its ragged edges from `DailyFact`, through (agency_id, month|day) indexes, so a province-year
-question reads tens of thousands of rows, never the dossiers.
+its ragged edges from `DailyFact`, through (agency_id, month|day) indexes; a question that filters
+by neither sector nor procedure (the province, an agency subtree, the 766 index) reads the
+per-agency roll-ups instead, so a province-year is a few thousand rows, never the dossiers.
 
 Recovery: `rebuild()` (`manage.py rebuild_stats`) replays the whole log in id order in memory
 (the same `projector.apply`, against `MemoryStore`) and rewrites every table. On PostgreSQL it
@@ -63,8 +65,11 @@ from egov.workcalendar.services import WorkingCalendar
 
 from . import projector
 from .models import (
+    AGENCY_KEYS,
     DOSSIER_COUNTERS,
     STEP_COUNTERS,
+    AgencyDailyFact,
+    AgencyMonthlyFact,
     DailyFact,
     DossierDelta,
     MonthlyFact,
@@ -98,16 +103,17 @@ def _is_postgres() -> bool:
 
 def _fold_sql(
     delta_table: str,
-    targets: list[tuple[str, str]],  # (table, period column in the delta: "day" or "month")
-    keys: tuple[str, ...],
+    delta_keys: tuple[str, ...],
+    # (table, period column in the delta: "day" or "month", the table's key columns)
+    targets: list[tuple[str, str, tuple[str, ...]]],
     counters: tuple[str, ...],
 ) -> list[str]:
     """Statements that move every delta row into the fact tables (added to existing rows)."""
     sums = ", ".join(f"SUM({c})" for c in counters)
     cols = ", ".join(counters)
-    key_cols = ", ".join(keys)
 
-    def upsert(table: str, period: str, source: str, where: str) -> str:
+    def upsert(table: str, period: str, keys: tuple[str, ...], source: str, where: str) -> str:
+        key_cols = ", ".join(keys)
         updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in counters)
         return (
             f"INSERT INTO {table} ({period}, {key_cols}, {cols}) "  # noqa: S608 - model names
@@ -117,34 +123,44 @@ def _fold_sql(
         )
 
     if _is_postgres():
-        moved_cols = ", ".join(["day", "month", *keys, *counters])
+        moved_cols = ", ".join(["day", "month", *delta_keys, *counters])
         parts = [f"moved AS (DELETE FROM {delta_table} RETURNING {moved_cols})"]  # noqa: S608
-        for i, (table, period) in enumerate(targets[:-1]):
-            parts.append(f"t{i} AS ({upsert(table, period, 'moved', '')} RETURNING 1)")
-        table, period = targets[-1]
-        return [f"WITH {', '.join(parts)} {upsert(table, period, 'moved', '')}"]
+        for i, (table, period, keys) in enumerate(targets[:-1]):
+            parts.append(f"t{i} AS ({upsert(table, period, keys, 'moved', '')} RETURNING 1)")
+        table, period, keys = targets[-1]
+        return [f"WITH {', '.join(parts)} {upsert(table, period, keys, 'moved', '')}"]
     # SQLite serialises writers: within this transaction nothing commits between the statements.
-    statements = [upsert(table, period, delta_table, "WHERE 1") for table, period in targets]
+    statements = [
+        upsert(table, period, keys, delta_table, "WHERE 1") for table, period, keys in targets
+    ]
     statements.append(f"DELETE FROM {delta_table}")  # noqa: S608 - a model's table name
     return statements
 
 
 def compact() -> int:
-    """Fold pending counter increments into the daily and monthly tables. Returns how many
-    delta rows there were (roughly: they may grow while we fold)."""
+    """Fold pending counter increments into the daily and monthly tables and their roll-ups.
+    Returns how many delta rows there were (roughly: they may grow while we fold)."""
     with transaction.atomic():
         state = _state()
         pending = DossierDelta.objects.count() + StepDelta.objects.count()
         if pending:
             statements = _fold_sql(
                 DossierDelta._meta.db_table,
-                [(DailyFact._meta.db_table, "day"), (MonthlyFact._meta.db_table, "month")],
                 DOSSIER_KEY_COLUMNS,
+                [
+                    (DailyFact._meta.db_table, "day", DOSSIER_KEY_COLUMNS),
+                    (MonthlyFact._meta.db_table, "month", DOSSIER_KEY_COLUMNS),
+                    (AgencyDailyFact._meta.db_table, "day", AGENCY_KEYS),
+                    (AgencyMonthlyFact._meta.db_table, "month", AGENCY_KEYS),
+                ],
                 DOSSIER_COUNTERS,
             ) + _fold_sql(
                 StepDelta._meta.db_table,
-                [(StepDaily._meta.db_table, "day"), (StepMonthly._meta.db_table, "month")],
                 STEP_KEY_COLUMNS,
+                [
+                    (StepDaily._meta.db_table, "day", STEP_KEY_COLUMNS),
+                    (StepMonthly._meta.db_table, "month", STEP_KEY_COLUMNS),
+                ],
                 STEP_COUNTERS,
             )
             with connection.cursor() as cursor:
@@ -153,6 +169,25 @@ def compact() -> int:
         state.compacted_at = timezone.now()
         state.save(update_fields=["compacted_at"])
     return pending
+
+
+def rebuild_rollups() -> None:
+    """Recompute the roll-ups from the fine fact tables (after a rebuild or a bulk load)."""
+    counters = ", ".join(DOSSIER_COUNTERS)
+    sums = ", ".join(f"SUM({c})" for c in DOSSIER_COUNTERS)
+    keys = ", ".join(AGENCY_KEYS)
+    pairs = [
+        (AgencyDailyFact, DailyFact, "day"),
+        (AgencyMonthlyFact, MonthlyFact, "month"),
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for rollup, source, period in pairs:
+            rollup.objects.all().delete()
+            cursor.execute(
+                f"INSERT INTO {rollup._meta.db_table} ({period}, {keys}, {counters}) "  # noqa: S608
+                f"SELECT {period}, {keys}, {sums} FROM {source._meta.db_table} "
+                f"GROUP BY {period}, {keys}"
+            )
 
 
 # --- closing days: in-progress dossiers at the end of each day --------------------------------
@@ -446,6 +481,8 @@ STATS_TABLES = (
     OpenLedger,
     DailyFact,
     MonthlyFact,
+    AgencyDailyFact,
+    AgencyMonthlyFact,
     StepDaily,
     StepMonthly,
     OpenDaily,
@@ -483,6 +520,7 @@ def rebuild(*, batch: int = 5000, today: date | None = None) -> RebuildReport:
         for model in STATS_TABLES:
             model.objects.all().delete()
         _write_facts(store)
+        rebuild_rollups()
         OpenDaily.objects.bulk_create(snapshots, batch_size=2000)
         _write_trackers(store)
         OpenLedger.objects.bulk_create(

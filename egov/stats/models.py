@@ -39,6 +39,7 @@ DOSSIER_COUNTERS = (
     "synced",
 )
 DOSSIER_KEYS = ("agency_id", "procedure_id", "sector_id", "channel")
+AGENCY_KEYS = ("agency_id", "channel")  # the key of the roll-ups
 
 STEP_COUNTERS = ("finished", "late", "overrun_seconds", "sent_back")
 STEP_KEYS = ("agency_id", "unit_id", "procedure_id", "step_order")
@@ -115,6 +116,49 @@ class MonthlyFact(DossierKey, DossierCounters):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.agency_id}/{self.procedure_id}/{self.channel}"
+
+
+# --- roll-ups: the same counters with procedure and sector summed away ---------------------------
+# Most dashboard views (the province, an agency subtree, the 766 index) filter by neither sector nor
+# procedure; they read these, which have one row per (period, agency, channel): a year of the whole
+# province is a few thousand rows instead of the hundreds of thousands of the full key. Maintained
+# by the same compaction as the fine tables (aggregates.compact) and rebuilt from them.
+
+
+class AgencyDailyFact(DossierCounters):
+    day = models.DateField(_("ngày"))
+    agency_id = models.BigIntegerField(_("cơ quan tiếp nhận"))
+    channel = models.PositiveSmallIntegerField(_("kênh"))
+
+    class Meta:
+        verbose_name = _("số liệu cơ quan theo ngày")
+        verbose_name_plural = _("số liệu cơ quan theo ngày")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "agency_id", "channel"], name="stats_agency_daily_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.agency_id}/{self.channel}"
+
+
+class AgencyMonthlyFact(DossierCounters):
+    month = models.DateField(_("tháng"))
+    agency_id = models.BigIntegerField(_("cơ quan tiếp nhận"))
+    channel = models.PositiveSmallIntegerField(_("kênh"))
+
+    class Meta:
+        verbose_name = _("số liệu cơ quan theo tháng")
+        verbose_name_plural = _("số liệu cơ quan theo tháng")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "agency_id", "channel"], name="stats_agency_monthly_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.agency_id}/{self.channel}"
 
 
 class DossierDelta(DossierKey, DossierCounters):

@@ -12,6 +12,8 @@ from egov.core.errors import NotAllowed
 from egov.core.scoping import scope_policy
 
 from .models import (
+    AgencyDailyFact,
+    AgencyMonthlyFact,
     DailyFact,
     DossierDelta,
     MonthlyFact,
@@ -70,6 +72,8 @@ def _by_agency(field: str) -> Any:
 SCOPED_MODELS: tuple[type[Any], ...] = (
     DailyFact,
     MonthlyFact,
+    AgencyDailyFact,
+    AgencyMonthlyFact,
     DossierDelta,
     OpenDaily,
     OpenLedger,

@@ -15,6 +15,8 @@ from egov.stats import aggregates, naive, queries
 from egov.stats.models import (
     DOSSIER_COUNTERS,
     STEP_COUNTERS,
+    AgencyDailyFact,
+    AgencyMonthlyFact,
     DailyFact,
     DossierDelta,
     MonthlyFact,
@@ -46,6 +48,25 @@ def monthly_table() -> dict[tuple[Any, ...], dict[str, int]]:
         }
         for r in MonthlyFact.objects.all()
     }
+
+
+def agency_table(model: Any, period: str) -> dict[tuple[Any, ...], dict[str, int]]:
+    return {
+        (getattr(r, period), r.agency_id, r.channel): {c: getattr(r, c) for c in DOSSIER_COUNTERS}
+        for r in model.objects.all()
+    }
+
+
+def per_agency(
+    rows: dict[tuple[Any, ...], dict[str, int]],
+) -> dict[tuple[Any, ...], dict[str, int]]:
+    """Fine fact rows (period, agency, procedure, sector, channel) summed to (period, agency,
+    channel): what the roll-ups must hold."""
+    out: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (period, agency_id, _procedure, _sector, channel), counters in rows.items():
+        for name, value in counters.items():
+            out[(period, agency_id, channel)][name] += value
+    return {k: dict(v) for k, v in out.items()}
 
 
 def step_table(
@@ -82,6 +103,8 @@ def whole_state() -> dict[str, Any]:
     return {
         "daily": daily_table(),
         "monthly": monthly_table(),
+        "agency_daily": agency_table(AgencyDailyFact, "day"),
+        "agency_monthly": agency_table(AgencyMonthlyFact, "month"),
         "steps": step_table(),
         "step_months": step_table(StepMonthly, "month"),
         "open": sorted(
@@ -123,6 +146,8 @@ def test_aggregates_equal_direct_sql_and_a_rebuild(history):
         expected = naive.dossier_facts()
         assert daily_table() == expected
         assert monthly_table() == by_month(expected)
+        assert agency_table(AgencyDailyFact, "day") == per_agency(expected)
+        assert agency_table(AgencyMonthlyFact, "month") == per_agency(by_month(expected))
         steps = naive.step_facts()
         assert step_table() == steps
         assert step_table(StepMonthly, "month") == by_month(steps)

@@ -153,6 +153,7 @@ def test_a_leader_sees_their_agency_and_those_below_only(
                 received=n,
                 resolved_on_time=n,
             )
+    aggregates.rebuild_rollups()
     province_leader = make_official(agency, [Role.LEADER], username="ldtinh")
     commune_leader = make_official(commune, [Role.LEADER], username="ldxa")
     with time_machine.travel(NOW, tick=True):

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from egov.bench.scale import ScaleConfig, run_scale, write_scale_report
+from egov.bench.scale import SCENARIOS, ScaleConfig, run_scale, write_scale_report
 
 
 class Command(BaseCommand):
@@ -25,6 +25,12 @@ class Command(BaseCommand):
         parser.add_argument("--duration", type=float, default=20.0)
         parser.add_argument("--clients", type=int, default=16)
         parser.add_argument("--no-write", action="store_true", help="không ghi docs/benchmarks.md")
+        parser.add_argument(
+            "--only",
+            default=None,
+            help="chỉ chạy các kịch bản này (phân cách bằng dấu phẩy; rỗng: chỉ tạo dữ liệu), "
+            f"trong: {', '.join(SCENARIOS)}",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         config = ScaleConfig(
@@ -34,12 +40,18 @@ class Command(BaseCommand):
             clients=options["clients"],
             lifecycle_clients=options["clients"],
         )
+        if options["only"] is not None:
+            only = {name.strip() for name in options["only"].split(",") if name.strip()}
+            unknown = only - set(SCENARIOS)
+            if unknown:
+                raise CommandError(f"kịch bản không có: {', '.join(sorted(unknown))}")
+            config.only = frozenset(only)
         try:
             report = run_scale(config, log=self.stdout.write)
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
         problems = [p for r in report.results for p in r.problems]
-        if not options["no_write"]:
+        if not options["no_write"] and config.only is None:
             path = Path(settings.BASE_DIR) / "docs" / "benchmarks.md"
             write_scale_report(report, path)
             self.stdout.write(f"written: {path}")
