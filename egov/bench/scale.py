@@ -13,15 +13,20 @@
      different official among the busiest ones (their queues are the longest);
    - dashboard: the dashboard page and the 766 index page for the whole province, current
      month, as the operator;
+   - tracking: public lookups by dossier code over the whole table; submission: online
+     submissions through the REST API, each as a different citizen;
    - aggregates vs naive: the dashboard's figures for a month and a year from the aggregate
      tables, timed in-process, against the same counts by GROUP BY over the dossier table;
-   - pgbench on the same server in the same run (the physical reference).
+   - memory: peak RSS of the web workers over all of the above, and of a Huey consumer
+     delivering the outbox messages the submissions queued;
+   - pgbench on the same server in the same run (the physical reference), and the ratios.
 3. The figures go to docs/benchmarks.md between their own markers (the main `bench`
    figures are left as they are).
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import statistics
 import tempfile
@@ -63,7 +68,18 @@ LIFECYCLE_COMPONENT = "don-de-nghi"
 BOUNDARY = "egovscale3Hq8ZtVbW1x"
 
 
-SCENARIOS = ("data", "aggregates", "work_queue", "dashboard", "lifecycle", "pgbench")
+SCENARIOS = (
+    "data",
+    "aggregates",
+    "work_queue",
+    "dashboard",
+    "tracking",
+    "submission",
+    "lifecycle",
+    "memory",
+    "pgbench",
+)
+HTTP_SCENARIOS = ("work_queue", "dashboard", "tracking", "submission", "lifecycle")
 
 
 @dataclass
@@ -83,6 +99,9 @@ class ScaleConfig:
     pgbench_scale: int = 10
     pgbench_seconds: float = 15.0
     pdf_bytes: int = 50_000
+    tracking_lookups: int = 20_000
+    citizens: int = 2_000
+    huey_seconds: float = 120.0
 
     def wants(self, scenario: str) -> bool:
         return self.only is None or scenario in self.only
@@ -102,6 +121,7 @@ class ScaleContext:
     base_dir: Path
     env: dict[str, str]
     http_summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    gunicorn_peaks: dict[str, dict[int, int]] = field(default_factory=dict)  # label -> pid -> KiB
 
 
 @dataclass
@@ -367,17 +387,22 @@ def _http_scenario(
     title: str,
     meaning: str,
     requests: list[Any],
+    *,
+    body_files: list[str] | None = None,
+    expect: list[int] | None = None,
+    collect_field: str | None = None,
 ) -> ScenarioResult:
     cfg = ctx.config
     summary = scenarios.run_load(
         ctx,  # type: ignore[arg-type]
         port=port,
         requests=requests,
-        body_files=[],
-        expect=[200],
+        body_files=body_files or [],
+        expect=expect or [200],
         duration=cfg.duration,
         warmup=cfg.warmup,
         max_requests=10**7,
+        collect_field=collect_field,
         name=name,
     )
     ctx.http_summaries[name] = summary
@@ -427,6 +452,94 @@ def work_queue(ctx: ScaleContext, port: int, secret_key: str) -> list[ScenarioRe
             _get_requests(["/api/v1/onestop/queue/"], sessions, "application/json"),
         ),
     ]
+
+
+def tracking(ctx: ScaleContext, port: int) -> ScenarioResult:
+    """Public lookups by dossier code over the whole generated table (issue #6, figure 2)."""
+    import random
+
+    from egov.dossiers.models import Dossier
+
+    top = Dossier.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    rng = random.Random(2026)  # noqa: S311 - spread the lookups over the table
+    ids = rng.sample(range(1, top + 1), min(ctx.config.tracking_lookups, top))
+    pairs = list(
+        Dossier.objects.filter(pk__in=ids)
+        .exclude(applicant_id_number="")
+        .values_list("code", "applicant_id_number")
+    )
+    rng.shuffle(pairs)
+    requests = [
+        {
+            "method": "POST",
+            "path": "/api/v1/tracking/",
+            "headers": {"Content-Type": "application/json", "Accept": "application/json"},
+            "body": json.dumps({"code": code, "second_factor": secret}),
+        }
+        for code, secret in pairs
+    ]
+    result = _http_scenario(
+        ctx,
+        port,
+        "tracking_http",
+        "Public tracking lookup over HTTP (issue #6)",
+        "Anonymous lookups through `POST /api/v1/tracking/` (dossier code + the applicant's id "
+        f"number), over {len(pairs):,} dossiers drawn at random from the whole table, "
+        f"{ctx.config.clients} concurrent keep-alive clients. Each lookup passes the per-address "
+        "rate limit (raised for the run), finds the dossier by its code and builds its "
+        "timeline.",
+        requests,
+    )
+    return result
+
+
+def submission(ctx: ScaleContext, port: int, secret_key: str) -> ScenarioResult:
+    """Online submissions through the REST API, each as a different citizen (figure 3)."""
+    from egov.dossiers.models import Dossier
+
+    from . import seed as seeding
+
+    cfg = ctx.config
+    with override_settings(PASSWORD_HASHERS=FAST_HASHER):
+        seeded = seeding.seed(citizens=cfg.citizens, secret_key=secret_key)
+    body = ctx.work_dir / "submission.bin"
+    body.write_bytes(
+        scenarios.submission_body(
+            seeded.procedure_code, seeded.agency_identifier, make_pdf(cfg.pdf_bytes)
+        )
+    )
+    submitted = Dossier.objects.filter(procedure__code=seeded.procedure_code)
+    before = submitted.count()
+    connection.close()
+    result = _http_scenario(
+        ctx,
+        port,
+        "submit_http",
+        "Online submission over HTTP (issue #6)",
+        "Online submissions through `POST /api/v1/dossiers/` (multipart: the form as JSON and a "
+        f"~{cfg.pdf_bytes // 1000} KB PDF), each request as a different citizen (session cookie "
+        f"+ CSRF token, {len(seeded.citizens):,} citizens), {cfg.clients} concurrent keep-alive "
+        "clients, on the generated province's database. Each submission validates the PDF, "
+        "stores it, takes the next dossier code, computes the due date, appends to the agency's "
+        "event chain and queues an e-mail and an SMS in the outbox.",
+        scenarios.submit_requests(seeded.citizens),
+        body_files=[str(body)],
+        expect=[201],
+        collect_field="code",
+    )
+    summary = ctx.http_summaries["submit_http"]
+    codes = summary["collected"]
+    made = submitted.count() - before
+    if made != len(codes) or len(set(codes)) != len(codes):
+        result.problems.append(
+            f"submit_http: {len(codes)} successful responses but {made} new dossiers"
+        )
+    else:
+        result.notes.append(
+            f"Checked after the run: {made:,} new dossiers = {len(codes):,} successful "
+            "responses (warm-up included), all codes distinct."
+        )
+    return result
 
 
 def dashboard(ctx: ScaleContext, port: int, secret_key: str) -> list[ScenarioResult]:
@@ -629,6 +742,8 @@ def _http_scenarios(
     runs: dict[str, Callable[[int], Any]] = {
         "work_queue": lambda port: work_queue(ctx, port, secret_key),
         "dashboard": lambda port: dashboard(ctx, port, secret_key),
+        "tracking": lambda port: tracking(ctx, port),
+        "submission": lambda port: submission(ctx, port, secret_key),
         "lifecycle": lambda port: lifecycle(ctx, port, secret_key),
     }
     results: list[ScenarioResult] = []
@@ -654,8 +769,10 @@ def _http_scenarios(
         )
         for name in names:
             results += _run(name, lambda name=name: runs[name](server.port), log)  # type: ignore[misc]
+            server.sample_memory()
     finally:
         server.stop()
+        ctx.gunicorn_peaks[server.label] = dict(server.peaks_kib)
     return results
 
 
@@ -698,9 +815,11 @@ def run_scale(config: ScaleConfig, log: Log) -> ScaleReport:
         if config.wants("aggregates"):
             report.results += _run("aggregates", lambda: aggregates_vs_naive(ctx), log)
         connection.close()
-        http = [name for name in ("work_queue", "dashboard", "lifecycle") if config.wants(name)]
+        http = [name for name in HTTP_SCENARIOS if config.wants(name)]
         if http:
             report.results += _http_scenarios(ctx, http, secret_key, log)
+        if config.wants("memory"):
+            report.results += _run("memory", lambda: scenarios.memory(ctx), log)  # type: ignore[arg-type]
         if config.wants("pgbench"):
             report.results += _run("pgbench", lambda: scenarios.pgbench(ctx), log)  # type: ignore[arg-type]
     finally:

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Case, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 
@@ -176,13 +176,13 @@ def rebuild_rollups() -> None:
     counters = ", ".join(DOSSIER_COUNTERS)
     sums = ", ".join(f"SUM({c})" for c in DOSSIER_COUNTERS)
     keys = ", ".join(AGENCY_KEYS)
-    pairs = [
+    pairs: list[tuple[type[models.Model], type[models.Model], str]] = [
         (AgencyDailyFact, DailyFact, "day"),
         (AgencyMonthlyFact, MonthlyFact, "month"),
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         for rollup, source, period in pairs:
-            rollup.objects.all().delete()
+            rollup._default_manager.all().delete()
             cursor.execute(
                 f"INSERT INTO {rollup._meta.db_table} ({period}, {keys}, {counters}) "  # noqa: S608
                 f"SELECT {period}, {keys}, {sums} FROM {source._meta.db_table} "
