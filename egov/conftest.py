@@ -18,7 +18,11 @@ def _fresh_cache() -> None:
     """Each test starts with an empty cache: used TOTP codes and rate-limit counters live there."""
     from django.core.cache import cache
 
+    from egov.workcalendar.services import WorkingCalendar
+
     cache.clear()
+    # Calendars kept in the process may hold rows of a previous test's rolled-back transaction.
+    WorkingCalendar.clear_cache()
 
 
 # Reference data written by data migrations; a transactional test's flush empties these tables,

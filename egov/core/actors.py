@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from egov.accounts.models import ApiClient, User
 
+# Where a request keeps its actor once built (one build per request, not one per call).
+REQUEST_ACTOR = "_egov_actor"
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -46,7 +49,18 @@ def actor_for_user(user: User | Any) -> Actor:
         return ANONYMOUS
     agency_ids: frozenset[int] = frozenset()
     roles: frozenset[str] = frozenset()
-    official = getattr(user, "official", None) if user.kind == "official" else None
+    official = None
+    if user.kind == "official":
+        from egov.org.models import Official
+
+        official = (
+            Official.objects.select_related("agency", "unit", "user")
+            .prefetch_related("roles")
+            .filter(user_id=user.pk)
+            .first()
+        )
+        # Kept on this user object (one per request) for official_for_request: one load.
+        user._egov_official = official  # type: ignore[union-attr]
     if official is not None:
         agency_ids = frozenset({official.agency_id})
         roles = frozenset(r.role for r in official.roles.all())
@@ -73,7 +87,13 @@ def actor_from_request(request: Any) -> Actor:
     """The actor of a Django or DRF request (API client tokens set request.auth)."""
     from egov.accounts.models import ApiClient
 
+    cached = getattr(request, REQUEST_ACTOR, None)
+    if cached is not None:
+        return cached
     auth = getattr(request, "auth", None)
     if isinstance(auth, ApiClient):
-        return actor_for_api_client(auth)
-    return actor_for_user(getattr(request, "user", None))
+        actor = actor_for_api_client(auth)
+    else:
+        actor = actor_for_user(getattr(request, "user", None))
+    setattr(request, REQUEST_ACTOR, actor)
+    return actor

@@ -55,6 +55,7 @@ from egov.dossiers.models import Channel, Dossier, ResultDelivery, Status
 from egov.workcalendar.services import WorkingCalendar
 
 from . import services
+from .access import official_for_request
 from .models import ApologyLetter, DossierStep, StepStatus
 from .reminders import urgency
 from .workflow import allowed_actions
@@ -683,7 +684,7 @@ class QueueView(APIView):
         tags=["onestop"],
     )
     def get(self, request: Request) -> Response:
-        official = services.official_of(actor_from_request(request))
+        official = official_for_request(request)
         params: Any = request.query_params
         try:
             limit = int(params.get("limit") or QUEUE_DEFAULT_LIMIT)

@@ -327,6 +327,14 @@ def open_sums(
     return result
 
 
+def total(parts: Iterable[Figures]) -> Figures:
+    """The sum of several figures (the agencies of a selection give the selection's)."""
+    result = Figures()
+    for part in parts:
+        result.add(part.counts)
+    return result
+
+
 def figures(sel: Selection, now: datetime | None = None) -> Figures:
     """Everything about one selection, in four queries."""
     total = Figures()

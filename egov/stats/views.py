@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.views.decorators.http import require_GET
 
 from egov.core.actors import SYSTEM, Actor, actor_for_user
@@ -130,8 +131,14 @@ def _pct(value: float | Decimal | None) -> str:
 # --- the dashboard -------------------------------------------------------------------------------
 
 
+def _grouped_number(value: int) -> str:
+    return number_format(value, force_grouping=True)
+
+
 def _live_context(sel: queries.Selection) -> dict[str, Any]:
-    figs = queries.figures(sel)
+    # One read per agency serves the ranking and, summed, the totals (four queries, not eight).
+    per_agency = queries.by_agency(sel)
+    figs = queries.total(per_agency.values())
     qs = _qs(sel)
     values = figs.as_dict()
     drill_url = reverse("stats:dossiers")
@@ -153,10 +160,16 @@ def _live_context(sel: queries.Selection) -> dict[str, Any]:
         row["href"] = f"{drill_url}?" + _qs(
             sel, metric="stuck", unit=row["unit_id"], step_agency=row["agency_id"]
         )
-    ranking = queries.ranking(sel)
+    ranking = queries.ranking(sel, per_agency=per_agency)
+    base_params = selection_params(sel)
     for row in ranking:
         if not row["only_self"]:
-            row["href"] = "?" + urlencode({**selection_params(sel), "agency": row["agency_id"]})
+            row["href"] = "?" + urlencode({**base_params, "agency": row["agency_id"]})
+        # Formatted here: two hundred rows of template filters cost more than the queries.
+        for key in ("received", "resolved", "overdue"):
+            row[f"{key}_text"] = _grouped_number(row[key])
+        rate = row["on_time_rate"]
+        row["rate_text"] = "—" if rate is None else number_format(rate, 1) + "%"
     live_now = sel.end >= timezone.localdate()
     return {
         "sel": sel,

@@ -60,6 +60,7 @@ keep it at module level (operator changes would not be seen).
 from __future__ import annotations
 
 import math
+import time as clock
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -252,6 +253,10 @@ def _as_date(value: date) -> date:
     return value
 
 
+CALENDAR_CACHE_SECONDS = 60.0
+_calendars: dict[int | None, tuple[float, WorkingCalendar]] = {}
+
+
 @dataclass
 class WorkingCalendar:
     """Working days and hours for one agency (or province-wide when ``agency_id`` is None).
@@ -269,8 +274,24 @@ class WorkingCalendar:
 
     @classmethod
     def for_agency(cls, agency: Agency | int | None = None) -> WorkingCalendar:
-        """The calendar of an agency (its own entries over the province's), in two queries."""
+        """The calendar of an agency (its own entries over the province's): two queries, then
+        kept in this process for CALENDAR_CACHE_SECONDS (every request of the work queue and
+        every submission needs it). A change saved in this process clears it at once; other
+        processes see it within that time."""
         agency_id = agency if isinstance(agency, int) or agency is None else agency.pk
+        hit = _calendars.get(agency_id)
+        if hit is not None and clock.monotonic() - hit[0] < CALENDAR_CACHE_SECONDS:
+            return hit[1]
+        calendar = cls._load(agency_id)
+        _calendars[agency_id] = (clock.monotonic(), calendar)
+        return calendar
+
+    @classmethod
+    def clear_cache(cls) -> None:
+        _calendars.clear()
+
+    @classmethod
+    def _load(cls, agency_id: int | None) -> WorkingCalendar:
         hours_rows = list(
             WorkingHours.objects.filter(Q(agency__isnull=True) | Q(agency_id=agency_id))
         )

@@ -185,3 +185,30 @@ class TestBusinessRegistration:
         )
         assert "sai chữ số kiểm tra" in response.content.decode()
         assert not User.objects.exists()
+
+
+def test_an_active_session_stays_alive_and_an_idle_one_expires(client, make_citizen, settings):
+    """Inactivity expiry slides forward with use, but a session is written at most once every
+    few minutes, not on every page."""
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+    from django.contrib.sessions.models import Session
+
+    citizen = make_citizen()
+    start = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        client.force_login(citizen)
+        key = client.cookies[settings.SESSION_COOKIE_NAME].value
+        assert client.get("/ho-so-cua-toi/").status_code == 200
+        first = Session.objects.get(session_key=key).expire_date
+        clock.shift(timedelta(minutes=2))
+        assert client.get("/ho-so-cua-toi/").status_code == 200
+        assert Session.objects.get(session_key=key).expire_date == first  # no write
+        clock.shift(timedelta(minutes=4))
+        assert client.get("/ho-so-cua-toi/").status_code == 200
+        refreshed = Session.objects.get(session_key=key).expire_date
+        assert refreshed == first + timedelta(minutes=6)
+        # Idle longer than the session age: logged out.
+        clock.shift(timedelta(seconds=settings.SESSION_COOKIE_AGE + 60))
+        assert client.get("/ho-so-cua-toi/").status_code == 302

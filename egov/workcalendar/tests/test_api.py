@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.urls import reverse
@@ -115,3 +115,19 @@ def test_schema_documents_the_parameters(client):
     assert {p["name"] for p in add["parameters"]} == {"start", "days", "agency"}
     between = schema["paths"]["/api/v1/calendar/between/"]["get"]
     assert {p["name"] for p in between["parameters"]} == {"start", "end", "agency"}
+
+
+def test_a_day_off_saved_after_the_calendar_was_read_counts_at_once(
+    agency, django_assert_num_queries
+):
+    """The calendar is kept in the process (no queries per request), yet a change is never
+    missed by the process that made it."""
+    from egov.workcalendar.services import WorkingCalendar
+
+    start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Monday 15:00 in Hanoi
+    before = WorkingCalendar.for_agency(agency).add_working_days(start, 1)
+    with django_assert_num_queries(0):
+        assert WorkingCalendar.for_agency(agency).add_working_days(start, 1) == before
+    save_special_day(actor=SYSTEM, day=date(2026, 3, 3), kind="day_off", name="Lễ", agency=agency)
+    after = WorkingCalendar.for_agency(agency).add_working_days(start, 1)
+    assert after.date() == date(2026, 3, 4) and before.date() == date(2026, 3, 3)
