@@ -29,35 +29,29 @@ from egov.core.scoping import visible_to
 from egov.portal.ratelimit import allow_lookup
 
 from . import services
-from .models import Dossier, ResultDelivery
+from .models import Channel, Dossier, ResultDelivery, Status
 from .pdf import receipt_pdf
 
 
-class DossierSerializer(serializers.ModelSerializer[Dossier]):
-    procedure_code = serializers.CharField(source="procedure.code")
-    procedure_name = serializers.CharField(source="procedure.name")
-    agency = serializers.CharField(source="agency.identifier")
-    status_label = serializers.CharField(source="get_status_display")
+class DossierSerializer(serializers.Serializer[Dossier]):
+    """Declared fields rather than a ModelSerializer: the public lookup serialises one dossier per
+    request, and a ModelSerializer rebuilds its fields from the model on every instantiation."""
 
-    class Meta:
-        model = Dossier
-        fields = [
-            "code",
-            "procedure_code",
-            "procedure_name",
-            "agency",
-            "status",
-            "status_label",
-            "channel",
-            "applicant_name",
-            "submitted_at",
-            "received_at",
-            "appointment_at",
-            "finished_at",
-            "returned_at",
-            "fee_total",
-            "result_delivery",
-        ]
+    code = serializers.CharField(read_only=True)
+    procedure_code = serializers.CharField(source="procedure.code", read_only=True)
+    procedure_name = serializers.CharField(source="procedure.name", read_only=True)
+    agency = serializers.CharField(source="agency.identifier", read_only=True)
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    channel = serializers.ChoiceField(choices=Channel.choices, read_only=True)
+    applicant_name = serializers.CharField(read_only=True)
+    submitted_at = serializers.DateTimeField(read_only=True)
+    received_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    appointment_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    returned_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    fee_total = serializers.IntegerField(read_only=True)
+    result_delivery = serializers.ChoiceField(choices=ResultDelivery.choices, read_only=True)
 
 
 class TimelineSerializer(serializers.Serializer[Any]):
@@ -72,15 +66,12 @@ class TimelineSerializer(serializers.Serializer[Any]):
 class DossierDetailSerializer(DossierSerializer):
     timeline = serializers.SerializerMethodField()
 
-    class Meta(DossierSerializer.Meta):
-        fields = [*DossierSerializer.Meta.fields, "timeline"]
-
     @extend_schema_field(TimelineSerializer(many=True))
     def get_timeline(self, obj: Dossier) -> list[dict[str, Any]]:
         request = self.context.get("request")
         official = getattr(getattr(request, "user", None), "kind", "") in ("official", "operator")
         entries = services.timeline(obj, for_applicant=not official)
-        return [dict(TimelineSerializer(t).data) for t in entries]
+        return [dict(row) for row in TimelineSerializer(entries, many=True).data]
 
 
 def _applicant(request: Request) -> Any:
@@ -99,7 +90,7 @@ class DossierListCreate(APIView):
         qs = visible_to(
             actor_from_request(request), Dossier.objects.select_related("procedure", "agency")
         ).order_by("-submitted_at")[:200]
-        return Response(DossierSerializer(qs, many=True).data)
+        return Response(DossierSerializer(qs, many=True).data)  # type: ignore[arg-type]
 
     @extend_schema(
         request={
