@@ -10,7 +10,7 @@ the charts through data-* attributes and JSON endpoints.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -338,6 +338,11 @@ DOSSIER_HEADER = [
 # --- the 766 index -------------------------------------------------------------------------------
 
 
+def _points(value: Decimal) -> str:
+    """Two decimals, rounded half up like the template's floatformat."""
+    return number_format(Decimal(value).quantize(Decimal("0.01"), ROUND_HALF_UP), 2)
+
+
 def _index_inputs(
     figs: queries.Figures, catalogue: dict[int, dict[str, int]], agencies: set[int] | None
 ) -> index766.Inputs:
@@ -353,10 +358,10 @@ def index_context(sel: queries.Selection) -> dict[str, Any]:
     tree = agency_tree()
     defs = index766.definitions(sel.end.year)
     catalogue = queries.catalogue_counts(sel.agency_ids)
-    figs = queries.figures(sel)
+    per_agency = queries.by_agency(sel)
+    figs = queries.total(per_agency.values())
     scope = set(sel.agency_ids) if sel.agency_ids is not None else None
     result = index766.compute(sel.end.year, _index_inputs(figs, catalogue, scope), defs)
-    per_agency = queries.by_agency(sel)
     compared = []
     for agency_id, only_self in queries.top_agencies(sel, tree):
         members = {agency_id} if only_self else tree.subtree(agency_id)
@@ -368,6 +373,9 @@ def index_context(sel: queries.Selection) -> dict[str, Any]:
                 "name": tree.name(agency_id) + (" (trực tiếp)" if only_self else ""),
                 "total": child.total,
                 "groups": [g.score for g in child.groups],
+                # Formatted here: a table of two hundred agencies is too many template filters.
+                "total_text": _points(child.total),
+                "group_texts": [_points(g.score) for g in child.groups],
                 "href": None
                 if only_self
                 else "?" + urlencode({**selection_params(sel), "agency": agency_id}),
