@@ -67,7 +67,9 @@ from . import projector
 from .models import (
     AGENCY_KEYS,
     DOSSIER_COUNTERS,
+    ORDER_STEP_KEYS,
     STEP_COUNTERS,
+    UNIT_STEP_KEYS,
     AgencyDailyFact,
     AgencyMonthlyFact,
     DailyFact,
@@ -76,10 +78,14 @@ from .models import (
     OpenDaily,
     OpenDossier,
     OpenLedger,
+    OrderStepDaily,
+    OrderStepMonthly,
     StatsState,
     StepDaily,
     StepDelta,
     StepMonthly,
+    UnitStepDaily,
+    UnitStepMonthly,
 )
 from .projector import DossierInfo, StepInfo, month_of
 
@@ -160,6 +166,10 @@ def compact() -> int:
                 [
                     (StepDaily._meta.db_table, "day", STEP_KEY_COLUMNS),
                     (StepMonthly._meta.db_table, "month", STEP_KEY_COLUMNS),
+                    (UnitStepDaily._meta.db_table, "day", UNIT_STEP_KEYS),
+                    (UnitStepMonthly._meta.db_table, "month", UNIT_STEP_KEYS),
+                    (OrderStepDaily._meta.db_table, "day", ORDER_STEP_KEYS),
+                    (OrderStepMonthly._meta.db_table, "month", ORDER_STEP_KEYS),
                 ],
                 STEP_COUNTERS,
             )
@@ -171,22 +181,30 @@ def compact() -> int:
     return pending
 
 
+ROLLUPS: list[
+    tuple[type[models.Model], type[models.Model], str, tuple[str, ...], tuple[str, ...]]
+] = [
+    # (roll-up, fine table it sums, period column, its key, its counters)
+    (AgencyDailyFact, DailyFact, "day", AGENCY_KEYS, DOSSIER_COUNTERS),
+    (AgencyMonthlyFact, MonthlyFact, "month", AGENCY_KEYS, DOSSIER_COUNTERS),
+    (UnitStepDaily, StepDaily, "day", UNIT_STEP_KEYS, STEP_COUNTERS),
+    (UnitStepMonthly, StepMonthly, "month", UNIT_STEP_KEYS, STEP_COUNTERS),
+    (OrderStepDaily, StepDaily, "day", ORDER_STEP_KEYS, STEP_COUNTERS),
+    (OrderStepMonthly, StepMonthly, "month", ORDER_STEP_KEYS, STEP_COUNTERS),
+]
+
+
 def rebuild_rollups() -> None:
     """Recompute the roll-ups from the fine fact tables (after a rebuild or a bulk load)."""
-    counters = ", ".join(DOSSIER_COUNTERS)
-    sums = ", ".join(f"SUM({c})" for c in DOSSIER_COUNTERS)
-    keys = ", ".join(AGENCY_KEYS)
-    pairs: list[tuple[type[models.Model], type[models.Model], str]] = [
-        (AgencyDailyFact, DailyFact, "day"),
-        (AgencyMonthlyFact, MonthlyFact, "month"),
-    ]
     with transaction.atomic(), connection.cursor() as cursor:
-        for rollup, source, period in pairs:
+        for rollup, source, period, keys, counters in ROLLUPS:
             rollup._default_manager.all().delete()
+            key_cols = ", ".join(keys)
             cursor.execute(
-                f"INSERT INTO {rollup._meta.db_table} ({period}, {keys}, {counters}) "  # noqa: S608
-                f"SELECT {period}, {keys}, {sums} FROM {source._meta.db_table} "
-                f"GROUP BY {period}, {keys}"
+                f"INSERT INTO {rollup._meta.db_table} "  # noqa: S608 - model names
+                f"({period}, {key_cols}, {', '.join(counters)}) "
+                f"SELECT {period}, {key_cols}, {', '.join(f'SUM({c})' for c in counters)} "
+                f"FROM {source._meta.db_table} GROUP BY {period}, {key_cols}"
             )
 
 
@@ -485,6 +503,10 @@ STATS_TABLES = (
     AgencyMonthlyFact,
     StepDaily,
     StepMonthly,
+    UnitStepDaily,
+    UnitStepMonthly,
+    OrderStepDaily,
+    OrderStepMonthly,
     OpenDaily,
 )
 

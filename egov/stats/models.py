@@ -233,6 +233,88 @@ class StepMonthly(StepKey, StepCounters):
         return f"{self.month:%Y-%m} {self.agency_id}/{self.unit_id} #{self.step_order}"
 
 
+# Step roll-ups: "where the time is lost" by unit (procedure and step summed away) and by
+# procedure step (unit summed away), for views without a sector or procedure filter.
+UNIT_STEP_KEYS = ("agency_id", "unit_id")
+ORDER_STEP_KEYS = ("agency_id", "procedure_id", "step_order")
+
+
+class UnitStepDaily(StepCounters):
+    day = models.DateField(_("ngày"))
+    agency_id = models.BigIntegerField(_("cơ quan xử lý"))
+    unit_id = models.BigIntegerField(_("phòng ban"), default=0)
+
+    class Meta:
+        verbose_name = _("số liệu bước xử lý theo phòng ban, ngày")
+        verbose_name_plural = _("số liệu bước xử lý theo phòng ban, ngày")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "agency_id", "unit_id"], name="stats_unit_step_daily_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.agency_id}/{self.unit_id}"
+
+
+class UnitStepMonthly(StepCounters):
+    month = models.DateField(_("tháng"))
+    agency_id = models.BigIntegerField(_("cơ quan xử lý"))
+    unit_id = models.BigIntegerField(_("phòng ban"), default=0)
+
+    class Meta:
+        verbose_name = _("số liệu bước xử lý theo phòng ban, tháng")
+        verbose_name_plural = _("số liệu bước xử lý theo phòng ban, tháng")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "agency_id", "unit_id"], name="stats_unit_step_monthly_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.agency_id}/{self.unit_id}"
+
+
+class OrderStepDaily(StepCounters):
+    day = models.DateField(_("ngày"))
+    agency_id = models.BigIntegerField(_("cơ quan xử lý"))
+    procedure_id = models.BigIntegerField(_("thủ tục"))
+    step_order = models.PositiveSmallIntegerField(_("bước"))
+
+    class Meta:
+        verbose_name = _("số liệu theo bước quy trình, ngày")
+        verbose_name_plural = _("số liệu theo bước quy trình, ngày")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "agency_id", "procedure_id", "step_order"],
+                name="stats_order_step_daily_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.agency_id}/{self.procedure_id} #{self.step_order}"
+
+
+class OrderStepMonthly(StepCounters):
+    month = models.DateField(_("tháng"))
+    agency_id = models.BigIntegerField(_("cơ quan xử lý"))
+    procedure_id = models.BigIntegerField(_("thủ tục"))
+    step_order = models.PositiveSmallIntegerField(_("bước"))
+
+    class Meta:
+        verbose_name = _("số liệu theo bước quy trình, tháng")
+        verbose_name_plural = _("số liệu theo bước quy trình, tháng")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "agency_id", "procedure_id", "step_order"],
+                name="stats_order_step_monthly_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.agency_id}/{self.procedure_id} #{self.step_order}"
+
+
 class StepDelta(StepKey, StepCounters):
     day = models.DateField()
     month = models.DateField()

@@ -30,7 +30,9 @@ from egov.org.models import Unit
 from .aggregates import live_open_filter
 from .models import (
     DOSSIER_COUNTERS,
+    ORDER_STEP_KEYS,
     STEP_COUNTERS,
+    UNIT_STEP_KEYS,
     AgencyDailyFact,
     AgencyMonthlyFact,
     DailyFact,
@@ -39,10 +41,14 @@ from .models import (
     OpenDaily,
     OpenDossier,
     OpenLedger,
+    OrderStepDaily,
+    OrderStepMonthly,
     StatsState,
     StepDaily,
     StepDelta,
     StepMonthly,
+    UnitStepDaily,
+    UnitStepMonthly,
 )
 from .periods import Period, split
 from .scopes import agency_scope
@@ -493,6 +499,16 @@ def _procedures_in_sector(sector_id: int) -> list[int]:
     return list(Procedure.objects.filter(sector_id=sector_id).values_list("id", flat=True))
 
 
+def _step_tables(sel: Selection, by: tuple[str, ...]) -> tuple[type[Model], type[Model]]:
+    """The smallest step tables (daily, monthly) that hold the grouping asked for."""
+    if not (sel.sector_id or sel.procedure_id):
+        if set(by) <= set(UNIT_STEP_KEYS):
+            return UnitStepDaily, UnitStepMonthly
+        if set(by) <= set(ORDER_STEP_KEYS):
+            return OrderStepDaily, OrderStepMonthly
+    return StepDaily, StepMonthly
+
+
 def step_sums(sel: Selection, by: tuple[str, ...]) -> dict[tuple[Any, ...], dict[str, int]]:
     """Finished-step counters over the period (at most three queries, one more for a sector)."""
     q = Q()
@@ -502,13 +518,14 @@ def step_sums(sel: Selection, by: tuple[str, ...]) -> dict[tuple[Any, ...], dict
         q &= Q(procedure_id=sel.procedure_id)
     elif sel.sector_id:
         q &= Q(procedure_id__in=_procedures_in_sector(sel.sector_id))
+    daily, monthly = _step_tables(sel, by)
     months, ragged = split(sel.start, sel.end)
     sources: list[QuerySet[Any]] = []
     if months:
-        sources.append(_scoped(sel.actor, StepMonthly).filter(q, month__in=months))
+        sources.append(_scoped(sel.actor, monthly).filter(q, month__in=months))
     if ragged:
         edges = reduce(or_, (Q(day__gte=a, day__lte=b) for a, b in ragged))
-        sources.append(_scoped(sel.actor, StepDaily).filter(q & edges))
+        sources.append(_scoped(sel.actor, daily).filter(q & edges))
     sources.append(_scoped(sel.actor, StepDelta).filter(q, day__gte=sel.start, day__lte=sel.end))
     result: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for qs in sources:

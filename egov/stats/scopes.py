@@ -20,9 +20,13 @@ from .models import (
     OpenDaily,
     OpenDossier,
     OpenLedger,
+    OrderStepDaily,
+    OrderStepMonthly,
     StepDaily,
     StepDelta,
     StepMonthly,
+    UnitStepDaily,
+    UnitStepMonthly,
 )
 from .tree import agency_tree
 
@@ -81,6 +85,10 @@ SCOPED_MODELS: tuple[type[Any], ...] = (
     StepDaily,
     StepMonthly,
     StepDelta,
+    UnitStepDaily,
+    UnitStepMonthly,
+    OrderStepDaily,
+    OrderStepMonthly,
 )
 for _model in SCOPED_MODELS:
     scope_policy(_model)(_by_agency("agency_id"))
