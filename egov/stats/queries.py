@@ -142,6 +142,13 @@ class Figures:
         for name, value in values.items():
             self.counts[name] += int(value or 0)
 
+    def add_values(self, values: Iterable[Any]) -> None:
+        """FACT_SUMS in order, as a row of fact_sums gives them."""
+        counts = self.counts
+        for name, value in zip(FACT_SUMS, values, strict=True):
+            if value:
+                counts[name] += int(value)
+
     @property
     def resolved(self) -> int:
         return self.resolved_early + self.resolved_on_time + self.resolved_late
@@ -237,48 +244,56 @@ def _grouped(qs: QuerySet[Any], by: tuple[str, ...], **annotations: Any) -> list
     return list(qs.values(*by).annotate(**annotations).order_by())
 
 
+FACT_SUMS = (*DOSSIER_COUNTERS, "received_online")
+
+
+def _fact_annotations() -> dict[str, Any]:
+    # Online receptions summed in SQL rather than grouping every row by channel too; first, so
+    # that "received" still means the column and not the annotation of the same name.
+    return {
+        "received_online": Sum("received", filter=Q(channel=Channel.ONLINE)),
+        **_sums(DOSSIER_COUNTERS),
+    }
+
+
 def fact_sums(sel: Selection, by: tuple[str, ...] = ()) -> dict[tuple[Any, ...], Figures]:
     """Counter sums over the selection's period, grouped by `by` (key columns, and "day" or
     "month" for a trend). At most three queries."""
-    inner = by if "channel" in by else (*by, "channel")
     key_q = sel.key_filter()
     # Without a sector or procedure in the question, the per-agency roll-ups hold the same sums
     # in far fewer rows.
     coarse = not (sel.sector_id or sel.procedure_id) and set(by) <= ROLLUP_FIELDS
     daily, monthly = (AgencyDailyFact, AgencyMonthlyFact) if coarse else (DailyFact, MonthlyFact)
-    sources: list[tuple[QuerySet[Any], tuple[str, ...], str]] = []
+    sources: list[tuple[QuerySet[Any], tuple[str, ...]]] = []
+    daily_fields = tuple("day" if f == "month" else f for f in by)
     if "day" in by:
         days = Q(day__gte=sel.start, day__lte=sel.end)
-        sources.append((_scoped(sel.actor, daily).filter(key_q & days), inner, "day"))
+        sources.append((_scoped(sel.actor, daily).filter(key_q & days), by))
     else:
         months, ragged = split(sel.start, sel.end)
         if months:
-            monthly_fields = tuple("month" if f == "month" else f for f in inner)
-            sources.append(
-                (
-                    _scoped(sel.actor, monthly).filter(key_q, month__in=months),
-                    monthly_fields,
-                    "month",
-                )
-            )
+            sources.append((_scoped(sel.actor, monthly).filter(key_q, month__in=months), by))
         if ragged:
             edges = reduce(or_, (Q(day__gte=a, day__lte=b) for a, b in ragged))
-            daily_fields = tuple("day" if f == "month" else f for f in inner)
-            sources.append((_scoped(sel.actor, daily).filter(key_q & edges), daily_fields, "day"))
+            sources.append((_scoped(sel.actor, daily).filter(key_q & edges), daily_fields))
     pending = Q(day__gte=sel.start, day__lte=sel.end)
-    sources.append((_scoped(sel.actor, DossierDelta).filter(key_q & pending), inner, "day"))
+    sources.append((_scoped(sel.actor, DossierDelta).filter(key_q & pending), daily_fields))
 
     result: dict[tuple[Any, ...], Figures] = defaultdict(Figures)
-    for qs, fields, _grain in sources:
-        for row in qs.values(*fields).annotate(**_sums(DOSSIER_COUNTERS)).order_by():
-            values = {f: row[f] for f in fields}
-            if "month" in by and "day" in values:
-                values["month"] = values.pop("day").replace(day=1)
-            group = tuple(values[f] for f in by)
-            counts = {c: row[c] for c in DOSSIER_COUNTERS}
-            if values.get("channel") == Channel.ONLINE:
-                counts["received_online"] = row["received"]
-            result[group].add(counts)
+    month_at = by.index("month") if "month" in by else None
+    for qs, fields in sources:
+        if fields:
+            rows = qs.values(*fields).annotate(**_fact_annotations()).order_by()
+            tuples = rows.values_list(*fields, *FACT_SUMS)
+        else:
+            total = qs.aggregate(**_fact_annotations())
+            tuples = [tuple(total[c] for c in FACT_SUMS)]
+        width = len(fields)
+        for row in tuples:
+            group = row[:width]
+            if month_at is not None and fields is daily_fields:
+                group = (*group[:month_at], group[month_at].replace(day=1), *group[month_at + 1 :])
+            result[group].add_values(row[width:])
     return result
 
 
@@ -528,11 +543,13 @@ def step_sums(sel: Selection, by: tuple[str, ...]) -> dict[tuple[Any, ...], dict
         sources.append(_scoped(sel.actor, daily).filter(q & edges))
     sources.append(_scoped(sel.actor, StepDelta).filter(q, day__gte=sel.start, day__lte=sel.end))
     result: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    width = len(by)
     for qs in sources:
-        for row in qs.values(*by).annotate(**_sums(STEP_COUNTERS)).order_by():
-            target = result[tuple(row[f] for f in by)]
-            for c in STEP_COUNTERS:
-                target[c] += int(row[c] or 0)
+        rows = qs.values(*by).annotate(**_sums(STEP_COUNTERS)).order_by()
+        for row in rows.values_list(*by, *STEP_COUNTERS):
+            target = result[row[:width]]
+            for c, value in zip(STEP_COUNTERS, row[width:], strict=True):
+                target[c] += int(value or 0)
     return result
 
 
@@ -557,11 +574,12 @@ def late_steps(sel: Selection, limit: int = 10) -> dict[str, list[dict[str, Any]
         .order_by("-n")[:limit]
     )
     stuck = list(stuck_rows)
-    unit_ids = {k[1] for k in by_unit if k[1]} | {
+    top_units = sorted(by_unit.items(), key=lambda kv: (-kv[1]["late"], -kv[1]["finished"]))
+    # Names only for the units shown.
+    unit_ids = {k[1] for k, _c in top_units[:limit] if k[1]} | {
         r["step_unit_id"] for r in stuck if r["step_unit_id"]
     }
     units = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "name"))
-    top_units = sorted(by_unit.items(), key=lambda kv: (-kv[1]["late"], -kv[1]["finished"]))
     unit_rows = [
         {
             "agency_id": agency_id,

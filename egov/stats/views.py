@@ -347,8 +347,9 @@ def _index_inputs(
     figs: queries.Figures, catalogue: dict[int, dict[str, int]], agencies: set[int] | None
 ) -> index766.Inputs:
     total = online = 0
-    for agency_id, counts in catalogue.items():
-        if agencies is None or agency_id in agencies:
+    chosen = catalogue.items() if agencies is None else ((a, catalogue.get(a)) for a in agencies)
+    for _agency_id, counts in chosen:
+        if counts:
             total += counts["total"]
             online += counts["online"]
     return index766.Inputs(figures=figs, procedures=total, online_procedures=online)
@@ -367,15 +368,17 @@ def index_context(sel: queries.Selection) -> dict[str, Any]:
         members = {agency_id} if only_self else tree.subtree(agency_id)
         child_figs = queries.roll_up(per_agency, tree, agency_id, only_self)
         child = index766.compute(sel.end.year, _index_inputs(child_figs, catalogue, members), defs)
+        groups = [g.score for g in child.groups]  # each score read once: two hundred agencies
+        child_total = sum(groups, Decimal(0))
         compared.append(
             {
                 "agency_id": agency_id,
                 "name": tree.name(agency_id) + (" (trực tiếp)" if only_self else ""),
-                "total": child.total,
-                "groups": [g.score for g in child.groups],
+                "total": child_total,
+                "groups": groups,
                 # Formatted here: a table of two hundred agencies is too many template filters.
-                "total_text": _points(child.total),
-                "group_texts": [_points(g.score) for g in child.groups],
+                "total_text": _points(child_total),
+                "group_texts": [_points(g) for g in groups],
                 "href": None
                 if only_self
                 else "?" + urlencode({**selection_params(sel), "agency": agency_id}),
