@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from egov.core.api import ApiRootView
+from egov.core.views import health
 
 # The administration uses the platform's own login (password + TOTP), never a second one.
 admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
@@ -30,6 +31,7 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
+    path("healthz", health, name="health"),
     path("quan-tri/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

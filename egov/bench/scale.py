@@ -71,6 +71,7 @@ BOUNDARY = "egovscale3Hq8ZtVbW1x"
 SCENARIOS = (
     "data",
     "aggregates",
+    "floor",
     "work_queue",
     "dashboard",
     "tracking",
@@ -79,7 +80,7 @@ SCENARIOS = (
     "memory",
     "pgbench",
 )
-HTTP_SCENARIOS = ("work_queue", "dashboard", "tracking", "submission", "lifecycle")
+HTTP_SCENARIOS = ("floor", "work_queue", "dashboard", "tracking", "submission", "lifecycle")
 
 
 @dataclass
@@ -454,6 +455,22 @@ def work_queue(ctx: ScaleContext, port: int, secret_key: str) -> list[ScenarioRe
     ]
 
 
+def floor(ctx: ScaleContext, port: int) -> ScenarioResult:
+    """The least a request can cost here: the health check through the whole middleware stack
+    and one `SELECT 1`. What every other figure is bounded by on this machine."""
+    return _http_scenario(
+        ctx,
+        port,
+        "http_floor",
+        "The floor: health check through the whole stack",
+        "`GET /healthz` (anonymous: every middleware, URL routing, one `SELECT 1`, a small JSON "
+        f"answer), {ctx.config.clients} concurrent keep-alive clients: the most requests per "
+        "second this server setup can answer on this machine, whatever the view does. The "
+        "load generator shares the two cores.",
+        [{"method": "GET", "path": "/healthz", "headers": {"Accept": "application/json"}}],
+    )
+
+
 def tracking(ctx: ScaleContext, port: int) -> ScenarioResult:
     """Public lookups by dossier code over the whole generated table (issue #6, figure 2)."""
     import random
@@ -765,6 +782,7 @@ def _http_scenarios(
     runs: dict[str, Callable[[int], Any]] = {
         "work_queue": lambda port: work_queue(ctx, port, secret_key),
         "dashboard": lambda port: dashboard(ctx, port, secret_key),
+        "floor": lambda port: floor(ctx, port),
         "tracking": lambda port: tracking(ctx, port),
         "submission": lambda port: submission(ctx, port, secret_key),
         "lifecycle": lambda port: lifecycle(ctx, port, secret_key),

@@ -705,6 +705,11 @@ def pgbench(ctx: BenchContext) -> ScenarioResult:
         ratio = submit["throughput"] / result.metrics["tpcb_tps"]
         result.metrics["submit_ratio"] = ratio
         ratios.append(["submit_http req/s ÷ pgbench TPC-B-like TPS", f"{ratio:.4f}"])
+    floor = ctx.http_summaries.get("http_floor")
+    if floor and result.metrics["select_tps"]:
+        ratio = floor["throughput"] / result.metrics["select_tps"]
+        result.metrics["floor_ratio"] = ratio
+        ratios.append(["http_floor req/s ÷ pgbench select-only TPS (the ceiling)", f"{ratio:.4f}"])
     if ratios:
         result.tables.append(Table(["ratio", "value"], ratios, title="Ratios"))
     else:
