@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -52,12 +52,16 @@ def urgency(due_at: datetime | None, now: datetime, calendar: WorkingCalendar) -
     than one working day), by the agency's working calendar."""
     if due_at is None:
         return ON_TIME
+    day = calendar.day_length
     if now > due_at:
-        late = calendar.working_time_between(due_at, now)
-        return ESCALATED if late > calendar.day_length else OVERDUE
-    if calendar.working_time_between(now, due_at) <= calendar.day_length / 2:
+        late = calendar.working_time_between(due_at, now, cap=day + TICK)
+        return ESCALATED if late > day else OVERDUE
+    if calendar.working_time_between(now, due_at, cap=day / 2 + TICK) <= day / 2:
         return NEAR_DUE
     return ON_TIME
+
+
+TICK = timedelta(microseconds=1)  # a cap just past the threshold keeps the comparison exact
 
 
 @dataclass

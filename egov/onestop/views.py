@@ -106,7 +106,7 @@ def deadline_mark(due_at: datetime | None, now: datetime, calendar: WorkingCalen
         return NO_MARK
     if due_at < now:
         return OVERDUE
-    if calendar.working_time_between(now, due_at) < calendar.day_length:
+    if calendar.working_time_between(now, due_at, cap=calendar.day_length) < calendar.day_length:
         return NEAR_DUE
     return ON_TIME
 

@@ -436,12 +436,16 @@ class WorkingCalendar:
             day += ONE_DAY
         raise RuntimeError("No working time found: check the special days.")
 
-    def working_time_between(self, start: datetime, end: datetime) -> timedelta:
+    def working_time_between(
+        self, start: datetime, end: datetime, *, cap: timedelta | None = None
+    ) -> timedelta:
         """Working time inside [start, end]; minus ``working_time_between(end, start)`` if
-        ``end < start``."""
+        ``end < start``. With ``cap``, counting stops once the total reaches it (the result is
+        then at least ``cap``): enough to compare a long span with a threshold, day by day
+        otherwise over months of an old overdue item."""
         a, b = _local(start), _local(end)
         if b < a:
-            return -self.working_time_between(b, a)
+            return -self.working_time_between(b, a, cap=cap)
         total = timedelta()
         day = a.date()
         last = b.date()
@@ -450,6 +454,8 @@ class WorkingCalendar:
                 lo, hi = max(session_start, a), min(session_end, b)
                 if hi > lo:
                     total += hi - lo
+            if cap is not None and total >= cap:
+                return total
             day += ONE_DAY
         return total
 

@@ -141,6 +141,19 @@ def test_working_time_between_is_antisymmetric_and_bounded(cal, a, b):
 
 
 @relaxed
+@given(calendars(), moments, moments, st.integers(min_value=1, max_value=200))
+def test_a_capped_count_decides_every_threshold_like_the_full_one(cal, a, b, cap_hours):
+    """Queues ask "late by more than a day?" of items months overdue: the count may stop at
+    the cap, but never answers a comparison with the cap differently."""
+    a, b = sorted((a, b))
+    cap = timedelta(hours=cap_hours)
+    exact = cal.working_time_between(a, b)
+    capped = cal.working_time_between(a, b, cap=cap)
+    assert (capped >= cap) == (exact >= cap)
+    assert capped == exact if exact < cap else cap <= capped <= exact
+
+
+@relaxed
 @given(calendars(), moments, moments, moments)
 def test_working_time_is_additive_over_consecutive_intervals(cal, a, b, c):
     a, b, c = sorted((a, b, c))
