@@ -125,10 +125,16 @@ class MonthlyFact(DossierKey, DossierCounters):
 # by the same compaction as the fine tables (aggregates.compact) and rebuilt from them.
 
 
-class AgencyDailyFact(DossierCounters):
-    day = models.DateField(_("ngày"))
+class AgencyKey(models.Model):
     agency_id = models.BigIntegerField(_("cơ quan tiếp nhận"))
     channel = models.PositiveSmallIntegerField(_("kênh"))
+
+    class Meta:
+        abstract = True
+
+
+class AgencyDailyFact(AgencyKey, DossierCounters):
+    day = models.DateField(_("ngày"))
 
     class Meta:
         verbose_name = _("số liệu cơ quan theo ngày")
@@ -143,10 +149,8 @@ class AgencyDailyFact(DossierCounters):
         return f"{self.day} {self.agency_id}/{self.channel}"
 
 
-class AgencyMonthlyFact(DossierCounters):
+class AgencyMonthlyFact(AgencyKey, DossierCounters):
     month = models.DateField(_("tháng"))
-    agency_id = models.BigIntegerField(_("cơ quan tiếp nhận"))
-    channel = models.PositiveSmallIntegerField(_("kênh"))
 
     class Meta:
         verbose_name = _("số liệu cơ quan theo tháng")
@@ -239,10 +243,25 @@ UNIT_STEP_KEYS = ("agency_id", "unit_id")
 ORDER_STEP_KEYS = ("agency_id", "procedure_id", "step_order")
 
 
-class UnitStepDaily(StepCounters):
-    day = models.DateField(_("ngày"))
+class UnitStepKey(models.Model):
     agency_id = models.BigIntegerField(_("cơ quan xử lý"))
     unit_id = models.BigIntegerField(_("phòng ban"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class OrderStepKey(models.Model):
+    agency_id = models.BigIntegerField(_("cơ quan xử lý"))
+    procedure_id = models.BigIntegerField(_("thủ tục"))
+    step_order = models.PositiveSmallIntegerField(_("bước"))
+
+    class Meta:
+        abstract = True
+
+
+class UnitStepDaily(UnitStepKey, StepCounters):
+    day = models.DateField(_("ngày"))
 
     class Meta:
         verbose_name = _("số liệu bước xử lý theo phòng ban, ngày")
@@ -257,10 +276,8 @@ class UnitStepDaily(StepCounters):
         return f"{self.day} {self.agency_id}/{self.unit_id}"
 
 
-class UnitStepMonthly(StepCounters):
+class UnitStepMonthly(UnitStepKey, StepCounters):
     month = models.DateField(_("tháng"))
-    agency_id = models.BigIntegerField(_("cơ quan xử lý"))
-    unit_id = models.BigIntegerField(_("phòng ban"), default=0)
 
     class Meta:
         verbose_name = _("số liệu bước xử lý theo phòng ban, tháng")
@@ -275,11 +292,8 @@ class UnitStepMonthly(StepCounters):
         return f"{self.month:%Y-%m} {self.agency_id}/{self.unit_id}"
 
 
-class OrderStepDaily(StepCounters):
+class OrderStepDaily(OrderStepKey, StepCounters):
     day = models.DateField(_("ngày"))
-    agency_id = models.BigIntegerField(_("cơ quan xử lý"))
-    procedure_id = models.BigIntegerField(_("thủ tục"))
-    step_order = models.PositiveSmallIntegerField(_("bước"))
 
     class Meta:
         verbose_name = _("số liệu theo bước quy trình, ngày")
@@ -295,11 +309,8 @@ class OrderStepDaily(StepCounters):
         return f"{self.day} {self.agency_id}/{self.procedure_id} #{self.step_order}"
 
 
-class OrderStepMonthly(StepCounters):
+class OrderStepMonthly(OrderStepKey, StepCounters):
     month = models.DateField(_("tháng"))
-    agency_id = models.BigIntegerField(_("cơ quan xử lý"))
-    procedure_id = models.BigIntegerField(_("thủ tục"))
-    step_order = models.PositiveSmallIntegerField(_("bước"))
 
     class Meta:
         verbose_name = _("số liệu theo bước quy trình, tháng")
