@@ -698,6 +698,20 @@ class QueueView(APIView):
                 assignee=official, status=StepStatus.ACTIVE, due_at__isnull=False
             )
             .select_related("dossier__procedure")
+            # Only what an item shows: a dossier row is wide, and fifty of them per page.
+            .only(
+                "id",
+                "order",
+                "name",
+                "started_at",
+                "due_at",
+                "dossier__code",
+                "dossier__status",
+                "dossier__version",
+                "dossier__applicant_name",
+                "dossier__appointment_at",
+                "dossier__procedure__name",
+            )
             .order_by("due_at", "id")
         )
         if params.get("cursor"):

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from egov.accounts.services import create_api_client
@@ -316,6 +318,18 @@ def test_queue_is_mine_most_urgent_first_in_keyset_pages(staff, procedure):
         assert second["results"][0]["urgency"] == "on_time" and second["next"] is None
         bad = mine.get(f"{API}/queue/?cursor=nonsense")
         assert bad.status_code == 400 and "cursor" in bad.json()["fields"]
+        # Every field is there, and a longer page costs no more queries (nothing loaded late).
+        with CaptureQueriesContext(connection) as one:
+            mine.get(f"{API}/queue/?limit=1")
+        with CaptureQueriesContext(connection) as both:
+            whole = mine.get(f"{API}/queue/").json()["results"]
+        assert len(whole) == 2 and len(both) == len(one)
+        item = whole[0]
+        dossier = Dossier.objects.select_related("procedure").get(code=item["code"])
+        assert item["procedure"] == dossier.procedure.name
+        assert item["applicant_name"] == dossier.applicant_name
+        assert (item["status"], item["version"]) == (dossier.status, dossier.version)
+        assert item["step_name"] and item["step"] >= 1 and item["due_at"]
     other = session(staff.specialist2.user).get(f"{API}/queue/").json()
     assert [i["code"] for i in other["results"]] == [codes[2]]
 
