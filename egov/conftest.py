@@ -144,6 +144,17 @@ def totp_now(secret: str = DEMO_TOTP_SECRET) -> str:
     return str(pyotp.TOTP(secret).now())
 
 
+def fresh_totp(secret: str = DEMO_TOTP_SECRET, margin: float = 10.0) -> str:
+    """A code with at least `margin` seconds of its 30 s window left: a browser test types it and
+    submits it a few seconds later, and a code from the window just ended is refused."""
+    import time
+
+    left = 30 - time.time() % 30
+    if left < margin:
+        time.sleep(left + 0.2)
+    return totp_now(secret)
+
+
 @pytest.fixture
 def give_totp():  # type: ignore[no-untyped-def]
     """Give a user a TOTP authenticator with a known secret, as allauth stores it."""
