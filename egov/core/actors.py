@@ -53,17 +53,12 @@ def actor_for_user(user: User | Any) -> Actor:
     if user.kind == "official":
         from egov.org.models import Official
 
-        official = (
-            Official.objects.select_related("agency", "unit", "user")
-            .prefetch_related("roles")
-            .filter(user_id=user.pk)
-            .first()
-        )
+        official = Official.of_user(user.pk)
         # Kept on this user object (one per request) for official_for_request: one load.
         user._egov_official = official  # type: ignore[union-attr]
     if official is not None:
         agency_ids = frozenset({official.agency_id})
-        roles = frozenset(r.role for r in official.roles.all())
+        roles = frozenset(official.role_codes)
     return Actor(
         kind=user.kind or "citizen",
         user_id=user.pk,

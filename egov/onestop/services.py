@@ -49,12 +49,7 @@ class WorkflowError(DomainError):
 def official_of(actor: Actor) -> Official:
     if actor.kind != "official" or actor.user_id is None:
         raise NotAllowed("Chỉ công chức được xử lý hồ sơ.")
-    official = (
-        Official.objects.select_related("agency", "unit", "user")
-        .prefetch_related("roles")
-        .filter(user_id=actor.user_id)
-        .first()
-    )
+    official = Official.of_user(actor.user_id)
     if official is None:
         raise NotAllowed("Tài khoản chưa gắn với cơ quan.")
     return official

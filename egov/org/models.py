@@ -187,6 +187,16 @@ class Official(models.Model):
     def __str__(self) -> str:
         return f"{self.user.get_full_name()} ({self.agency.abbreviation})"
 
+    @classmethod
+    def of_user(cls, user_id: int) -> Official | None:
+        """A user's official record with agency, unit, user and roles loaded (two queries)."""
+        return (
+            cls.objects.select_related("agency", "unit", "user")
+            .prefetch_related("roles")
+            .filter(user_id=user_id)
+            .first()
+        )
+
     @property
     def role_codes(self) -> set[str]:
         return {r.role for r in self.roles.all()}
