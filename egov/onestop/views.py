@@ -211,12 +211,11 @@ def _step_queryset(tab: str, official: Official) -> QuerySet[DossierStep]:
     return qs.select_related("dossier__procedure", "assignee__user", "unit")
 
 
-def _agency_procedures(official: Official) -> list[Procedure]:
-    return list(
-        Procedure.objects.filter(agencies=official.agency_id, is_published=True)
-        .select_related("sector")
-        .order_by("sector__name", "name")[:1000]
-    )
+def _agency_procedures(official: Official) -> QuerySet[Procedure]:
+    """The agency's published procedures, by sector then name (at most 1000)."""
+    return Procedure.objects.filter(agencies=official.agency_id, is_published=True).order_by(
+        "sector__name", "name"
+    )[:1000]
 
 
 @login_required
@@ -226,11 +225,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     tabs = _tabs(official)
     by_key = {t.key: t for t in tabs}
     tab = by_key.get(request.GET.get("tab", ""), tabs[0])
-    procedures = (
-        Procedure.objects.filter(agencies=official.agency_id, is_published=True)
-        .order_by("sector__name", "name")
-        .values_list("code", "name")[:1000]
-    )
+    procedures = _agency_procedures(official).values_list("code", "name")
     filters = QueueFilterForm(request.GET or None, procedures=list(procedures))
     chosen: dict[str, Any] = filters.cleaned_data if filters.is_valid() else {}
     now = timezone.now()
@@ -959,7 +954,7 @@ def reception(request: HttpRequest) -> HttpResponse:
     if query:
         choices = search_procedures(query, agency=official.agency, limit=50)
     else:
-        choices = _agency_procedures(official)
+        choices = list(_agency_procedures(official).select_related("sector"))
     chooser = ProcedureChoiceForm(request.GET or None, procedures=choices)
     code = request.POST.get("procedure") or request.GET.get("thu_tuc", "")
     procedure = (
