@@ -291,7 +291,7 @@ def fact_sums(sel: Selection, by: tuple[str, ...] = ()) -> dict[tuple[Any, ...],
         width = len(fields)
         for row in tuples:
             group = row[:width]
-            if month_at is not None and fields is daily_fields:
+            if month_at is not None and fields[month_at] == "day":  # a daily source
                 group = (*group[:month_at], group[month_at].replace(day=1), *group[month_at + 1 :])
             result[group].add_values(row[width:])
     return result
@@ -358,12 +358,7 @@ def total(parts: Iterable[Figures]) -> Figures:
 
 def figures(sel: Selection, now: datetime | None = None) -> Figures:
     """Everything about one selection, in four queries."""
-    total = Figures()
-    for part in fact_sums(sel).values():
-        total.add(part.counts)
-    for part in open_sums(sel, now=now).values():
-        total.add(part.counts)
-    return total
+    return total([*fact_sums(sel).values(), *open_sums(sel, now=now).values()])
 
 
 def trend(sel: Selection) -> list[dict[str, Any]]:
@@ -420,12 +415,8 @@ def by_agency(sel: Selection, now: datetime | None = None) -> dict[int, Figures]
 
 
 def roll_up(per_agency: dict[int, Figures], tree: AgencyTree, top: int, only_self: bool) -> Figures:
-    total = Figures()
     members = {top} if only_self else tree.subtree(top)
-    for agency_id in members:
-        if agency_id in per_agency:
-            total.add(per_agency[agency_id].counts)
-    return total
+    return total(per_agency[a] for a in members if a in per_agency)
 
 
 def ranking(

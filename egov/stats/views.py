@@ -10,18 +10,19 @@ the charts through data-* attributes and JSON endpoints.
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.views.decorators.http import require_GET
 
 from egov.core.actors import SYSTEM, Actor, actor_for_user
@@ -131,10 +132,6 @@ def _pct(value: float | Decimal | None) -> str:
 # --- the dashboard -------------------------------------------------------------------------------
 
 
-def _grouped_number(value: int) -> str:
-    return number_format(value, force_grouping=True)
-
-
 def _live_context(sel: queries.Selection) -> dict[str, Any]:
     # One read per agency serves the ranking and, summed, the totals (four queries, not eight).
     per_agency = queries.by_agency(sel)
@@ -167,9 +164,9 @@ def _live_context(sel: queries.Selection) -> dict[str, Any]:
             row["href"] = "?" + urlencode({**base_params, "agency": row["agency_id"]})
         # Formatted here: two hundred rows of template filters cost more than the queries.
         for key in ("received", "resolved", "overdue"):
-            row[f"{key}_text"] = _grouped_number(row[key])
+            row[f"{key}_text"] = intcomma(row[key])
         rate = row["on_time_rate"]
-        row["rate_text"] = "—" if rate is None else number_format(rate, 1) + "%"
+        row["rate_text"] = "—" if rate is None else f"{floatformat(rate, 1)}%"
     live_now = sel.end >= timezone.localdate()
     return {
         "sel": sel,
@@ -338,11 +335,6 @@ DOSSIER_HEADER = [
 # --- the 766 index -------------------------------------------------------------------------------
 
 
-def _points(value: Decimal) -> str:
-    """Two decimals, rounded half up like the template's floatformat."""
-    return number_format(Decimal(value).quantize(Decimal("0.01"), ROUND_HALF_UP), 2)
-
-
 def _index_inputs(
     figs: queries.Figures, catalogue: dict[int, dict[str, int]], agencies: set[int] | None
 ) -> index766.Inputs:
@@ -377,8 +369,8 @@ def index_context(sel: queries.Selection) -> dict[str, Any]:
                 "total": child_total,
                 "groups": groups,
                 # Formatted here: a table of two hundred agencies is too many template filters.
-                "total_text": _points(child_total),
-                "group_texts": [_points(g) for g in groups],
+                "total_text": floatformat(child_total, 2),
+                "group_texts": [floatformat(g, 2) for g in groups],
                 "href": None
                 if only_self
                 else "?" + urlencode({**selection_params(sel), "agency": agency_id}),
