@@ -52,7 +52,7 @@ from .loadgen import percentile
 from .machine import describe, load_average, provenance
 from .runner import log_result
 from .scenarios import ScenarioResult, Table, fmt
-from .seed import FAST_HASHER, login_session, make_pdf, personal_id
+from .seed import FAST_HASHER, bench_sector, login_session, make_pdf, personal_id
 from .server import AppServer, bench_env
 
 Log = Callable[[str], None]
@@ -143,7 +143,7 @@ def _lifecycle_setup() -> None:
     """An agency with several officials per role and a procedure of four processing steps."""
     from egov.accounts.services import create_official
     from egov.catalog import services as catalog
-    from egov.catalog.models import OnlineMode, Procedure, Sector
+    from egov.catalog.models import OnlineMode, Procedure
     from egov.core.actors import SYSTEM
     from egov.org import services as org
     from egov.org.demo_data import DEMO_PASSWORD
@@ -187,9 +187,7 @@ def _lifecycle_setup() -> None:
                 unit=units[unit],
                 roles=[role],
             )
-    sector = Sector.objects.filter(code="TT").first() or catalog.create_sector(
-        actor=SYSTEM, code="TT", name="Thử tải"
-    )
+    sector = bench_sector()
     catalog.create_procedure(
         actor=SYSTEM,
         code=LIFECYCLE_PROCEDURE,

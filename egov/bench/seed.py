@@ -91,13 +91,18 @@ def _agencies() -> list[Agency]:
     return agencies
 
 
+def bench_sector() -> Sector:
+    """The sector of the benchmarks' own procedures (found or created)."""
+    return Sector.objects.filter(code="TT").first() or catalog.create_sector(
+        actor=SYSTEM, code="TT", name="Thử tải"
+    )
+
+
 def _procedure(agency: Agency) -> Procedure:
     existing = Procedure.objects.filter(code=PROCEDURE_CODE).first()
     if existing is not None:
         return existing
-    sector = Sector.objects.filter(code="TT").first() or catalog.create_sector(
-        actor=SYSTEM, code="TT", name="Thử tải"
-    )
+    sector = bench_sector()
     return catalog.create_procedure(
         actor=SYSTEM,
         code=PROCEDURE_CODE,
