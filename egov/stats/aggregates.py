@@ -21,8 +21,8 @@ the write path:
 
 - counters go to `DossierDelta` / `StepDelta` as INSERTs (no unique key, no row anyone else
   holds); `compact()` (a job every minute) folds them into `DailyFact` / `MonthlyFact` and
-  `StepDaily` / `StepMonthly` (and the per-agency roll-ups `AgencyDailyFact` /
-  `AgencyMonthlyFact`) with one statement per table and deletes exactly what it folded
+  `StepDaily` / `StepMonthly` (and the roll-ups `AgencyDailyFact` / `AgencyMonthlyFact`,
+  `UnitStep*`, `OrderStep*`) with one statement per table and deletes exactly what it folded
   (PostgreSQL: one `WITH moved AS (DELETE ... RETURNING ...) INSERT ... ON CONFLICT DO UPDATE`,
   one snapshot, so a row committed meanwhile is neither lost nor counted twice). Readers add the
   few pending delta rows to the facts, so figures are exact between two compactions.
