@@ -144,15 +144,18 @@ def totp_now(secret: str = DEMO_TOTP_SECRET) -> str:
     return str(pyotp.TOTP(secret).now())
 
 
-def fresh_totp(secret: str = DEMO_TOTP_SECRET, margin: float = 10.0) -> str:
-    """A code with at least `margin` seconds of its 30 s window left: a browser test types it and
-    submits it a few seconds later, and a code from the window just ended is refused."""
+def fresh_totp(secret: str = DEMO_TOTP_SECRET, margin: float = 10.0, steps_ago: int = 0) -> str:
+    """A code with at least `margin` seconds of its 30 s window left, so that the window does not
+    turn between typing it and the server checking it (`steps_ago`: the code of an earlier
+    window)."""
     import time
+
+    import pyotp
 
     left = 30 - time.time() % 30
     if left < margin:
         time.sleep(left + 0.2)
-    return totp_now(secret)
+    return str(pyotp.TOTP(secret).at(time.time() - 30 * steps_ago))
 
 
 @pytest.fixture

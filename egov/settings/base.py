@@ -213,6 +213,10 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "Cổng DVC tỉnh")
 MFA_ADAPTER = "egov.accounts.adapter.MFAAdapter"
+# A code typed as its 30-second window turns, or from a phone whose clock is a few seconds off,
+# is still accepted (one step either side, as RFC 6238 section 5.2 suggests); each code is still
+# accepted only once.
+MFA_TOTP_TOLERANCE = 1
 # Officials set up TOTP right after their first password login; asking for the password a second
 # time there adds nothing. Removing TOTP is refused for officials by the adapter.
 MFA_REAUTHENTICATION_REQUIRED = False

@@ -8,7 +8,7 @@ from django.core import mail  # noqa: F401
 from django.test import Client
 
 from egov.accounts.models import CitizenProfile, User
-from egov.conftest import totp_now
+from egov.conftest import fresh_totp, totp_now
 from egov.events.models import Event
 from egov.org.models import Role
 
@@ -34,6 +34,19 @@ def test_official_login_asks_for_totp_then_reaches_workspace(
     assert page.status_code == 200
     assert "Không gian làm việc" in page.content.decode()
     assert agency.name in page.content.decode()
+
+
+@pytest.mark.parametrize(("steps_ago", "accepted"), [(1, True), (2, False)])
+def test_code_from_the_window_just_ended_is_accepted_but_not_an_older_one(
+    client, agency, make_official, give_totp, steps_ago, accepted
+):
+    official = make_official(agency, roles=[Role.RECEIVER])
+    give_totp(official.user)
+    client.post("/accounts/login/", {"login": official.user.username, "password": "Mat-khau-2026!"})
+    code = fresh_totp(margin=2, steps_ago=steps_ago)
+    response = client.post("/accounts/2fa/authenticate/", {"code": code})
+    assert (response.status_code == 302) is accepted
+    assert (client.get("/lam-viec/").status_code == 200) is accepted
 
 
 def test_official_without_second_factor_is_sent_to_set_it_up(client, agency, make_official):

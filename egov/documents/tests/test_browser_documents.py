@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from egov.conftest import totp_now
+from egov.conftest import fresh_totp
 from egov.documents.models import IncomingDocument, IncomingStatus, OutgoingDocument, Recipient
 from egov.org.models import Role
 
@@ -21,7 +21,7 @@ def login(page, username: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu").fill("Mat-khau-2026!")
     page.get_by_role("button", name="Đăng nhập").click()
-    page.get_by_label("Mã xác thực").fill(totp_now())
+    page.get_by_label("Mã xác thực").fill(fresh_totp())
     page.get_by_role("button", name="Xác nhận").click()
     page.wait_for_url("**/lam-viec/")
 
