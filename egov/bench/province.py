@@ -1158,6 +1158,8 @@ def _stats_models() -> list[Any]:
         stats.UnitStepMonthly,
         stats.OrderStepDaily,
         stats.OrderStepMonthly,
+        stats.ProcedureStepDaily,
+        stats.ProcedureStepMonthly,
         stats.OpenDaily,
         stats.OpenDossier,
         stats.OpenLedger,

@@ -139,6 +139,7 @@ AUTHENTICATION_BACKENDS = [
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
+FORMAT_MODULE_PATH = ["egov.formats"]
 LOCALE_PATHS = [BASE_DIR / "egov" / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True

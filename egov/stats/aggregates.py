@@ -68,6 +68,7 @@ from .models import (
     AGENCY_KEYS,
     DOSSIER_COUNTERS,
     ORDER_STEP_KEYS,
+    PROCEDURE_STEP_KEYS,
     STEP_COUNTERS,
     UNIT_STEP_KEYS,
     AgencyDailyFact,
@@ -80,6 +81,8 @@ from .models import (
     OpenLedger,
     OrderStepDaily,
     OrderStepMonthly,
+    ProcedureStepDaily,
+    ProcedureStepMonthly,
     StatsState,
     StepDaily,
     StepDelta,
@@ -170,6 +173,8 @@ def compact() -> int:
                     (UnitStepMonthly._meta.db_table, "month", UNIT_STEP_KEYS),
                     (OrderStepDaily._meta.db_table, "day", ORDER_STEP_KEYS),
                     (OrderStepMonthly._meta.db_table, "month", ORDER_STEP_KEYS),
+                    (ProcedureStepDaily._meta.db_table, "day", PROCEDURE_STEP_KEYS),
+                    (ProcedureStepMonthly._meta.db_table, "month", PROCEDURE_STEP_KEYS),
                 ],
                 STEP_COUNTERS,
             )
@@ -191,6 +196,8 @@ ROLLUPS: list[
     (UnitStepMonthly, StepMonthly, "month", UNIT_STEP_KEYS, STEP_COUNTERS),
     (OrderStepDaily, StepDaily, "day", ORDER_STEP_KEYS, STEP_COUNTERS),
     (OrderStepMonthly, StepMonthly, "month", ORDER_STEP_KEYS, STEP_COUNTERS),
+    (ProcedureStepDaily, StepDaily, "day", PROCEDURE_STEP_KEYS, STEP_COUNTERS),
+    (ProcedureStepMonthly, StepMonthly, "month", PROCEDURE_STEP_KEYS, STEP_COUNTERS),
 ]
 
 
@@ -507,6 +514,8 @@ STATS_TABLES = (
     UnitStepMonthly,
     OrderStepDaily,
     OrderStepMonthly,
+    ProcedureStepDaily,
+    ProcedureStepMonthly,
     OpenDaily,
 )
 

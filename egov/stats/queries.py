@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import reduce
 from operator import or_
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, Count, IntegerField, Model, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
@@ -31,6 +31,7 @@ from .aggregates import live_open_filter
 from .models import (
     DOSSIER_COUNTERS,
     ORDER_STEP_KEYS,
+    PROCEDURE_STEP_KEYS,
     STEP_COUNTERS,
     UNIT_STEP_KEYS,
     AgencyDailyFact,
@@ -43,6 +44,8 @@ from .models import (
     OpenLedger,
     OrderStepDaily,
     OrderStepMonthly,
+    ProcedureStepDaily,
+    ProcedureStepMonthly,
     StatsState,
     StepDaily,
     StepDelta,
@@ -133,10 +136,9 @@ class Figures:
 
     counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
-    def __getattr__(self, name: str) -> int:
-        if name in DOSSIER_COUNTERS or name in OPEN_FIELDS or name == "received_online":
-            return int(self.__dict__["counts"].get(name, 0))
-        raise AttributeError(name)
+    if TYPE_CHECKING:
+        # Each counter reads as an attribute (figs.received); the properties are set below.
+        def __getattr__(self, name: str) -> int: ...
 
     def add(self, values: dict[str, Any]) -> None:
         for name, value in values.items():
@@ -223,6 +225,15 @@ class Figures:
             avg_handling_days=self.avg_handling_days,
         )
         return data
+
+
+def _counter(name: str) -> property:
+    return property(lambda self: self.counts.get(name, 0), doc=name)
+
+
+# Real properties, not __getattr__: the 766 page reads a hundred thousand of them per request.
+for _name in (*DOSSIER_COUNTERS, *OPEN_FIELDS, "received_online"):
+    setattr(Figures, _name, _counter(_name))
 
 
 def ratio(part: int, whole: int) -> float | None:
@@ -507,6 +518,8 @@ def _procedures_in_sector(sector_id: int) -> list[int]:
 
 def _step_tables(sel: Selection, by: tuple[str, ...]) -> tuple[type[Model], type[Model]]:
     """The smallest step tables (daily, monthly) that hold the grouping asked for."""
+    if sel.agency_ids is None and set(by) <= set(PROCEDURE_STEP_KEYS):
+        return ProcedureStepDaily, ProcedureStepMonthly  # keyed by procedure: any filter fits
     if not (sel.sector_id or sel.procedure_id):
         if set(by) <= set(UNIT_STEP_KEYS):
             return UnitStepDaily, UnitStepMonthly

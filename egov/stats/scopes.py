@@ -22,6 +22,8 @@ from .models import (
     OpenLedger,
     OrderStepDaily,
     OrderStepMonthly,
+    ProcedureStepDaily,
+    ProcedureStepMonthly,
     StepDaily,
     StepDelta,
     StepMonthly,
@@ -92,3 +94,12 @@ SCOPED_MODELS: tuple[type[Any], ...] = (
 )
 for _model in SCOPED_MODELS:
     scope_policy(_model)(_by_agency("agency_id"))
+
+
+def _province_wide(actor: Actor, qs: QuerySet[Any]) -> QuerySet[Any]:
+    """Tables summed over every agency: only for those who may see every agency."""
+    return qs if is_all_seeing(actor) else qs.none()
+
+
+for _model in (ProcedureStepDaily, ProcedureStepMonthly):
+    scope_policy(_model)(_province_wide)

@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 import time_machine
 
+from egov.catalog.models import Procedure
 from egov.core.actors import SYSTEM
 from egov.stats import aggregates, naive, queries
 from egov.stats.models import (
     AGENCY_KEYS,
     DOSSIER_COUNTERS,
     ORDER_STEP_KEYS,
+    PROCEDURE_STEP_KEYS,
     STEP_COUNTERS,
     UNIT_STEP_KEYS,
     AgencyDailyFact,
@@ -27,6 +29,8 @@ from egov.stats.models import (
     OpenDossier,
     OrderStepDaily,
     OrderStepMonthly,
+    ProcedureStepDaily,
+    ProcedureStepMonthly,
     StepDaily,
     StepMonthly,
     UnitStepDaily,
@@ -66,6 +70,8 @@ def rollup_table(model: Any, period: str) -> dict[tuple[Any, ...], dict[str, int
         "UnitStepMonthly": UNIT_STEP_KEYS,
         "OrderStepDaily": ORDER_STEP_KEYS,
         "OrderStepMonthly": ORDER_STEP_KEYS,
+        "ProcedureStepDaily": PROCEDURE_STEP_KEYS,
+        "ProcedureStepMonthly": PROCEDURE_STEP_KEYS,
     }[model.__name__]
     counters = DOSSIER_COUNTERS if keys == AGENCY_KEYS else STEP_COUNTERS
     return {
@@ -79,7 +85,8 @@ def summed(
 ) -> dict[tuple[Any, ...], dict[str, int]]:
     """Fine rows summed to the key made of the given positions of theirs: what a roll-up must
     hold. Dossier facts (period, agency, procedure, sector, channel) -> (0, 1, 4); step facts
-    (period, agency, unit, procedure, step) -> (0, 1, 2) by unit, (0, 1, 3, 4) by step."""
+    (period, agency, unit, procedure, step) -> (0, 1, 2) by unit, (0, 1, 3, 4) by step, (0, 3, 4)
+    by step for the whole province."""
     out: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for key, counters in rows.items():
         target = out[tuple(key[i] for i in positions)]
@@ -97,6 +104,8 @@ def rollups_match(dossiers: Any, steps: Any) -> None:
     assert rollup_table(UnitStepMonthly, "month") == summed(step_months, (0, 1, 2))
     assert rollup_table(OrderStepDaily, "day") == summed(steps, (0, 1, 3, 4))
     assert rollup_table(OrderStepMonthly, "month") == summed(step_months, (0, 1, 3, 4))
+    assert rollup_table(ProcedureStepDaily, "day") == summed(steps, (0, 3, 4))
+    assert rollup_table(ProcedureStepMonthly, "month") == summed(step_months, (0, 3, 4))
 
 
 def step_table(
@@ -142,6 +151,8 @@ def whole_state() -> dict[str, Any]:
                 (UnitStepMonthly, "month"),
                 (OrderStepDaily, "day"),
                 (OrderStepMonthly, "month"),
+                (ProcedureStepDaily, "day"),
+                (ProcedureStepMonthly, "month"),
             )
         ],
         "steps": step_table(),
@@ -230,6 +241,53 @@ def test_hand_checked_figures(history):
             SYSTEM, month_period(2025, 3), procedure_id=history.other_procedure.pk
         )
         assert queries.figures(sector).received == 1
+
+
+def expected_steps(
+    facts: dict[tuple[Any, ...], dict[str, int]], sel: queries.Selection, by: tuple[str, ...]
+) -> dict[tuple[Any, ...], dict[str, int]]:
+    """What step_sums must give: the direct step facts inside the selection, summed to `by`."""
+    sector_of = dict(Procedure.objects.values_list("pk", "sector_id"))
+    position = {"agency_id": 1, "unit_id": 2, "procedure_id": 3, "step_order": 4}
+    inside = {
+        key: counters
+        for key, counters in facts.items()
+        if sel.start <= key[0] <= sel.end
+        and (sel.agency_ids is None or key[1] in sel.agency_ids)
+        and (not sel.procedure_id or key[3] == sel.procedure_id)
+        and (not sel.sector_id or sector_of[key[3]] == sel.sector_id)
+    }
+    return summed(inside, tuple(position[f] for f in by))
+
+
+def test_late_steps_read_the_same_whichever_table_answers(history, agency, procedure):
+    """Province-wide, per agency, per sector and per procedure, the step figures come from
+    different roll-ups; each must equal the direct count, before and after compaction."""
+    with time_machine.travel(NOW, tick=False):
+        sector = Procedure.objects.get(pk=history.other_procedure.pk).sector_id
+        periods = [Period("range", date(2025, 2, 12), date(2025, 4, 10)), month_period(2025, 3)]
+        filters: list[dict[str, Any]] = [
+            {},
+            {"agency_id": agency.pk},
+            {"sector_id": sector},
+            {"procedure_id": history.other_procedure.pk},
+            {"procedure_id": procedure.pk, "agency_id": agency.pk},
+        ]
+        facts = naive.step_facts()
+        assert any(c["late"] for c in facts.values())
+        for compacted in (False, True):
+            if compacted:
+                aggregates.compact()
+            for period in periods:
+                for kwargs in filters:
+                    sel = queries.select(SYSTEM, period, **kwargs)
+                    for by in (("agency_id", "unit_id"), ("procedure_id", "step_order")):
+                        got = {
+                            k: dict(v)
+                            for k, v in queries.step_sums(sel, by).items()
+                            if any(v.values())
+                        }
+                        assert got == expected_steps(facts, sel, by), (compacted, kwargs, by)
 
 
 def test_a_rolled_back_action_leaves_no_aggregate_behind(history, staff):

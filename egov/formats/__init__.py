@@ -1,0 +1,1 @@
+"""Project format overrides, read by Django before its own locale formats (FORMAT_MODULE_PATH)."""
