@@ -22,10 +22,11 @@ the write path:
 - counters go to `DossierDelta` / `StepDelta` as INSERTs (no unique key, no row anyone else
   holds); `compact()` (a job every minute) folds them into `DailyFact` / `MonthlyFact` and
   `StepDaily` / `StepMonthly` (and the roll-ups `AgencyDailyFact` / `AgencyMonthlyFact`,
-  `UnitStep*`, `OrderStep*`) with one statement per table and deletes exactly what it folded
-  (PostgreSQL: one `WITH moved AS (DELETE ... RETURNING ...) INSERT ... ON CONFLICT DO UPDATE`,
-  one snapshot, so a row committed meanwhile is neither lost nor counted twice). Readers add the
-  few pending delta rows to the facts, so figures are exact between two compactions.
+  `UnitStep*`, `OrderStep*`, `ProcedureStep*`) with one statement per table and deletes
+  exactly what it folded (PostgreSQL: one `WITH moved AS (DELETE ... RETURNING ...) INSERT ...
+  ON CONFLICT DO UPDATE`, one snapshot, so a row committed meanwhile is neither lost nor counted
+  twice). Readers add the few pending delta rows to the facts, so figures are exact between two
+  compactions.
 - the tracker row (`OpenDossier`) belongs to one dossier, whose row the service already holds
   locked: no new contention.
 - in-progress dossiers on time / overdue at the end of any day come from `OpenLedger`: +1/-1
