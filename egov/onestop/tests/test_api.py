@@ -12,6 +12,7 @@ import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from egov.accounts.services import create_api_client
@@ -329,7 +330,13 @@ def test_queue_is_mine_most_urgent_first_in_keyset_pages(staff, procedure):
         assert item["procedure"] == dossier.procedure.name
         assert item["applicant_name"] == dossier.applicant_name
         assert (item["status"], item["version"]) == (dossier.status, dossier.version)
-        assert item["step_name"] and item["step"] >= 1 and item["due_at"]
+        assert item["step_name"] and item["step"] >= 1
+        # Moments read as DRF writes them elsewhere in the API (ISO 8601, local time).
+        step = DossierStep.objects.get(pk=item["step_id"])
+        written = serializers.DateTimeField().to_representation
+        assert item["due_at"] == written(step.due_at) and item["due_at"].endswith("+07:00")
+        assert item["started_at"] == written(step.started_at)
+        assert item["appointment_at"] == written(dossier.appointment_at)
     other = session(staff.specialist2.user).get(f"{API}/queue/").json()
     assert [i["code"] for i in other["results"]] == [codes[2]]
 
