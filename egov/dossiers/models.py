@@ -95,6 +95,12 @@ class Dossier(models.Model):
             models.Index(fields=["agency", "status", "appointment_at"]),
             models.Index(fields=["agency", "received_at"], name="dossier_register_idx"),
             models.Index(fields=["agency", "finished_at"], name="dossier_finished_idx"),
+            # The province-wide lists behind the dashboard's figures, newest first by the
+            # moment counted (stats.drill): a page of any period without a scan.
+            models.Index(fields=["received_at", "id"], name="dossier_received_at_idx"),
+            models.Index(fields=["finished_at", "id"], name="dossier_finished_at_idx"),
+            models.Index(fields=["returned_at", "id"], name="dossier_returned_at_idx"),
+            models.Index(fields=["agency", "returned_at"], name="dossier_agency_returned_idx"),
         ]
 
     def __str__(self) -> str:

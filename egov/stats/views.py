@@ -264,7 +264,7 @@ def chart_data(request: HttpRequest, chart: str) -> JsonResponse:
 # --- drill-down ---------------------------------------------------------------------------
 
 
-def _drill(request: HttpRequest, sel: queries.Selection) -> tuple[str, Any]:
+def _drill(request: HttpRequest, sel: queries.Selection) -> drill.Behind:
     metric = request.GET.get("metric", "")
     try:
         return drill.dossiers_behind(sel, metric, request.GET)
@@ -277,22 +277,17 @@ def _drill(request: HttpRequest, sel: queries.Selection) -> tuple[str, Any]:
 def dossiers(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     sel, errors = _selection(request, actor)
-    title, qs = _drill(request, sel)
-    after = _int(request.GET.get("after"))
-    if after:
-        qs = qs.filter(pk__lt=after)
-    page = list(qs[: PAGE_SIZE + 1])
-    more = len(page) > PAGE_SIZE
-    page = page[:PAGE_SIZE]
+    behind = _drill(request, sel)
+    page, after = behind.page(request.GET.get("after", "")[:80], PAGE_SIZE)
     extra = {k: request.GET.get(k) for k in ("metric", "unit", "step_agency")}
     return render(
         request,
         "stats/dossiers.html",
         {
-            "title": title,
+            "title": behind.title,
             "subtitle": _subtitle(sel),
             "dossiers": page,
-            "next_qs": _qs(sel, **extra, after=page[-1].pk) if more else "",
+            "next_qs": _qs(sel, **extra, after=after) if after else "",
             "qs": _qs(sel, **extra),
             "back_qs": _qs(sel),
             "errors": errors,
@@ -513,8 +508,8 @@ def export(request: HttpRequest, view: str, fmt: str) -> HttpResponse:
             _index_tables(index_context(sel)),
         )
     elif view == "ho-so":
-        label, qs = _drill(request, sel)
-        title, tables = label, [("Hồ sơ", DOSSIER_HEADER, _dossier_rows(qs))]
+        behind = _drill(request, sel)
+        title, tables = behind.title, [("Hồ sơ", DOSSIER_HEADER, _dossier_rows(behind.dossiers))]
     else:
         raise Http404("Không có trang này.")
     subtitle = _subtitle(sel)

@@ -64,6 +64,28 @@ def test_leader_sees_the_figures_and_drills_into_the_late_dossiers(leader_client
         assert [d.code for d in now.context["dossiers"]] == [few["J"].code]
 
 
+def test_drill_lists_newest_first_by_the_moment_counted_page_by_page(
+    leader_client, few, staff, procedure, make_citizen, monkeypatch
+):
+    """Received in February, a page of one at a time: by reception time (not by creation
+    order: X was registered last but received first), every dossier once."""
+    h = History(staff, procedure, make_citizen(personal_id="022195009876"))
+    x = h.receive(2025, 2, 5, 8, 0)
+    monkeypatch.setattr("egov.stats.views.PAGE_SIZE", 1)
+    seen, query = [], FEB + "&metric=received"
+    with time_machine.travel(NOW, tick=True):
+        while query:
+            page = leader_client.get("/dieu-hanh/ho-so/" + query)
+            assert page.status_code == 200
+            seen += [d.code for d in page.context["dossiers"]]
+            query = "?" + page.context["next_qs"] if page.context["next_qs"] else ""
+            assert len(seen) <= 4
+        assert seen == [few["J"].code, few["B"].code, few["A"].code, x.code]
+        # A cursor that is not one starts at the first page.
+        odd = leader_client.get("/dieu-hanh/ho-so/" + FEB + "&metric=received&after=x_y")
+        assert [d.code for d in odd.context["dossiers"]] == [few["J"].code]
+
+
 def test_live_fragment_charts_and_exports(leader_client, few):
     with time_machine.travel(NOW, tick=True):
         live = leader_client.get("/dieu-hanh/" + FEB + "&partial=live", HTTP_HX_REQUEST="true")
