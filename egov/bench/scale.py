@@ -17,6 +17,7 @@
      submissions through the REST API, each as a different citizen;
    - aggregates vs naive: the dashboard's figures for a month and a year from the aggregate
      tables, timed in-process, against the same counts by GROUP BY over the dossier table;
+   - drill: the first two pages of the dossier lists behind the figures, in-process;
    - memory: peak RSS of the web workers over all of the above, and of a Huey consumer
      delivering the outbox messages the submissions queued;
    - pgbench on the same server in the same run (the physical reference), and the ratios.
@@ -38,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +74,7 @@ BOUNDARY = "egovscale3Hq8ZtVbW1x"
 SCENARIOS = (
     "data",
     "aggregates",
+    "drill",
     "floor",
     "work_queue",
     "dashboard",
@@ -715,6 +718,78 @@ def aggregates_vs_naive(ctx: ScaleContext) -> ScenarioResult:
     return result
 
 
+DRILL_METRICS = (
+    "received",
+    "resolved_late",
+    "returned",
+    "overdue",
+    "late_steps",
+    "dissatisfied",
+    "supplements",
+)
+
+
+def drill_pages(ctx: ScaleContext) -> ScenarioResult:
+    """The dossier lists behind the dashboard's figures: first page and the next one."""
+    from egov.core.actors import SYSTEM
+    from egov.stats import drill, queries
+    from egov.stats.periods import month_period, year_period
+
+    runs = 5
+    today = timezone.localdate()
+    cases = [
+        ("current month", month_period(today.year, today.month)),
+        ("last year", year_period(today.year - 1)),
+    ]
+    result = ScenarioResult(
+        "drill",
+        "Drill-down: the dossiers behind a figure (issue #6)",
+        "In-process, whole province as the operator: the first page (50 dossiers) of the list "
+        "behind each figure, then the page after it through the list's cursor, "
+        f"{runs} runs each; p50 and max ms. Lists run newest first by the moment the figure "
+        "counts (received, resolved, returned) over its index; in-progress lists for the "
+        "current month come from the tracker.",
+    )
+    rows = []
+    for label, period in cases:
+        sel = queries.select(SYSTEM, period)
+        for metric in DRILL_METRICS:
+            behind = drill.dossiers_behind(sel, metric, {})
+            first, after = behind.page("", 50)  # warm
+            firsts = _timed(partial(behind.page, "", 50), runs)
+            nexts = _timed(partial(behind.page, after, 50), runs) if after else []
+            rows.append(
+                [
+                    metric,
+                    label,
+                    str(len(first)),
+                    fmt(statistics.median(firsts), 1),
+                    fmt(max(firsts), 1),
+                    fmt(statistics.median(nexts), 1) if nexts else "-",
+                    fmt(max(nexts), 1) if nexts else "-",
+                ]
+            )
+            result.metrics[f"{metric}, {label}"] = max(firsts + nexts)
+    result.tables.append(
+        Table(
+            [
+                "list",
+                "period",
+                "rows",
+                "first page p50 ms",
+                "max",
+                "next page p50 ms",
+                "max",
+            ],
+            rows,
+        )
+    )
+    slow = [k for k, v in result.metrics.items() if v >= 500]
+    if slow:
+        result.notes.append("Over half a second: " + "; ".join(slow) + ".")
+    return result
+
+
 def _p99(values: list[float]) -> float:
     return percentile(sorted(values), 0.99)
 
@@ -859,6 +934,8 @@ def run_scale(config: ScaleConfig, log: Log) -> ScaleReport:
             report.results += _run("data", lambda: data_sizes(generated), log)
         if config.wants("aggregates"):
             report.results += _run("aggregates", lambda: aggregates_vs_naive(ctx), log)
+        if config.wants("drill"):
+            report.results += _run("drill", lambda: drill_pages(ctx), log)
         connection.close()
         http = [name for name in HTTP_SCENARIOS if config.wants(name)]
         if http:
