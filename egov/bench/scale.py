@@ -628,18 +628,24 @@ def _timed(func: Callable[[], Any], runs: int) -> list[float]:
     return out
 
 
-def aggregates_vs_naive(ctx: ScaleContext) -> ScenarioResult:
-    from egov.core.actors import SYSTEM
-    from egov.stats import queries
+def _periods() -> list[tuple[str, Any]]:
+    """The periods the in-process scenarios read: this month (live) and last year (closed)."""
     from egov.stats.periods import month_period, year_period
-    from egov.stats.views import index_context
 
-    cfg = ctx.config
     today = timezone.localdate()
-    cases = [
+    return [
         ("current month", month_period(today.year, today.month)),
         ("last year", year_period(today.year - 1)),
     ]
+
+
+def aggregates_vs_naive(ctx: ScaleContext) -> ScenarioResult:
+    from egov.core.actors import SYSTEM
+    from egov.stats import queries
+    from egov.stats.views import index_context
+
+    cfg = ctx.config
+    cases = _periods()
     result = ScenarioResult(
         "aggregates",
         "Dashboard and 766 index queries: aggregate tables vs the naive GROUP BY (issue #6)",
@@ -733,14 +739,9 @@ def drill_pages(ctx: ScaleContext) -> ScenarioResult:
     """The dossier lists behind the dashboard's figures: first page and the next one."""
     from egov.core.actors import SYSTEM
     from egov.stats import drill, queries
-    from egov.stats.periods import month_period, year_period
 
     runs = 5
-    today = timezone.localdate()
-    cases = [
-        ("current month", month_period(today.year, today.month)),
-        ("last year", year_period(today.year - 1)),
-    ]
+    cases = _periods()
     result = ScenarioResult(
         "drill",
         "Drill-down: the dossiers behind a figure (issue #6)",
