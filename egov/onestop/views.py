@@ -24,13 +24,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from egov.catalog.models import Procedure
 from egov.catalog.search import search_procedures
 from egov.core.actors import Actor, actor_from_request
 from egov.core.errors import Conflict, DomainError
+from egov.core.keyset import keyset_page
 from egov.core.scoping import visible_to
 from egov.dossiers import services as dossier_services
 from egov.dossiers.models import Dossier, DossierFile, ResultDelivery, Status
@@ -168,31 +168,6 @@ def _with_urls(rows: list[QueueRow]) -> list[QueueRow]:
     return rows
 
 
-def _cursor(raw: str) -> tuple[datetime, int] | None:
-    value, _, pk = raw.rpartition("_")
-    moment = parse_datetime(value) if value else None
-    if moment is None or not pk.isdigit():
-        return None
-    return moment, int(pk)
-
-
-def _keyset(
-    qs: QuerySet[Any], field_name: str, raw_cursor: str, limit: int | None = None
-) -> tuple[list[Any], str | None]:
-    """One page ordered by (field, id), starting after the cursor: no OFFSET, no COUNT."""
-    limit = limit or PAGE_SIZE
-    cursor = _cursor(raw_cursor) if raw_cursor else None
-    if cursor is not None:
-        value, pk = cursor
-        qs = qs.filter(Q(**{f"{field_name}__gt": value}) | Q(**{field_name: value, "pk__gt": pk}))
-    rows = list(qs.order_by(field_name, "pk")[: limit + 1])
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    last = rows[-1]
-    return rows, f"{getattr(last, field_name).isoformat()}_{last.pk}"
-
-
 def _step_queryset(tab: str, official: Official) -> QuerySet[DossierStep]:
     qs = DossierStep.objects.filter(status=StepStatus.ACTIVE, due_at__isnull=False)
     if tab == "mine":
@@ -248,7 +223,7 @@ def queue(request: HttpRequest) -> HttpResponse:
                 "near": qs.filter(due_at__gte=now, due_at__lt=near),
                 "ok": qs.filter(due_at__gte=near),
             }[deadline]
-        steps, next_cursor = _keyset(qs, "due_at", raw_cursor)
+        steps, next_cursor = keyset_page(qs, "due_at", raw_cursor, PAGE_SIZE)
         rows = [
             QueueRow(
                 s.dossier,
@@ -269,14 +244,14 @@ def queue(request: HttpRequest) -> HttpResponse:
         )
         if chosen.get("thu_tuc"):
             dossiers = dossiers.filter(procedure__code=chosen["thu_tuc"])
-        found, next_cursor = _keyset(dossiers, "submitted_at", raw_cursor)
+        found, next_cursor = keyset_page(dossiers, "submitted_at", raw_cursor, PAGE_SIZE)
         rows = [QueueRow(d, due_at=d.appointment_at) for d in found]
     else:  # apology letters waiting for a leader
         letters = ApologyLetter.objects.filter(
             Q(dossier__agency_id=official.agency_id) | Q(drafted_by__agency_id=official.agency_id),
             status=ApologyLetter.Status.DRAFT,
         ).select_related("dossier__procedure", "drafted_by__user")
-        found_letters, next_cursor = _keyset(letters, "created_at", raw_cursor)
+        found_letters, next_cursor = keyset_page(letters, "created_at", raw_cursor, PAGE_SIZE)
         rows = [
             QueueRow(
                 letter.dossier,

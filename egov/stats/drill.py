@@ -18,8 +18,8 @@ from typing import Any
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from egov.core.keyset import keyset_page
 from egov.dossiers.models import Channel, Dossier, Rating, Status
 from egov.onestop.models import DossierStep, StepStatus, SupplementRequest
 
@@ -210,26 +210,15 @@ class Behind:
     dossiers: QuerySet[Dossier]
     order: str  # the moment field the list is ordered by, "" for newest id first
 
-    def page(self, after: str, size: int) -> tuple[list[Dossier], str]:
+    def page(self, after: str, size: int) -> tuple[list[Dossier], str | None]:
         """One page after the cursor (from the previous page), and the next page's cursor."""
-        qs = self.dossiers
         if self.order:
-            moment_text, _, pk = after.rpartition("_")
-            moment = parse_datetime(moment_text) if moment_text else None
-            if moment is not None and pk.isdigit():
-                qs = qs.filter(
-                    Q(**{f"{self.order}__lt": moment}) | Q(**{self.order: moment, "pk__lt": pk})
-                )
-        elif after.isdigit():
-            qs = qs.filter(pk__lt=int(after))
+            return keyset_page(self.dossiers, self.order, after, size, descending=True)
+        qs = self.dossiers.filter(pk__lt=int(after)) if after.isdigit() else self.dossiers
         rows = list(qs[: size + 1])
         if len(rows) <= size:
-            return rows, ""
-        rows = rows[:size]
-        last = rows[-1]
-        if not self.order:
-            return rows, str(last.pk)
-        return rows, f"{getattr(last, self.order).isoformat()}_{last.pk}"
+            return rows, None
+        return rows[:size], str(rows[size - 1].pk)
 
 
 def dossiers_behind(sel: Selection, metric: str, params: Any) -> Behind:

@@ -1,0 +1,42 @@
+"""Keyset pagination over (a moment, id): one page after a cursor, no OFFSET, no COUNT.
+
+The cursor is "<ISO moment>_<id>" of the last row shown; one that does not parse starts at the
+first page. Used by the officials' work queue and by the lists behind the dashboard's figures.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.dateparse import parse_datetime
+
+
+def parse_cursor(raw: str) -> tuple[datetime, int] | None:
+    value, _, pk = raw.rpartition("_")
+    moment = parse_datetime(value) if value else None
+    if moment is None or not pk.isdigit():
+        return None
+    return moment, int(pk)
+
+
+def keyset_page(
+    qs: QuerySet[Any], field_name: str, raw_cursor: str, limit: int, *, descending: bool = False
+) -> tuple[list[Any], str | None]:
+    """Rows ordered by (field, id) — newest first with `descending` — after the cursor, and the
+    cursor of the next page (None on the last one). The field must not be NULL in `qs`."""
+    cursor = parse_cursor(raw_cursor) if raw_cursor else None
+    after = "lt" if descending else "gt"
+    if cursor is not None:
+        value, pk = cursor
+        qs = qs.filter(
+            Q(**{f"{field_name}__{after}": value}) | Q(**{field_name: value, f"pk__{after}": pk})
+        )
+    sign = "-" if descending else ""
+    rows = list(qs.order_by(f"{sign}{field_name}", f"{sign}pk")[: limit + 1])
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    return rows, f"{getattr(last, field_name).isoformat()}_{last.pk}"
