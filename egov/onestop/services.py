@@ -972,9 +972,10 @@ def latest_new_appointment(dossier: Dossier) -> datetime | None:
     return max(again, floor)
 
 
-def _check_new_appointment(dossier: Dossier, new_at: datetime, now: datetime) -> None:
+def _check_new_appointment(dossier: Dossier, new_at: datetime, now: datetime) -> datetime:
     """A new appointment date: after the current one and after now, no later than
-    latest_new_appointment, on a working day. Refused with a field error on new_appointment_at."""
+    latest_new_appointment, on a working day. Refused with a field error on new_appointment_at;
+    returns the current appointment."""
 
     def refuse(message: str, detail: str) -> NoReturn:
         raise DomainError(message, code="invalid", fields={"new_appointment_at": [detail]})
@@ -998,6 +999,7 @@ def _check_new_appointment(dossier: Dossier, new_at: datetime, now: datetime) ->
     calendar = WorkingCalendar.for_agency(dossier.agency_id)
     if not calendar.is_working_day(timezone.localdate(new_at)):
         refuse("Ngày hẹn mới phải là ngày làm việc.", "Không phải ngày làm việc.")
+    return dossier.appointment_at
 
 
 @transaction.atomic
@@ -1015,12 +1017,12 @@ def draft_apology(
     step = _active_step(locked)
     _require_in_charge(locked, step, official)
     _require_holder(step, official)
-    _check_new_appointment(locked, new_appointment_at, timezone.now())
+    current = _check_new_appointment(locked, new_appointment_at, timezone.now())
     letter = ApologyLetter.objects.create(
         dossier=locked,
         drafted_by=official,
         reason=reason,
-        previous_appointment_at=locked.appointment_at,
+        previous_appointment_at=current,
         new_appointment_at=new_appointment_at,
     )
     _event(
