@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -989,8 +989,10 @@ def _check_new_appointment(dossier: Dossier, new_at: datetime, now: datetime) ->
             f"({timezone.localtime(dossier.appointment_at):%d/%m/%Y}) và sau hôm nay.",
             "Không hợp lệ.",
         )
-    # Compared as local dates: the pages send the end of the chosen day.
-    if timezone.localdate(new_at) > timezone.localdate(latest):
+    # Any time of the latest day will do (the pages send the end of the chosen day). Compared
+    # as moments, so that a far date is refused before it is converted to local time.
+    day_after = timezone.localdate(latest) + timedelta(days=1)
+    if new_at >= datetime.combine(day_after, time.min, timezone.get_current_timezone()):
         refuse(
             f"Ngày hẹn mới không được sau {timezone.localtime(latest):%d/%m/%Y} (gia hạn tối đa "
             "thêm một lần thời hạn giải quyết của thủ tục).",

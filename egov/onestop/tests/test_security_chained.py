@@ -15,7 +15,7 @@ Each refusal asserts that the dossier, its steps, letters, events and outbox are
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -418,6 +418,20 @@ def test_9999_12_31_is_refused_on_the_page(chain):  # type: ignore[no-untyped-de
     )
     assert response.status_code == 400
     assert "Ngày hẹn mới không được sau" in response.content.decode()
+    assert state(chain.dossier) == before
+
+
+def test_the_last_moment_in_utc_is_a_field_error_not_a_crash(chain):  # type: ignore[no-untyped-def]
+    # 9999-12-31 23:59 UTC is past the last day representable in Vietnam's time zone.
+    before = state(chain.dossier)
+    with pytest.raises(DomainError) as refused:
+        services.draft_apology(
+            actor=act(chain.b.specialist),
+            dossier=chain.dossier.code,
+            reason="Chậm",
+            new_appointment_at=datetime(9999, 12, 31, 23, 59, tzinfo=UTC),
+        )
+    assert "new_appointment_at" in refused.value.fields
     assert state(chain.dossier) == before
 
 
