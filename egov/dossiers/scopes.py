@@ -1,5 +1,9 @@
-"""Who sees which dossiers: applicants their own; officials their agency's (and, later,
-those transferred to it); operators all; API clients their agency's."""
+"""Who sees which dossiers: applicants their own; officials their agency's and those transferred
+to it for a step that has started; operators all; API clients the same as their agency's
+officials.
+
+This is the one rule: the pages, the API, file downloads, the control sheet and the one-stop
+engine (onestop.services checks every action against it) all ask `visible_to`."""
 
 from __future__ import annotations
 
@@ -22,12 +26,16 @@ def dossiers_visible(actor: Actor, qs: QuerySet[Any]) -> QuerySet[Any]:
     if actor.kind in ("official", "api_client") and actor.agency_ids:
         if actor.kind == "api_client" and not actor.has_scope("dossiers:read"):
             return qs.none()
-        # Their agency's dossiers, and those transferred to it for a step (liên thông).
+        # The receiving agency's dossiers, and those transferred to it for a step (liên thông)
+        # once that step has started (started_at is set when a step becomes active and kept
+        # when it ends). An agency further down the chain sees nothing before its turn: the
+        # process definition shares nothing ahead of a step. Having worked on it, it keeps
+        # seeing the dossier (its own part of the record).
         from egov.onestop.models import DossierStep
 
-        transferred = DossierStep.objects.filter(agency_id__in=actor.agency_ids).values(
-            "dossier_id"
-        )
+        transferred = DossierStep.objects.filter(
+            agency_id__in=actor.agency_ids, started_at__isnull=False
+        ).values("dossier_id")
         return qs.filter(Q(agency_id__in=actor.agency_ids) | Q(pk__in=transferred))
     return qs.none()
 

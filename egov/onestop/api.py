@@ -12,8 +12,9 @@ that acts on behalf of one official would be the way to open this to other syste
 Each POST body may carry `version` (the dossier's version the caller saw): if someone acted in
 between the call is refused with 409 `stale_version` and nothing changes. An action that the
 dossier's status does not allow gives 409 `invalid_transition`; a missing role 403
-`permission_denied`; a dossier of another agency 404 `not_found`. Errors use one body:
-`{code, message, fields}`.
+`permission_denied` (so does acting on a chained dossier whose active step another agency
+holds); a dossier the caller may not see — another agency's, or one whose step at the caller's
+agency has not started — 404 `not_found`. Errors use one body: `{code, message, fields}`.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ ACCESS_NOTE = (
     "(a delegated token acting for one official is future work). Body field `version`: the "
     "dossier version you saw; 409 `stale_version` if it changed, 409 `invalid_transition` if "
     "the status does not allow the action, 403 `permission_denied` without the role or the "
-    "step, 404 for another agency's dossier."
+    "step (or when another agency holds the active step), 404 for a dossier you may not see "
+    "(another agency's, or one whose step at your agency has not started)."
 )
 QUEUE_DEFAULT_LIMIT = 50
 QUEUE_MAX_LIMIT = 200

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -28,7 +28,7 @@ from egov.core.actors import Actor
 from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
 from egov.dossiers.codes import generator
 from egov.dossiers.models import Channel, Dossier, DossierFile, ResultDelivery, Status
-from egov.dossiers.services import _notify, _remove_files, due_date
+from egov.dossiers.services import _notify, _remove_files, actor_may_view, due_date
 from egov.dossiers.uploads import CheckedFile, UploadRejected, check_upload
 from egov.events.services import record_event
 from egov.org.models import Agency, Official, Role, Unit
@@ -86,15 +86,10 @@ def _check(action: str, dossier: Dossier, official: Official) -> None:
         )
 
 
-def _visible_agencies(dossier: Dossier) -> set[int]:
-    """The receiving agency and every agency a step was transferred to."""
-    ids = set(dossier.steps.values_list("agency_id", flat=True))
-    ids.add(dossier.agency_id)
-    return ids
-
-
-def _require_agency(dossier: Dossier, official: Official) -> None:
-    if official.agency_id not in _visible_agencies(dossier):
+def _require_visible(actor: Actor, dossier: Dossier) -> None:
+    """The one scope policy (dossiers.scopes): a dossier the caller may not see — another
+    agency's, or one whose step at the caller's agency has not started — is not found."""
+    if not actor_may_view(actor, dossier):
         raise NotFoundError("Không tìm thấy hồ sơ.")
 
 
@@ -107,19 +102,43 @@ def _active_step(dossier: Dossier) -> DossierStep | None:
     )
 
 
-def _require_holder(step: DossierStep | None, official: Official) -> DossierStep:
-    """The official must hold the active step; the unit head or a leader of that agency may act
-    for the holder (they answer for the unit)."""
+def in_charge_agency_id(dossier: Dossier, step: DossierStep | None) -> int:
+    """The agency that answers for the dossier now: the one holding its active step; before
+    reception (and when no step is active) the receiving agency."""
+    return step.agency_id if step is not None else dossier.agency_id
+
+
+def _require_in_charge(dossier: Dossier, step: DossierStep | None, official: Official) -> None:
+    """Actions that change the dossier's course (stop, return the result, form 04...) belong to
+    the agency holding it now: on a chained process (liên thông) an agency whose step is done
+    or still ahead may read what it worked on, not act."""
+    if official.agency_id != in_charge_agency_id(dossier, step):
+        holder = step.agency if step is not None else dossier.agency
+        raise NotAllowed(
+            f"Hồ sơ đang do {holder.name} xử lý: chỉ cơ quan đang giữ bước xử lý được thực hiện "
+            "thao tác này."
+        )
+
+
+def holds(step: DossierStep | None, official: Official) -> bool:
+    """The official holds the active step: its assignee, or the unit head or a leader of that
+    agency acting for the holder (they answer for the unit)."""
     if step is None:
-        raise WorkflowError("Hồ sơ không có bước đang xử lý.")
+        return False
     if step.assignee_id == official.pk:
-        return step
-    if official.agency_id == step.agency_id and (
+        return True
+    return official.agency_id == step.agency_id and (
         official.has_role(Role.LEADER)
         or (official.has_role(Role.UNIT_HEAD) and step.unit_id in (None, official.unit_id))
-    ):
-        return step
-    raise NotAllowed("Bước xử lý này không được giao cho bạn.")
+    )
+
+
+def _require_holder(step: DossierStep | None, official: Official) -> DossierStep:
+    if step is None:
+        raise WorkflowError("Hồ sơ không có bước đang xử lý.")
+    if not holds(step, official):
+        raise NotAllowed("Bước xử lý này không được giao cho bạn.")
+    return step
 
 
 def _event(
@@ -284,8 +303,9 @@ def receive_online(*, actor: Actor, dossier: Dossier | str, version: int | None 
     process starts (status 4)."""
     official = official_of(actor)
     locked = _lock(dossier, version)
-    _require_agency(locked, official)
+    _require_visible(actor, locked)
     _check("receive", locked, official)
+    _require_in_charge(locked, None, official)
     now = timezone.now()
     locked.received_at = now
     locked.status = Status.RECEIVED
@@ -472,8 +492,9 @@ def refuse(
     official = official_of(actor)
     reason = _reason(reason)
     locked = _lock(dossier, version)
-    _require_agency(locked, official)
+    _require_visible(actor, locked)
     _check("refuse", locked, official)
+    _require_in_charge(locked, None, official)
     locked.status = Status.REFUSED
     locked.finished_at = timezone.now()
     _save(locked, "status", "finished_at")
@@ -501,7 +522,7 @@ def assign(
     """The unit head (or a leader) gives the active step to an official of the unit."""
     official = official_of(actor)
     locked = _lock(dossier, version)
-    _require_agency(locked, official)
+    _require_visible(actor, locked)
     _check("assign", locked, official)
     step = _active_step(locked)
     if step is None or step.agency_id != official.agency_id:
@@ -541,7 +562,7 @@ def forward(
     the approval; when only the return step is left, processing is done (status 9)."""
     official = official_of(actor)
     locked = _lock(dossier, version)
-    _require_agency(locked, official)
+    _require_visible(actor, locked)
     _check("forward", locked, official)
     step = _require_holder(_active_step(locked), official)
     if step.role == Role.LEADER and not official.has_role(Role.LEADER):
@@ -609,7 +630,7 @@ def send_back(
     official = official_of(actor)
     reason = _reason(reason)
     locked = _lock(dossier, version)
-    _require_agency(locked, official)
+    _require_visible(actor, locked)
     _check("send_back", locked, official)
     step = _require_holder(_active_step(locked), official)
     earlier = (
@@ -691,12 +712,14 @@ def request_supplement(
     official = official_of(actor)
     reason = _reason(reason)
     locked = _lock(dossier, version)
-    _require_agency(locked, official)
+    _require_visible(actor, locked)
     _check("request_supplement", locked, official)
     if locked.status != Status.NEW:
         _require_holder(_active_step(locked), official)
     elif not official.has_role(Role.RECEIVER):
         raise NotAllowed("Cần vai trò cán bộ tiếp nhận Một cửa.")
+    else:
+        _require_in_charge(locked, None, official)
     now = timezone.now()
     request = SupplementRequest.objects.create(
         dossier=locked,
@@ -763,7 +786,7 @@ def request_payment(
             fields={"amount": ["Không hợp lệ."]},
         )
     locked = _lock(dossier, version)
-    _require_agency(locked, official)
+    _require_visible(actor, locked)
     _check("request_payment", locked, official)
     _require_holder(_active_step(locked), official)
     locked.status = Status.PAYMENT_REQUESTED
@@ -783,8 +806,18 @@ def payment_received(
 ) -> Dossier:
     official = official_of(actor)
     locked = _lock(dossier, version)
-    _require_agency(locked, official)
+    _require_visible(actor, locked)
     _check("payment_received", locked, official)
+    step = _active_step(locked)
+    # The holder who asked for it, or the one-stop desk where the applicant pays: the receiving
+    # agency's or the holding agency's.
+    desks = {locked.agency_id, in_charge_agency_id(locked, step)}
+    if not (
+        holds(step, official) or (official.has_role(Role.RECEIVER) and official.agency_id in desks)
+    ):
+        raise NotAllowed(
+            "Chỉ người đang giữ bước xử lý hoặc Bộ phận Một cửa được xác nhận đã nộp phí."
+        )
     locked.status = Status.PROCESSING
     _save(locked, "status")
     _event(actor, locked, "dossier.payment_received", official, receipt=receipt_number[:60])
@@ -798,8 +831,9 @@ def stop(
     official = official_of(actor)
     reason = _reason(reason)
     locked = _lock(dossier, version)
-    _require_agency(locked, official)
+    _require_visible(actor, locked)
     _check("stop", locked, official)
+    _require_in_charge(locked, _active_step(locked), official)
     now = timezone.now()
     locked.steps.filter(status__in=[StepStatus.ACTIVE, StepStatus.PENDING]).update(
         status=StepStatus.CANCELLED, finished_at=now
@@ -819,8 +853,12 @@ def withdraw(
     official = official_of(actor)
     reason = _reason(reason)
     locked = _lock(dossier, version)
-    _require_agency(locked, official)
+    _require_visible(actor, locked)
     _check("withdraw", locked, official)
+    # The applicant asks at the one-stop desk that received the dossier (not at an agency of
+    # the chain further down, which never dealt with them).
+    if official.agency_id != locked.agency_id:
+        raise NotAllowed("Rút hồ sơ được ghi nhận tại Bộ phận Một cửa của cơ quan tiếp nhận.")
     now = timezone.now()
     locked.steps.filter(status__in=[StepStatus.ACTIVE, StepStatus.PENDING]).update(
         status=StepStatus.CANCELLED, finished_at=now
@@ -841,7 +879,7 @@ def record_result(
     try:
         with transaction.atomic():
             locked = _lock(dossier, version)
-            _require_agency(locked, official)
+            _require_visible(actor, locked)
             _check("record_result", locked, official)
             _require_holder(_active_step(locked), official)
             row = DossierFile(
@@ -878,8 +916,10 @@ def return_result(
     """Hand the result back (desk, online or post): status 10."""
     official = official_of(actor)
     locked = _lock(dossier, version)
-    _require_agency(locked, official)
+    _require_visible(actor, locked)
     _check("return_result", locked, official)
+    step = _active_step(locked)  # the return step, at the desk the process names
+    _require_in_charge(locked, step, official)
     method = method or locked.result_delivery
     if method not in ResultDelivery.values:
         raise DomainError("Hình thức trả kết quả không hợp lệ.", code="invalid")
@@ -891,7 +931,6 @@ def return_result(
             "Trả kết quả trực tuyến cần tệp kết quả đã cập nhật.", code="no_result_file"
         )
     now = timezone.now()
-    step = locked.steps.select_for_update().filter(status=StepStatus.ACTIVE).first()
     if step is not None:
         step.status, step.finished_at, step.assignee = (
             StepStatus.DONE,
@@ -913,33 +952,79 @@ def return_result(
 # --- late dossiers: apology letter (form 04) -----------------------------------------------------
 
 
+# Form 04 moves the appointment date the applicant was given (and the on-time rule with it). No
+# legal text caps the new date, so the engine does: at most one more run of the procedure's own
+# legal time after the current appointment (a delay may at most double what was promised), and
+# never less than APOLOGY_MIN_EXTENSION_DAYS working days, so that a procedure of a few hours can
+# still be put off to a date an agency down the chain can meet.
+APOLOGY_MIN_EXTENSION_DAYS = 5
+
+
+def latest_new_appointment(dossier: Dossier) -> datetime | None:
+    """The latest date form 04 may promise for this dossier now (None: it has no appointment)."""
+    if dossier.appointment_at is None:
+        return None
+    calendar = WorkingCalendar.for_agency(dossier.agency_id)
+    again = due_date(
+        dossier.procedure, dossier.agency, dossier.appointment_at, dossier.process_version
+    )
+    floor = calendar.add_working_days(dossier.appointment_at, APOLOGY_MIN_EXTENSION_DAYS)
+    return max(again, floor)
+
+
+def _check_new_appointment(dossier: Dossier, new_at: datetime, now: datetime) -> datetime:
+    """A new appointment date: after the current one and after now, no later than
+    latest_new_appointment, on a working day. Refused with a field error on new_appointment_at;
+    returns the current appointment."""
+
+    def refuse(message: str, detail: str) -> NoReturn:
+        raise DomainError(message, code="invalid", fields={"new_appointment_at": [detail]})
+
+    latest = latest_new_appointment(dossier)
+    if latest is None or dossier.appointment_at is None:
+        refuse("Hồ sơ chưa có ngày hẹn trả kết quả.", "Không hợp lệ.")
+    if new_at <= dossier.appointment_at or new_at <= now:
+        refuse(
+            "Ngày hẹn mới phải sau ngày hẹn hiện tại "
+            f"({timezone.localtime(dossier.appointment_at):%d/%m/%Y}) và sau hôm nay.",
+            "Không hợp lệ.",
+        )
+    # Any time of the latest day will do (the pages send the end of the chosen day). Compared
+    # as moments, so that a far date is refused before it is converted to local time.
+    day_after = timezone.localdate(latest) + timedelta(days=1)
+    if new_at >= datetime.combine(day_after, time.min, timezone.get_current_timezone()):
+        refuse(
+            f"Ngày hẹn mới không được sau {timezone.localtime(latest):%d/%m/%Y} (gia hạn tối đa "
+            "thêm một lần thời hạn giải quyết của thủ tục).",
+            "Quá xa so với ngày hẹn hiện tại.",
+        )
+    calendar = WorkingCalendar.for_agency(dossier.agency_id)
+    if not calendar.is_working_day(timezone.localdate(new_at)):
+        refuse("Ngày hẹn mới phải là ngày làm việc.", "Không phải ngày làm việc.")
+    return dossier.appointment_at
+
+
 @transaction.atomic
 def draft_apology(
     *, actor: Actor, dossier: Dossier | str, reason: str, new_appointment_at: datetime
 ) -> ApologyLetter:
+    """Drafted by whoever holds the active step (its assignee, or the unit head or a leader of
+    that agency for them): the agency answering for the delay. Not the clerk, not another
+    official of the agency, not an agency whose step is done or still ahead."""
     official = official_of(actor)
     reason = _reason(reason)
     locked = _lock(dossier, None)
-    _require_agency(locked, official)
+    _require_visible(actor, locked)
     _check("draft_apology", locked, official)
-    if locked.appointment_at is None or new_appointment_at <= locked.appointment_at:
-        raise DomainError(
-            "Ngày hẹn mới phải sau ngày hẹn hiện tại.",
-            code="invalid",
-            fields={"new_appointment_at": ["Không hợp lệ."]},
-        )
-    calendar = WorkingCalendar.for_agency(locked.agency_id)
-    if not calendar.is_working_day(timezone.localdate(new_appointment_at)):
-        raise DomainError(
-            "Ngày hẹn mới phải là ngày làm việc.",
-            code="invalid",
-            fields={"new_appointment_at": ["Không phải ngày làm việc."]},
-        )
+    step = _active_step(locked)
+    _require_in_charge(locked, step, official)
+    _require_holder(step, official)
+    current = _check_new_appointment(locked, new_appointment_at, timezone.now())
     letter = ApologyLetter.objects.create(
         dossier=locked,
         drafted_by=official,
         reason=reason,
-        previous_appointment_at=locked.appointment_at,
+        previous_appointment_at=current,
         new_appointment_at=new_appointment_at,
     )
     _event(
@@ -956,18 +1041,26 @@ def draft_apology(
 
 @transaction.atomic
 def decide_apology(*, actor: Actor, letter_id: int, approve: bool) -> ApologyLetter:
-    """A leader approves (the appointment moves, the applicant is told) or rejects the letter."""
+    """A leader of the agency holding the active step approves (the appointment moves, the
+    applicant is told) or rejects the letter. The date is checked again on approval: the
+    appointment may have moved since the draft."""
     official = official_of(actor)
     letter = ApologyLetter.objects.select_for_update().filter(pk=letter_id).first()
     if letter is None:
         raise NotFoundError("Không tìm thấy phiếu xin lỗi.")
     locked = _lock(letter.dossier.code, None)
-    _require_agency(locked, official)
+    _require_visible(actor, locked)
     _check("approve_apology", locked, official)
+    step = _active_step(locked)
+    _require_in_charge(locked, step, official)
+    _require_holder(step, official)
     if letter.status != ApologyLetter.Status.DRAFT:
         raise WorkflowError("Phiếu này đã được xử lý.")
+    now = timezone.now()
+    if approve:
+        _check_new_appointment(locked, letter.new_appointment_at, now)
     letter.status = ApologyLetter.Status.APPROVED if approve else ApologyLetter.Status.REJECTED
-    letter.decided_by, letter.decided_at = official, timezone.now()
+    letter.decided_by, letter.decided_at = official, now
     letter.save(update_fields=["status", "decided_by", "decided_at"])
     if approve:
         locked.appointment_at = letter.new_appointment_at

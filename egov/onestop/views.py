@@ -18,7 +18,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -193,6 +193,16 @@ def _agency_procedures(official: Official) -> QuerySet[Procedure]:
     )[:1000]
 
 
+def _letters_to_decide(official: Official) -> QuerySet[ApologyLetter]:
+    """Draft letters (form 04) a leader of this agency decides: on dossiers whose active step
+    the agency holds (services.decide_apology), whoever drafted them."""
+    return ApologyLetter.objects.filter(
+        status=ApologyLetter.Status.DRAFT,
+        dossier__steps__status=StepStatus.ACTIVE,
+        dossier__steps__agency_id=official.agency_id,
+    )
+
+
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     official = _official(request)
@@ -247,10 +257,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         found, next_cursor = keyset_page(dossiers, "submitted_at", raw_cursor, PAGE_SIZE)
         rows = [QueueRow(d, due_at=d.appointment_at) for d in found]
     else:  # apology letters waiting for a leader
-        letters = ApologyLetter.objects.filter(
-            Q(dossier__agency_id=official.agency_id) | Q(drafted_by__agency_id=official.agency_id),
-            status=ApologyLetter.Status.DRAFT,
-        ).select_related("dossier__procedure", "drafted_by__user")
+        letters = _letters_to_decide(official).select_related(
+            "dossier__procedure", "drafted_by__user"
+        )
         found_letters, next_cursor = keyset_page(letters, "created_at", raw_cursor, PAGE_SIZE)
         rows = [
             QueueRow(
@@ -305,10 +314,7 @@ def queue_summary(official: Official) -> dict[str, Any]:
         ).count()
         summary["to_return"] = _step_queryset("return", official).count()
     if official.has_role(Role.LEADER):
-        summary["apologies"] = ApologyLetter.objects.filter(
-            Q(dossier__agency_id=official.agency_id) | Q(drafted_by__agency_id=official.agency_id),
-            status=ApologyLetter.Status.DRAFT,
-        ).count()
+        summary["apologies"] = _letters_to_decide(official).count()
     if official.has_role(Role.LEADER) or official.has_role(Role.UNIT_HEAD):
         summary["unit"] = _step_queryset("unit", official).count()
     return summary
@@ -323,18 +329,6 @@ def _visible_dossier(actor: Actor, code: str) -> Dossier:
         Dossier.objects.select_related("procedure", "agency", "process_version", "applicant"),
     )
     return get_object_or_404(qs, code=code)
-
-
-def _holds(step: DossierStep | None, official: Official) -> bool:
-    """Mirrors services._require_holder: the assignee, or the unit head / a leader for them."""
-    if step is None:
-        return False
-    if step.assignee_id == official.pk:
-        return True
-    return official.agency_id == step.agency_id and (
-        official.has_role(Role.LEADER)
-        or (official.has_role(Role.UNIT_HEAD) and step.unit_id in (None, official.unit_id))
-    )
 
 
 @dataclass
@@ -409,20 +403,26 @@ def _available_actions(s: Situation, official: Official) -> list[str]:
     allowed = set(allowed_actions(d.status))
     receiver = official.has_role(Role.RECEIVER)
     leader = official.has_role(Role.LEADER)
-    holder = _holds(s.active, official)
+    holder = services.holds(s.active, official)
+    # The agency holding the active step answers for the dossier (liên thông: not an agency
+    # whose step is done or still ahead); the receiving desk records a withdrawal.
+    in_charge = official.agency_id == services.in_charge_agency_id(d, s.active)
+    receiving = official.agency_id == d.agency_id
     out: list[str] = []
-    if "approve_apology" in allowed and leader and s.pending_letters:
+    if "approve_apology" in allowed and leader and holder and s.pending_letters:
         out.append("decide_apology")  # what the leader opened the dossier for
-    if "receive" in allowed and receiver:
+    if "receive" in allowed and receiver and in_charge:
         out += ["receive", "refuse"]
     leader_step = s.active is not None and s.active.role == Role.LEADER
     if "forward" in allowed and holder and (leader or not leader_step):
         out.append("forward")
     if "record_result" in allowed and holder:
         out.append("record_result")
-    if "return_result" in allowed and receiver:
+    if "return_result" in allowed and receiver and in_charge:
         out.append("return_result")
-    if "request_supplement" in allowed and (holder if d.status != Status.NEW else receiver):
+    if "request_supplement" in allowed and (
+        holder if d.status != Status.NEW else receiver and in_charge
+    ):
         out.append("request_supplement")
     if "send_back" in allowed and holder and s.send_back_choices():
         out.append("send_back")
@@ -438,18 +438,13 @@ def _available_actions(s: Situation, official: Official) -> list[str]:
         out.append("assign")
     if "request_payment" in allowed and holder:
         out.append("request_payment")
-    if "payment_received" in allowed and (receiver or holder):
+    if "payment_received" in allowed and (holder or (receiver and (receiving or in_charge))):
         out.append("payment_received")
-    if (
-        "draft_apology" in allowed
-        and (holder or leader)
-        and d.appointment_at
-        and not s.pending_letters
-    ):
+    if "draft_apology" in allowed and holder and d.appointment_at and not s.pending_letters:
         out.append("draft_apology")
-    if "withdraw" in allowed and receiver:
+    if "withdraw" in allowed and receiver and receiving:
         out.append("withdraw")
-    if "stop" in allowed and leader:
+    if "stop" in allowed and leader and in_charge:
         out.append("stop")
     return out
 

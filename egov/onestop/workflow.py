@@ -1,7 +1,9 @@
 """The dossier state machine as data: which action may run from which status, and to what.
 
 Status codes are the national ones (dossiers.models.Status). The engine in services.py refuses any
-action not listed here with a clear message and changes nothing.
+action not listed here with a clear message and changes nothing. Beyond the status and the role,
+the engine decides which agency may act: the one holding the active step (liên thông: not one
+whose step is done or still ahead), the receiving desk for a withdrawal.
 """
 
 from __future__ import annotations

@@ -212,26 +212,28 @@ def test_apology_letter_moves_the_appointment_after_leader_approval(staff, proce
     with time_machine.travel(at(2026, 11, 23, 8, 0), tick=False):
         dossier = receive(staff, procedure)
     new_date = at(2026, 12, 2, 17, 0)
-    letter = services.draft_apology(
-        actor=act(staff.specialist),
-        dossier=dossier,
-        reason="Chờ xác minh của cơ quan khác",
-        new_appointment_at=new_date,
-    )
-    assert Dossier.objects.get(pk=dossier.pk).appointment_at == at(2026, 11, 30, 17, 0)
-    with pytest.raises(NotAllowed):
-        services.decide_apology(actor=act(staff.head), letter_id=letter.pk, approve=True)
-    services.decide_apology(actor=act(staff.leader), letter_id=letter.pk, approve=True)
-    assert Dossier.objects.get(pk=dossier.pk).appointment_at == new_date
-    assert ApologyLetter.objects.get().status == ApologyLetter.Status.APPROVED
-    assert OutboxMessage.objects.filter(idempotency_key__contains=f"apology-{letter.pk}").exists()
-    with pytest.raises(DomainError):  # a Saturday is not a working day
-        services.draft_apology(
+    with time_machine.travel(at(2026, 11, 26, 9, 0), tick=False):  # before the appointment
+        letter = services.draft_apology(
             actor=act(staff.specialist),
             dossier=dossier,
-            reason="x",
-            new_appointment_at=at(2026, 12, 5, 17, 0),
+            reason="Chờ xác minh của cơ quan khác",
+            new_appointment_at=new_date,
         )
+        assert Dossier.objects.get(pk=dossier.pk).appointment_at == at(2026, 11, 30, 17, 0)
+        with pytest.raises(NotAllowed):
+            services.decide_apology(actor=act(staff.head), letter_id=letter.pk, approve=True)
+        services.decide_apology(actor=act(staff.leader), letter_id=letter.pk, approve=True)
+        assert Dossier.objects.get(pk=dossier.pk).appointment_at == new_date
+        assert ApologyLetter.objects.get().status == ApologyLetter.Status.APPROVED
+        key = f"apology-{letter.pk}"
+        assert OutboxMessage.objects.filter(idempotency_key__contains=key).exists()
+        with pytest.raises(DomainError):  # a Saturday is not a working day
+            services.draft_apology(
+                actor=act(staff.specialist),
+                dossier=dossier,
+                reason="x",
+                new_appointment_at=at(2026, 12, 5, 17, 0),
+            )
 
 
 def test_transfer_to_another_agency_for_one_step(agency, other_agency, staff, make_official):
@@ -298,14 +300,15 @@ def birth_like_online(staff, procedure, make_citizen):  # type: ignore[no-untype
 def test_applicant_timeline_hides_internal_working_records(staff, procedure):
     from egov.dossiers.services import timeline
 
-    dossier = receive(staff, procedure)
-    services.assign(actor=act(staff.head), dossier=dossier, official_id=staff.specialist2.pk)
-    services.draft_apology(
-        actor=act(staff.specialist2),
-        dossier=dossier,
-        reason="Chờ xác minh",
-        new_appointment_at=at(2026, 12, 31, 17, 0),
-    )
+    with time_machine.travel(at(2026, 12, 14, 9, 0), tick=False):
+        dossier = receive(staff, procedure)
+        services.assign(actor=act(staff.head), dossier=dossier, official_id=staff.specialist2.pk)
+        services.draft_apology(
+            actor=act(staff.specialist2),
+            dossier=dossier,
+            reason="Chờ xác minh",
+            new_appointment_at=at(2026, 12, 24, 17, 0),
+        )
     official_view = [t.event_type for t in timeline(dossier)]
     applicant_view = [t.event_type for t in timeline(dossier, for_applicant=True)]
     assert "dossier.apology_drafted" in official_view and "dossier.assigned" in official_view
