@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from egov.core.actors import ANONYMOUS, Actor
 from egov.core.errors import DomainError
+from egov.core.text import nfc
 from egov.events.services import record_event
 from egov.org.models import Agency, Official, OfficialRole, Position, Role, Unit
 
@@ -64,7 +65,7 @@ def _clean_contact(phone: str, email: str) -> ContactInfo:
 
 
 def _check_name(full_name: str, field: str = "full_name", max_length: int = 150) -> str:
-    name = " ".join((full_name or "").split())
+    name = " ".join(nfc(full_name or "").split())  # callers besides the pages and the API
     if not name:
         raise RegistrationError("Vui lòng nhập họ và tên.", fields={field: ["Bắt buộc."]})
     if len(name) > max_length:
