@@ -86,6 +86,7 @@ BIRTH_PROVINCE_CODES = frozenset(
 # let "022０８５..." register a look-alike second account for one person.
 _DIGITS_12 = re.compile(r"^[0-9]{12}$")
 _TAX_CODE = re.compile(r"^([0-9]{10})(?:-?([0-9]{3}))?$")
+_TAX_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
 NON_ASCII_DIGITS_MESSAGE = (
     "Chỉ nhập chữ số 0-9 thông thường (không dùng chữ số toàn độ rộng hoặc chữ số của "
     "bảng chữ khác)."
@@ -94,7 +95,6 @@ NON_ASCII_DIGITS_MESSAGE = (
 
 def _has_non_ascii_digit(value: str) -> bool:
     return any(ch.isdigit() and not ch.isascii() for ch in value)
-_TAX_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
 
 
 @dataclass(frozen=True)
