@@ -395,7 +395,7 @@ def issue_desk_code(
         issued = DeskCode.objects.create(
             user=profile.user,
             code_hash=_hash_code(code),
-            issued_by_id=actor.user_id,
+            issued_by_id=official.user_id,
             agency_id=official.agency_id,
             full_name=name,
             phone=contact.phone,

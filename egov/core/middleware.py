@@ -39,9 +39,10 @@ class UnicodeNormalizationMiddleware:
     def process_view(self, request: HttpRequest, view_func: Callable[..., Any], *args: Any) -> None:
         from rest_framework.views import APIView
 
-        request.GET = normalize_querydict(request.GET)
+        # The stubs' _ImmutableQueryDict: the copy is immutable at runtime too.
+        request.GET = normalize_querydict(request.GET)  # type: ignore[assignment]
         view_class = getattr(view_func, "cls", None)
         if isinstance(view_class, type) and issubclass(view_class, APIView):
             return
         if request.method == "POST" and request.content_type in self.FORM_TYPES:
-            request.POST = normalize_querydict(request.POST)
+            request.POST = normalize_querydict(request.POST)  # type: ignore[assignment]
