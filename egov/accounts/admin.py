@@ -142,10 +142,17 @@ def _agency_of(user: User) -> int | None:
 class CitizenProfileAdmin(OperatorOnlyMixin, admin.ModelAdmin):
     """Identity data comes from registration; it is shown, never edited here."""
 
-    list_display = ("personal_id", "full_name", "birth_year", "gender", "birth_province_code")
+    list_display = (
+        "personal_id",
+        "full_name",
+        "birth_year",
+        "gender",
+        "birth_province_code",
+        "identity_verified_method",
+    )
     search_fields = ("=personal_id", "user__full_name")
     list_select_related = ("user",)
-    list_filter = ("gender",)
+    list_filter = ("gender", "identity_verified_method")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -160,9 +167,10 @@ class CitizenProfileAdmin(OperatorOnlyMixin, admin.ModelAdmin):
 
 @admin.register(BusinessProfile)
 class BusinessProfileAdmin(OperatorOnlyMixin, admin.ModelAdmin):
-    list_display = ("tax_code", "name", "representative", "address")
+    list_display = ("tax_code", "name", "representative", "address", "identity_verified_method")
     search_fields = ("=tax_code", "name")
     list_select_related = ("user",)
+    list_filter = ("identity_verified_method",)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

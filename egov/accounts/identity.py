@@ -82,9 +82,19 @@ BIRTH_PROVINCE_CODES = frozenset(
     ]
 )
 
-_DIGITS_12 = re.compile(r"^\d{12}$")
-_TAX_CODE = re.compile(r"^(\d{10})(?:-?(\d{3}))?$")
+# [0-9], not \d: \d and str.isdigit() also match fullwidth and Arabic-Indic digits, which would
+# let "022０８５..." register a look-alike second account for one person.
+_DIGITS_12 = re.compile(r"^[0-9]{12}$")
+_TAX_CODE = re.compile(r"^([0-9]{10})(?:-?([0-9]{3}))?$")
 _TAX_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
+NON_ASCII_DIGITS_MESSAGE = (
+    "Chỉ nhập chữ số 0-9 thông thường (không dùng chữ số toàn độ rộng hoặc chữ số của "
+    "bảng chữ khác)."
+)
+
+
+def _has_non_ascii_digit(value: str) -> bool:
+    return any(ch.isdigit() and not ch.isascii() for ch in value)
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,9 @@ def parse_personal_id(value: str, *, today: date | None = None) -> PersonalId:
     number = (value or "").strip().replace(" ", "")
     if not number:
         raise ValidationError("Vui lòng nhập số định danh cá nhân.", code="required")
-    if not number.isdigit():
+    if _has_non_ascii_digit(number):
+        raise ValidationError(NON_ASCII_DIGITS_MESSAGE, code="non_ascii_digits")
+    if not (number.isascii() and number.isdigit()):
         raise ValidationError("Số định danh cá nhân chỉ gồm chữ số.", code="not_digits")
     if not _DIGITS_12.match(number):
         raise ValidationError(
@@ -149,6 +161,8 @@ def normalize_tax_code(value: str) -> str:
     raw = (value or "").strip().replace(" ", "").replace(".", "")
     if not raw:
         raise ValidationError("Vui lòng nhập mã số thuế.", code="required")
+    if _has_non_ascii_digit(raw):
+        raise ValidationError(NON_ASCII_DIGITS_MESSAGE, code="non_ascii_digits")
     match = _TAX_CODE.match(raw)
     if not match:
         raise ValidationError(

@@ -50,7 +50,41 @@ class User(AbstractUser):
         )
 
 
-class CitizenProfile(models.Model):
+class IdentityMethod(models.TextChoices):
+    EID = "eid", _("Định danh điện tử (VNeID)")
+    DESK = "desk", _("Đối chiếu giấy tờ gốc tại Bộ phận Một cửa")
+
+
+class IdentityVerification(models.Model):
+    """Whether the person who controls the account was shown to hold its id number / tax code.
+
+    Self-registration proves nothing (anyone can type someone else's number): such an account
+    sees only what it submitted itself. Dossiers received at the desk for a number are linked
+    only to an account verified by electronic identity or at the desk (egov.accounts.services).
+    """
+
+    identity_verified_at = models.DateTimeField(_("xác thực danh tính lúc"), null=True, blank=True)
+    identity_verified_by = models.ForeignKey(
+        User,
+        verbose_name=_("cán bộ xác thực"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    identity_verified_method = models.CharField(
+        _("cách xác thực danh tính"), max_length=4, choices=IdentityMethod.choices, blank=True
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_identity_verified(self) -> bool:
+        return self.identity_verified_at is not None
+
+
+class CitizenProfile(IdentityVerification):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="citizen")
     personal_id = models.CharField(_("số định danh cá nhân"), max_length=12, unique=True)
     birth_year = models.PositiveSmallIntegerField(_("năm sinh"), null=True, blank=True)
@@ -65,7 +99,7 @@ class CitizenProfile(models.Model):
         return f"{self.user.get_full_name()} ({self.personal_id})"
 
 
-class BusinessProfile(models.Model):
+class BusinessProfile(IdentityVerification):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="business")
     tax_code = models.CharField(_("mã số thuế"), max_length=14, unique=True)
     name = models.CharField(_("tên tổ chức, doanh nghiệp"), max_length=255)
@@ -77,6 +111,35 @@ class BusinessProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.tax_code})"
+
+
+class DeskCode(models.Model):
+    """A one-time code handed on paper by a one-stop receiver after checking the original id
+    papers of the person at the desk. Whoever enters it with the id number sets the account's
+    password and contact details and the account becomes verified: the holder of the papers
+    recovers their account, or takes back a number someone else registered. Only a keyed hash
+    is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="desk_codes")
+    code_hash = models.CharField(max_length=64)
+    issued_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("org.Agency", on_delete=models.PROTECT, related_name="+")
+    # As checked on the papers and given at the desk; they replace the account's on redemption.
+    full_name = models.CharField(max_length=150)
+    phone = models.CharField(max_length=20, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("mã xác thực tại quầy")
+        verbose_name_plural = _("mã xác thực tại quầy")
+        indexes = [models.Index(fields=["user", "used_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.issued_at:%Y-%m-%d})"
 
 
 class ApiClient(models.Model):

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
-from egov.core.actors import ANONYMOUS, Actor
-from egov.core.errors import DomainError
+from egov.core.actors import ANONYMOUS, Actor, actor_for_user
+from egov.core.errors import DomainError, NotAllowed, NotFoundError
+from egov.core.text import nfc
 from egov.events.services import record_event
 from egov.org.models import Agency, Official, OfficialRole, Position, Role, Unit
 
 from .identity import normalize_phone, normalize_tax_code, parse_personal_id
-from .models import ApiClient, BusinessProfile, CitizenProfile, User
+from .models import ApiClient, BusinessProfile, CitizenProfile, DeskCode, IdentityMethod, User
 
 API_SCOPES = {
     "catalog:read": "Đọc danh mục thủ tục hành chính",
@@ -64,7 +72,7 @@ def _clean_contact(phone: str, email: str) -> ContactInfo:
 
 
 def _check_name(full_name: str, field: str = "full_name", max_length: int = 150) -> str:
-    name = " ".join((full_name or "").split())
+    name = " ".join(nfc(full_name or "").split())  # callers besides the pages and the API
     if not name:
         raise RegistrationError("Vui lòng nhập họ và tên.", fields={field: ["Bắt buộc."]})
     if len(name) > max_length:
@@ -81,6 +89,21 @@ def _check_password(password: str, user: User) -> None:
         raise RegistrationError(
             "Mật khẩu chưa đủ mạnh.", fields={"password": exc.messages}
         ) from exc
+
+
+def _already_registered(field: str) -> RegistrationError:
+    """One answer whether the existing account is verified or not: a second account for a number
+    is never created; its holder recovers the first (or takes it back from whoever registered
+    it) with the papers at the desk."""
+    what = "Số định danh" if field == "personal_id" else "Mã số thuế"
+    return RegistrationError(
+        f"{what} này đã có tài khoản. Nếu bạn quên mật khẩu, hoặc tài khoản này không do bạn "
+        "đăng ký, hãy mang giấy tờ gốc (căn cước, giấy chứng nhận đăng ký doanh nghiệp) đến "
+        "Bộ phận Một cửa để được cấp mã xác thực, rồi nhập mã tại trang “Xác thực tài khoản "
+        "bằng mã” để đặt lại mật khẩu.",
+        code="already_registered",
+        fields={field: ["Đã được đăng ký."]},
+    )
 
 
 def register_citizen(
@@ -106,11 +129,7 @@ def register_citizen(
     try:
         with transaction.atomic():
             if User.objects.filter(username=pid.number).exists():
-                raise RegistrationError(
-                    "Số định danh này đã có tài khoản.",
-                    code="already_registered",
-                    fields={"personal_id": ["Đã được đăng ký."]},
-                )
+                raise _already_registered("personal_id")
             user.save()
             CitizenProfile.objects.create(
                 user=user,
@@ -127,11 +146,7 @@ def register_citizen(
                 payload={"username": user.username, "phone": contact.phone, "email": contact.email},
             )
     except IntegrityError as exc:  # a concurrent registration of the same number
-        raise RegistrationError(
-            "Số định danh này đã có tài khoản.",
-            code="already_registered",
-            fields={"personal_id": ["Đã được đăng ký."]},
-        ) from exc
+        raise _already_registered("personal_id") from exc
     return user
 
 
@@ -168,11 +183,7 @@ def register_business(
     try:
         with transaction.atomic():
             if User.objects.filter(username=code).exists():
-                raise RegistrationError(
-                    "Mã số thuế này đã có tài khoản.",
-                    code="already_registered",
-                    fields={"tax_code": ["Đã được đăng ký."]},
-                )
+                raise _already_registered("tax_code")
             user.save()
             BusinessProfile.objects.create(
                 user=user, tax_code=code, name=business_name, address=address
@@ -185,11 +196,7 @@ def register_business(
                 payload={"username": code, "name": business_name},
             )
     except IntegrityError as exc:
-        raise RegistrationError(
-            "Mã số thuế này đã có tài khoản.",
-            code="already_registered",
-            fields={"tax_code": ["Đã được đăng ký."]},
-        ) from exc
+        raise _already_registered("tax_code") from exc
     return user
 
 
@@ -265,3 +272,281 @@ def create_api_client(
         payload={"name": name, "scopes": client.scopes},
     )
     return client, token
+
+
+# --- identity verification -----------------------------------------------------------------------
+
+DESK_CODE_VALIDITY = timedelta(days=3)
+DESK_CODE_MAX_ATTEMPTS = 5
+# Crockford-like: no 0/O, 1/I/L, so that a code read off paper is typed right; 10 symbols of 32
+# are 50 bits, with 5 tries per code.
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+_CODE_LENGTH = 10
+
+
+class IdentityError(DomainError):
+    code = "identity_invalid"
+
+
+@dataclass(frozen=True)
+class IssuedDeskCode:
+    user: User
+    code: str  # shown once, to print or write down for the person at the desk
+    expires_at: datetime
+
+
+def _identifier(kind: str, number: str, field: str = "id_number") -> str:
+    try:
+        if kind == User.Kind.BUSINESS:
+            return normalize_tax_code(number)
+        if kind == User.Kind.CITIZEN:
+            return parse_personal_id(number).number
+    except ValidationError as exc:
+        raise IdentityError(
+            "Số định danh hoặc mã số thuế không hợp lệ.", fields={field: exc.messages}
+        ) from exc
+    raise IdentityError("Loại tài khoản không hợp lệ.", fields={"kind": ["Không hợp lệ."]})
+
+
+def _profiles(kind: str) -> QuerySet[Any]:
+    if kind == User.Kind.BUSINESS:
+        return BusinessProfile.objects.all()
+    return CitizenProfile.objects.all()
+
+
+def _profile_of(user: User) -> CitizenProfile | BusinessProfile | None:
+    if user.kind == User.Kind.CITIZEN:
+        return CitizenProfile.objects.filter(user=user).first()
+    if user.kind == User.Kind.BUSINESS:
+        return BusinessProfile.objects.filter(user=user).first()
+    return None
+
+
+def _number_of(profile: CitizenProfile | BusinessProfile) -> str:
+    return profile.tax_code if isinstance(profile, BusinessProfile) else profile.personal_id
+
+
+def _hash_code(code: str) -> str:
+    return salted_hmac("egov.accounts.desk_code", code, algorithm="sha256").hexdigest()
+
+
+def _clean_code(code: str) -> str:
+    return "".join(ch for ch in (code or "").upper() if ch.isascii() and ch.isalnum())
+
+
+def verified_account(kind: str, number: str) -> User | None:
+    """The account whose holder was shown to hold this id number / tax code, if any: the only
+    account a dossier received at the desk for that number may be linked to."""
+    profile = (
+        _profiles(kind)
+        .filter(**{"tax_code" if kind == User.Kind.BUSINESS else "personal_id": number})
+        .filter(identity_verified_at__isnull=False, user__is_active=True)
+        .select_related("user")
+        .first()
+    )
+    return profile.user if profile is not None else None
+
+
+def issue_desk_code(
+    *,
+    actor: Actor,
+    kind: str,
+    id_number: str,
+    full_name: str,
+    phone: str = "",
+    email: str = "",
+    papers_checked: bool,
+) -> IssuedDeskCode:
+    """A one-stop receiver, having checked the original papers of the person at the desk, gives
+    them a one-time code for the account registered with that number. Nothing about the account
+    changes until the code is redeemed (redeem_desk_code)."""
+    official = None
+    if actor.kind == "official" and actor.user_id is not None:
+        official = Official.of_user(actor.user_id)
+    if official is None or not official.has_role(Role.RECEIVER):
+        raise NotAllowed("Cần vai trò cán bộ tiếp nhận Một cửa.")
+    if not papers_checked:
+        raise IdentityError(
+            "Cần đối chiếu giấy tờ gốc của người đến làm thủ tục trước khi cấp mã.",
+            fields={"papers_checked": ["Bắt buộc."]},
+        )
+    number = _identifier(kind, id_number)
+    name = _check_name(full_name)
+    contact = _clean_contact(phone, email)
+    with transaction.atomic():
+        profile = (
+            _profiles(kind)
+            .select_for_update(of=("self",))
+            .filter(**{"tax_code" if kind == User.Kind.BUSINESS else "personal_id": number})
+            .select_related("user")
+            .first()
+        )
+        if profile is None:
+            raise NotFoundError(
+                "Chưa có tài khoản nào đăng ký với số này. Hướng dẫn người dân tự đăng ký trên "
+                "Cổng, rồi cấp mã để xác thực tài khoản.",
+                code="no_account",
+                fields={"id_number": ["Chưa có tài khoản."]},
+            )
+        now = timezone.now()
+        # One live code per account: a new one voids the earlier ones.
+        DeskCode.objects.filter(user=profile.user, used_at__isnull=True).update(expires_at=now)
+        code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
+        issued = DeskCode.objects.create(
+            user=profile.user,
+            code_hash=_hash_code(code),
+            issued_by_id=official.user_id,
+            agency_id=official.agency_id,
+            full_name=name,
+            phone=contact.phone,
+            email=contact.email,
+            issued_at=now,
+            expires_at=now + DESK_CODE_VALIDITY,
+        )
+        record_event(
+            actor=actor,
+            event_type="account.desk_code_issued",
+            subject_type="user",
+            subject_id=profile.user.pk,
+            agency_id=official.agency_id,
+            payload={
+                "username": profile.user.username,
+                "papers_checked": True,
+                "verified_before": profile.is_identity_verified,
+                "expires_at": issued.expires_at,
+            },
+        )
+    return IssuedDeskCode(profile.user, f"{code[:5]}-{code[5:]}", issued.expires_at)
+
+
+def redeem_desk_code(*, id_number: str, code: str, new_password: str) -> User:
+    """The holder of a desk code takes the account: new password, the name and contact details
+    checked at the desk, no second factor or e-mail left from before, every other session ended
+    (Django ties sessions to the password hash), and the identity verified. The same answer for
+    an unknown number, a wrong, used or expired code; five wrong tries void the code."""
+    invalid = IdentityError(
+        "Số định danh (mã số thuế) hoặc mã xác thực không đúng, hoặc mã đã hết hạn. Mỗi mã chỉ "
+        "được nhập sai 5 lần; hãy đến Bộ phận Một cửa để được cấp mã mới.",
+        code="desk_code_invalid",
+        fields={"code": ["Không đúng hoặc đã hết hạn."]},
+    )
+    raw = (id_number or "").strip().replace(" ", "")
+    user = None
+    for kind in (User.Kind.CITIZEN, User.Kind.BUSINESS):
+        try:
+            number = _identifier(kind, raw)
+        except IdentityError:
+            continue
+        user = User.objects.filter(username=number, kind=kind).first()
+        if user is not None:
+            break
+    # Password strength before the code, so a weak password never tells whether a code was right.
+    _check_password(new_password, user or User(username=raw))
+    clean = _clean_code(code)
+    if user is None or not clean:
+        raise invalid
+    with transaction.atomic():
+        now = timezone.now()
+        live = (
+            DeskCode.objects.select_for_update()
+            .filter(user=user, used_at__isnull=True, expires_at__gt=now)
+            .order_by("-issued_at")
+            .first()
+        )
+        profile = _profile_of(user)
+        matched = (
+            live is not None
+            and profile is not None
+            and live.failed_attempts < DESK_CODE_MAX_ATTEMPTS
+            and hmac.compare_digest(_hash_code(clean), live.code_hash)
+        )
+        if live is not None and not matched and live.failed_attempts < DESK_CODE_MAX_ATTEMPTS:
+            # Kept: the refusal below is raised after this transaction commits.
+            live.failed_attempts += 1
+            live.save(update_fields=["failed_attempts"])
+        elif matched and live is not None and profile is not None:
+            _take_account(user, profile, live, new_password, now)
+    if not matched:
+        raise invalid
+    return user
+
+
+def _take_account(
+    user: User,
+    profile: CitizenProfile | BusinessProfile,
+    live: DeskCode,
+    new_password: str,
+    now: datetime,
+) -> None:
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+
+    was_verified = profile.is_identity_verified
+    # A second factor or e-mail address set by whoever registered the number would let them
+    # back in (sign-in step, password reset by e-mail).
+    removed_factors, _ = Authenticator.objects.filter(user=user).delete()
+    EmailAddress.objects.filter(user=user).delete()
+    user.set_password(new_password)
+    user.full_name = live.full_name
+    user.phone = live.phone
+    user.email = live.email
+    user.save(update_fields=["password", "full_name", "phone", "email"])
+    profile.identity_verified_at = now
+    profile.identity_verified_by_id = live.issued_by_id
+    profile.identity_verified_method = IdentityMethod.DESK
+    profile.save(
+        update_fields=["identity_verified_at", "identity_verified_by", "identity_verified_method"]
+    )
+    live.used_at = now
+    live.save(update_fields=["used_at"])
+    record_event(
+        actor=actor_for_user(user),
+        event_type="account.identity_verified",
+        subject_type="user",
+        subject_id=user.pk,
+        agency_id=live.agency_id,
+        payload={
+            "username": user.username,
+            "method": IdentityMethod.DESK,
+            "verified_by": live.issued_by_id,
+            "desk_code_issued_at": live.issued_at,
+            "verified_before": was_verified,
+            "second_factors_removed": removed_factors,
+        },
+    )
+
+
+def verify_identity_by_eid(*, user: User, id_number: str) -> User:
+    """Record that the national electronic identity (VNeID) asserted, at this user's login, the
+    holder's id number (or the organisation's tax code). Called by the eID integration once it
+    has checked the provider's signed assertion; a number other than the account's is refused."""
+    profile = _profile_of(user)
+    if profile is None:
+        raise IdentityError("Chỉ tài khoản công dân, tổ chức được xác thực danh tính.")
+    asserted = _identifier(user.kind, id_number)
+    if not hmac.compare_digest(asserted, _number_of(profile)):
+        raise IdentityError(
+            "Danh tính điện tử không khớp với số định danh của tài khoản.",
+            code="identity_mismatch",
+        )
+    if profile.identity_verified_method == IdentityMethod.EID:
+        return user
+    with transaction.atomic():
+        profile.identity_verified_at = timezone.now()
+        profile.identity_verified_by = None
+        profile.identity_verified_method = IdentityMethod.EID
+        profile.save(
+            update_fields=[
+                "identity_verified_at",
+                "identity_verified_by",
+                "identity_verified_method",
+            ]
+        )
+        record_event(
+            actor=actor_for_user(user),
+            event_type="account.identity_verified",
+            subject_type="user",
+            subject_id=user.pk,
+            payload={"username": user.username, "method": IdentityMethod.EID},
+        )
+    return user

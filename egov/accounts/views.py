@@ -8,11 +8,22 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from egov.core.actors import actor_from_request
+from egov.core.errors import DomainError, NotAllowed
+from egov.org.models import Role
+
 from . import services
-from .forms import BusinessRegistrationForm, CitizenRegistrationForm
+from .forms import (
+    BusinessRegistrationForm,
+    CitizenRegistrationForm,
+    DeskCodeIssueForm,
+    DeskCodeRedeemForm,
+)
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -28,10 +39,7 @@ def _register(
         try:
             user = action(**form.cleaned_data)
         except services.RegistrationError as exc:
-            form.add_error(None, exc.message)
-            for field, errors in exc.fields.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            _show_errors(form, exc)
         else:
             login(request, user, backend=BACKEND)
             messages.success(request, "Đăng ký tài khoản thành công.")
@@ -51,4 +59,59 @@ def register_business(request: HttpRequest) -> HttpResponse:
         BusinessRegistrationForm,
         services.register_business,
         "Đăng ký tài khoản tổ chức, doanh nghiệp",
+    )
+
+
+def _show_errors(form: forms.Form, exc: DomainError) -> None:
+    form.add_error(None, exc.message)
+    for field, errors in exc.fields.items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+
+
+@login_required
+def desk_code(request: HttpRequest) -> HttpResponse:
+    """One-stop receivers: after checking the original papers, print a one-time code with which
+    the holder verifies (or takes back) the account registered with that number."""
+    actor = actor_from_request(request)
+    if actor.kind != "official" or not actor.has_role(Role.RECEIVER):
+        raise PermissionDenied("Cần vai trò cán bộ tiếp nhận Một cửa.")
+    form = DeskCodeIssueForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = services.issue_desk_code(actor=actor, **form.cleaned_data)
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DomainError as exc:
+            _show_errors(form, exc)
+    response = render(
+        request,
+        "accounts/desk_code.html",
+        {"form": form, "issued": issued},
+        status=400 if request.method == "POST" and issued is None else 200,
+    )
+    response["Cache-Control"] = "private, no-store"  # the code is shown once
+    return response
+
+
+def redeem_desk_code(request: HttpRequest) -> HttpResponse:
+    form = DeskCodeRedeemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.redeem_desk_code(
+                id_number=data["id_number"], code=data["code"], new_password=data["new_password"]
+            )
+        except DomainError as exc:
+            _show_errors(form, exc)
+        else:
+            login(request, user, backend=BACKEND)
+            messages.success(request, "Tài khoản đã được xác thực danh tính và đặt mật khẩu mới.")
+            return redirect("portal:home")
+    return render(
+        request,
+        "accounts/redeem_desk_code.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
     )

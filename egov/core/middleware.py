@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+
+from .text import normalize_querydict
 
 
 class VietnameseFirstMiddleware:
@@ -17,3 +20,29 @@ class VietnameseFirstMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+class UnicodeNormalizationMiddleware:
+    """NFC for the text of every page request (query string and posted form fields), so that
+    forms, services and the database only ever see one spelling of a Vietnamese name. The API
+    normalises in its parsers instead (egov.core.parsers): touching request.POST here would
+    parse its bodies outside DRF's error handling."""
+
+    FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func: Callable[..., Any], *args: Any) -> None:
+        from rest_framework.views import APIView
+
+        # The stubs' _ImmutableQueryDict: the copy is immutable at runtime too.
+        request.GET = normalize_querydict(request.GET)  # type: ignore[assignment]
+        view_class = getattr(view_func, "cls", None)
+        if isinstance(view_class, type) and issubclass(view_class, APIView):
+            return
+        if request.method == "POST" and request.content_type in self.FORM_TYPES:
+            request.POST = normalize_querydict(request.POST)  # type: ignore[assignment]

@@ -17,7 +17,6 @@ from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,6 +24,7 @@ from rest_framework.views import APIView
 from egov.accounts.api_auth import require_scope
 from egov.core.actors import Actor, actor_from_request
 from egov.core.errors import DomainError
+from egov.core.parsers import FormParser, JSONParser, MultiPartParser
 from egov.core.scoping import visible_to
 from egov.org.models import Agency, Official, Unit
 

@@ -17,7 +17,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied, Throttled
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +24,7 @@ from rest_framework.views import APIView
 
 from egov.accounts.api_auth import IsAuthenticatedActor, require_scope
 from egov.core.actors import actor_from_request
+from egov.core.parsers import FormParser, JSONParser, MultiPartParser
 from egov.core.scoping import visible_to
 from egov.portal.ratelimit import allow_lookup
 

@@ -42,7 +42,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -51,6 +50,7 @@ from egov.accounts.api_auth import require_scope
 from egov.accounts.middleware import session_used_mfa
 from egov.core.actors import Actor, actor_from_request
 from egov.core.errors import Conflict, NotAllowed, NotFoundError
+from egov.core.parsers import FormParser, JSONParser, MultiPartParser
 from egov.core.scoping import visible_to
 from egov.dossiers.models import Channel, Dossier, ResultDelivery, Status
 from egov.workcalendar.services import WorkingCalendar

@@ -332,20 +332,12 @@ class Applicant:
 
 
 def _account_of(person: Applicant) -> Any:
-    """The portal account registered with the applicant's personal id or tax code, if any: the
-    applicant then follows the dossier received at the desk under "Hồ sơ của tôi"."""
-    from egov.accounts.models import BusinessProfile, CitizenProfile
+    """The portal account of the applicant, for "Hồ sơ của tôi": only one whose holder was
+    shown to hold this id number or tax code. Anyone may self-register someone else's number;
+    such an unverified account never receives dossiers received at the desk."""
+    from egov.accounts.services import verified_account
 
-    profile: Any = (
-        (
-            BusinessProfile.objects.filter(tax_code=person.id_number)
-            if person.kind == "business"
-            else CitizenProfile.objects.filter(personal_id=person.id_number)
-        )
-        .select_related("user")
-        .first()
-    )
-    return profile.user if profile is not None else None
+    return verified_account(person.kind, person.id_number)
 
 
 def _clean_applicant(applicant: Applicant) -> Applicant:

@@ -339,6 +339,36 @@ def _ensure_totp(user: Any) -> None:
         TOTP.activate(user, DEMO_TOTP_SECRET)
 
 
+# The demo citizens and business had their papers checked at this desk, so that what the desk
+# receives for them shows under "Hồ sơ của tôi" (only verified accounts get desk dossiers).
+DEMO_DESK_RECEIVER = "halong.tiepnhan"
+
+
+def _verify_at_desk(kind: str, number: str, full_name: str, phone: str, email: str) -> None:
+    """The real desk path: a receiver issues a code, the holder redeems it (the password set is
+    the demo password). Skipped once the account is verified."""
+    from egov.accounts.models import BusinessProfile, CitizenProfile, User
+    from egov.accounts.services import issue_desk_code, redeem_desk_code
+    from egov.core.actors import actor_for_user
+
+    profiles: Any = BusinessProfile if kind == "business" else CitizenProfile
+    field = "tax_code" if kind == "business" else "personal_id"
+    profile = profiles.objects.filter(**{field: number}).first()
+    if profile is None or profile.is_identity_verified:
+        return
+    receiver = User.objects.get(username=DEMO_DESK_RECEIVER)
+    issued = issue_desk_code(
+        actor=actor_for_user(receiver),
+        kind=kind,
+        id_number=number,
+        full_name=full_name,
+        phone=phone,
+        email=email,
+        papers_checked=True,
+    )
+    redeem_desk_code(id_number=number, code=issued.code, new_password=DEMO_PASSWORD)
+
+
 def load_demo(*, actor: Actor = SYSTEM) -> DemoResult:
     """Create whatever part of the demo province is missing; existing rows are left as they are
     (an operator's edits survive a restart), so running it again changes nothing."""
@@ -442,6 +472,7 @@ def load_demo(*, actor: Actor = SYSTEM) -> DemoResult:
                     phone=c.phone,
                     email=c.email,
                 )
+            _verify_at_desk("citizen", c.personal_id, c.full_name, c.phone, c.email)
             result.logins.append(DemoLogin(c.personal_id, DEMO_PASSWORD, "Công dân", "—"))
         b = BUSINESS
         if not User.objects.filter(username=b.tax_code).exists():
@@ -454,5 +485,6 @@ def load_demo(*, actor: Actor = SYSTEM) -> DemoResult:
                 email=b.email,
                 address=b.address,
             )
+        _verify_at_desk("business", b.tax_code, b.representative, b.phone, b.email)
         result.logins.append(DemoLogin(b.tax_code, DEMO_PASSWORD, "Doanh nghiệp", b.name))
     return result

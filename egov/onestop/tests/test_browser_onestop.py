@@ -16,6 +16,7 @@ from typing import Any
 import pyotp
 import pytest
 
+from egov.accounts.services import verify_identity_by_eid
 from egov.conftest import fresh_totp
 from egov.dossiers.models import Dossier, Status
 from egov.dossiers.tests.conftest import make_pdf
@@ -89,6 +90,8 @@ def test_in_person_dossier_from_desk_to_result_on_time(
     desks, staff, procedure, make_citizen, give_totp, tmp_path
 ):
     citizen = make_citizen(personal_id="022195001234")
+    # Only a verified account follows what the desk receives for its number (issue #11).
+    verify_identity_by_eid(user=citizen, id_number="022195001234")
     secrets: dict[str, str] = {}
     for official in (staff.receiver, staff.specialist, staff.head, staff.leader):
         secrets[official.user.username] = pyotp.random_base32()

@@ -96,7 +96,11 @@ def test_demo_citizens_and_business() -> None:
         profile = CitizenProfile.objects.get(personal_id=c.personal_id)
         assert parse_personal_id(c.personal_id).province_code == "022"
         assert authenticate(username=c.personal_id, password=DEMO_PASSWORD) == profile.user
+        # Verified at a desk, so the demo's desk-received dossiers reach "Hồ sơ của tôi".
+        assert profile.identity_verified_method == "desk" and profile.identity_verified_by
+        assert profile.user.full_name == c.full_name
     business = BusinessProfile.objects.get()
+    assert business.is_identity_verified
     assert business.tax_code == normalize_tax_code(BUSINESS.tax_code)
     assert authenticate(username=BUSINESS.tax_code, password=DEMO_PASSWORD) == business.user
     assert not Authenticator.objects.filter(user__kind__in=["citizen", "business"]).exists()
