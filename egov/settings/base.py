@@ -288,6 +288,21 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.fileb
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "no-reply@dichvucong.local")
 
+# SMS: a JSON-over-HTTP gateway (SMS_GATEWAY_URL, bearer SMS_GATEWAY_TOKEN) or an adapter class
+# (SMS_GATEWAY, dotted path); see egov.events.deliverers. Unset: every SMS waits in the outbox.
+SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "")
+SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
+
+# Outbox delivery (egov.events.services; defaults documented in docs/deployment.md).
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "12"))
+OUTBOX_BACKOFF_BASE_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_BASE_SECONDS", "30"))
+OUTBOX_BACKOFF_CAP_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_CAP_SECONDS", str(6 * 3600)))
+OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
+OUTBOX_BATCH_SIZE = int(os.environ.get("OUTBOX_BATCH_SIZE", "50"))
+OUTBOX_HTTP_TIMEOUT_SECONDS = int(os.environ.get("OUTBOX_HTTP_TIMEOUT_SECONDS", "10"))
+OUTBOX_WEBHOOK_SIGNING_KEY = os.environ.get("OUTBOX_WEBHOOK_SIGNING_KEY", "")
+
 # Public dossier lookups (code + id number or phone) allowed per client address per minute.
 LOOKUP_RATE_LIMIT_PER_MINUTE = int(os.environ.get("LOOKUP_RATE_LIMIT_PER_MINUTE", "10"))
 
