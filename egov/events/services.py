@@ -101,13 +101,30 @@ def event_hash(event: Event) -> str:
     )
 
 
-def _lock_head(chain: str) -> ChainHead:
+def _lock_head(chain: str) -> tuple[int, str]:
+    """(seq, hash) of the chain's head, locked until the transaction ends; a new chain starts at
+    genesis. Concurrent writers of one chain wait for each other here (PostgreSQL); SQLite
+    serialises writers anyway (transactions start IMMEDIATE)."""
+    if connection.vendor == "postgresql":
+        # Through the owner's function: the runtime role may not write heads itself.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT head_seq, head_hash FROM egov_events_lock_head(%s)", [chain])
+            seq, digest = cursor.fetchone()
+        return int(seq), str(digest)
     head, _created = ChainHead.objects.get_or_create(
         chain=chain, defaults={"seq": 0, "hash": GENESIS_HASH}
     )
-    # select_for_update makes concurrent writers of one chain wait for each other (PostgreSQL);
-    # SQLite serialises writers anyway (transactions start IMMEDIATE).
-    return ChainHead.objects.select_for_update().get(pk=head.pk)
+    head = ChainHead.objects.select_for_update().get(pk=head.pk)
+    return head.seq, head.hash
+
+
+def _advance_head(chain: str, seq: int, digest: str) -> None:
+    if connection.vendor == "postgresql":
+        # The function moves the head only onto the event appended right after it.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT egov_events_advance_head(%s, %s, %s)", [chain, seq, digest])
+        return
+    ChainHead.objects.filter(pk=chain).update(seq=seq, hash=digest)
 
 
 def record_event(
@@ -123,12 +140,12 @@ def record_event(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must run inside the transaction of the state change")
     chain = chain_for(agency_id)
-    head = _lock_head(chain)
+    head_seq, head_hash = _lock_head(chain)
     occurred_at = timezone.now()
     clean_payload = canonical_payload(payload or {})
     fields: dict[str, Any] = {
         "chain": chain,
-        "seq": head.seq + 1,
+        "seq": head_seq + 1,
         "occurred_at": occurred_at,
         "actor_kind": actor.kind,
         "actor_user_id": actor.user_id,
@@ -140,9 +157,9 @@ def record_event(
         "event_type": event_type,
         "payload": clean_payload,
     }
-    digest = compute_hash(prev_hash=head.hash, **fields)
-    event = Event.objects.create(prev_hash=head.hash, hash=digest, **fields)
-    ChainHead.objects.filter(pk=chain).update(seq=event.seq, hash=digest)
+    digest = compute_hash(prev_hash=head_hash, **fields)
+    event = Event.objects.create(prev_hash=head_hash, hash=digest, **fields)
+    _advance_head(chain, event.seq, digest)
     for prefix, projector in _projectors:
         if event_type.startswith(prefix):
             projector(event)
