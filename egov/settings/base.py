@@ -303,6 +303,14 @@ OUTBOX_BATCH_SIZE = int(os.environ.get("OUTBOX_BATCH_SIZE", "50"))
 OUTBOX_HTTP_TIMEOUT_SECONDS = int(os.environ.get("OUTBOX_HTTP_TIMEOUT_SECONDS", "10"))
 OUTBOX_WEBHOOK_SIGNING_KEY = os.environ.get("OUTBOX_WEBHOOK_SIGNING_KEY", "")
 
+# Signed checkpoints of the event log's chain ends (egov.events.checkpoints), kept outside the
+# database: one JSON line each in this file (put it on storage the database administrators cannot
+# rewrite; empty: no file) and, if set, POSTed to this URL through the outbox.
+EVENT_CHECKPOINT_FILE = os.environ.get(
+    "EVENT_CHECKPOINT_FILE", str(VAR_DIR / "event-checkpoints.jsonl")
+)
+EVENT_CHECKPOINT_WEBHOOK_URL = os.environ.get("EVENT_CHECKPOINT_WEBHOOK_URL", "")
+
 # Public dossier lookups (code + id number or phone) allowed per client address per minute.
 LOOKUP_RATE_LIMIT_PER_MINUTE = int(os.environ.get("LOOKUP_RATE_LIMIT_PER_MINUTE", "10"))
 
