@@ -335,3 +335,89 @@ def test_orm_refuses_to_change_or_remove_checkpoints(chains):
 def test_heads_match_their_events_after_the_guarded_append(chains, agency):
     head = ChainHead.objects.get(pk=chain_for(agency.pk))
     assert (head.seq, head.hash) == (5, chains["a"][-1].hash)
+
+
+# -- PostgreSQL: the runtime role cannot move a chain head -------------------------------------
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="roles and grants are PostgreSQL's"
+)
+
+
+@pytest.fixture
+def runtime_role():  # type: ignore[no-untyped-def]
+    """A role given exactly the documented grants (inside the test transaction: rolled back)."""
+    name = f"egov_rt_{connection.settings_dict['NAME']}"[:60].lower()
+    name = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {name} NOLOGIN")
+    call_command("db_roles", "--role", name, "--apply", stdout=io.StringIO())
+    return name
+
+
+def as_role(role: str, sql: str, params: list[object] | None = None) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {role}")
+        cursor.execute(sql, params or [])
+
+
+@postgres_only
+def test_runtime_role_appends_events_but_cannot_rewind_a_head(chains, agency, runtime_role):
+    chain = chain_for(agency.pk)
+    before = chains["a"][-2]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL ROLE {runtime_role}")
+        appended = record_event(
+            actor=SYSTEM, event_type="t", subject_type="x", subject_id=1, agency_id=agency.pk
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+    assert appended.seq == 6
+    assert ChainHead.objects.get(pk=chain).seq == 6
+
+    attempts = [
+        (
+            "UPDATE events_chainhead SET seq = %s, hash = %s WHERE chain = %s",
+            [before.seq, before.hash, chain],
+        ),
+        ("DELETE FROM events_chainhead WHERE chain = %s", [chain]),
+        (
+            "INSERT INTO events_chainhead (chain, seq, hash) VALUES ('agency:999', 7, %s)",
+            ["a" * 64],
+        ),
+        ("SELECT egov_events_advance_head(%s, %s, %s)", [chain, before.seq, before.hash]),
+        ("DELETE FROM events_event WHERE id = %s", [appended.pk]),
+        ("DELETE FROM events_eventcheckpoint", []),
+    ]
+    for sql, params in attempts:
+        with pytest.raises(DatabaseError, match=r"permission denied|moves only onto"):
+            as_role(runtime_role, sql, params)
+    head = ChainHead.objects.get(pk=chain)
+    assert (head.seq, head.hash) == (6, appended.hash)
+    assert Event.objects.filter(chain=chain).count() == 6
+    assert verify_event_log().ok
+
+
+@postgres_only
+def test_a_runtime_role_granted_too_much_still_cannot_move_a_head(chains, agency, runtime_role):
+    """A deployment that grants ALL on every table: the trigger still refuses a non-owner."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {runtime_role}")
+    chain = chain_for(agency.pk)
+    with pytest.raises(DatabaseError, match="egov_events_advance_head"):
+        as_role(runtime_role, "UPDATE events_chainhead SET seq = 4 WHERE chain = %s", [chain])
+    with pytest.raises(DatabaseError, match="append-only"):
+        as_role(runtime_role, "DELETE FROM events_event WHERE chain = %s", [chain])
+    assert ChainHead.objects.get(pk=chain).seq == 5
+
+
+@postgres_only
+def test_db_roles_prints_the_documented_grants():
+    out = io.StringIO()
+    call_command("db_roles", "--role", "egov_app", stdout=out)
+    sql = out.getvalue()
+    assert "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON events_chainhead FROM egov_app" in sql
+    assert "GRANT EXECUTE ON FUNCTION egov_events_advance_head" in sql
+    with pytest.raises(CommandError):
+        call_command("db_roles", "--role", "x; DROP TABLE y", stdout=io.StringIO())
