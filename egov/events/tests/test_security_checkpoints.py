@@ -421,3 +421,41 @@ def test_db_roles_prints_the_documented_grants():
     assert "GRANT EXECUTE ON FUNCTION egov_events_advance_head" in sql
     with pytest.raises(CommandError):
         call_command("db_roles", "--role", "x; DROP TABLE y", stdout=io.StringIO())
+
+
+def test_sqlite_delete_is_refused_to_other_programs_and_allowed_only_by_the_switch(tmp_path):
+    """The SQLite trigger of migration 0005 on a file of its own: the sqlite3 shell (or any
+    program without the application's function) cannot delete; the application's connection
+    can only with the purge switch on."""
+    import sqlite3
+    from importlib import import_module
+
+    from egov.events.dbguard import purge_allowed, register_sqlite_functions
+
+    migration = import_module("egov.events.migrations.0005_guard_heads_and_checkpoints")
+    path = tmp_path / "log.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE events_event (id INTEGER PRIMARY KEY)")
+        db.execute("CREATE TABLE events_eventcheckpoint (id INTEGER PRIMARY KEY, body TEXT)")
+        for statement in migration.SQLITE_INSTALL:
+            db.execute(statement)
+        db.execute("INSERT INTO events_event (id) VALUES (1), (2)")
+    shell = sqlite3.connect(path)
+    with pytest.raises(sqlite3.OperationalError, match="no such function"):
+        shell.execute("DELETE FROM events_event")
+    shell.close()
+
+    class App:  # the part of a Django connection wrapper the receiver uses
+        vendor = "sqlite"
+        connection = sqlite3.connect(path)
+
+    app = App()
+    register_sqlite_functions(None, app)  # type: ignore[arg-type]
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        app.connection.execute("DELETE FROM events_event WHERE id = 1")
+    with purge_allowed(app):  # type: ignore[arg-type]
+        app.connection.execute("DELETE FROM events_event WHERE id = 1")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        app.connection.execute("DELETE FROM events_event WHERE id = 2")
+    assert app.connection.execute("SELECT id FROM events_event").fetchall() == [(2,)]
+    app.connection.close()
