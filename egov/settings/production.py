@@ -6,7 +6,11 @@ secret: `manage.py check --deploy` is advice an installation may never run.
 
 import os
 
-from django.core.checks.security.base import _check_secret_key
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 from egov.signing.keystore import DEV_KEYSTORE_KEY
@@ -15,8 +19,13 @@ from .base import *  # noqa: F403
 from .base import SECRET_KEY
 
 DEBUG = False
-# Django's own rule (50+ characters, 5+ distinct, not "django-insecure-"), plus our dev default.
-if SECRET_KEY.startswith("dev-insecure") or not _check_secret_key(SECRET_KEY):
+# Django's own rule (security.W009: 50+ characters, 5+ distinct, not "django-insecure-"), with
+# its own constants, plus our development default.
+if (
+    SECRET_KEY.startswith(("dev-insecure", SECRET_KEY_INSECURE_PREFIX))
+    or len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH
+    or len(set(SECRET_KEY)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+):
     raise ImproperlyConfigured(
         "Set a strong SECRET_KEY in production: 50+ random characters, not a repeated one."
     )
