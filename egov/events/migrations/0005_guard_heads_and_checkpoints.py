@@ -93,6 +93,23 @@ $$;
 
 REVOKE ALL ON FUNCTION egov_events_lock_head(varchar) FROM PUBLIC;
 REVOKE ALL ON FUNCTION egov_events_advance_head(varchar, bigint, varchar) FROM PUBLIC;
+
+-- Upgrading: a runtime role that could append events before keeps appending (it now needs the
+-- functions); `manage.py db_roles` gives the full set of grants.
+DO $$
+DECLARE
+    grantee_name text;
+BEGIN
+    FOR grantee_name IN
+        SELECT DISTINCT g.grantee FROM information_schema.role_table_grants g
+        WHERE g.table_schema = current_schema() AND g.table_name = 'events_event'
+          AND g.privilege_type = 'INSERT' AND g.grantee <> 'PUBLIC'
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION egov_events_lock_head(varchar), '
+                       'egov_events_advance_head(varchar, bigint, varchar) TO %I', grantee_name);
+    END LOOP;
+END;
+$$;
 """
 
 PG_REMOVE = """
