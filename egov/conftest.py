@@ -192,23 +192,18 @@ def login_with_mfa(client, give_totp):  # type: ignore[no-untyped-def]
 
 
 def _allow_event_purge_when_flushing() -> None:
-    """Resetting a test database is the deliberate purge the event-log trigger allows: Django
-    flushes tables after transactional tests, so flushing sets the purge flag for that
-    statement batch only (PostgreSQL; the application never flushes)."""
+    """Resetting a test database is the deliberate purge the event-log triggers allow: Django
+    flushes tables after transactional tests, so flushing switches the purge on for that
+    statement batch only (the application never flushes)."""
     from django.db.backends.base.operations import BaseDatabaseOperations
+
+    from egov.events.dbguard import purge_allowed
 
     original = BaseDatabaseOperations.execute_sql_flush
 
     def execute_sql_flush(self, sql_list):  # type: ignore[no-untyped-def]
-        if self.connection.vendor != "postgresql":
+        with purge_allowed(self.connection):
             return original(self, sql_list)
-        with self.connection.cursor() as cursor:
-            cursor.execute("SET egov.events_purge = 'on'")
-        try:
-            return original(self, sql_list)
-        finally:
-            with self.connection.cursor() as cursor:
-                cursor.execute("RESET egov.events_purge")
 
     BaseDatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
 

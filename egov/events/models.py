@@ -73,6 +73,63 @@ class ChainHead(models.Model):
         return f"{self.chain}#{self.seq}"
 
 
+class CheckpointQuerySet(models.QuerySet["EventCheckpoint"]):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("Checkpoints are append-only: they cannot be updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Checkpoints are append-only: they cannot be deleted.")
+
+
+class EventCheckpoint(models.Model):
+    """A signed statement "at `created_at` these chains ended at these (seq, hash)".
+
+    The chain hash is unkeyed, so someone able to delete the last events and rewind the chain
+    head leaves a consistent, shorter log. A checkpoint pins each chain's end with a signature
+    made with a key that is not in the database (derived from SECRET_KEY), and is also written
+    outside the database (a file, and optionally a webhook): `verify_events` then names an event
+    that was checkpointed and is gone. `body` is the exact signed text (canonical JSON).
+    """
+
+    created_at = models.DateTimeField(_("thời điểm chốt"), db_index=True)
+    body = models.TextField(_("nội dung đã ký"))
+    key_id = models.CharField(_("mã khóa ký"), max_length=32)
+    signature = models.CharField(_("chữ ký"), max_length=128)
+
+    objects = CheckpointQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("điểm chốt nhật ký")
+        verbose_name_plural = _("điểm chốt nhật ký")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.pk} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise PermissionError("Checkpoints are append-only: they cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Checkpoints are append-only: they cannot be deleted.")
+
+
+class CheckpointedHead(models.Model):
+    """Where each chain stood at its last checkpoint: a checkpoint lists only changed chains."""
+
+    chain = models.CharField(max_length=40, primary_key=True)
+    seq = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("đầu chuỗi đã chốt")
+        verbose_name_plural = _("đầu chuỗi đã chốt")
+
+    def __str__(self) -> str:
+        return f"{self.chain}#{self.seq}"
+
+
 class OutboxMessage(models.Model):
     """A message to another system, written in the same transaction as the state change.
 

@@ -1,23 +1,29 @@
 """The event log and the outbox: the only code that writes them.
 
 - `record_event`: append to the agency's hash chain, inside the state change's transaction.
-- `verify_event_log`: recompute the chains and report the first broken row.
+- `verify_event_log`: recompute the chains, check them against the signed checkpoints, and
+  report the first broken row.
+- `create_checkpoint`, `sync_checkpoint_file`: sign where the chains end and keep that outside
+  the database, so a cut of the log's end is found (`checkpoints.py` has the format).
 - `enqueue`: queue a message to another system in the caller's transaction; the worker
   (`dispatch_due`, `dispatch_message`, `sweep_outbox`) delivers it through a registered deliverer.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
+import os
 import random
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -29,7 +35,8 @@ from django.utils import timezone
 from egov.core.actors import Actor
 from egov.core.errors import NotAllowed
 
-from .models import ChainHead, Event, OutboxMessage
+from . import checkpoints
+from .models import ChainHead, CheckpointedHead, Event, EventCheckpoint, OutboxMessage
 
 GENESIS_HASH = "0" * 64
 
@@ -101,13 +108,30 @@ def event_hash(event: Event) -> str:
     )
 
 
-def _lock_head(chain: str) -> ChainHead:
+def _lock_head(chain: str) -> tuple[int, str]:
+    """(seq, hash) of the chain's head, locked until the transaction ends; a new chain starts at
+    genesis. Concurrent writers of one chain wait for each other here (PostgreSQL); SQLite
+    serialises writers anyway (transactions start IMMEDIATE)."""
+    if connection.vendor == "postgresql":
+        # Through the owner's function: the runtime role may not write heads itself.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT head_seq, head_hash FROM egov_events_lock_head(%s)", [chain])
+            seq, digest = cursor.fetchone()
+        return int(seq), str(digest)
     head, _created = ChainHead.objects.get_or_create(
         chain=chain, defaults={"seq": 0, "hash": GENESIS_HASH}
     )
-    # select_for_update makes concurrent writers of one chain wait for each other (PostgreSQL);
-    # SQLite serialises writers anyway (transactions start IMMEDIATE).
-    return ChainHead.objects.select_for_update().get(pk=head.pk)
+    head = ChainHead.objects.select_for_update().get(pk=head.pk)
+    return head.seq, head.hash
+
+
+def _advance_head(chain: str, seq: int, digest: str) -> None:
+    if connection.vendor == "postgresql":
+        # The function moves the head only onto the event appended right after it.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT egov_events_advance_head(%s, %s, %s)", [chain, seq, digest])
+        return
+    ChainHead.objects.filter(pk=chain).update(seq=seq, hash=digest)
 
 
 def record_event(
@@ -123,12 +147,12 @@ def record_event(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must run inside the transaction of the state change")
     chain = chain_for(agency_id)
-    head = _lock_head(chain)
+    head_seq, head_hash = _lock_head(chain)
     occurred_at = timezone.now()
     clean_payload = canonical_payload(payload or {})
     fields: dict[str, Any] = {
         "chain": chain,
-        "seq": head.seq + 1,
+        "seq": head_seq + 1,
         "occurred_at": occurred_at,
         "actor_kind": actor.kind,
         "actor_user_id": actor.user_id,
@@ -140,9 +164,9 @@ def record_event(
         "event_type": event_type,
         "payload": clean_payload,
     }
-    digest = compute_hash(prev_hash=head.hash, **fields)
-    event = Event.objects.create(prev_hash=head.hash, hash=digest, **fields)
-    ChainHead.objects.filter(pk=chain).update(seq=event.seq, hash=digest)
+    digest = compute_hash(prev_hash=head_hash, **fields)
+    event = Event.objects.create(prev_hash=head_hash, hash=digest, **fields)
+    _advance_head(chain, event.seq, digest)
     for prefix, projector in _projectors:
         if event_type.startswith(prefix):
             projector(event)
@@ -193,6 +217,10 @@ class VerifyResult:
     chains: int
     events: int
     first_break: ChainBreak | None = None
+    checkpoints: int = 0
+    # Checkpoints signed by a key this installation no longer has (SECRET_KEY rotated without
+    # keeping the old one in SECRET_KEY_FALLBACKS): not checked, reported.
+    unverifiable_checkpoints: int = 0
 
 
 def _chain_rows(chain: str, after_seq: int, chunk_size: int) -> Iterator[Event]:
@@ -303,8 +331,16 @@ def _verify_chain(chain: str, chunk_size: int) -> tuple[int, ChainBreak | None]:
     return count, None
 
 
-def verify_event_log(*, chain: str | None = None, chunk_size: int = 2000) -> VerifyResult:
-    """Recompute every chain (or one) in seq order; stop at the first broken row.
+def verify_event_log(
+    *,
+    chain: str | None = None,
+    chunk_size: int = 2000,
+    checkpoint_file: str | Path | None = None,
+) -> VerifyResult:
+    """Recompute every chain (or one) in seq order; stop at the first broken row. Then check
+    the chains against every signed checkpoint (database and `checkpoint_file`, by default
+    settings.EVENT_CHECKPOINT_FILE; "" for none): a checkpointed event that is gone or changed
+    is a break even when what is left is a consistent chain.
 
     Reads rows in pages of `chunk_size`, so it runs in constant memory on any number of rows.
     """
@@ -320,7 +356,218 @@ def verify_event_log(*, chain: str | None = None, chunk_size: int = 2000) -> Ver
         total += count
         if problem is not None:
             return VerifyResult(ok=False, chains=len(names), events=total, first_break=problem)
-    return VerifyResult(ok=True, chains=len(names), events=total)
+    if checkpoint_file is None:
+        checkpoint_file = _setting("EVENT_CHECKPOINT_FILE", "")
+    report = verify_checkpoints(chain=chain, checkpoint_file=checkpoint_file or None)
+    return VerifyResult(
+        ok=report.first_break is None,
+        chains=len(names),
+        events=total,
+        first_break=report.first_break,
+        checkpoints=report.checked,
+        unverifiable_checkpoints=report.unverifiable,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints: the chains' ends, signed and kept outside the database
+# ---------------------------------------------------------------------------------------------
+
+
+checkpoint_logger = logging.getLogger("egov.events.checkpoints")
+
+
+def _lock_checkpoints() -> None:
+    """One checkpoint writer at a time (SQLite serialises writers anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('egov.events.checkpoint'))")
+
+
+def _heads_matching_events(heads: checkpoints.Heads) -> checkpoints.Heads:
+    """The heads whose event is there with that hash: a checkpoint never signs a head that
+    already disagrees with the log (the nightly verification reports that one)."""
+    found: set[tuple[str, int, str]] = set()
+    items = sorted(heads.items())
+    for start in range(0, len(items), 200):
+        query = Q()
+        for name, (seq, _digest) in items[start : start + 200]:
+            query |= Q(chain=name, seq=seq)
+        found.update(Event.objects.filter(query).values_list("chain", "seq", "hash"))
+    matching = {name: head for name, head in heads.items() if (name, *head) in found}
+    for name in sorted(set(heads) - set(matching)):
+        checkpoint_logger.error(
+            "chain %s: its head does not match its last event; not checkpointed", name
+        )
+    return matching
+
+
+def create_checkpoint(*, now: datetime | None = None) -> EventCheckpoint | None:
+    """Sign where each chain that moved since the last checkpoint now ends (None: none moved).
+
+    In the same transaction the checkpoint is queued to EVENT_CHECKPOINT_WEBHOOK_URL (outbox);
+    after commit it is appended to EVENT_CHECKPOINT_FILE. Not recorded as an event: that event
+    would move the global chain and so call for another checkpoint, for ever.
+    """
+    with transaction.atomic():
+        _lock_checkpoints()
+        now = now or timezone.now()  # taken under the lock: checkpoints are in time order
+        known = {h.chain: (h.seq, h.hash) for h in CheckpointedHead.objects.select_for_update()}
+        current = {h.chain: (h.seq, h.hash) for h in ChainHead.objects.filter(seq__gt=0)}
+        moved = _heads_matching_events(
+            {name: head for name, head in current.items() if known.get(name) != head}
+        )
+        if not moved:
+            return None
+        body = checkpoints.body_text(now, moved)
+        key, signature = checkpoints.sign(body)
+        checkpoint = EventCheckpoint.objects.create(
+            created_at=now, body=body, key_id=key, signature=signature
+        )
+        for name, (seq, digest) in moved.items():
+            CheckpointedHead.objects.update_or_create(
+                chain=name, defaults={"seq": seq, "hash": digest}
+            )
+        url = str(_setting("EVENT_CHECKPOINT_WEBHOOK_URL", "") or "")
+        if url:
+            enqueue(
+                OutboxMessage.Topic.WEBHOOK,
+                {"url": url, "body": json.loads(checkpoints.line_text(body, key, signature))},
+                idempotency_key=f"event-checkpoint:{checkpoint.pk}",
+            )
+        transaction.on_commit(sync_checkpoint_file, robust=True)
+    return checkpoint
+
+
+def sync_checkpoint_file(path: str | Path | None = None) -> int:
+    """Append to the checkpoint file every checkpoint newer than its last line; return how many.
+
+    Idempotent, and it catches up after a crash between a checkpoint's commit and its append.
+    Lines are written under an exclusive lock and flushed to disk (fsync).
+    """
+    target = path if path is not None else _setting("EVENT_CHECKPOINT_FILE", "")
+    if not target:
+        return 0
+    file_path = Path(target)
+    file_path.parent.mkdir(parents=True, exist_ok=True)
+    with file_path.open("a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            last_at = checkpoints.last_line_at(file_path)
+            pending = EventCheckpoint.objects.order_by("created_at", "id")
+            if last_at is not None:
+                pending = pending.filter(created_at__gt=last_at)
+            lines = [
+                checkpoints.line_text(cp.body, cp.key_id, cp.signature) + "\n"
+                for cp in pending.iterator(chunk_size=500)
+            ]
+            if not lines:
+                return 0
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() > 0:
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":  # a line cut short by a crash stays on its own
+                    lines[0] = "\n" + lines[0]
+            handle.write("".join(lines).encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return len(lines)
+
+
+@dataclass
+class _Pin:
+    """The highest checkpointed seq of one chain and each hash signed for it."""
+
+    seq: int
+    signed: dict[str, tuple[datetime, str]] = field(default_factory=dict)
+
+
+@dataclass
+class CheckpointReport:
+    checked: int = 0
+    unverifiable: int = 0
+    first_break: ChainBreak | None = None
+
+
+def _checkpoints_to_check(checkpoint_file: Path | None) -> Iterator[checkpoints.Checkpoint]:
+    for cp in EventCheckpoint.objects.order_by("id").iterator(chunk_size=500):
+        yield checkpoints.parse(f"CSDL id={cp.pk}", cp.body, cp.key_id, cp.signature)
+    if checkpoint_file is not None and checkpoint_file.exists():
+        yield from checkpoints.read_file(checkpoint_file)
+
+
+def _local(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def verify_checkpoints(
+    *, chain: str | None = None, checkpoint_file: str | Path | None = None
+) -> CheckpointReport:
+    """Check that the events the checkpoints pinned are still there, unchanged.
+
+    Per chain only the highest checkpointed event is looked up: the chain walk has already
+    shown that every earlier event hashes into it, so if it is the signed one, so are they.
+    """
+    report = CheckpointReport()
+    file_path = Path(checkpoint_file) if checkpoint_file else None
+    if file_path is not None and not file_path.exists() and EventCheckpoint.objects.exists():
+        report.first_break = ChainBreak(
+            "checkpoint_file_missing",
+            chain or "-",
+            None,
+            None,
+            f"Tệp điểm chốt {file_path} không có, dù cơ sở dữ liệu đã có điểm chốt.",
+        )
+        return report
+    pins: dict[str, _Pin] = {}
+    for cp in _checkpoints_to_check(file_path):
+        if cp.unknown_key:
+            report.unverifiable += 1
+            continue
+        if cp.problem or cp.at is None:
+            report.first_break = ChainBreak(
+                "checkpoint_invalid",
+                chain or "-",
+                None,
+                None,
+                f"Điểm chốt ở {cp.source}: {cp.problem or 'không đọc được'}.",
+            )
+            return report
+        report.checked += 1
+        for name, (seq, digest) in cp.heads.items():
+            if chain is not None and name != chain:
+                continue
+            pin = pins.get(name)
+            if pin is None or seq > pin.seq:
+                pins[name] = pin = _Pin(seq)
+            if seq == pin.seq:
+                pin.signed.setdefault(digest, (cp.at, cp.source))
+    for name, pin in sorted(pins.items()):
+        row = Event.objects.filter(chain=name, seq=pin.seq).values_list("pk", "hash").first()
+        for digest, (at, source) in pin.signed.items():
+            if row is None:
+                report.first_break = ChainBreak(
+                    "checkpoint_event_missing",
+                    name,
+                    None,
+                    pin.seq,
+                    f"Sự kiện số {pin.seq} của chuỗi {name}, đã được chốt lúc {_local(at)}, "
+                    f"không còn trong nhật ký (phần cuối nhật ký đã bị cắt?). Điểm chốt: {source}.",
+                )
+                return report
+            if row[1] != digest:
+                report.first_break = ChainBreak(
+                    "checkpoint_hash_mismatch",
+                    name,
+                    row[0],
+                    pin.seq,
+                    f"Sự kiện số {pin.seq} của chuỗi {name} khác với khi được chốt lúc "
+                    f"{_local(at)} (nhật ký đã bị viết lại?). Điểm chốt: {source}.",
+                )
+                return report
+    return report
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,6 +25,9 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-secret-key-change-me")
+# Earlier keys, comma-separated, while rotating: sessions and event-log checkpoints they signed
+# still verify.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -294,6 +297,29 @@ else:
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "no-reply@dichvucong.local")
+
+# SMS: a JSON-over-HTTP gateway (SMS_GATEWAY_URL, bearer SMS_GATEWAY_TOKEN) or an adapter class
+# (SMS_GATEWAY, dotted path); see egov.events.deliverers. Unset: every SMS waits in the outbox.
+SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "")
+SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
+
+# Outbox delivery (egov.events.services; defaults documented in docs/deployment.md).
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "12"))
+OUTBOX_BACKOFF_BASE_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_BASE_SECONDS", "30"))
+OUTBOX_BACKOFF_CAP_SECONDS = int(os.environ.get("OUTBOX_BACKOFF_CAP_SECONDS", str(6 * 3600)))
+OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
+OUTBOX_BATCH_SIZE = int(os.environ.get("OUTBOX_BATCH_SIZE", "50"))
+OUTBOX_HTTP_TIMEOUT_SECONDS = int(os.environ.get("OUTBOX_HTTP_TIMEOUT_SECONDS", "10"))
+OUTBOX_WEBHOOK_SIGNING_KEY = os.environ.get("OUTBOX_WEBHOOK_SIGNING_KEY", "")
+
+# Signed checkpoints of the event log's chain ends (egov.events.checkpoints), kept outside the
+# database: one JSON line each in this file (put it on storage the database administrators cannot
+# rewrite; empty: no file) and, if set, POSTed to this URL through the outbox.
+EVENT_CHECKPOINT_FILE = os.environ.get(
+    "EVENT_CHECKPOINT_FILE", str(VAR_DIR / "event-checkpoints.jsonl")
+)
+EVENT_CHECKPOINT_WEBHOOK_URL = os.environ.get("EVENT_CHECKPOINT_WEBHOOK_URL", "")
 
 # Public dossier lookups (code + id number or phone) allowed per client address per minute.
 LOOKUP_RATE_LIMIT_PER_MINUTE = int(os.environ.get("LOOKUP_RATE_LIMIT_PER_MINUTE", "10"))

@@ -36,6 +36,7 @@ MEDIA_ROOT = BENCH_DIR / "media"
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = BENCH_DIR / "mail"
 SMS_GATEWAY = "egov.bench.support.DiscardSmsGateway"
+EVENT_CHECKPOINT_FILE = str(BENCH_DIR / "event-checkpoints.jsonl")
 
 # Every lookup comes from 127.0.0.1: the per-address limit would stop the run after 10.
 LOOKUP_RATE_LIMIT_PER_MINUTE = 1_000_000_000

@@ -12,14 +12,22 @@ from egov.events.services import record_event
 def tamper_sql(sql: str, params: list[object] | None = None) -> None:
     """Run SQL against events_event the way someone with direct database access would.
 
-    The append-only trigger is switched off first, as the table owner or a superuser could
-    (inside the test transaction, so it is back on afterwards).
+    The append-only triggers are switched off first, as the table owner or a superuser could
+    (or, on SQLite, anyone who can write the database file), inside the test transaction, so
+    they are back on afterwards.
     """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE events_event DISABLE TRIGGER events_event_append_only")
+            for table in ("events_event", "events_eventcheckpoint", "events_chainhead"):
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         elif connection.vendor == "sqlite":
-            cursor.execute("DROP TRIGGER IF EXISTS events_event_no_update")
+            for trigger in (
+                "events_event_no_update",
+                "events_event_no_delete",
+                "events_eventcheckpoint_no_update",
+                "events_eventcheckpoint_no_delete",
+            ):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         cursor.execute(sql, params or [])
 
 

@@ -242,7 +242,8 @@ def test_postgres_refuses_raw_delete_and_truncate(chains):
 
 
 @postgres_only
-def test_chain_heads_stay_updatable_on_postgres(chains, agency):
+def test_the_table_owner_can_still_update_chain_heads(chains, agency):
+    """The owner (migrations, repairs) may; a runtime role may not (test_security_checkpoints)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE events_chainhead SET seq = seq WHERE chain = %s", [chain_for(agency.pk)]

@@ -1,7 +1,10 @@
-"""Recompute the event log's hash chains and report the first broken row.
+"""Recompute the event log's hash chains, check them against the signed checkpoints, and report
+the first broken row.
 
-Exit code 0 and "OK ..." when every chain is intact; exit code 1 and the first broken row
-(id, chain, seq, what is wrong) otherwise. Reads in pages, so it runs on any number of rows.
+Exit code 0 and "OK ..." when every chain is intact and every checkpointed event is still there
+unchanged; exit code 1 and the first broken row (id, chain, seq, what is wrong) otherwise. Reads
+in pages, so it runs on any number of rows. `--checkpoint-file` checks a copy kept elsewhere (the
+webhook receiver's, an archive) instead of EVENT_CHECKPOINT_FILE.
 """
 
 from __future__ import annotations
@@ -23,20 +26,37 @@ class Command(BaseCommand):
         parser.add_argument(
             "--chunk-size", type=int, default=2000, help="Số dòng đọc mỗi lần (mặc định 2000)."
         )
+        parser.add_argument(
+            "--checkpoint-file",
+            help="Tệp điểm chốt cần đối chiếu (mặc định EVENT_CHECKPOINT_FILE).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = verify_event_log(chain=options["chain"], chunk_size=options["chunk_size"])
+        result = verify_event_log(
+            chain=options["chain"],
+            chunk_size=options["chunk_size"],
+            checkpoint_file=options["checkpoint_file"],
+        )
+        if result.unverifiable_checkpoints:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"{result.unverifiable_checkpoints} điểm chốt được ký bằng khóa không còn "
+                    "trong SECRET_KEY/SECRET_KEY_FALLBACKS: không kiểm tra được."
+                )
+            )
         if result.ok:
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"OK: {result.chains} chuỗi, {result.events} sự kiện, không có sai lệch."
+                    f"OK: {result.chains} chuỗi, {result.events} sự kiện, "
+                    f"{result.checkpoints} điểm chốt, không có sai lệch."
                 )
             )
             return
         broken = result.first_break
         assert broken is not None
+        row = broken.event_id if broken.event_id is not None else "-"
         raise CommandError(
-            f"NHẬT KÝ BỊ SAI LỆCH tại sự kiện id={broken.event_id} chain={broken.chain} "
+            f"NHẬT KÝ BỊ SAI LỆCH tại sự kiện id={row} chain={broken.chain} "
             f"seq={broken.seq}: {broken.message} [{broken.code}] "
             f"(đã kiểm tra {result.events} sự kiện đúng trước đó)",
             returncode=1,
