@@ -139,6 +139,6 @@ def account_refusal(seconds: int) -> str:
 
 def address_refusal() -> str:
     return (
-        "Bạn đã nhập sai quá nhiều lần. "
+        "Đăng nhập sai quá nhiều lần. "
         f"Vui lòng thử lại sau tối đa {wait_text(pair_window_seconds())}."
     )
