@@ -9,7 +9,7 @@ from egov.core.views import health
 
 # The administration uses the platform's own login (password + TOTP + throttle), never a second
 # one: its login view only redirects (egov.core.admin.admin_login).
-admin.site.login = admin_login  # type: ignore[method-assign,assignment]
+admin.site.login = admin_login  # type: ignore[method-assign]
 admin.site.site_header = "Quản trị hệ thống"
 admin.site.site_title = settings.PLATFORM_NAME
 admin.site.index_title = "Quản trị tổ chức, tài khoản và nhật ký"
