@@ -27,6 +27,10 @@ OPEN_PREFIXES = ("/accounts/", "/static/", "/i18n/")
 API_PREFIX = "/api/"
 
 
+async def _anonymous() -> AnonymousUser:
+    return AnonymousUser()
+
+
 def session_used_mfa(request: HttpRequest) -> bool:
     return any(r.get("method") == "mfa" for r in get_authentication_records(request, request.user))
 
@@ -68,6 +72,7 @@ class OfficialSecondFactorMiddleware:
             return None
         if path.startswith(API_PREFIX):
             request.user = AnonymousUser()
+            request.auser = _anonymous
             setattr(request, MFA_PENDING, True)
             return None
         return redirect("mfa_activate_totp")
