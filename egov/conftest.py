@@ -191,6 +191,71 @@ def login_with_mfa(client, give_totp):  # type: ignore[no-untyped-def]
     return do_login
 
 
+@pytest.fixture
+def password_only():  # type: ignore[no-untyped-def]
+    """A session of `user` that has NOT passed the second factor (finding 2 of issue #11).
+
+    Without an authenticator, through the real login form: the password alone logs the user in,
+    to set up TOTP. With one (`with_totp=True`), a session made without the TOTP step, as the
+    administration's own login form once allowed."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+    from django.test import Client
+
+    def make(user, *, with_totp: bool = False, password: str = "Mat-khau-2026!"):  # type: ignore[no-untyped-def]
+        client = Client()
+        if with_totp:
+            if not Authenticator.objects.filter(user=user, type="totp").exists():
+                TOTP.activate(user, DEMO_TOTP_SECRET)
+            client.force_login(user)
+        else:
+            assert not Authenticator.objects.filter(user=user).exists()
+            response = client.post(
+                "/accounts/login/", {"login": user.username, "password": password}
+            )
+            assert response.status_code == 302, response.content[:500]
+        assert client.session.get("_auth_user_id") == str(user.pk)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def mfa_session():  # type: ignore[no-untyped-def]
+    """A new client of `user` whose session passed the second factor, as allauth records it."""
+    import time
+
+    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.test import Client
+
+    def login(user):  # type: ignore[no-untyped-def]
+        client = Client()
+        client.force_login(user)
+        authenticator = (
+            Authenticator.objects.filter(user=user, type="totp").first()
+            or TOTP.activate(user, generate_totp_secret()).instance
+        )
+        now = time.time()
+        session = client.session
+        session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+            {"method": "password", "at": now, "username": user.username},
+            {"method": "mfa", "at": now, "id": authenticator.pk, "type": "totp"},
+        ]
+        session["account_authentication_methods_user"] = str(user.pk)
+        session.save()
+        return client
+
+    return login
+
+
+def assert_mfa_refused(response) -> None:  # type: ignore[no-untyped-def]
+    """The API's answer to a session that did not pass the second factor: no rights at all."""
+    assert response.status_code in (401, 403), (response.status_code, response.content[:300])
+    assert response.json()["code"] in ("mfa_required", "not_authenticated"), response.json()
+
+
 def _allow_event_purge_when_flushing() -> None:
     """Resetting a test database is the deliberate purge the event-log triggers allow: Django
     flushes tables after transactional tests, so flushing switches the purge on for that

@@ -1,14 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from egov.core.admin import admin_login
 from egov.core.api import ApiRootView
 from egov.core.views import health
 
-# The administration uses the platform's own login (password + TOTP), never a second one.
-admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
+# The administration uses the platform's own login (password + TOTP + throttle), never a second
+# one: its login view only redirects (egov.core.admin.admin_login).
+admin.site.login = admin_login  # type: ignore[method-assign]
 admin.site.site_header = "Quản trị hệ thống"
 admin.site.site_title = settings.PLATFORM_NAME
 admin.site.index_title = "Quản trị tổ chức, tài khoản và nhật ký"

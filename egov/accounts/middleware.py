@@ -1,6 +1,11 @@
-"""Officials and operators must have a verified TOTP second factor before they reach any page
-other than login, logout and the TOTP set-up pages; and sessions expire after a spell of
-inactivity without a database write on every request."""
+"""Officials and operators act only from a session that proved the second factor (TOTP); and
+sessions expire after a spell of inactivity without a database write on every request.
+
+OfficialSecondFactorMiddleware is the one place that enforces the second factor, for every app:
+a session whose user needs it (User.needs_second_factor) but did not pass it carries none of that
+user's rights. Pages send them to set up TOTP (first login) or back to the login; the API treats
+the request as anonymous (403 `mfa_required`), so each API area needs no check of its own. API
+client tokens (Authorization: Bearer) do not use the session and are unaffected."""
 
 from __future__ import annotations
 
@@ -10,10 +15,20 @@ from collections.abc import Callable
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from django.contrib.auth import logout
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-ALLOWED_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/api/")
+from egov.core.actors import MFA_PENDING
+
+# What a session without the second factor may still open: the login, TOTP set-up and logout
+# pages, static files and the language switch.
+OPEN_PREFIXES = ("/accounts/", "/static/", "/i18n/")
+API_PREFIX = "/api/"
+
+
+async def _anonymous() -> AnonymousUser:
+    return AnonymousUser()
 
 
 def session_used_mfa(request: HttpRequest) -> bool:
@@ -34,18 +49,33 @@ class OfficialSecondFactorMiddleware:
             user is not None
             and user.is_authenticated
             and getattr(user, "needs_second_factor", False)
-            and not request.path.startswith(ALLOWED_PREFIXES)
+            and not session_used_mfa(request)
         ):
-            used_mfa = session_used_mfa(request)
-            # A session that proved the second factor had an authenticator: no query for it.
-            if not used_mfa and not has_totp(user):
-                # First login: set up the authenticator app before anything else.
-                return redirect("mfa_activate_totp")
-            if not used_mfa:
-                # A session that never proved the second factor is not trusted: start over.
-                logout(request)
-                return redirect("account_login")
+            refused = self.without_second_factor(request, user)
+            if refused is not None:
+                return refused
         return self.get_response(request)
+
+    @staticmethod
+    def without_second_factor(request: HttpRequest, user: object) -> HttpResponse | None:
+        path = request.path
+        if has_totp(user):
+            # The user has an authenticator but this session never proved it (a login that
+            # went around the TOTP step): it is not trusted anywhere; start over.
+            logout(request)
+            setattr(request, MFA_PENDING, True)
+            if path.startswith((*OPEN_PREFIXES, API_PREFIX)):
+                return None  # carries on as anonymous
+            return redirect("account_login")
+        # First login: the password alone opens the TOTP set-up and nothing else.
+        if path.startswith(OPEN_PREFIXES):
+            return None
+        if path.startswith(API_PREFIX):
+            request.user = AnonymousUser()
+            request.auser = _anonymous
+            setattr(request, MFA_PENDING, True)
+            return None
+        return redirect("mfa_activate_totp")
 
 
 # How often an active session's expiry is pushed forward (seconds).

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from egov.core.actors import ANONYMOUS, actor_for_user
+from egov.core.clientip import client_ip
 from egov.events.services import record_event
 
 
@@ -62,7 +63,7 @@ def on_logged_in(sender: Any, request: Any, user: Any, **kw: Any) -> None:
             subject_type="user",
             subject_id=user.pk,
             agency_id=_agency_id(user),
-            payload={"ip": request.META.get("REMOTE_ADDR", "")},
+            payload={"ip": client_ip(request)},
         )
 
 
@@ -76,5 +77,5 @@ def on_login_failed(
             event_type="account.login_failed",
             subject_type="login",
             subject_id=str(credentials.get("username", ""))[:64],
-            payload={"ip": request.META.get("REMOTE_ADDR", "") if request else ""},
+            payload={"ip": client_ip(request) if request else ""},
         )

@@ -10,6 +10,9 @@ if TYPE_CHECKING:
 
 # Where a request keeps its actor once built (one build per request, not one per call).
 REQUEST_ACTOR = "_egov_actor"
+# Set on a request whose session user needs the second factor but did not pass it in this
+# session: the request carries no user (egov.accounts.middleware) and the API says why.
+MFA_PENDING = "_egov_mfa_pending"
 
 
 @dataclass(frozen=True)

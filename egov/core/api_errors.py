@@ -12,10 +12,14 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .actors import MFA_PENDING
 from .errors import DomainError
 
 _MESSAGES = {
     "not_authenticated": _("Bạn cần đăng nhập hoặc cung cấp mã truy cập hợp lệ."),
+    "mfa_required": _(
+        "Phiên đăng nhập chưa xác thực hai lớp. Vui lòng đăng nhập lại với mã xác thực."
+    ),
     "authentication_failed": _("Thông tin xác thực không hợp lệ."),
     "permission_denied": _("Bạn không có quyền thực hiện thao tác này."),
     "not_found": _("Không tìm thấy dữ liệu."),
@@ -59,6 +63,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response.data = error_body("invalid", _MESSAGES["invalid"], _flatten(exc.detail))
     else:
         code = codes if isinstance(codes, str) else "error"
+        request = context.get("request")
+        if code == "not_authenticated" and getattr(
+            getattr(request, "_request", request), MFA_PENDING, False
+        ):
+            # A password-only session of an official or operator: it was treated as anonymous
+            # (accounts.middleware); say what is missing, as a refusal rather than a challenge.
+            code = "mfa_required"
+            response.status_code = status.HTTP_403_FORBIDDEN
+            if "WWW-Authenticate" in response:
+                del response["WWW-Authenticate"]
         message = _MESSAGES.get(code, str(exc.detail))
         response.data = error_body(code, message)
     return response

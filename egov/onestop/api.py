@@ -47,7 +47,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from egov.accounts.api_auth import require_scope
-from egov.accounts.middleware import session_used_mfa
 from egov.core.actors import Actor, actor_from_request
 from egov.core.errors import Conflict, NotAllowed, NotFoundError
 from egov.core.parsers import FormParser, JSONParser, MultiPartParser
@@ -81,8 +80,9 @@ QUEUE_MAX_LIMIT = 200
 
 
 def official_permission(scope: str) -> type[permissions.BasePermission]:
-    """An official's session that passed the second factor. API clients: scope first, then a
-    clear 403 `official_required` (the engine needs an official identity)."""
+    """An official's session (the second factor is enforced for every API by
+    accounts.middleware). API clients: scope first, then a clear 403 `official_required` (the
+    engine needs an official identity)."""
 
     class OfficialSession(permissions.BasePermission):
         def has_permission(self, request: Any, view: Any) -> bool:
@@ -95,15 +95,8 @@ def official_permission(scope: str) -> type[permissions.BasePermission]:
                 raise NotAllowed(OFFICIAL_REQUIRED, code="official_required")
             if actor.kind != "official":
                 raise NotAllowed("Chỉ công chức được xử lý hồ sơ.")
-            user = request.user
-            if getattr(user, "needs_second_factor", False) and not session_used_mfa(
-                request._request
-            ):
-                raise NotAllowed(
-                    "Phiên đăng nhập chưa xác thực hai lớp. Vui lòng đăng nhập lại với mã xác "
-                    "thực.",
-                    code="mfa_required",
-                )
+            # A session without the second factor never gets here: it carries no user
+            # (accounts.middleware, 403 `mfa_required`).
             return True
 
     OfficialSession.__name__ = f"OfficialSession[{scope}]"

@@ -7,9 +7,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 
-
-def client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", "unknown"))
+from egov.core.clientip import client_ip
 
 
 def hit(key: str, *, limit: int, window_seconds: int) -> bool:

@@ -203,6 +203,12 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "web:after_login"
 LOGOUT_REDIRECT_URL = "portal:home"
 
+# Reverse proxies of our own in front of Django (nginx → gunicorn: 1). The client's address is
+# then the N-th entry from the right of X-Forwarded-For (egov/core/clientip.py); 0 = REMOTE_ADDR.
+# Rate limits and lockouts are keyed on that address: see docs/deployment.md.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
 # django-allauth: login by username (personal id number, tax code or official login).
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
@@ -210,11 +216,19 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "egov.accounts.adapter.AccountAdapter"
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_GET = False
-# Lockout: after 5 failed logins for one account, that account is locked for 15 minutes
-# (allauth's per-key rate limit); 20 failures a minute from one address are also refused.
+# Failed logins (OWASP ASVS 2.2.1; egov/accounts/lockout.py): allauth's `login_failed` rates
+# count 20 failures a minute from one address across accounts, and 5 in 15 minutes from one
+# address on one account (the per-key rate, keyed on the pair; for the TOTP step, on the user).
+# Failures on one account from every address past LOGIN_ACCOUNT_FREE_FAILURES slow it down with
+# a wait doubling from LOGIN_BACKOFF_BASE_SECONDS to LOGIN_BACKOFF_MAX_SECONDS: never a 15-minute
+# lockout that anyone typing an official's login could cause.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": os.environ.get("LOGIN_FAILED_RATE_LIMIT", "20/m/ip,5/15m/key"),
 }
+LOGIN_ACCOUNT_FREE_FAILURES = int(os.environ.get("LOGIN_ACCOUNT_FREE_FAILURES", "10"))
+LOGIN_ACCOUNT_WINDOW_SECONDS = int(os.environ.get("LOGIN_ACCOUNT_WINDOW_SECONDS", "900"))
+LOGIN_BACKOFF_BASE_SECONDS = int(os.environ.get("LOGIN_BACKOFF_BASE_SECONDS", "2"))
+LOGIN_BACKOFF_MAX_SECONDS = int(os.environ.get("LOGIN_BACKOFF_MAX_SECONDS", "60"))
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "Cổng DVC tỉnh")
 MFA_ADAPTER = "egov.accounts.adapter.MFAAdapter"
@@ -255,6 +269,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "600/min", "lookup": "20/min"},
+    # Throttles key on the client's address behind our own proxies (egov/core/clientip.py);
+    # 0 also stops DRF from keying on a client-sent X-Forwarded-For.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Nền tảng Chính quyền điện tử — API",
