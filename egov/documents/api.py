@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from egov.accounts.api_auth import require_scope
 from egov.core.actors import Actor, actor_from_request
+from egov.core.api_query import QueryBooleanField, validated_query
 from egov.core.errors import DomainError
 from egov.core.scoping import visible_to
 from egov.org.models import Agency, Official, Unit
@@ -34,7 +35,9 @@ from .models import (
     DocumentVersion,
     IncomingAssignment,
     IncomingDocument,
+    IncomingStatus,
     OutgoingDocument,
+    OutgoingStatus,
 )
 from .search import search_documents
 
@@ -247,6 +250,27 @@ VERSION_FIELD = serializers.IntegerField(
 )
 
 
+# --- query parameters ----------------------------------------------------------------------------
+
+SEARCH_HELP = "Tìm theo trích yếu, số ký hiệu, nội dung"
+
+
+class OutgoingQuery(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(OutgoingStatus.choices, required=False)
+    q = serializers.CharField(required=False, allow_blank=True, help_text=SEARCH_HELP)
+
+
+class IncomingQuery(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(IncomingStatus.choices, required=False)
+    overdue = QueryBooleanField(help_text="true: chỉ văn bản quá hạn xử lý")
+    q = serializers.CharField(required=False, allow_blank=True, help_text=SEARCH_HELP)
+
+
+class SearchQuery(serializers.Serializer[Any]):
+    q = serializers.CharField(allow_blank=True, help_text="Từ khóa (có dấu hoặc không)")
+    kind = serializers.ChoiceField(["all", "outgoing", "incoming"], default="all")
+
+
 # --- outgoing ------------------------------------------------------------------------------------
 
 
@@ -254,24 +278,19 @@ class OutgoingList(APIView):
     permission_classes = [require_scope("documents:read")]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("status", str, description="draft, in_review, approved, ..."),
-            OpenApiParameter("q", str, description="Tìm theo trích yếu, số ký hiệu, nội dung"),
-        ],
-        responses=OutgoingSerializer(many=True),
-    )
+    @extend_schema(parameters=[OutgoingQuery], responses=OutgoingSerializer(many=True))
     def get(self, request: Request) -> Response:
+        params = validated_query(OutgoingQuery, request)
         actor = _actor(request)
-        query = request.query_params.get("q", "").strip()
+        query = params.get("q", "").strip()
         if query:
             rows: Any = search_documents(actor, query, kind="outgoing", limit=MAX_LIST).outgoing
         else:
             rows = visible_to(actor, OutgoingDocument.objects.all()).select_related(
                 "agency", "doc_type", "drafted_by__user"
             )
-            if request.query_params.get("status"):
-                rows = rows.filter(status=request.query_params["status"])
+            if params.get("status"):
+                rows = rows.filter(status=params["status"])
             rows = rows.order_by("-updated_at")[:MAX_LIST]
         return Response(OutgoingSerializer(rows, many=True).data)
 
@@ -434,26 +453,20 @@ class OutgoingAction(APIView):
 class IncomingList(APIView):
     permission_classes = [require_scope("documents:read")]
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("status", str, description="received, registered, assigned, ..."),
-            OpenApiParameter("overdue", bool, description="Chỉ văn bản quá hạn xử lý"),
-            OpenApiParameter("q", str, description="Tìm theo trích yếu, số ký hiệu, nội dung"),
-        ],
-        responses=IncomingSerializer(many=True),
-    )
+    @extend_schema(parameters=[IncomingQuery], responses=IncomingSerializer(many=True))
     def get(self, request: Request) -> Response:
         from .incoming import overdue_filter
 
+        params = validated_query(IncomingQuery, request)
         actor = _actor(request)
-        query = request.query_params.get("q", "").strip()
+        query = params.get("q", "").strip()
         if query:
             rows: Any = search_documents(actor, query, kind="incoming", limit=MAX_LIST).incoming
         else:
             rows = visible_to(actor, IncomingDocument.objects.all())
-            if request.query_params.get("status"):
-                rows = rows.filter(status=request.query_params["status"])
-            if request.query_params.get("overdue") in ("1", "true"):
+            if params.get("status"):
+                rows = rows.filter(status=params["status"])
+            if params.get("overdue"):
                 rows = rows.filter(overdue_filter())
             rows = rows.order_by("-received_at")[:MAX_LIST]
         return Response(IncomingSerializer(rows, many=True).data)
@@ -578,10 +591,7 @@ class SearchView(APIView):
     permission_classes = [require_scope("documents:read")]
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("q", str, required=True, description="Từ khóa (có dấu hoặc không)"),
-            OpenApiParameter("kind", str, enum=["all", "outgoing", "incoming"]),
-        ],
+        parameters=[SearchQuery],
         responses=inline_serializer(
             "DocumentSearchResult",
             {
@@ -591,11 +601,8 @@ class SearchView(APIView):
         ),
     )
     def get(self, request: Request) -> Response:
-        results = search_documents(
-            _actor(request),
-            request.query_params.get("q", "")[:200],
-            kind=request.query_params.get("kind", "all"),
-        )
+        params = validated_query(SearchQuery, request)
+        results = search_documents(_actor(request), params["q"][:200], kind=params["kind"])
         return Response(
             {
                 "outgoing": OutgoingSerializer(results.outgoing, many=True).data,
