@@ -5,8 +5,12 @@ and as an official whose session passed the second factor, against a small demo 
 response must not be a server error, must have a status the schema documents, the documented
 content type, headers and body, and invalid input must be refused.
 
+Nothing is excluded. The exchange endpoints accept only a peer token or an API client token, not
+a session, so these callers meet their documented 401 there (their signed edXML bodies are tested
+in egov/exchange/tests/). State-changing operations are fuzzed like the rest.
+
 Run it longer locally with `API_FUZZ_EXAMPLES=200 .venv/bin/pytest egov/core/tests/
-test_api_contract.py` (the default keeps CI to well under a minute per database).
+test_api_contract.py` (the default, 4 per operation and mode, takes 1-2 minutes on two cores).
 """
 
 from __future__ import annotations
