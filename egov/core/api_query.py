@@ -29,7 +29,7 @@ def validated_query(serializer_class: type[serializers.Serializer[Any]], request
     return query.validated_data
 
 
-class QueryBooleanField(serializers.Field):  # type: ignore[type-arg]
+class QueryBooleanField(serializers.Field):
     """`true` or `false`, as the schema says (absent: the default)."""
 
     default_error_messages = {"invalid": "Chỉ nhận true hoặc false."}
@@ -51,7 +51,7 @@ class QueryBooleanField(serializers.Field):  # type: ignore[type-arg]
 extend_schema_field({"type": "boolean"})(QueryBooleanField)
 
 
-class MomentField(serializers.Field):  # type: ignore[type-arg]
+class MomentField(serializers.Field):
     """An ISO 8601 moment, or a date (its first moment); without a zone it is Vietnam's time.
     A well-formed but impossible value (2026-02-30) is refused like any other."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
@@ -19,14 +19,19 @@ from rest_framework.permissions import AllowAny
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-@extend_schema_serializer(component_name="ApiError")
-class ApiErrorSerializer(serializers.Serializer[Any]):
-    code = serializers.CharField(help_text="Mã lỗi ổn định, ví dụ `invalid`, `not_found`")
-    message = serializers.CharField(help_text="Thông báo cho người dùng (tiếng Việt)")
-    fields = serializers.DictField(
-        child=serializers.JSONField(),
-        help_text="Lỗi theo từng trường: tên trường → danh sách thông báo",
-    )
+# The body of every error (egov.core.api_errors.error_body); `fields` cannot be a class attribute
+# of a serializer (it is the serializer's own property), hence the inline declaration.
+API_ERROR = inline_serializer(
+    "ApiError",
+    {
+        "code": serializers.CharField(help_text="Mã lỗi ổn định, ví dụ `invalid`, `not_found`"),
+        "message": serializers.CharField(help_text="Thông báo cho người dùng (tiếng Việt)"),
+        "fields": serializers.DictField(
+            child=serializers.JSONField(),
+            help_text="Lỗi theo từng trường: tên trường → danh sách thông báo",
+        ),
+    },
+)
 
 
 ERROR_DESCRIPTIONS = {
@@ -58,9 +63,7 @@ class AutoSchema(SpectacularAutoSchema):
                 parameter["allowEmptyValue"] = True
         responses = operation["responses"]
         error_content = {
-            "application/json": {
-                "schema": self.resolve_serializer(ApiErrorSerializer, "response").ref
-            }
+            "application/json": {"schema": self.resolve_serializer(API_ERROR, "response").ref}
         }
         for status in self._error_statuses(operation):
             responses.setdefault(status, {"description": ERROR_DESCRIPTIONS[status]})

@@ -74,7 +74,7 @@ class AgencySerializer(serializers.ModelSerializer[Agency]):
 class AdministrativeUnitQuery(serializers.Serializer[Any]):
     scheme = serializers.ChoiceField(AdministrativeUnit.Scheme.choices, required=False)
     level = serializers.ChoiceField(AdministrativeUnit.Level.choices, required=False)
-    parent = serializers.CharField(
+    parent = serializers.CharField(  # type: ignore[assignment]  # the parameter's name
         required=False, allow_blank=True, max_length=20, help_text="Mã đơn vị hành chính cấp trên"
     )
 

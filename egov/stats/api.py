@@ -71,7 +71,7 @@ StatsQuery = type(
         "to": serializers.DateField(required=False, help_text="Cuối khoảng (period=range)"),
     },
 )
-SCHEMA = {
+SCHEMA: dict[str, Any] = {
     "parameters": [StatsQuery],
     "responses": {
         200: OpenApiTypes.OBJECT,
