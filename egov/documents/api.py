@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -245,6 +245,18 @@ def _units(actor: Actor, ids: Any, field: str) -> list[Unit]:
     return units
 
 
+def _optional_int(data: Any, name: str) -> int | None:
+    """A whole number from the body, or None when absent; anything else is a 400 on that field
+    (found by the contract fuzzing: `priority=false` was a 500)."""
+    raw = data.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(str(raw))
+    except ValueError:
+        raise ValidationError({name: ["Phải là số nguyên."]}) from None
+
+
 VERSION_FIELD = serializers.IntegerField(
     required=False, help_text="Phiên bản của văn bản đã xem (chống ghi đè)"
 )
@@ -334,7 +346,7 @@ class OutgoingList(APIView):
                 doc_type=str(data.get("doc_type", "")),
                 subject=str(data.get("subject", "")),
                 content=str(data.get("content", "")),
-                priority=int(data.get("priority") or 0),
+                priority=_optional_int(data, "priority") or 0,
                 due_date=serializers.DateField().to_internal_value(data["due_date"])
                 if data.get("due_date")
                 else None,
@@ -555,9 +567,7 @@ class IncomingAction(APIView):
                 main_unit=main[0] if main else None,
                 cooperating_units=_units(actor, data.get("cooperating_units"), "cooperating_units"),
                 inform_units=_units(actor, data.get("inform_units"), "inform_units"),
-                working_days=int(data["working_days"])
-                if data.get("working_days") not in (None, "")
-                else None,
+                working_days=_optional_int(data, "working_days"),
                 due_date=serializers.DateField().to_internal_value(due) if due else None,
                 expected_version=version,
             )

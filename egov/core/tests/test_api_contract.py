@@ -43,6 +43,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from egov.catalog.models import OnlineMode
+from egov.core.actors import actor_for_user
+from egov.documents import services as documents
 from egov.dossiers import services as dossier_services
 from egov.dossiers.models import ResultDelivery
 from egov.dossiers.tests.conftest import pdf_upload
@@ -67,6 +69,7 @@ REACHED = {
     "citizen": ["GET /api/v1/me/", "GET /api/v1/dossiers/", "GET /api/v1/dossiers/{code}/"],
     "official": [
         "GET /api/v1/me/",
+        "GET /api/v1/documents/outgoing/{id}/",
         "GET /api/v1/onestop/queue/",
         "GET /api/v1/onestop/dossiers/{code}/",
         "GET /api/v1/documents/outgoing/",
@@ -133,9 +136,18 @@ def province(tmp_path, settings, make_official):  # type: ignore[no-untyped-def]
             result_delivery=ResultDelivery.ONLINE,
         ),
     )
+    outgoing = documents.create_draft(
+        actor=actor_for_user(official.user),
+        data=documents.DraftInput(
+            doc_type="cong-van",
+            subject="Về việc rà soát thủ tục hành chính",
+            content="Đề nghị các phòng rà soát thủ tục hành chính năm 2026.",
+        ),
+    )
     return {
         "official": official,
         "citizen": citizen,
+        "outgoing": outgoing,
         "commune": commune,
         "procedure": procedure,
         "dossier": dossier,
@@ -152,6 +164,7 @@ def _real_path(data: dict[str, Any], user: Any) -> dict[str, dict[str, str]]:
         "/onestop/dossiers/": {"code": dossier},
         "/org/agencies/": {"identifier": data["commune"].identifier},
         "/accounts/users/": {"id": str(user.pk)},
+        "/documents/outgoing/": {"id": str(data["outgoing"].pk), "seq": "1"},
     }
 
 

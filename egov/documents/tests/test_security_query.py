@@ -42,3 +42,23 @@ def test_valid_filters_still_work(agency):  # type: ignore[no-untyped-def]
     assert api.get("/api/v1/documents/incoming/", {"overdue": "true"}).status_code == 200
     assert api.get("/api/v1/documents/incoming/", {"overdue": "false"}).status_code == 200
     assert api.get("/api/v1/documents/outgoing/", {"status": "draft"}).status_code == 200
+
+
+def test_a_mistyped_priority_is_a_400_and_drafts_nothing(client, login_with_mfa, people):  # type: ignore[no-untyped-def]
+    from egov.documents.models import OutgoingDocument
+    from egov.events.models import Event
+
+    login_with_mfa(people["drafter"].user)
+    before = (OutgoingDocument.objects.count(), Event.objects.count())
+    response = client.post(
+        "/api/v1/documents/outgoing/",
+        {
+            "doc_type": "thong-bao",
+            "subject": "Thông báo",
+            "content": "Nội dung",
+            "priority": "false",
+        },
+    )
+    assert response.status_code == 400, response.content  # was a 500 (found by the fuzzing)
+    assert list(response.json()["fields"]) == ["priority"]
+    assert (OutgoingDocument.objects.count(), Event.objects.count()) == before
