@@ -31,6 +31,10 @@ api_v1: list[URLPattern | URLResolver] = [
     path("exchange/", include("egov.exchange.api")),
 ]
 
+handler400 = "egov.core.views.bad_request"
+handler404 = "egov.core.views.not_found"
+handler500 = "egov.core.views.server_error"
+
 urlpatterns = [
     path("healthz", health, name="health"),
     path("quan-tri/", admin.site.urls),

@@ -107,8 +107,13 @@ class BusinessRegistrationView(APIView):
 
 
 class UserSerializer(serializers.ModelSerializer[User]):
-    personal_id = serializers.CharField(source="citizen.personal_id", default=None, read_only=True)
-    tax_code = serializers.CharField(source="business.tax_code", default=None, read_only=True)
+    # null for an account of the other kind (the schema says so: nullable).
+    personal_id = serializers.CharField(
+        source="citizen.personal_id", default=None, allow_null=True, read_only=True
+    )
+    tax_code = serializers.CharField(
+        source="business.tax_code", default=None, allow_null=True, read_only=True
+    )
 
     class Meta:
         model = User

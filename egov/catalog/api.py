@@ -8,12 +8,12 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, permissions, serializers
 from rest_framework.request import Request
 
 from egov.core.actors import actor_from_request
+from egov.core.api_query import validated_query
 from egov.core.scoping import visible_to
 
 from .models import DossierComponent, Fee, Level, OnlineMode, Procedure, ProcessStep, Sector
@@ -81,7 +81,7 @@ class ComponentSerializer(serializers.ModelSerializer[DossierComponent]):
             "form_schema",
         ]
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))  # null: no template form
     def get_form_template(self, obj: DossierComponent) -> str | None:
         if not obj.form_template:
             return None
@@ -143,58 +143,58 @@ class ProcedureDetailSerializer(ProcedureSummarySerializer):
         return dict(ProcessSerializer(versions[0]).data)
 
 
-def _query_params(request: Request) -> Any:
-    return request.query_params
+class ProcedureQuery(serializers.Serializer[Any]):
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=True,
+        help_text="Từ khóa, không cần dấu (ví dụ: dang ky khai sinh); 200 ký tự đầu được dùng.",
+    )
+    sector = serializers.CharField(required=False, allow_blank=True, help_text="Mã lĩnh vực.")
+    agency = serializers.CharField(
+        required=False, allow_blank=True, help_text="Mã định danh cơ quan thực hiện."
+    )
+    level = serializers.ChoiceField(Level.choices, required=False, help_text="Cấp thực hiện.")
+    online_mode = serializers.ChoiceField(
+        OnlineMode.choices,
+        required=False,
+        help_text="4 toàn trình, 3 một phần, 2 không trực tuyến.",
+    )
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter(
-            "q", str, description="Từ khóa, không cần dấu (ví dụ: dang ky khai sinh)."
-        ),
-        OpenApiParameter("sector", str, description="Mã lĩnh vực."),
-        OpenApiParameter("agency", str, description="Mã định danh cơ quan thực hiện."),
-        OpenApiParameter("level", str, enum=Level.values, description="Cấp thực hiện."),
-        OpenApiParameter(
-            "online_mode",
-            int,
-            enum=OnlineMode.values,
-            description="4 toàn trình, 3 một phần, 2 không trực tuyến.",
-        ),
-    ],
-)
+def _filters(query: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "sector": query.get("sector") or None,
+        "agency": query.get("agency") or None,
+        "level": query.get("level") or None,
+        "online_mode": query.get("online_mode") or None,
+    }
+
+
+@extend_schema(parameters=[ProcedureQuery])
 class ProcedureList(generics.ListAPIView[Procedure]):
     """Published procedures; `q` searches names and codes (accents and small typos tolerated),
     ranked best first. Without `q`, the most used procedures come first."""
 
     serializer_class = ProcedureSummarySerializer
     permission_classes = [CatalogReadPermission]
+    query: dict[str, Any]  # the validated query parameters, set by list()
 
     def get_queryset(self) -> QuerySet[Procedure]:
-        params = _query_params(self.request)
         qs = filter_procedures(
             visible_to(actor_from_request(self.request), Procedure.objects.all()),
-            sector=params.get("sector") or None,
-            agency=params.get("agency") or None,
-            level=params.get("level") or None,
-            online_mode=params.get("online_mode") or None,
+            **_filters(self.query),
             only_published=True,
         )
         return qs.select_related("sector").order_by("-submission_count", "name")
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
-        params = _query_params(request)
-        query = (params.get("q") or "").strip()[:200]
-        if not query:
+        self.query = validated_query(ProcedureQuery, request)
+        text = (self.query.get("q") or "")[:200]
+        if not text:
             return super().list(request, *args, **kwargs)
         results = search_procedures(
-            query,
-            sector=params.get("sector") or None,
-            agency=params.get("agency") or None,
-            level=params.get("level") or None,
-            online_mode=params.get("online_mode") or None,
-            actor=actor_from_request(request),
-            limit=200,
+            text, **_filters(self.query), actor=actor_from_request(request), limit=200
         )
         page = self.paginate_queryset(results)
         serializer = self.get_serializer(page if page is not None else results, many=True)

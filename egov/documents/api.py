@@ -16,13 +16,14 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from egov.accounts.api_auth import require_scope
 from egov.core.actors import Actor, actor_from_request
+from egov.core.api_query import QueryBooleanField, validated_query
 from egov.core.errors import DomainError
 from egov.core.parsers import FormParser, JSONParser, MultiPartParser
 from egov.core.scoping import visible_to
@@ -34,7 +35,9 @@ from .models import (
     DocumentVersion,
     IncomingAssignment,
     IncomingDocument,
+    IncomingStatus,
     OutgoingDocument,
+    OutgoingStatus,
 )
 from .search import search_documents
 
@@ -242,9 +245,42 @@ def _units(actor: Actor, ids: Any, field: str) -> list[Unit]:
     return units
 
 
+def _optional_int(data: Any, name: str) -> int | None:
+    """A whole number from the body, or None when absent; anything else is a 400 on that field
+    (found by the contract fuzzing: `priority=false` was a 500)."""
+    raw = data.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(str(raw))
+    except ValueError:
+        raise ValidationError({name: ["Phải là số nguyên."]}) from None
+
+
 VERSION_FIELD = serializers.IntegerField(
     required=False, help_text="Phiên bản của văn bản đã xem (chống ghi đè)"
 )
+
+
+# --- query parameters ----------------------------------------------------------------------------
+
+SEARCH_HELP = "Tìm theo trích yếu, số ký hiệu, nội dung"
+
+
+class OutgoingQuery(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(OutgoingStatus.choices, required=False)
+    q = serializers.CharField(required=False, allow_blank=True, help_text=SEARCH_HELP)
+
+
+class IncomingQuery(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(IncomingStatus.choices, required=False)
+    overdue = QueryBooleanField(help_text="true: chỉ văn bản quá hạn xử lý")
+    q = serializers.CharField(required=False, allow_blank=True, help_text=SEARCH_HELP)
+
+
+class SearchQuery(serializers.Serializer[Any]):
+    q = serializers.CharField(allow_blank=True, help_text="Từ khóa (có dấu hoặc không)")
+    kind = serializers.ChoiceField(["all", "outgoing", "incoming"], default="all")
 
 
 # --- outgoing ------------------------------------------------------------------------------------
@@ -254,24 +290,19 @@ class OutgoingList(APIView):
     permission_classes = [require_scope("documents:read")]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("status", str, description="draft, in_review, approved, ..."),
-            OpenApiParameter("q", str, description="Tìm theo trích yếu, số ký hiệu, nội dung"),
-        ],
-        responses=OutgoingSerializer(many=True),
-    )
+    @extend_schema(parameters=[OutgoingQuery], responses=OutgoingSerializer(many=True))
     def get(self, request: Request) -> Response:
+        params = validated_query(OutgoingQuery, request)
         actor = _actor(request)
-        query = request.query_params.get("q", "").strip()
+        query = params.get("q", "").strip()
         if query:
             rows: Any = search_documents(actor, query, kind="outgoing", limit=MAX_LIST).outgoing
         else:
             rows = visible_to(actor, OutgoingDocument.objects.all()).select_related(
                 "agency", "doc_type", "drafted_by__user"
             )
-            if request.query_params.get("status"):
-                rows = rows.filter(status=request.query_params["status"])
+            if params.get("status"):
+                rows = rows.filter(status=params["status"])
             rows = rows.order_by("-updated_at")[:MAX_LIST]
         return Response(OutgoingSerializer(rows, many=True).data)
 
@@ -315,7 +346,7 @@ class OutgoingList(APIView):
                 doc_type=str(data.get("doc_type", "")),
                 subject=str(data.get("subject", "")),
                 content=str(data.get("content", "")),
-                priority=int(data.get("priority") or 0),
+                priority=_optional_int(data, "priority") or 0,
                 due_date=serializers.DateField().to_internal_value(data["due_date"])
                 if data.get("due_date")
                 else None,
@@ -434,26 +465,20 @@ class OutgoingAction(APIView):
 class IncomingList(APIView):
     permission_classes = [require_scope("documents:read")]
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("status", str, description="received, registered, assigned, ..."),
-            OpenApiParameter("overdue", bool, description="Chỉ văn bản quá hạn xử lý"),
-            OpenApiParameter("q", str, description="Tìm theo trích yếu, số ký hiệu, nội dung"),
-        ],
-        responses=IncomingSerializer(many=True),
-    )
+    @extend_schema(parameters=[IncomingQuery], responses=IncomingSerializer(many=True))
     def get(self, request: Request) -> Response:
         from .incoming import overdue_filter
 
+        params = validated_query(IncomingQuery, request)
         actor = _actor(request)
-        query = request.query_params.get("q", "").strip()
+        query = params.get("q", "").strip()
         if query:
             rows: Any = search_documents(actor, query, kind="incoming", limit=MAX_LIST).incoming
         else:
             rows = visible_to(actor, IncomingDocument.objects.all())
-            if request.query_params.get("status"):
-                rows = rows.filter(status=request.query_params["status"])
-            if request.query_params.get("overdue") in ("1", "true"):
+            if params.get("status"):
+                rows = rows.filter(status=params["status"])
+            if params.get("overdue"):
                 rows = rows.filter(overdue_filter())
             rows = rows.order_by("-received_at")[:MAX_LIST]
         return Response(IncomingSerializer(rows, many=True).data)
@@ -542,9 +567,7 @@ class IncomingAction(APIView):
                 main_unit=main[0] if main else None,
                 cooperating_units=_units(actor, data.get("cooperating_units"), "cooperating_units"),
                 inform_units=_units(actor, data.get("inform_units"), "inform_units"),
-                working_days=int(data["working_days"])
-                if data.get("working_days") not in (None, "")
-                else None,
+                working_days=_optional_int(data, "working_days"),
                 due_date=serializers.DateField().to_internal_value(due) if due else None,
                 expected_version=version,
             )
@@ -578,10 +601,7 @@ class SearchView(APIView):
     permission_classes = [require_scope("documents:read")]
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("q", str, required=True, description="Từ khóa (có dấu hoặc không)"),
-            OpenApiParameter("kind", str, enum=["all", "outgoing", "incoming"]),
-        ],
+        parameters=[SearchQuery],
         responses=inline_serializer(
             "DocumentSearchResult",
             {
@@ -591,11 +611,8 @@ class SearchView(APIView):
         ),
     )
     def get(self, request: Request) -> Response:
-        results = search_documents(
-            _actor(request),
-            request.query_params.get("q", "")[:200],
-            kind=request.query_params.get("kind", "all"),
-        )
+        params = validated_query(SearchQuery, request)
+        results = search_documents(_actor(request), params["q"][:200], kind=params["kind"])
         return Response(
             {
                 "outgoing": OutgoingSerializer(results.outgoing, many=True).data,

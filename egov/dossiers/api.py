@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     inline_serializer,
@@ -246,7 +247,14 @@ class TrackingView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
 
-    @extend_schema(request=TrackingRequest, responses=DossierDetailSerializer)
+    @extend_schema(
+        request=TrackingRequest,
+        responses={
+            200: DossierDetailSerializer,
+            404: OpenApiResponse(description="Không có hồ sơ khớp mã và thông tin chủ hồ sơ"),
+            429: OpenApiResponse(description="Tra cứu quá nhiều lần từ một địa chỉ (`throttled`)"),
+        },
+    )
     def post(self, request: Request) -> Response:
         if not allow_lookup(request):
             raise Throttled(wait=60)

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 from django.urls import URLPattern, path
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from egov.accounts.api_auth import require_scope
 from egov.core.actors import actor_from_request
+from egov.core.api_query import MomentField, validated_query
 from egov.core.scoping import visible_to
 
 from .models import Event
@@ -59,31 +55,23 @@ EventPageSerializer = inline_serializer(
 )
 
 
-def _positive_int(params: Any, name: str, default: int | None) -> int | None:
-    raw = params.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        value = -1
-    if value < 0:
-        raise ValidationError({name: ["Phải là số nguyên không âm."]})
-    return value
-
-
-def _since(raw: str) -> datetime:
-    moment = parse_datetime(raw)
-    if moment is None:
-        day = parse_date(raw)
-        if day is None:
-            raise ValidationError(
-                {"since": ["Thời điểm không hợp lệ (dạng 2025-07-01 hoặc 2025-07-01T08:00:00Z)."]}
-            )
-        moment = datetime.combine(day, time.min)
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)  # read in Asia/Ho_Chi_Minh
-    return moment
+class EventQuery(serializers.Serializer[Any]):
+    subject_type = serializers.CharField(required=False, max_length=100, help_text="Loại đối tượng")
+    subject_id = serializers.CharField(required=False, max_length=100, help_text="Mã đối tượng")
+    event_type = serializers.CharField(required=False, max_length=100, help_text="Loại sự kiện")
+    since = MomentField(
+        required=False,
+        help_text="Từ thời điểm (ISO 8601 hoặc một ngày; không có múi giờ: giờ Việt Nam)",
+    )
+    after = serializers.IntegerField(
+        required=False, min_value=0, help_text="Chỉ lấy sự kiện có id lớn hơn (con trỏ trang)"
+    )
+    limit = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=f"Số sự kiện mỗi trang (mặc định {DEFAULT_LIMIT}; lớn hơn {MAX_LIMIT} thì lấy "
+        f"{MAX_LIMIT})",
+    )
 
 
 class EventList(APIView):
@@ -93,36 +81,21 @@ class EventList(APIView):
 
     @extend_schema(
         operation_id="events_list",
-        parameters=[
-            OpenApiParameter("subject_type", OpenApiTypes.STR, description="Loại đối tượng"),
-            OpenApiParameter("subject_id", OpenApiTypes.STR, description="Mã đối tượng"),
-            OpenApiParameter("event_type", OpenApiTypes.STR, description="Loại sự kiện"),
-            OpenApiParameter(
-                "since",
-                OpenApiTypes.DATETIME,
-                description="Từ thời điểm (ISO 8601; không có múi giờ thì hiểu là giờ Việt Nam)",
-            ),
-            OpenApiParameter(
-                "after", OpenApiTypes.INT, description="Chỉ lấy sự kiện có id lớn hơn"
-            ),
-            OpenApiParameter(
-                "limit", OpenApiTypes.INT, description=f"Số sự kiện mỗi trang (tối đa {MAX_LIMIT})"
-            ),
-        ],
+        parameters=[EventQuery],
         responses=EventPageSerializer,
     )
     def get(self, request: Request) -> Response:
         params: Any = request.query_params
+        query = validated_query(EventQuery, request)
         qs: QuerySet[Event] = visible_to(actor_from_request(request), Event.objects.all())
         for name in ("subject_type", "subject_id", "event_type"):
-            if params.get(name):
-                qs = qs.filter(**{name: params[name]})
-        if params.get("since"):
-            qs = qs.filter(occurred_at__gte=_since(params["since"]))
-        after = _positive_int(params, "after", None)
-        if after is not None:
-            qs = qs.filter(id__gt=after)
-        limit = min(_positive_int(params, "limit", DEFAULT_LIMIT) or DEFAULT_LIMIT, MAX_LIMIT)
+            if query.get(name):
+                qs = qs.filter(**{name: query[name]})
+        if query.get("since"):
+            qs = qs.filter(occurred_at__gte=query["since"])
+        if query.get("after") is not None:
+            qs = qs.filter(id__gt=query["after"])
+        limit = min(query.get("limit") or DEFAULT_LIMIT, MAX_LIMIT)
         page = list(qs.order_by("id")[: limit + 1])
         has_more = len(page) > limit
         page = page[:limit]

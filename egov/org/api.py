@@ -6,15 +6,20 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import path
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 
 from egov.accounts.api_auth import require_scope
+from egov.core.api_query import validated_query
 
 from .models import AdministrativeUnit, Agency, Unit
 
 
 class AdministrativeUnitSerializer(serializers.ModelSerializer[AdministrativeUnit]):
-    parent_code = serializers.CharField(source="parent.code", default=None, read_only=True)
+    # null at the top of the tree: declared nullable, so the schema says what the API answers.
+    parent_code = serializers.CharField(
+        source="parent.code", default=None, allow_null=True, read_only=True
+    )
 
     class Meta:
         model = AdministrativeUnit
@@ -38,9 +43,13 @@ class UnitSerializer(serializers.ModelSerializer[Unit]):
 
 
 class AgencySerializer(serializers.ModelSerializer[Agency]):
-    admin_unit = serializers.CharField(source="admin_unit.code", default=None, read_only=True)
+    # null for an agency without an administrative unit or without a parent (the province's
+    # committee): declared nullable, as the API answers.
+    admin_unit = serializers.CharField(
+        source="admin_unit.code", default=None, allow_null=True, read_only=True
+    )
     parent_identifier = serializers.CharField(
-        source="parent.identifier", default=None, read_only=True
+        source="parent.identifier", default=None, allow_null=True, read_only=True
     )
     units = UnitSerializer(many=True, read_only=True)
 
@@ -62,6 +71,15 @@ class AgencySerializer(serializers.ModelSerializer[Agency]):
         ]
 
 
+class AdministrativeUnitQuery(serializers.Serializer[Any]):
+    scheme = serializers.ChoiceField(AdministrativeUnit.Scheme.choices, required=False)
+    level = serializers.ChoiceField(AdministrativeUnit.Level.choices, required=False)
+    parent = serializers.CharField(  # type: ignore[assignment]  # the parameter's name
+        required=False, allow_blank=True, max_length=20, help_text="Mã đơn vị hành chính cấp trên"
+    )
+
+
+@extend_schema(parameters=[AdministrativeUnitQuery])
 class AdministrativeUnitList(generics.ListAPIView[AdministrativeUnit]):
     """Administrative units; filter with `scheme`, `level` and `parent` (a unit code)."""
 
@@ -70,13 +88,13 @@ class AdministrativeUnitList(generics.ListAPIView[AdministrativeUnit]):
 
     def get_queryset(self) -> QuerySet[AdministrativeUnit]:
         qs = AdministrativeUnit.objects.select_related("parent")
-        params: Any = self.request.query_params
-        if params.get("scheme"):
-            qs = qs.filter(scheme=params["scheme"])
-        if params.get("level"):
-            qs = qs.filter(level=params["level"])
-        if params.get("parent"):
-            qs = qs.filter(parent__code=params["parent"])
+        query = validated_query(AdministrativeUnitQuery, self.request)
+        if query.get("scheme"):
+            qs = qs.filter(scheme=query["scheme"])
+        if query.get("level"):
+            qs = qs.filter(level=query["level"])
+        if query.get("parent"):
+            qs = qs.filter(parent__code=query["parent"])
         return qs
 
 

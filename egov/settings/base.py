@@ -264,9 +264,9 @@ REST_FRAMEWORK = {
         "egov.core.parsers.FormParser",
         "egov.core.parsers.MultiPartParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "egov.core.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "egov.core.api_errors.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "egov.core.api_query.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "600/min", "lookup": "20/min"},
     # Throttles key on the client's address behind our own proxies (egov/core/clientip.py);

@@ -14,7 +14,8 @@ from typing import Any
 from django.urls import URLPattern, path
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,50 +24,75 @@ from rest_framework.views import APIView
 
 from egov.accounts.api_auth import require_scope
 from egov.core.actors import actor_from_request
+from egov.core.api_query import MAX_YEAR, MIN_YEAR, validated_query
 from egov.core.errors import NotAllowed
+from egov.dossiers.models import Channel
 
 from . import index766, queries
 from .periods import parse_period
 from .scopes import may_view_dashboard
 
-FILTER_PARAMETERS = [
-    OpenApiParameter("agency", OpenApiTypes.INT, description="Cơ quan (gồm các cơ quan cấp dưới)"),
-    OpenApiParameter("sector", OpenApiTypes.INT, description="Lĩnh vực"),
-    OpenApiParameter("procedure", OpenApiTypes.INT, description="Thủ tục"),
-    OpenApiParameter(
-        "channel", OpenApiTypes.INT, description="Kênh: 1 trực tiếp, 2 trực tuyến, 3 bưu chính"
-    ),
-    OpenApiParameter("period", OpenApiTypes.STR, enum=["day", "month", "quarter", "year", "range"]),
-    OpenApiParameter("day", OpenApiTypes.DATE),
-    OpenApiParameter("month", OpenApiTypes.STR, description="2025-03"),
-    OpenApiParameter("quarter", OpenApiTypes.STR, description="2025-1"),
-    OpenApiParameter("year", OpenApiTypes.INT),
-    OpenApiParameter("from", OpenApiTypes.DATE),
-    OpenApiParameter("to", OpenApiTypes.DATE),
-]
+
+def _id(help_text: str) -> serializers.IntegerField:
+    return serializers.IntegerField(required=False, min_value=1, help_text=help_text)
 
 
-def _int(value: Any) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
+# A class statement cannot name a field `from`: the same declaration, built by the metaclass.
+StatsQuery = type(
+    "StatsQuery",
+    (serializers.Serializer,),
+    {
+        "__doc__": "The selection of the operations figures; the period's own parameter is read "
+        "for the chosen `period`, and every parameter given must be well-formed.",
+        "agency": _id("Cơ quan (gồm các cơ quan cấp dưới)"),
+        "sector": _id("Lĩnh vực"),
+        "procedure": _id("Thủ tục"),
+        "channel": serializers.ChoiceField(
+            Channel.choices,
+            required=False,
+            help_text="Kênh: 1 trực tiếp, 2 trực tuyến, 3 bưu chính",
+        ),
+        "period": serializers.ChoiceField(
+            ["day", "month", "quarter", "year", "range"],
+            required=False,
+            help_text="Mặc định: month",
+        ),
+        "day": serializers.DateField(required=False, help_text="2025-03-31"),
+        "month": serializers.RegexField(
+            r"^\d{4}-(0?[1-9]|1[0-2])$", required=False, help_text="2025-03"
+        ),
+        "quarter": serializers.RegexField(
+            r"^\d{4}-[Qq]?[1-4]$", required=False, help_text="2025-1"
+        ),
+        "year": serializers.IntegerField(
+            required=False, min_value=MIN_YEAR, max_value=MAX_YEAR, help_text="2025"
+        ),
+        "from": serializers.DateField(required=False, help_text="Đầu khoảng (period=range)"),
+        "to": serializers.DateField(required=False, help_text="Cuối khoảng (period=range)"),
+    },
+)
+SCHEMA: dict[str, Any] = {
+    "parameters": [StatsQuery],
+    "responses": {
+        200: OpenApiTypes.OBJECT,
+        404: OpenApiResponse(description="Cơ quan không thuộc phạm vi được xem (`not_found`)"),
+    },
+}
 
 
 def selection(request: Request) -> queries.Selection:
     actor = actor_from_request(request)
     if not may_view_dashboard(actor):
         raise NotAllowed("Chỉ lãnh đạo cơ quan và quản trị hệ thống được xem số liệu điều hành.")
-    params = request.query_params
-    period = parse_period(params, timezone.localdate())
+    query = validated_query(StatsQuery, request)
+    period = parse_period(request.query_params, timezone.localdate())
     return queries.select(
         actor,
         period,
-        agency_id=_int(params.get("agency")),
-        sector_id=_int(params.get("sector")),
-        procedure_id=_int(params.get("procedure")),
-        channel=_int(params.get("channel")),
+        agency_id=query.get("agency"),
+        sector_id=query.get("sector"),
+        procedure_id=query.get("procedure"),
+        channel=query.get("channel"),
     )
 
 
@@ -84,9 +110,7 @@ class Summary(APIView):
 
     permission_classes = [require_scope("stats:read")]
 
-    @extend_schema(
-        operation_id="stats_summary", parameters=FILTER_PARAMETERS, responses=OpenApiTypes.OBJECT
-    )
+    @extend_schema(operation_id="stats_summary", **SCHEMA)
     def get(self, request: Request) -> Response:
         sel = selection(request)
         return Response({"period": _period(sel), "figures": queries.figures(sel).as_dict()})
@@ -95,9 +119,7 @@ class Summary(APIView):
 class Trend(APIView):
     permission_classes = [require_scope("stats:read")]
 
-    @extend_schema(
-        operation_id="stats_trend", parameters=FILTER_PARAMETERS, responses=OpenApiTypes.OBJECT
-    )
+    @extend_schema(operation_id="stats_trend", **SCHEMA)
     def get(self, request: Request) -> Response:
         sel = selection(request)
         return Response(
@@ -110,9 +132,7 @@ class Agencies(APIView):
 
     permission_classes = [require_scope("stats:read")]
 
-    @extend_schema(
-        operation_id="stats_agencies", parameters=FILTER_PARAMETERS, responses=OpenApiTypes.OBJECT
-    )
+    @extend_schema(operation_id="stats_agencies", **SCHEMA)
     def get(self, request: Request) -> Response:
         sel = selection(request)
         rows = []
@@ -127,9 +147,7 @@ class Index766(APIView):
 
     permission_classes = [require_scope("stats:read")]
 
-    @extend_schema(
-        operation_id="stats_index766", parameters=FILTER_PARAMETERS, responses=OpenApiTypes.OBJECT
-    )
+    @extend_schema(operation_id="stats_index766", **SCHEMA)
     def get(self, request: Request) -> Response:
         from .views import index_context
 

@@ -87,7 +87,7 @@ def test_incoming_actions_and_overdue_filter(client, login_with_mfa, people, age
     body = response.json()
     assert body["status"] == "assigned" and body["assignments"][0]["unit"] == vx_unit.name
     assert body["overdue"] is False
-    assert client.get("/api/v1/documents/incoming/", {"overdue": "1"}).json() == []
+    assert client.get("/api/v1/documents/incoming/", {"overdue": "true"}).json() == []
     response = client.post(
         f"/api/v1/documents/incoming/{incoming.pk}/assign/",
         {"instruction": ""},
