@@ -28,6 +28,8 @@ DOC = ROOT / "docs" / "deployment.md"
 NOT_OUR_VARIABLES = {
     "DJANGO_SETTINGS_MODULE": "read by Django itself",
     "CALENDAR_CACHE_SECONDS": "a constant of egov.workcalendar.services, named for the reader",
+    "ALLAUTH_TRUSTED_PROXY_COUNT": "allauth's setting, set from TRUSTED_PROXY_COUNT",
+    "NUM_PROXIES": "DRF's setting, set from TRUSTED_PROXY_COUNT",
 }
 
 # Where environment variables are read: the settings modules, and the signing app's settings
