@@ -189,6 +189,8 @@ def _inspect(content: bytes, want_text: bool) -> dict[str, Any]:
     from pypdf import PdfReader
     from pypdf.errors import LimitReachedError, PyPdfError
 
+    CORRUPT = (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError)
+
     try:
         reader = PdfReader(io.BytesIO(content), strict=False)
         if reader.is_encrypted:
@@ -208,7 +210,7 @@ def _inspect(content: bytes, want_text: bool) -> dict[str, Any]:
             text = "\n".join(parts)[:MAX_TEXT_CHARS]
     except (LimitReachedError, MemoryError, RecursionError, OverflowError) as exc:
         return {"error": "too_complex", "detail": f"{type(exc).__name__}: {exc}"[:200]}
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
+    except CORRUPT as exc:
         return {"error": "corrupt", "detail": f"{type(exc).__name__}: {exc}"[:200]}
     return {"pages": pages, "encrypted": False, "active": active, "text": text}
 
