@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from egov.core import xlsx
+from egov.core.dates import check_day
 from egov.core.errors import DomainError
 from egov.dossiers.models import Channel, Dossier, Status
 from egov.dossiers.pdf import PDF_FONT_FAMILY
@@ -555,6 +556,8 @@ class Register:
 
 def period_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
     """[start, end) of a period of local dates; `end` is midnight after the last day."""
+    check_day(date_from, "from")
+    check_day(date_to, "to")
     if date_to < date_from:
         raise DomainError(
             "Ngày kết thúc phải không trước ngày bắt đầu.",
