@@ -197,10 +197,7 @@ STEP_METRICS = {
 
 
 def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return parse_id(value)  # a 20-digit id would overflow the driver
 
 
 @dataclass(frozen=True)
