@@ -332,13 +332,13 @@ def check_form_schema(schema: Any) -> list[str]:
             isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1
         ):
             errors.append(f"Biểu mẫu: {where} có 'max_length' phải là số nguyên dương.")
-        bounds = [field.get(k) for k in ("min", "max") if k in field]
+        bounds = [field[k] for k in ("min", "max") if k in field]
         if bounds and (
             kind != "number"
             or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)
         ):
             errors.append(f"Biểu mẫu: {where} có 'min'/'max' chỉ dùng cho số nguyên.")
-        elif len(bounds) == 2 and bounds[0] > bounds[1]:
+        elif len(bounds) == 2 and int(bounds[0]) > int(bounds[1]):
             errors.append(f"Biểu mẫu: {where} có 'min' lớn hơn 'max'.")
         if "not_future" in field and not isinstance(field["not_future"], bool):
             errors.append(f"Biểu mẫu: {where} có 'not_future' phải là true hoặc false.")

@@ -257,8 +257,9 @@ def _units(actor: Actor, ids: Any, field: str) -> list[Unit]:
         ids = [ids] if ids not in (None, "") else []
     if not isinstance(ids, list | tuple):
         raise DomainError("Danh sách đơn vị không hợp lệ.", fields={field: ["Không hợp lệ."]})
-    checked = [parse_id(i) for i in ids]
-    if None in checked:
+    parsed = [parse_id(i) for i in ids]
+    checked = [i for i in parsed if i is not None]
+    if len(checked) != len(parsed):
         raise DomainError("Mã đơn vị không hợp lệ.", fields={field: ["Không hợp lệ."]})
     units = list(Unit.objects.filter(pk__in=checked, agency_id__in=actor.agency_ids))
     if len(units) != len(set(checked)):
