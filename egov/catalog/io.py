@@ -37,6 +37,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 
+from egov.core import xlsx
 from egov.core.actors import Actor
 from egov.org.models import Agency, Role, Unit
 
@@ -326,14 +327,12 @@ def export_xlsx(queryset: QuerySet[Procedure] | None = None) -> bytes:
             sheet.column_dimensions[letter].width = column.width
         sheet.freeze_panes = "A2"
         for row in rows[name]:
-            sheet.append([_cell_value(c, row.get(c.key)) for c in columns])
+            # Text is text: never a formula, even when it starts with "=".
+            sheet.append(xlsx.row(sheet, [_cell_value(c, row.get(c.key)) for c in columns]))
         for row_cells in sheet.iter_rows(min_row=2):
             for cell in row_cells:
-                if isinstance(cell.value, str):
-                    # Text is text: never a formula, even when it starts with "=".
-                    cell.data_type = "s"
-                    if "\n" in cell.value:
-                        cell.alignment = Alignment(wrap_text=True, vertical="top")
+                if isinstance(cell.value, str) and "\n" in cell.value:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
     help_sheet = workbook.create_sheet(SHEET_HELP)
     help_sheet.append(["Mục", "Giá trị", "Ý nghĩa"])
     for help_row in _help_rows():

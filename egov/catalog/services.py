@@ -57,8 +57,11 @@ FORM_FIELD_TYPES = {
     "phone": "Số điện thoại",
     "email": "Thư điện tử",
 }
-# Keys a form field may carry; "not_future" forbids dates after today.
+# Keys a form field may carry; "not_future" forbids dates after today; "min"/"max" bound a number
+# (default 0..1,000,000,000, egov/dossiers/formschema.py).
 FORM_FIELD_KEYS = {
+    "min",
+    "max",
     "name",
     "label",
     "type",
@@ -280,7 +283,8 @@ def check_procedure_values(values: dict[str, Any]) -> dict[str, list[str]]:
 
 def check_form_schema(schema: Any) -> list[str]:
     """An online form: {"fields": [{"name", "label", "type", "required", "max_length",
-    "choices", "help_text", "placeholder", "not_future"}]} with known types and unique names."""
+    "choices", "help_text", "placeholder", "not_future", "min", "max"}]} with known types and
+    unique names."""
     if schema in (None, {}):
         return []
     if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
@@ -328,6 +332,14 @@ def check_form_schema(schema: Any) -> list[str]:
             isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1
         ):
             errors.append(f"Biểu mẫu: {where} có 'max_length' phải là số nguyên dương.")
+        bounds = [field[k] for k in ("min", "max") if k in field]
+        if bounds and (
+            kind != "number"
+            or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)
+        ):
+            errors.append(f"Biểu mẫu: {where} có 'min'/'max' chỉ dùng cho số nguyên.")
+        elif len(bounds) == 2 and int(bounds[0]) > int(bounds[1]):
+            errors.append(f"Biểu mẫu: {where} có 'min' lớn hơn 'max'.")
         if "not_future" in field and not isinstance(field["not_future"], bool):
             errors.append(f"Biểu mẫu: {where} có 'not_future' phải là true hoặc false.")
         unknown = set(field) - FORM_FIELD_KEYS

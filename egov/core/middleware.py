@@ -46,3 +46,45 @@ class UnicodeNormalizationMiddleware:
             return
         if request.method == "POST" and request.content_type in self.FORM_TYPES:
             request.POST = normalize_querydict(request.POST)  # type: ignore[assignment]
+
+
+def max_request_upload_bytes() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "UPLOAD_MAX_REQUEST_BYTES", 50 * 1024 * 1024))
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a multipart request whose declared body exceeds UPLOAD_MAX_REQUEST_BYTES before
+    anything reads it: Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not count files, so twelve 9.5 MB
+    papers were otherwise all parsed (and held) before a service looked at them. Django reads at
+    most CONTENT_LENGTH bytes of a body (none without the header), so the header is the bound."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.META.get("CONTENT_TYPE", "").lower().startswith("multipart/"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            limit = max_request_upload_bytes()
+            if length > limit:
+                return request_too_large(request, limit)
+        return self.get_response(request)
+
+
+def request_too_large(request: HttpRequest, limit: int) -> HttpResponse:
+    from django.http import JsonResponse
+    from django.template.loader import render_to_string
+
+    message = (
+        f"Tổng dung lượng gửi lên vượt quá {limit // (1024 * 1024)} MB cho một lần gửi: "
+        "hãy giảm dung lượng tệp (quét ở độ phân giải thấp hơn) hoặc gửi bớt tệp."
+    )
+    if request.path.startswith("/api/"):
+        body = {"code": "request_too_large", "message": message, "fields": {}}
+        return JsonResponse(body, status=413)
+    html = render_to_string("errors/bad_request.html", {"message": message, "status": 413})
+    return HttpResponse(html, status=413)

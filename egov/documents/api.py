@@ -9,6 +9,7 @@ the common error body `{code, message, fields}`.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.http import FileResponse, Http404
@@ -16,7 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,7 +25,9 @@ from rest_framework.views import APIView
 from egov.accounts.api_auth import require_scope
 from egov.core.actors import Actor, actor_from_request
 from egov.core.api_query import QueryBooleanField, validated_query
+from egov.core.dates import OUT_OF_RANGE, check_day, in_range
 from egov.core.errors import DomainError
+from egov.core.ids import MAX_ID, parse_id, parse_int
 from egov.core.parsers import FormParser, JSONParser, MultiPartParser
 from egov.core.scoping import visible_to
 from egov.org.models import Agency, Official, Unit
@@ -38,6 +41,7 @@ from .models import (
     IncomingStatus,
     OutgoingDocument,
     OutgoingStatus,
+    Priority,
 )
 from .search import search_documents
 
@@ -222,39 +226,93 @@ def _actor(request: Request, write: bool = False) -> Actor:
 
 def _outgoing(actor: Actor, pk: int) -> OutgoingDocument:
     return get_object_or_404(
-        visible_to(actor, OutgoingDocument.objects.select_related("agency", "doc_type")), pk=pk
+        visible_to(actor, OutgoingDocument.objects.select_related("agency", "doc_type")),
+        pk=_path_id(pk),
     )
 
 
 def _incoming(actor: Actor, pk: int) -> IncomingDocument:
-    return get_object_or_404(visible_to(actor, IncomingDocument.objects.all()), pk=pk)
+    return get_object_or_404(visible_to(actor, IncomingDocument.objects.all()), pk=_path_id(pk))
+
+
+def _path_id(pk: int) -> int:
+    """A path id too large for the key is simply not found (not a driver OverflowError)."""
+    checked = parse_id(pk)
+    if checked is None:
+        raise Http404
+    return checked
 
 
 def _official_in(actor: Actor, pk: Any, field: str) -> Official:
-    official = Official.objects.filter(pk=pk, agency_id__in=actor.agency_ids).first()
+    checked = parse_id(pk)
+    official = (
+        Official.objects.filter(pk=checked, agency_id__in=actor.agency_ids).first()
+        if checked
+        else None
+    )
     if official is None:
         raise DomainError("Không tìm thấy công chức.", fields={field: ["Không hợp lệ."]})
     return official
 
 
 def _units(actor: Actor, ids: Any, field: str) -> list[Unit]:
-    ids = [int(i) for i in (ids or []) if str(i).isdigit()]
-    units = list(Unit.objects.filter(pk__in=ids, agency_id__in=actor.agency_ids))
-    if len(units) != len(set(ids)):
+    if isinstance(ids, str | int) or ids is None:
+        ids = [ids] if ids not in (None, "") else []
+    if not isinstance(ids, list | tuple):
+        raise DomainError("Danh sách đơn vị không hợp lệ.", fields={field: ["Không hợp lệ."]})
+    parsed = [parse_id(i) for i in ids]
+    checked = [i for i in parsed if i is not None]
+    if len(checked) != len(parsed):
+        raise DomainError("Mã đơn vị không hợp lệ.", fields={field: ["Không hợp lệ."]})
+    units = list(Unit.objects.filter(pk__in=checked, agency_id__in=actor.agency_ids))
+    if len(units) != len(set(checked)):
         raise DomainError("Đơn vị không thuộc cơ quan.", fields={field: ["Không hợp lệ."]})
     return units
 
 
-def _optional_int(data: Any, name: str) -> int | None:
-    """A whole number from the body, or None when absent; anything else is a 400 on that field
-    (found by the contract fuzzing: `priority=false` was a 500)."""
-    raw = data.get(name)
+def _version(data: Any) -> int | None:
+    raw = data.get("version")
     if raw in (None, ""):
         return None
-    try:
-        return int(str(raw))
-    except ValueError:
-        raise ValidationError({name: ["Phải là số nguyên."]}) from None
+    version = parse_id(raw)
+    if version is None:
+        raise DomainError(
+            "Phiên bản không hợp lệ.", code="invalid", fields={"version": ["Không hợp lệ."]}
+        )
+    return version
+
+
+class DraftRequestSerializer(serializers.Serializer[Any]):
+    """A new draft: checked here so the service never sees a non-number priority or unit id."""
+
+    doc_type = serializers.CharField(max_length=40, help_text="Mã loại văn bản, ví dụ quyet-dinh")
+    subject = serializers.CharField(max_length=500)
+    content = serializers.CharField(required=False, allow_blank=True, max_length=200_000)
+    file = serializers.FileField(required=False, help_text="DOCX hoặc PDF")
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    signer_title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    internal_units = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        max_length=500,
+    )
+    platform_agencies = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        max_length=500,
+        help_text="Mã định danh cơ quan",
+    )
+
+    def validate_due_date(self, value: date | None) -> date | None:
+        if value is not None and not in_range(value):
+            raise serializers.ValidationError(OUT_OF_RANGE)
+        return value
+
+
+def _due_date(raw: Any) -> date:
+    day: date = serializers.DateField().to_internal_value(raw)
+    return check_day(day, "due_date")
 
 
 VERSION_FIELD = serializers.IntegerField(
@@ -307,54 +365,32 @@ class OutgoingList(APIView):
         return Response(OutgoingSerializer(rows, many=True).data)
 
     @extend_schema(
-        request={
-            "multipart/form-data": inline_serializer(
-                "DraftRequest",
-                {
-                    "doc_type": serializers.CharField(
-                        help_text="Mã loại văn bản, ví dụ quyet-dinh"
-                    ),
-                    "subject": serializers.CharField(max_length=500),
-                    "content": serializers.CharField(required=False),
-                    "file": serializers.FileField(required=False, help_text="DOCX hoặc PDF"),
-                    "priority": serializers.IntegerField(required=False),
-                    "due_date": serializers.DateField(required=False),
-                    "signer_title": serializers.CharField(required=False),
-                    "internal_units": serializers.ListField(
-                        child=serializers.IntegerField(), required=False
-                    ),
-                    "platform_agencies": serializers.ListField(
-                        child=serializers.CharField(),
-                        required=False,
-                        help_text="Mã định danh cơ quan",
-                    ),
-                },
-            )
-        },
+        request={"multipart/form-data": DraftRequestSerializer},
         responses={201: OutgoingDetailSerializer},
     )
     def post(self, request: Request) -> Response:
         actor = _actor(request, write=True)
-        data: Any = request.data
-        getlist = data.getlist if hasattr(data, "getlist") else (lambda k: data.get(k) or [])
+        form = DraftRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data: dict[str, Any] = form.validated_data
         agencies = list(
-            Agency.objects.filter(identifier__in=list(getlist("platform_agencies")), is_active=True)
+            Agency.objects.filter(
+                identifier__in=list(data.get("platform_agencies", [])), is_active=True
+            )
         )
         document = services.create_draft(
             actor=actor,
             data=services.DraftInput(
-                doc_type=str(data.get("doc_type", "")),
-                subject=str(data.get("subject", "")),
-                content=str(data.get("content", "")),
-                priority=_optional_int(data, "priority") or 0,
-                due_date=serializers.DateField().to_internal_value(data["due_date"])
-                if data.get("due_date")
-                else None,
-                signer_title=str(data.get("signer_title", "")),
-                internal_units=_units(actor, getlist("internal_units"), "internal_units"),
+                doc_type=data["doc_type"],
+                subject=data["subject"],
+                content=data.get("content", ""),
+                priority=data.get("priority", Priority.NORMAL),
+                due_date=data.get("due_date"),
+                signer_title=data.get("signer_title", ""),
+                internal_units=_units(actor, data.get("internal_units", []), "internal_units"),
                 platform_agencies=agencies,
             ),
-            upload=request.FILES.get("file"),
+            upload=data.get("file"),
         )
         return Response(OutgoingDetailSerializer(document).data, status=201)
 
@@ -380,7 +416,7 @@ class VersionFile(APIView):
     @extend_schema(responses={(200, "application/pdf"): bytes})
     def get(self, request: Request, pk: int, seq: int) -> FileResponse:
         document = _outgoing(_actor(request), pk)
-        version = get_object_or_404(DocumentVersion, document=document, seq=seq)
+        version = get_object_or_404(DocumentVersion, document=document, seq=_path_id(seq))
         try:
             handle = version.file.open("rb")
         except OSError as exc:
@@ -428,7 +464,7 @@ class OutgoingAction(APIView):
         actor = _actor(request, write=True)
         document = _outgoing(actor, pk)
         data: Any = request.data
-        version = int(data["version"]) if str(data.get("version", "")).isdigit() else None
+        version = _version(data)
         if action == "submit":
             services.submit_for_review(
                 actor=actor,
@@ -540,7 +576,7 @@ class IncomingAction(APIView):
         actor = _actor(request, write=True)
         document = _incoming(actor, pk)
         data: Any = request.data
-        version = int(data["version"]) if str(data.get("version", "")).isdigit() else None
+        version = _version(data)
         if action == "register":
             services.register_incoming(
                 actor=actor,
@@ -567,13 +603,15 @@ class IncomingAction(APIView):
                 main_unit=main[0] if main else None,
                 cooperating_units=_units(actor, data.get("cooperating_units"), "cooperating_units"),
                 inform_units=_units(actor, data.get("inform_units"), "inform_units"),
-                working_days=_optional_int(data, "working_days"),
-                due_date=serializers.DateField().to_internal_value(due) if due else None,
+                working_days=parse_int(data["working_days"], "working_days", low=0, high=365)
+                if data.get("working_days") not in (None, "")
+                else None,
+                due_date=_due_date(due) if due else None,
                 expected_version=version,
             )
         elif action in ("start", "report"):
             assignment = get_object_or_404(
-                IncomingAssignment, incoming=document, pk=data.get("assignment") or 0
+                IncomingAssignment, incoming=document, pk=parse_id(data.get("assignment")) or 0
             )
             if action == "start":
                 services.start_assignment(actor=actor, assignment=assignment)

@@ -9,6 +9,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from egov.core.dates import BoundedDateField
+from egov.core.ids import MAX_ID, IdChoiceField, IdMultipleChoiceField
 from egov.org.models import AGENCY_ID_VALIDATOR, Agency, Official, Unit
 
 from . import files
@@ -25,10 +27,10 @@ def _date_input() -> forms.DateInput:
 class VersionForm(forms.Form):
     """Every action posts the version its page showed: a stale page gets a conflict message."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
 
 
-class OfficialChoiceField(forms.ModelChoiceField):
+class OfficialChoiceField(IdChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         parts = [obj.user.get_full_name()]
         if obj.position_id:
@@ -38,12 +40,12 @@ class OfficialChoiceField(forms.ModelChoiceField):
         return " — ".join(parts)
 
 
-class UnitChoiceField(forms.ModelChoiceField):
+class UnitChoiceField(IdChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.name)
 
 
-class UnitMultipleChoiceField(forms.ModelMultipleChoiceField):
+class UnitMultipleChoiceField(IdMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.name)
 
@@ -77,7 +79,7 @@ class DraftForm(forms.Form):
     priority = forms.TypedChoiceField(
         label="Độ khẩn", choices=Priority.choices, coerce=int, initial=Priority.NORMAL
     )
-    due_date = forms.DateField(label="Hạn xử lý", required=False, widget=_date_input())
+    due_date = BoundedDateField(label="Hạn xử lý", required=False, widget=_date_input())
     signer_title = forms.CharField(
         label="Thẩm quyền, chức vụ người ký",
         required=False,
@@ -94,7 +96,7 @@ class DraftForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    platform_agencies = forms.ModelMultipleChoiceField(
+    platform_agencies = IdMultipleChoiceField(
         label="Cơ quan nhận trên nền tảng",
         queryset=Agency.objects.none(),
         required=False,
@@ -243,7 +245,7 @@ class AssignForm(VersionForm):
         max_value=365,
         help_text="Tính theo lịch làm việc của cơ quan (bỏ ngày nghỉ, ngày lễ).",
     )
-    due_date = forms.DateField(
+    due_date = BoundedDateField(
         label="Hoặc hạn xử lý đến ngày", required=False, widget=_date_input()
     )
 
@@ -261,14 +263,14 @@ class AssignForm(VersionForm):
 
 
 class ReportForm(forms.Form):
-    assignment = forms.IntegerField(widget=forms.HiddenInput)
+    assignment = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
     report = forms.CharField(
         label="Báo cáo kết quả xử lý", max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
 class StartForm(forms.Form):
-    assignment = forms.IntegerField(widget=forms.HiddenInput)
+    assignment = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
 
 
 class CompleteForm(VersionForm):
@@ -289,7 +291,7 @@ class PaperForm(forms.Form):
     code_notation = forms.CharField(
         label="Ký hiệu", required=False, max_length=60, help_text="Ví dụ: QĐ-UBND"
     )
-    issued_date = forms.DateField(label="Ngày văn bản", required=False, widget=_date_input())
+    issued_date = BoundedDateField(label="Ngày văn bản", required=False, widget=_date_input())
     doc_type = forms.ModelChoiceField(
         label="Loại văn bản",
         queryset=DocumentType.objects.filter(is_active=True),
@@ -303,7 +305,7 @@ class PaperForm(forms.Form):
     priority = forms.TypedChoiceField(
         label="Độ khẩn", choices=Priority.choices, coerce=int, initial=Priority.NORMAL
     )
-    due_date = forms.DateField(label="Hạn trả lời (nếu có)", required=False, widget=_date_input())
+    due_date = BoundedDateField(label="Hạn trả lời (nếu có)", required=False, widget=_date_input())
     file = forms.FileField(
         label="Bản quét văn bản (PDF)",
         required=False,
@@ -315,8 +317,8 @@ class RegisterPeriodForm(forms.Form):
     kind = forms.ChoiceField(
         label="Sổ", choices=[("di", "Sổ đăng ký văn bản đi"), ("den", "Sổ đăng ký văn bản đến")]
     )
-    tu_ngay = forms.DateField(label="Từ ngày", widget=_date_input())
-    den_ngay = forms.DateField(label="Đến ngày", widget=_date_input())
+    tu_ngay = BoundedDateField(label="Từ ngày", widget=_date_input())
+    den_ngay = BoundedDateField(label="Đến ngày", widget=_date_input())
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -17,6 +17,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from egov.core import xlsx
 from egov.dossiers.pdf import PDF_FONT_FAMILY
 from egov.org.models import Agency
 
@@ -196,13 +197,15 @@ def register_xlsx(register: Register) -> bytes:
     workbook = Workbook()
     sheet: Any = workbook.active
     sheet.title = "So van ban " + register.kind
-    sheet.append([register.agency.name.upper()])
-    sheet.append([register.title.upper()])
-    sheet.append([f"Từ ngày {_d(register.start)} đến ngày {_d(register.end)}"])
-    sheet.append([])
-    sheet.append(register.columns)
-    for row in register.rows:
-        sheet.append(row)
+    for values in (
+        [register.agency.name.upper()],
+        [register.title.upper()],
+        [f"Từ ngày {_d(register.start)} đến ngày {_d(register.end)}"],
+        [],
+        register.columns,
+        *register.rows,
+    ):
+        sheet.append(xlsx.row(sheet, values))
     bold = Font(bold=True)
     thin = Side(style="thin")
     for cell in sheet[1] + sheet[2]:

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from egov.core.actors import Actor, actor_for_user
 from egov.core.errors import DomainError
+from egov.core.ids import parse_id
 from egov.core.scoping import visible_to
 from egov.org.models import Official, Role
 
@@ -467,7 +468,9 @@ def outgoing_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     official, actor = _official(request)
     document = _outgoing(actor, pk)
     if action == "bo-dinh-kem":
-        attachment = get_object_or_404(Attachment, document=document, pk=request.POST.get("id"))
+        attachment = get_object_or_404(
+            Attachment, document=document, pk=parse_id(request.POST.get("id")) or 0
+        )
         try:
             services.remove_attachment(
                 actor=actor, attachment=attachment, expected_version=_int(request, "version")
@@ -553,8 +556,7 @@ def outgoing_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 def _int(request: HttpRequest, name: str) -> int | None:
-    value = request.POST.get(name, "")
-    return int(value) if value.isdigit() else None
+    return parse_id(request.POST.get(name, ""))
 
 
 def _file_response(field: Any, name: str, content_type: str) -> FileResponse:

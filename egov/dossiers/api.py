@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.db.models import QuerySet
@@ -30,6 +29,7 @@ from egov.core.scoping import visible_to
 from egov.portal.ratelimit import allow_lookup
 
 from . import services
+from .formschema import parse_form_data
 from .models import Channel, Dossier, ResultDelivery, Status
 from .pdf import receipt_pdf
 
@@ -130,15 +130,7 @@ class DossierListCreate(APIView):
         if not actor_from_request(request).has_scope("dossiers:write"):
             raise PermissionDenied()
         data: Any = request.data
-        raw_form = data.get("form_data") or "{}"
-        try:
-            form_data = json.loads(raw_form) if isinstance(raw_form, str) else raw_form
-            if not isinstance(form_data, dict):
-                raise ValueError
-        except ValueError as exc:
-            raise serializers.ValidationError(
-                {"form_data": ["Phải là một đối tượng JSON."]}
-            ) from exc
+        form_data = parse_form_data(data.get("form_data"))
         uploads = {
             key.split("__", 1)[1]: request.FILES.getlist(key)
             for key in request.FILES

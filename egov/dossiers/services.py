@@ -29,7 +29,7 @@ from egov.workcalendar.services import WorkingCalendar
 from .codes import generator
 from .formschema import validate_form
 from .models import Channel, Dossier, DossierFile, Rating, ResultDelivery, Status
-from .uploads import CheckedFile, UploadRejected, check_upload
+from .uploads import CheckedFile, UploadRejected, check_total, check_upload
 
 
 class SubmissionError(DomainError):
@@ -129,6 +129,7 @@ def _validate(
     if len(submission.summary) > 500:
         errors["summary"] = ["Trích yếu tối đa 500 ký tự."]
 
+    check_total(f for files in submission.uploads.values() for f in files)
     components = {c.code: c for c in procedure.components.all()}
     for code in list(submission.form_data) + list(submission.uploads):
         if code not in components:
@@ -139,7 +140,7 @@ def _validate(
         if component.is_online_form:
             try:
                 form_values[code] = validate_form(
-                    component.form_schema or {}, dict(submission.form_data.get(code, {}))
+                    component.form_schema or {}, submission.form_data.get(code, {})
                 )
             except ValidationError as exc:
                 for field, messages in exc.message_dict.items():
@@ -464,6 +465,7 @@ def provide_supplement(
         raise SubmissionError("Vui lòng tải lên giấy tờ bổ sung.", fields={"files": ["Bắt buộc."]})
     if len(note) > 2000:
         raise SubmissionError("Ghi chú tối đa 2000 ký tự.", fields={"note": ["Quá dài."]})
+    check_total(uploads)
     checked = [check_upload(u, label="giấy tờ bổ sung") for u in uploads]
     saved: list[DossierFile] = []
     try:

@@ -1,4 +1,9 @@
-"""Checking uploaded papers: real type sniffing, size and page caps, safe names."""
+"""Checking uploaded papers: real type sniffing, size and page caps, safe names.
+
+PDFs are read by `egov.core.pdfinspect` in a child process bounded in memory and time, and refused
+when they carry active content (JavaScript, launch actions, embedded files...): a stored paper is
+exactly what the applicant sent (its hash is recorded), so it is refused rather than cleaned.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,14 @@ import hashlib
 import io
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from egov.core.errors import DomainError
+from egov.core.pdfinspect import PdfTooComplex, PdfUnreadable, inspect_pdf
 
 ALLOWED = {
     "application/pdf": (b"%PDF-", (".pdf",)),
@@ -21,6 +28,7 @@ ALLOWED = {
 MAX_UPLOAD_BYTES: int = getattr(settings, "DOSSIER_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 MAX_PDF_PAGES: int = getattr(settings, "DOSSIER_MAX_PDF_PAGES", 100)
 MAX_IMAGE_PIXELS: int = getattr(settings, "DOSSIER_MAX_IMAGE_PIXELS", 40_000_000)
+DEFAULT_MAX_REQUEST_BYTES = 50 * 1024 * 1024
 
 
 class UploadRejected(DomainError):
@@ -56,6 +64,23 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def max_request_bytes() -> int:
+    return int(getattr(settings, "UPLOAD_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES))
+
+
+def check_total(uploads: Iterable[UploadedFile]) -> None:
+    """Refuse files whose sum exceeds UPLOAD_MAX_REQUEST_BYTES (the middleware refuses most such
+    requests before reading them; this holds for any caller of the services)."""
+    limit = max_request_bytes()
+    total = sum(int(u.size or 0) for u in uploads)
+    if total > limit:
+        raise UploadRejected(
+            f"Tổng dung lượng các tệp ({total // (1024 * 1024)} MB) vượt quá "
+            f"{limit // (1024 * 1024)} MB cho một lần gửi.",
+            code="request_too_large",
+        )
+
+
 def check_upload(upload: UploadedFile, *, label: str) -> CheckedFile:
     """Return the checked file or raise UploadRejected with a message naming the paper."""
     name = upload.name or "tep"
@@ -85,9 +110,9 @@ def check_upload(upload: UploadedFile, *, label: str) -> CheckedFile:
             f"Tên tệp “{name}” ({label}) không khớp với nội dung ({content_type}).",
             code="extension_mismatch",
         )
-    page_count = _check_pdf(content, name, label) if content_type == "application/pdf" else None
+    page_count = check_pdf(content, name, label) if content_type == "application/pdf" else None
     if content_type != "application/pdf":
-        _check_image(content, name, label)
+        check_image(content, name, label)
     return CheckedFile(
         name=safe_name(name),
         content=content,
@@ -98,22 +123,32 @@ def check_upload(upload: UploadedFile, *, label: str) -> CheckedFile:
     )
 
 
-def _check_pdf(content: bytes, name: str, label: str) -> int:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
+def check_pdf(content: bytes, name: str, label: str) -> int:
+    """The page count of a PDF that is readable, unencrypted, free of active content and within
+    the page cap; else UploadRejected."""
     try:
-        reader = PdfReader(io.BytesIO(content), strict=False)
-        if reader.is_encrypted:
-            raise UploadRejected(
-                f"Tệp “{name}” ({label}) được đặt mật khẩu; hãy nộp bản không mã hóa.",
-                code="encrypted",
-            )
-        pages = len(reader.pages)
-    except UploadRejected:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        report = inspect_pdf(content)
+    except PdfUnreadable as exc:
         raise UploadRejected(f"Tệp “{name}” ({label}) là PDF hỏng.", code="corrupt") from exc
+    except PdfTooComplex as exc:
+        raise UploadRejected(
+            f"Tệp PDF “{name}” ({label}) không hợp lệ hoặc quá phức tạp để kiểm tra; "
+            "hãy in (xuất) lại tài liệu ra PDF rồi nộp lại.",
+            code="pdf_too_complex",
+        ) from exc
+    if report.encrypted:
+        raise UploadRejected(
+            f"Tệp “{name}” ({label}) được đặt mật khẩu; hãy nộp bản không mã hóa.",
+            code="encrypted",
+        )
+    if report.active:
+        raise UploadRejected(
+            f"Tệp PDF “{name}” ({label}) chứa nội dung chủ động không được chấp nhận "
+            f"({', '.join(report.active)}); hãy in lại tài liệu ra PDF "
+            "(In → Lưu dưới dạng PDF) rồi nộp lại.",
+            code="active_content",
+        )
+    pages = report.pages
     if pages < 1:
         raise UploadRejected(f"Tệp “{name}” ({label}) không có trang nào.", code="corrupt")
     if pages > MAX_PDF_PAGES:
@@ -124,7 +159,7 @@ def _check_pdf(content: bytes, name: str, label: str) -> int:
     return pages
 
 
-def _check_image(content: bytes, name: str, label: str) -> None:
+def check_image(content: bytes, name: str, label: str) -> None:
     from PIL import Image, UnidentifiedImageError
 
     try:

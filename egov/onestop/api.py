@@ -32,7 +32,6 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -48,7 +47,8 @@ from rest_framework.views import APIView
 
 from egov.accounts.api_auth import require_scope
 from egov.core.actors import Actor, actor_from_request
-from egov.core.errors import Conflict, NotAllowed, NotFoundError
+from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
+from egov.core.keyset import parse_moment_id
 from egov.core.parsers import FormParser, JSONParser, MultiPartParser
 from egov.core.scoping import visible_to
 from egov.dossiers.models import Channel, Dossier, ResultDelivery, Status
@@ -655,15 +655,17 @@ def _encode_cursor(due_at: datetime, step_id: int) -> str:
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    parsed = None
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, step_id = raw.rsplit("|", 1)
-        due_at = parse_datetime(moment)
-        if due_at is None or timezone.is_naive(due_at):
-            raise ValueError
-        return due_at, int(step_id)
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise ValidationError({"cursor": ["Con trỏ trang không hợp lệ."]}) from exc
+        raw = base64.urlsafe_b64decode(cursor[:200] + "=" * (-len(cursor[:200]) % 4)).decode()
+        moment, _, step_id = raw.rpartition("|")
+        parsed = parse_moment_id(moment, step_id)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        parsed = None
+    if parsed is None:
+        message = "Con trỏ trang không hợp lệ: hãy mở lại trang đầu."
+        raise DomainError(message, code="invalid_cursor", fields={"cursor": [message]})
+    return parsed
 
 
 class QueueView(APIView):

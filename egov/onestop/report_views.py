@@ -9,7 +9,7 @@ agency's dossier is a 404. The register is their own agency's; operators pick an
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,6 +19,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from egov.core import dates
 from egov.core.actors import Actor, actor_from_request
 from egov.core.errors import DomainError
 from egov.core.scoping import visible_to
@@ -71,21 +72,9 @@ def control_sheet_xlsx(request: HttpRequest, code: str) -> HttpResponse:
     return _download(content, XLSX, f"phieu-kiem-soat-{dossier.code}.xlsx")
 
 
-def parse_day(raw: str | None, default: date) -> date:
-    """`2026-11-30` or `30/11/2026`; empty gives the default."""
-    raw = (raw or "").strip()
-    if not raw:
-        return default
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(raw, fmt).date()
-        except ValueError:
-            continue
-    raise DomainError(
-        f"Ngày “{raw[:20]}” không hợp lệ (dạng 30/11/2026).",
-        code="invalid",
-        fields={"date": ["Không hợp lệ."]},
-    )
+def parse_day(raw: str | None, default: date, field: str = "date") -> date:
+    """`2026-11-30` or `30/11/2026` within 1900..2100; empty gives the default."""
+    return dates.parse_day(raw, field=field, default=default) or default
 
 
 def register_agency(actor: Actor, identifier: str) -> Agency:
@@ -114,8 +103,8 @@ def register_agency(actor: Actor, identifier: str) -> Agency:
 def _register_params(request: HttpRequest) -> tuple[Agency, date, date]:
     actor = _staff_actor(request)
     today = timezone.localdate()
-    date_to = parse_day(request.GET.get("to"), today)
-    date_from = parse_day(request.GET.get("from"), date_to.replace(day=1))
+    date_to = parse_day(request.GET.get("to"), today, "to")
+    date_from = parse_day(request.GET.get("from"), date_to.replace(day=1), "from")
     reports.period_bounds(date_from, date_to)  # validates the period
     agency = register_agency(actor, request.GET.get("agency", "").strip())
     return agency, date_from, date_to

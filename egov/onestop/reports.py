@@ -22,6 +22,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from egov.core import xlsx
+from egov.core.dates import check_day
 from egov.core.errors import DomainError
 from egov.dossiers.models import Channel, Dossier, Status
 from egov.dossiers.pdf import PDF_FONT_FAMILY
@@ -379,6 +381,11 @@ def _workbook() -> Any:
     return Workbook()
 
 
+def _put(sheet: Any, values: list[Any]) -> None:
+    """Append a row whose text stays text (egov.core.xlsx)."""
+    sheet.append(xlsx.row(sheet, values))
+
+
 def _style_table(sheet: Any, header_row: int, widths: list[int]) -> None:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -402,7 +409,7 @@ def control_sheet_xlsx(sheet: ControlSheet) -> bytes:
     book = _workbook()
     ws = book.active
     ws.title = "Phiếu kiểm soát"
-    ws.append(["PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ"])
+    _put(ws, ["PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ"])
     ws["A1"].font = Font(bold=True, size=14)
     header: list[tuple[str, Any]] = [
         ("Mã hồ sơ", dossier.code),
@@ -416,10 +423,10 @@ def control_sheet_xlsx(sheet: ControlSheet) -> bytes:
         ("Kết quả (đúng hạn/trễ hạn)", sheet.on_time_label),
     ]
     for label, value in header:
-        ws.append([label, value])
+        _put(ws, [label, value])
         if isinstance(value, datetime):
             ws.cell(row=ws.max_row, column=2).number_format = DATETIME_FORMAT
-    ws.append([])
+    _put(ws, [])
     columns = [
         ("TT", 5),
         ("Bước", 6),
@@ -437,10 +444,11 @@ def control_sheet_xlsx(sheet: ControlSheet) -> bytes:
         ("Đúng hạn/Trễ hạn", 14),
         ("Ghi chú", 30),
     ]
-    ws.append([c for c, _ in columns])
+    _put(ws, [c for c, _ in columns])
     header_row = ws.max_row
     for i, row in enumerate(sheet.handovers, start=1):
-        ws.append(
+        _put(
+            ws,
             [
                 i,
                 row.step,
@@ -457,17 +465,19 @@ def control_sheet_xlsx(sheet: ControlSheet) -> bytes:
                 row.outcome + (" (liên thông)" if row.transferred else ""),
                 row.on_time_label,
                 row.note,
-            ]
+            ],
         )
     _style_table(ws, header_row, [w for _, w in columns])
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
 
     pauses = book.create_sheet("Tạm dừng bổ sung")
-    pauses.append(
-        ["TT", "Ngày yêu cầu", "Người yêu cầu", "Nội dung", "Ngày bổ sung", "Thời gian dừng (giờ)"]
+    _put(
+        pauses,
+        ["TT", "Ngày yêu cầu", "Người yêu cầu", "Nội dung", "Ngày bổ sung", "Thời gian dừng (giờ)"],
     )
     for i, p in enumerate(sheet.pauses, start=1):
-        pauses.append(
+        _put(
+            pauses,
             [
                 i,
                 _naive(p.requested_at),
@@ -475,14 +485,15 @@ def control_sheet_xlsx(sheet: ControlSheet) -> bytes:
                 p.reason,
                 _naive(p.answered_at),
                 p.paused_hours,
-            ]
+            ],
         )
     _style_table(pauses, 1, [5, 17, 22, 40, 17, 14])
 
     extensions = book.create_sheet("Gia hạn (xin lỗi)")
-    extensions.append(["TT", "Ngày duyệt", "Người duyệt", "Lý do", "Ngày hẹn cũ", "Ngày hẹn mới"])
+    _put(extensions, ["TT", "Ngày duyệt", "Người duyệt", "Lý do", "Ngày hẹn cũ", "Ngày hẹn mới"])
     for i, e in enumerate(sheet.extensions, start=1):
-        extensions.append(
+        _put(
+            extensions,
             [
                 i,
                 _naive(e.approved_at),
@@ -490,7 +501,7 @@ def control_sheet_xlsx(sheet: ControlSheet) -> bytes:
                 e.reason,
                 _naive(e.previous_appointment_at),
                 _naive(e.new_appointment_at),
-            ]
+            ],
         )
     _style_table(extensions, 1, [5, 17, 22, 40, 17, 17])
     buffer = io.BytesIO()
@@ -545,6 +556,8 @@ class Register:
 
 def period_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
     """[start, end) of a period of local dates; `end` is midnight after the last day."""
+    check_day(date_from, "from")
+    check_day(date_to, "to")
     if date_to < date_from:
         raise DomainError(
             "Ngày kết thúc phải không trước ngày bắt đầu.",
@@ -614,7 +627,6 @@ def register_pdf(reg: Register) -> bytes:
 def register_xlsx(agency: Agency, date_from: date, date_to: date) -> bytes:
     """Streams rows into a write-only workbook, so a large period stays in flat memory."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     book = Workbook(write_only=True)
@@ -640,7 +652,7 @@ def register_xlsx(agency: Agency, date_from: date, date_to: date) -> bytes:
     bold = Font(bold=True)
 
     def cell(value: Any, *, strong: bool = False) -> Any:
-        c = WriteOnlyCell(ws, value=value)
+        c = xlsx.cell(ws, value)
         if strong:
             c.font = bold
         if isinstance(value, datetime):

@@ -29,7 +29,7 @@ from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
 from egov.dossiers.codes import generator
 from egov.dossiers.models import Channel, Dossier, DossierFile, ResultDelivery, Status
 from egov.dossiers.services import _notify, _remove_files, actor_may_view, due_date
-from egov.dossiers.uploads import CheckedFile, UploadRejected, check_upload
+from egov.dossiers.uploads import CheckedFile, UploadRejected, check_total, check_upload
 from egov.events.services import record_event
 from egov.org.models import Agency, Official, Role, Unit
 from egov.workcalendar.services import WorkingCalendar
@@ -396,6 +396,7 @@ def receive_in_person(
     components = {c.code: c for c in procedure.components.all()}
     errors: dict[str, list[str]] = {}
     checked: list[tuple[Any, CheckedFile]] = []
+    check_total(f for files in uploads.values() for f in files)
     for code, files in uploads.items():
         if code not in components:
             errors[code] = ["Thành phần hồ sơ không thuộc thủ tục này."]

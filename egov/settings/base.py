@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "egov.core.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -166,6 +167,13 @@ STORAGES = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The sum of the files of one request (multipart bodies above it get a 413 before being read);
+# the reverse proxy's client_max_body_size must be at least this (docs/deployment.md).
+UPLOAD_MAX_REQUEST_BYTES = int(os.environ.get("UPLOAD_MAX_REQUEST_BYTES", str(50 * 1024 * 1024)))
+# Uploaded PDFs are read in a child process with these limits (egov/core/pdfinspect.py).
+PDF_INSPECT_MEMORY_MB = int(os.environ.get("PDF_INSPECT_MEMORY_MB", "512"))
+PDF_INSPECT_CPU_SECONDS = int(os.environ.get("PDF_INSPECT_CPU_SECONDS", "5"))
+PDF_INSPECT_WALL_SECONDS = float(os.environ.get("PDF_INSPECT_WALL_SECONDS", "10"))
 
 # Sessions expire; officials get a shorter idle timeout enforced in middleware.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))

@@ -19,6 +19,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from egov.core.ids import parse_id
 from egov.core.keyset import keyset_page
 from egov.dossiers.models import Channel, Dossier, Rating, Status
 from egov.onestop.models import DossierStep, StepStatus, SupplementRequest
@@ -196,10 +197,7 @@ STEP_METRICS = {
 
 
 def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return parse_id(value)  # a 20-digit id would overflow the driver
 
 
 @dataclass(frozen=True)
@@ -214,7 +212,8 @@ class Behind:
         """One page after the cursor (from the previous page), and the next page's cursor."""
         if self.order:
             return keyset_page(self.dossiers, self.order, after, size, descending=True)
-        qs = self.dossiers.filter(pk__lt=int(after)) if after.isdigit() else self.dossiers
+        last = parse_id(after)  # anything else, a 20-digit id included, starts at page 1
+        qs = self.dossiers.filter(pk__lt=last) if last else self.dossiers
         rows = list(qs[: size + 1])
         if len(rows) <= size:
             return rows, None

@@ -9,6 +9,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from egov.core import xlsx as xlsx_cells
 from egov.dossiers.pdf import PDF_FONT_FAMILY
 
 Table = tuple[str, Sequence[str], Iterable[Sequence[Any]]]  # (sheet title, header, rows)
@@ -23,17 +24,17 @@ def xlsx(title: str, subtitle: str, tables: list[Table]) -> bytes:
     book.remove(book.active)
     for name, header, rows in tables:
         sheet = book.create_sheet(name[:MAX_SHEET_TITLE])
-        sheet.append([title])
+        sheet.append(xlsx_cells.row(sheet, [title]))
         sheet["A1"].font = Font(bold=True, size=13)
-        sheet.append([subtitle])
+        sheet.append(xlsx_cells.row(sheet, [subtitle]))
         sheet.append([])
-        sheet.append(list(header))
+        sheet.append(xlsx_cells.row(sheet, header))
         for cell in sheet[4]:
             cell.font = Font(bold=True)
         widths = [len(str(h)) for h in header]
         for row in rows:
             values = [_cell(v) for v in row]
-            sheet.append(values)
+            sheet.append(xlsx_cells.row(sheet, values))
             for i, v in enumerate(values):
                 if i < len(widths):
                     widths[i] = max(widths[i], min(len(str(v)), 60))

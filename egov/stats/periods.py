@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from egov.core.dates import OUT_OF_RANGE, in_range
 from egov.core.errors import DomainError
 
 KINDS = {
@@ -90,7 +91,15 @@ def _date(raw: str, field: str) -> date:
 
 
 def parse_period(params: Mapping[str, Any], today: date) -> Period:
-    """The period a request asks for; the current month when it asks for none."""
+    """The period a request asks for; the current month when it asks for none. Within 1900..2100:
+    a period ending in year 9999 overflowed when its end was turned into a moment."""
+    period = _parse_period(params, today)
+    if not (in_range(period.start) and in_range(period.end)):
+        raise _invalid("period", OUT_OF_RANGE)
+    return period
+
+
+def _parse_period(params: Mapping[str, Any], today: date) -> Period:
     kind = str(params.get("period") or "month")
     try:
         if kind == "day":

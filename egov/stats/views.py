@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET
 
 from egov.core.actors import SYSTEM, Actor, actor_for_user
 from egov.core.errors import DomainError, NotAllowed, NotFoundError
+from egov.core.ids import parse_id
 from egov.core.numbers import NumberFormat
 from egov.dossiers.models import Dossier
 
@@ -66,11 +67,7 @@ def _actor(request: HttpRequest) -> Actor:
 
 
 def _int(value: Any) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
+    return parse_id(value)  # positive and within the key: a 20-digit id overflowed the driver
 
 
 def _selection(request: HttpRequest, actor: Actor) -> tuple[queries.Selection, list[str]]:

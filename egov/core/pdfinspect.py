@@ -1,0 +1,230 @@
+"""Inspect an untrusted PDF in a child process bounded in memory, CPU and wall-clock time.
+
+pypdf's own limits stop some bombs only after seconds of CPU and hundreds of MB (an object stream
+inflating to 120 MB), and a limit that pypdf lacks would hang a web worker. The inspection (page
+count, encryption, active content, optionally the text layer) therefore runs in a child process
+that sets RLIMIT_AS, RLIMIT_CPU and RLIMIT_FSIZE on itself before parsing; the parent kills it
+after a wall-clock timeout. Any breach is `PdfTooComplex`; a file pypdf cannot read is
+`PdfUnreadable`.
+
+Children come from a multiprocessing "forkserver" that has imported pypdf once (a fresh
+interpreter per file costs ~0.5 s): each inspection is a fork of that small, Django-free process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+# Active content: what makes a viewer run code, open other files or carry a file inside.
+ACTIVE_KEYS = {
+    "/JS": "JavaScript",
+    "/JavaScript": "JavaScript",
+    "/AA": "hành động tự động (/AA)",
+    "/EmbeddedFiles": "tệp nhúng",
+    "/EF": "tệp nhúng",
+    "/RichMedia": "nội dung đa phương tiện",
+    "/XFA": "biểu mẫu XFA",
+}
+ACTIVE_ACTIONS = {
+    "/JavaScript": "JavaScript",
+    "/Launch": "lệnh mở chương trình (/Launch)",
+    "/ImportData": "lệnh nhập dữ liệu",
+    "/SubmitForm": "lệnh gửi biểu mẫu",
+    "/Rendition": "lệnh phát đa phương tiện",
+    "/RichMediaExecute": "nội dung đa phương tiện",
+    "/GoToE": "liên kết tới tệp nhúng",
+}
+ACTIVE_TYPES = {"/EmbeddedFile": "tệp nhúng"}
+ACTIVE_ANNOTATIONS = {
+    "/FileAttachment": "tệp đính kèm",
+    "/RichMedia": "nội dung đa phương tiện",
+    "/Screen": "nội dung đa phương tiện",
+    "/Movie": "nội dung đa phương tiện",
+    "/Sound": "nội dung đa phương tiện",
+    "/3D": "nội dung 3D",
+}
+MAX_OBJECTS = 500_000
+MAX_TEXT_CHARS = 200_000
+
+
+class PdfInspectionError(Exception):
+    code = "pdf_invalid"
+
+
+class PdfUnreadable(PdfInspectionError):
+    code = "corrupt"
+
+
+class PdfTooComplex(PdfInspectionError):
+    code = "too_complex"
+
+
+@dataclass(frozen=True)
+class PdfReport:
+    pages: int
+    encrypted: bool
+    active: tuple[str, ...]  # Vietnamese names of the active content found, none for a clean file
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int = 512 * 1024 * 1024
+    cpu_seconds: int = 5
+    wall_seconds: float = 10.0
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        from django.conf import settings
+
+        return cls(
+            memory_bytes=int(getattr(settings, "PDF_INSPECT_MEMORY_MB", 512)) * 1024 * 1024,
+            cpu_seconds=int(getattr(settings, "PDF_INSPECT_CPU_SECONDS", 5)),
+            wall_seconds=float(getattr(settings, "PDF_INSPECT_WALL_SECONDS", 10)),
+        )
+
+
+_context_lock = threading.Lock()
+_context: Any = None
+
+
+def _get_context() -> Any:
+    global _context
+    with _context_lock:
+        if _context is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["pypdf", __name__])
+            _context = context
+        return _context
+
+
+def inspect_pdf(content: bytes, *, text: bool = False, limits: Limits | None = None) -> PdfReport:
+    """Page count, encryption and active content of `content` (and its text layer with `text`),
+    read in a bounded child process. Raises PdfUnreadable or PdfTooComplex."""
+    limits = limits or Limits.from_settings()
+    context = _get_context()
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_child,
+        args=(send, content, limits.memory_bytes, limits.cpu_seconds, text),
+        daemon=True,
+    )
+    try:
+        child.start()
+        send.close()  # the child holds the only writing end: its death ends the wait
+        answer: dict[str, Any] | None = None
+        if receive.poll(limits.wall_seconds):
+            try:
+                answer = receive.recv()
+            except (EOFError, OSError):
+                answer = None  # killed by SIGXCPU/SIGKILL, or died of MemoryError
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join(1)
+        receive.close()
+    if answer is None:
+        raise PdfTooComplex("the inspector was stopped by its limits")
+    if answer.get("error") == "corrupt":
+        raise PdfUnreadable(str(answer.get("detail", "")))
+    if answer.get("error"):
+        raise PdfTooComplex(str(answer.get("detail", "")))
+    return PdfReport(
+        pages=int(answer["pages"]),
+        encrypted=bool(answer["encrypted"]),
+        active=tuple(answer.get("active", [])),
+        text=str(answer.get("text", "")),
+    )
+
+
+# --- the child ----------------------------------------------------------------------------------
+
+
+def _active_content(reader: Any) -> list[str]:
+    """Walk every object of the file (not only those reachable from the pages): a viewer runs an
+    action wherever it sits, and pypdf has already decoded names (`/J#53` is `/JS`)."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    found: dict[str, None] = {}
+    roots: list[Any] = [reader.trailer]
+    numbers = [(num, gen) for gen, table in reader.xref.items() for num in table]
+    numbers += [(num, 0) for num in reader.xref_objStm]
+    if len(numbers) > MAX_OBJECTS:
+        raise OverflowError("too many objects")
+    for num, gen in numbers:
+        obj = reader.get_object(IndirectObject(num, gen, reader))
+        if obj is not None:
+            roots.append(obj)
+    stack = roots
+    seen = 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > MAX_OBJECTS * 20:
+            raise OverflowError("too many values")
+        if isinstance(item, DictionaryObject):
+            for key, value in item.items():
+                if key in ACTIVE_KEYS:
+                    found[ACTIVE_KEYS[key]] = None
+                if key == "/S" and value in ACTIVE_ACTIONS:
+                    found[ACTIVE_ACTIONS[value]] = None
+                if key == "/Type" and value in ACTIVE_TYPES:
+                    found[ACTIVE_TYPES[value]] = None
+                if key == "/Subtype" and value in ACTIVE_ANNOTATIONS:
+                    found[ACTIVE_ANNOTATIONS[value]] = None
+                if isinstance(value, DictionaryObject | ArrayObject):
+                    stack.append(value)
+        elif isinstance(item, ArrayObject):
+            stack.extend(v for v in item if isinstance(v, DictionaryObject | ArrayObject))
+    return list(found)
+
+
+def _inspect(content: bytes, want_text: bool) -> dict[str, Any]:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import LimitReachedError, PyPdfError
+
+    CORRUPT = (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError)
+
+    try:
+        reader = PdfReader(io.BytesIO(content), strict=False)
+        if reader.is_encrypted:
+            return {"pages": 0, "encrypted": True, "active": []}
+        pages = len(reader.pages)
+        active = _active_content(reader)
+        text = ""
+        if want_text:
+            parts: list[str] = []
+            total = 0
+            for page in reader.pages:
+                piece = page.extract_text() or ""
+                parts.append(piece)
+                total += len(piece)
+                if total > MAX_TEXT_CHARS:
+                    break
+            text = "\n".join(parts)[:MAX_TEXT_CHARS]
+    except (LimitReachedError, MemoryError, RecursionError, OverflowError) as exc:
+        return {"error": "too_complex", "detail": f"{type(exc).__name__}: {exc}"[:200]}
+    except CORRUPT as exc:
+        return {"error": "corrupt", "detail": f"{type(exc).__name__}: {exc}"[:200]}
+    return {"pages": pages, "encrypted": False, "active": active, "text": text}
+
+
+def _child(send: Connection, content: bytes, memory: int, cpu: int, want_text: bool) -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    try:
+        answer = _inspect(content, want_text)
+    except MemoryError:
+        answer = {"error": "too_complex", "detail": "MemoryError"}
+    send.send(answer)
+    send.close()

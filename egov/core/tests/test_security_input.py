@@ -1,0 +1,118 @@
+"""Issue #11, findings 6, 7 and 12: the shared mechanics behind the input fixes — the bounded PDF
+inspector (worker-side memory, CPU and wall-clock limits), text-only XLSX cells, id and cursor
+parsing, and the request-size middleware."""
+
+from __future__ import annotations
+
+import zlib
+
+import pytest
+
+from egov.core import xlsx
+from egov.core.ids import parse_id
+from egov.core.keyset import parse_cursor
+from egov.core.pdfinspect import Limits, PdfTooComplex, PdfUnreadable, inspect_pdf
+from egov.dossiers.tests import attack_pdfs
+
+MB = 1024 * 1024
+
+
+def slow_object_stream(inflated: int) -> bytes:
+    """Under pypdf's 75 MB inflation limit, but its parser walks the whitespace byte by byte:
+    seconds of CPU for a file of a few dozen KB."""
+    pdf = attack_pdfs.object_stream_bomb(inflated)
+    assert len(pdf) < 200 * 1024
+    return pdf
+
+
+def test_memory_limit_of_the_worker_stops_an_inflation_pypdf_allows():
+    with pytest.raises(PdfTooComplex, match="MemoryError"):
+        inspect_pdf(slow_object_stream(70 * MB), limits=Limits(memory_bytes=100 * MB))
+
+
+def test_cpu_and_wall_clock_limits_of_the_worker_stop_a_slow_parse():
+    with pytest.raises(PdfTooComplex):
+        inspect_pdf(slow_object_stream(40 * MB), limits=Limits(cpu_seconds=1, wall_seconds=3))
+
+
+def test_pypdf_limits_still_apply_inside_the_worker():
+    with pytest.raises(PdfTooComplex, match="LimitReachedError"):
+        inspect_pdf(attack_pdfs.deep_page_tree(), limits=Limits())
+    with pytest.raises(PdfTooComplex, match="LimitReachedError"):
+        inspect_pdf(attack_pdfs.object_stream_bomb(), limits=Limits())
+
+
+def test_inspector_reports_pages_active_content_and_garbage():
+    from egov.dossiers.tests.conftest import make_pdf
+
+    clean = inspect_pdf(make_pdf(3), limits=Limits())
+    assert (clean.pages, clean.encrypted, clean.active) == (3, False, ())
+    for kind in attack_pdfs.ACTIVE:
+        assert inspect_pdf(attack_pdfs.active_content(kind), limits=Limits()).active, kind
+    with pytest.raises(PdfUnreadable):
+        inspect_pdf(b"%PDF-1.4 not really", limits=Limits())
+    broken_stream = b"%PDF-1.4\n1 0 obj\n<< /Length 5 /Filter /FlateDecode >>\nstream\n"
+    with pytest.raises((PdfUnreadable, PdfTooComplex)):
+        inspect_pdf(broken_stream + zlib.compress(b"x")[:3], limits=Limits())
+
+
+def test_xlsx_cells_keep_text_as_text_and_drop_xml_illegal_characters():
+    from openpyxl import Workbook
+
+    sheet = Workbook().active
+    formula = xlsx.cell(sheet, '=HYPERLINK("http://x","click")')
+    assert formula.data_type == "s" and formula.quotePrefix
+    assert formula.value == '=HYPERLINK("http://x","click")'
+    plain = xlsx.cell(sheet, "Nguyễn Văn A")
+    assert plain.data_type == "s" and not plain.quotePrefix
+    assert xlsx.cell(sheet, "a\x00b\x1fc").value == "abc"  # openpyxl raised on these
+    assert xlsx.cell(sheet, 5).data_type == "n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("12", 12),
+        (12, 12),
+        ("9" * 20, None),
+        (str(2**63), None),
+        ("0", None),
+        ("-1", None),
+        ("abc", None),
+        ("١٢", None),  # Arabic-Indic digits: isdigit() but not an id
+        (True, None),
+        (None, None),
+    ],
+)
+def test_parse_id(raw, expected):
+    assert parse_id(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2026-02-30T00:00:00+07:00_1",
+        "2026-11-25T00:00:00+07:00_99999999999999999999",
+        "2026-11-25T00:00:00_1",
+        "_1",
+        "x_y",
+    ],
+)
+def test_bad_cursors_parse_to_none(raw):
+    assert parse_cursor(raw) is None
+
+
+def test_good_cursor_parses():
+    moment, pk = parse_cursor("2026-11-25T01:00:00+00:00_7")  # type: ignore[misc]
+    assert pk == 7 and moment.utcoffset() is not None
+
+
+def test_request_size_middleware_only_bounds_multipart(client, settings):
+    settings.UPLOAD_MAX_REQUEST_BYTES = 10
+    big = "x" * 100
+    response = client.post("/api/v1/", {"a": big})  # multipart
+    assert response.status_code == 413 and response.json()["code"] == "request_too_large"
+    page = client.post("/tra-cuu/", {"code": big})
+    assert page.status_code == 413 and "Yêu cầu không hợp lệ" in page.content.decode()
+    response = client.post("/api/v1/", {"a": big}, content_type="application/json")
+    assert response.status_code != 413
