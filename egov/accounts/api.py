@@ -141,7 +141,7 @@ class UserDetailView(generics.RetrieveAPIView[User]):
 
 
 urlpatterns = [
-    path("accounts/users/<int:pk>/", UserDetailView.as_view(), name="api-user-detail"),
+    path("accounts/users/<id:pk>/", UserDetailView.as_view(), name="api-user-detail"),
     path("me/", MeView.as_view(), name="api-me"),
     path("register/citizen/", CitizenRegistrationView.as_view(), name="api-register-citizen"),
     path("register/business/", BusinessRegistrationView.as_view(), name="api-register-business"),

@@ -411,7 +411,7 @@ class ProcedureAdmin(OperatorOnlyAdmin):
         view = self.admin_site.admin_view
         extra = [
             path(
-                "<int:pk>/quy-trinh-moi/", view(self.publish_view), name="catalog_procedure_publish"
+                "<id:pk>/quy-trinh-moi/", view(self.publish_view), name="catalog_procedure_publish"
             ),
             path("nhap-danh-muc/", view(self.import_view), name="catalog_procedure_import"),
             path(

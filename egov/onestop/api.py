@@ -806,7 +806,7 @@ urlpatterns: list[URLPattern] = [
         for action in ACTIONS
     ],
     path(
-        "onestop/apologies/<int:letter_id>/decision/",
+        "onestop/apologies/<id:letter_id>/decision/",
         ApologyDecisionView.as_view(),
         name="api-onestop-apology-decision",
     ),

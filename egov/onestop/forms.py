@@ -10,6 +10,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
 from egov.catalog.models import DossierComponent, Procedure
+from egov.core.ids import MAX_ID
 from egov.dossiers.models import Channel, ResultDelivery, Status
 
 ACCEPT = ".pdf,.jpg,.jpeg,.png"
@@ -132,7 +133,8 @@ class ApologyForm(ActionForm):
 
 
 class DecideApologyForm(ActionForm):
-    letter = forms.IntegerField(widget=forms.HiddenInput)
+    # Bounded like a row id: a 20-digit number overflowed the SQLite driver.
+    letter = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
     decision = forms.ChoiceField(choices=[("approve", "Duyệt"), ("reject", "Không duyệt")])
 
 

@@ -11,7 +11,7 @@ urlpatterns = [
     path("tiep-nhan/", views.reception, name="reception"),
     path("ho-so/<str:code>/", views.dossier_detail, name="dossier"),
     path("ho-so/<str:code>/thao-tac/<slug:action>/", views.dossier_action, name="action"),
-    path("ho-so/<str:code>/tep/<int:file_id>/", views.dossier_file, name="file"),
+    path("ho-so/<str:code>/tep/<id:file_id>/", views.dossier_file, name="file"),
     path("ho-so/<str:code>/giay-tiep-nhan.pdf", views.receipt, name="receipt"),
     # Forms 05 (process control sheet) and 06 (dossier register), PDF and XLSX.
     *report_urlpatterns,

@@ -282,6 +282,8 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
+    # Row ids in paths (egov.core.converters.IdConverter): a positive 64-bit integer.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
     "TITLE": "Nền tảng Chính quyền điện tử — API",
     "DESCRIPTION": "REST API of the e-government platform. Errors use one body: "
     "`{code, message, fields}`.",

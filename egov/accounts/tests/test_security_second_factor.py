@@ -33,7 +33,7 @@ def api_routes() -> list[str]:
             elif isinstance(p, URLPattern):
                 route = prefix + str(p.pattern)
                 if route.startswith("api/v1/"):
-                    route = re.sub(r"<int:\w+>", "1", route)
+                    route = re.sub(r"<(?:int|id):\w+>", "1", route)
                     route = re.sub(r"<(?:str|slug):\w+>", "x", route)
                     routes.append("/" + route.lstrip("^").rstrip("$"))
 
