@@ -13,7 +13,10 @@ interpreter per file costs ~0.5 s): each inspection is a fork of that small, Dja
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -106,6 +109,10 @@ def inspect_pdf(content: bytes, *, text: bool = False, limits: Limits | None = N
     """Page count, encryption and active content of `content` (and its text layer with `text`),
     read in a bounded child process. Raises PdfUnreadable or PdfTooComplex."""
     limits = limits or Limits.from_settings()
+    if multiprocessing.current_process().daemon:
+        # A daemonic process (a multiprocessing pool worker, Huey's process workers) may not
+        # start multiprocessing children: run the same inspection as a fresh interpreter.
+        return _report(_inspect_in_subprocess(content, text, limits))
     context = _get_context()
     receive, send = context.Pipe(duplex=False)
     child = context.Process(
@@ -127,6 +134,10 @@ def inspect_pdf(content: bytes, *, text: bool = False, limits: Limits | None = N
             child.kill()
         child.join(1)
         receive.close()
+    return _report(answer)
+
+
+def _report(answer: dict[str, Any] | None) -> PdfReport:
     if answer is None:
         raise PdfTooComplex("the inspector was stopped by its limits")
     if answer.get("error") == "corrupt":
@@ -139,6 +150,28 @@ def inspect_pdf(content: bytes, *, text: bool = False, limits: Limits | None = N
         active=tuple(answer.get("active", [])),
         text=str(answer.get("text", "")),
     )
+
+
+def _inspect_in_subprocess(content: bytes, text: bool, limits: Limits) -> dict[str, Any] | None:
+    """This module run as a script (stdlib imports only, then pypdf) with the same limits."""
+    command = [sys.executable, "-I", __file__, str(limits.memory_bytes), str(limits.cpu_seconds)]
+    try:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and module, no shell
+            [*command, "text" if text else "-"],
+            input=content,
+            capture_output=True,
+            timeout=limits.wall_seconds,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    if done.returncode != 0:
+        return None
+    try:
+        answer: dict[str, Any] = json.loads(done.stdout)
+    except ValueError:
+        return None
+    return answer
 
 
 # --- the child ----------------------------------------------------------------------------------
@@ -215,16 +248,31 @@ def _inspect(content: bytes, want_text: bool) -> dict[str, Any]:
     return {"pages": pages, "encrypted": False, "active": active, "text": text}
 
 
-def _child(send: Connection, content: bytes, memory: int, cpu: int, want_text: bool) -> None:
+def _limit_self(memory: int, cpu: int) -> None:
     import resource
 
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _child(send: Connection, content: bytes, memory: int, cpu: int, want_text: bool) -> None:
+    _limit_self(memory, cpu)
     try:
         answer = _inspect(content, want_text)
     except MemoryError:
         answer = {"error": "too_complex", "detail": "MemoryError"}
     send.send(answer)
     send.close()
+
+
+if __name__ == "__main__":
+    # The subprocess form (see _inspect_in_subprocess): limits from argv, the file on stdin.
+    _content = sys.stdin.buffer.read()
+    _limit_self(int(sys.argv[1]), int(sys.argv[2]))
+    try:
+        _answer = _inspect(_content, sys.argv[3] == "text")
+    except MemoryError:
+        _answer = {"error": "too_complex", "detail": "MemoryError"}
+    sys.stdout.write(json.dumps(_answer))

@@ -170,6 +170,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The sum of the files of one request (multipart bodies above it get a 413 before being read);
 # the reverse proxy's client_max_body_size must be at least this (docs/deployment.md).
 UPLOAD_MAX_REQUEST_BYTES = int(os.environ.get("UPLOAD_MAX_REQUEST_BYTES", str(50 * 1024 * 1024)))
+# One file: a citizen's paper, and an official document's file or attachment.
+DOSSIER_MAX_UPLOAD_BYTES = int(os.environ.get("DOSSIER_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+DOCUMENTS_MAX_UPLOAD_BYTES = int(
+    os.environ.get("DOCUMENTS_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))
+)
 # Uploaded PDFs are read in a child process with these limits (egov/core/pdfinspect.py).
 PDF_INSPECT_MEMORY_MB = int(os.environ.get("PDF_INSPECT_MEMORY_MB", "512"))
 PDF_INSPECT_CPU_SECONDS = int(os.environ.get("PDF_INSPECT_CPU_SECONDS", "5"))

@@ -30,6 +30,10 @@ NOT_OUR_VARIABLES = {
     "CALENDAR_CACHE_SECONDS": "a constant of egov.workcalendar.services, named for the reader",
     "ALLAUTH_TRUSTED_PROXY_COUNT": "allauth's setting, set from TRUSTED_PROXY_COUNT",
     "NUM_PROXIES": "DRF's setting, set from TRUSTED_PROXY_COUNT",
+    **{
+        f"RLIMIT_{name}": "a kernel resource limit the PDF inspector sets on its child"
+        for name in ("AS", "CPU", "FSIZE", "CORE")
+    },
 }
 
 # Where environment variables are read: the settings modules, and the signing app's settings

@@ -56,6 +56,42 @@ def test_inspector_reports_pages_active_content_and_garbage():
         inspect_pdf(broken_stream + zlib.compress(b"x")[:3], limits=Limits())
 
 
+def _inspect_in_daemon(queue, content, limits):  # type: ignore[no-untyped-def]
+    try:
+        report = inspect_pdf(content, limits=limits)
+        queue.put(("ok", report.pages, report.active))
+    except Exception as exc:
+        queue.put((type(exc).__name__, str(exc)))
+
+
+def test_a_daemonic_worker_inspects_in_a_bounded_subprocess():
+    """Pool workers (and Huey's process workers) are daemonic and may not start multiprocessing
+    children: the same limits then apply to a fresh interpreter (seen in the concurrency test
+    of several submitting processes)."""
+    import multiprocessing
+
+    from egov.dossiers.tests.conftest import make_pdf
+
+    context = multiprocessing.get_context("fork")
+    cases = [
+        (make_pdf(2), Limits(), ("ok", 2, ())),
+        (attack_pdfs.active_content("open_action_js"), Limits(), None),
+        (slow_object_stream(70 * MB), Limits(memory_bytes=100 * MB), ("PdfTooComplex",)),
+        (slow_object_stream(40 * MB), Limits(cpu_seconds=1, wall_seconds=3), ("PdfTooComplex",)),
+    ]
+    for content, limits, expected in cases:
+        queue = context.Queue()
+        worker = context.Process(target=_inspect_in_daemon, args=(queue, content, limits))
+        worker.daemon = True
+        worker.start()
+        answer = queue.get(timeout=60)
+        worker.join(10)
+        if expected is None:
+            assert answer[0] == "ok" and answer[2], answer  # active content reported
+        else:
+            assert answer[: len(expected)] == expected, answer
+
+
 def test_xlsx_cells_keep_text_as_text_and_drop_xml_illegal_characters():
     from openpyxl import Workbook
 
