@@ -22,6 +22,7 @@ TSA_URL=http://127.0.0.1:8026/tsa:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import sys
@@ -157,7 +158,7 @@ class TsaStandIn:
         try:
             request = tsp.TimeStampReq.load(body)
             request.native  # noqa: B018 - parse it all now
-        except Exception:  # noqa: BLE001 - whatever was posted
+        except Exception:  # whatever was posted
             return 400, "text/plain", b"not a TimeStampReq"
         if mode in ("wrong-imprint", "wrong-nonce"):
             request = _altered_request(request, mode)
@@ -226,14 +227,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("Chưa có TSA minh họa: chạy `manage.py make_demo_ca` trước.")
     material = ca_material(authority)
     connections.close_all()
-    server = TsaStandIn(
-        material, port=args.port, mode=args.mode, delay=args.delay, verbose=True
-    )
+    server = TsaStandIn(material, port=args.port, mode=args.mode, delay=args.delay, verbose=True)
     print(f"TSA stand-in on {server.url} as {authority.name} (Ctrl+C to stop)", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -18,7 +18,12 @@ def tamper_sql(sql: str, params: list[object] | None = None) -> None:
     """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            for table in ("events_event", "events_eventcheckpoint", "events_chainhead"):
+            for table in (
+                "events_event",
+                "events_eventcheckpoint",
+                "events_chainhead",
+                "events_checkpointtimestamp",
+            ):
                 cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         elif connection.vendor == "sqlite":
             for trigger in (
@@ -26,6 +31,8 @@ def tamper_sql(sql: str, params: list[object] | None = None) -> None:
                 "events_event_no_delete",
                 "events_eventcheckpoint_no_update",
                 "events_eventcheckpoint_no_delete",
+                "events_checkpointtimestamp_no_update",
+                "events_checkpointtimestamp_no_delete",
             ):
                 cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         cursor.execute(sql, params or [])
