@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import heapq
@@ -757,6 +758,46 @@ class _TimestampAudit:
         return None
 
 
+def _audit_source(
+    records: Iterator[checkpoints.Checkpoint | checkpoints.Stamp],
+    audit: _TimestampAudit,
+    pins: dict[str, _Pin],
+    report: CheckpointReport,
+    chain: str | None,
+) -> ChainBreak | None:
+    """Read one source's records: check signatures and tokens, collect the pinned heads."""
+    for record in records:
+        if isinstance(record, checkpoints.Stamp):
+            problem = audit.stamp(record)
+            if problem is not None:
+                return problem
+            continue
+        cp = record
+        if cp.unknown_key:
+            report.unverifiable += 1
+            audit.checkpoint(cp)
+            continue
+        if cp.problem or cp.at is None:
+            return ChainBreak(
+                "checkpoint_invalid",
+                chain or "-",
+                None,
+                None,
+                f"Điểm chốt ở {cp.source}: {cp.problem or 'không đọc được'}.",
+            )
+        report.checked += 1
+        audit.checkpoint(cp)
+        for name, (seq, digest) in cp.heads.items():
+            if chain is not None and name != chain:
+                continue
+            pin = pins.get(name)
+            if pin is None or seq > pin.seq:
+                pins[name] = pin = _Pin(seq)
+            if seq == pin.seq:
+                pin.signed.setdefault(digest, (cp.at, cp.source))
+    return None
+
+
 def verify_checkpoints(
     *, chain: str | None = None, checkpoint_file: str | Path | None = None
 ) -> CheckpointReport:
@@ -779,38 +820,12 @@ def verify_checkpoints(
         return report
     pins: dict[str, _Pin] = {}
     verifier = TokenVerifier()
-    for records in _sources(file_path):
+    for source in _sources(file_path):
         audit = _TimestampAudit(verifier, chain)
-        for record in records:
-            if isinstance(record, checkpoints.Stamp):
-                report.first_break = audit.stamp(record)
-                if report.first_break is not None:
-                    return report
-                continue
-            cp = record
-            if cp.unknown_key:
-                report.unverifiable += 1
-                audit.checkpoint(cp)
-                continue
-            if cp.problem or cp.at is None:
-                report.first_break = ChainBreak(
-                    "checkpoint_invalid",
-                    chain or "-",
-                    None,
-                    None,
-                    f"Điểm chốt ở {cp.source}: {cp.problem or 'không đọc được'}.",
-                )
-                return report
-            report.checked += 1
-            audit.checkpoint(cp)
-            for name, (seq, digest) in cp.heads.items():
-                if chain is not None and name != chain:
-                    continue
-                pin = pins.get(name)
-                if pin is None or seq > pin.seq:
-                    pins[name] = pin = _Pin(seq)
-                if seq == pin.seq:
-                    pin.signed.setdefault(digest, (cp.at, cp.source))
+        with contextlib.closing(source) as records:  # a break leaves no cursor open
+            report.first_break = _audit_source(records, audit, pins, report, chain)
+        if report.first_break is not None:
+            return report
         report.timestamped += audit.stamped
         report.untimestamped += len(audit.missing)
     for name, pin in sorted(pins.items()):

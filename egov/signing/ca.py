@@ -11,6 +11,7 @@ Keys are EC P-256 by default (fast to generate; pyHanko, signxml, poppler/NSS al
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -280,15 +281,18 @@ class DemoTimestampAuthority:
             serialization.NoEncryption(),
         )
         self.certificate = material.certificate
+        self._lock = threading.Lock()
         self._stamper = DummyTimeStamper(
             tsa_cert=der(material.certificate),
             tsa_key=asn1_keys.PrivateKeyInfo.load(key),
             certs_to_embed=[der(c) for c in material.chain],
         )
 
-    def respond(self, request: tsp.TimeStampReq) -> tsp.TimeStampResp:
-        """The TimeStampResp (asn1crypto) to a TimeStampReq: a token, or a rejection for a
-        request this TSA does not serve (RFC 3161 section 2.4.2)."""
+    def respond(
+        self, request: tsp.TimeStampReq, *, at: datetime | None = None
+    ) -> tsp.TimeStampResp:
+        """The TimeStampResp (asn1crypto) to a TimeStampReq: a token (dated now, or `at`), or a
+        rejection for a request this TSA does not serve (RFC 3161 section 2.4.2)."""
         try:
             algorithm = request["message_imprint"]["hash_algorithm"]["algorithm"].native
             digest = request["message_imprint"]["hashed_message"].native
@@ -304,4 +308,9 @@ class DemoTimestampAuthority:
                     )
                 }
             )
-        return self._stamper.request_tsa_response(request)
+        with self._lock:
+            self._stamper.fixed_dt = at
+            try:
+                return self._stamper.request_tsa_response(request)
+            finally:
+                self._stamper.fixed_dt = None

@@ -12,6 +12,7 @@ demo CA's TSA, made by `make_demo_ca`). Like a remote service it can misbehave, 
     wrong-nonce    a well-signed token carrying another nonce
     untrusted      a token signed by a TSA certificate outside the trust list
     bad-signature  a token whose signature bytes were altered
+    wrong-time     a well-signed token dated a day ahead (a TSA whose clock is wrong)
 
 Run it by hand (after `make_demo_ca`; `scripts/run` does), then set
 TSA_URL=http://127.0.0.1:8026/tsa:
@@ -28,6 +29,7 @@ import os
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -44,6 +46,7 @@ MODES = (
     "wrong-nonce",
     "untrusted",
     "bad-signature",
+    "wrong-time",
 )
 REPLY_TYPE = "application/timestamp-reply"
 
@@ -101,6 +104,7 @@ class TsaStandIn:
         self.authority = ca.DemoTimestampAuthority(material)
         self._untrusted: ca.DemoTimestampAuthority | None = None
         self.answers: list[tuple[str, int]] = []  # (mode, HTTP status) of each request
+        self.requests: list[tsp.TimeStampReq] = []  # each well-formed request, as received
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._httpd.daemon_threads = True
@@ -160,10 +164,13 @@ class TsaStandIn:
             request.native  # noqa: B018 - parse it all now
         except Exception:  # whatever was posted
             return 400, "text/plain", b"not a TimeStampReq"
+        with self._lock:
+            self.requests.append(request)
         if mode in ("wrong-imprint", "wrong-nonce"):
             request = _altered_request(request, mode)
         authority = self._untrusted_authority() if mode == "untrusted" else self.authority
-        response = authority.respond(request)
+        at = datetime.now(UTC) + timedelta(days=1) if mode == "wrong-time" else None
+        response = authority.respond(request, at=at)
         if mode == "bad-signature":
             response = _with_altered_signature(response)
         return 200, REPLY_TYPE, response.dump()
