@@ -9,6 +9,14 @@ from egov.core.actors import SYSTEM
 from egov.events.services import record_event
 
 
+def _run_deferred_checks(cursor) -> None:  # type: ignore[no-untyped-def]
+    """Run PostgreSQL's deferred foreign-key checks now (timestamps reference checkpoints): with
+    checks pending, ALTER TABLE of either table is refused."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 def tamper_sql(sql: str, params: list[object] | None = None) -> None:
     """Run SQL against events_event the way someone with direct database access would.
 
@@ -18,6 +26,7 @@ def tamper_sql(sql: str, params: list[object] | None = None) -> None:
     """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            _run_deferred_checks(cursor)
             for table in (
                 "events_event",
                 "events_eventcheckpoint",
@@ -36,6 +45,7 @@ def tamper_sql(sql: str, params: list[object] | None = None) -> None:
             ):
                 cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         cursor.execute(sql, params or [])
+        _run_deferred_checks(cursor)
 
 
 @pytest.fixture
