@@ -12,8 +12,9 @@ from egov.core.actors import SYSTEM
 class Command(BaseCommand):
     help = (
         "Tạo CA minh họa (CA gốc, CA trung gian, TSA cấp dấu thời gian), đưa CA gốc vào danh "
-        "sách tin cậy, cấp chứng thư ký số cho mọi cơ quan và cho lãnh đạo, văn thư (hoặc mọi công chức với --all-officials). "
-        "Chạy lại không cấp trùng. Chỉ dùng cho môi trường phát triển và kiểm thử."
+        "sách tin cậy, cấp chứng thư ký số cho mọi cơ quan và cho lãnh đạo, văn thư (hoặc mọi "
+        "công chức với --all-officials). Chạy lại không cấp trùng. Chỉ dùng cho môi trường phát "
+        "triển và kiểm thử."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
