@@ -30,7 +30,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -39,7 +39,7 @@ from asn1crypto import algos, cms, core, tsp  # type: ignore[import-untyped, unu
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
-from pyhanko.sign.general import extract_signer_info
+from pyhanko.sign.general import SignedDataCerts, extract_signer_info
 from pyhanko.sign.timestamps.common_utils import get_nonce
 from pyhanko.sign.validation.generic_cms import (
     extract_certs_for_validation,
@@ -90,6 +90,7 @@ class TokenCheck:
     gen_time: datetime | None = None
     imprint: bytes = b""
     tsa: str = ""
+    nonce: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -137,10 +138,32 @@ class TokenVerifier:
 
     def __init__(self) -> None:
         self._trust: dict[bytes, _Trust] = {}
+        # The same token is read twice (database and file): checked once.
+        self._checked: dict[tuple[bytes, bytes | None, int | None], TokenCheck] = {}
 
     def check(
         self, der: bytes, expected_digest: bytes | None = None, *, nonce: int | None = None
     ) -> TokenCheck:
+        key = hashlib.sha256(der).digest()
+        found = self._checked.get(key)
+        if found is None:
+            found = self._checked[key] = self._check(der)
+        if found.code == "unreadable":
+            return found
+        if expected_digest is not None and found.imprint != expected_digest:
+            return replace(
+                found, problem="dấu thời gian được cấp cho một nội dung khác", code="imprint"
+            )
+        if nonce is not None and found.nonce != nonce:
+            return replace(
+                found,
+                problem="số dùng một lần (nonce) trong dấu thời gian không khớp yêu cầu",
+                code="nonce",
+            )
+        return found
+
+    def _check(self, der: bytes) -> TokenCheck:
+        """Everything that depends on the token alone (cached per token)."""
         try:
             content = cms.ContentInfo.load(der)
             if content["content_type"].native != "signed_data":
@@ -158,23 +181,19 @@ class TokenVerifier:
             imprint: bytes = info["message_imprint"]["hashed_message"].native
             token_nonce = info["nonce"].native
             signer_info = extract_signer_info(signed)
-            certs = extract_certs_for_validation(signed)
+            certs = _signer_certificates(signed, signer_info)
         except Exception as exc:  # bytes from outside: any parse error is "unreadable"
             logger.debug("unreadable timestamp token: %r", exc)
             return TokenCheck("không đọc được dấu thời gian", "unreadable")
         tsa = keystore.common_name(from_asn1(certs.signer_cert))
 
         def refuse(problem: str, code: str) -> TokenCheck:
-            return TokenCheck(problem, code, gen_time, imprint, tsa)
+            return TokenCheck(problem, code, gen_time, imprint, tsa, token_nonce)
 
         if algorithm != DIGEST_ALGORITHM or len(imprint) != _DIGEST_SIZES[DIGEST_ALGORITHM]:
             return refuse(
                 f"dấu thời gian dùng thuật toán băm {algorithm}, không phải SHA-256", "imprint"
             )
-        if expected_digest is not None and imprint != expected_digest:
-            return refuse("dấu thời gian được cấp cho một nội dung khác", "imprint")
-        if nonce is not None and token_nonce != nonce:
-            return refuse("số dùng một lần (nonce) trong dấu thời gian không khớp yêu cầu", "nonce")
         try:
             md = signer_info["digest_algorithm"]["algorithm"].native
             intact, valid = validate_sig_integrity(
@@ -187,7 +206,7 @@ class TokenVerifier:
         problem = self._trust_problem(certs.signer_cert, list(certs.other_certs), gen_time)
         if problem:
             return refuse(problem, "untrusted")
-        return TokenCheck(gen_time=gen_time, imprint=imprint, tsa=tsa)
+        return TokenCheck(gen_time=gen_time, imprint=imprint, tsa=tsa, nonce=token_nonce)
 
     def _trust_problem(
         self,
@@ -201,6 +220,25 @@ class TokenVerifier:
         trust = _validate_tsa_certificate(cert, others, moment)
         self._trust[cert.sha256] = trust
         return trust.problem
+
+
+def _signer_certificates(signed: cms.SignedData, signer_info: cms.SignerInfo) -> SignedDataCerts:
+    """The signer's certificate and the others. The usual case is matched on the exact DER of
+    the issuer name (fast: comparing names by their matching rules costs milliseconds with
+    Vietnamese names, and a log has thousands of tokens); anything else goes through pyHanko."""
+    sid = signer_info["sid"]
+    if sid.name == "issuer_and_serial_number":
+        issuer = sid.chosen["issuer"].dump()
+        serial = sid.chosen["serial_number"].native
+        certs = [c.chosen.untag() for c in signed["certificates"] if c.name == "certificate"]
+        found = [c for c in certs if c.serial_number == serial and c.issuer.dump() == issuer]
+        if len(found) == 1:
+            return SignedDataCerts(
+                signer_cert=found[0],
+                other_certs=[c for c in certs if c is not found[0]],
+                attribute_certs=[],
+            )
+    return extract_certs_for_validation(signed)
 
 
 def _validate_tsa_certificate(
