@@ -511,7 +511,13 @@ def timestamp_checkpoints(
     """
     report = TimestampReport()
     if timestamper is None:
-        timestamper = configured_timestamper()
+        try:
+            timestamper = configured_timestamper()
+        except ValueError as exc:  # a TSA_URL that is not http(s): the checkpoints wait
+            checkpoint_logger.error("timestamp authority misconfigured: %s", exc)
+            report.error = str(exc)
+            report.pending = EventCheckpoint.objects.filter(timestamp__isnull=True).count()
+            return report
     if timestamper is None:
         report.configured = False
         report.pending = EventCheckpoint.objects.filter(timestamp__isnull=True).count()

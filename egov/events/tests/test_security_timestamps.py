@@ -477,6 +477,13 @@ def test_checkpoint_command_stamps_and_reports(chains, checkpoint_file, tsa):
     assert "Đóng dấu thời gian: 1 điểm chốt; còn chờ 0" in out.getvalue()
 
 
+def test_a_misconfigured_tsa_url_keeps_the_checkpoints_waiting(chains, settings):
+    settings.TSA_URL = "ftp://tsa.example.vn"
+    create_checkpoint()
+    report = timestamp_checkpoints()
+    assert report.pending == 1 and "http(s)" in report.error
+
+
 def test_deploy_check_asks_for_a_tsa(settings):
     settings.TSA_URL = ""
     assert [w.id for w in timestamp_authority_configured()] == ["signing.W002"]
