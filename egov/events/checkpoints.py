@@ -29,7 +29,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -193,7 +193,7 @@ def parse_line(source: str, line: str) -> Checkpoint | Stamp:
     return parse(source, canonical(data), key, signature)
 
 
-def read_file(path: Path) -> Iterator[Checkpoint | Stamp]:
+def read_file(path: Path) -> Generator[Checkpoint | Stamp, None, None]:
     """Every checkpoint and timestamp record of a checkpoint file, one per non-empty line, in
     file order."""
     with path.open(encoding="utf-8") as handle:

@@ -22,7 +22,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -655,7 +655,7 @@ class CheckpointReport:
     first_break: ChainBreak | None = None
 
 
-def _database_records() -> Iterator[checkpoints.Checkpoint | checkpoints.Stamp]:
+def _database_records() -> Generator[checkpoints.Checkpoint | checkpoints.Stamp, None, None]:
     rows = EventCheckpoint.objects.select_related("timestamp").order_by("id")
     for cp in rows.iterator(chunk_size=200):
         source = f"CSDL id={cp.pk}"
@@ -672,7 +672,7 @@ def _database_records() -> Iterator[checkpoints.Checkpoint | checkpoints.Stamp]:
 
 def _sources(
     checkpoint_file: Path | None,
-) -> Iterator[Iterator[checkpoints.Checkpoint | checkpoints.Stamp]]:
+) -> Iterator[Generator[checkpoints.Checkpoint | checkpoints.Stamp, None, None]]:
     yield _database_records()
     if checkpoint_file is not None and checkpoint_file.exists():
         yield checkpoints.read_file(checkpoint_file)
@@ -753,11 +753,11 @@ class _TimestampAudit:
             if first.at is not None and first.at >= horizon:
                 break
             del self.unstamped[first.digest]
-        first = next(iter(self.unstamped.values()), None)
-        if first is not None and first.at is not None and first.at < cp.at:
+        earlier = next(iter(self.unstamped.values()), None)
+        if earlier is not None and earlier.at is not None and earlier.at < cp.at:
             return self._break(
                 "checkpoint_timestamp_missing",
-                f"Điểm chốt ở {first.source} (lúc {_local(first.at)}) không có dấu thời gian, "
+                f"Điểm chốt ở {earlier.source} (lúc {_local(earlier.at)}) không có dấu thời gian, "
                 f"dù điểm chốt sau nó ({cp.source}) đã được đóng dấu lúc "
                 f"{_local(check.gen_time)}: dấu thời gian đã bị gỡ?",
             )
@@ -826,9 +826,9 @@ def verify_checkpoints(
         return report
     pins: dict[str, _Pin] = {}
     verifier = TokenVerifier()
-    for source in _sources(file_path):
+    for stream in _sources(file_path):
         audit = _TimestampAudit(verifier, chain)
-        with contextlib.closing(source) as records:  # a break leaves no cursor open
+        with contextlib.closing(stream) as records:  # a break leaves no cursor open
             report.first_break = _audit_source(records, audit, pins, report, chain)
         if report.first_break is not None:
             return report

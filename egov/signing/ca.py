@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from .keystore import KeyMaterial, PrivateKey
 
@@ -285,7 +286,7 @@ class DemoTimestampAuthority:
         self._stamper = DummyTimeStamper(
             tsa_cert=der(material.certificate),
             tsa_key=asn1_keys.PrivateKeyInfo.load(key),
-            certs_to_embed=[der(c) for c in material.chain],
+            certs_to_embed=SimpleCertificateStore.from_certs([der(c) for c in material.chain]),
         )
 
     def respond(

@@ -139,7 +139,7 @@ class TokenVerifier:
     def __init__(self) -> None:
         self._trust: dict[bytes, _Trust] = {}
         # The same token is read twice (database and file): checked once.
-        self._checked: dict[tuple[bytes, bytes | None, int | None], TokenCheck] = {}
+        self._checked: dict[bytes, TokenCheck] = {}
 
     def check(
         self, der: bytes, expected_digest: bytes | None = None, *, nonce: int | None = None
