@@ -13,8 +13,14 @@ One checkpoint is one line of canonical JSON:
      "key": "<key id>", "sig": "<base64 Ed25519 signature of the body>", "v": 1}
 where the body is the same object without "key" and "sig", serialised the same way.
 
-Not done: an RFC 3161 timestamp from an external authority would also pin *when*; the
-platform has no timestamp authority client yet (see docs/security.md, finding 11).
+Whoever holds SECRET_KEY can sign any body, including one dated in the past. So each checkpoint
+also gets an RFC 3161 timestamp token from a time-stamping authority outside the platform
+(`egov.signing.timestamping`) over the SHA-256 of its body (`body_digest`): the TSA attests what
+the checkpoint said and when. The token is asked for after the checkpoint is stored (a TSA that
+does not answer never holds the checkpoint back) and is kept as a record of its own, one line:
+    {"at": "<when it was stored>", "of": "<the checkpoint's at>", "tst": "<base64 DER>", "v": 1}
+The token's imprint, not "of", ties it to its checkpoint. Lines are in the order the records were
+stored, so a file is appended to, never rewritten.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +49,11 @@ Heads = dict[str, tuple[int, str]]
 
 def canonical(data: dict[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+
+
+def body_digest(body: str) -> bytes:
+    """What the timestamp token is over: SHA-256 of the signed body's exact text."""
+    return hashlib.sha256(body.encode("utf-8")).digest()
 
 
 def body_text(at: datetime, heads: Heads) -> str:
@@ -100,6 +111,18 @@ def line_text(body: str, key: str, signature: str) -> str:
     return canonical({**json.loads(body), "key": key, "sig": signature})
 
 
+def stamp_line_text(stored_at: datetime, checkpoint_at: datetime, token: str) -> str:
+    """The line of a timestamp token (base64 DER) for the checkpoint of `checkpoint_at`."""
+    return canonical(
+        {
+            "v": FORMAT_VERSION,
+            "at": stored_at.isoformat(timespec="microseconds"),
+            "of": checkpoint_at.isoformat(timespec="microseconds"),
+            "tst": token,
+        }
+    )
+
+
 # --- reading ------------------------------------------------------------------------------------
 
 
@@ -113,14 +136,28 @@ class Checkpoint:
     key: str
     problem: str = ""
     unknown_key: bool = False
+    digest: bytes = b""  # body_digest of the signed body
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A timestamp token as stored: `of` is the checkpoint time the record names, `token` the DER
+    ("problem" when the record itself cannot be read)."""
+
+    source: str
+    of: datetime | None
+    token: bytes
+    problem: str = ""
+    digest: bytes | None = None  # the checkpoint's body_digest when the record is linked to it
 
 
 def parse(source: str, body: str, key: str, signature: str) -> Checkpoint:
     """Check the signature and read the body."""
     keys = verifying_keys()
     public = keys.get(key)
+    digest = body_digest(body)
     if public is None:
-        return Checkpoint(source, None, {}, key, unknown_key=True)
+        return Checkpoint(source, None, {}, key, unknown_key=True, digest=digest)
     try:
         public.verify(base64.b64decode(signature, validate=True), body.encode("utf-8"))
     except (InvalidSignature, binascii.Error, ValueError):
@@ -133,20 +170,32 @@ def parse(source: str, body: str, key: str, signature: str) -> Checkpoint:
         heads = {str(c): (int(v[0]), str(v[1])) for c, v in data["heads"].items()}
     except (ValueError, KeyError, TypeError, IndexError, AttributeError):
         return Checkpoint(source, None, {}, key, problem="nội dung không đọc được")
-    return Checkpoint(source, at, heads, key)
+    return Checkpoint(source, at, heads, key, digest=digest)
 
 
-def parse_line(source: str, line: str) -> Checkpoint:
+def parse_stamp(source: str, of: str, token: str, digest: bytes | None = None) -> Stamp:
+    try:
+        return Stamp(
+            source, datetime.fromisoformat(of), base64.b64decode(token, validate=True), "", digest
+        )
+    except (ValueError, TypeError, binascii.Error):
+        return Stamp(source, None, b"", "dòng dấu thời gian không đọc được", digest)
+
+
+def parse_line(source: str, line: str) -> Checkpoint | Stamp:
     try:
         data = json.loads(line)
+        if "tst" in data and "sig" not in data:
+            return parse_stamp(source, str(data["of"]), str(data["tst"]))
         key, signature = str(data.pop("key")), str(data.pop("sig"))
     except (ValueError, KeyError, TypeError, AttributeError):
         return Checkpoint(source, None, {}, "", problem="dòng không phải một điểm chốt")
     return parse(source, canonical(data), key, signature)
 
 
-def read_file(path: Path) -> Iterator[Checkpoint]:
-    """Every checkpoint of a checkpoint file, one per non-empty line, in file order."""
+def read_file(path: Path) -> Generator[Checkpoint | Stamp, None, None]:
+    """Every checkpoint and timestamp record of a checkpoint file, one per non-empty line, in
+    file order."""
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if line.strip():
@@ -154,7 +203,8 @@ def read_file(path: Path) -> Iterator[Checkpoint]:
 
 
 def last_line_at(path: Path) -> datetime | None:
-    """Time of the last well-formed checkpoint line of the file (None: empty or absent)."""
+    """Time of the last well-formed line of the file, checkpoint or timestamp record (None:
+    empty or absent): what is stored later is not in the file yet."""
     if not path.exists():
         return None
     with path.open("rb") as handle:

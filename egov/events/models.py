@@ -115,6 +115,54 @@ class EventCheckpoint(models.Model):
         raise PermissionError("Checkpoints are append-only: they cannot be deleted.")
 
 
+class CheckpointTimestampQuerySet(models.QuerySet["CheckpointTimestamp"]):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("Checkpoint timestamps are append-only: they cannot be updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Checkpoint timestamps are append-only: they cannot be deleted.")
+
+
+class CheckpointTimestamp(models.Model):
+    """An RFC 3161 timestamp token over a checkpoint's signed body, from a time-stamping
+    authority outside the platform (`egov.signing.timestamping`).
+
+    The checkpoint's signature is the platform's own (SECRET_KEY): whoever holds that key could
+    sign a shorter chain end dated in the past. The token pins what the checkpoint said and when,
+    under the TSA's key. It is asked for after the checkpoint is stored, outside any transaction,
+    and on the next run again while the TSA does not answer; append-only, one per checkpoint.
+    """
+
+    checkpoint = models.OneToOneField(
+        EventCheckpoint,
+        verbose_name=_("điểm chốt"),
+        on_delete=models.PROTECT,
+        related_name="timestamp",
+    )
+    token = models.TextField(_("dấu thời gian RFC 3161 (DER, base64)"))
+    gen_time = models.DateTimeField(_("thời điểm theo TSA"))
+    tsa = models.CharField(_("tổ chức cấp dấu thời gian"), max_length=255)
+    created_at = models.DateTimeField(_("ghi lúc"), db_index=True)
+
+    objects = CheckpointTimestampQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("dấu thời gian của điểm chốt")
+        verbose_name_plural = _("dấu thời gian của điểm chốt")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"timestamp of checkpoint {self.checkpoint_id} at {self.gen_time:%Y-%m-%d %H:%M:%S}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise PermissionError("Checkpoint timestamps are append-only: they cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Checkpoint timestamps are append-only: they cannot be deleted.")
+
+
 class CheckpointedHead(models.Model):
     """Where each chain stood at its last checkpoint: a checkpoint lists only changed chains."""
 

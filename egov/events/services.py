@@ -3,23 +3,26 @@
 - `record_event`: append to the agency's hash chain, inside the state change's transaction.
 - `verify_event_log`: recompute the chains, check them against the signed checkpoints, and
   report the first broken row.
-- `create_checkpoint`, `sync_checkpoint_file`: sign where the chains end and keep that outside
-  the database, so a cut of the log's end is found (`checkpoints.py` has the format).
+- `create_checkpoint`, `timestamp_checkpoints`, `sync_checkpoint_file`: sign where the chains
+  end, have a time-stamping authority attest it (RFC 3161), and keep both outside the database,
+  so a cut of the log's end is found (`checkpoints.py` has the format).
 - `enqueue`: queue a message to another system in the caller's transaction; the worker
   (`dispatch_due`, `dispatch_message`, `sweep_outbox`) delivers it through a registered deliverer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
+import heapq
 import json
 import logging
 import os
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -34,9 +37,24 @@ from django.utils import timezone
 
 from egov.core.actors import Actor
 from egov.core.errors import NotAllowed
+from egov.signing.timestamping import (
+    Timestamper,
+    TimestampRefused,
+    TimestampToken,
+    TimestampUnavailable,
+    TokenVerifier,
+    configured_timestamper,
+)
 
 from . import checkpoints
-from .models import ChainHead, CheckpointedHead, Event, EventCheckpoint, OutboxMessage
+from .models import (
+    ChainHead,
+    CheckpointedHead,
+    CheckpointTimestamp,
+    Event,
+    EventCheckpoint,
+    OutboxMessage,
+)
 
 GENESIS_HASH = "0" * 64
 
@@ -221,6 +239,9 @@ class VerifyResult:
     # Checkpoints signed by a key this installation no longer has (SECRET_KEY rotated without
     # keeping the old one in SECRET_KEY_FALLBACKS): not checked, reported.
     unverifiable_checkpoints: int = 0
+    # Checkpoints without a timestamp token yet (the TSA did not answer; none configured):
+    # reported, not a failure.
+    untimestamped_checkpoints: int = 0
 
 
 def _chain_rows(chain: str, after_seq: int, chunk_size: int) -> Iterator[Event]:
@@ -366,6 +387,7 @@ def verify_event_log(
         first_break=report.first_break,
         checkpoints=report.checked,
         unverifiable_checkpoints=report.unverifiable,
+        untimestamped_checkpoints=report.untimestamped,
     )
 
 
@@ -407,7 +429,8 @@ def create_checkpoint(*, now: datetime | None = None) -> EventCheckpoint | None:
 
     In the same transaction the checkpoint is queued to EVENT_CHECKPOINT_WEBHOOK_URL (outbox);
     after commit it is appended to EVENT_CHECKPOINT_FILE. Not recorded as an event: that event
-    would move the global chain and so call for another checkpoint, for ever.
+    would move the global chain and so call for another checkpoint, for ever. The timestamp token
+    comes after, from `timestamp_checkpoints` (the caller runs it next).
     """
     with transaction.atomic():
         _lock_checkpoints()
@@ -439,41 +462,180 @@ def create_checkpoint(*, now: datetime | None = None) -> EventCheckpoint | None:
     return checkpoint
 
 
-def sync_checkpoint_file(path: str | Path | None = None) -> int:
-    """Append to the checkpoint file every checkpoint newer than its last line; return how many.
+# The TSA's clock and ours may differ by this much; a token more than this before its
+# checkpoint's time is not believed.
+CLOCK_SKEW = timedelta(minutes=5)
 
-    Idempotent, and it catches up after a crash between a checkpoint's commit and its append.
-    Lines are written under an exclusive lock and flushed to disk (fsync).
+
+def timestamp_tolerance() -> timedelta:
+    """How long after its checkpoint a token may be: a checkpoint older than this is not stamped
+    any more (its token would read as back-dating), and verify_events reports a token that is."""
+    return timedelta(seconds=int(_setting("EVENT_CHECKPOINT_TSA_TOLERANCE_SECONDS", 6 * 3600)))
+
+
+@dataclass
+class TimestampReport:
+    configured: bool = True
+    stamped: int = 0
+    pending: int = 0  # still without a token after this run (retried next run)
+    expired: int = 0  # too old to be stamped credibly: stay without a token
+    refused: int = 0  # answers that were not valid tokens for the request
+    error: str = ""
+
+
+def _stamp_time_problem(checkpoint_at: datetime, gen_time: datetime) -> str:
+    if gen_time < checkpoint_at - CLOCK_SKEW:
+        return (
+            f"TSA ghi thời điểm {_local(gen_time)}, trước cả điểm chốt ({_local(checkpoint_at)}): "
+            "đồng hồ của TSA hoặc của máy chủ sai"
+        )
+    if gen_time - checkpoint_at > timestamp_tolerance():
+        return (
+            f"TSA ghi thời điểm {_local(gen_time)}, quá xa sau điểm chốt ({_local(checkpoint_at)})"
+        )
+    return ""
+
+
+def timestamp_checkpoints(
+    *, timestamper: Timestamper | None = None, batch: int = 100
+) -> TimestampReport:
+    """Ask the time-stamping authority for a token over every checkpoint that has none, oldest
+    first, and store each token (database; then the file and the webhook, like a checkpoint).
+
+    The TSA is asked outside any transaction (on SQLite a transaction holds the write lock). A TSA
+    that fails or times out leaves the checkpoint for the next run; an answer that is not a valid
+    token for the request (another digest or nonce, bad signature, untrusted signer, an
+    implausible time) is refused, logged and also retried next run. The run stops at the first
+    checkpoint left without a token, so tokens are always given in checkpoint order: a checkpoint
+    without one before a stamped one is then a sign that a token was removed.
+    """
+    report = TimestampReport()
+    if timestamper is None:
+        try:
+            timestamper = configured_timestamper()
+        except ValueError as exc:  # a TSA_URL that is not http(s): the checkpoints wait
+            checkpoint_logger.error("timestamp authority misconfigured: %s", exc)
+            report.error = str(exc)
+            report.pending = EventCheckpoint.objects.filter(timestamp__isnull=True).count()
+            return report
+    if timestamper is None:
+        report.configured = False
+        report.pending = EventCheckpoint.objects.filter(timestamp__isnull=True).count()
+        return report
+    oldest = timezone.now() - timestamp_tolerance() + CLOCK_SKEW
+    unstamped = EventCheckpoint.objects.filter(timestamp__isnull=True)
+    report.expired = unstamped.filter(created_at__lt=oldest).count()
+    due = list(unstamped.filter(created_at__gte=oldest).order_by("created_at", "id")[:batch])
+    for checkpoint in due:
+        try:
+            token = timestamper.timestamp(checkpoints.body_digest(checkpoint.body))
+            problem = _stamp_time_problem(checkpoint.created_at, token.gen_time)
+            if problem:
+                raise TimestampRefused(f"{timestamper.name}: {problem}")
+        except TimestampRefused as exc:
+            checkpoint_logger.error("checkpoint %s: timestamp refused: %s", checkpoint.pk, exc)
+            report.refused += 1
+            report.error = str(exc)
+            break
+        except TimestampUnavailable as exc:
+            checkpoint_logger.warning("checkpoint %s: no timestamp yet: %s", checkpoint.pk, exc)
+            report.error = str(exc)
+            break
+        if _store_timestamp(checkpoint, token):
+            report.stamped += 1
+    report.pending = unstamped.filter(created_at__gte=oldest).count()
+    if report.expired:
+        checkpoint_logger.warning(
+            "%s checkpoints are too old to be timestamped credibly and stay without a token",
+            report.expired,
+        )
+    return report
+
+
+def _store_timestamp(checkpoint: EventCheckpoint, token: TimestampToken) -> bool:
+    """Store a checked token (False: another worker stored one first). Not recorded as an event,
+    for the reason given in create_checkpoint."""
+    with transaction.atomic():
+        _lock_checkpoints()  # record times in the order the file is written
+        if CheckpointTimestamp.objects.filter(checkpoint=checkpoint).exists():
+            return False
+        stamp = CheckpointTimestamp.objects.create(
+            checkpoint=checkpoint,
+            token=token.base64,
+            gen_time=token.gen_time,
+            tsa=token.tsa[:255],
+            created_at=timezone.now(),
+        )
+        url = str(_setting("EVENT_CHECKPOINT_WEBHOOK_URL", "") or "")
+        if url:
+            line = checkpoints.stamp_line_text(stamp.created_at, checkpoint.created_at, stamp.token)
+            enqueue(
+                OutboxMessage.Topic.WEBHOOK,
+                {"url": url, "body": json.loads(line)},
+                idempotency_key=f"event-checkpoint-timestamp:{stamp.pk}",
+            )
+        transaction.on_commit(sync_checkpoint_file, robust=True)
+    return True
+
+
+def _file_records(after: datetime | None) -> Iterator[tuple[datetime, int, int, str]]:
+    """Checkpoints and timestamp records stored after `after`, in the order they were stored."""
+    cps = EventCheckpoint.objects.order_by("created_at", "id")
+    stamps = CheckpointTimestamp.objects.select_related("checkpoint").order_by("created_at", "id")
+    if after is not None:
+        cps = cps.filter(created_at__gt=after)
+        stamps = stamps.filter(created_at__gt=after)
+    yield from heapq.merge(
+        (
+            (cp.created_at, 0, cp.pk, checkpoints.line_text(cp.body, cp.key_id, cp.signature))
+            for cp in cps.iterator(chunk_size=500)
+        ),
+        (
+            (
+                st.created_at,
+                1,
+                st.pk,
+                checkpoints.stamp_line_text(st.created_at, st.checkpoint.created_at, st.token),
+            )
+            for st in stamps.iterator(chunk_size=200)
+        ),
+    )
+
+
+def sync_checkpoint_file(path: str | Path | None = None) -> int:
+    """Append to the checkpoint file every checkpoint and timestamp record stored after its last
+    line, in the order they were stored; return how many lines.
+
+    Idempotent, and it catches up after a crash between a commit and its append. Lines are
+    written under an exclusive lock and flushed to disk (fsync).
     """
     target = path if path is not None else _setting("EVENT_CHECKPOINT_FILE", "")
     if not target:
         return 0
     file_path = Path(target)
     file_path.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
     with file_path.open("a+b") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             last_at = checkpoints.last_line_at(file_path)
-            pending = EventCheckpoint.objects.order_by("created_at", "id")
-            if last_at is not None:
-                pending = pending.filter(created_at__gt=last_at)
-            lines = [
-                checkpoints.line_text(cp.body, cp.key_id, cp.signature) + "\n"
-                for cp in pending.iterator(chunk_size=500)
-            ]
-            if not lines:
-                return 0
             handle.seek(0, os.SEEK_END)
+            separate = False
             if handle.tell() > 0:
                 handle.seek(-1, os.SEEK_END)
-                if handle.read(1) != b"\n":  # a line cut short by a crash stays on its own
-                    lines[0] = "\n" + lines[0]
-            handle.write("".join(lines).encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
+                separate = handle.read(1) != b"\n"  # a line cut short by a crash stays on its own
+            for _at, _kind, _pk, line in _file_records(last_at):
+                if separate:
+                    handle.write(b"\n")
+                    separate = False
+                handle.write((line + "\n").encode("utf-8"))
+                written += 1
+            if written:
+                handle.flush()
+                os.fsync(handle.fileno())
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-    return len(lines)
+    return written
 
 
 @dataclass
@@ -488,24 +650,165 @@ class _Pin:
 class CheckpointReport:
     checked: int = 0
     unverifiable: int = 0
+    timestamped: int = 0
+    untimestamped: int = 0
     first_break: ChainBreak | None = None
 
 
-def _checkpoints_to_check(checkpoint_file: Path | None) -> Iterator[checkpoints.Checkpoint]:
-    for cp in EventCheckpoint.objects.order_by("id").iterator(chunk_size=500):
-        yield checkpoints.parse(f"CSDL id={cp.pk}", cp.body, cp.key_id, cp.signature)
+def _database_records() -> Generator[checkpoints.Checkpoint | checkpoints.Stamp, None, None]:
+    rows = EventCheckpoint.objects.select_related("timestamp").order_by("id")
+    for cp in rows.iterator(chunk_size=200):
+        source = f"CSDL id={cp.pk}"
+        yield checkpoints.parse(source, cp.body, cp.key_id, cp.signature)
+        stamp = getattr(cp, "timestamp", None)
+        if stamp is not None:
+            yield checkpoints.parse_stamp(
+                f"CSDL dấu thời gian id={stamp.pk}",
+                cp.created_at.isoformat(),
+                stamp.token,
+                digest=checkpoints.body_digest(cp.body),
+            )
+
+
+def _sources(
+    checkpoint_file: Path | None,
+) -> Iterator[Generator[checkpoints.Checkpoint | checkpoints.Stamp, None, None]]:
+    yield _database_records()
     if checkpoint_file is not None and checkpoint_file.exists():
-        yield from checkpoints.read_file(checkpoint_file)
+        yield checkpoints.read_file(checkpoint_file)
 
 
 def _local(moment: datetime) -> str:
     return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M:%S")
 
 
+class _TimestampAudit:
+    """The timestamp tokens of one source (the database, or one file), read in stored order.
+
+    Each token must be a valid token of a trusted TSA over the body of a checkpoint of the same
+    source, given no later than the tolerance after that checkpoint's time. A checkpoint without
+    a token before one whose token came while it could still be stamped means a token was
+    removed (tokens are given in checkpoint order, `timestamp_checkpoints`).
+    """
+
+    def __init__(self, verifier: TokenVerifier, chain: str | None) -> None:
+        self.verifier = verifier
+        self.chain = chain or "-"
+        self.tolerance = timestamp_tolerance()
+        self.seen: dict[bytes, checkpoints.Checkpoint] = {}
+        # Checkpoints without a token that a later token could still show up, in order.
+        self.unstamped: dict[bytes, checkpoints.Checkpoint] = {}
+        self.missing: set[bytes] = set()  # every checkpoint without a token
+        self.stamped = 0
+
+    def _break(self, code: str, message: str) -> ChainBreak:
+        return ChainBreak(code, self.chain, None, None, message)
+
+    def checkpoint(self, cp: checkpoints.Checkpoint) -> None:
+        self.seen[cp.digest] = cp
+        if not cp.unknown_key:
+            self.unstamped[cp.digest] = cp
+            self.missing.add(cp.digest)
+
+    def stamp(self, st: checkpoints.Stamp) -> ChainBreak | None:
+        named = f"điểm chốt lúc {_local(st.of)}" if st.of else "một điểm chốt"
+        if st.problem:
+            return self._break("checkpoint_timestamp_invalid", f"{st.source}: {st.problem}.")
+        check = self.verifier.check(st.token, st.digest)
+        if check.code == "imprint" or (check.ok and check.imprint not in self.seen):
+            return self._break(
+                "checkpoint_timestamp_mismatch",
+                f"Dấu thời gian ở {st.source}, cấp cho {named}, không khớp nội dung điểm chốt "
+                "nào: điểm chốt đã bị sửa hoặc ký lại sau khi được đóng dấu thời gian.",
+            )
+        if not check.ok:
+            return self._break(
+                "checkpoint_timestamp_invalid",
+                f"Dấu thời gian ở {st.source} ({named}): {check.problem}.",
+            )
+        assert check.gen_time is not None
+        cp = self.seen[check.imprint]
+        self.unstamped.pop(cp.digest, None)
+        self.missing.discard(cp.digest)
+        self.stamped += 1
+        if cp.at is None:  # signed by a key no longer known: counted as unverifiable
+            return None
+        if check.gen_time - cp.at > self.tolerance:
+            return self._break(
+                "checkpoint_backdated",
+                f"Điểm chốt ở {cp.source} ghi lúc {_local(cp.at)} nhưng TSA chỉ đóng dấu lúc "
+                f"{_local(check.gen_time)}: điểm chốt được ký lùi ngày.",
+            )
+        if cp.at - check.gen_time > CLOCK_SKEW:
+            return self._break(
+                "checkpoint_timestamp_time",
+                f"Điểm chốt ở {cp.source} ghi lúc {_local(cp.at)}, sau thời điểm TSA đóng dấu "
+                f"({_local(check.gen_time)}).",
+            )
+        # Older checkpoints that were still within the tolerance when this token came must have
+        # been stamped before it.
+        horizon = check.gen_time - self.tolerance + 2 * CLOCK_SKEW
+        while self.unstamped:
+            first = next(iter(self.unstamped.values()))
+            if first.at is not None and first.at >= horizon:
+                break
+            del self.unstamped[first.digest]
+        earlier = next(iter(self.unstamped.values()), None)
+        if earlier is not None and earlier.at is not None and earlier.at < cp.at:
+            return self._break(
+                "checkpoint_timestamp_missing",
+                f"Điểm chốt ở {earlier.source} (lúc {_local(earlier.at)}) không có dấu thời gian, "
+                f"dù điểm chốt sau nó ({cp.source}) đã được đóng dấu lúc "
+                f"{_local(check.gen_time)}: dấu thời gian đã bị gỡ?",
+            )
+        return None
+
+
+def _audit_source(
+    records: Iterator[checkpoints.Checkpoint | checkpoints.Stamp],
+    audit: _TimestampAudit,
+    pins: dict[str, _Pin],
+    report: CheckpointReport,
+    chain: str | None,
+) -> ChainBreak | None:
+    """Read one source's records: check signatures and tokens, collect the pinned heads."""
+    for record in records:
+        if isinstance(record, checkpoints.Stamp):
+            problem = audit.stamp(record)
+            if problem is not None:
+                return problem
+            continue
+        cp = record
+        if cp.unknown_key:
+            report.unverifiable += 1
+            audit.checkpoint(cp)
+            continue
+        if cp.problem or cp.at is None:
+            return ChainBreak(
+                "checkpoint_invalid",
+                chain or "-",
+                None,
+                None,
+                f"Điểm chốt ở {cp.source}: {cp.problem or 'không đọc được'}.",
+            )
+        report.checked += 1
+        audit.checkpoint(cp)
+        for name, (seq, digest) in cp.heads.items():
+            if chain is not None and name != chain:
+                continue
+            pin = pins.get(name)
+            if pin is None or seq > pin.seq:
+                pins[name] = pin = _Pin(seq)
+            if seq == pin.seq:
+                pin.signed.setdefault(digest, (cp.at, cp.source))
+    return None
+
+
 def verify_checkpoints(
     *, chain: str | None = None, checkpoint_file: str | Path | None = None
 ) -> CheckpointReport:
-    """Check that the events the checkpoints pinned are still there, unchanged.
+    """Check that the events the checkpoints pinned are still there, unchanged, and that every
+    timestamp token is valid, trusted and over its checkpoint as it reads now.
 
     Per chain only the highest checkpointed event is looked up: the chain walk has already
     shown that every earlier event hashes into it, so if it is the signed one, so are they.
@@ -522,28 +825,15 @@ def verify_checkpoints(
         )
         return report
     pins: dict[str, _Pin] = {}
-    for cp in _checkpoints_to_check(file_path):
-        if cp.unknown_key:
-            report.unverifiable += 1
-            continue
-        if cp.problem or cp.at is None:
-            report.first_break = ChainBreak(
-                "checkpoint_invalid",
-                chain or "-",
-                None,
-                None,
-                f"Điểm chốt ở {cp.source}: {cp.problem or 'không đọc được'}.",
-            )
+    verifier = TokenVerifier()
+    for stream in _sources(file_path):
+        audit = _TimestampAudit(verifier, chain)
+        with contextlib.closing(stream) as records:  # a break leaves no cursor open
+            report.first_break = _audit_source(records, audit, pins, report, chain)
+        if report.first_break is not None:
             return report
-        report.checked += 1
-        for name, (seq, digest) in cp.heads.items():
-            if chain is not None and name != chain:
-                continue
-            pin = pins.get(name)
-            if pin is None or seq > pin.seq:
-                pins[name] = pin = _Pin(seq)
-            if seq == pin.seq:
-                pin.signed.setdefault(digest, (cp.at, cp.source))
+        report.timestamped += audit.stamped
+        report.untimestamped += len(audit.missing)
     for name, pin in sorted(pins.items()):
         row = Event.objects.filter(chain=name, seq=pin.seq).values_list("pk", "hash").first()
         for digest, (at, source) in pin.signed.items():

@@ -35,11 +35,15 @@ def sweep_outbox() -> None:
 @db_periodic_task(crontab(minute="*/5"))
 def checkpoint_event_log() -> None:
     """Every five minutes: sign where the chains end (a cut of the log's end after this is
-    found by verify_events) and append it to the checkpoint file."""
+    found by verify_events), have the time-stamping authority attest it (and any checkpoint it
+    did not attest before), and append both to the checkpoint file."""
     checkpoint = services.create_checkpoint()
-    services.sync_checkpoint_file()  # also catches up after a crash before the file append
     if checkpoint is not None:
         logger.info("event log checkpoint %s signed", checkpoint.pk)
+    stamps = services.timestamp_checkpoints()
+    if stamps.stamped:
+        logger.info("%s event log checkpoints timestamped", stamps.stamped)
+    services.sync_checkpoint_file()  # also catches up after a crash before the file append
 
 
 # Huey's crontab runs in UTC: 19:30 UTC is 02:30 in Asia/Ho_Chi_Minh.

@@ -352,6 +352,18 @@ EVENT_CHECKPOINT_FILE = os.environ.get(
     "EVENT_CHECKPOINT_FILE", str(VAR_DIR / "event-checkpoints.jsonl")
 )
 EVENT_CHECKPOINT_WEBHOOK_URL = os.environ.get("EVENT_CHECKPOINT_WEBHOOK_URL", "")
+# Each checkpoint also gets an RFC 3161 timestamp token (egov.signing.timestamping) from this
+# time-stamping authority (HTTP; optional basic authentication). Unset: the demo CA's TSA
+# (make_demo_ca) stamps in-process if there is one, else checkpoints stay unstamped. A token may
+# come at most EVENT_CHECKPOINT_TSA_TOLERANCE_SECONDS after its checkpoint (later reads as
+# back-dating), so that is also how long a TSA outage can last without losing tokens.
+TSA_URL = os.environ.get("TSA_URL", "")
+TSA_USERNAME = os.environ.get("TSA_USERNAME", "")
+TSA_PASSWORD = os.environ.get("TSA_PASSWORD", "")
+TSA_TIMEOUT_SECONDS = float(os.environ.get("TSA_TIMEOUT_SECONDS", "10"))
+EVENT_CHECKPOINT_TSA_TOLERANCE_SECONDS = int(
+    os.environ.get("EVENT_CHECKPOINT_TSA_TOLERANCE_SECONDS", str(6 * 3600))
+)
 
 # Public dossier lookups (code + id number or phone) allowed per client address per minute.
 LOOKUP_RATE_LIMIT_PER_MINUTE = int(os.environ.get("LOOKUP_RATE_LIMIT_PER_MINUTE", "10"))

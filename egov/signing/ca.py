@@ -2,7 +2,8 @@
 
 Pure cryptography, no database: a root CA, an intermediate (issuing) CA, and end-entity
 certificates for officials (personal signatures) and agencies (organisation signatures), with
-Vietnamese names in UTF-8. `services.ensure_demo_ca` stores what this module makes.
+Vietnamese names in UTF-8, and a time-stamping authority (TSA) certificate for the demo TSA
+(`tsa_standin`, RFC 3161). `services.ensure_demo_ca` stores what this module makes.
 
 Keys are EC P-256 by default (fast to generate; pyHanko, signxml, poppler/NSS all verify ECDSA);
 `key_type="rsa"` gives RSA-2048 like most licensed Vietnamese CAs issue.
@@ -10,13 +11,19 @@ Keys are EC P-256 by default (fast to generate; pyHanko, signxml, poppler/NSS al
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from asn1crypto import keys as asn1_keys  # type: ignore[import-untyped, unused-ignore]
+from asn1crypto import tsp  # type: ignore[import-untyped, unused-ignore]
+from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped, unused-ignore]
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from .keystore import KeyMaterial, PrivateKey
 
@@ -25,6 +32,7 @@ EntityKind = Literal["personal", "organisation"]
 
 DEMO_ROOT_NAME = "CA gốc minh họa (KHÔNG DÙNG THẬT)"
 DEMO_INTERMEDIATE_NAME = "CA cấp chứng thư minh họa (KHÔNG DÙNG THẬT)"
+DEMO_TSA_NAME = "TSA minh họa (KHÔNG DÙNG THẬT)"
 DEMO_CA_ORGANISATION = "Nền tảng chính quyền điện tử — môi trường thử nghiệm"
 
 
@@ -208,3 +216,102 @@ def issue_certificate(
         )
     cert = builder.sign(issuer.private_key, hashes.SHA256())
     return KeyMaterial(certificate=cert, private_key=key, chain=(issuer.certificate, *issuer.chain))
+
+
+def issue_tsa_certificate(
+    issuer: KeyMaterial,
+    common_name: str = DEMO_TSA_NAME,
+    organisation: str = DEMO_CA_ORGANISATION,
+    *,
+    key: PrivateKey | None = None,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+    days: int = 3 * 365,
+) -> KeyMaterial:
+    """A time-stamping authority's certificate: extended key usage timeStamping only, critical
+    (RFC 3161 section 2.3). RSA: pyHanko's token issuer (the demo TSA) signs with RSA only."""
+    key = key or new_key("rsa")
+    start, end = _window(not_before, not_after, days)
+    cert = (
+        _builder(
+            _name(common_name, organisation),
+            issuer.certificate.subject,
+            key.public_key(),
+            issuer.private_key.public_key(),
+            start,
+            end,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(issuer.private_key, hashes.SHA256())
+    )
+    return KeyMaterial(certificate=cert, private_key=key, chain=(issuer.certificate, *issuer.chain))
+
+
+class DemoTimestampAuthority:
+    """An RFC 3161 time-stamping authority with a TSA certificate and its key (pyHanko's
+    DummyTimeStamper issues the tokens): the demo CA's TSA, in-process (`timestamping`) or
+    behind the HTTP stand-in (`tsa_standin`). Embeds its certificate and chain in every token."""
+
+    ALGORITHMS = frozenset({"sha256", "sha384", "sha512"})
+
+    def __init__(self, material: KeyMaterial) -> None:
+        if not isinstance(material.private_key, rsa.RSAPrivateKey):
+            raise ValueError("the demo TSA signs with an RSA key")
+
+        def der(cert: x509.Certificate) -> asn1_x509.Certificate:
+            return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+        key = material.private_key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        self.certificate = material.certificate
+        self._lock = threading.Lock()
+        self._stamper = DummyTimeStamper(
+            tsa_cert=der(material.certificate),
+            tsa_key=asn1_keys.PrivateKeyInfo.load(key),
+            certs_to_embed=SimpleCertificateStore.from_certs([der(c) for c in material.chain]),
+        )
+
+    def respond(
+        self, request: tsp.TimeStampReq, *, at: datetime | None = None
+    ) -> tsp.TimeStampResp:
+        """The TimeStampResp (asn1crypto) to a TimeStampReq: a token (dated now, or `at`), or a
+        rejection for a request this TSA does not serve (RFC 3161 section 2.4.2)."""
+        try:
+            algorithm = request["message_imprint"]["hash_algorithm"]["algorithm"].native
+            digest = request["message_imprint"]["hashed_message"].native
+            supported = request["version"].native == "v1" and algorithm in self.ALGORITHMS
+        except (ValueError, TypeError, KeyError):
+            supported, algorithm, digest = False, "", b""
+        expected = {"sha256": 32, "sha384": 48, "sha512": 64}.get(algorithm)
+        if not supported or len(digest) != expected:
+            return tsp.TimeStampResp(
+                {
+                    "status": tsp.PKIStatusInfo(
+                        {"status": "rejection", "fail_info": tsp.PKIFailureInfo({"bad_alg"})}
+                    )
+                }
+            )
+        with self._lock:
+            self._stamper.fixed_dt = at
+            try:
+                return self._stamper.request_tsa_response(request)
+            finally:
+                self._stamper.fixed_dt = None

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 class CertificateAuthority(models.Model):
     """A certification authority whose key this platform holds: only the demo CA (development
-    and tests, `make_demo_ca`). A real deployment uses certificates from a licensed CA and
+    and tests, `make_demo_ca`): its root, its issuing CA and, under that, the demo time-stamping
+    authority (`services.demo_tsa`). A real deployment uses certificates from a licensed CA and
     lists its root in the trust list instead."""
 
     name = models.CharField(_("tên"), max_length=255)

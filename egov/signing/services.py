@@ -375,6 +375,7 @@ def rotate_keystore_secrets(*, actor: Actor) -> int:
 class DemoCaResult:
     root: CertificateAuthority
     intermediate: CertificateAuthority
+    tsa: CertificateAuthority | None = None
     created: list[SigningIdentity] = field(default_factory=list)
     kept: int = 0
 
@@ -383,15 +384,23 @@ class DemoCaResult:
 class DemoHierarchy:
     root: KeyMaterial
     intermediate: KeyMaterial
+    tsa: KeyMaterial | None = None
 
 
 def make_demo_hierarchy(key_type: ca.KeyType = "ec") -> DemoHierarchy:
     root = ca.make_root(key_type=key_type)
-    return DemoHierarchy(root=root, intermediate=ca.make_intermediate(root, key_type=key_type))
+    intermediate = ca.make_intermediate(root, key_type=key_type)
+    return DemoHierarchy(
+        root=root, intermediate=intermediate, tsa=ca.issue_tsa_certificate(intermediate)
+    )
 
 
 def _store_ca(
-    actor: Actor, material: KeyMaterial, name: str, parent: CertificateAuthority | None
+    actor: Actor,
+    material: KeyMaterial,
+    name: str,
+    parent: CertificateAuthority | None,
+    event_type: str = "signing.ca_created",
 ) -> CertificateAuthority:
     passphrase = keystore.new_passphrase()
     authority = CertificateAuthority.objects.create(
@@ -405,7 +414,7 @@ def _store_ca(
     )
     record_event(
         actor=actor,
-        event_type="signing.ca_created",
+        event_type=event_type,
         subject_type=SUBJECT_CA,
         subject_id=authority.pk,
         payload={"name": name, "fingerprint": authority.fingerprint_sha256},
@@ -421,6 +430,20 @@ def ca_material(authority: CertificateAuthority) -> KeyMaterial:
 def demo_issuing_ca() -> CertificateAuthority | None:
     return (
         CertificateAuthority.objects.filter(parent__isnull=False, parent__parent__isnull=True)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def demo_tsa() -> CertificateAuthority | None:
+    """The demo time-stamping authority: the key material one level under the demo issuing CA
+    (`make_demo_ca`), still valid. Its certificate has the timeStamping key usage only."""
+    return (
+        CertificateAuthority.objects.filter(
+            parent__parent__isnull=False,
+            parent__parent__parent__isnull=True,
+            not_after__gt=timezone.now(),
+        )
         .order_by("-created_at", "-pk")
         .first()
     )
@@ -510,22 +533,31 @@ def ensure_demo_ca(
     hierarchy: DemoHierarchy | None = None,
     key_type: ca.KeyType = "ec",
 ) -> DemoCaResult:
-    """Create (once) the demo root and intermediate CA, trust the root, and give every active
-    agency an organisation certificate and every leader and clerk (or every official) a personal
-    certificate, unless they already have a valid one. Safe to run again."""
+    """Create (once) the demo root and intermediate CA and the demo time-stamping authority,
+    trust the root, and give every active agency an organisation certificate and every leader and
+    clerk (or every official) a personal certificate, unless they already have a valid one. Safe
+    to run again."""
     from egov.org.models import Agency, Official, Role
 
     _require_operator(actor)
     with transaction.atomic():
         issuing = demo_issuing_ca()
+        tsa_material: KeyMaterial | None = None
         if issuing is None:
             hierarchy = hierarchy or make_demo_hierarchy(key_type)
             root = _store_ca(actor, hierarchy.root, ca.DEMO_ROOT_NAME, None)
             issuing = _store_ca(actor, hierarchy.intermediate, ca.DEMO_INTERMEDIATE_NAME, root)
+            tsa_material = hierarchy.tsa
         assert issuing.parent is not None
         root = issuing.parent
         add_trust_anchor(actor=actor, certificate_pem=root.certificate_pem, name=root.name)
-        result = DemoCaResult(root=root, intermediate=issuing)
+        tsa = demo_tsa()
+        if tsa is None or tsa.parent_id != issuing.pk:
+            tsa_material = tsa_material or ca.issue_tsa_certificate(ca_material(issuing))
+            tsa = _store_ca(
+                actor, tsa_material, ca.DEMO_TSA_NAME, issuing, event_type="signing.tsa_created"
+            )
+        result = DemoCaResult(root=root, intermediate=issuing, tsa=tsa)
 
         for agency in Agency.objects.filter(is_active=True).select_related("admin_unit"):
             if _has_usable(SigningIdentity.objects.filter(agency=agency)):

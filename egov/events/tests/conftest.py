@@ -9,6 +9,14 @@ from egov.core.actors import SYSTEM
 from egov.events.services import record_event
 
 
+def _run_deferred_checks(cursor) -> None:  # type: ignore[no-untyped-def]
+    """Run PostgreSQL's deferred foreign-key checks now (timestamps reference checkpoints): with
+    checks pending, ALTER TABLE of either table is refused."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 def tamper_sql(sql: str, params: list[object] | None = None) -> None:
     """Run SQL against events_event the way someone with direct database access would.
 
@@ -18,7 +26,13 @@ def tamper_sql(sql: str, params: list[object] | None = None) -> None:
     """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            for table in ("events_event", "events_eventcheckpoint", "events_chainhead"):
+            _run_deferred_checks(cursor)
+            for table in (
+                "events_event",
+                "events_eventcheckpoint",
+                "events_chainhead",
+                "events_checkpointtimestamp",
+            ):
                 cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         elif connection.vendor == "sqlite":
             for trigger in (
@@ -26,9 +40,12 @@ def tamper_sql(sql: str, params: list[object] | None = None) -> None:
                 "events_event_no_delete",
                 "events_eventcheckpoint_no_update",
                 "events_eventcheckpoint_no_delete",
+                "events_checkpointtimestamp_no_update",
+                "events_checkpointtimestamp_no_delete",
             ):
                 cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         cursor.execute(sql, params or [])
+        _run_deferred_checks(cursor)
 
 
 @pytest.fixture

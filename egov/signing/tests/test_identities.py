@@ -40,7 +40,7 @@ def test_make_demo_ca_is_idempotent(
     call_command("make_demo_ca", stdout=out)
     assert "Cấp mới 4 chứng thư" in out.getvalue()  # 2 agencies, the leader, the clerk
 
-    assert CertificateAuthority.objects.count() == 2
+    assert CertificateAuthority.objects.count() == 3  # root, intermediate, demo TSA
     root = CertificateAuthority.objects.get(parent__isnull=True)
     assert TrustAnchor.objects.filter(fingerprint_sha256=root.fingerprint_sha256, is_active=True)
     assert not SigningIdentity.objects.filter(official=specialist).exists()
@@ -63,7 +63,7 @@ def test_make_demo_ca_is_idempotent(
     again = StringIO()
     call_command("make_demo_ca", "--all-officials", stdout=again)
     assert "Cấp mới 1 chứng thư, giữ nguyên 4" in again.getvalue()  # only the specialist
-    assert CertificateAuthority.objects.count() == 2
+    assert CertificateAuthority.objects.count() == 3
     assert TrustAnchor.objects.count() == 1
     assert SigningIdentity.objects.count() == 5
 

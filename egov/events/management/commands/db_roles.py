@@ -26,8 +26,9 @@ GRANTS = """\
 GRANT USAGE ON SCHEMA {schema} TO {role};
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role};
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role};
--- The event log and its checkpoints: read and append only.
-REVOKE UPDATE, DELETE, TRUNCATE ON events_event, events_eventcheckpoint FROM {role};
+-- The event log, its checkpoints and their timestamps: read and append only.
+REVOKE UPDATE, DELETE, TRUNCATE
+    ON events_event, events_eventcheckpoint, events_checkpointtimestamp FROM {role};
 -- Chain heads: read only; they move through the owner's functions, one step onto the event
 -- just appended (a trigger also refuses any other change by a non-owner).
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON events_chainhead FROM {role};

@@ -1,5 +1,5 @@
-"""Recompute the event log's hash chains, check them against the signed checkpoints, and report
-the first broken row.
+"""Recompute the event log's hash chains, check them against the signed checkpoints and their
+RFC 3161 timestamp tokens, and report the first broken row.
 
 Exit code 0 and "OK ..." when every chain is intact and every checkpointed event is still there
 unchanged; exit code 1 and the first broken row (id, chain, seq, what is wrong) otherwise. Reads
@@ -42,6 +42,13 @@ class Command(BaseCommand):
                 self.style.WARNING(
                     f"{result.unverifiable_checkpoints} điểm chốt được ký bằng khóa không còn "
                     "trong SECRET_KEY/SECRET_KEY_FALLBACKS: không kiểm tra được."
+                )
+            )
+        if result.untimestamped_checkpoints:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"{result.untimestamped_checkpoints} điểm chốt chưa có dấu thời gian của TSA "
+                    "(TSA chưa trả lời hoặc chưa cấu hình TSA_URL; lần chạy sau sẽ đóng dấu)."
                 )
             )
         if result.ok:

@@ -11,9 +11,10 @@ from egov.core.actors import SYSTEM
 
 class Command(BaseCommand):
     help = (
-        "Tạo CA minh họa (CA gốc, CA trung gian), đưa CA gốc vào danh sách tin cậy, cấp chứng thư "
-        "ký số cho mọi cơ quan và cho lãnh đạo, văn thư (hoặc mọi công chức với --all-officials). "
-        "Chạy lại không cấp trùng. Chỉ dùng cho môi trường phát triển và kiểm thử."
+        "Tạo CA minh họa (CA gốc, CA trung gian, TSA cấp dấu thời gian), đưa CA gốc vào danh "
+        "sách tin cậy, cấp chứng thư ký số cho mọi cơ quan và cho lãnh đạo, văn thư (hoặc mọi "
+        "công chức với --all-officials). Chạy lại không cấp trùng. Chỉ dùng cho môi trường phát "
+        "triển và kiểm thử."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -31,7 +32,8 @@ class Command(BaseCommand):
             key_type="rsa" if options["rsa"] else "ec",
         )
         self.stdout.write(
-            f"CA minh họa: {result.root.name} / {result.intermediate.name}. "
+            f"CA minh họa: {result.root.name} / {result.intermediate.name}"
+            f"{f' / {result.tsa.name}' if result.tsa else ''}. "
             f"Cấp mới {len(result.created)} chứng thư, giữ nguyên {result.kept}."
         )
         for identity in result.created:
