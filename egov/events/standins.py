@@ -18,12 +18,15 @@ Run one by hand as a demo SMS gateway (then set SMS_GATEWAY_URL=http://127.0.0.1
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from egov.core.standin import LocalHTTPServer
 
 
 @dataclass
@@ -39,7 +42,7 @@ class ReceivedRequest:
         return self.headers.get("idempotency-key", "")
 
 
-class StandInServer:
+class StandInServer(LocalHTTPServer):
     def __init__(
         self,
         *,
@@ -56,36 +59,7 @@ class StandInServer:
         self.requests: list[ReceivedRequest] = []
         self.accepted: dict[str, ReceivedRequest] = {}
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    # -- life cycle ------------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> StandInServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> StandInServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(port)
 
     # -- what it saw -----------------------------------------------------------------------
 
@@ -166,12 +140,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     server = StandInServer(port=args.port, fail_first=args.fail_first, verbose=True)
     print(f"Stand-in listening on {server.url} (Ctrl+C to stop)", flush=True)
-    try:
-        server._httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server._httpd.server_close()
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
 
 
 if __name__ == "__main__":

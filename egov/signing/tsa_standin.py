@@ -30,10 +30,12 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from asn1crypto import tsp  # type: ignore[import-untyped, unused-ignore]
+
+from egov.core.standin import LocalHTTPServer
 
 from . import ca
 from .keystore import KeyMaterial
@@ -86,7 +88,7 @@ def _with_altered_signature(response: tsp.TimeStampResp) -> tsp.TimeStampResp:
     return tsp.TimeStampResp.load(altered.dump(force=True))
 
 
-class TsaStandIn:
+class TsaStandIn(LocalHTTPServer):
     def __init__(
         self,
         material: KeyMaterial,
@@ -106,42 +108,11 @@ class TsaStandIn:
         self.answers: list[tuple[str, int]] = []  # (mode, HTTP status) of each request
         self.requests: list[tsp.TimeStampReq] = []  # each well-formed request, as received
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    # -- life cycle ------------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
+        super().__init__(port)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/tsa"
-
-    def start(self) -> TsaStandIn:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> TsaStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def serve_forever(self) -> None:
-        try:
-            self._httpd.serve_forever()
-        finally:
-            self._httpd.server_close()
 
     # -- answering -------------------------------------------------------------------------
 
