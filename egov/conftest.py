@@ -220,9 +220,10 @@ def password_only():  # type: ignore[no-untyped-def]
     return make
 
 
-@pytest.fixture
-def mfa_session():  # type: ignore[no-untyped-def]
-    """A new client of `user` whose session passed the second factor, as allauth records it."""
+def login_client(user, *, with_mfa: bool = True, client=None):  # type: ignore[no-untyped-def]
+    """`client` (a new one by default) logged in as `user`; with `with_mfa`, with the session
+    allauth leaves after the TOTP step too (a TOTP authenticator is created if the user has
+    none), which is what the second-factor middleware trusts."""
     import time
 
     from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
@@ -230,24 +231,29 @@ def mfa_session():  # type: ignore[no-untyped-def]
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
     from django.test import Client
 
-    def login(user):  # type: ignore[no-untyped-def]
-        client = Client()
-        client.force_login(user)
-        authenticator = (
-            Authenticator.objects.filter(user=user, type="totp").first()
-            or TOTP.activate(user, generate_totp_secret()).instance
-        )
-        now = time.time()
-        session = client.session
-        session[AUTHENTICATION_METHODS_SESSION_KEY] = [
-            {"method": "password", "at": now, "username": user.username},
-            {"method": "mfa", "at": now, "id": authenticator.pk, "type": "totp"},
-        ]
-        session["account_authentication_methods_user"] = str(user.pk)
-        session.save()
+    client = client or Client()
+    client.force_login(user)
+    if not with_mfa:
         return client
+    authenticator = (
+        Authenticator.objects.filter(user=user, type="totp").first()
+        or TOTP.activate(user, generate_totp_secret()).instance
+    )
+    now = time.time()
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": now, "username": user.username},
+        {"method": "mfa", "at": now, "id": authenticator.pk, "type": "totp"},
+    ]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+    return client
 
-    return login
+
+@pytest.fixture
+def mfa_session():  # type: ignore[no-untyped-def]
+    """A new client of `user` whose session passed the second factor, as allauth records it."""
+    return login_client
 
 
 def assert_mfa_refused(response) -> None:  # type: ignore[no-untyped-def]

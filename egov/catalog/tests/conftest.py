@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -14,6 +13,7 @@ from django.test import Client
 from egov.catalog import services
 from egov.catalog.models import Level, OnlineMode, Procedure, Sector
 from egov.catalog.services import ComponentSpec, FeeSpec, StepSpec
+from egov.conftest import login_client
 from egov.core.actors import Actor
 from egov.org.models import AdministrativeUnit, Agency, Role
 
@@ -215,20 +215,4 @@ def operator_user(agency: Agency, make_official: Any) -> Any:
 @pytest.fixture
 def mfa_client(client: Client) -> Callable[[Any], Client]:
     """`client` logged in as `user` with a session that has passed the second factor."""
-    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    def login(user: Any) -> Client:
-        client.force_login(user)
-        authenticator = TOTP.activate(user, generate_totp_secret()).instance
-        now = time.time()
-        session = client.session
-        session[AUTHENTICATION_METHODS_SESSION_KEY] = [
-            {"method": "password", "at": now, "username": user.username},
-            {"method": "mfa", "at": now, "id": authenticator.pk, "type": "totp"},
-        ]
-        session["account_authentication_methods_user"] = str(user.pk)
-        session.save()
-        return client
-
-    return login
+    return lambda user: login_client(user, client=client)

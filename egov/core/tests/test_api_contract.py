@@ -16,7 +16,6 @@ test_api_contract.py` (the default, 4 per operation and mode, takes 1-2 minutes 
 from __future__ import annotations
 
 import os
-import time
 import traceback
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -27,7 +26,6 @@ import schemathesis
 from django.core.signals import got_request_exception, request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from django.test import Client
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
@@ -43,6 +41,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from egov.catalog.models import OnlineMode
+from egov.conftest import login_client
 from egov.core.actors import actor_for_user
 from egov.documents import services as documents
 from egov.dossiers import services as dossier_services
@@ -86,26 +85,7 @@ class Caller:
 
 def _session_cookie(user: Any, *, with_mfa: bool) -> str:
     """A session as allauth leaves it after the password (and, for officials, the TOTP) step."""
-    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    client = Client()
-    client.force_login(user)
-    if with_mfa:
-        authenticator = (
-            Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
-            or TOTP.activate(user, generate_totp_secret()).instance
-        )
-        now = time.time()
-        data = client.session
-        data[AUTHENTICATION_METHODS_SESSION_KEY] = [
-            {"method": "password", "at": now, "username": user.username},
-            {"method": "mfa", "at": now, "id": authenticator.pk, "type": "totp"},
-        ]
-        data["account_authentication_methods_user"] = str(user.pk)
-        data.save()
-    return client.cookies["sessionid"].value
+    return str(login_client(user, with_mfa=with_mfa).cookies["sessionid"].value)
 
 
 @pytest.fixture

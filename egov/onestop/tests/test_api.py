@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +15,7 @@ from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from egov.accounts.services import create_api_client
+from egov.conftest import login_client
 from egov.core.actors import SYSTEM
 from egov.dossiers.models import Dossier, Status
 from egov.dossiers.tests.conftest import pdf_upload
@@ -37,26 +37,7 @@ def at(*args: int) -> datetime:
 
 def session(user: Any, *, with_mfa: bool = True) -> Client:
     """A browser session of `user` that passed (or not) the second factor."""
-    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    client = Client()
-    client.force_login(user)
-    if with_mfa:
-        authenticator = (
-            Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
-            or TOTP.activate(user, generate_totp_secret()).instance
-        )
-        now = time.time()
-        data = client.session
-        data[AUTHENTICATION_METHODS_SESSION_KEY] = [
-            {"method": "password", "at": now, "username": user.username},
-            {"method": "mfa", "at": now, "id": authenticator.pk, "type": "totp"},
-        ]
-        data["account_authentication_methods_user"] = str(user.pk)
-        data.save()
-    return client
+    return login_client(user, with_mfa=with_mfa)  # type: ignore[no-any-return]
 
 
 def post(client: Client, url: str, body: dict[str, Any] | None = None) -> Any:

@@ -2,45 +2,23 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.test import Client
 
+from egov.conftest import login_client
 from egov.org.models import Agency, Role
 
 
 @pytest.fixture
-def mfa_login(client: Client) -> Callable[[Any], Client]:
-    """Log `user` in on `client` as if they had typed their password and a TOTP code.
-
-    allauth keeps the methods used in the session (`account_authentication_methods`); the
-    second-factor middleware trusts an official's session only when one of them is "mfa".
-    A TOTP authenticator is created for the user when they have none.
-    """
-    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+def mfa_login(client: Client) -> Callable[..., Client]:
+    """Log `user` in on `client` as if they had typed their password and a TOTP code (or, with
+    `with_mfa=False`, the password only)."""
 
     def login(user: Any, *, with_mfa: bool = True) -> Client:
-        client.force_login(user)
-        if not with_mfa:
-            return client
-        authenticator = (
-            Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
-            or TOTP.activate(user, generate_totp_secret()).instance
-        )
-        now = time.time()
-        session = client.session
-        session[AUTHENTICATION_METHODS_SESSION_KEY] = [
-            {"method": "password", "at": now, "username": user.username},
-            {"method": "mfa", "at": now, "id": authenticator.pk, "type": "totp"},
-        ]
-        session["account_authentication_methods_user"] = str(user.pk)
-        session.save()
-        return client
+        return login_client(user, with_mfa=with_mfa, client=client)  # type: ignore[no-any-return]
 
     return login
 
