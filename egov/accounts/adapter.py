@@ -7,7 +7,7 @@ from allauth.mfa.models import Authenticator
 from django import forms
 from django.http import HttpRequest
 
-from egov.core.clientip import client_ip
+from egov.core.clientip import client_ip, rate_limit_key
 
 from . import lockout
 
@@ -41,7 +41,7 @@ class AccountAdapter(DefaultAccountAdapter):
             request,
             app="allauth.account",
             action="login_failed",
-            key=lockout.pair_key(client_ip(request), login),
+            key=lockout.pair_key(rate_limit_key(request), login),
         )
         if not self._egov_failed_usage:
             raise forms.ValidationError(lockout.address_refusal(), code="too_many_login_attempts")

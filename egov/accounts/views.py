@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from egov.core.actors import actor_from_request
-from egov.core.clientip import client_ip
+from egov.core.clientip import rate_limit_key
 from egov.core.errors import DomainError, NotAllowed
 from egov.org.models import Role
 
@@ -107,7 +107,7 @@ def _desk_code_usage(request: HttpRequest, id_number: str) -> Any:
         app="allauth.account",
         action="desk_code_failed",
         config={"desk_code_failed": settings.DESK_CODE_FAILED_RATE_LIMIT},
-        key=f"{client_ip(request)}|{number}",
+        key=f"{rate_limit_key(request)}|{number}",
     )
 
 
