@@ -7,7 +7,7 @@ from allauth.mfa.models import Authenticator
 from django import forms
 from django.http import HttpRequest
 
-from egov.core.clientip import client_ip
+from egov.core.clientip import client_ip, rate_limit_key
 
 from . import lockout
 
@@ -30,7 +30,8 @@ class AccountAdapter(DefaultAccountAdapter):
         """Throttles failed logins per address, per (address, account) and per account with a
         backoff instead of allauth's per-account lockout (see egov.accounts.lockout)."""
         login = lockout.login_of(credentials)
-        wait = lockout.account_wait_seconds(login)
+        # The owner's own browser is not held up by failures made elsewhere.
+        wait = 0 if lockout.known_device(request, login) else lockout.account_wait_seconds(login)
         if wait:
             raise forms.ValidationError(
                 lockout.account_refusal(wait), code="too_many_login_attempts"
@@ -41,7 +42,7 @@ class AccountAdapter(DefaultAccountAdapter):
             request,
             app="allauth.account",
             action="login_failed",
-            key=lockout.pair_key(client_ip(request), login),
+            key=lockout.pair_key(rate_limit_key(request), login),
         )
         if not self._egov_failed_usage:
             raise forms.ValidationError(lockout.address_refusal(), code="too_many_login_attempts")
@@ -57,6 +58,11 @@ class AccountAdapter(DefaultAccountAdapter):
                 usage.rollback()
             lockout.clear_failures(lockout.login_of(credentials))
         return user
+
+    def post_login(self, request: HttpRequest, user: Any, **kwargs: Any) -> Any:
+        response = super().post_login(request, user, **kwargs)
+        lockout.remember_device(response, user.get_username())
+        return response
 
     def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
         lockout.record_failure(lockout.login_of(credentials))

@@ -14,6 +14,12 @@ their login (`stp.giamdoc`) with wrong passwords. Instead (AccountAdapter.pre_au
   that minute.
 
 A successful password check clears the account's failures (only the owner's password does that).
+
+The account-wide backoff alone would let a few addresses that fire one wrong password the moment
+each wait ends keep the owner waiting for ever. So a browser that has completed a login to the
+account (password and, for officials, TOTP) keeps a signed device cookie for it (OWASP's "device
+cookies"); attempts carrying it skip the account-wide backoff, and still count against the
+address limits.
 Addresses come from egov.core.clientip, so behind the proxy each client is counted on its own.
 """
 
@@ -27,7 +33,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
+from django.http import HttpRequest, HttpResponseBase
 
 LOCK_SECONDS = 5
 LOCK_WAIT_SECONDS = 1.0
@@ -142,3 +150,33 @@ def address_refusal() -> str:
         "Đăng nhập sai quá nhiều lần. "
         f"Vui lòng thử lại sau tối đa {wait_text(pair_window_seconds())}."
     )
+
+
+DEVICE_COOKIE = "egov_device"
+DEVICE_COOKIE_SALT = "egov.accounts.lockout.device"
+DEVICE_COOKIE_MAX_AGE = 180 * 24 * 3600
+
+
+def remember_device(response: HttpResponseBase, login: str) -> None:
+    """After a completed login: this browser is the account's, for the backoff's purpose."""
+    value = signing.dumps(login.strip().lower(), salt=DEVICE_COOKIE_SALT, compress=True)
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=DEVICE_COOKIE_MAX_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def known_device(request: HttpRequest, login: str) -> bool:
+    """The browser completed a login to this account before (a valid, unexpired cookie)."""
+    raw = request.COOKIES.get(DEVICE_COOKIE)
+    if not raw or not login:
+        return False
+    try:
+        value = signing.loads(raw, salt=DEVICE_COOKIE_SALT, max_age=DEVICE_COOKIE_MAX_AGE)
+    except signing.BadSignature:
+        return False
+    return value == login

@@ -277,11 +277,14 @@ def create_api_client(
 # --- identity verification -----------------------------------------------------------------------
 
 DESK_CODE_VALIDITY = timedelta(days=3)
-DESK_CODE_MAX_ATTEMPTS = 5
 # Crockford-like: no 0/O, 1/I/L, so that a code read off paper is typed right; 10 symbols of 32
-# are 50 bits, with 5 tries per code.
+# are 50 bits. Wrong tries never void a code: whoever squats the number knows it and could void
+# every code the holder is given. Guessing is throttled per address instead (the page, through
+# egov.accounts.views: DESK_CODE_FAILED_RATE_LIMIT), which over a code's three days leaves a
+# chance of about 1e-12 per address.
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _CODE_LENGTH = 10
+DESK_CODE_COUNT_CAP = 32767  # the column's range
 
 
 class IdentityError(DomainError):
@@ -423,10 +426,11 @@ def redeem_desk_code(*, id_number: str, code: str, new_password: str) -> User:
     """The holder of a desk code takes the account: new password, the name and contact details
     checked at the desk, no second factor or e-mail left from before, every other session ended
     (Django ties sessions to the password hash), and the identity verified. The same answer for
-    an unknown number, a wrong, used or expired code; five wrong tries void the code."""
+    an unknown number, a wrong, used or expired code. Wrong tries are counted on the code (for
+    the record) but do not void it; callers throttle guessing per client address."""
     invalid = IdentityError(
-        "Số định danh (mã số thuế) hoặc mã xác thực không đúng, hoặc mã đã hết hạn. Mỗi mã chỉ "
-        "được nhập sai 5 lần; hãy đến Bộ phận Một cửa để được cấp mã mới.",
+        "Số định danh (mã số thuế) hoặc mã xác thực không đúng, hoặc mã đã hết hạn (mã có giá "
+        "trị 3 ngày); nếu cần, hãy đến Bộ phận Một cửa để được cấp mã mới.",
         code="desk_code_invalid",
         fields={"code": ["Không đúng hoặc đã hết hạn."]},
     )
@@ -457,12 +461,11 @@ def redeem_desk_code(*, id_number: str, code: str, new_password: str) -> User:
         matched = (
             live is not None
             and profile is not None
-            and live.failed_attempts < DESK_CODE_MAX_ATTEMPTS
             and hmac.compare_digest(_hash_code(clean), live.code_hash)
         )
-        if live is not None and not matched and live.failed_attempts < DESK_CODE_MAX_ATTEMPTS:
+        if live is not None and not matched:
             # Kept: the refusal below is raised after this transaction commits.
-            live.failed_attempts += 1
+            live.failed_attempts = min(live.failed_attempts + 1, DESK_CODE_COUNT_CAP)
             live.save(update_fields=["failed_attempts"])
         elif matched and live is not None and profile is not None:
             _take_account(user, profile, live, new_password, now)

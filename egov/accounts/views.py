@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from allauth.core.internal import ratelimit
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -14,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from egov.core.actors import actor_from_request
+from egov.core.clientip import rate_limit_key
 from egov.core.errors import DomainError, NotAllowed
 from egov.org.models import Role
 
@@ -95,17 +98,39 @@ def desk_code(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _desk_code_usage(request: HttpRequest, id_number: str) -> Any:
+    """One try at a desk code, counted per client address and per (address, number)
+    (DESK_CODE_FAILED_RATE_LIMIT); None when the address has used its tries."""
+    number = "".join(ch for ch in id_number if ch.isascii() and ch.isalnum()).upper()
+    return ratelimit.consume(
+        request,
+        app="allauth.account",
+        action="desk_code_failed",
+        config={"desk_code_failed": settings.DESK_CODE_FAILED_RATE_LIMIT},
+        key=f"{rate_limit_key(request)}|{number}",
+    )
+
+
 def redeem_desk_code(request: HttpRequest) -> HttpResponse:
     form = DeskCodeRedeemForm(request.POST or None)
+    status = 400
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        usage = _desk_code_usage(request, data["id_number"])
         try:
+            if not usage:
+                status = 429
+                raise DomainError(
+                    "Nhập sai quá nhiều lần từ địa chỉ này. Vui lòng thử lại sau ít phút.",
+                    code="too_many_attempts",
+                )
             user = services.redeem_desk_code(
                 id_number=data["id_number"], code=data["code"], new_password=data["new_password"]
             )
         except DomainError as exc:
             _show_errors(form, exc)
         else:
+            usage.rollback()  # only wrong tries count
             login(request, user, backend=BACKEND)
             messages.success(request, "Tài khoản đã được xác thực danh tính và đặt mật khẩu mới.")
             return redirect("portal:home")
@@ -113,5 +138,5 @@ def redeem_desk_code(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/redeem_desk_code.html",
         {"form": form},
-        status=400 if request.method == "POST" else 200,
+        status=status if request.method == "POST" else 200,
     )

@@ -36,6 +36,7 @@ from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 
 from egov.core.actors import Actor
+from egov.core.ids import parse_id
 from egov.core.scoping import visible_to
 from egov.org.models import Agency
 
@@ -104,8 +105,9 @@ def filter_procedures(
         else:
             text = str(sector).strip()
             condition = Q(sector__code=text)
-            if text.isdigit():  # a form may send the id
-                condition |= Q(sector_id=int(text))
+            sector_id = parse_id(text)  # a form may send the id; never a driver overflow
+            if sector_id is not None:
+                condition |= Q(sector_id=sector_id)
             qs = qs.filter(condition)
     if agency not in (None, ""):
         if isinstance(agency, Agency):
@@ -113,16 +115,16 @@ def filter_procedures(
         elif isinstance(agency, int):
             qs = qs.filter(agencies__pk=agency)
         elif str(agency).strip().isdigit():  # a form may send the id
-            qs = qs.filter(agencies__pk=int(str(agency).strip()))
+            agency_id = parse_id(agency)
+            qs = qs.filter(agencies__pk=agency_id) if agency_id is not None else qs.none()
         else:
             qs = qs.filter(agencies__identifier=str(agency).strip())
     if level:
         qs = qs.filter(level=level)
     if online_mode not in (None, ""):
-        try:
-            qs = qs.filter(online_mode=int(online_mode))
-        except (TypeError, ValueError):
-            qs = qs.none()
+        # Only the levels that exist (4, 3, 2); "²" passes isdigit() but not int().
+        mode = parse_id(online_mode)
+        qs = qs.filter(online_mode=mode) if mode is not None and mode <= 9 else qs.none()
     return qs.distinct() if agency not in (None, "") else qs
 
 

@@ -50,3 +50,24 @@ def client_ip(request: HttpRequest) -> str:
             if chosen is not None:
                 return chosen
     return _clean(remote) or remote or "unknown"
+
+
+# One IPv6 customer gets a whole /64 (often more): a limit keyed on the full address is reset by
+# changing the interface id. allauth keys its own per-address rates the same way
+# (ALLAUTH_RATE_LIMIT_IPV6_PREFIX, default 64).
+IPV6_RATE_LIMIT_PREFIX = 64
+
+
+def rate_limit_key(request: HttpRequest) -> str:
+    """The client as rate limits count it: its IPv4 address, or its IPv6 /64 network."""
+    ip = client_ip(request)
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        network = ipaddress.IPv6Network(f"{address}/{IPV6_RATE_LIMIT_PREFIX}", strict=False)
+        return str(network)
+    return ip

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 
-from egov.core.clientip import client_ip
+from egov.core.clientip import rate_limit_key
 
 
 def hit(key: str, *, limit: int, window_seconds: int) -> bool:
@@ -24,6 +24,7 @@ def hit(key: str, *, limit: int, window_seconds: int) -> bool:
 
 
 def allow_lookup(request: HttpRequest) -> bool:
-    """Public lookups by code + second factor: LOOKUP_RATE_LIMIT_PER_MINUTE per address (10)."""
+    """Public lookups by code + second factor: LOOKUP_RATE_LIMIT_PER_MINUTE per address (an IPv6
+    client: per /64 network; 10)."""
     limit = int(getattr(settings, "LOOKUP_RATE_LIMIT_PER_MINUTE", 10))
-    return hit(f"lookup:{client_ip(request)}", limit=limit, window_seconds=60)
+    return hit(f"lookup:{rate_limit_key(request)}", limit=limit, window_seconds=60)

@@ -46,8 +46,8 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
     for key in ("sector", "agency", "level"):
         if request.GET.get(key):
             filters[key] = request.GET[key]
-    if request.GET.get("online_mode", "").isdigit():
-        filters["online_mode"] = int(request.GET["online_mode"])
+    if request.GET.get("online_mode"):
+        filters["online_mode"] = request.GET["online_mode"]  # checked by filter_procedures
     results = search_procedures(query, limit=50, **filters)
     context = {
         "query": query,

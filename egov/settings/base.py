@@ -238,6 +238,9 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_RATE_LIMITS = {
     "login_failed": os.environ.get("LOGIN_FAILED_RATE_LIMIT", "20/m/ip,5/15m/key"),
 }
+# Wrong desk codes (/tai-khoan/xac-thuc-bang-ma/): per address, and per (address, id number).
+# A code is never voided by wrong tries (the squatter of a number could void the holder's).
+DESK_CODE_FAILED_RATE_LIMIT = os.environ.get("DESK_CODE_FAILED_RATE_LIMIT", "20/h/ip,5/15m/key")
 LOGIN_ACCOUNT_FREE_FAILURES = int(os.environ.get("LOGIN_ACCOUNT_FREE_FAILURES", "10"))
 LOGIN_ACCOUNT_WINDOW_SECONDS = int(os.environ.get("LOGIN_ACCOUNT_WINDOW_SECONDS", "900"))
 LOGIN_BACKOFF_BASE_SECONDS = int(os.environ.get("LOGIN_BACKOFF_BASE_SECONDS", "2"))

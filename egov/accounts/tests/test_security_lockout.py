@@ -93,6 +93,37 @@ def test_the_backoff_doubles_and_is_capped_at_a_minute(director):
         assert lockout.account_wait_seconds("stp.giamdoc") == 0
 
 
+def test_a_few_addresses_timing_guesses_cannot_keep_the_owner_out(director):
+    # Three addresses (5 tries each per 15 minutes) fire a wrong password the moment each wait
+    # ends: the account is always waiting, so the backoff alone would refuse the owner for ever.
+    with time_machine.travel(START, tick=False) as clock:
+        owner = Client(REMOTE_ADDR=OWNER)
+        assert logs_in_with_totp(owner, director)  # the owner's browser, some day before
+        owner.post("/accounts/logout/")
+        clock.shift(timedelta(days=1))
+        for i in range(15):
+            clock.shift(timedelta(seconds=lockout.account_wait_seconds("stp.giamdoc")))
+            page = attempt(Client(REMOTE_ADDR=f"203.0.113.{i % 3 + 1}"), "stp.giamdoc", "doan-mo")
+            assert "thử lại sau" not in page
+        assert lockout.account_wait_seconds("stp.giamdoc") > 0
+        # A stranger's browser waits; the owner's logs in at once.
+        assert "thử lại sau" in attempt(Client(REMOTE_ADDR=OWNER), "stp.giamdoc", PASSWORD)
+        assert logs_in_with_totp(owner, director)
+        # The cookie is bound to the account: it does not lift another account's wait.
+        for i in range(12):
+            attempt(Client(REMOTE_ADDR=f"203.0.113.{i + 10}"), "stp.truongphong", "doan-mo")
+        browser = Client(REMOTE_ADDR=OWNER)
+        browser.cookies[lockout.DEVICE_COOKIE] = owner.cookies[lockout.DEVICE_COOKIE].value
+        assert "thử lại sau" in attempt(browser, "stp.truongphong", "doan-mo")
+        # A forged cookie counts for nothing.
+        forged = Client(REMOTE_ADDR=OWNER)
+        forged.cookies[lockout.DEVICE_COOKIE] = "stp.giamdoc"
+        for i in range(12):  # the owner's login above cleared the failures
+            attempt(Client(REMOTE_ADDR=f"203.0.113.{i + 50}"), "stp.giamdoc", "doan-mo")
+        assert lockout.account_wait_seconds("stp.giamdoc") > 0
+        assert "thử lại sau" in attempt(forged, "stp.giamdoc", PASSWORD)
+
+
 def test_one_address_guessing_many_accounts_is_stopped(make_citizen):
     with time_machine.travel(START, tick=False):
         attacker = Client(REMOTE_ADDR=ATTACKER)

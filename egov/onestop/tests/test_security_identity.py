@@ -181,9 +181,9 @@ def _issue(staff, number: str = VICTIM_ID) -> str:  # type: ignore[no-untyped-de
     ).code
 
 
-def _redeem(code: str, number: str = VICTIM_ID) -> int:
+def _redeem(code: str, number: str = VICTIM_ID, address: str = "127.0.0.1") -> int:
     return (
-        Client()
+        Client(REMOTE_ADDR=address)
         .post(
             "/tai-khoan/xac-thuc-bang-ma/",
             {
@@ -202,15 +202,35 @@ def _unchanged(user: User) -> bool:
     return user.check_password(PASSWORD) and not user.citizen.is_identity_verified
 
 
-def test_guessing_a_desk_code_voids_it(staff, make_citizen):
+def test_the_squatter_cannot_void_the_holders_code_by_guessing(staff, make_citizen):
+    # The squatter knows the number (they registered it): if wrong tries voided the code, a
+    # script sending five wrong codes a minute would keep the holder out for good.
     user = make_citizen(personal_id=VICTIM_ID)
     code = _issue(staff)
     for _ in range(5):
-        assert _redeem("AAAAA-AAAAA") == 400
-    assert _redeem(code) == 400  # the right code, too late
+        assert _redeem("AAAAA-AAAAA", address="10.0.0.66") == 400
+    assert _redeem("AAAAA-AAAAA", address="10.0.0.66") == 429  # that address must wait
+    assert _unchanged(user)
+    assert DeskCode.objects.get().failed_attempts == 5
+    assert _redeem(code, address="10.0.0.7") == 302  # the holder, at home
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD) and user.citizen.is_identity_verified
+
+
+def test_guessing_desk_codes_is_throttled_per_address(staff, make_citizen):
+    user = make_citizen(personal_id=VICTIM_ID)
+    code = _issue(staff)
+    for _ in range(5):
+        assert _redeem("AAAAA-AAAAA", address="10.0.0.66") == 400
+    # The right code from the guessing address is refused too, and is not spent.
+    assert _redeem(code, address="10.0.0.66") == 429
     assert _unchanged(user)
     assert not Event.objects.filter(event_type="account.identity_verified").exists()
-    assert DeskCode.objects.get().failed_attempts == 5
+    # Spreading the guesses over many numbers from one address is stopped as well.
+    for n in range(20):
+        status = _redeem("AAAAA-AAAAA", number=f"0221950{n:05d}", address="10.0.0.99")
+        assert status == 400
+    assert _redeem("AAAAA-AAAAA", number="022195099999", address="10.0.0.99") == 429
 
 
 def test_an_expired_or_replaced_code_is_refused(staff, make_citizen):
