@@ -6,6 +6,7 @@ admin); API clients through `create_api_client`, whose token is shown once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -13,13 +14,16 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from egov.core.errors import DomainError
 from egov.events.services import record_event
 from egov.org.admin import OperatorOnlyMixin, request_actor
 
+from . import services
 from .models import ApiClient, BusinessProfile, CitizenProfile, User
-from .services import API_SCOPES, create_api_client
+from .services import API_SCOPES, IssuedEnrolmentCode, create_api_client
 
 USER_EDITABLE = ("full_name", "email", "phone", "is_active")
 API_CLIENT_EDITABLE = ("is_active", "expires_at")
@@ -74,7 +78,7 @@ class UserAdmin(OperatorOnlyMixin, DjangoUserAdmin):
     search_fields = ("username", "full_name", "email", "phone")
     ordering = ("username",)
     filter_horizontal = ()
-    actions = ["reset_second_factor"]
+    actions = ["issue_enrolment_code", "reset_second_factor"]
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         # Citizens and businesses register themselves; officials are created from "Công chức".
@@ -104,27 +108,39 @@ class UserAdmin(OperatorOnlyMixin, DjangoUserAdmin):
                 )
         return response
 
-    @admin.action(description=_("Đặt lại xác thực hai lớp (người dùng phải cài lại TOTP)"))
-    def reset_second_factor(self, request: HttpRequest, queryset: Any) -> None:
-        from allauth.mfa.models import Authenticator
+    @admin.action(description=_("Cấp mã kích hoạt xác thực hai lớp"))
+    def issue_enrolment_code(self, request: HttpRequest, queryset: Any) -> HttpResponse:
+        return enrolment_codes_response(request, queryset, services.issue_enrolment_code)
 
-        count = 0
-        with transaction.atomic():
-            for user in queryset:
-                removed, _detail = Authenticator.objects.filter(user=user).delete()
-                if removed:
-                    count += 1
-                    record_event(
-                        actor=request_actor(request),
-                        event_type="account.second_factor_reset",
-                        subject_type="user",
-                        subject_id=user.pk,
-                        agency_id=_agency_of(user),
-                        payload={"username": user.username},
-                    )
-        self.message_user(
-            request, f"Đã đặt lại xác thực hai lớp cho {count} tài khoản.", messages.SUCCESS
-        )
+    @admin.action(description=_("Đặt lại xác thực hai lớp (gỡ thiết bị cũ, cấp mã kích hoạt mới)"))
+    def reset_second_factor(self, request: HttpRequest, queryset: Any) -> HttpResponse:
+        return enrolment_codes_response(request, queryset, services.reset_second_factor)
+
+
+def enrolment_codes_response(
+    request: HttpRequest, users: Any, issue: Callable[..., IssuedEnrolmentCode]
+) -> HttpResponse:
+    """Issue a code to each user (through `issue`, a service) and show the codes once, on a page
+    that is not cached: never in a message, which would be stored in the session or a cookie."""
+    actor = request_actor(request)
+    issued, refused = [], []
+    for user in users:
+        try:
+            issued.append(issue(actor=actor, user=user))
+        except DomainError as exc:
+            refused.append(exc.message)
+    response = TemplateResponse(
+        request,
+        "admin/accounts/enrolment_codes.html",
+        {
+            **admin.site.each_context(request),
+            "issued": issued,
+            "refused": refused,
+            "back": request.get_full_path(),
+        },
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def raise_self_lockout() -> None:

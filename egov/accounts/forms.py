@@ -1,6 +1,12 @@
 from typing import Any
 
+from allauth.core import context
+from allauth.core.internal import ratelimit
+from allauth.mfa.totp.forms import ActivateTOTPForm as AllauthActivateTOTPForm
 from django import forms
+from django.conf import settings
+
+from egov.core.errors import DomainError
 
 
 class CitizenRegistrationForm(forms.Form):
@@ -83,4 +89,57 @@ class DeskCodeRedeemForm(forms.Form):
         data = super().clean() or {}
         if data.get("new_password") != data.get("new_password2"):
             self.add_error("new_password2", "Hai lần nhập mật khẩu không giống nhau.")
+        return data
+
+
+class ActivateTOTPForm(AllauthActivateTOTPForm):
+    """allauth's TOTP activation (settings.MFA_FORMS) which, for an official or operator without
+    an authenticator, also takes the one-time enrolment code an operator issued: a password known
+    to someone else does not let them enrol their own authenticator (docs/security.md, finding
+    2). The code is consumed when the authenticator is set up; wrong codes are throttled per
+    account (from any address) and per address (ENROLMENT_CODE_FAILED_RATE_LIMIT)."""
+
+    enrolment_code = forms.CharField(
+        label="Mã kích hoạt do quản trị hệ thống cấp",
+        help_text="Mã 10 ký tự (dạng ABCDE-FGHJK) quản trị hệ thống trao cho bạn, có giá trị "
+        "7 ngày và chỉ dùng được một lần.",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from . import services
+
+        super().__init__(*args, **kwargs)
+        if not services.enrolment_code_required(self.user):
+            del self.fields["enrolment_code"]
+
+    def clean(self) -> dict[str, Any] | None:
+        from . import services
+
+        data = super().clean()
+        if "enrolment_code" not in self.fields or self.errors:
+            return data  # the code is only tried with a right TOTP code
+        request = context.request
+        usage = ratelimit.consume(
+            request,
+            app="allauth.mfa",
+            action="enrolment_code_failed",
+            config={"enrolment_code_failed": settings.ENROLMENT_CODE_FAILED_RATE_LIMIT},
+            key=f"user:{self.user.pk}",
+        )
+        if not usage:
+            self.add_error(
+                "enrolment_code",
+                "Nhập sai mã kích hoạt quá nhiều lần. Vui lòng thử lại sau ít phút.",
+            )
+            return data
+        try:
+            services.redeem_enrolment_code(
+                user=self.user, code=(data or {}).get("enrolment_code", "")
+            )
+        except DomainError as exc:
+            self.add_error("enrolment_code", exc.message)
+        else:
+            usage.rollback()  # only wrong codes count
         return data

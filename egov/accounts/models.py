@@ -142,6 +142,31 @@ class DeskCode(models.Model):
         return f"{self.user} ({self.issued_at:%Y-%m-%d})"
 
 
+class EnrolmentCode(models.Model):
+    """A one-time code an operator gives an official (out of band) to set up their second factor:
+    the password alone does not let anyone enrol an authenticator, so a password known to someone
+    else before the first login does not become a permanent takeover. Only a keyed hash is
+    stored; the first operator's code is issued by the console command (issued_by empty)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrolment_codes")
+    code_hash = models.CharField(max_length=64)
+    issued_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("mã kích hoạt xác thực hai lớp")
+        verbose_name_plural = _("mã kích hoạt xác thực hai lớp")
+        indexes = [models.Index(fields=["user", "used_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.issued_at:%Y-%m-%d})"
+
+
 class ApiClient(models.Model):
     """A machine client of the REST API with a bearer token and explicit scopes."""
 

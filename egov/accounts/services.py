@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,8 +13,8 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
+from egov.core import onetimecode
 from egov.core.actors import ANONYMOUS, Actor, actor_for_user
 from egov.core.errors import DomainError, NotAllowed, NotFoundError
 from egov.core.text import nfc
@@ -23,7 +22,15 @@ from egov.events.services import record_event
 from egov.org.models import Agency, Official, OfficialRole, Position, Role, Unit
 
 from .identity import normalize_phone, normalize_tax_code, parse_personal_id
-from .models import ApiClient, BusinessProfile, CitizenProfile, DeskCode, IdentityMethod, User
+from .models import (
+    ApiClient,
+    BusinessProfile,
+    CitizenProfile,
+    DeskCode,
+    EnrolmentCode,
+    IdentityMethod,
+    User,
+)
 
 API_SCOPES = {
     "catalog:read": "Đọc danh mục thủ tục hành chính",
@@ -274,16 +281,162 @@ def create_api_client(
     return client, token
 
 
+# --- second-factor enrolment --------------------------------------------------------------------
+
+ENROLMENT_CODE_VALIDITY = timedelta(days=7)
+ENROLMENT_CODE_PURPOSE = "egov.accounts.enrolment_code"
+
+
+class EnrolmentError(DomainError):
+    code = "enrolment_code_invalid"
+
+
+@dataclass(frozen=True)
+class IssuedEnrolmentCode:
+    user: User
+    code: str  # shown once, to hand to the official out of band (never by the same channel
+    # as the password)
+    expires_at: datetime
+
+
+def _has_authenticator(user: User) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user).exists()
+
+
+def enrolment_code_required(user: Any) -> bool:
+    """An official or operator without an authenticator enrols only with a code from an
+    operator: a password alone never sets up the second factor."""
+    return bool(getattr(user, "needs_second_factor", False)) and not _has_authenticator(user)
+
+
+def _agency_of_user(user: User) -> int | None:
+    official = Official.of_user(user.pk) if user.kind != User.Kind.CITIZEN else None
+    return official.agency_id if official is not None else None
+
+
+def _issue_enrolment_code(actor: Actor, user: User, now: datetime) -> IssuedEnrolmentCode:
+    # One live code per account: a new one voids the earlier ones.
+    EnrolmentCode.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(
+        expires_at=now
+    )
+    code = onetimecode.new_code()
+    issued = EnrolmentCode.objects.create(
+        user=user,
+        code_hash=onetimecode.hash_code(ENROLMENT_CODE_PURPOSE, code),
+        issued_by_id=actor.user_id,
+        issued_at=now,
+        expires_at=now + ENROLMENT_CODE_VALIDITY,
+    )
+    record_event(
+        actor=actor,
+        event_type="account.enrolment_code_issued",
+        subject_type="user",
+        subject_id=user.pk,
+        agency_id=_agency_of_user(user),
+        payload={"username": user.username, "expires_at": issued.expires_at},
+    )
+    return IssuedEnrolmentCode(user, onetimecode.shown(code), issued.expires_at)
+
+
+def _enrolment_target(actor: Actor, user: User) -> User:
+    if not actor.is_operator:
+        raise NotAllowed("Chỉ quản trị hệ thống được cấp mã kích hoạt xác thực hai lớp.")
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if not locked.needs_second_factor or not locked.is_active:
+        raise EnrolmentError(
+            f"Tài khoản {locked.username} không dùng xác thực hai lớp hoặc đã bị khóa.",
+            code="no_second_factor",
+        )
+    return locked
+
+
+def issue_enrolment_code(*, actor: Actor, user: User) -> IssuedEnrolmentCode:
+    """An operator gives an official or operator who has no authenticator yet a one-time code
+    (valid ENROLMENT_CODE_VALIDITY) to set one up; earlier codes are void."""
+    with transaction.atomic():
+        locked = _enrolment_target(actor, user)
+        if _has_authenticator(locked):
+            raise EnrolmentError(
+                f"Tài khoản {locked.username} đã cài xác thực hai lớp; nếu người dùng mất thiết "
+                "bị, hãy đặt lại xác thực hai lớp.",
+                code="second_factor_exists",
+            )
+        return _issue_enrolment_code(actor, locked, timezone.now())
+
+
+def reset_second_factor(*, actor: Actor, user: User) -> IssuedEnrolmentCode:
+    """A lost authenticator: removed (with its recovery codes), and a new enrolment code issued,
+    so the official sets up a new one with the code and not with the password alone."""
+    from allauth.mfa.models import Authenticator
+
+    with transaction.atomic():
+        locked = _enrolment_target(actor, user)
+        removed, _detail = Authenticator.objects.filter(user=locked).delete()
+        record_event(
+            actor=actor,
+            event_type="account.second_factor_reset",
+            subject_type="user",
+            subject_id=locked.pk,
+            agency_id=_agency_of_user(locked),
+            payload={"username": locked.username, "authenticators_removed": removed},
+        )
+        return _issue_enrolment_code(actor, locked, timezone.now())
+
+
+def redeem_enrolment_code(*, user: User, code: str) -> None:
+    """Consume the user's live enrolment code, or refuse (the same answer for a wrong, used,
+    expired or another account's code). Called by the TOTP activation form just before the
+    authenticator is created; callers throttle guessing per account."""
+    invalid = EnrolmentError(
+        "Mã kích hoạt không đúng, đã dùng hoặc đã hết hạn. Liên hệ quản trị hệ thống để được "
+        "cấp mã mới.",
+        fields={"enrolment_code": ["Không đúng hoặc đã hết hạn."]},
+    )
+    if not onetimecode.clean_code(code):
+        raise invalid
+    with transaction.atomic():
+        now = timezone.now()
+        live = (
+            EnrolmentCode.objects.select_for_update()
+            .filter(user=user, used_at__isnull=True, expires_at__gt=now)
+            .order_by("-issued_at")
+            .first()
+        )
+        matched = live is not None and onetimecode.matches(
+            ENROLMENT_CODE_PURPOSE, code, live.code_hash
+        )
+        if live is not None and not matched:
+            live.failed_attempts = min(live.failed_attempts + 1, DESK_CODE_COUNT_CAP)
+            live.save(update_fields=["failed_attempts"])
+        elif matched and live is not None:
+            live.used_at = now
+            live.save(update_fields=["used_at"])
+            record_event(
+                actor=actor_for_user(user),
+                event_type="account.second_factor_enrolled",
+                subject_type="user",
+                subject_id=user.pk,
+                agency_id=_agency_of_user(user),
+                payload={
+                    "username": user.username,
+                    "enrolment_code_issued_at": live.issued_at,
+                    "issued_by": live.issued_by_id,
+                },
+            )
+    if not matched:
+        raise invalid
+
+
 # --- identity verification -----------------------------------------------------------------------
 
 DESK_CODE_VALIDITY = timedelta(days=3)
-# Crockford-like: no 0/O, 1/I/L, so that a code read off paper is typed right; 10 symbols of 32
-# are 50 bits. Wrong tries never void a code: whoever squats the number knows it and could void
-# every code the holder is given. Guessing is throttled per address instead (the page, through
-# egov.accounts.views: DESK_CODE_FAILED_RATE_LIMIT), which over a code's three days leaves a
-# chance of about 1e-12 per address.
-_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-_CODE_LENGTH = 10
+# 50-bit codes (egov.core.onetimecode). Wrong tries never void a code: whoever squats the
+# number knows it and could void every code the holder is given. Guessing is throttled per
+# address instead (the page, through egov.accounts.views: DESK_CODE_FAILED_RATE_LIMIT), which
+# over a code's three days leaves a chance of about 1e-12 per address.
+DESK_CODE_PURPOSE = "egov.accounts.desk_code"
 DESK_CODE_COUNT_CAP = 32767  # the column's range
 
 
@@ -327,14 +480,6 @@ def _profile_of(user: User) -> CitizenProfile | BusinessProfile | None:
 
 def _number_of(profile: CitizenProfile | BusinessProfile) -> str:
     return profile.tax_code if isinstance(profile, BusinessProfile) else profile.personal_id
-
-
-def _hash_code(code: str) -> str:
-    return salted_hmac("egov.accounts.desk_code", code, algorithm="sha256").hexdigest()
-
-
-def _clean_code(code: str) -> str:
-    return "".join(ch for ch in (code or "").upper() if ch.isascii() and ch.isalnum())
 
 
 def verified_account(kind: str, number: str) -> User | None:
@@ -394,10 +539,10 @@ def issue_desk_code(
         now = timezone.now()
         # One live code per account: a new one voids the earlier ones.
         DeskCode.objects.filter(user=profile.user, used_at__isnull=True).update(expires_at=now)
-        code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
+        code = onetimecode.new_code()
         issued = DeskCode.objects.create(
             user=profile.user,
-            code_hash=_hash_code(code),
+            code_hash=onetimecode.hash_code(DESK_CODE_PURPOSE, code),
             issued_by_id=official.user_id,
             agency_id=official.agency_id,
             full_name=name,
@@ -419,7 +564,7 @@ def issue_desk_code(
                 "expires_at": issued.expires_at,
             },
         )
-    return IssuedDeskCode(profile.user, f"{code[:5]}-{code[5:]}", issued.expires_at)
+    return IssuedDeskCode(profile.user, onetimecode.shown(code), issued.expires_at)
 
 
 def redeem_desk_code(*, id_number: str, code: str, new_password: str) -> User:
@@ -446,8 +591,7 @@ def redeem_desk_code(*, id_number: str, code: str, new_password: str) -> User:
             break
     # Password strength before the code, so a weak password never tells whether a code was right.
     _check_password(new_password, user or User(username=raw))
-    clean = _clean_code(code)
-    if user is None or not clean:
+    if user is None or not onetimecode.clean_code(code):
         raise invalid
     with transaction.atomic():
         now = timezone.now()
@@ -461,7 +605,7 @@ def redeem_desk_code(*, id_number: str, code: str, new_password: str) -> User:
         matched = (
             live is not None
             and profile is not None
-            and hmac.compare_digest(_hash_code(clean), live.code_hash)
+            and onetimecode.matches(DESK_CODE_PURPOSE, code, live.code_hash)
         )
         if live is not None and not matched:
             # Kept: the refusal below is raised after this transaction commits.

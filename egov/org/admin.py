@@ -370,6 +370,7 @@ class OfficialAdmin(OperatorOnlyMixin, admin.ModelAdmin):
     ]
     inlines = [OfficialRoleInline]
     ordering = ["agency__identifier", "user__username"]
+    actions = ["issue_enrolment_code"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Official]:
         return super().get_queryset(request).prefetch_related("roles")
@@ -418,7 +419,7 @@ class OfficialAdmin(OperatorOnlyMixin, admin.ModelAdmin):
         if change:
             services.save_official(actor=actor, official=obj)
             return
-        from egov.accounts.services import create_official
+        from egov.accounts.services import create_official, issue_enrolment_code
 
         data = form.cleaned_data
         created = create_official(
@@ -435,6 +436,29 @@ class OfficialAdmin(OperatorOnlyMixin, admin.ModelAdmin):
         )
         obj.pk, obj.user = created.pk, created.user
         obj._state.adding = False
+        # The new official sets up the second factor with this code, not the password alone.
+        request._egov_enrolment_code = issue_enrolment_code(  # type: ignore[attr-defined]
+            actor=actor, user=created.user
+        )
+
+    def response_add(
+        self, request: HttpRequest, obj: Official, post_url_continue: Any = None
+    ) -> Any:
+        issued = getattr(request, "_egov_enrolment_code", None)
+        if issued is None:
+            return super().response_add(request, obj, post_url_continue)
+        from egov.accounts.admin import enrolment_codes_response
+
+        self.message_user(request, f"Đã tạo tài khoản công chức {obj.user.username}.")
+        return enrolment_codes_response(request, [issued.user], lambda **kw: issued)
+
+    @admin.action(description=_("Cấp mã kích hoạt xác thực hai lớp"))
+    def issue_enrolment_code(self, request: HttpRequest, queryset: QuerySet[Official]) -> Any:
+        from egov.accounts.admin import enrolment_codes_response
+        from egov.accounts.services import issue_enrolment_code
+
+        users = [official.user for official in queryset.select_related("user")]
+        return enrolment_codes_response(request, users, issue_enrolment_code)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not OfficialRole:

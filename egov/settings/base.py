@@ -241,6 +241,11 @@ ACCOUNT_RATE_LIMITS = {
 # Wrong desk codes (/tai-khoan/xac-thuc-bang-ma/): per address, and per (address, id number).
 # A code is never voided by wrong tries (the squatter of a number could void the holder's).
 DESK_CODE_FAILED_RATE_LIMIT = os.environ.get("DESK_CODE_FAILED_RATE_LIMIT", "20/h/ip,5/15m/key")
+# Wrong second-factor enrolment codes (TOTP activation of an official): per address, and per
+# account from any address; 5 per 15 minutes over a code's 7 days leaves ~3e-12 to guess it.
+ENROLMENT_CODE_FAILED_RATE_LIMIT = os.environ.get(
+    "ENROLMENT_CODE_FAILED_RATE_LIMIT", "20/h/ip,5/15m/key"
+)
 LOGIN_ACCOUNT_FREE_FAILURES = int(os.environ.get("LOGIN_ACCOUNT_FREE_FAILURES", "10"))
 LOGIN_ACCOUNT_WINDOW_SECONDS = int(os.environ.get("LOGIN_ACCOUNT_WINDOW_SECONDS", "900"))
 LOGIN_BACKOFF_BASE_SECONDS = int(os.environ.get("LOGIN_BACKOFF_BASE_SECONDS", "2"))
@@ -248,6 +253,8 @@ LOGIN_BACKOFF_MAX_SECONDS = int(os.environ.get("LOGIN_BACKOFF_MAX_SECONDS", "60"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = os.environ.get("MFA_TOTP_ISSUER", "Cổng DVC tỉnh")
 MFA_ADAPTER = "egov.accounts.adapter.MFAAdapter"
+# Officials enrol their authenticator with an operator's one-time code, not the password alone.
+MFA_FORMS = {"activate_totp": "egov.accounts.forms.ActivateTOTPForm"}
 # A code typed as its 30-second window turns, or from a phone whose clock is a few seconds off,
 # is still accepted (one step either side, as RFC 6238 section 5.2 suggests); each code is still
 # accepted only once.

@@ -1,5 +1,8 @@
 """Create the first operator account of an installation (who then manages everything else in
-the administration). The operator sets up TOTP at the first login."""
+the administration). The operator sets up TOTP at the first login with the enrolment code this
+command prints: like every other account, not with the password alone (the password may have
+come through an environment variable or a shell history; the code is shown only here, on the
+server console)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from egov.accounts.models import User
-from egov.accounts.services import create_official
+from egov.accounts.services import create_official, issue_enrolment_code
 from egov.core.actors import SYSTEM
 from egov.core.errors import DomainError
 from egov.org.models import AdministrativeUnit, Agency, Role
@@ -53,7 +56,7 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 agency = self._agency(options["agency"], options.get("agency_name"))
-                create_official(
+                official = create_official(
                     actor=SYSTEM,
                     username=username,
                     full_name=options["full_name"],
@@ -62,12 +65,15 @@ class Command(BaseCommand):
                     roles=[Role.OPERATOR],
                     email=options["email"],
                 )
+                issued = issue_enrolment_code(actor=SYSTEM, user=official.user)
         except DomainError as exc:
             detail = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
             raise CommandError(f"{exc.message} {detail}".strip()) from exc
         self.stdout.write(
             f"Đã tạo tài khoản quản trị {username} ({agency.name}). Khi đăng nhập lần đầu, "
-            "hãy cài đặt xác thực hai lớp (TOTP); trang quản trị ở /quan-tri/."
+            "hãy cài đặt xác thực hai lớp (TOTP) với mã kích hoạt dưới đây (chỉ hiện một lần, "
+            f"hết hạn {issued.expires_at:%Y-%m-%d %H:%M} UTC); trang quản trị ở /quan-tri/.\n"
+            f"Mã kích hoạt: {issued.code}"
         )
 
     def _ask_password(self) -> str:
