@@ -118,7 +118,10 @@ class UserAdmin(OperatorOnlyMixin, DjangoUserAdmin):
 
 
 def enrolment_codes_response(
-    request: HttpRequest, users: Any, issue: Callable[..., IssuedEnrolmentCode]
+    request: HttpRequest,
+    users: Any,
+    issue: Callable[..., IssuedEnrolmentCode],
+    back: str | None = None,
 ) -> HttpResponse:
     """Issue a code to each user (through `issue`, a service) and show the codes once, on a page
     that is not cached: never in a message, which would be stored in the session or a cookie."""
@@ -136,7 +139,7 @@ def enrolment_codes_response(
             **admin.site.each_context(request),
             "issued": issued,
             "refused": refused,
-            "back": request.get_full_path(),
+            "back": back or request.get_full_path(),
         },
     )
     response["Cache-Control"] = "private, no-store"

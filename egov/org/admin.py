@@ -450,7 +450,12 @@ class OfficialAdmin(OperatorOnlyMixin, admin.ModelAdmin):
         from egov.accounts.admin import enrolment_codes_response
 
         self.message_user(request, f"Đã tạo tài khoản công chức {obj.user.username}.")
-        return enrolment_codes_response(request, [issued.user], lambda **kw: issued)
+        return enrolment_codes_response(
+            request,
+            [issued.user],
+            lambda **kw: issued,
+            back=reverse("admin:org_official_change", args=[obj.pk]),
+        )
 
     @admin.action(description=_("Cấp mã kích hoạt xác thực hai lớp"))
     def issue_enrolment_code(self, request: HttpRequest, queryset: QuerySet[Official]) -> Any:

@@ -8,7 +8,9 @@ from django.core import mail  # noqa: F401
 from django.test import Client
 
 from egov.accounts.models import CitizenProfile, User
+from egov.accounts.services import issue_enrolment_code
 from egov.conftest import fresh_totp, totp_now
+from egov.core.actors import SYSTEM
 from egov.events.models import Event
 from egov.org.models import Role
 
@@ -75,11 +77,14 @@ def test_session_that_skipped_the_second_factor_is_thrown_out(
 def test_activating_totp_in_session_opens_the_workspace(client, agency, make_official):
     # A transactional test: allauth reports the activation on commit, as in production.
     official = make_official(agency)
+    issued = issue_enrolment_code(actor=SYSTEM, user=official.user)  # handed over by an operator
     client.post("/accounts/login/", {"login": official.user.username, "password": "Mat-khau-2026!"})
     page = client.get("/accounts/2fa/totp/activate/")
     assert page.status_code == 200
     secret = client.session["mfa.totp.secret"]
-    response = client.post("/accounts/2fa/totp/activate/", {"code": totp_now(secret)})
+    response = client.post(
+        "/accounts/2fa/totp/activate/", {"code": totp_now(secret), "enrolment_code": issued.code}
+    )
     assert response.status_code == 302
     assert client.get("/lam-viec/").status_code == 200
     assert Event.objects.filter(

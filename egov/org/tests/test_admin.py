@@ -213,8 +213,13 @@ def test_operator_creates_official_who_can_log_in(
             "roles": ["receiver"],
         },
     )
-    assert response.status_code == 302, response.content.decode()[:3000]
+    # The new official's enrolment code, shown once (docs/security.md, finding 2).
+    assert response.status_code == 200, response.content.decode()[:3000]
+    assert 'class="enrolment-code"' in response.content.decode()
     official = Official.objects.get(user__username="ubnd.tiepnhan2")
+    assert Event.objects.filter(
+        event_type="account.enrolment_code_issued", subject_id=str(official.user_id)
+    ).exists()
     assert official.role_codes == {"receiver"}
     assert authenticate(username="ubnd.tiepnhan2", password="Mat-khau-moi-2026") == official.user
     event = Event.objects.get(
@@ -338,7 +343,8 @@ def test_operator_resets_second_factor_and_deactivates_api_client(
         "/quan-tri/accounts/user/",
         {"action": "reset_second_factor", "_selected_action": [official.user_id]},
     )
-    assert response.status_code == 302
+    assert response.status_code == 200  # the page with the new enrolment code, shown once
+    assert 'class="enrolment-code"' in response.content.decode()
     assert not Authenticator.objects.filter(user=official.user).exists()
     assert Event.objects.get(event_type="account.second_factor_reset").subject_id == str(
         official.user_id

@@ -14,7 +14,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
+from egov.accounts.services import issue_enrolment_code
 from egov.conftest import totp_now
+from egov.core.actors import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -291,6 +293,9 @@ class TestTwoFactorPages:
         assert 'href="otpauth://totp/' in html
         code = p.input_labelled("Mã xác thực")
         assert code["inputmode"] == "numeric" and code["autocomplete"] == "one-time-code"
+        enrolment = p.input_labelled("Mã kích hoạt do quản trị hệ thống cấp")
+        assert enrolment["name"] == "enrolment_code"
+        assert "chỉ dùng được một lần" in p.description_of(enrolment)
         assert "Kích hoạt" in p.buttons
 
     def test_wrong_activation_code_is_explained(self, client, new_official_logged_in):
@@ -300,10 +305,13 @@ class TestTwoFactorPages:
 
     @pytest.mark.django_db(transaction=True)
     def test_activation_leads_to_recovery_codes_then_onwards(self, client, new_official_logged_in):
+        issued = issue_enrolment_code(actor=SYSTEM, user=new_official_logged_in.user)
         client.get("/accounts/2fa/totp/activate/")
         secret = client.session["mfa.totp.secret"]
         response = client.post(
-            "/accounts/2fa/totp/activate/", {"code": totp_now(secret)}, follow=True
+            "/accounts/2fa/totp/activate/",
+            {"code": totp_now(secret), "enrolment_code": issued.code},
+            follow=True,
         )
         p = page(response)
         text = p.visible_text()
