@@ -67,7 +67,8 @@ class OfficialSecondFactorMiddleware:
             if path.startswith((*OPEN_PREFIXES, API_PREFIX)):
                 return None  # carries on as anonymous
             return redirect("account_login")
-        # First login: the password alone opens the TOTP set-up and nothing else.
+        # First login: the password alone opens the TOTP set-up and nothing else; the set-up
+        # itself also takes an operator's one-time enrolment code (accounts.forms).
         if path.startswith(OPEN_PREFIXES):
             return None
         if path.startswith(API_PREFIX):

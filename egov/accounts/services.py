@@ -299,16 +299,17 @@ class IssuedEnrolmentCode:
     expires_at: datetime
 
 
-def _has_authenticator(user: User) -> bool:
+def _has_totp(user: User) -> bool:
+    # TOTP is the factor officials log in with (recovery codes alone are not one).
     from allauth.mfa.models import Authenticator
 
-    return Authenticator.objects.filter(user=user).exists()
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
 def enrolment_code_required(user: Any) -> bool:
     """An official or operator without an authenticator enrols only with a code from an
     operator: a password alone never sets up the second factor."""
-    return bool(getattr(user, "needs_second_factor", False)) and not _has_authenticator(user)
+    return bool(getattr(user, "needs_second_factor", False)) and not _has_totp(user)
 
 
 def _agency_of_user(user: User) -> int | None:
@@ -357,7 +358,7 @@ def issue_enrolment_code(*, actor: Actor, user: User) -> IssuedEnrolmentCode:
     (valid ENROLMENT_CODE_VALIDITY) to set one up; earlier codes are void."""
     with transaction.atomic():
         locked = _enrolment_target(actor, user)
-        if _has_authenticator(locked):
+        if _has_totp(locked):
             raise EnrolmentError(
                 f"Tài khoản {locked.username} đã cài xác thực hai lớp; nếu người dùng mất thiết "
                 "bị, hãy đặt lại xác thực hai lớp.",
