@@ -247,3 +247,15 @@ def test_first_operator_gets_a_code_on_the_console(monkeypatch, agency):
     assert not Authenticator.objects.filter(user=user).exists()
     assert activate(client, code).status_code == 302
     assert SYSTEM.is_operator
+
+
+def test_console_command_resets_the_last_operators_authenticator(operator):
+    from io import StringIO
+
+    login_client(operator)  # has an authenticator
+    out = StringIO()
+    call_command("issue_enrolment_code", operator.username, "--reset", stdout=out)
+    code = out.getvalue().split(": ")[1].split(" ")[0]
+    assert not Authenticator.objects.filter(user=operator).exists()
+    assert Event.objects.get(event_type="account.second_factor_reset").actor_user_id is None
+    assert activate(password_login(operator), code).status_code == 302
