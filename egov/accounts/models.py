@@ -113,7 +113,24 @@ class BusinessProfile(IdentityVerification):
         return f"{self.name} ({self.tax_code})"
 
 
-class DeskCode(models.Model):
+class OneTimeCode(models.Model):
+    """What every one-time code keeps (egov.core.onetimecode makes and hashes them): a keyed hash
+    only, when it was issued, until when it works, when it was used, and wrong tries."""
+
+    code_hash = models.CharField(max_length=64)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{getattr(self, 'user', '')} ({self.issued_at:%Y-%m-%d})"
+
+
+class DeskCode(OneTimeCode):
     """A one-time code handed on paper by a one-stop receiver after checking the original id
     papers of the person at the desk. Whoever enters it with the id number sets the account's
     password and contact details and the account becomes verified: the holder of the papers
@@ -121,50 +138,34 @@ class DeskCode(models.Model):
     is stored."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="desk_codes")
-    code_hash = models.CharField(max_length=64)
     issued_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     agency = models.ForeignKey("org.Agency", on_delete=models.PROTECT, related_name="+")
     # As checked on the papers and given at the desk; they replace the account's on redemption.
     full_name = models.CharField(max_length=150)
     phone = models.CharField(max_length=20, blank=True)
     email = models.CharField(max_length=254, blank=True)
-    issued_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    failed_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name = _("mã xác thực tại quầy")
         verbose_name_plural = _("mã xác thực tại quầy")
         indexes = [models.Index(fields=["user", "used_at"])]
 
-    def __str__(self) -> str:
-        return f"{self.user} ({self.issued_at:%Y-%m-%d})"
 
-
-class EnrolmentCode(models.Model):
+class EnrolmentCode(OneTimeCode):
     """A one-time code an operator gives an official (out of band) to set up their second factor:
     the password alone does not let anyone enrol an authenticator, so a password known to someone
     else before the first login does not become a permanent takeover. Only a keyed hash is
     stored; the first operator's code is issued by the console command (issued_by empty)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrolment_codes")
-    code_hash = models.CharField(max_length=64)
     issued_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    issued_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    failed_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         verbose_name = _("mã kích hoạt xác thực hai lớp")
         verbose_name_plural = _("mã kích hoạt xác thực hai lớp")
         indexes = [models.Index(fields=["user", "used_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.user} ({self.issued_at:%Y-%m-%d})"
 
 
 class ApiClient(models.Model):
