@@ -20,8 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection, transaction
 from django.utils import timezone
+
+from egov.core.counters import next_value
 
 from .models import DocumentType, NumberCounter
 
@@ -31,22 +32,8 @@ INCOMING_SERIES = "den"
 
 
 def next_number(agency_id: int, year: int, series_key: str) -> int:
-    """Atomically take the next number of a series (one statement, safe across processes)."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("next_number must run inside the issuing transaction")
-    table = NumberCounter._meta.db_table
-    with connection.cursor() as cursor:
-        # Same SQL on PostgreSQL and SQLite 3.35+. The updated row stays locked until commit.
-        cursor.execute(
-            f"INSERT INTO {table} (agency_id, year, series_key, last) "  # noqa: S608
-            "VALUES (%s, %s, %s, 1) "
-            f"ON CONFLICT (agency_id, year, series_key) DO UPDATE SET last = {table}.last + 1 "
-            "RETURNING last",
-            [agency_id, year, series_key],
-        )
-        row = cursor.fetchone()
-    assert row is not None
-    return int(row[0])
+    """The next number of a series, taken in the issuing transaction (egov.core.counters)."""
+    return next_value(NumberCounter, agency_id=agency_id, year=year, series_key=series_key)
 
 
 def numbering_year(moment: datetime) -> int:
