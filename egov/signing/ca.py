@@ -185,9 +185,25 @@ def issue_certificate(
     start, end = _window(not_before, not_after, days)
     if kind == "organisation":
         organisation = organisation or common_name
-    builder = (
+    builder = _signer_builder(
+        _name(common_name, organisation, unit, locality, email), issuer, key, start, end
+    )
+    if email:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False
+        )
+    cert = builder.sign(issuer.private_key, hashes.SHA256())
+    return KeyMaterial(certificate=cert, private_key=key, chain=(issuer.certificate, *issuer.chain))
+
+
+def _signer_builder(
+    subject: x509.Name, issuer: KeyMaterial, key: PrivateKey, start: datetime, end: datetime
+) -> x509.CertificateBuilder:
+    """An end-entity certificate whose key signs (digital signature and non-repudiation): what a
+    signer's and a time-stamping authority's certificates share."""
+    return (
         _builder(
-            _name(common_name, organisation, unit, locality, email),
+            subject,
             issuer.certificate.subject,
             key.public_key(),
             issuer.private_key.public_key(),
@@ -210,12 +226,6 @@ def issue_certificate(
             critical=True,
         )
     )
-    if email:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False
-        )
-    cert = builder.sign(issuer.private_key, hashes.SHA256())
-    return KeyMaterial(certificate=cert, private_key=key, chain=(issuer.certificate, *issuer.chain))
 
 
 def issue_tsa_certificate(
@@ -233,29 +243,7 @@ def issue_tsa_certificate(
     key = key or new_key("rsa")
     start, end = _window(not_before, not_after, days)
     cert = (
-        _builder(
-            _name(common_name, organisation),
-            issuer.certificate.subject,
-            key.public_key(),
-            issuer.private_key.public_key(),
-            start,
-            end,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        _signer_builder(_name(common_name, organisation), issuer, key, start, end)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
         .sign(issuer.private_key, hashes.SHA256())
     )
