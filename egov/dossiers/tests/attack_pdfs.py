@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import zlib
 
+from egov.bench.seed import pdf_file
+
 MB = 1024 * 1024
 
 
 def _file(objects: list[bytes]) -> bytes:
-    """A PDF with a classic xref table; object n is objects[n - 1], the catalog is object 1."""
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    """A PDF 1.7 with a classic xref table; object n is objects[n - 1], the catalog is object 1."""
+    return pdf_file(objects, header=b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 
 
 def deep_page_tree(depth: int = 150) -> bytes:
