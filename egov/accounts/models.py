@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
+from typing import Any, Self
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -128,6 +130,27 @@ class OneTimeCode(models.Model):
 
     def __str__(self) -> str:
         return f"{getattr(self, 'user', '')} ({self.issued_at:%Y-%m-%d})"
+
+    @classmethod
+    def issue(
+        cls, *, user: User, purpose: str, validity: timedelta, now: datetime, **fields: Any
+    ) -> tuple[Self, str]:
+        """A new code for `user` (returned once, in clear; only its keyed hash is stored) that
+        voids the account's earlier live codes: one live code per account."""
+        from egov.core import onetimecode
+
+        cls.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(  # type: ignore[attr-defined]
+            expires_at=now
+        )
+        code = onetimecode.new_code()
+        row = cls.objects.create(  # type: ignore[attr-defined]
+            user=user,
+            code_hash=onetimecode.hash_code(purpose, code),
+            issued_at=now,
+            expires_at=now + validity,
+            **fields,
+        )
+        return row, code
 
 
 class DeskCode(OneTimeCode):

@@ -318,17 +318,12 @@ def _agency_of_user(user: User) -> int | None:
 
 
 def _issue_enrolment_code(actor: Actor, user: User, now: datetime) -> IssuedEnrolmentCode:
-    # One live code per account: a new one voids the earlier ones.
-    EnrolmentCode.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now).update(
-        expires_at=now
-    )
-    code = onetimecode.new_code()
-    issued = EnrolmentCode.objects.create(
+    issued, code = EnrolmentCode.issue(
         user=user,
-        code_hash=onetimecode.hash_code(ENROLMENT_CODE_PURPOSE, code),
+        purpose=ENROLMENT_CODE_PURPOSE,
+        validity=ENROLMENT_CODE_VALIDITY,
+        now=now,
         issued_by_id=actor.user_id,
-        issued_at=now,
-        expires_at=now + ENROLMENT_CODE_VALIDITY,
     )
     record_event(
         actor=actor,
@@ -538,19 +533,16 @@ def issue_desk_code(
                 fields={"id_number": ["Chưa có tài khoản."]},
             )
         now = timezone.now()
-        # One live code per account: a new one voids the earlier ones.
-        DeskCode.objects.filter(user=profile.user, used_at__isnull=True).update(expires_at=now)
-        code = onetimecode.new_code()
-        issued = DeskCode.objects.create(
+        issued, code = DeskCode.issue(
             user=profile.user,
-            code_hash=onetimecode.hash_code(DESK_CODE_PURPOSE, code),
+            purpose=DESK_CODE_PURPOSE,
+            validity=DESK_CODE_VALIDITY,
+            now=now,
             issued_by_id=official.user_id,
             agency_id=official.agency_id,
             full_name=name,
             phone=contact.phone,
             email=contact.email,
-            issued_at=now,
-            expires_at=now + DESK_CODE_VALIDITY,
         )
         record_event(
             actor=actor,
