@@ -47,6 +47,7 @@ from egov.signing.timestamping import (
 )
 
 from . import checkpoints
+from .catalogue import CATALOGUE, EventType
 from .models import (
     ChainHead,
     CheckpointedHead,
@@ -155,15 +156,23 @@ def _advance_head(chain: str, seq: int, digest: str) -> None:
 def record_event(
     *,
     actor: Actor,
-    event_type: str,
+    event_type: str | EventType[Any],
     subject_type: str,
     subject_id: str | int,
     payload: dict[str, Any] | None = None,
     agency_id: int | None = None,
 ) -> Event:
-    """Append one event to its agency's chain. Must run inside the caller's transaction."""
+    """Append one event to its agency's chain. Must run inside the caller's transaction.
+
+    The type must be declared in the event catalogue (catalogue.py) and the subject and payload
+    must be what it declares; anything else is a programming error and nothing is written.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must run inside the transaction of the state change")
+    declared = CATALOGUE.get(str(event_type))
+    if declared is not None:  # TODO(#12): strict once every app declares its types
+        declared.check(subject_type, payload or {})
+    event_type = str(event_type)
     chain = chain_for(agency_id)
     head_seq, head_hash = _lock_head(chain)
     occurred_at = timezone.now()
