@@ -26,6 +26,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("egov.dossiers.api")),
     path("", include("egov.onestop.api")),
     path("", include("egov.events.api")),
+    path("", include("egov.events.catalogue_api")),
     path("", include("egov.documents.api")),
     path("", include("egov.stats.api")),
     path("exchange/", include("egov.exchange.api")),

@@ -101,3 +101,51 @@ def published() -> list[dict[str, Any]]:
         }
         for entry in sorted(CATALOGUE.values(), key=lambda e: e.name)
     ]
+
+
+def _type_of(spec: dict[str, Any], defs: dict[str, Any]) -> str:
+    if "$ref" in spec:
+        return spec["$ref"].rsplit("/", 1)[-1]
+    if "anyOf" in spec:
+        return " | ".join(_type_of(s, defs) for s in spec["anyOf"])
+    kind = str(spec.get("type", "any"))
+    if kind == "array":
+        return f"array of {_type_of(spec.get('items', {}), defs)}"
+    if spec.get("format"):
+        return f"{kind} ({spec['format']})"
+    if "enum" in spec:
+        return f"{kind}: " + ", ".join(f"`{v}`" for v in spec["enum"])
+    return kind
+
+
+def markdown(entries: list[EventType[Any]] | None = None) -> str:
+    """docs/events.md: the catalogue for readers (`manage.py event_catalogue` writes it; a test
+    checks the file matches the code)."""
+    lines = [
+        "# Event catalogue",
+        "",
+        "Every event the platform records, generated from the declarations in each app's",
+        "`event_types.py` by `python manage.py event_catalogue --write` (a test fails when this",
+        "file and the code disagree). The same list, with each payload's JSON Schema, is served at",
+        "`GET /api/v1/event-types/`. Webhook and national-sync messages carry these payloads.",
+        "",
+        "Every event also has: `chain`, `seq`, `occurred_at` (UTC), `actor_kind`, `actor_label`,",
+        "`agency_id`, `subject_type`, `subject_id`, `prev_hash`, `hash` (docs/architecture.md).",
+        "",
+    ]
+    for entry in sorted(CATALOGUE.values() if entries is None else entries, key=lambda e: e.name):
+        schema = entry.schema()
+        required = set(schema.get("required", []))
+        defs = schema.get("$defs", {})
+        lines += [f"## `{entry.name}`", "", f"Subject: `{entry.subject}`. {entry.description}", ""]
+        properties = schema.get("properties", {})
+        if not properties:
+            lines += ["Payload: empty.", ""]
+            continue
+        lines += ["| field | type | required |", "|---|---|---|"]
+        for name, spec in properties.items():
+            lines.append(
+                f"| `{name}` | {_type_of(spec, defs)} | {'yes' if name in required else 'no'} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
