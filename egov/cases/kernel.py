@@ -34,19 +34,15 @@ from typing import Any, Generic, TypeVar
 from django.db import models, transaction
 
 from egov.core.actors import Actor
-from egov.core.error_codes import ErrorCode
 from egov.core.errors import Conflict, NotAllowed, NotFoundError
 from egov.events.catalogue import EventType
 from egov.events.models import Event, OutboxMessage
 from egov.events.services import enqueue, record_event
 from egov.org.models import Official, Role
 
+from .error_codes import CaseErrorCode
+
 M = TypeVar("M", bound=models.Model)
-
-
-class CaseErrorCode(ErrorCode):
-    STALE_VERSION = "stale_version"
-    INVALID_TRANSITION = "invalid_transition"
 
 
 class TransitionRefused(Conflict):

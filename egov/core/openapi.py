@@ -106,3 +106,26 @@ class AutoSchema(SpectacularAutoSchema):
         if view.get_throttles():
             statuses.append("429")
         return statuses
+
+
+def document_error_codes(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook: the error body's `code` lists every code an app declares in its
+    `error_codes.py` (egov.core.error_codes), grouped by the enum that declares it."""
+    from .error_codes import all_error_codes
+
+    schema = result.get("components", {}).get("schemas", {}).get("ApiError")
+    if not schema:
+        return result
+    codes = all_error_codes()
+    by_enum: dict[str, list[str]] = {}
+    for code, enum in codes.items():
+        by_enum.setdefault(f"{enum.__module__.rsplit('.', 1)[0]}.{enum.__name__}", []).append(code)
+    listing = "; ".join(
+        f"{name}: " + ", ".join(f"`{c}`" for c in found) for name, found in by_enum.items()
+    )
+    code = schema["properties"]["code"]
+    code["enum"] = list(codes)
+    code["description"] = (
+        f"Mã lỗi ổn định, khai báo trong `error_codes.py` của từng phân hệ. {listing}"
+    )
+    return result

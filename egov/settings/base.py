@@ -308,6 +308,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "egov.core.openapi.document_error_codes",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ProcedureLevelEnum": "egov.catalog.models.Level.choices",
         "ResultDeliveryEnum": "egov.dossiers.models.ResultDelivery.choices",
