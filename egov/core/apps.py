@@ -13,3 +13,8 @@ class CoreConfig(AppConfig):
 
         # Before any URLconf is imported: the apps' routes use <id:...> for row ids.
         register_converter(IdConverter, "id")
+
+        from .api_scopes import discover
+
+        # Every app's api_scopes.py, so a scope declared twice fails at start-up.
+        discover()
