@@ -18,6 +18,7 @@ lint:
 	.venv/bin/ruff check egov
 	.venv/bin/ruff format --check egov
 	.venv/bin/mypy egov
+	.venv/bin/lint-imports --no-cache
 
 format:
 	.venv/bin/ruff check --fix egov

@@ -15,10 +15,10 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from egov.core.actors import actor_from_request
+from egov.core.api_auth import IsAuthenticatedActor
 from egov.core.scoping import visible_to
 
 from . import services
-from .api_auth import IsAuthenticatedActor
 from .models import User
 
 MeSerializer = inline_serializer(

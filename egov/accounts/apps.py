@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Tài khoản"
 
     def ready(self) -> None:
-        from . import scopes, signals  # noqa: F401
+        from . import official_admin, scopes, signals  # noqa: F401

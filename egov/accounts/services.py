@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from egov.core import onetimecode
 from egov.core.actors import ANONYMOUS, Actor, actor_for_user
+from egov.core.api_scopes import api_scopes
 from egov.core.errors import DomainError, NotAllowed, NotFoundError
 from egov.core.text import nfc
 from egov.events.services import record_event
@@ -32,17 +34,22 @@ from .models import (
     User,
 )
 
-API_SCOPES = {
-    "catalog:read": "Đọc danh mục thủ tục hành chính",
-    "org:read": "Đọc cơ cấu tổ chức",
-    "calendar:read": "Tính ngày làm việc",
-    "events:read": "Đọc nhật ký sự kiện",
-    "stats:read": "Đọc số liệu điều hành",
-    "dossiers:read": "Đọc hồ sơ",
-    "dossiers:write": "Nộp và xử lý hồ sơ",
-    "documents:read": "Đọc văn bản",
-    "documents:write": "Gửi văn bản",
-}
+
+class _DeclaredScopes(Mapping[str, str]):
+    """The scopes the apps declare (egov.core.api_scopes), read when used; kept under this name
+    for the API-client admin form."""
+
+    def __getitem__(self, scope: str) -> str:
+        return api_scopes()[scope]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(api_scopes())
+
+    def __len__(self) -> int:
+        return len(api_scopes())
+
+
+API_SCOPES: Mapping[str, str] = _DeclaredScopes()
 
 
 class RegistrationError(DomainError):
@@ -259,7 +266,7 @@ def create_api_client(
     """Create an API client; the returned token is shown once and never stored."""
     if not actor.is_operator:
         raise DomainError("Chỉ quản trị hệ thống được cấp ứng dụng API.", code="forbidden")
-    unknown = set(scopes) - set(API_SCOPES)
+    unknown = set(scopes) - set(api_scopes())
     if unknown:
         raise DomainError(
             f"Phạm vi không tồn tại: {', '.join(sorted(unknown))}",

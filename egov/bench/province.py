@@ -51,9 +51,9 @@ from django.utils import timezone
 
 from egov.catalog.models import OnlineMode, Procedure, ProcessVersion, TimeUnit
 from egov.core.actors import SYSTEM
+from egov.demo.data import DEMO_PASSWORD, commune_agency_name, load_demo
 from egov.dossiers.models import Channel, Dossier, DossierCounter, Rating, Status
 from egov.onestop.models import DossierStep, StepStatus, SupplementRequest
-from egov.org.demo_data import DEMO_PASSWORD, _commune_agency_name, load_demo
 from egov.org.models import AdministrativeUnit, Agency, Official, Role, Unit
 from egov.stats import aggregates as stats_aggregates
 from egov.stats import models as stats
@@ -388,7 +388,7 @@ def ensure_organisation(config: GenConfig, log: Log) -> list[Agency]:
                     agency = org.create_agency(
                         actor=SYSTEM,
                         identifier=identifier,
-                        name=_commune_agency_name(unit),
+                        name=commune_agency_name(unit),
                         abbreviation="UBND",
                         kind=Agency.Kind.PEOPLES_COMMITTEE,
                         admin_unit=unit,

@@ -149,8 +149,8 @@ def _lifecycle_setup() -> None:
     from egov.catalog import services as catalog
     from egov.catalog.models import OnlineMode, Procedure
     from egov.core.actors import SYSTEM
+    from egov.demo.data import DEMO_PASSWORD
     from egov.org import services as org
-    from egov.org.demo_data import DEMO_PASSWORD
     from egov.org.models import Agency, Role, Unit
 
     if Procedure.objects.filter(code=LIFECYCLE_PROCEDURE).exists():
@@ -254,7 +254,7 @@ def _session(user: Any, secret_key: str) -> dict[str, str]:
 def _with_totp(users: list[Any]) -> None:
     from allauth.mfa.models import Authenticator
 
-    from egov.org.demo_data import _ensure_totp
+    from egov.demo.data import ensure_totp
 
     have = set(
         Authenticator.objects.filter(user__in=users, type=Authenticator.Type.TOTP).values_list(
@@ -263,7 +263,7 @@ def _with_totp(users: list[Any]) -> None:
     )
     for user in users:
         if user.pk not in have:
-            _ensure_totp(user)
+            ensure_totp(user)
 
 
 # --- scenarios --------------------------------------------------------------------------------

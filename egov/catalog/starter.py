@@ -1,6 +1,6 @@
 """The starter catalogue: about forty common procedures for a province's demo and first run.
 
-Agencies are named by the QCVN identifiers the demo province creates (egov.org.demo_data), and
+Agencies are named by the QCVN identifiers the demo province creates (egov.demo.data), and
 "@communes" stands for every commune-level People's Committee. Identifiers not present are
 skipped with a warning, so the catalogue also loads on an installation without the demo; a
 later run (for example after the demo's agencies exist) gives agencies to procedures that have

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from egov.accounts.models import ApiClient, User
+from django.apps import apps
+from django.conf import settings
 
 # Where a request keeps its actor once built (one build per request, not one per call).
 REQUEST_ACTOR = "_egov_actor"
@@ -47,18 +48,26 @@ ANONYMOUS = Actor(kind="anonymous", label="anonymous")
 SYSTEM = Actor(kind="system", label="system")
 
 
-def actor_for_user(user: User | Any) -> Actor:
+# How a user who is an official gets its agency and roles: egov.org registers the lookup when it is
+# ready (core imports no app). It returns the official (with agency_id and role_codes) or None.
+_official_lookup: Callable[[int], Any] | None = None
+
+
+def set_official_lookup(lookup: Callable[[int], Any]) -> None:
+    global _official_lookup
+    _official_lookup = lookup
+
+
+def actor_for_user(user: Any) -> Actor:
     if user is None or not getattr(user, "is_authenticated", False):
         return ANONYMOUS
     agency_ids: frozenset[int] = frozenset()
     roles: frozenset[str] = frozenset()
     official = None
-    if user.kind == "official":
-        from egov.org.models import Official
-
-        official = Official.of_user(user.pk)
+    if user.kind == "official" and _official_lookup is not None:
+        official = _official_lookup(user.pk)
         # Kept on this user object (one per request) for official_for_request: one load.
-        user._egov_official = official  # type: ignore[union-attr]
+        user._egov_official = official
     if official is not None:
         agency_ids = frozenset({official.agency_id})
         roles = frozenset(official.role_codes)
@@ -71,7 +80,8 @@ def actor_for_user(user: User | Any) -> Actor:
     )
 
 
-def actor_for_api_client(client: ApiClient) -> Actor:
+def actor_for_api_client(client: Any) -> Actor:
+    """`client` is a row of settings.API_CLIENT_MODEL (accounts.ApiClient)."""
     return Actor(
         kind="api_client",
         api_client_id=client.pk,
@@ -83,13 +93,11 @@ def actor_for_api_client(client: ApiClient) -> Actor:
 
 def actor_from_request(request: Any) -> Actor:
     """The actor of a Django or DRF request (API client tokens set request.auth)."""
-    from egov.accounts.models import ApiClient
-
     cached = getattr(request, REQUEST_ACTOR, None)
     if cached is not None:
         return cached
     auth = getattr(request, "auth", None)
-    if isinstance(auth, ApiClient):
+    if isinstance(auth, apps.get_model(settings.API_CLIENT_MODEL)):
         actor = actor_for_api_client(auth)
     else:
         actor = actor_for_user(getattr(request, "user", None))

@@ -16,3 +16,8 @@ class CoreConfig(AppConfig):
         register_converter(IdConverter, "id")
         # Each app's error_codes.py declares its codes (listed in the OpenAPI schema).
         autodiscover_modules("error_codes")
+
+        from .api_scopes import discover
+
+        # Every app's api_scopes.py, so a scope declared twice fails at start-up.
+        discover()

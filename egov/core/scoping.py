@@ -13,11 +13,13 @@ from typing import Any, TypeVar
 from django.db.models import Model, QuerySet
 
 from .actors import Actor
+from .registry import Registry
 
 M = TypeVar("M", bound=Model)
 Policy = Callable[[Actor, "QuerySet[Any]"], "QuerySet[Any]"]
 
-_policies: dict[type[Model], Policy] = {}
+# One policy per model: a second policy for the same model is refused at import time.
+_policies: Registry[type[Model], Policy] = Registry("scope policy")
 
 
 class UnscopedModelError(LookupError):
@@ -26,8 +28,7 @@ class UnscopedModelError(LookupError):
 
 def scope_policy(model: type[Model]) -> Callable[[Policy], Policy]:
     def register(func: Policy) -> Policy:
-        _policies[model] = func
-        return func
+        return _policies.register(model, func)
 
     return register
 

@@ -22,8 +22,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from egov.accounts.api_auth import require_scope
 from egov.core.actors import Actor, actor_from_request
+from egov.core.api_auth import require_scope
 from egov.core.api_query import QueryBooleanField, validated_query
 from egov.core.dates import OUT_OF_RANGE, check_day, in_range
 from egov.core.errors import DomainError

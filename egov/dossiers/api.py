@@ -22,11 +22,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from egov.accounts.api_auth import IsAuthenticatedActor, require_scope
 from egov.core.actors import actor_from_request
+from egov.core.api_auth import IsAuthenticatedActor, require_scope
 from egov.core.parsers import FormParser, JSONParser, MultiPartParser
+from egov.core.ratelimit import allow_lookup
 from egov.core.scoping import visible_to
-from egov.portal.ratelimit import allow_lookup
 
 from . import services
 from .formschema import parse_form_data

@@ -13,8 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from egov.accounts.api_auth import require_scope
 from egov.core.actors import actor_from_request
+from egov.core.api_auth import require_scope
 from egov.core.api_query import MomentField, validated_query
 from egov.core.scoping import visible_to
 

@@ -30,8 +30,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from egov.accounts.api_auth import ApiClientTokenAuthentication, require_scope
 from egov.core.actors import actor_from_request
+from egov.core.api_auth import ApiClientTokenAuthentication, require_scope
 
 from . import services
 from .edxml import REJECTED, format_timestamp, max_package_bytes

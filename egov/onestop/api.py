@@ -45,8 +45,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from egov.accounts.api_auth import require_scope
 from egov.core.actors import Actor, actor_from_request
+from egov.core.api_auth import require_scope
 from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
 from egov.core.keyset import parse_moment_id
 from egov.core.parsers import FormParser, JSONParser, MultiPartParser

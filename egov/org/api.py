@@ -9,7 +9,7 @@ from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 
-from egov.accounts.api_auth import require_scope
+from egov.core.api_auth import require_scope
 from egov.core.api_query import validated_query
 
 from .models import AdministrativeUnit, Agency, Unit

@@ -19,6 +19,7 @@ from egov.catalog.models import OnlineMode, Procedure, Sector
 from egov.catalog.search import search_procedures
 from egov.core.actors import actor_for_user
 from egov.core.errors import DomainError
+from egov.core.ratelimit import allow_lookup
 from egov.core.scoping import visible_to
 from egov.dossiers import services as dossier_services
 from egov.dossiers.models import Dossier, DossierFile, Draft, Status
@@ -26,7 +27,6 @@ from egov.dossiers.pdf import receipt_pdf
 from egov.org.models import Agency
 
 from .forms import LookupForm, RatingForm, SubmissionForm, SupplementForm
-from .ratelimit import allow_lookup
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "egov.exchange",
     "egov.portal",
     "egov.web",
+    "egov.demo",
+    "egov.bench",
 ]
 
 MIDDLEWARE = [
@@ -275,9 +277,12 @@ if os.environ.get("REDIS_URL"):
         "LOCATION": os.environ["REDIS_URL"],
     }
 
+# The model of API clients (core.api_auth finds it by name, as Django does AUTH_USER_MODEL).
+API_CLIENT_MODEL = "accounts.ApiClient"
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "egov.accounts.api_auth.ApiClientTokenAuthentication",
+        "egov.core.api_auth.ApiClientTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -22,8 +22,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from egov.accounts.api_auth import require_scope
 from egov.core.actors import actor_from_request
+from egov.core.api_auth import require_scope
 from egov.core.api_query import MAX_YEAR, MIN_YEAR, validated_query
 from egov.core.errors import NotAllowed
 from egov.dossiers.models import Channel

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from egov.accounts.api_auth import require_scope
+from egov.core.api_auth import require_scope
 from egov.org.models import Agency
 
 from .services import WorkingCalendar

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from egov.catalog.models import Level, OnlineMode, Procedure, ProcessStep
 from egov.catalog.search import search_procedures
 from egov.catalog.starter import STARTER_PATH, load_starter_catalog
-from egov.org.demo_data import AGENCIES
+from egov.demo.data import AGENCIES
 
 pytestmark = pytest.mark.django_db
 

@@ -43,12 +43,12 @@ from schemathesis.specs.openapi.checks import (
 from egov.catalog.models import OnlineMode
 from egov.conftest import login_client
 from egov.core.actors import actor_for_user
+from egov.demo.data import CITIZENS, load_demo
 from egov.documents import services as documents
 from egov.dossiers import services as dossier_services
 from egov.dossiers.models import ResultDelivery
 from egov.dossiers.tests.conftest import pdf_upload
 from egov.onestop.tests.conftest import make_procedure
-from egov.org.demo_data import CITIZENS, load_demo
 from egov.org.models import Agency, Role
 
 pytestmark = pytest.mark.django_db

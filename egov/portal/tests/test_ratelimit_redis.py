@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import caches
 from django.test import override_settings
 
-from egov.portal.ratelimit import hit
+from egov.core.ratelimit import hit
 
 REDIS = {
     "default": {

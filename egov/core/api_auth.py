@@ -1,23 +1,34 @@
-"""Bearer-token authentication for API clients: `Authorization: Bearer egov_<prefix>_<secret>`."""
+"""Bearer-token authentication for API clients (`Authorization: Bearer egov_<prefix>_<secret>`)
+and the permission classes every app's API uses.
+
+The clients are rows of the model named by settings.API_CLIENT_MODEL (accounts.ApiClient), found
+through the app registry so that core imports no app; the model provides `hash_key(token)`,
+`is_usable()`, `key_prefix`, `key_hash`, `last_used_at`, `scopes`, `agency_id` and `name`.
+"""
 
 from __future__ import annotations
 
 import hmac
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
-from egov.core.actors import actor_from_request
+from .actors import actor_from_request
+from .api_scopes import is_declared
 
-from .models import ApiClient
+
+def api_client_model() -> Any:
+    return apps.get_model(settings.API_CLIENT_MODEL)
 
 
 class ApiClientTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
-    def authenticate(self, request: Any) -> tuple[Any, ApiClient] | None:
+    def authenticate(self, request: Any) -> tuple[Any, Any] | None:
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header:
             return None
@@ -28,12 +39,13 @@ class ApiClientTokenAuthentication(authentication.BaseAuthentication):
         pieces = token.split("_", 2)
         if len(pieces) != 3 or pieces[0] != "egov":
             raise exceptions.AuthenticationFailed("Mã truy cập không đúng định dạng.")
-        client = ApiClient.objects.filter(key_prefix=pieces[1]).first()
-        if client is None or not hmac.compare_digest(client.key_hash, ApiClient.hash_key(token)):
+        model = api_client_model()
+        client = model.objects.filter(key_prefix=pieces[1]).first()
+        if client is None or not hmac.compare_digest(client.key_hash, model.hash_key(token)):
             raise exceptions.AuthenticationFailed("Mã truy cập không hợp lệ.")
         if not client.is_usable():
             raise exceptions.AuthenticationFailed("Ứng dụng đã bị khóa hoặc hết hạn.")
-        ApiClient.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
+        model.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
         from django.contrib.auth.models import AnonymousUser
 
         return AnonymousUser(), client
@@ -50,7 +62,10 @@ class IsAuthenticatedActor(permissions.BasePermission):
 
 
 def require_scope(scope: str) -> type[permissions.BasePermission]:
-    """Permission class: users act with their own rights, API clients need `scope`."""
+    """Permission class: users act with their own rights, API clients need `scope`, which an app
+    must have declared in its api_scopes.py (a typo fails when the API module is imported)."""
+    if not is_declared(scope):
+        raise LookupError(f"API scope {scope!r} is not declared in any app's api_scopes.py")
 
     class HasScope(permissions.BasePermission):
         message = f"Ứng dụng thiếu phạm vi '{scope}'."
@@ -66,7 +81,7 @@ def require_scope(scope: str) -> type[permissions.BasePermission]:
 class ApiClientTokenScheme(OpenApiAuthenticationExtension):
     """Documents the bearer token in the OpenAPI schema."""
 
-    target_class = "egov.accounts.api_auth.ApiClientTokenAuthentication"
+    target_class = "egov.core.api_auth.ApiClientTokenAuthentication"
     name = "apiClientToken"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

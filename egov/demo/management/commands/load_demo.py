@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from egov.org.demo_data import DEMO_TOTP_SECRET, load_demo
+from egov.demo.data import DEMO_TOTP_SECRET, load_demo
 
 
 class Command(BaseCommand):

@@ -16,8 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from egov.core.actors import SYSTEM, Actor
-
-from .models import AdministrativeUnit, Agency, Position, Role, Unit
+from egov.org.models import AdministrativeUnit, Agency, Position, Role, Unit
 
 DEMO_PROVINCE_CODE = 22  # Quảng Ninh
 DEMO_PASSWORD = "DemoEgov@2026"
@@ -326,12 +325,12 @@ BUSINESS = BusinessSpec(
 )
 
 
-def _commune_agency_name(admin_unit: AdministrativeUnit) -> str:
+def commune_agency_name(admin_unit: AdministrativeUnit) -> str:
     # "Phường Hạ Long" -> "Ủy ban nhân dân phường Hạ Long"
     return f"Ủy ban nhân dân {admin_unit.name[:1].lower()}{admin_unit.name[1:]}"
 
 
-def _ensure_totp(user: Any) -> None:
+def ensure_totp(user: Any) -> None:
     from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal.auth import TOTP
 
@@ -374,8 +373,7 @@ def load_demo(*, actor: Actor = SYSTEM) -> DemoResult:
     (an operator's edits survive a restart), so running it again changes nothing."""
     from egov.accounts.models import User
     from egov.accounts.services import create_official, register_business, register_citizen
-
-    from . import services
+    from egov.org import services
 
     result = DemoResult()
     with transaction.atomic():
@@ -405,7 +403,7 @@ def load_demo(*, actor: Actor = SYSTEM) -> DemoResult:
                 agency = services.create_agency(
                     actor=actor,
                     identifier=spec.identifier,
-                    name=spec.name or _commune_agency_name(admin_unit),
+                    name=spec.name or commune_agency_name(admin_unit),
                     abbreviation=spec.abbreviation,
                     kind=spec.kind,
                     admin_unit=admin_unit,
@@ -453,7 +451,7 @@ def load_demo(*, actor: Actor = SYSTEM) -> DemoResult:
                 user = official.user
                 result.created_officials += 1
             if user.needs_second_factor:
-                _ensure_totp(user)
+                ensure_totp(user)
             result.logins.append(
                 DemoLogin(
                     o.username,

@@ -13,8 +13,8 @@ from vietnam_provinces import ProvinceCode, Ward
 
 from egov.accounts.identity import normalize_tax_code, parse_personal_id
 from egov.accounts.models import BusinessProfile, CitizenProfile, User
+from egov.demo.data import AGENCIES, BUSINESS, CITIZENS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from egov.events.models import Event
-from egov.org.demo_data import AGENCIES, BUSINESS, CITIZENS, DEMO_PASSWORD, DEMO_TOTP_SECRET
 from egov.org.models import AdministrativeUnit, Agency, Official, Position, Unit
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from egov.org.demo_data import DEMO_TOTP_SECRET
+from egov.demo.data import DEMO_TOTP_SECRET
 
 
 def current_demo_code(at: float | None = None) -> tuple[str, int]:

@@ -1,0 +1,5 @@
+"""The API scopes this app's API guards (collected by egov.core.api_scopes)."""
+
+from egov.core.api_scopes import declare_scope
+
+READ = declare_scope("catalog:read", "Đọc danh mục thủ tục hành chính")

@@ -1,0 +1,6 @@
+"""The API scopes this app's API guards (collected by egov.core.api_scopes)."""
+
+from egov.core.api_scopes import declare_scope
+
+READ = declare_scope("documents:read", "Đọc văn bản")
+WRITE = declare_scope("documents:write", "Gửi văn bản")
