@@ -38,6 +38,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_serializer,
+    inline_serializer,
 )
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import ValidationError
@@ -45,12 +46,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from egov.accounts.api_auth import require_scope
+from egov.accounts.api_auth import IsAuthenticatedActor, require_scope
 from egov.core.actors import Actor, actor_from_request
 from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
 from egov.core.keyset import parse_moment_id
 from egov.core.parsers import FormParser, JSONParser, MultiPartParser
 from egov.core.scoping import visible_to
+from egov.dossiers.api import DossierSerializer, applicant_of
 from egov.dossiers.models import Channel, Dossier, ResultDelivery, Status
 from egov.workcalendar.services import WorkingCalendar
 
@@ -793,6 +795,40 @@ for _serializer in (
         component_name="Onestop" + _serializer.__name__.removesuffix("Serializer")
     )(_serializer)
 
+# --- the applicant's supplement answer -------------------------------------------------------
+
+
+class SupplementView(APIView):
+    """The applicant answers a supplement request (the dossier goes back to processing)."""
+
+    permission_classes = [IsAuthenticatedActor]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer(
+                "Supplement",
+                {
+                    "files": serializers.ListField(child=serializers.FileField()),
+                    "note": serializers.CharField(required=False),
+                },
+            )
+        },
+        responses=DossierSerializer,
+    )
+    def post(self, request: Request, code: str) -> Response:
+        user = applicant_of(request)
+        qs = visible_to(actor_from_request(request), Dossier.objects.all())
+        dossier = get_object_or_404(qs, code=code)
+        updated = services.provide_supplement(
+            user=user,
+            dossier=dossier,
+            uploads=request.FILES.getlist("files"),
+            note=str(request.data.get("note", "")),  # type: ignore[union-attr]
+        )
+        return Response(DossierSerializer(updated).data)
+
+
 urlpatterns: list[URLPattern] = [
     path("onestop/queue/", QueueView.as_view(), name="api-onestop-queue"),
     path("onestop/dossiers/", InPersonReception.as_view(), name="api-onestop-receive-in-person"),
@@ -809,5 +845,8 @@ urlpatterns: list[URLPattern] = [
         "onestop/apologies/<id:letter_id>/decision/",
         ApologyDecisionView.as_view(),
         name="api-onestop-apology-decision",
+    ),
+    path(
+        "dossiers/<str:code>/supplements/", SupplementView.as_view(), name="api-dossier-supplement"
     ),
 ]
