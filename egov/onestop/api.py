@@ -27,7 +27,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
@@ -48,7 +47,7 @@ from rest_framework.views import APIView
 
 from egov.accounts.api_auth import IsAuthenticatedActor, require_scope
 from egov.core.actors import Actor, actor_from_request
-from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
+from egov.core.errors import DomainError, NotAllowed, NotFoundError
 from egov.core.keyset import parse_moment_id
 from egov.core.parsers import FormParser, JSONParser, MultiPartParser
 from egov.core.scoping import visible_to
@@ -272,23 +271,6 @@ def _apology_data(letter: ApologyLetter) -> dict[str, Any]:
     )
 
 
-def _locked_at_version(code: str, version: int | None) -> None:
-    """For the engine calls that take no version: check it on the locked row, in the caller's
-    transaction, so the check and the action are one."""
-    if version is None:
-        return
-    current = (
-        Dossier.objects.select_for_update().filter(code=code).values_list("version", flat=True)
-    )
-    seen = current.first()
-    if seen is None:
-        raise NotFoundError("Không tìm thấy hồ sơ.")
-    if seen != version:
-        raise Conflict(
-            "Hồ sơ vừa được người khác xử lý. Vui lòng tải lại và thử lại.", code="stale_version"
-        )
-
-
 def _require_visible(actor: Actor, code: str, message: str = "Không tìm thấy hồ sơ.") -> None:
     """Another agency's dossier is a 404 whatever the body says (before any version check)."""
     if not visible_to(actor, Dossier.objects.filter(code=code)).exists():
@@ -392,11 +374,13 @@ def _apology(actor: Actor, code: str, data: dict[str, Any], request: Request) ->
     new_at = data["new_appointment_at"]
     if timezone.is_naive(new_at):
         new_at = timezone.make_aware(new_at)
-    with transaction.atomic():
-        _locked_at_version(code, data.get("version"))
-        letter = services.draft_apology(
-            actor=actor, dossier=code, reason=data["reason"], new_appointment_at=new_at
-        )
+    letter = services.draft_apology(
+        actor=actor,
+        dossier=code,
+        reason=data["reason"],
+        new_appointment_at=new_at,
+        version=data.get("version"),
+    )
     return {"apology": _apology_data(letter)}
 
 
@@ -525,11 +509,12 @@ class ApologyDecisionView(APIView):
         if code is None:
             raise NotFoundError("Không tìm thấy phiếu xin lỗi.")
         _require_visible(actor, code, "Không tìm thấy phiếu xin lỗi.")
-        with transaction.atomic():
-            _locked_at_version(code, body.validated_data.get("version"))
-            letter = services.decide_apology(
-                actor=actor, letter_id=letter_id, approve=body.validated_data["approve"]
-            )
+        letter = services.decide_apology(
+            actor=actor,
+            letter_id=letter_id,
+            approve=body.validated_data["approve"],
+            version=body.validated_data.get("version"),
+        )
         return Response({**dossier_state(code), "apology": _apology_data(letter)})
 
 

@@ -984,13 +984,20 @@ def _check_new_appointment(dossier: Dossier, new_at: datetime, now: datetime) ->
 
 
 def draft_apology(
-    *, actor: Actor, dossier: Dossier | str, reason: str, new_appointment_at: datetime
+    *,
+    actor: Actor,
+    dossier: Dossier | str,
+    reason: str,
+    new_appointment_at: datetime,
+    version: int | None = None,
 ) -> ApologyLetter:
     """Drafted by whoever holds the active step (its assignee, or the unit head or a leader of
     that agency for them): the agency answering for the delay. Not the clerk, not another
     official of the agency, not an agency whose step is done or still ahead."""
     reason = _reason(reason)
-    with perform(DOSSIER, "draft_apology", actor=actor, case=dossier) as act:
+    with perform(
+        DOSSIER, "draft_apology", actor=actor, case=dossier, expected_version=version
+    ) as act:
         return _draft_apology(act, reason, new_appointment_at)
 
 
@@ -1020,7 +1027,9 @@ def _draft_apology(
     return letter
 
 
-def decide_apology(*, actor: Actor, letter_id: int, approve: bool) -> ApologyLetter:
+def decide_apology(
+    *, actor: Actor, letter_id: int, approve: bool, version: int | None = None
+) -> ApologyLetter:
     """A leader of the agency holding the active step approves (the appointment moves, the
     applicant is told) or rejects the letter. The date is checked again on approval: the
     appointment may have moved since the draft."""
@@ -1030,7 +1039,9 @@ def decide_apology(*, actor: Actor, letter_id: int, approve: bool) -> ApologyLet
     )
     if code is None:
         raise NotFoundError("Không tìm thấy phiếu xin lỗi.")
-    with perform(DOSSIER, "approve_apology", actor=actor, case=code) as act:
+    with perform(
+        DOSSIER, "approve_apology", actor=actor, case=code, expected_version=version
+    ) as act:
         return _decide_apology(act, letter_id, approve)
 
 
