@@ -122,6 +122,11 @@ class CaseType(Generic[M]):
         """Fields every event of this case type carries (defaults; the action's win)."""
         return {}
 
+    def visible(self, actor: Actor, case: M) -> bool:
+        """Whether the actor may see the locked case; one it may not is not found (checked
+        before the transition, so a refusal never tells that the case exists)."""
+        return True
+
     def not_found(self) -> NotFoundError:
         return NotFoundError(f"Không tìm thấy {self.noun}.")
 
@@ -217,11 +222,13 @@ class Action(Generic[M]):
         event_type: EventType[Any],
         *,
         agency_id: int | None = None,
+        defaults: bool = True,
         **payload: Any,
     ) -> Event:
-        """The action's typed event, on this case's chain, in this transaction."""
+        """The action's typed event, on this case's chain, in this transaction. `defaults=False`
+        leaves out the case type's default fields (an event the engine records, not the actor)."""
         ct = self.case_type
-        body = {**ct.event_payload(self), **payload}
+        body = {**(ct.event_payload(self) if defaults else {}), **payload}
         event = record_event(
             actor=self.actor,
             event_type=event_type,
@@ -258,6 +265,8 @@ def perform(
     official = case_type.resolve_official(actor, transition)
     with transaction.atomic(durable=durable):
         locked = case_type.lock(case, expected_version)
+        if not case_type.visible(actor, locked):
+            raise case_type.not_found()
         case_type.check(transition, locked, official)
         act = Action(case_type, transition, actor, official, locked)
         yield act

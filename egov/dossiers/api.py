@@ -1,4 +1,5 @@
-"""Dossier API for applicants (submit, list, detail, supplement, rate) and public tracking."""
+"""Dossier API for applicants (submit, list, detail, rate) and public tracking. The supplement
+answer is a one-stop action: its endpoint is in onestop/api.py, at the same address."""
 
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ class DossierDetailSerializer(DossierSerializer):
         return [dict(row) for row in TimelineSerializer(entries, many=True).data]
 
 
-def _applicant(request: Request) -> Any:
+def applicant_of(request: Request) -> Any:
     user = request.user
     if getattr(user, "kind", "") not in ("citizen", "business"):
         raise PermissionDenied("Chỉ công dân, tổ chức, doanh nghiệp được nộp hồ sơ trực tuyến.")
@@ -126,7 +127,7 @@ class DossierListCreate(APIView):
         responses={201: DossierSerializer},
     )
     def post(self, request: Request) -> Response:
-        user = _applicant(request)
+        user = applicant_of(request)
         if not actor_from_request(request).has_scope("dossiers:write"):
             raise PermissionDenied()
         data: Any = request.data
@@ -176,35 +177,6 @@ class DossierReceipt(APIView):
         return HttpResponse(receipt_pdf(dossier, tracking_url=url), content_type="application/pdf")
 
 
-class SupplementView(APIView):
-    permission_classes = [IsAuthenticatedActor]
-    parser_classes = [MultiPartParser]
-
-    @extend_schema(
-        request={
-            "multipart/form-data": inline_serializer(
-                "Supplement",
-                {
-                    "files": serializers.ListField(child=serializers.FileField()),
-                    "note": serializers.CharField(required=False),
-                },
-            )
-        },
-        responses=DossierSerializer,
-    )
-    def post(self, request: Request, code: str) -> Response:
-        user = _applicant(request)
-        qs = visible_to(actor_from_request(request), Dossier.objects.all())
-        dossier = get_object_or_404(qs, code=code)
-        updated = services.provide_supplement(
-            user=user,
-            dossier=dossier,
-            uploads=request.FILES.getlist("files"),
-            note=str(request.data.get("note", "")),  # type: ignore[union-attr]
-        )
-        return Response(DossierSerializer(updated).data)
-
-
 class RatingSerializer(serializers.Serializer[Any]):
     level = serializers.IntegerField(min_value=1, max_value=5)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
@@ -215,7 +187,7 @@ class RatingView(APIView):
 
     @extend_schema(request=RatingSerializer, responses={201: RatingSerializer})
     def post(self, request: Request, code: str) -> Response:
-        user = _applicant(request)
+        user = applicant_of(request)
         qs = visible_to(actor_from_request(request), Dossier.objects.all())
         dossier = get_object_or_404(qs, code=code)
         data = RatingSerializer(data=request.data)
@@ -269,9 +241,6 @@ urlpatterns = [
     path("dossiers/", DossierListCreate.as_view(), name="api-dossier-list"),
     path("dossiers/<str:code>/", DossierDetail.as_view(), name="api-dossier-detail"),
     path("dossiers/<str:code>/receipt.pdf", DossierReceipt.as_view(), name="api-dossier-receipt"),
-    path(
-        "dossiers/<str:code>/supplements/", SupplementView.as_view(), name="api-dossier-supplement"
-    ),
     path("dossiers/<str:code>/rating/", RatingView.as_view(), name="api-dossier-rating"),
     path("tracking/", TrackingView.as_view(), name="api-tracking"),
 ]

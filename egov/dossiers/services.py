@@ -1,4 +1,7 @@
-"""Dossier actions on the portal side: submit online, supplement, rate; public lookup."""
+"""Dossier actions on the portal side: submit online, rate; public lookup and the timeline.
+
+The applicant's supplement answer is a one-stop action (onestop.services.provide_supplement):
+every change of a dossier's status runs through the one-stop engine."""
 
 from __future__ import annotations
 
@@ -21,19 +24,23 @@ from egov.catalog.models import OnlineMode, Procedure, ProcessVersion, TimeUnit
 from egov.catalog.services import note_submission
 from egov.core.actors import Actor, actor_for_user
 from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
+from egov.events.catalogue import CATALOGUE
 from egov.events.models import Event
-from egov.events.services import enqueue, record_event
+from egov.events.services import record_event
 from egov.org.models import Agency
 from egov.workcalendar.services import WorkingCalendar
 
+from . import event_types as E
 from .codes import generator
+from .error_codes import DossierErrorCode as Code
 from .formschema import validate_form
 from .models import Channel, Dossier, DossierFile, Rating, ResultDelivery, Status
+from .notify import notify_applicant
 from .uploads import CheckedFile, UploadRejected, check_total, check_upload
 
 
 class SubmissionError(DomainError):
-    code = "submission_invalid"
+    code = Code.SUBMISSION_INVALID
 
 
 def due_date(
@@ -95,25 +102,27 @@ def _validate(
     )
     if procedure is None:
         raise NotFoundError(
-            f"Không tìm thấy thủ tục “{submission.procedure_code}”.", code="unknown_procedure"
+            f"Không tìm thấy thủ tục “{submission.procedure_code}”.", code=Code.UNKNOWN_PROCEDURE
         )
     if procedure.online_mode not in (OnlineMode.FULL, OnlineMode.PARTIAL):
         raise SubmissionError(
             "Thủ tục này chưa cung cấp dịch vụ công trực tuyến: vui lòng nộp trực tiếp hoặc qua "
             "bưu chính.",
-            code="not_online",
+            code=Code.NOT_ONLINE,
         )
     if user.kind == User.Kind.CITIZEN and not procedure.for_citizens:
-        raise SubmissionError("Thủ tục này dành cho tổ chức, doanh nghiệp.", code="applicant_type")
+        raise SubmissionError(
+            "Thủ tục này dành cho tổ chức, doanh nghiệp.", code=Code.APPLICANT_TYPE
+        )
     if user.kind == User.Kind.BUSINESS and not procedure.for_businesses:
-        raise SubmissionError("Thủ tục này dành cho công dân.", code="applicant_type")
+        raise SubmissionError("Thủ tục này dành cho công dân.", code=Code.APPLICANT_TYPE)
     agency = next(
         (a for a in procedure.agencies.all() if a.identifier == submission.agency_identifier), None
     )
     if agency is None:
         raise SubmissionError(
             "Vui lòng chọn cơ quan tiếp nhận thực hiện thủ tục này.",
-            code="agency",
+            code=Code.AGENCY,
             fields={"agency": ["Cơ quan không thực hiện thủ tục này."]},
         )
     errors: dict[str, list[str]] = {}
@@ -216,7 +225,7 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
             note_submission(procedure)
             record_event(
                 actor=actor,
-                event_type="dossier.submitted",
+                event_type=E.SUBMITTED,
                 subject_type="dossier",
                 subject_id=dossier.code,
                 agency_id=agency.pk,
@@ -236,7 +245,7 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
                 _create_chained(actor, dossier, submission.chain, now) if submission.chain else []
             )
             extra = "".join(f" Hồ sơ liên thông: {d.code} ({d.procedure.name})." for d in linked)
-            _notify(
+            notify_applicant(
                 dossier,
                 "submitted",
                 f"Hồ sơ {dossier.code} ({procedure.name}) đã được gửi tới {agency.name}. "
@@ -244,7 +253,7 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
                 + extra,
             )
     except IntegrityError as exc:
-        _remove_files(saved)
+        remove_files(saved)
         if submission.idempotency_key:
             existing = Dossier.objects.filter(
                 idempotency_key=submission.idempotency_key, applicant=user
@@ -253,7 +262,7 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
                 return existing
         raise Conflict("Không thể lưu hồ sơ, vui lòng thử lại.") from exc
     except BaseException:
-        _remove_files(saved)
+        remove_files(saved)
         raise
     return dossier
 
@@ -269,7 +278,7 @@ def _create_chained(actor: Actor, main: Dossier, chain_code: str, now: datetime)
     if not items or items[0].procedure_id != main.procedure_id:
         raise SubmissionError(
             "Nhóm thủ tục liên thông không hợp lệ cho thủ tục này.",
-            code="invalid_chain",
+            code=Code.INVALID_CHAIN,
             fields={"chain": ["Không hợp lệ."]},
         )
     agencies = {a.identifier: a for a in Agency.objects.filter(is_active=True)}
@@ -281,7 +290,7 @@ def _create_chained(actor: Actor, main: Dossier, chain_code: str, now: datetime)
         if agency is None or not procedure.is_published:
             raise SubmissionError(
                 f"Thủ tục liên thông “{procedure.name}” hiện không tiếp nhận được.",
-                code="invalid_chain",
+                code=Code.INVALID_CHAIN,
             )
         process = procedure.current_process()
         linked = Dossier.objects.create(
@@ -321,7 +330,7 @@ def _create_chained(actor: Actor, main: Dossier, chain_code: str, now: datetime)
         note_submission(procedure)
         record_event(
             actor=actor,
-            event_type="dossier.submitted",
+            event_type=E.SUBMITTED,
             subject_type="dossier",
             subject_id=linked.code,
             agency_id=agency.pk,
@@ -338,26 +347,11 @@ def _create_chained(actor: Actor, main: Dossier, chain_code: str, now: datetime)
     return created
 
 
-def _remove_files(rows: list[DossierFile]) -> None:
+def remove_files(rows: list[DossierFile]) -> None:
+    """Delete the stored files of rows whose transaction did not commit."""
     for row in rows:
         if row.file.name:
             row.file.storage.delete(row.file.name)
-
-
-def _notify(dossier: Dossier, what: str, text: str) -> None:
-    """E-mail and SMS to the applicant via the outbox (sent only if this transaction commits)."""
-    if dossier.applicant_email:
-        enqueue(
-            "email",
-            {"to": [dossier.applicant_email], "subject": f"Hồ sơ {dossier.code}", "body": text},
-            idempotency_key=f"dossier:{dossier.code}:{what}:email",
-        )
-    if dossier.applicant_phone:
-        enqueue(
-            "sms",
-            {"to": dossier.applicant_phone, "text": text},
-            idempotency_key=f"dossier:{dossier.code}:{what}:sms",
-        )
 
 
 def public_lookup(code: str, second_factor: str) -> Dossier | None:
@@ -395,27 +389,27 @@ class TimelineEntry:
 
 
 EVENT_TITLES = {
-    "dossier.submitted": "Nộp hồ sơ trực tuyến",
-    "dossier.received": "Tiếp nhận hồ sơ",
-    "dossier.refused": "Từ chối tiếp nhận",
-    "dossier.step_started": "Chuyển xử lý",
-    "dossier.forwarded": "Chuyển bước xử lý",
-    "dossier.supplement_requested": "Yêu cầu bổ sung hồ sơ",
-    "dossier.supplement_provided": "Công dân bổ sung hồ sơ",
-    "dossier.payment_requested": "Yêu cầu thực hiện nghĩa vụ tài chính",
-    "dossier.done": "Đã xử lý xong",
-    "dossier.returned": "Trả kết quả",
-    "dossier.rated": "Đánh giá mức độ hài lòng",
-    "dossier.withdrawn": "Rút hồ sơ",
-    "dossier.stopped": "Dừng xử lý",
-    "dossier.assigned": "Phân công xử lý",
-    "dossier.approved": "Lãnh đạo phê duyệt",
-    "dossier.sent_back": "Trả lại bước trước",
-    "dossier.result_recorded": "Cập nhật kết quả giải quyết",
-    "dossier.payment_received": "Đã thực hiện nghĩa vụ tài chính",
-    "dossier.apology_drafted": "Lập phiếu xin lỗi và hẹn lại",
-    "dossier.apology_approved": "Xin lỗi và hẹn lại ngày trả kết quả",
-    "dossier.apology_rejected": "Không duyệt phiếu xin lỗi",
+    E.SUBMITTED.name: "Nộp hồ sơ trực tuyến",
+    E.RECEIVED.name: "Tiếp nhận hồ sơ",
+    E.REFUSED.name: "Từ chối tiếp nhận",
+    E.STEP_STARTED.name: "Chuyển xử lý",
+    E.FORWARDED.name: "Chuyển bước xử lý",
+    E.SUPPLEMENT_REQUESTED.name: "Yêu cầu bổ sung hồ sơ",
+    E.SUPPLEMENT_PROVIDED.name: "Công dân bổ sung hồ sơ",
+    E.PAYMENT_REQUESTED.name: "Yêu cầu thực hiện nghĩa vụ tài chính",
+    E.DONE.name: "Đã xử lý xong",
+    E.RETURNED.name: "Trả kết quả",
+    E.RATED.name: "Đánh giá mức độ hài lòng",
+    E.WITHDRAWN.name: "Rút hồ sơ",
+    E.STOPPED.name: "Dừng xử lý",
+    E.ASSIGNED.name: "Phân công xử lý",
+    E.APPROVED.name: "Lãnh đạo phê duyệt",
+    E.SENT_BACK.name: "Trả lại bước trước",
+    E.RESULT_RECORDED.name: "Cập nhật kết quả giải quyết",
+    E.PAYMENT_RECEIVED.name: "Đã thực hiện nghĩa vụ tài chính",
+    E.APOLOGY_DRAFTED.name: "Lập phiếu xin lỗi và hẹn lại",
+    E.APOLOGY_APPROVED.name: "Xin lỗi và hẹn lại ngày trả kết quả",
+    E.APOLOGY_REJECTED.name: "Không duyệt phiếu xin lỗi",
 }
 
 
@@ -423,10 +417,10 @@ EVENT_TITLES = {
 # reminders, reassignments inside the agency).
 INTERNAL_EVENTS = frozenset(
     {
-        "dossier.apology_drafted",
-        "dossier.apology_rejected",
-        "dossier.reminder_sent",
-        "dossier.assigned",
+        E.APOLOGY_DRAFTED.name,
+        E.APOLOGY_REJECTED.name,
+        E.REMINDER_SENT.name,
+        E.ASSIGNED.name,
     }
 )
 
@@ -441,74 +435,19 @@ def timeline(dossier: Dossier, *, for_applicant: bool = False) -> list[TimelineE
             continue
         if for_applicant and event.event_type in INTERNAL_EVENTS:
             continue
-        payload = event.payload or {}
+        declared = CATALOGUE.get(event.event_type)
+        payload = declared.read(event.payload or {}) if declared else None
         entries.append(
             TimelineEntry(
                 at=event.occurred_at,
                 event_type=event.event_type,
                 title=EVENT_TITLES.get(event.event_type, event.event_type),
-                actor=str(payload.get("unit_name") or payload.get("agency_name") or ""),
-                status=payload.get("status"),
-                detail=str(payload.get("note") or payload.get("reason") or ""),
+                actor=str(getattr(payload, "unit_name", "") or getattr(payload, "agency_name", "")),
+                status=getattr(payload, "status", None),
+                detail=str(getattr(payload, "note", "") or getattr(payload, "reason", "")),
             )
         )
     return entries
-
-
-def provide_supplement(
-    *, user: User, dossier: Dossier, uploads: Sequence[UploadedFile], note: str = ""
-) -> Dossier:
-    """The applicant answers a supplement request; the clock restarts."""
-    if dossier.applicant_id != user.pk:
-        raise NotFoundError("Không tìm thấy hồ sơ.")
-    if not uploads:
-        raise SubmissionError("Vui lòng tải lên giấy tờ bổ sung.", fields={"files": ["Bắt buộc."]})
-    if len(note) > 2000:
-        raise SubmissionError("Ghi chú tối đa 2000 ký tự.", fields={"note": ["Quá dài."]})
-    check_total(uploads)
-    checked = [check_upload(u, label="giấy tờ bổ sung") for u in uploads]
-    saved: list[DossierFile] = []
-    try:
-        with transaction.atomic():
-            locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
-            if locked.status != Status.SUPPLEMENT_REQUESTED:
-                raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.", code="invalid_state")
-            for item in checked:
-                row = DossierFile(
-                    dossier=locked,
-                    kind=DossierFile.Kind.SUPPLEMENT,
-                    original_name=item.name,
-                    content_type=item.content_type,
-                    size=item.size,
-                    sha256=item.sha256,
-                    page_count=item.page_count,
-                )
-                row.file.save(item.name, ContentFile(item.content), save=False)
-                saved.append(row)
-                row.save()
-            from egov.onestop.services import resume_after_supplement
-
-            now = timezone.now()
-            locked.status = resume_after_supplement(locked, now)
-            locked.version += 1
-            locked.save(update_fields=["status", "appointment_at", "version", "updated_at"])
-            record_event(
-                actor=actor_for_user(user),
-                event_type="dossier.supplement_provided",
-                subject_type="dossier",
-                subject_id=locked.code,
-                agency_id=locked.agency_id,
-                payload={
-                    "status": locked.status,
-                    "note": note.strip(),
-                    "files": [{"name": c.name, "sha256": c.sha256} for c in checked],
-                    "appointment_at": locked.appointment_at,
-                },
-            )
-    except BaseException:
-        _remove_files(saved)
-        raise
-    return locked
 
 
 def rate(*, user: User, dossier: Dossier, level: int, comment: str = "") -> Rating:
@@ -518,28 +457,28 @@ def rate(*, user: User, dossier: Dossier, level: int, comment: str = "") -> Rati
     if level not in Rating.Level.values:
         raise DomainError(
             "Mức độ hài lòng không hợp lệ.",
-            code="invalid",
+            code=Code.INVALID_RATING,
             fields={"level": ["Chọn một trong năm mức."]},
         )
     if len(comment) > 2000:
         raise DomainError(
-            "Góp ý tối đa 2000 ký tự.", code="invalid", fields={"comment": ["Quá dài."]}
+            "Góp ý tối đa 2000 ký tự.", code=Code.INVALID_RATING, fields={"comment": ["Quá dài."]}
         )
     if dossier.status not in (Status.DONE, Status.RETURNED):
-        raise Conflict("Chỉ đánh giá được khi hồ sơ đã có kết quả.", code="invalid_state")
+        raise Conflict("Chỉ đánh giá được khi hồ sơ đã có kết quả.", code=Code.INVALID_STATE)
     try:
         with transaction.atomic():
             rating = Rating.objects.create(dossier=dossier, level=level, comment=comment.strip())
             record_event(
                 actor=actor_for_user(user),
-                event_type="dossier.rated",
+                event_type=E.RATED,
                 subject_type="dossier",
                 subject_id=dossier.code,
                 agency_id=dossier.agency_id,
                 payload={"level": level, "comment": comment.strip()},
             )
     except IntegrityError as exc:
-        raise Conflict("Hồ sơ này đã được đánh giá.", code="already_rated") from exc
+        raise Conflict("Hồ sơ này đã được đánh giá.", code=Code.ALREADY_RATED) from exc
     return rating
 
 

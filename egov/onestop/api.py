@@ -27,7 +27,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
@@ -38,6 +37,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_serializer,
+    inline_serializer,
 )
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import ValidationError
@@ -46,11 +46,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from egov.core.actors import Actor, actor_from_request
-from egov.core.api_auth import require_scope
-from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
+from egov.core.api_auth import IsAuthenticatedActor, require_scope
+from egov.core.errors import DomainError, NotAllowed, NotFoundError
 from egov.core.keyset import parse_moment_id
 from egov.core.parsers import FormParser, JSONParser, MultiPartParser
 from egov.core.scoping import visible_to
+from egov.dossiers.api import DossierSerializer, applicant_of
 from egov.dossiers.models import Channel, Dossier, ResultDelivery, Status
 from egov.workcalendar.services import WorkingCalendar
 
@@ -270,23 +271,6 @@ def _apology_data(letter: ApologyLetter) -> dict[str, Any]:
     )
 
 
-def _locked_at_version(code: str, version: int | None) -> None:
-    """For the engine calls that take no version: check it on the locked row, in the caller's
-    transaction, so the check and the action are one."""
-    if version is None:
-        return
-    current = (
-        Dossier.objects.select_for_update().filter(code=code).values_list("version", flat=True)
-    )
-    seen = current.first()
-    if seen is None:
-        raise NotFoundError("Không tìm thấy hồ sơ.")
-    if seen != version:
-        raise Conflict(
-            "Hồ sơ vừa được người khác xử lý. Vui lòng tải lại và thử lại.", code="stale_version"
-        )
-
-
 def _require_visible(actor: Actor, code: str, message: str = "Không tìm thấy hồ sơ.") -> None:
     """Another agency's dossier is a 404 whatever the body says (before any version check)."""
     if not visible_to(actor, Dossier.objects.filter(code=code)).exists():
@@ -390,11 +374,13 @@ def _apology(actor: Actor, code: str, data: dict[str, Any], request: Request) ->
     new_at = data["new_appointment_at"]
     if timezone.is_naive(new_at):
         new_at = timezone.make_aware(new_at)
-    with transaction.atomic():
-        _locked_at_version(code, data.get("version"))
-        letter = services.draft_apology(
-            actor=actor, dossier=code, reason=data["reason"], new_appointment_at=new_at
-        )
+    letter = services.draft_apology(
+        actor=actor,
+        dossier=code,
+        reason=data["reason"],
+        new_appointment_at=new_at,
+        version=data.get("version"),
+    )
     return {"apology": _apology_data(letter)}
 
 
@@ -523,11 +509,12 @@ class ApologyDecisionView(APIView):
         if code is None:
             raise NotFoundError("Không tìm thấy phiếu xin lỗi.")
         _require_visible(actor, code, "Không tìm thấy phiếu xin lỗi.")
-        with transaction.atomic():
-            _locked_at_version(code, body.validated_data.get("version"))
-            letter = services.decide_apology(
-                actor=actor, letter_id=letter_id, approve=body.validated_data["approve"]
-            )
+        letter = services.decide_apology(
+            actor=actor,
+            letter_id=letter_id,
+            approve=body.validated_data["approve"],
+            version=body.validated_data.get("version"),
+        )
         return Response({**dossier_state(code), "apology": _apology_data(letter)})
 
 
@@ -793,6 +780,40 @@ for _serializer in (
         component_name="Onestop" + _serializer.__name__.removesuffix("Serializer")
     )(_serializer)
 
+# --- the applicant's supplement answer -------------------------------------------------------
+
+
+class SupplementView(APIView):
+    """The applicant answers a supplement request (the dossier goes back to processing)."""
+
+    permission_classes = [IsAuthenticatedActor]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer(
+                "Supplement",
+                {
+                    "files": serializers.ListField(child=serializers.FileField()),
+                    "note": serializers.CharField(required=False),
+                },
+            )
+        },
+        responses=DossierSerializer,
+    )
+    def post(self, request: Request, code: str) -> Response:
+        user = applicant_of(request)
+        qs = visible_to(actor_from_request(request), Dossier.objects.all())
+        dossier = get_object_or_404(qs, code=code)
+        updated = services.provide_supplement(
+            user=user,
+            dossier=dossier,
+            uploads=request.FILES.getlist("files"),
+            note=str(request.data.get("note", "")),  # type: ignore[union-attr]
+        )
+        return Response(DossierSerializer(updated).data)
+
+
 urlpatterns: list[URLPattern] = [
     path("onestop/queue/", QueueView.as_view(), name="api-onestop-queue"),
     path("onestop/dossiers/", InPersonReception.as_view(), name="api-onestop-receive-in-person"),
@@ -809,5 +830,8 @@ urlpatterns: list[URLPattern] = [
         "onestop/apologies/<id:letter_id>/decision/",
         ApologyDecisionView.as_view(),
         name="api-onestop-apology-decision",
+    ),
+    path(
+        "dossiers/<str:code>/supplements/", SupplementView.as_view(), name="api-dossier-supplement"
     ),
 ]

@@ -24,6 +24,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from egov.core.actors import SYSTEM
+from egov.dossiers import event_types as E
 from egov.dossiers.models import Status
 from egov.events.models import Event
 from egov.events.services import enqueue, record_event
@@ -38,7 +39,7 @@ NEAR_DUE = "near_due"
 OVERDUE = "overdue"
 ESCALATED = "escalated"
 ON_TIME = "on_time"
-EVENT_TYPE = "dossier.reminder_sent"
+EVENT_TYPE = E.REMINDER_SENT.name
 
 LEVEL_LABELS = {
     NEAR_DUE: "Sắp đến hạn xử lý",

@@ -25,6 +25,7 @@ from django.utils.dateparse import parse_datetime
 from egov.core import xlsx
 from egov.core.dates import check_day
 from egov.core.errors import DomainError
+from egov.dossiers import event_types as E
 from egov.dossiers.models import Channel, Dossier, Status
 from egov.dossiers.pdf import PDF_FONT_FAMILY
 from egov.events.models import Event
@@ -43,13 +44,13 @@ NOT_JUDGED = "—"
 REGISTER_PDF_MAX_ROWS = 2000
 
 OUTCOMES = {
-    "dossier.forwarded": "Chuyển bước tiếp theo",
-    "dossier.approved": "Phê duyệt",
-    "dossier.assigned": "Phân công người khác xử lý",
-    "dossier.sent_back": "Trả lại bước trước",
-    "dossier.returned": "Đã trả kết quả",
-    "dossier.stopped": "Dừng xử lý",
-    "dossier.withdrawn": "Rút hồ sơ theo yêu cầu",
+    E.FORWARDED.name: "Chuyển bước tiếp theo",
+    E.APPROVED.name: "Phê duyệt",
+    E.ASSIGNED.name: "Phân công người khác xử lý",
+    E.SENT_BACK.name: "Trả lại bước trước",
+    E.RETURNED.name: "Đã trả kết quả",
+    E.STOPPED.name: "Dừng xử lý",
+    E.WITHDRAWN.name: "Rút hồ sơ theo yêu cầu",
 }
 
 
@@ -187,9 +188,9 @@ def control_sheet(dossier: Dossier, *, now: datetime | None = None) -> ControlSh
             return
         current.done_at = at
         current.outcome = OUTCOMES.get(event_type, event_type) + (f": {extra}" if extra else "")
-        if payload.get("due_at") and event_type in ("dossier.forwarded", "dossier.approved"):
+        if payload.get("due_at") and event_type in (E.FORWARDED.name, E.APPROVED.name):
             current.due_at = _moment(payload["due_at"])  # the engine's due time, pauses included
-        if not current.to_official and payload.get("official") and event_type != "dossier.assigned":
+        if not current.to_official and payload.get("official") and event_type != E.ASSIGNED.name:
             current.to_official = str(payload["official"])
         current.on_time = _judge(current)
         current = None
@@ -203,9 +204,9 @@ def control_sheet(dossier: Dossier, *, now: datetime | None = None) -> ControlSh
         payload = event.payload or {}
         at = event.occurred_at
         kind = event.event_type
-        if kind == "dossier.submitted":
+        if kind == E.SUBMITTED.name:
             submitted_at = at
-        elif kind in ("dossier.received", "dossier.refused"):
+        elif kind in (E.RECEIVED.name, E.REFUSED.name):
             to = _who(payload)
             online = dossier.channel == Channel.ONLINE
             row = HandOver(
@@ -220,17 +221,17 @@ def control_sheet(dossier: Dossier, *, now: datetime | None = None) -> ControlSh
                 received_at=submitted_at if online and submitted_at else at,
                 done_at=at,
                 outcome="Tiếp nhận, hẹn trả kết quả"
-                if kind == "dossier.received"
+                if kind == E.RECEIVED.name
                 else f"Từ chối tiếp nhận: {payload.get('reason', '')}",
                 # Reception at the desk is immediate; an online check has no recorded due time.
                 on_time=None if online else True,
             )
             sheet.handovers.append(row)
-            if kind == "dossier.received":
+            if kind == E.RECEIVED.name:
                 sheet.received_at = sheet.received_at or at
                 sheet.first_appointment_at = _moment(payload.get("appointment_at"))
             sender = to
-        elif kind == "dossier.step_started":
+        elif kind == E.STEP_STARTED.name:
             open_row(
                 HandOver(
                     step=payload.get("step"),
@@ -246,7 +247,7 @@ def control_sheet(dossier: Dossier, *, now: datetime | None = None) -> ControlSh
                     transferred=bool(payload.get("transferred")),
                 )
             )
-        elif kind == "dossier.assigned":
+        elif kind == E.ASSIGNED.name:
             previous = current
             close(at, kind, payload, str(payload.get("assignee") or ""))
             by = _who(payload)
@@ -264,41 +265,41 @@ def control_sheet(dossier: Dossier, *, now: datetime | None = None) -> ControlSh
                     due_at=previous.due_at if previous else None,
                 )
             )
-        elif kind in ("dossier.forwarded", "dossier.approved"):
+        elif kind in (E.FORWARDED.name, E.APPROVED.name):
             if current is not None:
                 current.note = str(payload.get("note") or "")
             close(at, kind, payload)
             sender = _who(payload)
-        elif kind == "dossier.sent_back":
+        elif kind == E.SENT_BACK.name:
             reason = str(payload.get("reason") or "")
             close(at, kind, payload, f"bước {payload.get('to_step')}")
             if sheet.handovers and sheet.handovers[-1].done_at == at:
                 sheet.handovers[-1].note = reason
             sender = _who(payload)
             _open_next(sheet, payload, sender, at, open_row)
-        elif kind == "dossier.done":
+        elif kind == E.DONE.name:
             close(at, kind, payload)
             sender = _who(payload)
             _open_next(sheet, payload, sender, at, open_row)
-        elif kind in ("dossier.returned", "dossier.stopped", "dossier.withdrawn"):
-            if current is not None and kind != "dossier.returned":
+        elif kind in (E.RETURNED.name, E.STOPPED.name, E.WITHDRAWN.name):
+            if current is not None and kind != E.RETURNED.name:
                 current.note = str(payload.get("reason") or "")
             close(at, kind, payload)
-        elif kind == "dossier.supplement_requested":
+        elif kind == E.SUPPLEMENT_REQUESTED.name:
             pause = Pause(
                 requested_at=at,
                 requested_by=str(payload.get("official") or ""),
                 reason=str(payload.get("reason") or ""),
             )
             sheet.pauses.append(pause)
-        elif kind == "dossier.supplement_provided" and pause is not None:
+        elif kind == E.SUPPLEMENT_PROVIDED.name and pause is not None:
             pause.answered_at = at
             pause.paused = max(calendar.working_time_between(pause.requested_at, at), timedelta())
             if current is not None and current.due_at is not None and pause.paused:
                 # The engine moves the open step's due time by the working time spent waiting.
                 current.due_at = calendar.add_working_hours(current.due_at, pause.paused)
             pause = None
-        elif kind == "dossier.apology_approved":
+        elif kind == E.APOLOGY_APPROVED.name:
             sheet.extensions.append(
                 Extension(
                     approved_at=at,

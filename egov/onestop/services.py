@@ -1,9 +1,10 @@
-"""The one-stop engine: every official action on a dossier runs here, in one transaction with
-its event, on a locked dossier row, and only if the workflow (workflow.py) allows it.
+"""The one-stop engine: every action on a dossier (the applicant's supplement answer included)
+runs here as an action of the dossier case type (cases.py) on the case kernel: the row locked and
+its version checked, the transition checked against workflow.py, the write, the typed event
+(event_types.py) and the applicant's notifications in one durable transaction.
 
-Concurrency: each action locks the dossier (`SELECT ... FOR UPDATE`) and, when the caller passes
-the `version` it saw, refuses if someone acted in between, so two officials acting on one dossier
-at once cannot both succeed.
+Beyond the table, the engine decides which official may act: the holder of the active step, the
+agency in charge of the dossier, the receiving desk.
 """
 
 from __future__ import annotations
@@ -22,31 +23,38 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from egov.accounts.identity import normalize_phone, normalize_tax_code, parse_personal_id
+from egov.accounts.models import User
+from egov.cases import Action, TransitionRefused, perform
 from egov.catalog.models import Procedure, TimeUnit
 from egov.catalog.services import note_submission
-from egov.core.actors import Actor
-from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
+from egov.core.actors import Actor, actor_for_user
+from egov.core.errors import DomainError, NotAllowed, NotFoundError
+from egov.dossiers import event_types as E
 from egov.dossiers.codes import generator
+from egov.dossiers.error_codes import DossierErrorCode
 from egov.dossiers.models import Channel, Dossier, DossierFile, ResultDelivery, Status
-from egov.dossiers.services import _notify, _remove_files, actor_may_view, due_date
+from egov.dossiers.notify import notify_applicant
+from egov.dossiers.services import SubmissionError, due_date, remove_files
 from egov.dossiers.uploads import CheckedFile, UploadRejected, check_total, check_upload
-from egov.events.services import record_event
+from egov.events.catalogue import EventType
 from egov.org.models import Agency, Official, Role, Unit
 from egov.workcalendar.services import WorkingCalendar
 
+from .cases import DOSSIER, event_agency_id
+from .error_codes import OnestopErrorCode as Code
 from .models import ApologyLetter, DossierStep, StepStatus, SupplementRequest
-from .workflow import TRANSITIONS
 
-
-class WorkflowError(DomainError):
-    code = "invalid_transition"
-    http_status = 409
+# A refused transition (409 invalid_transition): the kernel's, also raised by the engine's own
+# checks (no active step, a letter already decided).
+WorkflowError = TransitionRefused
 
 
 # --- helpers -------------------------------------------------------------------------------------
 
 
 def official_of(actor: Actor) -> Official:
+    """The acting official (pages and the API ask before they offer an action); the kernel
+    resolves it the same way for every action."""
     if actor.kind != "official" or actor.user_id is None:
         raise NotAllowed("Chỉ công chức được xử lý hồ sơ.")
     official = Official.of_user(actor.user_id)
@@ -55,42 +63,14 @@ def official_of(actor: Actor) -> Official:
     return official
 
 
-def _lock(dossier: Dossier | str, expected_version: int | None) -> Dossier:
-    code = dossier if isinstance(dossier, str) else dossier.code
-    locked = (
-        Dossier.objects.select_for_update(of=("self",))
-        .select_related("procedure", "agency", "process_version")
-        .filter(code=code)
-        .first()
-    )
-    if locked is None:
-        raise NotFoundError("Không tìm thấy hồ sơ.")
-    if expected_version is not None and locked.version != expected_version:
-        raise Conflict(
-            "Hồ sơ vừa được người khác xử lý. Vui lòng tải lại trang và thử lại.",
-            code="stale_version",
-        )
-    return locked
+def _official(act: Action[Dossier]) -> Official:
+    assert act.official is not None  # the transition is for officials only
+    return act.official
 
 
-def _check(action: str, dossier: Dossier, official: Official) -> None:
-    transition = TRANSITIONS[action]
-    if dossier.status not in transition.sources:
-        raise WorkflowError(
-            f"Không thể “{transition.label.lower()}” khi hồ sơ đang ở trạng thái "
-            f"“{dossier.get_status_display()}”.",
-        )
-    if transition.role and not official.has_role(transition.role):
-        raise NotAllowed(
-            f"Thao tác “{transition.label.lower()}” cần vai trò {Role(transition.role).label}."
-        )
-
-
-def _require_visible(actor: Actor, dossier: Dossier) -> None:
-    """The one scope policy (dossiers.scopes): a dossier the caller may not see — another
-    agency's, or one whose step at the caller's agency has not started — is not found."""
-    if not actor_may_view(actor, dossier):
-        raise NotFoundError("Không tìm thấy hồ sơ.")
+def _record(act: Action[Dossier], event_type: EventType[Any], **payload: Any) -> None:
+    """The action's event, on the acting official's agency chain, with who acted."""
+    act.record(event_type, agency_id=event_agency_id(act), **payload)
 
 
 def _active_step(dossier: Dossier) -> DossierStep | None:
@@ -141,22 +121,20 @@ def _require_holder(step: DossierStep | None, official: Official) -> DossierStep
     return step
 
 
-def _event(
-    actor: Actor, dossier: Dossier, event_type: str, official: Official | None, **payload: Any
-) -> None:
-    if official is not None:
-        payload.setdefault("official", official.user.get_full_name())
-        payload.setdefault("agency_name", official.agency.name)
-        if official.unit_id:
-            payload.setdefault("unit_name", official.unit.name if official.unit else "")
-    payload.setdefault("status", dossier.status)
-    record_event(
-        actor=actor,
-        event_type=event_type,
-        subject_type="dossier",
-        subject_id=dossier.code,
-        agency_id=official.agency_id if official else dossier.agency_id,
-        payload=payload,
+def _step_started(act: Action[Dossier], step: DossierStep, **extra: Any) -> None:
+    """The engine's record that a step started (who holds it now), on the receiving agency's
+    chain; not the acting official's own event, so without the acting official's name."""
+    act.record(
+        E.STEP_STARTED,
+        defaults=False,
+        status=act.case.status,
+        step=step.order,
+        step_name=step.name,
+        agency_name=step.agency.name,
+        unit_name=step.unit.name if step.unit else "",
+        assignee=step.assignee.user.get_full_name() if step.assignee else "",
+        due_at=step.due_at,
+        **extra,
     )
 
 
@@ -172,11 +150,6 @@ def _next_step_payload(step: DossierStep | None) -> dict[str, Any]:
         "next_assignee": step.assignee.user.get_full_name() if step.assignee else "",
         "next_due_at": step.due_at,
     }
-
-
-def _save(dossier: Dossier, *fields: str) -> None:
-    dossier.version += 1
-    dossier.save(update_fields=[*fields, "version", "updated_at"])
 
 
 def budget_hours(dossier: Dossier, budget: Decimal, calendar: WorkingCalendar) -> Decimal:
@@ -238,7 +211,7 @@ def _create_steps(dossier: Dossier, received_at: datetime) -> list[DossierStep]:
     process_steps = list(dossier.process_version.steps.all()) if dossier.process_version else []
     if not process_steps:
         raise DomainError(
-            "Thủ tục chưa có quy trình nội bộ, không thể tiếp nhận.", code="no_process"
+            "Thủ tục chưa có quy trình nội bộ, không thể tiếp nhận.", code=Code.NO_PROCESS
         )
     for ps in process_steps:
         agency = agencies.get(ps.agency_identifier) if ps.agency_identifier else dossier.agency
@@ -246,7 +219,7 @@ def _create_steps(dossier: Dossier, received_at: datetime) -> list[DossierStep]:
             raise DomainError(
                 f"Bước “{ps.name}” do cơ quan {ps.agency_identifier} thực hiện, nhưng cơ quan này "
                 "không có trên hệ thống.",
-                code="unknown_agency",
+                code=Code.UNKNOWN_AGENCY,
             )
         rows.append(
             DossierStep(
@@ -266,7 +239,8 @@ def _create_steps(dossier: Dossier, received_at: datetime) -> list[DossierStep]:
 # --- reception -----------------------------------------------------------------------------------
 
 
-def _start_processing(actor: Actor, dossier: Dossier, official: Official, now: datetime) -> None:
+def _start_processing(act: Action[Dossier], now: datetime) -> None:
+    dossier, official = act.case, _official(act)
     steps = _create_steps(dossier, now)
     first = steps[0]
     if first.role == Role.RECEIVER:
@@ -279,46 +253,32 @@ def _start_processing(actor: Actor, dossier: Dossier, official: Official, now: d
         following = steps[1] if len(steps) > 1 else None
     else:
         following = first
-    dossier.status = Status.PROCESSING
-    _save(dossier, "status")
+    act.save(state=Status.PROCESSING)
     if following is not None:
         _activate(following, now)
-        _event(
-            actor,
-            dossier,
-            "dossier.step_started",
-            None,
-            step=following.order,
-            step_name=following.name,
-            agency_name=following.agency.name,
-            unit_name=following.unit.name if following.unit else "",
-            assignee=following.assignee.user.get_full_name() if following.assignee else "",
-            due_at=following.due_at,
-        )
+        _step_started(act, following)
 
 
-@transaction.atomic
 def receive_online(*, actor: Actor, dossier: Dossier | str, version: int | None = None) -> Dossier:
     """Accept an online dossier after checking it: status 2, appointment date set, then the
     process starts (status 4)."""
-    official = official_of(actor)
-    locked = _lock(dossier, version)
-    _require_visible(actor, locked)
-    _check("receive", locked, official)
-    _require_in_charge(locked, None, official)
-    now = timezone.now()
-    locked.received_at = now
-    locked.status = Status.RECEIVED
-    locked.appointment_at = due_date(locked.procedure, locked.agency, now, locked.process_version)
-    _save(locked, "received_at", "status", "appointment_at")
-    _event(actor, locked, "dossier.received", official, appointment_at=locked.appointment_at)
-    _start_processing(actor, locked, official, now)
-    _notify(
-        locked,
-        "received",
-        f"Hồ sơ {locked.code} đã được tiếp nhận. Ngày hẹn trả kết quả: "
-        f"{timezone.localtime(locked.appointment_at):%d/%m/%Y}.",
-    )
+    with perform(DOSSIER, "receive", actor=actor, case=dossier, expected_version=version) as act:
+        locked, official = act.case, _official(act)
+        _require_in_charge(locked, None, official)
+        now = timezone.now()
+        locked.received_at = now
+        locked.appointment_at = due_date(
+            locked.procedure, locked.agency, now, locked.process_version
+        )
+        act.save("received_at", "appointment_at", state=Status.RECEIVED)
+        _record(act, E.RECEIVED, appointment_at=locked.appointment_at)
+        _start_processing(act, now)
+        notify_applicant(
+            locked,
+            "received",
+            f"Hồ sơ {locked.code} đã được tiếp nhận. Ngày hẹn trả kết quả: "
+            f"{timezone.localtime(locked.appointment_at):%d/%m/%Y}.",
+        )
     return locked
 
 
@@ -360,7 +320,9 @@ def _clean_applicant(applicant: Applicant) -> Applicant:
         except Exception as exc:
             errors["applicant_phone"] = list(getattr(exc, "messages", [str(exc)]))
     if errors:
-        raise DomainError("Thông tin chủ hồ sơ chưa hợp lệ.", code="invalid", fields=errors)
+        raise DomainError(
+            "Thông tin chủ hồ sơ chưa hợp lệ.", code=Code.INVALID_APPLICANT, fields=errors
+        )
     return Applicant(applicant.kind, name, number, phone, applicant.email.strip().lower())
 
 
@@ -380,17 +342,18 @@ def receive_in_person(
     if not official.has_role(Role.RECEIVER):
         raise NotAllowed("Cần vai trò cán bộ tiếp nhận Một cửa.")
     if channel not in (Channel.IN_PERSON, Channel.POST):
-        raise DomainError("Kênh tiếp nhận không hợp lệ.", code="invalid")
+        raise DomainError("Kênh tiếp nhận không hợp lệ.", code=Code.INVALID_CHANNEL)
     procedure = Procedure.objects.filter(code=procedure_code, is_published=True).first()
     if procedure is None or not procedure.agencies.filter(pk=official.agency_id).exists():
         raise NotFoundError(
-            "Cơ quan của bạn không thực hiện thủ tục này.", code="unknown_procedure"
+            "Cơ quan của bạn không thực hiện thủ tục này.",
+            code=DossierErrorCode.UNKNOWN_PROCEDURE,
         )
     person = _clean_applicant(applicant)
     if result_delivery == ResultDelivery.POST and not delivery_address.strip():
         raise DomainError(
             "Nhận qua bưu chính cần địa chỉ.",
-            code="invalid",
+            code=Code.INVALID_DELIVERY,
             fields={"delivery_address": ["Bắt buộc."]},
         )
     components = {c.code: c for c in procedure.components.all()}
@@ -412,10 +375,10 @@ def receive_in_person(
         if component.required and not component.is_online_form and code not in uploads:
             errors[code] = [f"Thiếu thành phần bắt buộc: {component.name}."]
     if errors:
-        raise DomainError("Hồ sơ chưa đủ thành phần.", code="submission_invalid", fields=errors)
+        raise SubmissionError("Hồ sơ chưa đủ thành phần.", fields=errors)
     saved: list[DossierFile] = []
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             now = timezone.now()
             process = procedure.current_process()
             dossier = Dossier.objects.create(
@@ -453,70 +416,77 @@ def receive_in_person(
                 saved.append(row)
                 row.save()
             note_submission(procedure)
-            _event(
-                actor,
-                dossier,
-                "dossier.received",
-                official,
-                channel=channel,
-                appointment_at=dossier.appointment_at,
-                files=[
-                    {"component": c.code, "name": f.name, "sha256": f.sha256} for c, f in checked
-                ],
-            )
-            _start_processing(actor, dossier, official, now)
-            _notify(
-                dossier,
-                "received",
-                f"Hồ sơ {dossier.code} đã được tiếp nhận. Ngày hẹn trả kết quả: "
-                f"{timezone.localtime(dossier.appointment_at):%d/%m/%Y}.",
-            )
+            # Born received at the desk; the process starts in the same transaction.
+            with perform(
+                DOSSIER, "start_processing", actor=actor, case=dossier, durable=False
+            ) as act:
+                _record(
+                    act,
+                    E.RECEIVED,
+                    channel=channel,
+                    appointment_at=dossier.appointment_at,
+                    files=[
+                        {"component": c.code, "name": f.name, "sha256": f.sha256}
+                        for c, f in checked
+                    ],
+                )
+                _start_processing(act, now)
+                notify_applicant(
+                    act.case,
+                    "received",
+                    f"Hồ sơ {dossier.code} đã được tiếp nhận. Ngày hẹn trả kết quả: "
+                    f"{timezone.localtime(dossier.appointment_at):%d/%m/%Y}.",
+                )
+            dossier = act.case
     except BaseException:
-        _remove_files(saved)
+        remove_files(saved)
         raise
     return dossier
 
 
-@transaction.atomic
 def refuse(
     *, actor: Actor, dossier: Dossier | str, reason: str, version: int | None = None
 ) -> Dossier:
     """Form 03: refuse to receive, with reasons."""
-    official = official_of(actor)
     reason = _reason(reason)
-    locked = _lock(dossier, version)
-    _require_visible(actor, locked)
-    _check("refuse", locked, official)
-    _require_in_charge(locked, None, official)
-    locked.status = Status.REFUSED
-    locked.finished_at = timezone.now()
-    _save(locked, "status", "finished_at")
-    _event(actor, locked, "dossier.refused", official, reason=reason)
-    _notify(locked, "refused", f"Hồ sơ {locked.code} không được tiếp nhận. Lý do: {reason}")
+    with perform(DOSSIER, "refuse", actor=actor, case=dossier, expected_version=version) as act:
+        locked = act.case
+        _require_in_charge(locked, None, _official(act))
+        locked.finished_at = timezone.now()
+        act.save("finished_at")
+        _record(act, E.REFUSED, reason=reason)
+        notify_applicant(
+            locked, "refused", f"Hồ sơ {locked.code} không được tiếp nhận. Lý do: {reason}"
+        )
     return locked
 
 
 def _reason(text: str, field: str = "reason") -> str:
     text = (text or "").strip()
     if not text:
-        raise DomainError("Vui lòng ghi rõ lý do.", code="invalid", fields={field: ["Bắt buộc."]})
+        raise DomainError(
+            "Vui lòng ghi rõ lý do.", code=Code.INVALID_REASON, fields={field: ["Bắt buộc."]}
+        )
     if len(text) > 2000:
-        raise DomainError("Lý do tối đa 2000 ký tự.", code="invalid", fields={field: ["Quá dài."]})
+        raise DomainError(
+            "Lý do tối đa 2000 ký tự.", code=Code.INVALID_REASON, fields={field: ["Quá dài."]}
+        )
     return text
 
 
 # --- processing ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def assign(
     *, actor: Actor, dossier: Dossier | str, official_id: int, version: int | None = None
 ) -> DossierStep:
     """The unit head (or a leader) gives the active step to an official of the unit."""
-    official = official_of(actor)
-    locked = _lock(dossier, version)
-    _require_visible(actor, locked)
-    _check("assign", locked, official)
+    with perform(DOSSIER, "assign", actor=actor, case=dossier, expected_version=version) as act:
+        return _assign(act, official_id)
+
+
+def _assign(act: Action[Dossier], official_id: int) -> DossierStep:
+    locked, official = act.case, _official(act)
     step = _active_step(locked)
     if step is None or step.agency_id != official.agency_id:
         raise WorkflowError("Không có bước đang xử lý tại cơ quan của bạn.")
@@ -529,17 +499,15 @@ def assign(
     if target is None or not target.has_role(step.role):
         raise DomainError(
             "Người được giao phải thuộc cơ quan và có vai trò của bước này.",
-            code="invalid",
+            code=Code.INVALID_ASSIGNEE,
             fields={"official": ["Không hợp lệ."]},
         )
     step.assignee = target
     step.save(update_fields=["assignee"])
-    _save(locked)
-    _event(
-        actor,
-        locked,
-        "dossier.assigned",
-        official,
+    act.save()
+    _record(
+        act,
+        E.ASSIGNED,
         step=step.order,
         step_name=step.name,
         assignee=target.user.get_full_name(),
@@ -547,33 +515,32 @@ def assign(
     return step
 
 
-@transaction.atomic
 def forward(
     *, actor: Actor, dossier: Dossier | str, note: str = "", version: int | None = None
 ) -> Dossier:
     """Finish the active step and hand the dossier to the next one. Finishing a leader's step is
     the approval; when only the return step is left, processing is done (status 9)."""
-    official = official_of(actor)
-    locked = _lock(dossier, version)
-    _require_visible(actor, locked)
-    _check("forward", locked, official)
+    with perform(DOSSIER, "forward", actor=actor, case=dossier, expected_version=version) as act:
+        _forward(act, note)
+    return act.case
+
+
+def _forward(act: Action[Dossier], note: str) -> None:
+    locked, official = act.case, _official(act)
     step = _require_holder(_active_step(locked), official)
     if step.role == Role.LEADER and not official.has_role(Role.LEADER):
         raise NotAllowed("Bước này cần lãnh đạo cơ quan phê duyệt.")
     if len(note) > 2000:
-        raise DomainError("Ý kiến xử lý tối đa 2000 ký tự.", code="invalid")
+        raise DomainError("Ý kiến xử lý tối đa 2000 ký tự.", code=Code.INVALID_NOTE)
     now = timezone.now()
     step.status, step.finished_at, step.note = StepStatus.DONE, now, note.strip()
     step.save(update_fields=["status", "finished_at", "note"])
     remaining = list(
         locked.steps.select_for_update().filter(status=StepStatus.PENDING).order_by("order", "id")
     )
-    event_type = "dossier.approved" if step.role == Role.LEADER else "dossier.forwarded"
-    _event(
-        actor,
-        locked,
-        event_type,
-        official,
+    _record(
+        act,
+        E.APPROVED if step.role == Role.LEADER else E.FORWARDED,
         step=step.order,
         step_name=step.name,
         note=step.note,
@@ -582,50 +549,36 @@ def forward(
         step_id=step.pk,
     )
     if not remaining or (len(remaining) == 1 and remaining[0].role == Role.RECEIVER):
-        locked.status = Status.DONE
         locked.finished_at = now
-        _save(locked, "status", "finished_at")
+        act.save("finished_at", state=Status.DONE)
         back = _activate(remaining[0], now) if remaining else None
-        _event(
-            actor,
-            locked,
-            "dossier.done",
-            official,
+        _record(
+            act,
+            E.DONE,
             on_time=locked.finished_at <= locked.appointment_at if locked.appointment_at else None,
             # The return step now held by the desk (the process control sheet, form 05).
             **_next_step_payload(back),
         )
-        _notify(locked, "done", f"Hồ sơ {locked.code} đã có kết quả.")
-        return locked
+        notify_applicant(locked, "done", f"Hồ sơ {locked.code} đã có kết quả.")
+        return
     nxt = _activate(remaining[0], now)
-    _save(locked)
-    _event(
-        actor,
-        locked,
-        "dossier.step_started",
-        None,
-        step=nxt.order,
-        step_name=nxt.name,
-        agency_name=nxt.agency.name,
-        unit_name=nxt.unit.name if nxt.unit else "",
-        assignee=nxt.assignee.user.get_full_name() if nxt.assignee else "",
-        due_at=nxt.due_at,
-        transferred=nxt.agency_id != step.agency_id,
-    )
-    return locked
+    act.save()
+    _step_started(act, nxt, transferred=nxt.agency_id != step.agency_id)
 
 
-@transaction.atomic
 def send_back(
     *, actor: Actor, dossier: Dossier | str, to_order: int, reason: str, version: int | None = None
 ) -> Dossier:
     """Return the dossier to an earlier step with a reason; that step is re-opened as a new row."""
-    official = official_of(actor)
     reason = _reason(reason)
-    locked = _lock(dossier, version)
-    _require_visible(actor, locked)
-    _check("send_back", locked, official)
-    step = _require_holder(_active_step(locked), official)
+    with perform(DOSSIER, "send_back", actor=actor, case=dossier, expected_version=version) as act:
+        _send_back(act, to_order, reason)
+    return act.case
+
+
+def _send_back(act: Action[Dossier], to_order: int, reason: str) -> None:
+    locked = act.case
+    step = _require_holder(_active_step(locked), _official(act))
     earlier = (
         locked.steps.filter(order=to_order, order__lt=step.order, status=StepStatus.DONE)
         .order_by("-id")
@@ -634,7 +587,7 @@ def send_back(
     if earlier is None or (earlier.role == Role.RECEIVER and earlier.order == 1):
         raise DomainError(
             "Chỉ trả lại được một bước xử lý đã qua.",
-            code="invalid",
+            code=Code.INVALID_STEP,
             fields={"to_order": ["Không hợp lệ."]},
         )
     now = timezone.now()
@@ -680,13 +633,10 @@ def send_back(
     )
     DossierStep.objects.bulk_create(copies)
     _activate(reopened, now)
-    locked.status = Status.PROCESSING
-    _save(locked, "status")
-    _event(
-        actor,
-        locked,
-        "dossier.sent_back",
-        official,
+    act.save()
+    _record(
+        act,
+        E.SENT_BACK,
         step=step.order,
         step_id=step.pk,
         to_step=to_order,
@@ -694,19 +644,21 @@ def send_back(
         step_name=earlier.name,
         **_next_step_payload(reopened),
     )
-    return locked
 
 
-@transaction.atomic
 def request_supplement(
     *, actor: Actor, dossier: Dossier | str, reason: str, version: int | None = None
 ) -> SupplementRequest:
     """Form 02. The clock stops until the applicant answers; a second request is flagged."""
-    official = official_of(actor)
     reason = _reason(reason)
-    locked = _lock(dossier, version)
-    _require_visible(actor, locked)
-    _check("request_supplement", locked, official)
+    with perform(
+        DOSSIER, "request_supplement", actor=actor, case=dossier, expected_version=version
+    ) as act:
+        return _request_supplement(act, reason)
+
+
+def _request_supplement(act: Action[Dossier], reason: str) -> SupplementRequest:
+    locked, official = act.case, _official(act)
     if locked.status != Status.NEW:
         _require_holder(_active_step(locked), official)
     elif not official.has_role(Role.RECEIVER):
@@ -721,18 +673,15 @@ def request_supplement(
         requested_at=now,
     )
     locked.supplement_count += 1
-    locked.status = Status.SUPPLEMENT_REQUESTED
-    _save(locked, "status", "supplement_count")
-    _event(
-        actor,
-        locked,
-        "dossier.supplement_requested",
-        official,
+    act.save("supplement_count")
+    _record(
+        act,
+        E.SUPPLEMENT_REQUESTED,
         reason=reason,
         count=locked.supplement_count,
         repeated=locked.supplement_count > 1,
     )
-    _notify(
+    notify_applicant(
         locked,
         f"supplement-{request.pk}",
         f"Hồ sơ {locked.code} cần bổ sung: {reason}. Vui lòng bổ sung trên Cổng dịch vụ công "
@@ -741,10 +690,55 @@ def request_supplement(
     return request
 
 
-def resume_after_supplement(dossier: Dossier, now: datetime) -> int:
-    """Called inside the applicant's supplement transaction: stop the pause, move the appointment
-    date and the active step's due time by the working time spent waiting. Returns the status the
-    dossier goes back to."""
+def provide_supplement(
+    *, user: User, dossier: Dossier, uploads: Sequence[UploadedFile], note: str = ""
+) -> Dossier:
+    """The applicant answers a supplement request (on the portal or through the API); the clock
+    restarts."""
+    if dossier.applicant_id != user.pk:
+        raise NotFoundError("Không tìm thấy hồ sơ.")
+    if not uploads:
+        raise SubmissionError("Vui lòng tải lên giấy tờ bổ sung.", fields={"files": ["Bắt buộc."]})
+    if len(note) > 2000:
+        raise SubmissionError("Ghi chú tối đa 2000 ký tự.", fields={"note": ["Quá dài."]})
+    check_total(uploads)
+    checked = [check_upload(u, label="giấy tờ bổ sung") for u in uploads]
+    saved: list[DossierFile] = []
+    try:
+        with perform(
+            DOSSIER, "supplement_provided", actor=actor_for_user(user), case=dossier
+        ) as act:
+            locked = act.case
+            for item in checked:
+                row = DossierFile(
+                    dossier=locked,
+                    kind=DossierFile.Kind.SUPPLEMENT,
+                    original_name=item.name,
+                    content_type=item.content_type,
+                    size=item.size,
+                    sha256=item.sha256,
+                    page_count=item.page_count,
+                )
+                row.file.save(item.name, ContentFile(item.content), save=False)
+                saved.append(row)
+                row.save()
+            status = _resume_after_supplement(locked, timezone.now())
+            act.save("appointment_at", state=status)
+            act.record(
+                E.SUPPLEMENT_PROVIDED,
+                note=note.strip(),
+                files=[{"name": c.name, "sha256": c.sha256} for c in checked],
+                appointment_at=locked.appointment_at,
+            )
+    except BaseException:
+        remove_files(saved)
+        raise
+    return locked
+
+
+def _resume_after_supplement(dossier: Dossier, now: datetime) -> int:
+    """Stop the pause, move the appointment date and the active step's due time by the working
+    time spent waiting. Returns the status the dossier goes back to."""
     request = (
         SupplementRequest.objects.select_for_update()
         .filter(dossier=dossier, answered_at__isnull=True)
@@ -766,41 +760,43 @@ def resume_after_supplement(dossier: Dossier, now: datetime) -> int:
     return Status.PROCESSING if dossier.received_at else Status.NEW
 
 
-@transaction.atomic
 def request_payment(
     *, actor: Actor, dossier: Dossier | str, amount: int, reason: str, version: int | None = None
 ) -> Dossier:
-    official = official_of(actor)
     reason = _reason(reason)
     if not isinstance(amount, int) or amount <= 0:
         raise DomainError(
             "Số tiền phải là số nguyên dương (đồng).",
-            code="invalid",
+            code=Code.INVALID_AMOUNT,
             fields={"amount": ["Không hợp lệ."]},
         )
-    locked = _lock(dossier, version)
-    _require_visible(actor, locked)
-    _check("request_payment", locked, official)
-    _require_holder(_active_step(locked), official)
-    locked.status = Status.PAYMENT_REQUESTED
-    _save(locked, "status")
-    _event(actor, locked, "dossier.payment_requested", official, amount=amount, reason=reason)
-    _notify(
-        locked,
-        f"payment-{locked.version}",
-        f"Hồ sơ {locked.code}: vui lòng nộp {amount:,} đồng ({reason}).".replace(",", "."),
-    )
+    with perform(
+        DOSSIER, "request_payment", actor=actor, case=dossier, expected_version=version
+    ) as act:
+        locked = act.case
+        _require_holder(_active_step(locked), _official(act))
+        act.save()
+        _record(act, E.PAYMENT_REQUESTED, amount=amount, reason=reason)
+        notify_applicant(
+            locked,
+            f"payment-{locked.version}",
+            f"Hồ sơ {locked.code}: vui lòng nộp {amount:,} đồng ({reason}).".replace(",", "."),
+        )
     return locked
 
 
-@transaction.atomic
 def payment_received(
     *, actor: Actor, dossier: Dossier | str, receipt_number: str = "", version: int | None = None
 ) -> Dossier:
-    official = official_of(actor)
-    locked = _lock(dossier, version)
-    _require_visible(actor, locked)
-    _check("payment_received", locked, official)
+    with perform(
+        DOSSIER, "payment_received", actor=actor, case=dossier, expected_version=version
+    ) as act:
+        _payment_received(act, receipt_number)
+    return act.case
+
+
+def _payment_received(act: Action[Dossier], receipt_number: str) -> None:
+    locked, official = act.case, _official(act)
     step = _active_step(locked)
     # The holder who asked for it, or the one-stop desk where the applicant pays: the receiving
     # agency's or the holding agency's.
@@ -811,54 +807,46 @@ def payment_received(
         raise NotAllowed(
             "Chỉ người đang giữ bước xử lý hoặc Bộ phận Một cửa được xác nhận đã nộp phí."
         )
-    locked.status = Status.PROCESSING
-    _save(locked, "status")
-    _event(actor, locked, "dossier.payment_received", official, receipt=receipt_number[:60])
-    return locked
+    act.save()
+    _record(act, E.PAYMENT_RECEIVED, receipt=receipt_number[:60])
 
 
-@transaction.atomic
 def stop(
     *, actor: Actor, dossier: Dossier | str, reason: str, version: int | None = None
 ) -> Dossier:
-    official = official_of(actor)
     reason = _reason(reason)
-    locked = _lock(dossier, version)
-    _require_visible(actor, locked)
-    _check("stop", locked, official)
-    _require_in_charge(locked, _active_step(locked), official)
-    now = timezone.now()
-    locked.steps.filter(status__in=[StepStatus.ACTIVE, StepStatus.PENDING]).update(
-        status=StepStatus.CANCELLED, finished_at=now
-    )
-    locked.status, locked.finished_at = Status.STOPPED, now
-    _save(locked, "status", "finished_at")
-    _event(actor, locked, "dossier.stopped", official, reason=reason)
-    _notify(locked, "stopped", f"Hồ sơ {locked.code} bị dừng xử lý. Lý do: {reason}")
+    with perform(DOSSIER, "stop", actor=actor, case=dossier, expected_version=version) as act:
+        locked = act.case
+        _require_in_charge(locked, _active_step(locked), _official(act))
+        now = timezone.now()
+        locked.steps.filter(status__in=[StepStatus.ACTIVE, StepStatus.PENDING]).update(
+            status=StepStatus.CANCELLED, finished_at=now
+        )
+        locked.finished_at = now
+        act.save("finished_at")
+        _record(act, E.STOPPED, reason=reason)
+        notify_applicant(locked, "stopped", f"Hồ sơ {locked.code} bị dừng xử lý. Lý do: {reason}")
     return locked
 
 
-@transaction.atomic
 def withdraw(
     *, actor: Actor, dossier: Dossier | str, reason: str, version: int | None = None
 ) -> Dossier:
     """Marked at the desk on the applicant's request; ends processing."""
-    official = official_of(actor)
     reason = _reason(reason)
-    locked = _lock(dossier, version)
-    _require_visible(actor, locked)
-    _check("withdraw", locked, official)
-    # The applicant asks at the one-stop desk that received the dossier (not at an agency of
-    # the chain further down, which never dealt with them).
-    if official.agency_id != locked.agency_id:
-        raise NotAllowed("Rút hồ sơ được ghi nhận tại Bộ phận Một cửa của cơ quan tiếp nhận.")
-    now = timezone.now()
-    locked.steps.filter(status__in=[StepStatus.ACTIVE, StepStatus.PENDING]).update(
-        status=StepStatus.CANCELLED, finished_at=now
-    )
-    locked.status, locked.finished_at = Status.WITHDRAWAL_REQUESTED, now
-    _save(locked, "status", "finished_at")
-    _event(actor, locked, "dossier.withdrawn", official, reason=reason)
+    with perform(DOSSIER, "withdraw", actor=actor, case=dossier, expected_version=version) as act:
+        locked = act.case
+        # The applicant asks at the one-stop desk that received the dossier (not at an agency
+        # of the chain further down, which never dealt with them).
+        if _official(act).agency_id != locked.agency_id:
+            raise NotAllowed("Rút hồ sơ được ghi nhận tại Bộ phận Một cửa của cơ quan tiếp nhận.")
+        now = timezone.now()
+        locked.steps.filter(status__in=[StepStatus.ACTIVE, StepStatus.PENDING]).update(
+            status=StepStatus.CANCELLED, finished_at=now
+        )
+        locked.finished_at = now
+        act.save("finished_at")
+        _record(act, E.WITHDRAWN, reason=reason)
     return locked
 
 
@@ -866,15 +854,15 @@ def record_result(
     *, actor: Actor, dossier: Dossier | str, upload: UploadedFile, version: int | None = None
 ) -> DossierFile:
     """Attach the result document (e.g. the signed certificate) before or after approval."""
-    official = official_of(actor)
+    official_of(actor)  # before the file is read: only officials record results
     item = check_upload(upload, label="kết quả giải quyết")
     saved: list[DossierFile] = []
     try:
-        with transaction.atomic():
-            locked = _lock(dossier, version)
-            _require_visible(actor, locked)
-            _check("record_result", locked, official)
-            _require_holder(_active_step(locked), official)
+        with perform(
+            DOSSIER, "record_result", actor=actor, case=dossier, expected_version=version
+        ) as act:
+            locked = act.case
+            _require_holder(_active_step(locked), _official(act))
             row = DossierFile(
                 dossier=locked,
                 kind=DossierFile.Kind.RESULT,
@@ -887,41 +875,38 @@ def record_result(
             row.file.save(item.name, ContentFile(item.content), save=False)
             saved.append(row)
             row.save()
-            _save(locked)
-            _event(
-                actor,
-                locked,
-                "dossier.result_recorded",
-                official,
-                name=item.name,
-                sha256=item.sha256,
-            )
+            act.save()
+            _record(act, E.RESULT_RECORDED, name=item.name, sha256=item.sha256)
     except BaseException:
-        _remove_files(saved)
+        remove_files(saved)
         raise
     return row
 
 
-@transaction.atomic
 def return_result(
     *, actor: Actor, dossier: Dossier | str, method: str | None = None, version: int | None = None
 ) -> Dossier:
     """Hand the result back (desk, online or post): status 10."""
-    official = official_of(actor)
-    locked = _lock(dossier, version)
-    _require_visible(actor, locked)
-    _check("return_result", locked, official)
+    with perform(
+        DOSSIER, "return_result", actor=actor, case=dossier, expected_version=version
+    ) as act:
+        _return_result(act, method)
+    return act.case
+
+
+def _return_result(act: Action[Dossier], method: str | None) -> None:
+    locked, official = act.case, _official(act)
     step = _active_step(locked)  # the return step, at the desk the process names
     _require_in_charge(locked, step, official)
     method = method or locked.result_delivery
     if method not in ResultDelivery.values:
-        raise DomainError("Hình thức trả kết quả không hợp lệ.", code="invalid")
+        raise DomainError("Hình thức trả kết quả không hợp lệ.", code=Code.INVALID_DELIVERY)
     if (
         method == ResultDelivery.ONLINE
         and not locked.files.filter(kind=DossierFile.Kind.RESULT).exists()
     ):
         raise DomainError(
-            "Trả kết quả trực tuyến cần tệp kết quả đã cập nhật.", code="no_result_file"
+            "Trả kết quả trực tuyến cần tệp kết quả đã cập nhật.", code=Code.NO_RESULT_FILE
         )
     now = timezone.now()
     if step is not None:
@@ -931,15 +916,14 @@ def return_result(
             step.assignee or official,
         )
         step.save(update_fields=["status", "finished_at", "assignee"])
-    locked.status, locked.returned_at = Status.RETURNED, now
-    _save(locked, "status", "returned_at")
-    _event(actor, locked, "dossier.returned", official, method=method)
-    _notify(
+    locked.returned_at = now
+    act.save("returned_at")
+    _record(act, E.RETURNED, method=method)
+    notify_applicant(
         locked,
         "returned",
         f"Hồ sơ {locked.code} đã trả kết quả ({ResultDelivery(method).label.lower()}).",
     )
-    return locked
 
 
 # --- late dossiers: apology letter (form 04) -----------------------------------------------------
@@ -971,7 +955,9 @@ def _check_new_appointment(dossier: Dossier, new_at: datetime, now: datetime) ->
     returns the current appointment."""
 
     def refuse(message: str, detail: str) -> NoReturn:
-        raise DomainError(message, code="invalid", fields={"new_appointment_at": [detail]})
+        raise DomainError(
+            message, code=Code.INVALID_APPOINTMENT, fields={"new_appointment_at": [detail]}
+        )
 
     latest = latest_new_appointment(dossier)
     if latest is None or dossier.appointment_at is None:
@@ -997,18 +983,28 @@ def _check_new_appointment(dossier: Dossier, new_at: datetime, now: datetime) ->
     return dossier.appointment_at
 
 
-@transaction.atomic
 def draft_apology(
-    *, actor: Actor, dossier: Dossier | str, reason: str, new_appointment_at: datetime
+    *,
+    actor: Actor,
+    dossier: Dossier | str,
+    reason: str,
+    new_appointment_at: datetime,
+    version: int | None = None,
 ) -> ApologyLetter:
     """Drafted by whoever holds the active step (its assignee, or the unit head or a leader of
     that agency for them): the agency answering for the delay. Not the clerk, not another
     official of the agency, not an agency whose step is done or still ahead."""
-    official = official_of(actor)
     reason = _reason(reason)
-    locked = _lock(dossier, None)
-    _require_visible(actor, locked)
-    _check("draft_apology", locked, official)
+    with perform(
+        DOSSIER, "draft_apology", actor=actor, case=dossier, expected_version=version
+    ) as act:
+        return _draft_apology(act, reason, new_appointment_at)
+
+
+def _draft_apology(
+    act: Action[Dossier], reason: str, new_appointment_at: datetime
+) -> ApologyLetter:
+    locked, official = act.case, _official(act)
     step = _active_step(locked)
     _require_in_charge(locked, step, official)
     _require_holder(step, official)
@@ -1020,11 +1016,10 @@ def draft_apology(
         previous_appointment_at=current,
         new_appointment_at=new_appointment_at,
     )
-    _event(
-        actor,
-        locked,
-        "dossier.apology_drafted",
-        official,
+    # The dossier row is not written: the letter waits for a leader's decision.
+    _record(
+        act,
+        E.APOLOGY_DRAFTED,
         reason=reason,
         new_appointment_at=new_appointment_at,
         letter=letter.pk,
@@ -1032,18 +1027,27 @@ def draft_apology(
     return letter
 
 
-@transaction.atomic
-def decide_apology(*, actor: Actor, letter_id: int, approve: bool) -> ApologyLetter:
+def decide_apology(
+    *, actor: Actor, letter_id: int, approve: bool, version: int | None = None
+) -> ApologyLetter:
     """A leader of the agency holding the active step approves (the appointment moves, the
     applicant is told) or rejects the letter. The date is checked again on approval: the
     appointment may have moved since the draft."""
-    official = official_of(actor)
-    letter = ApologyLetter.objects.select_for_update().filter(pk=letter_id).first()
-    if letter is None:
+    official_of(actor)  # a letter's existence is only told to officials
+    code = (
+        ApologyLetter.objects.filter(pk=letter_id).values_list("dossier__code", flat=True).first()
+    )
+    if code is None:
         raise NotFoundError("Không tìm thấy phiếu xin lỗi.")
-    locked = _lock(letter.dossier.code, None)
-    _require_visible(actor, locked)
-    _check("approve_apology", locked, official)
+    with perform(
+        DOSSIER, "approve_apology", actor=actor, case=code, expected_version=version
+    ) as act:
+        return _decide_apology(act, letter_id, approve)
+
+
+def _decide_apology(act: Action[Dossier], letter_id: int, approve: bool) -> ApologyLetter:
+    locked, official = act.case, _official(act)
+    letter = ApologyLetter.objects.select_for_update().get(pk=letter_id)
     step = _active_step(locked)
     _require_in_charge(locked, step, official)
     _require_holder(step, official)
@@ -1057,25 +1061,23 @@ def decide_apology(*, actor: Actor, letter_id: int, approve: bool) -> ApologyLet
     letter.save(update_fields=["status", "decided_by", "decided_at"])
     if approve:
         locked.appointment_at = letter.new_appointment_at
-        _save(locked, "appointment_at")
-        _event(
-            actor,
-            locked,
-            "dossier.apology_approved",
-            official,
+        act.save("appointment_at")
+        _record(
+            act,
+            E.APOLOGY_APPROVED,
             letter=letter.pk,
             reason=letter.reason,
             appointment_at=letter.new_appointment_at,
             previous_appointment_at=letter.previous_appointment_at,
         )
-        _notify(
+        notify_applicant(
             locked,
             f"apology-{letter.pk}",
             f"Xin lỗi ông/bà: hồ sơ {locked.code} chậm so với hẹn ({letter.reason}). "
             f"Ngày hẹn trả mới: {timezone.localtime(letter.new_appointment_at):%d/%m/%Y}.",
         )
     else:
-        _event(actor, locked, "dossier.apology_rejected", official, letter=letter.pk)
+        _record(act, E.APOLOGY_REJECTED, letter=letter.pk)
     return letter
 
 

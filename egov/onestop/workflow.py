@@ -1,34 +1,42 @@
 """The dossier state machine as data: which action may run from which status, and to what.
 
-Status codes are the national ones (dossiers.models.Status). The engine in services.py refuses any
-action not listed here with a clear message and changes nothing. Beyond the status and the role,
-the engine decides which agency may act: the one holding the active step (liên thông: not one
-whose step is done or still ahead), the receiving desk for a withdrawal.
+Status codes are the national ones (dossiers.models.Status). These rows are the dossier case
+type's table (cases.py): the case kernel refuses any action not listed here with a clear message
+and changes nothing. Beyond the status and the role, the engine (services.py) decides which
+agency may act: the one holding the active step (liên thông: not one whose step is done or still
+ahead), the receiving desk for a withdrawal.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from egov.cases import Transition
 from egov.dossiers.models import Status
 
 S = Status
 OPEN = frozenset({S.RECEIVED, S.PROCESSING})
+APPLICANTS = frozenset({"citizen", "business"})
 
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    label: str
-    sources: frozenset[int]
-    target: int | None  # None: the status is decided by the engine (e.g. forward to the last step)
-    role: str | None = None  # the org.Role the actor must hold, beyond being the step's assignee
-
-
+# target None: the engine decides the status among `outcomes` (any, when none are listed), or
+# keeps it (an assignment, a result file, form 04).
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in [
-        Transition("receive", "Tiếp nhận hồ sơ", frozenset({S.NEW}), S.PROCESSING, "receiver"),
+        # Online: checked and received (2), then the process starts (4).
+        Transition(
+            "receive",
+            "Tiếp nhận hồ sơ",
+            frozenset({S.NEW}),
+            role="receiver",
+            outcomes=frozenset({S.RECEIVED, S.PROCESSING}),
+        ),
+        # At the desk the dossier is born received; the process starts at once.
+        Transition(
+            "start_processing",
+            "Tiếp nhận hồ sơ",
+            frozenset({S.RECEIVED}),
+            S.PROCESSING,
+            "receiver",
+        ),
         Transition("refuse", "Từ chối tiếp nhận", frozenset({S.NEW}), S.REFUSED, "receiver"),
         Transition(
             "request_supplement",
@@ -36,8 +44,13 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({S.NEW, *OPEN}),
             S.SUPPLEMENT_REQUESTED,
         ),
+        # The applicant's answer: back to processing, or to new when not yet received.
         Transition(
-            "supplement_provided", "Bổ sung hồ sơ", frozenset({S.SUPPLEMENT_REQUESTED}), None
+            "supplement_provided",
+            "Bổ sung hồ sơ",
+            frozenset({S.SUPPLEMENT_REQUESTED}),
+            by=APPLICANTS,
+            outcomes=frozenset({S.PROCESSING, S.NEW}),
         ),
         Transition("assign", "Phân công xử lý", OPEN, None),
         Transition("forward", "Chuyển bước tiếp theo", OPEN, None),
@@ -85,4 +98,5 @@ ENDING_STATUSES = frozenset({S.REFUSED, S.STOPPED, S.DONE, S.RETURNED, S.WITHDRA
 
 
 def allowed_actions(status: int) -> list[str]:
+    """What the table allows from a status (the pages and the API show it)."""
     return [name for name, t in TRANSITIONS.items() if status in t.sources]

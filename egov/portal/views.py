@@ -24,6 +24,7 @@ from egov.core.scoping import visible_to
 from egov.dossiers import services as dossier_services
 from egov.dossiers.models import Dossier, DossierFile, Draft, Status
 from egov.dossiers.pdf import receipt_pdf
+from egov.onestop import services as onestop_services
 from egov.org.models import Agency
 
 from .forms import LookupForm, RatingForm, SubmissionForm, SupplementForm
@@ -233,7 +234,7 @@ def supplement(request: HttpRequest, code: str) -> HttpResponse:
     form = SupplementForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            dossier_services.provide_supplement(
+            onestop_services.provide_supplement(
                 user=request.user,  # type: ignore[arg-type]
                 dossier=dossier,
                 uploads=request.FILES.getlist("documents"),

@@ -60,6 +60,7 @@ from django.db import connection, models, transaction
 from django.db.models import Case, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 
+from egov.dossiers import event_types as E
 from egov.dossiers.models import Dossier
 from egov.events.models import Event
 from egov.workcalendar.services import WorkingCalendar
@@ -344,7 +345,7 @@ class MemoryStore:
         done = [
             self.infos[e.subject_id].id
             for e in events
-            if e.event_type == "dossier.done" and e.subject_id in self.infos
+            if e.event_type == E.DONE.name and e.subject_id in self.infos
         ]
         if done:
             from egov.onestop.models import SupplementRequest

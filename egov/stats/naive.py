@@ -27,6 +27,7 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from egov.dossiers import event_types as E
 from egov.dossiers.models import Channel, Dossier, DossierFile, Rating, Status
 from egov.events.models import Event
 from egov.onestop.models import DossierStep, StepStatus, SupplementRequest
@@ -217,10 +218,10 @@ def _end_of(day: date) -> datetime:
 
 
 APPOINTMENT_EVENTS = (
-    "dossier.submitted",
-    "dossier.received",
-    "dossier.supplement_provided",
-    "dossier.apology_approved",
+    E.SUBMITTED.name,
+    E.RECEIVED.name,
+    E.SUPPLEMENT_PROVIDED.name,
+    E.APOLOGY_APPROVED.name,
 )
 
 

@@ -33,7 +33,7 @@ def log(agency, other_agency, make_citizen):  # type: ignore[no-untyped-def]
                 subject_type="dossier",
                 subject_id=f"H41-{i}",
                 agency_id=agency.pk,
-                payload={"i": i},
+                payload={"status": i},
             )
         record_event(
             actor=SYSTEM,

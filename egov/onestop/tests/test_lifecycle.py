@@ -10,11 +10,11 @@ import time_machine
 
 from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
 from egov.dossiers.models import Dossier, Status
-from egov.dossiers.services import provide_supplement
 from egov.dossiers.tests.conftest import pdf_upload
 from egov.events.models import Event, OutboxMessage
 from egov.onestop import services
 from egov.onestop.models import ApologyLetter, DossierStep, StepStatus
+from egov.onestop.services import provide_supplement
 from egov.org.models import Role
 from egov.workcalendar.services import WorkingCalendar
 

@@ -11,10 +11,10 @@ import time_machine
 from django.urls import include, path
 
 from egov.dossiers.models import Dossier, Status
-from egov.dossiers.services import provide_supplement
 from egov.dossiers.tests.conftest import pdf_upload
 from egov.onestop import reports, services
 from egov.onestop.report_views import urlpatterns as report_urls
+from egov.onestop.services import provide_supplement
 from egov.org.models import Role
 
 from .conftest import act, make_procedure

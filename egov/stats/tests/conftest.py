@@ -11,10 +11,11 @@ import time_machine
 
 from egov.catalog.models import OnlineMode
 from egov.dossiers.models import Dossier
-from egov.dossiers.services import Submission, provide_supplement, rate, submit_online
+from egov.dossiers.services import Submission, rate, submit_online
 from egov.dossiers.tests.conftest import pdf_upload
 from egov.onestop import services
 from egov.onestop.models import StepStatus
+from egov.onestop.services import provide_supplement
 from egov.onestop.tests.conftest import (  # noqa: F401 - fixtures
     STEPS,
     act,

@@ -1,0 +1,313 @@
+"""Every event of a dossier's life (subject "dossier", keyed by the dossier code): submitted and
+rated on the portal side, and the one-stop processing events (reception, steps, supplements,
+payments, results, form 04, reminders) the engine in onestop records.
+
+Events an official records carry who acted (`official`, `agency_name`, `unit_name`) and the
+dossier's status after the action (the case type's defaults, onestop/cases.py); the ones the
+engine records itself (a step starting, a reminder) name the step's holder instead. Declared here,
+with the dossier, so that every reader (timeline, control sheet, statistics) finds them below it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from egov.events.catalogue import Payload, declare
+
+SUBJECT = "dossier"
+
+
+class SubmittedFile(Payload):
+    component: str
+    name: str
+    sha256: str
+
+
+class Submitted(Payload):
+    status: int
+    procedure: str
+    channel: int
+    appointment_at: datetime | None = None
+    files: list[SubmittedFile] = []
+    process_version: int | None = None
+    # Liên thông: a dossier made for a further procedure of a chain, from the main one.
+    chained_from: str = ""
+    chain: str = ""
+
+
+class Rated(Payload):
+    level: int
+    comment: str = ""
+
+
+SUBMITTED = declare(
+    "dossier.submitted",
+    subject=SUBJECT,
+    payload=Submitted,
+    description="Hồ sơ được nộp trực tuyến (hoặc tạo kèm theo nhóm thủ tục liên thông).",
+)
+RATED = declare(
+    "dossier.rated",
+    subject=SUBJECT,
+    payload=Rated,
+    description="Người nộp đánh giá mức độ hài lòng sau khi có kết quả.",
+)
+
+
+class DossierPayload(Payload):
+    """What every processing event may carry: who acted and the resulting status."""
+
+    official: str = ""
+    agency_name: str = ""
+    unit_name: str = ""
+    status: int | None = None
+
+
+class NextStep(DossierPayload):
+    """Events that hand the dossier on without a step_started event name who holds it next."""
+
+    next_step: int | None = None
+    next_step_name: str = ""
+    next_agency_name: str = ""
+    next_unit_name: str = ""
+    next_assignee: str = ""
+    next_due_at: datetime | None = None
+
+
+class ReceivedFile(Payload):
+    component: str
+    name: str
+    sha256: str
+
+
+class Received(DossierPayload):
+    appointment_at: datetime | None = None
+    # Received at the desk (in person or by post): the channel and the scanned papers.
+    channel: int | None = None
+    files: list[ReceivedFile] = []
+
+
+class Reason(DossierPayload):
+    reason: str
+
+
+class StepStarted(DossierPayload):
+    step: int
+    step_name: str
+    assignee: str = ""
+    due_at: datetime | None = None
+    transferred: bool = False
+
+
+class Assigned(DossierPayload):
+    step: int
+    step_name: str
+    assignee: str
+
+
+class StepFinished(DossierPayload):
+    step: int
+    step_name: str
+    note: str = ""
+    on_time: bool | None = None
+    due_at: datetime | None = None
+    step_id: int
+
+
+class Done(NextStep):
+    on_time: bool | None = None
+
+
+class SentBack(NextStep):
+    step: int
+    step_id: int
+    to_step: int
+    reason: str
+    step_name: str
+
+
+class SupplementRequested(Reason):
+    count: int
+    repeated: bool
+
+
+class SupplementFile(Payload):
+    name: str
+    sha256: str
+
+
+class SupplementProvided(DossierPayload):
+    note: str = ""
+    files: list[SupplementFile] = []
+    appointment_at: datetime | None = None
+
+
+class PaymentRequested(Reason):
+    amount: int
+
+
+class PaymentReceived(DossierPayload):
+    receipt: str = ""
+
+
+class ResultRecorded(DossierPayload):
+    name: str
+    sha256: str
+
+
+class Returned(DossierPayload):
+    method: str
+
+
+class ApologyDrafted(Reason):
+    new_appointment_at: datetime
+    letter: int
+
+
+class ApologyApproved(Reason):
+    letter: int
+    appointment_at: datetime
+    previous_appointment_at: datetime | None = None
+
+
+class ApologyRejected(DossierPayload):
+    letter: int
+
+
+class Recipient(Payload):
+    name: str
+    role: str
+
+
+class ReminderSent(Payload):
+    level: str
+    level_label: str
+    step_id: int
+    step: int
+    step_name: str
+    due_at: datetime | None = None
+    recipients: list[Recipient] = []
+    emailed: int = 0
+
+
+RECEIVED = declare(
+    "dossier.received",
+    subject=SUBJECT,
+    payload=Received,
+    description="Bộ phận Một cửa tiếp nhận hồ sơ (trực tuyến, trực tiếp hoặc qua bưu chính) và "
+    "hẹn ngày trả kết quả.",
+)
+REFUSED = declare(
+    "dossier.refused",
+    subject=SUBJECT,
+    payload=Reason,
+    description="Từ chối tiếp nhận hồ sơ, có lý do (mẫu 03).",
+)
+STEP_STARTED = declare(
+    "dossier.step_started",
+    subject=SUBJECT,
+    payload=StepStarted,
+    description="Một bước xử lý bắt đầu: cơ quan, phòng, người được giao và hạn xử lý của bước.",
+)
+ASSIGNED = declare(
+    "dossier.assigned",
+    subject=SUBJECT,
+    payload=Assigned,
+    description="Lãnh đạo phân công người xử lý bước đang mở.",
+)
+FORWARDED = declare(
+    "dossier.forwarded",
+    subject=SUBJECT,
+    payload=StepFinished,
+    description="Một bước xử lý hoàn thành, hồ sơ chuyển bước tiếp theo.",
+)
+APPROVED = declare(
+    "dossier.approved",
+    subject=SUBJECT,
+    payload=StepFinished,
+    description="Lãnh đạo phê duyệt (hoàn thành bước của lãnh đạo).",
+)
+DONE = declare(
+    "dossier.done",
+    subject=SUBJECT,
+    payload=Done,
+    description="Xử lý xong, có kết quả; bước trả kết quả chuyển cho Bộ phận Một cửa.",
+)
+SENT_BACK = declare(
+    "dossier.sent_back",
+    subject=SUBJECT,
+    payload=SentBack,
+    description="Hồ sơ được trả lại một bước xử lý trước, có lý do.",
+)
+SUPPLEMENT_REQUESTED = declare(
+    "dossier.supplement_requested",
+    subject=SUBJECT,
+    payload=SupplementRequested,
+    description="Yêu cầu bổ sung hồ sơ (mẫu 02): thời hạn tạm dừng đến khi người nộp bổ sung.",
+)
+SUPPLEMENT_PROVIDED = declare(
+    "dossier.supplement_provided",
+    subject=SUBJECT,
+    payload=SupplementProvided,
+    description="Người nộp bổ sung giấy tờ; thời hạn chạy lại, ngày hẹn lùi theo thời gian chờ.",
+)
+PAYMENT_REQUESTED = declare(
+    "dossier.payment_requested",
+    subject=SUBJECT,
+    payload=PaymentRequested,
+    description="Yêu cầu thực hiện nghĩa vụ tài chính (số tiền, lý do).",
+)
+PAYMENT_RECEIVED = declare(
+    "dossier.payment_received",
+    subject=SUBJECT,
+    payload=PaymentReceived,
+    description="Xác nhận người nộp đã thực hiện nghĩa vụ tài chính.",
+)
+RESULT_RECORDED = declare(
+    "dossier.result_recorded",
+    subject=SUBJECT,
+    payload=ResultRecorded,
+    description="Tệp kết quả giải quyết được cập nhật.",
+)
+RETURNED = declare(
+    "dossier.returned",
+    subject=SUBJECT,
+    payload=Returned,
+    description="Trả kết quả cho người nộp (tại Bộ phận Một cửa, trực tuyến hoặc bưu chính).",
+)
+STOPPED = declare(
+    "dossier.stopped",
+    subject=SUBJECT,
+    payload=Reason,
+    description="Lãnh đạo dừng xử lý hồ sơ, có lý do.",
+)
+WITHDRAWN = declare(
+    "dossier.withdrawn",
+    subject=SUBJECT,
+    payload=Reason,
+    description="Rút hồ sơ theo yêu cầu của người nộp, ghi nhận tại Bộ phận Một cửa.",
+)
+APOLOGY_DRAFTED = declare(
+    "dossier.apology_drafted",
+    subject=SUBJECT,
+    payload=ApologyDrafted,
+    description="Lập phiếu xin lỗi và hẹn lại ngày trả kết quả (mẫu 04), chờ lãnh đạo duyệt.",
+)
+APOLOGY_APPROVED = declare(
+    "dossier.apology_approved",
+    subject=SUBJECT,
+    payload=ApologyApproved,
+    description="Lãnh đạo duyệt phiếu xin lỗi: ngày hẹn trả kết quả được lùi, người nộp được báo.",
+)
+APOLOGY_REJECTED = declare(
+    "dossier.apology_rejected",
+    subject=SUBJECT,
+    payload=ApologyRejected,
+    description="Lãnh đạo không duyệt phiếu xin lỗi.",
+)
+REMINDER_SENT = declare(
+    "dossier.reminder_sent",
+    subject=SUBJECT,
+    payload=ReminderSent,
+    description="Nhắc việc một bước sắp đến hạn, quá hạn hoặc quá hạn hơn 1 ngày làm việc.",
+)
