@@ -50,6 +50,7 @@ def test_event_list_is_searchable_and_filterable(client, operator, agency, other
             subject_type="dossier",
             subject_id="000.00.01.H41-250701-0002",
             agency_id=other_agency.pk,
+            payload={"method": "counter"},
         )
     page = client.get("/quan-tri/events/event/")
     html = page.content.decode()
