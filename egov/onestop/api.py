@@ -632,7 +632,8 @@ class QueueItemSerializer(serializers.Serializer[Any]):
     appointment_at = serializers.DateTimeField(allow_null=True)
     urgency = serializers.ChoiceField(
         choices=["on_time", "near_due", "overdue", "escalated"],
-        help_text="near_due: còn dưới nửa ngày làm việc; escalated: quá hạn hơn 1 ngày làm việc",
+        help_text="near_due: sắp đến hạn (mặc định còn dưới 1 ngày làm việc); escalated: quá hạn "
+        "hơn 1 ngày làm việc",
     )
 
 

@@ -36,6 +36,7 @@ from egov.dossiers import services as dossier_services
 from egov.dossiers.models import Dossier, DossierFile, ResultDelivery, Status
 from egov.dossiers.pdf import receipt_pdf
 from egov.org.models import Official, Role
+from egov.workcalendar import deadlines
 from egov.workcalendar.services import WorkingCalendar
 
 from . import services
@@ -100,15 +101,13 @@ PAUSED = Mark("paused", "Tạm dừng, chờ bổ sung")
 NO_MARK = Mark("none", "—")
 
 
+DEADLINE_MARKS = {deadlines.OVERDUE: OVERDUE, deadlines.NEAR_DUE: NEAR_DUE, deadlines.ON_TIME: ON_TIME}
+
+
 def deadline_mark(due_at: datetime | None, now: datetime, calendar: WorkingCalendar) -> Mark:
-    """An open item: overdue, due within one working day, or on time."""
-    if due_at is None:
-        return NO_MARK
-    if due_at < now:
-        return OVERDUE
-    if calendar.working_time_between(now, due_at, cap=calendar.day_length) < calendar.day_length:
-        return NEAR_DUE
-    return ON_TIME
+    """An open item: overdue, near due or on time, by the platform's one rule."""
+    state = deadlines.deadline_state(due_at, now, calendar)
+    return NO_MARK if state is None else DEADLINE_MARKS[state]
 
 
 def finished_mark(finished_at: datetime | None, due_at: datetime | None) -> Mark:
@@ -227,7 +226,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             qs = qs.filter(dossier__status=chosen["trang_thai"])
         deadline = chosen.get("han")
         if deadline:
-            near = calendar.add_working_hours(now, calendar.day_length)
+            near = deadlines.near_due_before(now, calendar)
             qs = {
                 "overdue": qs.filter(due_at__lt=now),
                 "near": qs.filter(due_at__gte=now, due_at__lt=near),
@@ -299,7 +298,7 @@ def queue_summary(official: Official) -> dict[str, Any]:
     """Counts for the workspace home (a few indexed COUNTs)."""
     now = timezone.now()
     calendar = WorkingCalendar.for_agency(official.agency_id)
-    near = calendar.add_working_hours(now, calendar.day_length)
+    near = deadlines.near_due_before(now, calendar)
     mine = DossierStep.objects.filter(
         assignee=official, status=StepStatus.ACTIVE, due_at__isnull=False
     )
