@@ -386,7 +386,9 @@ EXCHANGE_MAX_PACKAGE_BYTES = int(
 # Open items due within this many working hours are marked near due (pages, API, reminders);
 # unset: one working day of the agency's calendar.
 NEAR_DUE_WORKING_HOURS = (
-    float(os.environ["NEAR_DUE_WORKING_HOURS"]) if os.environ.get("NEAR_DUE_WORKING_HOURS") else None
+    float(os.environ["NEAR_DUE_WORKING_HOURS"])
+    if os.environ.get("NEAR_DUE_WORKING_HOURS")
+    else None
 )
 
 # Province this installation serves (code from vietnam-provinces) and its name.
