@@ -33,3 +33,12 @@ def test_pages_by_id_then_a_bad_cursor_is_page_one_or_a_400():
     with pytest.raises(DomainError) as refused:
         keyset_page(qs, "", "nonsense", 2, strict=True)
     assert refused.value.code == "invalid_cursor" and "cursor" in refused.value.fields
+
+
+def test_keyset_paged_endpoints_document_the_one_paging_parameter():
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    for path in ("/api/v1/onestop/queue/", "/api/v1/events/"):
+        names = {p["name"] for p in paths[path]["get"]["parameters"]}
+        assert "cursor" in names and not names & {"sau", "page"}, path
