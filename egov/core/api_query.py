@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from typing import Any
+from urllib.parse import urlencode
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import pagination, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
+
+from .keyset import CURSOR_PARAM
 
 # Years a report or a calendar question may name.
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -123,3 +127,21 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             elif parameter["name"] == self.offset_query_param:
                 parameter["schema"]["minimum"] = 0
         return parameters
+
+
+# Keyset-paged list endpoints (core.keyset): answer {"results": [...], "next": <url or null>}
+# and take the cursor of `next` back in this one parameter.
+CURSOR_PARAMETER = OpenApiParameter(
+    CURSOR_PARAM,
+    OpenApiTypes.STR,
+    description="Con trỏ trang: lấy nguyên từ liên kết `next` của trang trước",
+)
+
+
+def next_page_url(request: Request, cursor: str | None) -> str | None:
+    """The link to the page after this one: the same query with the next cursor."""
+    if cursor is None:
+        return None
+    query = {k: v for k, v in request.query_params.items() if k != CURSOR_PARAM}
+    query[CURSOR_PARAM] = cursor
+    return request.build_absolute_uri(f"{request.path}?{urlencode(query)}")

@@ -26,6 +26,8 @@ from egov.core.errors import DomainError
 from egov.core.ids import parse_id
 from egov.core.scoping import visible_to
 from egov.org.models import Official, Role
+from egov.workcalendar import deadlines
+from egov.workcalendar.services import WorkingCalendar
 
 from . import exchange_bridge, files, registers, services
 from .forms import (
@@ -120,14 +122,19 @@ class Mark:
     label: str
 
 
-def due_mark(due_at: datetime | None, open_: bool, now: datetime) -> Mark:
-    if due_at is None or not open_:
-        return Mark("none", "—")
-    if due_at < now:
-        return Mark("overdue", "Quá hạn")
-    if (due_at - now).days < 1:
-        return Mark("near", "Sắp đến hạn")
-    return Mark("ok", "Còn hạn")
+DEADLINE_MARKS = {
+    deadlines.OVERDUE: Mark("overdue", "Quá hạn"),
+    deadlines.NEAR_DUE: Mark("near", "Sắp đến hạn"),
+    deadlines.ON_TIME: Mark("ok", "Còn hạn"),
+}
+
+
+def due_mark(
+    due_at: datetime | None, open_: bool, now: datetime, calendar: WorkingCalendar
+) -> Mark:
+    """An open item's mark by the platform's one deadline rule (the agency's working hours)."""
+    state = deadlines.deadline_state(due_at, now, calendar) if open_ else None
+    return Mark("none", "—") if state is None else DEADLINE_MARKS[state]
 
 
 # --- work lists ------------------------------------------------------------------------------
@@ -250,14 +257,15 @@ def index(request: HttpRequest) -> HttpResponse:
         chosen = default
     tab, qs = tabs[chosen]
     now = timezone.now()
+    calendar = WorkingCalendar.for_agency(official.agency_id)
     rows = list(qs[:PAGE_SIZE])
     overdue_only = request.GET.get("qua-han") == "1" and tab.kind in ("incoming", "assigned")
     marks: list[tuple[Any, Mark]] = []
     for row in rows:
         if tab.kind == "incoming":
-            mark = due_mark(row.due_at, row.status in OPEN_INCOMING, now)
+            mark = due_mark(row.due_at, row.status in OPEN_INCOMING, now, calendar)
         elif tab.kind == "assigned":
-            mark = due_mark(row.due_at, True, now)
+            mark = due_mark(row.due_at, True, now, calendar)
         else:
             mark = Mark("none", "—")
         if overdue_only and mark.key != "overdue":
@@ -629,11 +637,15 @@ def _render_incoming(
     report_form: ReportForm | None = None,
 ) -> HttpResponse:
     now = timezone.now()
+    calendar = WorkingCalendar.for_agency(incoming.agency_id)
     assignments = [
         (
             a,
             due_mark(
-                a.due_at, a.status != IncomingAssignment.Status.COMPLETED and incoming.is_open, now
+                a.due_at,
+                a.status != IncomingAssignment.Status.COMPLETED and incoming.is_open,
+                now,
+                calendar,
             ),
         )
         for a in incoming.assignments.select_related("unit", "handled_by__user")
@@ -658,7 +670,7 @@ def _render_incoming(
             "assignments": assignments,
             "mine": _my_assignments(incoming, official),
             "report_form": report_form,
-            "mark": due_mark(incoming.due_at, incoming.is_open, now),
+            "mark": due_mark(incoming.due_at, incoming.is_open, now, calendar),
             "statuses": statuses,
         },
         status=status,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 from django.urls import URLPattern, path
@@ -15,7 +14,8 @@ from rest_framework.views import APIView
 
 from egov.core.actors import actor_from_request
 from egov.core.api_auth import require_scope
-from egov.core.api_query import MomentField, validated_query
+from egov.core.api_query import CURSOR_PARAMETER, MomentField, next_page_url, validated_query
+from egov.core.keyset import CURSOR_PARAM, keyset_page
 from egov.core.scoping import visible_to
 
 from .models import Event
@@ -64,7 +64,9 @@ class EventQuery(serializers.Serializer[Any]):
         help_text="Từ thời điểm (ISO 8601 hoặc một ngày; không có múi giờ: giờ Việt Nam)",
     )
     after = serializers.IntegerField(
-        required=False, min_value=0, help_text="Chỉ lấy sự kiện có id lớn hơn (con trỏ trang)"
+        required=False,
+        min_value=0,
+        help_text="Chỉ lấy sự kiện có id lớn hơn (tiếp tục từ id cuối cùng đã nhận)",
     )
     limit = serializers.IntegerField(
         required=False,
@@ -75,17 +77,17 @@ class EventQuery(serializers.Serializer[Any]):
 
 
 class EventList(APIView):
-    """Events the caller may see, oldest first. Page with `after` = the last id you received."""
+    """Events the caller may see, oldest first, paged by the `next` link (core.keyset on id).
+    `after` = the last id you received resumes later from where you stopped."""
 
     permission_classes = [require_scope("events:read")]
 
     @extend_schema(
         operation_id="events_list",
-        parameters=[EventQuery],
+        parameters=[EventQuery, CURSOR_PARAMETER],
         responses=EventPageSerializer,
     )
     def get(self, request: Request) -> Response:
-        params: Any = request.query_params
         query = validated_query(EventQuery, request)
         qs: QuerySet[Event] = visible_to(actor_from_request(request), Event.objects.all())
         for name in ("subject_type", "subject_id", "event_type"):
@@ -96,14 +98,9 @@ class EventList(APIView):
         if query.get("after") is not None:
             qs = qs.filter(id__gt=query["after"])
         limit = min(query.get("limit") or DEFAULT_LIMIT, MAX_LIMIT)
-        page = list(qs.order_by("id")[: limit + 1])
-        has_more = len(page) > limit
-        page = page[:limit]
-        next_url = None
-        if has_more:
-            query = {k: v for k, v in params.items() if k != "after"}
-            query["after"] = str(page[-1].pk)
-            next_url = request.build_absolute_uri(f"{request.path}?{urlencode(query)}")
+        cursor = str(request.query_params.get(CURSOR_PARAM, ""))
+        page, next_cursor = keyset_page(qs, "", cursor, limit, strict=True)
+        next_url = next_page_url(request, next_cursor)
         return Response({"results": EventSerializer(page, many=True).data, "next": next_url})
 
 

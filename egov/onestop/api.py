@@ -19,15 +19,11 @@ agency has not started — 404 `not_found`. Errors use one body: `{code, message
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -47,8 +43,9 @@ from rest_framework.views import APIView
 
 from egov.core.actors import Actor, actor_from_request
 from egov.core.api_auth import IsAuthenticatedActor, require_scope
-from egov.core.errors import DomainError, NotAllowed, NotFoundError
-from egov.core.keyset import parse_moment_id
+from egov.core.api_query import CURSOR_PARAMETER, next_page_url
+from egov.core.errors import NotAllowed, NotFoundError
+from egov.core.keyset import CURSOR_PARAM
 from egov.core.parsers import FormParser, JSONParser, MultiPartParser
 from egov.core.scoping import visible_to
 from egov.dossiers.api import DossierSerializer, applicant_of
@@ -58,6 +55,7 @@ from egov.workcalendar.services import WorkingCalendar
 from . import services
 from .access import official_for_request
 from .models import ApologyLetter, DossierStep, StepStatus
+from .queue import queue_page, queue_steps
 from .reminders import urgency
 from .workflow import allowed_actions
 
@@ -619,7 +617,8 @@ class QueueItemSerializer(serializers.Serializer[Any]):
     appointment_at = serializers.DateTimeField(allow_null=True)
     urgency = serializers.ChoiceField(
         choices=["on_time", "near_due", "overdue", "escalated"],
-        help_text="near_due: còn dưới nửa ngày làm việc; escalated: quá hạn hơn 1 ngày làm việc",
+        help_text="near_due: sắp đến hạn (mặc định còn dưới 1 ngày làm việc); escalated: quá hạn "
+        "hơn 1 ngày làm việc",
     )
 
 
@@ -636,25 +635,6 @@ def _iso(moment: datetime | None) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def _encode_cursor(due_at: datetime, step_id: int) -> str:
-    raw = f"{due_at.isoformat()}|{step_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    parsed = None
-    try:
-        raw = base64.urlsafe_b64decode(cursor[:200] + "=" * (-len(cursor[:200]) % 4)).decode()
-        moment, _, step_id = raw.rpartition("|")
-        parsed = parse_moment_id(moment, step_id)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        parsed = None
-    if parsed is None:
-        message = "Con trỏ trang không hợp lệ: hãy mở lại trang đầu."
-        raise DomainError(message, code="invalid_cursor", fields={"cursor": [message]})
-    return parsed
-
-
 class QueueView(APIView):
     """My active steps, most urgent first; page with the `next` link (keyset on due_at, id)."""
 
@@ -665,7 +645,7 @@ class QueueView(APIView):
         summary="Hồ sơ đang chờ tôi xử lý, hạn gần nhất trước",
         description=ACCESS_NOTE,
         parameters=[
-            OpenApiParameter("cursor", OpenApiTypes.STR, description="Con trỏ trang (từ `next`)"),
+            CURSOR_PARAMETER,
             OpenApiParameter(
                 "limit",
                 OpenApiTypes.INT,
@@ -685,71 +665,42 @@ class QueueView(APIView):
         except ValueError as exc:
             raise ValidationError({"limit": ["Phải là số nguyên dương."]}) from exc
         limit = min(limit, QUEUE_MAX_LIMIT)
-        # Tuples of only what an item shows, formatted here: fifty model instances per page (a
-        # dossier row is wide) and a serializer pass cost more than the keyset query itself.
-        qs = (
-            DossierStep.objects.filter(
-                assignee=official, status=StepStatus.ACTIVE, due_at__isnull=False
-            )
-            .order_by("due_at", "id")
-            .values_list(
-                "id",
-                "dossier__code",
-                "dossier__procedure__name",
-                "dossier__applicant_name",
-                "dossier__status",
-                "dossier__version",
-                "order",
-                "name",
-                "started_at",
-                "due_at",
-                "dossier__appointment_at",
-            )
+        # Only what an item shows, formatted here: fifty model instances per page (a dossier row
+        # is wide) and a serializer pass cost more than the keyset query itself.
+        qs = queue_steps("mine", official).values(
+            "id",
+            "dossier__code",
+            "dossier__procedure__name",
+            "dossier__applicant_name",
+            "dossier__status",
+            "dossier__version",
+            "order",
+            "name",
+            "started_at",
+            "due_at",
+            "dossier__appointment_at",
         )
-        if params.get("cursor"):
-            due_at, step_id = _decode_cursor(str(params["cursor"]))
-            qs = qs.filter(Q(due_at__gt=due_at) | Q(due_at=due_at, id__gt=step_id))
-        page = list(qs[: limit + 1])
-        has_more = len(page) > limit
-        page = page[:limit]
+        page, cursor = queue_page(qs, str(params.get(CURSOR_PARAM, "")), limit, strict=True)
         now = timezone.now()
         calendar = WorkingCalendar.for_agency(official.agency_id)
         items = [
             {
-                "step_id": step_id,
-                "code": code,
-                "procedure": procedure,
-                "applicant_name": applicant_name,
-                "status": status_,
-                "version": version,
-                "step": order,
-                "step_name": name,
-                "started_at": _iso(started_at),
-                "due_at": _iso(due),
-                "appointment_at": _iso(appointment_at),
-                "urgency": urgency(due, now, calendar),
+                "step_id": row["id"],
+                "code": row["dossier__code"],
+                "procedure": row["dossier__procedure__name"],
+                "applicant_name": row["dossier__applicant_name"],
+                "status": row["dossier__status"],
+                "version": row["dossier__version"],
+                "step": row["order"],
+                "step_name": row["name"],
+                "started_at": _iso(row["started_at"]),
+                "due_at": _iso(row["due_at"]),
+                "appointment_at": _iso(row["dossier__appointment_at"]),
+                "urgency": urgency(row["due_at"], now, calendar),
             }
-            for (
-                step_id,
-                code,
-                procedure,
-                applicant_name,
-                status_,
-                version,
-                order,
-                name,
-                started_at,
-                due,
-                appointment_at,
-            ) in page
+            for row in page
         ]
-        next_url = None
-        if has_more:
-            last_id, last_due = page[-1][0], page[-1][9]
-            assert last_due is not None  # the query asks for due_at__isnull=False
-            query = {k: v for k, v in params.items() if k != "cursor"}
-            query["cursor"] = _encode_cursor(last_due, last_id)
-            next_url = request.build_absolute_uri(f"{request.path}?{urlencode(query)}")
+        next_url = next_page_url(request, cursor)
         return Response({"results": items, "next": next_url})
 
 

@@ -3,7 +3,8 @@
 Levels, each sent once per step (the `dossier.reminder_sent` event is the record; the outbox key
 `reminder:<step id>:<level>` makes the e-mail itself idempotent):
 
-- ``near_due``: due within half a working day → the assignee (the unit head when unassigned);
+- ``near_due``: near due by the one rule of ``workcalendar.deadlines`` (by default within one
+  working day) → the assignee (the unit head when unassigned);
 - ``overdue``: past its due time → the assignee and the unit head;
 - ``escalated``: overdue by more than one working day → also the agency's leaders.
 
@@ -29,16 +30,17 @@ from egov.dossiers.models import Status
 from egov.events.models import Event
 from egov.events.services import enqueue, record_event
 from egov.org.models import Agency, OfficialRole, Role
+from egov.workcalendar import deadlines
 from egov.workcalendar.services import WorkingCalendar
 
 from .models import DossierStep, StepStatus
 
 logger = logging.getLogger("egov.onestop.reminders")
 
-NEAR_DUE = "near_due"
-OVERDUE = "overdue"
+NEAR_DUE = deadlines.NEAR_DUE
+OVERDUE = deadlines.OVERDUE
 ESCALATED = "escalated"
-ON_TIME = "on_time"
+ON_TIME = deadlines.ON_TIME
 EVENT_TYPE = E.REMINDER_SENT.name
 
 LEVEL_LABELS = {
@@ -49,17 +51,17 @@ LEVEL_LABELS = {
 
 
 def urgency(due_at: datetime | None, now: datetime, calendar: WorkingCalendar) -> str:
-    """on_time, near_due (within half a working day), overdue, or escalated (overdue by more
-    than one working day), by the agency's working calendar."""
-    if due_at is None:
+    """on_time, near_due or overdue by the platform's one deadline rule (workcalendar.deadlines),
+    or escalated: overdue by more than one working day of the agency's calendar."""
+    state = deadlines.deadline_state(due_at, now, calendar)
+    if state is None:
         return ON_TIME
-    day = calendar.day_length
-    if now > due_at:
+    if state == deadlines.OVERDUE:
+        assert due_at is not None
+        day = calendar.day_length
         late = calendar.working_time_between(due_at, now, cap=day + TICK)
         return ESCALATED if late > day else OVERDUE
-    if calendar.working_time_between(now, due_at, cap=day / 2 + TICK) <= day / 2:
-        return NEAR_DUE
-    return ON_TIME
+    return state
 
 
 TICK = timedelta(microseconds=1)  # a cap just past the threshold keeps the comparison exact
@@ -262,10 +264,10 @@ def due_steps(horizon: datetime) -> QuerySet[DossierStep]:
 
 
 def send_due_reminders(*, now: datetime | None = None) -> ReminderReport:
-    """Remind and escalate for every active step due within half a working day or overdue.
+    """Remind and escalate for every active step near due or overdue.
 
-    One indexed query over active steps with `due_at` before the horizon (the province
-    calendar's half working day ahead), then each agency's own calendar decides precisely. An
+    One indexed query over active steps with `due_at` before the horizon (near due by the
+    province calendar), then each agency's own calendar decides precisely. An
     agency with extra days off of its own may be reminded a little later than exact."""
     now = now or timezone.now()
     report = ReminderReport()
@@ -273,7 +275,7 @@ def send_due_reminders(*, now: datetime | None = None) -> ReminderReport:
     if not province.is_working_day(timezone.localdate(now)):
         report.skipped_day_off = True
         return report
-    horizon = province.add_working_hours(now, province.day_length / 2)
+    horizon = deadlines.near_due_before(now, province)
     steps = list(due_steps(horizon))
     report.checked = len(steps)
     if not steps:

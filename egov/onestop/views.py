@@ -30,12 +30,13 @@ from egov.catalog.models import Procedure
 from egov.catalog.search import search_procedures
 from egov.core.actors import Actor, actor_from_request
 from egov.core.errors import Conflict, DomainError
-from egov.core.keyset import keyset_page
+from egov.core.keyset import CURSOR_PARAM, keyset_page
 from egov.core.scoping import visible_to
 from egov.dossiers import services as dossier_services
 from egov.dossiers.models import Dossier, DossierFile, ResultDelivery, Status
 from egov.dossiers.pdf import receipt_pdf
 from egov.org.models import Official, Role
+from egov.workcalendar import deadlines
 from egov.workcalendar.services import WorkingCalendar
 
 from . import services
@@ -57,6 +58,7 @@ from .forms import (
     SendBackForm,
 )
 from .models import ApologyLetter, DossierStep, StepStatus
+from .queue import queue_page, queue_steps
 from .workflow import TRANSITIONS, allowed_actions
 
 PAGE_SIZE = 50
@@ -100,15 +102,17 @@ PAUSED = Mark("paused", "Tạm dừng, chờ bổ sung")
 NO_MARK = Mark("none", "—")
 
 
+DEADLINE_MARKS = {
+    deadlines.OVERDUE: OVERDUE,
+    deadlines.NEAR_DUE: NEAR_DUE,
+    deadlines.ON_TIME: ON_TIME,
+}
+
+
 def deadline_mark(due_at: datetime | None, now: datetime, calendar: WorkingCalendar) -> Mark:
-    """An open item: overdue, due within one working day, or on time."""
-    if due_at is None:
-        return NO_MARK
-    if due_at < now:
-        return OVERDUE
-    if calendar.working_time_between(now, due_at, cap=calendar.day_length) < calendar.day_length:
-        return NEAR_DUE
-    return ON_TIME
+    """An open item: overdue, near due or on time, by the platform's one rule."""
+    state = deadlines.deadline_state(due_at, now, calendar)
+    return NO_MARK if state is None else DEADLINE_MARKS[state]
 
 
 def finished_mark(finished_at: datetime | None, due_at: datetime | None) -> Mark:
@@ -169,17 +173,7 @@ def _with_urls(rows: list[QueueRow]) -> list[QueueRow]:
 
 
 def _step_queryset(tab: str, official: Official) -> QuerySet[DossierStep]:
-    qs = DossierStep.objects.filter(status=StepStatus.ACTIVE, due_at__isnull=False)
-    if tab == "mine":
-        qs = qs.filter(assignee=official)
-    elif tab == "return":
-        qs = qs.filter(
-            agency_id=official.agency_id, role=Role.RECEIVER, dossier__status=Status.DONE
-        )
-    elif tab == "unit":
-        qs = qs.filter(agency_id=official.agency_id)
-        if not official.has_role(Role.LEADER):
-            qs = qs.filter(unit=official.unit) if official.unit_id else qs.filter(unit=None)
+    qs = queue_steps(tab, official)
     # Only the joins the rows show: each extra join costs more planning than the scan itself.
     if tab == "mine":
         return qs.select_related("dossier__procedure")
@@ -215,7 +209,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     chosen: dict[str, Any] = filters.cleaned_data if filters.is_valid() else {}
     now = timezone.now()
     calendar = WorkingCalendar.for_agency(official.agency_id)
-    raw_cursor = request.GET.get("sau", "")[:80]
+    raw_cursor = request.GET.get(CURSOR_PARAM, "")
     rows: list[QueueRow] = []
     next_cursor: str | None = None
 
@@ -227,13 +221,13 @@ def queue(request: HttpRequest) -> HttpResponse:
             qs = qs.filter(dossier__status=chosen["trang_thai"])
         deadline = chosen.get("han")
         if deadline:
-            near = calendar.add_working_hours(now, calendar.day_length)
+            near = deadlines.near_due_before(now, calendar)
             qs = {
                 "overdue": qs.filter(due_at__lt=now),
                 "near": qs.filter(due_at__gte=now, due_at__lt=near),
                 "ok": qs.filter(due_at__gte=near),
             }[deadline]
-        steps, next_cursor = keyset_page(qs, "due_at", raw_cursor, PAGE_SIZE)
+        steps, next_cursor = queue_page(qs, raw_cursor, PAGE_SIZE)
         rows = [
             QueueRow(
                 s.dossier,
@@ -279,7 +273,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "tab": tab,
         "rows": _with_urls(rows),
         "filters": filters,
-        "next_url": f"?{urlencode({**base, 'sau': next_cursor})}" if next_cursor else "",
+        "next_url": f"?{urlencode({**base, CURSOR_PARAM: next_cursor})}" if next_cursor else "",
         "first_url": f"?{urlencode(base)}" if raw_cursor else "",
         "now": now,
         "today": timezone.localdate(now),
@@ -299,10 +293,8 @@ def queue_summary(official: Official) -> dict[str, Any]:
     """Counts for the workspace home (a few indexed COUNTs)."""
     now = timezone.now()
     calendar = WorkingCalendar.for_agency(official.agency_id)
-    near = calendar.add_working_hours(now, calendar.day_length)
-    mine = DossierStep.objects.filter(
-        assignee=official, status=StepStatus.ACTIVE, due_at__isnull=False
-    )
+    near = deadlines.near_due_before(now, calendar)
+    mine = queue_steps("mine", official)
     summary: dict[str, Any] = {
         "mine": mine.count(),
         "overdue": mine.filter(due_at__lt=now).count(),

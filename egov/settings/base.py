@@ -392,6 +392,14 @@ EXCHANGE_MAX_PACKAGE_BYTES = int(
     os.environ.get("EXCHANGE_MAX_PACKAGE_BYTES", str(50 * 1024 * 1024))
 )
 
+# Open items due within this many working hours are marked near due (pages, API, reminders);
+# unset: one working day of the agency's calendar.
+NEAR_DUE_WORKING_HOURS = (
+    float(os.environ["NEAR_DUE_WORKING_HOURS"])
+    if os.environ.get("NEAR_DUE_WORKING_HOURS")
+    else None
+)
+
 # Province this installation serves (code from vietnam-provinces) and its name.
 PROVINCE_CODE = int(os.environ.get("PROVINCE_CODE", "22"))
 PLATFORM_NAME = os.environ.get("PLATFORM_NAME", "Cổng Dịch vụ công tỉnh Quảng Ninh")

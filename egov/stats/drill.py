@@ -208,16 +208,9 @@ class Behind:
     dossiers: QuerySet[Dossier]
     order: str  # the moment field the list is ordered by, "" for newest id first
 
-    def page(self, after: str, size: int) -> tuple[list[Dossier], str | None]:
+    def page(self, cursor: str, size: int) -> tuple[list[Dossier], str | None]:
         """One page after the cursor (from the previous page), and the next page's cursor."""
-        if self.order:
-            return keyset_page(self.dossiers, self.order, after, size, descending=True)
-        last = parse_id(after)  # anything else, a 20-digit id included, starts at page 1
-        qs = self.dossiers.filter(pk__lt=last) if last else self.dossiers
-        rows = list(qs[: size + 1])
-        if len(rows) <= size:
-            return rows, None
-        return rows[:size], str(rows[size - 1].pk)
+        return keyset_page(self.dossiers, self.order, cursor, size, descending=True)
 
 
 def dossiers_behind(sel: Selection, metric: str, params: Any) -> Behind:

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET
 from egov.core.actors import SYSTEM, Actor, actor_for_user
 from egov.core.errors import DomainError, NotAllowed, NotFoundError
 from egov.core.ids import parse_id
+from egov.core.keyset import CURSOR_PARAM
 from egov.core.numbers import NumberFormat
 from egov.dossiers.models import Dossier
 
@@ -275,7 +276,7 @@ def dossiers(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     sel, errors = _selection(request, actor)
     behind = _drill(request, sel)
-    page, after = behind.page(request.GET.get("after", "")[:80], PAGE_SIZE)
+    page, cursor = behind.page(request.GET.get(CURSOR_PARAM, ""), PAGE_SIZE)
     extra = {k: request.GET.get(k) for k in ("metric", "unit", "step_agency")}
     return render(
         request,
@@ -284,7 +285,7 @@ def dossiers(request: HttpRequest) -> HttpResponse:
             "title": behind.title,
             "subtitle": _subtitle(sel),
             "dossiers": page,
-            "next_qs": _qs(sel, **extra, after=after) if after else "",
+            "next_qs": _qs(sel, **extra, **{CURSOR_PARAM: cursor}) if cursor else "",
             "qs": _qs(sel, **extra),
             "back_qs": _qs(sel),
             "errors": errors,

@@ -64,8 +64,8 @@ def test_near_due_then_overdue_then_escalated_each_sent_once(emails, procedure):
     step = DossierStep.objects.get(dossier=dossier, status=StepStatus.ACTIVE)
     assert step.due_at == at(2026, 11, 26, 8, 0)
 
-    assert run(at(2026, 11, 25, 10, 0)).total == 0  # 5 working hours left
-    report = run(at(2026, 11, 25, 14, 30))  # 3 working hours left: under half a day
+    assert run(at(2026, 11, 25, 8, 0)).total == 0  # 7.5 working hours left: a whole day
+    report = run(at(2026, 11, 25, 14, 30))  # 3 working hours left: under a working day
     assert dict(report.sent) == {"near_due": 1}
     assert sent(dossier) == [("near_due", ["assignee"])]
     message = OutboxMessage.objects.get(idempotency_key=f"reminder:{step.pk}:near_due")

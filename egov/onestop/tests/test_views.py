@@ -103,10 +103,10 @@ def test_queue_pages_by_keyset_with_constant_queries(
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
     with CaptureQueriesContext(connection) as first:
         page1 = client.get("/mot-cua/").content.decode()
-    next_url = re.search(r'href="(\?[^"]*sau=[^"]+)"', page1)
+    next_url = re.search(r'href="(\?[^"]*cursor=[^"]+)"', page1)
     assert next_url is not None
     page2 = client.get("/mot-cua/" + next_url.group(1).replace("&amp;", "&")).content.decode()
-    next_url = re.search(r'href="(\?[^"]*sau=[^"]+)"', page2)
+    next_url = re.search(r'href="(\?[^"]*cursor=[^"]+)"', page2)
     assert next_url is not None
     page3 = client.get("/mot-cua/" + next_url.group(1).replace("&amp;", "&")).content.decode()
     assert "Trang sau" not in page3

@@ -8,6 +8,7 @@ import io
 import pytest
 import time_machine
 
+from egov.core.keyset import encode_cursor
 from egov.stats import exports
 from egov.stats.periods import parse_period
 
@@ -42,11 +43,11 @@ def test_dashboard_explains_a_far_period_and_survives_huge_ids(leader_client, fe
         page = leader_client.get(f"/dieu-hanh/{FEB}&agency={HUGE}&procedure={HUGE}")
         assert page.status_code == 200
         drill = leader_client.get(
-            f"/dieu-hanh/ho-so/{FEB}&metric=received&after={HUGE}&unit={HUGE}"
+            f"/dieu-hanh/ho-so/{FEB}&metric=received&cursor={encode_cursor(HUGE)}&unit={HUGE}"
         )
         assert drill.status_code == 200
-        cursor = "2025-02-30T00:00:00+07:00_1"
-        drill = leader_client.get(f"/dieu-hanh/ho-so/{FEB}&metric=received&after={cursor}")
+        cursor = encode_cursor("2025-02-30T00:00:00+07:00_1")
+        drill = leader_client.get(f"/dieu-hanh/ho-so/{FEB}&metric=received&cursor={cursor}")
         assert drill.status_code == 200 and drill.context["dossiers"]
 
 

@@ -82,7 +82,7 @@ def test_drill_lists_newest_first_by_the_moment_counted_page_by_page(
             assert len(seen) <= 4
         assert seen == [few["J"].code, few["B"].code, few["A"].code, x.code]
         # A cursor that is not one starts at the first page.
-        odd = leader_client.get("/dieu-hanh/ho-so/" + FEB + "&metric=received&after=x_y")
+        odd = leader_client.get("/dieu-hanh/ho-so/" + FEB + "&metric=received&cursor=x_y")
         assert [d.code for d in odd.context["dossiers"]] == [few["J"].code]
 
 
