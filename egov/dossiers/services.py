@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,6 +20,7 @@ from egov.catalog.models import OnlineMode, Procedure, ProcessVersion, TimeUnit
 from egov.catalog.services import note_submission
 from egov.core.actors import Actor, actor_for_user
 from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
+from egov.core.uploads import CheckedFile, UploadRejected, check_total, save_file
 from egov.events.models import Event
 from egov.events.services import enqueue, record_event
 from egov.org.models import Agency
@@ -28,8 +28,8 @@ from egov.workcalendar.services import WorkingCalendar
 
 from .codes import generator
 from .formschema import validate_form
-from .models import Channel, Dossier, DossierFile, Rating, ResultDelivery, Status
-from .uploads import CheckedFile, UploadRejected, check_total, check_upload
+from .models import Channel, Dossier, DossierFile, Draft, Rating, ResultDelivery, Status
+from .uploads import check_paper
 
 
 class SubmissionError(DomainError):
@@ -151,7 +151,7 @@ def _validate(
             errors[code] = [f"Thiếu thành phần bắt buộc: {component.name}."]
         for upload in files:
             try:
-                checked.append((component, check_upload(upload, label=component.name)))
+                checked.append((component, check_paper(upload, label=component.name)))
             except UploadRejected as exc:
                 errors.setdefault(code, []).append(exc.message)
     if errors:
@@ -173,7 +173,6 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
             return existing
     applicant = _applicant_fields(user)
     procedure, agency, form_values, checked = _validate(submission, user)
-    saved: list[DossierFile] = []
     try:
         with transaction.atomic():
             now = timezone.now()
@@ -210,8 +209,7 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
                     sha256=checked_file.sha256,
                     page_count=checked_file.page_count,
                 )
-                row.file.save(checked_file.name, ContentFile(checked_file.content), save=False)
-                saved.append(row)
+                save_file(row.file, checked_file.name, checked_file.content)
                 row.save()
             note_submission(procedure)
             record_event(
@@ -244,7 +242,6 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
                 + extra,
             )
     except IntegrityError as exc:
-        _remove_files(saved)
         if submission.idempotency_key:
             existing = Dossier.objects.filter(
                 idempotency_key=submission.idempotency_key, applicant=user
@@ -252,9 +249,6 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
             if existing is not None:
                 return existing
         raise Conflict("Không thể lưu hồ sơ, vui lòng thử lại.") from exc
-    except BaseException:
-        _remove_files(saved)
-        raise
     return dossier
 
 
@@ -336,12 +330,6 @@ def _create_chained(actor: Actor, main: Dossier, chain_code: str, now: datetime)
         )
         created.append(linked)
     return created
-
-
-def _remove_files(rows: list[DossierFile]) -> None:
-    for row in rows:
-        if row.file.name:
-            row.file.storage.delete(row.file.name)
 
 
 def _notify(dossier: Dossier, what: str, text: str) -> None:
@@ -466,48 +454,42 @@ def provide_supplement(
     if len(note) > 2000:
         raise SubmissionError("Ghi chú tối đa 2000 ký tự.", fields={"note": ["Quá dài."]})
     check_total(uploads)
-    checked = [check_upload(u, label="giấy tờ bổ sung") for u in uploads]
-    saved: list[DossierFile] = []
-    try:
-        with transaction.atomic():
-            locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
-            if locked.status != Status.SUPPLEMENT_REQUESTED:
-                raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.", code="invalid_state")
-            for item in checked:
-                row = DossierFile(
-                    dossier=locked,
-                    kind=DossierFile.Kind.SUPPLEMENT,
-                    original_name=item.name,
-                    content_type=item.content_type,
-                    size=item.size,
-                    sha256=item.sha256,
-                    page_count=item.page_count,
-                )
-                row.file.save(item.name, ContentFile(item.content), save=False)
-                saved.append(row)
-                row.save()
-            from egov.onestop.services import resume_after_supplement
-
-            now = timezone.now()
-            locked.status = resume_after_supplement(locked, now)
-            locked.version += 1
-            locked.save(update_fields=["status", "appointment_at", "version", "updated_at"])
-            record_event(
-                actor=actor_for_user(user),
-                event_type="dossier.supplement_provided",
-                subject_type="dossier",
-                subject_id=locked.code,
-                agency_id=locked.agency_id,
-                payload={
-                    "status": locked.status,
-                    "note": note.strip(),
-                    "files": [{"name": c.name, "sha256": c.sha256} for c in checked],
-                    "appointment_at": locked.appointment_at,
-                },
+    checked = [check_paper(u, label="giấy tờ bổ sung") for u in uploads]
+    with transaction.atomic():
+        locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
+        if locked.status != Status.SUPPLEMENT_REQUESTED:
+            raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.", code="invalid_state")
+        for item in checked:
+            row = DossierFile(
+                dossier=locked,
+                kind=DossierFile.Kind.SUPPLEMENT,
+                original_name=item.name,
+                content_type=item.content_type,
+                size=item.size,
+                sha256=item.sha256,
+                page_count=item.page_count,
             )
-    except BaseException:
-        _remove_files(saved)
-        raise
+            save_file(row.file, item.name, item.content)
+            row.save()
+        from egov.onestop.services import resume_after_supplement
+
+        now = timezone.now()
+        locked.status = resume_after_supplement(locked, now)
+        locked.version += 1
+        locked.save(update_fields=["status", "appointment_at", "version", "updated_at"])
+        record_event(
+            actor=actor_for_user(user),
+            event_type="dossier.supplement_provided",
+            subject_type="dossier",
+            subject_id=locked.code,
+            agency_id=locked.agency_id,
+            payload={
+                "status": locked.status,
+                "note": note.strip(),
+                "files": [{"name": c.name, "sha256": c.sha256} for c in checked],
+                "appointment_at": locked.appointment_at,
+            },
+        )
     return locked
 
 
@@ -547,3 +529,20 @@ def actor_may_view(actor: Actor, dossier: Dossier) -> bool:
     from egov.core.scoping import visible_to
 
     return visible_to(actor, Dossier.objects.filter(pk=dossier.pk)).exists()
+
+
+# --- drafts of an online submission --------------------------------------------------------------
+# (kept apart from the dossier actions above: a draft is the applicant's notes, not a dossier)
+
+
+def save_draft(*, user: User, procedure: Procedure, data: Mapping[str, Any]) -> Draft:
+    """Keep the applicant's unfinished form for this procedure (one draft per procedure; files
+    are not kept and are uploaded again when submitting)."""
+    draft, _created = Draft.objects.update_or_create(
+        applicant=user, procedure=procedure, defaults={"data": dict(data)}
+    )
+    return draft
+
+
+def discard_draft(*, user: User, procedure: Procedure) -> None:
+    Draft.objects.filter(applicant=user, procedure=procedure).delete()

@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, Q
@@ -26,10 +25,11 @@ from egov.catalog.models import Procedure, TimeUnit
 from egov.catalog.services import note_submission
 from egov.core.actors import Actor
 from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
+from egov.core.uploads import CheckedFile, UploadRejected, check_total, save_file
 from egov.dossiers.codes import generator
 from egov.dossiers.models import Channel, Dossier, DossierFile, ResultDelivery, Status
-from egov.dossiers.services import _notify, _remove_files, actor_may_view, due_date
-from egov.dossiers.uploads import CheckedFile, UploadRejected, check_total, check_upload
+from egov.dossiers.services import _notify, actor_may_view, due_date
+from egov.dossiers.uploads import check_paper
 from egov.events.services import record_event
 from egov.org.models import Agency, Official, Role, Unit
 from egov.workcalendar.services import WorkingCalendar
@@ -403,9 +403,7 @@ def receive_in_person(
             continue
         for upload in files:
             try:
-                checked.append(
-                    (components[code], check_upload(upload, label=components[code].name))
-                )
+                checked.append((components[code], check_paper(upload, label=components[code].name)))
             except UploadRejected as exc:
                 errors.setdefault(code, []).append(exc.message)
     for code, component in components.items():
@@ -413,67 +411,59 @@ def receive_in_person(
             errors[code] = [f"Thiếu thành phần bắt buộc: {component.name}."]
     if errors:
         raise DomainError("Hồ sơ chưa đủ thành phần.", code="submission_invalid", fields=errors)
-    saved: list[DossierFile] = []
-    try:
-        with transaction.atomic():
-            now = timezone.now()
-            process = procedure.current_process()
-            dossier = Dossier.objects.create(
-                code=generator()(official.agency.identifier, timezone.localdate(now)),
-                procedure=procedure,
-                process_version=process,
-                agency=official.agency,
-                applicant=_account_of(person),
-                applicant_kind=person.kind,
-                applicant_name=person.name,
-                applicant_id_number=person.id_number,
-                applicant_phone=person.phone,
-                applicant_email=person.email,
-                summary=summary.strip()[:500] or procedure.name,
-                channel=channel,
-                status=Status.RECEIVED,
-                result_delivery=result_delivery,
-                delivery_address=delivery_address.strip(),
-                fee_total=sum(f.amount for f in procedure.fees.all()),
-                submitted_at=now,
-                received_at=now,
-                appointment_at=due_date(procedure, official.agency, now, process),
+    with transaction.atomic():
+        now = timezone.now()
+        process = procedure.current_process()
+        dossier = Dossier.objects.create(
+            code=generator()(official.agency.identifier, timezone.localdate(now)),
+            procedure=procedure,
+            process_version=process,
+            agency=official.agency,
+            applicant=_account_of(person),
+            applicant_kind=person.kind,
+            applicant_name=person.name,
+            applicant_id_number=person.id_number,
+            applicant_phone=person.phone,
+            applicant_email=person.email,
+            summary=summary.strip()[:500] or procedure.name,
+            channel=channel,
+            status=Status.RECEIVED,
+            result_delivery=result_delivery,
+            delivery_address=delivery_address.strip(),
+            fee_total=sum(f.amount for f in procedure.fees.all()),
+            submitted_at=now,
+            received_at=now,
+            appointment_at=due_date(procedure, official.agency, now, process),
+        )
+        for component, item in checked:
+            row = DossierFile(
+                dossier=dossier,
+                component=component,
+                original_name=item.name,
+                content_type=item.content_type,
+                size=item.size,
+                sha256=item.sha256,
+                page_count=item.page_count,
             )
-            for component, item in checked:
-                row = DossierFile(
-                    dossier=dossier,
-                    component=component,
-                    original_name=item.name,
-                    content_type=item.content_type,
-                    size=item.size,
-                    sha256=item.sha256,
-                    page_count=item.page_count,
-                )
-                row.file.save(item.name, ContentFile(item.content), save=False)
-                saved.append(row)
-                row.save()
-            note_submission(procedure)
-            _event(
-                actor,
-                dossier,
-                "dossier.received",
-                official,
-                channel=channel,
-                appointment_at=dossier.appointment_at,
-                files=[
-                    {"component": c.code, "name": f.name, "sha256": f.sha256} for c, f in checked
-                ],
-            )
-            _start_processing(actor, dossier, official, now)
-            _notify(
-                dossier,
-                "received",
-                f"Hồ sơ {dossier.code} đã được tiếp nhận. Ngày hẹn trả kết quả: "
-                f"{timezone.localtime(dossier.appointment_at):%d/%m/%Y}.",
-            )
-    except BaseException:
-        _remove_files(saved)
-        raise
+            save_file(row.file, item.name, item.content)
+            row.save()
+        note_submission(procedure)
+        _event(
+            actor,
+            dossier,
+            "dossier.received",
+            official,
+            channel=channel,
+            appointment_at=dossier.appointment_at,
+            files=[{"component": c.code, "name": f.name, "sha256": f.sha256} for c, f in checked],
+        )
+        _start_processing(actor, dossier, official, now)
+        _notify(
+            dossier,
+            "received",
+            f"Hồ sơ {dossier.code} đã được tiếp nhận. Ngày hẹn trả kết quả: "
+            f"{timezone.localtime(dossier.appointment_at):%d/%m/%Y}.",
+        )
     return dossier
 
 
@@ -867,38 +857,32 @@ def record_result(
 ) -> DossierFile:
     """Attach the result document (e.g. the signed certificate) before or after approval."""
     official = official_of(actor)
-    item = check_upload(upload, label="kết quả giải quyết")
-    saved: list[DossierFile] = []
-    try:
-        with transaction.atomic():
-            locked = _lock(dossier, version)
-            _require_visible(actor, locked)
-            _check("record_result", locked, official)
-            _require_holder(_active_step(locked), official)
-            row = DossierFile(
-                dossier=locked,
-                kind=DossierFile.Kind.RESULT,
-                original_name=item.name,
-                content_type=item.content_type,
-                size=item.size,
-                sha256=item.sha256,
-                page_count=item.page_count,
-            )
-            row.file.save(item.name, ContentFile(item.content), save=False)
-            saved.append(row)
-            row.save()
-            _save(locked)
-            _event(
-                actor,
-                locked,
-                "dossier.result_recorded",
-                official,
-                name=item.name,
-                sha256=item.sha256,
-            )
-    except BaseException:
-        _remove_files(saved)
-        raise
+    item = check_paper(upload, label="kết quả giải quyết")
+    with transaction.atomic():
+        locked = _lock(dossier, version)
+        _require_visible(actor, locked)
+        _check("record_result", locked, official)
+        _require_holder(_active_step(locked), official)
+        row = DossierFile(
+            dossier=locked,
+            kind=DossierFile.Kind.RESULT,
+            original_name=item.name,
+            content_type=item.content_type,
+            size=item.size,
+            sha256=item.sha256,
+            page_count=item.page_count,
+        )
+        save_file(row.file, item.name, item.content)
+        row.save()
+        _save(locked)
+        _event(
+            actor,
+            locked,
+            "dossier.result_recorded",
+            official,
+            name=item.name,
+            sha256=item.sha256,
+        )
     return row
 
 

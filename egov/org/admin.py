@@ -25,8 +25,6 @@ from egov.core.admin import OperatorOnlyMixin, is_operator_request, operator_act
 from . import services
 from .models import AdministrativeUnit, Agency, Official, OfficialRole, Position, Role, Unit
 
-request_actor = operator_actor
-
 
 def add_check_errors(form: forms.BaseForm, errors: dict[str, list[str]]) -> None:
     for name, msgs in errors.items():
@@ -65,7 +63,7 @@ class AdministrativeUnitAdmin(OperatorOnlyMixin, admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: AdministrativeUnit, form: Any, change: bool
     ) -> None:
-        services.save_admin_unit(actor=request_actor(request), unit=obj)
+        services.save_admin_unit(actor=operator_actor(request), unit=obj)
 
 
 # --- agencies and units --------------------------------------------------------------------------
@@ -160,13 +158,13 @@ class AgencyAdmin(OperatorOnlyMixin, admin.ModelAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: Agency, form: Any, change: bool) -> None:
-        services.save_agency(actor=request_actor(request), agency=obj)
+        services.save_agency(actor=operator_actor(request), agency=obj)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not Unit:
             super().save_formset(request, form, formset, change)
             return
-        actor = request_actor(request)
+        actor = operator_actor(request)
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for unit_form in formset.forms:
             if not unit_form.has_changed():
@@ -208,7 +206,7 @@ class UnitAdmin(OperatorOnlyMixin, admin.ModelAdmin):
     ordering = ["agency__identifier", "code"]
 
     def save_model(self, request: HttpRequest, obj: Unit, form: Any, change: bool) -> None:
-        services.save_unit(actor=request_actor(request), unit=obj)
+        services.save_unit(actor=operator_actor(request), unit=obj)
 
 
 @admin.register(Position)
@@ -218,7 +216,7 @@ class PositionAdmin(OperatorOnlyMixin, admin.ModelAdmin):
     search_fields = ["code", "name"]
 
     def save_model(self, request: HttpRequest, obj: Position, form: Any, change: bool) -> None:
-        services.save_position(actor=request_actor(request), position=obj)
+        services.save_position(actor=operator_actor(request), position=obj)
 
 
 # --- officials -----------------------------------------------------------------------------------
@@ -415,7 +413,7 @@ class OfficialAdmin(OperatorOnlyMixin, admin.ModelAdmin):
         return format_html('<a href="{}">{}</a> — {}', url, obj.user.username, obj.user.full_name)
 
     def save_model(self, request: HttpRequest, obj: Official, form: Any, change: bool) -> None:
-        actor = request_actor(request)
+        actor = operator_actor(request)
         if change:
             services.save_official(actor=actor, official=obj)
             return
@@ -470,6 +468,6 @@ class OfficialAdmin(OperatorOnlyMixin, admin.ModelAdmin):
             super().save_formset(request, form, formset, change)
             return
         services.set_official_roles(
-            actor=request_actor(request), official=form.instance, roles=roles_of(formset)
+            actor=operator_actor(request), official=form.instance, roles=roles_of(formset)
         )
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
