@@ -17,48 +17,12 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from egov.core.admin import OperatorOnlyMixin, operator_actor
 from egov.core.errors import DomainError
-from egov.events.services import record_event
-from egov.org.admin import OperatorOnlyMixin, request_actor
 
 from . import services
 from .models import ApiClient, BusinessProfile, CitizenProfile, User
 from .services import API_SCOPES, IssuedEnrolmentCode, create_api_client
-
-USER_EDITABLE = ("full_name", "email", "phone", "is_active")
-API_CLIENT_EDITABLE = ("is_active", "expires_at")
-
-
-def _save_with_event(
-    request: HttpRequest,
-    obj: Any,
-    fields: tuple[str, ...],
-    event_type: str,
-    subject_type: str,
-    agency_id: int | None = None,
-) -> None:
-    """Store the changed `fields` of `obj` and record them as one event, in one transaction.
-
-    TODO(lead): move into egov.accounts.services (update_user / update_api_client).
-    """
-    with transaction.atomic():
-        old = type(obj).objects.select_for_update().get(pk=obj.pk)
-        changes = {
-            f: [getattr(old, f), getattr(obj, f)]
-            for f in fields
-            if getattr(old, f) != getattr(obj, f)
-        }
-        if not changes:
-            return
-        obj.save(update_fields=list(changes))
-        record_event(
-            actor=request_actor(request),
-            event_type=event_type,
-            subject_type=subject_type,
-            subject_id=obj.pk,
-            agency_id=agency_id,
-            payload={"changes": changes},
-        )
 
 
 @admin.register(User)
@@ -85,11 +49,7 @@ class UserAdmin(OperatorOnlyMixin, DjangoUserAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
-        if obj.pk == request.user.pk and not obj.is_active:
-            raise_self_lockout()
-        _save_with_event(
-            request, obj, USER_EDITABLE, "account.user_updated", "user", agency_id=_agency_of(obj)
-        )
+        services.update_user(actor=operator_actor(request), user=obj)
 
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""
@@ -97,14 +57,8 @@ class UserAdmin(OperatorOnlyMixin, DjangoUserAdmin):
         with transaction.atomic():
             response = super().user_change_password(request, id, form_url)
             if request.method == "POST" and response.status_code == 302:
-                user = User.objects.get(pk=id)
-                record_event(
-                    actor=request_actor(request),
-                    event_type="account.password_set_by_operator",
-                    subject_type="user",
-                    subject_id=user.pk,
-                    agency_id=_agency_of(user),
-                    payload={"username": user.username},
+                services.record_password_set_by_operator(
+                    actor=operator_actor(request), user=User.objects.get(pk=id)
                 )
         return response
 
@@ -125,7 +79,7 @@ def enrolment_codes_response(
 ) -> HttpResponse:
     """Issue a code to each user (through `issue`, a service) and show the codes once, on a page
     that is not cached: never in a message, which would be stored in the session or a cookie."""
-    actor = request_actor(request)
+    actor = operator_actor(request)
     issued, refused = [], []
     for user in users:
         try:
@@ -144,17 +98,6 @@ def enrolment_codes_response(
     )
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-def raise_self_lockout() -> None:
-    from egov.core.errors import DomainError
-
-    raise DomainError("Bạn không thể tự khóa tài khoản của chính mình.", code="self_lockout")
-
-
-def _agency_of(user: User) -> int | None:
-    official = getattr(user, "official", None) if user.needs_second_factor else None
-    return official.agency_id if official is not None else None
 
 
 @admin.register(CitizenProfile)
@@ -260,18 +203,11 @@ class ApiClientAdmin(OperatorOnlyMixin, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ApiClient, form: Any, change: bool) -> None:
         if change:
-            _save_with_event(
-                request,
-                obj,
-                API_CLIENT_EDITABLE,
-                "api_client.updated",
-                "api_client",
-                agency_id=obj.agency_id,
-            )
+            services.update_api_client(actor=operator_actor(request), client=obj)
             return
         data = form.cleaned_data
         client, token = create_api_client(
-            actor=request_actor(request),
+            actor=operator_actor(request),
             name=data["name"],
             scopes=list(data["scopes"]),
             agency=data.get("agency"),

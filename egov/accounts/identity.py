@@ -145,10 +145,6 @@ def parse_personal_id(value: str, *, today: date | None = None) -> PersonalId:
     return PersonalId(number, province, gender, birth_year)
 
 
-def validate_personal_id(value: str) -> None:
-    parse_personal_id(value)
-
-
 def tax_check_digit(first_nine: str) -> int | None:
     """The tenth digit of a tax code; None where the serial is never issued (remainder 10)."""
     total = sum(int(d) * w for d, w in zip(first_nine, _TAX_WEIGHTS, strict=True))

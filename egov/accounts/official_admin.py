@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from egov.core.admin import OperatorOnlyMixin, is_operator_request
+from egov.core.admin import OperatorOnlyMixin, is_operator_request, operator_actor
 from egov.org import services as org_services
-from egov.org.admin import add_check_errors, probe, request_actor
+from egov.org.admin import add_check_errors, probe
 from egov.org.models import Official, OfficialRole, Role
 
 from .admin import enrolment_codes_response
@@ -216,7 +216,7 @@ class OfficialAdmin(OperatorOnlyMixin, admin.ModelAdmin):
         return format_html('<a href="{}">{}</a> — {}', url, obj.user.username, obj.user.full_name)
 
     def save_model(self, request: HttpRequest, obj: Official, form: Any, change: bool) -> None:
-        actor = request_actor(request)
+        actor = operator_actor(request)
         if change:
             org_services.save_official(actor=actor, official=obj)
             return
@@ -264,6 +264,6 @@ class OfficialAdmin(OperatorOnlyMixin, admin.ModelAdmin):
             super().save_formset(request, form, formset, change)
             return
         org_services.set_official_roles(
-            actor=request_actor(request), official=form.instance, roles=roles_of(formset)
+            actor=operator_actor(request), official=form.instance, roles=roles_of(formset)
         )
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []

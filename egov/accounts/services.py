@@ -19,7 +19,7 @@ from egov.core import onetimecode
 from egov.core.actors import ANONYMOUS, Actor, actor_for_user
 from egov.core.api_scopes import api_scopes
 from egov.core.errors import DomainError, NotAllowed, NotFoundError
-from egov.core.text import nfc
+from egov.core.text import collapse_spaces
 from egov.events.services import record_event
 from egov.org.models import Agency, Official, OfficialRole, Position, Role, Unit
 
@@ -86,7 +86,7 @@ def _clean_contact(phone: str, email: str) -> ContactInfo:
 
 
 def _check_name(full_name: str, field: str = "full_name", max_length: int = 150) -> str:
-    name = " ".join(nfc(full_name or "").split())  # callers besides the pages and the API
+    name = collapse_spaces(full_name)  # callers besides the pages and the API
     if not name:
         raise RegistrationError("Vui lòng nhập họ và tên.", fields={field: ["Bắt buộc."]})
     if len(name) > max_length:
@@ -286,6 +286,73 @@ def create_api_client(
         payload={"name": name, "scopes": client.scopes},
     )
     return client, token
+
+
+# --- operators' edits in the administration ------------------------------------------------------
+
+USER_EDITABLE = ("full_name", "email", "phone", "is_active")
+API_CLIENT_EDITABLE = ("is_active", "expires_at")
+
+
+def _save_changes(
+    actor: Actor,
+    obj: User | ApiClient,
+    fields: tuple[str, ...],
+    event_type: str,
+    subject_type: str,
+    agency_id: int | None,
+) -> None:
+    """Store the changed `fields` of `obj` (edited in memory by a form) and record them as one
+    event; nothing is written when nothing changed."""
+    if not actor.is_operator:
+        raise NotAllowed("Chỉ quản trị hệ thống được sửa tài khoản.")
+    old = type(obj).objects.select_for_update().get(pk=obj.pk)
+    changes = {
+        f: [getattr(old, f), getattr(obj, f)] for f in fields if getattr(old, f) != getattr(obj, f)
+    }
+    if not changes:
+        return
+    obj.save(update_fields=list(changes))
+    record_event(
+        actor=actor,
+        event_type=event_type,
+        subject_type=subject_type,
+        subject_id=obj.pk,
+        agency_id=agency_id,
+        payload={"changes": changes},
+    )
+
+
+@transaction.atomic
+def update_user(*, actor: Actor, user: User) -> None:
+    """An operator's edit of an account's name, contact and active flag; nobody locks
+    themselves out."""
+    if user.pk == actor.user_id and not user.is_active:
+        raise DomainError("Bạn không thể tự khóa tài khoản của chính mình.", code="self_lockout")
+    _save_changes(actor, user, USER_EDITABLE, "account.user_updated", "user", _agency_of_user(user))
+
+
+@transaction.atomic
+def update_api_client(*, actor: Actor, client: ApiClient) -> None:
+    """An operator's edit of an API client's active flag and expiry."""
+    _save_changes(
+        actor, client, API_CLIENT_EDITABLE, "api_client.updated", "api_client", client.agency_id
+    )
+
+
+def record_password_set_by_operator(*, actor: Actor, user: User) -> None:
+    """The event of an operator setting a user's password (inside the transaction in which the
+    administration's password form stored it)."""
+    if not actor.is_operator:
+        raise NotAllowed("Chỉ quản trị hệ thống được đặt mật khẩu cho người dùng.")
+    record_event(
+        actor=actor,
+        event_type="account.password_set_by_operator",
+        subject_type="user",
+        subject_id=user.pk,
+        agency_id=_agency_of_user(user),
+        payload={"username": user.username},
+    )
 
 
 # --- second-factor enrolment --------------------------------------------------------------------

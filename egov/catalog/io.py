@@ -39,6 +39,7 @@ from django.db.models import Prefetch, QuerySet
 
 from egov.core import xlsx
 from egov.core.actors import Actor
+from egov.core.text import normalize_vietnamese
 from egov.org.models import Agency, Role, Unit
 
 from . import services
@@ -53,7 +54,6 @@ from .services import (
     check_fees,
     check_procedure_values,
     check_steps,
-    normalize_vietnamese,
     to_decimal,
 )
 

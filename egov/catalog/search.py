@@ -38,10 +38,10 @@ from django.db.models import Count, Max, Q, QuerySet
 from egov.core.actors import Actor
 from egov.core.ids import parse_id
 from egov.core.scoping import visible_to
+from egov.core.text import normalize_vietnamese
 from egov.org.models import Agency
 
 from .models import Procedure, Sector
-from .services import normalize_vietnamese
 
 CODE_QUERY_RE = re.compile(r"^[0-9]\.[0-9a-z.]*$")
 

@@ -10,13 +10,12 @@ Process versions are append-only: publishing a new version creates new rows and 
 old ``ProcessVersion`` keep the process (and the legal time) they were received under.
 
 ``search_text`` (code, name and sector, lower-case, accents removed) is maintained here on every
-save; ``normalize_vietnamese`` is the one normaliser for it and for queries.
+save with ``egov.core.text.normalize_vietnamese``, the one normaliser for it and for queries.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -29,6 +28,7 @@ from django.utils import timezone
 
 from egov.core.actors import Actor
 from egov.core.errors import DomainError, NotAllowed
+from egov.core.text import normalize_vietnamese
 from egov.events.services import record_event
 from egov.org.models import AGENCY_ID_VALIDATOR, Agency, Role, Unit
 
@@ -98,29 +98,6 @@ MAX_AMOUNT = 10**13  # 10 000 billion VND: far above any fee, below PositiveBigI
 
 class CatalogError(DomainError):
     code = "catalog_invalid"
-
-
-# --- text normalisation --------------------------------------------------------------------------
-
-_NON_WORD = re.compile(r"[^0-9a-z.]+")
-_STRAY_DOTS = re.compile(r"(?<![0-9a-z])\.|\.(?![0-9a-z])")
-_SPACES = re.compile(r"\s+")
-
-
-def normalize_vietnamese(text: str) -> str:
-    """Lower-case, accents and tone marks removed, đ → d, punctuation to single spaces.
-
-    ``normalize_vietnamese("Đăng ký KHAI SINH (lần đầu)") == "dang ky khai sinh lan dau"``;
-    dots inside words survive so procedure codes stay searchable ("1.001193.000.00.00.h41").
-    """
-    if not text:
-        return ""
-    text = unicodedata.normalize("NFKC", str(text)).replace("đ", "d").replace("Đ", "D")
-    text = unicodedata.normalize("NFD", text.lower())
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
-    text = _NON_WORD.sub(" ", text)
-    text = _STRAY_DOTS.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
 
 
 def build_search_text(procedure: Procedure) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 
 from .text import normalize_querydict
+from .uploads import max_request_bytes
 
 
 class VietnameseFirstMiddleware:
@@ -48,12 +49,6 @@ class UnicodeNormalizationMiddleware:
             request.POST = normalize_querydict(request.POST)  # type: ignore[assignment]
 
 
-def max_request_upload_bytes() -> int:
-    from django.conf import settings
-
-    return int(getattr(settings, "UPLOAD_MAX_REQUEST_BYTES", 50 * 1024 * 1024))
-
-
 class RequestSizeLimitMiddleware:
     """Refuse a multipart request whose declared body exceeds UPLOAD_MAX_REQUEST_BYTES before
     anything reads it: Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not count files, so twelve 9.5 MB
@@ -69,7 +64,7 @@ class RequestSizeLimitMiddleware:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 length = 0
-            limit = max_request_upload_bytes()
+            limit = max_request_bytes()
             if length > limit:
                 return request_too_large(request, limit)
         return self.get_response(request)

@@ -8,10 +8,15 @@ parsers in egov.core.parsers) is turned into NFC before any form, serializer or 
 
 Secrets are left exactly as typed: a password is compared against a hash of the bytes the user
 typed when setting it, and normalising it now would lock out whoever set one in NFD before.
+
+The other Vietnamese text helpers live here too, so that every app folds text the same way:
+`strip_accents` (tone marks and đ away), `normalize_vietnamese` (the search form of a text, for
+stored search columns and for queries alike) and `collapse_spaces` (one line, single spaces).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -34,6 +39,36 @@ def nfc(value: str) -> str:
     if value.isascii() or unicodedata.is_normalized("NFC", value):
         return value
     return unicodedata.normalize("NFC", value)
+
+
+def strip_accents(text: str) -> str:
+    """Vietnamese without tone marks and accents, đ → d ("Đặng Hạ Long" → "Dang Ha Long")."""
+    text = unicodedata.normalize("NFD", text).replace("đ", "d").replace("Đ", "D")
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+
+
+def collapse_spaces(text: str) -> str:
+    """One line: runs of whitespace become one space, ends trimmed, NFC."""
+    return nfc(" ".join((text or "").split()))
+
+
+_NON_WORD = re.compile(r"[^0-9a-z.]+")
+_STRAY_DOTS = re.compile(r"(?<![0-9a-z])\.|\.(?![0-9a-z])")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_vietnamese(text: str) -> str:
+    """Lower-case, accents and tone marks removed, đ → d, punctuation to single spaces.
+
+    ``normalize_vietnamese("Đăng ký KHAI SINH (lần đầu)") == "dang ky khai sinh lan dau"``;
+    dots inside words survive so procedure codes stay searchable ("1.001193.000.00.00.h41").
+    """
+    if not text:
+        return ""
+    text = strip_accents(unicodedata.normalize("NFKC", str(text)).lower())
+    text = _NON_WORD.sub(" ", text)
+    text = _STRAY_DOTS.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
 
 
 def normalize_data(value: Any, *, max_depth: int = MAX_DEPTH) -> Any:

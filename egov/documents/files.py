@@ -1,13 +1,12 @@
-"""Files of documents: type checks by content (PDF, DOCX, XLSX, JPEG, PNG), text extraction for
-search, and DOCX → PDF conversion when LibreOffice is installed.
+"""Files of documents: what drafts and attachments accept, text extraction for search, and
+DOCX → PDF conversion when LibreOffice is installed.
 
-PDF and image checks are the dossier upload checks (egov.dossiers.uploads); DOCX/XLSX are ZIP
-packages checked for their Office parts and for a bounded uncompressed size.
+The checks themselves (type sniffing, PDF inspection, Office zip bounds, image caps) are
+egov.core.uploads; this module only states the documents' types and size cap.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import io
 import logging
@@ -16,132 +15,52 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
-from egov.catalog.services import normalize_vietnamese
 from egov.core.pdfinspect import PdfInspectionError, inspect_pdf
-from egov.dossiers.uploads import UploadRejected, check_image, check_pdf, safe_name
+from egov.core.text import normalize_vietnamese
+from egov.core.uploads import (
+    DOCX,
+    JPEG,
+    PDF,
+    PNG,
+    XLSX,
+    CheckedFile,
+    UploadRejected,
+    UploadRules,
+    safe_name,
+)
+from egov.core.uploads import check_bytes as _check_bytes
+from egov.core.uploads import check_upload as _check_upload
+
+__all__ = ["DOCX", "JPEG", "PDF", "PNG", "XLSX", "CheckedFile", "safe_name"]
 
 logger = logging.getLogger(__name__)
 
-PDF = "application/pdf"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-JPEG = "image/jpeg"
-PNG = "image/png"
-
-EXTENSIONS = {
-    PDF: (".pdf",),
-    DOCX: (".docx",),
-    XLSX: (".xlsx",),
-    JPEG: (".jpg", ".jpeg"),
-    PNG: (".png",),
-}
-LABELS = {PDF: "PDF", DOCX: "DOCX", XLSX: "XLSX", JPEG: "JPEG", PNG: "PNG"}
 DRAFT_TYPES = (PDF, DOCX)
 ATTACHMENT_TYPES = (PDF, DOCX, XLSX, JPEG, PNG)
 
 MAX_BYTES: int = getattr(settings, "DOCUMENTS_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
-MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_TEXT_CHARS = 200_000
 
 
-@dataclass(frozen=True)
-class CheckedFile:
-    name: str
-    content: bytes
-    content_type: str
-    size: int
-    sha256: str
-    page_count: int | None = None
-
-
-def _office_kind(content: bytes) -> str | None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            names = set(archive.namelist())
-            if "[Content_Types].xml" not in names:
-                return None
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
-                return "too_large"
-            if "word/document.xml" in names:
-                return DOCX
-            if "xl/workbook.xml" in names:
-                return XLSX
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return None
-    return None
-
-
-def sniff(content: bytes) -> str | None:
-    if content.startswith(b"%PDF-"):
-        return PDF
-    if content.startswith(b"\xff\xd8\xff"):
-        return JPEG
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
-        return PNG
-    if content.startswith(b"PK\x03\x04"):
-        return _office_kind(content)
-    return None
+def _rules(allowed: tuple[str, ...]) -> UploadRules:
+    return UploadRules(allowed=allowed, max_bytes=MAX_BYTES)
 
 
 def check_bytes(
     content: bytes, name: str, *, allowed: tuple[str, ...], label: str = "tệp"
 ) -> CheckedFile:
     """Return the checked file or raise UploadRejected with a Vietnamese message."""
-    name = name or "tep"
-    if len(content) > MAX_BYTES:
-        raise UploadRejected(
-            f"Tệp “{name}” ({label}) vượt quá dung lượng cho phép {MAX_BYTES // (1024 * 1024)} MB.",
-            code="too_large",
-        )
-    if not content:
-        raise UploadRejected(f"Tệp “{name}” ({label}) rỗng.", code="empty")
-    content_type = sniff(content)
-    if content_type == "too_large":
-        raise UploadRejected(f"Tệp “{name}” ({label}) giải nén quá lớn.", code="too_large")
-    allowed_labels = ", ".join(LABELS[t] for t in allowed)
-    if content_type is None or content_type not in allowed:
-        raise UploadRejected(
-            f"Tệp “{name}” ({label}) không phải {allowed_labels} "
-            "(nội dung tệp không đúng định dạng).",
-            code="bad_type",
-        )
-    extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in EXTENSIONS[content_type]:
-        raise UploadRejected(
-            f"Tên tệp “{name}” ({label}) không khớp với nội dung ({LABELS[content_type]}).",
-            code="extension_mismatch",
-        )
-    pages = None
-    if content_type == PDF:
-        pages = check_pdf(content, name, label)
-    elif content_type in (JPEG, PNG):
-        check_image(content, name, label)
-    return CheckedFile(
-        name=safe_name(name),
-        content=content,
-        content_type=content_type,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        page_count=pages,
-    )
+    return _check_bytes(content, name, rules=_rules(allowed), label=label)
 
 
-def check_upload(upload: object, *, allowed: tuple[str, ...], label: str = "tệp") -> CheckedFile:
+def check_upload(upload: Any, *, allowed: tuple[str, ...], label: str = "tệp") -> CheckedFile:
     """Check a Django UploadedFile (read at most one byte over the limit)."""
-    name = str(getattr(upload, "name", "") or "tep")
-    size = getattr(upload, "size", None)
-    if size is not None and size > MAX_BYTES:
-        raise UploadRejected(
-            f"Tệp “{name}” ({label}) vượt quá dung lượng cho phép {MAX_BYTES // (1024 * 1024)} MB.",
-            code="too_large",
-        )
-    content = upload.read(MAX_BYTES + 1)  # type: ignore[attr-defined]
-    return check_bytes(content, name, allowed=allowed, label=label)
+    return _check_upload(upload, rules=_rules(allowed), label=label)
 
 
 def page_count(content: bytes) -> int | None:

@@ -10,7 +10,6 @@ exchange itself answers 01 when the package arrives. Revoke, update and replace
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import uuid
@@ -19,14 +18,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from egov.core.actors import SYSTEM, Actor
 from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
+from egov.core.uploads import save_file
 from egov.events.services import record_event
 from egov.org.models import Agency, Official, Role, Unit
 from egov.workcalendar.services import WorkingCalendar
@@ -177,9 +175,7 @@ def _match_type(type_name: str, notation: str) -> DocumentType | None:
     return None
 
 
-def _store_files(
-    incoming: IncomingDocument, data: Sequence[IncomingFileData], saved: list[str]
-) -> str:
+def _store_files(incoming: IncomingDocument, data: Sequence[IncomingFileData]) -> str:
     """Keep the files; return their text (for search)."""
     texts: list[str] = []
     for item in data:
@@ -191,24 +187,11 @@ def _store_files(
             size=len(item.data),
             sha256=hashlib.sha256(item.data).hexdigest(),
         )
-        row.file.save(name, ContentFile(item.data), save=False)
-        saved.append(str(row.file.name))
+        save_file(row.file, name, item.data)
         row.save()
         if item.content_type == files.PDF or item.data[:5] == b"%PDF-":
             texts.append(files.pdf_text(item.data))
     return "\n".join(texts)
-
-
-@contextlib.contextmanager
-def _file_guard() -> Any:
-    saved: list[str] = []
-    try:
-        yield saved
-    except BaseException:
-        for name in saved:
-            with contextlib.suppress(OSError):
-                default_storage.delete(name)
-        raise
 
 
 def _search_text(incoming: IncomingDocument, text: str) -> str:
@@ -269,7 +252,7 @@ def receive(
     if existing is not None:
         return existing
     try:
-        with _file_guard() as saved, transaction.atomic():
+        with transaction.atomic():
             incoming = IncomingDocument(
                 agency=agency,
                 source=source,
@@ -280,7 +263,7 @@ def receive(
             )
             _apply(incoming, data)
             incoming.save()
-            text = _store_files(incoming, data.files, saved)
+            text = _store_files(incoming, data.files)
             incoming.search_text = _search_text(incoming, text)
             replaced: list[str] = []
             if data.business_type == BusinessType.REPLACE and data.replaces_document_ids:
@@ -345,13 +328,13 @@ def _revoke(*, agency: Agency, data: IncomingData, actor: Actor) -> IncomingDocu
 
 def _update(*, agency: Agency, data: IncomingData, actor: Actor) -> IncomingDocument:
     found = _existing(agency, data)
-    with _file_guard() as saved, transaction.atomic():
+    with transaction.atomic():
         incoming = _lock(found, None)
         if data.subject.strip():
             _apply(incoming, data)
         if data.files:
             incoming.files.update(superseded=True)
-        text = _store_files(incoming, data.files, saved)
+        text = _store_files(incoming, data.files)
         incoming.search_text = _search_text(incoming, text)
         incoming.status_note = (data.business_reason or "Cơ quan gửi cập nhật văn bản")[:500]
         incoming.version += 1

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from egov.core import xlsx
-from egov.dossiers.pdf import PDF_FONT_FAMILY
+from egov.core.pdfrender import render_pdf
 from egov.org.models import Agency
 
 from .models import IncomingDocument, OutgoingDocument
@@ -174,19 +173,15 @@ def build_register(kind: str, agency: Agency, start: date, end: date) -> Registe
 
 
 def register_pdf(register: Register) -> bytes:
-    from weasyprint import HTML
-
-    html = render_to_string(
+    return render_pdf(
         "documents/pdf/register.html",
         {
             "register": register,
             "start": _d(register.start),
             "end": _d(register.end),
             "printed_at": timezone.localtime(),
-            "font_family": PDF_FONT_FAMILY,
         },
     )
-    return bytes(HTML(string=html).write_pdf())
 
 
 def register_xlsx(register: Register) -> bytes:

@@ -9,10 +9,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.template.loader import render_to_string
 from django.utils import timezone
 
-from egov.dossiers.pdf import PDF_FONT_FAMILY
+from egov.core.pdfrender import render_document
 
 from .models import OutgoingDocument, Recipient
 from .numbering import placeholder_symbol
@@ -57,7 +56,6 @@ def render_context(document: OutgoingDocument) -> dict[str, Any]:
     ]
     return {
         "doc": document,
-        "font_family": PDF_FONT_FAMILY,
         "parent_name": agency.parent.name if agency.parent_id and agency.parent else "",
         "agency_name": agency.name,
         "symbol": document.symbol
@@ -96,13 +94,10 @@ def render_pdf(document: OutgoingDocument, *, for_signing: bool = False) -> Rend
     """The document laid out as a PDF. A draft shows the signer's title and name; the copy made
     for signing leaves their place empty (an anchored slot) for the personal signature, whose
     appearance carries the title, the signature image and the name."""
-    from weasyprint import HTML
-
     context = render_context(document)
     context["for_signing"] = for_signing
     context["slot_id"] = SLOT_ID
-    html = render_to_string("documents/pdf/document.html", context)
-    rendered = HTML(string=html).render()
+    rendered = render_document("documents/pdf/document.html", context)
     box = None
     if for_signing:
         for page in reversed(rendered.pages):

@@ -1,5 +1,5 @@
 """Full-text search over documents: subject, number/symbol, sender and the text extracted from
-their PDFs, stored without accents (egov.catalog.services.normalize_vietnamese), so
+their PDFs, stored without accents (egov.core.text.normalize_vietnamese), so
 "ke hoach chuyen doi so" finds "Kế hoạch chuyển đổi số".
 
 PostgreSQL uses the GIN full-text indexes of migration 0003 (every query word as a prefix);
@@ -16,9 +16,9 @@ from typing import Any
 from django.db import connection
 from django.db.models import F, QuerySet
 
-from egov.catalog.services import normalize_vietnamese
 from egov.core.actors import Actor
 from egov.core.scoping import visible_to
+from egov.core.text import normalize_vietnamese
 
 from .models import IncomingDocument, OutgoingDocument
 

@@ -8,24 +8,21 @@ never overwritten: each upload, rendering and signature adds a DocumentVersion.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from egov.core.actors import Actor
 from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
-from egov.dossiers.uploads import UploadRejected
+from egov.core.uploads import UploadRejected, save_file
 from egov.events.services import record_event
 from egov.org.models import AGENCY_ID_VALIDATOR, Agency, Official, Role, Unit
 
@@ -120,19 +117,6 @@ def _bump(document: OutgoingDocument) -> None:
     document.version += 1
 
 
-@contextlib.contextmanager
-def _file_guard() -> Iterator[list[str]]:
-    """Files stored inside a transaction that then fails are removed again."""
-    saved: list[str] = []
-    try:
-        yield saved
-    except BaseException:
-        for name in saved:
-            with contextlib.suppress(OSError):
-                default_storage.delete(name)
-        raise
-
-
 def _add_version(
     document: OutgoingDocument,
     *,
@@ -141,7 +125,6 @@ def _add_version(
     content_type: str,
     kind: str,
     official: Official | None,
-    saved: list[str],
     note: str = "",
     page_count: int | None = None,
 ) -> DocumentVersion:
@@ -161,8 +144,7 @@ def _add_version(
         note=note[:500],
         created_by=official,
     )
-    version.file.save(name, ContentFile(content), save=False)
-    saved.append(str(version.file.name))
+    save_file(version.file, name, content)
     version.save()
     return version
 
@@ -355,7 +337,6 @@ def _check_draft_upload(upload: Any) -> files.CheckedFile:
 def _render(
     document: OutgoingDocument,
     official: Official | None,
-    saved: list[str],
     note: str,
     *,
     for_signing: bool = False,
@@ -370,7 +351,6 @@ def _render(
         content_type=files.PDF,
         kind=DocumentVersion.Kind.RENDERED,
         official=official,
-        saved=saved,
         note=note,
     )
     return version, rendered.signature_box
@@ -387,7 +367,7 @@ def create_draft(*, actor: Actor, data: DraftInput, upload: Any = None) -> Outgo
             "Hãy viết nội dung văn bản hoặc tải lên tệp DOCX/PDF.",
             fields={"content": ["Nhập nội dung hoặc chọn tệp văn bản."]},
         )
-    with _file_guard() as saved, transaction.atomic():
+    with transaction.atomic():
         document = OutgoingDocument(agency=official.agency, drafted_by=official, doc_type=doc_type)
         _apply_draft(document, data, doc_type, unit)
         document.save()
@@ -400,12 +380,11 @@ def create_draft(*, actor: Actor, data: DraftInput, upload: Any = None) -> Outgo
                 content_type=checked.content_type,
                 kind=DocumentVersion.Kind.UPLOAD,
                 official=official,
-                saved=saved,
                 page_count=checked.page_count,
             )
             text = files.extract_text(checked.content, checked.content_type)
         else:
-            version, _box = _render(document, official, saved, "Dự thảo đầu tiên")
+            version, _box = _render(document, official, "Dự thảo đầu tiên")
             text = document.content
         document.current_version = version
         _refresh_search(document, text)
@@ -425,7 +404,7 @@ def update_draft(
     official = official_of(actor)
     _same_agency(official, document)
     doc_type, unit = _validate_draft(official, data)
-    with _file_guard() as saved, transaction.atomic():
+    with transaction.atomic():
         document = _lock(document, expected_version)
         if document.status != OutgoingStatus.DRAFT or document.drafted_by_id != official.pk:
             raise NotAllowed("Chỉ người soạn thảo được sửa văn bản khi đang là dự thảo.")
@@ -435,7 +414,7 @@ def update_draft(
         current = document.current_version
         # A written draft is laid out again; an uploaded file stays the current version.
         if document.content and (current is None or current.kind == DocumentVersion.Kind.RENDERED):
-            document.current_version, _box = _render(document, official, saved, "Sửa dự thảo")
+            document.current_version, _box = _render(document, official, "Sửa dự thảo")
         _refresh_search(document)
         _bump(document)
         document.save()
@@ -456,7 +435,7 @@ def upload_version(
     official = official_of(actor)
     _same_agency(official, document)
     checked = _check_draft_upload(upload)
-    with _file_guard() as saved, transaction.atomic():
+    with transaction.atomic():
         document = _lock(document, expected_version)
         allowed = (
             document.status == OutgoingStatus.DRAFT and document.drafted_by_id == official.pk
@@ -476,7 +455,6 @@ def upload_version(
             content_type=checked.content_type,
             kind=DocumentVersion.Kind.UPLOAD,
             official=official,
-            saved=saved,
             note=note,
             page_count=checked.page_count,
         )
@@ -503,7 +481,7 @@ def add_attachment(
         raise DocumentError(
             exc.message, code=exc.code, fields={"attachment": [exc.message]}
         ) from exc
-    with _file_guard() as saved, transaction.atomic():
+    with transaction.atomic():
         document = _lock(document, expected_version)
         if document.status != OutgoingStatus.DRAFT or document.drafted_by_id != official.pk:
             raise NotAllowed("Chỉ người soạn thảo được thêm tệp đính kèm khi văn bản là dự thảo.")
@@ -515,8 +493,7 @@ def add_attachment(
             sha256=checked.sha256,
             created_by=official,
         )
-        attachment.file.save(checked.name, ContentFile(checked.content), save=False)
-        saved.append(str(attachment.file.name))
+        save_file(attachment.file, checked.name, checked.content)
         attachment.save()
         _bump(document)
         document.save(update_fields=["version", "updated_at"])
@@ -604,9 +581,7 @@ def submit_for_review(
     return document
 
 
-def _pdf_for_signing(
-    document: OutgoingDocument, official: Official, saved: list[str]
-) -> DocumentVersion:
+def _pdf_for_signing(document: OutgoingDocument, official: Official) -> DocumentVersion:
     """The current version as a PDF: a DOCX is converted when LibreOffice is installed,
     otherwise a PDF is asked for; a written draft is rendered again with its final details."""
     current = document.current_version
@@ -629,7 +604,6 @@ def _pdf_for_signing(
             content_type=files.PDF,
             kind=DocumentVersion.Kind.CONVERTED,
             official=official,
-            saved=saved,
             note=f"Chuyển từ phiên bản {current.seq} (DOCX)",
         )
     return current
@@ -670,7 +644,7 @@ def review(
             "Chỉ lãnh đạo cơ quan duyệt để ký; hãy chọn người cho ý kiến tiếp theo.",
             fields={"forward_to": ["Chọn lãnh đạo phòng hoặc lãnh đạo cơ quan."]},
         )
-    with _file_guard() as saved, transaction.atomic():
+    with transaction.atomic():
         document = _lock(document, expected_version)
         if document.status != OutgoingStatus.IN_REVIEW:
             raise Conflict("Văn bản không ở bước trình duyệt.", code="wrong_status")
@@ -692,7 +666,7 @@ def review(
             document.current_reviewer = next_reviewer
         else:
             # A leader approves for signature; the PDF to sign must exist now.
-            document.current_version = _pdf_for_signing(document, official, saved)
+            document.current_version = _pdf_for_signing(document, official)
             document.status = OutgoingStatus.APPROVED
             document.current_reviewer = None
             document.signer = official
@@ -723,17 +697,17 @@ def sign(
     _same_agency(official, document)
     if not official.has_role(Role.LEADER):
         raise NotAllowed("Chỉ lãnh đạo cơ quan được ký văn bản.")
-    with _file_guard() as saved, transaction.atomic():
+    with transaction.atomic():
         document = _lock(document, expected_version)
         if document.status != OutgoingStatus.APPROVED:
             raise Conflict("Văn bản chưa được duyệt để ký hoặc đã ký.", code="wrong_status")
         if document.signer_id != official.pk:
             raise NotAllowed("Văn bản được trình cho lãnh đạo khác ký.")
-        source = _pdf_for_signing(document, official, saved)
+        source = _pdf_for_signing(document, official)
         box = None
         if source.kind == DocumentVersion.Kind.RENDERED:
             # The written content laid out again, with the signer's place left for the signature.
-            source, box = _render(document, official, saved, "Bản trình ký", for_signing=True)
+            source, box = _render(document, official, "Bản trình ký", for_signing=True)
         now = timezone.now()
         signed = signatures.sign_personal(
             _read(source),
@@ -750,7 +724,6 @@ def sign(
             content_type=files.PDF,
             kind=DocumentVersion.Kind.SIGNED,
             official=official,
-            saved=saved,
             note=f"Ký số bởi {document.signer_name}",
         )
         document.current_version = version
@@ -778,7 +751,7 @@ def issue(
     _same_agency(official, document)
     if not official.has_role(Role.CLERK):
         raise NotAllowed("Chỉ văn thư cơ quan được cấp số và ban hành văn bản.")
-    with _file_guard() as saved, transaction.atomic():
+    with transaction.atomic():
         document = _lock(document, expected_version)
         if document.status != OutgoingStatus.SIGNED:
             raise Conflict("Văn bản chưa được lãnh đạo ký hoặc đã ban hành.", code="wrong_status")
@@ -808,7 +781,6 @@ def issue(
             content_type=files.PDF,
             kind=DocumentVersion.Kind.ISSUED,
             official=official,
-            saved=saved,
             note=f"Cấp số {assigned.symbol}, ký số cơ quan",
             page_count=document.current_version.page_count,
         )
@@ -817,10 +789,7 @@ def issue(
                 signed_attachment = signatures.sign_attachment(
                     handle.read(), agency, number_symbol=assigned.symbol, at=now
                 )
-            attachment.signed_file.save(
-                attachment.original_name, ContentFile(signed_attachment), save=False
-            )
-            saved.append(str(attachment.signed_file.name))
+            save_file(attachment.signed_file, attachment.original_name, signed_attachment)
             attachment.save(update_fields=["signed_file"])
         document.number = assigned.number
         document.number_year = assigned.year

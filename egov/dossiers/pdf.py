@@ -1,4 +1,4 @@
-"""PDF documents of a dossier, rendered by WeasyPrint with a font that carries Vietnamese."""
+"""PDF documents of a dossier (rendered by egov.core.pdfrender)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ import io
 
 import qrcode
 import qrcode.image.svg
-from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .models import Dossier
+from egov.core.pdfrender import render_pdf
 
-PDF_FONT_FAMILY = "Noto Serif, Noto Sans, DejaVu Serif, serif"
+from .models import Dossier
 
 
 def qr_data_uri(text: str) -> str:
@@ -24,9 +23,7 @@ def qr_data_uri(text: str) -> str:
 
 def receipt_pdf(dossier: Dossier, *, tracking_url: str) -> bytes:
     """Mẫu 01: Giấy tiếp nhận hồ sơ và hẹn trả kết quả."""
-    from weasyprint import HTML
-
-    html = render_to_string(
+    return render_pdf(
         "dossiers/pdf/receipt.html",
         {
             "dossier": dossier,
@@ -36,7 +33,5 @@ def receipt_pdf(dossier: Dossier, *, tracking_url: str) -> bytes:
             "qr": qr_data_uri(tracking_url),
             "tracking_url": tracking_url,
             "printed_at": timezone.localtime(),
-            "font_family": PDF_FONT_FAMILY,
         },
     )
-    return bytes(HTML(string=html).write_pdf())

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -24,6 +23,7 @@ from egov.catalog.models import OnlineMode, Procedure, ProcessVersion, TimeUnit
 from egov.catalog.services import note_submission
 from egov.core.actors import Actor, actor_for_user
 from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
+from egov.core.uploads import CheckedFile, UploadRejected, check_total, save_file
 from egov.events.catalogue import CATALOGUE
 from egov.events.models import Event
 from egov.events.services import record_event
@@ -34,9 +34,9 @@ from . import event_types as E
 from .codes import generator
 from .error_codes import DossierErrorCode as Code
 from .formschema import validate_form
-from .models import Channel, Dossier, DossierFile, Rating, ResultDelivery, Status
+from .models import Channel, Dossier, DossierFile, Draft, Rating, ResultDelivery, Status
 from .notify import notify_applicant
-from .uploads import CheckedFile, UploadRejected, check_total, check_upload
+from .uploads import check_paper
 
 
 class SubmissionError(DomainError):
@@ -160,7 +160,7 @@ def _validate(
             errors[code] = [f"Thiếu thành phần bắt buộc: {component.name}."]
         for upload in files:
             try:
-                checked.append((component, check_upload(upload, label=component.name)))
+                checked.append((component, check_paper(upload, label=component.name)))
             except UploadRejected as exc:
                 errors.setdefault(code, []).append(exc.message)
     if errors:
@@ -182,7 +182,6 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
             return existing
     applicant = _applicant_fields(user)
     procedure, agency, form_values, checked = _validate(submission, user)
-    saved: list[DossierFile] = []
     try:
         with transaction.atomic():
             now = timezone.now()
@@ -219,8 +218,7 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
                     sha256=checked_file.sha256,
                     page_count=checked_file.page_count,
                 )
-                row.file.save(checked_file.name, ContentFile(checked_file.content), save=False)
-                saved.append(row)
+                save_file(row.file, checked_file.name, checked_file.content)
                 row.save()
             note_submission(procedure)
             record_event(
@@ -253,7 +251,6 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
                 + extra,
             )
     except IntegrityError as exc:
-        remove_files(saved)
         if submission.idempotency_key:
             existing = Dossier.objects.filter(
                 idempotency_key=submission.idempotency_key, applicant=user
@@ -261,9 +258,6 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
             if existing is not None:
                 return existing
         raise Conflict("Không thể lưu hồ sơ, vui lòng thử lại.") from exc
-    except BaseException:
-        remove_files(saved)
-        raise
     return dossier
 
 
@@ -345,13 +339,6 @@ def _create_chained(actor: Actor, main: Dossier, chain_code: str, now: datetime)
         )
         created.append(linked)
     return created
-
-
-def remove_files(rows: list[DossierFile]) -> None:
-    """Delete the stored files of rows whose transaction did not commit."""
-    for row in rows:
-        if row.file.name:
-            row.file.storage.delete(row.file.name)
 
 
 def public_lookup(code: str, second_factor: str) -> Dossier | None:
@@ -486,3 +473,20 @@ def actor_may_view(actor: Actor, dossier: Dossier) -> bool:
     from egov.core.scoping import visible_to
 
     return visible_to(actor, Dossier.objects.filter(pk=dossier.pk)).exists()
+
+
+# --- drafts of an online submission --------------------------------------------------------------
+# (kept apart from the dossier actions above: a draft is the applicant's notes, not a dossier)
+
+
+def save_draft(*, user: User, procedure: Procedure, data: Mapping[str, Any]) -> Draft:
+    """Keep the applicant's unfinished form for this procedure (one draft per procedure; files
+    are not kept and are uploaded again when submitting)."""
+    draft, _created = Draft.objects.update_or_create(
+        applicant=user, procedure=procedure, defaults={"data": dict(data)}
+    )
+    return draft
+
+
+def discard_draft(*, user: User, procedure: Procedure) -> None:
+    Draft.objects.filter(applicant=user, procedure=procedure).delete()

@@ -905,10 +905,6 @@ def get_deliverer(topic: str) -> Deliverer | None:
     return _deliverers.get(topic)
 
 
-def registered_topics() -> list[str]:
-    return sorted(_deliverers)
-
-
 def _setting(name: str, default: Any) -> Any:
     return getattr(settings, name, default)
 

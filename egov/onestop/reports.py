@@ -18,16 +18,15 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from egov.core import xlsx
 from egov.core.dates import check_day
 from egov.core.errors import DomainError
+from egov.core.pdfrender import render_pdf
 from egov.dossiers import event_types as E
 from egov.dossiers.models import Channel, Dossier, Status
-from egov.dossiers.pdf import PDF_FONT_FAMILY
 from egov.events.models import Event
 from egov.org.models import Agency
 from egov.workcalendar.services import VN_TZ, WorkingCalendar
@@ -358,13 +357,7 @@ def _open_next(
 
 
 def control_sheet_pdf(sheet: ControlSheet) -> bytes:
-    from weasyprint import HTML
-
-    html = render_to_string(
-        "onestop/pdf/control_sheet.html",
-        {"sheet": sheet, "dossier": sheet.dossier, "font_family": PDF_FONT_FAMILY},
-    )
-    return bytes(HTML(string=html).write_pdf())
+    return render_pdf("onestop/pdf/control_sheet.html", {"sheet": sheet, "dossier": sheet.dossier})
 
 
 def _naive(value: datetime | None) -> datetime | None:
@@ -617,12 +610,7 @@ def register_pdf(reg: Register) -> bytes:
             f"(tối đa {REGISTER_PDF_MAX_ROWS}). Vui lòng tải bản Excel hoặc chọn kỳ ngắn hơn.",
             code="too_many_rows",
         )
-    from weasyprint import HTML
-
-    html = render_to_string(
-        "onestop/pdf/register.html", {"register": reg, "font_family": PDF_FONT_FAMILY}
-    )
-    return bytes(HTML(string=html).write_pdf())
+    return render_pdf("onestop/pdf/register.html", {"register": reg})
 
 
 def register_xlsx(agency: Agency, date_from: date, date_to: date) -> bytes:

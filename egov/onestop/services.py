@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, Q
@@ -29,13 +28,14 @@ from egov.catalog.models import Procedure, TimeUnit
 from egov.catalog.services import note_submission
 from egov.core.actors import Actor, actor_for_user
 from egov.core.errors import DomainError, NotAllowed, NotFoundError
+from egov.core.uploads import CheckedFile, UploadRejected, check_total, save_file
 from egov.dossiers import event_types as E
 from egov.dossiers.codes import generator
 from egov.dossiers.error_codes import DossierErrorCode
 from egov.dossiers.models import Channel, Dossier, DossierFile, ResultDelivery, Status
 from egov.dossiers.notify import notify_applicant
-from egov.dossiers.services import SubmissionError, due_date, remove_files
-from egov.dossiers.uploads import CheckedFile, UploadRejected, check_total, check_upload
+from egov.dossiers.services import SubmissionError, due_date
+from egov.dossiers.uploads import check_paper
 from egov.events.catalogue import EventType
 from egov.org.models import Agency, Official, Role, Unit
 from egov.workcalendar.services import WorkingCalendar
@@ -366,9 +366,7 @@ def receive_in_person(
             continue
         for upload in files:
             try:
-                checked.append(
-                    (components[code], check_upload(upload, label=components[code].name))
-                )
+                checked.append((components[code], check_paper(upload, label=components[code].name)))
             except UploadRejected as exc:
                 errors.setdefault(code, []).append(exc.message)
     for code, component in components.items():
@@ -376,71 +374,62 @@ def receive_in_person(
             errors[code] = [f"Thiếu thành phần bắt buộc: {component.name}."]
     if errors:
         raise SubmissionError("Hồ sơ chưa đủ thành phần.", fields=errors)
-    saved: list[DossierFile] = []
-    try:
-        with transaction.atomic(durable=True):
-            now = timezone.now()
-            process = procedure.current_process()
-            dossier = Dossier.objects.create(
-                code=generator()(official.agency.identifier, timezone.localdate(now)),
-                procedure=procedure,
-                process_version=process,
-                agency=official.agency,
-                applicant=_account_of(person),
-                applicant_kind=person.kind,
-                applicant_name=person.name,
-                applicant_id_number=person.id_number,
-                applicant_phone=person.phone,
-                applicant_email=person.email,
-                summary=summary.strip()[:500] or procedure.name,
-                channel=channel,
-                status=Status.RECEIVED,
-                result_delivery=result_delivery,
-                delivery_address=delivery_address.strip(),
-                fee_total=sum(f.amount for f in procedure.fees.all()),
-                submitted_at=now,
-                received_at=now,
-                appointment_at=due_date(procedure, official.agency, now, process),
+    with transaction.atomic(durable=True):
+        now = timezone.now()
+        process = procedure.current_process()
+        dossier = Dossier.objects.create(
+            code=generator()(official.agency.identifier, timezone.localdate(now)),
+            procedure=procedure,
+            process_version=process,
+            agency=official.agency,
+            applicant=_account_of(person),
+            applicant_kind=person.kind,
+            applicant_name=person.name,
+            applicant_id_number=person.id_number,
+            applicant_phone=person.phone,
+            applicant_email=person.email,
+            summary=summary.strip()[:500] or procedure.name,
+            channel=channel,
+            status=Status.RECEIVED,
+            result_delivery=result_delivery,
+            delivery_address=delivery_address.strip(),
+            fee_total=sum(f.amount for f in procedure.fees.all()),
+            submitted_at=now,
+            received_at=now,
+            appointment_at=due_date(procedure, official.agency, now, process),
+        )
+        for component, item in checked:
+            row = DossierFile(
+                dossier=dossier,
+                component=component,
+                original_name=item.name,
+                content_type=item.content_type,
+                size=item.size,
+                sha256=item.sha256,
+                page_count=item.page_count,
             )
-            for component, item in checked:
-                row = DossierFile(
-                    dossier=dossier,
-                    component=component,
-                    original_name=item.name,
-                    content_type=item.content_type,
-                    size=item.size,
-                    sha256=item.sha256,
-                    page_count=item.page_count,
-                )
-                row.file.save(item.name, ContentFile(item.content), save=False)
-                saved.append(row)
-                row.save()
-            note_submission(procedure)
-            # Born received at the desk; the process starts in the same transaction.
-            with perform(
-                DOSSIER, "start_processing", actor=actor, case=dossier, durable=False
-            ) as act:
-                _record(
-                    act,
-                    E.RECEIVED,
-                    channel=channel,
-                    appointment_at=dossier.appointment_at,
-                    files=[
-                        {"component": c.code, "name": f.name, "sha256": f.sha256}
-                        for c, f in checked
-                    ],
-                )
-                _start_processing(act, now)
-                notify_applicant(
-                    act.case,
-                    "received",
-                    f"Hồ sơ {dossier.code} đã được tiếp nhận. Ngày hẹn trả kết quả: "
-                    f"{timezone.localtime(dossier.appointment_at):%d/%m/%Y}.",
-                )
-            dossier = act.case
-    except BaseException:
-        remove_files(saved)
-        raise
+            save_file(row.file, item.name, item.content)
+            row.save()
+        note_submission(procedure)
+        # Born received at the desk; the process starts in the same transaction.
+        with perform(DOSSIER, "start_processing", actor=actor, case=dossier, durable=False) as act:
+            _record(
+                act,
+                E.RECEIVED,
+                channel=channel,
+                appointment_at=dossier.appointment_at,
+                files=[
+                    {"component": c.code, "name": f.name, "sha256": f.sha256} for c, f in checked
+                ],
+            )
+            _start_processing(act, now)
+            notify_applicant(
+                act.case,
+                "received",
+                f"Hồ sơ {dossier.code} đã được tiếp nhận. Ngày hẹn trả kết quả: "
+                f"{timezone.localtime(dossier.appointment_at):%d/%m/%Y}.",
+            )
+        dossier = act.case
     return dossier
 
 
@@ -702,37 +691,29 @@ def provide_supplement(
     if len(note) > 2000:
         raise SubmissionError("Ghi chú tối đa 2000 ký tự.", fields={"note": ["Quá dài."]})
     check_total(uploads)
-    checked = [check_upload(u, label="giấy tờ bổ sung") for u in uploads]
-    saved: list[DossierFile] = []
-    try:
-        with perform(
-            DOSSIER, "supplement_provided", actor=actor_for_user(user), case=dossier
-        ) as act:
-            locked = act.case
-            for item in checked:
-                row = DossierFile(
-                    dossier=locked,
-                    kind=DossierFile.Kind.SUPPLEMENT,
-                    original_name=item.name,
-                    content_type=item.content_type,
-                    size=item.size,
-                    sha256=item.sha256,
-                    page_count=item.page_count,
-                )
-                row.file.save(item.name, ContentFile(item.content), save=False)
-                saved.append(row)
-                row.save()
-            status = _resume_after_supplement(locked, timezone.now())
-            act.save("appointment_at", state=status)
-            act.record(
-                E.SUPPLEMENT_PROVIDED,
-                note=note.strip(),
-                files=[{"name": c.name, "sha256": c.sha256} for c in checked],
-                appointment_at=locked.appointment_at,
+    checked = [check_paper(u, label="giấy tờ bổ sung") for u in uploads]
+    with perform(DOSSIER, "supplement_provided", actor=actor_for_user(user), case=dossier) as act:
+        locked = act.case
+        for item in checked:
+            row = DossierFile(
+                dossier=locked,
+                kind=DossierFile.Kind.SUPPLEMENT,
+                original_name=item.name,
+                content_type=item.content_type,
+                size=item.size,
+                sha256=item.sha256,
+                page_count=item.page_count,
             )
-    except BaseException:
-        remove_files(saved)
-        raise
+            save_file(row.file, item.name, item.content)
+            row.save()
+        status = _resume_after_supplement(locked, timezone.now())
+        act.save("appointment_at", state=status)
+        act.record(
+            E.SUPPLEMENT_PROVIDED,
+            note=note.strip(),
+            files=[{"name": c.name, "sha256": c.sha256} for c in checked],
+            appointment_at=locked.appointment_at,
+        )
     return locked
 
 
@@ -855,31 +836,25 @@ def record_result(
 ) -> DossierFile:
     """Attach the result document (e.g. the signed certificate) before or after approval."""
     official_of(actor)  # before the file is read: only officials record results
-    item = check_upload(upload, label="kết quả giải quyết")
-    saved: list[DossierFile] = []
-    try:
-        with perform(
-            DOSSIER, "record_result", actor=actor, case=dossier, expected_version=version
-        ) as act:
-            locked = act.case
-            _require_holder(_active_step(locked), _official(act))
-            row = DossierFile(
-                dossier=locked,
-                kind=DossierFile.Kind.RESULT,
-                original_name=item.name,
-                content_type=item.content_type,
-                size=item.size,
-                sha256=item.sha256,
-                page_count=item.page_count,
-            )
-            row.file.save(item.name, ContentFile(item.content), save=False)
-            saved.append(row)
-            row.save()
-            act.save()
-            _record(act, E.RESULT_RECORDED, name=item.name, sha256=item.sha256)
-    except BaseException:
-        remove_files(saved)
-        raise
+    item = check_paper(upload, label="kết quả giải quyết")
+    with perform(
+        DOSSIER, "record_result", actor=actor, case=dossier, expected_version=version
+    ) as act:
+        locked = act.case
+        _require_holder(_active_step(locked), _official(act))
+        row = DossierFile(
+            dossier=locked,
+            kind=DossierFile.Kind.RESULT,
+            original_name=item.name,
+            content_type=item.content_type,
+            size=item.size,
+            sha256=item.sha256,
+            page_count=item.page_count,
+        )
+        save_file(row.file, item.name, item.content)
+        row.save()
+        act.save()
+        _record(act, E.RESULT_RECORDED, name=item.name, sha256=item.sha256)
     return row
 
 

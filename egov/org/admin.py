@@ -23,8 +23,6 @@ from egov.core.admin import OperatorOnlyMixin, is_operator_request, operator_act
 from . import services
 from .models import AdministrativeUnit, Agency, Position, Unit
 
-request_actor = operator_actor
-
 
 def add_check_errors(form: forms.BaseForm, errors: dict[str, list[str]]) -> None:
     for name, msgs in errors.items():
@@ -63,7 +61,7 @@ class AdministrativeUnitAdmin(OperatorOnlyMixin, admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: AdministrativeUnit, form: Any, change: bool
     ) -> None:
-        services.save_admin_unit(actor=request_actor(request), unit=obj)
+        services.save_admin_unit(actor=operator_actor(request), unit=obj)
 
 
 # --- agencies and units --------------------------------------------------------------------------
@@ -158,13 +156,13 @@ class AgencyAdmin(OperatorOnlyMixin, admin.ModelAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: Agency, form: Any, change: bool) -> None:
-        services.save_agency(actor=request_actor(request), agency=obj)
+        services.save_agency(actor=operator_actor(request), agency=obj)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not Unit:
             super().save_formset(request, form, formset, change)
             return
-        actor = request_actor(request)
+        actor = operator_actor(request)
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for unit_form in formset.forms:
             if not unit_form.has_changed():
@@ -206,7 +204,7 @@ class UnitAdmin(OperatorOnlyMixin, admin.ModelAdmin):
     ordering = ["agency__identifier", "code"]
 
     def save_model(self, request: HttpRequest, obj: Unit, form: Any, change: bool) -> None:
-        services.save_unit(actor=request_actor(request), unit=obj)
+        services.save_unit(actor=operator_actor(request), unit=obj)
 
 
 @admin.register(Position)
@@ -216,4 +214,4 @@ class PositionAdmin(OperatorOnlyMixin, admin.ModelAdmin):
     search_fields = ["code", "name"]
 
     def save_model(self, request: HttpRequest, obj: Position, form: Any, change: bool) -> None:
-        services.save_position(actor=request_actor(request), position=obj)
+        services.save_position(actor=operator_actor(request), position=obj)

@@ -114,9 +114,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
                     for k, v in form.cleaned_data.items()
                     if not k.startswith("file__") and k != "idempotency_key"
                 }
-                Draft.objects.update_or_create(
-                    applicant=user, procedure=procedure, defaults={"data": data}
-                )
+                dossier_services.save_draft(user=user, procedure=procedure, data=data)
                 messages.success(request, "Đã lưu bản nháp. Tệp đính kèm cần tải lại khi nộp.")
                 return redirect("portal:submit", code=code)
             if not form.cleaned_data.get("confirm"):
@@ -154,7 +152,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
                     for err in errs:
                         form.add_error(target, err)
             else:
-                Draft.objects.filter(applicant=user, procedure=procedure).delete()
+                dossier_services.discard_draft(user=user, procedure=procedure)
                 messages.success(request, f"Nộp hồ sơ thành công. Mã hồ sơ: {dossier.code}")
                 return redirect("portal:my_dossier", code=dossier.code)
     else:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import logging
 import math
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -35,6 +34,8 @@ from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
 from pyhanko.pdf_utils.images import pil_image
 from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.stamp.base import BaseStamp, BaseStampStyle
+
+from egov.core.text import collapse_spaces, nfc
 
 from .errors import SigningError
 
@@ -168,7 +169,7 @@ def load_image(data: bytes) -> Image.Image:
 def draw_signer_image(full_name: str, width: int = 600, height: int = 240) -> bytes:
     """A handwriting-like signature for `full_name` (blue ink, transparent background): the
     given name in a slanted italic serif with the initials of the other names and a flourish."""
-    full_name = unicodedata.normalize("NFC", " ".join(full_name.split())) or "?"
+    full_name = collapse_spaces(full_name) or "?"
     words = full_name.split(" ")
     text = words[-1] if len(words) == 1 else "".join(w[0] for w in words[:-1]) + ". " + words[-1]
     scale = 3  # draw larger, then shrink: smooth edges
@@ -215,7 +216,7 @@ def _star(cx: float, cy: float, r: float) -> list[tuple[float, float]]:
 @lru_cache(maxsize=64)
 def draw_seal_image(agency_name: str, size: int = 600) -> bytes:
     """A round red seal: the agency name in capitals around the ring, a star in the centre."""
-    text = unicodedata.normalize("NFC", " ".join(agency_name.split())).upper() or "?"
+    text = collapse_spaces(agency_name).upper() or "?"
     img = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
     red = (*SEAL_RED, 235)
@@ -337,11 +338,11 @@ class _Font:
         )
 
     def width(self, text: str) -> float:
-        text = unicodedata.normalize("NFC", text)
+        text = nfc(text)
         return float(self.engine.shape(text).x_advance) * self.size
 
     def show(self, text: str, x: float, y: float, color: tuple[float, float, float]) -> bytes:
-        ops = self.engine.shape(unicodedata.normalize("NFC", text)).graphics_ops
+        ops = self.engine.shape(nfc(text)).graphics_ops
         return b"BT /%s %g Tf %g %g %g rg %g %g Td %s ET" % (
             self.resource.encode("ascii"),
             self.size,

@@ -6,11 +6,10 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from egov.core import xlsx as xlsx_cells
-from egov.dossiers.pdf import PDF_FONT_FAMILY
+from egov.core.pdfrender import render_pdf
 
 Table = tuple[str, Sequence[str], Iterable[Sequence[Any]]]  # (sheet title, header, rows)
 MAX_SHEET_TITLE = 31
@@ -64,9 +63,7 @@ def _column(index: int) -> str:
 
 
 def pdf(title: str, subtitle: str, tables: list[Table]) -> bytes:
-    from weasyprint import HTML
-
-    html = render_to_string(
+    return render_pdf(
         "stats/pdf/report.html",
         {
             "title": title,
@@ -76,10 +73,8 @@ def pdf(title: str, subtitle: str, tables: list[Table]) -> bytes:
                 for name, header, rows in tables
             ],
             "printed_at": timezone.localtime(),
-            "font_family": PDF_FONT_FAMILY,
         },
     )
-    return bytes(HTML(string=html).write_pdf())
 
 
 def _text(value: Any) -> str:

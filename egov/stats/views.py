@@ -29,7 +29,6 @@ from egov.core.errors import DomainError, NotAllowed, NotFoundError
 from egov.core.ids import parse_id
 from egov.core.keyset import CURSOR_PARAM
 from egov.core.numbers import NumberFormat
-from egov.dossiers.models import Dossier
 
 from . import drill, exports, index766, queries
 from .periods import KINDS, Period, parse_period, year_period
@@ -587,7 +586,3 @@ def transparency(request: HttpRequest) -> HttpResponse:
 @require_GET
 def transparency_data(request: HttpRequest) -> JsonResponse:
     return JsonResponse(public_rates(timezone.localdate().year))
-
-
-def dossier_link(dossier: Dossier) -> str:
-    return reverse("onestop:dossier", args=[dossier.code])

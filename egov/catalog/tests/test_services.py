@@ -21,10 +21,10 @@ from egov.catalog.services import (
     ComponentSpec,
     FeeSpec,
     StepSpec,
-    normalize_vietnamese,
 )
 from egov.core.actors import ANONYMOUS, Actor
 from egov.core.errors import NotAllowed
+from egov.core.text import normalize_vietnamese
 from egov.events.models import Event
 
 from .conftest import KHAI_SINH, OPERATOR, commune_steps

@@ -19,12 +19,8 @@ ROOT = Path(__file__).resolve().parents[3]
 EGOV = ROOT / "egov"
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
-# Private names still taken across apps, each with its reason; the list only shrinks.
-KNOWN_PRIVATE_IMPORTS = {
-    # case kernel migration (#12): the one-stop actions use the dossier helpers.
-    ("egov.onestop.services", "egov.dossiers.services._notify"),
-    ("egov.onestop.services", "egov.dossiers.services._remove_files"),
-}
+# Private names taken across apps, each with its reason; none today, and it stays so.
+KNOWN_PRIVATE_IMPORTS: set[tuple[str, str]] = set()
 
 
 def app_of(module: str) -> str:

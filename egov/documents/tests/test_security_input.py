@@ -140,7 +140,7 @@ def test_attachment_with_active_content_is_refused(people, vx_unit, kind):
 def test_pdfs_the_platform_signs_pass_the_upload_checks(people, vx_unit, certificates):
     """A PAdES-signed PDF (pyHanko, demo CA) is no active content: officials may upload it as a
     paper scan or an attachment, and a one-stop desk as a result."""
-    from egov.dossiers.uploads import check_upload
+    from egov.dossiers.uploads import check_paper
 
     document = approve_chain(draft(people, vx_unit), people)
     version = services.sign(actor=actor(people["leader"]), document=document)
@@ -148,5 +148,5 @@ def test_pdfs_the_platform_signs_pass_the_upload_checks(people, vx_unit, certifi
         signed = handle.read()
     checked = files.check_bytes(signed, "ban-ky.pdf", allowed=(files.PDF,))
     assert checked.page_count and checked.page_count >= 1
-    result = check_upload(SimpleUploadedFile("ket-qua.pdf", signed), label="kết quả")
+    result = check_paper(SimpleUploadedFile("ket-qua.pdf", signed), label="kết quả")
     assert result.sha256 == checked.sha256

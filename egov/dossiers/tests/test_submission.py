@@ -140,7 +140,7 @@ def test_bad_submissions_are_refused_and_leave_nothing(
 def test_oversized_file_is_refused(birth_procedure, agency, make_citizen, settings):
     from egov.dossiers import uploads
 
-    big = SimpleUploadedFile("big.pdf", b"%PDF-1.4\n" + b"0" * (uploads.MAX_UPLOAD_BYTES + 10))
+    big = SimpleUploadedFile("big.pdf", b"%PDF-1.4\n" + b"0" * (uploads.PAPERS.max_bytes + 10))
     with pytest.raises(DomainError, match="chưa hợp lệ") as exc:
         submit_online(
             user=make_citizen(),
