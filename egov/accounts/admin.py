@@ -18,10 +18,11 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from egov.core.errors import DomainError
+from egov.events.catalogue import EventType
 from egov.events.services import record_event
 from egov.org.admin import OperatorOnlyMixin, request_actor
 
-from . import services
+from . import event_types, services
 from .models import ApiClient, BusinessProfile, CitizenProfile, User
 from .services import API_SCOPES, IssuedEnrolmentCode, create_api_client
 
@@ -33,7 +34,7 @@ def _save_with_event(
     request: HttpRequest,
     obj: Any,
     fields: tuple[str, ...],
-    event_type: str,
+    event_type: EventType[event_types.Changes],
     subject_type: str,
     agency_id: int | None = None,
 ) -> None:
@@ -88,7 +89,7 @@ class UserAdmin(OperatorOnlyMixin, DjangoUserAdmin):
         if obj.pk == request.user.pk and not obj.is_active:
             raise_self_lockout()
         _save_with_event(
-            request, obj, USER_EDITABLE, "account.user_updated", "user", agency_id=_agency_of(obj)
+            request, obj, USER_EDITABLE, event_types.USER_UPDATED, "user", agency_id=_agency_of(obj)
         )
 
     def user_change_password(
@@ -100,7 +101,7 @@ class UserAdmin(OperatorOnlyMixin, DjangoUserAdmin):
                 user = User.objects.get(pk=id)
                 record_event(
                     actor=request_actor(request),
-                    event_type="account.password_set_by_operator",
+                    event_type=event_types.PASSWORD_SET_BY_OPERATOR,
                     subject_type="user",
                     subject_id=user.pk,
                     agency_id=_agency_of(user),
@@ -264,7 +265,7 @@ class ApiClientAdmin(OperatorOnlyMixin, admin.ModelAdmin):
                 request,
                 obj,
                 API_CLIENT_EDITABLE,
-                "api_client.updated",
+                event_types.API_CLIENT_UPDATED,
                 "api_client",
                 agency_id=obj.agency_id,
             )

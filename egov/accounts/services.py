@@ -23,6 +23,7 @@ from egov.core.text import nfc
 from egov.events.services import record_event
 from egov.org.models import Agency, Official, OfficialRole, Position, Role, Unit
 
+from . import event_types
 from .identity import normalize_phone, normalize_tax_code, parse_personal_id
 from .models import (
     ApiClient,
@@ -154,7 +155,7 @@ def register_citizen(
             )
             record_event(
                 actor=ANONYMOUS,
-                event_type="account.citizen_registered",
+                event_type=event_types.CITIZEN_REGISTERED,
                 subject_type="user",
                 subject_id=user.pk,
                 payload={"username": user.username, "phone": contact.phone, "email": contact.email},
@@ -204,7 +205,7 @@ def register_business(
             )
             record_event(
                 actor=ANONYMOUS,
-                event_type="account.business_registered",
+                event_type=event_types.BUSINESS_REGISTERED,
                 subject_type="user",
                 subject_id=user.pk,
                 payload={"username": code, "name": business_name},
@@ -250,7 +251,7 @@ def create_official(
     OfficialRole.objects.bulk_create(OfficialRole(official=official, role=r) for r in roles or [])
     record_event(
         actor=actor,
-        event_type="account.official_created",
+        event_type=event_types.OFFICIAL_CREATED,
         subject_type="user",
         subject_id=user.pk,
         agency_id=agency.pk,
@@ -279,7 +280,7 @@ def create_api_client(
     )
     record_event(
         actor=actor,
-        event_type="api_client.created",
+        event_type=event_types.API_CLIENT_CREATED,
         subject_type="api_client",
         subject_id=client.pk,
         agency_id=agency.pk if agency else None,
@@ -334,7 +335,7 @@ def _issue_enrolment_code(actor: Actor, user: User, now: datetime) -> IssuedEnro
     )
     record_event(
         actor=actor,
-        event_type="account.enrolment_code_issued",
+        event_type=event_types.ENROLMENT_CODE_ISSUED,
         subject_type="user",
         subject_id=user.pk,
         agency_id=_agency_of_user(user),
@@ -379,7 +380,7 @@ def reset_second_factor(*, actor: Actor, user: User) -> IssuedEnrolmentCode:
         removed, _detail = Authenticator.objects.filter(user=locked).delete()
         record_event(
             actor=actor,
-            event_type="account.second_factor_reset",
+            event_type=event_types.SECOND_FACTOR_RESET,
             subject_type="user",
             subject_id=locked.pk,
             agency_id=_agency_of_user(locked),
@@ -418,7 +419,7 @@ def redeem_enrolment_code(*, user: User, code: str) -> None:
             live.save(update_fields=["used_at"])
             record_event(
                 actor=actor_for_user(user),
-                event_type="account.second_factor_enrolled",
+                event_type=event_types.SECOND_FACTOR_ENROLLED,
                 subject_type="user",
                 subject_id=user.pk,
                 agency_id=_agency_of_user(user),
@@ -553,7 +554,7 @@ def issue_desk_code(
         )
         record_event(
             actor=actor,
-            event_type="account.desk_code_issued",
+            event_type=event_types.DESK_CODE_ISSUED,
             subject_type="user",
             subject_id=profile.user.pk,
             agency_id=official.agency_id,
@@ -648,7 +649,7 @@ def _take_account(
     live.save(update_fields=["used_at"])
     record_event(
         actor=actor_for_user(user),
-        event_type="account.identity_verified",
+        event_type=event_types.IDENTITY_VERIFIED,
         subject_type="user",
         subject_id=user.pk,
         agency_id=live.agency_id,
@@ -691,7 +692,7 @@ def verify_identity_by_eid(*, user: User, id_number: str) -> User:
         )
         record_event(
             actor=actor_for_user(user),
-            event_type="account.identity_verified",
+            event_type=event_types.IDENTITY_VERIFIED,
             subject_type="user",
             subject_id=user.pk,
             payload={"username": user.username, "method": IdentityMethod.EID},

@@ -32,6 +32,7 @@ from egov.core.errors import DomainError, NotAllowed
 from egov.events.services import record_event
 from egov.org.models import AGENCY_ID_VALIDATOR, Agency, Role, Unit
 
+from . import event_types
 from .models import (
     PROCEDURE_CODE_VALIDATOR,
     DossierComponent,
@@ -504,7 +505,7 @@ def create_sector(*, actor: Actor, code: str, name: str) -> Sector:
     sector = Sector.objects.create(code=code, name=name)
     record_event(
         actor=actor,
-        event_type="catalog.sector_created",
+        event_type=event_types.SECTOR_CREATED,
         subject_type="sector",
         subject_id=sector.pk,
         payload={"code": code, "name": name},
@@ -531,7 +532,7 @@ def update_sector(*, actor: Actor, sector: Sector, name: str) -> Sector:
         )
     record_event(
         actor=actor,
-        event_type="catalog.sector_updated",
+        event_type=event_types.SECTOR_UPDATED,
         subject_type="sector",
         subject_id=sector.pk,
         payload={"code": sector.code, "name": [old.name, name]},
@@ -658,7 +659,7 @@ def create_procedure(
     procedure.agencies.set(agency_list)
     record_event(
         actor=actor,
-        event_type="catalog.procedure_created",
+        event_type=event_types.PROCEDURE_CREATED,
         subject_type="procedure",
         subject_id=procedure.pk,
         payload={
@@ -768,7 +769,7 @@ def update_procedure(
     if diff or agency_change:
         record_event(
             actor=actor,
-            event_type="catalog.procedure_updated",
+            event_type=event_types.PROCEDURE_UPDATED,
             subject_type="procedure",
             subject_id=stored.pk,
             payload={
@@ -804,7 +805,7 @@ def delete_procedure(*, actor: Actor, procedure: Procedure) -> None:
         ) from exc
     record_event(
         actor=actor,
-        event_type="catalog.procedure_deleted",
+        event_type=event_types.PROCEDURE_DELETED,
         subject_type="procedure",
         subject_id=pk,
         payload={"code": code},
@@ -883,7 +884,7 @@ def set_components(
     if added or changed or removed:
         record_event(
             actor=actor,
-            event_type="catalog.components_set",
+            event_type=event_types.COMPONENTS_SET,
             subject_type="procedure",
             subject_id=procedure.pk,
             payload={
@@ -922,7 +923,7 @@ def set_fees(*, actor: Actor, procedure: Procedure, fees: Sequence[FeeSpec]) -> 
     Fee.objects.bulk_create(rows)
     record_event(
         actor=actor,
-        event_type="catalog.fees_set",
+        event_type=event_types.FEES_SET,
         subject_type="procedure",
         subject_id=procedure.pk,
         payload={
@@ -999,7 +1000,7 @@ def publish_process(
     )
     record_event(
         actor=actor,
-        event_type="catalog.process_published",
+        event_type=event_types.PROCESS_PUBLISHED,
         subject_type="procedure",
         subject_id=stored.pk,
         payload={

@@ -21,8 +21,10 @@ from django.db import models, transaction
 
 from egov.core.actors import SYSTEM, Actor
 from egov.core.errors import DomainError, NotAllowed
+from egov.events.catalogue import EventType
 from egov.events.services import record_event
 
+from . import event_types
 from .models import AdministrativeUnit, Agency, Official, OfficialRole, Position, Role, Unit
 
 M = TypeVar("M", bound=models.Model)
@@ -174,7 +176,7 @@ def save_agency(*, actor: Actor, agency: Agency) -> Agency:
         agency.save()
         record_event(
             actor=actor,
-            event_type="org.agency_created",
+            event_type=event_types.AGENCY_CREATED,
             subject_type="agency",
             subject_id=agency.pk,
             agency_id=agency.pk,
@@ -187,7 +189,7 @@ def save_agency(*, actor: Actor, agency: Agency) -> Agency:
         agency.save(update_fields=[n for n in AGENCY_FIELDS if _attname(agency, n) in changes])
         record_event(
             actor=actor,
-            event_type="org.agency_updated",
+            event_type=event_types.AGENCY_UPDATED,
             subject_type="agency",
             subject_id=agency.pk,
             agency_id=agency.pk,
@@ -226,7 +228,7 @@ def save_unit(*, actor: Actor, unit: Unit) -> Unit:
         unit.save()
         record_event(
             actor=actor,
-            event_type="org.unit_created",
+            event_type=event_types.UNIT_CREATED,
             subject_type="unit",
             subject_id=unit.pk,
             agency_id=unit.agency_id,
@@ -240,7 +242,7 @@ def save_unit(*, actor: Actor, unit: Unit) -> Unit:
         unit.save(update_fields=[n for n in UNIT_FIELDS if _attname(unit, n) in changes])
         record_event(
             actor=actor,
-            event_type="org.unit_updated",
+            event_type=event_types.UNIT_UPDATED,
             subject_type="unit",
             subject_id=unit.pk,
             agency_id=unit.agency_id,
@@ -273,7 +275,7 @@ def save_position(*, actor: Actor, position: Position) -> Position:
         position.save()
         record_event(
             actor=actor,
-            event_type="org.position_created",
+            event_type=event_types.POSITION_CREATED,
             subject_type="position",
             subject_id=position.pk,
             payload=_snapshot(position, POSITION_FIELDS),
@@ -285,7 +287,7 @@ def save_position(*, actor: Actor, position: Position) -> Position:
         position.save(update_fields=list(changes))
         record_event(
             actor=actor,
-            event_type="org.position_updated",
+            event_type=event_types.POSITION_UPDATED,
             subject_type="position",
             subject_id=position.pk,
             payload={"code": position.code, "changes": changes},
@@ -316,7 +318,7 @@ def save_official(*, actor: Actor, official: Official) -> Official:
         official.save(update_fields=list(OFFICIAL_FIELDS))
         record_event(
             actor=actor,
-            event_type="org.official_updated",
+            event_type=event_types.OFFICIAL_UPDATED,
             subject_type="user",
             subject_id=official.user_id,
             agency_id=official.agency_id,
@@ -372,7 +374,7 @@ def set_official_roles(*, actor: Actor, official: Official, roles: Iterable[str]
         user.save(update_fields=["kind", "is_staff"])
     record_event(
         actor=actor,
-        event_type="org.official_roles_changed",
+        event_type=event_types.OFFICIAL_ROLES_CHANGED,
         subject_type="user",
         subject_id=official.user_id,
         agency_id=official.agency_id,
@@ -397,16 +399,17 @@ def save_admin_unit(*, actor: Actor, unit: AdministrativeUnit) -> Administrative
         elif _creates_cycle(parent, unit.pk):
             extra["parent"] = ["Đơn vị cấp trên không được là chính nó hoặc đơn vị cấp dưới."]
     _validate(unit, extra)
+    event: EventType[Any]
     if unit._state.adding:
         unit.save()
-        event, payload = "org.admin_unit_created", _snapshot(unit, ADMIN_UNIT_FIELDS)
+        event, payload = event_types.ADMIN_UNIT_CREATED, _snapshot(unit, ADMIN_UNIT_FIELDS)
     else:
         old = AdministrativeUnit.objects.select_for_update().get(pk=unit.pk)
         changes = _diff(old, unit, ADMIN_UNIT_FIELDS)
         if not changes:
             return unit
         unit.save()
-        event, payload = "org.admin_unit_updated", {"code": unit.code, "changes": changes}
+        event, payload = event_types.ADMIN_UNIT_UPDATED, {"code": unit.code, "changes": changes}
     record_event(
         actor=actor,
         event_type=event,
@@ -653,7 +656,7 @@ def import_admin_units(
         )
         record_event(
             actor=actor,
-            event_type="org.admin_units_imported",
+            event_type=event_types.ADMIN_UNITS_IMPORTED,
             subject_type="admin_unit_set",
             subject_id=scheme,
             payload={

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from django.db import transaction
@@ -30,11 +30,13 @@ from django.utils import timezone
 
 from egov.core.actors import Actor
 from egov.core.errors import NotAllowed
+from egov.events.catalogue import EventType
 from egov.events.services import record_event
 
-from . import ca, keystore
+from . import ca, event_types, keystore
 from .appearance import Appearance
 from .errors import SigningError
+from .event_types import SUBJECT_CA, SUBJECT_IDENTITY, SUBJECT_TRUST_ANCHOR
 from .identities import (
     check_usable,
     identity_for_agency,
@@ -86,10 +88,6 @@ __all__ = [
     "verify_xml",
 ]
 
-SUBJECT_IDENTITY = "signing.identity"
-SUBJECT_TRUST_ANCHOR = "signing.trust_anchor"
-SUBJECT_CA = "signing.ca"
-
 
 def _require_operator(actor: Actor) -> None:
     if not actor.is_operator:
@@ -130,7 +128,7 @@ def _duplicate_check(cert: x509.Certificate) -> None:
 
 
 def _record_identity_event(
-    actor: Actor, identity: SigningIdentity, event_type: str, **extra: object
+    actor: Actor, identity: SigningIdentity, event_type: EventType[Any], **extra: object
 ) -> None:
     record_event(
         actor=actor,
@@ -177,7 +175,7 @@ def store_identity(
             issued_by=issued_by,
             **_certificate_fields(material.certificate, material.chain),
         )
-        _record_identity_event(actor, identity, "signing.identity_added")
+        _record_identity_event(actor, identity, event_types.IDENTITY_ADDED)
     return identity
 
 
@@ -254,7 +252,7 @@ def register_pkcs11_identity(
     with transaction.atomic():
         _duplicate_check(certs[0])
         identity.save()
-        _record_identity_event(actor, identity, "signing.identity_added")
+        _record_identity_event(actor, identity, event_types.IDENTITY_ADDED)
     return identity
 
 
@@ -282,7 +280,7 @@ def revoke_identity(
                 "identity": identity,
             },
         )
-        _record_identity_event(actor, identity, "signing.identity_revoked", reason=reason)
+        _record_identity_event(actor, identity, event_types.IDENTITY_REVOKED, reason=reason)
     return identity
 
 
@@ -319,7 +317,7 @@ def add_trust_anchor(*, actor: Actor, certificate_pem: str, name: str = "") -> T
             anchor.save(update_fields=["is_active"])
         record_event(
             actor=actor,
-            event_type="signing.trust_anchor_added",
+            event_type=event_types.TRUST_ANCHOR_ADDED,
             subject_type=SUBJECT_TRUST_ANCHOR,
             subject_id=anchor.pk,
             payload={"subject": anchor.subject, "fingerprint": fp},
@@ -337,9 +335,9 @@ def set_trust_anchor_active(*, actor: Actor, anchor: TrustAnchor, active: bool) 
         anchor.save(update_fields=["is_active"])
         record_event(
             actor=actor,
-            event_type="signing.trust_anchor_activated"
+            event_type=event_types.TRUST_ANCHOR_ACTIVATED
             if active
-            else "signing.trust_anchor_removed",
+            else event_types.TRUST_ANCHOR_REMOVED,
             subject_type=SUBJECT_TRUST_ANCHOR,
             subject_id=anchor.pk,
             payload={"subject": anchor.subject, "fingerprint": anchor.fingerprint_sha256},
@@ -360,7 +358,7 @@ def rotate_keystore_secrets(*, actor: Actor) -> int:
                 count += 1
         record_event(
             actor=actor,
-            event_type="signing.keystore_rotated",
+            event_type=event_types.KEYSTORE_ROTATED,
             subject_type=SUBJECT_CA,
             subject_id="keystore",
             payload={"count": count},
@@ -400,7 +398,7 @@ def _store_ca(
     material: KeyMaterial,
     name: str,
     parent: CertificateAuthority | None,
-    event_type: str = "signing.ca_created",
+    event_type: EventType[Any] = event_types.CA_CREATED,
 ) -> CertificateAuthority:
     passphrase = keystore.new_passphrase()
     authority = CertificateAuthority.objects.create(
@@ -555,7 +553,7 @@ def ensure_demo_ca(
         if tsa is None or tsa.parent_id != issuing.pk:
             tsa_material = tsa_material or ca.issue_tsa_certificate(ca_material(issuing))
             tsa = _store_ca(
-                actor, tsa_material, ca.DEMO_TSA_NAME, issuing, event_type="signing.tsa_created"
+                actor, tsa_material, ca.DEMO_TSA_NAME, issuing, event_type=event_types.TSA_CREATED
             )
         result = DemoCaResult(root=root, intermediate=issuing, tsa=tsa)
 

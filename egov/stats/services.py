@@ -12,6 +12,7 @@ from egov.core.actors import Actor
 from egov.core.errors import DomainError, NotAllowed
 from egov.events.services import record_event
 
+from . import event_types
 from .models import IndexGroup, IndexIndicator
 
 
@@ -61,7 +62,7 @@ def save_group(*, actor: Actor, group: IndexGroup) -> IndexGroup:
     group.save()
     record_event(
         actor=actor,
-        event_type="stats.index_group_created" if created else "stats.index_group_changed",
+        event_type=event_types.INDEX_GROUP_CREATED if created else event_types.INDEX_GROUP_CHANGED,
         subject_type="index_group",
         subject_id=group.pk,
         payload={
@@ -93,7 +94,7 @@ def save_indicator(*, actor: Actor, indicator: IndexIndicator) -> IndexIndicator
     indicator.save()
     record_event(
         actor=actor,
-        event_type="stats.indicator_created" if created else "stats.indicator_changed",
+        event_type=event_types.INDICATOR_CREATED if created else event_types.INDICATOR_CHANGED,
         subject_type="index_indicator",
         subject_id=indicator.pk,
         payload={
@@ -145,7 +146,7 @@ def copy_year(*, actor: Actor, source: int, target: int) -> int:
             copied += 1
     record_event(
         actor=actor,
-        event_type="stats.index_year_copied",
+        event_type=event_types.INDEX_YEAR_COPIED,
         subject_type="index_year",
         subject_id=target,
         payload={"source": source, "target": target, "indicators": copied},

@@ -78,6 +78,7 @@ from egov.core.actors import Actor
 from egov.core.errors import Conflict, DomainError, NotAllowed
 from egov.events.services import record_event
 
+from . import event_types
 from .models import SpecialDay, WorkingHours
 
 if TYPE_CHECKING:
@@ -529,7 +530,7 @@ def save_special_day(
     row.save()
     record_event(
         actor=actor,
-        event_type="calendar.special_day_saved",
+        event_type=event_types.SPECIAL_DAY_SAVED,
         subject_type="special_day",
         subject_id=row.pk,
         agency_id=agency_id,
@@ -547,7 +548,7 @@ def delete_special_day(*, actor: Actor, special_day: SpecialDay) -> None:
     special_day.delete()
     record_event(
         actor=actor,
-        event_type="calendar.special_day_deleted",
+        event_type=event_types.SPECIAL_DAY_DELETED,
         subject_type="special_day",
         subject_id=pk,
         agency_id=payload["agency_id"],
@@ -590,7 +591,7 @@ def set_working_hours(
     row.save()
     record_event(
         actor=actor,
-        event_type="calendar.working_hours_set",
+        event_type=event_types.WORKING_HOURS_SET,
         subject_type="working_hours",
         subject_id=row.pk,
         agency_id=agency_id,
@@ -609,7 +610,7 @@ def reset_working_hours(*, actor: Actor, working_hours: WorkingHours) -> None:
     working_hours.delete()
     record_event(
         actor=actor,
-        event_type="calendar.working_hours_reset",
+        event_type=event_types.WORKING_HOURS_RESET,
         subject_type="working_hours",
         subject_id=pk,
         agency_id=agency_id,
