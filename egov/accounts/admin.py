@@ -23,6 +23,7 @@ from egov.events.services import record_event
 from egov.org.admin import OperatorOnlyMixin, request_actor
 
 from . import event_types, services
+from .error_codes import AccountErrorCode
 from .models import ApiClient, BusinessProfile, CitizenProfile, User
 from .services import API_SCOPES, IssuedEnrolmentCode, create_api_client
 
@@ -150,7 +151,9 @@ def enrolment_codes_response(
 def raise_self_lockout() -> None:
     from egov.core.errors import DomainError
 
-    raise DomainError("Bạn không thể tự khóa tài khoản của chính mình.", code="self_lockout")
+    raise DomainError(
+        "Bạn không thể tự khóa tài khoản của chính mình.", code=AccountErrorCode.SELF_LOCKOUT
+    )
 
 
 def _agency_of(user: User) -> int | None:

@@ -24,6 +24,7 @@ from egov.events.services import record_event
 from egov.org.models import Agency, Official, OfficialRole, Position, Role, Unit
 
 from . import event_types
+from .error_codes import AccountErrorCode
 from .identity import normalize_phone, normalize_tax_code, parse_personal_id
 from .models import (
     ApiClient,
@@ -54,7 +55,7 @@ API_SCOPES: Mapping[str, str] = _DeclaredScopes()
 
 
 class RegistrationError(DomainError):
-    code = "registration_invalid"
+    code = AccountErrorCode.REGISTRATION_INVALID
 
 
 @dataclass
@@ -116,7 +117,7 @@ def _already_registered(field: str) -> RegistrationError:
         "đăng ký, hãy mang giấy tờ gốc (căn cước, giấy chứng nhận đăng ký doanh nghiệp) đến "
         "Bộ phận Một cửa để được cấp mã xác thực, rồi nhập mã tại trang “Xác thực tài khoản "
         "bằng mã” để đặt lại mật khẩu.",
-        code="already_registered",
+        code=AccountErrorCode.ALREADY_REGISTERED,
         fields={field: ["Đã được đăng ký."]},
     )
 
@@ -230,12 +231,18 @@ def create_official(
     phone: str = "",
 ) -> Official:
     if not actor.is_operator:
-        raise DomainError("Chỉ quản trị hệ thống được tạo tài khoản công chức.", code="forbidden")
+        raise DomainError(
+            "Chỉ quản trị hệ thống được tạo tài khoản công chức.", code=AccountErrorCode.FORBIDDEN
+        )
     if unit is not None and unit.agency_id != agency.pk:
-        raise DomainError("Phòng ban không thuộc cơ quan đã chọn.", code="unit_agency_mismatch")
+        raise DomainError(
+            "Phòng ban không thuộc cơ quan đã chọn.", code=AccountErrorCode.UNIT_AGENCY_MISMATCH
+        )
     invalid = set(roles or []) - set(Role.values)
     if invalid:
-        raise DomainError(f"Vai trò không hợp lệ: {', '.join(sorted(invalid))}", code="role")
+        raise DomainError(
+            f"Vai trò không hợp lệ: {', '.join(sorted(invalid))}", code=AccountErrorCode.ROLE
+        )
     kind = User.Kind.OPERATOR if Role.OPERATOR in (roles or []) else User.Kind.OFFICIAL
     user = User(
         username=username,
@@ -266,12 +273,14 @@ def create_api_client(
 ) -> tuple[ApiClient, str]:
     """Create an API client; the returned token is shown once and never stored."""
     if not actor.is_operator:
-        raise DomainError("Chỉ quản trị hệ thống được cấp ứng dụng API.", code="forbidden")
+        raise DomainError(
+            "Chỉ quản trị hệ thống được cấp ứng dụng API.", code=AccountErrorCode.FORBIDDEN
+        )
     unknown = set(scopes) - set(api_scopes())
     if unknown:
         raise DomainError(
             f"Phạm vi không tồn tại: {', '.join(sorted(unknown))}",
-            code="unknown_scope",
+            code=AccountErrorCode.UNKNOWN_SCOPE,
             fields={"scopes": sorted(unknown)},
         )
     token, prefix, digest = ApiClient.new_token()
@@ -296,7 +305,7 @@ ENROLMENT_CODE_PURPOSE = "egov.accounts.enrolment_code"
 
 
 class EnrolmentError(DomainError):
-    code = "enrolment_code_invalid"
+    code = AccountErrorCode.ENROLMENT_CODE_INVALID
 
 
 @dataclass(frozen=True)
@@ -351,7 +360,7 @@ def _enrolment_target(actor: Actor, user: User) -> User:
     if not locked.needs_second_factor or not locked.is_active:
         raise EnrolmentError(
             f"Tài khoản {locked.username} không dùng xác thực hai lớp hoặc đã bị khóa.",
-            code="no_second_factor",
+            code=AccountErrorCode.NO_SECOND_FACTOR,
         )
     return locked
 
@@ -365,7 +374,7 @@ def issue_enrolment_code(*, actor: Actor, user: User) -> IssuedEnrolmentCode:
             raise EnrolmentError(
                 f"Tài khoản {locked.username} đã cài xác thực hai lớp; nếu người dùng mất thiết "
                 "bị, hãy đặt lại xác thực hai lớp.",
-                code="second_factor_exists",
+                code=AccountErrorCode.SECOND_FACTOR_EXISTS,
             )
         return _issue_enrolment_code(actor, locked, timezone.now())
 
@@ -445,7 +454,7 @@ DESK_CODE_COUNT_CAP = 32767  # the column's range
 
 
 class IdentityError(DomainError):
-    code = "identity_invalid"
+    code = AccountErrorCode.IDENTITY_INVALID
 
 
 @dataclass(frozen=True)
@@ -537,7 +546,7 @@ def issue_desk_code(
             raise NotFoundError(
                 "Chưa có tài khoản nào đăng ký với số này. Hướng dẫn người dân tự đăng ký trên "
                 "Cổng, rồi cấp mã để xác thực tài khoản.",
-                code="no_account",
+                code=AccountErrorCode.NO_ACCOUNT,
                 fields={"id_number": ["Chưa có tài khoản."]},
             )
         now = timezone.now()
@@ -577,7 +586,7 @@ def redeem_desk_code(*, id_number: str, code: str, new_password: str) -> User:
     invalid = IdentityError(
         "Số định danh (mã số thuế) hoặc mã xác thực không đúng, hoặc mã đã hết hạn (mã có giá "
         "trị 3 ngày); nếu cần, hãy đến Bộ phận Một cửa để được cấp mã mới.",
-        code="desk_code_invalid",
+        code=AccountErrorCode.DESK_CODE_INVALID,
         fields={"code": ["Không đúng hoặc đã hết hạn."]},
     )
     raw = (id_number or "").strip().replace(" ", "")
@@ -675,7 +684,7 @@ def verify_identity_by_eid(*, user: User, id_number: str) -> User:
     if not hmac.compare_digest(asserted, _number_of(profile)):
         raise IdentityError(
             "Danh tính điện tử không khớp với số định danh của tài khoản.",
-            code="identity_mismatch",
+            code=AccountErrorCode.IDENTITY_MISMATCH,
         )
     if profile.identity_verified_method == IdentityMethod.EID:
         return user

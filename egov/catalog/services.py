@@ -33,6 +33,7 @@ from egov.events.services import record_event
 from egov.org.models import AGENCY_ID_VALIDATOR, Agency, Role, Unit
 
 from . import event_types
+from .error_codes import CatalogErrorCode
 from .models import (
     PROCEDURE_CODE_VALIDATOR,
     DossierComponent,
@@ -98,7 +99,7 @@ MAX_AMOUNT = 10**13  # 10 000 billion VND: far above any fee, below PositiveBigI
 
 
 class CatalogError(DomainError):
-    code = "catalog_invalid"
+    code = CatalogErrorCode.CATALOG_INVALID
 
 
 # --- text normalisation --------------------------------------------------------------------------
@@ -801,7 +802,7 @@ def delete_procedure(*, actor: Actor, procedure: Procedure) -> None:
     except ProtectedError as exc:
         raise CatalogError(
             f"Thủ tục {code} đã có hồ sơ nên không xóa được; hãy ngừng công bố thủ tục.",
-            code="catalog_in_use",
+            code=CatalogErrorCode.CATALOG_IN_USE,
         ) from exc
     record_event(
         actor=actor,
@@ -856,7 +857,7 @@ def set_components(
     except ProtectedError as exc:
         raise CatalogError(
             "Không xóa được thành phần hồ sơ đã được dùng trong hồ sơ: " + ", ".join(removed),
-            code="catalog_in_use",
+            code=CatalogErrorCode.CATALOG_IN_USE,
         ) from exc
     result: list[DossierComponent] = []
     for order, spec in enumerate(components, start=1):

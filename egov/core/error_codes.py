@@ -24,6 +24,12 @@ class CoreErrorCode(ErrorCode):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     THROTTLED = "throttled"
+    # What Django REST framework itself answers with (egov.core.api_errors keeps its codes).
+    ERROR = "error"
+    PARSE_ERROR = "parse_error"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    NOT_ACCEPTABLE = "not_acceptable"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
 
 
 def all_error_codes() -> dict[str, type[ErrorCode]]:

@@ -25,6 +25,7 @@ from egov.events.catalogue import EventType
 from egov.events.services import record_event
 
 from . import event_types
+from .error_codes import OrgErrorCode
 from .models import AdministrativeUnit, Agency, Official, OfficialRole, Position, Role, Unit
 
 M = TypeVar("M", bound=models.Model)
@@ -61,7 +62,7 @@ ADMIN_UNIT_FIELDS = (
 
 
 class OrgError(DomainError):
-    code = "org_invalid"
+    code = OrgErrorCode.ORG_INVALID
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -349,7 +350,7 @@ def set_official_roles(*, actor: Actor, official: Official, roles: Iterable[str]
     if invalid:
         raise OrgError(
             f"Vai trò không hợp lệ: {', '.join(sorted(invalid))}",
-            code="role",
+            code=OrgErrorCode.ROLE,
             fields={"roles": sorted(invalid)},
         )
     current = set(
@@ -360,7 +361,8 @@ def set_official_roles(*, actor: Actor, official: Official, roles: Iterable[str]
     added, removed = wanted - current, current - wanted
     if Role.OPERATOR in removed and actor.user_id == official.user_id:
         raise OrgError(
-            "Bạn không thể tự bỏ vai trò quản trị hệ thống của chính mình.", code="self_demotion"
+            "Bạn không thể tự bỏ vai trò quản trị hệ thống của chính mình.",
+            code=OrgErrorCode.SELF_DEMOTION,
         )
     if not added and not removed:
         return official
@@ -445,7 +447,7 @@ class ImportResult:
 
 
 class LegacyDataUnavailable(DomainError):
-    code = "legacy_data_unavailable"
+    code = OrgErrorCode.LEGACY_DATA_UNAVAILABLE
 
 
 def _province_display_name(name: str, division_type: str) -> str:
@@ -472,7 +474,7 @@ def package_units_2025(province_codes: Iterable[int] | None = None) -> list[Unit
             except ValueError as exc:
                 raise OrgError(
                     f"Không có tỉnh/thành phố mã {code} trong danh mục 2025.",
-                    code="unknown_province",
+                    code=OrgErrorCode.UNKNOWN_PROVINCE,
                 ) from exc
     wanted = {p.code for p in provinces}
     records = [
@@ -594,7 +596,7 @@ def import_admin_units(
     """
     _require_operator(actor)
     if scheme not in AdministrativeUnit.Scheme.values:
-        raise OrgError(f"Mô hình không hợp lệ: {scheme}", code="scheme")
+        raise OrgError(f"Mô hình không hợp lệ: {scheme}", code=OrgErrorCode.SCHEME)
     if scheme == AdministrativeUnit.Scheme.TWO_TIER_2025:
         valid_from, valid_to = REFORM_DATE, None
     else:
@@ -614,7 +616,8 @@ def import_admin_units(
         missing = parent_codes - set(parents)
         if missing:
             raise OrgError(
-                f"Thiếu đơn vị cấp trên: {', '.join(sorted(missing)[:5])}", code="missing_parent"
+                f"Thiếu đơn vị cấp trên: {', '.join(sorted(missing)[:5])}",
+                code=OrgErrorCode.MISSING_PARENT,
             )
         existing = {
             u.code: u

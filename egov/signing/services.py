@@ -35,6 +35,7 @@ from egov.events.services import record_event
 
 from . import ca, event_types, keystore
 from .appearance import Appearance
+from .error_codes import SigningErrorCode
 from .errors import SigningError
 from .event_types import SUBJECT_CA, SUBJECT_IDENTITY, SUBJECT_TRUST_ANCHOR
 from .identities import (
@@ -101,7 +102,7 @@ def _owner_check(official: Official | None, agency: Agency | None) -> None:
     if (official is None) == (agency is None):
         raise SigningError(
             "Chứng thư số phải thuộc về đúng một công chức hoặc một cơ quan.",
-            code="identity_owner",
+            code=SigningErrorCode.IDENTITY_OWNER,
             fields={"official": ["Chọn công chức hoặc cơ quan."]},
         )
 
@@ -124,7 +125,9 @@ def _certificate_fields(
 
 def _duplicate_check(cert: x509.Certificate) -> None:
     if SigningIdentity.objects.filter(fingerprint_sha256=keystore.fingerprint(cert)).exists():
-        raise SigningError("Chứng thư số này đã được đăng ký.", code="identity_duplicate")
+        raise SigningError(
+            "Chứng thư số này đã được đăng ký.", code=SigningErrorCode.IDENTITY_DUPLICATE
+        )
 
 
 def _record_identity_event(
@@ -196,7 +199,7 @@ def import_pkcs12(
     except (ValueError, keystore.KeystoreError) as exc:
         raise SigningError(
             "Không đọc được tệp PKCS#12: sai mật khẩu hoặc tệp không chứa khóa và chứng thư.",
-            code="pkcs12_invalid",
+            code=SigningErrorCode.PKCS12_INVALID,
             fields={"pkcs12_file": ["Tệp hoặc mật khẩu không đúng."]},
         ) from exc
     return store_identity(
@@ -228,13 +231,13 @@ def register_pkcs11_identity(
     except ValueError as exc:
         raise SigningError(
             "Chứng thư (PEM) không hợp lệ.",
-            code="certificate_invalid",
+            code=SigningErrorCode.CERTIFICATE_INVALID,
             fields={"certificate_pem": ["Không đọc được chứng thư."]},
         ) from exc
     if len(certs) != 1:
         raise SigningError(
             "Nhập đúng một chứng thư (PEM) của khóa ký.",
-            code="certificate_invalid",
+            code=SigningErrorCode.CERTIFICATE_INVALID,
             fields={"certificate_pem": ["Cần đúng một chứng thư."]},
         )
     identity = SigningIdentity(
@@ -294,10 +297,12 @@ def add_trust_anchor(*, actor: Actor, certificate_pem: str, name: str = "") -> T
         certs = keystore.load_pem_certificates(certificate_pem)
     except ValueError as exc:
         raise SigningError(
-            "Chứng thư CA gốc (PEM) không hợp lệ.", code="certificate_invalid"
+            "Chứng thư CA gốc (PEM) không hợp lệ.", code=SigningErrorCode.CERTIFICATE_INVALID
         ) from exc
     if len(certs) != 1:
-        raise SigningError("Nhập đúng một chứng thư CA gốc.", code="certificate_invalid")
+        raise SigningError(
+            "Nhập đúng một chứng thư CA gốc.", code=SigningErrorCode.CERTIFICATE_INVALID
+        )
     cert = certs[0]
     fp = keystore.fingerprint(cert)
     with transaction.atomic():
@@ -506,7 +511,9 @@ def issue_demo_identity(
     _owner_check(official, agency)
     issuing = demo_issuing_ca()
     if issuing is None:
-        raise SigningError("Chưa có CA minh họa: chạy lệnh make_demo_ca trước.", code="no_demo_ca")
+        raise SigningError(
+            "Chưa có CA minh họa: chạy lệnh make_demo_ca trước.", code=SigningErrorCode.NO_DEMO_CA
+        )
     with transaction.atomic():
         return _issue_identity(
             actor,
