@@ -20,9 +20,12 @@ from egov.core.actors import ANONYMOUS, Actor, actor_for_user
 from egov.core.api_scopes import api_scopes
 from egov.core.errors import DomainError, NotAllowed, NotFoundError
 from egov.core.text import collapse_spaces
+from egov.events.catalogue import EventType
 from egov.events.services import record_event
 from egov.org.models import Agency, Official, OfficialRole, Position, Role, Unit
 
+from . import event_types
+from .error_codes import AccountErrorCode
 from .identity import normalize_phone, normalize_tax_code, parse_personal_id
 from .models import (
     ApiClient,
@@ -53,7 +56,7 @@ API_SCOPES: Mapping[str, str] = _DeclaredScopes()
 
 
 class RegistrationError(DomainError):
-    code = "registration_invalid"
+    code = AccountErrorCode.REGISTRATION_INVALID
 
 
 @dataclass
@@ -115,7 +118,7 @@ def _already_registered(field: str) -> RegistrationError:
         "đăng ký, hãy mang giấy tờ gốc (căn cước, giấy chứng nhận đăng ký doanh nghiệp) đến "
         "Bộ phận Một cửa để được cấp mã xác thực, rồi nhập mã tại trang “Xác thực tài khoản "
         "bằng mã” để đặt lại mật khẩu.",
-        code="already_registered",
+        code=AccountErrorCode.ALREADY_REGISTERED,
         fields={field: ["Đã được đăng ký."]},
     )
 
@@ -154,7 +157,7 @@ def register_citizen(
             )
             record_event(
                 actor=ANONYMOUS,
-                event_type="account.citizen_registered",
+                event_type=event_types.CITIZEN_REGISTERED,
                 subject_type="user",
                 subject_id=user.pk,
                 payload={"username": user.username, "phone": contact.phone, "email": contact.email},
@@ -204,7 +207,7 @@ def register_business(
             )
             record_event(
                 actor=ANONYMOUS,
-                event_type="account.business_registered",
+                event_type=event_types.BUSINESS_REGISTERED,
                 subject_type="user",
                 subject_id=user.pk,
                 payload={"username": code, "name": business_name},
@@ -229,12 +232,18 @@ def create_official(
     phone: str = "",
 ) -> Official:
     if not actor.is_operator:
-        raise DomainError("Chỉ quản trị hệ thống được tạo tài khoản công chức.", code="forbidden")
+        raise DomainError(
+            "Chỉ quản trị hệ thống được tạo tài khoản công chức.", code=AccountErrorCode.FORBIDDEN
+        )
     if unit is not None and unit.agency_id != agency.pk:
-        raise DomainError("Phòng ban không thuộc cơ quan đã chọn.", code="unit_agency_mismatch")
+        raise DomainError(
+            "Phòng ban không thuộc cơ quan đã chọn.", code=AccountErrorCode.UNIT_AGENCY_MISMATCH
+        )
     invalid = set(roles or []) - set(Role.values)
     if invalid:
-        raise DomainError(f"Vai trò không hợp lệ: {', '.join(sorted(invalid))}", code="role")
+        raise DomainError(
+            f"Vai trò không hợp lệ: {', '.join(sorted(invalid))}", code=AccountErrorCode.ROLE
+        )
     kind = User.Kind.OPERATOR if Role.OPERATOR in (roles or []) else User.Kind.OFFICIAL
     user = User(
         username=username,
@@ -250,7 +259,7 @@ def create_official(
     OfficialRole.objects.bulk_create(OfficialRole(official=official, role=r) for r in roles or [])
     record_event(
         actor=actor,
-        event_type="account.official_created",
+        event_type=event_types.OFFICIAL_CREATED,
         subject_type="user",
         subject_id=user.pk,
         agency_id=agency.pk,
@@ -265,12 +274,14 @@ def create_api_client(
 ) -> tuple[ApiClient, str]:
     """Create an API client; the returned token is shown once and never stored."""
     if not actor.is_operator:
-        raise DomainError("Chỉ quản trị hệ thống được cấp ứng dụng API.", code="forbidden")
+        raise DomainError(
+            "Chỉ quản trị hệ thống được cấp ứng dụng API.", code=AccountErrorCode.FORBIDDEN
+        )
     unknown = set(scopes) - set(api_scopes())
     if unknown:
         raise DomainError(
             f"Phạm vi không tồn tại: {', '.join(sorted(unknown))}",
-            code="unknown_scope",
+            code=AccountErrorCode.UNKNOWN_SCOPE,
             fields={"scopes": sorted(unknown)},
         )
     token, prefix, digest = ApiClient.new_token()
@@ -279,7 +290,7 @@ def create_api_client(
     )
     record_event(
         actor=actor,
-        event_type="api_client.created",
+        event_type=event_types.API_CLIENT_CREATED,
         subject_type="api_client",
         subject_id=client.pk,
         agency_id=agency.pk if agency else None,
@@ -298,7 +309,7 @@ def _save_changes(
     actor: Actor,
     obj: User | ApiClient,
     fields: tuple[str, ...],
-    event_type: str,
+    event_type: EventType[Any],
     subject_type: str,
     agency_id: int | None,
 ) -> None:
@@ -328,15 +339,24 @@ def update_user(*, actor: Actor, user: User) -> None:
     """An operator's edit of an account's name, contact and active flag; nobody locks
     themselves out."""
     if user.pk == actor.user_id and not user.is_active:
-        raise DomainError("Bạn không thể tự khóa tài khoản của chính mình.", code="self_lockout")
-    _save_changes(actor, user, USER_EDITABLE, "account.user_updated", "user", _agency_of_user(user))
+        raise DomainError(
+            "Bạn không thể tự khóa tài khoản của chính mình.", code=AccountErrorCode.SELF_LOCKOUT
+        )
+    _save_changes(
+        actor, user, USER_EDITABLE, event_types.USER_UPDATED, "user", _agency_of_user(user)
+    )
 
 
 @transaction.atomic
 def update_api_client(*, actor: Actor, client: ApiClient) -> None:
     """An operator's edit of an API client's active flag and expiry."""
     _save_changes(
-        actor, client, API_CLIENT_EDITABLE, "api_client.updated", "api_client", client.agency_id
+        actor,
+        client,
+        API_CLIENT_EDITABLE,
+        event_types.API_CLIENT_UPDATED,
+        "api_client",
+        client.agency_id,
     )
 
 
@@ -347,7 +367,7 @@ def record_password_set_by_operator(*, actor: Actor, user: User) -> None:
         raise NotAllowed("Chỉ quản trị hệ thống được đặt mật khẩu cho người dùng.")
     record_event(
         actor=actor,
-        event_type="account.password_set_by_operator",
+        event_type=event_types.PASSWORD_SET_BY_OPERATOR,
         subject_type="user",
         subject_id=user.pk,
         agency_id=_agency_of_user(user),
@@ -362,7 +382,7 @@ ENROLMENT_CODE_PURPOSE = "egov.accounts.enrolment_code"
 
 
 class EnrolmentError(DomainError):
-    code = "enrolment_code_invalid"
+    code = AccountErrorCode.ENROLMENT_CODE_INVALID
 
 
 @dataclass(frozen=True)
@@ -401,7 +421,7 @@ def _issue_enrolment_code(actor: Actor, user: User, now: datetime) -> IssuedEnro
     )
     record_event(
         actor=actor,
-        event_type="account.enrolment_code_issued",
+        event_type=event_types.ENROLMENT_CODE_ISSUED,
         subject_type="user",
         subject_id=user.pk,
         agency_id=_agency_of_user(user),
@@ -417,7 +437,7 @@ def _enrolment_target(actor: Actor, user: User) -> User:
     if not locked.needs_second_factor or not locked.is_active:
         raise EnrolmentError(
             f"Tài khoản {locked.username} không dùng xác thực hai lớp hoặc đã bị khóa.",
-            code="no_second_factor",
+            code=AccountErrorCode.NO_SECOND_FACTOR,
         )
     return locked
 
@@ -431,7 +451,7 @@ def issue_enrolment_code(*, actor: Actor, user: User) -> IssuedEnrolmentCode:
             raise EnrolmentError(
                 f"Tài khoản {locked.username} đã cài xác thực hai lớp; nếu người dùng mất thiết "
                 "bị, hãy đặt lại xác thực hai lớp.",
-                code="second_factor_exists",
+                code=AccountErrorCode.SECOND_FACTOR_EXISTS,
             )
         return _issue_enrolment_code(actor, locked, timezone.now())
 
@@ -446,7 +466,7 @@ def reset_second_factor(*, actor: Actor, user: User) -> IssuedEnrolmentCode:
         removed, _detail = Authenticator.objects.filter(user=locked).delete()
         record_event(
             actor=actor,
-            event_type="account.second_factor_reset",
+            event_type=event_types.SECOND_FACTOR_RESET,
             subject_type="user",
             subject_id=locked.pk,
             agency_id=_agency_of_user(locked),
@@ -485,7 +505,7 @@ def redeem_enrolment_code(*, user: User, code: str) -> None:
             live.save(update_fields=["used_at"])
             record_event(
                 actor=actor_for_user(user),
-                event_type="account.second_factor_enrolled",
+                event_type=event_types.SECOND_FACTOR_ENROLLED,
                 subject_type="user",
                 subject_id=user.pk,
                 agency_id=_agency_of_user(user),
@@ -511,7 +531,7 @@ DESK_CODE_COUNT_CAP = 32767  # the column's range
 
 
 class IdentityError(DomainError):
-    code = "identity_invalid"
+    code = AccountErrorCode.IDENTITY_INVALID
 
 
 @dataclass(frozen=True)
@@ -603,7 +623,7 @@ def issue_desk_code(
             raise NotFoundError(
                 "Chưa có tài khoản nào đăng ký với số này. Hướng dẫn người dân tự đăng ký trên "
                 "Cổng, rồi cấp mã để xác thực tài khoản.",
-                code="no_account",
+                code=AccountErrorCode.NO_ACCOUNT,
                 fields={"id_number": ["Chưa có tài khoản."]},
             )
         now = timezone.now()
@@ -620,7 +640,7 @@ def issue_desk_code(
         )
         record_event(
             actor=actor,
-            event_type="account.desk_code_issued",
+            event_type=event_types.DESK_CODE_ISSUED,
             subject_type="user",
             subject_id=profile.user.pk,
             agency_id=official.agency_id,
@@ -643,7 +663,7 @@ def redeem_desk_code(*, id_number: str, code: str, new_password: str) -> User:
     invalid = IdentityError(
         "Số định danh (mã số thuế) hoặc mã xác thực không đúng, hoặc mã đã hết hạn (mã có giá "
         "trị 3 ngày); nếu cần, hãy đến Bộ phận Một cửa để được cấp mã mới.",
-        code="desk_code_invalid",
+        code=AccountErrorCode.DESK_CODE_INVALID,
         fields={"code": ["Không đúng hoặc đã hết hạn."]},
     )
     raw = (id_number or "").strip().replace(" ", "")
@@ -715,7 +735,7 @@ def _take_account(
     live.save(update_fields=["used_at"])
     record_event(
         actor=actor_for_user(user),
-        event_type="account.identity_verified",
+        event_type=event_types.IDENTITY_VERIFIED,
         subject_type="user",
         subject_id=user.pk,
         agency_id=live.agency_id,
@@ -741,7 +761,7 @@ def verify_identity_by_eid(*, user: User, id_number: str) -> User:
     if not hmac.compare_digest(asserted, _number_of(profile)):
         raise IdentityError(
             "Danh tính điện tử không khớp với số định danh của tài khoản.",
-            code="identity_mismatch",
+            code=AccountErrorCode.IDENTITY_MISMATCH,
         )
     if profile.identity_verified_method == IdentityMethod.EID:
         return user
@@ -758,7 +778,7 @@ def verify_identity_by_eid(*, user: User, id_number: str) -> User:
         )
         record_event(
             actor=actor_for_user(user),
-            event_type="account.identity_verified",
+            event_type=event_types.IDENTITY_VERIFIED,
             subject_type="user",
             subject_id=user.pk,
             payload={"username": user.username, "method": IdentityMethod.EID},

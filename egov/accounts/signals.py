@@ -15,6 +15,8 @@ from egov.core.actors import ANONYMOUS, actor_for_user
 from egov.core.clientip import client_ip
 from egov.events.services import record_event
 
+from . import event_types
+
 
 def _agency_id(user: Any) -> int | None:
     official = getattr(user, "official", None) if getattr(user, "kind", "") != "citizen" else None
@@ -31,7 +33,7 @@ def on_authenticator_added(
     with transaction.atomic():
         record_event(
             actor=actor_for_user(user),
-            event_type="account.mfa_added",
+            event_type=event_types.MFA_ADDED,
             subject_type="user",
             subject_id=user.pk,
             agency_id=_agency_id(user),
@@ -46,7 +48,7 @@ def on_authenticator_removed(
     with transaction.atomic():
         record_event(
             actor=actor_for_user(user),
-            event_type="account.mfa_removed",
+            event_type=event_types.MFA_REMOVED,
             subject_type="user",
             subject_id=user.pk,
             agency_id=_agency_id(user),
@@ -59,7 +61,7 @@ def on_logged_in(sender: Any, request: Any, user: Any, **kw: Any) -> None:
     with transaction.atomic():
         record_event(
             actor=actor_for_user(user),
-            event_type="account.logged_in",
+            event_type=event_types.LOGGED_IN,
             subject_type="user",
             subject_id=user.pk,
             agency_id=_agency_id(user),
@@ -74,7 +76,7 @@ def on_login_failed(
     with transaction.atomic():
         record_event(
             actor=ANONYMOUS,
-            event_type="account.login_failed",
+            event_type=event_types.LOGIN_FAILED,
             subject_type="login",
             subject_id=str(credentials.get("username", ""))[:64],
             payload={"ip": client_ip(request) if request else ""},

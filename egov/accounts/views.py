@@ -21,6 +21,7 @@ from egov.core.errors import DomainError, NotAllowed
 from egov.org.models import Role
 
 from . import services
+from .error_codes import AccountErrorCode
 from .forms import (
     BusinessRegistrationForm,
     CitizenRegistrationForm,
@@ -122,7 +123,7 @@ def redeem_desk_code(request: HttpRequest) -> HttpResponse:
                 status = 429
                 raise DomainError(
                     "Nhập sai quá nhiều lần từ địa chỉ này. Vui lòng thử lại sau ít phút.",
-                    code="too_many_attempts",
+                    code=AccountErrorCode.TOO_MANY_ATTEMPTS,
                 )
             user = services.redeem_desk_code(
                 id_number=data["id_number"], code=data["code"], new_password=data["new_password"]

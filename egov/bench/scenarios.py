@@ -107,11 +107,13 @@ def _repeat(
 def _append_events(agency_id: int, tag: str, *, seconds: float, limit: int) -> Timed:
     from egov.events.services import record_event
 
+    from . import event_types
+
     def append(i: int) -> None:
         with transaction.atomic():
             record_event(
                 actor=SYSTEM,
-                event_type="bench.appended",
+                event_type=event_types.APPENDED,
                 subject_type="bench",
                 subject_id=f"{tag}-{i}",
                 payload={"i": i, "run": tag, "text": "Hồ sơ thử tải"},

@@ -43,6 +43,7 @@ from egov.core.text import normalize_vietnamese
 from egov.org.models import Agency, Role, Unit
 
 from . import services
+from .error_codes import CatalogErrorCode
 from .models import Fee, Level, OnlineMode, Procedure, ProcessVersion, Sector, TimeUnit
 from .services import (
     CatalogError,
@@ -63,7 +64,7 @@ COMMUNE_AGENCIES = "@communes"  # starter catalogue: every commune-level People'
 
 
 class CatalogImportError(CatalogError):
-    code = "catalog_import_invalid"
+    code = CatalogErrorCode.CATALOG_IMPORT_INVALID
 
     def __init__(self, errors: list[str]) -> None:
         self.errors = errors

@@ -32,6 +32,8 @@ from egov.core.text import normalize_vietnamese
 from egov.events.services import record_event
 from egov.org.models import AGENCY_ID_VALIDATOR, Agency, Role, Unit
 
+from . import event_types
+from .error_codes import CatalogErrorCode
 from .models import (
     PROCEDURE_CODE_VALIDATOR,
     DossierComponent,
@@ -97,7 +99,7 @@ MAX_AMOUNT = 10**13  # 10 000 billion VND: far above any fee, below PositiveBigI
 
 
 class CatalogError(DomainError):
-    code = "catalog_invalid"
+    code = CatalogErrorCode.CATALOG_INVALID
 
 
 def build_search_text(procedure: Procedure) -> str:
@@ -481,7 +483,7 @@ def create_sector(*, actor: Actor, code: str, name: str) -> Sector:
     sector = Sector.objects.create(code=code, name=name)
     record_event(
         actor=actor,
-        event_type="catalog.sector_created",
+        event_type=event_types.SECTOR_CREATED,
         subject_type="sector",
         subject_id=sector.pk,
         payload={"code": code, "name": name},
@@ -508,7 +510,7 @@ def update_sector(*, actor: Actor, sector: Sector, name: str) -> Sector:
         )
     record_event(
         actor=actor,
-        event_type="catalog.sector_updated",
+        event_type=event_types.SECTOR_UPDATED,
         subject_type="sector",
         subject_id=sector.pk,
         payload={"code": sector.code, "name": [old.name, name]},
@@ -635,7 +637,7 @@ def create_procedure(
     procedure.agencies.set(agency_list)
     record_event(
         actor=actor,
-        event_type="catalog.procedure_created",
+        event_type=event_types.PROCEDURE_CREATED,
         subject_type="procedure",
         subject_id=procedure.pk,
         payload={
@@ -745,7 +747,7 @@ def update_procedure(
     if diff or agency_change:
         record_event(
             actor=actor,
-            event_type="catalog.procedure_updated",
+            event_type=event_types.PROCEDURE_UPDATED,
             subject_type="procedure",
             subject_id=stored.pk,
             payload={
@@ -777,11 +779,11 @@ def delete_procedure(*, actor: Actor, procedure: Procedure) -> None:
     except ProtectedError as exc:
         raise CatalogError(
             f"Thủ tục {code} đã có hồ sơ nên không xóa được; hãy ngừng công bố thủ tục.",
-            code="catalog_in_use",
+            code=CatalogErrorCode.CATALOG_IN_USE,
         ) from exc
     record_event(
         actor=actor,
-        event_type="catalog.procedure_deleted",
+        event_type=event_types.PROCEDURE_DELETED,
         subject_type="procedure",
         subject_id=pk,
         payload={"code": code},
@@ -832,7 +834,7 @@ def set_components(
     except ProtectedError as exc:
         raise CatalogError(
             "Không xóa được thành phần hồ sơ đã được dùng trong hồ sơ: " + ", ".join(removed),
-            code="catalog_in_use",
+            code=CatalogErrorCode.CATALOG_IN_USE,
         ) from exc
     result: list[DossierComponent] = []
     for order, spec in enumerate(components, start=1):
@@ -860,7 +862,7 @@ def set_components(
     if added or changed or removed:
         record_event(
             actor=actor,
-            event_type="catalog.components_set",
+            event_type=event_types.COMPONENTS_SET,
             subject_type="procedure",
             subject_id=procedure.pk,
             payload={
@@ -899,7 +901,7 @@ def set_fees(*, actor: Actor, procedure: Procedure, fees: Sequence[FeeSpec]) -> 
     Fee.objects.bulk_create(rows)
     record_event(
         actor=actor,
-        event_type="catalog.fees_set",
+        event_type=event_types.FEES_SET,
         subject_type="procedure",
         subject_id=procedure.pk,
         payload={
@@ -976,7 +978,7 @@ def publish_process(
     )
     record_event(
         actor=actor,
-        event_type="catalog.process_published",
+        event_type=event_types.PROCESS_PUBLISHED,
         subject_type="procedure",
         subject_id=stored.pk,
         payload={

@@ -13,18 +13,19 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .actors import MFA_PENDING
+from .error_codes import CoreErrorCode
 from .errors import DomainError
 
-_MESSAGES = {
-    "not_authenticated": _("Bạn cần đăng nhập hoặc cung cấp mã truy cập hợp lệ."),
-    "mfa_required": _(
+_MESSAGES: dict[str, str] = {
+    CoreErrorCode.NOT_AUTHENTICATED: _("Bạn cần đăng nhập hoặc cung cấp mã truy cập hợp lệ."),
+    CoreErrorCode.MFA_REQUIRED: _(
         "Phiên đăng nhập chưa xác thực hai lớp. Vui lòng đăng nhập lại với mã xác thực."
     ),
-    "authentication_failed": _("Thông tin xác thực không hợp lệ."),
-    "permission_denied": _("Bạn không có quyền thực hiện thao tác này."),
-    "not_found": _("Không tìm thấy dữ liệu."),
-    "throttled": _("Bạn gửi quá nhiều yêu cầu, vui lòng thử lại sau."),
-    "invalid": _("Dữ liệu không hợp lệ."),
+    CoreErrorCode.AUTHENTICATION_FAILED: _("Thông tin xác thực không hợp lệ."),
+    CoreErrorCode.PERMISSION_DENIED: _("Bạn không có quyền thực hiện thao tác này."),
+    CoreErrorCode.NOT_FOUND: _("Không tìm thấy dữ liệu."),
+    CoreErrorCode.THROTTLED: _("Bạn gửi quá nhiều yêu cầu, vui lòng thử lại sau."),
+    CoreErrorCode.INVALID: _("Dữ liệu không hợp lệ."),
 }
 
 
@@ -48,7 +49,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {}
         message = "; ".join(exc.messages)
-        return Response(error_body("invalid", message, fields), status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            error_body(CoreErrorCode.INVALID, message, fields), status=status.HTTP_400_BAD_REQUEST
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -60,16 +63,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     assert isinstance(exc, exceptions.APIException)
     codes = exc.get_codes()
     if isinstance(exc, exceptions.ValidationError):
-        response.data = error_body("invalid", _MESSAGES["invalid"], _flatten(exc.detail))
+        response.data = error_body(
+            CoreErrorCode.INVALID, _MESSAGES[CoreErrorCode.INVALID], _flatten(exc.detail)
+        )
     else:
-        code = codes if isinstance(codes, str) else "error"
+        code = codes if isinstance(codes, str) else CoreErrorCode.ERROR
         request = context.get("request")
-        if code == "not_authenticated" and getattr(
+        if code == CoreErrorCode.NOT_AUTHENTICATED and getattr(
             getattr(request, "_request", request), MFA_PENDING, False
         ):
             # A password-only session of an official or operator: it was treated as anonymous
             # (accounts.middleware); say what is missing, as a refusal rather than a challenge.
-            code = "mfa_required"
+            code = CoreErrorCode.MFA_REQUIRED
             response.status_code = status.HTTP_403_FORBIDDEN
             if "WWW-Authenticate" in response:
                 del response["WWW-Authenticate"]

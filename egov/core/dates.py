@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from .error_codes import CoreErrorCode
 from .errors import DomainError
 
 MIN_DAY = date(1900, 1, 1)
@@ -28,7 +29,7 @@ def in_range(day: date) -> bool:
 def check_day(day: date, field: str) -> date:
     """`day` when it lies within the bounds, else DomainError on `field`."""
     if not in_range(day):
-        raise DomainError(OUT_OF_RANGE, code="invalid", fields={field: [OUT_OF_RANGE]})
+        raise DomainError(OUT_OF_RANGE, code=CoreErrorCode.INVALID, fields={field: [OUT_OF_RANGE]})
     return day
 
 
@@ -44,7 +45,7 @@ def parse_day(raw: str | None, *, field: str, default: date | None = None) -> da
             continue
         return check_day(parsed, field)
     message = f"Ngày “{raw[:20]}” không hợp lệ (dạng 30/11/2026)."
-    raise DomainError(message, code="invalid", fields={field: [message]})
+    raise DomainError(message, code=CoreErrorCode.INVALID, fields={field: [message]})
 
 
 class BoundedDateField(forms.DateField):

@@ -24,6 +24,12 @@ class CoreErrorCode(ErrorCode):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     THROTTLED = "throttled"
+    # What Django REST framework itself answers with (egov.core.api_errors keeps its codes).
+    ERROR = "error"
+    PARSE_ERROR = "parse_error"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    NOT_ACCEPTABLE = "not_acceptable"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
 
 
 def all_error_codes() -> dict[str, type[ErrorCode]]:
@@ -36,3 +42,19 @@ def all_error_codes() -> dict[str, type[ErrorCode]]:
         for member in enum:
             found.setdefault(member.value, enum)
     return dict(sorted(found.items()))
+
+
+class UploadErrorCode(ErrorCode):
+    """Why an uploaded file was refused (egov.core.uploads), whatever app received it."""
+
+    UPLOAD_REJECTED = "upload_rejected"
+    EMPTY = "empty"
+    TOO_LARGE = "too_large"
+    REQUEST_TOO_LARGE = "request_too_large"
+    BAD_TYPE = "bad_type"
+    EXTENSION_MISMATCH = "extension_mismatch"
+    ENCRYPTED = "encrypted"
+    ACTIVE_CONTENT = "active_content"
+    CORRUPT = "corrupt"
+    PDF_TOO_COMPLEX = "pdf_too_complex"
+    TOO_MANY_PAGES = "too_many_pages"

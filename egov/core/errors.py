@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from .error_codes import CoreErrorCode
+
 
 class DomainError(Exception):
     """A refused action: a stable machine code, a Vietnamese message, optional field errors."""
 
-    code = "domain_error"
+    code: str = CoreErrorCode.DOMAIN_ERROR
     http_status = 400
 
     def __init__(
@@ -22,15 +24,15 @@ class DomainError(Exception):
 
 
 class NotAllowed(DomainError):
-    code = "permission_denied"
+    code: str = CoreErrorCode.PERMISSION_DENIED
     http_status = 403
 
 
 class NotFoundError(DomainError):
-    code = "not_found"
+    code: str = CoreErrorCode.NOT_FOUND
     http_status = 404
 
 
 class Conflict(DomainError):
-    code = "conflict"
+    code: str = CoreErrorCode.CONFLICT
     http_status = 409

@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from .error_codes import CoreErrorCode
 from .errors import DomainError
 
 MAX_ID = 2**63 - 1
@@ -37,10 +38,10 @@ def parse_int(value: Any, field: str, *, low: int, high: int) -> int:
     text = str(value if value is not None else "").strip()
     message = f"Phải là số nguyên từ {low} đến {high}."
     if isinstance(value, bool) or not re.fullmatch(r"-?[0-9]{1,18}", text):
-        raise DomainError(message, code="invalid", fields={field: [message]})
+        raise DomainError(message, code=CoreErrorCode.INVALID, fields={field: [message]})
     number = int(text)
     if not low <= number <= high:
-        raise DomainError(message, code="invalid", fields={field: [message]})
+        raise DomainError(message, code=CoreErrorCode.INVALID, fields={field: [message]})
     return number
 
 

@@ -28,6 +28,7 @@ from django.core.files.storage import Storage
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models.fields.files import FieldFile
 
+from .error_codes import UploadErrorCode
 from .errors import DomainError
 from .pdfinspect import PdfTooComplex, PdfUnreadable, inspect_pdf
 from .text import strip_accents
@@ -56,7 +57,7 @@ DEFAULT_MAX_REQUEST_BYTES = 50 * 1024 * 1024
 
 
 class UploadRejected(DomainError):
-    code = "upload_rejected"
+    code = UploadErrorCode.UPLOAD_REJECTED
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def check_total(uploads: Iterable[Any]) -> None:
         raise UploadRejected(
             f"Tổng dung lượng các tệp ({total // (1024 * 1024)} MB) vượt quá "
             f"{limit // (1024 * 1024)} MB cho một lần gửi.",
-            code="request_too_large",
+            code=UploadErrorCode.REQUEST_TOO_LARGE,
         )
 
 
@@ -142,7 +143,7 @@ def _too_large(name: str, label: str, rules: UploadRules) -> UploadRejected:
     return UploadRejected(
         f"Tệp “{name}” ({label}) vượt quá dung lượng cho phép "
         f"{rules.max_bytes // (1024 * 1024)} MB.",
-        code="too_large",
+        code=UploadErrorCode.TOO_LARGE,
     )
 
 
@@ -163,22 +164,24 @@ def check_bytes(
     if len(content) > rules.max_bytes:
         raise _too_large(name, label, rules)
     if not content:
-        raise UploadRejected(f"Tệp “{name}” ({label}) rỗng.", code="empty")
+        raise UploadRejected(f"Tệp “{name}” ({label}) rỗng.", code=UploadErrorCode.EMPTY)
     content_type = sniff(content, rules.allowed)
     if content_type == "too_large":
-        raise UploadRejected(f"Tệp “{name}” ({label}) giải nén quá lớn.", code="too_large")
+        raise UploadRejected(
+            f"Tệp “{name}” ({label}) giải nén quá lớn.", code=UploadErrorCode.TOO_LARGE
+        )
     if content_type is None or content_type not in rules.allowed:
         described = rules.described or ", ".join(LABELS[t] for t in rules.allowed)
         raise UploadRejected(
             f"Tệp “{name}” ({label}) không phải {described} (nội dung tệp không đúng định dạng).",
-            code="bad_type",
+            code=UploadErrorCode.BAD_TYPE,
         )
     extension = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in EXTENSIONS[content_type]:
         raise UploadRejected(
             f"Tên tệp “{name}” ({label}) không khớp với nội dung "
             f"({rules.names.get(content_type, content_type)}).",
-            code="extension_mismatch",
+            code=UploadErrorCode.EXTENSION_MISMATCH,
         )
     pages = None
     if content_type == PDF:
@@ -201,32 +204,36 @@ def check_pdf(content: bytes, name: str, label: str) -> int:
     try:
         report = inspect_pdf(content)
     except PdfUnreadable as exc:
-        raise UploadRejected(f"Tệp “{name}” ({label}) là PDF hỏng.", code="corrupt") from exc
+        raise UploadRejected(
+            f"Tệp “{name}” ({label}) là PDF hỏng.", code=UploadErrorCode.CORRUPT
+        ) from exc
     except PdfTooComplex as exc:
         raise UploadRejected(
             f"Tệp PDF “{name}” ({label}) không hợp lệ hoặc quá phức tạp để kiểm tra; "
             "hãy in (xuất) lại tài liệu ra PDF rồi nộp lại.",
-            code="pdf_too_complex",
+            code=UploadErrorCode.PDF_TOO_COMPLEX,
         ) from exc
     if report.encrypted:
         raise UploadRejected(
             f"Tệp “{name}” ({label}) được đặt mật khẩu; hãy nộp bản không mã hóa.",
-            code="encrypted",
+            code=UploadErrorCode.ENCRYPTED,
         )
     if report.active:
         raise UploadRejected(
             f"Tệp PDF “{name}” ({label}) chứa nội dung chủ động không được chấp nhận "
             f"({', '.join(report.active)}); hãy in lại tài liệu ra PDF "
             "(In → Lưu dưới dạng PDF) rồi nộp lại.",
-            code="active_content",
+            code=UploadErrorCode.ACTIVE_CONTENT,
         )
     pages = report.pages
     if pages < 1:
-        raise UploadRejected(f"Tệp “{name}” ({label}) không có trang nào.", code="corrupt")
+        raise UploadRejected(
+            f"Tệp “{name}” ({label}) không có trang nào.", code=UploadErrorCode.CORRUPT
+        )
     if pages > MAX_PDF_PAGES:
         raise UploadRejected(
             f"Tệp “{name}” ({label}) có {pages} trang, vượt quá {MAX_PDF_PAGES} trang.",
-            code="too_many_pages",
+            code=UploadErrorCode.TOO_MANY_PAGES,
         )
     return pages
 
@@ -240,13 +247,15 @@ def check_image(content: bytes, name: str, label: str) -> None:
             if width * height > MAX_IMAGE_PIXELS:
                 raise UploadRejected(
                     f"Ảnh “{name}” ({label}) quá lớn ({width}×{height} điểm ảnh).",
-                    code="too_large",
+                    code=UploadErrorCode.TOO_LARGE,
                 )
             image.verify()
     except UploadRejected:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise UploadRejected(f"Ảnh “{name}” ({label}) bị hỏng.", code="corrupt") from exc
+        raise UploadRejected(
+            f"Ảnh “{name}” ({label}) bị hỏng.", code=UploadErrorCode.CORRUPT
+        ) from exc
 
 
 # --- storing inside a transaction ----------------------------------------------------------------

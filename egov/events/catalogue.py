@@ -107,7 +107,7 @@ def _type_of(spec: dict[str, Any], defs: dict[str, Any]) -> str:
     if "$ref" in spec:
         return spec["$ref"].rsplit("/", 1)[-1]
     if "anyOf" in spec:
-        return " | ".join(_type_of(s, defs) for s in spec["anyOf"])
+        return " \\| ".join(_type_of(s, defs) for s in spec["anyOf"])
     kind = str(spec.get("type", "any"))
     if kind == "array":
         return f"array of {_type_of(spec.get('items', {}), defs)}"

@@ -46,7 +46,7 @@ from egov.signing.timestamping import (
     configured_timestamper,
 )
 
-from . import checkpoints
+from . import checkpoints, event_types
 from .catalogue import CATALOGUE, EventType
 from .models import (
     ChainHead,
@@ -1178,7 +1178,7 @@ def retry_dead(*, actor: Actor, message_ids: Iterable[int]) -> int:
             )
             record_event(
                 actor=actor,
-                event_type="outbox.retried",
+                event_type=event_types.OUTBOX_RETRIED,
                 subject_type="outbox_message",
                 subject_id=message.pk,
                 payload={

@@ -21,8 +21,11 @@ from django.db import models, transaction
 
 from egov.core.actors import SYSTEM, Actor
 from egov.core.errors import DomainError, NotAllowed
+from egov.events.catalogue import EventType
 from egov.events.services import record_event
 
+from . import event_types
+from .error_codes import OrgErrorCode
 from .models import AdministrativeUnit, Agency, Official, OfficialRole, Position, Role, Unit
 
 M = TypeVar("M", bound=models.Model)
@@ -59,7 +62,7 @@ ADMIN_UNIT_FIELDS = (
 
 
 class OrgError(DomainError):
-    code = "org_invalid"
+    code = OrgErrorCode.ORG_INVALID
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -174,7 +177,7 @@ def save_agency(*, actor: Actor, agency: Agency) -> Agency:
         agency.save()
         record_event(
             actor=actor,
-            event_type="org.agency_created",
+            event_type=event_types.AGENCY_CREATED,
             subject_type="agency",
             subject_id=agency.pk,
             agency_id=agency.pk,
@@ -187,7 +190,7 @@ def save_agency(*, actor: Actor, agency: Agency) -> Agency:
         agency.save(update_fields=[n for n in AGENCY_FIELDS if _attname(agency, n) in changes])
         record_event(
             actor=actor,
-            event_type="org.agency_updated",
+            event_type=event_types.AGENCY_UPDATED,
             subject_type="agency",
             subject_id=agency.pk,
             agency_id=agency.pk,
@@ -226,7 +229,7 @@ def save_unit(*, actor: Actor, unit: Unit) -> Unit:
         unit.save()
         record_event(
             actor=actor,
-            event_type="org.unit_created",
+            event_type=event_types.UNIT_CREATED,
             subject_type="unit",
             subject_id=unit.pk,
             agency_id=unit.agency_id,
@@ -240,7 +243,7 @@ def save_unit(*, actor: Actor, unit: Unit) -> Unit:
         unit.save(update_fields=[n for n in UNIT_FIELDS if _attname(unit, n) in changes])
         record_event(
             actor=actor,
-            event_type="org.unit_updated",
+            event_type=event_types.UNIT_UPDATED,
             subject_type="unit",
             subject_id=unit.pk,
             agency_id=unit.agency_id,
@@ -273,7 +276,7 @@ def save_position(*, actor: Actor, position: Position) -> Position:
         position.save()
         record_event(
             actor=actor,
-            event_type="org.position_created",
+            event_type=event_types.POSITION_CREATED,
             subject_type="position",
             subject_id=position.pk,
             payload=_snapshot(position, POSITION_FIELDS),
@@ -285,7 +288,7 @@ def save_position(*, actor: Actor, position: Position) -> Position:
         position.save(update_fields=list(changes))
         record_event(
             actor=actor,
-            event_type="org.position_updated",
+            event_type=event_types.POSITION_UPDATED,
             subject_type="position",
             subject_id=position.pk,
             payload={"code": position.code, "changes": changes},
@@ -316,7 +319,7 @@ def save_official(*, actor: Actor, official: Official) -> Official:
         official.save(update_fields=list(OFFICIAL_FIELDS))
         record_event(
             actor=actor,
-            event_type="org.official_updated",
+            event_type=event_types.OFFICIAL_UPDATED,
             subject_type="user",
             subject_id=official.user_id,
             agency_id=official.agency_id,
@@ -347,7 +350,7 @@ def set_official_roles(*, actor: Actor, official: Official, roles: Iterable[str]
     if invalid:
         raise OrgError(
             f"Vai trò không hợp lệ: {', '.join(sorted(invalid))}",
-            code="role",
+            code=OrgErrorCode.ROLE,
             fields={"roles": sorted(invalid)},
         )
     current = set(
@@ -358,7 +361,8 @@ def set_official_roles(*, actor: Actor, official: Official, roles: Iterable[str]
     added, removed = wanted - current, current - wanted
     if Role.OPERATOR in removed and actor.user_id == official.user_id:
         raise OrgError(
-            "Bạn không thể tự bỏ vai trò quản trị hệ thống của chính mình.", code="self_demotion"
+            "Bạn không thể tự bỏ vai trò quản trị hệ thống của chính mình.",
+            code=OrgErrorCode.SELF_DEMOTION,
         )
     if not added and not removed:
         return official
@@ -372,7 +376,7 @@ def set_official_roles(*, actor: Actor, official: Official, roles: Iterable[str]
         user.save(update_fields=["kind", "is_staff"])
     record_event(
         actor=actor,
-        event_type="org.official_roles_changed",
+        event_type=event_types.OFFICIAL_ROLES_CHANGED,
         subject_type="user",
         subject_id=official.user_id,
         agency_id=official.agency_id,
@@ -397,16 +401,17 @@ def save_admin_unit(*, actor: Actor, unit: AdministrativeUnit) -> Administrative
         elif _creates_cycle(parent, unit.pk):
             extra["parent"] = ["Đơn vị cấp trên không được là chính nó hoặc đơn vị cấp dưới."]
     _validate(unit, extra)
+    event: EventType[Any]
     if unit._state.adding:
         unit.save()
-        event, payload = "org.admin_unit_created", _snapshot(unit, ADMIN_UNIT_FIELDS)
+        event, payload = event_types.ADMIN_UNIT_CREATED, _snapshot(unit, ADMIN_UNIT_FIELDS)
     else:
         old = AdministrativeUnit.objects.select_for_update().get(pk=unit.pk)
         changes = _diff(old, unit, ADMIN_UNIT_FIELDS)
         if not changes:
             return unit
         unit.save()
-        event, payload = "org.admin_unit_updated", {"code": unit.code, "changes": changes}
+        event, payload = event_types.ADMIN_UNIT_UPDATED, {"code": unit.code, "changes": changes}
     record_event(
         actor=actor,
         event_type=event,
@@ -442,7 +447,7 @@ class ImportResult:
 
 
 class LegacyDataUnavailable(DomainError):
-    code = "legacy_data_unavailable"
+    code = OrgErrorCode.LEGACY_DATA_UNAVAILABLE
 
 
 def _province_display_name(name: str, division_type: str) -> str:
@@ -469,7 +474,7 @@ def package_units_2025(province_codes: Iterable[int] | None = None) -> list[Unit
             except ValueError as exc:
                 raise OrgError(
                     f"Không có tỉnh/thành phố mã {code} trong danh mục 2025.",
-                    code="unknown_province",
+                    code=OrgErrorCode.UNKNOWN_PROVINCE,
                 ) from exc
     wanted = {p.code for p in provinces}
     records = [
@@ -591,7 +596,7 @@ def import_admin_units(
     """
     _require_operator(actor)
     if scheme not in AdministrativeUnit.Scheme.values:
-        raise OrgError(f"Mô hình không hợp lệ: {scheme}", code="scheme")
+        raise OrgError(f"Mô hình không hợp lệ: {scheme}", code=OrgErrorCode.SCHEME)
     if scheme == AdministrativeUnit.Scheme.TWO_TIER_2025:
         valid_from, valid_to = REFORM_DATE, None
     else:
@@ -611,7 +616,8 @@ def import_admin_units(
         missing = parent_codes - set(parents)
         if missing:
             raise OrgError(
-                f"Thiếu đơn vị cấp trên: {', '.join(sorted(missing)[:5])}", code="missing_parent"
+                f"Thiếu đơn vị cấp trên: {', '.join(sorted(missing)[:5])}",
+                code=OrgErrorCode.MISSING_PARENT,
             )
         existing = {
             u.code: u
@@ -653,7 +659,7 @@ def import_admin_units(
         )
         record_event(
             actor=actor,
-            event_type="org.admin_units_imported",
+            event_type=event_types.ADMIN_UNITS_IMPORTED,
             subject_type="admin_unit_set",
             subject_id=scheme,
             payload={

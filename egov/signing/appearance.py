@@ -37,6 +37,7 @@ from pyhanko.stamp.base import BaseStamp, BaseStampStyle
 
 from egov.core.text import collapse_spaces, nfc
 
+from .error_codes import SigningErrorCode
 from .errors import SigningError
 
 Placement = Literal["auto", "seal", "corner"]
@@ -107,7 +108,7 @@ def font_path(style: str = "regular") -> str:
                 return str(path)
     raise SigningError(
         "Máy chủ thiếu phông chữ tiếng Việt (fonts-noto-core hoặc fonts-dejavu-core).",
-        code="font_missing",
+        code=SigningErrorCode.FONT_MISSING,
     )
 
 
@@ -161,7 +162,9 @@ def load_image(data: bytes) -> Image.Image:
         img = Image.open(io.BytesIO(data))
         img.load()
     except (OSError, ValueError) as exc:
-        raise SigningError("Ảnh chữ ký hoặc ảnh dấu không đọc được.", code="image_invalid") from exc
+        raise SigningError(
+            "Ảnh chữ ký hoặc ảnh dấu không đọc được.", code=SigningErrorCode.IMAGE_INVALID
+        ) from exc
     return img.convert("RGBA")
 
 

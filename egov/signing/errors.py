@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from egov.core.errors import DomainError
 
+from .error_codes import SigningErrorCode
+
 
 class SigningError(DomainError):
-    code = "signing_error"
+    code: str = SigningErrorCode.SIGNING_ERROR

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from . import keystore
 from .conf import setting
+from .error_codes import SigningErrorCode
 from .errors import SigningError
 from .keystore import KeyMaterial
 from .models import RevokedCertificate, SigningIdentity
@@ -43,25 +44,27 @@ def check_usable(identity: SigningIdentity, *, at: datetime | None = None) -> No
         raise SigningError(
             f"Chứng thư số của {owner} (số hiệu {identity.serial_hex}) đã bị thu hồi ngày "
             f"{_date(revoked_at)}: không thể ký.",
-            code="certificate_revoked",
+            code=SigningErrorCode.CERTIFICATE_REVOKED,
         )
     if identity.not_after < at:
         raise SigningError(
             f"Chứng thư số của {owner} đã hết hạn ngày {_date(identity.not_after)}: "
             "không thể ký. Đề nghị gia hạn hoặc cấp chứng thư mới.",
-            code="certificate_expired",
+            code=SigningErrorCode.CERTIFICATE_EXPIRED,
         )
     if identity.not_before > at:
         raise SigningError(
             f"Chứng thư số của {owner} chưa có hiệu lực (hiệu lực từ ngày "
             f"{_date(identity.not_before)}): không thể ký.",
-            code="certificate_not_yet_valid",
+            code=SigningErrorCode.CERTIFICATE_NOT_YET_VALID,
         )
 
 
 def _pick(candidates: list[SigningIdentity], who: str) -> SigningIdentity:
     if not candidates:
-        raise SigningError(f"{who} chưa có chứng thư số để ký.", code="no_certificate")
+        raise SigningError(
+            f"{who} chưa có chứng thư số để ký.", code=SigningErrorCode.NO_CERTIFICATE
+        )
     candidates.sort(key=lambda i: (i.not_after, i.pk), reverse=True)
     for identity in candidates:
         try:
@@ -91,14 +94,16 @@ def identity_for_agency(agency: Agency) -> SigningIdentity:
 def key_material(identity: SigningIdentity) -> KeyMaterial:
     """The certificate, key and chain of a PKCS#12 identity (decrypted in memory only)."""
     if identity.kind != SigningIdentity.Kind.PKCS12 or not identity.pkcs12_data:
-        raise SigningError("Chứng thư này không lưu khóa dạng PKCS#12.", code="not_pkcs12")
+        raise SigningError(
+            "Chứng thư này không lưu khóa dạng PKCS#12.", code=SigningErrorCode.NOT_PKCS12
+        )
     try:
         passphrase = keystore.decrypt_secret(identity.secret_encrypted)
         return keystore.load_pkcs12(bytes(identity.pkcs12_data), passphrase)
     except (keystore.KeystoreError, ValueError) as exc:
         raise SigningError(
             "Không mở được khóa ký số (sai khóa kho khóa SIGNING_KEYSTORE_KEY?).",
-            code="keystore_error",
+            code=SigningErrorCode.KEYSTORE_ERROR,
         ) from exc
 
 
@@ -124,6 +129,6 @@ def validate_pkcs11_config(identity: SigningIdentity) -> None:
     if errors:
         raise SigningError(
             "Cấu hình ký số bằng token/HSM (PKCS#11) chưa đầy đủ.",
-            code="pkcs11_config",
+            code=SigningErrorCode.PKCS11_CONFIG,
             fields=errors,
         )

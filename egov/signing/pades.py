@@ -42,6 +42,7 @@ from .appearance import (
     seal_box,
 )
 from .conf import setting
+from .error_codes import SigningErrorCode
 from .errors import SigningError
 from .identities import check_usable, key_material, pkcs11_module_path, validate_pkcs11_config
 from .models import SigningIdentity
@@ -121,7 +122,8 @@ def _page_index(page: int, count: int) -> int:
     index = page if page >= 0 else count + page
     if not 0 <= index < count:
         raise SigningError(
-            f"Văn bản không có trang {page + 1 if page >= 0 else page}.", code="page_out_of_range"
+            f"Văn bản không có trang {page + 1 if page >= 0 else page}.",
+            code=SigningErrorCode.PAGE_OUT_OF_RANGE,
         )
     return index
 
@@ -185,7 +187,7 @@ def _pkcs11_signer(identity: SigningIdentity) -> Iterator[Signer]:
         raise SigningError(
             "Máy chủ chưa cài thư viện PKCS#11 cho Python (python-pkcs11): chưa ký được bằng "
             "token/HSM.",
-            code="pkcs11_unavailable",
+            code=SigningErrorCode.PKCS11_UNAVAILABLE,
         ) from exc
     pin: str | None = None
     if identity.secret_encrypted:
@@ -200,7 +202,9 @@ def _pkcs11_signer(identity: SigningIdentity) -> Iterator[Signer]:
             user_pin=pin,
         )
     except Exception as exc:  # the vendor library raises its own errors
-        raise SigningError(f"Không mở được token/HSM: {exc}", code="pkcs11_session") from exc
+        raise SigningError(
+            f"Không mở được token/HSM: {exc}", code=SigningErrorCode.PKCS11_SESSION
+        ) from exc
     try:
         certs = keystore.load_pem_certificates(identity.certificate_pem)
         chain = keystore.load_pem_certificates(identity.chain_pem)
@@ -261,24 +265,26 @@ def sign_pdf(
     """
     appearance = appearance or Appearance()
     if role not in ("personal", "agency"):
-        raise SigningError("Vai trò ký không hợp lệ.", code="signing_role")
+        raise SigningError("Vai trò ký không hợp lệ.", code=SigningErrorCode.SIGNING_ROLE)
     if role == "personal" and identity.official_id is None:
         raise SigningError(
-            "Chữ ký cá nhân cần chứng thư số của một công chức.", code="signing_role"
+            "Chữ ký cá nhân cần chứng thư số của một công chức.", code=SigningErrorCode.SIGNING_ROLE
         )
     if role == "agency" and identity.agency_id is None:
-        raise SigningError("Chữ ký của cơ quan cần chứng thư số của cơ quan.", code="signing_role")
+        raise SigningError(
+            "Chữ ký của cơ quan cần chứng thư số của cơ quan.", code=SigningErrorCode.SIGNING_ROLE
+        )
     check_usable(identity)
 
     try:
         layout = _analyse(pdf)
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     except Exception as exc:  # pypdf and pyHanko raise many kinds of errors on bad input
-        raise SigningError("Tệp PDF không đọc được.", code="pdf_invalid") from exc
+        raise SigningError("Tệp PDF không đọc được.", code=SigningErrorCode.PDF_INVALID) from exc
     if writer.prev.encrypted:
-        raise SigningError("Không ký được tệp PDF đã mã hóa.", code="pdf_encrypted")
+        raise SigningError("Không ký được tệp PDF đã mã hóa.", code=SigningErrorCode.PDF_ENCRYPTED)
     if not layout.page_boxes:
-        raise SigningError("Tệp PDF không có trang nào.", code="pdf_invalid")
+        raise SigningError("Tệp PDF không có trang nào.", code=SigningErrorCode.PDF_INVALID)
     count = len(layout.page_boxes)
     signer_name = keystore.common_name(keystore.load_pem_certificates(identity.certificate_pem)[0])
 
@@ -299,7 +305,7 @@ def sign_pdf(
             if not personal:
                 raise SigningError(
                     "Văn bản chưa có chữ ký số của người có thẩm quyền để đóng dấu lên.",
-                    code="no_personal_signature",
+                    code=SigningErrorCode.NO_PERSONAL_SIGNATURE,
                 )
             page = personal[-1].page
             box = seal_box(personal[-1].rect)
@@ -345,7 +351,9 @@ def sign_pdf(
         try:
             run_sync(pdf_signer.async_sign_pdf(writer, output=output))
         except (PdfError, ValueError) as exc:
-            raise SigningError(f"Không ký được tệp PDF: {exc}", code="pdf_sign_failed") from exc
+            raise SigningError(
+                f"Không ký được tệp PDF: {exc}", code=SigningErrorCode.PDF_SIGN_FAILED
+            ) from exc
     return output.getvalue()
 
 
@@ -489,7 +497,9 @@ def pdfsig_report(pdf: bytes, *, use_trust_list: bool = True) -> str:
     issuer isn't Trusted" while still checking the signature itself ("Signature is Valid")."""
     exe = shutil.which("pdfsig")
     if exe is None:
-        raise SigningError("Máy chủ chưa cài poppler-utils (pdfsig).", code="pdfsig_missing")
+        raise SigningError(
+            "Máy chủ chưa cài poppler-utils (pdfsig).", code=SigningErrorCode.PDFSIG_MISSING
+        )
     with tempfile.TemporaryDirectory(prefix="egov-pdfsig-") as tmp:
         path = Path(tmp) / "document.pdf"
         path.write_bytes(pdf)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from django.db import transaction
@@ -30,11 +30,14 @@ from django.utils import timezone
 
 from egov.core.actors import Actor
 from egov.core.errors import NotAllowed
+from egov.events.catalogue import EventType
 from egov.events.services import record_event
 
-from . import ca, keystore
+from . import ca, event_types, keystore
 from .appearance import Appearance
+from .error_codes import SigningErrorCode
 from .errors import SigningError
+from .event_types import SUBJECT_CA, SUBJECT_IDENTITY, SUBJECT_TRUST_ANCHOR
 from .identities import (
     check_usable,
     identity_for_agency,
@@ -86,10 +89,6 @@ __all__ = [
     "verify_xml",
 ]
 
-SUBJECT_IDENTITY = "signing.identity"
-SUBJECT_TRUST_ANCHOR = "signing.trust_anchor"
-SUBJECT_CA = "signing.ca"
-
 
 def _require_operator(actor: Actor) -> None:
     if not actor.is_operator:
@@ -103,7 +102,7 @@ def _owner_check(official: Official | None, agency: Agency | None) -> None:
     if (official is None) == (agency is None):
         raise SigningError(
             "Chứng thư số phải thuộc về đúng một công chức hoặc một cơ quan.",
-            code="identity_owner",
+            code=SigningErrorCode.IDENTITY_OWNER,
             fields={"official": ["Chọn công chức hoặc cơ quan."]},
         )
 
@@ -126,11 +125,13 @@ def _certificate_fields(
 
 def _duplicate_check(cert: x509.Certificate) -> None:
     if SigningIdentity.objects.filter(fingerprint_sha256=keystore.fingerprint(cert)).exists():
-        raise SigningError("Chứng thư số này đã được đăng ký.", code="identity_duplicate")
+        raise SigningError(
+            "Chứng thư số này đã được đăng ký.", code=SigningErrorCode.IDENTITY_DUPLICATE
+        )
 
 
 def _record_identity_event(
-    actor: Actor, identity: SigningIdentity, event_type: str, **extra: object
+    actor: Actor, identity: SigningIdentity, event_type: EventType[Any], **extra: object
 ) -> None:
     record_event(
         actor=actor,
@@ -177,7 +178,7 @@ def store_identity(
             issued_by=issued_by,
             **_certificate_fields(material.certificate, material.chain),
         )
-        _record_identity_event(actor, identity, "signing.identity_added")
+        _record_identity_event(actor, identity, event_types.IDENTITY_ADDED)
     return identity
 
 
@@ -198,7 +199,7 @@ def import_pkcs12(
     except (ValueError, keystore.KeystoreError) as exc:
         raise SigningError(
             "Không đọc được tệp PKCS#12: sai mật khẩu hoặc tệp không chứa khóa và chứng thư.",
-            code="pkcs12_invalid",
+            code=SigningErrorCode.PKCS12_INVALID,
             fields={"pkcs12_file": ["Tệp hoặc mật khẩu không đúng."]},
         ) from exc
     return store_identity(
@@ -230,13 +231,13 @@ def register_pkcs11_identity(
     except ValueError as exc:
         raise SigningError(
             "Chứng thư (PEM) không hợp lệ.",
-            code="certificate_invalid",
+            code=SigningErrorCode.CERTIFICATE_INVALID,
             fields={"certificate_pem": ["Không đọc được chứng thư."]},
         ) from exc
     if len(certs) != 1:
         raise SigningError(
             "Nhập đúng một chứng thư (PEM) của khóa ký.",
-            code="certificate_invalid",
+            code=SigningErrorCode.CERTIFICATE_INVALID,
             fields={"certificate_pem": ["Cần đúng một chứng thư."]},
         )
     identity = SigningIdentity(
@@ -254,7 +255,7 @@ def register_pkcs11_identity(
     with transaction.atomic():
         _duplicate_check(certs[0])
         identity.save()
-        _record_identity_event(actor, identity, "signing.identity_added")
+        _record_identity_event(actor, identity, event_types.IDENTITY_ADDED)
     return identity
 
 
@@ -282,7 +283,7 @@ def revoke_identity(
                 "identity": identity,
             },
         )
-        _record_identity_event(actor, identity, "signing.identity_revoked", reason=reason)
+        _record_identity_event(actor, identity, event_types.IDENTITY_REVOKED, reason=reason)
     return identity
 
 
@@ -296,10 +297,12 @@ def add_trust_anchor(*, actor: Actor, certificate_pem: str, name: str = "") -> T
         certs = keystore.load_pem_certificates(certificate_pem)
     except ValueError as exc:
         raise SigningError(
-            "Chứng thư CA gốc (PEM) không hợp lệ.", code="certificate_invalid"
+            "Chứng thư CA gốc (PEM) không hợp lệ.", code=SigningErrorCode.CERTIFICATE_INVALID
         ) from exc
     if len(certs) != 1:
-        raise SigningError("Nhập đúng một chứng thư CA gốc.", code="certificate_invalid")
+        raise SigningError(
+            "Nhập đúng một chứng thư CA gốc.", code=SigningErrorCode.CERTIFICATE_INVALID
+        )
     cert = certs[0]
     fp = keystore.fingerprint(cert)
     with transaction.atomic():
@@ -319,7 +322,7 @@ def add_trust_anchor(*, actor: Actor, certificate_pem: str, name: str = "") -> T
             anchor.save(update_fields=["is_active"])
         record_event(
             actor=actor,
-            event_type="signing.trust_anchor_added",
+            event_type=event_types.TRUST_ANCHOR_ADDED,
             subject_type=SUBJECT_TRUST_ANCHOR,
             subject_id=anchor.pk,
             payload={"subject": anchor.subject, "fingerprint": fp},
@@ -337,9 +340,9 @@ def set_trust_anchor_active(*, actor: Actor, anchor: TrustAnchor, active: bool) 
         anchor.save(update_fields=["is_active"])
         record_event(
             actor=actor,
-            event_type="signing.trust_anchor_activated"
+            event_type=event_types.TRUST_ANCHOR_ACTIVATED
             if active
-            else "signing.trust_anchor_removed",
+            else event_types.TRUST_ANCHOR_REMOVED,
             subject_type=SUBJECT_TRUST_ANCHOR,
             subject_id=anchor.pk,
             payload={"subject": anchor.subject, "fingerprint": anchor.fingerprint_sha256},
@@ -360,7 +363,7 @@ def rotate_keystore_secrets(*, actor: Actor) -> int:
                 count += 1
         record_event(
             actor=actor,
-            event_type="signing.keystore_rotated",
+            event_type=event_types.KEYSTORE_ROTATED,
             subject_type=SUBJECT_CA,
             subject_id="keystore",
             payload={"count": count},
@@ -400,7 +403,7 @@ def _store_ca(
     material: KeyMaterial,
     name: str,
     parent: CertificateAuthority | None,
-    event_type: str = "signing.ca_created",
+    event_type: EventType[Any] = event_types.CA_CREATED,
 ) -> CertificateAuthority:
     passphrase = keystore.new_passphrase()
     authority = CertificateAuthority.objects.create(
@@ -508,7 +511,9 @@ def issue_demo_identity(
     _owner_check(official, agency)
     issuing = demo_issuing_ca()
     if issuing is None:
-        raise SigningError("Chưa có CA minh họa: chạy lệnh make_demo_ca trước.", code="no_demo_ca")
+        raise SigningError(
+            "Chưa có CA minh họa: chạy lệnh make_demo_ca trước.", code=SigningErrorCode.NO_DEMO_CA
+        )
     with transaction.atomic():
         return _issue_identity(
             actor,
@@ -555,7 +560,7 @@ def ensure_demo_ca(
         if tsa is None or tsa.parent_id != issuing.pk:
             tsa_material = tsa_material or ca.issue_tsa_certificate(ca_material(issuing))
             tsa = _store_ca(
-                actor, tsa_material, ca.DEMO_TSA_NAME, issuing, event_type="signing.tsa_created"
+                actor, tsa_material, ca.DEMO_TSA_NAME, issuing, event_type=event_types.TSA_CREATED
             )
         result = DemoCaResult(root=root, intermediate=issuing, tsa=tsa)
 

@@ -22,6 +22,7 @@ from signxml.exceptions import InvalidInput, InvalidSignature
 from signxml.verifier import SignatureConfiguration
 
 from . import keystore
+from .error_codes import SigningErrorCode
 from .errors import SigningError
 from .identities import check_usable, key_material
 from .models import SigningIdentity
@@ -38,7 +39,7 @@ def sign_xml(root: etree._Element, *, identity: SigningIdentity) -> etree._Eleme
         raise SigningError(
             "Ký gói tin XML bằng token/HSM (PKCS#11) chưa được hỗ trợ: dùng chứng thư PKCS#12 "
             "của cơ quan cho trục liên thông.",
-            code="xml_pkcs11_unsupported",
+            code=SigningErrorCode.XML_PKCS11_UNSUPPORTED,
         )
     material = key_material(identity)
     method = (

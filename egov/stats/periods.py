@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from egov.core.dates import OUT_OF_RANGE, in_range
+from egov.core.error_codes import CoreErrorCode
 from egov.core.errors import DomainError
 
 KINDS = {
@@ -80,7 +81,9 @@ def year_period(year: int) -> Period:
 
 
 def _invalid(field: str, message: str) -> DomainError:
-    return DomainError("Kỳ báo cáo không hợp lệ.", code="invalid", fields={field: [message]})
+    return DomainError(
+        "Kỳ báo cáo không hợp lệ.", code=CoreErrorCode.INVALID, fields={field: [message]}
+    )
 
 
 def _date(raw: str, field: str) -> date:

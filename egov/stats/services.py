@@ -12,6 +12,8 @@ from egov.core.actors import Actor
 from egov.core.errors import DomainError, NotAllowed
 from egov.events.services import record_event
 
+from . import event_types
+from .error_codes import StatsErrorCode
 from .models import IndexGroup, IndexIndicator
 
 
@@ -28,7 +30,7 @@ def _decimal(value: Any, field: str, low: Decimal, high: Decimal) -> Decimal:
     if not number.is_finite() or not low <= number <= high:
         raise DomainError(
             "Giá trị không hợp lệ.",
-            code="invalid",
+            code=StatsErrorCode.INVALID_POINTS,
             fields={field: [f"Phải là số từ {low} đến {high}."]},
         )
     return number
@@ -40,7 +42,9 @@ def _year(value: Any) -> int:
     except (TypeError, ValueError):
         year = 0
     if not 2000 <= year <= 2100:
-        raise DomainError("Năm không hợp lệ.", code="invalid", fields={"year": ["2000–2100."]})
+        raise DomainError(
+            "Năm không hợp lệ.", code=StatsErrorCode.INVALID_YEAR, fields={"year": ["2000–2100."]}
+        )
     return year
 
 
@@ -52,16 +56,18 @@ def save_group(*, actor: Actor, group: IndexGroup) -> IndexGroup:
     group.code = (group.code or "").strip()
     group.name = (group.name or "").strip()
     if not group.code or not group.name:
-        raise DomainError("Nhập mã và tên nhóm.", code="invalid")
+        raise DomainError("Nhập mã và tên nhóm.", code=StatsErrorCode.CODE_AND_NAME_REQUIRED)
     if IndexGroup.objects.filter(year=group.year, code=group.code).exclude(pk=group.pk).exists():
         raise DomainError(
-            "Nhóm này đã có trong năm.", code="invalid", fields={"code": ["Trùng mã."]}
+            "Nhóm này đã có trong năm.",
+            code=StatsErrorCode.INDEX_GROUP_EXISTS,
+            fields={"code": ["Trùng mã."]},
         )
     created = group.pk is None
     group.save()
     record_event(
         actor=actor,
-        event_type="stats.index_group_created" if created else "stats.index_group_changed",
+        event_type=event_types.INDEX_GROUP_CREATED if created else event_types.INDEX_GROUP_CHANGED,
         subject_type="index_group",
         subject_id=group.pk,
         payload={
@@ -82,18 +88,20 @@ def save_indicator(*, actor: Actor, indicator: IndexIndicator) -> IndexIndicator
     indicator.code = (indicator.code or "").strip()
     indicator.name = (indicator.name or "").strip()
     if not indicator.code or not indicator.name:
-        raise DomainError("Nhập mã và tên chỉ số.", code="invalid")
+        raise DomainError("Nhập mã và tên chỉ số.", code=StatsErrorCode.CODE_AND_NAME_REQUIRED)
     indicator.year = indicator.group.year
     clash = IndexIndicator.objects.filter(year=indicator.year, code=indicator.code)
     if clash.exclude(pk=indicator.pk).exists():
         raise DomainError(
-            "Chỉ số này đã có trong năm.", code="invalid", fields={"code": ["Trùng mã."]}
+            "Chỉ số này đã có trong năm.",
+            code=StatsErrorCode.INDICATOR_EXISTS,
+            fields={"code": ["Trùng mã."]},
         )
     created = indicator.pk is None
     indicator.save()
     record_event(
         actor=actor,
-        event_type="stats.indicator_created" if created else "stats.indicator_changed",
+        event_type=event_types.INDICATOR_CREATED if created else event_types.INDICATOR_CHANGED,
         subject_type="index_indicator",
         subject_id=indicator.pk,
         payload={
@@ -115,11 +123,13 @@ def copy_year(*, actor: Actor, source: int, target: int) -> int:
     source, target = _year(source), _year(target)
     if IndexGroup.objects.filter(year=target).exists():
         raise DomainError(
-            f"Năm {target} đã có bộ chỉ số.", code="invalid", fields={"year": ["Đã có."]}
+            f"Năm {target} đã có bộ chỉ số.",
+            code=StatsErrorCode.INDEX_YEAR_EXISTS,
+            fields={"year": ["Đã có."]},
         )
     groups = list(IndexGroup.objects.filter(year=source))
     if not groups:
-        raise DomainError(f"Năm {source} chưa có bộ chỉ số.", code="invalid")
+        raise DomainError(f"Năm {source} chưa có bộ chỉ số.", code=StatsErrorCode.INDEX_YEAR_EMPTY)
     copied = 0
     for group in groups:
         indicators = list(group.indicators.all())
@@ -145,7 +155,7 @@ def copy_year(*, actor: Actor, source: int, target: int) -> int:
             copied += 1
     record_event(
         actor=actor,
-        event_type="stats.index_year_copied",
+        event_type=event_types.INDEX_YEAR_COPIED,
         subject_type="index_year",
         subject_id=target,
         payload={"source": source, "target": target, "indicators": copied},

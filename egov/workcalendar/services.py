@@ -78,6 +78,8 @@ from egov.core.actors import Actor
 from egov.core.errors import Conflict, DomainError, NotAllowed
 from egov.events.services import record_event
 
+from . import event_types
+from .error_codes import CalendarErrorCode
 from .models import SpecialDay, WorkingHours
 
 if TYPE_CHECKING:
@@ -496,13 +498,23 @@ def save_special_day(
     """Create a special day, or change ``instance``. Records ``calendar.special_day_saved``."""
     _require_operator(actor)
     if kind not in SpecialDay.Kind.values:
-        raise DomainError("Loại ngày không hợp lệ.", code="invalid", fields={"kind": [kind]})
+        raise DomainError(
+            "Loại ngày không hợp lệ.",
+            code=CalendarErrorCode.INVALID_DAY_KIND,
+            fields={"kind": [kind]},
+        )
     if source not in SpecialDay.Source.values:
-        raise DomainError("Nguồn không hợp lệ.", code="invalid", fields={"source": [source]})
+        raise DomainError(
+            "Nguồn không hợp lệ.",
+            code=CalendarErrorCode.INVALID_DAY_SOURCE,
+            fields={"source": [source]},
+        )
     name = (name or "").strip()
     if not name:
         raise DomainError(
-            "Cần nhập tên hoặc lý do.", code="invalid", fields={"name": ["Bắt buộc nhập."]}
+            "Cần nhập tên hoặc lý do.",
+            code=CalendarErrorCode.NAME_REQUIRED,
+            fields={"name": ["Bắt buộc nhập."]},
         )
     agency_id = agency.pk if agency is not None else None
     clash = SpecialDay.objects.filter(date=day)
@@ -512,7 +524,7 @@ def save_special_day(
     if clash.exists():
         raise Conflict(
             f"Ngày {day:%d/%m/%Y} đã được khai báo cho phạm vi này.",
-            code="special_day_exists",
+            code=CalendarErrorCode.SPECIAL_DAY_EXISTS,
             fields={"date": ["Ngày đã được khai báo."]},
         )
     before = None
@@ -529,7 +541,7 @@ def save_special_day(
     row.save()
     record_event(
         actor=actor,
-        event_type="calendar.special_day_saved",
+        event_type=event_types.SPECIAL_DAY_SAVED,
         subject_type="special_day",
         subject_id=row.pk,
         agency_id=agency_id,
@@ -547,7 +559,7 @@ def delete_special_day(*, actor: Actor, special_day: SpecialDay) -> None:
     special_day.delete()
     record_event(
         actor=actor,
-        event_type="calendar.special_day_deleted",
+        event_type=event_types.SPECIAL_DAY_DELETED,
         subject_type="special_day",
         subject_id=pk,
         agency_id=payload["agency_id"],
@@ -576,7 +588,7 @@ def set_working_hours(
     except ValueError as exc:
         raise DomainError(
             "Giờ bắt đầu phải trước giờ kết thúc và buổi sáng phải trước buổi chiều.",
-            code="invalid",
+            code=CalendarErrorCode.INVALID_WORKING_HOURS,
             fields={"afternoon_end": [str(exc)]},
         ) from exc
     agency_id = agency.pk if agency is not None else None
@@ -590,7 +602,7 @@ def set_working_hours(
     row.save()
     record_event(
         actor=actor,
-        event_type="calendar.working_hours_set",
+        event_type=event_types.WORKING_HOURS_SET,
         subject_type="working_hours",
         subject_id=row.pk,
         agency_id=agency_id,
@@ -609,7 +621,7 @@ def reset_working_hours(*, actor: Actor, working_hours: WorkingHours) -> None:
     working_hours.delete()
     record_event(
         actor=actor,
-        event_type="calendar.working_hours_reset",
+        event_type=event_types.WORKING_HOURS_RESET,
         subject_type="working_hours",
         subject_id=pk,
         agency_id=agency_id,
