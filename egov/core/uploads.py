@@ -57,7 +57,7 @@ DEFAULT_MAX_REQUEST_BYTES = 50 * 1024 * 1024
 
 
 class UploadRejected(DomainError):
-    code = UploadErrorCode.UPLOAD_REJECTED
+    code: str = UploadErrorCode.UPLOAD_REJECTED
 
 
 @dataclass(frozen=True)
