@@ -26,6 +26,7 @@ from egov.accounts.api_auth import require_scope
 from egov.core.actors import Actor, actor_from_request
 from egov.core.api_query import QueryBooleanField, validated_query
 from egov.core.dates import OUT_OF_RANGE, check_day, in_range
+from egov.core.error_codes import CoreErrorCode
 from egov.core.errors import DomainError
 from egov.core.ids import MAX_ID, parse_id, parse_int
 from egov.core.parsers import FormParser, JSONParser, MultiPartParser
@@ -285,7 +286,9 @@ def _version(data: Any) -> int | None:
     version = parse_id(raw)
     if version is None:
         raise DomainError(
-            "Phiên bản không hợp lệ.", code="invalid", fields={"version": ["Không hợp lệ."]}
+            "Phiên bản không hợp lệ.",
+            code=CoreErrorCode.INVALID,
+            fields={"version": ["Không hợp lệ."]},
         )
     return version
 

@@ -16,6 +16,8 @@ from egov.core.actors import SYSTEM, Actor
 from egov.core.errors import DomainError
 from egov.org.models import Agency, Official
 
+from .error_codes import DocumentErrorCode
+
 if TYPE_CHECKING:
     from .models import IncomingDocument, OutgoingDocument, Recipient
 
@@ -25,7 +27,7 @@ EXCHANGE_APP = "egov.exchange"
 
 
 class ExchangeUnavailable(DomainError):
-    code = "exchange_unavailable"
+    code = DocumentErrorCode.EXCHANGE_UNAVAILABLE
 
 
 def exchange_installed() -> bool:

@@ -6,6 +6,8 @@ Each step of a document that came through the exchange answers the sender with t
 of QCVN 102:2016 (03 registered, 02 rejected, 04 assigned, 05 processing, 06 completed); the
 exchange itself answers 01 when the package arrives. Revoke, update and replace
 (BussinessDocType 1, 2, 3) change the record that is already here.
+
+Every step is an action of the case kernel (egov.cases; the table is in cases.py).
 """
 
 from __future__ import annotations

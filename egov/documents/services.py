@@ -1,10 +1,10 @@
 """Outgoing documents: draft, review chain, leader's signature, numbering and agency signature by
 the clerk, delivery to recipients. Incoming documents live in incoming.py.
 
-Every change is an action of the case kernel (egov.cases, the table in cases.py): one transaction
-with its event; a document row is locked while it changes and carries a version number, so two
-officials acting on one page cannot both succeed. Files are
-never overwritten: each upload, rendering and signature adds a DocumentVersion.
+Every change is an action of the case kernel (egov.cases; the table is in cases.py): one
+transaction with its event; a document row is locked while it changes and carries a version
+number, so two officials acting on one page cannot both succeed. Files are never overwritten:
+each upload, rendering and signature adds a DocumentVersion.
 """
 
 from __future__ import annotations

@@ -302,8 +302,9 @@ def test_arrival_numbers_run_through_the_year(agency, people):
             ).arrival_number
         )
     assert numbers == [1, 2, 3]
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as refused:
         incoming_services.register_incoming(actor=actor(people["clerk"]), incoming=incoming)
+    assert refused.value.code == "invalid_transition"
 
 
 def test_sender_revokes_through_the_exchange(sent, people, receivers, other_agency):
