@@ -34,7 +34,7 @@ from egov.org.models import Agency, Official, Unit
 from egov.workcalendar.services import WorkingCalendar
 
 from . import event_types, exchange_bridge, files, numbering
-from .cases import INCOMING_DOCUMENT
+from .cases import INCOMING_DOCUMENT, acting_official
 from .error_codes import DocumentErrorCode
 from .models import (
     OPEN_INCOMING,
@@ -103,12 +103,6 @@ class IncomingData:
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def _by(act: Action[IncomingDocument]) -> Official:
-    """The acting official (the clerk's, the leader's and the units' steps)."""
-    assert act.official is not None
-    return act.official
 
 
 def _answer(
@@ -374,7 +368,7 @@ def register_incoming(
         case=incoming,
         expected_version=expected_version,
     ) as act:
-        official, incoming = _by(act), act.case
+        official, incoming = acting_official(act), act.case
         now = timezone.now()
         year, number = numbering.next_arrival_number(incoming.agency_id, now)
         incoming.arrival_year = year
@@ -415,7 +409,7 @@ def reject_incoming(
             raise IncomingError("Nhập lý do từ chối.", fields={"reason": ["Nhập lý do từ chối."]})
         incoming.status_note = reason[:500]
         act.save("status_note")
-        _answer(actor, incoming, StatusCode.REJECTED, reason, _by(act))
+        _answer(actor, incoming, StatusCode.REJECTED, reason, acting_official(act))
         act.record(event_types.INCOMING_REJECTED, reason=reason[:500])
     return incoming
 
@@ -461,7 +455,7 @@ def assign_units(
         case=incoming,
         expected_version=expected_version,
     ) as act:
-        official, incoming = _by(act), act.case
+        official, incoming = acting_official(act), act.case
         instruction = (instruction or "").strip()
         errors: dict[str, list[str]] = {}
         if not instruction:
@@ -570,7 +564,7 @@ def start_assignment(*, actor: Actor, assignment: IncomingAssignment) -> Incomin
     with perform(
         INCOMING_DOCUMENT, "start_assignment", actor=actor, case=assignment.incoming_id
     ) as act:
-        official = _by(act)
+        official = acting_official(act)
         assignment = _lock_assignment(assignment, official)
         if assignment.status != IncomingAssignment.Status.ASSIGNED:
             raise TransitionRefused("Việc này đã được nhận xử lý.")
@@ -594,7 +588,7 @@ def report_assignment(
     with perform(
         INCOMING_DOCUMENT, "report_assignment", actor=actor, case=assignment.incoming_id
     ) as act:
-        official, incoming = _by(act), act.case
+        official, incoming = acting_official(act), act.case
         assignment = _lock_assignment(assignment, official)
         if assignment.status == IncomingAssignment.Status.COMPLETED:
             raise TransitionRefused("Đơn vị đã báo cáo kết quả.")

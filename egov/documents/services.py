@@ -31,7 +31,7 @@ from egov.dossiers.uploads import UploadRejected
 from egov.org.models import AGENCY_ID_VALIDATOR, Agency, Official, Role, Unit
 
 from . import event_types, exchange_bridge, files, numbering, signatures
-from .cases import OUTGOING_DOCUMENT
+from .cases import OUTGOING_DOCUMENT, acting_official
 from .error_codes import DocumentErrorCode
 from .models import (
     Attachment,
@@ -321,12 +321,6 @@ def _render(
     return version, rendered.signature_box
 
 
-def _by(act: Action[OutgoingDocument]) -> Official:
-    """The acting official (every outgoing step is an official's)."""
-    assert act.official is not None
-    return act.official
-
-
 # The fields a draft's details are written to (_apply_draft).
 DRAFT_FIELDS = (
     "doc_type",
@@ -403,7 +397,7 @@ def update_draft(
             expected_version=expected_version,
         ) as act,
     ):
-        official, document = _by(act), act.case
+        official, document = acting_official(act), act.case
         if document.drafted_by_id != official.pk:
             raise NotAllowed("Chỉ người soạn thảo được sửa văn bản khi đang là dự thảo.")
         doc_type, unit = _validate_draft(official, data)
@@ -440,7 +434,7 @@ def upload_version(
             expected_version=expected_version,
         ) as act,
     ):
-        official, document = _by(act), act.case
+        official, document = acting_official(act), act.case
         allowed = (
             document.status == OutgoingStatus.DRAFT and document.drafted_by_id == official.pk
         ) or (
@@ -493,7 +487,7 @@ def add_attachment(
             expected_version=expected_version,
         ) as act,
     ):
-        official, document = _by(act), act.case
+        official, document = acting_official(act), act.case
         if document.drafted_by_id != official.pk:
             raise NotAllowed("Chỉ người soạn thảo được thêm tệp đính kèm khi văn bản là dự thảo.")
         attachment = Attachment(
@@ -522,7 +516,7 @@ def remove_attachment(
         case=attachment.document_id,
         expected_version=expected_version,
     ) as act:
-        if act.case.drafted_by_id != _by(act).pk:
+        if act.case.drafted_by_id != acting_official(act).pk:
             raise NotAllowed("Chỉ người soạn thảo được bỏ tệp đính kèm khi văn bản là dự thảo.")
         name = attachment.original_name
         # The row goes; the stored file stays (nothing in a document's history is destroyed).
@@ -572,7 +566,7 @@ def submit_for_review(
     with perform(
         OUTGOING_DOCUMENT, "submit", actor=actor, case=document, expected_version=expected_version
     ) as act:
-        official, document = _by(act), act.case
+        official, document = acting_official(act), act.case
         if document.drafted_by_id != official.pk:
             raise NotAllowed("Chỉ người soạn thảo được trình văn bản.")
         reviewer = _check_reviewer(reviewer, official)
@@ -640,7 +634,7 @@ def review(
             expected_version=expected_version,
         ) as act,
     ):
-        official, document = _by(act), act.case
+        official, document = acting_official(act), act.case
         if document.current_reviewer_id != official.pk:
             raise NotAllowed("Văn bản đang chờ ý kiến của người khác.")
         comment = (comment or "").strip()
@@ -716,7 +710,7 @@ def sign(
             OUTGOING_DOCUMENT, "sign", actor=actor, case=document, expected_version=expected_version
         ) as act,
     ):
-        official, document = _by(act), act.case
+        official, document = acting_official(act), act.case
         if document.signer_id != official.pk:
             raise NotAllowed("Văn bản được trình cho lãnh đạo khác ký.")
         source = _pdf_for_signing(document, official, saved)
@@ -772,7 +766,7 @@ def issue(
             expected_version=expected_version,
         ) as act,
     ):
-        official, document = _by(act), act.case
+        official, document = acting_official(act), act.case
         agency = document.agency
         unit_abbr = document.drafting_unit.abbreviation if document.drafting_unit else ""
         now = timezone.now()
@@ -909,7 +903,7 @@ def mark_read(*, actor: Actor, recipient: Recipient) -> None:
         with perform(
             OUTGOING_DOCUMENT, "mark_read", actor=actor, case=recipient.document_id
         ) as act:
-            if recipient.unit_id != _by(act).unit_id:
+            if recipient.unit_id != acting_official(act).unit_id:
                 raise _NothingToMark
             changed = Recipient.objects.filter(pk=recipient.pk, read_at__isnull=True).update(
                 read_at=timezone.now()
