@@ -26,6 +26,7 @@ from egov.core.actors import Actor, actor_from_request
 from egov.core.api_auth import require_scope
 from egov.core.api_query import QueryBooleanField, validated_query
 from egov.core.dates import OUT_OF_RANGE, check_day, in_range
+from egov.core.error_codes import CoreErrorCode
 from egov.core.errors import DomainError
 from egov.core.ids import MAX_ID, parse_id, parse_int
 from egov.core.parsers import FormParser, JSONParser, MultiPartParser
@@ -33,6 +34,14 @@ from egov.core.scoping import visible_to
 from egov.org.models import Agency, Official, Unit
 
 from . import exchange_bridge, services
+from .incoming import (
+    assign_units,
+    complete_incoming,
+    register_incoming,
+    reject_incoming,
+    report_assignment,
+    start_assignment,
+)
 from .models import (
     DocumentType,
     DocumentVersion,
@@ -277,7 +286,9 @@ def _version(data: Any) -> int | None:
     version = parse_id(raw)
     if version is None:
         raise DomainError(
-            "Phiên bản không hợp lệ.", code="invalid", fields={"version": ["Không hợp lệ."]}
+            "Phiên bản không hợp lệ.",
+            code=CoreErrorCode.INVALID,
+            fields={"version": ["Không hợp lệ."]},
         )
     return version
 
@@ -578,14 +589,14 @@ class IncomingAction(APIView):
         data: Any = request.data
         version = _version(data)
         if action == "register":
-            services.register_incoming(
+            register_incoming(
                 actor=actor,
                 incoming=document,
                 notes=str(data.get("notes", "")),
                 expected_version=version,
             )
         elif action == "reject":
-            services.reject_incoming(
+            reject_incoming(
                 actor=actor,
                 incoming=document,
                 reason=str(data.get("reason", "")),
@@ -596,7 +607,7 @@ class IncomingAction(APIView):
                 _units(actor, [data.get("main_unit")], "main_unit") if data.get("main_unit") else []
             )
             due = data.get("due_date")
-            services.assign_units(
+            assign_units(
                 actor=actor,
                 incoming=document,
                 instruction=str(data.get("instruction", "")),
@@ -614,13 +625,13 @@ class IncomingAction(APIView):
                 IncomingAssignment, incoming=document, pk=parse_id(data.get("assignment")) or 0
             )
             if action == "start":
-                services.start_assignment(actor=actor, assignment=assignment)
+                start_assignment(actor=actor, assignment=assignment)
             else:
-                services.report_assignment(
+                report_assignment(
                     actor=actor, assignment=assignment, report=str(data.get("report", ""))
                 )
         elif action == "complete":
-            services.complete_incoming(
+            complete_incoming(
                 actor=actor,
                 incoming=document,
                 note=str(data.get("note", "")),

@@ -9,6 +9,7 @@ class DocumentsConfig(AppConfig):
     def ready(self) -> None:
         from . import scopes  # noqa: F401
         from .exchange_bridge import connect_exchange
+        from .incoming import handle_package
 
         # Packages arriving through the exchange hub become incoming documents "chờ vào sổ".
-        connect_exchange()
+        connect_exchange(handle_package)

@@ -1,10 +1,12 @@
 """Where documents meet the exchange app (egov.exchange, edXML QCVN 102:2016): sending an issued
-document to agencies as edXML packages, receiving packages as incoming documents, and answering
-status messages. Nothing here builds XML: the exchange app does."""
+document to agencies as edXML packages, handing arriving packages to incoming.py, and answering
+status messages. Nothing here builds XML: the exchange app does. This module imports neither
+services.py nor incoming.py: they call it."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
@@ -13,6 +15,8 @@ from django.utils import timezone
 from egov.core.actors import SYSTEM, Actor
 from egov.core.errors import DomainError
 from egov.org.models import Agency, Official
+
+from .error_codes import DocumentErrorCode
 
 if TYPE_CHECKING:
     from .models import IncomingDocument, OutgoingDocument, Recipient
@@ -23,7 +27,7 @@ EXCHANGE_APP = "egov.exchange"
 
 
 class ExchangeUnavailable(DomainError):
-    code = "exchange_unavailable"
+    code = DocumentErrorCode.EXCHANGE_UNAVAILABLE
 
 
 def exchange_installed() -> bool:
@@ -40,14 +44,15 @@ def _services() -> Any:
     return services
 
 
-def connect_exchange() -> None:
-    """Called from AppConfig.ready(): arriving packages become incoming documents, and status
-    answers about documents we sent update their recipients."""
+def connect_exchange(on_package: Callable[[Any], None]) -> None:
+    """Called from AppConfig.ready(): arriving packages go to `on_package` (incoming.py makes
+    them incoming documents), and status answers about documents we sent update their
+    recipients."""
     if not exchange_installed():
         return
     from egov.exchange.services import register_incoming_handler, register_status_handler
 
-    register_incoming_handler(handle_package)
+    register_incoming_handler(on_package)
     register_status_handler(handle_status)
 
 
@@ -213,55 +218,3 @@ def answer_status(
         from_agency=incoming.agency,
         actor=actor,
     )
-
-
-def incoming_data(doc: Any, *, received_at: Any = None) -> Any:
-    """IncomingData from an EdxmlDocument."""
-    from .incoming import IncomingData, IncomingFileData
-
-    return IncomingData(
-        document_id=doc.document_id,
-        sender_organ_id=doc.sender.organ_id,
-        sender_name=doc.sender.organ_name,
-        code_number=doc.code_number,
-        code_notation=doc.code_notation,
-        issued_date=doc.promulgation_date,
-        place=doc.promulgation_place,
-        type_name=doc.document_type_name,
-        subject=doc.subject,
-        content=doc.content,
-        signer_position=doc.signer.position,
-        signer_name=doc.signer.full_name,
-        priority=doc.priority,
-        due_date=doc.due_date,
-        business_type=int(doc.business_doc_type),
-        business_reason=doc.business_doc_reason,
-        replaces_document_ids=list(doc.replaces),
-        files=[IncomingFileData(a.name, a.content_type, a.data) for a in doc.attachments],
-        received_at=received_at,
-    )
-
-
-def handle_package(received: Any) -> None:
-    """The exchange's incoming handler (inside the receipt's transaction): a package for one of
-    our agencies becomes an incoming document waiting for the clerk; a revoke or an update
-    changes the record already here and is agreed at once (03 for a revoke, 15 for an
-    update). Raising a DomainError refuses the package (the sender gets 02)."""
-    from .incoming import BusinessType, StatusCode, receive
-
-    data = incoming_data(received.document, received_at=received.package.received_at)
-    incoming = receive(agency=received.agency, data=data, actor=SYSTEM)
-    if data.business_type == BusinessType.REVOKE:
-        answer_status(
-            incoming,
-            code=StatusCode.REGISTERED,
-            description="Đồng ý thu hồi văn bản",
-            official=None,
-        )
-    elif data.business_type == BusinessType.UPDATE:
-        answer_status(
-            incoming,
-            code=StatusCode.UPDATE_AGREED,
-            description="Đã cập nhật văn bản",
-            official=None,
-        )

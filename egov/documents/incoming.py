@@ -6,6 +6,8 @@ Each step of a document that came through the exchange answers the sender with t
 of QCVN 102:2016 (03 registered, 02 rejected, 04 assigned, 05 processing, 06 completed); the
 exchange itself answers 01 when the package arrives. Revoke, update and replace
 (BussinessDocType 1, 2, 3) change the record that is already here.
+
+Every step is an action of the case kernel (egov.cases; the table is in cases.py).
 """
 
 from __future__ import annotations
@@ -22,14 +24,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from egov.cases import Action, TransitionRefused, perform
 from egov.core.actors import SYSTEM, Actor
-from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
+from egov.core.errors import DomainError, NotAllowed, NotFoundError
 from egov.core.uploads import save_file
-from egov.events.services import record_event
-from egov.org.models import Agency, Official, Role, Unit
+from egov.org.models import Agency, Official, Unit
 from egov.workcalendar.services import WorkingCalendar
 
-from . import files, numbering
+from . import event_types, exchange_bridge, files, numbering
+from .cases import INCOMING_DOCUMENT, acting_official
+from .error_codes import DocumentErrorCode
 from .models import (
     OPEN_INCOMING,
     DocumentType,
@@ -44,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 
 class IncomingError(DomainError):
-    code = "incoming_invalid"
+    code = DocumentErrorCode.INCOMING_INVALID
 
 
 class BusinessType:
@@ -99,50 +103,6 @@ class IncomingData:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _official(actor: Actor) -> Official:
-    from .services import official_of
-
-    return official_of(actor)
-
-
-def _lock(incoming: IncomingDocument | int, expected_version: int | None) -> IncomingDocument:
-    pk = incoming if isinstance(incoming, int) else incoming.pk
-    locked = (
-        IncomingDocument.objects.select_for_update(of=("self",))
-        .select_related("agency")
-        .filter(pk=pk)
-        .first()
-    )
-    if locked is None:
-        raise NotFoundError("Không tìm thấy văn bản đến.")
-    if expected_version is not None and locked.version != expected_version:
-        raise Conflict(
-            "Văn bản đến vừa được người khác thay đổi. Vui lòng tải lại trang và thực hiện lại.",
-            code="stale",
-        )
-    return locked
-
-
-def _same_agency(official: Official, incoming: IncomingDocument) -> None:
-    if official.agency_id != incoming.agency_id:
-        raise NotFoundError("Không tìm thấy văn bản đến.")
-
-
-def _event(actor: Actor, incoming: IncomingDocument, event_type: str, **extra: Any) -> None:
-    record_event(
-        actor=actor,
-        event_type=event_type,
-        subject_type="incoming_document",
-        subject_id=incoming.pk,
-        payload={
-            "status": incoming.status,
-            "document_id": incoming.document_id[:200],
-            **extra,
-        },
-        agency_id=incoming.agency_id,
-    )
-
-
 def _answer(
     actor: Actor,
     incoming: IncomingDocument,
@@ -153,8 +113,6 @@ def _answer(
     """Tell the sender where its document stands (documents that came through the exchange)."""
     if incoming.source != IncomingDocument.Source.EXCHANGE or not incoming.sender_organ_id:
         return
-    from . import exchange_bridge
-
     exchange_bridge.answer_status(
         incoming, code=code, description=description, official=official, actor=actor
     )
@@ -228,6 +186,25 @@ def _apply(incoming: IncomingDocument, data: IncomingData) -> None:
     incoming.sender_due_date = data.due_date
 
 
+# What _apply writes.
+APPLIED_FIELDS = (
+    "sender_organ_id",
+    "sender_name",
+    "sender_agency",
+    "code_number",
+    "code_notation",
+    "issued_date",
+    "place",
+    "doc_type",
+    "type_name",
+    "subject",
+    "content",
+    "signer_position",
+    "signer_name",
+    "priority",
+    "sender_due_date",
+)
+
 # --- arrival -------------------------------------------------------------------------------------
 
 
@@ -239,20 +216,26 @@ def receive(
     source: str = IncomingDocument.Source.EXCHANGE,
 ) -> IncomingDocument:
     """A document arrives for `agency`: it waits in the clerk's "chờ vào sổ" list. The same
-    DocumentId arriving again returns the record made the first time (idempotent)."""
+    DocumentId arriving again returns the record made the first time (idempotent).
+
+    Runs inside the exchange's receipt transaction when a package arrives, so its steps are
+    not durable entry points."""
     if not data.document_id.strip():
-        raise IncomingError("Thiếu mã văn bản (DocumentId).", code="no_document_id")
+        raise IncomingError("Thiếu mã văn bản (DocumentId).", code=DocumentErrorCode.NO_DOCUMENT_ID)
     if data.business_type == BusinessType.REVOKE:
         return _revoke(agency=agency, data=data, actor=actor)
     if data.business_type == BusinessType.UPDATE:
         return _update(agency=agency, data=data, actor=actor)
     if not data.subject.strip():
-        raise IncomingError("Văn bản đến thiếu trích yếu.", code="no_subject")
+        raise IncomingError("Văn bản đến thiếu trích yếu.", code=DocumentErrorCode.NO_SUBJECT)
     existing = IncomingDocument.objects.filter(agency=agency, document_id=data.document_id).first()
     if existing is not None:
         return existing
+    arrival = INCOMING_DOCUMENT.transition("receive")
+    official = INCOMING_DOCUMENT.resolve_official(actor, arrival)
     try:
         with transaction.atomic():
+            # The action that makes the case: no row to lock yet, the kernel's Action records it.
             incoming = IncomingDocument(
                 agency=agency,
                 source=source,
@@ -267,24 +250,24 @@ def receive(
             incoming.search_text = _search_text(incoming, text)
             replaced: list[str] = []
             if data.business_type == BusinessType.REPLACE and data.replaces_document_ids:
-                olds = IncomingDocument.objects.select_for_update().filter(
+                olds = IncomingDocument.objects.filter(
                     agency=agency, document_id__in=list(data.replaces_document_ids)
-                )
-                for old in olds:
-                    incoming.replaces = old
-                    old.status = IncomingStatus.REPLACED
-                    old.status_note = (data.business_reason or "Được thay thế bằng văn bản mới")[
-                        :500
-                    ]
-                    old.version += 1
-                    old.save()
-                    replaced.append(old.document_id)
-                    _event(actor, old, "incoming_document.replaced", by=incoming.document_id)
+                ).values_list("pk", flat=True)
+                for old_pk in olds:
+                    with perform(
+                        INCOMING_DOCUMENT, "replace", actor=actor, case=old_pk, durable=False
+                    ) as act:
+                        old = act.case
+                        incoming.replaces = old
+                        old.status_note = (
+                            data.business_reason or "Được thay thế bằng văn bản mới"
+                        )[:500]
+                        act.save("status_note")
+                        replaced.append(old.document_id)
+                        act.record(event_types.INCOMING_REPLACED, by=incoming.document_id)
             incoming.save()
-            _event(
-                actor,
-                incoming,
-                "incoming_document.received",
+            Action(INCOMING_DOCUMENT, arrival, actor, official, incoming).record(
+                event_types.INCOMING_RECEIVED,
                 sender=incoming.sender_organ_id or incoming.sender_name[:100],
                 replaces=replaced or None,
             )
@@ -304,32 +287,38 @@ def _existing(agency: Agency, data: IncomingData) -> IncomingDocument:
     )
     if found is None:
         raise IncomingError(
-            "Không tìm thấy văn bản cần thu hồi/cập nhật tại cơ quan nhận.", code="unknown_document"
+            "Không tìm thấy văn bản cần thu hồi/cập nhật tại cơ quan nhận.",
+            code=DocumentErrorCode.UNKNOWN_DOCUMENT,
         )
     return found
 
 
 def _revoke(*, agency: Agency, data: IncomingData, actor: Actor) -> IncomingDocument:
     found = _existing(agency, data)
-    with transaction.atomic():
-        incoming = _lock(found, None)
-        if incoming.status == IncomingStatus.REVOKED:
-            return incoming
-        incoming.status = IncomingStatus.REVOKED
-        incoming.status_note = (data.business_reason or "Cơ quan gửi thu hồi văn bản")[:500]
-        incoming.version += 1
-        incoming.save()
-        IncomingAssignment.objects.filter(incoming=incoming).exclude(
-            status=IncomingAssignment.Status.COMPLETED
-        ).update(status=IncomingAssignment.Status.COMPLETED, completed_at=timezone.now())
-        _event(actor, incoming, "incoming_document.revoked", reason=incoming.status_note)
+    if found.status == IncomingStatus.REVOKED:
+        return found
+    try:
+        with perform(INCOMING_DOCUMENT, "revoke", actor=actor, case=found, durable=False) as act:
+            incoming = act.case
+            incoming.status_note = (data.business_reason or "Cơ quan gửi thu hồi văn bản")[:500]
+            act.save("status_note")
+            IncomingAssignment.objects.filter(incoming=incoming).exclude(
+                status=IncomingAssignment.Status.COMPLETED
+            ).update(status=IncomingAssignment.Status.COMPLETED, completed_at=timezone.now())
+            act.record(event_types.INCOMING_REVOKED, reason=incoming.status_note)
+    except TransitionRefused:
+        # Revoked in between (the same revoke delivered twice): already done.
+        found.refresh_from_db()
+        return found
     return incoming
 
 
 def _update(*, agency: Agency, data: IncomingData, actor: Actor) -> IncomingDocument:
     found = _existing(agency, data)
-    with transaction.atomic():
-        incoming = _lock(found, None)
+    with (
+        perform(INCOMING_DOCUMENT, "update", actor=actor, case=found, durable=False) as act,
+    ):
+        incoming = act.case
         if data.subject.strip():
             _apply(incoming, data)
         if data.files:
@@ -337,9 +326,8 @@ def _update(*, agency: Agency, data: IncomingData, actor: Actor) -> IncomingDocu
         text = _store_files(incoming, data.files)
         incoming.search_text = _search_text(incoming, text)
         incoming.status_note = (data.business_reason or "Cơ quan gửi cập nhật văn bản")[:500]
-        incoming.version += 1
-        incoming.save()
-        _event(actor, incoming, "incoming_document.updated", reason=incoming.status_note)
+        act.save(*APPLIED_FIELDS, "search_text", "status_note")
+        act.record(event_types.INCOMING_UPDATED, reason=incoming.status_note)
     return incoming
 
 
@@ -355,24 +343,22 @@ def register_incoming(
 ) -> IncomingDocument:
     """The clerk enters the document in the incoming register: it gets the next arrival number
     of the year; the sender is told (status 03)."""
-    official = _official(actor)
-    _same_agency(official, incoming)
-    if not official.has_role(Role.CLERK):
-        raise NotAllowed("Chỉ văn thư cơ quan được vào sổ văn bản đến.")
-    with transaction.atomic():
-        incoming = _lock(incoming, expected_version)
-        if incoming.status != IncomingStatus.RECEIVED:
-            raise Conflict("Văn bản đến không ở trạng thái chờ vào sổ.", code="wrong_status")
+    with perform(
+        INCOMING_DOCUMENT,
+        "register",
+        actor=actor,
+        case=incoming,
+        expected_version=expected_version,
+    ) as act:
+        official, incoming = acting_official(act), act.case
         now = timezone.now()
         year, number = numbering.next_arrival_number(incoming.agency_id, now)
         incoming.arrival_year = year
         incoming.arrival_number = number
         incoming.registered_at = now
         incoming.registered_by = official
-        incoming.status = IncomingStatus.REGISTERED
         incoming.notes = notes.strip()[:500]
-        incoming.version += 1
-        incoming.save()
+        act.save("arrival_year", "arrival_number", "registered_at", "registered_by", "notes")
         _answer(
             actor,
             incoming,
@@ -380,7 +366,7 @@ def register_incoming(
             f"Đã vào sổ văn bản đến, số đến {number:02d}",
             official,
         )
-        _event(actor, incoming, "incoming_document.registered", arrival_number=number, year=year)
+        act.record(event_types.INCOMING_REGISTERED, arrival_number=number, year=year)
     return incoming
 
 
@@ -392,23 +378,21 @@ def reject_incoming(
     expected_version: int | None = None,
 ) -> IncomingDocument:
     """The clerk refuses a document sent by mistake (wrong recipient, illegible...): status 02."""
-    official = _official(actor)
-    _same_agency(official, incoming)
-    if not official.has_role(Role.CLERK):
-        raise NotAllowed("Chỉ văn thư cơ quan được từ chối văn bản đến.")
     reason = (reason or "").strip()
-    if not reason:
-        raise IncomingError("Nhập lý do từ chối.", fields={"reason": ["Nhập lý do từ chối."]})
-    with transaction.atomic():
-        incoming = _lock(incoming, expected_version)
-        if incoming.status != IncomingStatus.RECEIVED:
-            raise Conflict("Chỉ từ chối được văn bản chưa vào sổ.", code="wrong_status")
-        incoming.status = IncomingStatus.REJECTED
+    with perform(
+        INCOMING_DOCUMENT,
+        "reject",
+        actor=actor,
+        case=incoming,
+        expected_version=expected_version,
+    ) as act:
+        incoming = act.case
+        if not reason:
+            raise IncomingError("Nhập lý do từ chối.", fields={"reason": ["Nhập lý do từ chối."]})
         incoming.status_note = reason[:500]
-        incoming.version += 1
-        incoming.save()
-        _answer(actor, incoming, StatusCode.REJECTED, reason, official)
-        _event(actor, incoming, "incoming_document.rejected", reason=reason[:500])
+        act.save("status_note")
+        _answer(actor, incoming, StatusCode.REJECTED, reason, acting_official(act))
+        act.record(event_types.INCOMING_REJECTED, reason=reason[:500])
     return incoming
 
 
@@ -446,31 +430,31 @@ def assign_units(
 ) -> IncomingDocument:
     """A leader writes the instruction (bút phê) and assigns the unit in charge, cooperating
     units and units informed, with a due date; the sender is told (status 04)."""
-    official = _official(actor)
-    _same_agency(official, incoming)
-    if not official.has_role(Role.LEADER):
-        raise NotAllowed("Chỉ lãnh đạo cơ quan được cho ý kiến chỉ đạo và giao xử lý.")
-    instruction = (instruction or "").strip()
-    errors: dict[str, list[str]] = {}
-    if not instruction:
-        errors["instruction"] = ["Nhập ý kiến chỉ đạo."]
-    if main_unit is None and not inform_units:
-        errors["main_unit"] = ["Chọn đơn vị chủ trì xử lý (hoặc đơn vị để biết)."]
-    units = [u for u in [main_unit, *cooperating_units, *inform_units] if u is not None]
-    if any(u.agency_id != incoming.agency_id for u in units):
-        errors["main_unit"] = ["Đơn vị được giao phải thuộc cơ quan."]
-    if len({u.pk for u in units}) != len(units):
-        errors["cooperating_units"] = ["Mỗi đơn vị chỉ được giao một vai trò."]
-    if working_days is not None and not 0 <= int(working_days) <= 365:
-        errors["working_days"] = ["Số ngày làm việc từ 0 đến 365."]
-    if due_date is not None and due_date < timezone.localdate():
-        errors["due_date"] = ["Hạn xử lý không được trước hôm nay."]
-    if errors:
-        raise IncomingError("Ý kiến chỉ đạo chưa hợp lệ.", fields=errors)
-    with transaction.atomic():
-        incoming = _lock(incoming, expected_version)
-        if incoming.status not in (IncomingStatus.REGISTERED, IncomingStatus.ASSIGNED):
-            raise Conflict("Văn bản đến chưa vào sổ hoặc đã được xử lý.", code="wrong_status")
+    with perform(
+        INCOMING_DOCUMENT,
+        "assign",
+        actor=actor,
+        case=incoming,
+        expected_version=expected_version,
+    ) as act:
+        official, incoming = acting_official(act), act.case
+        instruction = (instruction or "").strip()
+        errors: dict[str, list[str]] = {}
+        if not instruction:
+            errors["instruction"] = ["Nhập ý kiến chỉ đạo."]
+        if main_unit is None and not inform_units:
+            errors["main_unit"] = ["Chọn đơn vị chủ trì xử lý (hoặc đơn vị để biết)."]
+        units = [u for u in [main_unit, *cooperating_units, *inform_units] if u is not None]
+        if any(u.agency_id != incoming.agency_id for u in units):
+            errors["main_unit"] = ["Đơn vị được giao phải thuộc cơ quan."]
+        if len({u.pk for u in units}) != len(units):
+            errors["cooperating_units"] = ["Mỗi đơn vị chỉ được giao một vai trò."]
+        if working_days is not None and not 0 <= int(working_days) <= 365:
+            errors["working_days"] = ["Số ngày làm việc từ 0 đến 365."]
+        if due_date is not None and due_date < timezone.localdate():
+            errors["due_date"] = ["Hạn xử lý không được trước hôm nay."]
+        if errors:
+            raise IncomingError("Ý kiến chỉ đạo chưa hợp lệ.", fields=errors)
         now = timezone.now()
         due_at = due_moment(
             incoming.agency_id, due_date=due_date, working_days=working_days, start=now
@@ -499,23 +483,26 @@ def assign_units(
         incoming.instructed_at = now
         incoming.handed_over_at = now
         incoming.due_at = due_at
-        incoming.status = IncomingStatus.ASSIGNED
-        incoming.version += 1
-        incoming.save()
+        act.save(
+            "instruction",
+            "instructed_by",
+            "instructed_at",
+            "handed_over_at",
+            "due_at",
+            state=IncomingStatus.ASSIGNED,
+        )
         names = ", ".join(u.name for u in units)
         _answer(
             actor, incoming, StatusCode.ASSIGNED, f"Lãnh đạo đã giao xử lý: {names}"[:500], official
         )
-        _event(
-            actor,
-            incoming,
-            "incoming_document.assigned",
+        act.record(
+            event_types.INCOMING_ASSIGNED,
             units=[u.pk for u in units],
             due_at=due_at.isoformat() if due_at else None,
         )
         if main_unit is None:
             # Only for information: nothing to process.
-            _complete(actor, incoming, official, "Văn bản để biết, không cần xử lý")
+            _complete(act, "Văn bản để biết, không cần xử lý")
     return incoming
 
 
@@ -523,6 +510,7 @@ def assign_units(
 
 
 def _lock_assignment(assignment: IncomingAssignment, official: Official) -> IncomingAssignment:
+    """The assignment row, locked after its document (the action's case)."""
     locked = (
         IncomingAssignment.objects.select_for_update(of=("self",))
         .select_related("unit", "incoming")
@@ -536,32 +524,38 @@ def _lock_assignment(assignment: IncomingAssignment, official: Official) -> Inco
     return locked
 
 
+def _now_processing(
+    act: Action[IncomingDocument], assignment: IncomingAssignment, official: Official
+) -> None:
+    """The first unit at work moves an assigned document on and tells the sender (05)."""
+    incoming = act.case
+    if incoming.status != IncomingStatus.ASSIGNED:
+        return
+    act.save(state=IncomingStatus.PROCESSING)
+    _answer(
+        act.actor,
+        incoming,
+        StatusCode.PROCESSING,
+        f"{assignment.unit.name} đang xử lý",
+        official,
+    )
+
+
 def start_assignment(*, actor: Actor, assignment: IncomingAssignment) -> IncomingAssignment:
     """The unit takes the document up; the first unit to start tells the sender (status 05)."""
-    official = _official(actor)
-    with transaction.atomic():
+    with perform(
+        INCOMING_DOCUMENT, "start_assignment", actor=actor, case=assignment.incoming_id
+    ) as act:
+        official = acting_official(act)
         assignment = _lock_assignment(assignment, official)
-        incoming = _lock(assignment.incoming_id, None)
-        if not incoming.is_open:
-            raise Conflict("Văn bản đến đã kết thúc xử lý.", code="wrong_status")
         if assignment.status != IncomingAssignment.Status.ASSIGNED:
-            raise Conflict("Việc này đã được nhận xử lý.", code="wrong_status")
+            raise TransitionRefused("Việc này đã được nhận xử lý.")
         assignment.status = IncomingAssignment.Status.PROCESSING
         assignment.started_at = timezone.now()
         assignment.handled_by = official
         assignment.save()
-        if incoming.status == IncomingStatus.ASSIGNED:
-            incoming.status = IncomingStatus.PROCESSING
-            incoming.version += 1
-            incoming.save()
-            _answer(
-                actor,
-                incoming,
-                StatusCode.PROCESSING,
-                f"{assignment.unit.name} đang xử lý",
-                official,
-            )
-        _event(actor, incoming, "incoming_document.processing", unit=assignment.unit_id)
+        _now_processing(act, assignment, official)
+        act.record(event_types.INCOMING_PROCESSING, unit=assignment.unit_id)
     return assignment
 
 
@@ -570,17 +564,16 @@ def report_assignment(
 ) -> IncomingAssignment:
     """The unit reports its result. When every unit in charge has reported, the document is
     completed and the sender is told (status 06)."""
-    official = _official(actor)
     report = (report or "").strip()
     if not report:
         raise IncomingError("Nhập báo cáo kết quả xử lý.", fields={"report": ["Nhập kết quả."]})
-    with transaction.atomic():
+    with perform(
+        INCOMING_DOCUMENT, "report_assignment", actor=actor, case=assignment.incoming_id
+    ) as act:
+        official, incoming = acting_official(act), act.case
         assignment = _lock_assignment(assignment, official)
-        incoming = _lock(assignment.incoming_id, None)
-        if not incoming.is_open:
-            raise Conflict("Văn bản đến đã kết thúc xử lý.", code="wrong_status")
         if assignment.status == IncomingAssignment.Status.COMPLETED:
-            raise Conflict("Đơn vị đã báo cáo kết quả.", code="wrong_status")
+            raise TransitionRefused("Đơn vị đã báo cáo kết quả.")
         now = timezone.now()
         if assignment.started_at is None:
             assignment.started_at = now
@@ -589,33 +582,23 @@ def report_assignment(
         assignment.completed_at = now
         assignment.handled_by = official
         assignment.save()
-        _event(actor, incoming, "incoming_document.reported", unit=assignment.unit_id)
+        act.record(event_types.INCOMING_REPORTED, unit=assignment.unit_id)
         open_main = IncomingAssignment.objects.filter(
             incoming=incoming, role=IncomingAssignment.Role.MAIN
         ).exclude(status=IncomingAssignment.Status.COMPLETED)
         if assignment.role == IncomingAssignment.Role.MAIN and not open_main.exists():
-            _complete(actor, incoming, official, report[:500])
-        elif incoming.status == IncomingStatus.ASSIGNED:
-            incoming.status = IncomingStatus.PROCESSING
-            incoming.version += 1
-            incoming.save()
-            _answer(
-                actor,
-                incoming,
-                StatusCode.PROCESSING,
-                f"{assignment.unit.name} đang xử lý",
-                official,
-            )
+            _complete(act, report[:500])
+        else:
+            _now_processing(act, assignment, official)
     return assignment
 
 
-def _complete(actor: Actor, incoming: IncomingDocument, official: Official, note: str) -> None:
-    incoming.status = IncomingStatus.COMPLETED
+def _complete(act: Action[IncomingDocument], note: str) -> None:
+    incoming = act.case
     incoming.completed_at = timezone.now()
-    incoming.version += 1
-    incoming.save()
-    _answer(actor, incoming, StatusCode.COMPLETED, note or "Đã hoàn thành xử lý", official)
-    _event(actor, incoming, "incoming_document.completed")
+    act.save("completed_at", state=IncomingStatus.COMPLETED)
+    _answer(act.actor, incoming, StatusCode.COMPLETED, note or "Đã hoàn thành xử lý", act.official)
+    act.record(event_types.INCOMING_COMPLETED)
 
 
 def complete_incoming(
@@ -626,23 +609,69 @@ def complete_incoming(
     expected_version: int | None = None,
 ) -> IncomingDocument:
     """A leader closes the document (e.g. nothing more to do); the sender is told (06)."""
-    official = _official(actor)
-    _same_agency(official, incoming)
-    if not official.has_role(Role.LEADER):
-        raise NotAllowed("Chỉ lãnh đạo cơ quan được kết thúc xử lý văn bản đến.")
-    with transaction.atomic():
-        incoming = _lock(incoming, expected_version)
-        if incoming.status not in (
-            IncomingStatus.REGISTERED,
-            IncomingStatus.ASSIGNED,
-            IncomingStatus.PROCESSING,
-        ):
-            raise Conflict("Văn bản đến chưa vào sổ hoặc đã kết thúc.", code="wrong_status")
-        IncomingAssignment.objects.filter(incoming=incoming).exclude(
+    with perform(
+        INCOMING_DOCUMENT,
+        "complete",
+        actor=actor,
+        case=incoming,
+        expected_version=expected_version,
+    ) as act:
+        IncomingAssignment.objects.filter(incoming=act.case).exclude(
             status=IncomingAssignment.Status.COMPLETED
         ).update(status=IncomingAssignment.Status.COMPLETED, completed_at=timezone.now())
-        _complete(actor, incoming, official, (note or "").strip()[:500])
-    return incoming
+        _complete(act, (note or "").strip()[:500])
+    return act.case
+
+
+# --- from the exchange -------------------------------------------------------------------------
+
+
+def incoming_data(doc: Any, *, received_at: Any = None) -> IncomingData:
+    """IncomingData from an EdxmlDocument."""
+    return IncomingData(
+        document_id=doc.document_id,
+        sender_organ_id=doc.sender.organ_id,
+        sender_name=doc.sender.organ_name,
+        code_number=doc.code_number,
+        code_notation=doc.code_notation,
+        issued_date=doc.promulgation_date,
+        place=doc.promulgation_place,
+        type_name=doc.document_type_name,
+        subject=doc.subject,
+        content=doc.content,
+        signer_position=doc.signer.position,
+        signer_name=doc.signer.full_name,
+        priority=doc.priority,
+        due_date=doc.due_date,
+        business_type=int(doc.business_doc_type),
+        business_reason=doc.business_doc_reason,
+        replaces_document_ids=list(doc.replaces),
+        files=[IncomingFileData(a.name, a.content_type, a.data) for a in doc.attachments],
+        received_at=received_at,
+    )
+
+
+def handle_package(received: Any) -> None:
+    """The exchange's incoming handler (inside the receipt's transaction): a package for one of
+    our agencies becomes an incoming document waiting for the clerk; a revoke or an update
+    changes the record already here and is agreed at once (03 for a revoke, 15 for an
+    update). Raising a DomainError refuses the package (the sender gets 02)."""
+    data = incoming_data(received.document, received_at=received.package.received_at)
+    incoming = receive(agency=received.agency, data=data, actor=SYSTEM)
+    if data.business_type == BusinessType.REVOKE:
+        exchange_bridge.answer_status(
+            incoming,
+            code=StatusCode.REGISTERED,
+            description="Đồng ý thu hồi văn bản",
+            official=None,
+        )
+    elif data.business_type == BusinessType.UPDATE:
+        exchange_bridge.answer_status(
+            incoming,
+            code=StatusCode.UPDATE_AGREED,
+            description="Đã cập nhật văn bản",
+            official=None,
+        )
 
 
 def paper_document_id(agency: Agency) -> str:

@@ -1,9 +1,10 @@
 """Outgoing documents: draft, review chain, leader's signature, numbering and agency signature by
-the clerk, delivery to recipients. Incoming documents live in incoming.py (re-exported here).
+the clerk, delivery to recipients. Incoming documents live in incoming.py.
 
-Every change runs in one transaction with its event; a document row is locked while it changes
-and carries a version number, so two officials acting on one page cannot both succeed. Files are
-never overwritten: each upload, rendering and signature adds a DocumentVersion.
+Every change is an action of the case kernel (egov.cases; the table is in cases.py): one
+transaction with its event; a document row is locked while it changes and carries a version
+number, so two officials acting on one page cannot both succeed. Files are never overwritten:
+each upload, rendering and signature adds a DocumentVersion.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from egov.cases import Action, perform
 from egov.core.actors import Actor
-from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
+from egov.core.errors import Conflict, DomainError, NotAllowed
 from egov.core.uploads import UploadRejected, save_file
-from egov.events.services import record_event
 from egov.org.models import AGENCY_ID_VALIDATOR, Agency, Official, Role, Unit
 
-from . import files, numbering, signatures
+from . import event_types, exchange_bridge, files, numbering, signatures
+from .cases import OUTGOING_DOCUMENT, acting_official
+from .error_codes import DocumentErrorCode
 from .models import (
     Attachment,
     DocumentType,
@@ -46,25 +49,10 @@ MAX_EXTERNAL_RECIPIENTS = 200
 
 
 class DocumentError(DomainError):
-    code = "document_invalid"
+    code = DocumentErrorCode.DOCUMENT_INVALID
 
 
 # --- who is acting -------------------------------------------------------------------------------
-
-
-def official_of(actor: Actor) -> Official:
-    """The acting official with agency, unit, position and roles loaded."""
-    if actor.kind != "official" or actor.user_id is None:
-        raise NotAllowed("Chỉ công chức được xử lý văn bản.")
-    official = (
-        Official.objects.select_related("agency", "unit", "user", "position")
-        .prefetch_related("roles")
-        .filter(user_id=actor.user_id)
-        .first()
-    )
-    if official is None:
-        raise NotAllowed("Tài khoản chưa gắn với cơ quan.")
-    return official
 
 
 def review_role(official: Official) -> str:
@@ -87,34 +75,6 @@ def reviewer_candidates(official: Official) -> list[Official]:
         .distinct()
         .order_by("user__full_name")
     )
-
-
-def _same_agency(official: Official, document: OutgoingDocument) -> None:
-    if official.agency_id != document.agency_id:
-        # Another agency's document does not exist for this official.
-        raise NotFoundError("Không tìm thấy văn bản.")
-
-
-def _lock(document: OutgoingDocument | int, expected_version: int | None) -> OutgoingDocument:
-    pk = document if isinstance(document, int) else document.pk
-    locked = (
-        OutgoingDocument.objects.select_for_update(of=("self",))
-        .select_related("agency", "drafting_unit", "doc_type", "current_version")
-        .filter(pk=pk)
-        .first()
-    )
-    if locked is None:
-        raise NotFoundError("Không tìm thấy văn bản.")
-    if expected_version is not None and locked.version != expected_version:
-        raise Conflict(
-            "Văn bản vừa được người khác thay đổi. Vui lòng tải lại trang và thực hiện lại.",
-            code="stale",
-        )
-    return locked
-
-
-def _bump(document: OutgoingDocument) -> None:
-    document.version += 1
 
 
 def _add_version(
@@ -160,21 +120,6 @@ def _refresh_search(document: OutgoingDocument, text: str | None = None) -> None
         text = files.extract_text(_read(version), version.content_type)
     document.search_text = files.search_text(
         document.symbol, document.doc_type.name, document.subject, text or document.content
-    )
-
-
-def _payload(document: OutgoingDocument, **extra: Any) -> dict[str, Any]:
-    return {"status": document.status, "subject": document.subject[:200], **extra}
-
-
-def _event(actor: Actor, document: OutgoingDocument, event_type: str, **extra: Any) -> None:
-    record_event(
-        actor=actor,
-        event_type=event_type,
-        subject_type="outgoing_document",
-        subject_id=document.pk,
-        payload=_payload(document, **extra),
-        agency_id=document.agency_id,
     )
 
 
@@ -356,10 +301,28 @@ def _render(
     return version, rendered.signature_box
 
 
+# The fields a draft's details are written to (_apply_draft).
+DRAFT_FIELDS = (
+    "doc_type",
+    "drafting_unit",
+    "subject",
+    "content",
+    "priority",
+    "due_date",
+    "signer_title",
+    "place",
+    "copies",
+    "notes",
+    "file_keeper",
+)
+
+
 def create_draft(*, actor: Actor, data: DraftInput, upload: Any = None) -> OutgoingDocument:
     """A new draft: an uploaded DOCX/PDF becomes version 1; otherwise the written content is
     rendered to PDF in the official layout (version 1)."""
-    official = official_of(actor)
+    drafting = OUTGOING_DOCUMENT.transition("draft")
+    official = OUTGOING_DOCUMENT.resolve_official(actor, drafting)
+    assert official is not None
     doc_type, unit = _validate_draft(official, data)
     checked = _check_draft_upload(upload) if upload is not None else None
     if checked is None and not (data.content or "").strip():
@@ -367,7 +330,8 @@ def create_draft(*, actor: Actor, data: DraftInput, upload: Any = None) -> Outgo
             "Hãy viết nội dung văn bản hoặc tải lên tệp DOCX/PDF.",
             fields={"content": ["Nhập nội dung hoặc chọn tệp văn bản."]},
         )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
+        # The action that makes the case: no row to lock yet, the kernel's Action records it.
         document = OutgoingDocument(agency=official.agency, drafted_by=official, doc_type=doc_type)
         _apply_draft(document, data, doc_type, unit)
         document.save()
@@ -389,7 +353,8 @@ def create_draft(*, actor: Actor, data: DraftInput, upload: Any = None) -> Outgo
         document.current_version = version
         _refresh_search(document, text)
         document.save()
-        _event(actor, document, "document.drafted", version=version.seq)
+        act = Action(OUTGOING_DOCUMENT, drafting, actor, official, document)
+        act.record(event_types.DRAFTED, version=version.seq)
     return document
 
 
@@ -401,24 +366,28 @@ def update_draft(
     expected_version: int | None = None,
 ) -> OutgoingDocument:
     """Change a draft's details; written content is rendered again as a new version."""
-    official = official_of(actor)
-    _same_agency(official, document)
-    doc_type, unit = _validate_draft(official, data)
-    with transaction.atomic():
-        document = _lock(document, expected_version)
-        if document.status != OutgoingStatus.DRAFT or document.drafted_by_id != official.pk:
+    with (
+        perform(
+            OUTGOING_DOCUMENT,
+            "update_draft",
+            actor=actor,
+            case=document,
+            expected_version=expected_version,
+        ) as act,
+    ):
+        official, document = acting_official(act), act.case
+        if document.drafted_by_id != official.pk:
             raise NotAllowed("Chỉ người soạn thảo được sửa văn bản khi đang là dự thảo.")
+        doc_type, unit = _validate_draft(official, data)
         _apply_draft(document, data, doc_type, unit)
-        document.save()
         _set_recipients(document, data)
         current = document.current_version
         # A written draft is laid out again; an uploaded file stays the current version.
         if document.content and (current is None or current.kind == DocumentVersion.Kind.RENDERED):
             document.current_version, _box = _render(document, official, "Sửa dự thảo")
         _refresh_search(document)
-        _bump(document)
-        document.save()
-        _event(actor, document, "document.draft_updated")
+        act.save(*DRAFT_FIELDS, "current_version", "search_text")
+        act.record(event_types.DRAFT_UPDATED)
     return document
 
 
@@ -432,11 +401,17 @@ def upload_version(
 ) -> DocumentVersion:
     """A corrected file (DOCX or PDF) as a new version: by the drafter while it is a draft, or by
     the official who has it for review."""
-    official = official_of(actor)
-    _same_agency(official, document)
     checked = _check_draft_upload(upload)
-    with transaction.atomic():
-        document = _lock(document, expected_version)
+    with (
+        perform(
+            OUTGOING_DOCUMENT,
+            "upload_version",
+            actor=actor,
+            case=document,
+            expected_version=expected_version,
+        ) as act,
+    ):
+        official, document = acting_official(act), act.case
         allowed = (
             document.status == OutgoingStatus.DRAFT and document.drafted_by_id == official.pk
         ) or (
@@ -460,17 +435,14 @@ def upload_version(
         )
         document.current_version = version
         _refresh_search(document, files.extract_text(checked.content, checked.content_type))
-        _bump(document)
-        document.save()
-        _event(actor, document, "document.version_added", version=version.seq)
+        act.save("current_version", "search_text")
+        act.record(event_types.VERSION_ADDED, version=version.seq)
     return version
 
 
 def add_attachment(
     *, actor: Actor, document: OutgoingDocument, upload: Any, expected_version: int | None = None
 ) -> Attachment:
-    official = official_of(actor)
-    _same_agency(official, document)
     try:
         checked = (
             upload
@@ -481,9 +453,17 @@ def add_attachment(
         raise DocumentError(
             exc.message, code=exc.code, fields={"attachment": [exc.message]}
         ) from exc
-    with transaction.atomic():
-        document = _lock(document, expected_version)
-        if document.status != OutgoingStatus.DRAFT or document.drafted_by_id != official.pk:
+    with (
+        perform(
+            OUTGOING_DOCUMENT,
+            "add_attachment",
+            actor=actor,
+            case=document,
+            expected_version=expected_version,
+        ) as act,
+    ):
+        official, document = acting_official(act), act.case
+        if document.drafted_by_id != official.pk:
             raise NotAllowed("Chỉ người soạn thảo được thêm tệp đính kèm khi văn bản là dự thảo.")
         attachment = Attachment(
             document=document,
@@ -495,27 +475,28 @@ def add_attachment(
         )
         save_file(attachment.file, checked.name, checked.content)
         attachment.save()
-        _bump(document)
-        document.save(update_fields=["version", "updated_at"])
-        _event(actor, document, "document.attachment_added", attachment=checked.name)
+        act.save()
+        act.record(event_types.ATTACHMENT_ADDED, attachment=checked.name)
     return attachment
 
 
 def remove_attachment(
     *, actor: Actor, attachment: Attachment, expected_version: int | None = None
 ) -> None:
-    official = official_of(actor)
-    _same_agency(official, attachment.document)
-    with transaction.atomic():
-        document = _lock(attachment.document_id, expected_version)
-        if document.status != OutgoingStatus.DRAFT or document.drafted_by_id != official.pk:
+    with perform(
+        OUTGOING_DOCUMENT,
+        "remove_attachment",
+        actor=actor,
+        case=attachment.document_id,
+        expected_version=expected_version,
+    ) as act:
+        if act.case.drafted_by_id != acting_official(act).pk:
             raise NotAllowed("Chỉ người soạn thảo được bỏ tệp đính kèm khi văn bản là dự thảo.")
         name = attachment.original_name
         # The row goes; the stored file stays (nothing in a document's history is destroyed).
         Attachment.objects.filter(pk=attachment.pk).delete()
-        _bump(document)
-        document.save(update_fields=["version", "updated_at"])
-        _event(actor, document, "document.attachment_removed", attachment=name)
+        act.save()
+        act.record(event_types.ATTACHMENT_REMOVED, attachment=name)
 
 
 # --- review chain --------------------------------------------------------------------------------
@@ -556,25 +537,19 @@ def submit_for_review(
     expected_version: int | None = None,
 ) -> OutgoingDocument:
     """The drafter sends the draft to the first reviewer (unit head, leader or a specialist)."""
-    official = official_of(actor)
-    _same_agency(official, document)
-    reviewer = _check_reviewer(reviewer, official)
-    with transaction.atomic():
-        document = _lock(document, expected_version)
-        if document.status != OutgoingStatus.DRAFT:
-            raise Conflict("Văn bản không còn là dự thảo.", code="wrong_status")
+    with perform(
+        OUTGOING_DOCUMENT, "submit", actor=actor, case=document, expected_version=expected_version
+    ) as act:
+        official, document = acting_official(act), act.case
         if document.drafted_by_id != official.pk:
             raise NotAllowed("Chỉ người soạn thảo được trình văn bản.")
+        reviewer = _check_reviewer(reviewer, official)
         if document.current_version_id is None:
             raise DocumentError("Văn bản chưa có tệp nội dung.")
-        document.status = OutgoingStatus.IN_REVIEW
         document.current_reviewer = reviewer
-        _bump(document)
-        document.save()
-        _event(
-            actor,
-            document,
-            "document.submitted",
+        act.save("current_reviewer")
+        act.record(
+            event_types.SUBMITTED,
             reviewer=reviewer.user.username,
             comment=comment.strip()[:500],
         )
@@ -595,7 +570,7 @@ def _pdf_for_signing(document: OutgoingDocument, official: Official) -> Document
         except UploadRejected as exc:
             raise DocumentError(
                 exc.message + " (Phiên bản hiện hành là tệp DOCX; ký số cần bản PDF.)",
-                code="pdf_required",
+                code=DocumentErrorCode.PDF_REQUIRED,
             ) from exc
         return _add_version(
             document,
@@ -620,36 +595,37 @@ def review(
 ) -> Review:
     """The current reviewer's opinion: return to the drafter for revision, approve and pass on
     to the next reviewer, or (a leader) approve for signature: the leader becomes the signer."""
-    official = official_of(actor)
-    _same_agency(official, document)
-    holder = (
-        OutgoingDocument.objects.filter(pk=document.pk)
-        .values_list("current_reviewer_id", flat=True)
-        .first()
-    )
-    if holder != official.pk:
-        raise NotAllowed("Văn bản đang chờ ý kiến của người khác.")
-    comment = (comment or "").strip()
-    if decision not in Review.Decision.values:
-        raise DocumentError("Ý kiến không hợp lệ.")
-    if decision == Review.Decision.RETURN and not comment:
-        raise DocumentError(
-            "Trả lại cần nêu nội dung cần chỉnh sửa.",
-            fields={"comment": ["Nhập nội dung cần chỉnh sửa."]},
-        )
-    role = review_role(official)
-    next_reviewer = _check_reviewer(forward_to, official) if forward_to is not None else None
-    if decision == Review.Decision.APPROVE and next_reviewer is None and role != ReviewRole.LEADER:
-        raise DocumentError(
-            "Chỉ lãnh đạo cơ quan duyệt để ký; hãy chọn người cho ý kiến tiếp theo.",
-            fields={"forward_to": ["Chọn lãnh đạo phòng hoặc lãnh đạo cơ quan."]},
-        )
-    with transaction.atomic():
-        document = _lock(document, expected_version)
-        if document.status != OutgoingStatus.IN_REVIEW:
-            raise Conflict("Văn bản không ở bước trình duyệt.", code="wrong_status")
+    with (
+        perform(
+            OUTGOING_DOCUMENT,
+            "review",
+            actor=actor,
+            case=document,
+            expected_version=expected_version,
+        ) as act,
+    ):
+        official, document = acting_official(act), act.case
         if document.current_reviewer_id != official.pk:
             raise NotAllowed("Văn bản đang chờ ý kiến của người khác.")
+        comment = (comment or "").strip()
+        if decision not in Review.Decision.values:
+            raise DocumentError("Ý kiến không hợp lệ.")
+        if decision == Review.Decision.RETURN and not comment:
+            raise DocumentError(
+                "Trả lại cần nêu nội dung cần chỉnh sửa.",
+                fields={"comment": ["Nhập nội dung cần chỉnh sửa."]},
+            )
+        role = review_role(official)
+        next_reviewer = _check_reviewer(forward_to, official) if forward_to is not None else None
+        if (
+            decision == Review.Decision.APPROVE
+            and next_reviewer is None
+            and role != ReviewRole.LEADER
+        ):
+            raise DocumentError(
+                "Chỉ lãnh đạo cơ quan duyệt để ký; hãy chọn người cho ý kiến tiếp theo.",
+                fields={"forward_to": ["Chọn lãnh đạo phòng hoặc lãnh đạo cơ quan."]},
+            )
         row = Review.objects.create(
             document=document,
             reviewer=official,
@@ -660,25 +636,30 @@ def review(
             forwarded_to=next_reviewer,
         )
         if decision == Review.Decision.RETURN:
-            document.status = OutgoingStatus.DRAFT
+            state = OutgoingStatus.DRAFT
             document.current_reviewer = None
         elif next_reviewer is not None:
+            state = OutgoingStatus.IN_REVIEW
             document.current_reviewer = next_reviewer
         else:
             # A leader approves for signature; the PDF to sign must exist now.
+            state = OutgoingStatus.APPROVED
             document.current_version = _pdf_for_signing(document, official)
-            document.status = OutgoingStatus.APPROVED
             document.current_reviewer = None
             document.signer = official
             document.signer_name = official.user.get_full_name()
             if not document.signer_title:
                 document.signer_title = official.position.name if official.position else ""
-        _bump(document)
-        document.save()
-        _event(
-            actor,
-            document,
-            "document.reviewed",
+        act.save(
+            "current_reviewer",
+            "current_version",
+            "signer",
+            "signer_name",
+            "signer_title",
+            state=state,
+        )
+        act.record(
+            event_types.REVIEWED,
             decision=decision,
             role=role,
             forwarded_to=next_reviewer.user.username if next_reviewer else None,
@@ -693,14 +674,12 @@ def sign(
     *, actor: Actor, document: OutgoingDocument, expected_version: int | None = None
 ) -> DocumentVersion:
     """The approving leader signs with a personal digital signature (PAdES)."""
-    official = official_of(actor)
-    _same_agency(official, document)
-    if not official.has_role(Role.LEADER):
-        raise NotAllowed("Chỉ lãnh đạo cơ quan được ký văn bản.")
-    with transaction.atomic():
-        document = _lock(document, expected_version)
-        if document.status != OutgoingStatus.APPROVED:
-            raise Conflict("Văn bản chưa được duyệt để ký hoặc đã ký.", code="wrong_status")
+    with (
+        perform(
+            OUTGOING_DOCUMENT, "sign", actor=actor, case=document, expected_version=expected_version
+        ) as act,
+    ):
+        official, document = acting_official(act), act.case
         if document.signer_id != official.pk:
             raise NotAllowed("Văn bản được trình cho lãnh đạo khác ký.")
         source = _pdf_for_signing(document, official)
@@ -727,11 +706,9 @@ def sign(
             note=f"Ký số bởi {document.signer_name}",
         )
         document.current_version = version
-        document.status = OutgoingStatus.SIGNED
         document.signed_at = now
-        _bump(document)
-        document.save()
-        _event(actor, document, "document.signed", version=version.seq)
+        act.save("current_version", "signed_at")
+        act.record(event_types.SIGNED, version=version.seq)
     return version
 
 
@@ -747,14 +724,16 @@ def issue(
     """The clerk numbers the signed document and applies the agency's signature with the
     number/symbol and signing time; the document is registered in the outgoing register and
     sent to its recipients straight away. A failure rolls everything back, the number too."""
-    official = official_of(actor)
-    _same_agency(official, document)
-    if not official.has_role(Role.CLERK):
-        raise NotAllowed("Chỉ văn thư cơ quan được cấp số và ban hành văn bản.")
-    with transaction.atomic():
-        document = _lock(document, expected_version)
-        if document.status != OutgoingStatus.SIGNED:
-            raise Conflict("Văn bản chưa được lãnh đạo ký hoặc đã ban hành.", code="wrong_status")
+    with (
+        perform(
+            OUTGOING_DOCUMENT,
+            "issue",
+            actor=actor,
+            case=document,
+            expected_version=expected_version,
+        ) as act,
+    ):
+        official, document = acting_official(act), act.case
         agency = document.agency
         unit_abbr = document.drafting_unit.abbreviation if document.drafting_unit else ""
         now = timezone.now()
@@ -799,19 +778,27 @@ def issue(
         document.issued_by = official
         document.document_id = document_id_for(agency, now, assigned.symbol)
         document.current_version = version
-        document.status = OutgoingStatus.ISSUED
         # The text is the signed version's: only the number and symbol are new.
         document.search_text = f"{files.search_text(assigned.symbol)} {document.search_text}"
-        _bump(document)
         try:
             with transaction.atomic():
-                document.save()
+                act.save(
+                    "number",
+                    "number_year",
+                    "series_key",
+                    "symbol",
+                    "issued_at",
+                    "issued_by",
+                    "document_id",
+                    "current_version",
+                    "search_text",
+                )
         except IntegrityError as exc:
             raise Conflict(
                 f"Số, ký hiệu {assigned.symbol} đã được dùng trong năm: kiểm tra bộ đếm số.",
-                code="duplicate_symbol",
+                code=DocumentErrorCode.DUPLICATE_SYMBOL,
             ) from exc
-        _event(actor, document, "document.issued", symbol=assigned.symbol, number=assigned.number)
+        act.record(event_types.ISSUED, symbol=assigned.symbol, number=assigned.number)
     send(actor=actor, document=document)
     document.refresh_from_db()
     return document
@@ -821,16 +808,8 @@ def send(*, actor: Actor, document: OutgoingDocument) -> OutgoingDocument:
     """Deliver an issued document: internal units find it in their inbox at once; agencies on
     the platform and external organs get an edXML package through the exchange hub. Recipients
     already delivered are skipped, so the clerk can retry after a failure."""
-    from . import exchange_bridge
-
-    official = official_of(actor)
-    _same_agency(official, document)
-    if not official.has_role(Role.CLERK):
-        raise NotAllowed("Chỉ văn thư cơ quan được gửi văn bản.")
-    with transaction.atomic():
-        document = _lock(document, None)
-        if document.status not in (OutgoingStatus.ISSUED, OutgoingStatus.SENT):
-            raise Conflict("Văn bản chưa được ban hành.", code="wrong_status")
+    with perform(OUTGOING_DOCUMENT, "send", actor=actor, case=document) as act:
+        document = act.case
         now = timezone.now()
         pending = list(
             document.recipients.exclude(
@@ -861,15 +840,13 @@ def send(*, actor: Actor, document: OutgoingDocument) -> OutgoingDocument:
                     r.error = error
                     r.save(update_fields=["delivery", "error"])
         document.send_error = error
-        if not error:
-            document.status = OutgoingStatus.SENT
+        if error:
+            act.save("send_error")  # the state stays: the clerk sends again
+        else:
             document.sent_at = document.sent_at or now
-        _bump(document)
-        document.save()
-        _event(
-            actor,
-            document,
-            "document.sent" if not error else "document.send_failed",
+            act.save("send_error", "sent_at", state=OutgoingStatus.SENT)
+        act.record(
+            event_types.SENT if not error else event_types.SEND_FAILED,
             internal=len(internal),
             remote=len(remote),
             error=error or None,
@@ -877,61 +854,42 @@ def send(*, actor: Actor, document: OutgoingDocument) -> OutgoingDocument:
     return document
 
 
+class _NothingToMark(Exception):
+    """mark_read found the recipient read already (or not the reader's unit): nothing logged."""
+
+
 def mark_read(*, actor: Actor, recipient: Recipient) -> None:
     """An official of an internal recipient unit opened the document from the inbox."""
-    official = official_of(actor)
-    if recipient.kind != Recipient.Kind.INTERNAL or recipient.unit_id != official.unit_id:
+    if recipient.kind != Recipient.Kind.INTERNAL or recipient.read_at is not None:
         return
-    if recipient.read_at is not None:
-        return
-    with transaction.atomic():
-        changed = Recipient.objects.filter(pk=recipient.pk, read_at__isnull=True).update(
-            read_at=timezone.now()
-        )
-        if changed:
-            record_event(
-                actor=actor,
-                event_type="document.read_by_unit",
-                subject_type="outgoing_document",
-                subject_id=recipient.document_id,
-                payload={"unit": recipient.unit_id},
-                agency_id=official.agency_id,
+    try:
+        with perform(
+            OUTGOING_DOCUMENT, "mark_read", actor=actor, case=recipient.document_id
+        ) as act:
+            if recipient.unit_id != acting_official(act).unit_id:
+                raise _NothingToMark
+            changed = Recipient.objects.filter(pk=recipient.pk, read_at__isnull=True).update(
+                read_at=timezone.now()
             )
+            if not changed:
+                raise _NothingToMark
+            act.record(event_types.READ_BY_UNIT, unit=recipient.unit_id)
+    except _NothingToMark:
+        return
 
-
-# Incoming documents (kept in their own module, exported here as part of the service API).
-from .incoming import (  # noqa: E402
-    IncomingData,
-    assign_units,
-    complete_incoming,
-    receive,
-    register_incoming,
-    reject_incoming,
-    report_assignment,
-    start_assignment,
-)
 
 __all__ = [
     "DocumentError",
     "DraftInput",
-    "IncomingData",
     "add_attachment",
-    "assign_units",
-    "complete_incoming",
     "create_draft",
     "issue",
     "mark_read",
-    "official_of",
-    "receive",
-    "register_incoming",
-    "reject_incoming",
     "remove_attachment",
-    "report_assignment",
     "review",
     "reviewer_candidates",
     "send",
     "sign",
-    "start_assignment",
     "submit_for_review",
     "update_draft",
     "upload_version",

@@ -47,7 +47,18 @@ from .forms import (
     UploadVersionForm,
     VersionForm,
 )
-from .incoming import IncomingData, IncomingFileData, paper_document_id
+from .incoming import (
+    IncomingData,
+    IncomingFileData,
+    assign_units,
+    complete_incoming,
+    paper_document_id,
+    receive,
+    register_incoming,
+    reject_incoming,
+    report_assignment,
+    start_assignment,
+)
 from .models import (
     OPEN_INCOMING,
     Attachment,
@@ -72,11 +83,10 @@ def _official(request: HttpRequest) -> tuple[Official, Actor]:
     user: Any = request.user
     if getattr(user, "kind", "") != "official":
         raise PermissionDenied("Chỉ công chức được vào trang văn bản.")
-    actor = actor_for_user(user)
-    try:
-        return services.official_of(actor), actor
-    except DomainError as exc:
-        raise PermissionDenied(exc.message) from exc
+    official = Official.of_user(user.pk)
+    if official is None:
+        raise PermissionDenied("Tài khoản chưa gắn với cơ quan.")
+    return official, actor_for_user(user)
 
 
 def _outgoing(actor: Actor, pk: int) -> OutgoingDocument:
@@ -704,7 +714,7 @@ def incoming_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     expected = data.get("version")
     try:
         if action == "vao-so":
-            document = services.register_incoming(
+            document = register_incoming(
                 actor=actor,
                 incoming=document,
                 notes=data.get("notes") or "",
@@ -712,12 +722,12 @@ def incoming_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             )
             done = f"Đã vào sổ văn bản đến, số đến {document.arrival_number:02d}."
         elif action == "tu-choi":
-            services.reject_incoming(
+            reject_incoming(
                 actor=actor, incoming=document, reason=data["reason"], expected_version=expected
             )
             done = "Đã từ chối tiếp nhận và báo cơ quan gửi."
         elif action == "giao":
-            services.assign_units(
+            assign_units(
                 actor=actor,
                 incoming=document,
                 instruction=data["instruction"],
@@ -730,7 +740,7 @@ def incoming_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             )
             done = "Đã ghi ý kiến chỉ đạo và giao xử lý."
         elif action == "ket-thuc":
-            services.complete_incoming(
+            complete_incoming(
                 actor=actor,
                 incoming=document,
                 note=data.get("note") or "",
@@ -774,10 +784,10 @@ def _assignment_action(
     )
     try:
         if action == "nhan-xu-ly":
-            services.start_assignment(actor=actor, assignment=assignment)
+            start_assignment(actor=actor, assignment=assignment)
             done = "Đơn vị đã nhận xử lý văn bản."
         else:
-            services.report_assignment(
+            report_assignment(
                 actor=actor, assignment=assignment, report=form.cleaned_data["report"]
             )
             done = "Đã báo cáo kết quả xử lý."
@@ -813,7 +823,7 @@ def paper(request: HttpRequest) -> HttpResponse:
                     IncomingFileData(checked.name, checked.content_type, checked.content)
                 )
             doc_type = data.get("doc_type")
-            document = services.receive(
+            document = receive(
                 agency=official.agency,
                 actor=actor,
                 source=IncomingDocument.Source.PAPER,
@@ -832,7 +842,7 @@ def paper(request: HttpRequest) -> HttpResponse:
                     files=attached,
                 ),
             )
-            document = services.register_incoming(actor=actor, incoming=document)
+            document = register_incoming(actor=actor, incoming=document)
         except DomainError as exc:
             _fail(request, exc, form)
         else:

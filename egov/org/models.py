@@ -189,9 +189,10 @@ class Official(models.Model):
 
     @classmethod
     def of_user(cls, user_id: int) -> Official | None:
-        """A user's official record with agency, unit, user and roles loaded (two queries)."""
+        """A user's official record with agency, unit, user, position and roles loaded (two
+        queries)."""
         return (
-            cls.objects.select_related("agency", "unit", "user")
+            cls.objects.select_related("agency", "unit", "user", "position")
             .prefetch_related("roles")
             .filter(user_id=user_id)
             .first()

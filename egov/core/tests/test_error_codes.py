@@ -12,7 +12,7 @@ from egov.core.error_codes import all_error_codes
 
 EGOV = Path(__file__).resolve().parents[2]
 # (#12: being migrated on other branches)
-PENDING_APPS = ["dossiers", "onestop", "documents", "exchange"]
+PENDING_APPS = ["exchange"]
 
 
 def _modules() -> Iterator[Path]:

@@ -7,7 +7,7 @@ import pytest
 
 from egov.accounts.services import create_api_client
 from egov.core.actors import SYSTEM
-from egov.documents import services
+from egov.documents import incoming as incoming_services
 from egov.documents.models import IncomingDocument, OutgoingStatus
 
 from .test_incoming import _data
@@ -72,7 +72,7 @@ def test_official_drafts_and_walks_the_chain_through_the_api(
 
 
 def test_incoming_actions_and_overdue_filter(client, login_with_mfa, people, agency, vx_unit):
-    incoming = services.receive(agency=agency, data=_data(sender_organ_id=""))
+    incoming = incoming_services.receive(agency=agency, data=_data(sender_organ_id=""))
     login_with_mfa(people["clerk"].user)
     body = client.post(f"/api/v1/documents/incoming/{incoming.pk}/register/").json()
     assert body["arrival_number"] == 1 and body["status"] == "registered"
@@ -140,7 +140,7 @@ def test_other_agency_official_gets_404(
 ):
     from egov.org.models import Role
 
-    incoming = services.receive(agency=agency, data=_data(sender_organ_id=""))
+    incoming = incoming_services.receive(agency=agency, data=_data(sender_organ_id=""))
     stranger = make_official(other_agency, roles=[Role.CLERK], username="stp.vt")
     login_with_mfa(stranger.user)
     assert client.get(f"/api/v1/documents/incoming/{incoming.pk}/").status_code == 404

@@ -11,6 +11,7 @@ import time_machine
 from django.utils import timezone
 
 from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
+from egov.documents import incoming as incoming_services
 from egov.documents import services
 from egov.documents.incoming import (
     BusinessType,
@@ -96,13 +97,13 @@ def test_round_trip_between_two_agencies_with_status_answers(
     assert recipient.edxml_status == "01"
 
     clerk, leader, specialist = receivers["clerk"], receivers["leader"], receivers["specialist"]
-    incoming = services.register_incoming(actor=actor(clerk), incoming=incoming)
+    incoming = incoming_services.register_incoming(actor=actor(clerk), incoming=incoming)
     assert (incoming.arrival_number, incoming.status) == (1, IncomingStatus.REGISTERED)
     deliver()
     recipient.refresh_from_db()
     assert recipient.edxml_status == "03"
 
-    services.assign_units(
+    incoming_services.assign_units(
         actor=actor(leader),
         incoming=incoming,
         instruction="Giao Phòng Hành chính tư pháp chủ trì, báo cáo trước hạn.",
@@ -111,11 +112,11 @@ def test_round_trip_between_two_agencies_with_status_answers(
     )
     deliver()
     assignment = IncomingAssignment.objects.get(incoming=incoming)
-    services.start_assignment(actor=actor(specialist), assignment=assignment)
+    incoming_services.start_assignment(actor=actor(specialist), assignment=assignment)
     deliver()
     recipient.refresh_from_db()
     assert recipient.edxml_status == "05"
-    services.report_assignment(
+    incoming_services.report_assignment(
         actor=actor(specialist), assignment=assignment, report="Đã rà soát 12 thủ tục."
     )
     deliver()
@@ -131,23 +132,23 @@ def test_round_trip_between_two_agencies_with_status_answers(
 def test_steps_need_the_right_role(sent, receivers, other_agency, other_unit, people, agency):
     incoming = IncomingDocument.objects.get(agency=other_agency)
     with pytest.raises(NotAllowed, match="văn thư"):
-        services.register_incoming(actor=actor(receivers["leader"]), incoming=incoming)
+        incoming_services.register_incoming(actor=actor(receivers["leader"]), incoming=incoming)
     with pytest.raises(NotFoundError):  # another agency's clerk
-        services.register_incoming(actor=actor(people["clerk"]), incoming=incoming)
-    services.register_incoming(actor=actor(receivers["clerk"]), incoming=incoming)
+        incoming_services.register_incoming(actor=actor(people["clerk"]), incoming=incoming)
+    incoming_services.register_incoming(actor=actor(receivers["clerk"]), incoming=incoming)
     with pytest.raises(NotAllowed, match="lãnh đạo"):
-        services.assign_units(
+        incoming_services.assign_units(
             actor=actor(receivers["clerk"]),
             incoming=incoming,
             instruction="x",
             main_unit=other_unit,
         )
     with pytest.raises(DomainError) as excinfo:
-        services.assign_units(
+        incoming_services.assign_units(
             actor=actor(receivers["leader"]), incoming=incoming, instruction="", main_unit=None
         )
     assert {"instruction", "main_unit"} <= set(excinfo.value.fields)
-    services.assign_units(
+    incoming_services.assign_units(
         actor=actor(receivers["leader"]),
         incoming=incoming,
         instruction="Xử lý",
@@ -156,7 +157,7 @@ def test_steps_need_the_right_role(sent, receivers, other_agency, other_unit, pe
     )
     assignment = IncomingAssignment.objects.get(incoming=incoming)
     with pytest.raises(NotAllowed, match="đơn vị được giao"):
-        services.report_assignment(
+        incoming_services.report_assignment(
             actor=actor(receivers["clerk"]), assignment=assignment, report="xong"
         )
 
@@ -166,8 +167,10 @@ def test_clerk_rejects_a_document_sent_by_mistake(sent, receivers, other_agency)
 
     incoming = IncomingDocument.objects.get(agency=other_agency)
     with pytest.raises(DomainError, match="lý do"):
-        services.reject_incoming(actor=actor(receivers["clerk"]), incoming=incoming, reason=" ")
-    services.reject_incoming(
+        incoming_services.reject_incoming(
+            actor=actor(receivers["clerk"]), incoming=incoming, reason=" "
+        )
+    incoming_services.reject_incoming(
         actor=actor(receivers["clerk"]), incoming=incoming, reason="Gửi nhầm cơ quan."
     )
     deliver()
@@ -194,8 +197,8 @@ def _data(**kwargs):  # type: ignore[no-untyped-def]
 
 
 def test_a_package_received_twice_is_registered_once(agency):
-    first = services.receive(agency=agency, data=_data())
-    again = services.receive(agency=agency, data=_data())
+    first = incoming_services.receive(agency=agency, data=_data())
+    again = incoming_services.receive(agency=agency, data=_data())
     assert first.pk == again.pk
     assert IncomingDocument.objects.count() == 1
     assert first.doc_type.code == "cong-van"
@@ -203,8 +206,8 @@ def test_a_package_received_twice_is_registered_once(agency):
 
 
 def test_revoke_update_and_replace(agency):
-    original = services.receive(agency=agency, data=_data())
-    updated = services.receive(
+    original = incoming_services.receive(agency=agency, data=_data())
+    updated = incoming_services.receive(
         agency=agency,
         data=_data(
             business_type=BusinessType.UPDATE,
@@ -217,7 +220,7 @@ def test_revoke_update_and_replace(agency):
     assert updated.subject.endswith("(cập nhật)")
     assert [f.superseded for f in updated.files.order_by("pk")] == [True, False]
 
-    replacement = services.receive(
+    replacement = incoming_services.receive(
         agency=agency,
         data=_data(
             document_id="000.00.00.G22,2026/03/05,18/VPCP-KSTT",
@@ -229,7 +232,7 @@ def test_revoke_update_and_replace(agency):
     original.refresh_from_db()
     assert original.status == IncomingStatus.REPLACED and replacement.replaces == original
 
-    revoked = services.receive(
+    revoked = incoming_services.receive(
         agency=agency,
         data=_data(
             document_id=replacement.document_id,
@@ -240,7 +243,7 @@ def test_revoke_update_and_replace(agency):
     assert revoked.pk == replacement.pk
     assert revoked.status == IncomingStatus.REVOKED and revoked.status_note == "Ban hành nhầm"
     with pytest.raises(DomainError, match="Không tìm thấy"):
-        services.receive(
+        incoming_services.receive(
             agency=agency,
             data=_data(
                 document_id="000.00.00.G22,2026/01/01,1/X", business_type=BusinessType.REVOKE
@@ -252,9 +255,9 @@ def test_due_date_on_the_working_calendar_and_overdue(agency, people, vx_unit):
     clerk, leader, drafter = people["clerk"], people["leader"], people["drafter"]
     # Friday 6 March 2026, 10:00 in Hà Nội.
     with time_machine.travel(datetime(2026, 3, 6, 3, 0, tzinfo=UTC), tick=False):
-        incoming = services.receive(agency=agency, data=_data(), source="paper")
-        services.register_incoming(actor=actor(clerk), incoming=incoming)
-        services.assign_units(
+        incoming = incoming_services.receive(agency=agency, data=_data(), source="paper")
+        incoming_services.register_incoming(actor=actor(clerk), incoming=incoming)
+        incoming_services.assign_units(
             actor=actor(leader),
             incoming=incoming,
             instruction="Phòng VX chủ trì.",
@@ -269,36 +272,39 @@ def test_due_date_on_the_working_calendar_and_overdue(agency, people, vx_unit):
     with time_machine.travel(datetime(2026, 3, 10, 3, 0, tzinfo=UTC), tick=False):
         assert IncomingDocument.objects.filter(overdue_filter()).get() == incoming
         assignment = IncomingAssignment.objects.get(incoming=incoming)
-        services.report_assignment(actor=actor(drafter), assignment=assignment, report="Xong")
+        incoming_services.report_assignment(
+            actor=actor(drafter), assignment=assignment, report="Xong"
+        )
         assert not IncomingDocument.objects.filter(overdue_filter()).exists()
 
 
 def test_paper_document_is_registered_without_status_answers(agency, people):
     from egov.exchange.models import StatusRecord
 
-    incoming = services.receive(
+    incoming = incoming_services.receive(
         agency=agency,
         data=_data(document_id=paper_document_id(agency), sender_organ_id="", files=[]),
         source=IncomingDocument.Source.PAPER,
     )
-    services.register_incoming(actor=actor(people["clerk"]), incoming=incoming)
+    incoming_services.register_incoming(actor=actor(people["clerk"]), incoming=incoming)
     assert not StatusRecord.objects.exists()
 
 
 def test_arrival_numbers_run_through_the_year(agency, people):
     numbers = []
     for n in range(3):
-        incoming = services.receive(
+        incoming = incoming_services.receive(
             agency=agency, data=_data(document_id=f"x,2026/01/0{n + 1},{n}/X", sender_organ_id="")
         )
         numbers.append(
-            services.register_incoming(
+            incoming_services.register_incoming(
                 actor=actor(people["clerk"]), incoming=incoming
             ).arrival_number
         )
     assert numbers == [1, 2, 3]
-    with pytest.raises(Conflict):
-        services.register_incoming(actor=actor(people["clerk"]), incoming=incoming)
+    with pytest.raises(Conflict) as refused:
+        incoming_services.register_incoming(actor=actor(people["clerk"]), incoming=incoming)
+    assert refused.value.code == "invalid_transition"
 
 
 def test_sender_revokes_through_the_exchange(sent, people, receivers, other_agency):
@@ -310,7 +316,7 @@ def test_sender_revokes_through_the_exchange(sent, people, receivers, other_agen
     from egov.exchange.services import send, statuses_for
 
     incoming = IncomingDocument.objects.get(agency=other_agency)
-    services.register_incoming(actor=actor(receivers["clerk"]), incoming=incoming)
+    incoming_services.register_incoming(actor=actor(receivers["clerk"]), incoming=incoming)
     deliver()
     revoke = dataclasses.replace(
         build_edxml(sent, list(sent.recipients.all())),

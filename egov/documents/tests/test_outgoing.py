@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
-from egov.documents import services
+from egov.documents import event_types, services
 from egov.documents.models import DocumentVersion, OutgoingStatus, Recipient, Review
 from egov.events.models import Event
 from egov.org.models import Role
@@ -97,7 +97,9 @@ def test_written_draft_is_laid_out_in_the_decree_30_layout(people, vx_unit):
     ):
         assert expected in text, expected
     assert "Quảng Ninh, ngày" in text
-    assert Event.objects.filter(event_type="document.drafted", subject_id=str(document.pk)).exists()
+    assert Event.objects.filter(
+        event_type=event_types.DRAFTED.name, subject_id=str(document.pk)
+    ).exists()
 
 
 def test_full_chain_draft_review_sign_issue_send(people, vx_unit, office_unit, certificates):
@@ -137,7 +139,9 @@ def test_full_chain_draft_review_sign_issue_send(people, vx_unit, office_unit, c
     # Internal units find it in their inbox the same day.
     delivered = Recipient.objects.filter(document=document, kind=Recipient.Kind.INTERNAL)
     assert {r.delivery for r in delivered} == {Recipient.Delivery.DELIVERED}
-    assert Event.objects.filter(event_type="document.issued", subject_id=str(document.pk)).exists()
+    assert Event.objects.filter(
+        event_type=event_types.ISSUED.name, subject_id=str(document.pk)
+    ).exists()
 
 
 def test_official_letter_symbol_uses_the_drafting_unit(people, vx_unit, certificates):
@@ -158,8 +162,9 @@ def test_only_the_approving_leader_signs_and_only_the_clerk_numbers(
     deputy = make_official(agency, roles=[Role.LEADER], username="phochutich")
     with pytest.raises(NotAllowed, match="lãnh đạo khác"):
         services.sign(actor=actor(deputy), document=document)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as refused:
         services.issue(actor=actor(people["clerk"]), document=document)  # not signed yet
+    assert refused.value.code == "invalid_transition"
     services.sign(actor=actor(people["leader"]), document=document)
     for who in ("drafter", "head", "leader"):
         with pytest.raises(NotAllowed, match="văn thư"):
@@ -218,7 +223,7 @@ def test_stale_page_is_refused(people, vx_unit):
     services.submit_for_review(
         actor=actor(people["drafter"]), document=document, reviewer=people["head"]
     )
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as refused:
         services.review(
             actor=actor(people["head"]),
             document=document,
@@ -226,6 +231,7 @@ def test_stale_page_is_refused(people, vx_unit):
             comment="x",
             expected_version=stale,
         )
+    assert refused.value.code == "stale_version"
 
 
 def test_docx_draft_needs_a_pdf_to_be_signed(people, vx_unit, certificates, settings):

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from egov.documents import incoming as incoming_services
 from egov.documents import registers, services
 
 from .conftest import actor
@@ -54,16 +55,18 @@ def test_outgoing_register_rows_pdf_and_xlsx(people, vx_unit, office_unit, agenc
 
 
 def test_incoming_register(people, agency, vx_unit):
-    incoming = services.receive(agency=agency, data=_data(sender_organ_id=""))
-    services.register_incoming(actor=actor(people["clerk"]), incoming=incoming)
-    services.assign_units(
+    incoming = incoming_services.receive(agency=agency, data=_data(sender_organ_id=""))
+    incoming_services.register_incoming(actor=actor(people["clerk"]), incoming=incoming)
+    incoming_services.assign_units(
         actor=actor(people["leader"]),
         incoming=incoming,
         instruction="Giao VX",
         main_unit=vx_unit,
         working_days=3,
     )
-    services.receive(agency=agency, data=_data(document_id="x,2026/01/01,1/X"))  # not registered
+    incoming_services.receive(
+        agency=agency, data=_data(document_id="x,2026/01/01,1/X")
+    )  # not registered
     today = timezone.localdate()
     register = registers.build_register("den", agency, today, today)
     assert register.columns == registers.INCOMING_COLUMNS
@@ -81,8 +84,8 @@ def test_incoming_register(people, agency, vx_unit):
 def test_export_register_command(agency, people, tmp_path):
     from django.core.management import call_command
 
-    incoming = services.receive(agency=agency, data=_data(sender_organ_id=""))
-    services.register_incoming(actor=actor(people["clerk"]), incoming=incoming)
+    incoming = incoming_services.receive(agency=agency, data=_data(sender_organ_id=""))
+    incoming_services.register_incoming(actor=actor(people["clerk"]), incoming=incoming)
     target = tmp_path / "so-den.xlsx"
     call_command(
         "export_register", agency.identifier, "--kind", "den", "--format", "xlsx", "-o", str(target)

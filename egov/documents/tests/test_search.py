@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from egov.documents import incoming as incoming_services
 from egov.documents import services
 from egov.documents.search import search_documents
 from egov.org.models import Role
@@ -31,7 +32,7 @@ def documents(people, agency):  # type: ignore[no-untyped-def]
         data=services.DraftInput(doc_type="quyet-dinh", subject="Về việc khen thưởng tập thể"),
         upload=pdf_upload(text="Tặng Bằng khen cho Trường Tiểu học Hồng Hà"),
     )
-    incoming = services.receive(agency=agency, data=_data())
+    incoming = incoming_services.receive(agency=agency, data=_data())
     return {"plan": plan, "letter": letter, "incoming": incoming}
 
 

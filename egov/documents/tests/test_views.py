@@ -8,6 +8,7 @@ import io
 import pytest
 from django.test import Client
 
+from egov.documents import incoming as incoming_services
 from egov.documents import services
 from egov.documents.models import IncomingDocument, OutgoingDocument, OutgoingStatus
 
@@ -132,7 +133,7 @@ def test_another_agency_gets_404(as_official, people, vx_unit, other_agency, mak
     from egov.org.models import Role
 
     document = draft(people, vx_unit)
-    incoming = services.receive(agency=people["clerk"].agency, data=_data())
+    incoming = incoming_services.receive(agency=people["clerk"].agency, data=_data())
     stranger = make_official(other_agency, roles=[Role.CLERK, Role.LEADER], username="stp.x")
     client = as_official(stranger)
     assert client.get(f"/van-ban/di/{document.pk}/").status_code == 404
@@ -151,7 +152,9 @@ def test_citizens_are_refused(client, make_citizen):
 
 
 def test_incoming_pages_clerk_registers_leader_assigns_unit_reports(as_official, people, vx_unit):
-    incoming = services.receive(agency=people["clerk"].agency, data=_data(sender_organ_id=""))
+    incoming = incoming_services.receive(
+        agency=people["clerk"].agency, data=_data(sender_organ_id="")
+    )
     client = as_official(people["clerk"])
     page = client.get("/van-ban/?tab=den-cho-vao-so").content.decode()
     assert "đôn đốc cung cấp dịch vụ công" in page
