@@ -15,6 +15,12 @@ from .edxml import (
     Organ,
     StatusMessage,
 )
+from .event_types import (
+    PACKAGE_DELIVERED,
+    PACKAGE_FAILED,
+    PACKAGE_REFUSED_BY_RECIPIENT,
+    SUBJECT_OUTGOING,
+)
 from .models import (
     OutgoingPackage,
     StatusRecord,
@@ -45,10 +51,8 @@ def record_delivery_answer(package: OutgoingPackage, answer: Answer) -> StatusRe
         locked.save(update_fields=["delivery_status", "delivered_at", "last_error"])
         record_event(
             actor=SYSTEM,
-            event_type="exchange.package_delivered"
-            if answer.accepted
-            else "exchange.package_refused_by_recipient",
-            subject_type="exchange.outgoing_package",
+            event_type=PACKAGE_DELIVERED if answer.accepted else PACKAGE_REFUSED_BY_RECIPIENT,
+            subject_type=SUBJECT_OUTGOING,
             subject_id=locked.pk,
             agency_id=locked.sender_agency_id,
             payload={
@@ -79,8 +83,8 @@ def record_delivery_failure(package: OutgoingPackage, error: str) -> None:
         if updated:
             record_event(
                 actor=SYSTEM,
-                event_type="exchange.package_failed",
-                subject_type="exchange.outgoing_package",
+                event_type=PACKAGE_FAILED,
+                subject_type=SUBJECT_OUTGOING,
                 subject_id=package.pk,
                 agency_id=package.sender_agency_id,
                 payload={

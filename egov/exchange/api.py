@@ -37,6 +37,7 @@ from . import common, endpoints, receiving, statuses
 from .common import StatusRefused
 from .edxml import REJECTED, format_timestamp, max_package_bytes
 from .endpoints import PEER_TOKEN_PREFIX
+from .error_codes import ExchangeAnswerCode, ExchangeErrorCode
 from .receiving import ReceiveResult
 
 XML_CONTENT_TYPES = ("application/xml", "text/xml")
@@ -157,14 +158,14 @@ def _receipt_response(result: ReceiveResult, *, too_large: bool = False) -> Resp
     }
     if result.status_code == REJECTED:
         body = {
-            "code": result.error_code or "package_rejected",
+            "code": result.error_code or ExchangeErrorCode.PACKAGE_REJECTED,
             "message": result.description,
             "fields": result.fields,
             **body,
         }
         return Response(body, status=413 if too_large else 422)
     body = {
-        "code": "duplicate" if result.duplicate else "arrived",
+        "code": ExchangeAnswerCode.DUPLICATE if result.duplicate else ExchangeAnswerCode.ARRIVED,
         "message": result.description,
         "fields": {},
         **body,
@@ -225,7 +226,7 @@ class StatusesView(APIView):
             raw = _read_body(request)
         except _TooLarge:
             raise StatusRefused(
-                "Thông điệp trạng thái quá lớn.", code="package_too_large"
+                "Thông điệp trạng thái quá lớn.", code=ExchangeErrorCode.PACKAGE_TOO_LARGE
             ) from None
         result = statuses.receive_status(
             raw, via=_via(request), peer_organ_ids=_peer_organs(request)
@@ -233,7 +234,9 @@ class StatusesView(APIView):
         record = result.record
         return Response(
             {
-                "code": "duplicate" if result.duplicate else "status_recorded",
+                "code": ExchangeAnswerCode.DUPLICATE
+                if result.duplicate
+                else ExchangeAnswerCode.STATUS_RECORDED,
                 "message": "Đã ghi nhận trạng thái.",
                 "fields": {},
                 "document_id": record.document_id,

@@ -16,6 +16,7 @@ from egov.org.models import Agency
 from .edxml import (
     StaffInfo,
 )
+from .error_codes import ExchangeErrorCode
 from .hub import local_agency
 from .models import (
     ExternalEndpoint,
@@ -28,17 +29,17 @@ WRITE_SCOPE = "documents:write"
 
 
 class ExchangeError(DomainError):
-    code = "exchange_error"
+    code = ExchangeErrorCode.EXCHANGE_ERROR
 
 
 class UnknownRecipient(ExchangeError):
-    code = "unknown_recipient"
+    code = ExchangeErrorCode.UNKNOWN_RECIPIENT
 
 
 class StatusRefused(ExchangeError):
     """A status message we do not accept (the HTTP API answers 422)."""
 
-    code = "status_rejected"
+    code = ExchangeErrorCode.STATUS_REJECTED
     http_status = 422
 
 

@@ -18,6 +18,8 @@ from .common import ExchangeError
 from .edxml import (
     EdxmlError,
 )
+from .error_codes import ExchangeErrorCode
+from .event_types import ENDPOINT_CREATED, ENDPOINT_UPDATED, SUBJECT_ENDPOINT
 from .hub import local_agency
 from .models import (
     ExternalEndpoint,
@@ -81,7 +83,9 @@ def save_endpoint(
         ]
     if errors:
         raise ExchangeError(
-            "Thông tin điểm liên thông chưa hợp lệ.", code="invalid_endpoint", fields=errors
+            "Thông tin điểm liên thông chưa hợp lệ.",
+            code=ExchangeErrorCode.INVALID_ENDPOINT,
+            fields=errors,
         )
     with transaction.atomic():
         endpoint = ExternalEndpoint.objects.select_for_update().filter(organ_id=organ_id).first()
@@ -103,8 +107,8 @@ def save_endpoint(
         endpoint.save()
         record_event(
             actor=actor,
-            event_type="exchange.endpoint_created" if created else "exchange.endpoint_updated",
-            subject_type="exchange.endpoint",
+            event_type=ENDPOINT_CREATED if created else ENDPOINT_UPDATED,
+            subject_type=SUBJECT_ENDPOINT,
             subject_id=endpoint.pk,
             payload={
                 "organ_id": organ_id,

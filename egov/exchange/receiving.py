@@ -26,6 +26,8 @@ from .edxml import (
     max_package_bytes,
     parse_document,
 )
+from .error_codes import ExchangeErrorCode
+from .event_types import PACKAGE_RECEIVED, PACKAGE_REFUSED, SUBJECT_INCOMING
 from .handlers import ReceivedPackage, incoming_handlers
 from .hub import local_agency
 from .models import (
@@ -67,13 +69,13 @@ def _local_recipient(doc: EdxmlDocument, recipient_organ_id: str | None) -> Agen
     if recipient_organ_id:
         if recipient_organ_id not in addressed:
             raise _Refusal(
-                "recipient_not_addressed",
+                ExchangeErrorCode.RECIPIENT_NOT_ADDRESSED,
                 f"Gói tin không gửi cho cơ quan {recipient_organ_id} (không có trong nơi nhận).",
             )
         agency = local_agency(recipient_organ_id)
         if agency is None:
             raise _Refusal(
-                "unknown_recipient",
+                ExchangeErrorCode.UNKNOWN_RECIPIENT,
                 f"Cơ quan nhận {recipient_organ_id} không có trên nền tảng này.",
             )
         return agency
@@ -81,9 +83,12 @@ def _local_recipient(doc: EdxmlDocument, recipient_organ_id: str | None) -> Agen
     if len(local) == 1:
         return local[0]
     if not local:
-        raise _Refusal("unknown_recipient", "Không có nơi nhận nào của gói tin thuộc nền tảng này.")
+        raise _Refusal(
+            ExchangeErrorCode.UNKNOWN_RECIPIENT,
+            "Không có nơi nhận nào của gói tin thuộc nền tảng này.",
+        )
     raise _Refusal(
-        "recipient_required",
+        ExchangeErrorCode.RECIPIENT_REQUIRED,
         "Gói tin gửi cho nhiều cơ quan trên nền tảng này: cần nêu cơ quan nhận (X-Edxml-To).",
     )
 
@@ -96,7 +101,7 @@ def _check_attachments(doc: EdxmlDocument) -> None:
         if check is not None and not check.ok:
             reasons = "; ".join(check.errors) or "chữ ký không hợp lệ"
             raise _Refusal(
-                "attachment_signature_invalid",
+                ExchangeErrorCode.ATTACHMENT_SIGNATURE_INVALID,
                 f"Chữ ký số trên tệp đính kèm {attachment.name} không hợp lệ: {reasons}",
                 {"attachment": [attachment.name]},
             )
@@ -136,7 +141,8 @@ def receive_package(
         limit = max_package_bytes()
         if len(raw) > limit:
             raise _Refusal(
-                "package_too_large", f"Gói tin {len(raw)} byte vượt quá giới hạn {limit} byte."
+                ExchangeErrorCode.PACKAGE_TOO_LARGE,
+                f"Gói tin {len(raw)} byte vượt quá giới hạn {limit} byte.",
             )
         try:
             doc = parse_document(raw)
@@ -144,7 +150,7 @@ def receive_package(
             raise _Refusal(exc.code, exc.message, exc.fields) from None
         if peer_organ_ids is not None and doc.sender.organ_id not in peer_organ_ids:
             raise _Refusal(
-                "sender_mismatch",
+                ExchangeErrorCode.SENDER_MISMATCH,
                 f"Gói tin ghi cơ quan gửi {doc.sender.organ_id} nhưng được gửi bằng mã truy cập "
                 "của cơ quan khác.",
             )
@@ -153,7 +159,7 @@ def receive_package(
         verification = signature.verify(raw)
         if not verification.valid:
             raise _Refusal(
-                "signature_invalid",
+                ExchangeErrorCode.SIGNATURE_INVALID,
                 "Chữ ký số của gói tin không hợp lệ: "
                 + ("; ".join(verification.errors) or "không xác minh được."),
             )
@@ -161,7 +167,7 @@ def receive_package(
             verification, doc.sender, known_name=known_name(doc.sender.organ_id)
         ):
             raise _Refusal(
-                "signer_mismatch",
+                ExchangeErrorCode.SIGNER_MISMATCH,
                 f"Chứng thư ký gói tin ({verification.signer_subject}) không thuộc cơ quan gửi "
                 f"{doc.sender.organ_name} ({doc.sender.organ_id}).",
             )
@@ -186,7 +192,7 @@ def receive_package(
             getattr(exc, "message", None) or "; ".join(getattr(exc, "messages", [])) or str(exc)
         )
         handler_refusal = _Refusal(
-            getattr(exc, "code", None) or "handler_refused",
+            getattr(exc, "code", None) or ExchangeErrorCode.HANDLER_REFUSED,
             str(message),
             getattr(exc, "fields", None) or {},
         )
@@ -242,8 +248,8 @@ def _register(
     )
     record_event(
         actor=SYSTEM,
-        event_type="exchange.package_received",
-        subject_type="exchange.incoming_package",
+        event_type=PACKAGE_RECEIVED,
+        subject_type=SUBJECT_INCOMING,
         subject_id=package.pk,
         agency_id=agency.pk,
         payload={
@@ -315,8 +321,8 @@ def _refuse(
             )
         record_event(
             actor=SYSTEM,
-            event_type="exchange.package_refused",
-            subject_type="exchange.incoming_package",
+            event_type=PACKAGE_REFUSED,
+            subject_type=SUBJECT_INCOMING,
             subject_id=package.pk,
             agency_id=agency.pk if agency else None,
             payload={
@@ -352,7 +358,9 @@ def _refuse(
 def refuse_oversized(*, size: int, via: str, recipient_organ_id: str = "") -> ReceiveResult:
     """A package refused before it was read in full (the HTTP body was over the limit)."""
     limit = max_package_bytes()
-    refusal = _Refusal("package_too_large", f"Gói tin {size} byte vượt quá giới hạn {limit} byte.")
+    refusal = _Refusal(
+        ExchangeErrorCode.PACKAGE_TOO_LARGE, f"Gói tin {size} byte vượt quá giới hạn {limit} byte."
+    )
     agency = local_agency(recipient_organ_id) if recipient_organ_id else None
     result = _refuse(b"", via, refusal, None, agency, recipient_organ_id)
     if result.package is not None:

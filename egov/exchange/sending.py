@@ -24,6 +24,8 @@ from .edxml import (
     TraceHeader,
     max_package_bytes,
 )
+from .error_codes import ExchangeErrorCode
+from .event_types import PACKAGE_SENT, SUBJECT_OUTGOING
 from .hub import TOPIC_PACKAGE, organ_for_agency, resolve
 from .models import (
     OutgoingPackage,
@@ -48,7 +50,7 @@ def send(doc: EdxmlDocument, *, actor: Actor, sender_agency: Agency) -> list[Out
         raise ExchangeError(
             f"Cơ quan gửi trong gói tin ({doc.sender.organ_id}) không phải "
             f"{sender_agency.name} ({sender_agency.identifier}).",
-            code="sender_mismatch",
+            code=ExchangeErrorCode.SENDER_MISMATCH,
         )
     edxml.validate_document(doc)
 
@@ -57,7 +59,8 @@ def send(doc: EdxmlDocument, *, actor: Actor, sender_agency: Agency) -> list[Out
     for organ in doc.recipients:
         if organ.organ_id == sender_agency.identifier:
             raise ExchangeError(
-                "Không gửi văn bản liên thông cho chính cơ quan mình.", code="self_recipient"
+                "Không gửi văn bản liên thông cho chính cơ quan mình.",
+                code=ExchangeErrorCode.SELF_RECIPIENT,
             )
         destination = resolve(organ.organ_id)
         if destination is None:
@@ -79,7 +82,7 @@ def send(doc: EdxmlDocument, *, actor: Actor, sender_agency: Agency) -> list[Out
         raise ExchangeError(
             f"Gói tin {len(raw)} byte vượt quá giới hạn {limit} byte: giảm dung lượng tệp "
             "đính kèm.",
-            code="package_too_large",
+            code=ExchangeErrorCode.PACKAGE_TOO_LARGE,
         )
 
     packages: list[OutgoingPackage] = []
@@ -141,8 +144,8 @@ def send(doc: EdxmlDocument, *, actor: Actor, sender_agency: Agency) -> list[Out
             )
             record_event(
                 actor=actor,
-                event_type="exchange.package_sent",
-                subject_type="exchange.outgoing_package",
+                event_type=PACKAGE_SENT,
+                subject_type=SUBJECT_OUTGOING,
                 subject_id=package.pk,
                 agency_id=sender_agency.pk,
                 payload={

@@ -41,6 +41,8 @@ from .edxml import (
     parse_status,
     status_label,
 )
+from .error_codes import ExchangeErrorCode
+from .event_types import STATUS_RECEIVED, STATUS_SENT, SUBJECT_STATUS
 from .handlers import ReceivedStatus, status_handlers
 from .hub import TOPIC_STATUS, local_agency, organ_for_agency, resolve
 from .models import (
@@ -76,7 +78,7 @@ def _status_parties(document_id: str, to_organ_id: str, from_agency: Agency | No
         raise NotFoundError(
             f"{from_agency.name} không có văn bản {document_id} trao đổi với cơ quan "
             f"{to_organ_id}.",
-            code="unknown_document",
+            code=ExchangeErrorCode.UNKNOWN_DOCUMENT,
         )
     agency_ids = set(incoming.values_list("recipient_agency_id", flat=True)) | set(
         outgoing.values_list("sender_agency_id", flat=True)
@@ -84,12 +86,12 @@ def _status_parties(document_id: str, to_organ_id: str, from_agency: Agency | No
     if not agency_ids:
         raise NotFoundError(
             f"Không có văn bản {document_id} trao đổi với cơ quan {to_organ_id}.",
-            code="unknown_document",
+            code=ExchangeErrorCode.UNKNOWN_DOCUMENT,
         )
     if len(agency_ids) > 1:
         raise ExchangeError(
             "Nhiều cơ quan trên nền tảng cùng có văn bản này: cần nêu cơ quan gửi trạng thái.",
-            code="from_agency_required",
+            code=ExchangeErrorCode.FROM_AGENCY_REQUIRED,
         )
     return Agency.objects.get(pk=agency_ids.pop())
 
@@ -110,7 +112,7 @@ def send_status(
     if status_code not in STATUS_LABELS:
         raise ExchangeError(
             f"Mã trạng thái '{status_code}' không thuộc QCVN 102:2016.",
-            code="unknown_status_code",
+            code=ExchangeErrorCode.UNKNOWN_STATUS_CODE,
             fields={"status_code": [f"Một trong {', '.join(STATUS_LABELS)}."]},
         )
     agency = _status_parties(document_id, to_organ_id, from_agency)
@@ -174,8 +176,8 @@ def send_status(
         )
         record_event(
             actor=actor,
-            event_type="exchange.status_sent",
-            subject_type="exchange.status",
+            event_type=STATUS_SENT,
+            subject_type=SUBJECT_STATUS,
             subject_id=record.pk,
             agency_id=agency.pk,
             payload={
@@ -215,7 +217,9 @@ def receive_status(
     """Take in a signed status message for one of our agencies (StatusRefused otherwise)."""
     raw = bytes(raw)
     if len(raw) > max_package_bytes():
-        raise StatusRefused("Thông điệp trạng thái quá lớn.", code="package_too_large")
+        raise StatusRefused(
+            "Thông điệp trạng thái quá lớn.", code=ExchangeErrorCode.PACKAGE_TOO_LARGE
+        )
     try:
         message = parse_status(raw)
     except EdxmlError as exc:
@@ -225,25 +229,25 @@ def receive_status(
         raise StatusRefused(
             f"Trạng thái ghi cơ quan gửi {sender} nhưng được gửi bằng mã truy cập của cơ quan "
             "khác.",
-            code="sender_mismatch",
+            code=ExchangeErrorCode.SENDER_MISMATCH,
         )
     agency = local_agency(message.recipient_organ_id)
     if agency is None:
         raise StatusRefused(
             f"Cơ quan nhận trạng thái {message.recipient_organ_id} không có trên nền tảng này.",
-            code="unknown_recipient",
+            code=ExchangeErrorCode.UNKNOWN_RECIPIENT,
         )
     verification = signature.verify(raw)
     if not verification.valid:
         raise StatusRefused(
             "Chữ ký số của thông điệp trạng thái không hợp lệ: "
             + ("; ".join(verification.errors) or "không xác minh được."),
-            code="signature_invalid",
+            code=ExchangeErrorCode.SIGNATURE_INVALID,
         )
     if not signature.signer_matches(verification, message.sender, known_name=known_name(sender)):
         raise StatusRefused(
             f"Chứng thư ký ({verification.signer_subject}) không thuộc cơ quan {sender}.",
-            code="signer_mismatch",
+            code=ExchangeErrorCode.SIGNER_MISMATCH,
         )
     outgoing = (
         OutgoingPackage.objects.filter(
@@ -265,7 +269,7 @@ def receive_status(
     if outgoing is None and incoming is None:
         raise StatusRefused(
             f"{agency.name} không có văn bản {message.document_id} trao đổi với cơ quan {sender}.",
-            code="unknown_document",
+            code=ExchangeErrorCode.UNKNOWN_DOCUMENT,
         )
     return accept_status(
         agency=agency, message=message, via=via, outgoing=outgoing, incoming=incoming, raw=raw
@@ -347,8 +351,8 @@ def accept_status(
             )
         record_event(
             actor=SYSTEM,
-            event_type="exchange.status_received",
-            subject_type="exchange.status",
+            event_type=STATUS_RECEIVED,
+            subject_type=SUBJECT_STATUS,
             subject_id=record.pk,
             agency_id=agency.pk,
             payload={
