@@ -9,22 +9,14 @@ from egov.core.actors import SYSTEM
 from egov.events.services import record_event
 
 from .common import exchange_now
-from .edxml import (
-    ARRIVED,
-    STATUS_LABELS,
-    Organ,
-    StatusMessage,
-)
+from .edxml import ARRIVED, STATUS_LABELS, Organ, StatusMessage
 from .event_types import (
     PACKAGE_DELIVERED,
     PACKAGE_FAILED,
     PACKAGE_REFUSED_BY_RECIPIENT,
     SUBJECT_OUTGOING,
 )
-from .models import (
-    OutgoingPackage,
-    StatusRecord,
-)
+from .models import OutgoingPackage, StatusRecord
 from .statuses import accept_status
 from .transport import Answer
 

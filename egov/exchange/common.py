@@ -13,15 +13,10 @@ from egov.core.actors import Actor
 from egov.core.errors import DomainError, NotAllowed
 from egov.org.models import Agency
 
-from .edxml import (
-    StaffInfo,
-)
+from .edxml import StaffInfo
 from .error_codes import ExchangeErrorCode
 from .hub import local_agency
-from .models import (
-    ExternalEndpoint,
-    PackageData,
-)
+from .models import ExternalEndpoint, PackageData
 
 logger = logging.getLogger("egov.exchange")
 

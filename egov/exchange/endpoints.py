@@ -15,15 +15,11 @@ from egov.events.services import record_event
 
 from . import edxml
 from .common import ExchangeError
-from .edxml import (
-    EdxmlError,
-)
+from .edxml import EdxmlError
 from .error_codes import ExchangeErrorCode
 from .event_types import ENDPOINT_CREATED, ENDPOINT_UPDATED, SUBJECT_ENDPOINT
 from .hub import local_agency
-from .models import (
-    ExternalEndpoint,
-)
+from .models import ExternalEndpoint
 
 PEER_TOKEN_PREFIX = "edxml_"
 

@@ -16,17 +16,8 @@ from dataclasses import dataclass
 
 from egov.org.models import Agency
 
-from .edxml import (
-    BusinessDocType,
-    EdxmlDocument,
-    Organ,
-    StatusMessage,
-)
-from .models import (
-    IncomingPackage,
-    OutgoingPackage,
-    StatusRecord,
-)
+from .edxml import BusinessDocType, EdxmlDocument, Organ, StatusMessage
+from .models import IncomingPackage, OutgoingPackage, StatusRecord
 
 
 @dataclass

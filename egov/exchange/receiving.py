@@ -18,22 +18,12 @@ from egov.org.models import Agency
 
 from . import signature
 from .common import exchange_now, known_name, logger, store_data
-from .edxml import (
-    ARRIVED,
-    REJECTED,
-    EdxmlDocument,
-    EdxmlError,
-    max_package_bytes,
-    parse_document,
-)
+from .edxml import ARRIVED, REJECTED, EdxmlDocument, EdxmlError, max_package_bytes, parse_document
 from .error_codes import ExchangeErrorCode
 from .event_types import PACKAGE_RECEIVED, PACKAGE_REFUSED, SUBJECT_INCOMING
 from .handlers import ReceivedPackage, incoming_handlers
 from .hub import local_agency
-from .models import (
-    IncomingPackage,
-    StatusRecord,
-)
+from .models import IncomingPackage, StatusRecord
 
 
 @dataclass

@@ -19,17 +19,11 @@ from .common import (
     require_rights,
     store_data,
 )
-from .edxml import (
-    EdxmlDocument,
-    TraceHeader,
-    max_package_bytes,
-)
+from .edxml import EdxmlDocument, TraceHeader, max_package_bytes
 from .error_codes import ExchangeErrorCode
 from .event_types import PACKAGE_SENT, SUBJECT_OUTGOING
 from .hub import TOPIC_PACKAGE, organ_for_agency, resolve
-from .models import (
-    OutgoingPackage,
-)
+from .models import OutgoingPackage
 
 
 def send(doc: EdxmlDocument, *, actor: Actor, sender_agency: Agency) -> list[OutgoingPackage]:

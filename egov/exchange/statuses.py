@@ -45,11 +45,7 @@ from .error_codes import ExchangeErrorCode
 from .event_types import STATUS_RECEIVED, STATUS_SENT, SUBJECT_STATUS
 from .handlers import ReceivedStatus, status_handlers
 from .hub import TOPIC_STATUS, local_agency, organ_for_agency, resolve
-from .models import (
-    IncomingPackage,
-    OutgoingPackage,
-    StatusRecord,
-)
+from .models import IncomingPackage, OutgoingPackage, StatusRecord
 
 
 @dataclass
