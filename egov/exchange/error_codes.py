@@ -3,6 +3,8 @@ or status message carries back to its sender (the 02 answer's `code`)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from egov.core.error_codes import ErrorCode
 
 
@@ -35,8 +37,9 @@ class ExchangeErrorCode(ErrorCode):
     PACKAGE_REJECTED = "package_rejected"
 
 
-class ExchangeAnswerCode(ErrorCode):
-    """Not errors: the `code` of the receiving API's successful answers."""
+class ExchangeAnswerCode(StrEnum):
+    """Not errors (so not an ErrorCode, nor in the error body's list): the `code` of the
+    receiving API's successful answers."""
 
     ARRIVED = "arrived"
     DUPLICATE = "duplicate"
