@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from egov.core.admin import OperatorReadOnlyMixin, operator_actor
 from egov.core.errors import DomainError
-from egov.org.models import Agency
 
 from . import services
+from .agencies import agency_model
 from .models import Event, OutboxMessage
 
 
@@ -22,7 +22,10 @@ class AgencyFilter(admin.SimpleListFilter):
     parameter_name = "agency"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        agencies = Agency.objects.order_by("name").values_list("pk", "name")
+        model = agency_model()
+        agencies = (
+            model._default_manager.order_by("name").values_list("pk", "name") if model else []
+        )
         return [("none", "(Toàn tỉnh / không thuộc cơ quan)")] + [
             (str(pk), name) for pk, name in agencies
         ]
@@ -85,8 +88,12 @@ class EventAdmin(OperatorReadOnlyMixin, admin.ModelAdmin):
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
-        names = Agency.objects.filter(pk=OuterRef("agency_id")).values("name")[:1]
-        return super().get_queryset(request).annotate(agency_name=Subquery(names))
+        queryset = super().get_queryset(request)
+        model = agency_model()
+        if model is None:
+            return queryset
+        names = model._default_manager.filter(pk=OuterRef("agency_id")).values("name")[:1]
+        return queryset.annotate(agency_name=Subquery(names))
 
     @admin.display(description=_("đối tượng"))
     def subject(self, obj: Event) -> str:

@@ -10,7 +10,7 @@ class EventsConfig(AppConfig):
         from django.db.backends.signals import connection_created
         from django.utils.module_loading import autodiscover_modules
 
-        from . import deliverers, scopes  # noqa: F401
+        from . import deliverers, scopes, tasks  # noqa: F401 - tasks registers the worker kick
         from .dbguard import register_sqlite_functions
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="egov.events.sqlite")

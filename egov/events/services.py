@@ -37,14 +37,7 @@ from django.utils import timezone
 
 from egov.core.actors import Actor
 from egov.core.errors import NotAllowed
-from egov.signing.timestamping import (
-    Timestamper,
-    TimestampRefused,
-    TimestampToken,
-    TimestampUnavailable,
-    TokenVerifier,
-    configured_timestamper,
-)
+from egov.core.registry import Registry
 
 from . import checkpoints, event_types
 from .catalogue import CATALOGUE, EventType
@@ -55,6 +48,15 @@ from .models import (
     Event,
     EventCheckpoint,
     OutboxMessage,
+)
+from .timestamps import (
+    Timestamper,
+    TimestampRefused,
+    TimestampToken,
+    TimestampUnavailable,
+    TokenChecker,
+    configured_timestamper,
+    token_verifier,
 )
 
 GENESIS_HASH = "0" * 64
@@ -194,7 +196,7 @@ def record_event(
     digest = compute_hash(prev_hash=head_hash, **fields)
     event = Event.objects.create(prev_hash=head_hash, hash=digest, **fields)
     _advance_head(chain, event.seq, digest)
-    for prefix, projector in _projectors:
+    for (prefix, _func), projector in PROJECTORS.items():
         if event_type.startswith(prefix):
             projector(event)
     return event
@@ -203,7 +205,9 @@ def record_event(
 # Read models kept in step with the log: each projector runs inside record_event, in the same
 # transaction as the event, so a read model can never miss or double-count an event.
 Projector = Callable[[Event], None]
-_projectors: list[tuple[str, Projector]] = []
+# Keyed by (prefix, projector): a prefix may have several projectors, and the same one
+# registered again (a module imported twice) is a no-op.
+PROJECTORS: Registry[tuple[str, Projector], Projector] = Registry("projector")
 
 
 def register_projector(prefix: str) -> Callable[[Projector], Projector]:
@@ -211,9 +215,7 @@ def register_projector(prefix: str) -> Callable[[Projector], Projector]:
     inside the event's transaction (an exception rolls the state change back too)."""
 
     def register(func: Projector) -> Projector:
-        if (prefix, func) not in _projectors:
-            _projectors.append((prefix, func))
-        return func
+        return PROJECTORS.register((prefix, func), func)
 
     return register
 
@@ -700,7 +702,7 @@ class _TimestampAudit:
     removed (tokens are given in checkpoint order, `timestamp_checkpoints`).
     """
 
-    def __init__(self, verifier: TokenVerifier, chain: str | None) -> None:
+    def __init__(self, verifier: TokenChecker, chain: str | None) -> None:
         self.verifier = verifier
         self.chain = chain or "-"
         self.tolerance = timestamp_tolerance()
@@ -834,7 +836,7 @@ def verify_checkpoints(
         )
         return report
     pins: dict[str, _Pin] = {}
-    verifier = TokenVerifier()
+    verifier = token_verifier()
     for stream in _sources(file_path):
         audit = _TimestampAudit(verifier, chain)
         with contextlib.closing(stream) as records:  # a break leaves no cursor open
@@ -876,7 +878,8 @@ def verify_checkpoints(
 logger = logging.getLogger("egov.events.outbox")
 
 Deliverer = Callable[[OutboxMessage], None]
-_deliverers: dict[str, Deliverer] = {}
+# One deliverer per topic: a second one for a topic is refused at import.
+DELIVERERS: Registry[str, Deliverer] = Registry("outbox deliverer")
 
 
 class DeliveryError(Exception):
@@ -895,14 +898,13 @@ def register_deliverer(topic: str) -> Callable[[Deliverer], Deliverer]:
     """
 
     def register(func: Deliverer) -> Deliverer:
-        _deliverers[topic] = func
-        return func
+        return DELIVERERS.register(topic, func)
 
     return register
 
 
 def get_deliverer(topic: str) -> Deliverer | None:
-    return _deliverers.get(topic)
+    return DELIVERERS.get(topic)
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -927,11 +929,21 @@ def backoff_delay(
 _jitter_rng = random.Random()  # noqa: S311 - spreading retries, not security
 
 
+# How to ask the worker to deliver a message now: the task module registers its huey task at
+# start-up (events.apps), so the outbox does not import the task queue that calls back into it.
+Kick = Callable[[int], object]
+_WORKER: Registry[str, Kick] = Registry("outbox worker")
+
+
+def register_worker_kick(kick: Kick) -> Kick:
+    return _WORKER.register("kick", kick)
+
+
 def _kick(message_id: int) -> None:
     """After commit: ask the worker to deliver now (the periodic sweep is the safety net)."""
-    from .tasks import deliver_outbox_message
-
-    deliver_outbox_message(message_id)
+    kick = _WORKER.get("kick")
+    if kick is not None:
+        kick(message_id)
 
 
 def enqueue(
@@ -1049,7 +1061,7 @@ def _finish(message: OutboxMessage, token: str, **fields: Any) -> bool:
 def _deliver_claimed(
     message: OutboxMessage, token: str, now: datetime | None, report: DispatchReport
 ) -> None:
-    deliverer = _deliverers.get(message.topic)
+    deliverer = DELIVERERS.get(message.topic)
     try:
         if deliverer is None:
             raise DeliveryError(f"Chưa có bộ gửi cho kênh '{message.topic}'.")

@@ -18,6 +18,9 @@ def deliver_outbox_message(message_id: int) -> None:
     services.dispatch_message(message_id)
 
 
+services.register_worker_kick(deliver_outbox_message)
+
+
 @db_periodic_task(crontab(minute="*"))
 def sweep_outbox() -> None:
     """Every minute: deliver whatever is due (retries, and messages whose kick was lost)."""

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from egov.core.admin import OperatorOnlyMixin, OperatorReadOnlyMixin, operator_actor
 
-from . import services
+from . import endpoints
 from .models import ExternalEndpoint, IncomingPackage, OutgoingPackage, StatusRecord
 
 
@@ -49,8 +49,8 @@ class ExternalEndpointAdmin(OperatorOnlyMixin, admin.ModelAdmin):
         return bool(obj.inbound_token_hash)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        token = services.new_peer_token() if form.cleaned_data.get("new_inbound_token") else None
-        saved = services.save_endpoint(
+        token = endpoints.new_peer_token() if form.cleaned_data.get("new_inbound_token") else None
+        saved = endpoints.save_endpoint(
             actor=operator_actor(request),
             organ_id=obj.organ_id,
             organ_name=obj.organ_name,

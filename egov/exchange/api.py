@@ -33,9 +33,12 @@ from rest_framework.views import APIView
 from egov.core.actors import actor_from_request
 from egov.core.api_auth import ApiClientTokenAuthentication, require_scope
 
-from . import services
+from . import common, endpoints, receiving, statuses
+from .common import StatusRefused
 from .edxml import REJECTED, format_timestamp, max_package_bytes
-from .services import PEER_TOKEN_PREFIX, ReceiveResult, StatusRefused
+from .endpoints import PEER_TOKEN_PREFIX
+from .error_codes import ExchangeAnswerCode, ExchangeErrorCode
+from .receiving import ReceiveResult
 
 XML_CONTENT_TYPES = ("application/xml", "text/xml")
 
@@ -64,7 +67,7 @@ class PeerTokenAuthentication(authentication.BaseAuthentication):
             or not parts[1].startswith(PEER_TOKEN_PREFIX)
         ):
             return None
-        organ_ids = services.peer_organs_for_token(parts[1])
+        organ_ids = endpoints.peer_organs_for_token(parts[1])
         if not organ_ids:
             raise exceptions.AuthenticationFailed("Mã truy cập liên thông không hợp lệ.")
         return AnonymousUser(), PeerAuth(organ_ids)
@@ -94,7 +97,7 @@ class PeerOrWriteScope(permissions.BasePermission):
         if isinstance(request.auth, PeerAuth):
             return True
         actor = actor_from_request(request)
-        return actor.kind == "api_client" and actor.has_scope(services.WRITE_SCOPE)
+        return actor.kind == "api_client" and actor.has_scope(common.WRITE_SCOPE)
 
 
 def _peer_organs(request: Request) -> frozenset[str] | None:
@@ -155,14 +158,14 @@ def _receipt_response(result: ReceiveResult, *, too_large: bool = False) -> Resp
     }
     if result.status_code == REJECTED:
         body = {
-            "code": result.error_code or "package_rejected",
+            "code": result.error_code or ExchangeErrorCode.PACKAGE_REJECTED,
             "message": result.description,
             "fields": result.fields,
             **body,
         }
         return Response(body, status=413 if too_large else 422)
     body = {
-        "code": "duplicate" if result.duplicate else "arrived",
+        "code": ExchangeAnswerCode.DUPLICATE if result.duplicate else ExchangeAnswerCode.ARRIVED,
         "message": result.description,
         "fields": {},
         **body,
@@ -190,11 +193,11 @@ class PackagesView(APIView):
         try:
             raw = _read_body(request)
         except _TooLarge as exc:
-            result = services.refuse_oversized(
+            result = receiving.refuse_oversized(
                 size=exc.size, via=_via(request), recipient_organ_id=recipient or ""
             )
             return _receipt_response(result, too_large=True)
-        result = services.receive_package(
+        result = receiving.receive_package(
             raw,
             via=_via(request),
             recipient_organ_id=recipient,
@@ -223,15 +226,17 @@ class StatusesView(APIView):
             raw = _read_body(request)
         except _TooLarge:
             raise StatusRefused(
-                "Thông điệp trạng thái quá lớn.", code="package_too_large"
+                "Thông điệp trạng thái quá lớn.", code=ExchangeErrorCode.PACKAGE_TOO_LARGE
             ) from None
-        result = services.receive_status(
+        result = statuses.receive_status(
             raw, via=_via(request), peer_organ_ids=_peer_organs(request)
         )
         record = result.record
         return Response(
             {
-                "code": "duplicate" if result.duplicate else "status_recorded",
+                "code": ExchangeAnswerCode.DUPLICATE
+                if result.duplicate
+                else ExchangeAnswerCode.STATUS_RECORDED,
                 "message": "Đã ghi nhận trạng thái.",
                 "fields": {},
                 "document_id": record.document_id,
@@ -254,7 +259,7 @@ class StatusesView(APIView):
         if not document_id:
             raise exceptions.ValidationError({"document_id": ["Cần mã văn bản (DocumentId)."]})
         actor = actor_from_request(request)
-        rows = services.statuses_for(document_id, actor=actor)
+        rows = statuses.statuses_for(document_id, actor=actor)
         return Response({"document_id": document_id, "recipients": [asdict(r) for r in rows]})
 
 

@@ -7,4 +7,4 @@ class ExchangeConfig(AppConfig):
     verbose_name = "Liên thông văn bản (edXML)"
 
     def ready(self) -> None:
-        from . import hub, scopes  # noqa: F401 - registers the deliverers and scope policies
+        from . import delivery, scopes  # noqa: F401 - registers the deliverers and scope policies

@@ -7,7 +7,7 @@ instances (two processes, two SQLite databases, HTTP on 127.0.0.1).
 Instance B runs `manage.py exchange_standin` (it verifies each package's XML signature against
 the shared demo CA, registers it once and answers 01). Instance A runs
 `manage.py exchange_bench_send`: `concurrency` threads each build a document, sign it with
-agency A's certificate, store and queue it (`services.send`), and deliver it over HTTP right
+agency A's certificate, store and queue it (`sending.send`), and deliver it over HTTP right
 after the commit, for `seconds`. Nothing touches the caller's database: both instances live in
 a temporary directory that is removed afterwards.
 """
@@ -59,7 +59,7 @@ def run(
         started = time.monotonic()
         template = migrated_template(root / "template")
         ca_dir = write_hierarchy(make_demo_hierarchy(), root / "demo-ca")
-        from .services import new_peer_token
+        from .endpoints import new_peer_token
 
         token_ab, token_ba = new_peer_token(), new_peer_token()
         b_config = InstanceConfig(
@@ -161,7 +161,7 @@ def send_for(
 
     from egov.org.models import Agency
 
-    from . import services
+    from . import sending
     from .edxml import Attachment, EdxmlDocument, Organ, SignerInfo
     from .hub import organ_for_agency, resolve
 
@@ -202,7 +202,7 @@ def send_for(
                 began = time.perf_counter()
                 try:
                     with transaction.atomic():
-                        services.send(doc, actor=SYSTEM, sender_agency=sender)
+                        sending.send(doc, actor=SYSTEM, sender_agency=sender)
                 except Exception as exc:  # counted, the run goes on
                     with lock:
                         errors.append(f"{type(exc).__name__}: {exc}"[:300])

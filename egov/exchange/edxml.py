@@ -52,6 +52,8 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
 from egov.core.errors import DomainError
 
+from .error_codes import ExchangeErrorCode
+
 NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
 DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
 PREFIX = "edXML"
@@ -78,7 +80,7 @@ _XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 class EdxmlError(DomainError):
     """A package or status message that is not valid edXML; the message names the element."""
 
-    code = "edxml_invalid"
+    code = ExchangeErrorCode.EDXML_INVALID
     http_status = 422
 
     def __init__(self, message: str, *, element: str = "", code: str | None = None) -> None:
@@ -702,20 +704,20 @@ def _refuse_doctype(raw: bytes) -> None:
         raise EdxmlError(
             "Gói tin không được chứa khai báo DOCTYPE/ENTITY (từ chối vì lý do an toàn).",
             element="DOCTYPE",
-            code="edxml_malformed",
+            code=ExchangeErrorCode.EDXML_MALFORMED,
         )
 
 
 def parse_xml(raw: bytes) -> Any:
     """Parse bytes into an lxml root with safe settings (no network, no DTD, no entities)."""
     if not isinstance(raw, bytes | bytearray) or not raw.strip():
-        raise EdxmlError("Gói tin rỗng.", element="edXML", code="edxml_malformed")
+        raise EdxmlError("Gói tin rỗng.", element="edXML", code=ExchangeErrorCode.EDXML_MALFORMED)
     limit = max_package_bytes()
     if len(raw) > limit:
         raise EdxmlError(
             f"Gói tin {len(raw)} byte vượt quá giới hạn {limit} byte.",
             element="edXML",
-            code="package_too_large",
+            code=ExchangeErrorCode.PACKAGE_TOO_LARGE,
         )
     raw = bytes(raw)
     _refuse_doctype(raw)
@@ -731,12 +733,16 @@ def parse_xml(raw: bytes) -> Any:
         root = etree.fromstring(raw, parser)
     except etree.XMLSyntaxError as exc:
         raise EdxmlError(
-            f"Gói tin không phải XML hợp lệ: {exc}", element="edXML", code="edxml_malformed"
+            f"Gói tin không phải XML hợp lệ: {exc}",
+            element="edXML",
+            code=ExchangeErrorCode.EDXML_MALFORMED,
         ) from None
     tree = root.getroottree()
     if tree.docinfo.doctype:
         raise EdxmlError(
-            "Gói tin không được chứa khai báo DOCTYPE.", element="DOCTYPE", code="edxml_malformed"
+            "Gói tin không được chứa khai báo DOCTYPE.",
+            element="DOCTYPE",
+            code=ExchangeErrorCode.EDXML_MALFORMED,
         )
     encoding = (tree.docinfo.encoding or "UTF-8").upper().replace("_", "-")
     if encoding not in ("UTF-8", "UTF8"):

@@ -18,6 +18,7 @@ from django.conf import settings
 from egov.core.errors import DomainError
 
 from .edxml import Organ
+from .error_codes import ExchangeErrorCode
 
 if TYPE_CHECKING:
     from egov.org.models import Agency
@@ -47,7 +48,7 @@ def sign_root(root: Any, *, agency: Agency) -> Any:
         raise DomainError(
             "Không ký được gói tin: có tệp đính kèm quá lớn cho bộ ký XML (mỗi tệp tối đa "
             f"khoảng 7 MB). Chi tiết: {exc}",
-            code="package_sign_failed",
+            code=ExchangeErrorCode.PACKAGE_SIGN_FAILED,
         ) from None
 
 

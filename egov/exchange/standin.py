@@ -71,10 +71,10 @@ class AutoResponder:
     ) -> None:
         from django.db import transaction
 
-        from . import services
+        from . import statuses
 
         def send_one(code: str) -> None:
-            services.send_status(
+            statuses.send_status(
                 document_id,
                 to_organ_id=to_organ_id,
                 status_code=code,
@@ -121,17 +121,17 @@ class AutoResponder:
             )
 
     def register(self) -> AutoResponder:
-        from . import services
+        from . import handlers
 
-        services.register_incoming_handler(self.on_package)
-        services.register_status_handler(self.on_status)
+        handlers.register_incoming_handler(self.on_package)
+        handlers.register_status_handler(self.on_status)
         return self
 
     def unregister(self) -> None:
-        from . import services
+        from . import handlers
 
-        services.unregister_incoming_handler(self.on_package)
-        services.unregister_status_handler(self.on_status)
+        handlers.unregister_incoming_handler(self.on_package)
+        handlers.unregister_status_handler(self.on_status)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,7 +223,7 @@ def setup_instance(config: InstanceConfig) -> None:
     from egov.org.models import Agency
     from egov.org.services import create_agency
 
-    from . import services
+    from . import endpoints
 
     for spec in config.agencies:
         if not Agency.objects.filter(identifier=spec.identifier).exists():
@@ -239,7 +239,7 @@ def setup_instance(config: InstanceConfig) -> None:
 
         ensure_demo_ca(actor=SYSTEM, hierarchy=read_hierarchy(Path(config.demo_ca_dir)))
     for peer in config.peers:
-        services.save_endpoint(
+        endpoints.save_endpoint(
             actor=SYSTEM,
             organ_id=peer.organ_id,
             organ_name=peer.organ_name,
@@ -288,11 +288,11 @@ def serve(config: InstanceConfig, *, announce: Any = print) -> None:
     worker thread and the AutoResponder; announce "READY <url>" once listening."""
     from django.core.wsgi import get_wsgi_application
 
-    from . import services
+    from . import handlers
 
     if config.exclusive_handlers:
-        services._incoming_handlers.clear()
-        services._status_handlers.clear()
+        handlers.incoming_handlers.clear()
+        handlers.status_handlers.clear()
     responder = AutoResponder(config.answers, delay=config.answer_delay).register()
     stop = threading.Event()
     worker = threading.Thread(

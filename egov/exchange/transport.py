@@ -29,7 +29,7 @@ from .edxml import ARRIVED, REJECTED, EdxmlError, format_timestamp, parse_timest
 
 if TYPE_CHECKING:
     from .models import ExternalEndpoint
-    from .services import ReceiveResult
+    from .receiving import ReceiveResult
 
 USER_AGENT = "egov-edxml/1.0"
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429})

@@ -8,8 +8,11 @@ class OrgConfig(AppConfig):
 
     def ready(self) -> None:
         from egov.core.actors import set_official_lookup
+        from egov.events.agencies import register_agency_model
 
-        from .models import Official
+        from .models import Agency, Official
 
         # An official's agency and roles, for every actor built from a user (egov.core.actors).
         set_official_lookup(Official.of_user)
+        # The event-log admin filters and labels events by agency name.
+        register_agency_model(Agency)

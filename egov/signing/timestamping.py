@@ -27,12 +27,10 @@ raises `TimestampRefused` (never stored).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
 
 import requests
 from asn1crypto import algos, cms, core, tsp  # type: ignore[import-untyped, unused-ignore]
@@ -48,6 +46,14 @@ from pyhanko.sign.validation.generic_cms import (
 from pyhanko_certvalidator import CertificateValidator
 from pyhanko_certvalidator.errors import PathBuildingError, PathError, ValidationError
 
+from egov.events.timestamps import (  # the types the event log declares; re-exported here
+    Timestamper,
+    TimestampRefused,
+    TimestampToken,
+    TimestampUnavailable,
+    TokenCheck,
+)
+
 from . import keystore
 from .conf import setting
 from .trust import from_asn1, revocation_of, run_sync, validation_context
@@ -59,42 +65,6 @@ MAX_REPLY_BYTES = 1024 * 1024
 REQUEST_TYPE = "application/timestamp-query"
 REPLY_TYPE = "application/timestamp-reply"
 _DIGEST_SIZES = {"sha256": 32, "sha384": 48, "sha512": 64}
-
-
-class TimestampUnavailable(Exception):
-    """The TSA gave no token: unreachable, too slow, an HTTP error, or a refusal. Retry later."""
-
-
-class TimestampRefused(TimestampUnavailable):
-    """The TSA answered with something that is not a valid token for this request (another
-    digest or nonce, a bad signature, a signer outside the trust list): never stored."""
-
-
-@dataclass(frozen=True)
-class TimestampToken:
-    der: bytes
-    gen_time: datetime
-    tsa: str  # common name of the TSA certificate
-
-    @property
-    def base64(self) -> str:
-        return base64.b64encode(self.der).decode("ascii")
-
-
-@dataclass(frozen=True)
-class TokenCheck:
-    """What a token says and whether it can be believed (`problem` is "" when it can)."""
-
-    problem: str = ""
-    code: str = ""  # unreadable, imprint, nonce, signature, untrusted
-    gen_time: datetime | None = None
-    imprint: bytes = b""
-    tsa: str = ""
-    nonce: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.problem
 
 
 def digest(data: bytes) -> bytes:
@@ -279,14 +249,6 @@ def _validate_tsa_certificate(
 
 
 # --- timestampers -------------------------------------------------------------------------------
-
-
-class Timestamper(Protocol):
-    name: str
-
-    def timestamp(self, message_digest: bytes) -> TimestampToken:
-        """A verified token over a SHA-256 digest; TimestampUnavailable / TimestampRefused."""
-        ...
 
 
 def accept_response(

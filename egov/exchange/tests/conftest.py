@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from egov.core.actors import SYSTEM
-from egov.exchange import services
+from egov.exchange import common, handlers, statuses
 from egov.exchange.edxml import Attachment, EdxmlDocument, Organ, SignerInfo
 from egov.exchange.hub import organ_for_agency
 
@@ -19,12 +19,12 @@ from egov.exchange.hub import organ_for_agency
 def _only_our_handlers() -> Iterator[None]:
     """These tests exercise the exchange alone: other apps' handlers (the documents app's)
     are set aside and put back afterwards."""
-    saved = (list(services._incoming_handlers), list(services._status_handlers))
-    services._incoming_handlers.clear()
-    services._status_handlers.clear()
+    saved = (list(handlers.incoming_handlers), list(handlers.status_handlers))
+    handlers.incoming_handlers.clear()
+    handlers.status_handlers.clear()
     yield
-    services._incoming_handlers[:] = saved[0]
-    services._status_handlers[:] = saved[1]
+    handlers.incoming_handlers[:] = saved[0]
+    handlers.status_handlers[:] = saved[1]
 
 
 @pytest.fixture(scope="session")
@@ -81,17 +81,17 @@ class Recorder:
     """An incoming handler that remembers what it got, and can refuse or answer."""
 
     def __init__(self) -> None:
-        self.packages: list[services.ReceivedPackage] = []
-        self.statuses: list[services.ReceivedStatus] = []
+        self.packages: list[handlers.ReceivedPackage] = []
+        self.statuses: list[handlers.ReceivedStatus] = []
         self.refuse_with: str = ""
         self.answer: list[str] = []
 
-    def on_package(self, received: services.ReceivedPackage) -> None:
+    def on_package(self, received: handlers.ReceivedPackage) -> None:
         if self.refuse_with:
-            raise services.ExchangeError(self.refuse_with, code="not_ours")
+            raise common.ExchangeError(self.refuse_with, code="not_ours")
         self.packages.append(received)
         for code in self.answer:
-            services.send_status(
+            statuses.send_status(
                 received.document_id,
                 to_organ_id=received.sender.organ_id,
                 status_code=code,
@@ -99,15 +99,15 @@ class Recorder:
                 from_agency=received.agency,
             )
 
-    def on_status(self, received: services.ReceivedStatus) -> None:
+    def on_status(self, received: handlers.ReceivedStatus) -> None:
         self.statuses.append(received)
 
 
 @pytest.fixture
 def recorder() -> Iterator[Recorder]:
     rec = Recorder()
-    services.register_incoming_handler(rec.on_package)
-    services.register_status_handler(rec.on_status)
+    handlers.register_incoming_handler(rec.on_package)
+    handlers.register_status_handler(rec.on_status)
     yield rec
-    services.unregister_incoming_handler(rec.on_package)
-    services.unregister_status_handler(rec.on_status)
+    handlers.unregister_incoming_handler(rec.on_package)
+    handlers.unregister_status_handler(rec.on_status)

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from egov.core.actors import SYSTEM, actor_for_user
 from egov.core.errors import NotAllowed
 from egov.events.models import Event
-from egov.exchange import services
+from egov.exchange import common, endpoints
 from egov.exchange.models import ExternalEndpoint
 from egov.org.models import Role
 
@@ -49,7 +49,7 @@ def test_an_operator_declares_an_endpoint_and_gets_the_peer_token_once(client, o
     assert token.startswith("edxml_")
     assert endpoint.inbound_token_hash == ExternalEndpoint.hash_token(token)
     assert token not in str(Event.objects.get(event_type="exchange.endpoint_created").payload)
-    assert services.peer_organs_for_token(token) == frozenset({"000.00.00.H56"})
+    assert endpoints.peer_organs_for_token(token) == frozenset({"000.00.00.H56"})
 
     listing = client.get("/quan-tri/exchange/externalendpoint/")
     assert "Thái Bình" in listing.content.decode()
@@ -59,16 +59,16 @@ def test_an_operator_declares_an_endpoint_and_gets_the_peer_token_once(client, o
 
 
 def test_an_endpoint_for_an_agency_of_this_platform_is_refused(agency):
-    with pytest.raises(services.ExchangeError) as exc:
-        services.save_endpoint(
+    with pytest.raises(common.ExchangeError) as exc:
+        endpoints.save_endpoint(
             actor=SYSTEM,
             organ_id=agency.identifier,
             organ_name=agency.name,
             url="https://example.gov.vn/api/v1/exchange/",
         )
     assert "organ_id" in exc.value.fields
-    with pytest.raises(services.ExchangeError) as exc:
-        services.save_endpoint(
+    with pytest.raises(common.ExchangeError) as exc:
+        endpoints.save_endpoint(
             actor=SYSTEM, organ_id="bad id!", organ_name="", url="ftp://x", inbound_token="short"
         )
     assert set(exc.value.fields) == {"organ_id", "organ_name", "url", "inbound_token"}
@@ -77,7 +77,7 @@ def test_an_endpoint_for_an_agency_of_this_platform_is_refused(agency):
 def test_only_operators_declare_endpoints(agency, make_official):
     clerk = actor_for_user(make_official(agency, roles=[Role.CLERK]).user)
     with pytest.raises(NotAllowed):
-        services.save_endpoint(
+        endpoints.save_endpoint(
             actor=clerk,
             organ_id="000.00.00.H56",
             organ_name="UBND tỉnh Thái Bình",

@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from egov.core.actors import SYSTEM
-from egov.exchange import edxml, services, signature
+from egov.exchange import common, edxml, endpoints, sending, signature
 from egov.exchange.edxml import Organ
 from egov.exchange.models import IncomingPackage, StatusRecord
 
@@ -53,8 +53,8 @@ class ExternalSigner:
 @pytest.fixture
 def thai_binh(certified, hierarchy):  # type: ignore[no-untyped-def]
     """Thái Bình's platform: declared here, with the token it presents to us."""
-    token = services.new_peer_token()
-    services.save_endpoint(
+    token = endpoints.new_peer_token()
+    endpoints.save_endpoint(
         actor=SYSTEM,
         organ_id=THAI_BINH.organ_id,
         organ_name=THAI_BINH.organ_name,
@@ -194,7 +194,7 @@ def test_a_peer_posts_a_status(thai_binh, recorder, make_doc, certified):
         document_id=document_id,
         sender=THAI_BINH,
         status_code="13",
-        timestamp=services._now(),
+        timestamp=common.exchange_now(),
         description="Đề nghị trả lại văn bản",
         to_organ_id=b.identifier,
     )
@@ -221,7 +221,7 @@ def test_the_sender_reads_each_recipients_status(
     a, b = certified
     doc = make_doc(a, [b])
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        services.send(doc, actor=SYSTEM, sender_agency=a)
+        sending.send(doc, actor=SYSTEM, sender_agency=a)
     token = services_api_client(["documents:read"], agency=a)
     client = APIClient()
 

@@ -11,9 +11,9 @@ from django.db import transaction
 from django.test import override_settings
 
 from egov.core.actors import SYSTEM, actor_for_user
-from egov.core.errors import NotAllowed
+from egov.core.errors import NotAllowed, NotFoundError
 from egov.events.models import Event, OutboxMessage
-from egov.exchange import edxml, services, signature
+from egov.exchange import common, edxml, receiving, sending, signature, statuses
 from egov.exchange.edxml import Attachment, BusinessDocType, Organ
 from egov.exchange.models import IncomingPackage, OutgoingPackage, PackageData, StatusRecord
 from egov.org.models import Role
@@ -28,7 +28,7 @@ def deliver(django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
 
     def run(doc: Any, sender: Any, actor: Any = SYSTEM) -> list[OutgoingPackage]:
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            packages = services.send(doc, actor=actor, sender_agency=sender)
+            packages = sending.send(doc, actor=actor, sender_agency=sender)
         for package in packages:
             package.refresh_from_db()
         return packages
@@ -85,7 +85,7 @@ def test_a_package_goes_to_another_agency_and_every_status_comes_back(
     # A sees B's answers: 01 arrived (the delivery answer), then 03..06 as status messages
     assert package.delivery_status == OutgoingPackage.Delivery.DELIVERED
     assert package.status_code == "06"
-    [row] = services.statuses_for(doc.document_id)
+    [row] = statuses.statuses_for(doc.document_id)
     assert row.recipient_organ_id == b.identifier
     assert row.status_code == "06" and row.status_label == "Đã hoàn thành"
     assert [h.status_code for h in row.history] == ["01", "03", "04", "05", "06"]
@@ -137,7 +137,7 @@ def test_unknown_recipient_is_refused_and_nothing_is_stored(certified, make_doc,
     a, b = certified
     stranger = Organ("000.00.99.H41", "Cơ quan không tồn tại")
 
-    with pytest.raises(services.UnknownRecipient) as exc:
+    with pytest.raises(common.UnknownRecipient) as exc:
         deliver(make_doc(a, [b, stranger]), a)
 
     assert "000.00.99.H41" in exc.value.message
@@ -170,7 +170,7 @@ def test_a_resent_package_is_recognised_by_document_id_and_not_registered_twice(
     # the same bytes again (a delivery repeated after a crash), and a fresh signature of it
     raw = bytes(OutgoingPackage.objects.get().data.raw)
     for package in (raw, signed_package(doc, a)):
-        result = services.receive_package(package, via="http")
+        result = receiving.receive_package(package, via="http")
         assert result.status_code == "01"
         assert result.duplicate
         assert "không vào sổ lần nữa" in result.description
@@ -183,25 +183,25 @@ def test_sending_needs_the_right_to_act_for_the_agency(certified, make_doc, make
     a, b = certified
     stranger = actor_for_user(make_official(b, roles=[Role.CLERK]).user)
     with pytest.raises(NotAllowed):
-        services.send(make_doc(a, [b]), actor=stranger, sender_agency=a)
+        sending.send(make_doc(a, [b]), actor=stranger, sender_agency=a)
 
     clerk = actor_for_user(make_official(a, roles=[Role.CLERK]).user)
-    [package] = services.send(make_doc(a, [b]), actor=clerk, sender_agency=a)
+    [package] = sending.send(make_doc(a, [b]), actor=clerk, sender_agency=a)
     assert package.created_by == clerk.label
 
 
 def test_the_sender_in_the_package_must_be_the_sending_agency(certified, make_doc):
     a, b = certified
     doc = make_doc(b, [a])
-    with pytest.raises(services.ExchangeError) as exc:
-        services.send(doc, actor=SYSTEM, sender_agency=a)
+    with pytest.raises(common.ExchangeError) as exc:
+        sending.send(doc, actor=SYSTEM, sender_agency=a)
     assert exc.value.code == "sender_mismatch"
 
 
 # --- refusals at the door ---------------------------------------------------------------------
 
 
-def refused(result: services.ReceiveResult, code: str) -> IncomingPackage:
+def refused(result: receiving.ReceiveResult, code: str) -> IncomingPackage:
     assert result.status_code == "02"
     assert result.error_code == code, result.description
     assert result.package is not None
@@ -211,7 +211,7 @@ def refused(result: services.ReceiveResult, code: str) -> IncomingPackage:
 
 
 def test_malformed_xml_is_refused_with_02(certified, recorder):
-    result = services.receive_package(b"<edXML:edXML><oops", via="http")
+    result = receiving.receive_package(b"<edXML:edXML><oops", via="http")
 
     refused(result, "edxml_malformed")
     assert "không phải XML hợp lệ" in result.description
@@ -225,7 +225,7 @@ def test_a_package_altered_after_signing_is_refused(certified, recorder, make_do
     raw = signed_package(make_doc(a, [b]), a)
     tampered = raw.replace("triển khai".encode(), "hủy bỏ".encode(), 1)
 
-    result = services.receive_package(tampered, via="http")
+    result = receiving.receive_package(tampered, via="http")
 
     refused(result, "signature_invalid")
     assert "Chữ ký số của gói tin không hợp lệ" in result.description
@@ -241,7 +241,7 @@ def test_a_package_altered_after_signing_is_refused(certified, recorder, make_do
 
 def test_an_unsigned_package_is_refused(certified, recorder, make_doc):
     a, b = certified
-    result = services.receive_package(edxml.build_document(make_doc(a, [b])), via="http")
+    result = receiving.receive_package(edxml.build_document(make_doc(a, [b])), via="http")
     refused(result, "signature_invalid")
     assert "không có chữ ký" in result.description
 
@@ -250,7 +250,7 @@ def test_a_package_signed_by_another_agency_is_refused(certified, recorder, make
     a, b = certified
     # "from A", but signed with B's certificate
     raw = edxml.to_bytes(signature.sign_root(edxml.document_element(make_doc(a, [b])), agency=b))
-    result = services.receive_package(raw, via="http")
+    result = receiving.receive_package(raw, via="http")
     refused(result, "signer_mismatch")
     assert recorder.packages == []
 
@@ -273,7 +273,7 @@ def test_a_certificate_outside_the_trust_list_is_refused(certified, recorder, ma
     chain = [keystore.to_pem(material.certificate)] + [keystore.to_pem(c) for c in material.chain]
     raw = edxml.to_bytes(signer.sign(root, key=material.private_key, cert=chain))
 
-    result = services.receive_package(raw, via="http")
+    result = receiving.receive_package(raw, via="http")
     refused(result, "signature_invalid")
     assert "tin cậy" in result.description
 
@@ -283,13 +283,13 @@ def test_a_package_over_the_size_limit_is_refused(certified, recorder, make_doc,
     raw = signed_package(make_doc(a, [b]), a)
     settings.EXCHANGE_MAX_PACKAGE_BYTES = len(raw) - 1
 
-    result = services.receive_package(raw, via="http")
+    result = receiving.receive_package(raw, via="http")
     package = refused(result, "package_too_large")
     assert package.data is None and package.size == len(raw)
     assert recorder.packages == []
 
-    with pytest.raises(services.ExchangeError) as exc:
-        services.send(make_doc(a, [b]), actor=SYSTEM, sender_agency=a)
+    with pytest.raises(common.ExchangeError) as exc:
+        sending.send(make_doc(a, [b]), actor=SYSTEM, sender_agency=a)
     assert exc.value.code == "package_too_large"
     assert not OutgoingPackage.objects.exists()
 
@@ -297,11 +297,11 @@ def test_a_package_over_the_size_limit_is_refused(certified, recorder, make_doc,
 def test_a_package_for_an_agency_not_on_this_platform_is_refused(certified, recorder, make_doc):
     a, b = certified
     raw = signed_package(make_doc(a, [Organ("000.00.77.H41", "Sở ở tỉnh khác")]), a)
-    result = services.receive_package(raw, via="http")
+    result = receiving.receive_package(raw, via="http")
     refused(result, "unknown_recipient")
 
     raw = signed_package(make_doc(a, [b]), a)
-    result = services.receive_package(raw, via="http", recipient_organ_id="000.00.77.H41")
+    result = receiving.receive_package(raw, via="http", recipient_organ_id="000.00.77.H41")
     refused(result, "recipient_not_addressed")
 
 
@@ -316,7 +316,7 @@ def test_the_recipient_may_refuse_and_nothing_stays_registered(
     assert package.delivery_status == OutgoingPackage.Delivery.REJECTED
     assert package.status_code == "02"
     assert package.status_description == "Văn bản không thuộc thẩm quyền của Sở Tư pháp."
-    [row] = services.statuses_for(package.document_id)
+    [row] = statuses.statuses_for(package.document_id)
     assert (row.status_code, row.delivery_status) == ("02", "rejected")
     assert arrived(b) == 0
     assert IncomingPackage.objects.get().error_code == "not_ours"
@@ -351,7 +351,7 @@ def test_a_signed_pdf_attachment_is_checked_and_accepted(certified, recorder, ma
     pdf = signed_pdf(plain_pdf, a)
     doc = make_doc(a, [b], attachments=[Attachment("101-UBND.pdf", "application/pdf", pdf)])
 
-    result = services.receive_package(signed_package(doc, a), via="http")
+    result = receiving.receive_package(signed_package(doc, a), via="http")
 
     assert result.status_code == "01", result.description
     assert recorder.packages[0].document.attachments[0].data == pdf
@@ -367,7 +367,7 @@ def test_a_pdf_whose_signature_is_broken_is_refused(certified, recorder, make_do
     pdf[position] ^= 0x01
     doc = make_doc(a, [b], attachments=[Attachment("101-UBND.pdf", "application/pdf", bytes(pdf))])
 
-    result = services.receive_package(signed_package(doc, a), via="http")
+    result = receiving.receive_package(signed_package(doc, a), via="http")
 
     refused(result, "attachment_signature_invalid")
     assert "101-UBND.pdf" in result.description
@@ -377,7 +377,7 @@ def test_a_pdf_whose_signature_is_broken_is_refused(certified, recorder, make_do
 def test_an_unsigned_pdf_attachment_passes(certified, recorder, make_doc, plain_pdf):
     a, b = certified
     doc = make_doc(a, [b], attachments=[Attachment("phu-luc.pdf", "application/pdf", plain_pdf)])
-    assert services.receive_package(signed_package(doc, a), via="http").status_code == "01"
+    assert receiving.receive_package(signed_package(doc, a), via="http").status_code == "01"
 
 
 # --- revoke, update, replace and taking back --------------------------------------------------
@@ -406,7 +406,7 @@ def test_revoke_reaches_the_handler_with_its_business_type(certified, recorder, 
     assert recorder.packages[1].document.business_doc_reason == "Ban hành nhầm đối tượng"
     assert package.business_doc_type == 1 and package.delivery_status == "delivered"
     assert arrived(b) == 2  # the document and its revocation, each once
-    [row] = services.statuses_for(doc.document_id)
+    [row] = statuses.statuses_for(doc.document_id)
     assert (row.business_doc_type, row.status_code) == (1, "03")
     assert Event.objects.filter(
         event_type="exchange.package_received", payload__business_doc_type=1
@@ -421,7 +421,7 @@ def test_take_back_request_and_answer(certified, recorder, make_doc, deliver, fl
 
     # A asks to take the document back (13); B's handler sees it about the package it received
     flush(
-        services.send_status,
+        statuses.send_status,
         doc.document_id,
         to_organ_id=b.identifier,
         status_code="13",
@@ -435,28 +435,28 @@ def test_take_back_request_and_answer(certified, recorder, make_doc, deliver, fl
 
     # B agrees (15): A sees it as the recipient's latest status
     flush(
-        services.send_status,
+        statuses.send_status,
         doc.document_id,
         to_organ_id=a.identifier,
         status_code="15",
         from_agency=b,
     )
-    [row] = services.statuses_for(doc.document_id)
+    [row] = statuses.statuses_for(doc.document_id)
     assert row.status_code == "15" and row.status_label == "Đồng ý lấy lại/cập nhật"
     assert [h.status_code for h in row.history] == ["01", "15"]
 
 
 def test_statuses_need_a_document_between_the_two_agencies(certified, make_doc, deliver):
     a, b = certified
-    with pytest.raises(services.NotFoundError):
-        services.send_status(
+    with pytest.raises(NotFoundError):
+        statuses.send_status(
             "000.00.00.H41,2026/01/01,1/UBND",
             to_organ_id=b.identifier,
             status_code="03",
             from_agency=a,
         )
-    with pytest.raises(services.ExchangeError) as exc:
-        services.send_status("x", to_organ_id=b.identifier, status_code="99")
+    with pytest.raises(common.ExchangeError) as exc:
+        statuses.send_status("x", to_organ_id=b.identifier, status_code="99")
     assert exc.value.code == "unknown_status_code"
 
 
@@ -468,34 +468,34 @@ def test_a_forged_or_repeated_status_is_refused_or_ignored(certified, recorder, 
         document_id=doc.document_id,
         sender=Organ(b.identifier, b.name),
         status_code="06",
-        timestamp=services._now(),
+        timestamp=common.exchange_now(),
     )
     good = edxml.to_bytes(signature.sign_root(edxml.status_element(message), agency=b))
-    first = services.receive_status(good, via="http")
-    again = services.receive_status(good, via="http")
+    first = statuses.receive_status(good, via="http")
+    again = statuses.receive_status(good, via="http")
     assert not first.duplicate and again.duplicate
     assert StatusRecord.objects.filter(direction="in", status_code="06").count() == 1
 
     tampered = good.replace(b"<edXML:StatusCode>06<", b"<edXML:StatusCode>05<")
-    with pytest.raises(services.StatusRefused) as exc:
-        services.receive_status(tampered, via="http")
+    with pytest.raises(common.StatusRefused) as exc:
+        statuses.receive_status(tampered, via="http")
     assert exc.value.code == "signature_invalid"
 
     # signed by A "as B"
     forged = edxml.to_bytes(signature.sign_root(edxml.status_element(message), agency=a))
-    with pytest.raises(services.StatusRefused) as exc:
-        services.receive_status(forged, via="http")
+    with pytest.raises(common.StatusRefused) as exc:
+        statuses.receive_status(forged, via="http")
     assert exc.value.code == "signer_mismatch"
 
     unrelated = edxml.StatusMessage(
         document_id=f"{a.identifier},2026/01/01,9/UBND-VP",
         sender=Organ(b.identifier, b.name),
         status_code="03",
-        timestamp=services._now(),
+        timestamp=common.exchange_now(),
     )
     raw = edxml.to_bytes(signature.sign_root(edxml.status_element(unrelated), agency=b))
-    with pytest.raises(services.StatusRefused) as exc:
-        services.receive_status(raw, via="http")
+    with pytest.raises(common.StatusRefused) as exc:
+        statuses.receive_status(raw, via="http")
     assert exc.value.code == "unknown_document"
 
 
@@ -505,7 +505,7 @@ def test_statuses_arriving_out_of_order_keep_the_latest(certified, make_doc, del
     a, b = certified
     doc = make_doc(a, [b])
     [package] = deliver(doc, a)
-    now = services._now()
+    now = common.exchange_now()
     for code, offset in (("05", 10), ("04", 5), ("03", 1)):
         message = edxml.StatusMessage(
             document_id=doc.document_id,
@@ -514,10 +514,10 @@ def test_statuses_arriving_out_of_order_keep_the_latest(certified, make_doc, del
             timestamp=now + timedelta(seconds=offset),
         )
         raw = edxml.to_bytes(signature.sign_root(edxml.status_element(message), agency=b))
-        services.receive_status(raw, via="http")
+        statuses.receive_status(raw, via="http")
     package.refresh_from_db()
     assert package.status_code == "05"
-    [row] = services.statuses_for(doc.document_id)
+    [row] = statuses.statuses_for(doc.document_id)
     assert [h.status_code for h in row.history] == ["01", "03", "04", "05"]
 
 
@@ -525,7 +525,7 @@ def test_statuses_arriving_out_of_order_keep_the_latest(certified, make_doc, del
 def test_signer_match_can_be_switched_off(certified, recorder, make_doc):
     a, b = certified
     raw = edxml.to_bytes(signature.sign_root(edxml.document_element(make_doc(a, [b])), agency=b))
-    assert services.receive_package(raw, via="http").status_code == "01"
+    assert receiving.receive_package(raw, via="http").status_code == "01"
 
 
 def test_statuses_for_is_scoped_to_the_sender(certified, make_doc, deliver, make_official):
@@ -534,5 +534,5 @@ def test_statuses_for_is_scoped_to_the_sender(certified, make_doc, deliver, make
     deliver(doc, a)
     own = actor_for_user(make_official(a).user)
     other = actor_for_user(make_official(b).user)
-    assert len(services.statuses_for(doc.document_id, actor=own)) == 1
-    assert services.statuses_for(doc.document_id, actor=other) == []
+    assert len(statuses.statuses_for(doc.document_id, actor=own)) == 1
+    assert statuses.statuses_for(doc.document_id, actor=other) == []

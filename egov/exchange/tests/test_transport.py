@@ -18,7 +18,7 @@ from django.utils import timezone
 from egov.core.actors import SYSTEM
 from egov.events.models import OutboxMessage
 from egov.events.services import dispatch_due
-from egov.exchange import edxml, services
+from egov.exchange import edxml, endpoints, receiving, sending, statuses
 from egov.exchange.edxml import Organ
 from egov.exchange.models import OutgoingPackage, StatusRecord
 
@@ -74,7 +74,7 @@ def peer() -> Iterator[ScriptedPeer]:
 
 @pytest.fixture
 def ha_nam(certified, peer):  # type: ignore[no-untyped-def]
-    return services.save_endpoint(
+    return endpoints.save_endpoint(
         actor=SYSTEM,
         organ_id=HA_NAM.organ_id,
         organ_name=HA_NAM.organ_name,
@@ -87,7 +87,7 @@ def ha_nam(certified, peer):  # type: ignore[no-untyped-def]
 def send_to_ha_nam(certified: Any, make_doc: Any, capture: Any) -> OutgoingPackage:
     a, _b = certified
     with capture(execute=True), transaction.atomic():
-        [package] = services.send(make_doc(a, [HA_NAM]), actor=SYSTEM, sender_agency=a)
+        [package] = sending.send(make_doc(a, [HA_NAM]), actor=SYSTEM, sender_agency=a)
     package.refresh_from_db()
     return package
 
@@ -172,7 +172,7 @@ def test_server_errors_are_retried_until_delivered(
 def test_an_unreachable_platform_is_retried(
     certified, make_doc, django_capture_on_commit_callbacks
 ):
-    services.save_endpoint(
+    endpoints.save_endpoint(
         actor=SYSTEM,
         organ_id=HA_NAM.organ_id,
         organ_name=HA_NAM.organ_name,
@@ -195,7 +195,7 @@ def test_a_refused_token_makes_the_message_dead_and_the_package_failed(
     assert package.delivery_status == "failed"
     assert "HTTP 401" in package.last_error
     assert OutboxMessage.objects.get().status == "dead"
-    [row] = services.statuses_for(package.document_id)
+    [row] = statuses.statuses_for(package.document_id)
     assert row.delivery_status == "failed" and row.delivery_label == "Gửi không thành công"
 
 
@@ -219,13 +219,13 @@ def test_statuses_to_another_platform_are_posted(
     signer = ExternalSigner(hierarchy, HA_NAM)
     doc = make_doc(b, [b])
     doc.sender = HA_NAM
-    result = services.receive_package(signer.sign(edxml.document_element(doc)), via="http")
+    result = receiving.receive_package(signer.sign(edxml.document_element(doc)), via="http")
     assert result.status_code == "01", result.description
     peer.script = [(201, {"code": "status_recorded"}), (422, {"message": "Không có văn bản"})]
 
     for code in ("03", "04"):
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            services.send_status(doc.document_id, to_organ_id=HA_NAM.organ_id, status_code=code)
+            statuses.send_status(doc.document_id, to_organ_id=HA_NAM.organ_id, status_code=code)
 
     assert [r[0] for r in peer.requests] == ["/api/v1/exchange/statuses/"] * 2
     sent = edxml.parse_status(peer.requests[0][2])

@@ -20,7 +20,7 @@ import pytest
 from django.db import transaction
 
 from egov.core.actors import SYSTEM
-from egov.exchange import services, transport
+from egov.exchange import endpoints, handlers, sending, statuses, transport
 from egov.exchange.edxml import Organ
 from egov.exchange.models import ExternalEndpoint, OutgoingPackage
 from egov.exchange.standin import (
@@ -48,7 +48,7 @@ class Waiter:
         self.codes: list[str] = []
         self.changed = threading.Condition()
 
-    def __call__(self, received: services.ReceivedStatus) -> None:
+    def __call__(self, received: handlers.ReceivedStatus) -> None:
         transaction.on_commit(lambda: self._arrived(received.status_code))
 
     def _arrived(self, code: str) -> None:
@@ -64,9 +64,9 @@ class Waiter:
 @pytest.fixture
 def waiter() -> Iterator[Waiter]:
     w = Waiter()
-    services.register_status_handler(w)
+    handlers.register_status_handler(w)
     yield w
-    services.unregister_status_handler(w)
+    handlers.unregister_status_handler(w)
 
 
 def b_database(instance: PeerInstance, sql: str) -> list[tuple[Any, ...]]:
@@ -86,7 +86,7 @@ def test_two_platform_instances_exchange_a_signed_package_over_http(
     a = agency
     ensure_demo_ca(actor=SYSTEM, hierarchy=hierarchy)
     ca_dir = write_hierarchy(hierarchy, tmp_path / "demo-ca")
-    token_a_to_b, token_b_to_a = services.new_peer_token(), services.new_peer_token()
+    token_a_to_b, token_b_to_a = endpoints.new_peer_token(), endpoints.new_peer_token()
     config = InstanceConfig(
         agencies=[B],
         peers=[
@@ -106,7 +106,7 @@ def test_two_platform_instances_exchange_a_signed_package_over_http(
     try:
         instance.prepare()
         instance.start(timeout=90)
-        endpoint = services.save_endpoint(
+        endpoint = endpoints.save_endpoint(
             actor=SYSTEM,
             organ_id=B.identifier,
             organ_name=B.name,
@@ -119,7 +119,7 @@ def test_two_platform_instances_exchange_a_signed_package_over_http(
 
         # A sends: the outbox delivers over HTTP right after the commit
         with transaction.atomic():
-            [package] = services.send(doc, actor=SYSTEM, sender_agency=a)
+            [package] = sending.send(doc, actor=SYSTEM, sender_agency=a)
 
         package.refresh_from_db()
         assert package.route == "external"
@@ -130,7 +130,7 @@ def test_two_platform_instances_exchange_a_signed_package_over_http(
         assert waiter.wait_for("06", timeout=60), (waiter.codes, instance.log_text()[-3000:])
         package.refresh_from_db()
         assert package.status_code == "06"
-        [row] = services.statuses_for(doc.document_id)
+        [row] = statuses.statuses_for(doc.document_id)
         assert [h.status_code for h in row.history] == ["01", "03", "04", "05", "06"]
         assert row.history[1].staff == "Văn thư (tự động)"
         assert b_database(
@@ -162,7 +162,7 @@ def test_two_platform_instances_exchange_a_signed_package_over_http(
 
         # A asks to take the document back (13) over HTTP; B agrees (15)
         with transaction.atomic():
-            services.send_status(
+            statuses.send_status(
                 doc.document_id,
                 to_organ_id=B.identifier,
                 status_code="13",
@@ -170,7 +170,7 @@ def test_two_platform_instances_exchange_a_signed_package_over_http(
                 from_agency=a,
             )
         assert waiter.wait_for("15", timeout=60), (waiter.codes, instance.log_text()[-3000:])
-        [row] = services.statuses_for(doc.document_id)
+        [row] = statuses.statuses_for(doc.document_id)
         assert row.status_code == "15"
         assert b_database(
             instance,

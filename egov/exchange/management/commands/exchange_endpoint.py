@@ -32,13 +32,13 @@ class Command(BaseCommand):
         parser.add_argument("--inactive", action="store_true", help="Tạm ngừng điểm này.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from egov.exchange import services
+        from egov.exchange import endpoints
 
         inbound = options["inbound_token"]
         if options["new_inbound_token"]:
-            inbound = services.new_peer_token()
+            inbound = endpoints.new_peer_token()
         try:
-            endpoint = services.save_endpoint(
+            endpoint = endpoints.save_endpoint(
                 actor=SYSTEM,
                 organ_id=options["organ_id"],
                 organ_name=options["name"],

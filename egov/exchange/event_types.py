@@ -1,0 +1,141 @@
+"""The events the exchange records: packages sent, answered, received or refused, status messages
+both ways, and operators' external endpoints."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from egov.events.catalogue import Payload, declare
+
+SUBJECT_OUTGOING = "exchange.outgoing_package"
+SUBJECT_INCOMING = "exchange.incoming_package"
+SUBJECT_STATUS = "exchange.status"
+SUBJECT_ENDPOINT = "exchange.endpoint"
+
+
+class PackageSent(Payload):
+    document_id: str
+    recipient: str  # OrganId
+    route: str  # "local" or "external"
+    business_doc_type: int
+    size: int
+    sha256: str
+    resend: int  # 0 the first time, then how many times it was sent afresh
+
+
+class PackageAnswered(Payload):
+    document_id: str
+    recipient: str
+    status_code: str  # 01 arrived, 02 refused
+    duplicate: bool
+    reason: str = ""  # the recipient's reason when it refused
+
+
+class PackageFailed(Payload):
+    document_id: str
+    recipient: str
+    error: str
+
+
+class PackageReceived(Payload):
+    document_id: str
+    sender: str
+    business_doc_type: int
+    via: str
+    size: int
+    attachments: list[str]
+
+
+class PackageRefused(Payload):
+    document_id: str  # "" when the package could not be read
+    sender: str
+    recipient: str
+    code: str  # an ExchangeErrorCode, or the incoming handler's own code
+    reason: str
+    via: str
+    size: int
+
+
+class StatusSent(Payload):
+    document_id: str
+    to: str
+    status_code: str
+    description: str
+
+
+class StatusReceived(Payload):
+    document_id: str
+    from_: str = Field(alias="from")
+    status_code: str
+    description: str
+    via: str
+
+
+class EndpointSaved(Payload):
+    organ_id: str
+    url: str
+    is_active: bool
+    auth_token_set: bool
+    inbound_token_set: bool
+
+
+PACKAGE_SENT = declare(
+    "exchange.package_sent",
+    subject=SUBJECT_OUTGOING,
+    payload=PackageSent,
+    description="Gói tin edXML được ký và xếp hàng gửi tới một nơi nhận.",
+)
+PACKAGE_DELIVERED = declare(
+    "exchange.package_delivered",
+    subject=SUBJECT_OUTGOING,
+    payload=PackageAnswered,
+    description="Nơi nhận báo gói tin đã đến (01).",
+)
+PACKAGE_REFUSED_BY_RECIPIENT = declare(
+    "exchange.package_refused_by_recipient",
+    subject=SUBJECT_OUTGOING,
+    payload=PackageAnswered,
+    description="Nơi nhận từ chối gói tin (02), kèm lý do.",
+)
+PACKAGE_FAILED = declare(
+    "exchange.package_failed",
+    subject=SUBJECT_OUTGOING,
+    payload=PackageFailed,
+    description="Không chuyển được gói tin (hết lượt thử, không còn đường gửi...).",
+)
+PACKAGE_RECEIVED = declare(
+    "exchange.package_received",
+    subject=SUBJECT_INCOMING,
+    payload=PackageReceived,
+    description="Gói tin gửi tới một cơ quan trên nền tảng đã qua mọi kiểm tra và được nhận.",
+)
+PACKAGE_REFUSED = declare(
+    "exchange.package_refused",
+    subject=SUBJECT_INCOMING,
+    payload=PackageRefused,
+    description="Gói tin đến bị từ chối (02): không đúng edXML, chữ ký, nơi nhận...",
+)
+STATUS_SENT = declare(
+    "exchange.status_sent",
+    subject=SUBJECT_STATUS,
+    payload=StatusSent,
+    description="Một cơ quan trên nền tảng gửi thông điệp trạng thái về văn bản cho bên kia.",
+)
+STATUS_RECEIVED = declare(
+    "exchange.status_received",
+    subject=SUBJECT_STATUS,
+    payload=StatusReceived,
+    description="Thông điệp trạng thái về văn bản đến một cơ quan trên nền tảng.",
+)
+ENDPOINT_CREATED = declare(
+    "exchange.endpoint_created",
+    subject=SUBJECT_ENDPOINT,
+    payload=EndpointSaved,
+    description="Quản trị khai báo điểm liên thông của cơ quan trên nền tảng khác.",
+)
+ENDPOINT_UPDATED = declare(
+    "exchange.endpoint_updated",
+    subject=SUBJECT_ENDPOINT,
+    payload=EndpointSaved,
+    description="Quản trị sửa điểm liên thông (địa chỉ, mã truy cập, trạng thái).",
+)

@@ -1,0 +1,156 @@
+"""Sending packages: validate, sign and queue an edXML document for each recipient."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from django.db import transaction
+
+from egov.core.actors import Actor
+from egov.events.services import enqueue, record_event
+from egov.org.models import Agency
+
+from . import edxml, signature
+from .common import (
+    ExchangeError,
+    UnknownRecipient,
+    exchange_now,
+    outbox_key,
+    require_rights,
+    store_data,
+)
+from .edxml import EdxmlDocument, TraceHeader, max_package_bytes
+from .error_codes import ExchangeErrorCode
+from .event_types import PACKAGE_SENT, SUBJECT_OUTGOING
+from .hub import TOPIC_PACKAGE, organ_for_agency, resolve
+from .models import OutgoingPackage
+
+
+def send(doc: EdxmlDocument, *, actor: Actor, sender_agency: Agency) -> list[OutgoingPackage]:
+    """Validate, build and sign the package, then queue it for each recipient (in the caller's
+    transaction: nothing leaves if it rolls back).
+
+    Recipients must be agencies on this platform or declared external endpoints; an unknown one
+    refuses the whole send (UnknownRecipient) and nothing is stored. Sending the same document
+    (DocumentId, recipient, business type) again returns the package already on its way; a
+    package that was refused or could not be delivered is sent afresh.
+    """
+    require_rights(actor, sender_agency)
+    if not sender_agency.is_active:
+        raise ExchangeError(f"Cơ quan {sender_agency.name} đã ngừng hoạt động.")
+    if not doc.sender.organ_id:
+        doc = dataclasses.replace(doc, sender=organ_for_agency(sender_agency))
+    elif doc.sender.organ_id != sender_agency.identifier:
+        raise ExchangeError(
+            f"Cơ quan gửi trong gói tin ({doc.sender.organ_id}) không phải "
+            f"{sender_agency.name} ({sender_agency.identifier}).",
+            code=ExchangeErrorCode.SENDER_MISMATCH,
+        )
+    edxml.validate_document(doc)
+
+    destinations = []
+    unknown = []
+    for organ in doc.recipients:
+        if organ.organ_id == sender_agency.identifier:
+            raise ExchangeError(
+                "Không gửi văn bản liên thông cho chính cơ quan mình.",
+                code=ExchangeErrorCode.SELF_RECIPIENT,
+            )
+        destination = resolve(organ.organ_id)
+        if destination is None:
+            unknown.append(organ.organ_id)
+        destinations.append(destination)
+    if unknown:
+        raise UnknownRecipient(
+            f"Không gửi được: nơi nhận {', '.join(unknown)} không có trên nền tảng và chưa được "
+            "khai báo điểm liên thông.",
+            fields={"recipients": unknown},
+        )
+
+    if not doc.trace:
+        doc = dataclasses.replace(doc, trace=[TraceHeader(doc.sender.organ_id, exchange_now())])
+    root = edxml.document_element(doc)
+    raw = edxml.to_bytes(signature.sign_root(root, agency=sender_agency))
+    limit = max_package_bytes()
+    if len(raw) > limit:
+        raise ExchangeError(
+            f"Gói tin {len(raw)} byte vượt quá giới hạn {limit} byte: giảm dung lượng tệp "
+            "đính kèm.",
+            code=ExchangeErrorCode.PACKAGE_TOO_LARGE,
+        )
+
+    packages: list[OutgoingPackage] = []
+    with transaction.atomic():
+        data = store_data(raw)
+        for organ, destination in zip(doc.recipients, destinations, strict=True):
+            assert destination is not None
+            existing = (
+                OutgoingPackage.objects.select_for_update()
+                .filter(
+                    document_id=doc.document_id,
+                    recipient_organ_id=organ.organ_id,
+                    business_doc_type=int(doc.business_doc_type),
+                )
+                .first()
+            )
+            if existing is not None and existing.delivery_status in (
+                OutgoingPackage.Delivery.PENDING,
+                OutgoingPackage.Delivery.DELIVERED,
+            ):
+                packages.append(existing)
+                continue
+            if existing is not None:
+                package = existing
+                package.data = data
+                package.route = destination.route
+                package.delivery_status = OutgoingPackage.Delivery.PENDING
+                package.resend_count += 1
+                package.last_error = ""
+                package.created_by = actor.label[:150]
+                package.save()
+            else:
+                package = OutgoingPackage.objects.create(
+                    document_id=doc.document_id,
+                    sender_agency=sender_agency,
+                    sender_organ_id=sender_agency.identifier,
+                    recipient_organ_id=organ.organ_id,
+                    recipient_name=(organ.organ_name or destination.name)[:255],
+                    route=destination.route,
+                    business_doc_type=int(doc.business_doc_type),
+                    subject=doc.subject[:500],
+                    data=data,
+                    created_by=actor.label[:150],
+                )
+            enqueue(
+                TOPIC_PACKAGE,
+                {
+                    "package_id": package.pk,
+                    "document_id": doc.document_id,
+                    "recipient": organ.organ_id,
+                },
+                idempotency_key=outbox_key(
+                    "edxml",
+                    doc.document_id,
+                    organ.organ_id,
+                    int(doc.business_doc_type),
+                    package.resend_count,
+                ),
+            )
+            record_event(
+                actor=actor,
+                event_type=PACKAGE_SENT,
+                subject_type=SUBJECT_OUTGOING,
+                subject_id=package.pk,
+                agency_id=sender_agency.pk,
+                payload={
+                    "document_id": doc.document_id,
+                    "recipient": organ.organ_id,
+                    "route": destination.route,
+                    "business_doc_type": int(doc.business_doc_type),
+                    "size": len(raw),
+                    "sha256": data.sha256,
+                    "resend": package.resend_count,
+                },
+            )
+            packages.append(package)
+    return packages
