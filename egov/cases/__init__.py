@@ -2,6 +2,14 @@
 incoming document, and the meetings, feedback and reports to come). See kernel.py."""
 
 from .error_codes import CaseErrorCode
-from .kernel import Action, CaseType, Transition, TransitionRefused, perform
+from .kernel import Action, CaseType, Transition, TransitionRefused, begin, perform
 
-__all__ = ["Action", "CaseErrorCode", "CaseType", "Transition", "TransitionRefused", "perform"]
+__all__ = [
+    "Action",
+    "CaseErrorCode",
+    "CaseType",
+    "Transition",
+    "TransitionRefused",
+    "begin",
+    "perform",
+]

@@ -8,6 +8,7 @@ model, its state field and its transition table; every action on a case then run
         act.save("finished_at")  # the declared target state, version + 1
         act.record(event_types.REFUSED, reason=reason)
 
+(`begin(CASE_TYPE, "action", actor=...)` runs the action that makes a new case the same way)
 and gets, in this order and in one durable transaction:
 1. the acting official resolved once (transitions declare which actor kinds may run them);
 2. the row locked (`SELECT ... FOR UPDATE`) and, when the caller passes the version it saw,
@@ -148,6 +149,16 @@ class CaseType(Generic[M]):
     def allowed_actions(self, state: Any) -> list[str]:
         return [name for name, t in self.transitions.items() if state in t.sources]
 
+    def official_for(self, actor: Actor) -> Official:
+        """The official acting (pages and the API ask before they offer an action; `perform`
+        resolves it the same way, once per action)."""
+        if actor.kind != "official" or actor.user_id is None:
+            raise NotAllowed(f"Chỉ công chức được xử lý {self.noun}.")
+        official = Official.of_user(actor.user_id)
+        if official is None:
+            raise NotAllowed("Tài khoản chưa gắn với cơ quan.")
+        return official
+
     def resolve_official(self, actor: Actor, transition: Transition) -> Official | None:
         if actor.kind != "official":
             if actor.kind not in transition.by:
@@ -155,10 +166,7 @@ class CaseType(Generic[M]):
             return None
         if "official" not in transition.by:
             raise NotAllowed(f"Thao tác “{transition.label.lower()}” không dành cho công chức.")
-        official = Official.of_user(actor.user_id) if actor.user_id is not None else None
-        if official is None:
-            raise NotAllowed("Tài khoản chưa gắn với cơ quan.")
-        return official
+        return self.official_for(actor)
 
     def check(self, transition: Transition, case: M, official: Official | None) -> None:
         state = getattr(case, self.state_field)
@@ -196,6 +204,13 @@ class Action(Generic[M]):
     events: list[Event] = field(default_factory=list)
     messages: list[OutboxMessage] = field(default_factory=list)
     saved: bool = False
+
+    @property
+    def acting_official(self) -> Official:
+        """The official running an officials-only action."""
+        if self.official is None:
+            raise RuntimeError(f"{self.case_type.name}.{self.transition.action}: no official")
+        return self.official
 
     def save(self, *fields: str, state: Any = None) -> None:
         """Write the case: the given fields, the new state (the transition's target unless the
@@ -270,6 +285,30 @@ def perform(
         case_type.check(transition, locked, official)
         act = Action(case_type, transition, actor, official, locked)
         yield act
+        if not act.events:
+            raise RuntimeError(
+                f"{case_type.name}.{action} recorded no event: every state change is logged"
+            )
+
+
+@contextmanager
+def begin(
+    case_type: CaseType[M], action: str, *, actor: Actor, durable: bool = True
+) -> Iterator[Action[M]]:
+    """Run the action that makes a case (a draft written, a document arriving): the same
+    guarantees as `perform` without a row to lock yet. The body builds and saves the row, sets
+    `act.case`, and records the event; the state it is born in must be the action's target."""
+    transition = case_type.transition(action)
+    if transition.sources:
+        raise LookupError(f"{case_type.name}.{action} acts on an existing case: use perform()")
+    official = case_type.resolve_official(actor, transition)
+    with transaction.atomic(durable=durable):
+        act: Action[M] = Action(case_type, transition, actor, official, None)  # type: ignore[arg-type]
+        yield act
+        if act.case is None or act.case.pk is None:
+            raise RuntimeError(f"{case_type.name}.{action} made no case")
+        if not transition.leads_to(getattr(act.case, case_type.state_field)):
+            raise RuntimeError(f"{case_type.name}.{action} made a case in the wrong state")
         if not act.events:
             raise RuntimeError(
                 f"{case_type.name}.{action} recorded no event: every state change is logged"

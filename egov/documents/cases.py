@@ -50,13 +50,6 @@ class DocumentCaseType(CaseType[M]):
             raise NotAllowed(refusal) from None
 
 
-def acting_official(act: Action[Any]) -> Official:
-    """The official running the action (every documents step but the arrival is an
-    official's)."""
-    assert act.official is not None
-    return act.official
-
-
 class OutgoingCaseType(DocumentCaseType[OutgoingDocument]):
     def event_payload(self, act: Action[OutgoingDocument]) -> dict[str, Any]:
         if act.transition.action == "mark_read":

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 
-from egov.cases import Action, TransitionRefused, perform
+from egov.cases import Action, TransitionRefused, begin, perform
 from egov.core.actors import SYSTEM, Actor
 from egov.core.errors import DomainError, NotAllowed, NotFoundError
 from egov.core.uploads import save_file
@@ -32,7 +32,7 @@ from egov.org.models import Agency, Official, Unit
 from egov.workcalendar.services import WorkingCalendar
 
 from . import event_types, exchange_bridge, files, numbering
-from .cases import INCOMING_DOCUMENT, acting_official
+from .cases import INCOMING_DOCUMENT
 from .error_codes import DocumentErrorCode
 from .models import (
     OPEN_INCOMING,
@@ -231,11 +231,9 @@ def receive(
     existing = IncomingDocument.objects.filter(agency=agency, document_id=data.document_id).first()
     if existing is not None:
         return existing
-    arrival = INCOMING_DOCUMENT.transition("receive")
-    official = INCOMING_DOCUMENT.resolve_official(actor, arrival)
     try:
-        with transaction.atomic():
-            # The action that makes the case: no row to lock yet, the kernel's Action records it.
+        # Not durable: an arriving package is received inside the exchange's receipt transaction.
+        with begin(INCOMING_DOCUMENT, "receive", actor=actor, durable=False) as arrival:
             incoming = IncomingDocument(
                 agency=agency,
                 source=source,
@@ -266,7 +264,8 @@ def receive(
                         replaced.append(old.document_id)
                         act.record(event_types.INCOMING_REPLACED, by=incoming.document_id)
             incoming.save()
-            Action(INCOMING_DOCUMENT, arrival, actor, official, incoming).record(
+            arrival.case = incoming
+            arrival.record(
                 event_types.INCOMING_RECEIVED,
                 sender=incoming.sender_organ_id or incoming.sender_name[:100],
                 replaces=replaced or None,
@@ -350,7 +349,7 @@ def register_incoming(
         case=incoming,
         expected_version=expected_version,
     ) as act:
-        official, incoming = acting_official(act), act.case
+        official, incoming = act.acting_official, act.case
         now = timezone.now()
         year, number = numbering.next_arrival_number(incoming.agency_id, now)
         incoming.arrival_year = year
@@ -391,7 +390,7 @@ def reject_incoming(
             raise IncomingError("Nhập lý do từ chối.", fields={"reason": ["Nhập lý do từ chối."]})
         incoming.status_note = reason[:500]
         act.save("status_note")
-        _answer(actor, incoming, StatusCode.REJECTED, reason, acting_official(act))
+        _answer(actor, incoming, StatusCode.REJECTED, reason, act.acting_official)
         act.record(event_types.INCOMING_REJECTED, reason=reason[:500])
     return incoming
 
@@ -437,7 +436,7 @@ def assign_units(
         case=incoming,
         expected_version=expected_version,
     ) as act:
-        official, incoming = acting_official(act), act.case
+        official, incoming = act.acting_official, act.case
         instruction = (instruction or "").strip()
         errors: dict[str, list[str]] = {}
         if not instruction:
@@ -546,7 +545,7 @@ def start_assignment(*, actor: Actor, assignment: IncomingAssignment) -> Incomin
     with perform(
         INCOMING_DOCUMENT, "start_assignment", actor=actor, case=assignment.incoming_id
     ) as act:
-        official = acting_official(act)
+        official = act.acting_official
         assignment = _lock_assignment(assignment, official)
         if assignment.status != IncomingAssignment.Status.ASSIGNED:
             raise TransitionRefused("Việc này đã được nhận xử lý.")
@@ -570,7 +569,7 @@ def report_assignment(
     with perform(
         INCOMING_DOCUMENT, "report_assignment", actor=actor, case=assignment.incoming_id
     ) as act:
-        official, incoming = acting_official(act), act.case
+        official, incoming = act.acting_official, act.case
         assignment = _lock_assignment(assignment, official)
         if assignment.status == IncomingAssignment.Status.COMPLETED:
             raise TransitionRefused("Đơn vị đã báo cáo kết quả.")

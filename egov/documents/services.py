@@ -21,14 +21,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from egov.cases import Action, perform
+from egov.cases import begin, perform
 from egov.core.actors import Actor
 from egov.core.errors import Conflict, DomainError, NotAllowed
 from egov.core.uploads import UploadRejected, save_file
 from egov.org.models import AGENCY_ID_VALIDATOR, Agency, Official, Role, Unit
 
 from . import event_types, exchange_bridge, files, numbering, signatures
-from .cases import OUTGOING_DOCUMENT, acting_official
+from .cases import OUTGOING_DOCUMENT
 from .error_codes import DocumentErrorCode
 from .models import (
     Attachment,
@@ -320,9 +320,7 @@ DRAFT_FIELDS = (
 def create_draft(*, actor: Actor, data: DraftInput, upload: Any = None) -> OutgoingDocument:
     """A new draft: an uploaded DOCX/PDF becomes version 1; otherwise the written content is
     rendered to PDF in the official layout (version 1)."""
-    drafting = OUTGOING_DOCUMENT.transition("draft")
-    official = OUTGOING_DOCUMENT.resolve_official(actor, drafting)
-    assert official is not None
+    official = OUTGOING_DOCUMENT.official_for(actor)
     doc_type, unit = _validate_draft(official, data)
     checked = _check_draft_upload(upload) if upload is not None else None
     if checked is None and not (data.content or "").strip():
@@ -330,8 +328,7 @@ def create_draft(*, actor: Actor, data: DraftInput, upload: Any = None) -> Outgo
             "Hãy viết nội dung văn bản hoặc tải lên tệp DOCX/PDF.",
             fields={"content": ["Nhập nội dung hoặc chọn tệp văn bản."]},
         )
-    with transaction.atomic(durable=True):
-        # The action that makes the case: no row to lock yet, the kernel's Action records it.
+    with begin(OUTGOING_DOCUMENT, "draft", actor=actor) as act:
         document = OutgoingDocument(agency=official.agency, drafted_by=official, doc_type=doc_type)
         _apply_draft(document, data, doc_type, unit)
         document.save()
@@ -353,7 +350,7 @@ def create_draft(*, actor: Actor, data: DraftInput, upload: Any = None) -> Outgo
         document.current_version = version
         _refresh_search(document, text)
         document.save()
-        act = Action(OUTGOING_DOCUMENT, drafting, actor, official, document)
+        act.case = document
         act.record(event_types.DRAFTED, version=version.seq)
     return document
 
@@ -375,7 +372,7 @@ def update_draft(
             expected_version=expected_version,
         ) as act,
     ):
-        official, document = acting_official(act), act.case
+        official, document = act.acting_official, act.case
         if document.drafted_by_id != official.pk:
             raise NotAllowed("Chỉ người soạn thảo được sửa văn bản khi đang là dự thảo.")
         doc_type, unit = _validate_draft(official, data)
@@ -411,7 +408,7 @@ def upload_version(
             expected_version=expected_version,
         ) as act,
     ):
-        official, document = acting_official(act), act.case
+        official, document = act.acting_official, act.case
         allowed = (
             document.status == OutgoingStatus.DRAFT and document.drafted_by_id == official.pk
         ) or (
@@ -462,7 +459,7 @@ def add_attachment(
             expected_version=expected_version,
         ) as act,
     ):
-        official, document = acting_official(act), act.case
+        official, document = act.acting_official, act.case
         if document.drafted_by_id != official.pk:
             raise NotAllowed("Chỉ người soạn thảo được thêm tệp đính kèm khi văn bản là dự thảo.")
         attachment = Attachment(
@@ -490,7 +487,7 @@ def remove_attachment(
         case=attachment.document_id,
         expected_version=expected_version,
     ) as act:
-        if act.case.drafted_by_id != acting_official(act).pk:
+        if act.case.drafted_by_id != act.acting_official.pk:
             raise NotAllowed("Chỉ người soạn thảo được bỏ tệp đính kèm khi văn bản là dự thảo.")
         name = attachment.original_name
         # The row goes; the stored file stays (nothing in a document's history is destroyed).
@@ -540,7 +537,7 @@ def submit_for_review(
     with perform(
         OUTGOING_DOCUMENT, "submit", actor=actor, case=document, expected_version=expected_version
     ) as act:
-        official, document = acting_official(act), act.case
+        official, document = act.acting_official, act.case
         if document.drafted_by_id != official.pk:
             raise NotAllowed("Chỉ người soạn thảo được trình văn bản.")
         reviewer = _check_reviewer(reviewer, official)
@@ -604,7 +601,7 @@ def review(
             expected_version=expected_version,
         ) as act,
     ):
-        official, document = acting_official(act), act.case
+        official, document = act.acting_official, act.case
         if document.current_reviewer_id != official.pk:
             raise NotAllowed("Văn bản đang chờ ý kiến của người khác.")
         comment = (comment or "").strip()
@@ -679,7 +676,7 @@ def sign(
             OUTGOING_DOCUMENT, "sign", actor=actor, case=document, expected_version=expected_version
         ) as act,
     ):
-        official, document = acting_official(act), act.case
+        official, document = act.acting_official, act.case
         if document.signer_id != official.pk:
             raise NotAllowed("Văn bản được trình cho lãnh đạo khác ký.")
         source = _pdf_for_signing(document, official)
@@ -733,7 +730,7 @@ def issue(
             expected_version=expected_version,
         ) as act,
     ):
-        official, document = acting_official(act), act.case
+        official, document = act.acting_official, act.case
         agency = document.agency
         unit_abbr = document.drafting_unit.abbreviation if document.drafting_unit else ""
         now = timezone.now()
@@ -866,7 +863,7 @@ def mark_read(*, actor: Actor, recipient: Recipient) -> None:
         with perform(
             OUTGOING_DOCUMENT, "mark_read", actor=actor, case=recipient.document_id
         ) as act:
-            if recipient.unit_id != acting_official(act).unit_id:
+            if recipient.unit_id != act.acting_official.unit_id:
                 raise _NothingToMark
             changed = Recipient.objects.filter(pk=recipient.pk, read_at__isnull=True).update(
                 read_at=timezone.now()

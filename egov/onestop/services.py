@@ -53,19 +53,8 @@ WorkflowError = TransitionRefused
 
 
 def official_of(actor: Actor) -> Official:
-    """The acting official (pages and the API ask before they offer an action); the kernel
-    resolves it the same way for every action."""
-    if actor.kind != "official" or actor.user_id is None:
-        raise NotAllowed("Chỉ công chức được xử lý hồ sơ.")
-    official = Official.of_user(actor.user_id)
-    if official is None:
-        raise NotAllowed("Tài khoản chưa gắn với cơ quan.")
-    return official
-
-
-def _official(act: Action[Dossier]) -> Official:
-    assert act.official is not None  # the transition is for officials only
-    return act.official
+    """The acting official (pages and the API ask before they offer an action)."""
+    return DOSSIER.official_for(actor)
 
 
 def _record(act: Action[Dossier], event_type: EventType[Any], **payload: Any) -> None:
@@ -240,7 +229,7 @@ def _create_steps(dossier: Dossier, received_at: datetime) -> list[DossierStep]:
 
 
 def _start_processing(act: Action[Dossier], now: datetime) -> None:
-    dossier, official = act.case, _official(act)
+    dossier, official = act.case, act.acting_official
     steps = _create_steps(dossier, now)
     first = steps[0]
     if first.role == Role.RECEIVER:
@@ -263,7 +252,7 @@ def receive_online(*, actor: Actor, dossier: Dossier | str, version: int | None 
     """Accept an online dossier after checking it: status 2, appointment date set, then the
     process starts (status 4)."""
     with perform(DOSSIER, "receive", actor=actor, case=dossier, expected_version=version) as act:
-        locked, official = act.case, _official(act)
+        locked, official = act.case, act.acting_official
         _require_in_charge(locked, None, official)
         now = timezone.now()
         locked.received_at = now
@@ -440,7 +429,7 @@ def refuse(
     reason = _reason(reason)
     with perform(DOSSIER, "refuse", actor=actor, case=dossier, expected_version=version) as act:
         locked = act.case
-        _require_in_charge(locked, None, _official(act))
+        _require_in_charge(locked, None, act.acting_official)
         locked.finished_at = timezone.now()
         act.save("finished_at")
         _record(act, E.REFUSED, reason=reason)
@@ -475,7 +464,7 @@ def assign(
 
 
 def _assign(act: Action[Dossier], official_id: int) -> DossierStep:
-    locked, official = act.case, _official(act)
+    locked, official = act.case, act.acting_official
     step = _active_step(locked)
     if step is None or step.agency_id != official.agency_id:
         raise WorkflowError("Không có bước đang xử lý tại cơ quan của bạn.")
@@ -515,7 +504,7 @@ def forward(
 
 
 def _forward(act: Action[Dossier], note: str) -> None:
-    locked, official = act.case, _official(act)
+    locked, official = act.case, act.acting_official
     step = _require_holder(_active_step(locked), official)
     if step.role == Role.LEADER and not official.has_role(Role.LEADER):
         raise NotAllowed("Bước này cần lãnh đạo cơ quan phê duyệt.")
@@ -567,7 +556,7 @@ def send_back(
 
 def _send_back(act: Action[Dossier], to_order: int, reason: str) -> None:
     locked = act.case
-    step = _require_holder(_active_step(locked), _official(act))
+    step = _require_holder(_active_step(locked), act.acting_official)
     earlier = (
         locked.steps.filter(order=to_order, order__lt=step.order, status=StepStatus.DONE)
         .order_by("-id")
@@ -647,7 +636,7 @@ def request_supplement(
 
 
 def _request_supplement(act: Action[Dossier], reason: str) -> SupplementRequest:
-    locked, official = act.case, _official(act)
+    locked, official = act.case, act.acting_official
     if locked.status != Status.NEW:
         _require_holder(_active_step(locked), official)
     elif not official.has_role(Role.RECEIVER):
@@ -755,7 +744,7 @@ def request_payment(
         DOSSIER, "request_payment", actor=actor, case=dossier, expected_version=version
     ) as act:
         locked = act.case
-        _require_holder(_active_step(locked), _official(act))
+        _require_holder(_active_step(locked), act.acting_official)
         act.save()
         _record(act, E.PAYMENT_REQUESTED, amount=amount, reason=reason)
         notify_applicant(
@@ -777,7 +766,7 @@ def payment_received(
 
 
 def _payment_received(act: Action[Dossier], receipt_number: str) -> None:
-    locked, official = act.case, _official(act)
+    locked, official = act.case, act.acting_official
     step = _active_step(locked)
     # The holder who asked for it, or the one-stop desk where the applicant pays: the receiving
     # agency's or the holding agency's.
@@ -798,7 +787,7 @@ def stop(
     reason = _reason(reason)
     with perform(DOSSIER, "stop", actor=actor, case=dossier, expected_version=version) as act:
         locked = act.case
-        _require_in_charge(locked, _active_step(locked), _official(act))
+        _require_in_charge(locked, _active_step(locked), act.acting_official)
         now = timezone.now()
         locked.steps.filter(status__in=[StepStatus.ACTIVE, StepStatus.PENDING]).update(
             status=StepStatus.CANCELLED, finished_at=now
@@ -819,7 +808,7 @@ def withdraw(
         locked = act.case
         # The applicant asks at the one-stop desk that received the dossier (not at an agency
         # of the chain further down, which never dealt with them).
-        if _official(act).agency_id != locked.agency_id:
+        if act.acting_official.agency_id != locked.agency_id:
             raise NotAllowed("Rút hồ sơ được ghi nhận tại Bộ phận Một cửa của cơ quan tiếp nhận.")
         now = timezone.now()
         locked.steps.filter(status__in=[StepStatus.ACTIVE, StepStatus.PENDING]).update(
@@ -841,7 +830,7 @@ def record_result(
         DOSSIER, "record_result", actor=actor, case=dossier, expected_version=version
     ) as act:
         locked = act.case
-        _require_holder(_active_step(locked), _official(act))
+        _require_holder(_active_step(locked), act.acting_official)
         row = DossierFile(
             dossier=locked,
             kind=DossierFile.Kind.RESULT,
@@ -870,7 +859,7 @@ def return_result(
 
 
 def _return_result(act: Action[Dossier], method: str | None) -> None:
-    locked, official = act.case, _official(act)
+    locked, official = act.case, act.acting_official
     step = _active_step(locked)  # the return step, at the desk the process names
     _require_in_charge(locked, step, official)
     method = method or locked.result_delivery
@@ -979,7 +968,7 @@ def draft_apology(
 def _draft_apology(
     act: Action[Dossier], reason: str, new_appointment_at: datetime
 ) -> ApologyLetter:
-    locked, official = act.case, _official(act)
+    locked, official = act.case, act.acting_official
     step = _active_step(locked)
     _require_in_charge(locked, step, official)
     _require_holder(step, official)
@@ -1021,7 +1010,7 @@ def decide_apology(
 
 
 def _decide_apology(act: Action[Dossier], letter_id: int, approve: bool) -> ApologyLetter:
-    locked, official = act.case, _official(act)
+    locked, official = act.case, act.acting_official
     letter = ApologyLetter.objects.select_for_update().get(pk=letter_id)
     step = _active_step(locked)
     _require_in_charge(locked, step, official)

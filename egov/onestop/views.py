@@ -534,34 +534,24 @@ def _run_return(actor: Actor, d: Dossier, data: dict[str, Any], version: int) ->
     return f"Đã trả kết quả hồ sơ {d.code} ({ResultDelivery(data['method']).label.lower()})."
 
 
-def _check_version(d: Dossier, version: int) -> None:
-    """For the apology services, which take no version: refuse a stale page the same way."""
-    if d.version != version:
-        raise Conflict(
-            "Hồ sơ vừa được người khác xử lý. Vui lòng tải lại trang và thử lại.",
-            code="stale_version",
-        )
-
-
 def _run_apology(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
-    _check_version(d, version)
     calendar = WorkingCalendar.for_agency(d.agency_id)
     services.draft_apology(
         actor=actor,
         dossier=d.code,
         reason=data["reason"],
         new_appointment_at=calendar.end_of_day(data["new_date"]),
+        version=version,
     )
     return "Đã lập phiếu xin lỗi và hẹn lại ngày trả kết quả, chờ lãnh đạo duyệt."
 
 
 def _run_decide(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
-    _check_version(d, version)
     letter = ApologyLetter.objects.filter(pk=data["letter"], dossier=d).first()
     if letter is None:
         raise Http404
     approve = data["decision"] == "approve"
-    services.decide_apology(actor=actor, letter_id=letter.pk, approve=approve)
+    services.decide_apology(actor=actor, letter_id=letter.pk, approve=approve, version=version)
     if approve:
         return (
             "Đã duyệt phiếu xin lỗi. Ngày hẹn trả mới: "

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection, connections, models, transaction
 
 from egov.accounts.models import User
-from egov.cases import CaseType, Transition, TransitionRefused, perform
+from egov.cases import CaseType, Transition, TransitionRefused, begin, perform
 from egov.core.actors import Actor, actor_for_user
 from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
 from egov.events.catalogue import EventPayloadError, Payload, declare
@@ -44,6 +44,7 @@ class TicketPayload(Payload):
 STARTED = declare(
     "ticket.started", subject="ticket", payload=TicketPayload, description="test only"
 )
+OPENED = declare("ticket.opened", subject="ticket", payload=TicketPayload, description="test only")
 CLOSED = declare("ticket.closed", subject="ticket", payload=TicketPayload, description="test only")
 
 TICKET = CaseType(
@@ -51,6 +52,7 @@ TICKET = CaseType(
     model=Ticket,
     key="code",
     transitions=[
+        Transition("open", "Mở", frozenset(), "open"),
         Transition("start", "Bắt đầu", frozenset({"open"}), "in_progress"),
         Transition("close", "Đóng", frozenset({"in_progress"}), "closed", role=Role.LEADER),
     ],
@@ -221,3 +223,22 @@ def test_two_processes_acting_on_one_case_cannot_both_succeed(tickets, people):
         expected = "stale_version" if version else "invalid_transition"
         assert outcomes == sorted(["ok", expected]), outcomes
         assert _snapshot(code) == ("in_progress", 2, "đang làm", 1, 1)
+
+
+@pytest.mark.django_db
+def test_the_action_that_makes_a_case_writes_it_with_its_event_or_not_at_all(tickets, people):
+    with begin(TICKET, "open", actor=people["specialist"]) as act:
+        act.case = Ticket.objects.create(code="T-new")
+        act.record(OPENED)
+    assert _snapshot("T-new") == ("open", 1, "", 1, 0)
+    with pytest.raises(RuntimeError, match="recorded no event"):
+        with begin(TICKET, "open", actor=people["specialist"]) as act:
+            act.case = Ticket.objects.create(code="T-silent")
+    with pytest.raises(RuntimeError, match="wrong state"):
+        with begin(TICKET, "open", actor=people["specialist"]) as act:
+            act.case = Ticket.objects.create(code="T-odd", status="closed")
+            act.record(OPENED)
+    assert not Ticket.objects.filter(code__in=["T-silent", "T-odd"]).exists()
+    with pytest.raises(LookupError):  # an action on an existing case is not a beginning
+        with begin(TICKET, "start", actor=people["specialist"]):
+            pass
