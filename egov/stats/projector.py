@@ -240,17 +240,22 @@ def _new_tracker(info: DossierInfo, status: int) -> OpenDossier:
     )
 
 
+def set_current_step(track: OpenDossier, step: StepInfo) -> None:
+    """The dossier's current step, from its row."""
+    track.step_agency_id = step.agency_id
+    track.step_unit_id = step.unit_id
+    track.step_order = step.order
+    track.step_name = step.name[:255]
+    track.step_due_at = step.due_at
+
+
 def _set_step(
     track: OpenDossier, step: StepInfo | None, payload: E.StepStarted | E.SentBack | E.Done
 ) -> None:
     """The dossier's current step: the row when the store can see it, else the payload (the step
     that started, or the one the dossier was handed on to)."""
     if step is not None:
-        track.step_agency_id = step.agency_id
-        track.step_unit_id = step.unit_id
-        track.step_order = step.order
-        track.step_name = step.name[:255]
-        track.step_due_at = step.due_at
+        set_current_step(track, step)
         return
     if isinstance(payload, E.StepStarted):
         order, name, due_at = payload.step, payload.step_name, payload.due_at
