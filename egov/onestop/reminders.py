@@ -104,8 +104,8 @@ def _already_sent(codes: list[str]) -> set[tuple[int, str]]:
             subject_type="dossier", subject_id__in=codes[i : i + 500], event_type=EVENT_TYPE
         ).values_list("payload", flat=True)
         for payload in payloads:
-            if isinstance(payload, dict) and "step_id" in payload:
-                sent.add((int(payload["step_id"]), str(payload.get("level"))))
+            reminder = E.REMINDER_SENT.read(payload)
+            sent.add((reminder.step_id, reminder.level))
     return sent
 
 
@@ -303,9 +303,9 @@ def send_due_reminders(*, now: datetime | None = None) -> ReminderReport:
 
 
 def reminders_of(dossier_code: str) -> list[dict[str, Any]]:
-    """The reminders recorded for a dossier (for pages and tests)."""
+    """The reminders recorded for a dossier (for pages and tests), as their schema reads them."""
     return [
-        dict(e.payload, at=e.occurred_at)
+        dict(E.REMINDER_SENT.read(e.payload).model_dump(), at=e.occurred_at)
         for e in Event.objects.filter(
             subject_type="dossier", subject_id=dossier_code, event_type=EVENT_TYPE
         ).order_by("id")

@@ -19,7 +19,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from egov.core import xlsx
 from egov.core.dates import check_day
@@ -27,6 +26,7 @@ from egov.core.errors import DomainError
 from egov.core.pdfrender import render_pdf
 from egov.dossiers import event_types as E
 from egov.dossiers.models import Channel, Dossier, Status
+from egov.events.catalogue import read_payload
 from egov.events.models import Event
 from egov.org.models import Agency
 from egov.workcalendar.services import VN_TZ, WorkingCalendar
@@ -51,6 +51,27 @@ OUTCOMES = {
     E.STOPPED.name: "Dừng xử lý",
     E.WITHDRAWN.name: "Rút hồ sơ theo yêu cầu",
 }
+# The events form 05 is replayed from (the others, a reminder or a rating, leave no row).
+SHEET_EVENTS = frozenset(
+    t.name
+    for t in (
+        E.SUBMITTED,
+        E.RECEIVED,
+        E.REFUSED,
+        E.STEP_STARTED,
+        E.ASSIGNED,
+        E.FORWARDED,
+        E.APPROVED,
+        E.SENT_BACK,
+        E.DONE,
+        E.RETURNED,
+        E.STOPPED,
+        E.WITHDRAWN,
+        E.SUPPLEMENT_REQUESTED,
+        E.SUPPLEMENT_PROVIDED,
+        E.APOLOGY_APPROVED,
+    )
+)
 
 
 def on_time_label(on_time: bool | None, *, open_: bool = False, paused: bool = False) -> str:
@@ -61,14 +82,6 @@ def on_time_label(on_time: bool | None, *, open_: bool = False, paused: bool = F
     if paused:
         return PAUSED
     return IN_PROGRESS if open_ else NOT_JUDGED
-
-
-def _moment(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and value:
-        return parse_datetime(value)
-    return None
 
 
 def local(value: datetime | None) -> datetime | None:
@@ -150,12 +163,8 @@ class ControlSheet:
         return on_time_label(self.on_time, open_=self.dossier.finished_at is None)
 
 
-def _who(payload: dict[str, Any]) -> tuple[str, str, str]:
-    return (
-        str(payload.get("official") or ""),
-        str(payload.get("unit_name") or ""),
-        str(payload.get("agency_name") or ""),
-    )
+def _who(payload: E.DossierPayload) -> tuple[str, str, str]:
+    return (payload.official, payload.unit_name, payload.agency_name)
 
 
 def _judge(row: HandOver) -> bool | None:
@@ -181,16 +190,16 @@ def control_sheet(dossier: Dossier, *, now: datetime | None = None) -> ControlSh
     current: HandOver | None = None
     pause: Pause | None = None
 
-    def close(at: datetime, event_type: str, payload: dict[str, Any], extra: str = "") -> None:
+    def close(at: datetime, event_type: str, payload: E.DossierPayload, extra: str = "") -> None:
         nonlocal current
         if current is None:
             return
         current.done_at = at
         current.outcome = OUTCOMES.get(event_type, event_type) + (f": {extra}" if extra else "")
-        if payload.get("due_at") and event_type in (E.FORWARDED.name, E.APPROVED.name):
-            current.due_at = _moment(payload["due_at"])  # the engine's due time, pauses included
-        if not current.to_official and payload.get("official") and event_type != E.ASSIGNED.name:
-            current.to_official = str(payload["official"])
+        if isinstance(payload, E.StepFinished) and payload.due_at:  # forwarded, approved
+            current.due_at = payload.due_at  # the engine's due time, pauses included
+        if not current.to_official and payload.official and event_type != E.ASSIGNED.name:
+            current.to_official = payload.official
         current.on_time = _judge(current)
         current = None
 
@@ -200,9 +209,11 @@ def control_sheet(dossier: Dossier, *, now: datetime | None = None) -> ControlSh
         current = row
 
     for event in events:
-        payload = event.payload or {}
         at = event.occurred_at
         kind = event.event_type
+        if kind not in SHEET_EVENTS:
+            continue
+        payload = read_payload(kind, event.payload or {})  # typed, by the declared schema
         if kind == E.SUBMITTED.name:
             submitted_at = at
         elif kind in (E.RECEIVED.name, E.REFUSED.name):
@@ -221,75 +232,71 @@ def control_sheet(dossier: Dossier, *, now: datetime | None = None) -> ControlSh
                 done_at=at,
                 outcome="Tiếp nhận, hẹn trả kết quả"
                 if kind == E.RECEIVED.name
-                else f"Từ chối tiếp nhận: {payload.get('reason', '')}",
+                else f"Từ chối tiếp nhận: {payload.reason}",
                 # Reception at the desk is immediate; an online check has no recorded due time.
                 on_time=None if online else True,
             )
             sheet.handovers.append(row)
-            if kind == E.RECEIVED.name:
+            if isinstance(payload, E.Received):
                 sheet.received_at = sheet.received_at or at
-                sheet.first_appointment_at = _moment(payload.get("appointment_at"))
+                sheet.first_appointment_at = payload.appointment_at
             sender = to
-        elif kind == E.STEP_STARTED.name:
+        elif isinstance(payload, E.StepStarted):
             open_row(
                 HandOver(
-                    step=payload.get("step"),
-                    step_name=str(payload.get("step_name") or ""),
+                    step=payload.step,
+                    step_name=payload.step_name,
                     from_official=sender[0],
                     from_unit=sender[1],
                     from_agency=sender[2],
-                    to_official=str(payload.get("assignee") or ""),
-                    to_unit=str(payload.get("unit_name") or ""),
-                    to_agency=str(payload.get("agency_name") or ""),
+                    to_official=payload.assignee,
+                    to_unit=payload.unit_name,
+                    to_agency=payload.agency_name,
                     received_at=at,
-                    due_at=_moment(payload.get("due_at")),
-                    transferred=bool(payload.get("transferred")),
+                    due_at=payload.due_at,
+                    transferred=payload.transferred,
                 )
             )
-        elif kind == E.ASSIGNED.name:
+        elif isinstance(payload, E.Assigned):
             previous = current
-            close(at, kind, payload, str(payload.get("assignee") or ""))
+            close(at, kind, payload, payload.assignee)
             by = _who(payload)
             open_row(
                 HandOver(
-                    step=payload.get("step"),
-                    step_name=str(payload.get("step_name") or ""),
+                    step=payload.step,
+                    step_name=payload.step_name,
                     from_official=by[0],
                     from_unit=by[1],
                     from_agency=by[2],
-                    to_official=str(payload.get("assignee") or ""),
+                    to_official=payload.assignee,
                     to_unit=previous.to_unit if previous else by[1],
                     to_agency=previous.to_agency if previous else by[2],
                     received_at=at,
                     due_at=previous.due_at if previous else None,
                 )
             )
-        elif kind in (E.FORWARDED.name, E.APPROVED.name):
+        elif isinstance(payload, E.StepFinished):  # forwarded, approved
             if current is not None:
-                current.note = str(payload.get("note") or "")
+                current.note = payload.note
             close(at, kind, payload)
             sender = _who(payload)
-        elif kind == E.SENT_BACK.name:
-            reason = str(payload.get("reason") or "")
-            close(at, kind, payload, f"bước {payload.get('to_step')}")
+        elif isinstance(payload, E.SentBack):
+            reason = payload.reason
+            close(at, kind, payload, f"bước {payload.to_step}")
             if sheet.handovers and sheet.handovers[-1].done_at == at:
                 sheet.handovers[-1].note = reason
             sender = _who(payload)
             _open_next(sheet, payload, sender, at, open_row)
-        elif kind == E.DONE.name:
+        elif isinstance(payload, E.Done):
             close(at, kind, payload)
             sender = _who(payload)
             _open_next(sheet, payload, sender, at, open_row)
         elif kind in (E.RETURNED.name, E.STOPPED.name, E.WITHDRAWN.name):
-            if current is not None and kind != E.RETURNED.name:
-                current.note = str(payload.get("reason") or "")
+            if current is not None and isinstance(payload, E.Reason):  # stopped, withdrawn
+                current.note = payload.reason
             close(at, kind, payload)
-        elif kind == E.SUPPLEMENT_REQUESTED.name:
-            pause = Pause(
-                requested_at=at,
-                requested_by=str(payload.get("official") or ""),
-                reason=str(payload.get("reason") or ""),
-            )
+        elif isinstance(payload, E.SupplementRequested):
+            pause = Pause(requested_at=at, requested_by=payload.official, reason=payload.reason)
             sheet.pauses.append(pause)
         elif kind == E.SUPPLEMENT_PROVIDED.name and pause is not None:
             pause.answered_at = at
@@ -298,14 +305,14 @@ def control_sheet(dossier: Dossier, *, now: datetime | None = None) -> ControlSh
                 # The engine moves the open step's due time by the working time spent waiting.
                 current.due_at = calendar.add_working_hours(current.due_at, pause.paused)
             pause = None
-        elif kind == E.APOLOGY_APPROVED.name:
+        elif isinstance(payload, E.ApologyApproved):
             sheet.extensions.append(
                 Extension(
                     approved_at=at,
-                    approved_by=str(payload.get("official") or ""),
-                    reason=str(payload.get("reason") or ""),
-                    previous_appointment_at=_moment(payload.get("previous_appointment_at")),
-                    new_appointment_at=_moment(payload.get("appointment_at")),
+                    approved_by=payload.official,
+                    reason=payload.reason,
+                    previous_appointment_at=payload.previous_appointment_at,
+                    new_appointment_at=payload.appointment_at,
                 )
             )
 
@@ -322,36 +329,38 @@ def control_sheet(dossier: Dossier, *, now: datetime | None = None) -> ControlSh
 
 def _open_next(
     sheet: ControlSheet,
-    payload: dict[str, Any],
+    payload: E.Done | E.SentBack,
     sender: tuple[str, str, str],
     at: datetime,
     open_row: Any,
 ) -> None:
     """Sending back and finishing processing hand the dossier on without a step_started event:
     the engine records the next holder in the event (`next_*`)."""
-    order = payload.get("next_step", payload.get("to_step"))
+    order = payload.next_step
+    if order is None and isinstance(payload, E.SentBack):
+        order = payload.to_step
     if order is None:
         return
     earlier = next((r for r in reversed(sheet.handovers) if r.step == order), None)
     open_row(
         HandOver(
             step=order,
-            step_name=str(
-                payload.get("next_step_name")
-                or (earlier.step_name if earlier else payload.get("step_name") or "")
+            step_name=payload.next_step_name
+            or (
+                earlier.step_name
+                if earlier
+                else payload.step_name
+                if isinstance(payload, E.SentBack)
+                else ""
             ),
             from_official=sender[0],
             from_unit=sender[1],
             from_agency=sender[2],
-            to_official=str(
-                payload.get("next_assignee") or (earlier.to_official if earlier else "")
-            ),
-            to_unit=str(payload.get("next_unit_name") or (earlier.to_unit if earlier else "")),
-            to_agency=str(
-                payload.get("next_agency_name") or (earlier.to_agency if earlier else "")
-            ),
+            to_official=payload.next_assignee or (earlier.to_official if earlier else ""),
+            to_unit=payload.next_unit_name or (earlier.to_unit if earlier else ""),
+            to_agency=payload.next_agency_name or (earlier.to_agency if earlier else ""),
             received_at=at,
-            due_at=_moment(payload.get("next_due_at")),
+            due_at=payload.next_due_at,
         )
     )
 

@@ -62,6 +62,7 @@ from django.utils import timezone
 
 from egov.dossiers import event_types as E
 from egov.dossiers.models import Dossier
+from egov.events.catalogue import read_payload
 from egov.events.models import Event
 from egov.workcalendar.services import WorkingCalendar
 
@@ -316,6 +317,10 @@ def maintain() -> tuple[int, int]:
 # --- rebuild from the event log -------------------------------------------------------------------
 
 
+# The events whose finished step the projector looks up (`Store.step`, by the payload's step_id).
+STEP_FINISHING = frozenset({E.FORWARDED.name, E.APPROVED.name, E.SENT_BACK.name})
+
+
 @dataclass
 class MemoryStore:
     """`projector.Store` in memory, for the replay of the whole log."""
@@ -358,9 +363,9 @@ class MemoryStore:
                 ).values_list("dossier_id", "requested_at", "paused_seconds"):
                     self.pauses[dossier_id].append((requested_at, seconds))
         step_ids = {
-            int(e.payload["step_id"])
+            read_payload(e.event_type, e.payload).step_id
             for e in events
-            if isinstance(e.payload, dict) and e.payload.get("step_id")
+            if e.event_type in STEP_FINISHING
         } - self.step_rows.keys()
         if step_ids:
             from egov.onestop.models import DossierStep
@@ -635,7 +640,7 @@ def _write_trackers(store: MemoryStore) -> None:
         for row in DossierStep.objects.filter(
             dossier_id__in=chunk, status=StepStatus.ACTIVE
         ).values("dossier_id", *projector.STEP_INFO_FIELDS):
-            projector._set_step(by_id[row["dossier_id"]], projector.step_info(row), {})
+            projector.set_current_step(by_id[row["dossier_id"]], projector.step_info(row))
     OpenDossier.objects.bulk_create(trackers, batch_size=2000)
 
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from egov.dossiers import event_types as E
 from egov.dossiers.models import Channel, Dossier, DossierFile, Rating, Status
+from egov.events.catalogue import read_payload
 from egov.events.models import Event
 from egov.onestop.models import DossierStep, StepStatus, SupplementRequest
 from egov.workcalendar.services import WorkingCalendar
@@ -243,8 +244,8 @@ def open_at_end_of(day: date) -> dict[Key, dict[str, int]]:
         dossier_id__in=ids, requested_at__lt=end
     ).values_list("dossier_id", "requested_at", "answered_at"):
         requests[dossier_id].append((requested_at, answered_at))
-    appointment: dict[str, Any] = {}
-    for code, payload in (
+    appointment: dict[str, datetime] = {}
+    for code, event_type, payload in (
         Event.objects.filter(
             subject_type="dossier",
             subject_id__in=[d["code"] for d in dossiers],
@@ -252,10 +253,11 @@ def open_at_end_of(day: date) -> dict[Key, dict[str, int]]:
             occurred_at__lt=end,
         )
         .order_by("id")
-        .values_list("subject_id", "payload")
+        .values_list("subject_id", "event_type", "payload")
     ):
-        if payload.get("appointment_at"):
-            appointment[code] = payload["appointment_at"]
+        at = read_payload(event_type, payload).appointment_at
+        if at is not None:
+            appointment[code] = at
     for d in dossiers:
         key = (d["agency_id"], d["procedure_id"], d["procedure__sector_id"], d["channel"])
         asked = requests[d["id"]]
@@ -265,10 +267,10 @@ def open_at_end_of(day: date) -> dict[Key, dict[str, int]]:
         if len(asked) > 1 and repeated_supplement_is_late():
             out[key]["overdue"] += 1
             continue
-        raw = appointment.get(d["code"])
-        if raw is None:
+        moment = appointment.get(d["code"])
+        if moment is None:
             out[key]["on_time"] += 1
             continue
-        due = timezone.localdate(datetime.fromisoformat(raw.replace("Z", "+00:00")))
+        due = timezone.localdate(moment)
         out[key]["overdue" if due <= day else "on_time"] += 1
     return dict(out)

@@ -24,9 +24,10 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from egov.dossiers import event_types as E
 from egov.dossiers.models import Channel, Dossier, Status
+from egov.events.catalogue import CATALOGUE
 from egov.events.models import Event
 from egov.events.services import register_projector
 from egov.workcalendar.services import WorkingCalendar
@@ -52,17 +53,6 @@ def month_of(day: date) -> date:
 
 def repeated_supplement_is_late() -> bool:
     return bool(getattr(settings, "ONESTOP_REPEATED_SUPPLEMENT_IS_LATE", True))
-
-
-def _moment(value: Any) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value
-    parsed = parse_datetime(str(value))
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
-    return parsed
 
 
 @dataclass
@@ -250,20 +240,36 @@ def _new_tracker(info: DossierInfo, status: int) -> OpenDossier:
     )
 
 
-def _set_step(track: OpenDossier, step: StepInfo | None, payload: dict[str, Any]) -> None:
-    """The dossier's current step: the row when the store can see it, else the payload."""
+def set_current_step(track: OpenDossier, step: StepInfo) -> None:
+    """The dossier's current step, from its row."""
+    track.step_agency_id = step.agency_id
+    track.step_unit_id = step.unit_id
+    track.step_order = step.order
+    track.step_name = step.name[:255]
+    track.step_due_at = step.due_at
+
+
+def _set_step(
+    track: OpenDossier, step: StepInfo | None, payload: E.StepStarted | E.SentBack | E.Done
+) -> None:
+    """The dossier's current step: the row when the store can see it, else the payload (the step
+    that started, or the one the dossier was handed on to)."""
     if step is not None:
-        track.step_agency_id = step.agency_id
-        track.step_unit_id = step.unit_id
-        track.step_order = step.order
-        track.step_name = step.name[:255]
-        track.step_due_at = step.due_at
+        set_current_step(track, step)
         return
-    order = payload.get("next_step", payload.get("step"))
-    if order is not None:
-        track.step_order = int(order)
-        track.step_name = str(payload.get("next_step_name") or payload.get("step_name") or "")[:255]
-        track.step_due_at = _moment(payload.get("next_due_at", payload.get("due_at")))
+    if isinstance(payload, E.StepStarted):
+        order, name, due_at = payload.step, payload.step_name, payload.due_at
+    elif payload.next_step is not None:
+        order, name, due_at = payload.next_step, payload.next_step_name, payload.next_due_at
+        if not name and isinstance(payload, E.SentBack):
+            name = payload.step_name
+    elif isinstance(payload, E.SentBack):
+        order, name, due_at = payload.step, payload.step_name, None
+    else:
+        return
+    track.step_order = order
+    track.step_name = name[:255]
+    track.step_due_at = due_at
 
 
 def apply(event: Event, store: Store) -> None:
@@ -271,8 +277,10 @@ def apply(event: Event, store: Store) -> None:
     kind = event.event_type.removeprefix("dossier.")
     if kind not in HANDLED:
         return
+    # Parsed once, by the event type's declared schema ("synced" carries nothing we read).
+    declared = CATALOGUE.get(event.event_type)
+    payload = declared.read(event.payload or {}) if declared is not None else None
     code = event.subject_id
-    payload: dict[str, Any] = event.payload or {}
     day = local_day(event.occurred_at)
     track = store.tracker(code)
     created = False
@@ -292,31 +300,33 @@ def apply(event: Event, store: Store) -> None:
             return None
         return (found.agency_id, found.procedure_id, found.sector_id, found.channel)
 
-    status = payload.get("status")
+    # The dossier's status after the action: every type but rated (and synced) carries one.
+    status: int | None = getattr(payload, "status", None)
 
-    if kind in ("submitted", "received"):
+    if isinstance(payload, E.Submitted | E.Received):
         found = need_info()
         if found is None:
             return
         if track is None:
             track, created = _new_tracker(found, int(status or Status.NEW)), True
-        if kind == "received":
+        if isinstance(payload, E.Received):
             track.received_at = found.received_at or event.occurred_at
-            digitised = found.channel == Channel.ONLINE or bool(payload.get("files"))
+            digitised = found.channel == Channel.ONLINE or bool(payload.files)
             counters = {"received": 1, "received_digitised": int(digitised)}
             store.add(
                 day, (found.agency_id, found.procedure_id, found.sector_id, found.channel), counters
             )
-        track.appointment_at = _moment(payload.get("appointment_at")) or found.appointment_at
+        track.appointment_at = payload.appointment_at or found.appointment_at
     elif track is None and kind in TRACKED_ONLY:
         return  # an event about a dossier the tracker never saw (before the stats app): skip
 
-    if kind == "step_started" and track is not None:
-        _set_step(track, store.active_step(track.dossier_id), payload)
-    elif kind in ("forwarded", "approved", "sent_back"):
+    if isinstance(payload, E.StepStarted):
+        if track is not None:
+            _set_step(track, store.active_step(track.dossier_id), payload)
+    elif isinstance(payload, E.StepFinished | E.SentBack):  # forwarded, approved, sent_back
         group = key()
         dossier_id = track.dossier_id if track is not None else info.id if info else 0
-        step = store.step(payload.get("step_id"), dossier_id, payload.get("step"))
+        step = store.step(payload.step_id, dossier_id, payload.step)
         if step is not None and step.role != RECEIVER_ROLE and group is not None:
             counters = {"finished": 1}
             if kind == "sent_back":
@@ -332,26 +342,29 @@ def apply(event: Event, store: Store) -> None:
                 (step.agency_id, step.unit_id, group[1], step.order),
                 counters,
             )
-        if kind == "sent_back" and track is not None:
+        if isinstance(payload, E.SentBack) and track is not None:
             _set_step(track, store.active_step(track.dossier_id), payload)
-    elif kind == "supplement_requested":
+    elif isinstance(payload, E.SupplementRequested):
         group = key()
         if group is not None:
             store.add(day, group, {"supplements": 1})
         if track is not None:
-            track.supplement_count = int(payload.get("count") or track.supplement_count + 1)
+            track.supplement_count = payload.count or track.supplement_count + 1
             track.paused_since = event.occurred_at
-    elif kind == "supplement_provided" and track is not None:
-        track.paused_since = None
-        found = need_info()
-        track.appointment_at = _moment(payload.get("appointment_at")) or (
-            found.appointment_at if found else track.appointment_at
-        )
-    elif kind == "apology_approved" and track is not None:
-        track.appointment_at = _moment(payload.get("appointment_at")) or track.appointment_at
-    elif kind == "result_recorded" and track is not None:
-        track.has_result = True
-    elif kind == "done":
+    elif isinstance(payload, E.SupplementProvided):
+        if track is not None:
+            track.paused_since = None
+            found = need_info()
+            track.appointment_at = payload.appointment_at or (
+                found.appointment_at if found else track.appointment_at
+            )
+    elif isinstance(payload, E.ApologyApproved):
+        if track is not None:
+            track.appointment_at = payload.appointment_at or track.appointment_at
+    elif kind == "result_recorded":
+        if track is not None:
+            track.has_result = True
+    elif isinstance(payload, E.Done):
         found = need_info()
         group = key()
         if found is not None and group is not None:
@@ -370,7 +383,7 @@ def apply(event: Event, store: Store) -> None:
         if track is not None:
             track.ended = True
             _set_step(track, store.active_step(track.dossier_id), payload)
-    elif kind in ("returned", "refused", "withdrawn", "stopped"):
+    elif kind in ENDING:
         group = key()
         if group is not None:
             counters = {kind: 1}
@@ -379,11 +392,10 @@ def apply(event: Event, store: Store) -> None:
             store.add(day, group, counters)
         if track is not None:
             track.ended = True
-    elif kind == "rated":
+    elif isinstance(payload, E.Rated):
         group = key()
-        level = payload.get("level")
-        if group is not None and level in (1, 2, 3, 4, 5):
-            store.add(day, group, {f"rating_{level}": 1})
+        if group is not None and payload.level in (1, 2, 3, 4, 5):
+            store.add(day, group, {f"rating_{payload.level}": 1})
     elif kind == "synced":
         group = key()
         if group is not None:
@@ -391,10 +403,10 @@ def apply(event: Event, store: Store) -> None:
 
     if track is None:
         return
-    if status is not None and kind not in ("rated", "synced"):
-        track.status = int(status)
+    if status is not None:
+        track.status = status
     relocate(track, day, store)
-    if kind in ("returned", "refused", "withdrawn", "stopped"):
+    if kind in ENDING:
         if not created:
             store.delete_tracker(track)
         return
@@ -424,6 +436,8 @@ HANDLED = frozenset(
         "synced",
     }
 )
+# Events that end a dossier's life at the desk: counted, and the tracker let go.
+ENDING = frozenset({"returned", "refused", "withdrawn", "stopped"})
 # Events that only move the tracker: nothing to do for a dossier it does not hold.
 TRACKED_ONLY = frozenset(
     {

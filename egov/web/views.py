@@ -13,6 +13,7 @@ from egov.core.actors import actor_for_user
 from egov.core.errors import DomainError
 from egov.core.scoping import visible_to
 from egov.dossiers.services import EVENT_TITLES
+from egov.events.catalogue import CATALOGUE
 from egov.events.models import Event
 
 
@@ -22,6 +23,16 @@ def after_login(request: HttpRequest) -> HttpResponse:
     if getattr(user, "kind", "") in ("official", "operator"):
         return redirect("web:workspace")
     return redirect("portal:home")
+
+
+def _who(event: Event) -> str:
+    """Who acted (the official), else to whom a step went (its assignee), else the actor."""
+    declared = CATALOGUE.get(event.event_type)
+    payload = declared.read(event.payload or {}) if declared else None
+    # `official` is on every event an official records; `assignee` on step_started and assigned.
+    official = getattr(payload, "official", "")
+    assignee = getattr(payload, "assignee", "")
+    return official or (f"→ {assignee}" if assignee else event.actor_label)
 
 
 @login_required
@@ -36,6 +47,7 @@ def workspace(request: HttpRequest) -> HttpResponse:
     )
     for event in recent:
         event.title = EVENT_TITLES.get(event.event_type, event.event_type)  # type: ignore[attr-defined]
+        event.who = _who(event)  # type: ignore[attr-defined]
     official = None
     summary: dict[str, Any] = {}
     if user.kind == "official":

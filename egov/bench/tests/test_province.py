@@ -16,6 +16,8 @@ from django.utils import timezone
 from egov.bench.province import GenConfig, generate
 from egov.dossiers.models import Dossier, Status
 from egov.dossiers.services import due_date
+from egov.events.catalogue import read_payload
+from egov.events.models import Event
 from egov.onestop.models import DossierStep, StepStatus, SupplementRequest
 from egov.stats import naive
 from egov.stats.models import (
@@ -171,6 +173,12 @@ def test_generated_province_matches_direct_sql_and_the_calendar(generated):
         active.values("dossier").distinct().count()
         == len(open_codes) - Dossier.objects.filter(status=Status.NEW).count()
     )
+
+    # History is rows, not events: no dossier event; what the set-up recorded (agencies,
+    # procedures...) reads back through the event catalogue.
+    assert not Event.objects.filter(subject_type="dossier").exists()
+    for event in Event.objects.all():
+        read_payload(event.event_type, event.payload)
 
     # Generating twice would mix two histories: refused.
     with pytest.raises(RuntimeError, match="already has dossiers"):

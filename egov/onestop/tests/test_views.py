@@ -199,6 +199,7 @@ def test_workspace_is_the_queue_entry(client, login_with_mfa, staff, procedure):
     assert re.search(r'tile-number">1</span>\s*hồ sơ cần tôi xử lý', page)
     assert "Tiếp nhận hồ sơ" in page  # the event titles, not their codes
     assert "dossier.received" not in page
+    assert staff.receiver.user.get_full_name() in page  # who received it, from the event
 
 
 # --- who may see what ---------------------------------------------------------------------
