@@ -40,7 +40,7 @@ from egov.core.errors import NotAllowed
 from egov.core.registry import Registry
 
 from . import checkpoints, event_types
-from .catalogue import CATALOGUE, EventType
+from .catalogue import CATALOGUE, EventPayloadError, EventType
 from .models import (
     ChainHead,
     CheckpointedHead,
@@ -172,8 +172,9 @@ def record_event(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_event must run inside the transaction of the state change")
     declared = CATALOGUE.get(str(event_type))
-    if declared is not None:  # TODO(#12): strict once every app declares its types
-        declared.check(subject_type, payload or {})
+    if declared is None:
+        raise EventPayloadError(f"event type {event_type!s} is not declared in the catalogue")
+    declared.check(subject_type, payload or {})
     event_type = str(event_type)
     chain = chain_for(agency_id)
     head_seq, head_hash = _lock_head(chain)

@@ -4,9 +4,24 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection, transaction
+from pydantic import ConfigDict
 
 from egov.core.actors import SYSTEM
+from egov.events.catalogue import Payload, declare
 from egov.events.services import record_event
+
+
+class _AnyPayload(Payload):
+    """The log's own tests record events of made-up types with whatever payload they need."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+# Test-only types (record_event refuses a type the catalogue does not declare).
+TEST_STEP = declare("test.step", subject="dossier", payload=_AnyPayload, description="test only")
+TEST_T = declare("test.t", subject="x", payload=_AnyPayload, description="test only")
+TEST_GLOBAL = declare("test.global", subject="user", payload=_AnyPayload, description="test only")
+TEST_NOTE = declare("test.user_noted", subject="user", payload=_AnyPayload, description="test only")
 
 
 def _run_deferred_checks(cursor) -> None:  # type: ignore[no-untyped-def]

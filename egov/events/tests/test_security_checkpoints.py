@@ -103,7 +103,7 @@ def test_a_checkpoint_lists_only_the_chains_that_moved(chains, agency, checkpoin
     assert create_checkpoint() is None  # nothing moved
     with transaction.atomic():
         event = record_event(
-            actor=SYSTEM, event_type="t", subject_type="x", subject_id=1, agency_id=agency.pk
+            actor=SYSTEM, event_type="test.t", subject_type="x", subject_id=1, agency_id=agency.pk
         )
     checkpoint = create_checkpoint()
     assert checkpoint is not None
@@ -254,7 +254,7 @@ def test_the_file_catches_up_after_a_lost_append(chains, agency, checkpoint_file
     assert sync_checkpoint_file() == 0
     with transaction.atomic():
         record_event(
-            actor=SYSTEM, event_type="t", subject_type="x", subject_id=1, agency_id=agency.pk
+            actor=SYSTEM, event_type="test.t", subject_type="x", subject_id=1, agency_id=agency.pk
         )
     second = create_checkpoint()
     checkpoint_file.write_text(checkpoint_file.read_text() + '{"at": "cut sh')  # torn line
@@ -369,7 +369,7 @@ def test_runtime_role_appends_events_but_cannot_rewind_a_head(chains, agency, ru
         with connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL ROLE {runtime_role}")
         appended = record_event(
-            actor=SYSTEM, event_type="t", subject_type="x", subject_id=1, agency_id=agency.pk
+            actor=SYSTEM, event_type="test.t", subject_type="x", subject_id=1, agency_id=agency.pk
         )
         with connection.cursor() as cursor:
             cursor.execute("RESET ROLE")

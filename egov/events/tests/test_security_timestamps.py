@@ -301,7 +301,7 @@ def test_checkpoints_too_old_to_stamp_are_left_and_later_ones_stamped(
     create_checkpoint(now=timezone.now() - timedelta(hours=2))  # the TSA was down for hours
     with transaction.atomic():
         record_event(
-            actor=SYSTEM, event_type="t", subject_type="x", subject_id=1, agency_id=agency.pk
+            actor=SYSTEM, event_type="test.t", subject_type="x", subject_id=1, agency_id=agency.pk
         )
     create_checkpoint()
     report = timestamp_checkpoints()
@@ -348,7 +348,11 @@ def test_a_removed_token_is_noticed_by_the_later_stamped_checkpoint(
     timestamp_checkpoints()
     with transaction.atomic():
         record_event(
-            actor=SYSTEM, event_type="t", subject_type="x", subject_id=1, agency_id=other_agency.pk
+            actor=SYSTEM,
+            event_type="test.t",
+            subject_type="x",
+            subject_id=1,
+            agency_id=other_agency.pk,
         )
     checkpoint_now()
     timestamp_checkpoints()
@@ -468,7 +472,7 @@ def test_checkpoint_command_stamps_and_reports(chains, checkpoint_file, tsa):
     assert "Đóng dấu thời gian: 1 điểm chốt" in out.getvalue() and "Đã ghi 2 dòng" in out.getvalue()
     tsa.mode = "fail"
     with transaction.atomic():
-        record_event(actor=SYSTEM, event_type="t", subject_type="x", subject_id=1)
+        record_event(actor=SYSTEM, event_type="test.t", subject_type="x", subject_id=1)
     call_command("checkpoint_events", stdout=out, stderr=err)
     assert "HTTP 500" in err.getvalue()
     tsa.mode = "ok"

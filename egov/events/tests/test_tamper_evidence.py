@@ -54,7 +54,11 @@ def test_verification_reads_in_pages_not_all_at_once(agency):
     with transaction.atomic():
         for i in range(25):
             record_event(
-                actor=SYSTEM, event_type="t", subject_type="x", subject_id=i, agency_id=agency.pk
+                actor=SYSTEM,
+                event_type="test.t",
+                subject_type="x",
+                subject_id=i,
+                agency_id=agency.pk,
             )
     with CaptureQueriesContext(connection) as queries:
         result = verify_event_log(chunk_size=10)

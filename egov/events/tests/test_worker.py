@@ -53,7 +53,7 @@ def test_nightly_verification_logs_a_broken_chain(caplog, agency):
 
     with transaction.atomic():
         event = record_event(
-            actor=SYSTEM, event_type="t", subject_type="x", subject_id=1, agency_id=agency.pk
+            actor=SYSTEM, event_type="test.t", subject_type="x", subject_id=1, agency_id=agency.pk
         )
     tasks.verify_event_log_nightly.call_local()
     assert "event log verified" in caplog.text
