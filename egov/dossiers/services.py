@@ -469,12 +469,6 @@ def rate(*, user: User, dossier: Dossier, level: int, comment: str = "") -> Rati
     return rating
 
 
-def actor_may_view(actor: Actor, dossier: Dossier) -> bool:
-    from egov.core.scoping import visible_to
-
-    return visible_to(actor, Dossier.objects.filter(pk=dossier.pk)).exists()
-
-
 # --- drafts of an online submission --------------------------------------------------------------
 # (kept apart from the dossier actions above: a draft is the applicant's notes, not a dossier)
 

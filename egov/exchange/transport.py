@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from egov.events.services import DeliveryError, PermanentDeliveryError
 
-from .edxml import ARRIVED, REJECTED, EdxmlError, format_timestamp, parse_timestamp
+from .edxml import ARRIVED, REJECTED, EdxmlError, parse_timestamp
 
 if TYPE_CHECKING:
     from .models import ExternalEndpoint
@@ -78,15 +78,6 @@ class Answer:
             duplicate=bool(body.get("duplicate")),
             error_code=str(body.get("code") or "")[:50],
         )
-
-
-def answer_body(answer: Answer) -> dict[str, Any]:
-    """The `status` part of a JSON answer."""
-    return {
-        "status_code": answer.status_code,
-        "description": answer.description,
-        "timestamp": format_timestamp(answer.timestamp or timezone.now()),
-    }
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
