@@ -208,18 +208,7 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
                 **applicant,
             )
             for component, checked_file in checked:
-                row = DossierFile(
-                    dossier=dossier,
-                    component=component,
-                    kind=DossierFile.Kind.COMPONENT,
-                    original_name=checked_file.name,
-                    content_type=checked_file.content_type,
-                    size=checked_file.size,
-                    sha256=checked_file.sha256,
-                    page_count=checked_file.page_count,
-                )
-                save_file(row.file, checked_file.name, checked_file.content)
-                row.save()
+                store_paper(dossier, checked_file, DossierFile.Kind.COMPONENT, component)
             note_submission(procedure)
             record_event(
                 actor=actor,
@@ -259,6 +248,26 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
                 return existing
         raise Conflict("Không thể lưu hồ sơ, vui lòng thử lại.") from exc
     return dossier
+
+
+def store_paper(
+    dossier: Dossier, item: CheckedFile, kind: str, component: Any = None
+) -> DossierFile:
+    """The one way a checked paper joins a dossier: a DossierFile row with its stored file,
+    in the caller's transaction (the file goes again if that transaction rolls back)."""
+    row = DossierFile(
+        dossier=dossier,
+        component=component,
+        kind=kind,
+        original_name=item.name,
+        content_type=item.content_type,
+        size=item.size,
+        sha256=item.sha256,
+        page_count=item.page_count,
+    )
+    save_file(row.file, item.name, item.content)
+    row.save()
+    return row
 
 
 def _create_chained(actor: Actor, main: Dossier, chain_code: str, now: datetime) -> list[Dossier]:

@@ -28,13 +28,13 @@ from egov.catalog.models import Procedure, TimeUnit
 from egov.catalog.services import note_submission
 from egov.core.actors import Actor, actor_for_user
 from egov.core.errors import DomainError, NotAllowed, NotFoundError
-from egov.core.uploads import CheckedFile, UploadRejected, check_total, save_file
+from egov.core.uploads import CheckedFile, UploadRejected, check_total
 from egov.dossiers import event_types as E
 from egov.dossiers.codes import generator
 from egov.dossiers.error_codes import DossierErrorCode
 from egov.dossiers.models import Channel, Dossier, DossierFile, ResultDelivery, Status
 from egov.dossiers.notify import notify_applicant
-from egov.dossiers.services import SubmissionError, due_date
+from egov.dossiers.services import SubmissionError, due_date, store_paper
 from egov.dossiers.uploads import check_paper
 from egov.events.catalogue import EventType
 from egov.org.models import Agency, Official, Role, Unit
@@ -388,17 +388,7 @@ def receive_in_person(
             appointment_at=due_date(procedure, official.agency, now, process),
         )
         for component, item in checked:
-            row = DossierFile(
-                dossier=dossier,
-                component=component,
-                original_name=item.name,
-                content_type=item.content_type,
-                size=item.size,
-                sha256=item.sha256,
-                page_count=item.page_count,
-            )
-            save_file(row.file, item.name, item.content)
-            row.save()
+            store_paper(dossier, item, DossierFile.Kind.COMPONENT, component)
         note_submission(procedure)
         # Born received at the desk; the process starts in the same transaction.
         with perform(DOSSIER, "start_processing", actor=actor, case=dossier, durable=False) as act:
@@ -684,17 +674,7 @@ def provide_supplement(
     with perform(DOSSIER, "supplement_provided", actor=actor_for_user(user), case=dossier) as act:
         locked = act.case
         for item in checked:
-            row = DossierFile(
-                dossier=locked,
-                kind=DossierFile.Kind.SUPPLEMENT,
-                original_name=item.name,
-                content_type=item.content_type,
-                size=item.size,
-                sha256=item.sha256,
-                page_count=item.page_count,
-            )
-            save_file(row.file, item.name, item.content)
-            row.save()
+            store_paper(locked, item, DossierFile.Kind.SUPPLEMENT)
         status = _resume_after_supplement(locked, timezone.now())
         act.save("appointment_at", state=status)
         act.record(
@@ -831,17 +811,7 @@ def record_result(
     ) as act:
         locked = act.case
         _require_holder(_active_step(locked), act.acting_official)
-        row = DossierFile(
-            dossier=locked,
-            kind=DossierFile.Kind.RESULT,
-            original_name=item.name,
-            content_type=item.content_type,
-            size=item.size,
-            sha256=item.sha256,
-            page_count=item.page_count,
-        )
-        save_file(row.file, item.name, item.content)
-        row.save()
+        row = store_paper(locked, item, DossierFile.Kind.RESULT)
         act.save()
         _record(act, E.RESULT_RECORDED, name=item.name, sha256=item.sha256)
     return row
