@@ -363,15 +363,13 @@ def update_draft(
     expected_version: int | None = None,
 ) -> OutgoingDocument:
     """Change a draft's details; written content is rendered again as a new version."""
-    with (
-        perform(
-            OUTGOING_DOCUMENT,
-            "update_draft",
-            actor=actor,
-            case=document,
-            expected_version=expected_version,
-        ) as act,
-    ):
+    with perform(
+        OUTGOING_DOCUMENT,
+        "update_draft",
+        actor=actor,
+        case=document,
+        expected_version=expected_version,
+    ) as act:
         official, document = act.acting_official, act.case
         if document.drafted_by_id != official.pk:
             raise NotAllowed("Chỉ người soạn thảo được sửa văn bản khi đang là dự thảo.")
@@ -399,15 +397,13 @@ def upload_version(
     """A corrected file (DOCX or PDF) as a new version: by the drafter while it is a draft, or by
     the official who has it for review."""
     checked = _check_draft_upload(upload)
-    with (
-        perform(
-            OUTGOING_DOCUMENT,
-            "upload_version",
-            actor=actor,
-            case=document,
-            expected_version=expected_version,
-        ) as act,
-    ):
+    with perform(
+        OUTGOING_DOCUMENT,
+        "upload_version",
+        actor=actor,
+        case=document,
+        expected_version=expected_version,
+    ) as act:
         official, document = act.acting_official, act.case
         allowed = (
             document.status == OutgoingStatus.DRAFT and document.drafted_by_id == official.pk
@@ -450,15 +446,13 @@ def add_attachment(
         raise DocumentError(
             exc.message, code=exc.code, fields={"attachment": [exc.message]}
         ) from exc
-    with (
-        perform(
-            OUTGOING_DOCUMENT,
-            "add_attachment",
-            actor=actor,
-            case=document,
-            expected_version=expected_version,
-        ) as act,
-    ):
+    with perform(
+        OUTGOING_DOCUMENT,
+        "add_attachment",
+        actor=actor,
+        case=document,
+        expected_version=expected_version,
+    ) as act:
         official, document = act.acting_official, act.case
         if document.drafted_by_id != official.pk:
             raise NotAllowed("Chỉ người soạn thảo được thêm tệp đính kèm khi văn bản là dự thảo.")
@@ -592,15 +586,13 @@ def review(
 ) -> Review:
     """The current reviewer's opinion: return to the drafter for revision, approve and pass on
     to the next reviewer, or (a leader) approve for signature: the leader becomes the signer."""
-    with (
-        perform(
-            OUTGOING_DOCUMENT,
-            "review",
-            actor=actor,
-            case=document,
-            expected_version=expected_version,
-        ) as act,
-    ):
+    with perform(
+        OUTGOING_DOCUMENT,
+        "review",
+        actor=actor,
+        case=document,
+        expected_version=expected_version,
+    ) as act:
         official, document = act.acting_official, act.case
         if document.current_reviewer_id != official.pk:
             raise NotAllowed("Văn bản đang chờ ý kiến của người khác.")
@@ -671,11 +663,9 @@ def sign(
     *, actor: Actor, document: OutgoingDocument, expected_version: int | None = None
 ) -> DocumentVersion:
     """The approving leader signs with a personal digital signature (PAdES)."""
-    with (
-        perform(
-            OUTGOING_DOCUMENT, "sign", actor=actor, case=document, expected_version=expected_version
-        ) as act,
-    ):
+    with perform(
+        OUTGOING_DOCUMENT, "sign", actor=actor, case=document, expected_version=expected_version
+    ) as act:
         official, document = act.acting_official, act.case
         if document.signer_id != official.pk:
             raise NotAllowed("Văn bản được trình cho lãnh đạo khác ký.")
@@ -721,15 +711,13 @@ def issue(
     """The clerk numbers the signed document and applies the agency's signature with the
     number/symbol and signing time; the document is registered in the outgoing register and
     sent to its recipients straight away. A failure rolls everything back, the number too."""
-    with (
-        perform(
-            OUTGOING_DOCUMENT,
-            "issue",
-            actor=actor,
-            case=document,
-            expected_version=expected_version,
-        ) as act,
-    ):
+    with perform(
+        OUTGOING_DOCUMENT,
+        "issue",
+        actor=actor,
+        case=document,
+        expected_version=expected_version,
+    ) as act:
         official, document = act.acting_official, act.case
         agency = document.agency
         unit_abbr = document.drafting_unit.abbreviation if document.drafting_unit else ""
