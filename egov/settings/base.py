@@ -410,3 +410,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# `migrate` loads the government's announced days off and swap working days
+# (egov/workcalendar/official_days.py), each date once; the operator's changes win.
+WORKCALENDAR_LOAD_OFFICIAL_DAYS = os.environ.get("WORKCALENDAR_LOAD_OFFICIAL_DAYS", "1") == "1"

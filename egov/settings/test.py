@@ -16,3 +16,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not the shared in-memory database: the live server of the browser tests then has
     # its own connection per request thread (concurrent htmx requests otherwise collide on one).
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+
+# `migrate` would load the government's announced days (workcalendar.apps) into every test
+# database, with their events; tests build the calendar they mean to test instead, and
+# workcalendar/tests/test_official_days_on_migrate.py turns the loading on to prove it.
+WORKCALENDAR_LOAD_OFFICIAL_DAYS = False

@@ -83,6 +83,24 @@ class SpecialDay(models.Model):
         return self.kind == self.Kind.WORKING_DAY
 
 
+class OfficialDayLoaded(models.Model):
+    """A date of official_days.py already offered to this installation.
+
+    `migrate` loads the government's announced days on its own; an entry is offered once, so a
+    row the operator later changed or deleted stays as the operator left it.
+    """
+
+    date = models.DateField(_("ngày"), unique=True)
+    loaded_at = models.DateTimeField(_("nạp lúc"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("ngày công bố đã nạp")
+        verbose_name_plural = _("ngày công bố đã nạp")
+
+    def __str__(self) -> str:
+        return f"{self.date:%d/%m/%Y}"
+
+
 class WorkingHours(models.Model):
     """The morning and afternoon sessions; one province-wide row and optional agency rows."""
 

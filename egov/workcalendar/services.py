@@ -80,7 +80,7 @@ from egov.events.services import record_event
 
 from . import event_types
 from .error_codes import CalendarErrorCode
-from .models import SpecialDay, WorkingHours
+from .models import OfficialDayLoaded, SpecialDay, WorkingHours
 
 if TYPE_CHECKING:
     from egov.org.models import Agency
@@ -649,11 +649,14 @@ def load_official_days(
     days: Iterable[Any] | None = None,
     include_covered: bool = False,
     years: Iterable[int] | None = None,
+    only_new: bool = False,
 ) -> LoadResult:
     """Write the government's announced days (official_days.py) as province-wide rows.
 
     A day that ``holidays.Vietnam`` already gets right is skipped unless ``include_covered``.
     A row an operator entered for the same date is kept as it is. Rerunning changes nothing.
+    With ``only_new`` (what `migrate` does) a date offered once before is left alone, so an
+    official row the operator changed or deleted is not brought back; the command offers all.
     """
     from .official_days import OFFICIAL_DAYS
 
@@ -663,9 +666,15 @@ def load_official_days(
     existing = {
         row.date: row for row in SpecialDay.objects.select_for_update().filter(agency__isnull=True)
     }
+    offered = set(OfficialDayLoaded.objects.values_list("date", flat=True))
     for item in days if days is not None else OFFICIAL_DAYS:
         if wanted_years is not None and item.day.year not in wanted_years:
             continue
+        if only_new and item.day in offered:
+            continue
+        if item.day not in offered:
+            OfficialDayLoaded.objects.create(date=item.day)
+            offered.add(item.day)
         want_working = item.kind == SpecialDay.Kind.WORKING_DAY
         row = existing.get(item.day)
         if row is not None and row.source == SpecialDay.Source.OPERATOR:
