@@ -1,5 +1,14 @@
 """Dossier codes: `{agency id}-{yyMMdd}-{NNNN}`, a 4-digit serial per receiving agency per day.
 
+The format is the one a production provincial system sends to the national portal (domain
+reference section 4; unverified as the legal format). Its serial has exactly four digits, so an
+agency can receive at most 9,999 dossiers a day: the 10,000th is refused with
+`dossier_code_exhausted` and nothing is written (the counter is taken in the submission's
+transaction), rather than issuing a five-digit code the national format does not have. A province
+whose agency really receives more sets DOSSIER_CODE_GENERATOR to `wide_generator` (five digits
+for every code of every day: one format, never a mix within a day) after checking with the
+national portal that it accepts it.
+
 The generator is pluggable (settings.DOSSIER_CODE_GENERATOR, a dotted path to a callable taking
 (agency_identifier, local_day) and returning the code) because the legal format is unverified.
 """
@@ -13,8 +22,12 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from egov.core.counters import next_value
+from egov.core.errors import Conflict
 
+from .error_codes import DossierErrorCode
 from .models import DossierCounter
+
+MAX_SERIAL = 9_999
 
 
 def next_serial(agency_identifier: str, day: date) -> int:
@@ -24,7 +37,25 @@ def next_serial(agency_identifier: str, day: date) -> int:
 
 def default_generator(agency_identifier: str, day: date) -> str:
     serial = next_serial(agency_identifier, day)
+    if serial > MAX_SERIAL:
+        raise Conflict(
+            f"Cơ quan đã tiếp nhận 9.999 hồ sơ trong ngày {day:%d/%m/%Y}, số tối đa mà mã hồ sơ "
+            "cho phép. Vui lòng nộp lại vào ngày hôm sau hoặc liên hệ bộ phận một cửa.",
+            code=DossierErrorCode.DOSSIER_CODE_EXHAUSTED,
+        )
     return f"{agency_identifier}-{day:%y%m%d}-{serial:04d}"
+
+
+def wide_generator(agency_identifier: str, day: date) -> str:
+    """`{agency id}-{yyMMdd}-{NNNNN}`: five digits for every code, for an agency above 9,999 a
+    day. Set it from the first day of use; never switch back and forth."""
+    serial = next_serial(agency_identifier, day)
+    if serial > 99_999:
+        raise Conflict(
+            f"Cơ quan đã tiếp nhận 99.999 hồ sơ trong ngày {day:%d/%m/%Y}.",
+            code=DossierErrorCode.DOSSIER_CODE_EXHAUSTED,
+        )
+    return f"{agency_identifier}-{day:%y%m%d}-{serial:05d}"
 
 
 def generator() -> Callable[[str, date], str]:

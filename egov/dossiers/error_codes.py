@@ -16,3 +16,4 @@ class DossierErrorCode(ErrorCode):
     INVALID_STATE = "invalid_state"
     INVALID_RATING = "invalid_rating"
     ALREADY_RATED = "already_rated"
+    DOSSIER_CODE_EXHAUSTED = "dossier_code_exhausted"
