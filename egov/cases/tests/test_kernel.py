@@ -197,10 +197,6 @@ def _race_start(args: tuple[int, str, int, Any, Any]) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="several writer processes need PostgreSQL (CI runs this on PostgreSQL)",
-)
 def test_two_processes_acting_on_one_case_cannot_both_succeed(tickets, people):
     for version in (1, None):  # with the version each saw, and without (the lock alone decides)
         code = f"T-race-{version}"

@@ -1,5 +1,7 @@
-"""100 documents issued at the same moment from several processes get 100 distinct, consecutive
-numbers (PostgreSQL: several writer processes)."""
+"""Documents issued at the same moment from several processes get distinct, consecutive numbers.
+
+PostgreSQL runs 100 documents over 8 processes; the SQLite file database 20 over 4 (one writer at
+a time there: more would only measure waiting)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,6 @@ from egov.documents.models import DocumentVersion, OutgoingDocument, OutgoingSta
 from .conftest import actor
 from .test_outgoing import approve_chain, draft
 
-PROCESSES = 8
-DOCUMENTS = 100
-
 
 def _issue_many(args: tuple[int, list[int]]) -> list[str]:
     clerk_user_id, document_ids = args
@@ -25,6 +24,10 @@ def _issue_many(args: tuple[int, list[int]]) -> list[str]:
     from egov.core.actors import actor_for_user
 
     connections.close_all()  # a fresh connection in this process
+    if connection.vendor == "sqlite":
+        # SQLite runs one writer at a time: eight processes each signing inside their issuing
+        # transaction on a loaded two-core machine wait longer than the site's 20 s busy timeout.
+        connection.settings_dict["OPTIONS"]["timeout"] = 300
     clerk = actor_for_user(User.objects.get(pk=clerk_user_id))
     symbols = []
     for pk in document_ids:
@@ -35,17 +38,16 @@ def _issue_many(args: tuple[int, list[int]]) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_100_documents_issued_concurrently_get_consecutive_numbers(people, vx_unit, certificates):
-    if connection.vendor != "postgresql":
-        pytest.skip("several writer processes need PostgreSQL (CI runs this on PostgreSQL)")
+def test_documents_issued_concurrently_get_consecutive_numbers(people, vx_unit, certificates):
+    processes, documents = (8, 100) if connection.vendor == "postgresql" else (4, 20)
     # One document goes through the whole chain; its leader-signed PDF is reused for the others
-    # (signing 100 times by hand would only slow the test down).
+    # (signing each by hand would only slow the test down).
     first = approve_chain(draft(people, vx_unit), people)
     signed = services.sign(actor=actor(people["leader"]), document=first)
     with signed.file.open("rb") as handle:
         pdf = handle.read()
     ids = [first.pk]
-    for n in range(DOCUMENTS - 1):
+    for n in range(documents - 1):
         document = OutgoingDocument.objects.create(
             agency=first.agency,
             drafting_unit=vx_unit,
@@ -71,13 +73,13 @@ def test_100_documents_issued_concurrently_get_consecutive_numbers(people, vx_un
         document.save(update_fields=["current_version"])
         ids.append(document.pk)
     connections.close_all()
-    batches = [ids[i::PROCESSES] for i in range(PROCESSES)]
+    batches = [ids[i::processes] for i in range(processes)]
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(PROCESSES) as pool:
+    with ctx.Pool(processes) as pool:
         results = pool.map(_issue_many, [(people["clerk"].user_id, b) for b in batches])
     symbols = [s for batch in results for s in batch]
-    assert len(symbols) == len(set(symbols)) == DOCUMENTS
+    assert len(symbols) == len(set(symbols)) == documents
     numbers = sorted(OutgoingDocument.objects.values_list("number", flat=True))
-    assert numbers == list(range(1, DOCUMENTS + 1))  # no number lost or used twice
+    assert numbers == list(range(1, documents + 1))  # no number lost or used twice
     assert {s.split("/", 1)[1] for s in symbols} == {"QĐ-UBND"}
-    assert OutgoingDocument.objects.filter(status=OutgoingStatus.SENT).count() == DOCUMENTS
+    assert OutgoingDocument.objects.filter(status=OutgoingStatus.SENT).count() == documents

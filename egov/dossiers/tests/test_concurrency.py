@@ -1,4 +1,7 @@
-"""Dossier codes stay unique when several processes submit at the same moment (PostgreSQL)."""
+"""Dossier codes stay unique when several processes submit at the same moment.
+
+PostgreSQL (CI's production database) runs the full 8 x 25; the SQLite file database runs 4 x 5:
+SQLite takes one writer at a time, so more would only measure waiting, not prove more."""
 
 from __future__ import annotations
 
@@ -11,22 +14,27 @@ from egov.dossiers.models import Dossier
 
 from .conftest import VALID_FORM, pdf_upload
 
-PROCESSES = 8
-PER_PROCESS = 25
+
+def scale() -> tuple[int, int]:
+    """(processes, submissions per process) for the database under test."""
+    return (8, 25) if connection.vendor == "postgresql" else (4, 5)
 
 
-def _submit_many(args: tuple[int, str, str, str, list[int]]) -> list[str]:
-    worker, procedure_code, agency_identifier, media_root, user_ids = args
+def _submit_many(args: tuple[int, int, str, str, str, list[int]]) -> list[str]:
+    worker, per_process, procedure_code, agency_identifier, media_root, user_ids = args
     from django.conf import settings
 
     from egov.accounts.models import User
     from egov.dossiers.services import Submission, submit_online
 
     settings.MEDIA_ROOT = media_root
+    # Eight processes each inspecting PDFs on a small loaded machine: the test is about codes,
+    # not the inspector's wall-clock bound.
+    settings.PDF_INSPECT_WALL_SECONDS = 120
     connections.close_all()  # a fresh connection in this process
     codes = []
     user = User.objects.select_related("citizen").get(pk=user_ids[worker % len(user_ids)])
-    for _ in range(PER_PROCESS):
+    for _ in range(per_process):
         dossier = submit_online(
             user=user,
             submission=Submission(
@@ -43,25 +51,24 @@ def _submit_many(args: tuple[int, str, str, str, list[int]]) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_200_concurrent_submissions_from_several_processes_get_distinct_codes(
+def test_concurrent_submissions_from_several_processes_get_distinct_consecutive_codes(
     birth_procedure, agency, make_citizen, tmp_path
 ):
-    if connection.vendor != "postgresql":
-        pytest.skip("several writer processes need PostgreSQL (CI runs this on PostgreSQL)")
+    processes, per_process = scale()
+    total = processes * per_process
     users = [make_citizen().pk for _ in range(4)]
     connections.close_all()
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(PROCESSES) as pool:
+    with ctx.Pool(processes) as pool:
         results = pool.map(
             _submit_many,
             [
-                (i, birth_procedure.code, agency.identifier, str(tmp_path), users)
-                for i in range(PROCESSES)
+                (i, per_process, birth_procedure.code, agency.identifier, str(tmp_path), users)
+                for i in range(processes)
             ],
         )
     codes = [code for batch in results for code in batch]
-    assert len(codes) == PROCESSES * PER_PROCESS == 200
-    assert len(set(codes)) == 200
-    assert Dossier.objects.count() == 200
+    assert len(codes) == len(set(codes)) == total
+    assert Dossier.objects.count() == total
     serials = sorted(int(code.rsplit("-", 1)[1]) for code in codes)
-    assert serials == list(range(1, 201))  # consecutive: no serial lost or reused
+    assert serials == list(range(1, total + 1))  # consecutive: no serial lost or reused

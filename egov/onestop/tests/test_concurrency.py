@@ -7,7 +7,7 @@ import multiprocessing
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from egov.dossiers.models import Dossier, Status
 from egov.dossiers.tests.conftest import pdf_upload
@@ -19,10 +19,6 @@ from .conftest import act
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="several writer processes need PostgreSQL (CI runs this on PostgreSQL)",
-    ),
 ]
 
 
