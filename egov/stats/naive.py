@@ -145,7 +145,7 @@ def dossier_facts(calendar_for: Any = None) -> dict[Key, dict[str, int]]:
     for row in cancelled:
         info = dossier_info(row)
         assert info.finished_at is not None
-        late = judged_at(info, waits.get(info.id)) == "late"
+        is_late = judged_at(info, waits.get(info.id)) == "late"
         key = (
             timezone.localdate(info.finished_at),
             info.agency_id,
@@ -153,7 +153,7 @@ def dossier_facts(calendar_for: Any = None) -> dict[Key, dict[str, int]]:
             info.sector_id,
             info.channel,
         )
-        out[key]["cancelled_late" if late else "cancelled_in_time"] += 1
+        out[key]["cancelled_late" if is_late else "cancelled_in_time"] += 1
 
     for row in (
         SupplementRequest.objects.annotate(d=TruncDate("requested_at"))

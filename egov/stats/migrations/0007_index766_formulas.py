@@ -4,6 +4,45 @@
 
 from django.db import migrations, models
 
+# How the indicators are described to operators (data, editable): the old default texts described
+# the old formulas; a text an operator has changed is left alone.
+DESCRIPTIONS = {
+    "2.1": (
+        "(Hồ sơ giải quyết đúng, trước hạn + đang xử lý trong hạn cuối kỳ) / (hồ sơ giải quyết "
+        "+ đang xử lý cuối kỳ, không tính hồ sơ chờ công dân bổ sung).",
+        "(Hồ sơ kết thúc xử lý đúng, trước hạn + đang xử lý hoặc chờ bổ sung trong hạn cuối kỳ) / "
+        "(hồ sơ kết thúc xử lý trong kỳ: giải quyết xong, rút, dừng xử lý + đang xử lý, chờ bổ "
+        "sung cuối kỳ). Thời gian chờ bổ sung không tính.",
+    ),
+    "2.2": (
+        "Thời hạn theo quy định / thời gian thực tế (giờ làm việc, trừ thời gian chờ bổ sung), "
+        "tối đa 100%.",
+        "Thời hạn theo quy định / thời gian thực tế (ngày làm việc theo lịch làm việc của cơ "
+        "quan, trừ thời gian chờ bổ sung), tối đa 100%.",
+    ),
+    "3.3": (
+        "Hồ sơ tiếp nhận qua kênh trực tuyến / hồ sơ tiếp nhận.",
+        "Hồ sơ nộp trực tuyến có kết quả điện tử / hồ sơ đã trả kết quả trong kỳ.",
+    ),
+    "4.2": (
+        "Hồ sơ tiếp nhận có thành phần số hóa (nộp trực tuyến hoặc scan tại Một cửa) / hồ sơ "
+        "tiếp nhận.",
+        "Hồ sơ có thành phần hồ sơ (nộp trực tuyến hoặc scan tại Một cửa) và kết quả được số "
+        "hóa / hồ sơ đã trả kết quả trong kỳ.",
+    ),
+}
+
+
+def describe(apps, schema_editor, forward=True):
+    IndexIndicator = apps.get_model("stats", "IndexIndicator")
+    for code, (old, new) in DESCRIPTIONS.items():
+        before, after = (old, new) if forward else (new, old)
+        IndexIndicator.objects.filter(code=code, description=before).update(description=after)
+
+
+def undescribe(apps, schema_editor):
+    describe(apps, schema_editor, forward=False)
+
 
 class Migration(migrations.Migration):
 
@@ -177,4 +216,5 @@ class Migration(migrations.Migration):
             name='paused_late',
             field=models.BooleanField(db_default=False, default=False),
         ),
+        migrations.RunPython(describe, undescribe),
     ]

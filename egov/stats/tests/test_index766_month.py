@@ -240,3 +240,6 @@ def test_an_online_dossier_without_an_electronic_result_does_not_count_for_3_3_o
     four_two = indicator(result, "4.2").measure
     assert (four_two.numerator, four_two.denominator) == (1, 2)
     assert scores["4.2"] == Decimal("6.25")  # 50% / 80% x 10
+    # What operators read of the formula says so too.
+    assert "có kết quả điện tử" in indicator(result, "3.3").description
+    assert "kết quả được số hóa" in indicator(result, "4.2").description
