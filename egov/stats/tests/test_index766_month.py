@@ -243,3 +243,19 @@ def test_an_online_dossier_without_an_electronic_result_does_not_count_for_3_3_o
     # What operators read of the formula says so too.
     assert "có kết quả điện tử" in indicator(result, "3.3").description
     assert "kết quả được số hóa" in indicator(result, "4.2").description
+
+
+def test_a_dossier_withdrawn_while_waiting_is_judged_where_the_wait_began(
+    staff, procedure, make_citizen
+):
+    h = History(staff, procedure, make_citizen(personal_id="022195001234"))
+    d = h.receive(2025, 3, 3, 8, 0)  # due Fri 7/3
+    h.ask_supplement(d, 2025, 3, 5, 8, 0)  # the clock stops on Wed 5/3, in time
+    with h.when(2025, 3, 20, 8, 0):  # withdrawn long after 7/3, still waiting
+        services.withdraw(actor=act(staff.receiver), dossier=d.code, reason="Công dân rút")
+    with time_machine.travel(NOW, tick=False):
+        _scores, figs, _result = index_of(2025, 3)
+        assert (figs.cancelled_in_time, figs.cancelled_late) == (1, 0)
+        aggregates.rebuild()
+        _scores, figs, _result = index_of(2025, 3)
+        assert (figs.cancelled_in_time, figs.cancelled_late) == (1, 0)
