@@ -63,6 +63,7 @@ from egov.stats.projector import (
     bucket,
     classify_resolved,
     repeated_supplement_is_late,
+    to_millidays,
 )
 from egov.workcalendar.services import VN_TZ, WorkingCalendar
 
@@ -450,6 +451,7 @@ class ProcedurePlan:
     online_mode: int
     by_days: bool  # legal time in whole working days (appointment at the end of a day)
     legal_seconds: int
+    legal_millidays: int | None  # set in days: exact thousandths of a day (None in hours)
     whole_days: int
     steps: list[StepPlan]
     agencies: list[int]
@@ -510,6 +512,7 @@ def _procedure_plans(
                 online_mode=procedure.online_mode,
                 by_days=days and amount == int(amount),
                 legal_seconds=int(amount * length) if days else int(amount * 3600),
+                legal_millidays=int(amount * 1000) if days else None,
                 whole_days=int(amount),
                 steps=steps,
                 agencies=eligible,
@@ -986,6 +989,9 @@ def _one(
                             step_row(rest, StepStatus.CANCELLED, None, None, None, finished)
                         )
                     facts.add(local_day(finished), key, "withdrawn")
+                    late = _resolved(finished, epoch(appt_w), supplement_count)
+                    judged = "cancelled_late" if late == "resolved_late" else "cancelled_in_time"
+                    facts.add(local_day(finished), key, judged)
                     break
             if wants_supplement and idx == 0:
                 asks = 2 if rng.random() < config.second_supplement_share else 1
@@ -1049,8 +1055,14 @@ def _one(
             fin_day = local_day(finished)
             facts.add(fin_day, key, _resolved(finished, epoch(appt_w), supplement_count))
             paused = sum(ans - req for req, ans in pauses if ans is not None)
-            facts.add(fin_day, key, "handling_seconds", max(cur - received_w - paused, 0))
+            handled = max(cur - received_w - paused, 0)
+            facts.add(fin_day, key, "handling_seconds", handled)
             facts.add(fin_day, key, "legal_seconds", plan.legal_seconds)
+            facts.add(fin_day, key, "handling_millidays", to_millidays(handled, L))
+            legal_days = plan.legal_millidays
+            if legal_days is None:
+                legal_days = to_millidays(plan.legal_seconds, L)
+            facts.add(fin_day, key, "legal_millidays", legal_days)
             ret_w = cur + rng.randint(L // 10, 2 * L)
             if back is None:
                 if ret_w <= w_now:

@@ -225,23 +225,30 @@ def open_at_end_of(day: date, rows: Iterable[OpenLedger] | None = None) -> list[
     """In-progress dossiers at the end of `day`, per (agency, procedure, sector, channel), from
     the ledger rows dated up to that day."""
     qs = OpenLedger.objects.filter(day__lte=day)
-    on_time = Sum(
-        Case(When(due_day__gt=day, then="delta"), default=Value(0)), output_field=IntegerField()
-    )
-    overdue = Sum(
-        Case(When(due_day__lte=day, then="delta"), default=Value(0)), output_field=IntegerField()
-    )
-    paused = Sum(
-        Case(When(due_day__isnull=True, then="delta"), default=Value(0)),
-        output_field=IntegerField(),
-    )
     return [
         r
-        for r in qs.values(*DOSSIER_KEY_COLUMNS)
-        .annotate(on_time=on_time, overdue=overdue, paused=paused)
-        .order_by()
+        for r in qs.values(*DOSSIER_KEY_COLUMNS).annotate(**ledger_sums(day)).order_by()
         if r["on_time"] or r["overdue"] or r["paused"]
     ]
+
+
+def ledger_sums(day: date) -> dict[str, Sum]:
+    """The in-progress counts at the end of `day` as sums over OpenLedger rows dated up to it:
+    a due day after `day` is on time, on or before it overdue; paused rows have no due day, or
+    PAUSED_LATE_DAY when they were already late as the wait began."""
+    paused_late = Q(due_day=projector.PAUSED_LATE_DAY)
+
+    def total(condition: Q) -> Sum:
+        return Sum(
+            Case(When(condition, then="delta"), default=Value(0)), output_field=IntegerField()
+        )
+
+    return {
+        "on_time": total(Q(due_day__gt=day)),
+        "overdue": total(Q(due_day__lte=day) & ~paused_late),
+        "paused": total(Q(due_day__isnull=True) | paused_late),
+        "paused_late": total(paused_late),
+    }
 
 
 def _fold_ledger(through: date) -> None:
@@ -453,11 +460,15 @@ class MemoryStore:
 
 
 def _snapshot(day: date, counts: dict[tuple[Any, ...], int]) -> list[OpenDaily]:
-    groups: dict[tuple[int, ...], list[int]] = defaultdict(lambda: [0, 0, 0])
+    groups: dict[tuple[int, ...], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for (*key, due), count in counts.items():
         if not count:
             continue
-        slot = 2 if due is None else (0 if due > day else 1)
+        if due == projector.PAUSED_LATE_DAY:
+            groups[tuple(key)][3] += count
+            slot = 2
+        else:
+            slot = 2 if due is None else (0 if due > day else 1)
         groups[tuple(key)][slot] += count
     return [
         OpenDaily(
@@ -469,6 +480,7 @@ def _snapshot(day: date, counts: dict[tuple[Any, ...], int]) -> list[OpenDaily]:
             on_time=v[0],
             overdue=v[1],
             paused=v[2],
+            paused_late=v[3],
         )
         for k, v in groups.items()
         if any(v)
@@ -657,5 +669,6 @@ def live_open_filter(now: Any) -> dict[str, Q]:
         "on_time": on_time,
         "overdue": overdue,
         "paused": paused,
+        "paused_late": paused & Q(paused_late=True),
         "to_return": Q(ended=True),
     }

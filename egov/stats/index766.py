@@ -59,10 +59,14 @@ def _sync(i: Inputs) -> Measure | None:
 
 def _on_time(i: Inputs) -> Measure | None:
     f = i.figures
+    # The reference (§4) gives withdrawn, stopped and paused dossiers an end of processing too:
+    # they are judged (Figures.handled), not left out.
     return Measure(
         f.handled_in_time,
         f.handled,
-        f"{f.resolved_in_time} giải quyết đúng/trước hạn, {f.on_time} đang xử lý trong hạn",
+        f"{f.resolved_in_time} giải quyết đúng/trước hạn, {f.on_time} đang xử lý trong hạn, "
+        f"{f.cancelled_in_time} rút/dừng trong hạn, "
+        f"{f.paused - f.paused_late} chờ bổ sung trong hạn",
     )
 
 
@@ -70,18 +74,20 @@ def _handling_time(i: Inputs) -> Measure | None:
     f = i.figures
     if not f.resolved:
         return Measure(0, 0)
+    # Days of each agency's own calendar (its day_length when processing was done), never a
+    # constant: see models.DossierCounters.handling_millidays.
     days = f.avg_handling_days or 0
-    legal_days = f.legal_seconds / f.resolved / (8 * 3600)
+    legal_days = f.avg_legal_days or 0
     note = (
         f"Trung bình {days:.1f} ngày làm việc / thời hạn {legal_days:.1f} ngày "
-        "(tử số, mẫu số: giờ làm việc)"
+        "(tử số, mẫu số: ngày làm việc)"
     ).replace(".", ",")
     # rate = legal time / time taken, at most 100%: full marks when dossiers took no longer
     # than their legal time on average.
-    if f.handling_seconds <= 0:
+    if f.handling_millidays <= 0:
         return Measure(1, 1, note)
-    taken = f.handling_seconds / 3600
-    return Measure(min(f.legal_seconds / 3600, taken), taken, note)
+    taken = f.handling_millidays
+    return Measure(min(f.legal_millidays, taken) / 1000, taken / 1000, note)
 
 
 def _online_procedures(i: Inputs) -> Measure | None:
@@ -89,7 +95,9 @@ def _online_procedures(i: Inputs) -> Measure | None:
 
 
 def _online_submissions(i: Inputs) -> Measure | None:
-    return Measure(i.figures.received_online, i.figures.received)
+    # Submitted online (channel 2) *with an electronic result*: only known once the result is
+    # handed back, so measured on the dossiers returned in the period.
+    return Measure(i.figures.returned_online_electronic, i.figures.returned)
 
 
 def _electronic_results(i: Inputs) -> Measure | None:
@@ -97,7 +105,8 @@ def _electronic_results(i: Inputs) -> Measure | None:
 
 
 def _digitised(i: Inputs) -> Measure | None:
-    return Measure(i.figures.received_digitised, i.figures.received)
+    # Components *and* result digitised: measured, like 3.3, on the dossiers returned.
+    return Measure(i.figures.returned_digitised, i.figures.returned)
 
 
 def _satisfaction(i: Inputs) -> Measure | None:

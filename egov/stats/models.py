@@ -37,6 +37,13 @@ DOSSIER_COUNTERS = (
     "rating_4",
     "rating_5",
     "synced",
+    # Issue #13 (766 formulas): see DossierCounters below.
+    "cancelled_in_time",
+    "cancelled_late",
+    "handling_millidays",
+    "legal_millidays",
+    "returned_online_electronic",
+    "returned_digitised",
 )
 DOSSIER_KEYS = ("agency_id", "procedure_id", "sector_id", "channel")
 AGENCY_KEYS = ("agency_id", "channel")  # the key of the roll-ups
@@ -67,6 +74,29 @@ class DossierCounters(models.Model):
     rating_4 = models.IntegerField(_("hài lòng"), default=0)
     rating_5 = models.IntegerField(_("rất hài lòng"), default=0)
     synced = models.IntegerField(_("đồng bộ Cổng DVC quốc gia"), default=0)
+    # Received dossiers whose processing ended by a withdrawal or a stop (the 766 rule gives
+    # them an end of processing, so indicator 2.1 judges them), on the day it ended.
+    # db_default: rows written by raw SQL or COPY (bench loader) that predate them read 0.
+    cancelled_in_time = models.IntegerField(_("rút/dừng xử lý trong hạn"), default=0, db_default=0)
+    cancelled_late = models.IntegerField(_("rút/dừng xử lý quá hạn"), default=0, db_default=0)
+    # handling_seconds and legal_seconds in thousandths of the agency's working day, converted
+    # with that agency's calendar when processing was done (WorkingCalendar.day_length): the
+    # average in days needs no constant day length, and a sum over agencies with different
+    # working hours stays a plain SUM.
+    handling_millidays = models.BigIntegerField(
+        _("thời gian xử lý (phần nghìn ngày làm việc)"), default=0, db_default=0
+    )
+    legal_millidays = models.BigIntegerField(
+        _("thời hạn theo quy định (phần nghìn ngày làm việc)"), default=0, db_default=0
+    )
+    # Returned results of dossiers submitted online that had an electronic result (766: 3.3),
+    # and of dossiers whose components and result were both digitised (766: 4.2).
+    returned_online_electronic = models.IntegerField(
+        _("trả kết quả hồ sơ trực tuyến có kết quả điện tử"), default=0, db_default=0
+    )
+    returned_digitised = models.IntegerField(
+        _("trả kết quả có thành phần và kết quả số hóa"), default=0, db_default=0
+    )
 
     class Meta:
         abstract = True
@@ -402,6 +432,10 @@ class OpenDossier(models.Model):
     paused_since = models.DateTimeField(null=True, blank=True)
     supplement_count = models.PositiveSmallIntegerField(default=0)
     has_result = models.BooleanField(default=False)
+    # Its components were digitised at reception (online, or papers scanned at the desk).
+    components_digitised = models.BooleanField(default=False, db_default=False)
+    # Waiting for a supplement and already late when the clock stopped (projector.paused_late).
+    paused_late = models.BooleanField(default=False, db_default=False)
     ended = models.BooleanField(default=False)  # processing ended, result not yet returned
     # Where this dossier sits in OpenLedger: its current due day (or the forced-late day).
     ledger = models.CharField(max_length=6, choices=Ledger.choices, default=Ledger.NONE)
@@ -467,6 +501,8 @@ class OpenDaily(models.Model):
     on_time = models.IntegerField(_("đang xử lý trong hạn"), default=0)
     overdue = models.IntegerField(_("đang xử lý quá hạn"), default=0)
     paused = models.IntegerField(_("chờ bổ sung"), default=0)
+    # Of `paused`, those already late when the clock stopped (counted late by indicator 2.1).
+    paused_late = models.IntegerField(_("chờ bổ sung, đã quá hạn"), default=0, db_default=0)
 
     class Meta:
         verbose_name = _("hồ sơ đang xử lý cuối ngày")

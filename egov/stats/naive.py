@@ -8,6 +8,7 @@ aggregate tables are measured against. Never call these from a page: they scan t
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -40,7 +41,10 @@ from .projector import (
     RECEIVER_ROLE,
     dossier_info,
     handling_seconds,
+    judged_at,
+    legal_millidays,
     legal_seconds,
+    millidays,
     repeated_supplement_is_late,
 )
 
@@ -113,13 +117,43 @@ def dossier_facts(calendar_for: Any = None) -> dict[Key, dict[str, int]]:
     electronic = Exists(
         DossierFile.objects.filter(dossier=OuterRef("pk"), kind=DossierFile.Kind.RESULT)
     )
+    online_electronic = electronic & Q(channel=Channel.ONLINE)
     _count_by_day(
         Dossier.objects.filter(status=Status.RETURNED),
         "returned_at",
         out,
         "returned",
         returned_electronic=Sum(Case(When(electronic, then=Value(1)), default=Value(0))),
+        returned_online_electronic=Sum(
+            Case(When(online_electronic, then=Value(1)), default=Value(0))
+        ),
+        returned_digitised=Sum(Case(When(electronic & digitised, then=Value(1)), default=Value(0))),
     )
+
+    # Withdrawn or stopped after reception: judged by the on-time rule at the end of
+    # processing, or where a supplement wait it ended in began.
+    cancelled = list(
+        Dossier.objects.filter(
+            status__in=[Status.WITHDRAWAL_REQUESTED, Status.STOPPED], received_at__isnull=False
+        ).values(*DOSSIER_INFO_FIELDS)
+    )
+    waits = dict(
+        SupplementRequest.objects.filter(
+            dossier_id__in=[r["id"] for r in cancelled], answered_at__isnull=True
+        ).values_list("dossier_id", "requested_at")
+    )
+    for row in cancelled:
+        info = dossier_info(row)
+        assert info.finished_at is not None
+        is_late = judged_at(info, waits.get(info.id)) == "late"
+        key = (
+            timezone.localdate(info.finished_at),
+            info.agency_id,
+            info.procedure_id,
+            info.sector_id,
+            info.channel,
+        )
+        out[key]["cancelled_late" if is_late else "cancelled_in_time"] += 1
 
     for row in (
         SupplementRequest.objects.annotate(d=TruncDate("requested_at"))
@@ -162,8 +196,15 @@ def dossier_facts(calendar_for: Any = None) -> dict[Key, dict[str, int]]:
                 info.channel,
             )
         ]
-        counters["handling_seconds"] += handling_seconds(info, calendar, pauses[info.id])
-        counters["legal_seconds"] += legal_seconds(info, calendar)
+        handled = handling_seconds(info, calendar, pauses[info.id])
+        legal = legal_seconds(info, calendar)
+        counters["handling_seconds"] += handled
+        counters["legal_seconds"] += legal
+        counters["handling_millidays"] += millidays(handled, calendar)
+        legal_days = legal_millidays(info)
+        counters["legal_millidays"] += (
+            millidays(legal, calendar) if legal_days is None else legal_days
+        )
     return {k: v for k, v in out.items() if any(v.values())}
 
 
@@ -228,15 +269,18 @@ APPOINTMENT_EVENTS = (
 
 def open_at_end_of(day: date) -> dict[Key, dict[str, int]]:
     """Dossiers in progress at the end of `day` (received, processing not ended), per (agency,
-    procedure, sector, channel): paused for a supplement, overdue (appointment day on or before
+    procedure, sector, channel): paused for a supplement (and of those, already late when the
+    wait began: paused_late), overdue (appointment day on or before
     `day`, or more than one supplement request), or on time. The appointment in force that day is
     read from the events."""
     end = _end_of(day)
-    out: dict[Key, dict[str, int]] = defaultdict(lambda: {"on_time": 0, "overdue": 0, "paused": 0})
+    out: dict[Key, dict[str, int]] = defaultdict(
+        lambda: {"on_time": 0, "overdue": 0, "paused": 0, "paused_late": 0}
+    )
     dossiers = list(
         Dossier.objects.filter(received_at__lt=end)
         .exclude(finished_at__lt=end)
-        .values("id", "code", *DOSSIER_KEY)
+        .values(*DOSSIER_INFO_FIELDS)
     )
     ids = [d["id"] for d in dossiers]
     requests: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
@@ -244,8 +288,8 @@ def open_at_end_of(day: date) -> dict[Key, dict[str, int]]:
         dossier_id__in=ids, requested_at__lt=end
     ).values_list("dossier_id", "requested_at", "answered_at"):
         requests[dossier_id].append((requested_at, answered_at))
-    appointment: dict[str, datetime] = {}
-    for code, event_type, payload in (
+    appointments: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for code, event_type, payload, occurred_at in (
         Event.objects.filter(
             subject_type="dossier",
             subject_id__in=[d["code"] for d in dossiers],
@@ -253,16 +297,35 @@ def open_at_end_of(day: date) -> dict[Key, dict[str, int]]:
             occurred_at__lt=end,
         )
         .order_by("id")
-        .values_list("subject_id", "event_type", "payload")
+        .values_list("subject_id", "event_type", "payload", "occurred_at")
     ):
         at = read_payload(event_type, payload).appointment_at
         if at is not None:
-            appointment[code] = at
+            appointments[code].append((occurred_at, at))
+
+    def in_force(code: str, moment: datetime) -> datetime | None:
+        found = [at for when, at in appointments[code] if when <= moment]
+        return found[-1] if found else None
+
+    appointment = {code: moves[-1][1] for code, moves in appointments.items() if moves}
     for d in dossiers:
         key = (d["agency_id"], d["procedure_id"], d["procedure__sector_id"], d["channel"])
-        asked = requests[d["id"]]
-        if any(answered is None or answered >= end for _, answered in asked):
+        asked = sorted(requests[d["id"]])
+        waiting = [
+            (n, at)
+            for n, (at, answered) in enumerate(asked, 1)
+            if answered is None or answered >= end
+        ]
+        if waiting:
             out[key]["paused"] += 1
+            count, began = waiting[0]
+            # Judged where the wait began, against the appointment then in force.
+            info = replace(
+                dossier_info(d),
+                appointment_at=in_force(d["code"], began),
+                supplement_count=count,
+            )
+            out[key]["paused_late"] += int(judged_at(info, began) == "late")
             continue
         if len(asked) > 1 and repeated_supplement_is_late():
             out[key]["overdue"] += 1

@@ -16,7 +16,7 @@ event as it was.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -39,6 +39,9 @@ from .models import OpenDossier
 LATE_DAY = date(2000, 1, 1)
 # Ledger bucket of a received dossier without an appointment date: never overdue.
 NO_DUE_DAY = date(9999, 12, 31)
+# Ledger bucket of a dossier waiting for a supplement that was already late when its clock
+# stopped (a paused dossier in time has due_day NULL): paused, and late for indicator 2.1.
+PAUSED_LATE_DAY = date(2000, 1, 2)
 
 RECEIVER_ROLE = "receiver"
 
@@ -188,6 +191,31 @@ def classify_resolved(info: DossierInfo) -> str:
     return "on_time"
 
 
+def judged_at(info: DossierInfo, moment: datetime | None) -> str:
+    """classify_resolved as if processing had ended at `moment`: a dossier withdrawn or stopped
+    while waiting for a supplement, or still waiting at the end of a period, is judged with its
+    clock stopped where the wait began (the wait is not counted)."""
+    return classify_resolved(replace(info, finished_at=moment or info.finished_at))
+
+
+def millidays(seconds: int, calendar: WorkingCalendar) -> int:
+    """Working seconds in thousandths of the calendar's working day, rounded half up."""
+    return to_millidays(seconds, int(calendar.day_length.total_seconds()))
+
+
+def to_millidays(seconds: int, day_seconds: int) -> int:
+    if day_seconds <= 0:
+        return 0
+    return (2 * seconds * 1000 + day_seconds) // (2 * day_seconds)
+
+
+def legal_millidays(info: DossierInfo) -> int | None:
+    """The legal time in thousandths of a working day when it is set in days (None in hours)."""
+    if info.time_unit == "hours":
+        return None
+    return int(info.processing_time * 1000)
+
+
 def legal_seconds(info: DossierInfo, calendar: WorkingCalendar) -> int:
     if info.time_unit == "hours":
         return int(info.processing_time * 3600)
@@ -207,7 +235,7 @@ def bucket(track: OpenDossier) -> tuple[str, date | None]:
     if track.received_at is None or track.ended:
         return OpenDossier.Ledger.NONE, None
     if track.paused_since is not None:
-        return OpenDossier.Ledger.PAUSED, None
+        return OpenDossier.Ledger.PAUSED, PAUSED_LATE_DAY if track.paused_late else None
     if track.supplement_count > 1 and repeated_supplement_is_late():
         return OpenDossier.Ledger.DUE, LATE_DAY
     if track.appointment_at is None:
@@ -312,6 +340,7 @@ def apply(event: Event, store: Store) -> None:
         if isinstance(payload, E.Received):
             track.received_at = found.received_at or event.occurred_at
             digitised = found.channel == Channel.ONLINE or bool(payload.files)
+            track.components_digitised = digitised
             counters = {"received": 1, "received_digitised": int(digitised)}
             store.add(
                 day, (found.agency_id, found.procedure_id, found.sector_id, found.channel), counters
@@ -351,9 +380,19 @@ def apply(event: Event, store: Store) -> None:
         if track is not None:
             track.supplement_count = payload.count or track.supplement_count + 1
             track.paused_since = event.occurred_at
+            found = need_info()
+            if found is not None and track.received_at is not None:
+                # Judged as it stood when the clock stopped: the appointment then in force.
+                waiting = replace(
+                    found,
+                    appointment_at=track.appointment_at,
+                    supplement_count=track.supplement_count,
+                )
+                track.paused_late = judged_at(waiting, event.occurred_at) == "late"
     elif isinstance(payload, E.SupplementProvided):
         if track is not None:
             track.paused_since = None
+            track.paused_late = False
             found = need_info()
             track.appointment_at = payload.appointment_at or (
                 found.appointment_at if found else track.appointment_at
@@ -369,15 +408,21 @@ def apply(event: Event, store: Store) -> None:
         group = key()
         if found is not None and group is not None:
             calendar = store.calendar(found.agency_id)
+            handled = handling_seconds(found, calendar, store.paused_seconds(found))
+            legal = legal_seconds(found, calendar)
+            legal_days = legal_millidays(found)
             store.add(
                 day,
                 group,
                 {
                     f"resolved_{classify_resolved(found)}": 1,
-                    "handling_seconds": handling_seconds(
-                        found, calendar, store.paused_seconds(found)
+                    "handling_seconds": handled,
+                    "legal_seconds": legal,
+                    # Days of the agency's own calendar, fixed now (see models.DossierCounters).
+                    "handling_millidays": millidays(handled, calendar),
+                    "legal_millidays": (
+                        millidays(legal, calendar) if legal_days is None else legal_days
                     ),
-                    "legal_seconds": legal_seconds(found, calendar),
                 },
             )
         if track is not None:
@@ -388,7 +433,21 @@ def apply(event: Event, store: Store) -> None:
         if group is not None:
             counters = {kind: 1}
             if kind == "returned":
-                counters["returned_electronic"] = int(bool(track and track.has_result))
+                electronic = bool(track and track.has_result)
+                counters["returned_electronic"] = int(electronic)
+                counters["returned_online_electronic"] = int(
+                    electronic and track is not None and track.channel == Channel.ONLINE
+                )
+                counters["returned_digitised"] = int(
+                    electronic and track is not None and track.components_digitised
+                )
+            elif kind in ("withdrawn", "stopped") and track is not None and track.received_at:
+                # The 766 rule ends processing here too: judged like a resolved dossier, at the
+                # start of a supplement wait it ended in.
+                found = need_info()
+                if found is not None:
+                    late = judged_at(found, track.paused_since) == "late"
+                    counters["cancelled_late" if late else "cancelled_in_time"] = 1
             store.add(day, group, counters)
         if track is not None:
             track.ended = True

@@ -17,7 +17,7 @@ from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Case, Count, IntegerField, Model, Q, QuerySet, Sum, Value, When
+from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.utils import timezone
 
 from egov.catalog.models import OnlineMode, Procedure, ProcessStep, Sector
@@ -27,7 +27,7 @@ from egov.core.scoping import visible_to
 from egov.dossiers.models import Channel
 from egov.org.models import Unit
 
-from .aggregates import live_open_filter
+from .aggregates import ledger_sums, live_open_filter
 from .models import (
     DOSSIER_COUNTERS,
     ORDER_STEP_KEYS,
@@ -57,7 +57,7 @@ from .periods import Period, split
 from .scopes import agency_scope
 from .tree import AgencyTree, agency_tree
 
-OPEN_FIELDS = ("on_time", "overdue", "paused", "waiting", "to_return")
+OPEN_FIELDS = ("on_time", "overdue", "paused", "paused_late", "waiting", "to_return")
 ROLLUP_FIELDS = {"agency_id", "channel", "day", "month"}
 
 
@@ -164,14 +164,22 @@ class Figures:
         return self.on_time + self.overdue + self.paused
 
     @property
+    def cancelled(self) -> int:
+        """Received dossiers withdrawn or stopped in the period."""
+        return self.cancelled_in_time + self.cancelled_late
+
+    @property
     def handled(self) -> int:
-        """The 766 denominator: resolved in the period plus running at its end (a dossier paused
-        for the applicant's supplement is not the agency's to judge yet)."""
-        return self.resolved + self.on_time + self.overdue
+        """The 766 denominator (domain reference §4, "On time or late"): every dossier whose
+        processing ended in the period (done, withdrawn or stopped after reception) plus every
+        one still open at its end, running or waiting for a supplement (judged with the period's
+        last day as its end, the wait not counted)."""
+        return self.resolved + self.cancelled + self.on_time + self.overdue + self.paused
 
     @property
     def handled_in_time(self) -> int:
-        return self.resolved_in_time + self.on_time
+        paused_in_time = self.paused - self.paused_late
+        return self.resolved_in_time + self.cancelled_in_time + self.on_time + paused_in_time
 
     @property
     def ratings(self) -> int:
@@ -203,10 +211,18 @@ class Figures:
 
     @property
     def avg_handling_days(self) -> float | None:
-        """Average working days from reception to the end of processing (8-hour days)."""
+        """Average working days from reception to the end of processing, each dossier's time
+        in days of its agency's calendar (handling_millidays)."""
         if not self.resolved:
             return None
-        return self.handling_seconds / self.resolved / (8 * 3600)
+        return self.handling_millidays / self.resolved / 1000
+
+    @property
+    def avg_legal_days(self) -> float | None:
+        """Average legal time of the same dossiers, in working days."""
+        if not self.resolved:
+            return None
+        return self.legal_millidays / self.resolved / 1000
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {name: getattr(self, name) for name in DOSSIER_COUNTERS}
@@ -217,12 +233,14 @@ class Figures:
             resolved_in_time=self.resolved_in_time,
             in_progress=self.in_progress,
             handled=self.handled,
+            cancelled=self.cancelled,
             ratings=self.ratings,
             on_time_rate=self.on_time_rate,
             resolved_on_time_rate=self.resolved_on_time_rate,
             online_share=self.online_share,
             satisfaction_rate=self.satisfaction_rate,
             avg_handling_days=self.avg_handling_days,
+            avg_legal_days=self.avg_legal_days,
         )
         return data
 
@@ -334,25 +352,13 @@ def open_sums(
             rows = _grouped(
                 _scoped(sel.actor, OpenDaily).filter(key_q, day=sel.end),
                 by,
-                **_sums(("on_time", "overdue", "paused")),
+                **_sums(("on_time", "overdue", "paused", "paused_late")),
             )
         else:
-            day = sel.end
             rows = _grouped(
-                _scoped(sel.actor, OpenLedger).filter(key_q, day__lte=day),
+                _scoped(sel.actor, OpenLedger).filter(key_q, day__lte=sel.end),
                 by,
-                on_time=Sum(
-                    Case(When(due_day__gt=day, then="delta"), default=Value(0)),
-                    output_field=IntegerField(),
-                ),
-                overdue=Sum(
-                    Case(When(due_day__lte=day, then="delta"), default=Value(0)),
-                    output_field=IntegerField(),
-                ),
-                paused=Sum(
-                    Case(When(due_day__isnull=True, then="delta"), default=Value(0)),
-                    output_field=IntegerField(),
-                ),
+                **ledger_sums(sel.end),
             )
     for row in rows:
         result[tuple(row[f] for f in by)].add({k: v for k, v in row.items() if k not in by})

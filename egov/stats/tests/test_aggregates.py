@@ -125,6 +125,7 @@ def open_table(day: date) -> dict[tuple[Any, ...], dict[str, int]]:
             "on_time": r.on_time,
             "overdue": r.overdue,
             "paused": r.paused,
+            "paused_late": r.paused_late,
         }
         for r in OpenDaily.objects.filter(day=day)
     }
@@ -158,7 +159,7 @@ def whole_state() -> dict[str, Any]:
         "steps": step_table(),
         "step_months": step_table(StepMonthly, "month"),
         "open": sorted(
-            (r.day, r.agency_id, r.procedure_id, r.on_time, r.overdue, r.paused)
+            (r.day, r.agency_id, r.procedure_id, r.on_time, r.overdue, r.paused, r.paused_late)
             for r in OpenDaily.objects.all()
         ),
         "trackers": sorted(
@@ -168,6 +169,8 @@ def whole_state() -> dict[str, Any]:
                 t.received_at,
                 t.appointment_at,
                 t.paused_since is not None,
+                t.paused_late,
+                t.components_digitised,
                 t.supplement_count,
                 t.ended,
                 t.ledger,
@@ -227,8 +230,10 @@ def test_hand_checked_figures(history):
         # At the end of February only I is open: its old date (28/2) has passed, the apology
         # moved it to 7/3 on 27/2, so it is on time.
         assert (feb.on_time, feb.overdue, feb.paused) == (1, 0, 0)
-        # 2.1: (early + on time + open on time) / (resolved + open running)
-        assert feb.on_time_rate == pytest.approx(4 / 6)
+        # F (due 20/2) withdrawn 17/2 and G (due 20/2) stopped 18/2: processing ended in time.
+        assert (feb.cancelled_in_time, feb.cancelled_late) == (2, 0)
+        # 2.1: (in time: A, C, H, F, G, I) / (ended: A, B, C, D, H, F, G + open: I)
+        assert feb.on_time_rate == pytest.approx(6 / 8)
 
         now = queries.figures(queries.select(SYSTEM, month_period(2025, 4)))
         assert (now.on_time, now.overdue, now.paused) == (1, 1, 1)  # K, J, L

@@ -22,13 +22,15 @@ def figures(**counts: int) -> Figures:
 
 
 def test_scores_follow_rate_threshold_and_max_points():
-    # 20 resolved: 12 early, 4 on time, 4 late; 5 running at the end: 4 on time, 1 overdue.
-    # 2.1 = (16 + 4) / (20 + 5) = 80% -> 80/100 x 12 = 9.60
-    # 3.3 = 10 online / 40 received = 25% -> 25/50 x 8 = 4.00
+    # 20 resolved: 12 early, 4 on time, 4 late; 5 running at the end: 4 on time, 1 overdue;
+    # 5 waiting for a supplement, 1 of them already late when the wait began.
+    # 2.1 = (16 + 4 + 4) / (20 + 5 + 5) = 80% -> 80/100 x 12 = 9.60
+    # 3.3 = 5 online with an electronic result / 20 returned = 25% -> 25/50 x 8 = 4.00
     # 3.1 = 9 of 10 procedures online = 90% >= 80% -> full 6
-    # 4.2 = 40/40 digitised -> full 10; 4.1 = 15 electronic / 20 returned = 75% -> 6.00
-    # 2.2 = legal 100 h / taken 125 h = 80% -> 6.40
-    # 5.4 = (25 handled - 5 late/overdue - 2 dissatisfied) / 25 = 72% -> 72/90 x 12 = 9.60
+    # 4.2 = 12 returned with components and result digitised / 20 = 60% -> 60/80 x 10 = 7.50
+    # 4.1 = 15 electronic / 20 returned = 75% -> 6.00
+    # 2.2 = legal 100 days / taken 125 days = 80% -> 6.40
+    # 5.4 = (30 judged - 6 late/overdue - 2 dissatisfied) / 30 = 73.33% -> 73.33/90 x 12 = 9.78
     f = figures(
         received=40,
         received_online=10,
@@ -38,11 +40,14 @@ def test_scores_follow_rate_threshold_and_max_points():
         resolved_late=4,
         on_time=4,
         overdue=1,
-        paused=3,  # waiting for the applicant: not judged
+        paused=5,
+        paused_late=1,
         returned=20,
         returned_electronic=15,
-        handling_seconds=125 * 3600,
-        legal_seconds=100 * 3600,
+        returned_online_electronic=5,
+        returned_digitised=12,
+        handling_millidays=125_000,
+        legal_millidays=100_000,
         rating_1=1,
         rating_2=1,
         rating_5=6,
@@ -54,8 +59,8 @@ def test_scores_follow_rate_threshold_and_max_points():
     assert scores["3.1"] == Decimal("6.00")
     assert scores["3.3"] == Decimal("4.00")
     assert scores["4.1"] == Decimal("6.00")
-    assert scores["4.2"] == Decimal("10.00")
-    assert scores["5.4"] == Decimal("9.60")
+    assert scores["4.2"] == Decimal("7.50")
+    assert scores["5.4"] == Decimal("9.78")
     # Nothing measures these yet: no data, no points, never an invented value.
     for code in ("1.4", "3.5", "3.6", "4.3", "5.1"):
         assert scores[code] is None
@@ -64,10 +69,10 @@ def test_scores_follow_rate_threshold_and_max_points():
         "1": Decimal("0"),
         "2": Decimal("16.00"),
         "3": Decimal("10.00"),
-        "4": Decimal("16.00"),
-        "5": Decimal("9.60"),
+        "4": Decimal("13.50"),
+        "5": Decimal("9.78"),
     }
-    assert result.total == Decimal("51.60")
+    assert result.total == Decimal("49.28")
     assert result.max_points == Decimal("100")
     assert {i.code for i in result.without_data} == {"1.4", "3.5", "3.6", "4.3", "5.1"}
 
