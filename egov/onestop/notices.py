@@ -45,6 +45,10 @@ title, the dossier code (mã hồ sơ) and the signature block.
 The system holds no postal address for the applicant: "Địa chỉ" shows the result delivery
 address when one was given, else a dotted line to fill in by hand.
 
+The notice (the action's e-mail and SMS, same text as before) links to the form on the portal
+(PUBLIC_BASE_URL + path) when the applicant has a portal account; only they and the officials who
+may see the dossier can open it (the dossier visibility rule, dossiers.scopes).
+
 Signatures: where the form has one, the PDF is signed (PAdES, the signing app's personal
 signature with its Decree 30 appearance) with the issuing official's certificate. An official
 without a usable certificate (the demo CA gives none to desk clerks) still issues the form,
@@ -310,8 +314,12 @@ def _store(dossier: Dossier, spec: FormSpec, pdf: bytes, pages: int, ordinal: in
     return store_paper(dossier, item, spec.kind)
 
 
-def _link(row: DossierFile) -> str:
-    return _absolute(reverse("portal:issued_form", args=[row.dossier.code, row.pk]))
+def _link(row: DossierFile, label: str) -> str:
+    """The notice's pointer to the form on the portal, for an applicant with a portal account
+    (one received at the desk without an account gets the paper there)."""
+    if row.dossier.applicant_id is None:
+        return ""
+    return f" {label}: " + _absolute(reverse("portal:issued_form", args=[row.dossier.code, row.pk]))
 
 
 def _issue(
@@ -339,7 +347,7 @@ def issue_supplement_request(dossier: Dossier, request: SupplementRequest) -> Do
         dossier,
         f"supplement-{request.pk}",
         f"Hồ sơ {dossier.code} cần bổ sung: {request.reason}. Vui lòng bổ sung trên Cổng dịch vụ "
-        f"công hoặc tại Bộ phận Một cửa. Phiếu yêu cầu bổ sung (mẫu 02): {_link(row)}",
+        f"công hoặc tại Bộ phận Một cửa.{_link(row, 'Phiếu yêu cầu bổ sung (mẫu 02)')}",
     )
     return row
 
@@ -351,8 +359,8 @@ def issue_refusal(dossier: Dossier, official: Official, reason: str) -> DossierF
     notify_applicant(
         dossier,
         "refused",
-        f"Hồ sơ {dossier.code} không được tiếp nhận. Lý do: {reason.rstrip('.')}. "
-        f"Phiếu từ chối tiếp nhận (mẫu 03): {_link(row)}",
+        f"Hồ sơ {dossier.code} không được tiếp nhận. Lý do: {reason.rstrip('.')}."
+        f"{_link(row, 'Phiếu từ chối tiếp nhận (mẫu 03)')}",
     )
     return row
 
@@ -369,7 +377,7 @@ def issue_apology(dossier: Dossier, letter: ApologyLetter) -> DossierFile:
         dossier,
         f"apology-{letter.pk}",
         f"Xin lỗi ông/bà: hồ sơ {dossier.code} chậm so với hẹn ({letter.reason}). "
-        f"Ngày hẹn trả mới: {timezone.localtime(letter.new_appointment_at):%d/%m/%Y}. "
-        f"Phiếu xin lỗi và hẹn lại ngày trả kết quả (mẫu 04): {_link(row)}",
+        f"Ngày hẹn trả mới: {timezone.localtime(letter.new_appointment_at):%d/%m/%Y}."
+        f"{_link(row, 'Phiếu xin lỗi và hẹn lại ngày trả kết quả (mẫu 04)')}",
     )
     return row
