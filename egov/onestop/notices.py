@@ -209,8 +209,7 @@ def refusal_fields(
     return {**_common(FORMS["03"], dossier, official, at), "reason": reason}
 
 
-def apology_fields(letter: ApologyLetter, ordinal: int) -> dict[str, Any]:
-    dossier = letter.dossier
+def apology_fields(dossier: Dossier, letter: ApologyLetter, ordinal: int) -> dict[str, Any]:
     official = letter.decided_by or letter.drafted_by
     at = letter.decided_at or timezone.now()
     return {
@@ -372,7 +371,7 @@ def issue_apology(dossier: Dossier, letter: ApologyLetter) -> DossierFile:
     ).count()
     signer = letter.decided_by or letter.drafted_by
     at = letter.decided_at or timezone.now()
-    row = _issue(dossier, apology_fields(letter, ordinal), signer, at, ordinal)
+    row = _issue(dossier, apology_fields(dossier, letter, ordinal), signer, at, ordinal)
     notify_applicant(
         dossier,
         f"apology-{letter.pk}",
