@@ -117,6 +117,10 @@ class DossierFile(models.Model):
         COMPONENT = "component", _("Thành phần hồ sơ")
         SUPPLEMENT = "supplement", _("Bổ sung")
         RESULT = "result", _("Kết quả")
+        # The one-stop forms issued to the applicant (onestop.notices), as PDFs.
+        FORM_02 = "form02", _("Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (mẫu 02)")
+        FORM_03 = "form03", _("Phiếu từ chối tiếp nhận giải quyết hồ sơ (mẫu 03)")
+        FORM_04 = "form04", _("Phiếu xin lỗi và hẹn lại ngày trả kết quả (mẫu 04)")
 
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="files")
     component = models.ForeignKey(
@@ -137,6 +141,12 @@ class DossierFile(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+# The forms issued to the applicant: shown and downloadable on the portal's dossier page.
+ISSUED_FORM_KINDS = frozenset(
+    {DossierFile.Kind.FORM_02, DossierFile.Kind.FORM_03, DossierFile.Kind.FORM_04}
+)
 
 
 class DossierCounter(models.Model):

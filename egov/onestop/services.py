@@ -40,6 +40,7 @@ from egov.events.catalogue import EventType
 from egov.org.models import Agency, Official, Role, Unit
 from egov.workcalendar.services import WorkingCalendar
 
+from . import notices
 from .cases import DOSSIER, event_agency_id
 from .error_codes import OnestopErrorCode as Code
 from .models import ApologyLetter, DossierStep, StepStatus, SupplementRequest
@@ -423,9 +424,7 @@ def refuse(
         locked.finished_at = timezone.now()
         act.save("finished_at")
         _record(act, E.REFUSED, reason=reason)
-        notify_applicant(
-            locked, "refused", f"Hồ sơ {locked.code} không được tiếp nhận. Lý do: {reason}"
-        )
+        notices.issue_refusal(locked, act.acting_official, reason)  # form 03, and the notice
     return locked
 
 
@@ -649,12 +648,7 @@ def _request_supplement(act: Action[Dossier], reason: str) -> SupplementRequest:
         count=locked.supplement_count,
         repeated=locked.supplement_count > 1,
     )
-    notify_applicant(
-        locked,
-        f"supplement-{request.pk}",
-        f"Hồ sơ {locked.code} cần bổ sung: {reason}. Vui lòng bổ sung trên Cổng dịch vụ công "
-        "hoặc tại Bộ phận Một cửa.",
-    )
+    notices.issue_supplement_request(locked, request)  # form 02, and the notice
     return request
 
 
@@ -1004,12 +998,7 @@ def _decide_apology(act: Action[Dossier], letter_id: int, approve: bool) -> Apol
             appointment_at=letter.new_appointment_at,
             previous_appointment_at=letter.previous_appointment_at,
         )
-        notify_applicant(
-            locked,
-            f"apology-{letter.pk}",
-            f"Xin lỗi ông/bà: hồ sơ {locked.code} chậm so với hẹn ({letter.reason}). "
-            f"Ngày hẹn trả mới: {timezone.localtime(letter.new_appointment_at):%d/%m/%Y}.",
-        )
+        notices.issue_apology(locked, letter)  # form 04, and the notice
     else:
         _record(act, E.APOLOGY_REJECTED, letter=letter.pk)
     return letter

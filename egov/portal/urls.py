@@ -12,6 +12,7 @@ urlpatterns = [
     path("ho-so-cua-toi/<str:code>/", views.my_dossier, name="my_dossier"),
     path("ho-so-cua-toi/<str:code>/giay-tiep-nhan.pdf", views.receipt, name="receipt"),
     path("ho-so-cua-toi/<str:code>/ket-qua/<id:file_id>/", views.result_file, name="result_file"),
+    path("ho-so-cua-toi/<str:code>/phieu/<id:file_id>/", views.issued_form, name="issued_form"),
     path("ho-so-cua-toi/<str:code>/bo-sung/", views.supplement, name="supplement"),
     path("ho-so-cua-toi/<str:code>/danh-gia/", views.rate, name="rate"),
     path("tra-cuu/", views.lookup, name="lookup"),

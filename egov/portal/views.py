@@ -22,7 +22,7 @@ from egov.core.errors import DomainError
 from egov.core.ratelimit import allow_lookup
 from egov.core.scoping import visible_to
 from egov.dossiers import services as dossier_services
-from egov.dossiers.models import Dossier, DossierFile, Draft, Status
+from egov.dossiers.models import ISSUED_FORM_KINDS, Dossier, DossierFile, Draft, Status
 from egov.dossiers.pdf import receipt_pdf
 from egov.onestop import services as onestop_services
 from egov.org.models import Agency
@@ -197,6 +197,10 @@ def my_dossier(request: HttpRequest, code: str) -> HttpResponse:
             "can_rate": dossier.status in (Status.DONE, Status.RETURNED)
             and not hasattr(dossier, "rating"),
             "results": [f for f in dossier.files.all() if f.kind == DossierFile.Kind.RESULT],
+            "issued_forms": sorted(
+                (f for f in dossier.files.all() if f.kind in ISSUED_FORM_KINDS),
+                key=lambda f: f.pk,
+            ),
             "owner": True,
         },
     )
@@ -223,6 +227,21 @@ def result_file(request: HttpRequest, code: str, file_id: int) -> FileResponse:
         filename=row.original_name,
         content_type=row.content_type,
     )
+
+
+@login_required
+def issued_form(request: HttpRequest, code: str, file_id: int) -> FileResponse:
+    """A form issued to the applicant (02, 03, 04): their own dossier's only (visible_to)."""
+    dossier = _my_dossier(request, code)
+    row = get_object_or_404(dossier.files, pk=file_id, kind__in=ISSUED_FORM_KINDS)
+    response = FileResponse(
+        row.file.open("rb"),
+        as_attachment=True,
+        filename=row.original_name,
+        content_type=row.content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

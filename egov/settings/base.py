@@ -348,6 +348,9 @@ else:
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "no-reply@dichvucong.local")
+# The site's public address (https://dichvucong.example.gov.vn), for links in e-mails and SMS
+# sent outside a request (the one-stop forms); unset: the links are paths only.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 
 # SMS: a JSON-over-HTTP gateway (SMS_GATEWAY_URL, bearer SMS_GATEWAY_TOKEN) or an adapter class
 # (SMS_GATEWAY, dotted path); see egov.events.deliverers. Unset: every SMS waits in the outbox.
