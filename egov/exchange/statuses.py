@@ -105,10 +105,16 @@ def _candidates(code: str, by_role: dict[Role, Any]) -> list[_Candidate]:
 
 
 def _choose(
-    candidates: list[_Candidate], code: str, at: datetime, *, repeat: bool = False
+    candidates: list[_Candidate],
+    code: str,
+    at: datetime,
+    *,
+    repeat: bool = False,
+    stale_ok: bool = True,
 ) -> tuple[_Candidate, Judgement]:
     """The package a status is about: the newest one (of the party's role first) whose flow
-    accepts it; when none does, the refusal judged on the one it most likely meant."""
+    accepts it; when none does, the refusal judged on the one it most likely meant.
+    `stale_ok=False` (our own statuses, stamped now): only a step forward is accepted."""
     judged = [
         (
             c,
@@ -124,8 +130,11 @@ def _choose(
         for c in candidates
     ]
     for candidate, judgement in judged:
-        if judgement.accepted:
+        if judgement.verdict == Verdict.ADVANCE or (stale_ok and judgement.accepted):
             return candidate, judgement
+    for candidate, judgement in judged:
+        if judgement.accepted:  # stale, from our side: a step back
+            return candidate, Judgement(Verdict.OUT_OF_ORDER, judgement.state)
     for candidate, judgement in judged:
         if (
             judgement.verdict == Verdict.OUT_OF_ORDER
@@ -277,7 +286,7 @@ def send_status(
         incoming, outgoing = _our_side(document_id, agency, to_organ_id, lock=True)
         # We report as the recipient of what we received, and as the sender of what we sent.
         candidates = _candidates(status_code, {Role.RECIPIENT: incoming, Role.SENDER: outgoing})
-        chosen, judgement = _choose(candidates, status_code, message.timestamp)
+        chosen, judgement = _choose(candidates, status_code, message.timestamp, stale_ok=False)
         if not judgement.accepted:
             raise _refusal(chosen, judgement, status_code)
         raw = edxml.to_bytes(signature.sign_root(edxml.status_element(message), agency=agency))
