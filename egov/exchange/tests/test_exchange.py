@@ -499,9 +499,7 @@ def test_a_forged_or_repeated_status_is_refused_or_ignored(certified, recorder, 
     assert exc.value.code == "unknown_document"
 
 
-def test_a_late_older_status_is_history_and_a_backward_one_is_refused(
-    certified, make_doc, deliver
-):
+def test_a_late_older_status_is_history_and_a_backward_one_is_refused(certified, make_doc, deliver):
     from datetime import timedelta
 
     a, b = certified
