@@ -22,10 +22,15 @@ from .transport import Answer
 def _earlier_status_pending(record: StatusRecord) -> bool:
     """Is a status sent before this one, about the same document to the same party, still
     on its way?"""
+    same_agency: dict[str, object] = (
+        {"agency_id": record.agency_id}
+        if record.agency_id is not None
+        else {"agency__isnull": True}
+    )
     return (
         StatusRecord.objects.filter(
+            **same_agency,
             direction=StatusRecord.Direction.OUT,
-            agency_id=record.agency_id,
             document_id=record.document_id,
             to_organ_id=record.to_organ_id,
             delivery_status=StatusRecord.Delivery.PENDING,
