@@ -164,8 +164,8 @@ def handle_status(received: Any) -> None:
     keep the latest on the recipient row."""
     from .models import OutgoingDocument, Recipient
 
-    if getattr(received, "outgoing", None) is None:
-        return
+    if getattr(received, "outgoing", None) is None or getattr(received, "stale", False):
+        return  # not about a document we sent, or an older status delivered late
     message = received.message
     document = OutgoingDocument.objects.filter(
         agency=received.agency, document_id=message.document_id

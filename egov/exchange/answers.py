@@ -21,8 +21,10 @@ from .statuses import accept_status
 from .transport import Answer
 
 
-def record_delivery_answer(package: OutgoingPackage, answer: Answer) -> StatusRecord:
-    """The recipient answered (01 arrived, or 02 refused): record it for the sender."""
+def record_delivery_answer(package: OutgoingPackage, answer: Answer) -> StatusRecord | None:
+    """The recipient answered (01 arrived, or 02 refused): record it for the sender. An answer
+    the status flow refuses (01 again after a later step, for a package sent afresh...) is
+    recorded as a refusal event and changes nothing else (None)."""
     message = StatusMessage(
         document_id=package.document_id,
         sender=Organ(package.recipient_organ_id, package.recipient_name),
@@ -59,9 +61,10 @@ def record_delivery_answer(package: OutgoingPackage, answer: Answer) -> StatusRe
             agency=locked.sender_agency,
             message=message,
             via="response",
-            outgoing=locked,
-            incoming=None,
+            outgoing=[locked],
+            incoming=[],
             raw=None,
+            repeat=answer.duplicate,
         )
     return result.record
 

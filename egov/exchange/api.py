@@ -13,6 +13,11 @@ API client with the scope "documents:write".
 Answers are `{code, message, fields}` plus `status: {status_code, description, timestamp}`:
 201 arrived (01), 200 arrived again (duplicate, 01), 422 refused (02, with the reason),
 413 too large (02). A refused package is never registered.
+
+A status message is answered 201 (`status_recorded`, or `status_stale`: an older status
+delivered late, kept in the history, nothing changed), 200 (`duplicate`), 422 (unreadable,
+signature, unknown document) or 400 when the status flow (status_flow.py) does not allow it:
+`status_out_of_order` or `status_not_allowed_for_sender`, recorded as an event.
 """
 
 from __future__ import annotations
@@ -218,7 +223,12 @@ class StatusesView(APIView):
     @extend_schema(
         summary="Nhận thông điệp trạng thái edXML",
         request={"application/xml": OpenApiTypes.BINARY},
-        responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT, 422: OpenApiTypes.OBJECT},
+        responses={
+            201: OpenApiTypes.OBJECT,
+            200: OpenApiTypes.OBJECT,
+            400: OpenApiTypes.OBJECT,
+            422: OpenApiTypes.OBJECT,
+        },
     )
     def post(self, request: Request) -> Response:
         _check_content_type(request)
@@ -232,12 +242,18 @@ class StatusesView(APIView):
             raw, via=_via(request), peer_organ_ids=_peer_organs(request)
         )
         record = result.record
+        assert record is not None  # a refusal was raised
+        if result.duplicate:
+            code, note = ExchangeAnswerCode.DUPLICATE, "Đã ghi nhận trạng thái."
+        elif result.stale:
+            code = ExchangeAnswerCode.STATUS_STALE
+            note = "Đã ghi nhận trạng thái (đến muộn, cũ hơn trạng thái hiện tại: không đổi gì)."
+        else:
+            code, note = ExchangeAnswerCode.STATUS_RECORDED, "Đã ghi nhận trạng thái."
         return Response(
             {
-                "code": ExchangeAnswerCode.DUPLICATE
-                if result.duplicate
-                else ExchangeAnswerCode.STATUS_RECORDED,
-                "message": "Đã ghi nhận trạng thái.",
+                "code": code,
+                "message": note,
                 "fields": {},
                 "document_id": record.document_id,
                 "status": {

@@ -38,6 +38,13 @@ class StatusRefused(ExchangeError):
     http_status = 422
 
 
+class StatusFlowRefused(StatusRefused):
+    """A status the flow does not allow here (status_flow.py): HTTP 400 with the code."""
+
+    code = ExchangeErrorCode.STATUS_OUT_OF_ORDER
+    http_status = 400
+
+
 def exchange_now() -> datetime:
     """Status times travel with second precision (yyyy/MM/dd HH:mm:ss)."""
     return timezone.now().replace(microsecond=0)
@@ -76,15 +83,6 @@ def outbox_key(*parts: object) -> str:
     if len(key) > 190:
         key = hashlib.sha256(key.encode("utf-8")).hexdigest()
     return key
-
-
-def is_newer(code: str, moment: datetime, current_code: str, current_at: datetime | None) -> bool:
-    """Statuses may arrive out of order: the later time wins, then the later step."""
-    if not current_code or current_at is None:
-        return True
-    if moment != current_at:
-        return moment > current_at
-    return int(code) >= int(current_code)
 
 
 def staff_fields(staff: StaffInfo | str | None) -> tuple[StaffInfo, str]:

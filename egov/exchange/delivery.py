@@ -3,7 +3,9 @@ messages to their recipient: in this process through the same checks as a packag
 (`receiving`), or over HTTP to another platform (`transport`).
 
 Deliverers return when the other side answered, raise `DeliveryError` to be retried by the
-outbox (network, timeouts, 5xx) and `PermanentDeliveryError` when retrying cannot help.
+outbox (network, timeouts, 5xx) and `PermanentDeliveryError` when retrying cannot help. Status
+messages about one document to one party go in the order they were sent (the other side checks
+the status flow in arrival order).
 """
 
 from __future__ import annotations
@@ -15,6 +17,28 @@ from . import answers, common, receiving, statuses, transport
 from .hub import TOPIC_PACKAGE, TOPIC_STATUS, resolve
 from .models import OutgoingPackage, StatusRecord
 from .transport import Answer
+
+
+def _earlier_status_pending(record: StatusRecord) -> bool:
+    """Is a status sent before this one, about the same document to the same party, still
+    on its way?"""
+    same_agency: dict[str, object] = (
+        {"agency_id": record.agency_id}
+        if record.agency_id is not None
+        else {"agency__isnull": True}
+    )
+    return (
+        StatusRecord.objects.filter(
+            **same_agency,
+            direction=StatusRecord.Direction.OUT,
+            document_id=record.document_id,
+            to_organ_id=record.to_organ_id,
+            delivery_status=StatusRecord.Delivery.PENDING,
+            pk__lt=record.pk,
+        )
+        .exclude(raw__isnull=True)
+        .exists()
+    )
 
 
 def _is_last_attempt(message: OutboxMessage) -> bool:
@@ -86,6 +110,12 @@ def deliver_status(message: OutboxMessage) -> None:
         return
     destination = resolve(record.to_organ_id)
     try:
+        if _earlier_status_pending(record):
+            # The other side checks the status flow in arrival order: 04 ahead of a 03 still
+            # on its way would be refused for good. Wait for the earlier one (retried later).
+            raise DeliveryError(
+                f"Chờ trạng thái trước đó về văn bản {record.document_id} tới nơi rồi mới gửi."
+            )
         if destination is None:
             raise PermanentDeliveryError(f"Không còn đường gửi tới cơ quan {record.to_organ_id}.")
         raw = bytes(record.raw)

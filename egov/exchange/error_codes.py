@@ -29,6 +29,10 @@ class ExchangeErrorCode(ErrorCode):
     UNKNOWN_STATUS_CODE = "unknown_status_code"
     UNKNOWN_DOCUMENT = "unknown_document"
     FROM_AGENCY_REQUIRED = "from_agency_required"
+    # The status flow (status_flow.py): a step that may not follow, or a party that may not
+    # send this code (the recipient asking 13, the sender reporting 06...).
+    STATUS_OUT_OF_ORDER = "status_out_of_order"
+    STATUS_NOT_ALLOWED_FOR_SENDER = "status_not_allowed_for_sender"
     # An incoming handler (the documents app) refused the package without a code of its own.
     HANDLER_REFUSED = "handler_refused"
     # Operators' endpoint declarations.
@@ -44,3 +48,4 @@ class ExchangeAnswerCode(StrEnum):
     ARRIVED = "arrived"
     DUPLICATE = "duplicate"
     STATUS_RECORDED = "status_recorded"
+    STATUS_STALE = "status_stale"  # an older status delivered late: kept, changed nothing

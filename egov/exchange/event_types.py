@@ -69,6 +69,20 @@ class StatusReceived(Payload):
     status_code: str
     description: str
     via: str
+    stale: bool = False  # an older status delivered late: recorded, it changed nothing
+
+
+class StatusFlowRefusal(Payload):
+    document_id: str
+    from_: str = Field(alias="from")
+    status_code: str
+    sender_role: str  # "sender" or "recipient" of the package the status is about
+    business_doc_type: int
+    processing_code: str  # where the package stood: its processing step...
+    take_back_code: str  # ...and its take-back step
+    code: str  # status_out_of_order or status_not_allowed_for_sender
+    reason: str
+    via: str
 
 
 class EndpointSaved(Payload):
@@ -126,6 +140,20 @@ STATUS_RECEIVED = declare(
     subject=SUBJECT_STATUS,
     payload=StatusReceived,
     description="Thông điệp trạng thái về văn bản đến một cơ quan trên nền tảng.",
+)
+STATUS_REFUSED_FOR_OUTGOING = declare(
+    "exchange.outgoing_status_refused",
+    subject=SUBJECT_OUTGOING,
+    payload=StatusFlowRefusal,
+    description="Trạng thái nơi nhận gửi về một văn bản đã gửi bị từ chối: sai trình tự "
+    "trạng thái hoặc bên đó không được gửi mã này. Gói tin không đổi.",
+)
+STATUS_REFUSED_FOR_INCOMING = declare(
+    "exchange.incoming_status_refused",
+    subject=SUBJECT_INCOMING,
+    payload=StatusFlowRefusal,
+    description="Trạng thái cơ quan gửi gửi tới về một văn bản đã nhận bị từ chối: sai trình "
+    "tự trạng thái hoặc bên đó không được gửi mã này. Gói tin không đổi.",
 )
 ENDPOINT_CREATED = declare(
     "exchange.endpoint_created",

@@ -6,7 +6,9 @@ that reaches one of our agencies (register them in AppConfig.ready).
                                     package: nothing stays registered and the sender gets 02.
                                     Any other exception is a temporary failure (retried).
     register_status_handler(fn)     fn(ReceivedStatus) for every status reaching one of our
-                                    agencies (01/02 answers included; 13 asks to take back).
+                                    agencies that the status flow accepts (01/02 answers
+                                    included; 13 asks to take back); `stale` ones changed
+                                    nothing (an older message delivered late).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class ReceivedStatus:
     agency: Agency  # who the status is for
     outgoing: OutgoingPackage | None  # the package this agency sent, if it is about one
     incoming: IncomingPackage | None  # the package this agency received, if it is about one
+    stale: bool = False  # an older status delivered late: history only, it changed nothing
 
     @property
     def status_code(self) -> str:

@@ -115,6 +115,14 @@ class OutgoingPackage(models.Model):
         _("trạng thái"), max_length=2, choices=STATUS_CODE_CHOICES, blank=True
     )
     status_at = models.DateTimeField(_("trạng thái lúc"), null=True, blank=True)
+    # Where the package stands in the status flow (status_flow.py): its processing step and
+    # its take-back step (13/15/16); status_code above is the latest status of either.
+    processing_code = models.CharField(
+        _("bước xử lý"), max_length=2, choices=STATUS_CODE_CHOICES, blank=True
+    )
+    take_back_code = models.CharField(
+        _("bước lấy lại"), max_length=2, choices=STATUS_CODE_CHOICES, blank=True
+    )
     status_description = models.TextField(_("mô tả trạng thái"), blank=True)
     status_staff = models.CharField(_("người xử lý"), max_length=255, blank=True)
 
@@ -179,6 +187,12 @@ class IncomingPackage(models.Model):
         _("trạng thái gần nhất"), max_length=2, choices=STATUS_CODE_CHOICES, blank=True
     )
     status_at = models.DateTimeField(_("trạng thái lúc"), null=True, blank=True)
+    processing_code = models.CharField(
+        _("bước xử lý"), max_length=2, choices=STATUS_CODE_CHOICES, blank=True
+    )
+    take_back_code = models.CharField(
+        _("bước lấy lại"), max_length=2, choices=STATUS_CODE_CHOICES, blank=True
+    )
 
     class Meta:
         verbose_name = _("gói tin nhận được")

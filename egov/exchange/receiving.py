@@ -223,6 +223,7 @@ def _register(
         signer_subject=signer_subject[:500],
         status_code=ARRIVED,
         status_at=now,
+        processing_code=ARRIVED,
     )
     StatusRecord.objects.create(
         direction=StatusRecord.Direction.OUT,

@@ -106,6 +106,10 @@ def send(doc: EdxmlDocument, *, actor: Actor, sender_agency: Agency) -> list[Out
                 package.delivery_status = OutgoingPackage.Delivery.PENDING
                 package.resend_count += 1
                 package.last_error = ""
+                # Sent afresh: its status flow starts again (the 02 or failure is history).
+                package.status_code = package.processing_code = package.take_back_code = ""
+                package.status_at = None
+                package.status_description = package.status_staff = ""
                 package.created_by = actor.label[:150]
                 package.save()
             else:

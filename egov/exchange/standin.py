@@ -111,7 +111,11 @@ class AutoResponder:
     def on_status(self, received: Any) -> None:
         with self._lock:
             self.statuses.append((received.document_id, received.status_code))
-        if received.status_code == TAKE_BACK_REQUESTED and received.incoming is not None:
+        if (
+            received.status_code == TAKE_BACK_REQUESTED
+            and received.incoming is not None
+            and not received.stale
+        ):
             self._answer(
                 received.document_id,
                 received.message.sender.organ_id,

@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,10 +22,10 @@ from egov.org.models import Agency
 from . import edxml, signature
 from .common import (
     ExchangeError,
+    StatusFlowRefused,
     StatusRefused,
     UnknownRecipient,
     exchange_now,
-    is_newer,
     known_name,
     logger,
     outbox_key,
@@ -42,16 +43,146 @@ from .edxml import (
     status_label,
 )
 from .error_codes import ExchangeErrorCode
-from .event_types import STATUS_RECEIVED, STATUS_SENT, SUBJECT_STATUS
+from .event_types import (
+    STATUS_RECEIVED,
+    STATUS_REFUSED_FOR_INCOMING,
+    STATUS_REFUSED_FOR_OUTGOING,
+    STATUS_SENT,
+    SUBJECT_INCOMING,
+    SUBJECT_OUTGOING,
+    SUBJECT_STATUS,
+)
 from .handlers import ReceivedStatus, status_handlers
 from .hub import TOPIC_STATUS, local_agency, organ_for_agency, resolve
 from .models import IncomingPackage, OutgoingPackage, StatusRecord
+from .status_flow import (
+    SENT_BY,
+    FlowState,
+    Judgement,
+    Role,
+    Verdict,
+    allowed_next,
+    flow_for,
+    judge,
+    state_of,
+)
+
+Package = OutgoingPackage | IncomingPackage
 
 
 @dataclass
 class StatusResult:
-    record: StatusRecord
+    record: StatusRecord | None  # None when refused
     duplicate: bool = False
+    stale: bool = False
+    refusal: StatusFlowRefused | None = None
+
+
+@dataclass
+class _Candidate:
+    """A package a status may be about, and the role of the party sending the status."""
+
+    package: Package
+    role: Role
+
+
+def package_state(package: Package) -> FlowState:
+    return state_of(
+        package.business_doc_type,
+        processing=package.processing_code,
+        take_back=package.take_back_code,
+        latest=package.status_code,
+        at=package.status_at,
+    )
+
+
+def _candidates(code: str, by_role: dict[Role, Any]) -> list[_Candidate]:
+    """The packages a status may be about, newest first, those where its sender has the role
+    that sends this code first."""
+    expected = SENT_BY.get(code, Role.RECIPIENT)
+    roles = [expected] + [r for r in by_role if r != expected]
+    return [_Candidate(p, role) for role in roles for p in by_role.get(role, [])]
+
+
+def _choose(
+    candidates: list[_Candidate],
+    code: str,
+    at: datetime,
+    *,
+    repeat: bool = False,
+    stale_ok: bool = True,
+) -> tuple[_Candidate, Judgement]:
+    """The package a status is about: the newest one (of the party's role first) whose flow
+    accepts it; when none does, the refusal judged on the one it most likely meant.
+    `stale_ok=False` (our own statuses, stamped now): only a step forward is accepted."""
+    judged = [
+        (
+            c,
+            judge(
+                c.package.business_doc_type,
+                package_state(c.package),
+                code,
+                c.role,
+                at,
+                repeat=repeat,
+            ),
+        )
+        for c in candidates
+    ]
+    for candidate, judgement in judged:
+        if judgement.verdict == Verdict.ADVANCE or (stale_ok and judgement.accepted):
+            return candidate, judgement
+    for candidate, judgement in judged:
+        if judgement.accepted:  # stale, from our side: a step back
+            return candidate, Judgement(Verdict.OUT_OF_ORDER, judgement.state)
+    for candidate, judgement in judged:
+        if (
+            judgement.verdict == Verdict.OUT_OF_ORDER
+            and code in flow_for(candidate.package.business_doc_type).codes
+        ):
+            return candidate, judgement
+    for candidate, judgement in judged:
+        if judgement.verdict == Verdict.OUT_OF_ORDER:
+            return candidate, judgement
+    return judged[0]
+
+
+def _refusal(candidate: _Candidate, judgement: Judgement, code: str) -> StatusFlowRefused:
+    package, state = candidate.package, judgement.state
+    label = f"{code} ({status_label(code)})"
+    if judgement.verdict == Verdict.WRONG_SENDER:
+        allowed = "cơ quan gửi văn bản" if SENT_BY.get(code) == Role.SENDER else "cơ quan nhận"
+        party = "cơ quan gửi văn bản" if candidate.role == Role.SENDER else "cơ quan nhận"
+        return StatusFlowRefused(
+            f"Trạng thái {label} chỉ do {allowed} gửi; {party} không được gửi trạng thái này.",
+            code=ExchangeErrorCode.STATUS_NOT_ALLOWED_FOR_SENDER,
+            fields={"status_code": [f"Chỉ {allowed} được gửi mã {code}."]},
+        )
+    current = package.status_code
+    now = f"{current} ({status_label(current)})" if current else "chưa có trạng thái nào"
+    allowed_codes = allowed_next(package.business_doc_type, state, candidate.role)
+    hint = (
+        f"Trạng thái tiếp theo hợp lệ: {', '.join(allowed_codes)}."
+        if allowed_codes
+        else "Văn bản đã ở bước cuối, không nhận thêm trạng thái."
+    )
+    return StatusFlowRefused(
+        f"Trạng thái {label} không được tiếp sau trạng thái hiện tại của văn bản ({now}): "
+        f"sai trình tự. {hint}",
+        code=ExchangeErrorCode.STATUS_OUT_OF_ORDER,
+        fields={"status_code": [hint]},
+    )
+
+
+def _advance(package: Package, judgement: Judgement, code: str, at: datetime) -> list[str]:
+    """Move the package on (nothing changes for a stale status); the fields changed."""
+    if judgement.verdict != Verdict.ADVANCE:
+        return []
+    package.processing_code = judgement.state.processing
+    package.take_back_code = judgement.state.take_back
+    package.status_code = code
+    package.status_at = at
+    return ["processing_code", "take_back_code", "status_code", "status_at"]
 
 
 def _status_parties(document_id: str, to_organ_id: str, from_agency: Agency | None) -> Agency:
@@ -92,6 +223,26 @@ def _status_parties(document_id: str, to_organ_id: str, from_agency: Agency | No
     return Agency.objects.get(pk=agency_ids.pop())
 
 
+def _our_side(
+    document_id: str, agency: Agency, other_organ_id: str, *, lock: bool = False
+) -> tuple[list[IncomingPackage], list[OutgoingPackage]]:
+    """The packages `agency` received from / sent to `other_organ_id` about the document,
+    newest first."""
+    incoming = IncomingPackage.objects.filter(
+        document_id=document_id,
+        recipient_agency=agency,
+        sender_organ_id=other_organ_id,
+        status=IncomingPackage.Status.ARRIVED,
+    ).order_by("-received_at", "-id")
+    outgoing = OutgoingPackage.objects.filter(
+        document_id=document_id, sender_agency=agency, recipient_organ_id=other_organ_id
+    ).order_by("-created_at", "-id")
+    if lock:
+        incoming = incoming.select_for_update()
+        outgoing = outgoing.select_for_update()
+    return list(incoming), list(outgoing)
+
+
 def send_status(
     document_id: str,
     *,
@@ -104,7 +255,8 @@ def send_status(
 ) -> StatusRecord:
     """Report a status about a document to the other party (the recipient reports 03..06 or
     15/16 to the sender; the sender asks 13 to take it back), signed with the reporting
-    agency's certificate and queued in the caller's transaction."""
+    agency's certificate and queued in the caller's transaction. The status flow
+    (status_flow.py) decides whether it may be sent now: StatusFlowRefused otherwise."""
     if status_code not in STATUS_LABELS:
         raise ExchangeError(
             f"Mã trạng thái '{status_code}' không thuộc QCVN 102:2016.",
@@ -130,8 +282,14 @@ def send_status(
         staff=staff_info,
         to_organ_id=to_organ_id,
     )
-    raw = edxml.to_bytes(signature.sign_root(edxml.status_element(message), agency=agency))
     with transaction.atomic():
+        incoming, outgoing = _our_side(document_id, agency, to_organ_id, lock=True)
+        # We report as the recipient of what we received, and as the sender of what we sent.
+        candidates = _candidates(status_code, {Role.RECIPIENT: incoming, Role.SENDER: outgoing})
+        chosen, judgement = _choose(candidates, status_code, message.timestamp, stale_ok=False)
+        if not judgement.accepted:
+            raise _refusal(chosen, judgement, status_code)
+        raw = edxml.to_bytes(signature.sign_root(edxml.status_element(message), agency=agency))
         record = StatusRecord.objects.create(
             direction=StatusRecord.Direction.OUT,
             document_id=document_id,
@@ -148,23 +306,9 @@ def send_status(
             raw=raw,
             delivery_status=StatusRecord.Delivery.PENDING,
         )
-        incoming = (
-            IncomingPackage.objects.select_for_update()
-            .filter(
-                document_id=document_id,
-                recipient_agency=agency,
-                sender_organ_id=to_organ_id,
-                status=IncomingPackage.Status.ARRIVED,
-            )
-            .order_by("-received_at", "-id")
-            .first()
-        )
-        if incoming is not None and is_newer(
-            status_code, message.timestamp, incoming.status_code, incoming.status_at
-        ):
-            incoming.status_code = status_code
-            incoming.status_at = message.timestamp
-            incoming.save(update_fields=["status_code", "status_at"])
+        changed = _advance(chosen.package, judgement, status_code, message.timestamp)
+        if changed:
+            chosen.package.save(update_fields=changed)
         enqueue(
             TOPIC_STATUS,
             {"status_id": record.pk, "document_id": document_id, "to": to_organ_id},
@@ -210,7 +354,9 @@ def record_status_delivery(record: StatusRecord, *, rejected: str = "", failed: 
 def receive_status(
     raw: bytes, *, via: str, peer_organ_ids: frozenset[str] | None = None
 ) -> StatusResult:
-    """Take in a signed status message for one of our agencies (StatusRefused otherwise)."""
+    """Take in a signed status message for one of our agencies (StatusRefused otherwise;
+    StatusFlowRefused, HTTP 400, when the status flow does not allow it: that refusal is
+    recorded as an event and nothing else changes)."""
     raw = bytes(raw)
     if len(raw) > max_package_bytes():
         raise StatusRefused(
@@ -245,31 +391,18 @@ def receive_status(
             f"Chứng thư ký ({verification.signer_subject}) không thuộc cơ quan {sender}.",
             code=ExchangeErrorCode.SIGNER_MISMATCH,
         )
-    outgoing = (
-        OutgoingPackage.objects.filter(
-            document_id=message.document_id, sender_agency=agency, recipient_organ_id=sender
-        )
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    incoming = (
-        IncomingPackage.objects.filter(
-            document_id=message.document_id,
-            recipient_agency=agency,
-            sender_organ_id=sender,
-            status=IncomingPackage.Status.ARRIVED,
-        )
-        .order_by("-received_at", "-id")
-        .first()
-    )
-    if outgoing is None and incoming is None:
+    incoming, outgoing = _our_side(message.document_id, agency, sender)
+    if not outgoing and not incoming:
         raise StatusRefused(
             f"{agency.name} không có văn bản {message.document_id} trao đổi với cơ quan {sender}.",
             code=ExchangeErrorCode.UNKNOWN_DOCUMENT,
         )
-    return accept_status(
+    result = accept_status(
         agency=agency, message=message, via=via, outgoing=outgoing, incoming=incoming, raw=raw
     )
+    if result.refusal is not None:
+        raise result.refusal
+    return result
 
 
 def accept_status(
@@ -277,25 +410,47 @@ def accept_status(
     agency: Agency,
     message: StatusMessage,
     via: str,
-    outgoing: OutgoingPackage | None,
-    incoming: IncomingPackage | None,
+    outgoing: list[OutgoingPackage],
+    incoming: list[IncomingPackage],
     raw: bytes | None,
+    repeat: bool = False,
 ) -> StatusResult:
+    """Record a status that reached `agency` about one of the packages it sent (`outgoing`:
+    the other party is their recipient) or received (`incoming`: it is their sender), if the
+    status flow allows it; a refusal is recorded as an event and returned (`refusal`), with
+    nothing else changed. `repeat`: the answer to a package sent again."""
     staff = str(message.staff)
+    code = message.status_code
     if raw is not None:
         fingerprint = hashlib.sha256(raw).hexdigest()
     else:
+        first = outgoing[0].pk if outgoing else ""
         fingerprint = hashlib.sha256(
-            "|".join(
-                [
-                    "answer",
-                    str(outgoing.pk if outgoing else ""),
-                    message.status_code,
-                    message.timestamp.isoformat(),
-                ]
-            ).encode()
+            "|".join(["answer", str(first), code, message.timestamp.isoformat()]).encode()
         ).hexdigest()
     with transaction.atomic():
+        existing = StatusRecord.objects.filter(
+            direction=StatusRecord.Direction.IN, fingerprint=fingerprint
+        ).first()
+        if existing is not None:
+            return StatusResult(record=existing, duplicate=True)
+        locked_out = list(
+            OutgoingPackage.objects.select_for_update()
+            .filter(pk__in=[p.pk for p in outgoing])
+            .order_by("-created_at", "-id")
+        )
+        locked_in = list(
+            IncomingPackage.objects.select_for_update()
+            .filter(pk__in=[p.pk for p in incoming])
+            .order_by("-received_at", "-id")
+        )
+        # The other party reports as the recipient of what we sent, the sender of what we got.
+        candidates = _candidates(code, {Role.RECIPIENT: locked_out, Role.SENDER: locked_in})
+        chosen, judgement = _choose(candidates, code, message.timestamp, repeat=repeat)
+        if not judgement.accepted:
+            refusal = _refusal(chosen, judgement, code)
+            _record_refusal(agency, message, via, chosen, refusal)
+            return StatusResult(record=None, refusal=refusal)
         record, created = StatusRecord.objects.get_or_create(
             direction=StatusRecord.Direction.IN,
             fingerprint=fingerprint,
@@ -303,7 +458,7 @@ def accept_status(
                 "document_id": message.document_id,
                 "from_organ_id": message.sender.organ_id,
                 "to_organ_id": agency.identifier,
-                "status_code": message.status_code,
+                "status_code": code,
                 "timestamp": message.timestamp,
                 "from_name": message.sender.organ_name[:255],
                 "agency": agency,
@@ -316,35 +471,29 @@ def accept_status(
         )
         if not created:
             return StatusResult(record=record, duplicate=True)
-        if outgoing is not None:
-            locked = OutgoingPackage.objects.select_for_update().get(pk=outgoing.pk)
-            changed = ["status_code", "status_at", "status_description", "status_staff"]
-            if is_newer(
-                message.status_code, message.timestamp, locked.status_code, locked.status_at
-            ):
-                locked.status_code = message.status_code
-                locked.status_at = message.timestamp
-                locked.status_description = message.description
-                locked.status_staff = staff[:255]
-            if message.status_code == REJECTED and locked.business_doc_type == 0:
-                locked.delivery_status = OutgoingPackage.Delivery.REJECTED
+        package = chosen.package
+        changed = _advance(package, judgement, code, message.timestamp)
+        stale = judgement.verdict == Verdict.STALE
+        out_package: OutgoingPackage | None = None
+        in_package: IncomingPackage | None = None
+        if isinstance(package, OutgoingPackage):
+            out_package = package
+            if changed:
+                package.status_description = message.description
+                package.status_staff = staff[:255]
+                changed += ["status_description", "status_staff"]
+            if code == REJECTED and not stale and package.business_doc_type == 0:
+                package.delivery_status = OutgoingPackage.Delivery.REJECTED
                 changed.append("delivery_status")
-            elif (
-                message.status_code != REJECTED
-                and locked.delivery_status == OutgoingPackage.Delivery.PENDING
-            ):
+            elif code != REJECTED and package.delivery_status == OutgoingPackage.Delivery.PENDING:
                 # A status can overtake the delivery answer (the recipient answers fast).
-                locked.delivery_status = OutgoingPackage.Delivery.DELIVERED
-                locked.delivered_at = locked.delivered_at or timezone.now()
+                package.delivery_status = OutgoingPackage.Delivery.DELIVERED
+                package.delivered_at = package.delivered_at or timezone.now()
                 changed += ["delivery_status", "delivered_at"]
-            locked.save(update_fields=changed)
-            outgoing = locked
-        if incoming is not None and is_newer(
-            message.status_code, message.timestamp, incoming.status_code, incoming.status_at
-        ):
-            IncomingPackage.objects.filter(pk=incoming.pk).update(
-                status_code=message.status_code, status_at=message.timestamp
-            )
+        else:
+            in_package = package
+        if changed:
+            package.save(update_fields=changed)
         record_event(
             actor=SYSTEM,
             event_type=STATUS_RECEIVED,
@@ -354,17 +503,61 @@ def accept_status(
             payload={
                 "document_id": message.document_id,
                 "from": message.sender.organ_id,
-                "status_code": message.status_code,
+                "status_code": code,
                 "description": message.description[:500],
                 "via": via,
+                "stale": stale,
             },
         )
         received = ReceivedStatus(
-            record=record, message=message, agency=agency, outgoing=outgoing, incoming=incoming
+            record=record,
+            message=message,
+            agency=agency,
+            outgoing=out_package,
+            incoming=in_package,
+            stale=stale,
         )
         for handler in list(status_handlers):
             handler(received)
-    return StatusResult(record=record)
+    return StatusResult(record=record, stale=stale)
+
+
+def _record_refusal(
+    agency: Agency,
+    message: StatusMessage,
+    via: str,
+    chosen: _Candidate,
+    refusal: StatusFlowRefused,
+) -> None:
+    package = chosen.package
+    outgoing = isinstance(package, OutgoingPackage)
+    record_event(
+        actor=SYSTEM,
+        event_type=STATUS_REFUSED_FOR_OUTGOING if outgoing else STATUS_REFUSED_FOR_INCOMING,
+        subject_type=SUBJECT_OUTGOING if outgoing else SUBJECT_INCOMING,
+        subject_id=package.pk,
+        agency_id=agency.pk,
+        payload={
+            "document_id": message.document_id,
+            "from": message.sender.organ_id,
+            "status_code": message.status_code,
+            "sender_role": str(chosen.role),
+            "business_doc_type": int(package.business_doc_type),
+            "processing_code": package.processing_code,
+            "take_back_code": package.take_back_code,
+            "code": str(refusal.code),
+            "reason": refusal.message[:500],
+            "via": via,
+        },
+    )
+    logger.warning(
+        "status %s of %s from %s refused (%s): %s",
+        message.status_code,
+        message.document_id,
+        message.sender.organ_id,
+        refusal.code,
+        refusal.message,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ Headers: `Authorization: Bearer <endpoint.auth_token>`, `Idempotency-Key`, and f
 `X-Edxml-To: <recipient OrganId>`. Answers are JSON `{code, message, fields, status}`.
 
 Outcomes: 2xx = delivered (the answer's status, normally 01); a 4xx whose body carries a
-status 02 = refused by the recipient (recorded, not retried); 408/409/425/429, 5xx, network
+status 02 = refused by the recipient (recorded, not retried), likewise a status message
+answered 422, or 400 with a status-flow code (status_out_of_order...); 408/409/425/429, 5xx, network
 errors and timeouts = `DeliveryError` (the outbox retries); any other 4xx (authentication,
 configuration) = `PermanentDeliveryError` (dead message for an operator to look at).
 """
@@ -26,6 +27,7 @@ from django.utils import timezone
 from egov.events.services import DeliveryError, PermanentDeliveryError
 
 from .edxml import ARRIVED, REJECTED, EdxmlError, parse_timestamp
+from .error_codes import ExchangeErrorCode
 
 if TYPE_CHECKING:
     from .models import ExternalEndpoint
@@ -33,6 +35,9 @@ if TYPE_CHECKING:
 
 USER_AGENT = "egov-edxml/1.0"
 RETRYABLE_STATUSES = frozenset({408, 409, 425, 429})
+STATUS_FLOW_CODES = frozenset(
+    {ExchangeErrorCode.STATUS_OUT_OF_ORDER, ExchangeErrorCode.STATUS_NOT_ALLOWED_FOR_SENDER}
+)
 MAX_ANSWER_BYTES = 64 * 1024
 
 
@@ -151,7 +156,8 @@ def post_status(endpoint: ExternalEndpoint, raw: bytes, *, idempotency_key: str)
     status, body = _post(endpoint, "statuses", raw, {}, idempotency_key)
     if 200 <= status < 300:
         return ""
-    if status == 422:
+    if status == 422 or (status == 400 and body.get("code") in STATUS_FLOW_CODES):
+        # 422: refused (signature, unknown document...); 400: not a step the flow allows.
         return str(body.get("message") or "Bên nhận từ chối thông điệp trạng thái.")[:2000]
     message = str(body.get("message") or "")[:300]
     raise PermanentDeliveryError(

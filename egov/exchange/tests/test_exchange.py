@@ -467,16 +467,16 @@ def test_a_forged_or_repeated_status_is_refused_or_ignored(certified, recorder, 
     message = edxml.StatusMessage(
         document_id=doc.document_id,
         sender=Organ(b.identifier, b.name),
-        status_code="06",
+        status_code="03",
         timestamp=common.exchange_now(),
     )
     good = edxml.to_bytes(signature.sign_root(edxml.status_element(message), agency=b))
     first = statuses.receive_status(good, via="http")
     again = statuses.receive_status(good, via="http")
     assert not first.duplicate and again.duplicate
-    assert StatusRecord.objects.filter(direction="in", status_code="06").count() == 1
+    assert StatusRecord.objects.filter(direction="in", status_code="03").count() == 1
 
-    tampered = good.replace(b"<edXML:StatusCode>06<", b"<edXML:StatusCode>05<")
+    tampered = good.replace(b"<edXML:StatusCode>03<", b"<edXML:StatusCode>04<")
     with pytest.raises(common.StatusRefused) as exc:
         statuses.receive_status(tampered, via="http")
     assert exc.value.code == "signature_invalid"
@@ -499,14 +499,15 @@ def test_a_forged_or_repeated_status_is_refused_or_ignored(certified, recorder, 
     assert exc.value.code == "unknown_document"
 
 
-def test_statuses_arriving_out_of_order_keep_the_latest(certified, make_doc, deliver):
+def test_a_late_older_status_is_history_and_a_backward_one_is_refused(certified, make_doc, deliver):
     from datetime import timedelta
 
     a, b = certified
     doc = make_doc(a, [b])
     [package] = deliver(doc, a)
     now = common.exchange_now()
-    for code, offset in (("05", 10), ("04", 5), ("03", 1)):
+
+    def post(code: str, offset: int) -> statuses.StatusResult:
         message = edxml.StatusMessage(
             document_id=doc.document_id,
             sender=Organ(b.identifier, b.name),
@@ -514,11 +515,22 @@ def test_statuses_arriving_out_of_order_keep_the_latest(certified, make_doc, del
             timestamp=now + timedelta(seconds=offset),
         )
         raw = edxml.to_bytes(signature.sign_root(edxml.status_element(message), agency=b))
-        statuses.receive_status(raw, via="http")
+        return statuses.receive_status(raw, via="http")
+
+    for code, offset in (("03", 1), ("04", 5), ("05", 10)):
+        assert not post(code, offset).stale
+    # an 04 stamped before the 05, delivered after it: kept in the history, changes nothing
+    assert post("04", 4).stale
+    package.refresh_from_db()
+    assert (package.status_code, package.processing_code) == ("05", "05")
+    [row] = statuses.statuses_for(doc.document_id)
+    assert [h.status_code for h in row.history] == ["01", "03", "04", "04", "05"]
+    # an 03 stamped after the 05 goes backwards: refused
+    with pytest.raises(common.StatusFlowRefused) as exc:
+        post("03", 20)
+    assert exc.value.code == "status_out_of_order"
     package.refresh_from_db()
     assert package.status_code == "05"
-    [row] = statuses.statuses_for(doc.document_id)
-    assert [h.status_code for h in row.history] == ["01", "03", "04", "05"]
 
 
 @override_settings(EXCHANGE_REQUIRE_SIGNER_MATCH=False)

@@ -240,3 +240,56 @@ def test_statuses_to_another_platform_are_posted(
         ("04", "rejected"),
     ]
     assert records[1].delivery_error == "Không có văn bản"
+
+
+def test_a_status_refused_by_the_flow_is_recorded_not_dead(
+    certified, make_doc, ha_nam, peer, hierarchy, django_capture_on_commit_callbacks
+):
+    """The other platform answers 400 status_out_of_order: the status is marked refused with
+    its reason, the outbox message is done (retrying cannot help), nothing is dead."""
+    from egov.exchange.tests.test_api import ExternalSigner
+
+    _a, b = certified
+    signer = ExternalSigner(hierarchy, HA_NAM)
+    doc = make_doc(b, [b])
+    doc.sender = HA_NAM
+    assert receiving.receive_package(signer.sign(edxml.document_element(doc)), via="http").accepted
+    peer.script = [
+        (400, {"code": "status_out_of_order", "message": "Trạng thái 03 sai trình tự."}),
+    ]
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        statuses.send_status(doc.document_id, to_organ_id=HA_NAM.organ_id, status_code="03")
+
+    [record] = StatusRecord.objects.filter(direction="out", via="external")
+    assert (record.delivery_status, record.delivery_error) == (
+        "rejected",
+        "Trạng thái 03 sai trình tự.",
+    )
+    assert not OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD).exists()
+
+
+def test_statuses_about_a_document_reach_the_other_side_in_order(
+    certified, make_doc, ha_nam, peer, hierarchy, django_capture_on_commit_callbacks
+):
+    """03 fails for a moment (503): 04 waits for it instead of overtaking it, which the other
+    side would refuse as out of order."""
+    from egov.exchange.tests.test_api import ExternalSigner
+
+    _a, b = certified
+    signer = ExternalSigner(hierarchy, HA_NAM)
+    doc = make_doc(b, [b])
+    doc.sender = HA_NAM
+    assert receiving.receive_package(signer.sign(edxml.document_element(doc)), via="http").accepted
+    peer.script = [(503, {"error": "bảo trì"})]
+    for code in ("03", "04"):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            statuses.send_status(doc.document_id, to_organ_id=HA_NAM.organ_id, status_code=code)
+    assert len(peer.requests) == 1  # 03 tried and failed; 04 did not go ahead of it
+
+    peer.script = [(201, {"code": "status_recorded"})] * 2
+    dispatch_due(now=timezone.now() + timedelta(days=1))
+
+    sent = [edxml.parse_status(raw).status_code for _path, _headers, raw in peer.requests]
+    assert sent == ["03", "03", "04"]
+    records = StatusRecord.objects.filter(direction="out", via="external").order_by("id")
+    assert [r.delivery_status for r in records] == ["delivered", "delivered"]
