@@ -223,3 +223,39 @@ def test_register_carries_the_columns_of_form_06(staff, procedure):
         2026, 11, 3, 10, 0
     )
     assert data[0][12] in (None, "")  # the applicant signs the paper
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_gives_dossiers_received_earlier_their_entry_and_original_appointment(
+    staff, procedure
+):
+    """Dossiers received before the register entry existed get one, in order of reception, and
+    the appointment their reception event recorded, not the one they have now."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    with time_machine.travel(at(2026, 11, 23, 8, 5), tick=False):
+        first = receive(staff, procedure)
+    with time_machine.travel(at(2026, 11, 24, 9, 0), tick=False):
+        second = receive(staff, procedure, "Trần Văn Đức", id_number="022195001235")
+    given = first.appointment_at
+    Dossier.objects.filter(pk=first.pk).update(appointment_at=at(2026, 12, 18, 16, 30))
+    Dossier.objects.update(register_year=None, register_number=None, received_appointment_at=None)
+    DossierRegisterCounter.objects.all().delete()
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("dossiers", "0004_moment_indexes")])
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([("dossiers", "0005_register_entry_sets_address")])
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.register_year, first.register_number) == (2026, 1)
+    assert (second.register_year, second.register_number) == (2026, 2)
+    assert first.received_appointment_at == given and first.set_count == 1
+    counter = DossierRegisterCounter.objects.get(agency=staff.receiver.agency, year=2026)
+    assert counter.last == 2
+    with time_machine.travel(at(2026, 11, 25, 9, 0), tick=False):
+        third = receive(staff, procedure, "Lê Văn Hùng", id_number="022195001236")
+    assert third.register_number == 3  # the counter carries on from the backfill
