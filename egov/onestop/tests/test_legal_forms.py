@@ -127,6 +127,9 @@ def test_desk_form_takes_address_and_number_of_sets(staff, procedure):
     dossier = Dossier.objects.get(applicant_name="Lê Văn Hùng")
     assert (dossier.applicant_address, dossier.set_count) == (ADDRESS, 3)
     assert dossier.register_number == 1
+    page = client.get(response["Location"]).content.decode()
+    assert ADDRESS in page and "3 bộ" in page
+    assert f"Quyển số {dossier.register_year}, số thứ tự 1" in page
     bad = client.post(
         f"/mot-cua/tiep-nhan/?thu_tuc={procedure.code}",
         {
@@ -259,3 +262,59 @@ def test_migration_gives_dossiers_received_earlier_their_entry_and_original_appo
     with time_machine.travel(at(2026, 11, 25, 9, 0), tick=False):
         third = receive(staff, procedure, "Lê Văn Hùng", id_number="022195001236")
     assert third.register_number == 3  # the counter carries on from the backfill
+
+
+def test_api_reception_takes_address_and_number_of_sets(staff, procedure):
+    from .test_api import API
+
+    client = session(staff.receiver.user)
+    body = {
+        "procedure": procedure.code,
+        "applicant_name": "Lê Thị Hoa",
+        "applicant_id_number": "022195001234",
+        "applicant_address": ADDRESS,
+        "set_count": "2",
+        "file__to-khai": pdf_upload("to-khai.pdf"),
+    }
+    response = client.post(f"{API}/dossiers/", body)
+    assert response.status_code == 201, response.content
+    dossier = Dossier.objects.get(code=response.json()["code"])
+    assert (dossier.applicant_address, dossier.set_count, dossier.register_number) == (
+        ADDRESS,
+        2,
+        1,
+    )
+    too_many = client.post(
+        f"{API}/dossiers/", {**body, "set_count": "100", "file__to-khai": pdf_upload("a.pdf")}
+    )
+    assert too_many.status_code == 400
+
+
+def test_online_dossier_enters_the_register_when_received(staff, procedure, make_citizen):
+    from egov.dossiers.services import Submission, submit_online
+
+    with time_machine.travel(at(2026, 11, 24, 20, 0), tick=False):
+        dossier = submit_online(
+            user=make_citizen(),
+            submission=Submission(
+                procedure_code=procedure.code,
+                agency_identifier=procedure.agencies.get().identifier,
+                form_data={},
+                uploads={"to-khai": [pdf_upload()]},
+                result_delivery="online",
+            ),
+        )
+    assert dossier.register_number is None and dossier.set_count == 1
+    with time_machine.travel(at(2026, 11, 25, 9, 0), tick=False):
+        receive(staff, procedure)  # the desk's own reception takes entry 1
+        dossier = services.receive_online(actor=act(staff.receiver), dossier=dossier)
+    assert (dossier.register_year, dossier.register_number) == (2026, 2)
+    assert dossier.received_appointment_at == dossier.appointment_at == at(2026, 12, 1, 17, 0)
+    text = pdf_text(
+        session(staff.receiver.user)
+        .get(f"/mot-cua/ho-so/{dossier.code}/giay-tiep-nhan.pdf")
+        .content
+    )
+    assert "4. Thời gian nhận hồ sơ: 09 giờ 00 phút, ngày 25 tháng 11 năm 2026" in text
+    assert "5. Thời gian trả kết quả giải quyết hồ sơ: 17 giờ 00 phút, ngày 01 tháng 12" in text
+    assert "Quyển số: 2026, Số thứ tự: 2" in text and "2. Số lượng hồ sơ: 1 (bộ)" in text
