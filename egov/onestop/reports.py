@@ -449,6 +449,8 @@ def control_sheet_xlsx(sheet: ControlSheet) -> bytes:
         ("Thủ tục", f"{dossier.procedure.name} ({dossier.procedure.code})"),
         ("Chủ hồ sơ", dossier.applicant_name),
         ("Cơ quan tiếp nhận", dossier.agency.name),
+        ("Cơ quan (bộ phận) giải quyết hồ sơ", sheet.lead_agency),
+        ("Cơ quan phối hợp giải quyết hồ sơ", "; ".join(sheet.coordinating_agencies)),
         ("Ngày tiếp nhận", _naive(sheet.received_at)),
         ("Ngày hẹn trả", _naive(sheet.first_appointment_at)),
         ("Ngày hẹn trả hiện tại", _naive(dossier.appointment_at)),

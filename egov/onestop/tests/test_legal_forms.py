@@ -170,6 +170,9 @@ def test_control_sheet_carries_the_fields_of_form_05(staff, procedure):
     ):
         assert label in text, label
     assert "\ufffd" not in text
+    xlsx = session(staff.receiver.user).get(f"/mot-cua/ho-so/{dossier.code}/phieu-kiem-soat.xlsx")
+    header = {r[0]: r[1] for r in xlsx_rows(xlsx.content) if r and isinstance(r[0], str)}
+    assert header["Cơ quan (bộ phận) giải quyết hồ sơ"] == staff.receiver.agency.name
 
 
 def test_register_carries_the_columns_of_form_06(staff, procedure):
