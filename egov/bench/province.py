@@ -608,6 +608,12 @@ DOSSIER_COLUMNS = (
     "idempotency_key",
     "version",
     "updated_at",
+    "applicant_address",
+    "set_count",
+    "received_appointment_at",
+    # Left empty: a loaded province has no register entries, so the counters stay consistent.
+    "register_year",
+    "register_number",
 )
 STEP_COLUMNS = (
     "dossier_id",
@@ -1109,7 +1115,8 @@ def _one(
         f"{applicant}\t{id_number}\t09{rng.randint(0, 99999999):08d}\t\t\t{int(channel)}\t"
         f"{int(status)}\t{result_delivery}\t\t{{}}\t{plan.fee}\t{stamp(submitted)}\t"
         f"{stamp(received)}\t{stamp(appointment)}\t{stamp(finished)}\t{stamp(returned)}\t"
-        f"{supplement_count}\t\\N\t1\t{stamp(returned or finished or received or submitted)}\n"
+        f"{supplement_count}\t\\N\t1\t{stamp(returned or finished or received or submitted)}\t"
+        f"\t1\t{stamp(appointment if received else None)}\t\\N\t\\N\n"
     )
     if steps:
         streams["step"].lines.extend(steps)

@@ -49,8 +49,15 @@ INCOMING_COLUMNS = [
     "Ghi chú",
 ]
 
-OUTGOING_WIDTHS = [11, 8, 27, 10, 16, 10, 5, 7, 6]
-INCOMING_WIDTHS = [8, 5, 14, 11, 8, 26, 14, 7, 7]
+# Printed column widths in percent of the A4 landscape table. A date (dd/mm/yyyy at 10 pt) needs
+# about 8% with its padding, so date columns get 9% and never wrap; every other cell wraps inside
+# its column (a long number/symbol such as 1234/QĐ-UBND-VPĐKĐĐ breaks after a hyphen or, if it
+# must, anywhere) instead of running into the next one.
+OUTGOING_WIDTHS = [14, 9, 23, 10, 14, 9, 5, 9, 7]
+INCOMING_WIDTHS = [9, 5, 13, 12, 9, 23, 13, 9, 7]
+# The columns (0-based) kept on one line: dates, arrival numbers, quantities.
+OUTGOING_NOWRAP = frozenset({1, 6, 7})
+INCOMING_NOWRAP = frozenset({0, 1, 4, 7})
 
 
 def _d(value: datetime | date | None) -> str:
@@ -83,6 +90,12 @@ class Register:
     def widths(self) -> list[int]:
         """Column widths in percent for the printed register."""
         return OUTGOING_WIDTHS if self.kind == OUTGOING else INCOMING_WIDTHS
+
+    @property
+    def cells(self) -> list[list[tuple[str, bool]]]:
+        """The rows for the printed register: each cell's text and whether it stays on one line."""
+        nowrap = OUTGOING_NOWRAP if self.kind == OUTGOING else INCOMING_NOWRAP
+        return [[(text, i in nowrap) for i, text in enumerate(row)] for row in self.rows]
 
 
 def outgoing_rows(agency: Agency, start: date, end: date) -> list[list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -67,6 +68,7 @@ class Dossier(models.Model):
     applicant_id_number = models.CharField(_("số giấy tờ chủ hồ sơ"), max_length=20, db_index=True)
     applicant_phone = models.CharField(_("điện thoại"), max_length=20, blank=True)
     applicant_email = models.EmailField(_("thư điện tử"), blank=True)
+    applicant_address = models.CharField(_("địa chỉ chủ hồ sơ"), max_length=255, blank=True)
     summary = models.CharField(_("trích yếu"), max_length=500, blank=True)
     channel = models.PositiveSmallIntegerField(_("kênh"), choices=Channel.choices)
     status = models.PositiveSmallIntegerField(_("trạng thái"), choices=Status.choices)
@@ -76,9 +78,26 @@ class Dossier(models.Model):
     delivery_address = models.CharField(_("địa chỉ nhận kết quả"), max_length=500, blank=True)
     form_data = models.JSONField(_("nội dung tờ khai"), default=dict, blank=True)
     fee_total = models.PositiveBigIntegerField(_("tổng phí, lệ phí (đồng)"), default=0)
+    # Số lượng hồ sơ (bộ) on forms 01 and 06: how many sets of papers were handed in. The desk
+    # enters it; an online submission is one set.
+    set_count = models.PositiveSmallIntegerField(_("số bộ hồ sơ"), default=1)
     submitted_at = models.DateTimeField(_("ngày nộp"))
     received_at = models.DateTimeField(_("ngày tiếp nhận"), null=True, blank=True)
     appointment_at = models.DateTimeField(_("ngày hẹn trả"), null=True, blank=True)
+    # The appointment written on the receipt (form 01) at reception. It never moves: a reprinted
+    # receipt and the register show what the applicant was given, whatever happens later to
+    # `appointment_at` (supplement pauses, apology letters).
+    received_appointment_at = models.DateTimeField(
+        _("ngày hẹn trả ghi trên giấy tiếp nhận"), null=True, blank=True
+    )
+    # The entry in the receiving agency's dossier register (sổ theo dõi hồ sơ, form 06): one book
+    # per agency and year (local time), entries numbered from 1, taken at reception.
+    register_year = models.PositiveSmallIntegerField(
+        _("sổ theo dõi hồ sơ (năm)"), null=True, blank=True
+    )
+    register_number = models.PositiveIntegerField(
+        _("số thứ tự trong sổ theo dõi hồ sơ"), null=True, blank=True
+    )
     finished_at = models.DateTimeField(_("ngày kết thúc xử lý"), null=True, blank=True)
     returned_at = models.DateTimeField(_("ngày trả kết quả"), null=True, blank=True)
     supplement_count = models.PositiveSmallIntegerField(_("số lần yêu cầu bổ sung"), default=0)
@@ -102,9 +121,20 @@ class Dossier(models.Model):
             models.Index(fields=["returned_at", "id"], name="dossier_returned_at_idx"),
             models.Index(fields=["agency", "returned_at"], name="dossier_agency_returned_idx"),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "register_year", "register_number"],
+                name="dossier_register_entry_uniq",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def receipt_appointment_at(self) -> datetime | None:
+        """The appointment as the receipt gave it; before reception, the estimated one."""
+        return self.received_appointment_at or self.appointment_at
 
 
 def dossier_upload_path(instance: DossierFile, filename: str) -> str:
@@ -165,6 +195,22 @@ class DossierCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_identifier} {self.day}: {self.last}"
+
+
+class DossierRegisterCounter(models.Model):
+    """Entry numbers of an agency's dossier register (sổ theo dõi hồ sơ), one book a year."""
+
+    agency = models.ForeignKey("org.Agency", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "year"], name="dossier_register_counter_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} {self.year}: {self.last}"
 
 
 class Rating(models.Model):

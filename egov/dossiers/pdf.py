@@ -1,16 +1,33 @@
-"""PDF documents of a dossier (rendered by egov.core.pdfrender)."""
+"""PDF documents of a dossier (rendered by egov.core.pdfrender).
+
+Form 01, Giấy tiếp nhận hồ sơ và hẹn trả kết quả, follows Mẫu số 01 of Circular
+01/2018/TT-VPCP (the forms of the one-stop mechanism; Decree 61/2018/NĐ-CP, which they served, is
+replaced by Decree 118/2025/NĐ-CP, whose own forms could not be checked here: the labels are the
+2018 circular's, as recalled, and unverified against the 2025 text). Its items: the applicant
+(name, address, phone, email), the request, 1. the papers handed in, 2. the number of sets,
+3. the legal processing time, 4. the reception time (hour, minute, day), 5. the appointment
+(hour, minute, day), 6. where the result is collected, and the register entry (“Vào Sổ theo dõi
+hồ sơ, Quyển số … Số thứ tự …”), signed by the applicant and the receiving official. Fees and the
+tracking QR code are this platform's additions.
+
+A reprint shows the appointment as given at reception (`Dossier.received_appointment_at`), never
+the current one: the paper the applicant holds does not change when the date later moves.
+"""
 
 from __future__ import annotations
 
 import base64
 import io
+from datetime import datetime
 
 import qrcode
 import qrcode.image.svg
 from django.utils import timezone
 
 from egov.core.pdfrender import render_pdf
+from egov.events.models import Event
 
+from . import event_types as E
 from .models import Dossier
 
 
@@ -21,8 +38,31 @@ def qr_data_uri(text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+def legal_moment(value: datetime | None) -> str:
+    """`08 giờ 05 phút, ngày 23 tháng 11 năm 2026`, local time, as the forms write a moment."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    return f"{local:%H} giờ {local:%M} phút, ngày {local:%d} tháng {local:%m} năm {local:%Y}"
+
+
+def _receiving_official(dossier: Dossier) -> str:
+    """Who received the dossier, as the reception event recorded it."""
+    event = (
+        Event.objects.filter(
+            subject_type="dossier", subject_id=dossier.code, event_type=E.RECEIVED.name
+        )
+        .order_by("id")
+        .first()
+    )
+    if event is None:
+        return ""
+    return str(E.RECEIVED.read(event.payload or {}).official)
+
+
 def receipt_pdf(dossier: Dossier, *, tracking_url: str) -> bytes:
     """Mẫu 01: Giấy tiếp nhận hồ sơ và hẹn trả kết quả."""
+    received_at = dossier.received_at or dossier.submitted_at
     return render_pdf(
         "dossiers/pdf/receipt.html",
         {
@@ -32,6 +72,10 @@ def receipt_pdf(dossier: Dossier, *, tracking_url: str) -> bytes:
             "fees": dossier.procedure.fees.all(),
             "qr": qr_data_uri(tracking_url),
             "tracking_url": tracking_url,
+            "received_at": received_at,
+            "received_moment": legal_moment(received_at),
+            "appointment_moment": legal_moment(dossier.receipt_appointment_at),
+            "receiving_official": _receiving_official(dossier) if dossier.received_at else "",
             "printed_at": timezone.localtime(),
         },
     )

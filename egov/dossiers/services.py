@@ -88,6 +88,7 @@ def _applicant_fields(user: User) -> dict[str, str]:
             "applicant_kind": "business",
             "applicant_id_number": user.business.tax_code,
             "applicant_name": user.business.name,
+            "applicant_address": user.business.address,
         }
     raise NotAllowed("Chỉ công dân, tổ chức, doanh nghiệp được nộp hồ sơ trực tuyến.")
 
@@ -307,6 +308,7 @@ def _create_chained(actor: Actor, main: Dossier, chain_code: str, now: datetime)
             applicant_id_number=main.applicant_id_number,
             applicant_phone=main.applicant_phone,
             applicant_email=main.applicant_email,
+            applicant_address=main.applicant_address,
             summary=procedure.name,
             channel=main.channel,
             status=Status.NEW,

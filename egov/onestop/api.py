@@ -531,6 +531,10 @@ class InPersonSerializer(serializers.Serializer[Any]):
     )
     applicant_phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
     applicant_email = serializers.EmailField(required=False, allow_blank=True)
+    applicant_address = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    set_count = serializers.IntegerField(
+        min_value=1, max_value=99, default=1, help_text="Số lượng hồ sơ (bộ)"
+    )
     channel = serializers.ChoiceField(
         choices=Channel.choices,
         default=Channel.IN_PERSON,
@@ -586,12 +590,14 @@ class InPersonReception(APIView):
                 id_number=data["applicant_id_number"],
                 phone=data.get("applicant_phone", ""),
                 email=data.get("applicant_email", ""),
+                address=data.get("applicant_address", ""),
             ),
             uploads=uploads,
             channel=int(data["channel"]),
             result_delivery=data["result_delivery"],
             delivery_address=data.get("delivery_address", ""),
             summary=data.get("summary", ""),
+            set_count=data.get("set_count", 1),
         )
         receipt = request.build_absolute_uri(reverse("api-dossier-receipt", args=[dossier.code]))
         return Response(

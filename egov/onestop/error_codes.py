@@ -15,6 +15,7 @@ class OnestopErrorCode(ErrorCode):
     INVALID_APPLICANT = "invalid_applicant"
     INVALID_CHANNEL = "invalid_channel"
     INVALID_DELIVERY = "invalid_delivery"
+    INVALID_SET_COUNT = "invalid_set_count"
     INVALID_REASON = "invalid_reason"
     INVALID_NOTE = "invalid_note"
     INVALID_ASSIGNEE = "invalid_assignee"

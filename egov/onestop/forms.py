@@ -204,6 +204,14 @@ class ReceptionForm(forms.Form):
     )
     applicant_phone = forms.CharField(label="Số điện thoại", required=False, max_length=20)
     applicant_email = forms.EmailField(label="Thư điện tử", required=False)
+    applicant_address = forms.CharField(label="Địa chỉ", required=False, max_length=255)
+    set_count = forms.IntegerField(
+        label="Số lượng hồ sơ (bộ)",
+        min_value=1,
+        max_value=99,
+        initial=1,
+        required=False,  # empty: one set
+    )
 
     def __init__(self, procedure: Procedure, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -7,6 +7,16 @@ not read the steps table, so it shows the history as it was recorded even after 
 
 The register lists the dossiers an agency received in a period (local dates, Asia/Ho_Chi_Minh),
 judging those still open with the period's end (the 766 rule, `services.is_on_time`).
+
+Both printed forms follow Circular 01/2018/TT-VPCP (Mẫu số 05 and Mẫu số 06; the decree they
+served, 61/2018/NĐ-CP, is replaced by Decree 118/2025/NĐ-CP, whose forms could not be checked
+here, so the labels are the 2018 ones as recalled: unverified against the 2025 text).
+Form 06's columns, in the PDF and the XLSX alike (REGISTER_COLUMNS): entry number, dossier code,
+procedure, number of sets, applicant, address and phone, lead agency (cơ quan chủ trì giải
+quyết), received, appointment (as given at reception), transferred to the lead agency, result
+received back from it, result returned to the applicant, the applicant's signature (left blank,
+signed on paper) and notes. The notes carry what the legal form has no column for: the channel,
+the status, on time or late, and a later appointment.
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from egov.core import xlsx
@@ -28,10 +38,11 @@ from egov.dossiers import event_types as E
 from egov.dossiers.models import Channel, Dossier, Status
 from egov.events.catalogue import read_payload
 from egov.events.models import Event
-from egov.org.models import Agency
+from egov.org.models import Agency, Role
 from egov.workcalendar.services import VN_TZ, WorkingCalendar
 
 from . import services
+from .models import DossierStep
 
 ON_TIME = "Đúng hạn"
 LATE = "Trễ hạn"
@@ -161,6 +172,25 @@ class ControlSheet:
     @property
     def on_time_label(self) -> str:
         return on_time_label(self.on_time, open_=self.dossier.finished_at is None)
+
+    def _agencies(self) -> list[str]:
+        """The agencies the dossier was handed to after reception, in order, once each."""
+        seen: list[str] = []
+        for row in self.handovers[1:]:
+            if row.to_agency and row.to_agency not in seen:
+                seen.append(row.to_agency)
+        return seen
+
+    @property
+    def lead_agency(self) -> str:
+        """Cơ quan (bộ phận) giải quyết hồ sơ: the first the desk handed the dossier to."""
+        agencies = self._agencies()
+        return agencies[0] if agencies else self.dossier.agency.name
+
+    @property
+    def coordinating_agencies(self) -> list[str]:
+        """Cơ quan phối hợp: the others that held a step (the receiving desk's agency aside)."""
+        return [a for a in self._agencies()[1:] if a != self.dossier.agency.name]
 
 
 def _who(payload: E.DossierPayload) -> tuple[str, str, str]:
@@ -419,6 +449,8 @@ def control_sheet_xlsx(sheet: ControlSheet) -> bytes:
         ("Thủ tục", f"{dossier.procedure.name} ({dossier.procedure.code})"),
         ("Chủ hồ sơ", dossier.applicant_name),
         ("Cơ quan tiếp nhận", dossier.agency.name),
+        ("Cơ quan (bộ phận) giải quyết hồ sơ", sheet.lead_agency),
+        ("Cơ quan phối hợp giải quyết hồ sơ", "; ".join(sheet.coordinating_agencies)),
         ("Ngày tiếp nhận", _naive(sheet.received_at)),
         ("Ngày hẹn trả", _naive(sheet.first_appointment_at)),
         ("Ngày hẹn trả hiện tại", _naive(dossier.appointment_at)),
@@ -515,6 +547,25 @@ def control_sheet_xlsx(sheet: ControlSheet) -> bytes:
 # --- form 06: dossier register -------------------------------------------------------------------
 
 
+# Form 06's columns (Mẫu số 06), the PDF's and the XLSX's, with the XLSX column widths.
+REGISTER_COLUMNS = [
+    ("Số thứ tự", 8),
+    ("Mã hồ sơ", 24),
+    ("Tên thủ tục hành chính", 40),
+    ("Số lượng hồ sơ (bộ)", 9),
+    ("Tên cá nhân, tổ chức", 26),
+    ("Địa chỉ, số điện thoại", 30),
+    ("Cơ quan chủ trì giải quyết", 26),
+    ("Nhận hồ sơ", 17),
+    ("Hẹn trả kết quả", 17),
+    ("Chuyển hồ sơ đến cơ quan chủ trì giải quyết", 17),
+    ("Nhận kết quả từ cơ quan giải quyết", 17),
+    ("Trả kết quả cho cá nhân, tổ chức", 17),
+    ("Ký nhận", 14),
+    ("Ghi chú", 40),
+]
+
+
 @dataclass
 class RegisterRow:
     index: int
@@ -530,10 +581,31 @@ class RegisterRow:
     status: int
     status_label: str
     on_time: bool | None
+    register_number: int | None = None
+    set_count: int = 1
+    applicant_address: str = ""
+    applicant_phone: str = ""
+    lead_agency: str = ""
+    # As given at reception (form 01); `appointment_at` is the current one.
+    received_appointment_at: datetime | None = None
+    transferred_at: datetime | None = None
+    result_received_at: datetime | None = None
 
     @property
     def on_time_label(self) -> str:
         return on_time_label(self.on_time)
+
+    @property
+    def address_phone(self) -> str:
+        return "; ".join(p for p in (self.applicant_address, self.applicant_phone) if p)
+
+    @property
+    def notes(self) -> str:
+        parts = [self.channel, self.status_label, self.on_time_label]
+        moved = self.appointment_at and self.appointment_at != self.received_appointment_at
+        if moved and self.received_appointment_at is not None:
+            parts.append(f"Hẹn lại: {local(self.appointment_at):%H:%M %d/%m/%Y}")
+        return "; ".join(p for p in parts if p and p != NOT_JUDGED)
 
 
 @dataclass
@@ -577,9 +649,20 @@ def period_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
 def register_queryset(agency: Agency | int, date_from: date, date_to: date) -> QuerySet[Dossier]:
     start, end = period_bounds(date_from, date_to)
     agency_id = agency if isinstance(agency, int) else agency.pk
+    # The steps after reception: the first one's agency leads (chủ trì) the dossier, and the
+    # desk handed the dossier over when the first of them started.
+    processing = DossierStep.objects.filter(dossier=OuterRef("pk")).exclude(role=Role.RECEIVER)
     return (
         Dossier.objects.filter(agency_id=agency_id, received_at__gte=start, received_at__lt=end)
         .select_related("procedure")
+        .annotate(
+            lead_agency=Subquery(processing.order_by("order", "id").values("agency__name")[:1]),
+            transferred_at=Subquery(
+                processing.filter(started_at__isnull=False)
+                .order_by("started_at", "id")
+                .values("started_at")[:1]
+            ),
+        )
         .order_by("received_at", "id")
     )
 
@@ -589,6 +672,7 @@ def register_rows(qs: QuerySet[Dossier], date_to: date) -> Iterator[RegisterRow]
     channels = dict(Channel.choices)
     statuses = dict(Status.choices)
     for i, d in enumerate(qs.iterator(chunk_size=1000), start=1):
+        result_back = d.status in (Status.DONE, Status.RETURNED)
         yield RegisterRow(
             index=i,
             code=d.code,
@@ -603,6 +687,14 @@ def register_rows(qs: QuerySet[Dossier], date_to: date) -> Iterator[RegisterRow]
             status=d.status,
             status_label=str(statuses.get(d.status, d.status)),
             on_time=services.is_on_time(d, period_end),
+            register_number=d.register_number,
+            set_count=d.set_count,
+            applicant_address=d.applicant_address,
+            applicant_phone=d.applicant_phone,
+            lead_agency=getattr(d, "lead_agency", None) or "",
+            received_appointment_at=d.received_appointment_at or d.appointment_at,
+            transferred_at=getattr(d, "transferred_at", None),
+            result_received_at=d.finished_at if result_back else None,
         )
 
 
@@ -629,20 +721,7 @@ def register_xlsx(agency: Agency, date_from: date, date_to: date) -> bytes:
 
     book = Workbook(write_only=True)
     ws = book.create_sheet("Sổ theo dõi hồ sơ")
-    columns = [
-        ("TT", 6),
-        ("Mã hồ sơ", 24),
-        ("Mã thủ tục", 22),
-        ("Tên thủ tục", 40),
-        ("Chủ hồ sơ", 26),
-        ("Kênh", 14),
-        ("Ngày tiếp nhận", 17),
-        ("Ngày hẹn trả", 17),
-        ("Ngày kết thúc xử lý", 17),
-        ("Ngày trả kết quả", 17),
-        ("Trạng thái", 22),
-        ("Đúng hạn/Trễ hạn", 14),
-    ]
+    columns = REGISTER_COLUMNS
     from openpyxl.utils import get_column_letter
 
     for i, (_, width) in enumerate(columns, start=1):
@@ -666,18 +745,20 @@ def register_xlsx(agency: Agency, date_from: date, date_to: date) -> bytes:
     for row in register_rows(qs, date_to):
         ws.append(
             [
-                cell(row.index),
+                cell(row.register_number),
                 cell(row.code),
-                cell(row.procedure_code),
-                cell(row.procedure_name),
+                cell(f"{row.procedure_name} ({row.procedure_code})"),
+                cell(row.set_count),
                 cell(row.applicant_name),
-                cell(row.channel),
+                cell(row.address_phone),
+                cell(row.lead_agency),
                 cell(_naive(row.received_at)),
-                cell(_naive(row.appointment_at)),
-                cell(_naive(row.finished_at)),
+                cell(_naive(row.received_appointment_at)),
+                cell(_naive(row.transferred_at)),
+                cell(_naive(row.result_received_at)),
                 cell(_naive(row.returned_at)),
-                cell(row.status_label),
-                cell(row.on_time_label),
+                cell(""),  # signed on paper
+                cell(row.notes),
             ]
         )
     buffer = io.BytesIO()

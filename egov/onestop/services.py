@@ -30,7 +30,7 @@ from egov.core.actors import Actor, actor_for_user
 from egov.core.errors import DomainError, NotAllowed, NotFoundError
 from egov.core.uploads import CheckedFile, UploadRejected, check_total
 from egov.dossiers import event_types as E
-from egov.dossiers.codes import generator
+from egov.dossiers.codes import enter_in_register, generator
 from egov.dossiers.error_codes import DossierErrorCode
 from egov.dossiers.models import Channel, Dossier, DossierFile, ResultDelivery, Status
 from egov.dossiers.notify import notify_applicant
@@ -260,7 +260,16 @@ def receive_online(*, actor: Actor, dossier: Dossier | str, version: int | None 
         locked.appointment_at = due_date(
             locked.procedure, locked.agency, now, locked.process_version
         )
-        act.save("received_at", "appointment_at", state=Status.RECEIVED)
+        locked.received_appointment_at = locked.appointment_at
+        enter_in_register(locked, now)
+        act.save(
+            "received_at",
+            "appointment_at",
+            "received_appointment_at",
+            "register_year",
+            "register_number",
+            state=Status.RECEIVED,
+        )
         _record(act, E.RECEIVED, appointment_at=locked.appointment_at)
         _start_processing(act, now)
         notify_applicant(
@@ -279,6 +288,7 @@ class Applicant:
     id_number: str
     phone: str = ""
     email: str = ""
+    address: str = ""
 
 
 def _account_of(person: Applicant) -> Any:
@@ -309,11 +319,18 @@ def _clean_applicant(applicant: Applicant) -> Applicant:
             phone = normalize_phone(phone)
         except Exception as exc:
             errors["applicant_phone"] = list(getattr(exc, "messages", [str(exc)]))
+    address = " ".join(applicant.address.split())
+    if len(address) > 255:
+        errors["applicant_address"] = ["Địa chỉ tối đa 255 ký tự."]
     if errors:
         raise DomainError(
             "Thông tin chủ hồ sơ chưa hợp lệ.", code=Code.INVALID_APPLICANT, fields=errors
         )
-    return Applicant(applicant.kind, name, number, phone, applicant.email.strip().lower())
+    return Applicant(applicant.kind, name, number, phone, applicant.email.strip().lower(), address)
+
+
+# Số lượng hồ sơ (form 01, item 2): a desk may take several identical sets at once.
+MAX_SETS = 99
 
 
 def receive_in_person(
@@ -326,6 +343,7 @@ def receive_in_person(
     result_delivery: str = ResultDelivery.DESK,
     delivery_address: str = "",
     summary: str = "",
+    set_count: int = 1,
 ) -> Dossier:
     """The one-stop desk receives a dossier brought in person or by post and scans its papers."""
     official = official_of(actor)
@@ -340,6 +358,12 @@ def receive_in_person(
             code=DossierErrorCode.UNKNOWN_PROCEDURE,
         )
     person = _clean_applicant(applicant)
+    if not 1 <= set_count <= MAX_SETS:
+        raise DomainError(
+            f"Số bộ hồ sơ từ 1 đến {MAX_SETS}.",
+            code=Code.INVALID_SET_COUNT,
+            fields={"set_count": ["Không hợp lệ."]},
+        )
     if result_delivery == ResultDelivery.POST and not delivery_address.strip():
         raise DomainError(
             "Nhận qua bưu chính cần địa chỉ.",
@@ -367,7 +391,8 @@ def receive_in_person(
     with transaction.atomic(durable=True):
         now = timezone.now()
         process = procedure.current_process()
-        dossier = Dossier.objects.create(
+        appointment = due_date(procedure, official.agency, now, process)
+        dossier = Dossier(
             code=generator()(official.agency.identifier, timezone.localdate(now)),
             procedure=procedure,
             process_version=process,
@@ -378,16 +403,21 @@ def receive_in_person(
             applicant_id_number=person.id_number,
             applicant_phone=person.phone,
             applicant_email=person.email,
+            applicant_address=person.address,
             summary=summary.strip()[:500] or procedure.name,
             channel=channel,
             status=Status.RECEIVED,
             result_delivery=result_delivery,
             delivery_address=delivery_address.strip(),
             fee_total=sum(f.amount for f in procedure.fees.all()),
+            set_count=set_count,
             submitted_at=now,
             received_at=now,
-            appointment_at=due_date(procedure, official.agency, now, process),
+            appointment_at=appointment,
+            received_appointment_at=appointment,
         )
+        enter_in_register(dossier, now)
+        dossier.save(force_insert=True)
         for component, item in checked:
             store_paper(dossier, item, DossierFile.Kind.COMPONENT, component)
         note_submission(procedure)

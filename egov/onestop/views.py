@@ -938,12 +938,14 @@ def reception(request: HttpRequest) -> HttpResponse:
                         id_number=data["applicant_id_number"],
                         phone=data.get("applicant_phone", ""),
                         email=data.get("applicant_email", ""),
+                        address=data.get("applicant_address", ""),
                     ),
                     uploads=form.uploads(),
                     channel=data["channel"],
                     result_delivery=data["result_delivery"],
                     delivery_address=data.get("delivery_address", ""),
                     summary=data.get("summary", ""),
+                    set_count=data.get("set_count") or 1,
                 )
             except DomainError as exc:
                 form.add_error(None, exc.message)

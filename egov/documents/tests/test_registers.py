@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -94,3 +95,80 @@ def test_export_register_command(agency, people, tmp_path):
 
     sheet = load_workbook(target).active
     assert sheet["B6"].value == "01"
+
+
+def _printed(kind: str, rows: list[list[str]]) -> list[Any]:
+    from egov.core.tests.pdftools import pdf_words
+    from egov.org.models import Agency
+
+    columns = registers.OUTGOING_COLUMNS if kind == "di" else registers.INCOMING_COLUMNS
+    register = registers.Register(
+        kind=kind,
+        title=registers.KINDS[kind],
+        agency=Agency(name="Ủy ban nhân dân tỉnh Quảng Ninh"),
+        start=date(2026, 12, 1),
+        end=date(2026, 12, 3),
+        columns=columns,
+        rows=rows,
+    )
+    return pdf_words(registers.register_pdf(register))
+
+
+def _row_words(words: list[Any], first: str) -> list[Any]:
+    """The words printed on the row whose first cell starts with `first`."""
+    top = min((w for w in words if w.text.startswith(first)), key=lambda w: w.x_min)
+    below = [w.y_min for w in words if w.y_min > top.y_max + 8 and w.x_min < top.x_min + 5]
+    bottom = min(below, default=1e9)  # the next row, or the footer line under the table
+    return [w for w in words if top.y_min - 1 <= w.y_min < bottom]
+
+
+def test_outgoing_register_wraps_a_long_symbol_inside_its_column():
+    symbol = "1234/QĐ-UBND-VPĐKĐĐQN"
+    words = _printed(
+        "di",
+        [
+            [
+                symbol,
+                "03/12/2026",
+                "Quyết định: Về việc phê duyệt kế hoạch",
+                "Nguyễn Văn An",
+                "Sở Nội vụ",
+                "Văn phòng",
+                "2",
+                "04/12/2026",
+                "",
+            ],
+        ],
+    )
+    row = _row_words(words, "1234/")
+    dates = [w for w in row if w.text == "03/12/2026"]
+    assert len(dates) == 1  # the date is whole, on one line
+    date_left = dates[0].x_min
+    pieces = [w for w in row if w.x_max <= date_left and w.text not in ("03/12/2026",)]
+    assert "".join(w.text for w in sorted(pieces, key=lambda w: (w.y_min, w.x_min))) == symbol
+    assert all(w.x_max < date_left - 2 for w in row if w.x_min < date_left and w not in dates)
+    assert any(w.text == "04/12/2026" for w in row)  # the sent date is not cut either
+
+
+def test_incoming_register_keeps_a_long_receiving_unit_out_of_the_date_column():
+    unit = "Phòng Kinh tế, Hạ tầng và Đô thị (chủ trì); Phòng Tài chính - Kế hoạch (phối hợp)"
+    words = _printed(
+        "den",
+        [
+            [
+                "03/12/2026",
+                "07",
+                "Văn phòng Chính phủ",
+                "1234/VPCP-KSTT-ĐMNQ",
+                "02/12/2026",
+                "Công văn: Về việc đôn đốc",
+                unit,
+                "04/12/2026",
+                "",
+            ],
+        ],
+    )
+    row = _row_words(words, "03/12/2026")
+    handed = next(w for w in row if w.text == "04/12/2026")
+    unit_words = [w for w in row if w.text in unit.split()]
+    assert unit_words and all(w.x_max < handed.x_min - 2 for w in unit_words)
