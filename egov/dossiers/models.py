@@ -78,7 +78,12 @@ class Dossier(models.Model):
     fee_total = models.PositiveBigIntegerField(_("tổng phí, lệ phí (đồng)"), default=0)
     submitted_at = models.DateTimeField(_("ngày nộp"))
     received_at = models.DateTimeField(_("ngày tiếp nhận"), null=True, blank=True)
+    # The legal due date: set at reception, moved only by supplement pauses. It alone decides
+    # on time or late (workcalendar.deadlines.timeliness).
     appointment_at = models.DateTimeField(_("ngày hẹn trả"), null=True, blank=True)
+    # The date an approved apology letter (form 04) promised the applicant: shown to them and
+    # tracked ("kept the promise"), never a new legal due date.
+    promised_at = models.DateTimeField(_("ngày hẹn lại"), null=True, blank=True)
     finished_at = models.DateTimeField(_("ngày kết thúc xử lý"), null=True, blank=True)
     returned_at = models.DateTimeField(_("ngày trả kết quả"), null=True, blank=True)
     supplement_count = models.PositiveSmallIntegerField(_("số lần yêu cầu bổ sung"), default=0)

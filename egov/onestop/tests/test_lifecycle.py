@@ -209,7 +209,7 @@ def test_late_by_one_working_day_across_hung_kings_day(staff, procedure):
     assert calendar.working_days_between(done.appointment_at.date(), done.finished_at.date()) == 1
 
 
-def test_apology_letter_moves_the_appointment_after_leader_approval(staff, procedure):
+def test_apology_letter_promises_a_date_after_leader_approval(staff, procedure):
     with time_machine.travel(at(2026, 11, 23, 8, 0), tick=False):
         dossier = receive(staff, procedure)
     new_date = at(2026, 12, 2, 17, 0)
@@ -224,7 +224,11 @@ def test_apology_letter_moves_the_appointment_after_leader_approval(staff, proce
         with pytest.raises(NotAllowed):
             services.decide_apology(actor=act(staff.head), letter_id=letter.pk, approve=True)
         services.decide_apology(actor=act(staff.leader), letter_id=letter.pk, approve=True)
-        assert Dossier.objects.get(pk=dossier.pk).appointment_at == new_date
+        # A promise to the applicant, not a new legal date (#13: it used to move
+        # appointment_at, and the on-time verdict with it).
+        approved = Dossier.objects.get(pk=dossier.pk)
+        assert approved.promised_at == new_date
+        assert approved.appointment_at == at(2026, 11, 30, 17, 0)
         assert ApologyLetter.objects.get().status == ApologyLetter.Status.APPROVED
         key = f"apology-{letter.pk}"
         assert OutboxMessage.objects.filter(idempotency_key__contains=key).exists()

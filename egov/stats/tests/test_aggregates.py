@@ -224,11 +224,12 @@ def test_hand_checked_figures(history):
         assert (feb.resolved_early, feb.resolved_on_time, feb.resolved_late) == (3, 0, 2)
         assert (feb.returned, feb.returned_electronic) == (4, 2)
         assert (feb.supplements, feb.rating_2, feb.rating_5) == (3, 1, 1)
-        # At the end of February only I is open: its old date (28/2) has passed, the apology
-        # moved it to 7/3 on 27/2, so it is on time.
-        assert (feb.on_time, feb.overdue, feb.paused) == (1, 0, 0)
+        # At the end of February only I is open, and overdue: its legal date (28/2) has
+        # passed. The apology approved on 27/2 promised 7/3 to the applicant, which is no new
+        # legal date (#13: this used to count I on time).
+        assert (feb.on_time, feb.overdue, feb.paused) == (0, 1, 0)
         # 2.1: (early + on time + open on time) / (resolved + open running)
-        assert feb.on_time_rate == pytest.approx(4 / 6)
+        assert feb.on_time_rate == pytest.approx(3 / 6)
 
         now = queries.figures(queries.select(SYSTEM, month_period(2025, 4)))
         assert (now.on_time, now.overdue, now.paused) == (1, 1, 1)  # K, J, L
@@ -237,6 +238,11 @@ def test_hand_checked_figures(history):
         march = queries.figures(queries.select(SYSTEM, month_period(2025, 3)))
         # End of March: J (due 26/3) overdue, O (received 31/3) on time.
         assert (march.on_time, march.overdue, march.paused) == (1, 1, 0)
+        # Done in March: M early; I late (done 5/3, legal date 28/2) although it kept the date
+        # its apology letter promised (7/3) — counted apart.
+        assert (march.resolved_early, march.resolved_on_time, march.resolved_late) == (1, 0, 1)
+        assert (march.resolved_promised, march.resolved_promise_kept) == (1, 1)
+        assert (feb.resolved_promised, feb.resolved_promise_kept) == (0, 0)
         sector = queries.select(
             SYSTEM, month_period(2025, 3), procedure_id=history.other_procedure.pk
         )
