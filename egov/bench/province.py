@@ -205,6 +205,16 @@ class Timeline:
         """w of the end of working day k."""
         return (k + 1) * self.length
 
+    def after_pause(self, w: int, by_session: bool) -> int:
+        """workcalendar.deadlines.due_after_pause on working seconds: the end of the working day
+        `w` falls in (of its session, `by_session`); a session's end is its own."""
+        k, r = divmod(w, self.length)
+        if r == 0:
+            return w
+        if by_session and r <= self.morning:
+            return k * self.length + self.morning
+        return (k + 1) * self.length
+
 
 def _seconds(t: Any) -> int:
     return int(t.hour) * 3600 + int(t.minute) * 60 + int(t.second)
@@ -449,6 +459,7 @@ class ProcedurePlan:
     version_id: int
     online_mode: int
     by_days: bool  # legal time in whole working days (appointment at the end of a day)
+    in_hours: bool  # legal time in working hours (after a pause, the end of a session)
     legal_seconds: int
     whole_days: int
     steps: list[StepPlan]
@@ -509,6 +520,7 @@ def _procedure_plans(
                 version_id=version.pk,
                 online_mode=procedure.online_mode,
                 by_days=days and amount == int(amount),
+                in_hours=not days,
                 legal_seconds=int(amount * length) if days else int(amount * 3600),
                 whole_days=int(amount),
                 steps=steps,
@@ -961,6 +973,7 @@ def _one(
         status = Status.PROCESSING
         cur = received_w
         pauses: list[tuple[int, int | None]] = []  # (requested w, answered w or None)
+        appts: list[int] = []  # the appointment (w) after each answered pause
         wants_supplement = rng.random() < config.supplement_share
         withdraws = not wants_supplement and rng.random() < config.withdrawn_share
         active: tuple[StepPlan, int, int, tuple[int, int] | None] | None = None
@@ -1005,7 +1018,8 @@ def _one(
                         pauses.append((at, None))
                         break
                     pauses.append((at, answered))
-                    appt_w += wait
+                    appt_w = timeline.after_pause(appt_w + wait, plan.in_hours)
+                    appts.append(appt_w)
                     due_w += wait
                     spent += wait
                     at = answered + left // 2
@@ -1083,7 +1097,7 @@ def _one(
             facts.open_span(key, 2, req_day, ans_day)
             cursor_day = ans_day
             if ans is not None:
-                due_day = local_day(timeline.epoch(_extended_due(appt_w, pauses, i)))
+                due_day = local_day(timeline.epoch(appts[i]))
         if len(pauses) > 1 and repeated_supplement_is_late():  # late whatever the appointment
             facts.open_span(key, 1, cursor_day, end_day)
         else:
@@ -1137,13 +1151,6 @@ def _resolved(finished: int, appointment: int, supplement_count: int) -> str:
         time_unit="",
     )
     return f"resolved_{classify_resolved(info)}"
-
-
-def _extended_due(appt_w_final: int, pauses: list[tuple[int, int | None]], i: int) -> int:
-    """The appointment (w) in force after pause i was answered: the final one less the pauses
-    answered later."""
-    later = sum(ans - req for req, ans in pauses[i + 1 :] if ans is not None)
-    return appt_w_final - later
 
 
 def _stats_models() -> list[Any]:

@@ -320,3 +320,33 @@ def test_applicant_timeline_hides_internal_working_records(staff, procedure):
     assert "dossier.apology_drafted" not in applicant_view
     assert "dossier.assigned" not in applicant_view
     assert applicant_view[0] == "dossier.received"
+
+
+def test_migration_gives_back_the_legal_date_an_old_apology_overwrote(staff, procedure):
+    """Before #13 approving form 04 overwrote appointment_at with the promised date; the data
+    migration puts the promise in promised_at and the first letter's previous date back."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("egov.onestop.migrations.0003_apology_promise")
+    with time_machine.travel(at(2026, 11, 23, 8, 0), tick=False):
+        dossier = receive(staff, procedure)  # due Mon 30/11 17:00
+    with time_machine.travel(at(2026, 12, 1, 9, 0), tick=False):
+        letter = services.draft_apology(
+            actor=act(staff.specialist),
+            dossier=dossier,
+            reason="Chờ xác minh",
+            new_appointment_at=at(2026, 12, 4, 17, 0),
+        )
+        services.decide_apology(actor=act(staff.leader), letter_id=letter.pk, approve=True)
+    # The row as the old engine left it.
+    Dossier.objects.filter(pk=dossier.pk).update(
+        appointment_at=at(2026, 12, 4, 17, 0), promised_at=None
+    )
+    migration.split_promise(apps, None)
+    dossier.refresh_from_db()
+    assert (dossier.appointment_at, dossier.promised_at) == (
+        at(2026, 11, 30, 17, 0),
+        at(2026, 12, 4, 17, 0),
+    )
