@@ -611,6 +611,7 @@ DOSSIER_COLUMNS = (
     "submitted_at",
     "received_at",
     "appointment_at",
+    "promised_at",  # no generated apology letters: always NULL
     "finished_at",
     "returned_at",
     "supplement_count",
@@ -1110,7 +1111,7 @@ def _one(
         f"{dossier_id}\t{code}\t{plan.id}\t{plan.version_id}\t{agency.id}\t\\N\tcitizen\t"
         f"{applicant}\t{id_number}\t09{rng.randint(0, 99999999):08d}\t\t\t{int(channel)}\t"
         f"{int(status)}\t{result_delivery}\t\t{{}}\t{plan.fee}\t{stamp(submitted)}\t"
-        f"{stamp(received)}\t{stamp(appointment)}\t{stamp(finished)}\t{stamp(returned)}\t"
+        f"{stamp(received)}\t{stamp(appointment)}\t\\N\t{stamp(finished)}\t{stamp(returned)}\t"
         f"{supplement_count}\t\\N\t1\t{stamp(returned or finished or received or submitted)}\n"
     )
     if steps:

@@ -169,12 +169,13 @@ class ApologyApproved(Reason):
     """Form 04 approved: a date promised to the applicant, not a new legal due date.
 
     Events recorded before #13 carry the promised date as `appointment_at` (the engine then
-    moved the appointment itself); later ones carry it as `promised_at`, with `due_at`, the
-    legal appointment the letter leaves as it was. Read the promise with `promise`."""
+    moved the appointment itself); later ones carry it as `promised_at`, with
+    `legal_appointment_at`, the legal due date the letter leaves as it was. Read the promise
+    with `promise`."""
 
     letter: int
     promised_at: datetime | None = None
-    due_at: datetime | None = None
+    legal_appointment_at: datetime | None = None
     appointment_at: datetime | None = None  # old events only: the promised date
     previous_appointment_at: datetime | None = None
 

@@ -1032,7 +1032,7 @@ def _decide_apology(act: Action[Dossier], letter_id: int, approve: bool) -> Apol
             letter=letter.pk,
             reason=letter.reason,
             promised_at=letter.new_appointment_at,
-            due_at=locked.appointment_at,
+            legal_appointment_at=locked.appointment_at,
             previous_appointment_at=letter.previous_appointment_at,
         )
         notify_applicant(

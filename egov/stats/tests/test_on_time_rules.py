@@ -25,6 +25,7 @@ from egov.events.models import Event
 from egov.events.services import record_event
 from egov.onestop import reports, services
 from egov.onestop.tests.conftest import act
+from egov.onestop.tests.test_api import session
 from egov.stats import aggregates, drill, naive, queries
 from egov.stats.periods import Period
 
@@ -116,6 +117,10 @@ def test_an_apology_promise_kept_is_still_late(staff, procedure):
     assert sheet.extensions[0].new_appointment_at == at(2026, 12, 4, 17, 0)
     register = reports.register(staff.receiver.agency, date(2026, 11, 23), date(2026, 11, 23))
     assert [r.on_time_label for r in register.rows] == ["Trễ hạn"]
+    # The workspace shows both dates and both verdicts.
+    page = session(staff.leader.user).get(f"/mot-cua/ho-so/{dossier.code}/").content.decode()
+    assert "Ngày hẹn lại (phiếu xin lỗi)" in page and "04/12/2026" in page
+    assert "Trễ hạn" in page and "Đúng ngày hẹn lại" in page
 
     with time_machine.travel(LATER, tick=False):
         aggregates.maintain()
