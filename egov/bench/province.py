@@ -581,9 +581,10 @@ class Facts:
         end: int,
         due: int,
     ) -> None:
-        """On time before the due day, overdue from it, over [start, end)."""
-        self.open_span(key, 0, start, min(end, due))
-        self.open_span(key, 1, max(start, due), end)
+        """On time up to the due day (judged with each day as its end), overdue after it, over
+        [start, end)."""
+        self.open_span(key, 0, start, min(end, due + 1))
+        self.open_span(key, 1, max(start, due + 1), end)
 
 
 # --- generation -------------------------------------------------------------------------------

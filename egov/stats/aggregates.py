@@ -53,7 +53,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -64,7 +64,7 @@ from egov.dossiers import event_types as E
 from egov.dossiers.models import Dossier
 from egov.events.catalogue import read_payload
 from egov.events.models import Event
-from egov.workcalendar.services import WorkingCalendar
+from egov.workcalendar.services import VN_TZ, WorkingCalendar
 
 from . import projector
 from .models import (
@@ -225,11 +225,12 @@ def open_at_end_of(day: date, rows: Iterable[OpenLedger] | None = None) -> list[
     """In-progress dossiers at the end of `day`, per (agency, procedure, sector, channel), from
     the ledger rows dated up to that day."""
     qs = OpenLedger.objects.filter(day__lte=day)
+    # Judged with `day` as its end (deadlines.ended_in_time): due that day is still on time.
     on_time = Sum(
-        Case(When(due_day__gt=day, then="delta"), default=Value(0)), output_field=IntegerField()
+        Case(When(due_day__gte=day, then="delta"), default=Value(0)), output_field=IntegerField()
     )
     overdue = Sum(
-        Case(When(due_day__lte=day, then="delta"), default=Value(0)), output_field=IntegerField()
+        Case(When(due_day__lt=day, then="delta"), default=Value(0)), output_field=IntegerField()
     )
     paused = Sum(
         Case(When(due_day__isnull=True, then="delta"), default=Value(0)),
@@ -457,7 +458,7 @@ def _snapshot(day: date, counts: dict[tuple[Any, ...], int]) -> list[OpenDaily]:
     for (*key, due), count in counts.items():
         if not count:
             continue
-        slot = 2 if due is None else (0 if due > day else 1)
+        slot = 2 if due is None else (0 if due >= day else 1)  # due that day: on time
         groups[tuple(key)][slot] += count
     return [
         OpenDaily(
@@ -650,8 +651,10 @@ def live_open_filter(now: Any) -> dict[str, Q]:
     paused = in_progress & Q(paused_since__isnull=False)
     running = in_progress & Q(paused_since__isnull=True)
     forced = Q(ledger_due=projector.LATE_DAY)
-    overdue = running & (forced | Q(appointment_at__lt=now))
-    on_time = running & ~forced & (Q(appointment_at__gte=now) | Q(appointment_at__isnull=True))
+    # By date (deadlines.ended_in_time): due today is still on time until the day is over.
+    today = datetime.combine(timezone.localdate(now), time.min, VN_TZ)
+    overdue = running & (forced | Q(appointment_at__lt=today))
+    on_time = running & ~forced & (Q(appointment_at__gte=today) | Q(appointment_at__isnull=True))
     return {
         "waiting": Q(received_at__isnull=True),
         "on_time": on_time,

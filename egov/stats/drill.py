@@ -82,7 +82,8 @@ def _received(sel: Selection) -> QuerySet[Dossier]:
 
 def _open(name: str) -> Callable[[Selection], QuerySet[Dossier]]:
     """In-progress dossiers: now (from the tracker) when the period reaches today, else those
-    open at the end of the period, judged by their current appointment date."""
+    open at the end of the period, judged with its last day as their end against their current
+    appointment date (due that day: still on time)."""
 
     def query(sel: Selection) -> QuerySet[Dossier]:
         now = timezone.now()
@@ -100,7 +101,7 @@ def _open(name: str) -> Callable[[Selection], QuerySet[Dossier]]:
         if name == "paused":
             return running.filter(is_paused=True)
         running = running.filter(is_paused=False)
-        overdue = Q(appointment_at__lt=end)
+        overdue = Q(appointment_at__lt=_start(sel.end))
         if repeated_supplement_is_late():
             overdue |= Q(supplement_count__gt=1)
         return running.filter(overdue) if name == "overdue" else running.exclude(overdue)

@@ -221,9 +221,9 @@ APPOINTMENT_EVENTS = (
 
 def open_at_end_of(day: date) -> dict[Key, dict[str, int]]:
     """Dossiers in progress at the end of `day` (received, processing not ended), per (agency,
-    procedure, sector, channel): paused for a supplement, overdue (appointment day on or before
-    `day`, or more than one supplement request), or on time. The appointment in force that day is
-    read from the events."""
+    procedure, sector, channel): paused for a supplement, overdue (judged with `day` as their
+    end: appointment day before `day`, or more than one supplement request), or on time. The
+    appointment in force that day is read from the events."""
     end = _end_of(day)
     out: dict[Key, dict[str, int]] = defaultdict(lambda: {"on_time": 0, "overdue": 0, "paused": 0})
     dossiers = list(
@@ -264,6 +264,7 @@ def open_at_end_of(day: date) -> dict[Key, dict[str, int]]:
         if moment is None:
             out[key]["on_time"] += 1
             continue
-        due = timezone.localdate(moment)
-        out[key]["overdue" if due <= day else "on_time"] += 1
+        out[key][
+            "on_time" if ended_in_time(end - timedelta(microseconds=1), moment) else "overdue"
+        ] += 1
     return dict(out)

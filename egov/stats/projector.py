@@ -227,8 +227,8 @@ def bucket(track: OpenDossier) -> tuple[str, date | None]:
         return OpenDossier.Ledger.DUE, LATE_DAY
     if track.appointment_at is None:
         return OpenDossier.Ledger.DUE, NO_DUE_DAY
-    # Open at the end of day D, it can end on D + 1 at the earliest: overdue once its due date
-    # (the legal one, by deadlines.local_date) is D or before.
+    # The legal due date (deadlines.local_date): open at the end of day D, the dossier is judged
+    # with D as its end, so it is overdue there once this day is before D.
     return OpenDossier.Ledger.DUE, local_date(track.appointment_at)
 
 

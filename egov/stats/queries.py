@@ -341,12 +341,13 @@ def open_sums(
             rows = _grouped(
                 _scoped(sel.actor, OpenLedger).filter(key_q, day__lte=day),
                 by,
+                # Judged with `day` as its end: due that day is still on time (#13).
                 on_time=Sum(
-                    Case(When(due_day__gt=day, then="delta"), default=Value(0)),
+                    Case(When(due_day__gte=day, then="delta"), default=Value(0)),
                     output_field=IntegerField(),
                 ),
                 overdue=Sum(
-                    Case(When(due_day__lte=day, then="delta"), default=Value(0)),
+                    Case(When(due_day__lt=day, then="delta"), default=Value(0)),
                     output_field=IntegerField(),
                 ),
                 paused=Sum(

@@ -168,7 +168,7 @@ def history(staff, procedure, agency, make_citizen):  # type: ignore[no-untyped-
     h.hand_back(d.H, 2025, 2, 19, 10, 0)
     # I: apology approved on 27/2 (promised 7/3), done 5/3: late against its legal date 28/2,
     # which the promise does not move (#13; it used to count on time), but the promise kept.
-    # Open and overdue at the end of 28/2 and 3/3.
+    # Open: on time at the end of 28/2 (its due day), overdue at the end of 3/3.
     d.I = h.receive(2025, 2, 24, 8, 0)
     with h.when(2025, 2, 27, 8, 0):
         letter = services.draft_apology(

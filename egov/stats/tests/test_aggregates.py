@@ -224,12 +224,18 @@ def test_hand_checked_figures(history):
         assert (feb.resolved_early, feb.resolved_on_time, feb.resolved_late) == (3, 0, 2)
         assert (feb.returned, feb.returned_electronic) == (4, 2)
         assert (feb.supplements, feb.rating_2, feb.rating_5) == (3, 1, 1)
-        # At the end of February only I is open, and overdue: its legal date (28/2) has
-        # passed. The apology approved on 27/2 promised 7/3 to the applicant, which is no new
-        # legal date (#13: this used to count I on time).
-        assert (feb.on_time, feb.overdue, feb.paused) == (0, 1, 0)
+        # At the end of February only I is open, due that very day (28/2): judged with that
+        # day as its end, still on time (#13: by date; the apology plays no part).
+        assert (feb.on_time, feb.overdue, feb.paused) == (1, 0, 0)
         # 2.1: (early + on time + open on time) / (resolved + open running)
-        assert feb.on_time_rate == pytest.approx(3 / 6)
+        assert feb.on_time_rate == pytest.approx(4 / 6)
+        # At the end of 3/3, I is overdue: its legal date passed. The apology approved on 27/2
+        # promised 7/3 to the applicant, which is no new legal date (#13: this used to count I
+        # on time). M, received that day, is on time.
+        first_days = queries.figures(
+            queries.select(SYSTEM, Period("range", date(2025, 3, 1), date(2025, 3, 3)))
+        )
+        assert (first_days.on_time, first_days.overdue, first_days.paused) == (1, 1, 0)
 
         now = queries.figures(queries.select(SYSTEM, month_period(2025, 4)))
         assert (now.on_time, now.overdue, now.paused) == (1, 1, 1)  # K, J, L

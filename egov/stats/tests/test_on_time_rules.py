@@ -17,6 +17,7 @@ from datetime import date, datetime
 import pytest
 import time_machine
 from django.db import transaction
+from django.utils import timezone
 
 from egov.core.actors import SYSTEM
 from egov.dossiers import event_types as E
@@ -47,7 +48,7 @@ def naive_sum(name: str) -> int:
 def test_done_on_the_due_day_is_on_time_whatever_the_hour(staff, procedure):
     h = History(staff, procedure, None)
     # Received Monday 23/11/2026: 4 working days (24/11 is a holiday) → due Mon 30/11 17:00.
-    five_pm, one_past, next_morning = (h.receive(2026, 11, 23, 8, 0) for _ in range(3))
+    five_pm, one_past, next_morning, _still_open = (h.receive(2026, 11, 23, 8, 0) for _ in range(4))
     assert five_pm.appointment_at == at(2026, 11, 30, 17, 0)
     h.finish(five_pm, 2026, 11, 30, 17, 0)
     h.finish(one_past, 2026, 11, 30, 17, 1)  # used to be late: it was compared as a moment
@@ -58,12 +59,23 @@ def test_done_on_the_due_day_is_on_time_whatever_the_hour(staff, procedure):
     assert [services.is_on_time(d) for d in dossiers] == expected
     assert [reports.control_sheet(d, now=LATER).on_time for d in dossiers] == expected
     register = reports.register(staff.receiver.agency, date(2026, 11, 23), date(2026, 11, 23))
-    assert [r.on_time_label for r in register.rows] == ["Đúng hạn", "Đúng hạn", "Trễ hạn"]
+    labels = [r.on_time_label for r in register.rows]
+    assert labels == ["Đúng hạn", "Đúng hạn", "Trễ hạn", "Đúng hạn"]  # the last one still open
+
+    # Live, the open one is on time all its due day, after 17:00 too; overdue the next day.
+    for moment, expected_open in ((at(2026, 11, 30, 17, 30), (1, 0)), (at(2026, 12, 1, 8), (0, 1))):
+        with time_machine.travel(moment, tick=False):
+            today = timezone.localdate()
+            live = figures(today, today)
+            assert (live.on_time, live.overdue) == expected_open, moment
 
     with time_machine.travel(LATER, tick=False):
         aggregates.maintain()
         due_day = figures(date(2026, 11, 30), date(2026, 11, 30))
         assert (due_day.resolved_on_time, due_day.resolved_late) == (2, 0)
+        # Open at the end of their due day (judged with that day as their end): on time.
+        assert (due_day.on_time, due_day.overdue) == (2, 0)
+        assert figures(date(2026, 12, 1), date(2026, 12, 1)).overdue == 1
         assert figures(date(2026, 12, 1), date(2026, 12, 1)).resolved_late == 1
         sel = queries.select(SYSTEM, Period("range", date(2026, 11, 30), date(2026, 12, 1)))
         on_time = drill.dossiers_behind(sel, "resolved_on_time", {}).dossiers
@@ -166,8 +178,8 @@ def test_an_old_apology_event_is_read_as_a_promise(staff, procedure):
         )
     with time_machine.travel(LATER, tick=False):
         aggregates.rebuild()
-        end_of_due_day = figures(date(2026, 11, 30), date(2026, 11, 30))
-        assert (end_of_due_day.on_time, end_of_due_day.overdue) == (0, 1)
+        day_after = figures(date(2026, 12, 1), date(2026, 12, 1))
+        assert (day_after.on_time, day_after.overdue) == (0, 1)
     sheet = reports.control_sheet(Dossier.objects.get(pk=dossier.pk), now=LATER)
     assert sheet.extensions[0].new_appointment_at == at(2026, 12, 4, 17, 0)
 
