@@ -206,6 +206,16 @@ class Timeline:
         """w of the end of working day k."""
         return (k + 1) * self.length
 
+    def after_pause(self, w: int, by_session: bool) -> int:
+        """workcalendar.deadlines.due_after_pause on working seconds: the end of the working day
+        `w` falls in (of its session, `by_session`); a session's end is its own."""
+        k, r = divmod(w, self.length)
+        if r == 0:
+            return w
+        if by_session and r <= self.morning:
+            return k * self.length + self.morning
+        return (k + 1) * self.length
+
 
 def _seconds(t: Any) -> int:
     return int(t.hour) * 3600 + int(t.minute) * 60 + int(t.second)
@@ -450,6 +460,7 @@ class ProcedurePlan:
     version_id: int
     online_mode: int
     by_days: bool  # legal time in whole working days (appointment at the end of a day)
+    in_hours: bool  # legal time in working hours (after a pause, the end of a session)
     legal_seconds: int
     legal_millidays: int | None  # set in days: exact thousandths of a day (None in hours)
     whole_days: int
@@ -511,6 +522,7 @@ def _procedure_plans(
                 version_id=version.pk,
                 online_mode=procedure.online_mode,
                 by_days=days and amount == int(amount),
+                in_hours=not days,
                 legal_seconds=int(amount * length) if days else int(amount * 3600),
                 legal_millidays=int(amount * 1000) if days else None,
                 whole_days=int(amount),
@@ -572,9 +584,10 @@ class Facts:
         end: int,
         due: int,
     ) -> None:
-        """On time before the due day, overdue from it, over [start, end)."""
-        self.open_span(key, 0, start, min(end, due))
-        self.open_span(key, 1, max(start, due), end)
+        """On time up to the due day (judged with each day as its end), overdue after it, over
+        [start, end)."""
+        self.open_span(key, 0, start, min(end, due + 1))
+        self.open_span(key, 1, max(start, due + 1), end)
 
 
 # --- generation -------------------------------------------------------------------------------
@@ -602,6 +615,7 @@ DOSSIER_COLUMNS = (
     "submitted_at",
     "received_at",
     "appointment_at",
+    "promised_at",  # no generated apology letters: always NULL
     "finished_at",
     "returned_at",
     "supplement_count",
@@ -970,6 +984,7 @@ def _one(
         status = Status.PROCESSING
         cur = received_w
         pauses: list[tuple[int, int | None]] = []  # (requested w, answered w or None)
+        appts: list[int] = []  # the appointment (w) after each answered pause
         wants_supplement = rng.random() < config.supplement_share
         withdraws = not wants_supplement and rng.random() < config.withdrawn_share
         active: tuple[StepPlan, int, int, tuple[int, int] | None] | None = None
@@ -1017,7 +1032,8 @@ def _one(
                         pauses.append((at, None))
                         break
                     pauses.append((at, answered))
-                    appt_w += wait
+                    appt_w = timeline.after_pause(appt_w + wait, plan.in_hours)
+                    appts.append(appt_w)
                     due_w += wait
                     spent += wait
                     at = answered + left // 2
@@ -1101,7 +1117,7 @@ def _one(
             facts.open_span(key, 2, req_day, ans_day)
             cursor_day = ans_day
             if ans is not None:
-                due_day = local_day(timeline.epoch(_extended_due(appt_w, pauses, i)))
+                due_day = local_day(timeline.epoch(appts[i]))
         if len(pauses) > 1 and repeated_supplement_is_late():  # late whatever the appointment
             facts.open_span(key, 1, cursor_day, end_day)
         else:
@@ -1114,7 +1130,7 @@ def _one(
         f"{dossier_id}\t{code}\t{plan.id}\t{plan.version_id}\t{agency.id}\t\\N\tcitizen\t"
         f"{applicant}\t{id_number}\t09{rng.randint(0, 99999999):08d}\t\t\t{int(channel)}\t"
         f"{int(status)}\t{result_delivery}\t\t{{}}\t{plan.fee}\t{stamp(submitted)}\t"
-        f"{stamp(received)}\t{stamp(appointment)}\t{stamp(finished)}\t{stamp(returned)}\t"
+        f"{stamp(received)}\t{stamp(appointment)}\t\\N\t{stamp(finished)}\t{stamp(returned)}\t"
         f"{supplement_count}\t\\N\t1\t{stamp(returned or finished or received or submitted)}\t"
         f"\t1\t{stamp(appointment if received else None)}\t\\N\t\\N\n"
     )
@@ -1156,13 +1172,6 @@ def _resolved(finished: int, appointment: int, supplement_count: int) -> str:
         time_unit="",
     )
     return f"resolved_{classify_resolved(info)}"
-
-
-def _extended_due(appt_w_final: int, pauses: list[tuple[int, int | None]], i: int) -> int:
-    """The appointment (w) in force after pause i was answered: the final one less the pauses
-    answered later."""
-    later = sum(ans - req for req, ans in pauses[i + 1 :] if ans is not None)
-    return appt_w_final - later
 
 
 def _stats_models() -> list[Any]:

@@ -49,7 +49,12 @@ class DossierSerializer(serializers.Serializer[Dossier]):
     applicant_name = serializers.CharField(read_only=True)
     submitted_at = serializers.DateTimeField(read_only=True)
     received_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    appointment_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    appointment_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Ngày hẹn trả theo quy định"
+    )
+    promised_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Ngày hẹn lại theo phiếu xin lỗi (mẫu 04)"
+    )
     finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
     returned_at = serializers.DateTimeField(read_only=True, allow_null=True)
     fee_total = serializers.IntegerField(read_only=True)

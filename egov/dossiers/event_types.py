@@ -139,7 +139,8 @@ class SupplementFile(Payload):
 class SupplementProvided(DossierPayload):
     note: str = ""
     files: list[SupplementFile] = []
-    appointment_at: datetime | None = None
+    appointment_at: datetime | None = None  # the legal appointment, moved by the pause
+    promised_at: datetime | None = None  # a form 04 promise, moved likewise (#13 on)
 
 
 class PaymentRequested(Reason):
@@ -165,9 +166,22 @@ class ApologyDrafted(Reason):
 
 
 class ApologyApproved(Reason):
+    """Form 04 approved: a date promised to the applicant, not a new legal due date.
+
+    Events recorded before #13 carry the promised date as `appointment_at` (the engine then
+    moved the appointment itself); later ones carry it as `promised_at`, with
+    `legal_appointment_at`, the legal due date the letter leaves as it was. Read the promise
+    with `promise`."""
+
     letter: int
-    appointment_at: datetime
+    promised_at: datetime | None = None
+    legal_appointment_at: datetime | None = None
+    appointment_at: datetime | None = None  # old events only: the promised date
     previous_appointment_at: datetime | None = None
+
+    @property
+    def promise(self) -> datetime | None:
+        return self.promised_at or self.appointment_at
 
 
 class ApologyRejected(DossierPayload):
@@ -297,7 +311,10 @@ APOLOGY_APPROVED = declare(
     "dossier.apology_approved",
     subject=SUBJECT,
     payload=ApologyApproved,
-    description="Lãnh đạo duyệt phiếu xin lỗi: ngày hẹn trả kết quả được lùi, người nộp được báo.",
+    description=(
+        "Lãnh đạo duyệt phiếu xin lỗi: người nộp được báo ngày hẹn lại; ngày hẹn trả theo quy "
+        "định (căn cứ tính đúng hạn/trễ hạn) giữ nguyên."
+    ),
 )
 APOLOGY_REJECTED = declare(
     "dossier.apology_rejected",

@@ -83,6 +83,8 @@ class Dossier(models.Model):
     set_count = models.PositiveSmallIntegerField(_("số bộ hồ sơ"), default=1)
     submitted_at = models.DateTimeField(_("ngày nộp"))
     received_at = models.DateTimeField(_("ngày tiếp nhận"), null=True, blank=True)
+    # The legal due date: set at reception, moved only by supplement pauses. It alone decides
+    # on time or late (workcalendar.deadlines.timeliness).
     appointment_at = models.DateTimeField(_("ngày hẹn trả"), null=True, blank=True)
     # The appointment written on the receipt (form 01) at reception. It never moves: a reprinted
     # receipt and the register show what the applicant was given, whatever happens later to
@@ -98,6 +100,9 @@ class Dossier(models.Model):
     register_number = models.PositiveIntegerField(
         _("số thứ tự trong sổ theo dõi hồ sơ"), null=True, blank=True
     )
+    # The date an approved apology letter (form 04) promised the applicant: shown to them and
+    # tracked ("kept the promise"), never a new legal due date.
+    promised_at = models.DateTimeField(_("ngày hẹn lại"), null=True, blank=True)
     finished_at = models.DateTimeField(_("ngày kết thúc xử lý"), null=True, blank=True)
     returned_at = models.DateTimeField(_("ngày trả kết quả"), null=True, blank=True)
     supplement_count = models.PositiveSmallIntegerField(_("số lần yêu cầu bổ sung"), default=0)

@@ -124,7 +124,12 @@ class DossierStateSerializer(serializers.Serializer[Any]):
     status = serializers.IntegerField(help_text="Mã trạng thái quốc gia 1..10")
     status_label = serializers.CharField()
     version = serializers.IntegerField(help_text="Gửi lại trong `version` để tránh ghi đè")
-    appointment_at = serializers.DateTimeField(allow_null=True)
+    appointment_at = serializers.DateTimeField(
+        allow_null=True, help_text="Ngày hẹn trả theo quy định: căn cứ tính đúng hạn/trễ hạn"
+    )
+    promised_at = serializers.DateTimeField(
+        allow_null=True, help_text="Ngày hẹn lại theo phiếu xin lỗi (mẫu 04), nếu có"
+    )
     received_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     returned_at = serializers.DateTimeField(allow_null=True)
@@ -163,6 +168,7 @@ def dossier_state(code: str) -> dict[str, Any]:
         "status_label": Status(dossier.status).label,
         "version": dossier.version,
         "appointment_at": dossier.appointment_at,
+        "promised_at": dossier.promised_at,
         "received_at": dossier.received_at,
         "finished_at": dossier.finished_at,
         "returned_at": dossier.returned_at,

@@ -183,6 +183,10 @@ def _message(step: DossierStep, level: str) -> tuple[str, str]:
     ]
     if dossier.appointment_at:
         lines.append(f"Ngày hẹn trả kết quả: {timezone.localtime(dossier.appointment_at):%d/%m/%Y}")
+    if dossier.promised_at:  # form 04: promised to the applicant, on time still by the above
+        lines.append(
+            f"Ngày hẹn lại (phiếu xin lỗi): {timezone.localtime(dossier.promised_at):%d/%m/%Y}"
+        )
     lines.append("")
     lines.append(
         {

@@ -2,8 +2,10 @@
 
 The control sheet is rebuilt from the dossier's events, the single record of what happened: each
 hand-over (who gave the dossier to whom, for which step, when it was received, its due time, when
-the step was finished, on time or late), the supplement pauses and the apology extensions. It does
+the step was finished, on time or late), the supplement pauses and the apology letters. It does
 not read the steps table, so it shows the history as it was recorded even after re-opened steps.
+An apology letter promises a date (ngày hẹn lại) without moving the legal appointment: the sheet
+judges on time or late by the latter and says apart whether the promise was kept.
 
 The register lists the dossiers an agency received in a period (local dates, Asia/Ho_Chi_Minh),
 judging those still open with the period's end (the 766 rule, `services.is_on_time`).
@@ -149,7 +151,8 @@ class Pause:
 
 @dataclass
 class Extension:
-    """An approved apology letter (form 04) that moved the appointment date."""
+    """An approved apology letter (form 04): the date it promised (`new_appointment_at`); the
+    legal appointment stays."""
 
     approved_at: datetime
     approved_by: str
@@ -167,6 +170,7 @@ class ControlSheet:
     pauses: list[Pause] = field(default_factory=list)
     extensions: list[Extension] = field(default_factory=list)
     on_time: bool | None = None
+    kept_promise: bool | None = None  # None: no apology letter promised a date
     printed_at: datetime = field(default_factory=timezone.now)
 
     @property
@@ -191,6 +195,12 @@ class ControlSheet:
     def coordinating_agencies(self) -> list[str]:
         """Cơ quan phối hợp: the others that held a step (the receiving desk's agency aside)."""
         return [a for a in self._agencies()[1:] if a != self.dossier.agency.name]
+
+    @property
+    def promise_label(self) -> str:
+        if self.kept_promise is None:
+            return NOT_JUDGED
+        return "Đúng ngày hẹn lại" if self.kept_promise else "Trễ ngày hẹn lại"
 
 
 def _who(payload: E.DossierPayload) -> tuple[str, str, str]:
@@ -342,7 +352,7 @@ def control_sheet(dossier: Dossier, *, now: datetime | None = None) -> ControlSh
                     approved_by=payload.official,
                     reason=payload.reason,
                     previous_appointment_at=payload.previous_appointment_at,
-                    new_appointment_at=payload.appointment_at,
+                    new_appointment_at=payload.promise,
                 )
             )
 
@@ -354,6 +364,8 @@ def control_sheet(dossier: Dossier, *, now: datetime | None = None) -> ControlSh
             current.on_time = False
     sheet.first_appointment_at = sheet.first_appointment_at or dossier.appointment_at
     sheet.on_time = services.is_on_time(dossier, now)
+    if dossier.finished_at is not None:
+        sheet.kept_promise = services.kept_promise(dossier)
     return sheet
 
 
@@ -454,8 +466,10 @@ def control_sheet_xlsx(sheet: ControlSheet) -> bytes:
         ("Ngày tiếp nhận", _naive(sheet.received_at)),
         ("Ngày hẹn trả", _naive(sheet.first_appointment_at)),
         ("Ngày hẹn trả hiện tại", _naive(dossier.appointment_at)),
+        ("Ngày hẹn lại (phiếu xin lỗi)", _naive(dossier.promised_at)),
         ("Trạng thái", dossier.get_status_display()),
         ("Kết quả (đúng hạn/trễ hạn)", sheet.on_time_label),
+        ("So với ngày hẹn lại", sheet.promise_label),
     ]
     for label, value in header:
         _put(ws, [label, value])

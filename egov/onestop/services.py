@@ -38,6 +38,7 @@ from egov.dossiers.services import SubmissionError, due_date, store_paper
 from egov.dossiers.uploads import check_paper
 from egov.events.catalogue import EventType
 from egov.org.models import Agency, Official, Role, Unit
+from egov.workcalendar.deadlines import due_after_pause, ended_in_time
 from egov.workcalendar.services import WorkingCalendar
 
 from . import notices
@@ -700,19 +701,33 @@ def provide_supplement(
         for item in checked:
             store_paper(locked, item, DossierFile.Kind.SUPPLEMENT)
         status = _resume_after_supplement(locked, timezone.now())
-        act.save("appointment_at", state=status)
+        act.save("appointment_at", "promised_at", state=status)
         act.record(
             E.SUPPLEMENT_PROVIDED,
             note=note.strip(),
             files=[{"name": c.name, "sha256": c.sha256} for c in checked],
             appointment_at=locked.appointment_at,
+            promised_at=locked.promised_at,
         )
     return locked
 
 
+def _counts_in_hours(dossier: Dossier) -> bool:
+    """Whether the dossier's legal time is in working hours (its process version's, else its
+    procedure's): its appointment is then a session, not a whole day."""
+    source: Any = dossier.process_version or dossier.procedure
+    return bool(source.time_unit == TimeUnit.WORKING_HOURS)
+
+
 def _resume_after_supplement(dossier: Dossier, now: datetime) -> int:
-    """Stop the pause, move the appointment date and the active step's due time by the working
-    time spent waiting. Returns the status the dossier goes back to."""
+    """Stop the pause and move the dates by the working time spent waiting. Returns the status
+    the dossier goes back to.
+
+    The appointment (and a promised date of form 04) moves by that time and lands on the end of
+    that working day (of the session, for procedures counted in hours): a one-hour pause over a
+    weekend gives Monday at the end of the day, not Monday 08:30
+    (workcalendar.deadlines.due_after_pause). The active step's due time moves by exactly the
+    paused time: step budgets are working hours, and form 05 replays them that way."""
     request = (
         SupplementRequest.objects.select_for_update()
         .filter(dossier=dossier, answered_at__isnull=True)
@@ -725,8 +740,15 @@ def _resume_after_supplement(dossier: Dossier, now: datetime) -> int:
         request.answered_at = now
         request.paused_seconds = max(int(paused.total_seconds()), 0)
         request.save(update_fields=["answered_at", "paused_seconds"])
+        by_session = _counts_in_hours(dossier)
         if dossier.appointment_at and request.paused_seconds:
-            dossier.appointment_at = calendar.add_working_hours(dossier.appointment_at, paused)
+            dossier.appointment_at = due_after_pause(
+                calendar, dossier.appointment_at, paused, by_session=by_session
+            )
+        if dossier.promised_at and request.paused_seconds:
+            dossier.promised_at = due_after_pause(
+                calendar, dossier.promised_at, paused, by_session=by_session
+            )
         step = dossier.steps.filter(status=StepStatus.ACTIVE).first()
         if step is not None and step.due_at and request.paused_seconds:
             step.due_at = calendar.add_working_hours(step.due_at, paused)
@@ -887,30 +909,36 @@ def _return_result(act: Action[Dossier], method: str | None) -> None:
 # --- late dossiers: apology letter (form 04) -----------------------------------------------------
 
 
-# Form 04 moves the appointment date the applicant was given (and the on-time rule with it). No
-# legal text caps the new date, so the engine does: at most one more run of the procedure's own
-# legal time after the current appointment (a delay may at most double what was promised), and
-# never less than APOLOGY_MIN_EXTENSION_DAYS working days, so that a procedure of a few hours can
-# still be put off to a date an agency down the chain can meet.
+# Form 04 promises the applicant a new date (Dossier.promised_at, "ngày hẹn lại"); the legal
+# appointment, and the on-time rule with it, stay as they were: the letter is written because the
+# dossier is late. No legal text caps the new date, so the engine does: at most one more run of
+# the procedure's own legal time after the date in force (a delay may at most double what was
+# promised), and never less than APOLOGY_MIN_EXTENSION_DAYS working days, so that a procedure of
+# a few hours can still be put off to a date an agency down the chain can meet.
 APOLOGY_MIN_EXTENSION_DAYS = 5
+
+
+def current_promise(dossier: Dossier) -> datetime | None:
+    """The date the applicant is waiting for: the latest apology's promise, else the legal
+    appointment."""
+    return dossier.promised_at or dossier.appointment_at
 
 
 def latest_new_appointment(dossier: Dossier) -> datetime | None:
     """The latest date form 04 may promise for this dossier now (None: it has no appointment)."""
-    if dossier.appointment_at is None:
+    current = current_promise(dossier)
+    if current is None:
         return None
     calendar = WorkingCalendar.for_agency(dossier.agency_id)
-    again = due_date(
-        dossier.procedure, dossier.agency, dossier.appointment_at, dossier.process_version
-    )
-    floor = calendar.add_working_days(dossier.appointment_at, APOLOGY_MIN_EXTENSION_DAYS)
+    again = due_date(dossier.procedure, dossier.agency, current, dossier.process_version)
+    floor = calendar.add_working_days(current, APOLOGY_MIN_EXTENSION_DAYS)
     return max(again, floor)
 
 
 def _check_new_appointment(dossier: Dossier, new_at: datetime, now: datetime) -> datetime:
-    """A new appointment date: after the current one and after now, no later than
-    latest_new_appointment, on a working day. Refused with a field error on new_appointment_at;
-    returns the current appointment."""
+    """A new appointment date: after the current one (the promise in force, else the legal
+    appointment) and after now, no later than latest_new_appointment, on a working day. Refused
+    with a field error on new_appointment_at; returns the current date."""
 
     def refuse(message: str, detail: str) -> NoReturn:
         raise DomainError(
@@ -918,12 +946,13 @@ def _check_new_appointment(dossier: Dossier, new_at: datetime, now: datetime) ->
         )
 
     latest = latest_new_appointment(dossier)
-    if latest is None or dossier.appointment_at is None:
+    current = current_promise(dossier)
+    if latest is None or current is None:
         refuse("Hồ sơ chưa có ngày hẹn trả kết quả.", "Không hợp lệ.")
-    if new_at <= dossier.appointment_at or new_at <= now:
+    if new_at <= current or new_at <= now:
         refuse(
             "Ngày hẹn mới phải sau ngày hẹn hiện tại "
-            f"({timezone.localtime(dossier.appointment_at):%d/%m/%Y}) và sau hôm nay.",
+            f"({timezone.localtime(current):%d/%m/%Y}) và sau hôm nay.",
             "Không hợp lệ.",
         )
     # Any time of the latest day will do (the pages send the end of the chosen day). Compared
@@ -938,7 +967,7 @@ def _check_new_appointment(dossier: Dossier, new_at: datetime, now: datetime) ->
     calendar = WorkingCalendar.for_agency(dossier.agency_id)
     if not calendar.is_working_day(timezone.localdate(new_at)):
         refuse("Ngày hẹn mới phải là ngày làm việc.", "Không phải ngày làm việc.")
-    return dossier.appointment_at
+    return current
 
 
 def draft_apology(
@@ -988,9 +1017,9 @@ def _draft_apology(
 def decide_apology(
     *, actor: Actor, letter_id: int, approve: bool, version: int | None = None
 ) -> ApologyLetter:
-    """A leader of the agency holding the active step approves (the appointment moves, the
-    applicant is told) or rejects the letter. The date is checked again on approval: the
-    appointment may have moved since the draft."""
+    """A leader of the agency holding the active step approves (the new date is promised to
+    the applicant, who is told; the legal appointment stays) or rejects the letter. The date is
+    checked again on approval: the dates may have moved since the draft."""
     official_of(actor)  # a letter's existence is only told to officials
     code = (
         ApologyLetter.objects.filter(pk=letter_id).values_list("dossier__code", flat=True).first()
@@ -1018,14 +1047,16 @@ def _decide_apology(act: Action[Dossier], letter_id: int, approve: bool) -> Apol
     letter.decided_by, letter.decided_at = official, now
     letter.save(update_fields=["status", "decided_by", "decided_at"])
     if approve:
-        locked.appointment_at = letter.new_appointment_at
-        act.save("appointment_at")
+        # A promise, not a new legal due date: appointment_at (on time or late) stays.
+        locked.promised_at = letter.new_appointment_at
+        act.save("promised_at")
         _record(
             act,
             E.APOLOGY_APPROVED,
             letter=letter.pk,
             reason=letter.reason,
-            appointment_at=letter.new_appointment_at,
+            promised_at=letter.new_appointment_at,
+            legal_appointment_at=locked.appointment_at,
             previous_appointment_at=letter.previous_appointment_at,
         )
         notices.issue_apology(locked, letter)  # form 04, and the notice
@@ -1038,9 +1069,11 @@ def _decide_apology(act: Action[Dossier], letter_id: int, approve: bool) -> Apol
 
 
 def is_on_time(dossier: Dossier, at: datetime | None = None) -> bool | None:
-    """The 766 rule: on time when the end of processing is not after the appointment date; an
-    open dossier is judged at `at` (the end of a reporting period). More than one supplement
-    request counts as late when settings.ONESTOP_REPEATED_SUPPLEMENT_IS_LATE (default on)."""
+    """The 766 rule: on time when the date processing ended is not after the date of the legal
+    appointment (deadlines.ended_in_time: 17:01 on the due day is on time); an open dossier is
+    judged at `at` (the end of a reporting period). A date promised by form 04 does not count:
+    the apology is made because the dossier is late. More than one supplement request counts as
+    late when settings.ONESTOP_REPEATED_SUPPLEMENT_IS_LATE (default on)."""
     if dossier.appointment_at is None:
         return None
     if dossier.supplement_count > 1 and getattr(
@@ -1048,4 +1081,12 @@ def is_on_time(dossier: Dossier, at: datetime | None = None) -> bool | None:
     ):
         return False
     end = dossier.finished_at or at or timezone.now()
-    return end <= dossier.appointment_at
+    return ended_in_time(end, dossier.appointment_at)
+
+
+def kept_promise(dossier: Dossier, at: datetime | None = None) -> bool | None:
+    """Whether processing ended by the date an approved apology letter promised (None without
+    a promise). Told apart from is_on_time: a kept promise is still a late dossier."""
+    if dossier.promised_at is None:
+        return None
+    return ended_in_time(dossier.finished_at or at or timezone.now(), dossier.promised_at)

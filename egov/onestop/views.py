@@ -752,6 +752,7 @@ def _render_dossier(
         "forms_data": forms_data,
         "actions": _action_views(s, bound),
         "on_time": on_time,
+        "kept_promise": services.kept_promise(dossier),
         "supplements": list(dossier.supplement_requests.select_related("requested_by__user")),
         "letters": list(
             dossier.apology_letters.select_related("drafted_by__user", "decided_by__user").order_by(

@@ -53,7 +53,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -64,7 +64,7 @@ from egov.dossiers import event_types as E
 from egov.dossiers.models import Dossier
 from egov.events.catalogue import read_payload
 from egov.events.models import Event
-from egov.workcalendar.services import WorkingCalendar
+from egov.workcalendar.services import VN_TZ, WorkingCalendar
 
 from . import projector
 from .models import (
@@ -233,9 +233,10 @@ def open_at_end_of(day: date, rows: Iterable[OpenLedger] | None = None) -> list[
 
 
 def ledger_sums(day: date) -> dict[str, Sum]:
-    """The in-progress counts at the end of `day` as sums over OpenLedger rows dated up to it:
-    a due day after `day` is on time, on or before it overdue; paused rows have no due day, or
-    PAUSED_LATE_DAY when they were already late as the wait began."""
+    """The in-progress counts at the end of `day` as sums over OpenLedger rows dated up to it,
+    judged with `day` as their end (deadlines.ended_in_time): a due day on or after `day` is on
+    time, before it overdue; paused rows have no due day, or PAUSED_LATE_DAY when they were
+    already late as the wait began."""
     paused_late = Q(due_day=projector.PAUSED_LATE_DAY)
 
     def total(condition: Q) -> Sum:
@@ -244,8 +245,8 @@ def ledger_sums(day: date) -> dict[str, Sum]:
         )
 
     return {
-        "on_time": total(Q(due_day__gt=day)),
-        "overdue": total(Q(due_day__lte=day) & ~paused_late),
+        "on_time": total(Q(due_day__gte=day)),
+        "overdue": total(Q(due_day__lt=day) & ~paused_late),
         "paused": total(Q(due_day__isnull=True) | paused_late),
         "paused_late": total(paused_late),
     }
@@ -468,7 +469,7 @@ def _snapshot(day: date, counts: dict[tuple[Any, ...], int]) -> list[OpenDaily]:
             groups[tuple(key)][3] += count
             slot = 2
         else:
-            slot = 2 if due is None else (0 if due > day else 1)
+            slot = 2 if due is None else (0 if due >= day else 1)  # due that day: on time
         groups[tuple(key)][slot] += count
     return [
         OpenDaily(
@@ -662,8 +663,10 @@ def live_open_filter(now: Any) -> dict[str, Q]:
     paused = in_progress & Q(paused_since__isnull=False)
     running = in_progress & Q(paused_since__isnull=True)
     forced = Q(ledger_due=projector.LATE_DAY)
-    overdue = running & (forced | Q(appointment_at__lt=now))
-    on_time = running & ~forced & (Q(appointment_at__gte=now) | Q(appointment_at__isnull=True))
+    # By date (deadlines.ended_in_time): due today is still on time until the day is over.
+    today = datetime.combine(timezone.localdate(now), time.min, VN_TZ)
+    overdue = running & (forced | Q(appointment_at__lt=today))
+    on_time = running & ~forced & (Q(appointment_at__gte=today) | Q(appointment_at__isnull=True))
     return {
         "waiting": Q(received_at__isnull=True),
         "on_time": on_time,

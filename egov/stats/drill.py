@@ -39,7 +39,8 @@ def window(sel: Selection) -> tuple[datetime, datetime]:
 
 
 def _late() -> Q:
-    late = Q(finished_at__gt=F("appointment_at"))
+    """Late by date (deadlines.timeliness, in SQL), on the `fin` and `due` annotations."""
+    late = Q(fin__gt=F("due"))
     if repeated_supplement_is_late():
         late |= Q(supplement_count__gt=1)
     return late
@@ -50,6 +51,20 @@ def _resolved(sel: Selection) -> QuerySet[Dossier]:
     return Dossier.objects.filter(
         status__in=[Status.DONE, Status.RETURNED], finished_at__gte=lo, finished_at__lt=hi
     )
+
+
+def _promised(kept: bool) -> Callable[[Selection], QuerySet[Dossier]]:
+    """Resolved after an approved apology letter; with `kept`, those done by its date."""
+
+    def query(sel: Selection) -> QuerySet[Dossier]:
+        qs = _resolved(sel).filter(promised_at__isnull=False)
+        if not kept:
+            return qs
+        return qs.annotate(fin=TruncDate("finished_at"), promised=TruncDate("promised_at")).filter(
+            fin__lte=F("promised")
+        )
+
+    return query
 
 
 def _ended(status: int) -> Callable[[Selection], QuerySet[Dossier]]:
@@ -67,7 +82,8 @@ def _received(sel: Selection) -> QuerySet[Dossier]:
 
 def _open(name: str) -> Callable[[Selection], QuerySet[Dossier]]:
     """In-progress dossiers: now (from the tracker) when the period reaches today, else those
-    open at the end of the period, judged by their current appointment date."""
+    open at the end of the period, judged with its last day as their end against their current
+    appointment date (due that day: still on time)."""
 
     def query(sel: Selection) -> QuerySet[Dossier]:
         now = timezone.now()
@@ -85,7 +101,7 @@ def _open(name: str) -> Callable[[Selection], QuerySet[Dossier]]:
         if name == "paused":
             return running.filter(is_paused=True)
         running = running.filter(is_paused=False)
-        overdue = Q(appointment_at__lt=end)
+        overdue = Q(appointment_at__lt=_start(sel.end))
         if repeated_supplement_is_late():
             overdue |= Q(supplement_count__gt=1)
         return running.filter(overdue) if name == "overdue" else running.exclude(overdue)
@@ -148,12 +164,11 @@ RECEIVED, FINISHED = "received_at", "finished_at"
 
 def _resolved_kind(kind: str) -> Callable[[Selection], QuerySet[Dossier]]:
     def query(sel: Selection) -> QuerySet[Dossier]:
-        qs = _resolved(sel)
+        # The local dates the verdict compares: the end of processing, the legal appointment.
+        qs = _resolved(sel).annotate(fin=TruncDate("finished_at"), due=TruncDate("appointment_at"))
         if kind == "late":
             return qs.filter(_late())
-        qs = qs.exclude(_late()).annotate(
-            fin=TruncDate("finished_at"), due=TruncDate("appointment_at")
-        )
+        qs = qs.exclude(_late())
         return qs.filter(fin__lt=F("due")) if kind == "early" else qs.filter(fin__gte=F("due"))
 
     return query
@@ -170,6 +185,10 @@ METRICS: dict[str, Metric] = {
     "resolved_early": Metric("Giải quyết trước hạn", _resolved_kind("early"), FINISHED),
     "resolved_on_time": Metric("Giải quyết đúng hạn", _resolved_kind("on_time"), FINISHED),
     "resolved_late": Metric("Giải quyết trễ hạn", _resolved_kind("late"), FINISHED),
+    "resolved_promised": Metric(
+        "Giải quyết có phiếu xin lỗi, hẹn lại", _promised(kept=False), FINISHED
+    ),
+    "resolved_promise_kept": Metric("Giữ đúng ngày hẹn lại", _promised(kept=True), FINISHED),
     "returned": Metric(
         "Đã trả kết quả",
         lambda s: Dossier.objects.filter(

@@ -16,8 +16,6 @@ from django.db.models import (
     Case,
     Count,
     Exists,
-    F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -33,6 +31,7 @@ from egov.dossiers.models import Channel, Dossier, DossierFile, Rating, Status
 from egov.events.catalogue import read_payload
 from egov.events.models import Event
 from egov.onestop.models import DossierStep, StepStatus, SupplementRequest
+from egov.workcalendar.deadlines import ended_in_time, timeliness
 from egov.workcalendar.services import WorkingCalendar
 
 from .models import DOSSIER_COUNTERS, STEP_COUNTERS
@@ -93,27 +92,6 @@ def dossier_facts(calendar_for: Any = None) -> dict[Key, dict[str, int]]:
     ):
         _count_by_day(Dossier.objects.filter(status=status), "finished_at", out, name)
 
-    late = Q(finished_at__gt=F("appointment_at"))
-    if repeated_supplement_is_late():
-        late |= Q(supplement_count__gt=1)
-    resolved = Dossier.objects.filter(
-        status__in=[Status.DONE, Status.RETURNED], appointment_at__isnull=False
-    ).annotate(fin=TruncDate("finished_at"), due=TruncDate("appointment_at"))
-    kind = Case(
-        When(late, then=Value(3)),
-        When(fin__lt=F("due"), then=Value(1)),
-        default=Value(2),
-        output_field=IntegerField(),
-    )
-    for row in (
-        resolved.annotate(kind=kind)
-        .values("fin", "kind", *DOSSIER_KEY)
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        name = {1: "resolved_early", 2: "resolved_on_time", 3: "resolved_late"}[row["kind"]]
-        out[_key_of(row["fin"], row)][name] += row["n"]
-
     electronic = Exists(
         DossierFile.objects.filter(dossier=OuterRef("pk"), kind=DossierFile.Kind.RESULT)
     )
@@ -173,7 +151,10 @@ def dossier_facts(calendar_for: Any = None) -> dict[Key, dict[str, int]]:
         values = {k: row[f"dossier__{k}"] for k in DOSSIER_KEY}
         out[_key_of(row["d"], values)][f"rating_{row['level']}"] += row["n"]
 
-    # Handling and legal time need the working calendar: computed per resolved dossier.
+    # Per resolved dossier: on time or late (by date against the legal appointment, the one
+    # rule of deadlines.timeliness; an apology's promised date only feeds the promise counters),
+    # and the handling and legal time, which need the working calendar.
+    repeated_late = repeated_supplement_is_late()
     calendars: dict[int, WorkingCalendar] = {}
     pauses: dict[int, int] = defaultdict(int)
     for dossier_id, requested_at, seconds, received_at in SupplementRequest.objects.filter(
@@ -205,6 +186,17 @@ def dossier_facts(calendar_for: Any = None) -> dict[Key, dict[str, int]]:
         counters["legal_millidays"] += (
             millidays(legal, calendar) if legal_days is None else legal_days
         )
+        if info.appointment_at is None:
+            counters["resolved_on_time"] += 1
+        elif info.supplement_count > 1 and repeated_late:
+            counters["resolved_late"] += 1
+        else:
+            counters[f"resolved_{timeliness(info.finished_at, info.appointment_at)}"] += 1
+        if info.promised_at is not None:
+            counters["resolved_promised"] += 1
+            counters["resolved_promise_kept"] += int(
+                ended_in_time(info.finished_at, info.promised_at)
+            )
     return {k: v for k, v in out.items() if any(v.values())}
 
 
@@ -259,20 +251,21 @@ def _end_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
+# The events that set or move the legal appointment. Not apology_approved: its date is a promise
+# (events before #13 called it appointment_at all the same).
 APPOINTMENT_EVENTS = (
     E.SUBMITTED.name,
     E.RECEIVED.name,
     E.SUPPLEMENT_PROVIDED.name,
-    E.APOLOGY_APPROVED.name,
 )
 
 
 def open_at_end_of(day: date) -> dict[Key, dict[str, int]]:
     """Dossiers in progress at the end of `day` (received, processing not ended), per (agency,
     procedure, sector, channel): paused for a supplement (and of those, already late when the
-    wait began: paused_late), overdue (appointment day on or before
-    `day`, or more than one supplement request), or on time. The appointment in force that day is
-    read from the events."""
+    wait began: paused_late), overdue (judged with `day` as their
+    end: appointment day before `day`, or more than one supplement request), or on time. The
+    appointment in force that day is read from the events."""
     end = _end_of(day)
     out: dict[Key, dict[str, int]] = defaultdict(
         lambda: {"on_time": 0, "overdue": 0, "paused": 0, "paused_late": 0}
@@ -334,6 +327,7 @@ def open_at_end_of(day: date) -> dict[Key, dict[str, int]]:
         if moment is None:
             out[key]["on_time"] += 1
             continue
-        due = timezone.localdate(moment)
-        out[key]["overdue" if due <= day else "on_time"] += 1
+        out[key][
+            "on_time" if ended_in_time(end - timedelta(microseconds=1), moment) else "overdue"
+        ] += 1
     return dict(out)

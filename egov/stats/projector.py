@@ -8,10 +8,16 @@ The same `apply` runs in two places, against two stores:
 
 What an event may read besides its payload: the dossier's row for facts fixed once set (agency,
 procedure, channel, reception and end times, and — once processing is done — its final
-appointment date and supplement count), its finished step rows (immutable once finished), its
-supplement pauses (immutable once answered). Anything that moves while a dossier is open (the
-current appointment date, the pause) comes from the events themselves, so a replay sees each
-event as it was.
+appointment date, promised date and supplement count), its finished step rows (immutable once
+finished), its supplement pauses (immutable once answered). Anything that moves while a dossier
+is open (the current appointment date, the pause) comes from the events themselves, so a replay
+sees each event as it was.
+
+On time or late is judged against the legal appointment only (`appointment_at`, moved by
+supplement pauses), by date (workcalendar.deadlines.timeliness). The date an apology letter
+(form 04) promises never moves it — old `apology_approved` events carried that promise as
+`appointment_at`, and are read as a promise too; whether the promise was kept is counted apart
+(`resolved_promised`, `resolved_promise_kept`).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from egov.dossiers.models import Channel, Dossier, Status
 from egov.events.catalogue import CATALOGUE
 from egov.events.models import Event
 from egov.events.services import register_projector
+from egov.workcalendar.deadlines import LATE, ended_in_time, local_date, timeliness
 from egov.workcalendar.services import WorkingCalendar
 
 from .models import OpenDossier
@@ -74,6 +81,7 @@ class DossierInfo:
     supplement_count: int
     processing_time: Decimal
     time_unit: str
+    promised_at: datetime | None = None  # set by an approved apology letter (form 04)
 
 
 @dataclass
@@ -102,6 +110,7 @@ DOSSIER_INFO_FIELDS = (
     "procedure__time_unit",
     "process_version__processing_time",
     "process_version__time_unit",
+    "promised_at",
 )
 
 
@@ -124,6 +133,7 @@ def dossier_info(row: dict[str, Any]) -> DossierInfo:
             else row["procedure__processing_time"]
         ),
         time_unit=row["process_version__time_unit"] if has_version else row["procedure__time_unit"],
+        promised_at=row["promised_at"],
     )
 
 
@@ -177,18 +187,23 @@ class Store(Protocol):
 
 def classify_resolved(info: DossierInfo) -> str:
     """early / on_time / late for a dossier whose processing is done (the 766 rule, as
-    onestop.services.is_on_time applies it): late when it ended after its appointment, or had
-    more than one supplement request; early when it ended on an earlier day than the appointment.
-    """
+    onestop.services.is_on_time applies it): late when it ended on a later date than its legal
+    appointment, or had more than one supplement request; early when it ended on an earlier date.
+    A date promised by an apology letter plays no part (see `kept_promise`)."""
     if info.appointment_at is None or info.finished_at is None:
         return "on_time"
     if info.supplement_count > 1 and repeated_supplement_is_late():
-        return "late"
-    if info.finished_at > info.appointment_at:
-        return "late"
-    if local_day(info.finished_at) < local_day(info.appointment_at):
-        return "early"
-    return "on_time"
+        return LATE
+    return timeliness(info.finished_at, info.appointment_at)
+
+
+def promise_counters(info: DossierInfo) -> dict[str, int]:
+    """For a dossier done after an approved apology letter: it had a promise, and whether it
+    ended by the promised date. Nothing for the others."""
+    if info.promised_at is None or info.finished_at is None:
+        return {}
+    kept = ended_in_time(info.finished_at, info.promised_at)
+    return {"resolved_promised": 1, "resolved_promise_kept": int(kept)}
 
 
 def judged_at(info: DossierInfo, moment: datetime | None) -> str:
@@ -240,7 +255,9 @@ def bucket(track: OpenDossier) -> tuple[str, date | None]:
         return OpenDossier.Ledger.DUE, LATE_DAY
     if track.appointment_at is None:
         return OpenDossier.Ledger.DUE, NO_DUE_DAY
-    return OpenDossier.Ledger.DUE, local_day(track.appointment_at)
+    # The legal due date (deadlines.local_date): open at the end of day D, the dossier is judged
+    # with D as its end, so it is overdue there once this day is before D.
+    return OpenDossier.Ledger.DUE, local_date(track.appointment_at)
 
 
 def relocate(track: OpenDossier, day: date, store: Store) -> None:
@@ -398,8 +415,7 @@ def apply(event: Event, store: Store) -> None:
                 found.appointment_at if found else track.appointment_at
             )
     elif isinstance(payload, E.ApologyApproved):
-        if track is not None:
-            track.appointment_at = payload.appointment_at or track.appointment_at
+        pass  # a promise to the applicant, not a due date: the ledger stays (module docstring)
     elif kind == "result_recorded":
         if track is not None:
             track.has_result = True
@@ -423,6 +439,7 @@ def apply(event: Event, store: Store) -> None:
                     "legal_millidays": (
                         millidays(legal, calendar) if legal_days is None else legal_days
                     ),
+                    **promise_counters(found),
                 },
             )
         if track is not None:

@@ -434,6 +434,8 @@ def _dashboard_tables(sel: queries.Selection) -> list[exports.Table]:
     summary = [[label, v[key]] for key, label in TILES]
     summary += [
         ["Tỷ lệ đúng hạn (2.1)", ctx["on_time_rate"]],
+        ["Giải quyết có phiếu xin lỗi, hẹn lại", v["resolved_promised"]],
+        ["Trong đó giữ đúng ngày hẹn lại", v["resolved_promise_kept"]],
         ["Tỷ lệ nộp trực tuyến", ctx["online_share"]],
         ["Thời gian xử lý trung bình (ngày làm việc)", ctx["avg_handling_days"]],
         ["Tỷ lệ hài lòng", ctx["satisfaction_rate"]],

@@ -8,15 +8,62 @@ one working day of that calendar (its day length: 7.5 hours with the built-in se
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 
-from .services import WorkingCalendar
+from .services import VN_TZ, WorkingCalendar
 
 OVERDUE = "overdue"
 NEAR_DUE = "near_due"
 ON_TIME = "on_time"
+EARLY = "early"
+LATE = "late"
+
+
+# --- on time or late: the dossier's verdict -------------------------------------------------
+
+
+def local_date(moment: datetime) -> date:
+    """The Asia/Ho_Chi_Minh calendar date of an aware moment."""
+    return moment.astimezone(VN_TZ).date()
+
+
+def timeliness(end: datetime, due: datetime) -> str:
+    """EARLY, ON_TIME or LATE: the one comparison behind every on-time verdict of a dossier
+    (onestop's is_on_time, forms 05/06, the stats projector and its naive check).
+
+    The national 766 scoring compares dates, not moments: processing that ends on the due date,
+    at 17:01 or at 23:59, is on time; ending on an earlier date is early; on a later date, late
+    (domain reference, section 4 "On time or late"). Both dates are local (Asia/Ho_Chi_Minh).
+    """
+    end_day, due_day = local_date(end), local_date(due)
+    if end_day > due_day:
+        return LATE
+    return EARLY if end_day < due_day else ON_TIME
+
+
+def ended_in_time(end: datetime, due: datetime) -> bool:
+    """On time or early (see `timeliness`)."""
+    return local_date(end) <= local_date(due)
+
+
+def due_after_pause(
+    calendar: WorkingCalendar, due: datetime, paused: timedelta, *, by_session: bool = False
+) -> datetime:
+    """The appointment once a supplement pause of ``paused`` working time is over.
+
+    The old due moment moves by the working time spent waiting for the applicant, then lands on
+    the end of that working day: an appointment is a date, so a one-hour pause from Friday
+    16:30 moves a Friday 17:00 appointment to Monday at the end of the afternoon session, never
+    to Monday 08:30. Procedures counted in working hours keep a session instead
+    (``by_session``): the end of the morning or afternoon session the moved moment falls in.
+    The session ends come from the agency's calendar, never a constant.
+    """
+    if paused <= timedelta():
+        return due
+    moved = calendar.add_working_hours(due, paused)
+    return calendar.end_of_session(moved) if by_session else calendar.end_of_working_day(moved)
 
 
 def near_due_window(calendar: WorkingCalendar) -> timedelta:

@@ -396,6 +396,23 @@ class WorkingCalendar:
         """The end of the afternoon session of ``day`` (aware, Asia/Ho_Chi_Minh)."""
         return datetime.combine(_as_date(day), self.sessions.afternoon_end, VN_TZ)
 
+    def end_of_session(self, moment: datetime) -> datetime:
+        """The end of the working session ``moment`` lies in (a session's end belongs to it);
+        outside working time, the end of the next session."""
+        current = _local(moment)
+        day = current.date()
+        for _ in range(MAX_DAYS_STEPPED):
+            for _start, session_end in self._periods(day):
+                if current <= session_end:
+                    return session_end
+            day += ONE_DAY
+        raise RuntimeError("No working time found: check the special days.")
+
+    def end_of_working_day(self, moment: datetime) -> datetime:
+        """The end of the working day ``moment`` counts in (``receipt_day``): its own day up to
+        the end of the afternoon session, else the next working day."""
+        return self.end_of_day(self.receipt_day(moment))
+
     def is_working_time(self, moment: datetime) -> bool:
         local = _local(moment)
         return any(s <= local <= e for s, e in self._periods(local.date()))

@@ -241,7 +241,10 @@ def test_apology_drafted_and_decided_by_a_leader(staff, procedure):
             clients["leader"], url, {"approve": True, "version": draft.json()["version"]}
         )
         assert approved.status_code == 200
-        assert datetime.fromisoformat(approved.json()["appointment_at"]) == at(2026, 12, 2, 17, 0)
+        # The letter promises the date; the legal appointment stays (#13: it used to move).
+        body = approved.json()
+        assert datetime.fromisoformat(body["promised_at"]) == at(2026, 12, 2, 17, 0)
+        assert datetime.fromisoformat(body["appointment_at"]) == at(2026, 11, 30, 17, 0)
         assert ApologyLetter.objects.get().status == ApologyLetter.Status.APPROVED
         again = post(clients["leader"], url, {"approve": False})
         assert again.status_code == 409 and again.json()["code"] == "invalid_transition"

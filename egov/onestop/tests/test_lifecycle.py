@@ -209,7 +209,7 @@ def test_late_by_one_working_day_across_hung_kings_day(staff, procedure):
     assert calendar.working_days_between(done.appointment_at.date(), done.finished_at.date()) == 1
 
 
-def test_apology_letter_moves_the_appointment_after_leader_approval(staff, procedure):
+def test_apology_letter_promises_a_date_after_leader_approval(staff, procedure):
     with time_machine.travel(at(2026, 11, 23, 8, 0), tick=False):
         dossier = receive(staff, procedure)
     new_date = at(2026, 12, 2, 17, 0)
@@ -224,7 +224,11 @@ def test_apology_letter_moves_the_appointment_after_leader_approval(staff, proce
         with pytest.raises(NotAllowed):
             services.decide_apology(actor=act(staff.head), letter_id=letter.pk, approve=True)
         services.decide_apology(actor=act(staff.leader), letter_id=letter.pk, approve=True)
-        assert Dossier.objects.get(pk=dossier.pk).appointment_at == new_date
+        # A promise to the applicant, not a new legal date (#13: it used to move
+        # appointment_at, and the on-time verdict with it).
+        approved = Dossier.objects.get(pk=dossier.pk)
+        assert approved.promised_at == new_date
+        assert approved.appointment_at == at(2026, 11, 30, 17, 0)
         assert ApologyLetter.objects.get().status == ApologyLetter.Status.APPROVED
         key = f"apology-{letter.pk}"
         assert OutboxMessage.objects.filter(idempotency_key__contains=key).exists()
@@ -316,3 +320,33 @@ def test_applicant_timeline_hides_internal_working_records(staff, procedure):
     assert "dossier.apology_drafted" not in applicant_view
     assert "dossier.assigned" not in applicant_view
     assert applicant_view[0] == "dossier.received"
+
+
+def test_migration_gives_back_the_legal_date_an_old_apology_overwrote(staff, procedure):
+    """Before #13 approving form 04 overwrote appointment_at with the promised date; the data
+    migration puts the promise in promised_at and the first letter's previous date back."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("egov.onestop.migrations.0003_apology_promise")
+    with time_machine.travel(at(2026, 11, 23, 8, 0), tick=False):
+        dossier = receive(staff, procedure)  # due Mon 30/11 17:00
+    with time_machine.travel(at(2026, 12, 1, 9, 0), tick=False):
+        letter = services.draft_apology(
+            actor=act(staff.specialist),
+            dossier=dossier,
+            reason="Chờ xác minh",
+            new_appointment_at=at(2026, 12, 4, 17, 0),
+        )
+        services.decide_apology(actor=act(staff.leader), letter_id=letter.pk, approve=True)
+    # The row as the old engine left it.
+    Dossier.objects.filter(pk=dossier.pk).update(
+        appointment_at=at(2026, 12, 4, 17, 0), promised_at=None
+    )
+    migration.split_promise(apps, None)
+    dossier.refresh_from_db()
+    assert (dossier.appointment_at, dossier.promised_at) == (
+        at(2026, 11, 30, 17, 0),
+        at(2026, 12, 4, 17, 0),
+    )

@@ -143,8 +143,12 @@ def test_control_sheet_lists_each_handover_with_on_time_status(journey, staff):
     assert extension.approved_by == leader and extension.reason == "Chờ xác minh"
     assert sheet.received_at == at(2026, 11, 23, 8, 0)
     assert sheet.first_appointment_at == at(2026, 11, 30, 17, 0)
-    assert journey.appointment_at == at(2026, 12, 4, 17, 0)
+    # The pause moved the legal date (30/11 + 15 working hours: 2/12, end of the day); the
+    # apology only promised 4/12 (#13: it used to become the appointment itself).
+    assert journey.appointment_at == at(2026, 12, 2, 17, 0)
+    assert journey.promised_at == at(2026, 12, 4, 17, 0)
     assert sheet.on_time is True and sheet.on_time_label == "Đúng hạn"
+    assert sheet.kept_promise is True and sheet.promise_label == "Đúng ngày hẹn lại"
 
 
 def test_open_step_is_late_after_its_due_time_and_paused_while_waiting(staff, procedure):

@@ -357,7 +357,14 @@ def test_b_holds_the_step_drafts_and_its_leader_approves(chain):  # type: ignore
     outbox = OutboxMessage.objects.count()
     approved = post(leader, f"{API}/apologies/{letter['id']}/decision/", {"approve": True})
     assert approved.status_code == 200, approved.content
-    assert datetime.fromisoformat(approved.json()["appointment_at"]) == at(2026, 12, 23, 17, 0)
+    # A promised date, not a new legal one (#13: the appointment itself used to move).
+    assert datetime.fromisoformat(approved.json()["promised_at"]) == at(2026, 12, 23, 17, 0)
+    legal = Dossier.objects.get(pk=chain.dossier.pk).appointment_at
+    assert (
+        datetime.fromisoformat(approved.json()["appointment_at"])
+        == legal
+        == at(2026, 12, 18, 14, 45)
+    )
     assert OutboxMessage.objects.count() > outbox  # the applicant is told
 
 

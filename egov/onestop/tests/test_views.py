@@ -400,7 +400,13 @@ def test_apology_drafted_then_approved_by_a_leader(clock, client, login_with_mfa
         follow=True,
     )
     assert "Đã duyệt phiếu xin lỗi. Ngày hẹn trả mới: 17:00 07/12/2026" in response.content.decode()
-    assert Dossier.objects.get(pk=dossier.pk).appointment_at == at(2026, 12, 7, 17, 0)
+    # The date is promised to the applicant; the legal appointment (1/12) stays (#13: it used
+    # to be overwritten by the letter's date).
+    approved = Dossier.objects.get(pk=dossier.pk)
+    assert approved.promised_at == at(2026, 12, 7, 17, 0)
+    assert approved.appointment_at == at(2026, 12, 1, 17, 0)
+    page = client.get(f"/mot-cua/ho-so/{dossier.code}/").content.decode()
+    assert "Ngày hẹn lại (phiếu xin lỗi)" in page and "07/12/2026" in page
 
 
 def test_payment_result_and_return(client, login_with_mfa, staff, procedure):

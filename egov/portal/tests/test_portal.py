@@ -152,6 +152,28 @@ def test_public_lookup_by_code_and_id_number_shows_timeline(client, submitted):
     assert dossier.get_status_display() in body
 
 
+def test_the_applicant_sees_the_date_an_apology_promised(client, submitted):
+    """Form 04 promises a new date (#13): the citizen's pages and the tracking API show it as the
+    date to expect, the legal appointment beside it."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    owner, dossier = submitted
+    promised = datetime(2026, 12, 18, 17, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    Dossier.objects.filter(pk=dossier.pk).update(promised_at=promised)
+    page = client.post("/tra-cuu/", {"code": dossier.code, "second_factor": owner.username})
+    body = page.content.decode()
+    assert "18/12/2026" in body and "hẹn lại theo phiếu xin lỗi" in body
+    client.force_login(owner)
+    assert "18/12/2026" in client.get("/ho-so-cua-toi/").content.decode()
+    assert "18/12/2026" in client.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()
+    client.logout()
+    tracked = APIClient().post(
+        "/api/v1/tracking/", {"code": dossier.code, "second_factor": owner.username}
+    )
+    assert datetime.fromisoformat(tracked.json()["promised_at"]) == promised
+
+
 def test_public_lookup_is_rate_limited(client, submitted):
     _owner, dossier = submitted
     codes = [

@@ -166,8 +166,9 @@ def history(staff, procedure, agency, make_citizen):  # type: ignore[no-untyped-
         services.send_back(actor=act(staff.head), dossier=d.H.code, to_order=2, reason="Sai tên")
     h.finish(d.H, 2025, 2, 19, 9, 0)
     h.hand_back(d.H, 2025, 2, 19, 10, 0)
-    # I: apology approved (new date 7/3), done 5/3: on time against the new date; open and
-    # overdue at the end of 28/2 and 3/3 (the old date was 28/2).
+    # I: apology approved on 27/2 (promised 7/3), done 5/3: late against its legal date 28/2,
+    # which the promise does not move (#13; it used to count on time), but the promise kept.
+    # Open: on time at the end of 28/2 (its due day), overdue at the end of 3/3.
     d.I = h.receive(2025, 2, 24, 8, 0)
     with h.when(2025, 2, 27, 8, 0):
         letter = services.draft_apology(

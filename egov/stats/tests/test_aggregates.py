@@ -227,13 +227,20 @@ def test_hand_checked_figures(history):
         assert (feb.resolved_early, feb.resolved_on_time, feb.resolved_late) == (3, 0, 2)
         assert (feb.returned, feb.returned_electronic) == (4, 2)
         assert (feb.supplements, feb.rating_2, feb.rating_5) == (3, 1, 1)
-        # At the end of February only I is open: its old date (28/2) has passed, the apology
-        # moved it to 7/3 on 27/2, so it is on time.
+        # At the end of February only I is open, due that very day (28/2): judged with that
+        # day as its end, still on time (#13: by date; the apology plays no part).
         assert (feb.on_time, feb.overdue, feb.paused) == (1, 0, 0)
         # F (due 20/2) withdrawn 17/2 and G (due 20/2) stopped 18/2: processing ended in time.
         assert (feb.cancelled_in_time, feb.cancelled_late) == (2, 0)
         # 2.1: (in time: A, C, H, F, G, I) / (ended: A, B, C, D, H, F, G + open: I)
         assert feb.on_time_rate == pytest.approx(6 / 8)
+        # At the end of 3/3, I is overdue: its legal date passed. The apology approved on 27/2
+        # promised 7/3 to the applicant, which is no new legal date (#13: this used to count I
+        # on time). M, received that day, is on time.
+        first_days = queries.figures(
+            queries.select(SYSTEM, Period("range", date(2025, 3, 1), date(2025, 3, 3)))
+        )
+        assert (first_days.on_time, first_days.overdue, first_days.paused) == (1, 1, 0)
 
         now = queries.figures(queries.select(SYSTEM, month_period(2025, 4)))
         assert (now.on_time, now.overdue, now.paused) == (1, 1, 1)  # K, J, L
@@ -242,6 +249,11 @@ def test_hand_checked_figures(history):
         march = queries.figures(queries.select(SYSTEM, month_period(2025, 3)))
         # End of March: J (due 26/3) overdue, O (received 31/3) on time.
         assert (march.on_time, march.overdue, march.paused) == (1, 1, 0)
+        # Done in March: M early; I late (done 5/3, legal date 28/2) although it kept the date
+        # its apology letter promised (7/3) — counted apart.
+        assert (march.resolved_early, march.resolved_on_time, march.resolved_late) == (1, 0, 1)
+        assert (march.resolved_promised, march.resolved_promise_kept) == (1, 1)
+        assert (feb.resolved_promised, feb.resolved_promise_kept) == (0, 0)
         sector = queries.select(
             SYSTEM, month_period(2025, 3), procedure_id=history.other_procedure.pk
         )
