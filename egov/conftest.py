@@ -27,9 +27,16 @@ def _fresh_cache() -> None:
 
 # Reference data written by data migrations; a transactional test's flush empties these tables,
 # so they are put back before any test that uses the database.
+# Per table, the migration functions that write it, in migration order.
 SEEDED_BY_MIGRATIONS = [
-    ("egov.documents.migrations.0002_document_types", "forward", "documents.DocumentType"),
-    ("egov.stats.migrations.0002_index_2025_defaults", "seed", "stats.IndexGroup"),
+    ("documents.DocumentType", [("egov.documents.migrations.0002_document_types", "forward")]),
+    (
+        "stats.IndexGroup",
+        [
+            ("egov.stats.migrations.0002_index_2025_defaults", "seed"),
+            ("egov.stats.migrations.0007_index766_formulas", "describe"),
+        ],
+    ),
 ]
 
 
@@ -45,9 +52,10 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
     from django.apps import apps
 
     request.getfixturevalue("db")  # the marker decides: transactional or not
-    for module, function, model in SEEDED_BY_MIGRATIONS:
+    for model, steps in SEEDED_BY_MIGRATIONS:
         if not apps.get_model(model).objects.exists():
-            getattr(import_module(module), function)(apps, None)
+            for module, function in steps:
+                getattr(import_module(module), function)(apps, None)
 
 
 @pytest.fixture

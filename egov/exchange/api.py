@@ -226,7 +226,6 @@ class StatusesView(APIView):
         responses={
             201: OpenApiTypes.OBJECT,
             200: OpenApiTypes.OBJECT,
-            400: OpenApiTypes.OBJECT,
             422: OpenApiTypes.OBJECT,
         },
     )
