@@ -31,6 +31,31 @@ def render_document(template: str, context: Mapping[str, Any]) -> Document:
     return HTML(string=html, url_fetcher=fetcher).render()
 
 
+CSS_PX_TO_PT = 0.75
+# The signing app's personal signature box (about 7.4 x 4.7 cm), centred in the slot.
+SIGNATURE_BOX = (210.0, 132.0)
+# The id of the empty element a signing copy leaves where the personal signature goes.
+SIGNATURE_SLOT_ID = "o-chu-ky"
+
+Box = tuple[float, float, float, float]
+
+
+def signature_box(document: Document, slot_id: str = SIGNATURE_SLOT_ID) -> Box | None:
+    """Where the signature goes (x1, y1, x2, y2 in PDF points, origin bottom left): the box of
+    SIGNATURE_BOX's size centred across the last page's slot, its top at the slot's top."""
+    for page in reversed(document.pages):
+        anchor = page.anchors.get(slot_id)
+        if anchor is None:
+            continue
+        # The anchor is (left, top, right, bottom) in CSS px from the page's top left.
+        left, top, right, _bottom = (v * CSS_PX_TO_PT for v in anchor[:4])
+        width, height = SIGNATURE_BOX
+        x1 = left + max(0.0, (right - left - width) / 2)
+        y2 = page.height * CSS_PX_TO_PT - top
+        return (round(x1, 2), round(y2 - height, 2), round(x1 + width, 2), round(y2, 2))
+    return None
+
+
 def render_pdf(template: str, context: Mapping[str, Any]) -> bytes:
     """The template rendered as PDF bytes."""
     return bytes(render_document(template, context).write_pdf())

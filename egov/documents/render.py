@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from egov.core.pdfrender import render_document
+from egov.core.pdfrender import SIGNATURE_SLOT_ID, render_document, signature_box
 
 from .models import OutgoingDocument, Recipient
 from .numbering import placeholder_symbol
@@ -84,32 +84,13 @@ class RenderedPdf:
     signature_box: tuple[float, float, float, float] | None = None
 
 
-CSS_PX_TO_PT = 0.75
-# The signing app's personal signature box (about 7.4 x 4.7 cm), centred in the slot.
-SIGNATURE_BOX = (210.0, 132.0)
-SLOT_ID = "o-chu-ky"
-
-
 def render_pdf(document: OutgoingDocument, *, for_signing: bool = False) -> RenderedPdf:
     """The document laid out as a PDF. A draft shows the signer's title and name; the copy made
     for signing leaves their place empty (an anchored slot) for the personal signature, whose
     appearance carries the title, the signature image and the name."""
     context = render_context(document)
     context["for_signing"] = for_signing
-    context["slot_id"] = SLOT_ID
+    context["slot_id"] = SIGNATURE_SLOT_ID
     rendered = render_document("documents/pdf/document.html", context)
-    box = None
-    if for_signing:
-        for page in reversed(rendered.pages):
-            anchor = page.anchors.get(SLOT_ID)
-            if anchor is None:
-                continue
-            # (x1, y1, x2, y2) of the slot in CSS px from the top left of the page.
-            left, top, right, _bottom = (v * CSS_PX_TO_PT for v in anchor[:4])
-            page_height = page.height * CSS_PX_TO_PT
-            width, height = SIGNATURE_BOX
-            x1 = left + max(0.0, (right - left - width) / 2)
-            y2 = page_height - top
-            box = (round(x1, 2), round(y2 - height, 2), round(x1 + width, 2), round(y2, 2))
-            break
+    box = signature_box(rendered) if for_signing else None
     return RenderedPdf(content=bytes(rendered.write_pdf()), signature_box=box)

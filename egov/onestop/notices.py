@@ -67,7 +67,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from egov.core.pdfrender import render_document
+from egov.core.pdfrender import SIGNATURE_SLOT_ID, render_document, signature_box
 from egov.core.uploads import PDF, CheckedFile
 from egov.dossiers.models import Dossier, DossierFile
 from egov.dossiers.notify import notify_applicant
@@ -127,10 +127,6 @@ SUPPLEMENT_GROUND = (
 _PLACE_PREFIXES = re.compile(
     r"^(Tỉnh|Thành phố|TP\.?|Xã|Phường|Đặc khu|Huyện|Quận|Thị xã)\s+", re.I
 )
-# The signing app's personal signature box (points), centred in the slot the template leaves.
-SIGNATURE_BOX = (210.0, 132.0)
-SLOT_ID = "o-chu-ky"
-CSS_PX_TO_PT = 0.75
 
 
 # --- the fields ----------------------------------------------------------------------------------
@@ -248,20 +244,9 @@ def render(fields: dict[str, Any], *, for_signing: bool) -> Rendered:
     spec: FormSpec = fields["spec"]
     document = render_document(
         f"onestop/pdf/form{spec.number}.html",
-        {**fields, "for_signing": for_signing, "slot_id": SLOT_ID},
+        {**fields, "for_signing": for_signing, "slot_id": SIGNATURE_SLOT_ID},
     )
-    box = None
-    if for_signing:
-        for page in reversed(document.pages):
-            anchor = page.anchors.get(SLOT_ID)
-            if anchor is None:
-                continue
-            left, top, right, _bottom = (v * CSS_PX_TO_PT for v in anchor[:4])
-            width, height = SIGNATURE_BOX
-            x1 = left + max(0.0, (right - left - width) / 2)
-            y2 = page.height * CSS_PX_TO_PT - top
-            box = (round(x1, 2), round(y2 - height, 2), round(x1 + width, 2), round(y2, 2))
-            break
+    box = signature_box(document) if for_signing else None
     return Rendered(bytes(document.write_pdf()), len(document.pages), box)
 
 

@@ -33,6 +33,7 @@ from egov.core.errors import Conflict, DomainError
 from egov.core.keyset import CURSOR_PARAM, keyset_page
 from egov.core.scoping import visible_to
 from egov.dossiers import services as dossier_services
+from egov.dossiers.downloads import file_download
 from egov.dossiers.models import Dossier, DossierFile, ResultDelivery, Status
 from egov.dossiers.pdf import receipt_pdf
 from egov.org.models import Official, Role
@@ -867,15 +868,7 @@ def dossier_file(request: HttpRequest, code: str, file_id: int) -> FileResponse:
         pk=file_id,
         dossier__code=code,
     )
-    # A download, never shown inline: the applicant's file is data, not a page of this site.
-    response = FileResponse(
-        row.file.open("rb"),
-        as_attachment=True,
-        filename=row.original_name,
-        content_type=row.content_type,
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return file_download(row)
 
 
 @login_required

@@ -22,6 +22,7 @@ from egov.core.errors import DomainError
 from egov.core.ratelimit import allow_lookup
 from egov.core.scoping import visible_to
 from egov.dossiers import services as dossier_services
+from egov.dossiers.downloads import file_download
 from egov.dossiers.models import ISSUED_FORM_KINDS, Dossier, DossierFile, Draft, Status
 from egov.dossiers.pdf import receipt_pdf
 from egov.onestop import services as onestop_services
@@ -221,12 +222,7 @@ def result_file(request: HttpRequest, code: str, file_id: int) -> FileResponse:
     row = get_object_or_404(dossier.files, pk=file_id, kind=DossierFile.Kind.RESULT)
     if dossier.status not in (Status.DONE, Status.RETURNED):
         raise Http404
-    return FileResponse(
-        row.file.open("rb"),
-        as_attachment=True,
-        filename=row.original_name,
-        content_type=row.content_type,
-    )
+    return file_download(row)
 
 
 @login_required
@@ -234,14 +230,7 @@ def issued_form(request: HttpRequest, code: str, file_id: int) -> FileResponse:
     """A form issued to the applicant (02, 03, 04): their own dossier's only (visible_to)."""
     dossier = _my_dossier(request, code)
     row = get_object_or_404(dossier.files, pk=file_id, kind__in=ISSUED_FORM_KINDS)
-    response = FileResponse(
-        row.file.open("rb"),
-        as_attachment=True,
-        filename=row.original_name,
-        content_type=row.content_type,
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return file_download(row)
 
 
 @login_required
