@@ -340,3 +340,23 @@ def test_a_resent_package_answered_01_again_is_not_a_refusal(certified):
     talk.package.refresh_from_db()
     assert talk.package.status_code == "05"
     assert not Event.objects.filter(event_type__endswith="_status_refused").exists()
+
+
+def test_a_package_stored_before_the_flow_was_tracked_gets_its_steps_back(certified, peer):
+    """Migration 0003: a package whose latest status was 16 (take-back refused) before the flow
+    was stored must stand at its real processing step (05), so the recipient's 06 still passes
+    rather than being judged a step skipped from 01."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    a, _b = certified
+    talk = Conversation(a, peer, we_sent=True)
+    talk.walk(["01", "03", "05"])
+    talk.ours("13")
+    assert talk.theirs("16").status_code == 201
+    OutgoingPackage.objects.filter(pk=talk.package.pk).update(processing_code="", take_back_code="")
+    import_module("egov.exchange.migrations.0003_status_flow_backfill").backfill(apps, None)
+    talk.package.refresh_from_db()
+    assert (talk.package.processing_code, talk.package.take_back_code) == ("05", "16")
+    assert talk.theirs("06").status_code == 201
