@@ -71,6 +71,12 @@ DEFAULT_MAX_PACKAGE_BYTES = 50 * 1024 * 1024
 
 _DATE_RE = re.compile(r"^\d{4}/\d{2}/\d{2}$")
 _TIMESTAMP_RE = re.compile(r"^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}$")
+# Received only (deployed senders write the Vietnamese day-first order): dd/MM/yyyy and
+# dd/MM/yyyy HH:mm:ss. Told apart from ours by where the 4-digit year stands; never written.
+RECEIVED_DATE_FORMAT = "%d/%m/%Y"
+RECEIVED_TIMESTAMP_FORMAT = "%d/%m/%Y %H:%M:%S"
+_DAY_FIRST_DATE_RE = re.compile(r"^\d{2}/\d{2}/\d{4}$")
+_DAY_FIRST_TIMESTAMP_RE = re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}$")
 _ORGAN_ID_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-_]*$")
 _STATUS_CODE_RE = re.compile(r"^\d{2}$")
 # Characters XML 1.0 cannot carry (control characters other than tab, newline, return).
@@ -354,7 +360,29 @@ def _parse_date(text: str, element: str) -> date:
         raise EdxmlError(f"Ngày '{text}' ở {element} không tồn tại.", element=element) from None
 
 
+def _parse_received_date(text: str, element: str) -> date:
+    """A date element of a received message: ours (yyyy/MM/dd) or day-first (dd/MM/yyyy).
+
+    Not for DocumentId, whose date part is always yyyy/MM/dd (the identifier is compared as
+    text, so a day-first one would name another document).
+    """
+    if not _DAY_FIRST_DATE_RE.match(text):
+        return _parse_date(text, element)
+    try:
+        return datetime.strptime(text, RECEIVED_DATE_FORMAT).date()
+    except ValueError:
+        raise EdxmlError(f"Ngày '{text}' ở {element} không tồn tại.", element=element) from None
+
+
 def _parse_timestamp(text: str, element: str) -> datetime:
+    """yyyy/MM/dd HH:mm:ss, or on receipt dd/MM/yyyy HH:mm:ss; local time either way."""
+    if _DAY_FIRST_TIMESTAMP_RE.match(text):
+        try:
+            return datetime.strptime(text, RECEIVED_TIMESTAMP_FORMAT).replace(tzinfo=LOCAL_TZ)
+        except ValueError:
+            raise EdxmlError(
+                f"Thời điểm '{text}' ở {element} không tồn tại.", element=element
+            ) from None
     if not _TIMESTAMP_RE.match(text):
         raise EdxmlError(
             f"Thời điểm '{text[:30]}' ở {element} phải có dạng yyyy/MM/dd HH:mm:ss.",
@@ -369,7 +397,8 @@ def _parse_timestamp(text: str, element: str) -> datetime:
 
 
 def parse_timestamp(text: str, element: str = "Timestamp") -> datetime:
-    """A QCVN 102 timestamp (yyyy/MM/dd HH:mm:ss, local time) as an aware datetime."""
+    """A QCVN 102 timestamp (yyyy/MM/dd HH:mm:ss, or dd/MM/yyyy HH:mm:ss as deployed senders
+    write it; local time) as an aware datetime."""
     return _parse_timestamp(text, element)
 
 
@@ -837,7 +866,7 @@ class _Node:
         text = self.text(name, required=required, max_length=30)
         if not text:
             return None
-        return _parse_date(text, f"{self.path}/{name}")
+        return _parse_received_date(text, f"{self.path}/{name}")
 
     def timestamp(self, name: str) -> datetime:
         text = self.text(name, required=True, max_length=30)

@@ -1,0 +1,148 @@
+"""What deployed senders send parses into the same document or status as our own shape
+("liberal in what we accept, strict in what we record"); a malformed variant is still refused.
+
+Each variant below is derived from a package we build, by a fixture written here, so the test
+compares the two parses field by field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from egov.exchange.edxml import (
+    EdxmlDocument,
+    EdxmlError,
+    Organ,
+    StaffInfo,
+    StatusMessage,
+    build_document,
+    build_status,
+    parse_document,
+    parse_status,
+)
+
+from .test_edxml import VN, full_document
+
+FIELDS = (
+    "sender",
+    "recipients",
+    "code_number",
+    "code_notation",
+    "promulgation_place",
+    "promulgation_date",
+    "subject",
+    "document_type",
+    "document_type_name",
+    "type_detail",
+    "content",
+    "signer",
+    "due_date",
+    "to_places",
+    "priority",
+    "sphere_of_promulgation",
+    "typer_notation",
+    "promulgation_amount",
+    "page_amount",
+    "appendixes",
+    "response_for",
+    "steering_type",
+    "business_doc_type",
+    "business_doc_reason",
+    "replaces",
+    "trace",
+)
+
+
+def assert_same(variant: EdxmlDocument, ours: EdxmlDocument) -> None:
+    for name in FIELDS:
+        assert getattr(variant, name) == getattr(ours, name), name
+    assert variant.document_id == ours.document_id
+    assert [(a.name, a.content_type, a.data, a.description) for a in variant.attachments] == [
+        (a.name, a.content_type, a.data, a.description) for a in ours.attachments
+    ]
+
+
+def refused(raw: bytes) -> EdxmlError:
+    with pytest.raises(EdxmlError) as exc:
+        parse_document(raw)
+    return exc.value
+
+
+def replaced(raw: bytes, *pairs: tuple[bytes, bytes]) -> bytes:
+    for old, new in pairs:
+        assert old in raw, old
+        raw = raw.replace(old, new)
+    return raw
+
+
+# --- 1. day-first dates and timestamps --------------------------------------------------------
+
+
+def day_first_package() -> bytes:
+    """Our package with PromulgationDate, DueDate and the ResponseFor date as dd/MM/yyyy and the
+    TraceHeader timestamp as dd/MM/yyyy HH:mm:ss (DocumentId keeps yyyy/MM/dd)."""
+    return replaced(
+        build_document(full_document()),
+        (
+            b"<edXML:PromulgationDate>2018/09/20<",
+            b"<edXML:PromulgationDate>20/09/2018<",
+        ),
+        (b"<edXML:PromulgationDate>2018/09/01<", b"<edXML:PromulgationDate>01/09/2018<"),
+        (b"<edXML:DueDate>2018/10/01<", b"<edXML:DueDate>01/10/2018<"),
+        (b"<edXML:Timestamp>2018/09/20 08:30:05<", b"<edXML:Timestamp>20/09/2018 08:30:05<"),
+    )
+
+
+def test_day_first_dates_parse_to_the_same_document():
+    ours = parse_document(build_document(full_document()))
+    assert_same(parse_document(day_first_package()), ours)
+
+
+def test_day_first_status_timestamp_parses_to_the_same_status():
+    message = StatusMessage(
+        document_id="000.00.00.G22,2018/09/20,7816/VPCP-TTĐT",
+        sender=Organ("000.00.01.H41", "Sở Tư pháp tỉnh Quảng Ninh"),
+        status_code="03",
+        timestamp=datetime(2018, 9, 21, 14, 5, 0, tzinfo=VN),
+        staff=StaffInfo("Văn phòng Sở", "Trần Thị B"),
+    )
+    raw = replaced(
+        build_status(message),
+        (b">2018/09/21 14:05:00<", b">21/09/2018 14:05:00<"),
+        (b"<edXML:PromulgationDate>2018/09/20<", b"<edXML:PromulgationDate>20/09/2018<"),
+    )
+    assert parse_status(raw) == message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "element"),
+    [
+        # a date that does not exist in day-first order
+        (b">20/09/2018<", b">31/09/2018<", "PromulgationDate"),
+        # neither order: the year is not where either form puts it
+        (b">20/09/2018<", b">20/2018/09<", "PromulgationDate"),
+        (b">20/09/2018<", b">20-09-2018<", "PromulgationDate"),
+        (b">20/09/2018<", b">2/9/2018<", "PromulgationDate"),
+        (b">01/10/2018<", b">10/01/18<", "DueDate"),
+        # month 13 is refused in day-first order rather than read month-first
+        (b">01/10/2018<", b">01/13/2018<", "DueDate"),
+        (b">20/09/2018 08:30:05<", b">20/09/2018 08:30<", "Timestamp"),
+        (b">20/09/2018 08:30:05<", b">20/09/2018 25:30:05<", "Timestamp"),
+    ],
+)
+def test_a_malformed_day_first_date_is_refused(old, new, element):
+    error = refused(replaced(day_first_package(), (old, new)))
+    assert error.fields["element"][0].endswith(element)
+
+
+def test_the_document_id_date_stays_year_first():
+    raw = replaced(
+        day_first_package(),
+        (
+            b"<edXML:DocumentId>000.00.00.G22,2018/09/20,",
+            b"<edXML:DocumentId>000.00.00.G22,20/09/2018,",
+        ),
+    )
+    assert "yyyy/MM/dd" in refused(raw).message
