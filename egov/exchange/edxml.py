@@ -1125,6 +1125,21 @@ def _document_from(root: Any) -> EdxmlDocument:
 _BASE64_RE = re.compile(rb"^[A-Za-z0-9+/]*={0,2}$")
 
 
+def _content_id(node: _Node) -> str:
+    """ContentId as the manifest and the attachment are matched on: MIME-style senders write
+    it as a URL (`cid:abc`, RFC 2392) or as a message id (`<abc>`), which name the same part
+    as `abc`; the bare form is what we record."""
+    path = f"{node.path}/ContentId"
+    value = node.text("ContentId", required=True, max_length=255)
+    if value[:4].lower() == "cid:":
+        value = value[4:].strip()
+    if value.startswith("<") and value.endswith(">"):
+        value = value[1:-1].strip()
+    if not value or "<" in value or ">" in value:
+        raise EdxmlError(f"ContentId '{value[:100]}' không hợp lệ.", element=path)
+    return value
+
+
 def _attachments(top: _Node, body: _Node) -> list[Attachment]:
     manifest = body.node("edXMLManifest", ["Reference"], required=False)
     references: dict[str, _Node] = {}
@@ -1135,7 +1150,7 @@ def _attachments(top: _Node, body: _Node) -> list[Attachment]:
                 f"{manifest.path}/Reference",
                 ["ContentId", "ContentType", "Description", "AttachmentName"],
             )
-            content_id = node.text("ContentId", required=True, max_length=255)
+            content_id = _content_id(node)
             if content_id in references:
                 raise EdxmlError(
                     f"ContentId '{content_id}' bị trùng trong edXMLManifest.",
@@ -1158,7 +1173,7 @@ def _attachments(top: _Node, body: _Node) -> list[Attachment]:
                 "Description",
             ],
         )
-        content_id = node.text("ContentId", required=True, max_length=255)
+        content_id = _content_id(node)
         if content_id in seen:
             raise EdxmlError(
                 f"Tệp đính kèm '{content_id}' xuất hiện hai lần.", element=f"{node.path}/ContentId"

@@ -146,3 +146,72 @@ def test_the_document_id_date_stays_year_first():
         ),
     )
     assert "yyyy/MM/dd" in refused(raw).message
+
+
+# --- 2. ContentId as cid: URL or <message id> ------------------------------------------------
+
+
+def content_id_package(manifest_form: bytes, attachment_form: bytes) -> bytes:
+    """Our package with the first attachment's ContentId written one way in the manifest and
+    another way in AttachmentEncoded (`{id}` stands for our bare ContentId)."""
+    ours = build_document(full_document())
+    start = ours.index(b"<edXML:ContentId>") + len(b"<edXML:ContentId>")
+    content_id = ours[start : ours.index(b"<", start)]
+    manifest_at = ours.index(b"<edXML:edXMLManifest>")
+    attachments_at = ours.index(b"<edXML:AttachmentEncoded>")
+    old = b"<edXML:ContentId>" + content_id + b"<"
+
+    def form(pattern: bytes) -> bytes:
+        return b"<edXML:ContentId>" + pattern.replace(b"{id}", content_id) + b"<"
+
+    head, manifest, encoded = (
+        ours[:manifest_at],
+        ours[manifest_at:attachments_at],
+        ours[attachments_at:],
+    )
+    return (
+        head
+        + replaced(manifest, (old, form(manifest_form)))
+        + replaced(encoded, (old, form(attachment_form)))
+    )
+
+
+@pytest.mark.parametrize(
+    ("manifest_form", "attachment_form"),
+    [
+        (b"cid:{id}", b"{id}"),
+        (b"{id}", b"CID:{id}"),
+        (b"&lt;{id}&gt;", b"cid:{id}"),
+        (b"cid:&lt;{id}&gt;", b"&lt;{id}&gt;"),
+    ],
+)
+def test_content_id_forms_match_the_same_attachment(manifest_form, attachment_form):
+    ours = parse_document(build_document(full_document()))
+    variant = parse_document(content_id_package(manifest_form, attachment_form))
+    assert_same(variant, ours)
+    # recorded in the bare form
+    assert [a.content_id for a in variant.attachments] == [a.content_id for a in ours.attachments]
+
+
+@pytest.mark.parametrize(
+    ("manifest_form", "attachment_form", "message"),
+    [
+        (b"cid:", b"{id}", "ContentId"),
+        (b"&lt;{id}", b"{id}", "ContentId"),
+        (b"cid:&lt;&gt;", b"{id}", "ContentId"),
+        # a different id after the prefix is still a different attachment
+        (b"cid:x{id}", b"{id}", "edXMLManifest"),
+    ],
+)
+def test_a_malformed_content_id_is_refused(manifest_form, attachment_form, message):
+    assert message in refused(content_id_package(manifest_form, attachment_form)).message
+
+
+def test_two_forms_of_one_content_id_are_a_duplicate():
+    raw = build_document(full_document())
+    start = raw.index(b"<edXML:ContentId>") + len(b"<edXML:ContentId>")
+    first = raw[start : raw.index(b"<", start)]
+    second_start = raw.index(b"<edXML:ContentId>att2")
+    second_end = raw.index(b"<", second_start + len(b"<edXML:ContentId>"))
+    raw = raw[:second_start] + b"<edXML:ContentId>cid:" + first + raw[second_end:]
+    assert "bị trùng" in refused(raw).message
