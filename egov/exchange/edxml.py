@@ -1140,6 +1140,53 @@ def _content_id(node: _Node) -> str:
     return value
 
 
+# RFC 2045 transfer-encoding names: a ContentTransferEncoded holding one of these is the word,
+# anything else (with an empty Value) is taken as the data itself.
+_TRANSFER_ENCODINGS = {"base64", "7bit", "8bit", "binary", "quoted-printable"}
+
+
+def _attachment_data(node: _Node, content_id: str) -> bytes:
+    """The decoded bytes of one Attachment.
+
+    Ours: ContentTransferEncoded "base64" (or empty) and the data in Value. Accepted on receipt:
+    the base64 data in ContentTransferEncoded itself with Value empty or absent, as some
+    deployed senders write it. The bytes are kept as received: a zip stays a zip (never
+    expanded, so it is bounded by the package size limit like any other attachment).
+    """
+    transfer_element = node.one("ContentTransferEncoded", required=False)
+    value_element = node.one("Value", required=False)
+    for element, name in ((transfer_element, "ContentTransferEncoded"), (value_element, "Value")):
+        if element is not None and len(element):
+            raise EdxmlError(f"{name} phải là chuỗi base64.", element=f"{node.path}/{name}")
+    transfer = (transfer_element.text or "").strip() if transfer_element is not None else ""
+    value = (value_element.text or "") if value_element is not None else ""
+    word = transfer.lower()
+    if word in ("", "base64"):
+        if value_element is None:
+            raise EdxmlError(
+                f"Thiếu phần tử bắt buộc Value trong {node.path}.", element=f"{node.path}/Value"
+            )
+        return _decode_base64(value, content_id, f"{node.path}/Value")
+    if word in _TRANSFER_ENCODINGS or word.startswith("x-") or value.strip():
+        raise EdxmlError(
+            f"Tệp đính kèm '{content_id}' phải mã hóa base64 (nhận được {transfer[:20]}).",
+            element=f"{node.path}/ContentTransferEncoded",
+        )
+    return _decode_base64(transfer, content_id, f"{node.path}/ContentTransferEncoded")
+
+
+def _decode_base64(text: str, content_id: str, element: str) -> bytes:
+    compact = re.sub(rb"\s+", b"", text.encode("ascii", "replace"))
+    if not _BASE64_RE.match(compact):
+        raise EdxmlError(f"Nội dung tệp '{content_id}' không phải base64 hợp lệ.", element=element)
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        raise EdxmlError(
+            f"Nội dung tệp '{content_id}' không phải base64 hợp lệ.", element=element
+        ) from None
+
+
 def _attachments(top: _Node, body: _Node) -> list[Attachment]:
     manifest = body.node("edXMLManifest", ["Reference"], required=False)
     references: dict[str, _Node] = {}
@@ -1185,29 +1232,7 @@ def _attachments(top: _Node, body: _Node) -> list[Attachment]:
                 f"Tệp đính kèm '{content_id}' không có trong danh mục edXMLManifest.",
                 element=f"{node.path}/ContentId",
             )
-        transfer = node.text("ContentTransferEncoded", max_length=20) or "base64"
-        if transfer.lower() != "base64":
-            raise EdxmlError(
-                f"Tệp đính kèm '{content_id}' phải mã hóa base64 (nhận được {transfer}).",
-                element=f"{node.path}/ContentTransferEncoded",
-            )
-        value_element = node.one("Value")
-        assert value_element is not None  # required
-        if len(value_element):
-            raise EdxmlError("Value phải là chuỗi base64.", element=f"{node.path}/Value")
-        compact = re.sub(rb"\s+", b"", (value_element.text or "").encode("ascii", "replace"))
-        if not _BASE64_RE.match(compact):
-            raise EdxmlError(
-                f"Nội dung tệp '{content_id}' không phải base64 hợp lệ.",
-                element=f"{node.path}/Value",
-            )
-        try:
-            data = base64.b64decode(compact, validate=True)
-        except (binascii.Error, ValueError):
-            raise EdxmlError(
-                f"Nội dung tệp '{content_id}' không phải base64 hợp lệ.",
-                element=f"{node.path}/Value",
-            ) from None
+        data = _attachment_data(node, content_id)
         attachments.append(
             Attachment(
                 name=node.text("AttachmentName", max_length=255)

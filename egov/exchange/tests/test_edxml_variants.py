@@ -7,11 +7,16 @@ compares the two parses field by field.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import datetime
 
 import pytest
+from lxml import etree
 
 from egov.exchange.edxml import (
+    NS,
+    Attachment,
     EdxmlDocument,
     EdxmlError,
     Organ,
@@ -215,3 +220,75 @@ def test_two_forms_of_one_content_id_are_a_duplicate():
     second_end = raw.index(b"<", second_start + len(b"<edXML:ContentId>"))
     raw = raw[:second_start] + b"<edXML:ContentId>cid:" + first + raw[second_end:]
     assert "bị trùng" in refused(raw).message
+
+
+# --- 3. attachment data in ContentTransferEncoded; zips kept as received -----------------------
+
+
+def data_in_transfer_package(doc: EdxmlDocument | None = None, *, value: bytes = b"") -> bytes:
+    """Our package with every attachment's base64 moved from Value into ContentTransferEncoded
+    and Value left as given (empty by default; b"-" drops the element)."""
+    root = etree.fromstring(build_document(doc or full_document()))
+    ns = {"e": NS}
+    for item in root.findall("e:AttachmentEncoded/e:Attachment", ns):
+        transfer = item.find("e:ContentTransferEncoded", ns)
+        item_value = item.find("e:Value", ns)
+        transfer.text = item_value.text
+        if value == b"-":
+            item.remove(item_value)
+        else:
+            item_value.text = value.decode()
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+@pytest.mark.parametrize("value", [b"", b"  \n ", b"-"])
+def test_data_in_content_transfer_encoded_parses_to_the_same_attachments(value):
+    ours = parse_document(build_document(full_document()))
+    assert_same(parse_document(data_in_transfer_package(value=value)), ours)
+
+
+@pytest.mark.parametrize(
+    ("transfer", "value", "message"),
+    [
+        ("!!not base64!!", "", "không phải base64"),
+        ("QUJD", "QUJD", "phải mã hóa base64"),  # data in both: which one is meant?
+        ("7bit", "", "phải mã hóa base64"),  # a transfer-encoding word, not data
+        ("quoted-printable", "", "phải mã hóa base64"),
+        ("base64", None, "Thiếu phần tử bắt buộc Value"),
+    ],
+)
+def test_malformed_data_in_content_transfer_encoded_is_refused(transfer, value, message):
+    root = etree.fromstring(build_document(full_document()))
+    ns = {"e": NS}
+    item = root.find("e:AttachmentEncoded/e:Attachment", ns)
+    item.find("e:ContentTransferEncoded", ns).text = transfer
+    if value is None:
+        item.remove(item.find("e:Value", ns))
+    else:
+        item.find("e:Value", ns).text = value
+    assert message in refused(etree.tostring(root)).message
+
+
+def zipped(name: str, data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("content_type", ["application/zip", "application/octet-stream"])
+def test_a_zipped_attachment_is_kept_as_received(content_type):
+    archive = zipped("7816-VPCP.pdf", b"%PDF-1.7\n" + b"0" * 1000)
+    doc = full_document(attachments=[Attachment("7816-VPCP.zip", content_type, archive)])
+    for raw in (build_document(doc), data_in_transfer_package(doc)):
+        [attachment] = parse_document(raw).attachments
+        assert attachment.data == archive  # not unzipped
+        assert (attachment.name, attachment.content_type) == ("7816-VPCP.zip", content_type)
+
+
+def test_a_zip_bomb_is_not_expanded():
+    archive = zipped("bom.pdf", bytes(200 * 1024 * 1024))  # 200 MB of zeros, ~200 KB zipped
+    assert len(archive) < 1024 * 1024
+    doc = full_document(attachments=[Attachment("bom.zip", "application/zip", archive)])
+    [attachment] = parse_document(data_in_transfer_package(doc)).attachments
+    assert attachment.data == archive
