@@ -413,8 +413,12 @@ def format_timestamp(moment: datetime) -> str:
     return moment.astimezone(LOCAL_TZ).strftime(TIMESTAMP_FORMAT)
 
 
-def validate_document(doc: EdxmlDocument) -> None:
-    """Refuse a document that would make an invalid package (EdxmlError naming the element)."""
+def validate_document(doc: EdxmlDocument, *, received: bool = False) -> None:
+    """Refuse a document that would make an invalid package (EdxmlError naming the element).
+
+    `received`: the document was parsed from another platform's package, which may leave
+    SignerInfo/FullName empty (deployed senders do); what we build always names the signer.
+    """
     header = "MessageHeader"
     _check_organ(doc.sender, f"{header}/From")
     if not doc.recipients:
@@ -450,7 +454,10 @@ def validate_document(doc: EdxmlDocument) -> None:
     _check_text(doc.signer.competence, f"{header}/SignerInfo/Competence", max_length=200)
     _check_text(doc.signer.position, f"{header}/SignerInfo/Position", max_length=200)
     _check_text(
-        doc.signer.full_name, f"{header}/SignerInfo/FullName", required=True, max_length=200
+        doc.signer.full_name,
+        f"{header}/SignerInfo/FullName",
+        required=not received,
+        max_length=200,
     )
     for place in doc.to_places:
         _check_text(place, f"{header}/ToPlaces/Place", required=True, max_length=TEXT_MAX_LENGTH)
@@ -1002,6 +1009,7 @@ def _document_from(root: Any) -> EdxmlDocument:
     if not doc_type.text("Type", required=True, max_length=10):
         raise EdxmlError("Thiếu DocumentType/Type.", element=f"{doc_type.path}/Type")
     signer = message.req_node("SignerInfo", ["Competence", "Position", "FullName"])
+    signer.one("FullName")  # required, but may be empty on receipt (validate_document)
     places = message.node("ToPlaces", ["Place"], required=False)
     other = message.node(
         "OtherInfo",
@@ -1012,9 +1020,12 @@ def _document_from(root: Any) -> EdxmlDocument:
             "PromulgationAmount",
             "PageAmount",
             "Appendixes",
+            "Direction",  # sent by deployed platforms, not in QCVN 102: read, then ignored
         ],
         required=False,
     )
+    if other is not None:
+        other.text("Direction", max_length=TEXT_MAX_LENGTH)
     appendixes_node = other.node("Appendixes", ["Appendix"], required=False) if other else None
 
     traces = header.req_node("TraceHeaderList", ["TraceHeader", "Bussiness"])
@@ -1041,8 +1052,10 @@ def _document_from(root: Any) -> EdxmlDocument:
             "ReplacementInfoList",
             "Paper",
             "StaffInfo",
+            "DocumentId",  # sent by deployed platforms, not in QCVN 102: read, then ignored
         ],
     )
+    business.text("DocumentId", max_length=DOCUMENT_ID_MAX_LENGTH)
     if not business.text("BussinessDocType", required=True, max_length=2):
         raise EdxmlError("Thiếu BussinessDocType.", element=f"{business.path}/BussinessDocType")
     business_type = business.integer("BussinessDocType", low=0, high=3)
@@ -1073,7 +1086,7 @@ def _document_from(root: Any) -> EdxmlDocument:
         signer=SignerInfo(
             competence=signer.text("Competence", max_length=200),
             position=signer.text("Position", max_length=200),
-            full_name=signer.text("FullName", required=True, max_length=200),
+            full_name=signer.text("FullName", max_length=200),
         ),
         due_date=message.date("DueDate"),
         to_places=[
@@ -1099,6 +1112,7 @@ def _document_from(root: Any) -> EdxmlDocument:
                 max_length=TEXT_MAX_LENGTH,
             )
             for el in appendixes_node.many("Appendix")
+            if len(el) or (el.text or "").strip()  # an empty Appendix carries nothing
         ]
         if appendixes_node
         else [],
@@ -1118,7 +1132,7 @@ def _document_from(root: Any) -> EdxmlDocument:
             f"hiệu của văn bản ('{doc.document_id}').",
             element=f"{message.path}/DocumentId",
         )
-    validate_document(doc)
+    validate_document(doc, received=True)
     return doc
 
 

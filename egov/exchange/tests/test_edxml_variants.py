@@ -20,6 +20,7 @@ from egov.exchange.edxml import (
     EdxmlDocument,
     EdxmlError,
     Organ,
+    SignerInfo,
     StaffInfo,
     StatusMessage,
     build_document,
@@ -292,3 +293,73 @@ def test_a_zip_bomb_is_not_expanded():
     doc = full_document(attachments=[Attachment("bom.zip", "application/zip", archive)])
     [attachment] = parse_document(data_in_transfer_package(doc)).attachments
     assert attachment.data == archive
+
+
+# --- 4. harmless extras and empty elements ------------------------------------------------------
+
+
+def extras_package(doc: EdxmlDocument | None = None) -> bytes:
+    """Our package plus OtherInfo/Direction and Bussiness/DocumentId (written by deployed
+    platforms, not in QCVN 102) and an empty Appendix."""
+    return replaced(
+        build_document(doc or full_document()),
+        (b"</edXML:OtherInfo>", b"<edXML:Direction>1</edXML:Direction></edXML:OtherInfo>"),
+        (
+            b"</edXML:Bussiness>",
+            b"<edXML:DocumentId>6f1c2a9e-1b7d-4c8a-9e55-0d3f2b7a4c11</edXML:DocumentId>"
+            b"</edXML:Bussiness>",
+        ),
+        (
+            b"</edXML:Appendixes>",
+            b"<edXML:Appendix/><edXML:Appendix> </edXML:Appendix></edXML:Appendixes>",
+        ),
+    )
+
+
+def test_harmless_extras_are_accepted_and_ignored():
+    ours = parse_document(build_document(full_document()))
+    assert_same(parse_document(extras_package()), ours)
+
+
+def test_an_empty_signer_name_is_accepted_on_receipt_only():
+    raw = replaced(
+        build_document(full_document()),
+        (b"<edXML:FullName>Nguy\xe1\xbb\x85n V\xc4\x83n A</edXML:FullName>", b"<edXML:FullName/>"),
+    )
+    assert parse_document(raw).signer.full_name == ""
+    # what we build still names the signer
+    with pytest.raises(EdxmlError, match="FullName"):
+        build_document(full_document(signer=SignerInfo("KT. BỘ TRƯỞNG", "Phó Chủ nhiệm", "")))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "element"),
+    [
+        # Direction is a simple value, once, and only in OtherInfo
+        (b"<edXML:Direction>1<", b"<edXML:Direction><edXML:X/>1<", "OtherInfo/Direction"),
+        (
+            b"<edXML:Direction>1<",
+            b"<edXML:Direction>1</edXML:Direction><edXML:Direction>2<",
+            "OtherInfo/Direction",
+        ),
+        (
+            b"<edXML:SteeringType>",
+            b"<edXML:Direction>1</edXML:Direction><edXML:SteeringType>",
+            "MessageHeader/Direction",
+        ),
+        (b">6f1c2a9e-", b">" + b"9" * 300, "Bussiness/DocumentId"),  # over 255
+        # an Appendix that carries nested elements is not "empty"
+        (b"<edXML:Appendix/>", b"<edXML:Appendix><edXML:X/></edXML:Appendix>", "Appendix"),
+    ],
+)
+def test_malformed_extras_are_refused(old, new, element):
+    error = refused(replaced(extras_package(), (old, new)))
+    assert error.fields["element"][0].endswith(element)
+
+
+def test_a_missing_signer_name_is_still_refused():
+    raw = replaced(
+        build_document(full_document()),
+        (b"<edXML:FullName>Nguy\xe1\xbb\x85n V\xc4\x83n A</edXML:FullName>", b""),
+    )
+    assert "Thiếu phần tử bắt buộc FullName" in refused(raw).message
