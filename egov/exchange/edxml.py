@@ -785,7 +785,11 @@ def parse_xml(raw: bytes) -> Any:
         raise EdxmlError(
             f"Gói tin phải mã hóa UTF-8 (khai báo {tree.docinfo.encoding}).", element="edXML"
         )
-    if root.tag != _q("edXML"):
+    # Deployed senders also write the root unqualified (`<edXML xmlns:ns1="...QCVN_102_2016">`
+    # with a prefixed envelope): accepted when the root itself declares the edXML namespace;
+    # everything below the root must still be in it.
+    unqualified_root = root.tag == "edXML" and NS in (root.nsmap or {}).values()
+    if root.tag != _q("edXML") and not unqualified_root:
         raise EdxmlError(
             f"Phần tử gốc phải là edXML trong không gian tên {NS} (nhận được {root.tag}).",
             element="edXML",

@@ -363,3 +363,59 @@ def test_a_missing_signer_name_is_still_refused():
         (b"<edXML:FullName>Nguy\xe1\xbb\x85n V\xc4\x83n A</edXML:FullName>", b""),
     )
     assert "Thiếu phần tử bắt buộc FullName" in refused(raw).message
+
+
+# --- 5. namespace prefixes ----------------------------------------------------------------------
+
+
+def reprefixed(raw: bytes, root_start: bytes, root_end: bytes, prefix: bytes) -> bytes:
+    """Our package with the root written as given and every other element under `prefix`."""
+    raw = replaced(
+        raw,
+        (b'<edXML:edXML xmlns:edXML="' + NS.encode() + b'">', root_start),
+        (b"</edXML:edXML>", root_end),
+    )
+    return raw.replace(b"<edXML:", b"<" + prefix + b":").replace(b"</edXML:", b"</" + prefix + b":")
+
+
+NS_ATTR = NS.encode()
+
+
+@pytest.mark.parametrize(
+    ("root_start", "root_end", "prefix"),
+    [
+        # root in the default namespace, envelope under another prefix
+        (b'<edXML xmlns="' + NS_ATTR + b'" xmlns:ns1="' + NS_ATTR + b'">', b"</edXML>", b"ns1"),
+        # root unqualified, the namespace declared on it under a prefix
+        (b'<edXML xmlns:ed="' + NS_ATTR + b'">', b"</edXML>", b"ed"),
+    ],
+)
+def test_other_prefixes_parse_to_the_same_document_and_status(root_start, root_end, prefix):
+    ours = parse_document(build_document(full_document()))
+    raw = reprefixed(build_document(full_document()), root_start, root_end, prefix)
+    assert_same(parse_document(raw), ours)
+
+    message = StatusMessage(
+        document_id="000.00.00.G22,2018/09/20,7816/VPCP-TTĐT",
+        sender=Organ("000.00.01.H41", "Sở Tư pháp tỉnh Quảng Ninh"),
+        status_code="01",
+        timestamp=datetime(2018, 9, 21, 14, 5, 0, tzinfo=VN),
+    )
+    status_raw = reprefixed(build_status(message), root_start, root_end, prefix)
+    assert parse_status(status_raw) == message
+
+
+@pytest.mark.parametrize(
+    ("root_start", "root_end", "prefix"),
+    [
+        # unqualified root that never declares the edXML namespace
+        (b'<edXML xmlns:ed="urn:other">', b"</edXML>", b"ed"),
+        # root in the default namespace, but the envelope left in no namespace
+        (b'<edXML xmlns="' + NS_ATTR + b'" xmlns:ns1="urn:other">', b"</edXML>", b"ns1"),
+        # root under another namespace
+        (b'<ns1:edXML xmlns:ns1="urn:other" xmlns:ed="' + NS_ATTR + b'">', b"</ns1:edXML>", b"ed"),
+    ],
+)
+def test_a_root_outside_the_edxml_namespace_is_refused(root_start, root_end, prefix):
+    raw = reprefixed(build_document(full_document()), root_start, root_end, prefix)
+    assert "edXML" in refused(raw).message
