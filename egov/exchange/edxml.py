@@ -27,6 +27,10 @@ StaffInfo) in place of MessageHeader/TraceHeaderList and no body.
 An XML signature (xmldsig `Signature`, added by the signing app) may sit in the root or in
 the header; the parser skips it: checking it is `signature.verify_package`'s job.
 
+What other platforms send in a shape of their own (day-first dates, `cid:` ContentIds, data
+in ContentTransferEncoded, a few extra elements, other prefixes) is accepted on receipt and
+parsed into the same dataclasses; docs/architecture.md lists exactly which ("What we accept").
+
 Parsing never touches the network and never expands entities: a DOCTYPE is refused before
 the parser sees the bytes, so no entity can be declared. The parser runs with `huge_tree`
 because one base64 attachment of more than 10 MB is a single text node longer than libxml2's
