@@ -28,7 +28,8 @@ An XML signature (xmldsig `Signature`, added by the signing app) may sit in the 
 the header; the parser skips it: checking it is `signature.verify_package`'s job.
 
 What other platforms send in a shape of their own (day-first dates, `cid:` ContentIds, data
-in ContentTransferEncoded, a few extra elements, other prefixes) is accepted on receipt and
+in ContentTransferEncoded, a few extra elements, other prefixes, a UUID DocumentId or one
+dated otherwise than PromulgationDate) is accepted on receipt and
 parsed into the same dataclasses; docs/architecture.md lists exactly which ("What we accept").
 
 Parsing never touches the network and never expands entities: a DOCTYPE is refused before
@@ -83,6 +84,9 @@ _DAY_FIRST_DATE_RE = re.compile(r"^\d{2}/\d{2}/\d{4}$")
 _DAY_FIRST_TIMESTAMP_RE = re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}$")
 _ORGAN_ID_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-_]*$")
 _STATUS_CODE_RE = re.compile(r"^\d{2}$")
+# A DocumentId written as a UUID (RFC 4122 text form, as the public Java builder writes it);
+# received only, the document is then known by the id built from its header.
+_UUID_RE = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 # Characters XML 1.0 cannot carry (control characters other than tab, newline, return).
 _XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -254,6 +258,10 @@ class EdxmlDocument:
     replaces: list[str] = field(default_factory=list)  # DocumentIds replaced (type 3)
     trace: list[TraceHeader] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    # Received only ("" otherwise): MessageHeader/DocumentId as the sender wrote it when it is
+    # not the id built from From/OrganId, PromulgationDate and Code: a UUID (kept so that what
+    # the sender addresses with it can be matched), or the standard form with another date.
+    sent_document_id: str = ""
 
     @property
     def code(self) -> str:
@@ -262,7 +270,13 @@ class EdxmlDocument:
 
     @property
     def document_id(self) -> str:
-        """DocumentId = OrganId,yyyy/MM/dd,Number/Notation (000.00.00.G22,2018/09/20,7816/VPCP)."""
+        """DocumentId = OrganId,yyyy/MM/dd,Number/Notation (000.00.00.G22,2018/09/20,7816/VPCP).
+
+        A standard-form id received with a date other than PromulgationDate is kept as sent:
+        it is an identifier, compared as text, and the sender's statuses carry it.
+        """
+        if self.sent_document_id and not is_uuid(self.sent_document_id):
+            return self.sent_document_id
         return document_id_for(self.sender.organ_id, self.promulgation_date, self.code)
 
     @property
@@ -298,6 +312,10 @@ class StatusMessage:
 
 def document_id_for(organ_id: str, day: date, code: str) -> str:
     return f"{organ_id},{day.strftime(DATE_FORMAT)},{code}"
+
+
+def is_uuid(document_id: str) -> bool:
+    return bool(_UUID_RE.fullmatch(document_id))
 
 
 def split_document_id(document_id: str, element: str = "DocumentId") -> tuple[str, date, str]:
@@ -505,6 +523,8 @@ def validate_document(doc: EdxmlDocument, *, received: bool = False) -> None:
         )
     for trace in doc.trace:
         _check_organ_id(trace.organ_id, "TraceHeaderList/TraceHeader/OrganId")
+    if doc.sent_document_id:
+        _check_sent_document_id(doc, f"{header}/DocumentId")
     if len(doc.document_id) > DOCUMENT_ID_MAX_LENGTH:
         raise EdxmlError("Mã văn bản (DocumentId) quá dài.", element=f"{header}/DocumentId")
     names: set[str] = set()
@@ -525,6 +545,26 @@ def validate_document(doc: EdxmlDocument, *, received: bool = False) -> None:
                 element=f"{element}/AttachmentName",
             )
         names.add(attachment.name)
+
+
+def _check_sent_document_id(doc: EdxmlDocument, element: str) -> None:
+    """A UUID, or the standard form naming the sender and the code (its date may differ)."""
+    sent = doc.sent_document_id
+    if is_uuid(sent):
+        return
+    if "," not in sent:
+        raise EdxmlError(
+            f"Mã văn bản (DocumentId) '{sent[:100]}' phải có dạng "
+            "'Mã cơ quan,yyyy/MM/dd,Số/Ký hiệu' hoặc là một UUID.",
+            element=element,
+        )
+    organ_id, _day, code = split_document_id(sent, element)
+    if (organ_id, code) != (doc.sender.organ_id, doc.code):
+        raise EdxmlError(
+            f"DocumentId '{sent[:100]}' không khớp với cơ quan gửi và số, ký hiệu của văn bản "
+            f"('{doc.sender.organ_id}', '{doc.code}').",
+            element=element,
+        )
 
 
 def _check_organ(organ: Organ, element: str) -> None:
@@ -1133,13 +1173,9 @@ def _document_from(root: Any) -> EdxmlDocument:
         attachments=attachments,
     )
     document_id = message.text("DocumentId", required=True, max_length=DOCUMENT_ID_MAX_LENGTH)
-    split_document_id(document_id, f"{message.path}/DocumentId")
     if document_id != doc.document_id:
-        raise EdxmlError(
-            f"DocumentId '{document_id}' không khớp với cơ quan gửi, ngày ban hành và số, ký "
-            f"hiệu của văn bản ('{doc.document_id}').",
-            element=f"{message.path}/DocumentId",
-        )
+        # a UUID or another date: checked by validate_document, see `sent_document_id`
+        doc.sent_document_id = document_id
     validate_document(doc, received=True)
     return doc
 

@@ -299,10 +299,11 @@ def test_missing_required_elements_are_named():
         assert error.fields["element"][0].endswith(f"MessageHeader/{path}")
 
 
-def test_document_id_must_match_sender_date_and_number():
+def test_document_id_must_match_sender_and_number():
+    # another date is accepted as sent (test_edxml_variants); another organ is not
     raw = build_document(full_document()).replace(
         b"<edXML:DocumentId>000.00.00.G22,2018/09/20,",
-        b"<edXML:DocumentId>000.00.00.G22,2018/09/21,",
+        b"<edXML:DocumentId>000.00.00.G23,2018/09/20,",
     )
     assert "DocumentId" in refused(raw).message
 

@@ -419,3 +419,65 @@ def test_other_prefixes_parse_to_the_same_document_and_status(root_start, root_e
 def test_a_root_outside_the_edxml_namespace_is_refused(root_start, root_end, prefix):
     raw = reprefixed(build_document(full_document()), root_start, root_end, prefix)
     assert "edXML" in refused(raw).message
+
+
+# --- 6. DocumentId as a UUID, or with another date -------------------------------------------
+
+OUR_ID = b"000.00.00.G22,2018/09/20,7816/VPCP-T"  # the id we build, its ASCII part
+SENT_UUID = "0b9e6c1e-5f1a-4d7e-8a11-3c2d9f0e7b64"
+
+
+def document_id_package(document_id: bytes) -> bytes:
+    """Our package with MessageHeader/DocumentId replaced (the header fields unchanged)."""
+    raw = build_document(full_document())
+    start = raw.index(b"<edXML:DocumentId>" + OUR_ID)
+    end = raw.index(b"</edXML:DocumentId>", start)
+    return raw[:start] + b"<edXML:DocumentId>" + document_id + raw[end:]
+
+
+@pytest.mark.parametrize("sent", [SENT_UUID, SENT_UUID.upper()])
+def test_a_uuid_document_id_is_known_by_the_id_built_from_the_header(sent):
+    ours = parse_document(build_document(full_document()))
+    variant = parse_document(document_id_package(sent.encode()))
+    assert_same(variant, ours)
+    assert variant.document_id == "000.00.00.G22,2018/09/20,7816/VPCP-TTĐT"
+    assert variant.sent_document_id == sent
+    assert ours.sent_document_id == ""
+
+
+def test_a_document_id_with_another_date_is_kept_as_sent():
+    """The SDK's update sample: the id keeps the first issue's date, PromulgationDate is new."""
+    ours = parse_document(build_document(full_document()))
+    sent = "000.00.00.G22,2018/09/18,7816/VPCP-TTĐT"
+    variant = parse_document(document_id_package(sent.encode()))
+    for name in FIELDS:
+        assert getattr(variant, name) == getattr(ours, name), name
+    assert variant.promulgation_date == ours.promulgation_date
+    assert variant.document_id == variant.sent_document_id == sent
+
+
+@pytest.mark.parametrize(
+    ("sent", "message"),
+    [
+        # not a UUID: truncated, braced, without hyphens, not hex
+        (SENT_UUID[:-1], "hoặc là một UUID"),
+        ("{" + SENT_UUID + "}", "hoặc là một UUID"),
+        (SENT_UUID.replace("-", ""), "hoặc là một UUID"),
+        (SENT_UUID.replace("0b", "0g"), "hoặc là một UUID"),
+        ("12345", "hoặc là một UUID"),
+        # the standard form must name the sender and the code; its date is still year-first
+        ("000.00.00.G23,2018/09/20,7816/VPCP-TTĐT", "không khớp với cơ quan gửi"),
+        ("000.00.00.G22,2018/09/20,7817/VPCP-TTĐT", "không khớp với cơ quan gửi"),
+        ("000.00.00.G22,2018/09/31,7816/VPCP-TTĐT", "không tồn tại"),
+        ("000.00.00.G22,18/09/2018,7816/VPCP-TTĐT", "yyyy/MM/dd"),
+        ("000.00.00.G22,2018/09/20", "yyyy/MM/dd"),
+    ],
+)
+def test_a_malformed_document_id_is_refused(sent, message):
+    error = refused(document_id_package(sent.encode()))
+    assert message in error.message
+    assert error.fields["element"][0].endswith("MessageHeader/DocumentId")
+
+
+def test_an_empty_document_id_is_refused():
+    assert "DocumentId" in refused(document_id_package(b"")).message

@@ -77,3 +77,30 @@ def test_a_package_in_the_deployed_senders_shape_is_received_like_ours(
     # strict in what we record, but the package itself is kept exactly as it came
     package = IncomingPackage.objects.get(status="arrived")
     assert bytes(package.data.raw) == raw
+
+
+@pytest.mark.parametrize("kind", ["uuid", "another date"])
+def test_a_package_with_the_senders_document_id_is_received(certified, recorder, make_doc, kind):
+    a, b = certified
+    doc = make_doc(a, [b])
+    ours = doc.document_id
+    sent = (
+        "0b9e6c1e-5f1a-4d7e-8a11-3c2d9f0e7b64"
+        if kind == "uuid"
+        else ours.replace(",2026/03/02,", ",2026/02/27,")
+    )
+    root = etree.fromstring(edxml.build_document(doc).replace(ours.encode(), sent.encode()))
+    raw = edxml.to_bytes(signature.sign_root(root, agency=a))
+
+    result = receiving.receive_package(raw, via="http")
+
+    assert result.status_code == "01", result.description
+    [received] = recorder.packages
+    # a UUID is replaced by the id built from the header; a standard id is kept as sent
+    expected = ours if kind == "uuid" else sent
+    assert received.document_id == result.document_id == expected
+    assert received.document.sent_document_id == sent
+    assert received.document.promulgation_date == doc.promulgation_date
+    package = IncomingPackage.objects.get(status="arrived")
+    assert package.document_id == expected
+    assert bytes(package.data.raw) == raw and sent.encode() in raw
