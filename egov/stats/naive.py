@@ -31,19 +31,21 @@ from egov.dossiers.models import Channel, Dossier, DossierFile, Rating, Status
 from egov.events.catalogue import read_payload
 from egov.events.models import Event
 from egov.onestop.models import DossierStep, StepStatus, SupplementRequest
-from egov.workcalendar.deadlines import ended_in_time, timeliness
+from egov.workcalendar.deadlines import ended_in_time
 from egov.workcalendar.services import WorkingCalendar
 
 from .models import DOSSIER_COUNTERS, STEP_COUNTERS
 from .projector import (
     DOSSIER_INFO_FIELDS,
     RECEIVER_ROLE,
+    classify_resolved,
     dossier_info,
     handling_seconds,
     judged_at,
     legal_millidays,
     legal_seconds,
     millidays,
+    promise_counters,
     repeated_supplement_is_late,
 )
 
@@ -151,10 +153,9 @@ def dossier_facts(calendar_for: Any = None) -> dict[Key, dict[str, int]]:
         values = {k: row[f"dossier__{k}"] for k in DOSSIER_KEY}
         out[_key_of(row["d"], values)][f"rating_{row['level']}"] += row["n"]
 
-    # Per resolved dossier: on time or late (by date against the legal appointment, the one
-    # rule of deadlines.timeliness; an apology's promised date only feeds the promise counters),
-    # and the handling and legal time, which need the working calendar.
-    repeated_late = repeated_supplement_is_late()
+    # Per resolved dossier: on time or late (projector.classify_resolved, by date against the
+    # legal appointment; an apology's promised date only feeds the promise counters), and the
+    # handling and legal time, which need the working calendar.
     calendars: dict[int, WorkingCalendar] = {}
     pauses: dict[int, int] = defaultdict(int)
     for dossier_id, requested_at, seconds, received_at in SupplementRequest.objects.filter(
@@ -186,17 +187,9 @@ def dossier_facts(calendar_for: Any = None) -> dict[Key, dict[str, int]]:
         counters["legal_millidays"] += (
             millidays(legal, calendar) if legal_days is None else legal_days
         )
-        if info.appointment_at is None:
-            counters["resolved_on_time"] += 1
-        elif info.supplement_count > 1 and repeated_late:
-            counters["resolved_late"] += 1
-        else:
-            counters[f"resolved_{timeliness(info.finished_at, info.appointment_at)}"] += 1
-        if info.promised_at is not None:
-            counters["resolved_promised"] += 1
-            counters["resolved_promise_kept"] += int(
-                ended_in_time(info.finished_at, info.promised_at)
-            )
+        counters[f"resolved_{classify_resolved(info)}"] += 1
+        for name, value in promise_counters(info).items():
+            counters[name] += value
     return {k: v for k, v in out.items() if any(v.values())}
 
 

@@ -29,7 +29,6 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db.models import Sum
-from django.utils import timezone
 
 from egov.dossiers import event_types as E
 from egov.dossiers.models import Channel, Dossier, Status
@@ -51,10 +50,6 @@ NO_DUE_DAY = date(9999, 12, 31)
 PAUSED_LATE_DAY = date(2000, 1, 2)
 
 RECEIVER_ROLE = "receiver"
-
-
-def local_day(moment: datetime) -> date:
-    return timezone.localdate(moment)
 
 
 def month_of(day: date) -> date:
@@ -189,7 +184,7 @@ def classify_resolved(info: DossierInfo) -> str:
     """early / on_time / late for a dossier whose processing is done (the 766 rule, as
     onestop.services.is_on_time applies it): late when it ended on a later date than its legal
     appointment, or had more than one supplement request; early when it ended on an earlier date.
-    A date promised by an apology letter plays no part (see `kept_promise`)."""
+    A date promised by an apology letter plays no part (see `promise_counters`)."""
     if info.appointment_at is None or info.finished_at is None:
         return "on_time"
     if info.supplement_count > 1 and repeated_supplement_is_late():
@@ -326,7 +321,7 @@ def apply(event: Event, store: Store) -> None:
     declared = CATALOGUE.get(event.event_type)
     payload = declared.read(event.payload or {}) if declared is not None else None
     code = event.subject_id
-    day = local_day(event.occurred_at)
+    day = local_date(event.occurred_at)
     track = store.tracker(code)
     created = False
     info: DossierInfo | None = None
@@ -384,7 +379,7 @@ def apply(event: Event, store: Store) -> None:
                 counters["late"] = 1
                 counters["overrun_seconds"] = int(overrun.total_seconds())
             store.add_step(
-                local_day(step.finished_at or event.occurred_at),
+                local_date(step.finished_at or event.occurred_at),
                 (step.agency_id, step.unit_id, group[1], step.order),
                 counters,
             )
