@@ -48,7 +48,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -146,6 +146,28 @@ PRIORITY_LABELS = {
 }
 
 
+class Dialect(StrEnum):
+    """How a package or status message is written for one peer (its reader's expectations).
+
+    What we *accept* does not depend on it: every shape parses into the same dataclasses.
+    """
+
+    SDK = "sdk"  # the national SDK samples' shape (edoc_new, status 05): the default for peers
+    BKAV = "bkav"  # as SDK, with statuses in `Status` as the Bkav eDoc reader expects
+    QCVN = "qcvn"  # the letter of QCVN 102:2016 as the domain reference restates it
+
+    @property
+    def label(self) -> str:
+        return DIALECT_LABELS[self]
+
+
+DIALECT_LABELS = {
+    Dialect.SDK: "Mẫu SDK trục liên thông quốc gia (mặc định)",
+    Dialect.BKAV: "Bkav eDoc (trạng thái trong thẻ Status)",
+    Dialect.QCVN: "Đúng văn bản QCVN 102:2016",
+}
+
+
 def status_label(code: str) -> str:
     return STATUS_LABELS.get(code, code)
 
@@ -228,6 +250,23 @@ class StaffInfo:
 
 
 @dataclass
+class BusinessReceiver:
+    """BussinessDocumentInfo/ReceiverList/Receiver of an update, kept as sent."""
+
+    organ_id: str
+    receiver_type: int = 0
+
+
+@dataclass
+class BusinessDocumentInfo:
+    """Bussiness/BussinessDocumentInfo: what an update (BussinessDocType 2) changes."""
+
+    document_info: int = 0  # 1: the document's information (header, files) is updated
+    document_receiver: int = 0  # 1: its list of receivers is updated
+    receivers: list[BusinessReceiver] = field(default_factory=list)
+
+
+@dataclass
 class EdxmlDocument:
     """One document package (văn bản điện tử) in QCVN 102:2016 terms."""
 
@@ -258,6 +297,9 @@ class EdxmlDocument:
     replaces: list[str] = field(default_factory=list)  # DocumentIds replaced (type 3)
     trace: list[TraceHeader] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    paper: int = 0  # Bussiness/Paper: 1 when the paper original also goes by post
+    business_staff: StaffInfo = field(default_factory=StaffInfo)  # Bussiness/StaffInfo: sent by
+    business_info: BusinessDocumentInfo | None = None  # Bussiness/BussinessDocumentInfo
     # Received only ("" otherwise): MessageHeader/DocumentId as the sender wrote it when it is
     # not the id built from From/OrganId, PromulgationDate and Code: a UUID (kept so that what
     # the sender addresses with it can be matched), or the standard form with another date.
@@ -295,9 +337,14 @@ class StatusMessage:
     description: str = ""
     staff: StaffInfo = field(default_factory=StaffInfo)
     to_organ_id: str = ""  # To: who the status is for ("" = the document's sender)
+    # ResponseFor as written when `document_id` is not the standard form (a UUID the sender
+    # gave its document): its OrganId, Code and PromulgationDate cannot be read from the id.
+    response: ResponseFor | None = None
 
     @property
     def response_for(self) -> ResponseFor:
+        if self.response is not None:
+            return self.response
         organ_id, day, code = split_document_id(self.document_id)
         return ResponseFor(organ_id, code, day, self.document_id)
 
