@@ -44,8 +44,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import io
 import re
+import zipfile
 from collections.abc import Iterable
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import IntEnum, StrEnum
@@ -517,7 +520,13 @@ def validate_document(doc: EdxmlDocument, *, received: bool = False) -> None:
     _check_text(
         doc.document_type_name, f"{header}/DocumentType/TypeName", required=True, max_length=100
     )
-    _check_text(doc.type_detail, f"{header}/DocumentType/TypeDetail", max_length=100)
+    type_detail = _check_text(doc.type_detail, f"{header}/DocumentType/TypeDetail", max_length=100)
+    if not received and type_detail and not type_detail.isdigit():
+        # deployed readers parse TypeDetail as an integer (an unreadable one becomes -1)
+        raise EdxmlError(
+            f"TypeDetail phải là số nguyên không âm (nhận được '{type_detail[:30]}').",
+            element=f"{header}/DocumentType/TypeDetail",
+        )
     _check_text(doc.subject, f"{header}/Subject", required=True, max_length=SUBJECT_MAX_LENGTH)
     _check_text(doc.content, f"{header}/Content", max_length=CONTENT_MAX_LENGTH)
     _check_text(doc.signer.competence, f"{header}/SignerInfo/Competence", max_length=200)
@@ -568,6 +577,18 @@ def validate_document(doc: EdxmlDocument, *, received: bool = False) -> None:
             "Văn bản thay thế phải nêu văn bản bị thay thế (ReplacementInfoList).",
             element=f"{business}/ReplacementInfoList",
         )
+    _check_int(doc.paper, f"{business}/Paper", 0, 1)
+    for name, value in vars(doc.business_staff).items():
+        _check_text(value, f"{business}/StaffInfo/{name}", max_length=255)
+    if doc.business_info is not None:
+        info = f"{business}/BussinessDocumentInfo"
+        _check_int(doc.business_info.document_info, f"{info}/DocumentInfo", 0, 1)
+        _check_int(doc.business_info.document_receiver, f"{info}/DocumentReceiver", 0, 1)
+        for receiver in doc.business_info.receivers:
+            _check_organ_id(receiver.organ_id, f"{info}/ReceiverList/Receiver/OrganId")
+            _check_int(
+                receiver.receiver_type, f"{info}/ReceiverList/Receiver/ReceiverType", 0, 99
+            )
     for trace in doc.trace:
         _check_organ_id(trace.organ_id, "TraceHeaderList/TraceHeader/OrganId")
     if doc.sent_document_id:
@@ -697,9 +718,22 @@ def _envelope(root: Any) -> tuple[Any, Any]:
     return envelope, header
 
 
-def document_element(doc: EdxmlDocument) -> Any:
-    """The unsigned package as an lxml element (for signing); validates first."""
+def document_element(
+    doc: EdxmlDocument, dialect: Dialect = Dialect.QCVN, *, zip_attachments: bool = False
+) -> Any:
+    """The unsigned package as an lxml element (for signing); validates first.
+
+    `dialect`: the shape the recipient's reader expects (QCVN: the letter of the standard; SDK
+    and BKAV: the national SDK sample's). `zip_attachments` (SDK/BKAV only): each file goes as
+    a one-entry zip, as the SDK sample sends it.
+    """
     validate_document(doc)
+    if Dialect(dialect) is Dialect.QCVN:
+        return _qcvn_document_element(doc)
+    return _sdk_document_element(doc, zip_attachments=zip_attachments)
+
+
+def _qcvn_document_element(doc: EdxmlDocument) -> Any:
     root = etree.Element(_q("edXML"), nsmap=NSMAP)
     envelope, header = _envelope(root)
     message = _sub(header, "MessageHeader")
@@ -747,14 +781,7 @@ def document_element(doc: EdxmlDocument) -> Any:
         element = _sub(traces, "TraceHeader")
         _sub(element, "OrganId", trace.organ_id)
         _sub(element, "Timestamp", format_timestamp(trace.timestamp))
-    business = _sub(traces, "Bussiness")
-    _sub(business, "BussinessDocType", str(int(doc.business_doc_type)))
-    _sub(business, "BussinessDocReason", doc.business_doc_reason.strip())
-    if doc.replaces:
-        replacements = _sub(business, "ReplacementInfoList")
-        for replaced in doc.replaces:
-            info = _sub(replacements, "ReplacementInfo")
-            _sub(info, "DocumentId", replaced)
+    _business_element(traces, doc, full=False)
 
     body = _sub(envelope, "edXMLBody")
     manifest = _sub(body, "edXMLManifest")
@@ -775,9 +802,198 @@ def document_element(doc: EdxmlDocument) -> Any:
     return root
 
 
-def status_element(message: StatusMessage) -> Any:
+def _business_element(traces: Any, doc: EdxmlDocument, *, full: bool) -> Any:
+    """TraceHeaderList/Bussiness. `full` (SDK/BKAV): Paper and StaffInfo always written, as
+    the SDK sample does; otherwise only when they carry something (today's QCVN bytes)."""
+    business = _sub(traces, "Bussiness")
+    _sub(business, "BussinessDocType", str(int(doc.business_doc_type)))
+    _sub(business, "BussinessDocReason", doc.business_doc_reason.strip())
+    if full or doc.paper:
+        _sub(business, "Paper", str(doc.paper))
+    if doc.business_info is not None:
+        info = _sub(business, "BussinessDocumentInfo")
+        _sub(info, "DocumentInfo", str(doc.business_info.document_info))
+        _sub(info, "DocumentReceiver", str(doc.business_info.document_receiver))
+        receivers = _sub(info, "ReceiverList")
+        for receiver in doc.business_info.receivers:
+            item = _sub(receivers, "Receiver")
+            _sub(item, "OrganId", receiver.organ_id.strip())
+            _sub(item, "ReceiverType", str(receiver.receiver_type))
+    if full or not doc.business_staff.is_empty():
+        staff = _sub(business, "StaffInfo")
+        _sub(staff, "Department", doc.business_staff.department.strip())
+        _sub(staff, "Staff", doc.business_staff.staff.strip())
+        _sub(staff, "Email", doc.business_staff.email.strip())
+        _sub(staff, "Mobile", doc.business_staff.mobile.strip())
+    if doc.replaces:
+        replacements = _sub(business, "ReplacementInfoList")
+        for replaced in doc.replaces:
+            item = _sub(replacements, "ReplacementInfo")
+            _sub(item, "DocumentId", replaced)
+    return business
+
+
+# --- the SDK sample's shape (SDK and BKAV dialects) -----------------------------------------
+
+SIGNATURE_PLACEHOLDER_ID = "placeholder"  # signxml replaces this element with the signature
+ZIP_CONTENT_TYPE = "application/zip"
+# Fixed zip entry time (the earliest a zip can hold): the same document builds the same bytes.
+_ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+
+
+def _sdk_root() -> tuple[Any, Any, Any]:
+    """`<edXML xmlns=NS>` with `edXML:`-prefixed envelope, as the SDK sample writes it: the
+    envelope declares the prefix, so everything inside it is prefixed and AttachmentEncoded
+    (a child of the root) is unprefixed in the default namespace."""
+    root = etree.Element(_q("edXML"), nsmap={None: NS})
+    envelope = etree.SubElement(root, _q("edXMLEnvelope"), nsmap=NSMAP)
+    header = _sub(envelope, "edXMLHeader")
+    return root, envelope, header
+
+
+def _signature_placeholder(parent: Any) -> Any:
+    """Where the enveloped signature goes (inside edXMLHeader, where the Bkav reader looks);
+    `to_bytes` drops it when the package is not signed."""
+    return etree.SubElement(
+        parent,
+        f"{{{DSIG_NS}}}Signature",
+        nsmap={"ds": DSIG_NS},
+        Id=SIGNATURE_PLACEHOLDER_ID,
+    )
+
+
+def _sdk_organ_element(parent: Any, tag: str, organ: Organ) -> Any:
+    element = _sub(parent, tag)
+    _sub(element, "OrganId", organ.organ_id.strip())
+    _sub(element, "OrganizationInCharge", organ.organization_in_charge.strip())
+    _sub(element, "OrganName", organ.organ_name.strip())
+    _sub(element, "OrganAdd", organ.organ_add.strip())
+    _sub(element, "Email", organ.email.strip())
+    _sub(element, "Telephone", organ.telephone.strip())
+    _sub(element, "Fax", organ.fax.strip())
+    _sub(element, "Website", organ.website.strip())
+    return element
+
+
+def zip_one(name: str, data: bytes) -> bytes:
+    """A zip holding `data` as its one entry `name`, byte-for-byte reproducible."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        entry = zipfile.ZipInfo(name, date_time=_ZIP_TIMESTAMP)
+        entry.compress_type = zipfile.ZIP_DEFLATED
+        entry.external_attr = 0o644 << 16
+        archive.writestr(entry, data)
+    return buffer.getvalue()
+
+
+def _sdk_document_element(doc: EdxmlDocument, *, zip_attachments: bool) -> Any:
+    root, envelope, header = _sdk_root()
+    message = _sub(header, "MessageHeader")
+    _sdk_organ_element(message, "From", doc.sender)
+    for organ in doc.recipients:
+        _sdk_organ_element(message, "To", organ)
+    for answer in doc.response_for:
+        _response_for_element(message, answer)
+    _sub(message, "DocumentId", doc.document_id)
+    code = _sub(message, "Code")
+    _sub(code, "CodeNumber", doc.code_number.strip())
+    _sub(code, "CodeNotation", doc.code_notation.strip())
+    promulgation = _sub(message, "PromulgationInfo")
+    _sub(promulgation, "Place", doc.promulgation_place.strip())
+    _sub(promulgation, "PromulgationDate", format_date(doc.promulgation_date))
+    doc_type = _sub(message, "DocumentType")
+    _sub(doc_type, "Type", str(doc.document_type))
+    # readers parse it as an integer: 0 when the type has no detail code
+    _sub(doc_type, "TypeDetail", doc.type_detail.strip() or "0")
+    _sub(doc_type, "TypeName", doc.document_type_name.strip())
+    _sub(message, "Subject", doc.subject.strip())
+    _sub(message, "Content", doc.content.strip())
+    signer = _sub(message, "SignerInfo")
+    _sub(signer, "Competence", doc.signer.competence.strip())
+    _sub(signer, "Position", doc.signer.position.strip())
+    _sub(signer, "FullName", doc.signer.full_name.strip())
+    _sub(message, "DueDate", format_date(doc.due_date) if doc.due_date is not None else "")
+    other = _sub(message, "OtherInfo")
+    _sub(other, "Priority", str(doc.priority))
+    _sub(other, "SphereOfPromulgation", doc.sphere_of_promulgation.strip())
+    _sub(other, "TyperNotation", doc.typer_notation.strip())
+    _sub(other, "PromulgationAmount", str(doc.promulgation_amount))
+    _sub(other, "PageAmount", str(doc.page_amount))
+    appendixes = _sub(other, "Appendixes")
+    for appendix in doc.appendixes:
+        _sub(appendixes, "Appendix", appendix.strip())
+    _sub(message, "SteeringType", str(doc.steering_type))
+    places = _sub(message, "ToPlaces")
+    for place in doc.to_places:
+        _sub(places, "Place", place.strip())
+
+    traces = _sub(header, "TraceHeaderList")
+    trace_list = doc.trace or [TraceHeader(doc.sender.organ_id, datetime.now(tz=LOCAL_TZ))]
+    for trace in trace_list:
+        element = _sub(traces, "TraceHeader")
+        _sub(element, "OrganId", trace.organ_id)
+        _sub(element, "Timestamp", format_timestamp(trace.timestamp))
+    _business_element(traces, doc, full=True)
+    _signature_placeholder(header)
+
+    body = _sub(envelope, "edXMLBody")
+    manifest = _sub(body, "edXMLManifest")
+    encoded = _sub(root, "AttachmentEncoded")
+    for index, attachment in enumerate(doc.attachments):
+        content_id = f"cid:{attachment.content_id or index + 1}"
+        name = attachment.name.strip()
+        content_type = attachment.content_type.strip()
+        data = bytes(attachment.data)
+        # a .zip goes as it is: the Bkav reader unzips only when the name is not .zip
+        if zip_attachments and not name.lower().endswith(".zip"):
+            data = zip_one(name, data)
+            content_type = ZIP_CONTENT_TYPE
+        reference = _sub(manifest, "Reference")
+        _sub(reference, "ContentId", content_id)
+        _sub(reference, "ContentType", content_type)
+        _sub(reference, "Description", attachment.description.strip())
+        _sub(reference, "AttachmentName", name)
+        item = _sub(encoded, "Attachment")
+        _sub(item, "ContentId", content_id)
+        _sub(item, "AttachmentName", name)
+        _sub(item, "Description", attachment.description.strip())
+        _sub(item, "ContentType", content_type)
+        _sub(item, "ContentTransferEncoded", base64.b64encode(data).decode("ascii"))
+    return root
+
+
+def _sdk_status_element(message: StatusMessage, tag: str) -> Any:
+    """A status as the SDK sample (`MessageHeader`) or the Bkav reader (`Status`) reads it:
+    From, ResponseFor, StaffInfo, StatusCode, Description, Timestamp."""
+    root, _envelope_el, header = _sdk_root()
+    status = _sub(header, tag)
+    _sdk_organ_element(status, "From", message.sender)
+    _response_for_element(status, message.response_for)
+    staff = _sub(status, "StaffInfo")
+    _sub(staff, "Department", message.staff.department.strip())
+    _sub(staff, "Staff", message.staff.staff.strip())
+    _sub(staff, "Mobile", message.staff.mobile.strip())
+    _sub(staff, "Email", message.staff.email.strip())
+    _sub(status, "StatusCode", message.status_code)
+    _sub(status, "Description", message.description.strip())
+    _sub(status, "Timestamp", format_timestamp(message.timestamp))
+    if message.to_organ_id and message.to_organ_id != message.response_for.organ_id:
+        # Not in the sample: a status for someone other than the document's sender (a take-back
+        # answer to a recipient) must say so; last, so that readers by position are undisturbed.
+        to = _sub(status, "To")
+        _sub(to, "OrganId", message.to_organ_id)
+    _signature_placeholder(header)
+    return root
+
+
+def status_element(message: StatusMessage, dialect: Dialect = Dialect.QCVN) -> Any:
     """The unsigned status message as an lxml element (for signing); validates first."""
     validate_status(message)
+    dialect = Dialect(dialect)
+    if dialect is Dialect.SDK:
+        return _sdk_status_element(message, "MessageHeader")
+    if dialect is Dialect.BKAV:
+        return _sdk_status_element(message, "Status")
     root = etree.Element(_q("edXML"), nsmap=NSMAP)
     _envelope_el, header = _envelope(root)
     status = _sub(header, "Status")
@@ -798,18 +1014,29 @@ def status_element(message: StatusMessage) -> Any:
 
 
 def to_bytes(root: Any) -> bytes:
+    """UTF-8 bytes of a built (and maybe signed) element; an unsigned package's signature
+    placeholder is left out."""
+    placeholders = root.findall(f".//{{{DSIG_NS}}}Signature[@Id='{SIGNATURE_PLACEHOLDER_ID}']")
+    if placeholders:
+        root = deepcopy(root)
+        for element in root.findall(
+            f".//{{{DSIG_NS}}}Signature[@Id='{SIGNATURE_PLACEHOLDER_ID}']"
+        ):
+            element.getparent().remove(element)
     result: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return result
 
 
-def build_document(doc: EdxmlDocument) -> bytes:
+def build_document(
+    doc: EdxmlDocument, dialect: Dialect = Dialect.QCVN, *, zip_attachments: bool = False
+) -> bytes:
     """The unsigned package as UTF-8 bytes."""
-    return to_bytes(document_element(doc))
+    return to_bytes(document_element(doc, dialect, zip_attachments=zip_attachments))
 
 
-def build_status(message: StatusMessage) -> bytes:
+def build_status(message: StatusMessage, dialect: Dialect = Dialect.QCVN) -> bytes:
     """The unsigned status message as UTF-8 bytes."""
-    return to_bytes(status_element(message))
+    return to_bytes(status_element(message, dialect))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1023,11 +1250,29 @@ def _header_node(root: Any) -> tuple[_Node, _Node, _Node]:
     return top, envelope, header
 
 
+def _is_status_header(element: Any) -> bool:
+    """A MessageHeader holding StatusCode is a status (the SDK sample's layout); a package's
+    MessageHeader never has one."""
+    return any(
+        isinstance(child.tag, str) and etree.QName(child).localname == "StatusCode"
+        for child in element
+    )
+
+
+def _status_in(header: _Node) -> bool:
+    """Does this edXMLHeader carry a status message (`Status`, or the SDK's MessageHeader with
+    StatusCode) rather than a package?"""
+    if header.many("Status"):
+        return True
+    messages = header.many("MessageHeader")
+    return len(messages) == 1 and _is_status_header(messages[0])
+
+
 def parse(raw: bytes) -> EdxmlDocument | StatusMessage:
     """A package or a status message, by what the header holds."""
     root = parse_xml(raw)
     _top, _envelope_node, header = _header_node(root)
-    if header.many("Status"):
+    if _status_in(header):
         return _status_from(root)
     return _document_from(root)
 
@@ -1035,7 +1280,7 @@ def parse(raw: bytes) -> EdxmlDocument | StatusMessage:
 def parse_document(raw: bytes) -> EdxmlDocument:
     root = parse_xml(raw)
     _top, _envelope_node, header = _header_node(root)
-    if header.many("Status") and not header.many("MessageHeader"):
+    if _status_in(header):
         raise EdxmlError(
             "Đây là thông điệp trạng thái, không phải gói văn bản.", element="edXMLHeader/Status"
         )
@@ -1045,7 +1290,7 @@ def parse_document(raw: bytes) -> EdxmlDocument:
 def parse_status(raw: bytes) -> StatusMessage:
     root = parse_xml(raw)
     _top, _envelope_node, header = _header_node(root)
-    if header.many("MessageHeader"):
+    if not _status_in(header):
         raise EdxmlError(
             "Đây là gói văn bản, không phải thông điệp trạng thái.",
             element="edXMLHeader/MessageHeader",
@@ -1058,6 +1303,11 @@ def _document_from(root: Any) -> EdxmlDocument:
     if header.many("Status"):
         raise EdxmlError(
             "Gói văn bản không được chứa Status.", element="edXML/edXMLEnvelope/edXMLHeader/Status"
+        )
+    if any(_is_status_header(el) for el in header.many("MessageHeader")):
+        raise EdxmlError(
+            "MessageHeader của gói văn bản không được chứa StatusCode.",
+            element="edXML/edXMLEnvelope/edXMLHeader/MessageHeader/StatusCode",
         )
     message = header.req_node(
         "MessageHeader",
@@ -1163,6 +1413,16 @@ def _document_from(root: Any) -> EdxmlDocument:
             )
             replaces.append(node.text("DocumentId", required=True, max_length=255))
 
+    paper = business.integer("Paper", low=0, high=1)
+    business_staff = _staff(business.node("StaffInfo", _STAFF_FIELDS, required=False))
+    business_info = _business_info(
+        business.node(
+            "BussinessDocumentInfo",
+            ["DocumentInfo", "DocumentReceiver", "ReceiverList"],
+            required=False,
+        )
+    )
+
     body = envelope.req_node("edXMLBody", ["edXMLManifest"])
     attachments = _attachments(top, body)
 
@@ -1175,7 +1435,8 @@ def _document_from(root: Any) -> EdxmlDocument:
         promulgation_date=promulgation_date,
         document_type=doc_type.integer("Type", low=0, high=99, default=1),
         document_type_name=doc_type.text("TypeName", required=True, max_length=100),
-        type_detail=doc_type.text("TypeDetail", max_length=100),
+        # "0" is how SDK writers say "no detail" (readers need an integer): read as none
+        type_detail=_type_detail(doc_type.text("TypeDetail", max_length=100)),
         subject=message.text("Subject", required=True, max_length=SUBJECT_MAX_LENGTH),
         content=message.text("Content", max_length=CONTENT_MAX_LENGTH),
         signer=SignerInfo(
@@ -1218,6 +1479,9 @@ def _document_from(root: Any) -> EdxmlDocument:
         replaces=replaces,
         trace=trace_list,
         attachments=attachments,
+        paper=paper,
+        business_staff=business_staff,
+        business_info=business_info,
     )
     document_id = message.text("DocumentId", required=True, max_length=DOCUMENT_ID_MAX_LENGTH)
     if document_id != doc.document_id:
@@ -1225,6 +1489,46 @@ def _document_from(root: Any) -> EdxmlDocument:
         doc.sent_document_id = document_id
     validate_document(doc, received=True)
     return doc
+
+
+_STAFF_FIELDS = ("Department", "Staff", "Mobile", "Email")
+
+
+def _type_detail(text: str) -> str:
+    return "" if text.isdigit() and int(text) == 0 else text
+
+
+def _staff(node: _Node | None) -> StaffInfo:
+    if node is None:
+        return StaffInfo()
+    return StaffInfo(
+        department=node.text("Department", max_length=255),
+        staff=node.text("Staff", max_length=255),
+        mobile=node.text("Mobile", max_length=255),
+        email=node.text("Email", max_length=255),
+    )
+
+
+def _business_info(node: _Node | None) -> BusinessDocumentInfo | None:
+    if node is None:
+        return None
+    receivers: list[BusinessReceiver] = []
+    receiver_list = node.node("ReceiverList", ["Receiver"], required=False)
+    for element in receiver_list.many("Receiver") if receiver_list else []:
+        item = _Node(element, f"{node.path}/ReceiverList/Receiver", ["OrganId", "ReceiverType"])
+        receivers.append(
+            BusinessReceiver(
+                organ_id=_check_organ_id(
+                    item.text("OrganId", required=True), f"{item.path}/OrganId"
+                ),
+                receiver_type=item.integer("ReceiverType", low=0, high=99),
+            )
+        )
+    return BusinessDocumentInfo(
+        document_info=node.integer("DocumentInfo", low=0, high=1),
+        document_receiver=node.integer("DocumentReceiver", low=0, high=1),
+        receivers=receivers,
+    )
 
 
 _BASE64_RE = re.compile(rb"^[A-Za-z0-9+/]*={0,2}$")
@@ -1360,13 +1664,18 @@ def _attachments(top: _Node, body: _Node) -> list[Attachment]:
 
 def _status_from(root: Any) -> StatusMessage:
     _top, _envelope_node, header = _header_node(root)
-    if header.many("MessageHeader") or header.many("TraceHeaderList"):
+    # `Status` (QCVN, Bkav) or the SDK sample's MessageHeader holding StatusCode, never both,
+    # and no TraceHeaderList; the children are found by name, in any order.
+    tag = "Status" if header.many("Status") else "MessageHeader"
+    if (header.many("Status") and header.many("MessageHeader")) or header.many(
+        "TraceHeaderList"
+    ):
         raise EdxmlError(
             "Thông điệp trạng thái không được chứa MessageHeader/TraceHeaderList.",
             element="edXML/edXMLEnvelope/edXMLHeader",
         )
     status = header.req_node(
-        "Status",
+        tag,
         ["ResponseFor", "From", "To", "StatusCode", "Description", "Timestamp", "StaffInfo"],
     )
     answer = _response_for(
@@ -1383,17 +1692,7 @@ def _status_from(root: Any) -> StatusMessage:
             f"StatusCode phải gồm hai chữ số (nhận được '{code}').",
             element=f"{status.path}/StatusCode",
         )
-    staff_node = status.node(
-        "StaffInfo", ["Department", "Staff", "Mobile", "Email"], required=False
-    )
-    staff = StaffInfo()
-    if staff_node is not None:
-        staff = StaffInfo(
-            department=staff_node.text("Department", max_length=255),
-            staff=staff_node.text("Staff", max_length=255),
-            mobile=staff_node.text("Mobile", max_length=255),
-            email=staff_node.text("Email", max_length=255),
-        )
+    staff = _staff(status.node("StaffInfo", _STAFF_FIELDS, required=False))
     message = StatusMessage(
         document_id=answer.document_id,
         sender=sender,

@@ -57,7 +57,7 @@ def full_document(**changes: object) -> EdxmlDocument:
         "subject": "Về việc triển khai Trục liên thông văn bản quốc gia",
         "document_type": 1,
         "document_type_name": "Công văn",
-        "type_detail": "CV",
+        "type_detail": "12",
         "content": "Thực hiện chỉ đạo của Thủ tướng Chính phủ...\nĐề nghị các cơ quan.",
         "signer": SignerInfo("KT. BỘ TRƯỞNG, CHỦ NHIỆM", "Phó Chủ nhiệm", "Nguyễn Văn A"),
         "due_date": date(2018, 10, 1),
