@@ -60,22 +60,23 @@ def connect_exchange(on_package: Callable[[Any], None]) -> None:
 
 
 def _organ(agency: Agency) -> Any:
-    from egov.exchange.services import Organ
+    from egov.exchange.services import organ_for_agency
 
-    return Organ(
-        organ_id=agency.identifier,
-        organ_name=agency.name,
-        organization_in_charge=agency.parent.name if agency.parent_id and agency.parent else "",
-        organ_add=agency.address,
-        email=agency.email,
-        telephone=agency.phone,
-        website=agency.website,
-    )
+    # the exchange's own naming (OrganizationInCharge: parent agency or province)
+    return organ_for_agency(agency)
 
 
-def build_edxml(document: OutgoingDocument, recipients: list[Recipient]) -> Any:
+def _type_detail(document: OutgoingDocument) -> str:
+    """TypeDetail: the document type's code when it is numeric ("" otherwise: written 0)."""
+    code = document.doc_type.code or ""
+    return code if code.isdigit() and len(code) <= 9 else ""
+
+
+def build_edxml(
+    document: OutgoingDocument, recipients: list[Recipient], *, clerk: Official | None = None
+) -> Any:
     """The EdxmlDocument of an issued document for `recipients` (its issued PDF first, then
-    the attachments)."""
+    the attachments). `clerk`: the official sending it (Bussiness/StaffInfo)."""
     from egov.exchange.services import Attachment, EdxmlDocument, Organ, SignerInfo
 
     from .render import title_lines
@@ -116,6 +117,7 @@ def build_edxml(document: OutgoingDocument, recipients: list[Recipient]) -> Any:
         subject=document.subject,
         document_type=2 if document.doc_type.is_normative else 1,
         document_type_name=document.doc_type.name,
+        type_detail=_type_detail(document),
         content=document.content[:1_000_000],
         signer=SignerInfo(
             competence=title[0] if len(title) > 1 else "",
@@ -130,6 +132,8 @@ def build_edxml(document: OutgoingDocument, recipients: list[Recipient]) -> Any:
         promulgation_amount=document.copies,
         page_amount=document.current_version.page_count or 0,
         attachments=attachments,
+        paper=0,  # whether a paper original also goes is not recorded
+        business_staff=_staff(clerk),
     )
 
 
@@ -144,7 +148,12 @@ def send_outgoing(
 ) -> list[Any]:
     """Hand the package to the exchange hub (queued in the caller's transaction)."""
     services = _services()
-    edxml = build_edxml(document, recipients)
+    clerk = (
+        Official.objects.select_related("user", "unit").filter(user_id=actor.user_id).first()
+        if actor.user_id
+        else None
+    )
+    edxml = build_edxml(document, recipients, clerk=clerk)
     return list(services.send(edxml, actor=actor, sender_agency=document.agency))
 
 

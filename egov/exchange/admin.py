@@ -33,16 +33,25 @@ class ExternalEndpointForm(forms.ModelForm):
 
     class Meta:
         model = ExternalEndpoint
-        fields = ["organ_id", "organ_name", "url", "auth_token", "timeout_seconds", "is_active"]
+        fields = [
+            "organ_id",
+            "organ_name",
+            "url",
+            "auth_token",
+            "timeout_seconds",
+            "dialect",
+            "zip_attachments",
+            "is_active",
+        ]
         widgets = {"auth_token": forms.PasswordInput(render_value=True)}
 
 
 @admin.register(ExternalEndpoint)
 class ExternalEndpointAdmin(OperatorOnlyMixin, admin.ModelAdmin):
     form = ExternalEndpointForm
-    list_display = ["organ_id", "organ_name", "url", "is_active", "has_inbound_token"]
+    list_display = ["organ_id", "organ_name", "url", "dialect", "is_active", "has_inbound_token"]
     search_fields = ["organ_id", "organ_name", "url"]
-    list_filter = ["is_active"]
+    list_filter = ["is_active", "dialect"]
 
     @admin.display(boolean=True, description=_("Có mã nhận vào"))
     def has_inbound_token(self, obj: ExternalEndpoint) -> bool:
@@ -59,6 +68,8 @@ class ExternalEndpointAdmin(OperatorOnlyMixin, admin.ModelAdmin):
             inbound_token=token,
             timeout_seconds=obj.timeout_seconds,
             is_active=obj.is_active,
+            dialect=obj.dialect,
+            zip_attachments=obj.zip_attachments,
         )
         obj.pk = saved.pk
         if token:

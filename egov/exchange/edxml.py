@@ -586,9 +586,7 @@ def validate_document(doc: EdxmlDocument, *, received: bool = False) -> None:
         _check_int(doc.business_info.document_receiver, f"{info}/DocumentReceiver", 0, 1)
         for receiver in doc.business_info.receivers:
             _check_organ_id(receiver.organ_id, f"{info}/ReceiverList/Receiver/OrganId")
-            _check_int(
-                receiver.receiver_type, f"{info}/ReceiverList/Receiver/ReceiverType", 0, 99
-            )
+            _check_int(receiver.receiver_type, f"{info}/ReceiverList/Receiver/ReceiverType", 0, 99)
     for trace in doc.trace:
         _check_organ_id(trace.organ_id, "TraceHeaderList/TraceHeader/OrganId")
     if doc.sent_document_id:
@@ -1019,9 +1017,7 @@ def to_bytes(root: Any) -> bytes:
     placeholders = root.findall(f".//{{{DSIG_NS}}}Signature[@Id='{SIGNATURE_PLACEHOLDER_ID}']")
     if placeholders:
         root = deepcopy(root)
-        for element in root.findall(
-            f".//{{{DSIG_NS}}}Signature[@Id='{SIGNATURE_PLACEHOLDER_ID}']"
-        ):
+        for element in root.findall(f".//{{{DSIG_NS}}}Signature[@Id='{SIGNATURE_PLACEHOLDER_ID}']"):
             element.getparent().remove(element)
     result: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     return result
@@ -1667,9 +1663,7 @@ def _status_from(root: Any) -> StatusMessage:
     # `Status` (QCVN, Bkav) or the SDK sample's MessageHeader holding StatusCode, never both,
     # and no TraceHeaderList; the children are found by name, in any order.
     tag = "Status" if header.many("Status") else "MessageHeader"
-    if (header.many("Status") and header.many("MessageHeader")) or header.many(
-        "TraceHeaderList"
-    ):
+    if (header.many("Status") and header.many("MessageHeader")) or header.many("TraceHeaderList"):
         raise EdxmlError(
             "Thông điệp trạng thái không được chứa MessageHeader/TraceHeaderList.",
             element="edXML/edXMLEnvelope/edXMLHeader",

@@ -15,7 +15,7 @@ from egov.events.services import record_event
 
 from . import edxml
 from .common import ExchangeError
-from .edxml import EdxmlError
+from .edxml import Dialect, EdxmlError
 from .error_codes import ExchangeErrorCode
 from .event_types import ENDPOINT_CREATED, ENDPOINT_UPDATED, SUBJECT_ENDPOINT
 from .hub import local_agency
@@ -51,9 +51,13 @@ def save_endpoint(
     inbound_token: str | None = None,
     timeout_seconds: int | None = None,
     is_active: bool = True,
+    dialect: str | None = None,
+    zip_attachments: bool | None = None,
 ) -> ExternalEndpoint:
     """Declare (or update) an agency on another platform. `auth_token` is what we present to
-    it; `inbound_token` what it presents to us (stored as a hash; None keeps the old ones)."""
+    it; `inbound_token` what it presents to us (stored as a hash; None keeps the old ones).
+    `dialect` (edxml.Dialect) and `zip_attachments`: how packages for it are written (None
+    keeps the old value, or the default for a new endpoint)."""
     if not actor.is_operator:
         raise NotAllowed("Chỉ quản trị hệ thống được khai báo điểm liên thông.")
     errors: dict[str, list[str]] = {}
@@ -77,6 +81,10 @@ def save_endpoint(
         errors["organ_id"] = [
             "Cơ quan này đang hoạt động trên nền tảng, không cần điểm liên thông."
         ]
+    if dialect is not None and dialect not in Dialect._value2member_map_:
+        errors["dialect"] = [
+            f"Dạng gói tin '{dialect}' không có ({', '.join(d.value for d in Dialect)})."
+        ]
     if errors:
         raise ExchangeError(
             "Thông tin điểm liên thông chưa hợp lệ.",
@@ -91,6 +99,10 @@ def save_endpoint(
         endpoint.organ_name = organ_name.strip()[:255]
         endpoint.url = url
         endpoint.is_active = is_active
+        if dialect is not None:
+            endpoint.dialect = dialect
+        if zip_attachments is not None:
+            endpoint.zip_attachments = zip_attachments
         if timeout_seconds is not None:
             endpoint.timeout_seconds = max(1, int(timeout_seconds))
         if auth_token is not None:
@@ -110,6 +122,8 @@ def save_endpoint(
                 "organ_id": organ_id,
                 "url": url,
                 "is_active": is_active,
+                "dialect": endpoint.dialect,
+                "zip_attachments": endpoint.zip_attachments,
                 "auth_token_set": bool(endpoint.auth_token),
                 "inbound_token_set": bool(endpoint.inbound_token_hash),
             },

@@ -21,6 +21,8 @@ class PackageSent(Payload):
     size: int
     sha256: str
     resend: int  # 0 the first time, then how many times it was sent afresh
+    dialect: str = ""  # how it was written for the recipient (edxml.Dialect; "" before #14)
+    zipped: bool = False  # attachments sent zipped
 
 
 class PackageAnswered(Payload):
@@ -91,6 +93,8 @@ class EndpointSaved(Payload):
     is_active: bool
     auth_token_set: bool
     inbound_token_set: bool
+    dialect: str = ""  # edxml.Dialect ("" before #14)
+    zip_attachments: bool = True
 
 
 PACKAGE_SENT = declare(

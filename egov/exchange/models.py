@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import hashlib
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .edxml import BUSINESS_DOC_TYPE_LABELS, STATUS_LABELS
+from .edxml import BUSINESS_DOC_TYPE_LABELS, DIALECT_LABELS, STATUS_LABELS, Dialect
+
+DIALECT_CHOICES = [(d.value, label) for d, label in DIALECT_LABELS.items()]
+
+
+def default_dialect() -> str:
+    """settings.EXCHANGE_DEFAULT_DIALECT ("sdk" unless set): what a new peer is written in."""
+    return str(Dialect(getattr(settings, "EXCHANGE_DEFAULT_DIALECT", Dialect.SDK)))
+
 
 BUSINESS_DOC_TYPE_CHOICES = [(k, v) for k, v in BUSINESS_DOC_TYPE_LABELS.items()]
 STATUS_CODE_CHOICES = [(k, f"{k} — {v}") for k, v in STATUS_LABELS.items()]
@@ -36,6 +45,18 @@ class ExternalEndpoint(models.Model):
         _("mã băm của mã truy cập nhận vào"), max_length=64, blank=True, editable=False
     )
     timeout_seconds = models.PositiveIntegerField(_("thời gian chờ (giây)"), default=30)
+    dialect = models.CharField(
+        _("dạng gói tin"),
+        max_length=10,
+        choices=DIALECT_CHOICES,
+        default=default_dialect,
+        help_text=_("Cách viết gói tin và trạng thái mà phần mềm bên kia đọc được."),
+    )
+    zip_attachments = models.BooleanField(
+        _("nén tệp đính kèm (zip)"),
+        default=True,
+        help_text=_("Mỗi tệp gửi dưới dạng zip như mẫu SDK (không áp dụng dạng QCVN)."),
+    )
     is_active = models.BooleanField(_("đang hoạt động"), default=True)
     created_at = models.DateTimeField(_("tạo lúc"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("cập nhật lúc"), default=timezone.now, editable=False)

@@ -22,7 +22,7 @@ from .common import (
 from .edxml import EdxmlDocument, TraceHeader, max_package_bytes
 from .error_codes import ExchangeErrorCode
 from .event_types import PACKAGE_SENT, SUBJECT_OUTGOING
-from .hub import TOPIC_PACKAGE, organ_for_agency, resolve
+from .hub import TOPIC_PACKAGE, Destination, organ_for_agency, resolve
 from .models import OutgoingPackage
 
 
@@ -69,21 +69,32 @@ def send(doc: EdxmlDocument, *, actor: Actor, sender_agency: Agency) -> list[Out
 
     if not doc.trace:
         doc = dataclasses.replace(doc, trace=[TraceHeader(doc.sender.organ_id, exchange_now())])
-    root = edxml.document_element(doc)
-    raw = edxml.to_bytes(signature.sign_root(root, agency=sender_agency))
-    limit = max_package_bytes()
-    if len(raw) > limit:
-        raise ExchangeError(
-            f"Gói tin {len(raw)} byte vượt quá giới hạn {limit} byte: giảm dung lượng tệp "
-            "đính kèm.",
-            code=ExchangeErrorCode.PACKAGE_TOO_LARGE,
-        )
+    # One package per way of writing it (each recipient's reader), built and signed once for
+    # all the recipients that read it the same way; every package names all the recipients.
+    shapes: dict[tuple[edxml.Dialect, bool], bytes] = {}
+    for destination in destinations:
+        assert destination is not None
+        shape = _shape(destination)
+        if shape not in shapes:
+            dialect, zipped = shape
+            root = edxml.document_element(doc, dialect, zip_attachments=zipped)
+            raw = edxml.to_bytes(signature.sign_root(root, agency=sender_agency))
+            limit = max_package_bytes()
+            if len(raw) > limit:
+                raise ExchangeError(
+                    f"Gói tin {len(raw)} byte vượt quá giới hạn {limit} byte: giảm dung lượng "
+                    "tệp đính kèm.",
+                    code=ExchangeErrorCode.PACKAGE_TOO_LARGE,
+                )
+            shapes[shape] = raw
 
     packages: list[OutgoingPackage] = []
     with transaction.atomic():
-        data = store_data(raw)
+        stored = {shape: store_data(raw) for shape, raw in shapes.items()}
         for organ, destination in zip(doc.recipients, destinations, strict=True):
             assert destination is not None
+            shape = _shape(destination)
+            raw, data = shapes[shape], stored[shape]
             existing = (
                 OutgoingPackage.objects.select_for_update()
                 .filter(
@@ -154,7 +165,15 @@ def send(doc: EdxmlDocument, *, actor: Actor, sender_agency: Agency) -> list[Out
                     "size": len(raw),
                     "sha256": data.sha256,
                     "resend": package.resend_count,
+                    "dialect": str(shape[0]),
+                    "zipped": shape[1],
                 },
             )
             packages.append(package)
     return packages
+
+
+def _shape(destination: Destination) -> tuple[edxml.Dialect, bool]:
+    """(dialect, zipped) of what `destination` reads; zipping exists only in the SDK shape."""
+    dialect = destination.dialect
+    return dialect, destination.zip_attachments and dialect is not edxml.Dialect.QCVN

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .edxml import Attachment, EdxmlDocument, Organ, SignerInfo, StaffInfo
 from .handlers import register_incoming_handler, register_status_handler
+from .hub import organ_for_agency
 from .sending import send
 from .statuses import send_status, statuses_for
 
@@ -22,6 +23,7 @@ __all__ = [
     "Organ",
     "SignerInfo",
     "StaffInfo",
+    "organ_for_agency",
     "register_incoming_handler",
     "register_status_handler",
     "send",

@@ -34,7 +34,8 @@ class Verification:
 
 def sign_root(root: Any, *, agency: Agency) -> Any:
     """Sign an edXML element with the agency's organisation certificate (SigningError if it
-    has none, or it is expired or revoked)."""
+    has none, or it is expired or revoked). The signature goes where the element's
+    `ds:Signature Id="placeholder"` stands (SDK/BKAV: in edXMLHeader), else last in the root."""
     from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
     from egov.signing.services import identity_for_agency, sign_xml

@@ -289,7 +289,9 @@ def send_status(
         chosen, judgement = _choose(candidates, status_code, message.timestamp, stale_ok=False)
         if not judgement.accepted:
             raise _refusal(chosen, judgement, status_code)
-        raw = edxml.to_bytes(signature.sign_root(edxml.status_element(message), agency=agency))
+        raw = edxml.to_bytes(
+            signature.sign_root(edxml.status_element(message, destination.dialect), agency=agency)
+        )
         record = StatusRecord.objects.create(
             direction=StatusRecord.Direction.OUT,
             document_id=document_id,

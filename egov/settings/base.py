@@ -395,6 +395,14 @@ EXCHANGE_MAX_PACKAGE_BYTES = int(
     os.environ.get("EXCHANGE_MAX_PACKAGE_BYTES", str(50 * 1024 * 1024))
 )
 
+# How packages and statuses are written for a peer (egov.exchange.edxml.Dialect: "sdk" the
+# national SDK samples' shape, "bkav", "qcvn" the letter of QCVN 102:2016): the default of a
+# newly declared external endpoint, and what our own agencies get from one another.
+EXCHANGE_DEFAULT_DIALECT = os.environ.get("EXCHANGE_DEFAULT_DIALECT", "sdk")
+EXCHANGE_LOCAL_DIALECT = os.environ.get("EXCHANGE_LOCAL_DIALECT", "sdk")
+# Zip attachments between our own agencies too (peers: ExternalEndpoint.zip_attachments).
+EXCHANGE_LOCAL_ZIP_ATTACHMENTS = os.environ.get("EXCHANGE_LOCAL_ZIP_ATTACHMENTS", "") == "1"
+
 # Open items due within this many working hours are marked near due (pages, API, reminders);
 # unset: one working day of the agency's calendar.
 NEAR_DUE_WORKING_HOURS = (

@@ -32,7 +32,9 @@ DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 
 
 def sign_xml(root: etree._Element, *, identity: SigningIdentity) -> etree._Element:
-    """Return a signed copy of `root` (enveloped signature as its last child). Refused like
+    """Return a signed copy of `root`: an enveloped signature as its last child, or in place of
+    a `<ds:Signature Id="placeholder"/>` element of `root` when it has one (signxml fills it;
+    edXML for deployed readers keeps the signature inside edXMLHeader). Refused like
     `sign_pdf` for an expired, not yet valid or revoked certificate."""
     check_usable(identity)
     if identity.kind != SigningIdentity.Kind.PKCS12:

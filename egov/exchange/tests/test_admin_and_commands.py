@@ -36,6 +36,8 @@ def test_an_operator_declares_an_endpoint_and_gets_the_peer_token_once(client, o
             "url": "https://vpdt.thaibinh.gov.vn/api/v1/exchange/",
             "auth_token": "edxml_given-to-us-by-thai-binh-0123456789",
             "timeout_seconds": "30",
+            "dialect": "sdk",
+            "zip_attachments": "on",
             "is_active": "on",
             "new_inbound_token": "on",
         },

@@ -229,7 +229,8 @@ def test_statuses_to_another_platform_are_posted(
 
     assert [r[0] for r in peer.requests] == ["/api/v1/exchange/statuses/"] * 2
     sent = edxml.parse_status(peer.requests[0][2])
-    assert (sent.status_code, sent.sender.organ_id, sent.to_organ_id) == (
+    # the peer reads the SDK layout (the default), which names the addressee only by ResponseFor
+    assert (sent.status_code, sent.sender.organ_id, sent.recipient_organ_id) == (
         "03",
         b.identifier,
         HA_NAM.organ_id,

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from egov.core.actors import SYSTEM
 from egov.core.errors import DomainError
+from egov.exchange.edxml import Dialect
 
 
 class Command(BaseCommand):
@@ -30,6 +31,17 @@ class Command(BaseCommand):
         )
         parser.add_argument("--timeout", type=int, default=None, help="Thời gian chờ (giây).")
         parser.add_argument("--inactive", action="store_true", help="Tạm ngừng điểm này.")
+        parser.add_argument(
+            "--dialect",
+            choices=[d.value for d in Dialect],
+            default=None,
+            help="Dạng gói tin phần mềm bên kia đọc được (mặc định EXCHANGE_DEFAULT_DIALECT).",
+        )
+        zipping = parser.add_mutually_exclusive_group()
+        zipping.add_argument(
+            "--no-zip", action="store_true", help="Gửi tệp đính kèm không nén zip."
+        )
+        zipping.add_argument("--zip", action="store_true", help="Nén zip tệp đính kèm.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from egov.exchange import endpoints
@@ -47,6 +59,8 @@ class Command(BaseCommand):
                 inbound_token=inbound,
                 timeout_seconds=options["timeout"],
                 is_active=not options["inactive"],
+                dialect=options["dialect"],
+                zip_attachments=False if options["no_zip"] else (True if options["zip"] else None),
             )
         except DomainError as exc:
             details = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in exc.fields.items())
