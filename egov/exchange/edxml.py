@@ -24,6 +24,15 @@ A package:
 A status message has `Status` (ResponseFor, From, To, StatusCode, Description, Timestamp,
 StaffInfo) in place of MessageHeader/TraceHeaderList and no body.
 
+That is the QCVN dialect (`Dialect.QCVN`, the builders' default). What deployed readers read
+(`Dialect.SDK`, `Dialect.BKAV`, chosen per peer) is the national SDK sample's shape: a default
+namespace on the root and `edXML:` on the envelope, organ children with OrganizationInCharge
+second, DocumentType (Type, TypeDetail as an integer, TypeName), Bussiness with Paper and
+StaffInfo, the signature inside edXMLHeader, attachments as Attachment (ContentId `cid:N`, data
+base64 in ContentTransferEncoded, optionally a one-file zip); a status as
+edXMLHeader/MessageHeader (SDK) or edXMLHeader/Status (BKAV) with From, ResponseFor, StaffInfo,
+StatusCode, Description, Timestamp. Both are parsed back into the same dataclasses.
+
 An XML signature (xmldsig `Signature`, added by the signing app) may sit in the root or in
 the header; the parser skips it: checking it is `signature.verify_package`'s job.
 
