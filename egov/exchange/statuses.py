@@ -36,6 +36,7 @@ from .edxml import (
     ARRIVED,
     REJECTED,
     STATUS_LABELS,
+    BusinessDocType,
     EdxmlError,
     ResponseFor,
     StaffInfo,
@@ -178,26 +179,27 @@ def _match_arrival(
     and a Timestamp, but not the business type: one DocumentId may stand for the document, its
     update and its revoke, and "01" or "03" fits more than one of them. We match on what it
     carries and on each package's status flow, and an answer to one package never settles
-    another (only a package's own delivery answer settles its delivery, answers.py):
+    another (only a package's own delivery answer settles its delivery, answers.py). Among the
+    packages whose flow accepts it, in this order:
 
-    1. Packages whose delivery the other side has answered come first (every package we
-       received; one we sent once its answer is recorded). Among them:
-       a. a step forward, on a package that had arrived by the status's Timestamp (the other
-          side cannot answer what it has not received): the most recent such package, since
-          a later package of the same document (update, revoke) supersedes the earlier one
-          for the other side ("03" after a revoke arrived is the revoke agreed);
-       b. otherwise a repeat of a step already passed (stale, changes nothing): it stays on
-          the package that already holds this code nearest in time, so a peer's "01"
-          repeating its answer to the update stays on the update. A "01" about a package
-          whose delivery is answered is always such a repeat;
-       c. a step forward on a package whose answer is stamped after the status (clocks
-          apart).
-    2. Only when none of those can take it, the packages still waiting for their delivery
-       answer (the status overtook it): the oldest that accepts it, since the other side
-       received them in the order we sent them. Their delivery is not changed.
-    3. When no package accepts it, the refusal is judged on the one it most likely meant.
+    0. A repeat: the same code with the same Timestamp as a status already recorded on a
+       package (a peer's message repeating its answer to the update) stays on that package
+       and changes nothing, whatever another package could make of it.
+    1. A step forward on a package whose delivery the other side has answered (every package
+       we received; one we sent once its answer is recorded) and that had arrived by the
+       status's Timestamp (nothing is answered before it arrives): the most recent one, since
+       a later package of the same document supersedes the earlier for the other side ("03"
+       after a revoke arrived is the revoke agreed, "02" the revoke refused).
+    2. A step forward on a package still waiting for its delivery answer (the status overtook
+       the answer): the oldest, as the other side receives packages in the order we send
+       them. Its delivery is not changed: the outbox still carries it.
+    3. A late step already passed (stale, changes nothing): the package holding this code
+       nearest in time. A "01" about a package whose delivery is answered is such a repeat.
+    4. A step forward on an answered package whose answer is stamped after the status (the
+       two clocks apart), then 5. a stale step on a package still waiting.
 
-    Ties go to the older package (then the lower id), so the choice is deterministic.
+    When none accepts it, the refusal is judged on the package it most likely meant. Ties go
+    to the older package (then the lower id): the choice is deterministic.
     """
     judged: list[tuple[_Candidate, Judgement]] = []
     for c in candidates:
@@ -218,13 +220,12 @@ def _match_arrival(
         advance = j.verdict == Verdict.ADVANCE
         when, pk = _age(c)
         newest_first = (-when.timestamp(), -pk)
-        if _answered(c.package):
-            if advance and _arrived_by(c.package, at):
-                return 0, newest_first
-            if not advance:
-                return 1, nearest.get(_key(c.package), float("inf")), when, pk
-            return 2, newest_first
-        return (3 if advance else 4), when, pk
+        gap = nearest.get(_key(c.package), float("inf"))
+        if not _answered(c.package):
+            return (2 if advance else 5), when, pk
+        if not advance:
+            return (0 if gap == 0 else 3), gap, when, pk
+        return (1 if _arrived_by(c.package, at) else 4), newest_first
 
     return min(accepted, key=tier)
 
@@ -354,6 +355,16 @@ def _our_side(
     return list(incoming), list(outgoing)
 
 
+def _superseding(package: IncomingPackage) -> tuple[int, float, int]:
+    """The order our own status considers the packages we received of one document: a revoke,
+    then an update (they supersede the document whatever order they arrived in: "03" while a
+    revoke waits is the revoke agreed), then the newest."""
+    rank = {BusinessDocType.REVOKE: 0, BusinessDocType.UPDATE: 1}.get(
+        BusinessDocType(package.business_doc_type), 2
+    )
+    return rank, -package.received_at.timestamp(), -package.pk
+
+
 def _links(package: Package) -> dict[str, Package]:
     """The StatusRecord foreign key naming the package a status is about."""
     if isinstance(package, OutgoingPackage):
@@ -415,7 +426,10 @@ def send_status(
     with transaction.atomic():
         incoming, outgoing = _our_side(document_id, agency, to_organ_id, lock=True)
         # We report as the recipient of what we received, and as the sender of what we sent.
-        candidates = _candidates(status_code, {Role.RECIPIENT: incoming, Role.SENDER: outgoing})
+        candidates = _candidates(
+            status_code,
+            {Role.RECIPIENT: sorted(incoming, key=_superseding), Role.SENDER: outgoing},
+        )
         chosen, judgement = _choose(candidates, status_code, message.timestamp, stale_ok=False)
         if not judgement.accepted:
             raise _refusal(chosen, judgement, status_code)
