@@ -14,7 +14,7 @@ from __future__ import annotations
 from .edxml import Attachment, EdxmlDocument, Organ, SignerInfo, StaffInfo
 from .handlers import register_incoming_handler, register_status_handler
 from .sending import send
-from .statuses import send_status, statuses_for
+from .statuses import known_document_ids, send_status, statuses_for
 
 __all__ = [
     "Attachment",
@@ -22,6 +22,7 @@ __all__ = [
     "Organ",
     "SignerInfo",
     "StaffInfo",
+    "known_document_ids",
     "register_incoming_handler",
     "register_status_handler",
     "send",

@@ -384,6 +384,21 @@ def _addressed(message: StatusMessage, package: Package) -> StatusMessage:
     )
 
 
+def known_document_ids(agency: Agency, sender_organ_id: str, document_ids: list[str]) -> list[str]:
+    """The ids `agency` knows documents from `sender_organ_id` by, for ids the sender may have
+    written as it named them (a UUID: the package received under it is known by the standard
+    id). Ids not matched are returned as given."""
+    uuids = [d for d in document_ids if edxml.is_uuid(d)]
+    known = dict(
+        IncomingPackage.objects.filter(
+            recipient_agency=agency, sender_organ_id=sender_organ_id, sent_document_id__in=uuids
+        ).values_list("sent_document_id", "document_id")
+        if uuids
+        else []
+    )
+    return [known.get(d, d) for d in document_ids]
+
+
 def send_status(
     document_id: str,
     *,

@@ -437,6 +437,22 @@ def test_a_package_sent_under_a_uuid_is_matched_by_that_uuid(
         THAI_BINH.organ_id, doc.code, doc.promulgation_date, UUID
     )
 
+    # a later package replacing it names it by the UUID in ReplacementInfo: accepted, and the
+    # documents app finds the replaced document by the id we know it by
+    replacement = make_doc(
+        b,
+        [b],
+        business_doc_type=BusinessDocType.REPLACE,
+        business_doc_reason="Thay thế",
+        replaces=[UUID],
+    )
+    replacement.sender = thai_binh.organ
+    edxml.validate_document(replacement)
+    assert statuses.known_document_ids(b, THAI_BINH.organ_id, [UUID, "khác"]) == [
+        doc.document_id,
+        "khác",
+    ]
+
 
 def test_a_uuid_needs_the_rest_of_response_for():
     message = edxml.StatusMessage(
