@@ -207,6 +207,11 @@ def _staff(official: Official | None) -> Any:
     )
 
 
+def known_document_ids(agency: Any, sender_organ_id: str, document_ids: list[str]) -> list[str]:
+    """The ids our incoming documents go by, for ids a sender wrote as it named them (a UUID)."""
+    return list(_services().known_document_ids(agency, sender_organ_id, document_ids))
+
+
 def answer_status(
     incoming: IncomingDocument,
     *,

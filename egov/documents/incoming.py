@@ -656,6 +656,10 @@ def handle_package(received: Any) -> None:
     changes the record already here and is agreed at once (03 for a revoke, 15 for an
     update). Raising a DomainError refuses the package (the sender gets 02)."""
     data = incoming_data(received.document, received_at=received.package.received_at)
+    if data.replaces_document_ids:  # the replaced document may be named by the sender's UUID
+        data.replaces_document_ids = exchange_bridge.known_document_ids(
+            received.agency, data.sender_organ_id, list(data.replaces_document_ids)
+        )
     incoming = receive(agency=received.agency, data=data, actor=SYSTEM)
     if data.business_type == BusinessType.REVOKE:
         exchange_bridge.answer_status(

@@ -22,7 +22,9 @@ from .transport import Answer
 
 
 def record_delivery_answer(package: OutgoingPackage, answer: Answer) -> StatusRecord | None:
-    """The recipient answered (01 arrived, or 02 refused): record it for the sender. An answer
+    """The recipient answered (01 arrived, or 02 refused): record it for the sender. This
+    answer, which knows its exact package, is the only thing that settles a delivery
+    (`answered_at`, `delivery_status`); status messages never do. An answer
     the status flow refuses (01 again after a later step, for a package sent afresh...) is
     recorded as a refusal event and changes nothing else (None)."""
     message = StatusMessage(
@@ -35,6 +37,10 @@ def record_delivery_answer(package: OutgoingPackage, answer: Answer) -> StatusRe
     )
     with transaction.atomic():
         locked = OutgoingPackage.objects.select_for_update().get(pk=package.pk)
+        # A status message that overtook this answer already moved the flow on: the answer
+        # then repeats a step passed and is kept as history.
+        overtaken = bool(locked.processing_code or locked.status_code)
+        locked.answered_at = message.timestamp
         if answer.accepted:
             locked.delivery_status = OutgoingPackage.Delivery.DELIVERED
             locked.delivered_at = locked.delivered_at or timezone.now()
@@ -42,7 +48,7 @@ def record_delivery_answer(package: OutgoingPackage, answer: Answer) -> StatusRe
         else:
             locked.delivery_status = OutgoingPackage.Delivery.REJECTED
             locked.last_error = answer.description[:2000]
-        locked.save(update_fields=["delivery_status", "delivered_at", "last_error"])
+        locked.save(update_fields=["delivery_status", "delivered_at", "last_error", "answered_at"])
         record_event(
             actor=SYSTEM,
             event_type=PACKAGE_DELIVERED if answer.accepted else PACKAGE_REFUSED_BY_RECIPIENT,
@@ -64,7 +70,8 @@ def record_delivery_answer(package: OutgoingPackage, answer: Answer) -> StatusRe
             outgoing=[locked],
             incoming=[],
             raw=None,
-            repeat=answer.duplicate,
+            repeat=answer.duplicate or overtaken,
+            answer_to=locked,
         )
     return result.record
 

@@ -56,11 +56,13 @@ def deliver_package(message: OutboxMessage) -> None:
     )
     if package is None:
         raise PermanentDeliveryError(f"Không còn gói tin gửi đi số {package_id}.")
-    if package.delivery_status in (
+    if package.answered_at is not None and package.delivery_status in (
         OutgoingPackage.Delivery.DELIVERED,
         OutgoingPackage.Delivery.REJECTED,
     ):
-        return  # answered already (a repeated delivery after a crash)
+        # Its own answer was recorded (a repeated delivery after a crash). Only that answer
+        # counts: a status message about the document never settles a package's delivery.
+        return
     destination = resolve(package.recipient_organ_id)
     try:
         if destination is None:

@@ -564,7 +564,10 @@ def validate_document(doc: EdxmlDocument, *, received: bool = False) -> None:
         )
     for answer in doc.response_for:
         _check_organ_id(answer.organ_id, f"{header}/ResponseFor/OrganId")
-        split_document_id(answer.document_id, f"{header}/ResponseFor/DocumentId")
+        if is_uuid(answer.document_id):  # a document its sender named by a UUID
+            _check_uuid_response(answer, answer.document_id, f"{header}/ResponseFor/DocumentId")
+        else:
+            split_document_id(answer.document_id, f"{header}/ResponseFor/DocumentId")
     _check_int(doc.steering_type, f"{header}/SteeringType", 0, 99)
     business = "TraceHeaderList/Bussiness"
     if doc.business_doc_type not in BusinessDocType._value2member_map_:
@@ -580,7 +583,10 @@ def validate_document(doc: EdxmlDocument, *, received: bool = False) -> None:
             element=f"{business}/BussinessDocReason",
         )
     for replaced in doc.replaces:
-        split_document_id(replaced, f"{business}/ReplacementInfoList/ReplacementInfo/DocumentId")
+        if not is_uuid(replaced):  # a UUID names a document its sender sent under a UUID
+            split_document_id(
+                replaced, f"{business}/ReplacementInfoList/ReplacementInfo/DocumentId"
+            )
     if doc.business_doc_type == BusinessDocType.REPLACE and not doc.replaces:
         raise EdxmlError(
             "Văn bản thay thế phải nêu văn bản bị thay thế (ReplacementInfoList).",
@@ -656,8 +662,29 @@ def _check_organ(organ: Organ, element: str) -> None:
         _check_text(value, f"{element}/{name}", max_length=255)
 
 
+def _check_uuid_response(answer: ResponseFor | None, document_id: str, element: str) -> None:
+    """A UUID DocumentId says nothing of the document: ResponseFor must give its OrganId, Code
+    and PromulgationDate, and name the same UUID."""
+    if (
+        answer is None
+        or answer.document_id != document_id
+        or not answer.organ_id
+        or not answer.code
+        or not isinstance(answer.promulgation_date, date)
+    ):
+        raise EdxmlError(
+            f"Mã văn bản (DocumentId) '{document_id[:100]}' là UUID: ResponseFor phải nêu "
+            "OrganId, Code và PromulgationDate của văn bản.",
+            element=element,
+        )
+    _check_organ_id(answer.organ_id, element.rsplit("/", 1)[0] + "/OrganId")
+
+
 def validate_status(message: StatusMessage) -> None:
-    split_document_id(message.document_id, "Status/ResponseFor/DocumentId")
+    if is_uuid(message.document_id):
+        _check_uuid_response(message.response, message.document_id, "Status/ResponseFor/DocumentId")
+    else:
+        split_document_id(message.document_id, "Status/ResponseFor/DocumentId")
     _check_organ(message.sender, "Status/From")
     if message.to_organ_id:
         _check_organ_id(message.to_organ_id, "Status/To/OrganId")
@@ -1238,6 +1265,15 @@ def _response_for(node: _Node) -> ResponseFor:
     code = node.text("Code", max_length=120)
     day = node.date("PromulgationDate")
     document_id = node.text("DocumentId", required=True, max_length=DOCUMENT_ID_MAX_LENGTH)
+    if is_uuid(document_id):
+        # The sender named its document by a UUID: the rest of ResponseFor says which it is.
+        if not code or day is None:
+            raise EdxmlError(
+                f"{node.path}: DocumentId '{document_id}' là UUID nên phải có Code và "
+                "PromulgationDate.",
+                element=f"{node.path}/DocumentId",
+            )
+        return ResponseFor(organ_id, code, day, document_id)
     id_organ, id_day, id_code = split_document_id(document_id, f"{node.path}/DocumentId")
     if id_organ != organ_id or (day and day != id_day) or (code and code != id_code):
         raise EdxmlError(
@@ -1704,6 +1740,7 @@ def _status_from(root: Any) -> StatusMessage:
         description=status.text("Description"),
         staff=staff,
         to_organ_id=to_organ_id,
+        response=answer if is_uuid(answer.document_id) else None,
     )
     validate_status(message)
     return message

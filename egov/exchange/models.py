@@ -130,6 +130,9 @@ class OutgoingPackage(models.Model):
         _("tình trạng chuyển"), max_length=10, choices=Delivery.choices, default=Delivery.PENDING
     )
     delivered_at = models.DateTimeField(_("đến nơi lúc"), null=True, blank=True)
+    # The time of this package's own delivery answer (01/02), set only by
+    # answers.record_delivery_answer: a status message never settles a delivery.
+    answered_at = models.DateTimeField(_("nơi nhận trả lời lúc"), null=True, blank=True)
     last_error = models.TextField(_("lỗi gần nhất"), blank=True)
     resend_count = models.PositiveIntegerField(_("số lần gửi lại"), default=0)
     status_code = models.CharField(
@@ -179,6 +182,11 @@ class IncomingPackage(models.Model):
         REJECTED = "rejected", _("Đã từ chối")
 
     document_id = models.CharField(_("mã văn bản"), max_length=255, blank=True, db_index=True)
+    # MessageHeader/DocumentId as the sender wrote it when it is not `document_id` (a UUID):
+    # its statuses, ResponseFor and ReplacementInfo name the package by it.
+    sent_document_id = models.CharField(
+        _("mã văn bản bên gửi ghi"), max_length=255, blank=True, db_index=True
+    )
     recipient_agency = models.ForeignKey(
         "org.Agency",
         verbose_name=_("cơ quan nhận"),
@@ -258,6 +266,24 @@ class StatusRecord(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+    )
+    # The package the status is about (null: stored before statuses were matched to packages
+    # and not matched unambiguously since).
+    outgoing_package = models.ForeignKey(
+        OutgoingPackage,
+        verbose_name=_("gói tin gửi đi"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="status_records",
+    )
+    incoming_package = models.ForeignKey(
+        IncomingPackage,
+        verbose_name=_("gói tin nhận được"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="status_records",
     )
     status_code = models.CharField(_("mã trạng thái"), max_length=2, choices=STATUS_CODE_CHOICES)
     description = models.TextField(_("mô tả"), blank=True)

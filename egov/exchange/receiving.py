@@ -210,6 +210,7 @@ def _register(
     description = f"Văn bản đã đến {agency.name}."
     package = IncomingPackage.objects.create(
         document_id=doc.document_id,
+        sent_document_id=doc.sent_document_id[:255],
         recipient_agency=agency,
         recipient_organ_id=agency.identifier,
         sender_organ_id=doc.sender.organ_id,
@@ -227,6 +228,7 @@ def _register(
     )
     StatusRecord.objects.create(
         direction=StatusRecord.Direction.OUT,
+        incoming_package=package,
         document_id=doc.document_id,
         from_organ_id=agency.identifier,
         from_name=agency.name[:255],
@@ -282,6 +284,7 @@ def _refuse(
         keep = bool(raw) and len(raw) <= max_package_bytes()
         package = IncomingPackage.objects.create(
             document_id=doc.document_id if doc else "",
+            sent_document_id=doc.sent_document_id[:255] if doc else "",
             recipient_agency=agency,
             recipient_organ_id=recipient[:50],
             sender_organ_id=doc.sender.organ_id if doc else "",
@@ -300,6 +303,7 @@ def _refuse(
         if doc is not None and agency is not None:
             StatusRecord.objects.create(
                 direction=StatusRecord.Direction.OUT,
+                incoming_package=package,
                 document_id=doc.document_id,
                 from_organ_id=agency.identifier,
                 from_name=agency.name[:255],

@@ -115,6 +115,7 @@ def send(doc: EdxmlDocument, *, actor: Actor, sender_agency: Agency) -> list[Out
                 package.data = data
                 package.route = destination.route
                 package.delivery_status = OutgoingPackage.Delivery.PENDING
+                package.answered_at = None
                 package.resend_count += 1
                 package.last_error = ""
                 # Sent afresh: its status flow starts again (the 02 or failure is history).

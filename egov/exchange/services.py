@@ -15,7 +15,7 @@ from .edxml import Attachment, EdxmlDocument, Organ, SignerInfo, StaffInfo
 from .handlers import register_incoming_handler, register_status_handler
 from .hub import organ_for_agency
 from .sending import send
-from .statuses import send_status, statuses_for
+from .statuses import known_document_ids, send_status, statuses_for
 
 __all__ = [
     "Attachment",
@@ -23,6 +23,7 @@ __all__ = [
     "Organ",
     "SignerInfo",
     "StaffInfo",
+    "known_document_ids",
     "organ_for_agency",
     "register_incoming_handler",
     "register_status_handler",

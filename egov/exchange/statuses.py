@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Q
 
 from egov.core.actors import SYSTEM, Actor
 from egov.core.errors import NotFoundError
@@ -33,9 +33,12 @@ from .common import (
     staff_fields,
 )
 from .edxml import (
+    ARRIVED,
     REJECTED,
     STATUS_LABELS,
+    BusinessDocType,
     EdxmlError,
+    ResponseFor,
     StaffInfo,
     StatusMessage,
     max_package_bytes,
@@ -147,6 +150,115 @@ def _choose(
     return judged[0]
 
 
+def _answered(package: Package) -> bool:
+    """Has the other side answered this package's delivery? A package we received always has
+    (we answered it); one we sent once its own delivery answer was recorded."""
+    return not isinstance(package, OutgoingPackage) or package.answered_at is not None
+
+
+def _arrived_by(package: Package, at: datetime) -> bool:
+    """Had the package reached the other side when it stamped its status? (It cannot answer a
+    package before it arrived.)"""
+    if isinstance(package, OutgoingPackage):
+        return package.answered_at is not None and package.answered_at <= at
+    return package.received_at.replace(microsecond=0) <= at
+
+
+def _age(candidate: _Candidate) -> tuple[datetime, int]:
+    package = candidate.package
+    when = package.created_at if isinstance(package, OutgoingPackage) else package.received_at
+    return when, package.pk
+
+
+def _match_arrival(
+    candidates: list[_Candidate], code: str, at: datetime, *, repeat: bool = False
+) -> tuple[_Candidate, Judgement]:
+    """The package a status message from the other party is about.
+
+    A status message names the document (DocumentId), its two parties (From, To), a StatusCode
+    and a Timestamp, but not the business type: one DocumentId may stand for the document, its
+    update and its revoke, and "01" or "03" fits more than one of them. We match on what it
+    carries and on each package's status flow, and an answer to one package never settles
+    another (only a package's own delivery answer settles its delivery, answers.py). Among the
+    packages whose flow accepts it, in this order:
+
+    0. A repeat: the same code with the same Timestamp as a status already recorded on a
+       package (a peer's message repeating its answer to the update) stays on that package
+       and changes nothing, whatever another package could make of it.
+    1. A step forward on a package whose delivery the other side has answered (every package
+       we received; one we sent once its answer is recorded) and that had arrived by the
+       status's Timestamp (nothing is answered before it arrives): the most recent one, since
+       a later package of the same document supersedes the earlier for the other side ("03"
+       after a revoke arrived is the revoke agreed, "02" the revoke refused).
+    2. A step forward on a package still waiting for its delivery answer (the status overtook
+       the answer): the oldest, as the other side receives packages in the order we send
+       them. Its delivery is not changed: the outbox still carries it.
+    3. A late step already passed (stale, changes nothing): the package holding this code
+       nearest in time. A "01" about a package whose delivery is answered is such a repeat.
+    4. A step forward on an answered package whose answer is stamped after the status (the
+       two clocks apart), then 5. a stale step on a package still waiting.
+
+    When none accepts it, the refusal is judged on the package it most likely meant. Ties go
+    to the older package (then the lower id): the choice is deterministic.
+    """
+    judged: list[tuple[_Candidate, Judgement]] = []
+    for c in candidates:
+        again = repeat or (
+            code == ARRIVED and isinstance(c.package, OutgoingPackage) and _answered(c.package)
+        )
+        state = package_state(c.package)
+        judged.append(
+            (c, judge(c.package.business_doc_type, state, code, c.role, at, repeat=again))
+        )
+    accepted = [(c, j) for c, j in judged if j.accepted]
+    if not accepted:
+        return _choose(candidates, code, at, repeat=repeat)
+    nearest = _nearest_holder(accepted, code, at)
+
+    def tier(item: tuple[_Candidate, Judgement]) -> tuple[Any, ...]:
+        c, j = item
+        advance = j.verdict == Verdict.ADVANCE
+        when, pk = _age(c)
+        newest_first = (-when.timestamp(), -pk)
+        gap = nearest.get(_key(c.package), float("inf"))
+        if not _answered(c.package):
+            return (2 if advance else 5), when, pk
+        if not advance:
+            return (0 if gap == 0 else 3), gap, when, pk
+        return (1 if _arrived_by(c.package, at) else 4), newest_first
+
+    return min(accepted, key=tier)
+
+
+def _key(package: Package) -> tuple[str, int]:
+    return ("out" if isinstance(package, OutgoingPackage) else "in", package.pk)
+
+
+def _nearest_holder(
+    accepted: list[tuple[_Candidate, Judgement]], code: str, at: datetime
+) -> dict[tuple[str, int], float]:
+    """Package key → how far (seconds) its nearest recorded status with this code is from `at`,
+    for the stale candidates that hold one."""
+    stale = [c.package for c, j in accepted if j.verdict == Verdict.STALE]
+    out_ids = [p.pk for p in stale if isinstance(p, OutgoingPackage)]
+    in_ids = [p.pk for p in stale if isinstance(p, IncomingPackage)]
+    if not stale:
+        return {}
+    rows = StatusRecord.objects.filter(
+        direction=StatusRecord.Direction.IN, status_code=code
+    ).filter(Q(outgoing_package_id__in=out_ids) | Q(incoming_package_id__in=in_ids))
+    nearest: dict[tuple[str, int], float] = {}
+    for record in rows.only("timestamp", "outgoing_package_id", "incoming_package_id"):
+        key = (
+            ("out", record.outgoing_package_id)
+            if record.outgoing_package_id
+            else ("in", record.incoming_package_id or 0)
+        )
+        gap = abs((record.timestamp - at).total_seconds())
+        nearest[key] = min(gap, nearest.get(key, gap))
+    return nearest
+
+
 def _refusal(candidate: _Candidate, judgement: Judgement, code: str) -> StatusFlowRefused:
     package, state = candidate.package, judgement.state
     label = f"{code} ({status_label(code)})"
@@ -227,9 +339,9 @@ def _our_side(
     document_id: str, agency: Agency, other_organ_id: str, *, lock: bool = False
 ) -> tuple[list[IncomingPackage], list[OutgoingPackage]]:
     """The packages `agency` received from / sent to `other_organ_id` about the document,
-    newest first."""
+    newest first. A package received under a UUID DocumentId is found by that UUID too."""
     incoming = IncomingPackage.objects.filter(
-        document_id=document_id,
+        Q(document_id=document_id) | Q(sent_document_id=document_id),
         recipient_agency=agency,
         sender_organ_id=other_organ_id,
         status=IncomingPackage.Status.ARRIVED,
@@ -241,6 +353,50 @@ def _our_side(
         incoming = incoming.select_for_update()
         outgoing = outgoing.select_for_update()
     return list(incoming), list(outgoing)
+
+
+def _superseding(package: IncomingPackage) -> tuple[int, float, int]:
+    """The order our own status considers the packages we received of one document: a revoke,
+    then an update (they supersede the document whatever order they arrived in: "03" while a
+    revoke waits is the revoke agreed), then the newest."""
+    rank = {BusinessDocType.REVOKE: 0, BusinessDocType.UPDATE: 1}.get(
+        BusinessDocType(package.business_doc_type), 2
+    )
+    return rank, -package.received_at.timestamp(), -package.pk
+
+
+def _links(package: Package) -> dict[str, Package]:
+    """The StatusRecord foreign key naming the package a status is about."""
+    if isinstance(package, OutgoingPackage):
+        return {"outgoing_package": package}
+    return {"incoming_package": package}
+
+
+def _addressed(message: StatusMessage, package: Package) -> StatusMessage:
+    """Our status about a package its sender named by a UUID goes back naming that UUID (with
+    OrganId, Code and PromulgationDate from the package), so the sender can match it."""
+    sent = getattr(package, "sent_document_id", "")
+    if not sent or not edxml.is_uuid(sent):
+        return message
+    organ_id, day, code = edxml.split_document_id(package.document_id)
+    return dataclasses.replace(
+        message, document_id=sent, response=ResponseFor(organ_id, code, day, sent)
+    )
+
+
+def known_document_ids(agency: Agency, sender_organ_id: str, document_ids: list[str]) -> list[str]:
+    """The ids `agency` knows documents from `sender_organ_id` by, for ids the sender may have
+    written as it named them (a UUID: the package received under it is known by the standard
+    id). Ids not matched are returned as given."""
+    uuids = [d for d in document_ids if edxml.is_uuid(d)]
+    known = dict(
+        IncomingPackage.objects.filter(
+            recipient_agency=agency, sender_organ_id=sender_organ_id, sent_document_id__in=uuids
+        ).values_list("sent_document_id", "document_id")
+        if uuids
+        else []
+    )
+    return [known.get(d, d) for d in document_ids]
 
 
 def send_status(
@@ -285,15 +441,20 @@ def send_status(
     with transaction.atomic():
         incoming, outgoing = _our_side(document_id, agency, to_organ_id, lock=True)
         # We report as the recipient of what we received, and as the sender of what we sent.
-        candidates = _candidates(status_code, {Role.RECIPIENT: incoming, Role.SENDER: outgoing})
+        candidates = _candidates(
+            status_code,
+            {Role.RECIPIENT: sorted(incoming, key=_superseding), Role.SENDER: outgoing},
+        )
         chosen, judgement = _choose(candidates, status_code, message.timestamp, stale_ok=False)
         if not judgement.accepted:
             raise _refusal(chosen, judgement, status_code)
+        message = _addressed(message, chosen.package)
         raw = edxml.to_bytes(
             signature.sign_root(edxml.status_element(message, destination.dialect), agency=agency)
         )
         record = StatusRecord.objects.create(
             direction=StatusRecord.Direction.OUT,
+            **_links(chosen.package),
             document_id=document_id,
             from_organ_id=agency.identifier,
             from_name=agency.name[:255],
@@ -416,11 +577,14 @@ def accept_status(
     incoming: list[IncomingPackage],
     raw: bytes | None,
     repeat: bool = False,
+    answer_to: OutgoingPackage | None = None,
 ) -> StatusResult:
     """Record a status that reached `agency` about one of the packages it sent (`outgoing`:
     the other party is their recipient) or received (`incoming`: it is their sender), if the
     status flow allows it; a refusal is recorded as an event and returned (`refusal`), with
-    nothing else changed. `repeat`: the answer to a package sent again."""
+    nothing else changed. `repeat`: the answer to a package sent again. `answer_to`: the
+    package's own delivery answer (it knows its package); otherwise the package is matched as
+    `_match_arrival` says. A status never changes a package's delivery."""
     staff = str(message.staff)
     code = message.status_code
     if raw is not None:
@@ -448,7 +612,11 @@ def accept_status(
         )
         # The other party reports as the recipient of what we sent, the sender of what we got.
         candidates = _candidates(code, {Role.RECIPIENT: locked_out, Role.SENDER: locked_in})
-        chosen, judgement = _choose(candidates, code, message.timestamp, repeat=repeat)
+        if answer_to is not None:
+            candidates = [c for c in candidates if c.package.pk == answer_to.pk] or candidates
+            chosen, judgement = _choose(candidates, code, message.timestamp, repeat=repeat)
+        else:
+            chosen, judgement = _match_arrival(candidates, code, message.timestamp, repeat=repeat)
         if not judgement.accepted:
             refusal = _refusal(chosen, judgement, code)
             _record_refusal(agency, message, via, chosen, refusal)
@@ -457,7 +625,9 @@ def accept_status(
             direction=StatusRecord.Direction.IN,
             fingerprint=fingerprint,
             defaults={
-                "document_id": message.document_id,
+                **_links(chosen.package),
+                # our id for the document (the message may name it by the sender's UUID)
+                "document_id": chosen.package.document_id,
                 "from_organ_id": message.sender.organ_id,
                 "to_organ_id": agency.identifier,
                 "status_code": code,
@@ -484,14 +654,17 @@ def accept_status(
                 package.status_description = message.description
                 package.status_staff = staff[:255]
                 changed += ["status_description", "status_staff"]
-            if code == REJECTED and not stale and package.business_doc_type == 0:
+            if (
+                code == REJECTED
+                and not stale
+                and package.business_doc_type == 0
+                and package.answered_at is not None
+                and package.delivery_status == OutgoingPackage.Delivery.DELIVERED
+            ):
+                # Refused after it arrived. A status never settles a delivery still waiting
+                # for its own answer (the outbox would skip the package).
                 package.delivery_status = OutgoingPackage.Delivery.REJECTED
                 changed.append("delivery_status")
-            elif code != REJECTED and package.delivery_status == OutgoingPackage.Delivery.PENDING:
-                # A status can overtake the delivery answer (the recipient answers fast).
-                package.delivery_status = OutgoingPackage.Delivery.DELIVERED
-                package.delivered_at = package.delivered_at or timezone.now()
-                changed += ["delivery_status", "delivered_at"]
         else:
             in_package = package
         if changed:
@@ -594,59 +767,72 @@ class RecipientStatus:
     last_error: str
     package_id: int
     history: list[StatusEntry] = field(default_factory=list)
+    # The recipient's earlier packages of the same document, newest first (same shape).
+    earlier: list[RecipientStatus] = field(default_factory=list)
 
 
 def statuses_for(
     document_id: str, *, actor: Actor | None = None, sender_agency: Agency | None = None
 ) -> list[RecipientStatus]:
     """Each recipient's latest status for a document we sent (the most recent package per
-    recipient: a revoke after the document shows the revoke's answer), with its history."""
+    recipient: a revoke after the document shows the revoke's answer), with the history of
+    that package's own statuses; the recipient's earlier packages of the document (the
+    document before its update or revoke) in `earlier`, newest first, each with its own."""
     packages = OutgoingPackage.objects.filter(document_id=document_id).order_by("created_at", "id")
     if actor is not None:
         packages = visible_to(actor, packages)
     if sender_agency is not None:
         packages = packages.filter(sender_agency=sender_agency)
-    latest: dict[str, OutgoingPackage] = {}
+    by_recipient: dict[str, list[OutgoingPackage]] = {}
     senders: set[str] = set()
     for package in packages:
-        latest[package.recipient_organ_id] = package
+        by_recipient.setdefault(package.recipient_organ_id, []).append(package)
         senders.add(package.sender_organ_id)
-    history: dict[str, list[StatusEntry]] = {}
+    history: dict[int, list[StatusEntry]] = {}
+    unlinked: dict[str, list[StatusEntry]] = {}
     records = StatusRecord.objects.filter(
         direction=StatusRecord.Direction.IN,
         document_id=document_id,
         to_organ_id__in=sorted(senders),
-        from_organ_id__in=sorted(latest),
+        from_organ_id__in=sorted(by_recipient),
+        incoming_package__isnull=True,
     )
     ordered = sorted(records, key=lambda r: (r.timestamp, int(r.status_code), r.pk))
     for record in ordered:
-        history.setdefault(record.from_organ_id, []).append(
-            StatusEntry(
-                record.status_code,
-                record.label,
-                record.description,
-                record.timestamp,
-                record.staff,
-            )
+        entry = StatusEntry(
+            record.status_code, record.label, record.description, record.timestamp, record.staff
         )
+        if record.outgoing_package_id is not None:
+            history.setdefault(record.outgoing_package_id, []).append(entry)
+        else:  # stored before statuses were linked, and not matched since: the latest shows it
+            unlinked.setdefault(record.from_organ_id, []).append(entry)
+
+    def row(package: OutgoingPackage, entries: list[StatusEntry]) -> RecipientStatus:
+        return RecipientStatus(
+            recipient_organ_id=package.recipient_organ_id,
+            recipient_name=package.recipient_name,
+            route=package.route,
+            business_doc_type=package.business_doc_type,
+            delivery_status=package.delivery_status,
+            delivery_label=str(package.get_delivery_status_display()),
+            status_code=package.status_code,
+            status_label=package.status_label,
+            status_at=package.status_at,
+            description=package.status_description or package.last_error,
+            staff=package.status_staff,
+            last_error=package.last_error,
+            package_id=package.pk,
+            history=entries,
+        )
+
     result = []
-    for organ_id, package in latest.items():
-        result.append(
-            RecipientStatus(
-                recipient_organ_id=organ_id,
-                recipient_name=package.recipient_name,
-                route=package.route,
-                business_doc_type=package.business_doc_type,
-                delivery_status=package.delivery_status,
-                delivery_label=str(package.get_delivery_status_display()),
-                status_code=package.status_code,
-                status_label=package.status_label,
-                status_at=package.status_at,
-                description=package.status_description or package.last_error,
-                staff=package.status_staff,
-                last_error=package.last_error,
-                package_id=package.pk,
-                history=history.get(organ_id, []),
-            )
+    for organ_id, sent in by_recipient.items():
+        *before, latest = sent
+        entries = sorted(
+            history.get(latest.pk, []) + unlinked.get(organ_id, []),
+            key=lambda e: (e.timestamp, int(e.status_code)),
         )
+        current = row(latest, entries)
+        current.earlier = [row(p, history.get(p.pk, [])) for p in reversed(before)]
+        result.append(current)
     return result
