@@ -4,6 +4,7 @@ is optional: documents.exchange_bridge). The work lives in the modules by concer
     sending.send                        statuses.send_status / statuses_for / receive_status
     receiving.receive_package           answers.record_delivery_answer / record_delivery_failure
     handlers.register_*_handler         endpoints.save_endpoint / new_peer_token
+    held.held_packages / accept_held / refuse_held   (packages waiting for the clerk)
     common.ExchangeError (and the other errors)
 
 Code inside the exchange imports from those modules, never from here.
@@ -12,6 +13,7 @@ Code inside the exchange imports from those modules, never from here.
 from __future__ import annotations
 
 from .edxml import Attachment, EdxmlDocument, Organ, SignerInfo, StaffInfo
+from .held import accept_held, held_packages, refuse_held
 from .handlers import register_incoming_handler, register_status_handler
 from .sending import send
 from .statuses import send_status, statuses_for
@@ -22,6 +24,9 @@ __all__ = [
     "Organ",
     "SignerInfo",
     "StaffInfo",
+    "accept_held",
+    "held_packages",
+    "refuse_held",
     "register_incoming_handler",
     "register_status_handler",
     "send",
