@@ -25,7 +25,9 @@ A status message has `Status` (ResponseFor, From, To, StatusCode, Description, T
 StaffInfo) in place of MessageHeader/TraceHeaderList and no body.
 
 An XML signature (xmldsig `Signature`, added by the signing app) may sit in the root or in
-the header; the parser skips it: checking it is `signature.verify_package`'s job.
+the header, as may an edXML-namespaced `Signature`/`DigitalSignature` in the header; the parser
+skips them: checking them is `signature.verify`'s job. A SOAP Envelope around the edXML is taken
+apart by `parse_xml` / `unwrap_soap`.
 
 What other platforms send in a shape of their own (day-first dates, `cid:` ContentIds, data
 in ContentTransferEncoded, a few extra elements, other prefixes, a UUID DocumentId or one

@@ -218,8 +218,7 @@ def _held(document_id: str, recipient_organ_id: str, business_type: int) -> Inco
 
 
 HELD_DESCRIPTION = (
-    "Văn bản đã đến {agency}, đang chờ văn thư kiểm tra vì chữ ký số chưa xác minh được: "
-    "{reason}"
+    "Văn bản đã đến {agency}, đang chờ văn thư kiểm tra vì chữ ký số chưa xác minh được: {reason}"
 )
 
 

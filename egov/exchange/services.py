@@ -13,8 +13,8 @@ Code inside the exchange imports from those modules, never from here.
 from __future__ import annotations
 
 from .edxml import Attachment, EdxmlDocument, Organ, SignerInfo, StaffInfo
-from .held import accept_held, held_packages, refuse_held
 from .handlers import register_incoming_handler, register_status_handler
+from .held import accept_held, held_packages, refuse_held
 from .sending import send
 from .statuses import send_status, statuses_for
 

@@ -128,7 +128,10 @@ def _header_signature(root: Any) -> tuple[Any | None, str]:
     if element.tag == f"{{{NS}}}DigitalSignature":
         inner = element.find(f"{{{NS}}}Signature")
         element = inner if inner is not None else element
-    if element.find(f"{{{NS}}}SignedInfo") is None or element.find(f"{{{NS}}}SignatureValue") is None:
+    if (
+        element.find(f"{{{NS}}}SignedInfo") is None
+        or element.find(f"{{{NS}}}SignatureValue") is None
+    ):
         return None, (
             f"Chữ ký trong edXMLHeader ({element.tag.split('}')[-1]}) không theo cấu trúc XML "
             "Signature: không kiểm tra được."
@@ -149,7 +152,8 @@ def _precheck(signature_element: Any) -> str:
         algorithms.append(digest.get("Algorithm", "") if digest is not None else "")
     if any(a in _SHA1_ALGORITHMS for a in algorithms):
         return (
-            "Chữ ký số dùng thuật toán SHA-1 (" + ", ".join(a.rsplit("#", 1)[-1] for a in algorithms)
+            "Chữ ký số dùng thuật toán SHA-1 ("
+            + ", ".join(a.rsplit("#", 1)[-1] for a in algorithms)
             + "), không còn được chấp nhận để xác minh tự động."
         )
     if algorithms[0] not in _SIGNATURE_METHODS or any(
@@ -157,7 +161,7 @@ def _precheck(signature_element: Any) -> str:
     ):
         return f"Chữ ký số dùng thuật toán không hỗ trợ ({', '.join(algorithms)})."
     if len(references) != 1 or references[0].get("URI") != "":
-        return "Chữ ký số không ký toàn bộ gói tin (một tham chiếu URI=\"\"): không kiểm tra được."
+        return 'Chữ ký số không ký toàn bộ gói tin (một tham chiếu URI=""): không kiểm tra được.'
     if signature_element.find(f".//{{{DSIG_NS}}}X509Certificate") is None:
         return "Chữ ký số không kèm chứng thư của người ký: không kiểm tra được."
     return ""
@@ -171,7 +175,9 @@ def verify(raw: bytes) -> Verification:
 
     from egov.signing.services import verify_xml
 
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True
+    )
     if b"<!DOCTYPE" in raw[:4096] or b"<!ENTITY" in raw:
         return _cannot_verify("Tài liệu XML không được chứa khai báo DTD.")
     try:
