@@ -186,6 +186,7 @@ def verify(raw: bytes) -> Verification:
         return _cannot_verify("Tài liệu XML không đúng cú pháp.")
     signatures = root.findall(f".//{{{DSIG_NS}}}Signature")
     checked = raw
+    rewritten = False
     if not signatures:
         element, why = _header_signature(root)
         if element is None:
@@ -194,6 +195,7 @@ def verify(raw: bytes) -> Verification:
         element.getparent().replace(element, rebuilt)
         checked = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
         signatures = [rebuilt]
+        rewritten = True
     if len(signatures) > 1:
         return _cannot_verify("Gói tin có nhiều chữ ký số: không kiểm tra được.")
     why = _precheck(signatures[0])
@@ -211,7 +213,9 @@ def verify(raw: bytes) -> Verification:
         signer_subject=str(result.signer_subject or ""),
         errors=errors,
         signer_organisation=str(getattr(result, "signer_organisation", "") or ""),
-        proven_bad=not result.valid and (altered or revoked),
+        # A mismatch on our rewritten copy proves nothing (our guess of what was signed may be
+        # wrong; signxml also fails on some default-namespace signatures): cannot verify.
+        proven_bad=not result.valid and ((altered and not rewritten) or revoked),
         intact=intact,
     )
 
