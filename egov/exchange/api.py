@@ -12,7 +12,9 @@ API client with the scope "documents:write".
 
 Answers are `{code, message, fields}` plus `status: {status_code, description, timestamp}`:
 201 arrived (01), 200 arrived again (duplicate, 01), 422 refused (02, with the reason),
-413 too large (02). A refused package is never registered.
+413 too large (02). A refused package is never registered. A package whose signature cannot
+be verified is answered 01 with code `held` (201, 200 when sent again): it waits for a clerk.
+The body may be a SOAP 1.1/1.2 Envelope whose Body holds the one edXML (packages and statuses).
 
 A status message is answered 201 (`status_recorded`, or `status_stale`: an older status
 delivered late, kept in the history, nothing changed), 200 (`duplicate`), 422 (unreadable,
@@ -45,7 +47,8 @@ from .endpoints import PEER_TOKEN_PREFIX
 from .error_codes import ExchangeAnswerCode, ExchangeErrorCode
 from .receiving import ReceiveResult
 
-XML_CONTENT_TYPES = ("application/xml", "text/xml")
+# application/soap+xml: SOAP 1.2 (text/xml is SOAP 1.1's); the edXML in it is unwrapped.
+XML_CONTENT_TYPES = ("application/xml", "text/xml", "application/soap+xml")
 
 
 class PeerAuth:
@@ -169,8 +172,11 @@ def _receipt_response(result: ReceiveResult, *, too_large: bool = False) -> Resp
             **body,
         }
         return Response(body, status=413 if too_large else 422)
+    code = ExchangeAnswerCode.DUPLICATE if result.duplicate else ExchangeAnswerCode.ARRIVED
     body = {
-        "code": ExchangeAnswerCode.DUPLICATE if result.duplicate else ExchangeAnswerCode.ARRIVED,
+        # 01 all the same, but the peer may tell that it waits for a clerk (held.py)
+        "code": ExchangeAnswerCode.HELD if result.held else code,
+        "held": result.held,
         "message": result.description,
         "fields": {},
         **body,

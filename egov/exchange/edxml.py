@@ -34,7 +34,9 @@ edXMLHeader/MessageHeader (SDK) or edXMLHeader/Status (BKAV) with From, Response
 StatusCode, Description, Timestamp. Both are parsed back into the same dataclasses.
 
 An XML signature (xmldsig `Signature`, added by the signing app) may sit in the root or in
-the header; the parser skips it: checking it is `signature.verify_package`'s job.
+the header, as may an edXML-namespaced `Signature`/`DigitalSignature` in the header; the parser
+skips them: checking them is `signature.verify`'s job. A SOAP Envelope around the edXML is taken
+apart by `parse_xml` / `unwrap_soap`.
 
 What other platforms send in a shape of their own (day-first dates, `cid:` ContentIds, data
 in ContentTransferEncoded, a few extra elements, other prefixes, a UUID DocumentId or one
@@ -54,8 +56,10 @@ import base64
 import binascii
 import hashlib
 import io
+import mimetypes
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -73,6 +77,13 @@ from .error_codes import ExchangeErrorCode
 
 NS = "http://www.mic.gov.vn/TBT/QCVN_102_2016"
 DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
+SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
+# What deployed senders put in edXMLHeader for their signature when it is not an xmldsig
+# `ds:Signature`: an xmldsig structure in the edXML namespace (a Java signer's output
+# re-serialized), bare or inside DigitalSignature. Ignored for the document; signature.py
+# checks it.
+HEADER_SIGNATURE_NAMES = ("Signature", "DigitalSignature")
 PREFIX = "edXML"
 NSMAP = {PREFIX: NS}
 
@@ -1094,7 +1105,7 @@ def _refuse_doctype(raw: bytes) -> None:
         )
 
 
-def parse_xml(raw: bytes) -> Any:
+def _parse_safely(raw: bytes) -> Any:
     """Parse bytes into an lxml root with safe settings (no network, no DTD, no entities)."""
     if not isinstance(raw, bytes | bytearray) or not raw.strip():
         raise EdxmlError("Gói tin rỗng.", element="edXML", code=ExchangeErrorCode.EDXML_MALFORMED)
@@ -1135,6 +1146,91 @@ def parse_xml(raw: bytes) -> Any:
         raise EdxmlError(
             f"Gói tin phải mã hóa UTF-8 (khai báo {tree.docinfo.encoding}).", element="edXML"
         )
+    return root
+
+
+def _is_soap(root: Any) -> bool:
+    return etree.QName(root).namespace in (SOAP11_NS, SOAP12_NS)
+
+
+def _soap_refusal(message: str, element: str) -> EdxmlError:
+    return EdxmlError(message, element=element, code=ExchangeErrorCode.SOAP_ENVELOPE_REFUSED)
+
+
+def _soap_payload(envelope: Any) -> Any:
+    """The edXML a SOAP 1.1/1.2 Envelope carries, as a document of its own.
+
+    One deployed client wraps the package (or status) in Envelope/Body. Only the plain case is
+    accepted: a Body whose single child is the edXML; a Header entry with mustUnderstand (we
+    would have to act on it), a Fault, or anything else in the Body is refused. The signature
+    was computed on the standalone edXML, so the element is serialized alone and the namespace
+    declarations it inherits from the envelope but does not use are dropped: canonicalization
+    then sees what the sender signed."""
+    soap_ns = etree.QName(envelope).namespace
+    if etree.QName(envelope).localname != "Envelope":
+        raise _soap_refusal(
+            f"Phần tử gốc SOAP phải là Envelope (nhận được {etree.QName(envelope).localname}).",
+            "Envelope",
+        )
+    children = [c for c in envelope if isinstance(c.tag, str)]
+    names = [c.tag for c in children]
+    header_tag, body_tag = f"{{{soap_ns}}}Header", f"{{{soap_ns}}}Body"
+    if names not in ([body_tag], [header_tag, body_tag]):
+        raise _soap_refusal(
+            "Phong bì SOAP phải gồm Header (nếu có) rồi Body, không có phần tử khác.", "Envelope"
+        )
+    if (envelope.text or "").strip() or any((c.tail or "").strip() for c in children):
+        raise _soap_refusal("Phong bì SOAP không được chứa văn bản trực tiếp.", "Envelope")
+    if len(children) == 2:
+        for entry in children[0]:
+            if not isinstance(entry.tag, str):
+                continue
+            must = (entry.get(f"{{{soap_ns}}}mustUnderstand") or "").strip().lower()
+            if must in ("1", "true"):
+                raise _soap_refusal(
+                    f"Phong bì SOAP có mục tiêu đề bắt buộc xử lý "
+                    f"({etree.QName(entry).localname}, mustUnderstand) mà nền tảng không hỗ "
+                    "trợ: gửi gói tin edXML không kèm mục đó.",
+                    "Envelope/Header",
+                )
+    body = children[-1]
+    content = [c for c in body if isinstance(c.tag, str)]
+    if (body.text or "").strip() or any((c.tail or "").strip() for c in content):
+        raise _soap_refusal("SOAP Body không được chứa văn bản trực tiếp.", "Envelope/Body")
+    if len(content) == 1 and content[0].tag == f"{{{soap_ns}}}Fault":
+        raise _soap_refusal(
+            "Thông điệp SOAP là một Fault (báo lỗi), không phải gói tin edXML.",
+            "Envelope/Body/Fault",
+        )
+    if len(content) != 1 or etree.QName(content[0]).localname != "edXML":
+        raise _soap_refusal(
+            "SOAP Body phải chứa đúng một phần tử edXML (nhận được "
+            f"{len(content)} phần tử: {', '.join(etree.QName(c).localname for c in content)}).",
+            "Envelope/Body",
+        )
+    standalone = etree.fromstring(
+        etree.tostring(content[0], with_tail=False),
+        etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True),
+    )
+    etree.cleanup_namespaces(standalone)
+    return standalone
+
+
+def unwrap_soap(raw: bytes) -> bytes:
+    """The edXML bytes to verify and store: `raw` itself, or the edXML a SOAP Envelope carries,
+    serialized alone (EdxmlError when the envelope is not one we accept)."""
+    root = _parse_safely(raw)
+    if not _is_soap(root):
+        return bytes(raw)
+    return to_bytes(_soap_payload(root))
+
+
+def parse_xml(raw: bytes) -> Any:
+    """Parse bytes into the edXML root (unwrapped from a SOAP Envelope if it came in one) with
+    safe settings (no network, no DTD, no entities)."""
+    root = _parse_safely(raw)
+    if _is_soap(root):
+        root = _soap_payload(root)
     # Deployed senders also write the root unqualified (`<edXML xmlns:ns1="...QCVN_102_2016">`
     # with a prefixed envelope): accepted when the root itself declares the edXML namespace;
     # everything below the root must still be in it.
@@ -1287,7 +1383,9 @@ def _response_for(node: _Node) -> ResponseFor:
 def _header_node(root: Any) -> tuple[_Node, _Node, _Node]:
     top = _Node(root, "edXML", ["edXMLEnvelope", "AttachmentEncoded"])
     envelope = top.req_node("edXMLEnvelope", ["edXMLHeader", "edXMLBody"])
-    header = envelope.req_node("edXMLHeader", ["MessageHeader", "TraceHeaderList", "Status"])
+    header = envelope.req_node(
+        "edXMLHeader", ["MessageHeader", "TraceHeaderList", "Status", *HEADER_SIGNATURE_NAMES]
+    )
     return top, envelope, header
 
 
@@ -1600,8 +1698,8 @@ def _attachment_data(node: _Node, content_id: str) -> bytes:
 
     Ours: ContentTransferEncoded "base64" (or empty) and the data in Value. Accepted on receipt:
     the base64 data in ContentTransferEncoded itself with Value empty or absent, as some
-    deployed senders write it. The bytes are kept as received: a zip stays a zip (never
-    expanded, so it is bounded by the package size limit like any other attachment).
+    deployed senders write it. The bytes are as received; `_attachments` may then unzip a
+    zipped single file (`_unzipped`).
     """
     transfer_element = node.one("ContentTransferEncoded", required=False)
     value_element = node.one("Value", required=False)
@@ -1635,6 +1733,50 @@ def _decode_base64(text: str, content_id: str, element: str) -> bytes:
         raise EdxmlError(
             f"Nội dung tệp '{content_id}' không phải base64 hợp lệ.", element=element
         ) from None
+
+
+ZIP_CONTENT_TYPES = ("application/zip", "application/x-zip-compressed", "application/x-zip")
+ZIP_MAX_RATIO = 200  # uncompressed/compressed: text compresses ~10x, a bomb ~1000x
+
+
+def _unzipped(name: str, content_type: str, data: bytes) -> tuple[str, bytes] | None:
+    """The one file a zipped attachment holds, with the content type its AttachmentName implies;
+    None to keep the attachment as received.
+
+    Deployed senders (the Bkav eDoc SDK) zip every file and keep its own name (`a.doc`,
+    ContentType application/zip); their readers unzip it. We do too, only when it is safe and
+    unambiguous: a zip named *.zip is a zip the author attached; an archive with more or
+    other than one regular file, encrypted, whose declared or actual size exceeds the package
+    limit, or compressed suspiciously well (a bomb) is kept whole, never partly expanded. The
+    name inside the archive is ignored (no path from it is ever used)."""
+    if content_type.strip().lower() not in ZIP_CONTENT_TYPES or name.lower().endswith(".zip"):
+        return None
+    limit = max_package_bytes()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+            if len(entries) != 1:
+                return None
+            entry = entries[0]
+            file_type = (entry.external_attr >> 16) & 0o170000
+            if entry.is_dir() or entry.flag_bits & 0x1 or file_type not in (0, 0o100000):
+                return None  # a directory, an encrypted entry, a link or a device
+            if entry.file_size > limit or entry.file_size > ZIP_MAX_RATIO * max(
+                entry.compress_size, 1
+            ):
+                return None
+            with archive.open(entry) as member:
+                inner = member.read(min(limit, entry.file_size) + 1)
+            if len(inner) != entry.file_size:
+                return None  # the header lied about the size
+    except (zipfile.BadZipFile, NotImplementedError, EOFError, OSError, ValueError, RuntimeError):
+        return None  # any doubt: kept whole
+    except zlib.error:
+        return None
+    if inner[:5] == b"%PDF-":
+        return "application/pdf", inner
+    guessed, _encoding = mimetypes.guess_type(name, strict=False)
+    return guessed or "application/octet-stream", inner
 
 
 def _attachments(top: _Node, body: _Node) -> list[Attachment]:
@@ -1683,12 +1825,19 @@ def _attachments(top: _Node, body: _Node) -> list[Attachment]:
                 element=f"{node.path}/ContentId",
             )
         data = _attachment_data(node, content_id)
+        name = node.text("AttachmentName", max_length=255) or reference.text(
+            "AttachmentName", required=True, max_length=255
+        )
+        content_type = node.text("ContentType", max_length=100) or reference.text(
+            "ContentType", required=True, max_length=100
+        )
+        unzipped = _unzipped(name, content_type, data)
+        if unzipped is not None:
+            content_type, data = unzipped
         attachments.append(
             Attachment(
-                name=node.text("AttachmentName", max_length=255)
-                or reference.text("AttachmentName", required=True, max_length=255),
-                content_type=node.text("ContentType", max_length=100)
-                or reference.text("ContentType", required=True, max_length=100),
+                name=name,
+                content_type=content_type,
                 data=data,
                 description=reference.text("Description"),
                 content_id=content_id,

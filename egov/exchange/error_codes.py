@@ -13,6 +13,9 @@ class ExchangeErrorCode(ErrorCode):
     # The package or status message itself.
     EDXML_INVALID = "edxml_invalid"
     EDXML_MALFORMED = "edxml_malformed"
+    # A SOAP Envelope around the edXML that we do not take apart (a Fault, a Header entry
+    # with mustUnderstand, more or other than one edXML in the Body).
+    SOAP_ENVELOPE_REFUSED = "soap_envelope_refused"
     PACKAGE_TOO_LARGE = "package_too_large"
     PACKAGE_SIGN_FAILED = "package_sign_failed"
     SIGNATURE_INVALID = "signature_invalid"
@@ -35,6 +38,12 @@ class ExchangeErrorCode(ErrorCode):
     STATUS_NOT_ALLOWED_FOR_SENDER = "status_not_allowed_for_sender"
     # An incoming handler (the documents app) refused the package without a code of its own.
     HANDLER_REFUSED = "handler_refused"
+    # Packages held for the clerk (signature not verifiable): the clerk's decision.
+    HELD_PACKAGE_NOT_FOUND = "held_package_not_found"
+    HELD_ALREADY_DECIDED = "held_already_decided"
+    HELD_ALREADY_ARRIVED = "held_already_arrived"
+    HELD_REASON_REQUIRED = "held_reason_required"
+    REFUSED_BY_CLERK = "refused_by_clerk"  # the error_code of a held package the clerk refused
     # Operators' endpoint declarations.
     INVALID_ENDPOINT = "invalid_endpoint"
     # The receiving API's answer body: a refused package (no more specific reason known).
@@ -47,5 +56,6 @@ class ExchangeAnswerCode(StrEnum):
 
     ARRIVED = "arrived"
     DUPLICATE = "duplicate"
+    HELD = "held"  # 01, but waiting for a clerk: the signature could not be verified
     STATUS_RECORDED = "status_recorded"
     STATUS_STALE = "status_stale"  # an older status delivered late: kept, changed nothing

@@ -58,6 +58,23 @@ class PackageRefused(Payload):
     size: int
 
 
+class PackageHeld(Payload):
+    document_id: str
+    sender: str
+    business_doc_type: int
+    via: str
+    size: int
+    reason: str  # why the signature could not be verified
+    signer_subject: str = ""  # as the certificate names it (not verified)
+
+
+class HeldPackageDecided(Payload):
+    document_id: str
+    sender: str
+    note: str  # the clerk's note (accepted) or reason (refused)
+    hold_reason: str
+
+
 class StatusSent(Payload):
     document_id: str
     to: str
@@ -132,6 +149,26 @@ PACKAGE_REFUSED = declare(
     subject=SUBJECT_INCOMING,
     payload=PackageRefused,
     description="Gói tin đến bị từ chối (02): không đúng edXML, chữ ký, nơi nhận...",
+)
+PACKAGE_HELD = declare(
+    "exchange.package_held",
+    subject=SUBJECT_INCOMING,
+    payload=PackageHeld,
+    description="Gói tin đến chưa xác minh được chữ ký số (không có chữ ký, dạng hoặc thuật "
+    "toán không kiểm tra được, chứng thư ngoài danh sách tin cậy): báo đã đến (01), chờ văn "
+    "thư xem xét.",
+)
+HELD_PACKAGE_ACCEPTED = declare(
+    "exchange.held_package_accepted",
+    subject=SUBJECT_INCOMING,
+    payload=HeldPackageDecided,
+    description="Văn thư chấp nhận gói tin chờ xem xét: gói tin được nhận như mọi gói tin.",
+)
+HELD_PACKAGE_REFUSED = declare(
+    "exchange.held_package_refused",
+    subject=SUBJECT_INCOMING,
+    payload=HeldPackageDecided,
+    description="Văn thư từ chối gói tin chờ xem xét: báo bên gửi từ chối (02) kèm lý do.",
 )
 STATUS_SENT = declare(
     "exchange.status_sent",

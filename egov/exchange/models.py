@@ -180,6 +180,9 @@ class IncomingPackage(models.Model):
     class Status(models.TextChoices):
         ARRIVED = "arrived", _("Đã đến")
         REJECTED = "rejected", _("Đã từ chối")
+        # Arrived (answered 01) but its signature could not be verified: waits for a clerk
+        # (held.accept_held / held.refuse_held); never registered until then.
+        HELD = "held", _("Chờ văn thư xem xét")
 
     document_id = models.CharField(_("mã văn bản"), max_length=255, blank=True, db_index=True)
     # MessageHeader/DocumentId as the sender wrote it when it is not `document_id` (a UUID):
@@ -211,6 +214,14 @@ class IncomingPackage(models.Model):
     status = models.CharField(_("tình trạng"), max_length=10, choices=Status.choices)
     error = models.TextField(_("lý do từ chối"), blank=True)
     error_code = models.CharField(_("mã lỗi"), max_length=50, blank=True)
+    hold_reason = models.TextField(
+        _("lý do chờ xem xét"),
+        blank=True,
+        help_text=_("Vì sao chữ ký số của gói tin không xác minh được (gói tin chờ văn thư)."),
+    )
+    decided_at = models.DateTimeField(_("văn thư quyết định lúc"), null=True, blank=True)
+    decided_by = models.CharField(_("văn thư quyết định"), max_length=150, blank=True)
+    decision_note = models.TextField(_("ghi chú quyết định"), blank=True)
     signer_subject = models.CharField(_("chủ thể chữ ký"), max_length=500, blank=True)
     status_code = models.CharField(
         _("trạng thái gần nhất"), max_length=2, choices=STATUS_CODE_CHOICES, blank=True

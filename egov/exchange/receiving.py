@@ -18,9 +18,17 @@ from egov.org.models import Agency
 
 from . import signature
 from .common import exchange_now, known_name, logger, store_data
-from .edxml import ARRIVED, REJECTED, EdxmlDocument, EdxmlError, max_package_bytes, parse_document
+from .edxml import (
+    ARRIVED,
+    REJECTED,
+    EdxmlDocument,
+    EdxmlError,
+    max_package_bytes,
+    parse_document,
+    unwrap_soap,
+)
 from .error_codes import ExchangeErrorCode
-from .event_types import PACKAGE_RECEIVED, PACKAGE_REFUSED, SUBJECT_INCOMING
+from .event_types import PACKAGE_HELD, PACKAGE_RECEIVED, PACKAGE_REFUSED, SUBJECT_INCOMING
 from .handlers import ReceivedPackage, incoming_handlers
 from .hub import local_agency
 from .models import IncomingPackage, StatusRecord
@@ -36,6 +44,7 @@ class ReceiveResult:
     recipient_organ_id: str = ""
     sender_organ_id: str = ""
     duplicate: bool = False
+    held: bool = False  # 01, but waiting for a clerk: the signature could not be verified
     error_code: str = ""
     fields: dict[str, Any] = field(default_factory=dict)
     package: IncomingPackage | None = None
@@ -117,10 +126,14 @@ def receive_package(
 ) -> ReceiveResult:
     """Check and take in one package for one of our agencies; answer 01 or 02.
 
-    Checks, in order: size, structure (edXML), the authenticated peer is the sender
-    (`peer_organ_ids`, for HTTP peers), the recipient is ours, the XML signature chains to the
-    trust list and belongs to the sender, PAdES signatures of attached PDFs. A package already
-    received (same DocumentId, recipient and business type) is recognised: 01 again, nothing
+    Checks, in order: size, structure (edXML, unwrapped from a SOAP Envelope: what is verified
+    and stored is the edXML alone), the authenticated peer is the sender (`peer_organ_ids`, for
+    HTTP peers), the recipient is ours, the XML signature, PAdES signatures of attached PDFs.
+    A signature proven bad (altered, revoked certificate, certificate of another organ) is
+    refused (02); one we cannot verify (none, a form or algorithm we do not check, a
+    certificate outside the trust list) is *held* for a clerk: answered 01 "waiting for a
+    check", registered only when the clerk accepts it (held.py). A package already received
+    (same DocumentId, recipient and business type) is recognised: 01 again, nothing
     registered twice. Then the incoming handlers run in the same transaction.
     """
     raw = bytes(raw)
@@ -135,6 +148,7 @@ def receive_package(
                 f"Gói tin {len(raw)} byte vượt quá giới hạn {limit} byte.",
             )
         try:
+            raw = unwrap_soap(raw)
             doc = parse_document(raw)
         except EdxmlError as exc:
             raise _Refusal(exc.code, exc.message, exc.fields) from None
@@ -147,13 +161,12 @@ def receive_package(
         agency = _local_recipient(doc, recipient_organ_id)
         recipient = agency.identifier
         verification = signature.verify(raw)
-        if not verification.valid:
+        if verification.proven_bad:
             raise _Refusal(
                 ExchangeErrorCode.SIGNATURE_INVALID,
-                "Chữ ký số của gói tin không hợp lệ: "
-                + ("; ".join(verification.errors) or "không xác minh được."),
+                "Chữ ký số của gói tin không hợp lệ: " + verification.reason,
             )
-        if not signature.signer_matches(
+        if verification.intact and not signature.signer_matches(
             verification, doc.sender, known_name=known_name(doc.sender.organ_id)
         ):
             raise _Refusal(
@@ -166,11 +179,17 @@ def receive_package(
         return _refuse(raw, via, refusal, doc, agency, recipient)
 
     business_type = int(doc.business_doc_type)
+    hold_reason = "" if verification.valid else verification.reason
     try:
         with transaction.atomic():
             existing = _arrived(doc.document_id, recipient, business_type)
             if existing is not None:
                 return _duplicate(existing)
+            if hold_reason:
+                waiting = _held(doc.document_id, recipient, business_type)
+                if waiting is not None:
+                    return _duplicate(waiting)
+                return _hold(raw, via, doc, agency, verification.signer_subject, hold_reason)
             return _register(raw, via, doc, agency, verification.signer_subject)
     except IntegrityError:
         existing = _arrived(doc.document_id, recipient, business_type)
@@ -189,10 +208,107 @@ def receive_package(
         return _refuse(raw, via, handler_refusal, doc, agency, recipient)
 
 
-def _duplicate(existing: IncomingPackage) -> ReceiveResult:
+def _held(document_id: str, recipient_organ_id: str, business_type: int) -> IncomingPackage | None:
+    return IncomingPackage.objects.filter(
+        document_id=document_id,
+        recipient_organ_id=recipient_organ_id,
+        business_doc_type=business_type,
+        status=IncomingPackage.Status.HELD,
+    ).first()
+
+
+HELD_DESCRIPTION = (
+    "Văn bản đã đến {agency}, đang chờ văn thư kiểm tra vì chữ ký số chưa xác minh được: {reason}"
+)
+
+
+def _hold(
+    raw: bytes, via: str, doc: EdxmlDocument, agency: Agency, signer_subject: str, reason: str
+) -> ReceiveResult:
+    """Keep a package whose signature we cannot verify for a clerk, and answer 01.
+
+    Why 01 and not 02: the package did arrive and is kept; a 02 would tell the sender it was
+    refused (it might give up, or resend the same bytes in a loop), when no one has decided
+    anything yet. The description says it waits for a check. If the clerk refuses it, the
+    sender gets 02 with the reason then (01 → 02 is an allowed step of the status flow); if
+    the clerk accepts it, it is registered and goes on like any package."""
+    now = exchange_now()
+    description = HELD_DESCRIPTION.format(agency=agency.name, reason=reason)[:2000]
+    package = IncomingPackage.objects.create(
+        document_id=doc.document_id,
+        recipient_agency=agency,
+        recipient_organ_id=agency.identifier,
+        sender_organ_id=doc.sender.organ_id,
+        sender_name=doc.sender.organ_name[:255],
+        business_doc_type=int(doc.business_doc_type),
+        subject=doc.subject[:500],
+        data=store_data(raw),
+        size=len(raw),
+        via=via[:20],
+        status=IncomingPackage.Status.HELD,
+        hold_reason=reason[:5000],
+        signer_subject=signer_subject[:500],
+        status_code=ARRIVED,
+        status_at=now,
+        processing_code=ARRIVED,
+    )
+    StatusRecord.objects.create(
+        direction=StatusRecord.Direction.OUT,
+        document_id=doc.document_id,
+        from_organ_id=agency.identifier,
+        from_name=agency.name[:255],
+        to_organ_id=doc.sender.organ_id,
+        agency=agency,
+        status_code=ARRIVED,
+        description=description,
+        timestamp=now,
+        via="response",
+    )
+    record_event(
+        actor=SYSTEM,
+        event_type=PACKAGE_HELD,
+        subject_type=SUBJECT_INCOMING,
+        subject_id=package.pk,
+        agency_id=agency.pk,
+        payload={
+            "document_id": doc.document_id,
+            "sender": doc.sender.organ_id,
+            "business_doc_type": int(doc.business_doc_type),
+            "via": via,
+            "size": len(raw),
+            "reason": reason[:500],
+            "signer_subject": signer_subject[:255],
+        },
+    )
+    logger.warning(
+        "edXML package held (%s) from %s for %s: %s",
+        doc.document_id,
+        doc.sender.organ_id,
+        agency.identifier,
+        reason,
+    )
     return ReceiveResult(
         status_code=ARRIVED,
-        description="Văn bản đã đến từ trước (gói tin gửi lại), không vào sổ lần nữa.",
+        description=description,
+        document_id=doc.document_id,
+        recipient_organ_id=agency.identifier,
+        sender_organ_id=doc.sender.organ_id,
+        held=True,
+        package=package,
+        timestamp=now,
+    )
+
+
+def _duplicate(existing: IncomingPackage) -> ReceiveResult:
+    held = existing.status == IncomingPackage.Status.HELD
+    return ReceiveResult(
+        status_code=ARRIVED,
+        description=(
+            "Văn bản đã đến từ trước (gói tin gửi lại) và đang chờ văn thư kiểm tra chữ ký số."
+            if held
+            else "Văn bản đã đến từ trước (gói tin gửi lại), không vào sổ lần nữa."
+        ),
+        held=held,
         document_id=existing.document_id,
         recipient_organ_id=existing.recipient_organ_id,
         sender_organ_id=existing.sender_organ_id,
@@ -254,11 +370,7 @@ def _register(
             "attachments": [a.name for a in doc.attachments],
         },
     )
-    received = ReceivedPackage(
-        package=package, document=doc, agency=agency, signer_subject=signer_subject, via=via
-    )
-    for handler in list(incoming_handlers):
-        handler(received)
+    run_handlers(package, doc, agency, signer_subject, via)
     return ReceiveResult(
         status_code=ARRIVED,
         description=description,
@@ -268,6 +380,17 @@ def _register(
         package=package,
         timestamp=now,
     )
+
+
+def run_handlers(
+    package: IncomingPackage, doc: EdxmlDocument, agency: Agency, signer_subject: str, via: str
+) -> None:
+    """Hand a registered package to the incoming handlers (the documents app registers it)."""
+    received = ReceivedPackage(
+        package=package, document=doc, agency=agency, signer_subject=signer_subject, via=via
+    )
+    for handler in list(incoming_handlers):
+        handler(received)
 
 
 def _refuse(

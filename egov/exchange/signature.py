@@ -1,7 +1,9 @@
 """The one place where the exchange uses digital signatures (the signing app's public API).
 
 - `sign_root(root, agency=)`: XML signature (signxml, enveloped) with the agency's certificate.
-- `verify(raw)`: the XML signature checks out and chains to the trust list.
+- `verify(raw)`: the XML signature checks out and chains to the trust list; if not, whether
+  that is proven (`proven_bad`: altered, revoked) or only that we cannot tell (no signature,
+  a form or algorithm we do not check, a certificate outside the trust list).
 - `signer_matches(verification, organ)`: the certificate belongs to the organ named in From.
 - `check_pdf(data)`: PAdES signatures inside an attached PDF are intact (unsigned PDFs pass).
 """
@@ -17,7 +19,7 @@ from django.conf import settings
 
 from egov.core.errors import DomainError
 
-from .edxml import Organ
+from .edxml import DSIG_NS, NS, Organ
 from .error_codes import ExchangeErrorCode
 
 if TYPE_CHECKING:
@@ -30,6 +32,18 @@ class Verification:
     signer_subject: str = ""  # the certificate's common name (or its whole subject)
     errors: list[str] = field(default_factory=list)
     signer_organisation: str = ""
+    # Not valid, and shown to be bad: the signed content or the signature value does not match
+    # (altered), or the certificate is revoked. Not valid and not proven bad: we cannot tell.
+    proven_bad: bool = False
+    intact: bool = False  # the signature value and digests match (signer_subject is real)
+
+    @property
+    def unverifiable(self) -> bool:
+        return not self.valid and not self.proven_bad
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.errors) or "không xác minh được."
 
 
 def sign_root(root: Any, *, agency: Agency) -> Any:
@@ -53,15 +67,157 @@ def sign_root(root: Any, *, agency: Agency) -> Any:
         ) from None
 
 
+# What signxml verifies for us (and we sign with); SHA-1 (rsa-sha1, sha1 digests), which
+# deployed senders still use, is refused by signxml by default and is not forced through here.
+_SHA1_ALGORITHMS = {
+    f"{DSIG_NS}rsa-sha1",
+    f"{DSIG_NS}dsa-sha1",
+    f"{DSIG_NS}hmac-sha1",
+    f"{DSIG_NS}sha1",
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1",
+}
+_HASHES = ("sha224", "sha256", "sha384", "sha512")
+_SIGNATURE_METHODS = {
+    *(f"http://www.w3.org/2001/04/xmldsig-more#rsa-{h}" for h in _HASHES),
+    *(f"http://www.w3.org/2001/04/xmldsig-more#ecdsa-{h}" for h in _HASHES),
+    "http://www.w3.org/2009/xmldsig11#dsa-sha256",
+}
+_DIGEST_METHODS = {
+    "http://www.w3.org/2001/04/xmlenc#sha256",
+    "http://www.w3.org/2001/04/xmlenc#sha512",
+    "http://www.w3.org/2001/04/xmldsig-more#sha224",
+    "http://www.w3.org/2001/04/xmldsig-more#sha384",
+}
+
+
+def _cannot_verify(reason: str, signer_subject: str = "") -> Verification:
+    return Verification(valid=False, errors=[reason], signer_subject=signer_subject)
+
+
+def _rebuilt_in_dsig(element: Any) -> Any:
+    """A copy of an edXML-namespaced xmldsig structure in the xmldsig namespace, as the default
+    namespace (no prefix): what a Java signer wrote before the package was re-serialized."""
+    from lxml import etree  # type: ignore[import-untyped, unused-ignore]
+
+    def copy(source: Any, parent: Any | None) -> Any:
+        tag = f"{{{DSIG_NS}}}{etree.QName(source).localname}"
+        if parent is None:
+            target = etree.Element(tag, dict(source.attrib), nsmap={None: DSIG_NS})
+        else:
+            target = etree.SubElement(parent, tag, dict(source.attrib))
+        target.text, target.tail = source.text, source.tail
+        for child in source:
+            if isinstance(child.tag, str):
+                copy(child, target)
+        return target
+
+    return copy(element, None)
+
+
+def _header_signature(root: Any) -> tuple[Any | None, str]:
+    """The edXML-namespaced Signature in edXMLHeader (bare or inside DigitalSignature) when it
+    has the xmldsig structure; else None and why it cannot be checked ("" if there is none)."""
+    header = root.find(f"{{{NS}}}edXMLEnvelope/{{{NS}}}edXMLHeader")
+    if header is None:
+        return None, ""
+    found = [el for el in header if el.tag in (f"{{{NS}}}Signature", f"{{{NS}}}DigitalSignature")]
+    if not found:
+        return None, ""
+    if len(found) > 1:
+        return None, "Gói tin có nhiều chữ ký trong edXMLHeader."
+    element = found[0]
+    if element.tag == f"{{{NS}}}DigitalSignature":
+        inner = element.find(f"{{{NS}}}Signature")
+        element = inner if inner is not None else element
+    if (
+        element.find(f"{{{NS}}}SignedInfo") is None
+        or element.find(f"{{{NS}}}SignatureValue") is None
+    ):
+        return None, (
+            f"Chữ ký trong edXMLHeader ({element.tag.split('}')[-1]}) không theo cấu trúc XML "
+            "Signature: không kiểm tra được."
+        )
+    return element, ""
+
+
+def _precheck(signature_element: Any) -> str:
+    """Why a ds:Signature is in a form we do not check ("" when we can check it)."""
+    signed_info = signature_element.find(f"{{{DSIG_NS}}}SignedInfo")
+    if signed_info is None:
+        return "Chữ ký số thiếu SignedInfo: không kiểm tra được."
+    method = signed_info.find(f"{{{DSIG_NS}}}SignatureMethod")
+    algorithms = [method.get("Algorithm", "") if method is not None else ""]
+    references = signed_info.findall(f"{{{DSIG_NS}}}Reference")
+    for reference in references:
+        digest = reference.find(f"{{{DSIG_NS}}}DigestMethod")
+        algorithms.append(digest.get("Algorithm", "") if digest is not None else "")
+    if any(a in _SHA1_ALGORITHMS for a in algorithms):
+        return (
+            "Chữ ký số dùng thuật toán SHA-1 ("
+            + ", ".join(a.rsplit("#", 1)[-1] for a in algorithms)
+            + "), không còn được chấp nhận để xác minh tự động."
+        )
+    if algorithms[0] not in _SIGNATURE_METHODS or any(
+        a not in _DIGEST_METHODS for a in algorithms[1:]
+    ):
+        return f"Chữ ký số dùng thuật toán không hỗ trợ ({', '.join(algorithms)})."
+    if len(references) != 1 or references[0].get("URI") != "":
+        return 'Chữ ký số không ký toàn bộ gói tin (một tham chiếu URI=""): không kiểm tra được.'
+    if signature_element.find(f".//{{{DSIG_NS}}}X509Certificate") is None:
+        return "Chữ ký số không kèm chứng thư của người ký: không kiểm tra được."
+    return ""
+
+
 def verify(raw: bytes) -> Verification:
+    """Verify the package's XML signature: the xmldsig `Signature`, or, when there is none, an
+    edXML-namespaced one with the xmldsig structure in edXMLHeader, checked on a copy where it
+    is moved back to the xmldsig namespace."""
+    from lxml import etree  # type: ignore[import-untyped, unused-ignore]
+
     from egov.signing.services import verify_xml
 
-    result = verify_xml(raw)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True
+    )
+    if b"<!DOCTYPE" in raw[:4096] or b"<!ENTITY" in raw:
+        return _cannot_verify("Tài liệu XML không được chứa khai báo DTD.")
+    try:
+        root = etree.fromstring(raw, parser)
+    except etree.XMLSyntaxError:
+        return _cannot_verify("Tài liệu XML không đúng cú pháp.")
+    signatures = root.findall(f".//{{{DSIG_NS}}}Signature")
+    checked = raw
+    rewritten = False
+    if not signatures:
+        element, why = _header_signature(root)
+        if element is None:
+            return _cannot_verify(why or "Gói tin không có chữ ký số.")
+        rebuilt = _rebuilt_in_dsig(element)
+        element.getparent().replace(element, rebuilt)
+        checked = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+        signatures = [rebuilt]
+        rewritten = True
+    if len(signatures) > 1:
+        return _cannot_verify("Gói tin có nhiều chữ ký số: không kiểm tra được.")
+    why = _precheck(signatures[0])
+    if why:
+        return _cannot_verify(why)
+    result = verify_xml(checked)
+    errors = [str(e) for e in (result.errors or [])]
+    intact = bool(getattr(result, "intact", False))
+    revoked = bool(getattr(result, "revoked", False))
+    # verify_xml says "không hợp lệ" for a value or digest that does not match (the form was
+    # checked above), "không kiểm tra được" for a signature element it could not process.
+    altered = not intact and any(e.startswith("Chữ ký XML không hợp lệ") for e in errors)
     return Verification(
         valid=bool(result.valid),
         signer_subject=str(result.signer_subject or ""),
-        errors=[str(e) for e in (result.errors or [])],
+        errors=errors,
         signer_organisation=str(getattr(result, "signer_organisation", "") or ""),
+        # A mismatch on our rewritten copy proves nothing (our guess of what was signed may be
+        # wrong; signxml also fails on some default-namespace signatures): cannot verify.
+        proven_bad=not result.valid and ((altered and not rewritten) or revoked),
+        intact=intact,
     )
 
 

@@ -71,6 +71,9 @@ from .status_flow import (
 )
 
 Package = OutgoingPackage | IncomingPackage
+# Received packages a status may be about: arrived ones, and held ones (answered 01, waiting
+# for a clerk, who may refuse them with 02: held.refuse_held).
+REPORTABLE = (IncomingPackage.Status.ARRIVED, IncomingPackage.Status.HELD)
 
 
 @dataclass
@@ -314,7 +317,7 @@ def _status_parties(document_id: str, to_organ_id: str, from_agency: Agency | No
     incoming = IncomingPackage.objects.filter(
         document_id=document_id,
         sender_organ_id=to_organ_id,
-        status=IncomingPackage.Status.ARRIVED,
+        status__in=REPORTABLE,
         recipient_agency__isnull=False,
     )
     outgoing = OutgoingPackage.objects.filter(
@@ -356,7 +359,7 @@ def _our_side(
         Q(document_id=document_id) | Q(sent_document_id=document_id),
         recipient_agency=agency,
         sender_organ_id=other_organ_id,
-        status=IncomingPackage.Status.ARRIVED,
+        status__in=REPORTABLE,
     ).order_by("-received_at", "-id")
     outgoing = OutgoingPackage.objects.filter(
         document_id=document_id, sender_agency=agency, recipient_organ_id=other_organ_id
@@ -538,6 +541,7 @@ def receive_status(
             "Thông điệp trạng thái quá lớn.", code=ExchangeErrorCode.PACKAGE_TOO_LARGE
         )
     try:
+        raw = edxml.unwrap_soap(raw)  # the edXML alone is verified and kept
         message = parse_status(raw)
     except EdxmlError as exc:
         raise StatusRefused(exc.message, code=exc.code, fields=exc.fields) from None

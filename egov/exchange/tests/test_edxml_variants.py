@@ -23,6 +23,7 @@ from egov.exchange.edxml import (
     SignerInfo,
     StaffInfo,
     StatusMessage,
+    _unzipped,
     build_document,
     build_status,
     parse_document,
@@ -223,7 +224,7 @@ def test_two_forms_of_one_content_id_are_a_duplicate():
     assert "bị trùng" in refused(raw).message
 
 
-# --- 3. attachment data in ContentTransferEncoded; zips kept as received -----------------------
+# --- 3. attachment data in ContentTransferEncoded; zipped single files unzipped --------------
 
 
 def data_in_transfer_package(doc: EdxmlDocument | None = None, *, value: bytes = b"") -> bytes:
@@ -277,22 +278,98 @@ def zipped(name: str, data: bytes) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("content_type", ["application/zip", "application/octet-stream"])
-def test_a_zipped_attachment_is_kept_as_received(content_type):
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("7816-VPCP.zip", "application/zip"),  # a zip the author attached, named so
+        ("7816-VPCP.ZIP", "application/octet-stream"),
+        ("7816-VPCP.pdf", "application/octet-stream"),  # not declared a zip: not ours to open
+    ],
+)
+def test_a_zip_named_zip_or_not_declared_zip_is_kept_as_received(name, content_type):
     archive = zipped("7816-VPCP.pdf", b"%PDF-1.7\n" + b"0" * 1000)
-    doc = full_document(attachments=[Attachment("7816-VPCP.zip", content_type, archive)])
+    doc = full_document(attachments=[Attachment(name, content_type, archive)])
     for raw in (build_document(doc), data_in_transfer_package(doc)):
         [attachment] = parse_document(raw).attachments
         assert attachment.data == archive  # not unzipped
-        assert (attachment.name, attachment.content_type) == ("7816-VPCP.zip", content_type)
+        assert (attachment.name, attachment.content_type) == (name, content_type)
+
+
+@pytest.mark.parametrize(
+    ("name", "inner_name", "data", "content_type"),
+    [
+        # the SDK zips every file and keeps its own name (edoc_new.edxml: a .doc, application/zip)
+        ("1896_QD-TTg.doc", "32da2890.edxml", b"\xd0\xcf\x11\xe0 word", "application/msword"),
+        ("cong-van.txt", "x", "Nội dung".encode(), "text/plain"),
+        # a PDF is known by its bytes, whatever the name says; the inner name is never a path
+        ("7816-VPCP.doc", "../../etc/passwd", b"%PDF-1.7\n" + b"1" * 500, "application/pdf"),
+        ("khong-duoi", "a.pdf", b"\x00\x01binary", "application/octet-stream"),
+    ],
+)
+def test_a_zipped_single_file_not_named_zip_is_unzipped(name, inner_name, data, content_type):
+    doc = full_document(attachments=[Attachment(name, "application/zip", zipped(inner_name, data))])
+    for raw in (build_document(doc), data_in_transfer_package(doc)):
+        [attachment] = parse_document(raw).attachments
+        assert (attachment.name, attachment.content_type, attachment.data) == (
+            name,
+            content_type,
+            data,
+        )
+
+
+def several(*entries: tuple[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for entry_name, data in entries:
+            archive.writestr(entry_name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "archive",
+    [
+        several(("a.pdf", b"%PDF-1.7 a"), ("b.pdf", b"%PDF-1.7 b")),  # which one is meant?
+        several(("thu-muc/", b"")),  # a directory, no file
+        several(),  # empty
+        b"PK\x03\x04 not really a zip",
+        zipped("a.pdf", b"%PDF-1.7 " + b"x" * 2000)[:-30],  # cut short
+    ],
+    ids=["two-files", "directory", "empty", "not-a-zip", "truncated"],
+)
+def test_a_zip_that_is_not_one_plain_file_is_kept_as_received(archive):
+    doc = full_document(attachments=[Attachment("van-ban.pdf", "application/zip", archive)])
+    [attachment] = parse_document(data_in_transfer_package(doc)).attachments
+    assert (attachment.content_type, attachment.data) == ("application/zip", archive)
 
 
 def test_a_zip_bomb_is_not_expanded():
+    # named .pdf and declared a zip: it would be unzipped, but its ratio gives it away
     archive = zipped("bom.pdf", bytes(200 * 1024 * 1024))  # 200 MB of zeros, ~200 KB zipped
     assert len(archive) < 1024 * 1024
-    doc = full_document(attachments=[Attachment("bom.zip", "application/zip", archive)])
+    doc = full_document(attachments=[Attachment("bom.pdf", "application/zip", archive)])
     [attachment] = parse_document(data_in_transfer_package(doc)).attachments
-    assert attachment.data == archive
+    assert (attachment.content_type, attachment.data) == ("application/zip", archive)
+
+
+def test_a_zipped_file_larger_than_the_package_limit_is_not_expanded(settings):
+    import os
+
+    data = os.urandom(4000)  # incompressible: the ratio check alone would let it through
+    archive = zipped("a.pdf", data)
+    settings.EXCHANGE_MAX_PACKAGE_BYTES = 3000
+    assert _unzipped("a.pdf", "application/zip", archive) is None
+    settings.EXCHANGE_MAX_PACKAGE_BYTES = 5000
+    assert _unzipped("a.pdf", "application/zip", archive) == ("application/pdf", data)
+
+
+def test_a_zip_lying_about_its_size_is_not_expanded():
+    data = b"%PDF-1.7 " + b"y" * 3000
+    archive = bytearray(zipped("a.pdf", data))
+    # shrink the declared size in both headers: the data read is longer than declared
+    for header, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = archive.index(header) + offset
+        archive[at : at + 4] = (100).to_bytes(4, "little")
+    assert _unzipped("a.pdf", "application/zip", bytes(archive)) is None
 
 
 # --- 4. harmless extras and empty elements ------------------------------------------------------

@@ -239,11 +239,14 @@ def test_a_package_altered_after_signing_is_refused(certified, recorder, make_do
     )
 
 
-def test_an_unsigned_package_is_refused(certified, recorder, make_doc):
+def test_an_unsigned_package_is_held_not_registered(certified, recorder, make_doc):
+    # Was refused (02); now held for the clerk (01 "waiting for a check"), never registered
+    # without a decision: test_receiving_held.py follows it through.
     a, b = certified
     result = receiving.receive_package(edxml.build_document(make_doc(a, [b])), via="http")
-    refused(result, "signature_invalid")
-    assert "không có chữ ký" in result.description
+    assert (result.status_code, result.held) == ("01", True)
+    assert "không có chữ ký" in result.package.hold_reason
+    assert recorder.packages == [] and arrived(b) == 0
 
 
 def test_a_package_signed_by_another_agency_is_refused(certified, recorder, make_doc):
@@ -255,7 +258,7 @@ def test_a_package_signed_by_another_agency_is_refused(certified, recorder, make
     assert recorder.packages == []
 
 
-def test_a_certificate_outside_the_trust_list_is_refused(certified, recorder, make_doc):
+def test_a_certificate_outside_the_trust_list_is_held_not_registered(certified, recorder, make_doc):
     from signxml import DigestAlgorithm, SignatureMethod, XMLSigner
 
     from egov.signing import ca, keystore
@@ -273,9 +276,11 @@ def test_a_certificate_outside_the_trust_list_is_refused(certified, recorder, ma
     chain = [keystore.to_pem(material.certificate)] + [keystore.to_pem(c) for c in material.chain]
     raw = edxml.to_bytes(signer.sign(root, key=material.private_key, cert=chain))
 
+    # Was refused (02); now held for the clerk: we cannot tell a CA we do not know from a bad one.
     result = receiving.receive_package(raw, via="http")
-    refused(result, "signature_invalid")
-    assert "tin cậy" in result.description
+    assert (result.status_code, result.held) == ("01", True)
+    assert "tin cậy" in result.package.hold_reason
+    assert recorder.packages == [] and arrived(b) == 0
 
 
 def test_a_package_over_the_size_limit_is_refused(certified, recorder, make_doc, settings):
