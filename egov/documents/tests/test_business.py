@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures `sent` and `receivers` are imported from test_incoming)
 """Revoke, update and replace after sending (edXML BussinessDocType 1, 2, 3) between two
 agencies on one platform: the clerk's action with a reason, the package through the hub, the
 receiving side's incoming document marked, and the answers (03, 15) shown to the sender; the
@@ -164,9 +165,7 @@ def test_who_may_revoke_and_when(sent, people, receivers, vx_unit):
     with pytest.raises(NotAllowed):
         services.revoke(actor=actor(people["drafter"]), document=sent, reason="Tôi soạn")
     with pytest.raises(NotAllowed):
-        services.send_update(
-            actor=actor(people["leader"]), document=sent, reason="x", supersede=[]
-        )
+        services.send_update(actor=actor(people["leader"]), document=sent, reason="x", supersede=[])
     # A reason is required.
     with pytest.raises(DomainError) as empty:
         services.revoke(actor=actor(people["clerk"]), document=sent, reason="  ")
@@ -186,3 +185,113 @@ def test_update_needs_a_file_change(sent, people, receivers):
     with pytest.raises(DomainError) as nothing:
         services.send_update(actor=actor(people["clerk"]), document=sent, reason="Sửa")
     assert nothing.value.code == "nothing_to_update"
+
+
+# --- the pages ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def as_official(client, login_with_mfa):  # type: ignore[no-untyped-def]
+    def login(official):  # type: ignore[no-untyped-def]
+        client.logout()
+        login_with_mfa(official.user)
+        return client
+
+    return login
+
+
+def test_clerk_revokes_from_the_page_and_both_sides_see_it(
+    sent, people, receivers, other_agency, as_official
+):
+    url = f"/van-ban/di/{sent.pk}/"
+    # Only the clerk is offered the actions after sending.
+    page = as_official(people["drafter"]).get(url).content.decode()
+    assert "Thu hồi" not in page and "Xác nhận gửi cập nhật" not in page
+    client = as_official(people["clerk"])
+    page = client.get(url).content.decode()
+    assert "Xác nhận thu hồi" in page and "Xác nhận gửi cập nhật" in page
+    assert "Soạn văn bản thay thế" in page
+
+    # No reason: the form says so and nothing changes.
+    refused = client.post(
+        f"/van-ban/di/{sent.pk}/thao-tac/thu-hoi/", {"version": sent.version, "reason": ""}
+    )
+    assert refused.status_code == 400
+    assert "Chưa thực hiện được" in refused.content.decode()
+    sent.refresh_from_db()
+    assert sent.status == OutgoingStatus.SENT
+
+    done = client.post(
+        f"/van-ban/di/{sent.pk}/thao-tac/thu-hoi/",
+        {"version": sent.version, "reason": "Ban hành nhầm đối tượng"},
+        follow=True,
+    )
+    page = done.content.decode()
+    assert "Đã thu hồi văn bản" in page
+    assert "Lý do: Ban hành nhầm đối tượng" in page
+    assert "Xác nhận thu hồi" not in page  # once
+    deliver()
+    page = client.get(url).content.decode()
+    assert "03 Đồng ý thu hồi" in page
+
+    incoming = IncomingDocument.objects.get(agency=other_agency)
+    receiver = as_official(receivers["clerk"])
+    page = receiver.get(f"/van-ban/den/{incoming.pk}/").content.decode()
+    assert "Văn bản đã bị cơ quan gửi thu hồi" in page
+    assert "lý do: Ban hành nhầm đối tượng" in page
+    assert "Cơ quan gửi thu hồi" in page  # the history
+
+
+def test_another_agency_clerk_cannot_post_a_revoke(sent, people, receivers, as_official):
+    response = as_official(receivers["clerk"]).post(
+        f"/van-ban/di/{sent.pk}/thao-tac/thu-hoi/", {"version": sent.version, "reason": "x"}
+    )
+    assert response.status_code == 404
+    sent.refresh_from_db()
+    assert sent.status == OutgoingStatus.SENT
+
+
+def test_update_and_replace_on_the_pages(
+    sent, people, receivers, other_agency, vx_unit, as_official
+):
+    client = as_official(people["clerk"])
+    upload = SimpleUploadedFile("phu-luc.pdf", make_pdf("Phụ lục"), content_type="application/pdf")
+    client.post(
+        f"/van-ban/di/{sent.pk}/thao-tac/cap-nhat/",
+        {"version": sent.version, "reason": "Bổ sung phụ lục", "file": upload},
+    )
+    deliver()
+    page = client.get(f"/van-ban/di/{sent.pk}/").content.decode()
+    assert "15 Đồng ý cập nhật" in page
+    assert "bổ sung khi cập nhật" in page
+    incoming = IncomingDocument.objects.get(agency=other_agency)
+    receiver = as_official(receivers["clerk"])
+    page = receiver.get(f"/van-ban/den/{incoming.pk}/").content.decode()
+    assert "Đã cập nhật" in page and "lý do: Bổ sung phụ lục" in page
+    listing = receiver.get("/van-ban/?tab=den-cho-vao-so").content.decode()
+    assert "Đã được cập nhật" in listing
+
+    # The drafter's form offers the issued document to replace.
+    drafter = as_official(people["drafter"])
+    form = drafter.get(f"/van-ban/soan-thao/?thay-the={sent.pk}").content.decode()
+    assert "Thay thế văn bản số" in form and sent.symbol in form
+    new = draft(
+        people,
+        vx_unit,
+        doc_type="cong-van",
+        subject="Văn bản thay thế",
+        internal_units=[],
+        platform_agencies=[other_agency],
+        replaces=sent,
+        replace_reason="Sai thời hạn",
+    )
+    new = approve_chain(new, people)
+    services.sign(actor=actor(people["leader"]), document=new)
+    new = services.issue(actor=actor(people["clerk"]), document=new)
+    deliver()
+    page = as_official(people["clerk"]).get(f"/van-ban/di/{sent.pk}/").content.decode()
+    assert "Đã bị thay thế bởi" in page and new.symbol in page
+    assert "Xác nhận thu hồi" not in page
+    old_in = IncomingDocument.objects.get(agency=other_agency, document_id=sent.document_id)
+    page = as_official(receivers["clerk"]).get(f"/van-ban/den/{old_in.pk}/").content.decode()
+    assert "Đã được thay thế" in page and new.symbol in page
