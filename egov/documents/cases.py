@@ -11,10 +11,11 @@ from typing import Any, TypeVar
 
 from django.db import models
 
-from egov.cases import Action, CaseErrorCode, CaseType, Transition
+from egov.cases import Action, CaseErrorCode, CaseType, Transition, TransitionRefused
 from egov.core.errors import Conflict, NotAllowed
 from egov.org.models import Official, Role
 
+from .error_codes import DocumentErrorCode
 from .event_types import INCOMING, OUTGOING
 from .models import IncomingDocument, IncomingStatus, OutgoingDocument, OutgoingStatus
 
@@ -50,7 +51,30 @@ class DocumentCaseType(CaseType[M]):
             raise NotAllowed(refusal) from None
 
 
+# Actions on a document already sent (edXML business types 1 and 2).
+AFTER_SENDING = frozenset({"revoke", "send_update"})
+
+
 class OutgoingCaseType(DocumentCaseType[OutgoingDocument]):
+    def check(
+        self, transition: Transition, case: OutgoingDocument, official: Official | None
+    ) -> None:
+        try:
+            super().check(transition, case, official)
+        except TransitionRefused:
+            if transition.action not in AFTER_SENDING:
+                raise
+            # Say why in the clerk's terms, with a code a client can act on.
+            if case.status == OutgoingStatus.REVOKED:
+                message, code = "Văn bản đã được thu hồi.", DocumentErrorCode.ALREADY_REVOKED
+            elif case.status == OutgoingStatus.REPLACED:
+                message = "Văn bản đã bị thay thế bởi văn bản khác."
+                code = DocumentErrorCode.NO_LONGER_CURRENT
+            else:
+                message = "Văn bản chưa được ban hành và gửi đi."
+                code = DocumentErrorCode.NOT_SENT
+            raise TransitionRefused(message, code=code) from None
+
     def event_payload(self, act: Action[OutgoingDocument]) -> dict[str, Any]:
         if act.transition.action == "mark_read":
             return {}  # a unit's reading is about the recipient, not the document's state
@@ -74,6 +98,9 @@ OUTGOING_DOCUMENT = OutgoingCaseType(
         "sign": "Chỉ lãnh đạo cơ quan được ký văn bản.",
         "issue": "Chỉ văn thư cơ quan được cấp số và ban hành văn bản.",
         "send": "Chỉ văn thư cơ quan được gửi văn bản.",
+        "revoke": "Chỉ văn thư cơ quan được thu hồi văn bản đã gửi.",
+        "send_update": "Chỉ văn thư cơ quan được cập nhật văn bản đã gửi.",
+        "replaced": "Chỉ văn thư cơ quan được gửi văn bản thay thế.",
     },
     transitions=[
         # Creation: no source state, the row is made by the action (services.create_draft).
@@ -120,7 +147,34 @@ OUTGOING_DOCUMENT = OutgoingCaseType(
             outcomes=frozenset({OutgoingStatus.SENT}),
         ),
         Transition(
-            "mark_read", "Xem văn bản", frozenset({OutgoingStatus.ISSUED, OutgoingStatus.SENT})
+            "mark_read",
+            "Xem văn bản",
+            frozenset(
+                {
+                    OutgoingStatus.ISSUED,
+                    OutgoingStatus.SENT,
+                    OutgoingStatus.REVOKED,
+                    OutgoingStatus.REPLACED,
+                }
+            ),
+        ),
+        # After sending: revoke (BussinessDocType 1), send an update (2); a document replaced
+        # by a new one (3) is marked when the new one is sent.
+        # Revoked from some recipients only, the document stays sent.
+        Transition(
+            "revoke",
+            "Thu hồi",
+            frozenset({OutgoingStatus.SENT}),
+            role=Role.CLERK,
+            outcomes=frozenset({OutgoingStatus.SENT, OutgoingStatus.REVOKED}),
+        ),
+        Transition("send_update", "Cập nhật", frozenset({OutgoingStatus.SENT}), role=Role.CLERK),
+        Transition(
+            "replaced",
+            "Thay thế",
+            frozenset({OutgoingStatus.ISSUED, OutgoingStatus.SENT}),
+            OutgoingStatus.REPLACED,
+            role=Role.CLERK,
         ),
     ],
 )

@@ -19,6 +19,18 @@ class DocumentErrorCode(ErrorCode):
     NO_SUBJECT = "no_subject"
     # A revoke/update names a document the receiving agency does not have.
     UNKNOWN_DOCUMENT = "unknown_document"
+    # Revoke, update, replace (after sending): a reason is required; the document must have
+    # been sent (and not revoked or replaced since); a revoke happens once.
+    REASON_REQUIRED = "reason_required"
+    NOT_SENT = "document_not_sent"
+    ALREADY_REVOKED = "already_revoked"
+    NO_LONGER_CURRENT = "document_no_longer_current"
+    NO_EXCHANGE_RECIPIENTS = "no_exchange_recipients"
+    NOTHING_TO_UPDATE = "nothing_to_update"
+    # The exchange keeps one package per (document, recipient, business type): a second update
+    # of the same document would not leave, so it is refused.
+    ALREADY_UPDATED = "already_updated"
+    REPLACE_INVALID = "replace_invalid"
     # The platform runs without the exchange app.
     EXCHANGE_UNAVAILABLE = "exchange_unavailable"
     # Upload refusals passed on from files.check_upload (documents/files.py).

@@ -55,6 +55,30 @@ class ReadByUnit(Payload):
     unit: int
 
 
+class Revoked(OutgoingPayload):
+    reason: str
+    recipients: list[str]  # organ ids the revoke package went to
+    internal: int  # internal units that had it in their inbox
+
+
+class UpdateSent(OutgoingPayload):
+    reason: str
+    recipients: list[str]
+    added: list[str]  # attachment names added
+    superseded: list[str]  # attachment names no longer sent
+
+
+class Replacing(OutgoingPayload):
+    replaces: str  # the replaced document's symbol
+    reason: str
+
+
+class ReplacedBy(OutgoingPayload):
+    by: str  # the new document's symbol
+    by_id: int
+    reason: str
+
+
 DRAFTED = declare(
     "document.drafted",
     subject=OUTGOING,
@@ -126,6 +150,32 @@ READ_BY_UNIT = declare(
     subject=OUTGOING,
     payload=ReadByUnit,
     description="Đơn vị nhận nội bộ mở văn bản lần đầu.",
+)
+
+
+REVOKED = declare(
+    "document.revoked",
+    subject=OUTGOING,
+    payload=Revoked,
+    description="Văn thư thu hồi văn bản đã gửi (edXML nghiệp vụ 1), có lý do.",
+)
+UPDATE_SENT = declare(
+    "document.update_sent",
+    subject=OUTGOING,
+    payload=UpdateSent,
+    description="Văn thư gửi cập nhật văn bản đã gửi (edXML nghiệp vụ 2: tệp thay thế), có lý do.",
+)
+REPLACING = declare(
+    "document.replacing",
+    subject=OUTGOING,
+    payload=Replacing,
+    description="Dự thảo được đánh dấu thay thế một văn bản đã ban hành của cơ quan.",
+)
+REPLACED = declare(
+    "document.replaced",
+    subject=OUTGOING,
+    payload=ReplacedBy,
+    description="Văn bản bị thay thế bởi văn bản mới vừa gửi (edXML nghiệp vụ 3).",
 )
 
 

@@ -73,10 +73,19 @@ def _type_detail(document: OutgoingDocument) -> str:
 
 
 def build_edxml(
-    document: OutgoingDocument, recipients: list[Recipient], *, clerk: Official | None = None
+    document: OutgoingDocument,
+    recipients: list[Recipient],
+    *,
+    clerk: Official | None = None,
+    business_doc_type: int = 0,
+    reason: str = "",
+    replaces: list[str] | None = None,
+    business_info: Any = None,
 ) -> Any:
     """The EdxmlDocument of an issued document for `recipients` (its issued PDF first, then
-    the attachments). `clerk`: the official sending it (Bussiness/StaffInfo)."""
+    the attachments still current). `clerk`: the official sending it (Bussiness/StaffInfo);
+    `business_doc_type` 1/2/3 (revoke, update, replace) with its reason, the DocumentIds
+    replaced and BussinessDocumentInfo of an update."""
     from egov.exchange.services import Attachment, EdxmlDocument, Organ, SignerInfo
 
     from .render import title_lines
@@ -93,7 +102,7 @@ def build_edxml(
             description=document.subject[:200],
         )
     ]
-    for extra in document.attachments.all():
+    for extra in document.attachments.filter(superseded_at__isnull=True):
         with (extra.signed_file or extra.file).open("rb") as handle:
             attachments.append(
                 Attachment(
@@ -134,6 +143,10 @@ def build_edxml(
         attachments=attachments,
         paper=0,  # whether a paper original also goes is not recorded
         business_staff=_staff(clerk),
+        business_doc_type=business_doc_type,
+        business_doc_reason=reason[:2000],
+        replaces=list(replaces or []),
+        business_info=business_info,
     )
 
 
@@ -146,26 +159,85 @@ def _place(document: OutgoingDocument) -> str:
 def send_outgoing(
     *, actor: Actor, document: OutgoingDocument, recipients: list[Recipient]
 ) -> list[Any]:
-    """Hand the package to the exchange hub (queued in the caller's transaction)."""
+    """Hand the package to the exchange hub (queued in the caller's transaction). A document
+    that replaces another goes as BussinessDocType 3 naming the replaced DocumentId."""
     services = _services()
-    clerk = (
-        Official.objects.select_related("user", "unit").filter(user_id=actor.user_id).first()
-        if actor.user_id
-        else None
+    clerk = _clerk(actor)
+    old = document.replaces
+    if old is not None and old.document_id:
+        edxml = build_edxml(
+            document,
+            recipients,
+            clerk=clerk,
+            business_doc_type=3,
+            reason=document.replace_reason or f"Thay thế văn bản số {old.symbol}",
+            replaces=[old.document_id],
+        )
+    else:
+        edxml = build_edxml(document, recipients, clerk=clerk)
+    return list(services.send(edxml, actor=actor, sender_agency=document.agency))
+
+
+def _clerk(actor: Actor) -> Official | None:
+    """The official sending (Bussiness/StaffInfo), when the actor is one."""
+    if not actor.user_id:
+        return None
+    return Official.objects.select_related("user", "unit").filter(user_id=actor.user_id).first()
+
+
+def send_business(
+    *,
+    actor: Actor,
+    document: OutgoingDocument,
+    recipients: list[Recipient],
+    business_doc_type: int,
+    reason: str,
+    document_info: bool = False,
+) -> list[Any]:
+    """A revoke (1) or an update (2) of a document we sent, to `recipients` (queued in the
+    caller's transaction). An update says that the document's information (its files) changed
+    (BussinessDocumentInfo/DocumentInfo 1)."""
+    services = _services()
+    info = None
+    if document_info:
+        from egov.exchange.edxml import BusinessDocumentInfo
+
+        info = BusinessDocumentInfo(document_info=1)
+    edxml = build_edxml(
+        document,
+        recipients,
+        clerk=_clerk(actor),
+        business_doc_type=business_doc_type,
+        reason=reason,
+        business_info=info,
     )
-    edxml = build_edxml(document, recipients, clerk=clerk)
     return list(services.send(edxml, actor=actor, sender_agency=document.agency))
 
 
 def recipient_statuses(document: OutgoingDocument) -> dict[str, Any]:
-    """organ id → RecipientStatus (delivery, latest status and its history) for a document we
-    sent (empty without the exchange)."""
+    """organ id → RecipientStatus (delivery, latest status and its history) of the document's
+    own package (BussinessDocType 0 or 3) for a document we sent (empty without the
+    exchange)."""
+    return {
+        organ: row for (organ, kind), row in package_statuses(document).items() if kind in (0, 3)
+    }
+
+
+def package_statuses(document: OutgoingDocument) -> dict[tuple[str, int], Any]:
+    """(organ id, BussinessDocType) → the latest RecipientStatus of that recipient's package
+    of that type: the document itself (0/3), its revoke (1), its update (2). Works whether
+    statuses_for gives one row per recipient or one per package."""
     if not exchange_installed() or not document.document_id:
         return {}
     from egov.exchange.services import statuses_for
 
     rows = statuses_for(document.document_id, sender_agency=document.agency)
-    return {row.recipient_organ_id: row for row in rows}
+    result: dict[tuple[str, int], Any] = {}
+    for row in rows:
+        key = (row.recipient_organ_id, int(row.business_doc_type))
+        if key not in result or row.package_id > result[key].package_id:
+            result[key] = row
+    return result
 
 
 def handle_status(received: Any) -> None:
@@ -184,11 +256,16 @@ def handle_status(received: Any) -> None:
     row = Recipient.objects.filter(document=document, organ_id=message.sender.organ_id).first()
     if row is None:
         return
-    if row.edxml_status_at and message.timestamp < row.edxml_status_at:
+    # The answer to a revoke (03/02) or an update (15/16) is kept apart from the document's
+    # own processing status (a 03 "agreed to revoke" is not a 03 "registered").
+    kind = int(getattr(received.outgoing, "business_doc_type", 0) or 0)
+    prefix = {1: "revoke_status", 2: "update_status"}.get(kind, "edxml_status")
+    at = getattr(row, f"{prefix}_at")
+    if at and message.timestamp < at:
         return  # an older status arriving late
-    row.edxml_status = message.status_code
-    row.edxml_status_at = message.timestamp
-    row.save(update_fields=["edxml_status", "edxml_status_at"])
+    setattr(row, prefix, message.status_code)
+    setattr(row, f"{prefix}_at", message.timestamp)
+    row.save(update_fields=[prefix, f"{prefix}_at"])
 
 
 # --- receiving ---------------------------------------------------------------------------------

@@ -14,7 +14,15 @@ from egov.core.ids import MAX_ID, IdChoiceField, IdMultipleChoiceField
 from egov.org.models import AGENCY_ID_VALIDATOR, Agency, Official, Unit
 
 from . import files
-from .models import DocumentType, Priority, Review
+from .models import (
+    Attachment,
+    DocumentType,
+    OutgoingDocument,
+    OutgoingStatus,
+    Priority,
+    Recipient,
+    Review,
+)
 
 DRAFT_ACCEPT = ".pdf,.docx"
 ATTACHMENT_ACCEPT = ".pdf,.docx,.xlsx,.jpg,.jpeg,.png"
@@ -48,6 +56,11 @@ class UnitChoiceField(IdChoiceField):
 class UnitMultipleChoiceField(IdMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return str(obj.name)
+
+
+class IssuedDocumentField(IdChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.symbol} — {obj.subject[:80]}"
 
 
 class DraftForm(forms.Form):
@@ -111,9 +124,27 @@ class DraftForm(forms.Form):
         help_text="Mỗi dòng: mã định danh | tên cơ quan, ví dụ 000.00.00.G22 | Văn phòng Chính phủ",
     )
     notes = forms.CharField(label="Ghi chú", required=False, max_length=500)
+    replaces = IssuedDocumentField(
+        label="Thay thế văn bản số",
+        queryset=OutgoingDocument.objects.none(),
+        required=False,
+        help_text="Chỉ khi văn bản này thay thế một văn bản đã ban hành của cơ quan: khi văn "
+        "bản này được gửi đi, văn bản cũ được đánh dấu “Đã bị thay thế” ở nơi gửi và nơi nhận.",
+    )
+    replace_reason = forms.CharField(
+        label="Lý do thay thế",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Bắt buộc khi chọn văn bản bị thay thế.",
+    )
 
     def __init__(self, *args: Any, official: Official, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["replaces"].queryset = OutgoingDocument.objects.filter(  # type: ignore[attr-defined]
+            agency_id=official.agency_id,
+            status__in=[OutgoingStatus.ISSUED, OutgoingStatus.SENT],
+        ).order_by("-issued_at")
         units = Unit.objects.filter(agency_id=official.agency_id, is_active=True).order_by("name")
         self.fields["doc_type"].queryset = DocumentType.objects.filter(is_active=True)  # type: ignore[attr-defined]
         self.fields["drafting_unit"].queryset = units  # type: ignore[attr-defined]
@@ -202,6 +233,61 @@ class AttachmentForm(VersionForm):
         widget=forms.ClearableFileInput(attrs={"accept": ATTACHMENT_ACCEPT}),
         help_text=f"PDF, DOCX, XLSX, JPEG hoặc PNG, tối đa {files.MAX_BYTES // (1024 * 1024)} MB.",
     )
+
+
+class RevokeForm(VersionForm):
+    """Thu hồi: the reason goes to every recipient; choosing some revokes from those only."""
+
+    reason = forms.CharField(
+        label="Lý do thu hồi",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Lý do được gửi tới nơi nhận cùng thông điệp thu hồi.",
+    )
+    recipients = IdMultipleChoiceField(
+        label="Thu hồi từ nơi nhận",
+        queryset=Recipient.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Để trống: thu hồi từ mọi nơi nhận (văn bản chuyển sang “Đã thu hồi”).",
+    )
+
+    def __init__(self, *args: Any, recipients: list[Recipient], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["recipients"]
+        field.queryset = Recipient.objects.filter(pk__in=[r.pk for r in recipients])  # type: ignore[attr-defined]
+        field.label_from_instance = lambda r: f"{r.name} ({r.organ_id})"  # type: ignore[attr-defined]
+
+
+class UpdateForm(VersionForm):
+    """Cập nhật: a corrected or missing attachment; the signed document is not edited."""
+
+    reason = forms.CharField(
+        label="Lý do cập nhật",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Lý do được gửi tới nơi nhận cùng thông điệp cập nhật.",
+    )
+    file = forms.FileField(
+        label="Tệp đính kèm mới",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ATTACHMENT_ACCEPT}),
+        help_text="Bản quét hoặc phụ lục đã sửa. Văn bản đã ký số không sửa được: "
+        "cần sửa nội dung thì ban hành văn bản thay thế.",
+    )
+    supersede = IdMultipleChoiceField(
+        label="Thôi gửi tệp đính kèm",
+        queryset=Attachment.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tệp cũ vẫn được lưu trong lịch sử văn bản.",
+    )
+
+    def __init__(self, *args: Any, attachments: list[Attachment], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["supersede"]
+        field.queryset = Attachment.objects.filter(pk__in=[a.pk for a in attachments])  # type: ignore[attr-defined]
+        field.label_from_instance = lambda a: a.original_name  # type: ignore[attr-defined]
 
 
 # --- incoming -------------------------------------------------------------------------------------

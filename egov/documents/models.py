@@ -75,6 +75,10 @@ class OutgoingStatus(models.TextChoices):
     SIGNED = "signed", _("Đã ký, chờ cấp số")
     ISSUED = "issued", _("Đã ban hành")
     SENT = "sent", _("Đã gửi")
+    # After sending (edXML BussinessDocType 1 and 3): nothing in the document changes, the
+    # state says what became of it and the events say when and why.
+    REVOKED = "revoked", _("Đã thu hồi")
+    REPLACED = "replaced", _("Đã bị thay thế")
 
 
 class OutgoingDocument(models.Model):
@@ -157,6 +161,20 @@ class OutgoingDocument(models.Model):
     document_id = models.CharField(_("mã văn bản liên thông"), max_length=200, blank=True)
     sent_at = models.DateTimeField(_("ngày gửi"), null=True, blank=True)
     send_error = models.CharField(_("lỗi gửi"), max_length=500, blank=True)
+    # Replace (BussinessDocType 3): this document replaces an issued one of the same agency;
+    # the old one becomes "replaced" when this one is sent.
+    replaces = models.ForeignKey(
+        "self",
+        verbose_name=_("thay thế văn bản"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+    )
+    replace_reason = models.CharField(_("lý do thay thế"), max_length=500, blank=True)
+    # Revoke (BussinessDocType 1): when and why (the event keeps who).
+    revoked_at = models.DateTimeField(_("thu hồi lúc"), null=True, blank=True)
+    revoke_reason = models.CharField(_("lý do thu hồi"), max_length=500, blank=True)
     # Register columns.
     copies = models.PositiveSmallIntegerField(_("số lượng bản"), default=1)
     file_keeper = models.CharField(_("đơn vị, người nhận bản lưu"), max_length=200, blank=True)
@@ -322,6 +340,14 @@ class Recipient(models.Model):
     # Latest edXML status (01..06, 02 rejected...) reported back by the recipient.
     edxml_status = models.CharField(_("trạng thái liên thông"), max_length=4, blank=True)
     edxml_status_at = models.DateTimeField(null=True, blank=True)
+    # The recipient's answer to our revoke (03 agreed, 02 refused) and to our latest update
+    # (15 agreed, 16 refused); "" while none was sent or answered.
+    revoke_sent_at = models.DateTimeField(_("gửi thu hồi lúc"), null=True, blank=True)
+    revoke_status = models.CharField(_("trả lời thu hồi"), max_length=4, blank=True)
+    revoke_status_at = models.DateTimeField(null=True, blank=True)
+    update_sent_at = models.DateTimeField(_("gửi cập nhật lúc"), null=True, blank=True)
+    update_status = models.CharField(_("trả lời cập nhật"), max_length=4, blank=True)
+    update_status_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(_("lỗi"), max_length=500, blank=True)
 
     class Meta:
@@ -369,6 +395,10 @@ class Attachment(models.Model):
         "org.Official", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # An update after sending (BussinessDocType 2) adds files and supersedes earlier ones: the
+    # old row stays (the history of what was sent) but is no longer sent.
+    added_by_update = models.BooleanField(default=False)
+    superseded_at = models.DateTimeField(_("được thay bằng tệp mới lúc"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("tệp đính kèm")

@@ -141,6 +141,9 @@ class DraftInput:
     internal_units: Sequence[Unit] = field(default_factory=list)
     platform_agencies: Sequence[Agency] = field(default_factory=list)
     external: Sequence[tuple[str, str]] = field(default_factory=list)  # (organ id, name)
+    # "Thay thế văn bản số ...": an issued document of the same agency, and why.
+    replaces: OutgoingDocument | None = None
+    replace_reason: str = ""
 
 
 def _doc_type(value: DocumentType | str) -> DocumentType:
@@ -192,6 +195,18 @@ def _validate_draft(official: Official, data: DraftInput) -> tuple[DocumentType,
             )
         if not name.strip():
             errors.setdefault("external", []).append(f"Thiếu tên cơ quan cho mã “{organ_id}”.")
+    if data.replaces is not None:
+        old = data.replaces
+        if old.agency_id != official.agency_id or old.status not in (
+            OutgoingStatus.ISSUED,
+            OutgoingStatus.SENT,
+        ):
+            errors["replaces"] = [
+                "Chỉ thay thế được văn bản đã ban hành của cơ quan mình (chưa thu hồi, chưa bị "
+                "thay thế)."
+            ]
+        elif not (data.replace_reason or "").strip():
+            errors["replace_reason"] = ["Nhập lý do thay thế văn bản."]
     if (
         doc_type is not None
         and doc_type.is_official_letter
@@ -266,6 +281,8 @@ def _apply_draft(
     document.place = data.place.strip()[:80]
     document.copies = int(data.copies or 1)
     document.notes = data.notes.strip()[:500]
+    document.replaces = data.replaces
+    document.replace_reason = (data.replace_reason or "").strip()[:500] if data.replaces else ""
     if not document.file_keeper:
         document.file_keeper = unit.name if unit else ""
 
@@ -314,6 +331,8 @@ DRAFT_FIELDS = (
     "copies",
     "notes",
     "file_keeper",
+    "replaces",
+    "replace_reason",
 )
 
 
@@ -352,7 +371,19 @@ def create_draft(*, actor: Actor, data: DraftInput, upload: Any = None) -> Outgo
         document.save()
         act.case = document
         act.record(event_types.DRAFTED, version=version.seq)
+        _record_replacing(act, None)
     return document
+
+
+def _record_replacing(act: Any, before: int | None) -> None:
+    """A draft newly marked as replacing an issued document: its own event."""
+    document = act.case
+    if document.replaces_id and document.replaces_id != before:
+        act.record(
+            event_types.REPLACING,
+            replaces=document.replaces.symbol,
+            reason=document.replace_reason,
+        )
 
 
 def update_draft(
@@ -374,6 +405,7 @@ def update_draft(
         if document.drafted_by_id != official.pk:
             raise NotAllowed("Chỉ người soạn thảo được sửa văn bản khi đang là dự thảo.")
         doc_type, unit = _validate_draft(official, data)
+        replaced_before = document.replaces_id
         _apply_draft(document, data, doc_type, unit)
         _set_recipients(document, data)
         current = document.current_version
@@ -383,6 +415,7 @@ def update_draft(
         _refresh_search(document)
         act.save(*DRAFT_FIELDS, "current_version", "search_text")
         act.record(event_types.DRAFT_UPDATED)
+        _record_replacing(act, replaced_before)
     return document
 
 
@@ -830,11 +863,228 @@ def send(*, actor: Actor, document: OutgoingDocument) -> OutgoingDocument:
         else:
             document.sent_at = document.sent_at or now
             act.save("send_error", "sent_at", state=OutgoingStatus.SENT)
+            _mark_replaced(actor, document)
         act.record(
             event_types.SENT if not error else event_types.SEND_FAILED,
             internal=len(internal),
             remote=len(remote),
             error=error or None,
+        )
+    return document
+
+
+def _mark_replaced(actor: Actor, document: OutgoingDocument) -> None:
+    """The document this one replaces becomes "replaced" once this one has gone out (inside
+    the send's transaction). One already replaced or revoked meanwhile stays as it is: the
+    new document still names it to its recipients."""
+    old_id = document.replaces_id
+    if old_id is None:
+        return
+    old = OutgoingDocument.objects.filter(pk=old_id).only("status").first()
+    if old is None or old.status not in (OutgoingStatus.ISSUED, OutgoingStatus.SENT):
+        return
+    with perform(OUTGOING_DOCUMENT, "replaced", actor=actor, case=old_id, durable=False) as act:
+        act.save()
+        act.record(
+            event_types.REPLACED,
+            by=document.symbol,
+            by_id=document.pk,
+            reason=document.replace_reason,
+        )
+
+
+# --- after sending: revoke and update (edXML BussinessDocType 1 and 2) -------------------------
+
+REVOKE = 1
+UPDATE = 2
+
+
+def _reason(reason: str, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DocumentError(
+            f"Nhập lý do {what}.",
+            code=DocumentErrorCode.REASON_REQUIRED,
+            fields={"reason": [f"Nhập lý do {what}."]},
+        )
+    return reason[:500]
+
+
+def exchange_recipients(document: OutgoingDocument) -> list[Recipient]:
+    """The recipients that received the document over the exchange (its package was queued or
+    delivered) and to which no revoke has gone."""
+    return list(
+        document.recipients.filter(
+            kind__in=[Recipient.Kind.PLATFORM, Recipient.Kind.EXTERNAL],
+            delivery__in=[Recipient.Delivery.QUEUED, Recipient.Delivery.DELIVERED],
+            revoke_sent_at__isnull=True,
+        ).select_related("agency")
+    )
+
+
+def revoke(
+    *,
+    actor: Actor,
+    document: OutgoingDocument,
+    reason: str,
+    recipients: Sequence[Recipient | int] | None = None,
+    expected_version: int | None = None,
+) -> OutgoingDocument:
+    """The clerk revokes a document sent: a BussinessDocType 1 package with the reason goes to
+    every recipient that got it over the exchange (or to those chosen); their answers (03
+    agreed, 02 refused) come back per recipient. Revoked from all, the document is "Đã thu
+    hồi" (internal units see it so in their inbox); revoked from some, it stays sent."""
+    with perform(
+        OUTGOING_DOCUMENT, "revoke", actor=actor, case=document, expected_version=expected_version
+    ) as act:
+        document = act.case
+        reason = _reason(reason, "thu hồi")
+        remote = exchange_recipients(document)
+        everyone = True
+        if recipients is not None:
+            wanted = {r.pk if isinstance(r, Recipient) else int(r) for r in recipients}
+            if not wanted or wanted - {r.pk for r in remote}:
+                raise DocumentError(
+                    "Chỉ chọn được nơi nhận đã nhận văn bản qua trục liên thông và chưa bị thu "
+                    "hồi.",
+                    code=DocumentErrorCode.NO_EXCHANGE_RECIPIENTS,
+                    fields={"recipients": ["Chọn lại nơi nhận."]},
+                )
+            everyone = wanted == {r.pk for r in remote}
+            remote = [r for r in remote if r.pk in wanted]
+        now = timezone.now()
+        if remote:
+            exchange_bridge.send_business(
+                actor=actor,
+                document=document,
+                recipients=remote,
+                business_doc_type=REVOKE,
+                reason=reason,
+            )
+            Recipient.objects.filter(pk__in=[r.pk for r in remote]).update(
+                revoke_sent_at=now, revoke_status="", revoke_status_at=None
+            )
+        internal = document.recipients.filter(
+            kind=Recipient.Kind.INTERNAL, delivery=Recipient.Delivery.DELIVERED
+        ).count()
+        if everyone:
+            document.revoked_at = now
+            document.revoke_reason = reason
+            act.save("revoked_at", "revoke_reason", state=OutgoingStatus.REVOKED)
+        else:
+            act.save(state=OutgoingStatus.SENT)
+        act.record(
+            event_types.REVOKED,
+            reason=reason,
+            recipients=[r.organ_id for r in remote],
+            internal=internal if everyone else 0,
+        )
+    return document
+
+
+def send_update(
+    *,
+    actor: Actor,
+    document: OutgoingDocument,
+    reason: str,
+    uploads: Sequence[Any] = (),
+    supersede: Sequence[Attachment | int] = (),
+    expected_version: int | None = None,
+) -> OutgoingDocument:
+    """The clerk corrects what was sent (Decree 30: an issued document is not edited): new
+    attachment files (a corrected scan, a missing appendix) are added and chosen ones stop
+    being sent; the signed document itself never changes. The corrected package goes as
+    BussinessDocType 2 with the reason and BussinessDocumentInfo DocumentInfo 1 to every
+    recipient that got it over the exchange; their answers (15 agreed, 16 refused) come back
+    per recipient. Superseded files stay in the history."""
+    checked: list[files.CheckedFile] = []
+    for upload in uploads:
+        try:
+            checked.append(
+                upload
+                if isinstance(upload, files.CheckedFile)
+                else files.check_upload(
+                    upload, allowed=files.ATTACHMENT_TYPES, label="tệp đính kèm"
+                )
+            )
+        except UploadRejected as exc:
+            raise DocumentError(
+                exc.message, code=exc.code, fields={"files": [exc.message]}
+            ) from exc
+    with perform(
+        OUTGOING_DOCUMENT,
+        "send_update",
+        actor=actor,
+        case=document,
+        expected_version=expected_version,
+    ) as act:
+        official, document = act.acting_official, act.case
+        reason = _reason(reason, "cập nhật")
+        wanted = {a.pk if isinstance(a, Attachment) else int(a) for a in supersede}
+        current = {
+            a.pk: a for a in document.attachments.filter(superseded_at__isnull=True, pk__in=wanted)
+        }
+        if wanted - set(current):
+            raise DocumentError(
+                "Tệp được chọn không phải tệp đính kèm hiện hành của văn bản.",
+                code=DocumentErrorCode.NOTHING_TO_UPDATE,
+                fields={"supersede": ["Chọn lại tệp."]},
+            )
+        if not checked and not current:
+            raise DocumentError(
+                "Cập nhật cần ít nhất một tệp mới hoặc một tệp thôi gửi; văn bản đã ký không "
+                "sửa được.",
+                code=DocumentErrorCode.NOTHING_TO_UPDATE,
+                fields={"files": ["Chọn tệp đính kèm mới."]},
+            )
+        remote = exchange_recipients(document)
+        if any(r.update_sent_at for r in remote):
+            raise Conflict(
+                "Văn bản đã được gửi cập nhật một lần; trục liên thông chưa nhận lần cập nhật "
+                "thứ hai. Hãy ban hành văn bản thay thế.",
+                code=DocumentErrorCode.ALREADY_UPDATED,
+            )
+        now = timezone.now()
+        added: list[str] = []
+        for item in checked:
+            attachment = Attachment(
+                document=document,
+                original_name=item.name,
+                content_type=item.content_type,
+                size=item.size,
+                sha256=item.sha256,
+                created_by=official,
+                added_by_update=True,
+            )
+            save_file(attachment.file, item.name, item.content)
+            if item.content_type == files.PDF:
+                # Signed by the agency like the attachments at issue (number, symbol, time).
+                signed = signatures.sign_attachment(
+                    item.content, document.agency, number_symbol=document.symbol, at=now
+                )
+                save_file(attachment.signed_file, item.name, signed)
+            attachment.save()
+            added.append(item.name)
+        Attachment.objects.filter(pk__in=list(current)).update(superseded_at=now)
+        if remote:
+            exchange_bridge.send_business(
+                actor=actor,
+                document=document,
+                recipients=remote,
+                business_doc_type=UPDATE,
+                reason=reason,
+                document_info=True,
+            )
+            Recipient.objects.filter(pk__in=[r.pk for r in remote]).update(
+                update_sent_at=now, update_status="", update_status_at=None
+            )
+        act.save()
+        act.record(
+            event_types.UPDATE_SENT,
+            reason=reason,
+            recipients=[r.organ_id for r in remote],
+            added=added,
+            superseded=[a.original_name for a in current.values()],
         )
     return document
 
@@ -873,7 +1123,9 @@ __all__ = [
     "remove_attachment",
     "review",
     "reviewer_candidates",
+    "revoke",
     "send",
+    "send_update",
     "sign",
     "submit_for_review",
     "update_draft",

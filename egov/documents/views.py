@@ -29,7 +29,7 @@ from egov.org.models import Official, Role
 from egov.workcalendar import deadlines
 from egov.workcalendar.services import WorkingCalendar
 
-from . import exchange_bridge, files, registers, services
+from . import event_types, exchange_bridge, files, registers, services
 from .forms import (
     AssignForm,
     AttachmentForm,
@@ -41,9 +41,11 @@ from .forms import (
     RegisterPeriodForm,
     ReportForm,
     ReviewForm,
+    RevokeForm,
     SearchForm,
     StartForm,
     SubmitForm,
+    UpdateForm,
     UploadVersionForm,
     VersionForm,
 )
@@ -241,9 +243,14 @@ def _tab_querysets(official: Official, actor: Actor) -> dict[str, tuple[Tab, Que
         "da-ban-hanh",
         "Văn bản đi đã ban hành",
         "outgoing",
-        outgoing.filter(status__in=[OutgoingStatus.ISSUED, OutgoingStatus.SENT]).order_by(
-            "-issued_at"
-        ),
+        outgoing.filter(
+            status__in=[
+                OutgoingStatus.ISSUED,
+                OutgoingStatus.SENT,
+                OutgoingStatus.REVOKED,
+                OutgoingStatus.REPLACED,
+            ]
+        ).order_by("-issued_at"),
     )
     add(
         "van-ban-den",
@@ -281,6 +288,17 @@ def index(request: HttpRequest) -> HttpResponse:
         if overdue_only and mark.key != "overdue":
             continue
         marks.append((row, mark))
+    updated_ids: set[str] = set()
+    if tab.kind == "incoming" and rows:
+        from egov.events.models import Event
+
+        updated_ids = set(
+            Event.objects.filter(
+                subject_type=event_types.INCOMING,
+                subject_id__in=[str(r.pk) for r in rows],
+                event_type=event_types.INCOMING_UPDATED.name,
+            ).values_list("subject_id", flat=True)
+        )
     overdue_count = (
         visible_to(actor, IncomingDocument.objects.all())
         .filter(due_at__lt=now, status__in=list(OPEN_INCOMING))
@@ -296,6 +314,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "rows": marks,
             "overdue_only": overdue_only,
             "overdue_count": overdue_count,
+            "updated_ids": updated_ids,
             "is_clerk": official.has_role(Role.CLERK),
             "search_form": SearchForm(),
         },
@@ -321,13 +340,19 @@ def _draft_input(form: DraftForm) -> services.DraftInput:
         internal_units=list(data.get("internal_units") or []),
         platform_agencies=list(data.get("platform_agencies") or []),
         external=data.get("external") or [],
+        replaces=data.get("replaces"),
+        replace_reason=data.get("replace_reason") or "",
     )
 
 
 @login_required
 def create(request: HttpRequest) -> HttpResponse:
     official, actor = _official(request)
-    form = DraftForm(request.POST or None, request.FILES or None, official=official)
+    # "Soạn văn bản thay thế" from an issued document's page names it in advance.
+    initial = {"replaces": parse_id(request.GET.get("thay-the", ""))}
+    form = DraftForm(
+        request.POST or None, request.FILES or None, official=official, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         try:
             document = services.create_draft(
@@ -364,6 +389,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         "place": document.place,
         "copies": document.copies,
         "notes": document.notes,
+        "replaces": document.replaces_id,
+        "replace_reason": document.replace_reason,
         "internal_units": [r.unit_id for r in recipients if r.kind == Recipient.Kind.INTERNAL],
         "platform_agencies": [r.agency_id for r in recipients if r.kind == Recipient.Kind.PLATFORM],
         "external": DraftForm.external_text(
@@ -428,6 +455,70 @@ def _outgoing_forms(
             result["ban_hanh"] = VersionForm(data, initial=initial)
         if document.status == OutgoingStatus.ISSUED:
             result["gui"] = VersionForm(data, initial=initial)
+        if document.status == OutgoingStatus.SENT:
+            result["thu_hoi"] = RevokeForm(
+                data, initial=initial, recipients=services.exchange_recipients(document)
+            )
+            result["cap_nhat"] = UpdateForm(
+                data,
+                files_,
+                initial=initial,
+                attachments=list(document.attachments.filter(superseded_at__isnull=True)),
+            )
+    return result
+
+
+# What became of a document after it was sent, as its pages tell it.
+BUSINESS_EVENTS = {
+    event_types.REVOKED.name: "Thu hồi",
+    event_types.UPDATE_SENT.name: "Cập nhật",
+    event_types.REPLACING.name: "Thay thế văn bản",
+    event_types.REPLACED.name: "Bị thay thế",
+    event_types.INCOMING_REVOKED.name: "Cơ quan gửi thu hồi",
+    event_types.INCOMING_UPDATED.name: "Cơ quan gửi cập nhật",
+    event_types.INCOMING_REPLACED.name: "Được thay thế",
+}
+
+
+@dataclass
+class HistoryEntry:
+    at: datetime
+    label: str
+    actor: str
+    reason: str
+    details: str
+
+
+def business_history(subject_type: str, pk: int) -> list[HistoryEntry]:
+    """Revoke, update and replace events of one document, oldest first."""
+    from egov.events.models import Event
+
+    rows = Event.objects.filter(
+        subject_type=subject_type, subject_id=str(pk), event_type__in=list(BUSINESS_EVENTS)
+    ).order_by("id")
+    result = []
+    for e in rows:
+        p = e.payload
+        details = []
+        if p.get("recipients"):
+            details.append("gửi tới " + ", ".join(p["recipients"]))
+        if p.get("added"):
+            details.append("thêm tệp " + ", ".join(p["added"]))
+        if p.get("superseded"):
+            details.append("thôi gửi " + ", ".join(p["superseded"]))
+        if p.get("replaces"):
+            details.append(f"thay thế văn bản số {p['replaces']}")
+        if p.get("by") and e.event_type == event_types.REPLACED.name:
+            details.append(f"bởi văn bản số {p['by']}")
+        result.append(
+            HistoryEntry(
+                e.occurred_at,
+                BUSINESS_EVENTS[e.event_type],
+                e.actor_label,
+                str(p.get("reason") or ""),
+                "; ".join(details),
+            )
+        )
     return result
 
 
@@ -438,8 +529,16 @@ def _render_outgoing(
     action_forms: dict[str, forms.Form],
     status: int = 200,
 ) -> HttpResponse:
-    statuses = exchange_bridge.recipient_statuses(document)
-    recipients = [(r, statuses.get(r.organ_id)) for r in document.recipients.all()]
+    packages = exchange_bridge.package_statuses(document)
+    recipients = [
+        (
+            r,
+            packages.get((r.organ_id, 3)) or packages.get((r.organ_id, 0)),
+            packages.get((r.organ_id, 1)),
+            packages.get((r.organ_id, 2)),
+        )
+        for r in document.recipients.all()
+    ]
     return render(
         request,
         "documents/outgoing_detail.html",
@@ -453,6 +552,19 @@ def _render_outgoing(
             ),
             "recipients": recipients,
             "attachments": document.attachments.all(),
+            "any_revoke": any(r.revoke_sent_at for r, *_ in recipients),
+            "any_update": any(r.update_sent_at for r, *_ in recipients),
+            "replaced_by": document.replaced_by.filter(
+                status__in=[
+                    OutgoingStatus.SENT,
+                    OutgoingStatus.ISSUED,
+                    OutgoingStatus.REPLACED,
+                    OutgoingStatus.REVOKED,
+                ]
+            ).first(),
+            "history": business_history(event_types.OUTGOING, document.pk),
+            "can_replace": official.agency_id == document.agency_id
+            and document.status in (OutgoingStatus.ISSUED, OutgoingStatus.SENT),
             "can_edit": document.status == OutgoingStatus.DRAFT
             and document.drafted_by_id == official.pk,
             "can_convert": files.can_convert_docx(),
@@ -557,6 +669,30 @@ def outgoing_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             if document.send_error:
                 raise DomainError(f"Chưa gửi được: {document.send_error}")
             done = "Đã gửi văn bản."
+        elif action == "thu-hoi":
+            chosen = list(data.get("recipients") or [])
+            document = services.revoke(
+                actor=actor,
+                document=document,
+                reason=data["reason"],
+                recipients=chosen or None,
+                expected_version=expected,
+            )
+            done = (
+                "Đã thu hồi văn bản và gửi thông điệp thu hồi tới nơi nhận."
+                if document.status == OutgoingStatus.REVOKED
+                else "Đã gửi thông điệp thu hồi tới nơi nhận được chọn."
+            )
+        elif action == "cap-nhat":
+            services.send_update(
+                actor=actor,
+                document=document,
+                reason=data["reason"],
+                uploads=[data["file"]] if data.get("file") else [],
+                supersede=list(data.get("supersede") or []),
+                expected_version=expected,
+            )
+            done = "Đã gửi cập nhật văn bản tới nơi nhận."
         else:  # pragma: no cover - the forms dict only has the actions above
             raise Http404
     except DomainError as exc:
@@ -669,11 +805,32 @@ def _render_incoming(
                 document_id=incoming.document_id, agency=incoming.agency, direction="out"
             ).order_by("timestamp", "pk")
         )
+    history = business_history(event_types.INCOMING, incoming.pk)
+    revoked = next(
+        (
+            h
+            for h in reversed(history)
+            if h.label == BUSINESS_EVENTS[event_types.INCOMING_REVOKED.name]
+        ),
+        None,
+    )
+    updated = next(
+        (
+            h
+            for h in reversed(history)
+            if h.label == BUSINESS_EVENTS[event_types.INCOMING_UPDATED.name]
+        ),
+        None,
+    )
     return render(
         request,
         "documents/incoming_detail.html",
         {
             "incoming": incoming,
+            "history": history,
+            "revoked": revoked if incoming.status == IncomingStatus.REVOKED else None,
+            "updated": updated,
+            "replaced_by": incoming.replaced_by.order_by("-pk").first(),
             "official": official,
             "forms": action_forms,
             "files": incoming.files.all(),
