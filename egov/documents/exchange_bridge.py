@@ -271,6 +271,41 @@ def handle_status(received: Any) -> None:
 # --- receiving ---------------------------------------------------------------------------------
 
 
+# Packages whose signature could not be verified are held by the exchange for the clerk
+# (egov.exchange.services: held_packages, accept_held, refuse_held).
+
+
+def held_available() -> bool:
+    if not exchange_installed():
+        return False
+    from egov.exchange import services
+
+    return hasattr(services, "held_packages")
+
+
+def held_packages(actor: Actor, agency: Agency | None = None) -> Any:
+    """The packages held for `actor`'s agency (a queryset of IncomingPackage with hold_reason,
+    received_at, sender_name, subject, document_id)."""
+    return _services().held_packages(actor, agency=agency)
+
+
+def held_count(actor: Actor, agency: Agency) -> int:
+    """How many packages wait for the clerk (0 without the exchange or the hold)."""
+    if not held_available():
+        return 0
+    return int(held_packages(actor, agency).count())
+
+
+def accept_held(package_id: int, *, actor: Actor, note: str) -> Any:
+    """The clerk accepts a held package: it becomes an incoming document like any other."""
+    return _services().accept_held(package_id, actor=actor, note=note)
+
+
+def refuse_held(package_id: int, *, actor: Actor, reason: str) -> Any:
+    """The clerk refuses a held package: the sender is told why."""
+    return _services().refuse_held(package_id, actor=actor, reason=reason)
+
+
 def _staff(official: Official | None) -> Any:
     from egov.exchange.services import StaffInfo
 

@@ -299,6 +299,24 @@ class ReasonForm(VersionForm):
     )
 
 
+class HeldAcceptForm(forms.Form):
+    note = forms.CharField(
+        label="Ghi chú khi tiếp nhận",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Ví dụ: đã gọi điện xác nhận với văn thư cơ quan gửi.",
+    )
+
+
+class HeldRefuseForm(forms.Form):
+    reason = forms.CharField(
+        label="Lý do từ chối",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Lý do được gửi tới cơ quan gửi.",
+    )
+
+
 class RegisterForm(VersionForm):
     notes = forms.CharField(label="Ghi chú vào sổ", required=False, max_length=500)
 

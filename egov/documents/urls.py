@@ -14,6 +14,12 @@ urlpatterns = [
     path("di/<id:pk>/phien-ban/<id:seq>/", views.version_file, name="version_file"),
     path("di/<id:pk>/dinh-kem/<id:attachment_id>/", views.attachment_file, name="attachment"),
     path("den/vao-so-van-ban-giay/", views.paper, name="paper"),
+    path("den/goi-tin-cho-xac-minh/", views.held, name="held"),
+    path(
+        "den/goi-tin-cho-xac-minh/<id:package_id>/<slug:action>/",
+        views.held_action,
+        name="held_action",
+    ),
     path("den/<id:pk>/", views.incoming, name="incoming"),
     path("den/<id:pk>/thao-tac/<slug:action>/", views.incoming_action, name="incoming_action"),
     path("den/<id:pk>/tep/<id:file_id>/", views.incoming_file, name="incoming_file"),

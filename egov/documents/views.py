@@ -35,6 +35,8 @@ from .forms import (
     AttachmentForm,
     CompleteForm,
     DraftForm,
+    HeldAcceptForm,
+    HeldRefuseForm,
     PaperForm,
     ReasonForm,
     RegisterForm,
@@ -315,6 +317,9 @@ def index(request: HttpRequest) -> HttpResponse:
             "overdue_only": overdue_only,
             "overdue_count": overdue_count,
             "updated_ids": updated_ids,
+            "held_count": exchange_bridge.held_count(actor, official.agency)
+            if official.has_role(Role.CLERK)
+            else 0,
             "is_clerk": official.has_role(Role.CLERK),
             "search_form": SearchForm(),
         },
@@ -1008,6 +1013,78 @@ def paper(request: HttpRequest) -> HttpResponse:
             )
             return redirect("documents:incoming", pk=document.pk)
     return render(request, "documents/paper_form.html", {"form": form})
+
+
+# --- packages held for the clerk (signature not verified) ----------------------------------
+
+
+def _clerk(request: HttpRequest) -> tuple[Official, Actor]:
+    official, actor = _official(request)
+    if not official.has_role(Role.CLERK):
+        raise PermissionDenied("Chỉ văn thư cơ quan xử lý gói tin chờ xác minh.")
+    return official, actor
+
+
+def _render_held(
+    request: HttpRequest,
+    official: Official,
+    actor: Actor,
+    bound: tuple[int, str, forms.Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    available = exchange_bridge.held_available()
+    rows = []
+    if available:
+        for package in exchange_bridge.held_packages(actor, official.agency)[:PAGE_SIZE]:
+            accept: forms.Form = HeldAcceptForm(prefix=f"a{package.pk}")
+            refuse: forms.Form = HeldRefuseForm(prefix=f"r{package.pk}")
+            if bound is not None and bound[0] == package.pk:
+                if bound[1] == "tiep-nhan":
+                    accept = bound[2]
+                else:
+                    refuse = bound[2]
+            rows.append((package, accept, refuse))
+    return render(
+        request,
+        "documents/held.html",
+        {"official": official, "rows": rows, "available": available},
+        status=status,
+    )
+
+
+@login_required
+def held(request: HttpRequest) -> HttpResponse:
+    """The packages whose signature could not be verified, waiting for the clerk."""
+    official, actor = _clerk(request)
+    return _render_held(request, official, actor)
+
+
+@login_required
+@require_POST
+def held_action(request: HttpRequest, package_id: int, action: str) -> HttpResponse:
+    official, actor = _clerk(request)
+    if action not in ("tiep-nhan", "tu-choi") or not exchange_bridge.held_available():
+        raise Http404
+    form: forms.Form = (
+        HeldAcceptForm(request.POST, prefix=f"a{package_id}")
+        if action == "tiep-nhan"
+        else HeldRefuseForm(request.POST, prefix=f"r{package_id}")
+    )
+    if not form.is_valid():
+        messages.error(request, "Vui lòng kiểm tra các mục được đánh dấu.")
+        return _render_held(request, official, actor, (package_id, action, form), status=400)
+    try:
+        if action == "tiep-nhan":
+            exchange_bridge.accept_held(package_id, actor=actor, note=form.cleaned_data["note"])
+            done = "Đã tiếp nhận gói tin: văn bản chờ vào sổ."
+        else:
+            exchange_bridge.refuse_held(package_id, actor=actor, reason=form.cleaned_data["reason"])
+            done = "Đã từ chối gói tin và báo cơ quan gửi."
+    except DomainError as exc:
+        _fail(request, exc, form)
+        return _render_held(request, official, actor, (package_id, action, form), status=400)
+    messages.success(request, done)
+    return redirect("documents:held")
 
 
 # --- registers and search ------------------------------------------------------------------
