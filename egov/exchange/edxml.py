@@ -1243,6 +1243,43 @@ def parse_xml(raw: bytes) -> Any:
     return root
 
 
+# The frame of a message: an element there that we do not know is refused, since it could
+# change what the message is. Inside the records of the frame (MessageHeader, From, OtherInfo,
+# Bussiness, Attachment, ...) an element we do not know is ignored when it is harmless: small
+# (EXTRA_MAX_ELEMENTS elements, EXTRA_MAX_DEPTH levels, EXTRA_MAX_TEXT characters); it stays in
+# the raw package as received. Elements we know are always checked strictly.
+_FRAME = frozenset(
+    {"edXML", "edXMLEnvelope", "edXMLHeader", "edXMLBody", "edXMLManifest", "AttachmentEncoded"}
+)
+EXTRA_MAX_ELEMENTS = 50
+EXTRA_MAX_DEPTH = 4
+EXTRA_MAX_TEXT = 10_000
+
+
+def _harmless(element: Any) -> bool:
+    count = text = 0
+    base = _depth(element)
+    for node in element.iter():
+        if not isinstance(node.tag, str):
+            continue
+        count += 1
+        text += len(node.text or "") + len(node.tail or "") + sum(map(len, node.attrib.values()))
+        if count > EXTRA_MAX_ELEMENTS or text > EXTRA_MAX_TEXT:
+            return False
+        if _depth(node) - base >= EXTRA_MAX_DEPTH:
+            return False
+    return True
+
+
+def _depth(element: Any) -> int:
+    depth = 0
+    parent = element.getparent()
+    while parent is not None:
+        depth += 1
+        parent = parent.getparent()
+    return depth
+
+
 class _Node:
     """An element with its path, and strict accessors that name the element in errors."""
 
@@ -1250,7 +1287,9 @@ class _Node:
         self.element = element
         self.path = path
         self.groups: dict[str, list[Any]] = {}
+        self.ignored: list[str] = []
         allowed_set = set(allowed)
+        frame = path.rsplit("/", 1)[-1] in _FRAME
         if element.text and element.text.strip():
             raise EdxmlError(f"{path} không được chứa văn bản trực tiếp.", element=path)
         for child in element:
@@ -1259,6 +1298,10 @@ class _Node:
             qname = etree.QName(child)
             if qname.namespace == DSIG_NS:
                 continue  # the XML signature: checked separately
+            known = qname.namespace == NS and qname.localname in allowed_set
+            if not known and not frame and _harmless(child):
+                self.ignored.append(f"{path}/{qname.localname}")
+                continue
             if qname.namespace != NS:
                 raise EdxmlError(
                     f"Phần tử {qname.localname} trong {path} không thuộc không gian tên edXML.",

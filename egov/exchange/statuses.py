@@ -174,12 +174,7 @@ def _age(candidate: _Candidate) -> tuple[datetime, int]:
 
 
 def _match_arrival(
-    candidates: list[_Candidate],
-    code: str,
-    at: datetime,
-    *,
-    repeat: bool = False,
-    description: str = "",
+    candidates: list[_Candidate], code: str, at: datetime, *, repeat: bool = False
 ) -> tuple[_Candidate, Judgement]:
     """The package a status message from the other party is about.
 
@@ -190,9 +185,11 @@ def _match_arrival(
     another (only a package's own delivery answer settles its delivery, answers.py). Among the
     packages whose flow accepts it, in this order:
 
-    0. A repeat: the same code and Timestamp (and Description, but for 01) as a status
-       already recorded on a package (a peer's message repeating its answer to the update)
-       stays on that package and changes nothing, whatever another package could make of it.
+    0. A repeat of a 01: the same Timestamp as a 01 already recorded on a package (a peer's
+       message repeating its answer to the update) stays on that package and changes nothing,
+       whatever another package could make of it. A repeat of another code comes after 1:
+       two answers stamped in the same second (a registration's 03, then the revoke agreed
+       by a handler at once) are told apart by the flow, the later package taking the step.
     1. A step forward on a package whose delivery the other side has answered (every package
        we received; one we sent once its answer is recorded) and that had arrived by the
        status's Timestamp (nothing is answered before it arrives): the most recent one, since
@@ -221,7 +218,7 @@ def _match_arrival(
     accepted = [(c, j) for c, j in judged if j.accepted]
     if not accepted:
         return _choose(candidates, code, at, repeat=repeat)
-    nearest = _nearest_holder(accepted, code, at, description)
+    nearest = _nearest_holder(accepted, code, at)
 
     def tier(item: tuple[_Candidate, Judgement]) -> tuple[Any, ...]:
         c, j = item
@@ -232,7 +229,9 @@ def _match_arrival(
         if not _answered(c.package):
             return (2 if advance else 5), when, pk
         if not advance:
-            return (0 if gap == 0 else 3), gap, when, pk
+            if gap == 0:
+                return (0 if code == ARRIVED else 1.5), gap, when, pk
+            return 3, gap, when, pk
         return (1 if _arrived_by(c.package, at) else 4), newest_first
 
     return min(accepted, key=tier)
@@ -243,13 +242,10 @@ def _key(package: Package) -> tuple[str, int]:
 
 
 def _nearest_holder(
-    accepted: list[tuple[_Candidate, Judgement]], code: str, at: datetime, description: str
+    accepted: list[tuple[_Candidate, Judgement]], code: str, at: datetime
 ) -> dict[tuple[str, int], float]:
     """Package key → how far (seconds) its nearest recorded status with this code is from `at`,
-    for the stale candidates that hold one. 0 only for a repeat: the same Timestamp, and for
-    codes other than 01 (which says nothing but "arrived") the same Description too, since two
-    answers stamped in the same second (a registration's 03, then the revoke agreed) are not
-    repeats of each other."""
+    for the stale candidates that hold one."""
     stale = [c.package for c, j in accepted if j.verdict == Verdict.STALE]
     out_ids = [p.pk for p in stale if isinstance(p, OutgoingPackage)]
     in_ids = [p.pk for p in stale if isinstance(p, IncomingPackage)]
@@ -259,17 +255,13 @@ def _nearest_holder(
         direction=StatusRecord.Direction.IN, status_code=code
     ).filter(Q(outgoing_package_id__in=out_ids) | Q(incoming_package_id__in=in_ids))
     nearest: dict[tuple[str, int], float] = {}
-    for record in rows.only(
-        "timestamp", "description", "outgoing_package_id", "incoming_package_id"
-    ):
+    for record in rows.only("timestamp", "outgoing_package_id", "incoming_package_id"):
         key = (
             ("out", record.outgoing_package_id)
             if record.outgoing_package_id
             else ("in", record.incoming_package_id or 0)
         )
         gap = abs((record.timestamp - at).total_seconds())
-        if gap == 0 and code != ARRIVED and record.description != description:
-            gap = 0.5  # same second, another answer: near, but not a repeat
         nearest[key] = min(gap, nearest.get(key, gap))
     return nearest
 
@@ -632,9 +624,7 @@ def accept_status(
             candidates = [c for c in candidates if c.package.pk == answer_to.pk] or candidates
             chosen, judgement = _choose(candidates, code, message.timestamp, repeat=repeat)
         else:
-            chosen, judgement = _match_arrival(
-                candidates, code, message.timestamp, repeat=repeat, description=message.description
-            )
+            chosen, judgement = _match_arrival(candidates, code, message.timestamp, repeat=repeat)
         if not judgement.accepted:
             refusal = _refusal(chosen, judgement, code)
             _record_refusal(agency, message, via, chosen, refusal)

@@ -258,7 +258,8 @@ def test_wrong_root_or_namespace_is_refused():
 @pytest.mark.parametrize(
     ("old", "new", "element"),
     [
-        (b"<edXML:Subject>", b"<edXML:Subjectx>", "Subjectx"),
+        # a misspelt element is ignored as an unknown extra; the one required is then missing
+        (b"<edXML:Subject>", b"<edXML:Subjectx>", "MessageHeader/Subject"),
         (
             b"2018/09/20</edXML:PromulgationDate>",
             b"2018-09-20</edXML:PromulgationDate>",

@@ -419,11 +419,6 @@ def test_an_empty_signer_name_is_accepted_on_receipt_only():
             b"<edXML:Direction>1</edXML:Direction><edXML:Direction>2<",
             "OtherInfo/Direction",
         ),
-        (
-            b"<edXML:SteeringType>",
-            b"<edXML:Direction>1</edXML:Direction><edXML:SteeringType>",
-            "MessageHeader/Direction",
-        ),
         (b">6f1c2a9e-", b">" + b"9" * 300, "Bussiness/DocumentId"),  # over 255
         # an Appendix that carries nested elements is not "empty"
         (b"<edXML:Appendix/>", b"<edXML:Appendix><edXML:X/></edXML:Appendix>", "Appendix"),
@@ -432,6 +427,37 @@ def test_an_empty_signer_name_is_accepted_on_receipt_only():
 def test_malformed_extras_are_refused(old, new, element):
     error = refused(replaced(extras_package(), (old, new)))
     assert error.fields["element"][0].endswith(element)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        b"<edXML:Direction>1</edXML:Direction>",  # known in OtherInfo, unknown here
+        b"<edXML:VendorField><edXML:Code>7</edXML:Code></edXML:VendorField>",
+        b'<v:Tracking xmlns:v="urn:vendor:edoc" v:id="42">abc</v:Tracking>',
+    ],
+)
+def test_unknown_harmless_elements_inside_a_record_are_ignored(extra):
+    ours = parse_document(build_document(full_document()))
+    raw = replaced(extras_package(), (b"<edXML:SteeringType>", extra + b"<edXML:SteeringType>"))
+    assert_same(parse_document(raw), ours)
+
+
+@pytest.mark.parametrize(
+    ("extra", "where"),
+    [
+        # in the frame of the message, an unknown element could change what it is
+        (b"<edXML:Extra/>", b"<edXML:edXMLBody>"),
+        # inside a record, one too big to be harmless
+        (b"<edXML:Big>" + b"<edXML:I>x</edXML:I>" * 60 + b"</edXML:Big>", b"<edXML:SteeringType>"),
+        (b"<edXML:Deep><a><b><c><d>x</d></c></b></a></edXML:Deep>", b"<edXML:SteeringType>"),
+        (b"<edXML:Long>" + b"x" * 10_001 + b"</edXML:Long>", b"<edXML:SteeringType>"),
+    ],
+)
+def test_unknown_elements_in_the_frame_or_too_big_are_refused(extra, where):
+    raw = extras_package()
+    assert where in raw
+    refused(replaced(raw, (where, where + extra if where.endswith(b"Body>") else extra + where)))
 
 
 def test_a_missing_signer_name_is_still_refused():
