@@ -178,3 +178,63 @@ def _shape(destination: Destination) -> tuple[edxml.Dialect, bool]:
     """(dialect, zipped) of what `destination` reads; zipping exists only in the SDK shape."""
     dialect = destination.dialect
     return dialect, destination.zip_attachments and dialect is not edxml.Dialect.QCVN
+
+
+def redeliver_unanswered(*, actor: Actor, dry_run: bool = False) -> list[OutgoingPackage]:
+    """Carry again the packages marked delivered without their own delivery answer.
+
+    Before issue #14 a status message about one package could mark another, still waiting,
+    package delivered, and the outbox then skipped it as answered: it never left. Those are
+    the packages `delivered` with no `answered_at` (the migration filled it from each package's
+    own answer). Each is queued again (a new outbox message, `resend_count` + 1, a
+    `package_sent` event); the receiver recognises a package it already has and answers 01
+    again. `dry_run`: list them only.
+    """
+    stuck = OutgoingPackage.objects.filter(
+        delivery_status=OutgoingPackage.Delivery.DELIVERED, answered_at__isnull=True
+    ).order_by("created_at", "id")
+    if dry_run:
+        return list(stuck)
+    queued: list[OutgoingPackage] = []
+    with transaction.atomic():
+        for package in stuck.select_for_update().select_related("data"):
+            destination = resolve(package.recipient_organ_id)
+            if destination is None:
+                continue  # no route any more: left as it is, shown by the dry run
+            package.delivery_status = OutgoingPackage.Delivery.PENDING
+            package.delivered_at = None
+            package.resend_count += 1
+            package.save(update_fields=["delivery_status", "delivered_at", "resend_count"])
+            enqueue(
+                TOPIC_PACKAGE,
+                {
+                    "package_id": package.pk,
+                    "document_id": package.document_id,
+                    "recipient": package.recipient_organ_id,
+                },
+                idempotency_key=outbox_key(
+                    "edxml",
+                    package.document_id,
+                    package.recipient_organ_id,
+                    int(package.business_doc_type),
+                    package.resend_count,
+                ),
+            )
+            record_event(
+                actor=actor,
+                event_type=PACKAGE_SENT,
+                subject_type=SUBJECT_OUTGOING,
+                subject_id=package.pk,
+                agency_id=package.sender_agency_id,
+                payload={
+                    "document_id": package.document_id,
+                    "recipient": package.recipient_organ_id,
+                    "route": destination.route,
+                    "business_doc_type": int(package.business_doc_type),
+                    "size": package.data.size,
+                    "sha256": package.data.sha256,
+                    "resend": package.resend_count,
+                },
+            )
+            queued.append(package)
+    return queued
