@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from egov.core.actors import Actor, actor_for_user
-from egov.core.errors import DomainError
+from egov.core.errors import DomainError, NotFoundError
 from egov.core.ids import parse_id
 from egov.core.scoping import visible_to
 from egov.org.models import Official, Role
@@ -1034,8 +1034,11 @@ def _render_held(
 ) -> HttpResponse:
     available = exchange_bridge.held_available()
     rows = []
+    total = 0
     if available:
-        for package in exchange_bridge.held_packages(actor, official.agency)[:PAGE_SIZE]:
+        waiting = exchange_bridge.held_packages(actor, official.agency)
+        total = waiting.count()
+        for package in waiting[:PAGE_SIZE]:
             accept: forms.Form = HeldAcceptForm(prefix=f"a{package.pk}")
             refuse: forms.Form = HeldRefuseForm(prefix=f"r{package.pk}")
             if bound is not None and bound[0] == package.pk:
@@ -1047,7 +1050,7 @@ def _render_held(
     return render(
         request,
         "documents/held.html",
-        {"official": official, "rows": rows, "available": available},
+        {"official": official, "rows": rows, "available": available, "total": total},
         status=status,
     )
 
@@ -1080,9 +1083,15 @@ def held_action(request: HttpRequest, package_id: int, action: str) -> HttpRespo
         else:
             exchange_bridge.refuse_held(package_id, actor=actor, reason=form.cleaned_data["reason"])
             done = "Đã từ chối gói tin và báo cơ quan gửi."
+    except NotFoundError:
+        raise Http404 from None  # another agency's package, or one never held: not said which
     except DomainError as exc:
+        # a decision already taken otherwise (409), a handler's refusal (400): the message says
+        # which; the package may no longer be on the page, so it goes in the messages too
         _fail(request, exc, form)
-        return _render_held(request, official, actor, (package_id, action, form), status=400)
+        return _render_held(
+            request, official, actor, (package_id, action, form), status=exc.http_status
+        )
     messages.success(request, done)
     return redirect("documents:held")
 
