@@ -34,6 +34,7 @@ from egov.exchange.edxml import NS, EdxmlDocument, StatusMessage
 
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 
 DAY_FIRST = "%d/%m/%Y"
 YEAR_FIRST = "%Y/%m/%d"
@@ -58,13 +59,16 @@ class PeerSigner:
     def sign(self, root: Any, *, default_ns: bool = False) -> Any:
         """Enveloped XML-DSig over the whole document. A `ds:Signature Id="placeholder"` in
         `root` says where it goes (else: last child of the root)."""
-        from signxml import DigestAlgorithm, SignatureMethod, XMLSigner
+        from signxml import CanonicalizationMethod, DigestAlgorithm, SignatureMethod, XMLSigner
 
         from egov.signing import keystore
 
         signer = XMLSigner(
             signature_algorithm=SignatureMethod.ECDSA_SHA256,
             digest_algorithm=DigestAlgorithm.SHA256,
+            # exclusive c14n, as the SDK sample: SignedInfo's canonical form does not take in
+            # the edXML namespaces declared above the Signature, wherever it sits
+            c14n_algorithm=EXC_C14N if default_ns else CanonicalizationMethod.CANONICAL_XML_1_1,
         )
         if default_ns:
             signer.namespaces = {None: DS_NS}
