@@ -65,8 +65,12 @@ def peer_signer(hierarchy: Any) -> writers.PeerSigner:
     return writers.PeerSigner(hierarchy, PEER)
 
 
+PEER_TOKEN = endpoints.new_peer_token()
+
+
 def declare_peer(peer: ScriptedPeer, dialect: str) -> Any:
-    """Hà Nam's platform, with the dialect its reader expects (when endpoints know dialects)."""
+    """Hà Nam's platform, with the dialect its reader expects (when endpoints know dialects)
+    and the token it presents to our HTTP API."""
     extra: dict[str, Any] = {}
     if "dialect" in inspect.signature(endpoints.save_endpoint).parameters:
         extra["dialect"] = dialect
@@ -76,6 +80,7 @@ def declare_peer(peer: ScriptedPeer, dialect: str) -> Any:
         organ_name=PEER.organ_name,
         url=peer.url,
         auth_token="edxml_token-that-ha-nam-gave-us-0123456789",
+        inbound_token=PEER_TOKEN,
         timeout_seconds=5,
         **extra,
     )
@@ -138,6 +143,29 @@ def test_in_a_sdk_new(certified, recorder, make_doc, peer, peer_signer):
     received = assert_received_like(recorder, receive(raw), doc)
     assert received.document_id == doc.document_id
     assert received.document.signer.full_name == ""
+    # unzipped, each file is labelled by its own type, not "application/zip"
+    assert [x.content_type for x in received.document.attachments] == [
+        "application/msword",
+        "application/pdf",
+    ]
+
+
+@NEEDS_RECV
+def test_in_a_sdk_new_over_http(certified, recorder, make_doc, peer, peer_signer, client):
+    """The same package POSTed to our API by Hà Nam's platform with its token."""
+    _a, b = certified
+    declare_peer(peer, "sdk")
+    doc = their_document(make_doc, b)
+    answer = client.post(
+        "/api/v1/exchange/packages/",
+        writers.sdk_new(doc, peer_signer),
+        content_type="application/xml",
+        HTTP_AUTHORIZATION=f"Bearer {PEER_TOKEN}",
+    )
+    assert answer.status_code == 201, answer.json()
+    assert answer.json()["status"]["status_code"] == "01"
+    [received] = recorder.packages
+    assert files(received.document) == files(doc)
 
 
 @NEEDS_RECV
