@@ -168,7 +168,7 @@ def test_in_a_sdk_new_over_http(certified, recorder, make_doc, peer, peer_signer
     assert files(received.document) == files(doc)
 
 
-@NEEDS_RECV
+@NEEDS_RECV  # and h14-send's parser of Bussiness/BussinessDocumentInfo and StaffInfo
 def test_in_b_sdk_update(certified, recorder, make_doc, peer, peer_signer):
     _a, b = certified
     declare_peer(peer, "sdk")
@@ -185,6 +185,7 @@ def test_in_b_sdk_update(certified, recorder, make_doc, peer, peer_signer):
     received = assert_received_like(recorder, receive(raw), doc)
     assert received.document_id == sent_id
     assert received.document.business_info == doc.business_info
+    assert received.document.business_staff == STAFF  # who sent it, for the clerk to call
 
 
 def test_in_e_java_uuid(certified, recorder, make_doc, peer, peer_signer):
