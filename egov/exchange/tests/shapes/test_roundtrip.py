@@ -74,6 +74,8 @@ def declare_peer(peer: ScriptedPeer, dialect: str) -> Any:
     extra: dict[str, Any] = {}
     if "dialect" in inspect.signature(endpoints.save_endpoint).parameters:
         extra["dialect"] = dialect
+        # SDK peers get each file zipped, as the SDK sample sends them
+        extra["zip_attachments"] = dialect == "sdk"
     return endpoints.save_endpoint(
         actor=SYSTEM,
         organ_id=PEER.organ_id,
