@@ -307,11 +307,19 @@ def go_package(doc: EdxmlDocument, signer: PeerSigner) -> bytes:
 
 
 def _status_fields(
-    writer: _Writer, parent: Any, message: StatusMessage, *, response: edxml.ResponseFor
+    writer: _Writer,
+    parent: Any,
+    message: StatusMessage,
+    *,
+    response: edxml.ResponseFor,
+    with_to: bool = False,
 ) -> None:
     """From, ResponseFor, StaffInfo, StatusCode, Description, Timestamp: the order both the
-    SDK sample and Bkav's MessageStatus write."""
+    SDK sample and Bkav's MessageStatus write (neither writes a To)."""
     writer.organ(parent, "From", message.sender)
+    if with_to:
+        to = writer.el(parent, "To")
+        writer.el(to, "OrganId", message.to_organ_id)
     answer = writer.el(parent, "ResponseFor")
     writer.el(answer, "OrganId", response.organ_id)
     writer.el(answer, "Code", response.code)
@@ -336,6 +344,20 @@ def _status_root(
     header = writer.el(envelope, "edXMLHeader")
     _status_fields(writer, writer.el(header, layout), message, response=response)
     return root
+
+
+def java_status(
+    message: StatusMessage, signer: PeerSigner, response: edxml.ResponseFor | None = None
+) -> bytes:
+    """Shape e's status: the Java builder's Status, `edXML:` everywhere, with a To naming
+    the agency it is for, ResponseFor naming the document by the UUID the builder gave it,
+    ds:Signature last in the root."""
+    writer = _Writer(date_format=YEAR_FIRST, stamp_format=STAMP_YEAR_FIRST)
+    root = etree.Element(f"{{{NS}}}edXML", nsmap={"edXML": NS})
+    header = writer.el(writer.el(root, "edXMLEnvelope"), "edXMLHeader")
+    status = writer.el(header, "Status")
+    _status_fields(writer, status, message, response=response or message.response_for, with_to=True)
+    return _to_bytes(signer.sign(root))
 
 
 def sdk_status(
