@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from egov.core.actors import SYSTEM
 from egov.exchange import edxml, endpoints, receiving, sending, statuses
+from egov.exchange.common import StatusRefused
 from egov.exchange.edxml import (
     BusinessDocType,
     BusinessDocumentInfo,
@@ -40,17 +41,6 @@ PEER = Organ(
     email="vanthu@hanam.gov.vn",
 )
 STAFF = StaffInfo("Văn thư văn phòng", "Nguyễn Thị Ngọc Trâm", "84912000001", "vt@hanam.gov.vn")
-
-NEEDS_SEND = pytest.mark.xfail(
-    strict=False, reason="needs h14-send: per-peer Dialect in the builders and endpoints"
-)
-NEEDS_RECV = pytest.mark.xfail(
-    strict=False,
-    reason="needs h14-recv: edXML-namespaced Signature, SOAP unwrapping, unzip of single-file zips",
-)
-NEEDS_MATCH = pytest.mark.xfail(
-    strict=False, reason="needs h14-match: statuses matched by the UUID DocumentId"
-)
 
 
 @pytest.fixture
@@ -133,7 +123,6 @@ def assert_received_like(recorder: Any, result: Any, doc: edxml.EdxmlDocument) -
 # ---------------------------------------------------------------------------------------------
 
 
-@NEEDS_RECV
 def test_in_a_sdk_new(certified, recorder, make_doc, peer, peer_signer):
     _a, b = certified
     declare_peer(peer, "sdk")
@@ -152,7 +141,6 @@ def test_in_a_sdk_new(certified, recorder, make_doc, peer, peer_signer):
     ]
 
 
-@NEEDS_RECV
 def test_in_a_sdk_new_over_http(certified, recorder, make_doc, peer, peer_signer, client):
     """The same package POSTed to our API by Hà Nam's platform with its token."""
     _a, b = certified
@@ -170,7 +158,6 @@ def test_in_a_sdk_new_over_http(certified, recorder, make_doc, peer, peer_signer
     assert files(received.document) == files(doc)
 
 
-@NEEDS_RECV  # and h14-send's parser of Bussiness/BussinessDocumentInfo and StaffInfo
 def test_in_b_sdk_update(certified, recorder, make_doc, peer, peer_signer):
     _a, b = certified
     declare_peer(peer, "sdk")
@@ -239,9 +226,9 @@ def their_status(package: OutgoingPackage, code: str, minute: int) -> StatusMess
 
 
 STATUS_SHAPES = [
-    pytest.param(writers.sdk_status, "sdk", marks=NEEDS_RECV, id="c-sdk-status-05"),
+    pytest.param(writers.sdk_status, "sdk", id="c-sdk-status-05"),
     pytest.param(writers.bkav_status, "bkav", id="d-bkav-status"),
-    pytest.param(writers.csharp_status, "bkav", marks=NEEDS_RECV, id="f-csharp-soap"),
+    pytest.param(writers.csharp_status, "bkav", id="f-csharp-soap"),
 ]
 
 
@@ -278,20 +265,11 @@ def take_back_request(doc: edxml.EdxmlDocument, sent_id: str, ours: Any) -> tupl
     return message, edxml.ResponseFor(PEER.organ_id, doc.code, doc.promulgation_date, sent_id)
 
 
-@NEEDS_MATCH
 @pytest.mark.parametrize(
     "write",
     [
         pytest.param(writers.java_status, id="e-java-status-with-To"),
-        pytest.param(
-            writers.bkav_status,
-            id="e-bkav-status-without-To",
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="a status from the document's own sender with no To: its recipient is "
-                "taken from ResponseFor/OrganId (the sender) instead of the package it names",
-            ),
-        ),
+        pytest.param(writers.bkav_status, id="e-bkav-status-without-To"),
     ],
 )
 def test_in_e_status_about_their_uuid_document(
@@ -315,6 +293,48 @@ def test_in_e_status_about_their_uuid_document(
     assert package.sent_document_id == sent_id
     record = StatusRecord.objects.get(direction="in", status_code="13")
     assert record.document_id == package.document_id
+
+
+def test_in_e_status_without_to_for_a_document_two_of_ours_hold_is_refused(
+    certified, recorder, make_doc, peer, peer_signer, django_capture_on_commit_callbacks
+):
+    """Hà Nam sent one document to two of our agencies, then asks to take it back with no To:
+    which agency it is for cannot be told, so it is refused, saying To is needed; with To it
+    lands on that agency's package."""
+    a, b = certified
+    declare_peer(peer, "bkav")
+    doc = make_doc(b, [a, b])
+    doc.sender, doc.business_staff = PEER, STAFF
+    sent_id = str(uuid.uuid4())
+    raw = writers.java_package(doc, peer_signer, document_id=sent_id)
+    for ours in (a, b):
+        assert receiving.receive_package(
+            raw,
+            via="http",
+            peer_organ_ids=frozenset({PEER.organ_id}),
+            recipient_organ_id=ours.identifier,
+        ).accepted
+    message, response = take_back_request(doc, sent_id, b)
+
+    with pytest.raises(StatusRefused) as refused:
+        statuses.receive_status(
+            writers.bkav_status(message, peer_signer, response),
+            via="http",
+            peer_organ_ids=frozenset({PEER.organ_id}),
+        )
+    assert refused.value.code == "recipient_required"
+    assert "To/OrganId" in refused.value.message and a.identifier in refused.value.message
+    assert not StatusRecord.objects.filter(direction="in", status_code="13").exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        statuses.receive_status(
+            writers.java_status(message, peer_signer, response),
+            via="http",
+            peer_organ_ids=frozenset({PEER.organ_id}),
+        )
+    record = StatusRecord.objects.get(direction="in", status_code="13")
+    assert record.agency == b
+    assert record.incoming_package == IncomingPackage.objects.get(recipient_agency=b)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -348,7 +368,6 @@ def assert_read_back(seen: dict[str, Any], doc: edxml.EdxmlDocument) -> None:
     assert [(name, data) for _cid, name, data in seen["attachments"]] == files(doc)
 
 
-@NEEDS_SEND
 def test_out_a_sdk_new(certified, make_doc, peer, django_capture_on_commit_callbacks):
     declare_peer(peer, "sdk")
     doc, body = posted_package(certified, make_doc, django_capture_on_commit_callbacks, peer)
@@ -360,7 +379,6 @@ def test_out_a_sdk_new(certified, make_doc, peer, django_capture_on_commit_callb
     assert [cid for cid, _ in seen["manifest"]] == [cid for cid, _n, _d in seen["attachments"]]
 
 
-@NEEDS_SEND
 def test_out_b_sdk_update(certified, make_doc, peer, django_capture_on_commit_callbacks):
     declare_peer(peer, "sdk")
     info = BusinessDocumentInfo(1, 0, [BusinessReceiver(PEER.organ_id, 0)])
@@ -430,7 +448,7 @@ def assert_status_read_back(seen: dict[str, Any] | None, doc: Any, ours: Any, do
 
 
 OUT_STATUS = [
-    pytest.param("sdk", readers.sdk_status, marks=NEEDS_SEND, id="c-sdk-messageheader"),
+    pytest.param("sdk", readers.sdk_status, id="c-sdk-messageheader"),
     pytest.param("bkav", readers.bkav_status, id="d-bkav-status"),
     pytest.param("bkav", readers.bkav_status, id="f-csharp-reads-status"),
 ]
@@ -447,7 +465,6 @@ def test_out_status_in_the_peers_layout(
     assert_status_read_back(read(body), doc, ours, doc.document_id)
 
 
-@NEEDS_MATCH
 def test_out_e_status_names_their_uuid(
     certified, make_doc, peer, peer_signer, django_capture_on_commit_callbacks
 ):

@@ -399,9 +399,15 @@ def csharp_status(
     root = _status_root(
         message, response or message.response_for, layout="Status", stamp_format=STAMP_DAY_FIRST
     )
-    signed = signer.sign(root)
-    soap = etree.Element(f"{{{SOAP_NS}}}Envelope", nsmap={"soap": SOAP_NS})
-    etree.SubElement(soap, f"{{{SOAP_NS}}}Header")
-    body = etree.SubElement(soap, f"{{{SOAP_NS}}}Body")
-    body.append(signed)
-    return _to_bytes(soap)
+    signed = etree.tostring(signer.sign(root), encoding="UTF-8")  # no XML declaration
+    # The signed document's text goes into the Body as it is (its OuterXml). Not by moving the
+    # element into an lxml SOAP tree: lxml reconciles the moved namespaces and rewrites the
+    # envelope's `edXML:` prefix, which is no longer what was signed.
+    return (
+        (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<soap:Envelope xmlns:soap="{SOAP_NS}">'
+            "<soap:Header/><soap:Body>"
+        ).encode()
+        + signed
+        + b"</soap:Body></soap:Envelope>"
+    )
