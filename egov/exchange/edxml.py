@@ -359,7 +359,9 @@ class StatusMessage:
     timestamp: datetime
     description: str = ""
     staff: StaffInfo = field(default_factory=StaffInfo)
-    to_organ_id: str = ""  # To: who the status is for ("" = the document's sender)
+    # To: who the status is for. "" (the Bkav Status layout never writes it): the agency of ours
+    # holding the document exchanged with the status's sender, else the document's sender.
+    to_organ_id: str = ""
     # ResponseFor as written when `document_id` is not the standard form (a UUID the sender
     # gave its document): its OrganId, Code and PromulgationDate cannot be read from the id.
     response: ResponseFor | None = None

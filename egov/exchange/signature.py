@@ -195,7 +195,8 @@ def _precheck(signature_element: Any) -> str:
 def verify(raw: bytes) -> Verification:
     """Verify the package's XML signature: the xmldsig `Signature`, or, when there is none, an
     edXML-namespaced one with the xmldsig structure in edXMLHeader, checked on a copy where it
-    is moved back to the xmldsig namespace."""
+    is moved back to the xmldsig namespace (valid when it verifies there; altered when the
+    signature value matches there and a digest does not; otherwise we cannot tell)."""
     from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
     from egov.signing.services import verify_xml
