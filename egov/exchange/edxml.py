@@ -359,7 +359,9 @@ class StatusMessage:
     timestamp: datetime
     description: str = ""
     staff: StaffInfo = field(default_factory=StaffInfo)
-    to_organ_id: str = ""  # To: who the status is for ("" = the document's sender)
+    # To: who the status is for. "" (the Bkav Status layout never writes it): the agency of ours
+    # holding the document exchanged with the status's sender, else the document's sender.
+    to_organ_id: str = ""
     # ResponseFor as written when `document_id` is not the standard form (a UUID the sender
     # gave its document): its OrganId, Code and PromulgationDate cannot be read from the id.
     response: ResponseFor | None = None
@@ -1163,9 +1165,9 @@ def _soap_payload(envelope: Any) -> Any:
     One deployed client wraps the package (or status) in Envelope/Body. Only the plain case is
     accepted: a Body whose single child is the edXML; a Header entry with mustUnderstand (we
     would have to act on it), a Fault, or anything else in the Body is refused. The signature
-    was computed on the standalone edXML, so the element is serialized alone and the namespace
-    declarations it inherits from the envelope but does not use are dropped: canonicalization
-    then sees what the sender signed."""
+    was computed on the standalone edXML, so the element is taken alone, with the namespace
+    declarations it inherits from the envelope and does not use dropped, and its own left as
+    written: canonicalization then sees what the sender signed."""
     soap_ns = etree.QName(envelope).namespace
     if etree.QName(envelope).localname != "Envelope":
         raise _soap_refusal(
@@ -1208,11 +1210,13 @@ def _soap_payload(envelope: Any) -> Any:
             f"{len(content)} phần tử: {', '.join(etree.QName(c).localname for c in content)}).",
             "Envelope/Body",
         )
-    standalone = etree.fromstring(
-        etree.tostring(content[0], with_tail=False),
-        etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True),
-    )
-    etree.cleanup_namespaces(standalone)
+    # A deep copy keeps the payload's own declarations (prefixes and redundant ones included)
+    # and declares on the copy's root only the inherited namespaces the payload uses, under the
+    # same prefixes. Serializing the element instead would carry every declaration in scope
+    # (the envelope's too) and cleanup_namespaces would rewrite the payload's prefixes: either
+    # way a signature made with inclusive c14n would no longer match.
+    standalone = deepcopy(content[0])
+    standalone.tail = None
     return standalone
 
 

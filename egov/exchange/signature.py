@@ -95,23 +95,47 @@ def _cannot_verify(reason: str, signer_subject: str = "") -> Verification:
 
 
 def _rebuilt_in_dsig(element: Any) -> Any:
-    """A copy of an edXML-namespaced xmldsig structure in the xmldsig namespace, as the default
-    namespace (no prefix): what a Java signer wrote before the package was re-serialized."""
+    """A copy of an edXML-namespaced xmldsig structure as its signer wrote it: a Java signer's
+    `<Signature xmlns="...xmldsig#">` with unprefixed descendants, re-serialized without that
+    declaration so that they fell into the edXML default namespace. The declaration is put back:
+    the elements in the edXML namespace go to the xmldsig namespace, as the default namespace;
+    elements in other namespaces (dsig11:, xades:) and the prefixes declared keep theirs, so
+    that inclusive c14n of SignedInfo sees the namespaces the signer's did."""
     from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
-    def copy(source: Any, parent: Any | None) -> Any:
-        tag = f"{{{DSIG_NS}}}{etree.QName(source).localname}"
-        if parent is None:
-            target = etree.Element(tag, dict(source.attrib), nsmap={None: DSIG_NS})
-        else:
-            target = etree.SubElement(parent, tag, dict(source.attrib))
+    def tag_of(source: Any) -> str:
+        name = etree.QName(source)
+        return f"{{{DSIG_NS}}}{name.localname}" if name.namespace == NS else source.tag
+
+    def declared(source: Any, above: dict[str | None, str]) -> dict[str | None, str]:
+        """The prefixes `source` declares (or redeclares) itself; a default namespace only when
+        it is not edXML's (the one the signer's xmldsig default namespace became)."""
+        mine = {p: u for p, u in source.nsmap.items() if above.get(p) != u}
+        if mine.get(None) == NS:
+            del mine[None]
+        return mine
+
+    def copy(source: Any, parent: Any) -> None:
+        target = etree.SubElement(
+            parent, tag_of(source), dict(source.attrib), nsmap=declared(source, source_map(source))
+        )
         target.text, target.tail = source.text, source.tail
         for child in source:
             if isinstance(child.tag, str):
                 copy(child, target)
-        return target
 
-    return copy(element, None)
+    def source_map(source: Any) -> dict[str | None, str]:
+        up = source.getparent()
+        return dict(up.nsmap) if up is not None else {}
+
+    top_map: dict[str | None, str] = {p: u for p, u in element.nsmap.items() if p is not None}
+    top_map[None] = DSIG_NS
+    top = etree.Element(tag_of(element), dict(element.attrib), nsmap=top_map)
+    top.text, top.tail = element.text, element.tail
+    for child in element:
+        if isinstance(child.tag, str):
+            copy(child, top)
+    return top
 
 
 def _header_signature(root: Any) -> tuple[Any | None, str]:
@@ -171,7 +195,8 @@ def _precheck(signature_element: Any) -> str:
 def verify(raw: bytes) -> Verification:
     """Verify the package's XML signature: the xmldsig `Signature`, or, when there is none, an
     edXML-namespaced one with the xmldsig structure in edXMLHeader, checked on a copy where it
-    is moved back to the xmldsig namespace."""
+    is moved back to the xmldsig namespace (valid when it verifies there; altered when the
+    signature value matches there and a digest does not; otherwise we cannot tell)."""
     from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
     from egov.signing.services import verify_xml
@@ -214,9 +239,15 @@ def verify(raw: bytes) -> Verification:
         signer_subject=str(result.signer_subject or ""),
         errors=errors,
         signer_organisation=str(getattr(result, "signer_organisation", "") or ""),
-        # A mismatch on our rewritten copy proves nothing (our guess of what was signed may be
-        # wrong; signxml also fails on some default-namespace signatures): cannot verify.
-        proven_bad=not result.valid and ((altered and not rewritten) or revoked),
+        # On our rewritten copy, a signature value that does not match proves nothing (our
+        # guess of how the Signature was written may be wrong): cannot verify. A digest that
+        # does not match under a signature value that does is the content changed after
+        # signing, whatever the Signature's namespace: altered.
+        proven_bad=not result.valid
+        and (
+            (altered and (not rewritten or bool(getattr(result, "digest_mismatch", False))))
+            or revoked
+        ),
         intact=intact,
     )
 

@@ -362,6 +362,28 @@ def _our_side(
     return list(incoming), list(outgoing)
 
 
+def _holders(document_id: str, other_organ_id: str) -> list[Agency]:
+    """Our agencies holding a package of the document exchanged with `other_organ_id` (received
+    from it, or sent to it), as `_our_side` finds them: who a status without To is for.
+
+    Without To, a status is taken to be for the document's sender (ResponseFor/OrganId); but
+    the Bkav `Status` layout never writes To, and then a status from the document's own sender
+    (a 13 asking to take it back) would be addressed to that sender itself."""
+    received = IncomingPackage.objects.filter(
+        Q(document_id=document_id) | Q(sent_document_id=document_id),
+        sender_organ_id=other_organ_id,
+        status__in=REPORTABLE,
+    ).values("recipient_agency_id")
+    sent = OutgoingPackage.objects.filter(
+        document_id=document_id, recipient_organ_id=other_organ_id
+    ).values("sender_agency_id")
+    return list(
+        Agency.objects.filter(Q(pk__in=received) | Q(pk__in=sent), is_active=True).order_by(
+            "identifier"
+        )
+    )
+
+
 def _superseding(package: IncomingPackage) -> tuple[int, float, int]:
     """The order our own status considers the packages we received of one document: a revoke,
     then an update (they supersede the document whatever order they arrived in: "03" while a
@@ -544,8 +566,9 @@ def receive_status(
             "khác.",
             code=ExchangeErrorCode.SENDER_MISMATCH,
         )
-    agency = local_agency(message.recipient_organ_id)
-    if agency is None:
+    holders = [] if message.to_organ_id else _holders(message.document_id, sender)
+    agency = holders[0] if len(holders) == 1 else local_agency(message.recipient_organ_id)
+    if agency is None and not holders:
         raise StatusRefused(
             f"Cơ quan nhận trạng thái {message.recipient_organ_id} không có trên nền tảng này.",
             code=ExchangeErrorCode.UNKNOWN_RECIPIENT,
@@ -562,6 +585,15 @@ def receive_status(
             f"Chứng thư ký ({verification.signer_subject}) không thuộc cơ quan {sender}.",
             code=ExchangeErrorCode.SIGNER_MISMATCH,
         )
+    if len(holders) > 1:  # said only to the signer, who exchanged the document with each
+        raise StatusRefused(
+            f"Trạng thái không nêu cơ quan nhận (To) mà văn bản {message.document_id} trao đổi "
+            f"với cơ quan {sender} có ở nhiều cơ quan trên nền tảng này ("
+            + ", ".join(h.identifier for h in holders)
+            + "): cần nêu To/OrganId.",
+            code=ExchangeErrorCode.RECIPIENT_REQUIRED,
+        )
+    assert agency is not None
     incoming, outgoing = _our_side(message.document_id, agency, sender)
     if not outgoing and not incoming:
         raise StatusRefused(

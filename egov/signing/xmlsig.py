@@ -18,7 +18,7 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 from pyhanko_certvalidator import CertificateValidator
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, ValidationError
 from signxml import DigestAlgorithm, SignatureMethod, XMLSigner, XMLVerifier
-from signxml.exceptions import InvalidInput, InvalidSignature
+from signxml.exceptions import InvalidDigest, InvalidInput, InvalidSignature
 from signxml.verifier import SignatureConfiguration
 
 from . import keystore
@@ -70,6 +70,8 @@ class XmlVerification:
     signer_organisation: str = ""
     signer_serial_hex: str = ""
     signed_root: etree._Element | None = None  # what the signature covers: use this, not the input
+    # The signature value matched the signed info but a digest did not: the content changed.
+    digest_mismatch: bool = False
 
 
 def _embedded_certs(doc: etree._Element) -> list[x509.Certificate]:
@@ -86,6 +88,31 @@ def _leaf(certs: list[x509.Certificate]) -> x509.Certificate:
     subjects_issuing = {c.issuer for c in certs if c.issuer != c.subject}
     leaves = [c for c in certs if c.subject not in subjects_issuing]
     return leaves[0] if leaves else certs[0]
+
+
+class _Verifier(XMLVerifier):
+    """signxml's verifier with a correct inclusive c14n of SignedInfo under a default namespace.
+
+    lxml (6.0, libxml2 2.14) canonicalizes an element whose default namespace is declared on an
+    ancestor outside the subtree wrongly: descendants two levels down get `xmlns=""` (for
+    SignedInfo: Transforms, DigestMethod, ... fall out of the xmldsig namespace; signxml
+    issue #275). A Java signer writes exactly that: `<Signature xmlns="...xmldsig#">` with
+    unprefixed children and inclusive c14n; its genuine signature failed here (a SignatureValue
+    mismatch, or "DigestMethod not found"). Such an element is canonicalized as the root of a
+    copy instead: serializing it alone declares every namespace in scope on it, which is what
+    inclusive c14n renders on the apex of a subtree. (The document digest is computed on such a
+    copy by signxml already.)"""
+
+    def _c14n(self, nodes, algorithm, inclusive_ns_prefixes=None):  # type: ignore[no-untyped-def]
+        exclusive = algorithm.value.startswith("http://www.w3.org/2001/10/xml-exc-c14n#")
+        if not exclusive:
+            nodes = [
+                self._fromstring(self._tostring(node, with_tail=False))
+                if node.getparent() is not None and node.nsmap.get(None)
+                else node
+                for node in (nodes if isinstance(nodes, list) else [nodes])
+            ]
+        return super()._c14n(nodes, algorithm, inclusive_ns_prefixes=inclusive_ns_prefixes)
 
 
 def _large_parser() -> etree.XMLParser:
@@ -128,7 +155,7 @@ def verify_xml(data: bytes) -> XmlVerification:
 
     # 1. the signature value and the digests, with the signer's certificate
     try:
-        verified = XMLVerifier().verify(
+        verified = _Verifier().verify(
             data,
             parser=parser,
             x509_cert=leaf,
@@ -141,6 +168,7 @@ def verify_xml(data: bytes) -> XmlVerification:
             result.intact = True
             result.signed_root = signed
     except (InvalidSignature, InvalidInput) as exc:
+        result.digest_mismatch = isinstance(exc, InvalidDigest)
         result.errors.append(
             f"Chữ ký XML không hợp lệ: nội dung đã bị thay đổi hoặc chữ ký sai ({exc})."
         )

@@ -68,10 +68,15 @@ def sign(root: Any, agency: Any) -> Any:
     return signer.sign(root, key=material.private_key, cert=chain)
 
 
-def sign_in_default_namespace(root: Any, agency: Any, place: Any) -> Any:
+def sign_in_default_namespace(
+    root: Any, agency: Any, place: Any, *, exclusive: bool = False
+) -> Any:
     """An enveloped signature with `Signature` in the xmldsig namespace as the *default*
-    namespace (no prefix), put in `place`, as a Java signer writes it. Built by hand: signxml
-    does not produce a valid one of these; the crypto is the certificate's key's own."""
+    namespace (no prefix), put in `place`, as a Java signer (Apache Santuario) writes it, with
+    inclusive or exclusive c14n. Built by hand with a correct canonical form of SignedInfo:
+    lxml's c14n of SignedInfo in place (its default namespace declared on Signature, outside the
+    subtree) adds `xmlns=""` to Transforms, DigestMethod..., so it is canonicalized as the root
+    of a copy, which declares every namespace in scope on it, as inclusive c14n renders them."""
     import base64
     import hashlib
 
@@ -84,9 +89,14 @@ def sign_in_default_namespace(root: Any, agency: Any, place: Any) -> Any:
 
     material = key_material(identity_for_agency(agency))
     is_ec = isinstance(material.private_key, ec.EllipticCurvePrivateKey)
-    c14n = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+    c14n = (
+        "http://www.w3.org/2001/10/xml-exc-c14n#"
+        if exclusive
+        else "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+    )
     more = "http://www.w3.org/2001/04/xmldsig-more#"
-    digest = base64.b64encode(hashlib.sha256(etree.tostring(root, method="c14n")).digest())
+    document = etree.tostring(root, method="c14n", exclusive=exclusive)
+    digest = base64.b64encode(hashlib.sha256(document).digest())
     ds = etree.SubElement(place, f"{{{DSIG_NS}}}Signature", nsmap={None: DSIG_NS})
 
     def sub(parent: Any, tag: str, text: str = "", **attrib: str) -> Any:
@@ -103,7 +113,10 @@ def sign_in_default_namespace(root: Any, agency: Any, place: Any) -> Any:
     sub(transforms, "Transform", Algorithm=c14n)
     sub(reference, "DigestMethod", Algorithm="http://www.w3.org/2001/04/xmlenc#sha256")
     sub(reference, "DigestValue", digest.decode())
-    signed_info = etree.tostring(info, method="c14n")
+    signed_info = etree.tostring(
+        etree.fromstring(etree.tostring(info)), method="c14n", exclusive=exclusive
+    )
+    assert b'xmlns=""' not in signed_info
     if is_ec:
         r, s_ = decode_dss_signature(
             material.private_key.sign(signed_info, ec.ECDSA(hashes.SHA256()))
@@ -180,6 +193,57 @@ def test_a_signed_package_in_a_soap_envelope_is_received_and_kept_without_it(
     stored = bytes(package.data.raw)
     assert b"soap" not in stored and b"urn:edoc" not in stored
     assert signature.verify(stored).valid  # the stored edXML stands on its own
+    assert [r.document.subject for r in recorder.packages] == [doc.subject]
+
+
+XSI = b' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+
+
+@pytest.mark.parametrize(
+    ("dialect", "declared_on"),
+    [
+        (edxml.Dialect.QCVN, "edXML"),  # `edXML:` everywhere, declared on the edXML element
+        (edxml.Dialect.QCVN, "Envelope"),  # the same, the prefix declared on the SOAP Envelope
+        (edxml.Dialect.SDK, "edXML"),  # `<edXML xmlns=NS>`, `edXML:` redeclared below it
+        (edxml.Dialect.SDK, "Envelope"),  # the same, the Envelope declaring the default too
+        (edxml.Dialect.QCVN, "unused"),  # the edXML declares xsi: itself and never uses it
+    ],
+    ids=["prefix-on-edxml", "prefix-on-envelope", "default-ns", "default-ns-on-envelope", "xsi"],
+)
+def test_the_edxml_in_a_soap_envelope_keeps_its_own_namespaces(
+    certified, recorder, make_doc, dialect, declared_on
+):
+    """Signed standalone with inclusive c14n, then wrapped: what the SOAP envelope declares
+    and the edXML does not use is left out, and the edXML's own prefixes and declarations
+    (used or not: inclusive c14n renders them) stay as signed."""
+    a, b = certified
+    doc = make_doc(a, [b])
+    unsigned = edxml.to_bytes(edxml.document_element(doc, dialect))
+    if declared_on == "unused":  # a Java or .NET writer's habit
+        unsigned = unsigned.replace(b"<edXML:edXML ", b"<edXML:edXML" + XSI + b" ", 1)
+    raw = edxml.to_bytes(signature.sign_root(etree.fromstring(unsigned), agency=a))
+    own = f' xmlns:edXML="{NS}"' if dialect == edxml.Dialect.QCVN else f' xmlns="{NS}"'
+    wrapped = in_soap(raw)
+    if declared_on == "Envelope":
+        declaration = own.encode()
+        if dialect == edxml.Dialect.QCVN:  # moved: the edXML element no longer declares it
+            first = wrapped.index(b"<edXML:edXML")
+            end = wrapped.index(b">", first)
+            assert declaration in wrapped[first:end]
+            wrapped = wrapped[:first] + wrapped[first:end].replace(declaration, b"") + wrapped[end:]
+        wrapped = wrapped.replace(b"<soap:Envelope ", b"<soap:Envelope" + declaration + b" ", 1)
+    assert signature.verify(raw).valid
+
+    result = receiving.receive_package(wrapped, via="http")
+
+    assert (result.status_code, result.held) == ("01", False), result.description
+    [package] = arrived(b)
+    stored = bytes(package.data.raw)
+    assert b"soap" not in stored and b"urn:edoc" not in stored
+    assert (XSI in stored) == (declared_on == "unused")  # the envelope's xsi is left out
+    if dialect == edxml.Dialect.SDK:  # the envelope's prefix, as signed, not the default
+        assert b"<edXML:edXMLEnvelope" in stored and f'<edXML xmlns="{NS}"'.encode() in stored
+    assert signature.verify(stored).valid
     assert [r.document.subject for r in recorder.packages] == [doc.subject]
 
 
@@ -309,32 +373,84 @@ def test_an_xmldsig_signature_inside_edxml_header_verifies(certified, recorder, 
     assert len(recorder.packages) == 1
 
 
-@pytest.mark.parametrize("wrapper", ["", "DigitalSignature"])
-def test_a_signature_rewritten_into_the_edxml_namespace_verifies(
-    certified, recorder, make_doc, wrapper
+@pytest.mark.parametrize("exclusive", [False, True], ids=["inclusive-c14n", "exclusive-c14n"])
+def test_a_default_namespace_xmldsig_signature_in_edxml_header_verifies(
+    certified, recorder, make_doc, exclusive
 ):
+    """`<Signature xmlns="...xmldsig#">` in edXMLHeader, as a Java signer writes it."""
     a, b = certified
     root = etree.fromstring(edxml.to_bytes(edxml.document_element(make_doc(a, [b]))))
+    sign_in_default_namespace(root, a, header_of(root), exclusive=exclusive)
+    raw = edxml.to_bytes(root)
+    assert signature.verify(raw).valid
+
+    result = receiving.receive_package(raw, via="http")
+
+    assert (result.status_code, result.held) == ("01", False), result.description
+    assert len(recorder.packages) == 1
+
+
+def rewritten_into_edxml_namespace(make_doc: Any, a: Any, b: Any, **how: Any) -> Any:
+    """A package signed with a default-namespace Signature in edXMLHeader (or inside
+    `<edXML:DigitalSignature>`), then re-serialized without the Signature's own xmlns: the
+    Signature and its descendants are in the edXML namespace."""
+    wrapper = how.pop("wrapper", "")
+    root = etree.fromstring(edxml.to_bytes(edxml.document_element(make_doc(a, [b]))))
     place = header_of(root)
-    if wrapper:  # the signer placed its Signature inside <edXML:DigitalSignature>
+    if wrapper:
         place = etree.SubElement(place, f"{{{NS}}}{wrapper}")
-    ds = sign_in_default_namespace(root, a, place)
+    ds = sign_in_default_namespace(root, a, place, **how)
     assert ds.prefix is None
     place.replace(ds, into_edxml_namespace(ds))
-    raw = edxml.to_bytes(root)
+    return root
+
+
+@pytest.mark.parametrize("exclusive", [False, True], ids=["inclusive-c14n", "exclusive-c14n"])
+@pytest.mark.parametrize("wrapper", ["", "DigitalSignature"])
+def test_a_signature_rewritten_into_the_edxml_namespace_verifies(
+    certified, recorder, make_doc, wrapper, exclusive
+):
+    a, b = certified
+    raw = edxml.to_bytes(
+        rewritten_into_edxml_namespace(make_doc, a, b, wrapper=wrapper, exclusive=exclusive)
+    )
     parsed = etree.fromstring(raw)
     assert parsed.find(f".//{{{DSIG_NS}}}Signature") is None
     assert parsed.find(f".//{{{NS}}}Signature/{{{NS}}}SignedInfo") is not None
 
-    # What the brief asks is "accepted". signxml (4.x) does not verify this default-namespace
-    # signature (InvalidInput: ds:DigestMethod not found), so the rewritten copy cannot be
-    # verified today: the package is held for the clerk, never refused nor registered.
     result = receiving.receive_package(raw, via="http")
-    assert result.status_code == "01", result.description
-    if result.held:
-        assert recorder.packages == []
-    else:  # once the verifier handles it
-        assert len(recorder.packages) == 1
+
+    assert (result.status_code, result.held) == ("01", False), result.description
+    assert [r.document.subject for r in recorder.packages] == [edxml.parse_document(raw).subject]
+
+
+@pytest.mark.parametrize("exclusive", [False, True], ids=["inclusive-c14n", "exclusive-c14n"])
+def test_a_package_altered_under_a_rewritten_signature_is_refused(
+    certified, recorder, make_doc, exclusive
+):
+    a, b = certified
+    root = rewritten_into_edxml_namespace(make_doc, a, b, exclusive=exclusive)
+    subject = root.find(f".//{{{NS}}}MessageHeader/{{{NS}}}Subject")
+    subject.text = "Hủy bỏ " + (subject.text or "")
+
+    result = receiving.receive_package(edxml.to_bytes(root), via="http")
+
+    refused(result, "signature_invalid")
+    assert recorder.packages == [] and arrived(b) == []
+
+
+def test_a_rewritten_signature_whose_value_does_not_match_is_held(certified, recorder, make_doc):
+    """A signature value that does not match our rewritten copy may be our wrong guess of how
+    the Signature was written, not an alteration: the clerk decides."""
+    a, b = certified
+    root = rewritten_into_edxml_namespace(make_doc, a, b)
+    method = root.find(f".//{{{NS}}}SignedInfo/{{{NS}}}CanonicalizationMethod")
+    method.set("Algorithm", "http://www.w3.org/2006/12/xml-c14n11")  # not what was signed
+
+    result = receiving.receive_package(edxml.to_bytes(root), via="http")
+
+    held(result, "Chữ ký XML không hợp lệ")
+    assert recorder.packages == []
 
 
 def test_a_sha1_signature_is_held_with_the_reason(certified, recorder, make_doc):
