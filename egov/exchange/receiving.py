@@ -222,6 +222,62 @@ HELD_DESCRIPTION = (
 )
 
 
+def _store_incoming(
+    raw: bytes,
+    via: str,
+    doc: EdxmlDocument,
+    agency: Agency,
+    signer_subject: str,
+    *,
+    now: datetime,
+    **fields: Any,
+) -> IncomingPackage:
+    """The row of a package that reached `agency` (arrived or held), answered 01 at `now`."""
+    return IncomingPackage.objects.create(
+        document_id=doc.document_id,
+        sent_document_id=doc.sent_document_id[:255],
+        recipient_agency=agency,
+        recipient_organ_id=agency.identifier,
+        sender_organ_id=doc.sender.organ_id,
+        sender_name=doc.sender.organ_name[:255],
+        business_doc_type=int(doc.business_doc_type),
+        subject=doc.subject[:500],
+        data=store_data(raw),
+        size=len(raw),
+        via=via[:20],
+        signer_subject=signer_subject[:500],
+        status_code=ARRIVED,
+        status_at=now,
+        processing_code=ARRIVED,
+        **fields,
+    )
+
+
+def _answer_recorded(
+    agency: Agency,
+    doc: EdxmlDocument,
+    package: IncomingPackage,
+    code: str,
+    description: str,
+    now: datetime,
+) -> None:
+    """Our answer to the package (01 or 02), given in the delivery's response: kept in the
+    status log on the package it answers."""
+    StatusRecord.objects.create(
+        direction=StatusRecord.Direction.OUT,
+        incoming_package=package,
+        document_id=doc.document_id,
+        from_organ_id=agency.identifier,
+        from_name=agency.name[:255],
+        to_organ_id=doc.sender.organ_id,
+        agency=agency,
+        status_code=code,
+        description=description[:2000],
+        timestamp=now,
+        via="response",
+    )
+
+
 def _hold(
     raw: bytes, via: str, doc: EdxmlDocument, agency: Agency, signer_subject: str, reason: str
 ) -> ReceiveResult:
@@ -234,36 +290,17 @@ def _hold(
     the clerk accepts it, it is registered and goes on like any package."""
     now = exchange_now()
     description = HELD_DESCRIPTION.format(agency=agency.name, reason=reason)[:2000]
-    package = IncomingPackage.objects.create(
-        document_id=doc.document_id,
-        recipient_agency=agency,
-        recipient_organ_id=agency.identifier,
-        sender_organ_id=doc.sender.organ_id,
-        sender_name=doc.sender.organ_name[:255],
-        business_doc_type=int(doc.business_doc_type),
-        subject=doc.subject[:500],
-        data=store_data(raw),
-        size=len(raw),
-        via=via[:20],
+    package = _store_incoming(
+        raw,
+        via,
+        doc,
+        agency,
+        signer_subject,
+        now=now,
         status=IncomingPackage.Status.HELD,
         hold_reason=reason[:5000],
-        signer_subject=signer_subject[:500],
-        status_code=ARRIVED,
-        status_at=now,
-        processing_code=ARRIVED,
     )
-    StatusRecord.objects.create(
-        direction=StatusRecord.Direction.OUT,
-        document_id=doc.document_id,
-        from_organ_id=agency.identifier,
-        from_name=agency.name[:255],
-        to_organ_id=doc.sender.organ_id,
-        agency=agency,
-        status_code=ARRIVED,
-        description=description,
-        timestamp=now,
-        via="response",
-    )
+    _answer_recorded(agency, doc, package, ARRIVED, description, now)
     record_event(
         actor=SYSTEM,
         event_type=PACKAGE_HELD,
@@ -322,39 +359,11 @@ def _register(
     raw: bytes, via: str, doc: EdxmlDocument, agency: Agency, signer_subject: str
 ) -> ReceiveResult:
     now = exchange_now()
-    data = store_data(raw)
     description = f"Văn bản đã đến {agency.name}."
-    package = IncomingPackage.objects.create(
-        document_id=doc.document_id,
-        sent_document_id=doc.sent_document_id[:255],
-        recipient_agency=agency,
-        recipient_organ_id=agency.identifier,
-        sender_organ_id=doc.sender.organ_id,
-        sender_name=doc.sender.organ_name[:255],
-        business_doc_type=int(doc.business_doc_type),
-        subject=doc.subject[:500],
-        data=data,
-        size=len(raw),
-        via=via[:20],
-        status=IncomingPackage.Status.ARRIVED,
-        signer_subject=signer_subject[:500],
-        status_code=ARRIVED,
-        status_at=now,
-        processing_code=ARRIVED,
+    package = _store_incoming(
+        raw, via, doc, agency, signer_subject, now=now, status=IncomingPackage.Status.ARRIVED
     )
-    StatusRecord.objects.create(
-        direction=StatusRecord.Direction.OUT,
-        incoming_package=package,
-        document_id=doc.document_id,
-        from_organ_id=agency.identifier,
-        from_name=agency.name[:255],
-        to_organ_id=doc.sender.organ_id,
-        agency=agency,
-        status_code=ARRIVED,
-        description=description,
-        timestamp=now,
-        via="response",
-    )
+    _answer_recorded(agency, doc, package, ARRIVED, description, now)
     record_event(
         actor=SYSTEM,
         event_type=PACKAGE_RECEIVED,
@@ -424,19 +433,7 @@ def _refuse(
             status_at=now,
         )
         if doc is not None and agency is not None:
-            StatusRecord.objects.create(
-                direction=StatusRecord.Direction.OUT,
-                incoming_package=package,
-                document_id=doc.document_id,
-                from_organ_id=agency.identifier,
-                from_name=agency.name[:255],
-                to_organ_id=doc.sender.organ_id,
-                agency=agency,
-                status_code=REJECTED,
-                description=refusal.message[:2000],
-                timestamp=now,
-                via="response",
-            )
+            _answer_recorded(agency, doc, package, REJECTED, refusal.message, now)
         record_event(
             actor=SYSTEM,
             event_type=PACKAGE_REFUSED,

@@ -137,39 +137,7 @@ def send(doc: EdxmlDocument, *, actor: Actor, sender_agency: Agency) -> list[Out
                     data=data,
                     created_by=actor.label[:150],
                 )
-            enqueue(
-                TOPIC_PACKAGE,
-                {
-                    "package_id": package.pk,
-                    "document_id": doc.document_id,
-                    "recipient": organ.organ_id,
-                },
-                idempotency_key=outbox_key(
-                    "edxml",
-                    doc.document_id,
-                    organ.organ_id,
-                    int(doc.business_doc_type),
-                    package.resend_count,
-                ),
-            )
-            record_event(
-                actor=actor,
-                event_type=PACKAGE_SENT,
-                subject_type=SUBJECT_OUTGOING,
-                subject_id=package.pk,
-                agency_id=sender_agency.pk,
-                payload={
-                    "document_id": doc.document_id,
-                    "recipient": organ.organ_id,
-                    "route": destination.route,
-                    "business_doc_type": int(doc.business_doc_type),
-                    "size": len(raw),
-                    "sha256": data.sha256,
-                    "resend": package.resend_count,
-                    "dialect": str(shape[0]),
-                    "zipped": shape[1],
-                },
-            )
+            _queue(package, actor, destination, dialect=str(shape[0]), zipped=shape[1])
             packages.append(package)
     return packages
 
@@ -178,6 +146,53 @@ def _shape(destination: Destination) -> tuple[edxml.Dialect, bool]:
     """(dialect, zipped) of what `destination` reads; zipping exists only in the SDK shape."""
     dialect = destination.dialect
     return dialect, destination.zip_attachments and dialect is not edxml.Dialect.QCVN
+
+
+def _queue(
+    package: OutgoingPackage,
+    actor: Actor,
+    destination: Destination,
+    *,
+    dialect: str = "",
+    zipped: bool = False,
+) -> None:
+    """The outbox message that carries `package` (its key changes with each resend) and the
+    `package_sent` event, in the caller's transaction. `dialect`/`zipped`: how it was built
+    ("" when sent again as it was)."""
+    enqueue(
+        TOPIC_PACKAGE,
+        {
+            "package_id": package.pk,
+            "document_id": package.document_id,
+            "recipient": package.recipient_organ_id,
+        },
+        idempotency_key=outbox_key(
+            "edxml",
+            package.document_id,
+            package.recipient_organ_id,
+            int(package.business_doc_type),
+            package.resend_count,
+        ),
+    )
+    payload: dict[str, object] = {
+        "document_id": package.document_id,
+        "recipient": package.recipient_organ_id,
+        "route": destination.route,
+        "business_doc_type": int(package.business_doc_type),
+        "size": package.data.size,
+        "sha256": package.data.sha256,
+        "resend": package.resend_count,
+    }
+    if dialect:
+        payload.update(dialect=dialect, zipped=zipped)
+    record_event(
+        actor=actor,
+        event_type=PACKAGE_SENT,
+        subject_type=SUBJECT_OUTGOING,
+        subject_id=package.pk,
+        agency_id=package.sender_agency_id,
+        payload=payload,
+    )
 
 
 def redeliver_unanswered(*, actor: Actor, dry_run: bool = False) -> list[OutgoingPackage]:
@@ -205,36 +220,6 @@ def redeliver_unanswered(*, actor: Actor, dry_run: bool = False) -> list[Outgoin
             package.delivered_at = None
             package.resend_count += 1
             package.save(update_fields=["delivery_status", "delivered_at", "resend_count"])
-            enqueue(
-                TOPIC_PACKAGE,
-                {
-                    "package_id": package.pk,
-                    "document_id": package.document_id,
-                    "recipient": package.recipient_organ_id,
-                },
-                idempotency_key=outbox_key(
-                    "edxml",
-                    package.document_id,
-                    package.recipient_organ_id,
-                    int(package.business_doc_type),
-                    package.resend_count,
-                ),
-            )
-            record_event(
-                actor=actor,
-                event_type=PACKAGE_SENT,
-                subject_type=SUBJECT_OUTGOING,
-                subject_id=package.pk,
-                agency_id=package.sender_agency_id,
-                payload={
-                    "document_id": package.document_id,
-                    "recipient": package.recipient_organ_id,
-                    "route": destination.route,
-                    "business_doc_type": int(package.business_doc_type),
-                    "size": package.data.size,
-                    "sha256": package.data.sha256,
-                    "resend": package.resend_count,
-                },
-            )
+            _queue(package, actor, destination)
             queued.append(package)
     return queued
