@@ -231,9 +231,9 @@ def verify(raw: bytes) -> Verification:
     errors = [str(e) for e in (result.errors or [])]
     intact = bool(getattr(result, "intact", False))
     revoked = bool(getattr(result, "revoked", False))
-    # verify_xml says "không hợp lệ" for a value or digest that does not match (the form was
-    # checked above), "không kiểm tra được" for a signature element it could not process.
-    altered = not intact and any(e.startswith("Chữ ký XML không hợp lệ") for e in errors)
+    # A value or digest that does not match (the form was checked above), as opposed to a
+    # signature element verify_xml could not process.
+    altered = not intact and bool(getattr(result, "mismatch", False))
     return Verification(
         valid=bool(result.valid),
         signer_subject=str(result.signer_subject or ""),

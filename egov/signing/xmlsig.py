@@ -72,6 +72,9 @@ class XmlVerification:
     signed_root: etree._Element | None = None  # what the signature covers: use this, not the input
     # The signature value matched the signed info but a digest did not: the content changed.
     digest_mismatch: bool = False
+    # The signature value or a digest does not match (as opposed to a signature element that
+    # could not be processed at all).
+    mismatch: bool = False
 
 
 def _embedded_certs(doc: etree._Element) -> list[x509.Certificate]:
@@ -169,6 +172,7 @@ def verify_xml(data: bytes) -> XmlVerification:
             result.signed_root = signed
     except (InvalidSignature, InvalidInput) as exc:
         result.digest_mismatch = isinstance(exc, InvalidDigest)
+        result.mismatch = True
         result.errors.append(
             f"Chữ ký XML không hợp lệ: nội dung đã bị thay đổi hoặc chữ ký sai ({exc})."
         )
