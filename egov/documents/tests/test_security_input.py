@@ -8,6 +8,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from egov.core.errors import DomainError
 from egov.documents import files, services
@@ -119,7 +120,7 @@ def test_document_register_writes_a_formula_note_as_text(people, vx_unit, certif
     services.issue(actor=actor(people["clerk"]), document=document)
     document.refresh_from_db()
     assert document.issued_at is not None
-    day = document.issued_at.date()
+    day = timezone.localdate(document.issued_at)  # the register's days are local days
     register = registers.build_register(registers.OUTGOING, document.agency, day, day)
     sheet = load_workbook(io.BytesIO(registers.register_xlsx(register))).active
     cells = [c for row in sheet.iter_rows() for c in row if c.value == note]
