@@ -466,19 +466,20 @@ def upload_version(
     return version
 
 
+def _checked_attachment(upload: Any, field: str) -> files.CheckedFile:
+    """An attachment upload checked (type, size, content), or DocumentError on `field`."""
+    if isinstance(upload, files.CheckedFile):
+        return upload
+    try:
+        return files.check_upload(upload, allowed=files.ATTACHMENT_TYPES, label="tệp đính kèm")
+    except UploadRejected as exc:
+        raise DocumentError(exc.message, code=exc.code, fields={field: [exc.message]}) from exc
+
+
 def add_attachment(
     *, actor: Actor, document: OutgoingDocument, upload: Any, expected_version: int | None = None
 ) -> Attachment:
-    try:
-        checked = (
-            upload
-            if isinstance(upload, files.CheckedFile)
-            else files.check_upload(upload, allowed=files.ATTACHMENT_TYPES, label="tệp đính kèm")
-        )
-    except UploadRejected as exc:
-        raise DocumentError(
-            exc.message, code=exc.code, fields={"attachment": [exc.message]}
-        ) from exc
+    checked = _checked_attachment(upload, "attachment")
     with perform(
         OUTGOING_DOCUMENT,
         "add_attachment",
@@ -997,20 +998,7 @@ def send_update(
     BussinessDocType 2 with the reason and BussinessDocumentInfo DocumentInfo 1 to every
     recipient that got it over the exchange; their answers (15 agreed, 16 refused) come back
     per recipient. Superseded files stay in the history."""
-    checked: list[files.CheckedFile] = []
-    for upload in uploads:
-        try:
-            checked.append(
-                upload
-                if isinstance(upload, files.CheckedFile)
-                else files.check_upload(
-                    upload, allowed=files.ATTACHMENT_TYPES, label="tệp đính kèm"
-                )
-            )
-        except UploadRejected as exc:
-            raise DocumentError(
-                exc.message, code=exc.code, fields={"files": [exc.message]}
-            ) from exc
+    checked = [_checked_attachment(upload, "files") for upload in uploads]
     with perform(
         OUTGOING_DOCUMENT,
         "send_update",

@@ -783,51 +783,23 @@ def document_element(
 def _qcvn_document_element(doc: EdxmlDocument) -> Any:
     root = etree.Element(_q("edXML"), nsmap=NSMAP)
     envelope, header = _envelope(root)
-    message = _sub(header, "MessageHeader")
-    _organ_element(message, "From", doc.sender)
-    for organ in doc.recipients:
-        _organ_element(message, "To", organ)
-    for answer in doc.response_for:
-        _response_for_element(message, answer)
-    _sub(message, "DocumentId", doc.document_id)
-    code = _sub(message, "Code")
-    _sub(code, "CodeNumber", doc.code_number.strip())
-    _sub(code, "CodeNotation", doc.code_notation.strip())
-    promulgation = _sub(message, "PromulgationInfo")
-    _sub(promulgation, "Place", doc.promulgation_place.strip())
-    _sub(promulgation, "PromulgationDate", format_date(doc.promulgation_date))
+    message = _message_start(header, doc, _organ_element)
     doc_type = _sub(message, "DocumentType")
     _sub(doc_type, "Type", str(doc.document_type))
     _sub(doc_type, "TypeName", doc.document_type_name.strip())
     _sub(doc_type, "TypeDetail", doc.type_detail.strip())
     _sub(message, "Subject", doc.subject.strip())
     _sub(message, "Content", doc.content.strip())
-    signer = _sub(message, "SignerInfo")
-    _sub(signer, "Competence", doc.signer.competence.strip())
-    _sub(signer, "Position", doc.signer.position.strip())
-    _sub(signer, "FullName", doc.signer.full_name.strip())
+    _signer_element(message, doc)
     if doc.due_date is not None:
         _sub(message, "DueDate", format_date(doc.due_date))
     places = _sub(message, "ToPlaces")
     for place in doc.to_places:
         _sub(places, "Place", place.strip())
-    other = _sub(message, "OtherInfo")
-    _sub(other, "Priority", str(doc.priority))
-    _sub(other, "SphereOfPromulgation", doc.sphere_of_promulgation.strip())
-    _sub(other, "TyperNotation", doc.typer_notation.strip())
-    _sub(other, "PromulgationAmount", str(doc.promulgation_amount))
-    _sub(other, "PageAmount", str(doc.page_amount))
-    appendixes = _sub(other, "Appendixes")
-    for appendix in doc.appendixes:
-        _sub(appendixes, "Appendix", appendix.strip())
+    _other_info_element(message, doc)
     _sub(message, "SteeringType", str(doc.steering_type))
 
-    traces = _sub(header, "TraceHeaderList")
-    trace_list = doc.trace or [TraceHeader(doc.sender.organ_id, datetime.now(tz=LOCAL_TZ))]
-    for trace in trace_list:
-        element = _sub(traces, "TraceHeader")
-        _sub(element, "OrganId", trace.organ_id)
-        _sub(element, "Timestamp", format_timestamp(trace.timestamp))
+    traces = _trace_list_element(header, doc)
     _business_element(traces, doc, full=False)
 
     body = _sub(envelope, "edXMLBody")
@@ -847,6 +819,56 @@ def _qcvn_document_element(doc: EdxmlDocument) -> Any:
         _sub(item, "ContentTransferEncoded", "base64")
         _sub(item, "Value", base64.b64encode(bytes(attachment.data)).decode("ascii"))
     return root
+
+
+def _message_start(header: Any, doc: EdxmlDocument, organ_element: Any) -> Any:
+    """MessageHeader with what every dialect writes first, in the same order: From, To,
+    ResponseFor, DocumentId, Code, PromulgationInfo (`organ_element` writes an organ in the
+    dialect's child order)."""
+    message = _sub(header, "MessageHeader")
+    organ_element(message, "From", doc.sender)
+    for organ in doc.recipients:
+        organ_element(message, "To", organ)
+    for answer in doc.response_for:
+        _response_for_element(message, answer)
+    _sub(message, "DocumentId", doc.document_id)
+    code = _sub(message, "Code")
+    _sub(code, "CodeNumber", doc.code_number.strip())
+    _sub(code, "CodeNotation", doc.code_notation.strip())
+    promulgation = _sub(message, "PromulgationInfo")
+    _sub(promulgation, "Place", doc.promulgation_place.strip())
+    _sub(promulgation, "PromulgationDate", format_date(doc.promulgation_date))
+    return message
+
+
+def _signer_element(message: Any, doc: EdxmlDocument) -> None:
+    signer = _sub(message, "SignerInfo")
+    _sub(signer, "Competence", doc.signer.competence.strip())
+    _sub(signer, "Position", doc.signer.position.strip())
+    _sub(signer, "FullName", doc.signer.full_name.strip())
+
+
+def _other_info_element(message: Any, doc: EdxmlDocument) -> None:
+    other = _sub(message, "OtherInfo")
+    _sub(other, "Priority", str(doc.priority))
+    _sub(other, "SphereOfPromulgation", doc.sphere_of_promulgation.strip())
+    _sub(other, "TyperNotation", doc.typer_notation.strip())
+    _sub(other, "PromulgationAmount", str(doc.promulgation_amount))
+    _sub(other, "PageAmount", str(doc.page_amount))
+    appendixes = _sub(other, "Appendixes")
+    for appendix in doc.appendixes:
+        _sub(appendixes, "Appendix", appendix.strip())
+
+
+def _trace_list_element(header: Any, doc: EdxmlDocument) -> Any:
+    """TraceHeaderList with its TraceHeaders (the sender, now, when the document has none)."""
+    traces = _sub(header, "TraceHeaderList")
+    trace_list = doc.trace or [TraceHeader(doc.sender.organ_id, datetime.now(tz=LOCAL_TZ))]
+    for trace in trace_list:
+        element = _sub(traces, "TraceHeader")
+        _sub(element, "OrganId", trace.organ_id)
+        _sub(element, "Timestamp", format_timestamp(trace.timestamp))
+    return traces
 
 
 def _business_element(traces: Any, doc: EdxmlDocument, *, full: bool) -> Any:
@@ -935,19 +957,7 @@ def zip_one(name: str, data: bytes) -> bytes:
 
 def _sdk_document_element(doc: EdxmlDocument, *, zip_attachments: bool) -> Any:
     root, envelope, header = _sdk_root()
-    message = _sub(header, "MessageHeader")
-    _sdk_organ_element(message, "From", doc.sender)
-    for organ in doc.recipients:
-        _sdk_organ_element(message, "To", organ)
-    for answer in doc.response_for:
-        _response_for_element(message, answer)
-    _sub(message, "DocumentId", doc.document_id)
-    code = _sub(message, "Code")
-    _sub(code, "CodeNumber", doc.code_number.strip())
-    _sub(code, "CodeNotation", doc.code_notation.strip())
-    promulgation = _sub(message, "PromulgationInfo")
-    _sub(promulgation, "Place", doc.promulgation_place.strip())
-    _sub(promulgation, "PromulgationDate", format_date(doc.promulgation_date))
+    message = _message_start(header, doc, _sdk_organ_element)
     doc_type = _sub(message, "DocumentType")
     _sub(doc_type, "Type", str(doc.document_type))
     # readers parse it as an integer: 0 when the type has no detail code
@@ -955,31 +965,15 @@ def _sdk_document_element(doc: EdxmlDocument, *, zip_attachments: bool) -> Any:
     _sub(doc_type, "TypeName", doc.document_type_name.strip())
     _sub(message, "Subject", doc.subject.strip())
     _sub(message, "Content", doc.content.strip())
-    signer = _sub(message, "SignerInfo")
-    _sub(signer, "Competence", doc.signer.competence.strip())
-    _sub(signer, "Position", doc.signer.position.strip())
-    _sub(signer, "FullName", doc.signer.full_name.strip())
+    _signer_element(message, doc)
     _sub(message, "DueDate", format_date(doc.due_date) if doc.due_date is not None else "")
-    other = _sub(message, "OtherInfo")
-    _sub(other, "Priority", str(doc.priority))
-    _sub(other, "SphereOfPromulgation", doc.sphere_of_promulgation.strip())
-    _sub(other, "TyperNotation", doc.typer_notation.strip())
-    _sub(other, "PromulgationAmount", str(doc.promulgation_amount))
-    _sub(other, "PageAmount", str(doc.page_amount))
-    appendixes = _sub(other, "Appendixes")
-    for appendix in doc.appendixes:
-        _sub(appendixes, "Appendix", appendix.strip())
+    _other_info_element(message, doc)
     _sub(message, "SteeringType", str(doc.steering_type))
     places = _sub(message, "ToPlaces")
     for place in doc.to_places:
         _sub(places, "Place", place.strip())
 
-    traces = _sub(header, "TraceHeaderList")
-    trace_list = doc.trace or [TraceHeader(doc.sender.organ_id, datetime.now(tz=LOCAL_TZ))]
-    for trace in trace_list:
-        element = _sub(traces, "TraceHeader")
-        _sub(element, "OrganId", trace.organ_id)
-        _sub(element, "Timestamp", format_timestamp(trace.timestamp))
+    traces = _trace_list_element(header, doc)
     _business_element(traces, doc, full=True)
     _signature_placeholder(header)
 

@@ -43,41 +43,13 @@ from egov.exchange.edxml import (
 from egov.exchange.hub import organ_for_agency
 from egov.exchange.models import ExternalEndpoint, IncomingPackage, OutgoingPackage
 
+from .test_edxml_variants import FIELDS
+
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 8
 DOCX = bytes(range(255, -1, -1)) * 16
 
-DOCUMENT_FIELDS = (
-    "sender",
-    "recipients",
-    "code_number",
-    "code_notation",
-    "promulgation_place",
-    "promulgation_date",
-    "subject",
-    "document_type",
-    "document_type_name",
-    "type_detail",
-    "content",
-    "signer",
-    "due_date",
-    "to_places",
-    "priority",
-    "sphere_of_promulgation",
-    "typer_notation",
-    "promulgation_amount",
-    "page_amount",
-    "appendixes",
-    "response_for",
-    "steering_type",
-    "business_doc_type",
-    "business_doc_reason",
-    "replaces",
-    "trace",
-    "paper",
-    "business_staff",
-    "business_info",
-)
+DOCUMENT_FIELDS = (*FIELDS, "paper", "business_staff", "business_info")
 
 
 def document(**changes: Any) -> EdxmlDocument:
