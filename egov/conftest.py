@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -331,3 +332,97 @@ def page(browser, live_server):  # type: ignore[no-untyped-def]
     context.close()
     # A Content-Security-Policy violation or a script error is a bug the user would meet.
     assert not errors, errors
+
+
+# --- what a person notices on any page: accessibility (axe-core), English left in Vietnamese ---
+
+AXE_SOURCE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE_BLOCKING = ("serious", "critical")
+
+
+def assert_accessible(page, *, exclude: tuple[str, ...] = ()) -> None:  # type: ignore[no-untyped-def]
+    """axe-core (npm, in the lock file) on the page as shown: no serious or critical violation.
+
+    The script is evaluated through the DevTools protocol, which the page's Content-Security-Policy
+    does not govern, so the page under test keeps its real policy."""
+    if not AXE_SOURCE.exists():
+        pytest.fail("axe-core missing: run scripts/setup --test (npm ci)")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE.read_text(encoding="utf-8"))
+    context = {"exclude": [[sel] for sel in exclude]} if exclude else None
+    result = page.evaluate(
+        "async (ctx) => { const r = await axe.run(ctx || document, {resultTypes: ['violations']});"
+        " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}));"
+        " }",
+        context,
+    )
+    blocking = [v for v in result if v["impact"] in AXE_BLOCKING]
+    assert not blocking, f"axe violations on {page.url}: {blocking}"
+
+
+# Vietnamese is written in syllables: an optional initial (one of these), a vowel nucleus and an
+# optional final among c, ch, m, n, ng, nh, p, t. A word of the page that cannot be read as such a
+# syllable (after removing diacritics) is a foreign word: "Please", "Error", "Choose", "receiver".
+_VI_SYLLABLE = re.compile(
+    r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(ng|nh|ch|c|m|n|p|t)?$"
+)
+# Words the interface may keep as they are: formats, products, units and standard names.
+_ALLOWED_TEXT = """pdf xlsx xls docx doc odt csv xml json zip png jpg jpeg ics edxml email e-mail
+    online website web internet wifi app sms otp qr vietqr totp pades pki ca
+    libreoffice excel word echarts chromium firefox api id url http https
+    km kg mb kb gb ok"""
+FOREIGN_WORDS_ALLOWED = frozenset(_ALLOWED_TEXT.split())
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
+
+
+def foreign_words(text: str) -> list[str]:
+    import unicodedata
+
+    found: list[str] = []
+    for word in _WORD.findall(text):
+        if len(word) > 1 and any(c.isupper() for c in word[1:]):
+            continue  # an acronym or a code (UBND, CCCD, VNeID, edXML)
+        folded = unicodedata.normalize("NFD", word.lower().replace("đ", "d"))
+        folded = "".join(c for c in folded if not unicodedata.combining(c))
+        if folded in FOREIGN_WORDS_ALLOWED or any(
+            p in FOREIGN_WORDS_ALLOWED for p in folded.split("-")
+        ):
+            continue
+        if not all(_VI_SYLLABLE.match(part) for part in folded.split("-")):
+            found.append(word)
+    return found
+
+
+def assert_vietnamese(page, *, allow: tuple[str, ...] = ()) -> None:  # type: ignore[no-untyped-def]
+    """No English (or other foreign) words in the visible text of a Vietnamese page.
+
+    People's names, codes and user-typed values the test itself put there can be allowed by the
+    caller (`allow`); form values, code samples and hidden text are not read."""
+    text = page.evaluate(
+        """() => {
+          const skip = 'script,style,code,pre,textarea,[data-lang-skip]';
+          const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+          const parts = [];
+          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            const el = n.parentElement;
+            if (!el || el.closest(skip) || !el.checkVisibility()) continue;
+            parts.push(n.nodeValue);
+          }
+          document.querySelectorAll('[title],[placeholder],[aria-label],img[alt]').forEach(el => {
+            if (el.closest(skip)) return;
+            for (const a of ['title', 'placeholder', 'aria-label', 'alt'])
+              if (el.getAttribute(a)) parts.push(el.getAttribute(a));
+          });
+          return parts.join(' ');
+        }"""
+    )
+    allowed = {a.lower() for a in allow}
+    leaks = [w for w in foreign_words(text) if w.lower() not in allowed]
+    assert not leaks, f"foreign words on {page.url}: {sorted(set(leaks))}"
+
+
+def check_page(page, *, allow: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> None:  # type: ignore[no-untyped-def]
+    """What every browser test asserts of a page it lands on: accessible and in Vietnamese."""
+    assert_vietnamese(page, allow=allow)
+    assert_accessible(page, exclude=exclude)

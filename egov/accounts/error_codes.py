@@ -21,3 +21,4 @@ class AccountErrorCode(ErrorCode):
     IDENTITY_MISMATCH = "identity_mismatch"
     TOO_MANY_ATTEMPTS = "too_many_attempts"
     SELF_LOCKOUT = "self_lockout"
+    SECOND_FACTOR_INVALID = "second_factor_invalid"
