@@ -93,7 +93,7 @@ class ComponentSerializer(serializers.ModelSerializer[DossierComponent]):
 class FeeSerializer(serializers.ModelSerializer[Fee]):
     class Meta:
         model = Fee
-        fields = ["kind", "name", "amount", "rule"]
+        fields = ["kind", "name", "amount", "per", "optional", "legal_source", "rule"]
 
 
 class StepSerializer(serializers.ModelSerializer[ProcessStep]):

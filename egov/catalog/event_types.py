@@ -54,6 +54,9 @@ class ComponentsSet(Payload):
 class FeesSet(Payload):
     code: str
     fees: list[tuple[str, str, int, str]]  # [kind, name, amount in VND, rule]
+    # The same fees' [per what ("bản sao"), optional (on the applicant's request), legal
+    # source]; absent from events recorded before these were kept.
+    terms: list[tuple[str, bool, str]] | None = None
 
 
 class ProcessPublished(Payload):

@@ -10,7 +10,8 @@ Both formats carry the same document::
                      "is_published",
                      "components": [{"code", "name", "required", "originals", "copies",
                                      "form_template", "form_schema"}],
-                     "fees": [{"kind", "name", "amount", "rule"}],
+                     "fees": [{"kind", "name", "amount", "per", "optional",
+                              "legal_source", "rule"}],
                      "process": {"note", "steps": [{"name", "role", "unit_kind",
                                                     "agency_identifier", "budget"}]} | null}]}
 
@@ -131,7 +132,15 @@ def procedure_to_dict(procedure: Procedure) -> dict[str, Any]:
             for c in sorted(procedure.components.all(), key=lambda c: (c.order, c.pk))
         ],
         "fees": [
-            {"kind": f.kind, "name": f.name, "amount": f.amount, "rule": f.rule}
+            {
+                "kind": f.kind,
+                "name": f.name,
+                "amount": f.amount,
+                "per": f.per,
+                "optional": f.optional,
+                "legal_source": f.legal_source,
+                "rule": f.rule,
+            }
             for f in sorted(procedure.fees.all(), key=lambda f: (f.order, f.pk))
         ],
         "process": None
@@ -247,6 +256,9 @@ SHEETS: dict[str, tuple[Column, ...]] = {
         Column("kind", "Loại", width=10),
         Column("name", "Tên khoản thu", width=40),
         Column("amount", "Số tiền (đồng)", "int", 14),
+        Column("per", "Tính cho mỗi", width=14),
+        Column("optional", "Chỉ thu khi người nộp yêu cầu", "bool", 12),
+        Column("legal_source", "Căn cứ thu", width=30),
         Column("rule", "Cách tính, miễn giảm", width=60),
     ),
     SHEET_STEPS: (
@@ -757,6 +769,9 @@ def _fees(raw: Any, where: str, errors: list[str]) -> tuple[list[FeeSpec], list[
                 name=_text(item.get("name")),
                 amount=item.get("amount"),  # type: ignore[arg-type]
                 rule=_text(item.get("rule")),
+                per=_text(item.get("per")).strip(),
+                optional=False if item.get("optional") in (None, "") else item["optional"],
+                legal_source=_text(item.get("legal_source")).strip(),
             )
         )
     return specs, labels

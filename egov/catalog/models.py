@@ -144,6 +144,25 @@ class Fee(models.Model):
     kind = models.CharField(_("loại"), max_length=10, choices=Kind.choices)
     name = models.CharField(_("tên khoản thu"), max_length=255)
     amount = models.PositiveBigIntegerField(_("số tiền (đồng)"))  # integer VND
+    # What the amount is for: "bản sao", "trường hợp", "giấy phép" ("8.000 đồng/bản sao").
+    per = models.CharField(
+        _("tính cho mỗi"),
+        max_length=60,
+        blank=True,
+        help_text=_("Ví dụ: bản sao, trường hợp, giấy phép, hồ sơ. Để trống nếu thu một lần."),
+    )
+    # Charged only when the applicant asks for what it pays for (e.g. extra certified copies).
+    optional = models.BooleanField(
+        _("chỉ thu khi người nộp yêu cầu"),
+        default=False,
+        help_text=_("Khoản thu cho dịch vụ người nộp tự chọn, ví dụ cấp thêm bản sao."),
+    )
+    legal_source = models.CharField(
+        _("căn cứ thu"),
+        max_length=255,
+        blank=True,
+        help_text=_("Văn bản quy định mức thu, ví dụ Thông tư 281/2016/TT-BTC."),
+    )
     rule = models.CharField(_("cách tính, miễn giảm"), max_length=500, blank=True)
 
     class Meta:
@@ -153,6 +172,14 @@ class Fee(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.amount:,} đ"
+
+    @property
+    def amount_text(self) -> str:
+        """ "8.000 đồng/bản sao", "Miễn phí" for a zero amount."""
+        if not self.amount:
+            return "Miễn thu"
+        text = f"{self.amount:,}".replace(",", ".") + " đồng"
+        return f"{text}/{self.per}" if self.per else text
 
 
 class ProcessVersion(models.Model):

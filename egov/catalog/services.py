@@ -130,6 +130,9 @@ class FeeSpec:
     name: str
     amount: int
     rule: str = ""
+    per: str = ""  # "bản sao": the amount is for each copy
+    optional: bool = False  # charged only when the applicant asks for it
+    legal_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,15 @@ def component_spec(component: DossierComponent) -> ComponentSpec:
 
 
 def fee_spec(fee: Fee) -> FeeSpec:
-    return FeeSpec(kind=fee.kind, name=fee.name, amount=fee.amount, rule=fee.rule)
+    return FeeSpec(
+        kind=fee.kind,
+        name=fee.name,
+        amount=fee.amount,
+        rule=fee.rule,
+        per=fee.per,
+        optional=fee.optional,
+        legal_source=fee.legal_source,
+    )
 
 
 def step_spec(step: ProcessStep) -> StepSpec:
@@ -381,6 +392,12 @@ def check_fees(fees: Sequence[FeeSpec], labels: Sequence[str] | None = None) -> 
             errors.append(f"{where}: số tiền phải là số nguyên đồng, không âm.")
         if len(fee.rule or "") > 500:
             errors.append(f"{where}: cách tính dài quá 500 ký tự.")
+        if not isinstance(fee.per, str) or len(fee.per) > 60:
+            errors.append(f"{where}: 'tính cho mỗi' phải là chữ, tối đa 60 ký tự.")
+        if not isinstance(fee.optional, bool):
+            errors.append(f"{where}: 'chỉ thu khi người nộp yêu cầu' phải là có hoặc không.")
+        if not isinstance(fee.legal_source, str) or len(fee.legal_source) > 255:
+            errors.append(f"{where}: căn cứ thu dài quá 255 ký tự.")
     return errors
 
 
@@ -882,9 +899,19 @@ def set_fees(*, actor: Actor, procedure: Procedure, fees: Sequence[FeeSpec]) -> 
     errors = check_fees(fees)
     _raise(errors, "Phí, lệ phí chưa hợp lệ: " + errors[0] if errors else None)
     existing = list(Fee.objects.filter(procedure=procedure).order_by("order", "id"))
-    if [fee_spec(f) for f in existing] == [
-        FeeSpec(f.kind, f.name.strip(), f.amount, (f.rule or "").strip()) for f in fees
-    ]:
+    wanted = [
+        FeeSpec(
+            f.kind,
+            f.name.strip(),
+            f.amount,
+            (f.rule or "").strip(),
+            (f.per or "").strip(),
+            f.optional,
+            (f.legal_source or "").strip(),
+        )
+        for f in fees
+    ]
+    if [fee_spec(f) for f in existing] == wanted:
         return existing
     Fee.objects.filter(procedure=procedure).delete()
     rows = [
@@ -892,11 +919,14 @@ def set_fees(*, actor: Actor, procedure: Procedure, fees: Sequence[FeeSpec]) -> 
             procedure=procedure,
             order=i,
             kind=f.kind,
-            name=f.name.strip(),
+            name=f.name,
             amount=f.amount,
-            rule=(f.rule or "").strip(),
+            rule=f.rule,
+            per=f.per,
+            optional=f.optional,
+            legal_source=f.legal_source,
         )
-        for i, f in enumerate(fees, start=1)
+        for i, f in enumerate(wanted, start=1)
     ]
     Fee.objects.bulk_create(rows)
     record_event(
@@ -907,6 +937,7 @@ def set_fees(*, actor: Actor, procedure: Procedure, fees: Sequence[FeeSpec]) -> 
         payload={
             "code": procedure.code,
             "fees": [[f.kind, f.name, f.amount, f.rule] for f in rows],
+            "terms": [[f.per, f.optional, f.legal_source] for f in rows],
         },
     )
     return list(Fee.objects.filter(procedure=procedure).order_by("order", "id"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 from egov.events.catalogue import Payload, declare
@@ -30,6 +30,14 @@ class UnitSnapshot(Payload):
     kind: str
     parent_id: int | None = None
     is_active: bool
+    # The desk's reception address and hours (absent from events recorded before they were kept).
+    address: str = ""
+    phone: str = ""
+    morning_opens: time | None = None
+    morning_closes: time | None = None
+    afternoon_opens: time | None = None
+    afternoon_closes: time | None = None
+    saturday: str = ""
 
 
 class PositionSnapshot(Payload):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -101,6 +103,19 @@ class Agency(models.Model):
         return self.name
 
 
+class SaturdayHours(models.TextChoices):
+    CLOSED = "", _("Nghỉ")
+    MORNING = "morning", _("Mở cửa buổi sáng")
+    FULL = "full", _("Mở cửa cả ngày")
+
+
+WEEKDAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+
+
+def _clock(value: Any) -> str:
+    return f"{value.hour}:{value.minute:02d}"
+
+
 class Unit(models.Model):
     """A department or section inside an agency (phòng, ban, bộ phận)."""
 
@@ -121,6 +136,27 @@ class Unit(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     is_active = models.BooleanField(_("đang hoạt động"), default=True)
+    # Where and when the public is received: filled for one-stop desks (Bộ phận Một cửa), shown
+    # on the portal's procedure pages.
+    address = models.CharField(
+        _("địa chỉ tiếp nhận"),
+        max_length=255,
+        blank=True,
+        help_text=_("Nơi người dân đến nộp hồ sơ, nhận kết quả (bộ phận Một cửa)."),
+    )
+    phone = models.CharField(_("điện thoại"), max_length=20, blank=True)
+    morning_opens = models.TimeField(_("sáng mở cửa từ"), null=True, blank=True)
+    morning_closes = models.TimeField(_("sáng đến"), null=True, blank=True)
+    afternoon_opens = models.TimeField(_("chiều mở cửa từ"), null=True, blank=True)
+    afternoon_closes = models.TimeField(_("chiều đến"), null=True, blank=True)
+    saturday = models.CharField(
+        _("Thứ Bảy"),
+        max_length=10,
+        choices=SaturdayHours.choices,
+        default=SaturdayHours.CLOSED,
+        blank=True,
+        help_text=_("Giờ tiếp nhận Thứ Hai đến Thứ Sáu áp dụng cho các buổi mở cửa Thứ Bảy."),
+    )
 
     class Meta:
         verbose_name = _("phòng ban")
@@ -130,6 +166,32 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} — {self.agency.abbreviation}"
+
+    def sessions(self) -> list[tuple[Any, Any]]:
+        """The Monday–Friday reception sessions that are filled in, in order."""
+        pairs = [
+            (self.morning_opens, self.morning_closes),
+            (self.afternoon_opens, self.afternoon_closes),
+        ]
+        return [(a, b) for a, b in pairs if a is not None and b is not None]
+
+    def opening_hours_text(self) -> str:
+        """ "Thứ Hai–Thứ Sáu 7:30–11:30, 13:30–17:00; Thứ Bảy 7:30–11:30", "" when unknown."""
+        sessions = self.sessions()
+        if not sessions:
+            return ""
+        week = ", ".join(f"{_clock(a)}–{_clock(b)}" for a, b in sessions)
+        parts = [f"{WEEKDAY_NAMES[0]}–{WEEKDAY_NAMES[4]} {week}"]
+        if self.saturday == SaturdayHours.FULL:
+            parts = [f"{WEEKDAY_NAMES[0]}–{WEEKDAY_NAMES[5]} {week}"]
+        elif self.saturday == SaturdayHours.MORNING:
+            a, b = sessions[0]
+            parts.append(f"{WEEKDAY_NAMES[5]} {_clock(a)}–{_clock(b)}")
+        return "; ".join(parts)
+
+    @property
+    def is_desk(self) -> bool:
+        return self.kind == self.Kind.ONE_STOP_DESK
 
 
 class Position(models.Model):

@@ -46,7 +46,22 @@ AGENCY_FIELDS = (
     "website",
     "is_active",
 )
-UNIT_FIELDS = ("agency", "code", "name", "abbreviation", "kind", "parent", "is_active")
+UNIT_FIELDS = (
+    "agency",
+    "code",
+    "name",
+    "abbreviation",
+    "kind",
+    "parent",
+    "is_active",
+    "address",
+    "phone",
+    "morning_opens",
+    "morning_closes",
+    "afternoon_opens",
+    "afternoon_closes",
+    "saturday",
+)
 POSITION_FIELDS = ("code", "name", "is_leader")
 OFFICIAL_FIELDS = ("agency", "unit", "position")
 ADMIN_UNIT_FIELDS = (
@@ -152,6 +167,38 @@ def check_unit(unit: Unit, *, previous_agency_id: int | None = None) -> dict[str
             errors["parent"] = [
                 "Phòng ban cấp trên không được là chính nó hoặc phòng ban cấp dưới."
             ]
+    errors.update(check_desk_hours(unit))
+    return errors
+
+
+def check_desk_hours(unit: Unit) -> dict[str, list[str]]:
+    """Each session has both ends or none, and the sessions are in order."""
+    errors: dict[str, list[str]] = {}
+    pairs = (
+        ("morning_opens", "morning_closes", "Buổi sáng"),
+        ("afternoon_opens", "afternoon_closes", "Buổi chiều"),
+    )
+    times = []
+    for start, end, label in pairs:
+        a, b = getattr(unit, start), getattr(unit, end)
+        if (a is None) != (b is None):
+            errors[end if a is not None else start] = [
+                f"{label}: nhập đủ giờ mở cửa và giờ đóng cửa, hoặc để trống cả hai."
+            ]
+        elif a is not None:
+            times += [a, b]
+    ordered = all(times[i] < times[i + 1] for i in range(len(times) - 1))
+    # Sessions may touch (a desk open without a break): 11:30–11:30 is not a gap, just order.
+    ordered = ordered or (
+        len(times) == 4
+        and times[0] < times[1] <= times[2] < times[3]
+    )
+    if not errors and not ordered:
+        errors["afternoon_closes"] = [
+            "Giờ mở cửa phải trước giờ đóng cửa và buổi sáng phải trước buổi chiều."
+        ]
+    if unit.saturday and not times:
+        errors["saturday"] = ["Nhập giờ tiếp nhận các ngày trong tuần trước khi mở Thứ Bảy."]
     return errors
 
 
