@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
-from django.urls import path
+from django.urls import path, reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, permissions, serializers
 from rest_framework.request import Request
@@ -86,7 +86,8 @@ class ComponentSerializer(serializers.ModelSerializer[DossierComponent]):
         if not obj.form_template:
             return None
         request = self.context.get("request")
-        url = obj.form_template.url
+        # The portal serves it (under a safe name, as a download); media files are not public.
+        url = reverse("portal:form_template", args=[obj.procedure.code, obj.code])
         return request.build_absolute_uri(url) if request is not None else url
 
 

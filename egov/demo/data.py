@@ -325,6 +325,61 @@ BUSINESS = BusinessSpec(
 )
 
 
+# --- one-stop desks: where and when the public is received (shown on the procedure pages) -----
+# Demo addresses and telephone numbers, not the province's published ones. The departments'
+# desks sit at the provincial public administrative service centre, open Saturday mornings.
+
+_CENTRE_ADDRESS = "Tầng 1, Trụ sở Liên cơ quan số 3, phường Hạ Long, tỉnh Quảng Ninh"
+
+
+@dataclass(frozen=True)
+class DeskSpec:
+    address: str
+    phone: str
+    saturday: str = ""  # org.models.SaturdayHours: "", "morning" or "full"
+    hours: tuple[str, str, str, str] = ("07:30", "11:30", "13:30", "17:00")
+
+
+DESKS: dict[tuple[str, str], DeskSpec] = {
+    ("ttpvhcc", "TNTKQ"): DeskSpec(_CENTRE_ADDRESS, "02033636666", "morning"),
+    **{
+        (key, "MC"): DeskSpec(f"Quầy số {n}, {_CENTRE_ADDRESS}", f"0203363660{n}", "morning")
+        for n, key in enumerate(("stp", "sxd", "snnmt", "stc", "syt", "snv"), start=1)
+    },
+    ("halong", "TTPVHCC"): DeskSpec(
+        "Số 2 đường Bến Đoan, phường Hạ Long, tỉnh Quảng Ninh", "02033825001", "morning"
+    ),
+    ("baichay", "TTPVHCC"): DeskSpec(
+        "Số 18 đường Hạ Long, phường Bãi Cháy, tỉnh Quảng Ninh", "02033846002"
+    ),
+    ("vandon", "TTPVHCC"): DeskSpec(
+        "Khu 3, đặc khu Vân Đồn, tỉnh Quảng Ninh", "02033874003", "morning"
+    ),
+}
+
+
+def _set_up_desk(actor: Actor, unit: Unit, spec: DeskSpec) -> None:
+    """Give a desk its demo address and hours, unless an operator already filled them in."""
+    from datetime import time
+
+    from egov.org import services
+
+    if unit.address or unit.morning_opens:
+        return
+    opens, closes, after, end = (time.fromisoformat(t) for t in spec.hours)
+    services.update_unit(
+        actor=actor,
+        unit=unit,
+        address=spec.address,
+        phone=spec.phone,
+        morning_opens=opens,
+        morning_closes=closes,
+        afternoon_opens=after,
+        afternoon_closes=end,
+        saturday=spec.saturday,
+    )
+
+
 def commune_agency_name(admin_unit: AdministrativeUnit) -> str:
     # "Phường Hạ Long" -> "Ủy ban nhân dân phường Hạ Long"
     return f"Ủy ban nhân dân {admin_unit.name[:1].lower()}{admin_unit.name[1:]}"
@@ -428,6 +483,8 @@ def load_demo(*, actor: Actor = SYSTEM) -> DemoResult:
                     )
                     result.created_units += 1
                 units[spec.key, u.code] = unit
+                if (spec.key, u.code) in DESKS:
+                    _set_up_desk(actor, unit, DESKS[spec.key, u.code])
 
         staff = [(spec.key, o) for spec in AGENCIES for o in spec.officials]
         staff.append((OPERATOR_AGENCY_KEY, OPERATOR))

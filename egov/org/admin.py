@@ -202,6 +202,28 @@ class UnitAdmin(OperatorOnlyMixin, admin.ModelAdmin):
     list_select_related = ["agency", "parent", "parent__agency"]
     autocomplete_fields = ["agency", "parent"]
     ordering = ["agency__identifier", "code"]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["agency", "code", "name", "abbreviation", "kind", "parent", "is_active"]},
+        ),
+        (
+            _("Nơi tiếp nhận hồ sơ (bộ phận Một cửa)"),
+            {
+                "description": _(
+                    "Địa chỉ và giờ tiếp nhận hiện trên trang thủ tục của Cổng dịch vụ công, "
+                    "ví dụ Thứ Hai–Thứ Sáu 7:30–11:30, 13:30–17:00."
+                ),
+                "fields": [
+                    "address",
+                    "phone",
+                    ("morning_opens", "morning_closes"),
+                    ("afternoon_opens", "afternoon_closes"),
+                    "saturday",
+                ],
+            },
+        ),
+    ]
 
     def save_model(self, request: HttpRequest, obj: Unit, form: Any, change: bool) -> None:
         services.save_unit(actor=operator_actor(request), unit=obj)

@@ -189,10 +189,7 @@ def check_desk_hours(unit: Unit) -> dict[str, list[str]]:
             times += [a, b]
     ordered = all(times[i] < times[i + 1] for i in range(len(times) - 1))
     # Sessions may touch (a desk open without a break): 11:30–11:30 is not a gap, just order.
-    ordered = ordered or (
-        len(times) == 4
-        and times[0] < times[1] <= times[2] < times[3]
-    )
+    ordered = ordered or (len(times) == 4 and times[0] < times[1] <= times[2] < times[3])
     if not errors and not ordered:
         errors["afternoon_closes"] = [
             "Giờ mở cửa phải trước giờ đóng cửa và buổi sáng phải trước buổi chiều."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from itertools import groupby
 from typing import Any
 
 from django.contrib import messages
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from egov.catalog.form_templates import CONTENT_TYPES, download_name, template_extension
 from egov.catalog.models import OnlineMode, Procedure, Sector
 from egov.catalog.search import search_procedures
 from egov.core.actors import actor_for_user
@@ -26,7 +28,7 @@ from egov.dossiers.downloads import file_download
 from egov.dossiers.models import ISSUED_FORM_KINDS, Dossier, DossierFile, Draft, Status
 from egov.dossiers.pdf import receipt_pdf
 from egov.onestop import services as onestop_services
-from egov.org.models import Agency
+from egov.org.models import Agency, Unit
 
 from .forms import LookupForm, RatingForm, SubmissionForm, SupplementForm
 
@@ -80,6 +82,17 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
     agencies = list(procedure.agencies.all())
     due = dossier_services.due_date(procedure, agencies[0] if agencies else None, timezone.now())
     process = procedure.current_process()
+    # Where to hand the papers in: each agency's one-stop desk(s), with address and hours.
+    desks = {
+        agency_id: list(group)
+        for agency_id, group in groupby(
+            Unit.objects.filter(
+                agency__in=agencies, kind=Unit.Kind.ONE_STOP_DESK, is_active=True
+            ).order_by("agency_id", "code"),
+            key=lambda u: u.agency_id,
+        )
+    }
+    fees = list(procedure.fees.all())
     return render(
         request,
         "portal/procedure_detail.html",
@@ -87,9 +100,36 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
             "procedure": procedure,
             "due": due,
             "agencies": agencies,
+            "places": [(a, desks.get(a.pk, [])) for a in agencies],
+            "fees": fees,
+            "required_total": sum(f.amount for f in fees if not f.optional),
             "steps": process.steps.all() if process else [],
         },
     )
+
+
+def form_template(request: HttpRequest, code: str, component: str) -> FileResponse:
+    """A published procedure's blank form (PDF or DOCX) under a safe ASCII name; only the types
+    the administration accepts are served, always as a download."""
+    procedure = _published(code)
+    row = get_object_or_404(procedure.components.exclude(form_template=""), code=component)
+    row.procedure = procedure
+    extension = template_extension(row)
+    if not extension:
+        raise Http404
+    try:
+        handle = row.form_template.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=download_name(row),
+        content_type=CONTENT_TYPES[extension],
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 def _applicant_required(request: HttpRequest) -> None:

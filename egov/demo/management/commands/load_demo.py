@@ -19,7 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="Không in bảng tài khoản.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from egov.catalog.form_templates import attach_generated_templates
         from egov.catalog.starter import load_starter_catalog
+        from egov.core.actors import SYSTEM
 
         result = load_demo()
         self.stdout.write(
@@ -32,6 +34,10 @@ class Command(BaseCommand):
             f"Danh mục thủ tục: tạo mới {len(catalog.created)}, "
             f"giữ nguyên {len(catalog.unchanged)} thủ tục."
         )
+        # Blank forms citizens can download from the procedure pages (only those missing).
+        templates = attach_generated_templates(actor=SYSTEM)
+        if templates:
+            self.stdout.write(f"Mẫu đơn, tờ khai: tạo {len(templates)} tệp mẫu (PDF).")
         if options["quiet"]:
             return
         rows = [("Tài khoản", "Mật khẩu", "Vai trò", "Cơ quan")]
