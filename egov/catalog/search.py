@@ -384,3 +384,66 @@ def _search_python(qs: QuerySet[Procedure], text: str, limit: int) -> list[Proce
     ]
     docs = (index.docs[pk] for pk in allowed if pk in index.docs)
     return _rank(docs, text, per_token, limit)
+
+
+# --- suggestions when nothing matched ------------------------------------------------------------
+
+SUGGESTION_MIN_SCORE = 0.5
+
+
+def suggest_procedures(query: str, *, limit: int = 5, engine: str | None = None) -> list[Procedure]:
+    """Published procedures whose names come closest to `query` when the search found nothing.
+
+    The same word matching as the search, relaxed: a procedure is suggested when about half of
+    the query's words match one of its words (exactly, as a prefix or within the typo distance,
+    typos allowed even for catalogue words; two-letter words do not count
+    towards the half), best average first. On PostgreSQL the candidates are
+    the rows nearest to the whole query by trigram word similarity; elsewhere the in-process
+    index of the catalogue's words."""
+    text = normalize_vietnamese(query or "")
+    tokens = list(dict.fromkeys(_fold(t) for t in text.split() if len(t) > 1))
+    if not tokens:
+        return []
+    qs = Procedure.objects.filter(is_published=True)
+    if (engine or default_engine()) == "postgres":
+        from django.contrib.postgres.search import TrigramWordSimilarity
+
+        rows = (
+            qs.annotate(sim=TrigramWordSimilarity(text, "search_text"))
+            .order_by("-sim")
+            .values_list("pk", "code", "search_text")[:MAX_CANDIDATES]
+        )
+        docs = [_Doc(pk, code.lower(), body, _doc_words(body)) for pk, code, body in rows]
+        vocabulary: Iterable[str] = {w for d in docs for w in d.words}
+    else:
+        index = _current_index()
+        allowed = set(qs.values_list("pk", flat=True))
+        docs = [index.docs[pk] for pk in allowed if pk in index.docs]
+        vocabulary = index.vocabulary
+    per_token = [_token_scores(t, vocabulary, known=False) for t in tokens]
+    # Two-letter words ("ho", "cu", "xa") match too much to count towards the half alone.
+    telling = [i for i, t in enumerate(tokens) if len(t) > 2] or list(range(len(tokens)))
+    needed = (len(telling) + 1) // 2
+    scored: dict[int, float] = {}
+    for doc in docs:
+        hits = [max((s.get(w, 0.0) for w in doc.words), default=0.0) for s in per_token]
+        if sum(1 for i in telling if hits[i] > 0) >= needed:
+            score = sum(hits) / len(tokens)
+            if score >= SUGGESTION_MIN_SCORE:
+                scored[doc.pk] = score
+    if not scored:
+        return []
+    rows2 = Procedure.objects.select_related("sector").in_bulk(list(scored))
+    ordered = sorted(
+        rows2.values(), key=lambda p: (-scored[p.pk], -p.submission_count, len(p.name), p.name)
+    )
+    return ordered[:limit]
+
+
+def popular_procedures(limit: int = 5) -> list[Procedure]:
+    """The most used published procedures (what people most often come for)."""
+    return list(
+        Procedure.objects.filter(is_published=True)
+        .select_related("sector")
+        .order_by("-submission_count", "name")[:limit]
+    )

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from egov.catalog.form_templates import CONTENT_TYPES, download_name, template_extension
 from egov.catalog.models import OnlineMode, Procedure, Sector
-from egov.catalog.search import search_procedures
+from egov.catalog.search import popular_procedures, search_procedures, suggest_procedures
 from egov.core.actors import actor_for_user
 from egov.core.errors import DomainError
 from egov.core.ratelimit import allow_lookup
@@ -53,9 +53,19 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
     if request.GET.get("online_mode"):
         filters["online_mode"] = request.GET["online_mode"]  # checked by filter_procedures
     results = search_procedures(query, limit=50, **filters)
+    suggestions: list[Procedure] = []
+    popular: list[Procedure] = []
+    if not results:
+        # Nothing found: the nearest names, then what people most often come for.
+        suggestions = suggest_procedures(query) if query else []
+        shown = {p.pk for p in suggestions}
+        popular = [p for p in popular_procedures(8) if p.pk not in shown][:5]
     context = {
         "query": query,
         "results": results,
+        "suggestions": suggestions,
+        "popular": popular,
+        "has_filters": bool(filters),
         "sectors": Sector.objects.all(),
         "agencies": Agency.objects.filter(is_active=True, procedures__isnull=False).distinct(),
         "online_modes": OnlineMode.choices,
