@@ -7,11 +7,14 @@ The procedure list also imports and exports the catalogue (JSON, XLSX).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.db.models.fields.files import FieldFile
 from django.forms import BaseInlineFormSet, formset_factory
@@ -23,6 +26,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from egov.core.admin import OperatorOnlyMixin, is_operator_request, operator_actor
+from egov.core.text import normalize_vietnamese
+from egov.core.uploads import DOCX, PDF, UploadRejected, UploadRules, check_upload
 from egov.org.models import Role, Unit
 
 from . import io as catalog_io
@@ -93,13 +98,92 @@ class SectorAdmin(OperatorOnlyAdmin):
 # --- procedures ----------------------------------------------------------------------------------
 
 
+def _code_from_name(name: str, taken: set[str]) -> str:
+    """ "Tờ khai đăng ký khai sinh" → "to-khai-dang-ky-khai-sinh" (unique among `taken`)."""
+    base = re.sub(r"[^a-z0-9]+", "-", normalize_vietnamese(name)).strip("-")[:36].rstrip("-")
+    base = base or "thanh-phan"
+    code, n = base, 2
+    while code in taken:
+        code, n = f"{base}-{n}", n + 1
+    return code
+
+
+class OptionalJSONField(forms.JSONField):
+    """An empty box for "no online form" (Django shows `null`)."""
+
+    def prepare_value(self, value: Any) -> Any:
+        return "" if value is None else super().prepare_value(value)
+
+
+class ComponentForm(forms.ModelForm):
+    form_schema = OptionalJSONField(
+        label=_("Biểu mẫu trực tuyến"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text=_(
+            'Để trống nếu đây là giấy tờ tải lên. Ví dụ: {"fields": [{"name": "ho_ten", '
+            '"label": "Họ, chữ đệm, tên", "type": "text", "required": true}]}'
+        ),
+    )
+
+    class Meta:
+        model = DossierComponent
+        fields = [
+            "order",
+            "code",
+            "name",
+            "required",
+            "originals",
+            "copies",
+            "form_template",
+            "form_schema",
+        ]
+        help_texts = {
+            "order": _("Để trống: xếp theo thứ tự nhập."),
+            "code": _("Để trống: tạo từ tên giấy tờ (chữ thường không dấu)."),
+            "form_template": _(
+                "Tệp PDF hoặc DOCX, tối đa 5 MB; người dân tải về từ trang thủ tục."
+            ),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["order"].required = False
+        self.fields["code"].required = False
+        self.fields["code"].widget.attrs["size"] = 24
+        self.fields["order"].widget.attrs["size"] = 4
+        self.fields["name"].widget = forms.Textarea(attrs={"rows": 2, "cols": 60})
+
+    def clean_form_template(self) -> Any:
+        upload = self.cleaned_data.get("form_template")
+        if not isinstance(upload, UploadedFile):
+            return upload  # unchanged, cleared or none
+        try:
+            checked = check_upload(upload, rules=FORM_TEMPLATE_RULES, label="mẫu đơn, tờ khai")
+        except UploadRejected as exc:
+            raise ValidationError(exc.message) from exc
+        return ContentFile(checked.content, name=checked.name)
+
+
+FORM_TEMPLATE_RULES = UploadRules(allowed=(PDF, DOCX), max_bytes=5 * 1024 * 1024)
+
+
 class ComponentFormSet(BaseInlineFormSet):
     def specs(self) -> list[ComponentSpec]:
         rows: list[tuple[int, int, ComponentSpec]] = []
+        kept = [
+            f.cleaned_data
+            for f in self.forms
+            if getattr(f, "cleaned_data", None) and not f.cleaned_data.get("DELETE")
+        ]
+        taken = {d["code"] for d in kept if d.get("code")}
         for form in self.forms:
             data = getattr(form, "cleaned_data", None)
             if not data or data.get("DELETE"):
                 continue
+            if not data.get("code") and (data.get("name") or "").strip():
+                data["code"] = _code_from_name(data["name"], taken)
+                taken.add(data["code"])
             template = data.get("form_template")
             if template is False or template is None:
                 template = ""  # none, or cleared
@@ -107,7 +191,7 @@ class ComponentFormSet(BaseInlineFormSet):
                 template = template.name or ""  # the stored file, unchanged
             rows.append(
                 (
-                    data.get("order") or 0,
+                    data.get("order") or 10_000,  # no number: after the numbered ones, as typed
                     len(rows),
                     ComponentSpec(
                         code=data.get("code") or "",
@@ -131,6 +215,28 @@ class ComponentFormSet(BaseInlineFormSet):
             raise ValidationError(errors)
 
 
+def _kind_from_name(name: str) -> str:
+    """A charge when the name says "Lệ phí", otherwise a fee (what the names always start with)."""
+    return Fee.Kind.CHARGE if normalize_vietnamese(name).startswith("le phi") else Fee.Kind.FEE
+
+
+class FeeForm(forms.ModelForm):
+    class Meta:
+        model = Fee
+        fields = ["order", "kind", "name", "amount", "per", "optional", "legal_source", "rule"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["order"].required = False
+        self.fields["kind"].required = False
+        self.fields["kind"].choices = [("", _("theo tên")), *Fee.Kind.choices]
+        self.fields["kind"].help_text = _('Để "theo tên": tên bắt đầu bằng "Lệ phí" là lệ phí.')
+        sizes = {"order": 3, "amount": 10, "per": 10, "legal_source": 22, "name": 30}
+        for name, size in sizes.items():
+            self.fields[name].widget.attrs["size"] = size
+        self.fields["rule"].widget = forms.Textarea(attrs={"rows": 2, "cols": 28})
+
+
 class FeeFormSet(BaseInlineFormSet):
     def specs(self) -> list[FeeSpec]:
         rows: list[tuple[int, int, FeeSpec]] = []
@@ -138,15 +244,19 @@ class FeeFormSet(BaseInlineFormSet):
             data = getattr(form, "cleaned_data", None)
             if not data or data.get("DELETE"):
                 continue
+            name = data.get("name") or ""
             rows.append(
                 (
-                    data.get("order") or 0,
+                    data.get("order") or 10_000,
                     len(rows),
                     FeeSpec(
-                        kind=data.get("kind") or "",
-                        name=data.get("name") or "",
+                        kind=data.get("kind") or _kind_from_name(name),
+                        name=name,
                         amount=data.get("amount") if data.get("amount") is not None else -1,
                         rule=data.get("rule") or "",
+                        per=data.get("per") or "",
+                        optional=bool(data.get("optional")),
+                        legal_source=data.get("legal_source") or "",
                     ),
                 )
             )
@@ -163,11 +273,12 @@ class FeeFormSet(BaseInlineFormSet):
 
 class ComponentInline(OperatorInlineMixin, admin.StackedInline):
     model = DossierComponent
+    form = ComponentForm
     formset = ComponentFormSet
     extra = 0
     fields = [
-        ("order", "code"),
         "name",
+        ("order", "code"),
         ("required", "originals", "copies"),
         "form_template",
         "form_schema",
@@ -176,11 +287,18 @@ class ComponentInline(OperatorInlineMixin, admin.StackedInline):
     verbose_name_plural = _("thành phần hồ sơ")
 
 
-class FeeInline(OperatorInlineMixin, admin.TabularInline):
+class FeeInline(OperatorInlineMixin, admin.StackedInline):
     model = Fee
+    form = FeeForm
     formset = FeeFormSet
     extra = 0
-    fields = ["order", "kind", "name", "amount", "rule"]
+    fields = [
+        "name",
+        ("amount", "per", "optional"),
+        ("kind", "order"),
+        "legal_source",
+        "rule",
+    ]
 
 
 class ProcedureAdminForm(forms.ModelForm):
@@ -469,8 +587,18 @@ class ProcedureAdmin(OperatorOnlyAdmin):
             raise PermissionDenied
         procedure = get_object_or_404(Procedure, pk=pk)
         current = procedure.current_process()
-        StepFormSet = formset_factory(StepForm, extra=2, can_delete=True)
-        if request.method == "POST":
+        StepFormSet = formset_factory(StepForm, extra=0, can_delete=True)
+        if request.method == "POST" and request.POST.get("action") == "add_step":
+            # "Thêm một bước": the same page with what was typed and one more empty row.
+            header = PublishForm(
+                initial={
+                    k: request.POST.get(k, "") for k in ("processing_time", "time_unit", "note")
+                }
+            )
+            rows = _typed_steps(request.POST, "steps")
+            rows.append({"order": len(rows) + 1})
+            formset = StepFormSet(prefix="steps", initial=rows)
+        elif request.method == "POST":
             header = PublishForm(request.POST)
             formset = StepFormSet(request.POST, prefix="steps")
             if header.is_valid() and formset.is_valid():
@@ -531,7 +659,8 @@ class ProcedureAdmin(OperatorOnlyAdmin):
                 }
                 for s in (current.steps.order_by("order") if current else [])
             ]
-            formset = StepFormSet(prefix="steps", initial=initial)
+            # A first process starts with one empty row; "Thêm một bước" adds more.
+            formset = StepFormSet(prefix="steps", initial=initial or [{"order": 1}])
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -542,6 +671,21 @@ class ProcedureAdmin(OperatorOnlyAdmin):
             "formset": formset,
         }
         return render(request, "admin/catalog/procedure/publish_process.html", context)
+
+
+def _typed_steps(data: Any, prefix: str) -> list[dict[str, Any]]:
+    """The step rows as typed (unchecked), rows marked for deletion left out."""
+    try:
+        total = min(int(data.get(f"{prefix}-TOTAL_FORMS", 0)), 200)
+    except (TypeError, ValueError):
+        total = 0
+    names = ("order", "name", "role", "unit_kind", "agency_identifier", "budget")
+    rows = []
+    for i in range(total):
+        if data.get(f"{prefix}-{i}-DELETE"):
+            continue
+        rows.append({n: data.get(f"{prefix}-{i}-{n}", "") for n in names})
+    return rows
 
 
 def _download(content: bytes, fmt: str) -> HttpResponse:
@@ -574,7 +718,12 @@ class PublishForm(forms.Form):
 
 class StepForm(forms.Form):
     order = forms.IntegerField(label="Bước", min_value=1, required=False)
-    name = forms.CharField(label="Tên bước", max_length=255, required=False)
+    name = forms.CharField(
+        label="Tên bước",
+        max_length=255,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     role = forms.ChoiceField(
         label="Vai trò",
         choices=[(r, label) for r, label in Role.choices if r in services.STEP_ROLES],
