@@ -10,7 +10,7 @@ with the dossier, so that every reader (timeline, control sheet, statistics) fin
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from egov.events.catalogue import Payload, declare
 
@@ -188,6 +188,19 @@ class ApologyRejected(DossierPayload):
     letter: int
 
 
+class DeadlineMoved(DossierPayload):
+    """An operator's change of the working-day calendar (a day off or a swap working day inside
+    the running deadline) moved the dossier's appointment and/or its current step's due time,
+    each keeping the working time it had left (workcalendar.impact)."""
+
+    days: list[date] = []  # the changed dates that lay inside the deadline
+    appointment_at: datetime | None = None
+    previous_appointment_at: datetime | None = None
+    step_id: int | None = None
+    step_due_at: datetime | None = None
+    previous_step_due_at: datetime | None = None
+
+
 class Recipient(Payload):
     name: str
     role: str
@@ -327,4 +340,11 @@ REMINDER_SENT = declare(
     subject=SUBJECT,
     payload=ReminderSent,
     description="Nhắc việc một bước sắp đến hạn, quá hạn hoặc quá hạn hơn 1 ngày làm việc.",
+)
+DEADLINE_MOVED = declare(
+    "dossier.deadline_moved",
+    subject=SUBJECT,
+    payload=DeadlineMoved,
+    description="Quản trị viên khai báo ngày nghỉ hoặc ngày làm bù nằm trong thời hạn đang chạy: "
+    "ngày hẹn trả và hạn xử lý của bước hiện tại được tính lại theo lịch mới.",
 )

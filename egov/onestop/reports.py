@@ -345,6 +345,10 @@ def control_sheet(dossier: Dossier, *, now: datetime | None = None) -> ControlSh
                 # The engine moves the open step's due time by the working time spent waiting.
                 current.due_at = calendar.add_working_hours(current.due_at, pause.paused)
             pause = None
+        elif isinstance(payload, E.DeadlineMoved):
+            if current is not None and payload.step_due_at is not None:
+                # A day off entered inside the deadline moved the open step's due time.
+                current.due_at = payload.step_due_at
         elif isinstance(payload, E.ApologyApproved):
             sheet.extensions.append(
                 Extension(

@@ -411,6 +411,12 @@ def apply(event: Event, store: Store) -> None:
             )
     elif isinstance(payload, E.ApologyApproved):
         pass  # a promise to the applicant, not a due date: the ledger stays (module docstring)
+    elif isinstance(payload, E.DeadlineMoved):
+        # A day off (or swap working day) entered inside the running deadline moved it.
+        if track is not None:
+            track.appointment_at = payload.appointment_at or track.appointment_at
+            if payload.step_due_at is not None:
+                track.step_due_at = payload.step_due_at
     elif kind == "result_recorded":
         if track is not None:
             track.has_result = True
@@ -505,6 +511,7 @@ HANDLED = frozenset(
         "stopped",
         "rated",
         "synced",
+        "deadline_moved",
     }
 )
 # Events that end a dossier's life at the desk: counted, and the tracker let go.
@@ -518,6 +525,7 @@ TRACKED_ONLY = frozenset(
         "payment_received",
         "apology_approved",
         "result_recorded",
+        "deadline_moved",
     }
 )
 

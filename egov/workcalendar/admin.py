@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -19,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from egov.core.admin import OperatorOnlyMixin, is_operator_request, operator_actor
 
-from . import services
+from . import impact, services
 from .models import SpecialDay, WorkingHours
 
 WEEKDAYS = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"]
@@ -35,15 +36,60 @@ class OperatorOnlyAdmin(OperatorOnlyMixin, admin.ModelAdmin):
         return is_operator_request(request)
 
 
+MOVES_EXPLAINED = (
+    "Khi lưu, ngày hẹn trả và hạn xử lý bước hiện tại của các hồ sơ này được tính lại theo lịch "
+    "mới: mỗi hồ sơ giữ nguyên thời gian làm việc còn lại (thêm một ngày nghỉ thì hạn lùi một "
+    "ngày làm việc, thêm ngày làm bù thì hạn sớm lên). Ngày hẹn đã ghi trên giấy tiếp nhận và "
+    "ngày hẹn lại trong phiếu xin lỗi giữ nguyên; mỗi lần dời hạn được ghi vào nhật ký của hồ sơ."
+)
+
+
+class SpecialDayForm(forms.ModelForm):
+    confirm_moves = forms.BooleanField(
+        label=_("Tôi đồng ý dời hạn xử lý của các hồ sơ đang giải quyết nêu trên"),
+        required=False,
+    )
+
+    class Meta:
+        model = SpecialDay
+        fields = ["date", "kind", "name", "agency", "legal_basis"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        self.moves = impact.DeadlineMoves()
+        if self.errors or not data.get("date") or not data.get("kind"):
+            return data
+        stored = self.instance if self.instance.pk else None
+        self.moves = services.preview_day_change(
+            day=data["date"], kind=data["kind"], agency=data.get("agency"), instance=stored
+        )
+        if self.moves.count and not data.get("confirm_moves"):
+            self.add_error(
+                "confirm_moves",
+                f"Ngày {data['date']:%d/%m/%Y} nằm trong thời hạn đang chạy của "
+                f"{self.moves.describe()}. {MOVES_EXPLAINED} Đánh dấu ô xác nhận rồi lưu lại.",
+            )
+        return data
+
+
 @admin.register(SpecialDay)
 class SpecialDayAdmin(OperatorOnlyAdmin):
+    form = SpecialDayForm
     list_display = ["date", "weekday", "kind", "name", "scope", "source", "legal_basis"]
     list_filter = ["kind", "source", ("agency", admin.EmptyFieldListFilter)]
     search_fields = ["name", "legal_basis", "agency__name", "agency__identifier"]
     date_hierarchy = "date"
-    raw_id_fields = ["agency"]
+    autocomplete_fields = ["agency"]
     readonly_fields = ["source", "created_at", "updated_at"]
     fields = ["date", "kind", "name", "agency", "legal_basis", "source", "created_at", "updated_at"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(self.fields)
+        if request.method == "POST":
+            # Asked only when the date falls inside running deadlines (the form says so).
+            fields.insert(fields.index("legal_basis") + 1, "confirm_moves")
+        return fields
+
     change_list_template = "admin/workcalendar/specialday/change_list.html"
     # Operators type dates the Vietnamese way (22/08/2026); the date picker gives ISO.
     formfield_overrides = {
@@ -60,7 +106,7 @@ class SpecialDayAdmin(OperatorOnlyAdmin):
 
     def save_model(self, request: HttpRequest, obj: SpecialDay, form: Any, change: bool) -> None:
         # The form has already checked the unique date per scope and the required fields.
-        services.save_special_day(
+        _row, moves = services.change_special_day(
             actor=admin_actor(request),
             day=obj.date,
             kind=obj.kind,
@@ -71,6 +117,13 @@ class SpecialDayAdmin(OperatorOnlyAdmin):
             source=SpecialDay.Source.OPERATOR,
             instance=obj,
         )
+        if moves.count:
+            messages.warning(
+                request,
+                f"Đã dời hạn xử lý của {moves.describe()} theo ngày {obj.date:%d/%m/%Y} "
+                f"({obj.get_kind_display().lower()}): ngày hẹn trả và hạn xử lý bước hiện tại "
+                "được tính lại, mỗi hồ sơ giữ nguyên thời gian làm việc còn lại.",
+            )
 
     def delete_model(self, request: HttpRequest, obj: SpecialDay) -> None:
         services.delete_special_day(actor=admin_actor(request), special_day=obj)
@@ -136,7 +189,7 @@ class SpecialDayAdmin(OperatorOnlyAdmin):
 @admin.register(WorkingHours)
 class WorkingHoursAdmin(OperatorOnlyAdmin):
     list_display = ["scope", "morning_start", "morning_end", "afternoon_start", "afternoon_end"]
-    raw_id_fields = ["agency"]
+    autocomplete_fields = ["agency"]
     fields = ["agency", "morning_start", "morning_end", "afternoon_start", "afternoon_end"]
 
     @admin.display(description=_("phạm vi"), ordering="agency__name")

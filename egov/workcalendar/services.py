@@ -73,12 +73,13 @@ import holidays
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from egov.core.actors import Actor
 from egov.core.errors import Conflict, DomainError, NotAllowed
 from egov.events.services import record_event
 
-from . import event_types
+from . import event_types, impact
 from .error_codes import CalendarErrorCode
 from .models import OfficialDayLoaded, SpecialDay, WorkingHours
 
@@ -500,6 +501,83 @@ def _special_day_payload(row: SpecialDay) -> dict[str, Any]:
     }
 
 
+def _today() -> date:
+    return timezone.now().astimezone(VN_TZ).date()
+
+
+def _effective_after(
+    day: date,
+    agency_id: int | None,
+    *,
+    without: int | None,
+    new: tuple[date, str, int | None] | None,
+) -> bool:
+    """Whether ``day`` is a working day for the agency once the stored row ``without`` is gone and
+    the row ``new`` (date, kind, agency id) is there: the agency's row over the province's over
+    the statutory calendar."""
+    rows = SpecialDay.objects.filter(date=day).filter(
+        Q(agency__isnull=True) | Q(agency_id=agency_id)
+    )
+    if without is not None:
+        rows = rows.exclude(pk=without)
+    kinds = {r.agency_id: r.kind for r in rows.only("agency_id", "kind")}
+    if new is not None and new[0] == day and new[2] in (None, agency_id):
+        kinds[new[2]] = new[1]
+    kind = kinds.get(agency_id) if agency_id is not None else None
+    if kind is None:
+        kind = kinds.get(None)
+    if kind is None:
+        return WorkingCalendar.statutory().is_working_day(day)
+    return kind == SpecialDay.Kind.WORKING_DAY
+
+
+def day_change_shift(
+    *,
+    day: date | None,
+    kind: str = "",
+    agency: Agency | None = None,
+    instance: SpecialDay | None = None,
+) -> impact.CalendarShift | None:
+    """The change of saving (``day`` given) or deleting (``day`` None) a special day, as the
+    deadlines see it; None when it touches no date after today."""
+    stored = None
+    if instance is not None and instance.pk is not None:
+        stored = SpecialDay.objects.filter(pk=instance.pk).first()
+    days = {d for d in (day, stored.date if stored else None) if d is not None}
+    today = _today()
+    if not any(d > today for d in days):
+        return None
+    agency_id = agency.pk if agency is not None else None
+    scopes = {agency_id} if day is not None else set()
+    if stored is not None:
+        scopes.add(stored.agency_id)
+    scope = next(iter(scopes)) if len(scopes) == 1 else None
+    new = (day, kind, agency_id) if day is not None else None
+    without = stored.pk if stored is not None else None
+
+    def after(for_agency: int | None, d: date) -> bool:
+        return _effective_after(d, for_agency, without=without, new=new)
+
+    return impact.CalendarShift(
+        days=tuple(sorted(days)), agency_id=scope, after=after, load=WorkingCalendar._load
+    )
+
+
+def preview_day_change(
+    *,
+    day: date | None,
+    kind: str = "",
+    agency: Agency | None = None,
+    instance: SpecialDay | None = None,
+) -> impact.DeadlineMoves:
+    """What saving (or, with ``day`` None, deleting) a special day would move: the running
+    deadlines (dossiers...) counted by the apps that registered them. Changes nothing."""
+    shift = day_change_shift(day=day, kind=kind, agency=agency, instance=instance)
+    if shift is None:
+        return impact.DeadlineMoves()
+    return impact.preview(shift, _today())
+
+
 @transaction.atomic
 def save_special_day(
     *,
@@ -512,7 +590,38 @@ def save_special_day(
     source: str = SpecialDay.Source.OPERATOR,
     instance: SpecialDay | None = None,
 ) -> SpecialDay:
-    """Create a special day, or change ``instance``. Records ``calendar.special_day_saved``."""
+    """Create a special day, or change ``instance``. Records ``calendar.special_day_saved`` and
+    moves the running deadlines the change touches (see `change_special_day`)."""
+    return change_special_day(
+        actor=actor,
+        day=day,
+        kind=kind,
+        name=name,
+        agency=agency,
+        legal_basis=legal_basis,
+        source=source,
+        instance=instance,
+    )[0]
+
+
+@transaction.atomic
+def change_special_day(
+    *,
+    actor: Actor,
+    day: date,
+    kind: str,
+    name: str,
+    agency: Agency | None = None,
+    legal_basis: str = "",
+    source: str = SpecialDay.Source.OPERATOR,
+    instance: SpecialDay | None = None,
+) -> tuple[SpecialDay, impact.DeadlineMoves]:
+    """`save_special_day`, also saying which running deadlines moved.
+
+    A day off entered for a date inside running deadlines (after today) takes that working day
+    away from them; a working day adds one. In the same transaction each such deadline is moved
+    to keep the working time it had left (impact.shift): the dossiers' appointment dates and
+    their current steps' due times, each with a ``dossier.deadline_moved`` event."""
     _require_operator(actor)
     if kind not in SpecialDay.Kind.values:
         raise DomainError(
@@ -548,6 +657,9 @@ def save_special_day(
     if instance is not None and instance.pk is not None:
         stored = SpecialDay.objects.filter(pk=instance.pk).first()
         before = _special_day_payload(stored) if stored is not None else None
+    shift = day_change_shift(day=day, kind=kind, agency=agency, instance=instance)
+    if shift is not None:
+        impact.preview(shift, _today())  # the calendars as they are before
     row = instance or SpecialDay()
     row.date = day
     row.kind = kind
@@ -564,7 +676,12 @@ def save_special_day(
         agency_id=agency_id,
         payload={"before": before, "after": _special_day_payload(row)},
     )
-    return row
+    moves = impact.DeadlineMoves()
+    if shift is not None:
+        WorkingCalendar.clear_cache()
+        shift.saved = True
+        moves = impact.apply(shift, _today(), actor=actor)
+    return row, moves
 
 
 @transaction.atomic
@@ -573,6 +690,9 @@ def delete_special_day(*, actor: Actor, special_day: SpecialDay) -> None:
     _require_operator(actor)
     payload = _special_day_payload(special_day)
     pk = special_day.pk
+    shift = day_change_shift(day=None, instance=special_day)
+    if shift is not None:
+        impact.preview(shift, _today())  # the calendars as they are before
     special_day.delete()
     record_event(
         actor=actor,
@@ -582,6 +702,10 @@ def delete_special_day(*, actor: Actor, special_day: SpecialDay) -> None:
         agency_id=payload["agency_id"],
         payload={"before": payload},
     )
+    if shift is not None:
+        WorkingCalendar.clear_cache()
+        shift.saved = True
+        impact.apply(shift, _today(), actor=actor)
 
 
 def _hours_payload(sessions: Sessions | None) -> str | None:
