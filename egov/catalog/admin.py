@@ -229,7 +229,8 @@ class FeeForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["order"].required = False
         self.fields["kind"].required = False
-        self.fields["kind"].choices = [("", _("theo tên")), *Fee.Kind.choices]
+        kind: Any = self.fields["kind"]
+        kind.choices = [("", _("theo tên")), *Fee.Kind.choices]
         self.fields["kind"].help_text = _('Để "theo tên": tên bắt đầu bằng "Lệ phí" là lệ phí.')
         sizes = {"order": 3, "amount": 10, "per": 10, "legal_source": 22, "name": 30}
         for name, size in sizes.items():

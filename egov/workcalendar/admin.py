@@ -83,8 +83,8 @@ class SpecialDayAdmin(OperatorOnlyAdmin):
     readonly_fields = ["source", "created_at", "updated_at"]
     fields = ["date", "kind", "name", "agency", "legal_basis", "source", "created_at", "updated_at"]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        fields = list(self.fields)
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields: list[Any] = list(self.fields)
         if request.method == "POST":
             # Asked only when the date falls inside running deadlines (the form says so).
             fields.insert(fields.index("legal_basis") + 1, "confirm_moves")
