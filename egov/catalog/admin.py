@@ -223,7 +223,14 @@ def _kind_from_name(name: str) -> str:
 class FeeForm(forms.ModelForm):
     class Meta:
         model = Fee
-        fields = ["order", "kind", "name", "amount", "per", "optional", "legal_source", "rule"]
+        fields = ["order", "kind", "name", "amount", "rule", "optional", "unit", "legal_source"]
+        help_texts = {
+            "unit": _(
+                "Để trống nếu thu một lần cho mỗi hồ sơ. Ví dụ: bản, trang: thu theo số lượng "
+                "người nộp yêu cầu."
+            ),
+            "optional": _("Khoản thu cho dịch vụ người nộp tự chọn, ví dụ cấp thêm bản sao."),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -232,7 +239,7 @@ class FeeForm(forms.ModelForm):
         kind: Any = self.fields["kind"]
         kind.choices = [("", _("theo tên")), *Fee.Kind.choices]
         self.fields["kind"].help_text = _('Để "theo tên": tên bắt đầu bằng "Lệ phí" là lệ phí.')
-        sizes = {"order": 3, "amount": 10, "per": 10, "legal_source": 22, "name": 30}
+        sizes = {"order": 3, "amount": 10, "unit": 10, "legal_source": 22, "name": 30}
         for name, size in sizes.items():
             self.fields[name].widget.attrs["size"] = size
         self.fields["rule"].widget = forms.Textarea(attrs={"rows": 2, "cols": 28})
@@ -255,8 +262,8 @@ class FeeFormSet(BaseInlineFormSet):
                         name=name,
                         amount=data.get("amount") if data.get("amount") is not None else -1,
                         rule=data.get("rule") or "",
-                        per=data.get("per") or "",
                         optional=bool(data.get("optional")),
+                        unit=data.get("unit") or "",
                         legal_source=data.get("legal_source") or "",
                     ),
                 )
@@ -295,7 +302,7 @@ class FeeInline(OperatorInlineMixin, admin.StackedInline):
     extra = 0
     fields = [
         "name",
-        ("amount", "per", "optional"),
+        ("amount", "unit", "optional"),
         ("kind", "order"),
         "legal_source",
         "rule",

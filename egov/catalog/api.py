@@ -94,7 +94,7 @@ class ComponentSerializer(serializers.ModelSerializer[DossierComponent]):
 class FeeSerializer(serializers.ModelSerializer[Fee]):
     class Meta:
         model = Fee
-        fields = ["kind", "name", "amount", "per", "optional", "legal_source", "rule"]
+        fields = ["id", "kind", "name", "amount", "rule", "optional", "unit", "legal_source"]
 
 
 class StepSerializer(serializers.ModelSerializer[ProcessStep]):

@@ -54,9 +54,9 @@ class ComponentsSet(Payload):
 class FeesSet(Payload):
     code: str
     fees: list[tuple[str, str, int, str]]  # [kind, name, amount in VND, rule]
-    # The same fees' [per what ("bản sao"), optional (on the applicant's request), legal
-    # source]; absent from events recorded before these were kept.
-    terms: list[tuple[str, bool, str]] | None = None
+    on_request: list[tuple[str, str]] = []  # [name, unit] of fees charged only when asked for
+    per_unit: list[tuple[str, str]] = []  # [name, unit] of fees charged per unit asked for
+    legal_sources: list[tuple[str, str]] = []  # [name, the text that sets the amount]
 
 
 class ProcessPublished(Payload):

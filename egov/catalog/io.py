@@ -10,8 +10,8 @@ Both formats carry the same document::
                      "is_published",
                      "components": [{"code", "name", "required", "originals", "copies",
                                      "form_template", "form_schema"}],
-                     "fees": [{"kind", "name", "amount", "per", "optional",
-                              "legal_source", "rule"}],
+                     "fees": [{"kind", "name", "amount", "rule", "optional", "unit",
+                              "legal_source"}],
                      "process": {"note", "steps": [{"name", "role", "unit_kind",
                                                     "agency_identifier", "budget"}]} | null}]}
 
@@ -136,10 +136,10 @@ def procedure_to_dict(procedure: Procedure) -> dict[str, Any]:
                 "kind": f.kind,
                 "name": f.name,
                 "amount": f.amount,
-                "per": f.per,
-                "optional": f.optional,
-                "legal_source": f.legal_source,
                 "rule": f.rule,
+                "optional": f.optional,
+                "unit": f.unit,
+                "legal_source": f.legal_source,
             }
             for f in sorted(procedure.fees.all(), key=lambda f: (f.order, f.pk))
         ],
@@ -256,10 +256,10 @@ SHEETS: dict[str, tuple[Column, ...]] = {
         Column("kind", "Loại", width=10),
         Column("name", "Tên khoản thu", width=40),
         Column("amount", "Số tiền (đồng)", "int", 14),
-        Column("per", "Tính cho mỗi", width=14),
-        Column("optional", "Chỉ thu khi người nộp yêu cầu", "bool", 12),
-        Column("legal_source", "Căn cứ thu", width=30),
         Column("rule", "Cách tính, miễn giảm", width=60),
+        Column("optional", "Chỉ thu khi người nộp yêu cầu", "bool", 12),
+        Column("unit", "Đơn vị tính", width=10),
+        Column("legal_source", "Căn cứ thu", width=30),
     ),
     SHEET_STEPS: (
         Column("procedure", "Mã thủ tục", width=26),
@@ -769,8 +769,9 @@ def _fees(raw: Any, where: str, errors: list[str]) -> tuple[list[FeeSpec], list[
                 name=_text(item.get("name")),
                 amount=item.get("amount"),  # type: ignore[arg-type]
                 rule=_text(item.get("rule")),
-                per=_text(item.get("per")).strip(),
-                optional=False if item.get("optional") in (None, "") else item["optional"],
+                # None (an empty cell) is no; anything else but a boolean is refused by check_fees.
+                optional=False if item.get("optional") is None else item["optional"],
+                unit=_text(item.get("unit")).strip(),
                 legal_source=_text(item.get("legal_source")).strip(),
             )
         )

@@ -144,19 +144,7 @@ class Fee(models.Model):
     kind = models.CharField(_("loại"), max_length=10, choices=Kind.choices)
     name = models.CharField(_("tên khoản thu"), max_length=255)
     amount = models.PositiveBigIntegerField(_("số tiền (đồng)"))  # integer VND
-    # What the amount is for: "bản sao", "trường hợp", "giấy phép" ("8.000 đồng/bản sao").
-    per = models.CharField(
-        _("tính cho mỗi"),
-        max_length=60,
-        blank=True,
-        help_text=_("Ví dụ: bản sao, trường hợp, giấy phép, hồ sơ. Để trống nếu thu một lần."),
-    )
-    # Charged only when the applicant asks for what it pays for (e.g. extra certified copies).
-    optional = models.BooleanField(
-        _("chỉ thu khi người nộp yêu cầu"),
-        default=False,
-        help_text=_("Khoản thu cho dịch vụ người nộp tự chọn, ví dụ cấp thêm bản sao."),
-    )
+    # The text that sets the amount (shown with the fee on the procedure page).
     legal_source = models.CharField(
         _("căn cứ thu"),
         max_length=255,
@@ -164,6 +152,11 @@ class Fee(models.Model):
         help_text=_("Văn bản quy định mức thu, ví dụ Thông tư 281/2016/TT-BTC."),
     )
     rule = models.CharField(_("cách tính, miễn giảm"), max_length=500, blank=True)
+    # Charged only when the applicant asks for what it pays for (a copy, an extra extract): they
+    # choose it when submitting, and the dossier's total counts it only then (dossiers.fees).
+    optional = models.BooleanField(_("chỉ thu khi người nộp yêu cầu"), default=False)
+    # Charged per unit (e.g. "bản"): the applicant says how many; empty: once per dossier.
+    unit = models.CharField(_("đơn vị tính (thu theo số lượng)"), max_length=30, blank=True)
 
     class Meta:
         verbose_name = _("phí, lệ phí")
@@ -175,11 +168,9 @@ class Fee(models.Model):
 
     @property
     def amount_text(self) -> str:
-        """ "8.000 đồng/bản sao", "Miễn phí" for a zero amount."""
-        if not self.amount:
-            return "Miễn thu"
+        """ "8.000 đồng/bản": the amount, per unit when charged per unit."""
         text = f"{self.amount:,}".replace(",", ".") + " đồng"
-        return f"{text}/{self.per}" if self.per else text
+        return f"{text}/{self.unit}" if self.unit else text
 
 
 class ProcessVersion(models.Model):

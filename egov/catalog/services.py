@@ -130,9 +130,9 @@ class FeeSpec:
     name: str
     amount: int
     rule: str = ""
-    per: str = ""  # "bản sao": the amount is for each copy
     optional: bool = False  # charged only when the applicant asks for it
-    legal_source: str = ""
+    unit: str = ""  # charged per unit ("bản"), the applicant gives the number
+    legal_source: str = ""  # the text that sets the amount
 
 
 @dataclass(frozen=True)
@@ -162,8 +162,8 @@ def fee_spec(fee: Fee) -> FeeSpec:
         name=fee.name,
         amount=fee.amount,
         rule=fee.rule,
-        per=fee.per,
         optional=fee.optional,
+        unit=fee.unit,
         legal_source=fee.legal_source,
     )
 
@@ -392,10 +392,10 @@ def check_fees(fees: Sequence[FeeSpec], labels: Sequence[str] | None = None) -> 
             errors.append(f"{where}: số tiền phải là số nguyên đồng, không âm.")
         if len(fee.rule or "") > 500:
             errors.append(f"{where}: cách tính dài quá 500 ký tự.")
-        if not isinstance(fee.per, str) or len(fee.per) > 60:
-            errors.append(f"{where}: 'tính cho mỗi' phải là chữ, tối đa 60 ký tự.")
         if not isinstance(fee.optional, bool):
             errors.append(f"{where}: 'chỉ thu khi người nộp yêu cầu' phải là có hoặc không.")
+        if not isinstance(fee.unit, str) or len(fee.unit) > 30:
+            errors.append(f"{where}: đơn vị tính tối đa 30 ký tự.")
         if not isinstance(fee.legal_source, str) or len(fee.legal_source) > 255:
             errors.append(f"{where}: căn cứ thu dài quá 255 ký tự.")
     return errors
@@ -905,8 +905,8 @@ def set_fees(*, actor: Actor, procedure: Procedure, fees: Sequence[FeeSpec]) -> 
             f.name.strip(),
             f.amount,
             (f.rule or "").strip(),
-            (f.per or "").strip(),
             f.optional,
+            (f.unit or "").strip(),
             (f.legal_source or "").strip(),
         )
         for f in fees
@@ -922,8 +922,8 @@ def set_fees(*, actor: Actor, procedure: Procedure, fees: Sequence[FeeSpec]) -> 
             name=f.name,
             amount=f.amount,
             rule=f.rule,
-            per=f.per,
             optional=f.optional,
+            unit=f.unit,
             legal_source=f.legal_source,
         )
         for i, f in enumerate(wanted, start=1)
@@ -937,7 +937,9 @@ def set_fees(*, actor: Actor, procedure: Procedure, fees: Sequence[FeeSpec]) -> 
         payload={
             "code": procedure.code,
             "fees": [[f.kind, f.name, f.amount, f.rule] for f in rows],
-            "terms": [[f.per, f.optional, f.legal_source] for f in rows],
+            "on_request": [[f.name, f.unit] for f in rows if f.optional],
+            "per_unit": [[f.name, f.unit] for f in rows if f.unit],
+            "legal_sources": [[f.name, f.legal_source] for f in rows if f.legal_source],
         },
     )
     return list(Fee.objects.filter(procedure=procedure).order_by("order", "id"))

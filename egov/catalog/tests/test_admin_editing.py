@@ -72,11 +72,11 @@ def test_a_procedure_with_components_and_fees_is_added_in_one_save(
     data |= inline(
         "fees",
         [
-            {"name": "Lệ phí đăng ký giám hộ", "amount": "5000", "per": "trường hợp"},
+            {"name": "Lệ phí đăng ký giám hộ", "amount": "5000"},
             {
                 "name": "Phí cấp bản sao Trích lục",
                 "amount": "8000",
-                "per": "bản sao",
+                "unit": "bản sao",
                 "optional": "on",
                 "legal_source": "Thông tư 281/2016/TT-BTC",
             },
@@ -92,9 +92,9 @@ def test_a_procedure_with_components_and_fees_is_added_in_one_save(
         (2, "van-ban-cu-nguoi-giam-ho"),
         (3, "to-khai-dang-ky-giam-ho-2"),
     ]
-    fees = list(procedure.fees.values_list("order", "kind", "amount", "per", "optional"))
+    fees = list(procedure.fees.values_list("order", "kind", "amount", "unit", "optional"))
     assert fees == [
-        (1, "charge", 5000, "trường hợp", False),
+        (1, "charge", 5000, "", False),
         (2, "fee", 8000, "bản sao", True),
     ]
     assert procedure.fees.get(order=2).legal_source == "Thông tư 281/2016/TT-BTC"
@@ -107,7 +107,7 @@ def test_the_add_page_shows_every_field_an_inline_row_needs(admin_client):
         "components-__prefix__-order",
         "components-__prefix__-code",
         "fees-__prefix__-kind",
-        "fees-__prefix__-per",
+        "fees-__prefix__-unit",
         "fees-__prefix__-optional",
         "fees-__prefix__-legal_source",
     ):

@@ -36,7 +36,7 @@ def shown_procedure(birth_procedure, agency) -> Procedure:  # type: ignore[no-un
                 "fee",
                 "Phí cấp bản sao Trích lục khai sinh",
                 8000,
-                per="bản sao",
+                unit="bản sao",
                 optional=True,
                 legal_source="Thông tư 281/2016/TT-BTC",
             ),
