@@ -147,6 +147,8 @@ class FeeFormSet(BaseInlineFormSet):
                         name=data.get("name") or "",
                         amount=data.get("amount") if data.get("amount") is not None else -1,
                         rule=data.get("rule") or "",
+                        optional=bool(data.get("optional")),
+                        unit=data.get("unit") or "",
                     ),
                 )
             )
@@ -180,7 +182,7 @@ class FeeInline(OperatorInlineMixin, admin.TabularInline):
     model = Fee
     formset = FeeFormSet
     extra = 0
-    fields = ["order", "kind", "name", "amount", "rule"]
+    fields = ["order", "kind", "name", "amount", "rule", "optional", "unit"]
 
 
 class ProcedureAdminForm(forms.ModelForm):

@@ -93,7 +93,7 @@ class ComponentSerializer(serializers.ModelSerializer[DossierComponent]):
 class FeeSerializer(serializers.ModelSerializer[Fee]):
     class Meta:
         model = Fee
-        fields = ["kind", "name", "amount", "rule"]
+        fields = ["id", "kind", "name", "amount", "rule", "optional", "unit"]
 
 
 class StepSerializer(serializers.ModelSerializer[ProcessStep]):

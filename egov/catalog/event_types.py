@@ -54,6 +54,8 @@ class ComponentsSet(Payload):
 class FeesSet(Payload):
     code: str
     fees: list[tuple[str, str, int, str]]  # [kind, name, amount in VND, rule]
+    on_request: list[tuple[str, str]] = []  # [name, unit] of fees charged only when asked for
+    per_unit: list[tuple[str, str]] = []  # [name, unit] of fees charged per unit asked for
 
 
 class ProcessPublished(Payload):

@@ -10,7 +10,7 @@ Both formats carry the same document::
                      "is_published",
                      "components": [{"code", "name", "required", "originals", "copies",
                                      "form_template", "form_schema"}],
-                     "fees": [{"kind", "name", "amount", "rule"}],
+                     "fees": [{"kind", "name", "amount", "rule", "optional", "unit"}],
                      "process": {"note", "steps": [{"name", "role", "unit_kind",
                                                     "agency_identifier", "budget"}]} | null}]}
 
@@ -131,7 +131,14 @@ def procedure_to_dict(procedure: Procedure) -> dict[str, Any]:
             for c in sorted(procedure.components.all(), key=lambda c: (c.order, c.pk))
         ],
         "fees": [
-            {"kind": f.kind, "name": f.name, "amount": f.amount, "rule": f.rule}
+            {
+                "kind": f.kind,
+                "name": f.name,
+                "amount": f.amount,
+                "rule": f.rule,
+                "optional": f.optional,
+                "unit": f.unit,
+            }
             for f in sorted(procedure.fees.all(), key=lambda f: (f.order, f.pk))
         ],
         "process": None
@@ -248,6 +255,8 @@ SHEETS: dict[str, tuple[Column, ...]] = {
         Column("name", "Tên khoản thu", width=40),
         Column("amount", "Số tiền (đồng)", "int", 14),
         Column("rule", "Cách tính, miễn giảm", width=60),
+        Column("optional", "Chỉ thu khi người nộp yêu cầu", "bool", 12),
+        Column("unit", "Đơn vị tính", width=10),
     ),
     SHEET_STEPS: (
         Column("procedure", "Mã thủ tục", width=26),
@@ -757,6 +766,9 @@ def _fees(raw: Any, where: str, errors: list[str]) -> tuple[list[FeeSpec], list[
                 name=_text(item.get("name")),
                 amount=item.get("amount"),  # type: ignore[arg-type]
                 rule=_text(item.get("rule")),
+                # None (an empty cell) is no; anything else but a boolean is refused by check_fees.
+                optional=False if item.get("optional") is None else item["optional"],
+                unit=_text(item.get("unit")).strip(),
             )
         )
     return specs, labels

@@ -145,6 +145,11 @@ class Fee(models.Model):
     name = models.CharField(_("tên khoản thu"), max_length=255)
     amount = models.PositiveBigIntegerField(_("số tiền (đồng)"))  # integer VND
     rule = models.CharField(_("cách tính, miễn giảm"), max_length=500, blank=True)
+    # Charged only when the applicant asks for what it pays for (a copy, an extra extract): they
+    # choose it when submitting, and the dossier's total counts it only then (dossiers.fees).
+    optional = models.BooleanField(_("chỉ thu khi người nộp yêu cầu"), default=False)
+    # Charged per unit (e.g. "bản"): the applicant says how many; empty: once per dossier.
+    unit = models.CharField(_("đơn vị tính (thu theo số lượng)"), max_length=30, blank=True)
 
     class Meta:
         verbose_name = _("phí, lệ phí")
@@ -153,6 +158,10 @@ class Fee(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.amount:,} đ"
+
+
+# How many units (copies) of one fee an applicant may ask for in one dossier.
+MAX_FEE_QUANTITY = 50
 
 
 class ProcessVersion(models.Model):

@@ -73,6 +73,16 @@ FORM_FIELD_KEYS = {
     "help_text",
     "placeholder",
     "not_future",
+    "prefill",
+}
+# "prefill": the field is the applicant's own and the portal fills it from their account.
+PREFILL_SOURCES = {
+    "full_name": "Họ và tên",
+    "personal_id": "Số định danh cá nhân",
+    "birth_year": "Năm sinh",
+    "phone": "Số điện thoại",
+    "email": "Thư điện tử",
+    "address": "Địa chỉ",
 }
 # Roles that may own a process step: every official role except the system operator.
 STEP_ROLES = [r for r in Role.values if r != Role.OPERATOR]
@@ -130,6 +140,8 @@ class FeeSpec:
     name: str
     amount: int
     rule: str = ""
+    optional: bool = False  # charged only when the applicant asks for it
+    unit: str = ""  # charged per unit ("bản"), the applicant gives the number
 
 
 @dataclass(frozen=True)
@@ -154,7 +166,14 @@ def component_spec(component: DossierComponent) -> ComponentSpec:
 
 
 def fee_spec(fee: Fee) -> FeeSpec:
-    return FeeSpec(kind=fee.kind, name=fee.name, amount=fee.amount, rule=fee.rule)
+    return FeeSpec(
+        kind=fee.kind,
+        name=fee.name,
+        amount=fee.amount,
+        rule=fee.rule,
+        optional=fee.optional,
+        unit=fee.unit,
+    )
 
 
 def step_spec(step: ProcessStep) -> StepSpec:
@@ -321,6 +340,12 @@ def check_form_schema(schema: Any) -> list[str]:
             errors.append(f"Biểu mẫu: {where} có 'min' lớn hơn 'max'.")
         if "not_future" in field and not isinstance(field["not_future"], bool):
             errors.append(f"Biểu mẫu: {where} có 'not_future' phải là true hoặc false.")
+        if "prefill" in field and field["prefill"] not in PREFILL_SOURCES:
+            errors.append(
+                f"Biểu mẫu: {where} có 'prefill' không hợp lệ; chọn một trong: "
+                + ", ".join(PREFILL_SOURCES)
+                + "."
+            )
         unknown = set(field) - FORM_FIELD_KEYS
         if unknown:
             errors.append(f"Biểu mẫu: {where} có khóa không hỗ trợ: {', '.join(sorted(unknown))}.")
@@ -381,6 +406,10 @@ def check_fees(fees: Sequence[FeeSpec], labels: Sequence[str] | None = None) -> 
             errors.append(f"{where}: số tiền phải là số nguyên đồng, không âm.")
         if len(fee.rule or "") > 500:
             errors.append(f"{where}: cách tính dài quá 500 ký tự.")
+        if not isinstance(fee.optional, bool):
+            errors.append(f"{where}: 'chỉ thu khi người nộp yêu cầu' phải là có hoặc không.")
+        if not isinstance(fee.unit, str) or len(fee.unit) > 30:
+            errors.append(f"{where}: đơn vị tính tối đa 30 ký tự.")
     return errors
 
 
@@ -883,7 +912,10 @@ def set_fees(*, actor: Actor, procedure: Procedure, fees: Sequence[FeeSpec]) -> 
     _raise(errors, "Phí, lệ phí chưa hợp lệ: " + errors[0] if errors else None)
     existing = list(Fee.objects.filter(procedure=procedure).order_by("order", "id"))
     if [fee_spec(f) for f in existing] == [
-        FeeSpec(f.kind, f.name.strip(), f.amount, (f.rule or "").strip()) for f in fees
+        FeeSpec(
+            f.kind, f.name.strip(), f.amount, (f.rule or "").strip(), f.optional, f.unit.strip()
+        )
+        for f in fees
     ]:
         return existing
     Fee.objects.filter(procedure=procedure).delete()
@@ -895,6 +927,8 @@ def set_fees(*, actor: Actor, procedure: Procedure, fees: Sequence[FeeSpec]) -> 
             name=f.name.strip(),
             amount=f.amount,
             rule=(f.rule or "").strip(),
+            optional=f.optional,
+            unit=f.unit.strip(),
         )
         for i, f in enumerate(fees, start=1)
     ]
@@ -907,6 +941,8 @@ def set_fees(*, actor: Actor, procedure: Procedure, fees: Sequence[FeeSpec]) -> 
         payload={
             "code": procedure.code,
             "fees": [[f.kind, f.name, f.amount, f.rule] for f in rows],
+            "on_request": [[f.name, f.unit] for f in rows if f.optional],
+            "per_unit": [[f.name, f.unit] for f in rows if f.unit],
         },
     )
     return list(Fee.objects.filter(procedure=procedure).order_by("order", "id"))
