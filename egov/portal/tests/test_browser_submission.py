@@ -16,8 +16,6 @@ from egov.conftest import check_page as _check_page
 from egov.dossiers.models import Dossier
 from egov.dossiers.tests.conftest import make_pdf
 
-from .conftest_submission import birth_with_copy  # noqa: F401
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
@@ -73,9 +71,7 @@ def test_blank_submit_check_answers_change_and_confirmation(
     expect(page.get_by_label("Số định danh cá nhân người yêu cầu")).to_have_value("022195001234")
     # Optional ones say so; required ones are announced as required.
     expect(page.get_by_label("Văn bản ủy quyền (không bắt buộc)")).to_be_visible()
-    expect(page.get_by_label("Họ, chữ đệm, tên của trẻ")).to_have_attribute(
-        "aria-required", "true"
-    )
+    expect(page.get_by_label("Họ, chữ đệm, tên của trẻ")).to_have_attribute("aria-required", "true")
     expect(page.get_by_role("group", name="Cách nhận kết quả")).to_be_visible()
 
     # A blank submit: every error at once, in a summary that has the focus.
