@@ -143,4 +143,11 @@ def shown_lines(dossier: Any) -> list[dict[str, Any]]:
             FeeLine(f.kind, f.name, f.rule, f.amount, 1, "", False).as_json()
             for f in dossier.procedure.fees.all()
         ]
-    return [{**row, "kind_label": str(KIND_LABELS.get(row.get("kind", ""), ""))} for row in rows]
+    shown = []
+    for row in rows:
+        label = str(KIND_LABELS.get(row.get("kind", ""), ""))
+        # "Lệ phí: Lệ phí đăng ký khai sinh" says it twice: the name alone then.
+        if str(row.get("name", "")).lower().startswith(label.lower()):
+            label = ""
+        shown.append({**row, "kind_label": label})
+    return shown

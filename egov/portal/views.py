@@ -290,9 +290,10 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
     _save_answers(user, procedure, form, request, stored, bad_papers, checked=valid)
     if valid:
         return redirect("portal:submit_check", code=code)
-    draft = Draft.objects.filter(applicant=user, procedure=procedure).first()
-    form.stored_files = _draft_files(draft)
-    return _submission_page(request, procedure, form, draft)
+    form.stored_files = _draft_files(
+        Draft.objects.filter(applicant=user, procedure=procedure).first()
+    )
+    return _submission_page(request, procedure, form, None)  # "continuing a draft": on opening
 
 
 def _answers(form: SubmissionForm, files: dict[str, list[dict[str, Any]]]) -> list[Any]:
