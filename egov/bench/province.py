@@ -514,7 +514,8 @@ def _procedure_plans(
         for a in eligible:
             total += agencies[a].weight
             cum.append(total)
-        fee = sum(int(f.amount or 0) for f in procedure.fees.all() if f.amount)
+        # The fees due by law: the optional ones are counted only when asked for (dossiers.fees).
+        fee = sum(int(f.amount or 0) for f in procedure.fees.all() if f.amount and not f.optional)
         plans.append(
             ProcedurePlan(
                 id=procedure.pk,

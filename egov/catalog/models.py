@@ -173,6 +173,10 @@ class Fee(models.Model):
         return f"{text}/{self.unit}" if self.unit else text
 
 
+# How many units (copies) of one fee an applicant may ask for in one dossier.
+MAX_FEE_QUANTITY = 50
+
+
 class ProcessVersion(models.Model):
     """A published version of a procedure's standard internal process (quy trình nội bộ)."""
 

@@ -73,6 +73,16 @@ FORM_FIELD_KEYS = {
     "help_text",
     "placeholder",
     "not_future",
+    "prefill",
+}
+# "prefill": the field is the applicant's own and the portal fills it from their account.
+PREFILL_SOURCES = {
+    "full_name": "Họ và tên",
+    "personal_id": "Số định danh cá nhân",
+    "birth_year": "Năm sinh",
+    "phone": "Số điện thoại",
+    "email": "Thư điện tử",
+    "address": "Địa chỉ",
 }
 # Roles that may own a process step: every official role except the system operator.
 STEP_ROLES = [r for r in Role.values if r != Role.OPERATOR]
@@ -332,6 +342,12 @@ def check_form_schema(schema: Any) -> list[str]:
             errors.append(f"Biểu mẫu: {where} có 'min' lớn hơn 'max'.")
         if "not_future" in field and not isinstance(field["not_future"], bool):
             errors.append(f"Biểu mẫu: {where} có 'not_future' phải là true hoặc false.")
+        if "prefill" in field and field["prefill"] not in PREFILL_SOURCES:
+            errors.append(
+                f"Biểu mẫu: {where} có 'prefill' không hợp lệ; chọn một trong: "
+                + ", ".join(PREFILL_SOURCES)
+                + "."
+            )
         unknown = set(field) - FORM_FIELD_KEYS
         if unknown:
             errors.append(f"Biểu mẫu: {where} có khóa không hỗ trợ: {', '.join(sorted(unknown))}.")

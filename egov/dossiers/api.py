@@ -30,6 +30,7 @@ from egov.core.ratelimit import allow_lookup
 from egov.core.scoping import visible_to
 
 from . import services
+from .fees import parse_requested
 from .formschema import parse_form_data
 from .models import Channel, Dossier, ResultDelivery, Status
 from .pdf import receipt_pdf
@@ -57,7 +58,9 @@ class DossierSerializer(serializers.Serializer[Dossier]):
     )
     finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
     returned_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    fee_total = serializers.IntegerField(read_only=True)
+    fee_total = serializers.IntegerField(
+        read_only=True, help_text="Tổng phí, lệ phí (đồng): các khoản bắt buộc và khoản đã yêu cầu"
+    )
     result_delivery = serializers.ChoiceField(choices=ResultDelivery.choices, read_only=True)
 
 
@@ -115,6 +118,12 @@ class DossierListCreate(APIView):
                     "chain": serializers.CharField(
                         required=False, help_text="Mã nhóm thủ tục liên thông (tùy chọn)"
                     ),
+                    "fees": serializers.CharField(
+                        required=False,
+                        help_text='JSON: {"<id khoản phí>": <số lượng>} — các khoản phí chỉ '
+                        "thu khi người nộp yêu cầu (optional) mà người nộp yêu cầu, và số "
+                        "lượng với khoản thu theo đơn vị (unit). Khoản không ghi: không yêu cầu.",
+                    ),
                     "file__<component code>": serializers.FileField(
                         required=False, help_text="Một hoặc nhiều tệp cho mỗi thành phần hồ sơ"
                     ),
@@ -151,6 +160,7 @@ class DossierListCreate(APIView):
             delivery_address=str(data.get("delivery_address", "")),
             idempotency_key=request.headers.get("Idempotency-Key") or None,
             chain=str(data.get("chain", "")) or None,
+            fees=parse_requested(data.get("fees")),
         )
         dossier = services.submit_online(user=user, submission=submission)
         body = dict(DossierSerializer(dossier).data)

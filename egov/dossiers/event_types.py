@@ -33,6 +33,8 @@ class Submitted(Payload):
     # Liên thông: a dossier made for a further procedure of a chain, from the main one.
     chained_from: str = ""
     chain: str = ""
+    # The total of the fees due (those by law and those the applicant asked for), VND.
+    fee_total: int | None = None
 
 
 class Rated(Payload):
@@ -85,6 +87,7 @@ class Received(DossierPayload):
     # Received at the desk (in person or by post): the channel and the scanned papers.
     channel: int | None = None
     files: list[ReceivedFile] = []
+    fee_total: int | None = None  # at the desk: the fees due, with those the applicant asked for
 
 
 class Reason(DossierPayload):

@@ -78,6 +78,10 @@ class Dossier(models.Model):
     delivery_address = models.CharField(_("địa chỉ nhận kết quả"), max_length=500, blank=True)
     form_data = models.JSONField(_("nội dung tờ khai"), default=dict, blank=True)
     fee_total = models.PositiveBigIntegerField(_("tổng phí, lệ phí (đồng)"), default=0)
+    # The fees as they applied when the dossier came in (dossiers.fees.FeeLine): those due by
+    # law and those the applicant asked for, with the number of units. Empty on dossiers from
+    # before it was kept: their total stays as stored.
+    fee_lines = models.JSONField(_("các khoản phí, lệ phí"), default=list, blank=True)
     # Số lượng hồ sơ (bộ) on forms 01 and 06: how many sets of papers were handed in. The desk
     # enters it; an online submission is one set.
     set_count = models.PositiveSmallIntegerField(_("số bộ hồ sơ"), default=1)

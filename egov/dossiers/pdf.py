@@ -28,6 +28,7 @@ from egov.core.pdfrender import render_pdf
 from egov.events.models import Event
 
 from . import event_types as E
+from .fees import shown_lines
 from .models import Dossier
 
 
@@ -69,7 +70,7 @@ def receipt_pdf(dossier: Dossier, *, tracking_url: str) -> bytes:
             "dossier": dossier,
             "files": dossier.files.filter(kind="component").select_related("component"),
             "components": dossier.procedure.components.all(),
-            "fees": dossier.procedure.fees.all(),
+            "fees": shown_lines(dossier),
             "qr": qr_data_uri(tracking_url),
             "tracking_url": tracking_url,
             "received_at": received_at,

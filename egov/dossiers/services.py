@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -31,6 +31,7 @@ from egov.org.models import Agency
 from egov.workcalendar.services import WorkingCalendar
 
 from . import event_types as E
+from . import fees as fee_rules
 from .codes import generator
 from .error_codes import DossierErrorCode as Code
 from .formschema import validate_form
@@ -74,6 +75,8 @@ class Submission:
     summary: str = ""
     idempotency_key: str | None = None
     chain: str | None = None  # a ProcedureChain code whose first procedure is this one
+    # The applicant's choice of optional fees: {fee id: units} (dossiers.fees).
+    fees: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _applicant_fields(user: User) -> dict[str, str]:
@@ -93,9 +96,25 @@ def _applicant_fields(user: User) -> dict[str, str]:
     raise NotAllowed("Chỉ công dân, tổ chức, doanh nghiệp được nộp hồ sơ trực tuyến.")
 
 
-def _validate(
-    submission: Submission, user: User
-) -> tuple[Procedure, Agency, dict[str, Any], list[tuple[Any, CheckedFile]]]:
+@dataclass
+class Checked:
+    """A submission that passed every check: what `submit_online` stores."""
+
+    procedure: Procedure
+    agency: Agency
+    form_values: dict[str, Any]
+    files: list[tuple[Any, CheckedFile]]
+    fee_lines: list[fee_rules.FeeLine]
+
+
+def validate_submission(*, user: User, submission: Submission) -> Checked:
+    """Every check `submit_online` makes, storing nothing: the portal's check-answers page is
+    shown only for a submission that would be accepted (SubmissionError with all field errors)."""
+    _applicant_fields(user)
+    return _validate(submission, user)
+
+
+def _validate(submission: Submission, user: User) -> Checked:
     procedure = (
         Procedure.objects.filter(code=submission.procedure_code, is_published=True)
         .prefetch_related("components", "fees", "agencies")
@@ -120,13 +139,14 @@ def _validate(
     agency = next(
         (a for a in procedure.agencies.all() if a.identifier == submission.agency_identifier), None
     )
-    if agency is None:
-        raise SubmissionError(
-            "Vui lòng chọn cơ quan tiếp nhận thực hiện thủ tục này.",
-            code=Code.AGENCY,
-            fields={"agency": ["Cơ quan không thực hiện thủ tục này."]},
-        )
     errors: dict[str, list[str]] = {}
+    if agency is None:
+        # Reported with every other error at once; alone, under its own code.
+        errors["agency"] = [
+            "Vui lòng chọn cơ quan tiếp nhận."
+            if not submission.agency_identifier
+            else "Cơ quan không thực hiện thủ tục này."
+        ]
     if submission.result_delivery not in ResultDelivery.values:
         errors["result_delivery"] = ["Hãy chọn cách nhận kết quả."]
     if (
@@ -164,11 +184,22 @@ def _validate(
                 checked.append((component, check_paper(upload, label=component.name)))
             except UploadRejected as exc:
                 errors.setdefault(code, []).append(exc.message)
-    if errors:
+    lines: list[fee_rules.FeeLine] = []
+    try:
+        lines = fee_rules.fee_lines(procedure.fees.all(), submission.fees)
+    except DomainError as exc:
+        errors.update(exc.fields)
+    if list(errors) == ["agency"]:
+        raise SubmissionError(
+            "Vui lòng chọn cơ quan tiếp nhận thực hiện thủ tục này.",
+            code=Code.AGENCY,
+            fields=errors,
+        )
+    if errors or agency is None:
         raise SubmissionError(
             "Hồ sơ chưa hợp lệ, vui lòng kiểm tra các mục được đánh dấu.", fields=errors
         )
-    return procedure, agency, form_values, checked
+    return Checked(procedure, agency, form_values, checked, lines)
 
 
 def submit_online(*, user: User, submission: Submission) -> Dossier:
@@ -182,7 +213,13 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
         if existing is not None:
             return existing
     applicant = _applicant_fields(user)
-    procedure, agency, form_values, checked = _validate(submission, user)
+    valid = _validate(submission, user)
+    procedure, agency, form_values, checked = (
+        valid.procedure,
+        valid.agency,
+        valid.form_values,
+        valid.files,
+    )
     try:
         with transaction.atomic():
             now = timezone.now()
@@ -202,7 +239,8 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
                 result_delivery=submission.result_delivery,
                 delivery_address=submission.delivery_address.strip(),
                 form_data=form_values,
-                fee_total=sum(f.amount for f in procedure.fees.all()),
+                fee_total=fee_rules.total(valid.fee_lines),
+                fee_lines=fee_rules.stored(valid.fee_lines),
                 submitted_at=now,
                 appointment_at=due_date(procedure, agency, now, process),
                 idempotency_key=submission.idempotency_key or None,
@@ -227,6 +265,7 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
                         for c, f in checked
                     ],
                     "process_version": process.version if process else None,
+                    "fee_total": dossier.fee_total,
                 },
             )
             linked = (
@@ -297,6 +336,8 @@ def _create_chained(actor: Actor, main: Dossier, chain_code: str, now: datetime)
                 code=Code.INVALID_CHAIN,
             )
         process = procedure.current_process()
+        # The chained procedure's optional fees were not offered: those due by law only.
+        chained_lines = fee_rules.fee_lines(procedure.fees.all())
         linked = Dossier.objects.create(
             code=generator()(agency.identifier, timezone.localdate(now)),
             procedure=procedure,
@@ -314,7 +355,8 @@ def _create_chained(actor: Actor, main: Dossier, chain_code: str, now: datetime)
             status=Status.NEW,
             result_delivery=main.result_delivery,
             delivery_address=main.delivery_address,
-            fee_total=sum(f.amount for f in procedure.fees.all()),
+            fee_total=fee_rules.total(chained_lines),
+            fee_lines=fee_rules.stored(chained_lines),
             submitted_at=now,
             appointment_at=due_date(procedure, agency, now, process),
         )
@@ -346,6 +388,7 @@ def _create_chained(actor: Actor, main: Dossier, chain_code: str, now: datetime)
                 "chained_from": main.code,
                 "chain": chain_code,
                 "appointment_at": linked.appointment_at,
+                "fee_total": linked.fee_total,
             },
         )
         created.append(linked)
@@ -494,4 +537,14 @@ def save_draft(*, user: User, procedure: Procedure, data: Mapping[str, Any]) -> 
 
 
 def discard_draft(*, user: User, procedure: Procedure) -> None:
-    Draft.objects.filter(applicant=user, procedure=procedure).delete()
+    """Forget the draft, and the papers the portal kept with it (`_files`: {component:
+    [{"path", ...}]}, stored under drafts/)."""
+    from django.core.files.storage import default_storage
+
+    for draft in Draft.objects.filter(applicant=user, procedure=procedure):
+        for files in (draft.data.get("_files") or {}).values():
+            for item in files:
+                path = str(item.get("path", ""))
+                if path.startswith("drafts/"):
+                    default_storage.delete(path)
+        draft.delete()

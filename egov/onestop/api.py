@@ -49,6 +49,7 @@ from egov.core.keyset import CURSOR_PARAM
 from egov.core.parsers import FormParser, JSONParser, MultiPartParser
 from egov.core.scoping import visible_to
 from egov.dossiers.api import DossierSerializer, applicant_of
+from egov.dossiers.fees import parse_requested
 from egov.dossiers.models import Channel, Dossier, ResultDelivery, Status
 from egov.workcalendar.services import WorkingCalendar
 
@@ -551,6 +552,14 @@ class InPersonSerializer(serializers.Serializer[Any]):
     )
     delivery_address = serializers.CharField(max_length=500, required=False, allow_blank=True)
     summary = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    fees = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=10_000,
+        help_text='JSON: {"<id khoản phí>": <số lượng>} — các khoản chỉ thu khi người nộp yêu '
+        "cầu (optional) mà họ đã yêu cầu; số lượng với khoản thu theo đơn vị (unit). Khoản "
+        "không ghi: không yêu cầu.",
+    )
 
 
 class InPersonDocSerializer(InPersonSerializer):
@@ -604,6 +613,7 @@ class InPersonReception(APIView):
             delivery_address=data.get("delivery_address", ""),
             summary=data.get("summary", ""),
             set_count=data.get("set_count", 1),
+            fees=parse_requested(data.get("fees")),
         )
         receipt = request.build_absolute_uri(reverse("api-dossier-receipt", args=[dossier.code]))
         return Response(

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from egov.catalog.models import DossierComponent, Procedure
 from egov.core.ids import MAX_ID
+from egov.dossiers.fee_fields import FeeChoice, FeeRow, add_fee_fields, fee_rows, requested
 from egov.dossiers.models import Channel, ResultDelivery, Status
 
 ACCEPT = ".pdf,.jpg,.jpeg,.png"
@@ -254,6 +255,15 @@ class ReceptionForm(forms.Form):
             max_length=500,
             help_text="Để trống: dùng tên thủ tục.",
         )
+        # The receiver ticks what the applicant asked for among the optional fees.
+        self.fee_choices: list[FeeChoice] = add_fee_fields(self, procedure.fees.all())
+
+    @property
+    def fee_rows(self) -> list[FeeRow]:
+        return fee_rows(self, self.fee_choices)
+
+    def requested_fees(self) -> dict[str, int]:
+        return requested(self.fee_choices, self.cleaned_data)
 
     def uploads(self) -> dict[str, list[UploadedFile]]:
         return {
@@ -263,4 +273,9 @@ class ReceptionForm(forms.Form):
         }
 
     def component_field(self, code: str) -> str | None:
+        if code.startswith("fees."):
+            choice = next(
+                (c for c in self.fee_choices if str(c.fee.pk) == code.split(".", 1)[1]), None
+            )
+            return (choice.quantity or choice.checkbox) if choice else None
         return f"file__{code}" if f"file__{code}" in self.fields else None

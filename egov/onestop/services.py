@@ -30,6 +30,7 @@ from egov.core.actors import Actor, actor_for_user
 from egov.core.errors import DomainError, NotAllowed, NotFoundError
 from egov.core.uploads import CheckedFile, UploadRejected, check_total
 from egov.dossiers import event_types as E
+from egov.dossiers import fees as fee_rules
 from egov.dossiers.codes import enter_in_register, generator
 from egov.dossiers.error_codes import DossierErrorCode
 from egov.dossiers.models import Channel, Dossier, DossierFile, ResultDelivery, Status
@@ -345,8 +346,11 @@ def receive_in_person(
     delivery_address: str = "",
     summary: str = "",
     set_count: int = 1,
+    fees: Mapping[str, Any] | None = None,
 ) -> Dossier:
-    """The one-stop desk receives a dossier brought in person or by post and scans its papers."""
+    """The one-stop desk receives a dossier brought in person or by post and scans its papers.
+    `fees`: what the applicant asked for among the optional fees ({fee id: units},
+    dossiers.fees); the fees due by law are counted anyway."""
     official = official_of(actor)
     if not official.has_role(Role.RECEIVER):
         raise NotAllowed("Cần vai trò cán bộ tiếp nhận Một cửa.")
@@ -387,8 +391,18 @@ def receive_in_person(
     for code, component in components.items():
         if component.required and not component.is_online_form and code not in uploads:
             errors[code] = [f"Thiếu thành phần bắt buộc: {component.name}."]
+    lines: list[fee_rules.FeeLine] = []
+    try:
+        lines = fee_rules.fee_lines(procedure.fees.all(), fees)
+    except DomainError as exc:
+        errors.update(exc.fields)
     if errors:
-        raise SubmissionError("Hồ sơ chưa đủ thành phần.", fields=errors)
+        message = (
+            "Hồ sơ chưa đủ thành phần."
+            if any(not k.startswith("fees.") for k in errors)
+            else "Lựa chọn phí, lệ phí chưa hợp lệ."
+        )
+        raise SubmissionError(message, fields=errors)
     with transaction.atomic(durable=True):
         now = timezone.now()
         process = procedure.current_process()
@@ -410,7 +424,8 @@ def receive_in_person(
             status=Status.RECEIVED,
             result_delivery=result_delivery,
             delivery_address=delivery_address.strip(),
-            fee_total=sum(f.amount for f in procedure.fees.all()),
+            fee_total=fee_rules.total(lines),
+            fee_lines=fee_rules.stored(lines),
             set_count=set_count,
             submitted_at=now,
             received_at=now,
@@ -429,6 +444,7 @@ def receive_in_person(
                 E.RECEIVED,
                 channel=channel,
                 appointment_at=dossier.appointment_at,
+                fee_total=dossier.fee_total,
                 files=[
                     {"component": c.code, "name": f.name, "sha256": f.sha256} for c, f in checked
                 ],

@@ -905,7 +905,7 @@ def reception(request: HttpRequest) -> HttpResponse:
     code = request.POST.get("procedure") or request.GET.get("thu_tuc", "")
     procedure = (
         Procedure.objects.filter(code=code, is_published=True, agencies=official.agency_id)
-        .prefetch_related("components")
+        .prefetch_related("components", "fees")
         .first()
         if code
         else None
@@ -940,6 +940,7 @@ def reception(request: HttpRequest) -> HttpResponse:
                     delivery_address=data.get("delivery_address", ""),
                     summary=data.get("summary", ""),
                     set_count=data.get("set_count") or 1,
+                    fees=form.requested_fees(),
                 )
             except DomainError as exc:
                 form.add_error(None, exc.message)

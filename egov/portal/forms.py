@@ -5,7 +5,9 @@ from typing import Any
 from django import forms
 
 from egov.catalog.models import DossierComponent, Procedure, ProcedureChain
+from egov.dossiers.fee_fields import FeeChoice, FeeRow, add_fee_fields, fee_rows, requested
 from egov.dossiers.models import Rating, ResultDelivery
+from egov.onestop.forms import MultipleFileField
 
 FIELD_WIDGETS: dict[str, Any] = {
     "textarea": forms.Textarea(attrs={"rows": 3}),
@@ -15,19 +17,79 @@ FIELD_WIDGETS: dict[str, Any] = {
 }
 
 
-class SubmissionForm(forms.Form):
-    """Built from the procedure: agency, one field per online-form field, one upload per paper."""
+# Where a "prefill" field of an online form takes its value from the applicant's account.
+def account_values(user: Any) -> dict[str, str]:
+    values = {"phone": getattr(user, "phone", "") or "", "email": getattr(user, "email", "") or ""}
+    citizen = getattr(user, "citizen", None) if getattr(user, "kind", "") == "citizen" else None
+    business = getattr(user, "business", None) if getattr(user, "kind", "") == "business" else None
+    if citizen is not None:
+        values["full_name"] = user.get_full_name()
+        values["personal_id"] = citizen.personal_id
+        if citizen.birth_year:
+            values["birth_year"] = str(citizen.birth_year)
+    if business is not None:
+        values["address"] = business.address
+    return {k: v for k, v in values.items() if v}
 
-    def __init__(self, procedure: Procedure, *args: Any, **kwargs: Any) -> None:
+
+# Values a verified identity vouches for: shown, not typed (the dossier's applicant is the account).
+LOCKED_SOURCES = frozenset({"full_name", "personal_id", "birth_year"})
+
+
+def identity_verified(user: Any) -> bool:
+    profile = getattr(user, "citizen", None) if getattr(user, "kind", "") == "citizen" else None
+    return bool(profile is not None and profile.is_identity_verified)
+
+
+OPTIONAL_MARK = " (không bắt buộc)"
+
+
+class ConfirmForm(forms.Form):
+    """The declaration on the check-answers page, before the dossier is sent."""
+
+    confirm = forms.BooleanField(
+        label="Tôi cam đoan những thông tin đã khai là đúng sự thật và chịu trách nhiệm trước "
+        "pháp luật về lời khai của mình",
+        required=True,
+        error_messages={"required": "Vui lòng đánh dấu lời cam đoan trước khi gửi hồ sơ."},
+    )
+
+
+class SubmissionForm(forms.Form):
+    """Built from the procedure: agency, one field per online-form field, one upload per paper,
+    the optional fees the applicant asks for, how to receive the result.
+
+    Fields are not `required` for Django: the service checks the schema and reports every error
+    at once; `optional` fields carry "(không bắt buộc)" in their label, required ones
+    aria-required. Fields marked "prefill" in the schema start from the account; a verified
+    citizen's name and personal id number are the account's and cannot be changed here."""
+
+    def __init__(
+        self,
+        procedure: Procedure,
+        *args: Any,
+        user: Any = None,
+        stored_files: dict[str, list[dict[str, Any]]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.procedure = procedure
+        self.stored_files = stored_files or {}
+        account = account_values(user) if user is not None else {}
+        lock = identity_verified(user)
+        self.locked: dict[str, str] = {}
+        self.prefilled: set[str] = set()
         agencies = list(procedure.agencies.filter(is_active=True))
         self.fields["agency"] = forms.ChoiceField(
             label="Cơ quan tiếp nhận",
-            choices=[(a.identifier, a.name) for a in agencies],
+            choices=[("", "— Chọn cơ quan —")] + [(a.identifier, a.name) for a in agencies],
             initial=agencies[0].identifier if len(agencies) == 1 else None,
+            required=False,  # the service names a missing agency with the other errors
         )
+        self.fields["agency"].widget.attrs["aria-required"] = "true"
         self.component_fields: list[tuple[DossierComponent, list[str]]] = []
+        self.form_components: list[tuple[DossierComponent, list[str]]] = []
+        self.paper_components: list[tuple[DossierComponent, str]] = []
         for component in procedure.components.all():
             names: list[str] = []
             if component.is_online_form:
@@ -43,30 +105,62 @@ class SubmissionForm(forms.Form):
                     else:
                         field = forms.CharField(widget=FIELD_WIDGETS.get(kind, forms.TextInput()))
                     field.label = spec.get("label", spec["name"])
+                    if spec.get("help_text"):
+                        field.help_text = spec["help_text"]
                     # Required-ness and formats are checked by the service from the schema.
                     field.required = False
-                    field.widget.attrs["data-required"] = "1" if spec.get("required") else "0"
+                    if spec.get("required"):
+                        field.widget.attrs["aria-required"] = "true"
+                    elif kind != "checkbox":
+                        field.label = f"{field.label}{OPTIONAL_MARK}"
+                    if kind in ("personal_id", "phone", "number"):
+                        field.widget.attrs["inputmode"] = "numeric"
+                    source = spec.get("prefill")
+                    if source and source in account:
+                        field.initial = account[source]
+                        self.prefilled.add(name)
+                        if lock and source in LOCKED_SOURCES:
+                            self.locked[name] = account[source]
+                            field.widget.attrs["readonly"] = "readonly"
+                            field.help_text = "Theo tài khoản đã xác thực danh tính của bạn."
+                        else:
+                            field.help_text = (
+                                field.help_text or "Lấy từ tài khoản của bạn; sửa nếu cần."
+                            )
                     self.fields[name] = field
                     names.append(name)
+                self.form_components.append((component, names))
             else:
                 name = f"file__{component.code}"
-                self.fields[name] = forms.FileField(
-                    label=component.name,
+                stored = self.stored_files.get(component.code, [])
+                self.fields[name] = MultipleFileField(
+                    label=component.name + ("" if component.required else OPTIONAL_MARK),
                     required=False,
-                    widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
-                    help_text=("Bắt buộc. " if component.required else "Không bắt buộc. ")
-                    + "PDF, JPEG hoặc PNG, tối đa 10 MB.",
+                    help_text="PDF, JPEG hoặc PNG, tối đa 10 MB mỗi tệp."
+                    + (" Chọn tệp mới để thay tệp đã tải lên." if stored else ""),
                 )
+                if component.required:
+                    self.fields[name].widget.attrs["aria-required"] = "true"
+                if stored:
+                    self.fields[f"remove__{component.code}"] = forms.BooleanField(
+                        label="Bỏ tệp đã tải lên", required=False
+                    )
                 names.append(name)
+                self.paper_components.append((component, name))
             self.component_fields.append((component, names))
+        self.fee_choices: list[FeeChoice] = add_fee_fields(self, procedure.fees.all())
         self.fields["result_delivery"] = forms.ChoiceField(
             label="Cách nhận kết quả",
             choices=ResultDelivery.choices,
             widget=forms.RadioSelect,
             initial=ResultDelivery.ONLINE,
+            required=False,
         )
         self.fields["delivery_address"] = forms.CharField(
-            label="Địa chỉ nhận kết quả (khi nhận qua bưu chính)", required=False, max_length=500
+            label="Địa chỉ nhận kết quả",
+            required=False,
+            max_length=500,
+            help_text="Bắt buộc khi nhận kết quả qua bưu chính công ích.",
         )
         chains = ProcedureChain.objects.filter(
             is_active=True, items__order=1, items__procedure=procedure
@@ -76,24 +170,80 @@ class SubmissionForm(forms.Form):
                 label="Đồng thời đề nghị giải quyết liên thông",
                 required=False,
                 choices=[("", "Không")] + [(c.code, c.name) for c in chains],
+                widget=forms.RadioSelect,
                 help_text="Các cơ quan liên quan nhận hồ sơ của bạn cùng lúc, không cần nộp lại.",
             )
-        self.fields["confirm"] = forms.BooleanField(
-            label="Tôi đã xem lại hồ sơ và cam đoan những thông tin đã khai là đúng sự thật",
-            required=False,
-        )
         self.fields["idempotency_key"] = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        cleaned.update(self.locked)  # whatever was posted: the account's values
+        return cleaned
+
+    @property
+    def fee_rows(self) -> list[FeeRow]:
+        return fee_rows(self, self.fee_choices)
+
+    def requested_fees(self) -> dict[str, int]:
+        return requested(self.fee_choices, getattr(self, "cleaned_data", {}))
+
+    def paper_rows(self) -> list[tuple[DossierComponent, Any, list[dict[str, Any]], Any]]:
+        """(component, file field, files already uploaded, their removal checkbox)."""
+        rows = []
+        for component, name in self.paper_components:
+            remove = f"remove__{component.code}"
+            rows.append(
+                (
+                    component,
+                    self[name],
+                    self.stored_files.get(component.code, []),
+                    self[remove] if remove in self.fields else None,
+                )
+            )
+        return rows
+
+    def form_rows(self) -> list[tuple[DossierComponent, list[Any]]]:
+        return [(c, [self[n] for n in names]) for c, names in self.form_components]
 
     def component_data(self) -> dict[str, dict[str, Any]]:
         data: dict[str, dict[str, Any]] = {}
+        cleaned = getattr(self, "cleaned_data", {})
         for component, names in self.component_fields:
             if component.is_online_form:
                 data[component.code] = {
-                    n.split("__", 1)[1]: self.cleaned_data.get(n, "")
+                    n.split("__", 1)[1]: cleaned.get(n, "")
                     for n in names
-                    if self.cleaned_data.get(n, "") not in ("", None)
+                    if cleaned.get(n, "") not in ("", None)
                 }
         return data
+
+    def field_for_error(self, key: str) -> str | None:
+        """The form field a service error key ("to-khai.child_name", "giay-chung-sinh",
+        "fees.12", "agency") belongs to."""
+        if key.startswith("fees."):
+            fee_id = key.split(".", 1)[1]
+            choice = next((c for c in self.fee_choices if str(c.fee.pk) == fee_id), None)
+            return (choice.quantity or choice.checkbox) if choice else None
+        target = key.replace(".", "__")
+        if target in self.fields:
+            return target
+        if f"file__{key}" in self.fields:
+            return f"file__{key}"
+        return None
+
+    def error_links(self) -> list[tuple[str, str]]:
+        """The error summary: (anchor, message) in the order of the page; anchor "" for an
+        error of the whole form."""
+        links = [("", str(e)) for e in self.non_field_errors()]
+        for bound in self:
+            if bound.is_hidden:
+                continue
+            for error in bound.errors:
+                anchor = bound.auto_id
+                if isinstance(bound.field.widget, forms.RadioSelect):
+                    anchor = f"{bound.auto_id}_0"
+                links.append((anchor, str(error)))
+        return links
 
 
 class LookupForm(forms.Form):

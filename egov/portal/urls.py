@@ -9,6 +9,12 @@ urlpatterns = [
     path("thu-tuc/<str:code>/", views.procedure_detail, name="procedure"),
     path("thu-tuc/<str:code>/nop-ho-so/", views.submit, name="submit"),
     path("thu-tuc/<str:code>/mau/<slug:component>/", views.form_template, name="form_template"),
+    path("thu-tuc/<str:code>/nop-ho-so/kiem-tra/", views.submit_check, name="submit_check"),
+    path(
+        "thu-tuc/<str:code>/nop-ho-so/da-nop/<str:dossier_code>/",
+        views.submit_done,
+        name="submit_done",
+    ),
     path("ho-so-cua-toi/", views.my_dossiers, name="my_dossiers"),
     path("ho-so-cua-toi/<str:code>/", views.my_dossier, name="my_dossier"),
     path("ho-so-cua-toi/<str:code>/giay-tiep-nhan.pdf", views.receipt, name="receipt"),

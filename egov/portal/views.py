@@ -6,9 +6,13 @@ import uuid
 from itertools import groupby
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,14 +27,31 @@ from egov.core.actors import actor_for_user
 from egov.core.errors import DomainError
 from egov.core.ratelimit import allow_lookup
 from egov.core.scoping import visible_to
+from egov.core.uploads import UploadRejected
+from egov.dossiers import fees as fee_rules
 from egov.dossiers import services as dossier_services
 from egov.dossiers.downloads import file_download
-from egov.dossiers.models import ISSUED_FORM_KINDS, Dossier, DossierFile, Draft, Status
+from egov.dossiers.models import (
+    ISSUED_FORM_KINDS,
+    Dossier,
+    DossierFile,
+    Draft,
+    ResultDelivery,
+    Status,
+)
 from egov.dossiers.pdf import receipt_pdf
+from egov.dossiers.uploads import check_paper
 from egov.onestop import services as onestop_services
 from egov.org.models import Agency, Unit
 
-from .forms import LookupForm, RatingForm, SubmissionForm, SupplementForm
+from .forms import (
+    OPTIONAL_MARK,
+    ConfirmForm,
+    LookupForm,
+    RatingForm,
+    SubmissionForm,
+    SupplementForm,
+)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -147,71 +168,301 @@ def _applicant_required(request: HttpRequest) -> None:
         raise PermissionDenied("Chỉ công dân, tổ chức, doanh nghiệp được nộp hồ sơ trực tuyến.")
 
 
-@login_required
-def submit(request: HttpRequest, code: str) -> HttpResponse:
+# --- online submission: the form, check your answers, confirmation -------------------------------
+# The answers and the papers live in the applicant's draft (one per procedure) between the
+# steps: "Lưu nháp" keeps them as they are; "Tiếp tục" keeps them and, when the service would
+# accept them, opens "Kiểm tra lại thông tin"; the dossier is sent from there.
+
+DRAFT_FILES = "_files"  # {component code: [{"path", "name", "content_type"}]} under drafts/
+DRAFT_CHECKED = "_checked"  # the answers passed every check when last saved
+
+
+def _submission_page(request: HttpRequest, procedure: Procedure, form: Any, draft: Any) -> Any:
+    return render(
+        request,
+        "portal/submit.html",
+        {"procedure": procedure, "form": form, "draft": draft, "errors": form.error_links()},
+    )
+
+
+def _online_procedure(request: HttpRequest, code: str) -> Procedure | None:
     _applicant_required(request)
     procedure = _published(code)
     if not procedure.is_online:
         messages.error(request, "Thủ tục này chưa cung cấp dịch vụ công trực tuyến.")
+        return None
+    return procedure
+
+
+def _draft_fields(draft: Draft | None) -> dict[str, Any]:
+    return {k: v for k, v in (draft.data if draft else {}).items() if not k.startswith("_")}
+
+
+def _draft_files(draft: Draft | None) -> dict[str, list[dict[str, Any]]]:
+    return dict((draft.data.get(DRAFT_FILES) or {}) if draft else {})
+
+
+def _reopen(files: dict[str, list[dict[str, Any]]]) -> dict[str, list[UploadedFile]]:
+    """The papers kept with the draft, as uploads again (the service checks them anew)."""
+    uploads: dict[str, list[UploadedFile]] = {}
+    for component, items in files.items():
+        for item in items:
+            try:
+                with default_storage.open(item["path"], "rb") as handle:
+                    content = handle.read()
+            except (OSError, KeyError):
+                continue  # gone: the applicant is asked for the paper again
+            uploads.setdefault(component, []).append(
+                SimpleUploadedFile(item["name"], content, item.get("content_type", ""))
+            )
+    return uploads
+
+
+def _keep(upload: UploadedFile, label: str) -> dict[str, Any] | None:
+    """Store one paper with the draft, if it passes the upload checks."""
+    try:
+        item = check_paper(upload, label=label)
+    except UploadRejected:
+        return None
+    path = default_storage.save(f"drafts/{uuid.uuid4().hex}", ContentFile(item.content))
+    return {"path": path, "name": item.name, "content_type": item.content_type}
+
+
+def _save_answers(
+    user: Any,
+    procedure: Procedure,
+    form: SubmissionForm,
+    request: HttpRequest,
+    stored: dict[str, list[dict[str, Any]]],
+    bad_papers: set[str],
+    *,
+    checked: bool,
+) -> None:
+    """The answers and the papers into the draft: a new upload replaces a paper's stored files
+    (unless it was refused), "Bỏ tệp đã tải lên" forgets them."""
+    data = {
+        k: (v.isoformat() if hasattr(v, "isoformat") else v)
+        for k, v in getattr(form, "cleaned_data", {}).items()
+        if not k.startswith(("file__", "remove__"))
+    }
+    files = dict(stored)
+    discarded: list[dict[str, Any]] = []
+    for component, _name in form.paper_components:
+        new = request.FILES.getlist(f"file__{component.code}")
+        if new and component.code not in bad_papers:
+            kept = [k for k in (_keep(u, component.name) for u in new) if k]
+            discarded += files.get(component.code, [])
+            files[component.code] = kept
+        elif data.get(f"remove__{component.code}") or request.POST.get(f"remove__{component.code}"):
+            discarded += files.pop(component.code, [])
+    data[DRAFT_FILES] = {k: v for k, v in files.items() if v}
+    data[DRAFT_CHECKED] = checked
+    dossier_services.save_draft(user=user, procedure=procedure, data=data)
+    for item in discarded:
+        default_storage.delete(item["path"])
+
+
+def _submission(procedure: Procedure, form: SubmissionForm, uploads: Any) -> Any:
+    cleaned = getattr(form, "cleaned_data", {})
+    return dossier_services.Submission(
+        procedure_code=procedure.code,
+        agency_identifier=cleaned.get("agency") or "",
+        form_data=form.component_data(),
+        uploads={k: v for k, v in uploads.items() if v},
+        result_delivery=cleaned.get("result_delivery") or "",
+        delivery_address=cleaned.get("delivery_address", "") or "",
+        idempotency_key=cleaned.get("idempotency_key") or None,
+        chain=cleaned.get("chain") or None,
+        fees=form.requested_fees(),
+    )
+
+
+def _add_service_errors(form: SubmissionForm, exc: DomainError) -> None:
+    for key, errs in exc.fields.items():
+        target = form.field_for_error(key)
+        for err in errs if isinstance(errs, list | tuple) else [errs]:
+            if target is not None and str(err) in form.errors.get(target, []):
+                continue
+            form.add_error(target, str(err))
+    if not exc.fields:
+        form.add_error(None, exc.message)
+
+
+@login_required
+def submit(request: HttpRequest, code: str) -> HttpResponse:
+    """The submission form (and a saved draft, continued from here)."""
+    procedure = _online_procedure(request, code)
+    if procedure is None:
         return redirect("portal:procedure", code=code)
     user: Any = request.user
     draft = Draft.objects.filter(applicant=user, procedure=procedure).first()
-    if request.method == "POST":
-        form = SubmissionForm(procedure, request.POST, request.FILES)
-        if form.is_valid():
-            if request.POST.get("action") == "draft":
-                data = {
-                    k: v
-                    for k, v in form.cleaned_data.items()
-                    if not k.startswith("file__") and k != "idempotency_key"
-                }
-                dossier_services.save_draft(user=user, procedure=procedure, data=data)
-                messages.success(request, "Đã lưu bản nháp. Tệp đính kèm cần tải lại khi nộp.")
-                return redirect("portal:submit", code=code)
-            if not form.cleaned_data.get("confirm"):
-                form.add_error(
-                    "confirm", "Vui lòng xem lại hồ sơ và xác nhận cam đoan trước khi nộp."
-                )
-                return render(
-                    request,
-                    "portal/submit.html",
-                    {"procedure": procedure, "form": form, "draft": draft},
-                )
-            uploads = {
-                component.code: request.FILES.getlist(f"file__{component.code}")
-                for component, _names in form.component_fields
-                if not component.is_online_form
-            }
-            submission = dossier_services.Submission(
-                procedure_code=procedure.code,
-                agency_identifier=form.cleaned_data["agency"],
-                form_data=form.component_data(),
-                uploads={k: v for k, v in uploads.items() if v},
-                result_delivery=form.cleaned_data["result_delivery"],
-                delivery_address=form.cleaned_data.get("delivery_address", ""),
-                idempotency_key=form.cleaned_data.get("idempotency_key") or None,
-                chain=form.cleaned_data.get("chain") or None,
+    stored = _draft_files(draft)
+    if request.method != "POST":
+        initial = _draft_fields(draft)
+        initial.setdefault("idempotency_key", uuid.uuid4().hex)
+        form = SubmissionForm(procedure, initial=initial, user=user, stored_files=stored)
+        form.initial.update(form.locked)
+        return _submission_page(request, procedure, form, draft)
+
+    form = SubmissionForm(procedure, request.POST, request.FILES, user=user, stored_files=stored)
+    form.is_valid()  # every error is collected below, the service's with the form's
+    if request.POST.get("action") == "draft":
+        _save_answers(user, procedure, form, request, stored, set(), checked=False)
+        messages.success(
+            request,
+            "Đã lưu bản nháp. Bạn có thể quay lại trang này để tiếp tục bất cứ lúc nào.",
+        )
+        return redirect("portal:submit", code=code)
+
+    uploads: dict[str, Any] = {}
+    for component, _name in form.paper_components:
+        new = request.FILES.getlist(f"file__{component.code}")
+        removed = request.POST.get(f"remove__{component.code}")
+        if new:
+            uploads[component.code] = new
+        elif component.code in stored and not removed:
+            uploads[component.code] = _reopen({component.code: stored[component.code]}).get(
+                component.code, []
             )
-            try:
-                dossier = dossier_services.submit_online(user=user, submission=submission)
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-                for field, errs in exc.fields.items():
-                    target: str | None = field.replace(".", "__")
-                    if target not in form.fields:
-                        target = f"file__{field}" if f"file__{field}" in form.fields else None
-                    for err in errs:
-                        form.add_error(target, err)
+    bad_papers: set[str] = set()
+    try:
+        dossier_services.validate_submission(
+            user=user, submission=_submission(procedure, form, uploads)
+        )
+    except DomainError as exc:
+        bad_papers = {k for k in exc.fields if f"file__{k}" in form.fields}
+        _add_service_errors(form, exc)
+    # Rewind the uploads the check read, before they are stored with the draft.
+    for files in request.FILES.lists():
+        for upload in files[1]:
+            upload.seek(0)
+    valid = not form.errors
+    _save_answers(user, procedure, form, request, stored, bad_papers, checked=valid)
+    if valid:
+        return redirect("portal:submit_check", code=code)
+    form.stored_files = _draft_files(
+        Draft.objects.filter(applicant=user, procedure=procedure).first()
+    )
+    return _submission_page(request, procedure, form, None)  # "continuing a draft": on opening
+
+
+def _answers(form: SubmissionForm, files: dict[str, list[dict[str, Any]]]) -> list[Any]:
+    """The check-answers summary: (heading, [(label, value, anchor)]) per part of the form."""
+    data = form.cleaned_data
+    agency = dict(form.fields["agency"].choices).get(data.get("agency"), "")  # type: ignore[attr-defined]
+    parts: list[Any] = [("Cơ quan tiếp nhận", [("Cơ quan tiếp nhận", agency, "id_agency")])]
+    for component, bounds in form.form_rows():
+        rows = []
+        for bound in bounds:
+            value = data.get(bound.name)
+            if isinstance(value, bool):
+                shown = "Có" if value else "Không"
+            elif value in ("", None):
+                shown = "Không khai"
+            elif isinstance(bound.field.widget, forms.DateInput):
+                shown = _date_vi(str(value))
             else:
-                dossier_services.discard_draft(user=user, procedure=procedure)
-                messages.success(request, f"Nộp hồ sơ thành công. Mã hồ sơ: {dossier.code}")
-                return redirect("portal:my_dossier", code=dossier.code)
-    else:
-        initial = dict(draft.data) if draft else {}
-        initial["idempotency_key"] = uuid.uuid4().hex
-        form = SubmissionForm(procedure, initial=initial)
+                shown = str(value)
+            label = str(bound.label).removesuffix(OPTIONAL_MARK)
+            rows.append((label, shown, bound.auto_id))
+        parts.append((component.name, rows))
+    papers = []
+    for component, bound, _stored, _remove in form.paper_rows():
+        names = ", ".join(f["name"] for f in files.get(component.code, [])) or "Không đính kèm"
+        papers.append((component.name, names, bound.auto_id))
+    if papers:
+        parts.append(("Giấy tờ đính kèm", papers))
+    delivery = dict(ResultDelivery.choices).get(data.get("result_delivery") or "", "")
+    receive = [("Cách nhận kết quả", str(delivery), "id_result_delivery_0")]
+    if data.get("delivery_address"):
+        receive.append(("Địa chỉ nhận kết quả", data["delivery_address"], "id_delivery_address"))
+    parts.append(("Nhận kết quả", receive))
+    if "chain" in form.fields:
+        chain = dict(form.fields["chain"].choices).get(data.get("chain") or "", "Không")  # type: ignore[attr-defined]
+        parts.append(("Liên thông", [("Liên thông", str(chain), "id_chain_0")]))
+    return parts
+
+
+def _date_vi(value: str) -> str:
+    try:
+        year, month, day = value.split("-")
+    except ValueError:
+        return value
+    return f"{day}/{month}/{year}"
+
+
+def _checked_form(
+    request: HttpRequest, procedure: Procedure, draft: Draft
+) -> tuple[SubmissionForm, dict[str, list[dict[str, Any]]]]:
+    stored = _draft_files(draft)
+    form = SubmissionForm(procedure, _draft_fields(draft), user=request.user, stored_files=stored)
+    form.is_valid()
+    return form, stored
+
+
+@login_required
+def submit_check(request: HttpRequest, code: str) -> HttpResponse:
+    """Kiểm tra lại thông tin: every answer with a link back to change it, the fees due, the
+    declaration, and the one button that sends the dossier."""
+    procedure = _online_procedure(request, code)
+    if procedure is None:
+        return redirect("portal:procedure", code=code)
+    user: Any = request.user
+    draft = Draft.objects.filter(applicant=user, procedure=procedure).first()
+    if draft is None or not draft.data.get(DRAFT_CHECKED):
+        return redirect("portal:submit", code=code)
+    form, stored = _checked_form(request, procedure, draft)
+    confirm = ConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and confirm.is_valid():
+        try:
+            dossier = dossier_services.submit_online(
+                user=user, submission=_submission(procedure, form, _reopen(stored))
+            )
+        except DomainError as exc:
+            _add_service_errors(form, exc)
+            dossier_services.save_draft(
+                user=user, procedure=procedure, data={**draft.data, DRAFT_CHECKED: False}
+            )
+            return _submission_page(request, procedure, form, draft)
+        dossier_services.discard_draft(user=user, procedure=procedure)
+        return redirect("portal:submit_done", code=code, dossier_code=dossier.code)
+    try:
+        lines = fee_rules.fee_lines(procedure.fees.all(), form.requested_fees())
+    except DomainError:
+        return redirect("portal:submit", code=code)
+    errors = [("id_confirm", str(e)) for e in confirm.errors.get("confirm", [])]
     return render(
-        request, "portal/submit.html", {"procedure": procedure, "form": form, "draft": draft}
+        request,
+        "portal/submit_check.html",
+        {
+            "procedure": procedure,
+            "parts": _answers(form, stored),
+            "fee_lines": [line.as_json() for line in lines],
+            "fee_total": fee_rules.total(lines),
+            "fee_anchor": next(
+                (f"id_{c.checkbox or c.quantity}" for c in form.fee_choices), "phi-le-phi"
+            ),
+            "confirm": confirm,
+            "errors": errors,
+        },
+    )
+
+
+@login_required
+def submit_done(request: HttpRequest, code: str, dossier_code: str) -> HttpResponse:
+    """The confirmation panel: the dossier code, what happens next, where to follow it."""
+    dossier = _my_dossier(request, dossier_code)
+    if dossier.procedure.code != code:
+        raise Http404
+    return render(
+        request,
+        "portal/submit_done.html",
+        {
+            "dossier": dossier,
+            "linked": [
+                link.target for link in dossier.links_out.select_related("target__procedure")
+            ],
+        },
     )
 
 

@@ -30,11 +30,19 @@ def form_post(agency, **extra):  # type: ignore[no-untyped-def]
         "file__giay-chung-sinh": pdf_upload(),
         "result_delivery": "online",
         "idempotency_key": "k-1",
-        "action": "submit",
-        "confirm": "on",
+        "action": "continue",
     }
     data.update(extra)
     return data
+
+
+def submit_via_portal(client, procedure, agency, **extra):  # type: ignore[no-untyped-def]
+    """The form, then "Kiểm tra lại thông tin" and the declaration: the dossier is sent."""
+    url = f"/thu-tuc/{procedure.code}/nop-ho-so/"
+    response = client.post(url, form_post(agency, **extra))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert response["Location"] == url + "kiem-tra/"
+    return client.post(url + "kiem-tra/", {"confirm": "on"})
 
 
 def test_search_without_accents_finds_the_procedure(client, birth_procedure):
@@ -54,11 +62,22 @@ def test_citizen_submits_and_sees_dossier_with_receipt(
 ):
     citizen = make_citizen()
     client.force_login(citizen)
-    response = client.post(f"/thu-tuc/{birth_procedure.code}/nop-ho-so/", form_post(agency))
-    assert response.status_code == 302
+    url = f"/thu-tuc/{birth_procedure.code}/nop-ho-so/"
+    response = client.post(url, form_post(agency))
+    assert response.status_code == 302 and not Dossier.objects.exists()
+    check = client.get(url + "kiem-tra/").content.decode()
+    assert "Kiểm tra lại thông tin" in check and "Nguyễn Minh An" in check
+    assert "01/11/2026" in check and "giay-chung-sinh.pdf" in check
+    # Without the declaration nothing is sent.
+    refused = client.post(url + "kiem-tra/", {}).content.decode()
+    assert "Có lỗi cần sửa" in refused and 'href="#id_confirm"' in refused
+    assert not Dossier.objects.exists()
+    response = client.post(url + "kiem-tra/", {"confirm": "on"})
     dossier = Dossier.objects.get()
-    assert response["Location"] == f"/ho-so-cua-toi/{dossier.code}/"
-    page = client.get(response["Location"]).content.decode()
+    assert response["Location"] == f"{url}da-nop/{dossier.code}/"
+    done = client.get(response["Location"]).content.decode()
+    assert "Đã gửi hồ sơ" in done and dossier.code in done and "Ngày hẹn trả dự kiến" in done
+    page = client.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()
     assert dossier.code in page and "Nộp hồ sơ trực tuyến" in page
     assert dossier.code in client.get("/ho-so-cua-toi/").content.decode()
     receipt = client.get(f"/ho-so-cua-toi/{dossier.code}/giay-tiep-nhan.pdf")
@@ -66,8 +85,9 @@ def test_citizen_submits_and_sees_dossier_with_receipt(
     text = pdf_text(receipt.content)
     assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text.upper()
     assert dossier.code in text and "Nguyễn Văn" in text and "Giấy chứng sinh" in text
-    # A retried POST with the same key (double click) makes no second dossier.
-    client.post(f"/thu-tuc/{birth_procedure.code}/nop-ho-so/", form_post(agency))
+    # A retried POST (double click) makes no second dossier; the draft is gone.
+    again = client.post(url + "kiem-tra/", {"confirm": "on"})
+    assert again.status_code == 302 and again["Location"] == url
     assert Dossier.objects.count() == 1
 
 
@@ -97,7 +117,7 @@ def test_draft_is_kept_and_restored(client, birth_procedure, agency, make_citize
     del data["file__giay-chung-sinh"]
     client.post(f"/thu-tuc/{birth_procedure.code}/nop-ho-so/", data)
     page = client.get(f"/thu-tuc/{birth_procedure.code}/nop-ho-so/").content.decode()
-    assert "Đã khôi phục bản nháp" in page and "Nguyễn Minh An" in page
+    assert "Bạn đang tiếp tục bản nháp" in page and "Nguyễn Minh An" in page
     assert not Dossier.objects.exists()
 
 
@@ -111,7 +131,7 @@ def test_not_online_procedure_cannot_be_submitted(client, offline_procedure, mak
 def submitted(client, birth_procedure, agency, make_citizen):  # type: ignore[no-untyped-def]
     owner = make_citizen()
     client.force_login(owner)
-    client.post(f"/thu-tuc/{birth_procedure.code}/nop-ho-so/", form_post(agency))
+    submit_via_portal(client, birth_procedure, agency)
     client.logout()
     return owner, Dossier.objects.get()
 

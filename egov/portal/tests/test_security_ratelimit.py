@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from egov.core.clientip import rate_limit_key
 from egov.dossiers.models import Dossier
 
-from .test_portal import form_post
+from .test_portal import submit_via_portal
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def submitted_dossier(tmp_path, settings, birth_procedure, agency, make_citizen)
     settings.MEDIA_ROOT = tmp_path / "media"
     client = Client()
     client.force_login(make_citizen())
-    client.post(f"/thu-tuc/{birth_procedure.code}/nop-ho-so/", form_post(agency))
+    submit_via_portal(client, birth_procedure, agency)
     return Dossier.objects.get()
 
 
