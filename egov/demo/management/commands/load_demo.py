@@ -32,6 +32,10 @@ class Command(BaseCommand):
             f"Danh mục thủ tục: tạo mới {len(catalog.created)}, "
             f"giữ nguyên {len(catalog.unchanged)} thủ tục."
         )
+        # Dossiers go through the catalogue's procedures, so they come last.
+        from egov.demo.dossiers import load_demo_dossiers
+
+        self.stdout.write(f"Hồ sơ minh họa: tạo mới {load_demo_dossiers()} hồ sơ.")
         if options["quiet"]:
             return
         rows = [("Tài khoản", "Mật khẩu", "Vai trò", "Cơ quan")]
