@@ -39,7 +39,8 @@ def _number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
-def _days(value: float) -> str:
+def days_text(value: float) -> str:
+    """Working days with one decimal; "dưới 0,1" rather than "0,0" for a few minutes."""
     if 0 < value < 0.05:
         return "dưới 0,1"
     return f"{value:.1f}".replace(".", ",")
@@ -106,13 +107,13 @@ def _handling_time(i: Inputs) -> Measure | None:
     days = f.avg_handling_days or 0
     legal_days = f.avg_legal_days or 0
     note = (
-        f"Trung bình {_days(days)} ngày làm việc / thời hạn {_days(legal_days)} ngày, "
+        f"Trung bình {days_text(days)} ngày làm việc / thời hạn {days_text(legal_days)} ngày, "
         f"trên {f.resolved} hồ sơ đã giải quyết"
     )
     # The figures as a person reads them: the average time taken against the legal time (the
     # sums behind the rate are days of all dossiers together, and read "0,0 / 0,0" when the
     # dossiers were resolved within the hour).
-    shown = f"{_days(days)} / {_days(legal_days)} ngày"
+    shown = f"{days_text(days)} / {days_text(legal_days)} ngày"
     # rate = legal time / time taken, at most 100%: full marks when dossiers took no longer
     # than their legal time on average.
     if f.handling_millidays <= 0:

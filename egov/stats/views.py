@@ -185,7 +185,7 @@ def _live_context(sel: queries.Selection) -> dict[str, Any]:
         "online_share": _pct(figs.online_share),
         "satisfaction_rate": _pct(figs.satisfaction_rate),
         "avg_handling_days": (
-            f"{figs.avg_handling_days:.1f}".replace(".", ",")
+            index766.days_text(figs.avg_handling_days)
             if figs.avg_handling_days is not None
             else "—"
         ),

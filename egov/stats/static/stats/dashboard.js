@@ -135,7 +135,8 @@
         series: [{
           type: "treemap", roam: false, nodeClick: false, leafDepth: 2,
           breadcrumb: { show: false },
-          label: { show: true, formatter: "{b}" },
+          // Names wrap inside their box rather than end in "…" ("UBND …" named no one).
+          label: { show: true, formatter: "{b}", overflow: "break", lineHeight: 14 },
           upperLabel: { show: true, height: 22 },
           levels: [{ itemStyle: { borderColor: "#fff", borderWidth: 2, gapWidth: 2 } },
                    { itemStyle: { borderColor: "#fff", borderWidth: 1, gapWidth: 1 } }],
@@ -171,6 +172,20 @@
     window.location.assign(url.toString());
   }
 
+  // A bar per agency: the chart grows with the agencies, so that wrapped names never overlap
+  // (a phone shows two or three lines per name).
+  function fitHeight(el, chart, kind, data) {
+    if (kind !== "ranking" && kind !== "public") { return; }
+    if (!el.hasAttribute("data-base-height")) { el.setAttribute("data-base-height", String(el.clientHeight)); }
+    var base = parseInt(el.getAttribute("data-base-height"), 10) || 0;
+    var perRow = window.innerWidth < 600 ? 40 : 26;
+    var wanted = Math.max(base, (data.rows || []).length * perRow + 56);
+    if (el.clientHeight !== wanted) {
+      el.style.height = wanted + "px";
+      chart.resize();
+    }
+  }
+
   function mount(el) {
     var kind = el.getAttribute("data-chart");
     var build = builders[kind];
@@ -189,6 +204,7 @@
       return fetch(el.getAttribute("data-src"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
         .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
         .then(function (data) {
+          fitHeight(el, chart, kind, data);
           chart.setOption(build(data), true);
           fillTable(kind, data);
           el.setAttribute("data-loaded", "1");
