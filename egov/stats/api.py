@@ -158,8 +158,11 @@ class Index766(APIView):
             {
                 "agency_id": r["agency_id"],
                 "name": r["name"],
-                "total": str(r["total"]),
-                "groups": [str(g) for g in r["groups"]],
+                "enough_data": r["enough_data"],
+                "total": None if r["total"] is None else str(r["total"]),
+                "measured_max": str(r["measured_max"]),
+                "attained_percent": None if r["attained"] is None else f"{r['attained']:.2f}",
+                "groups": [None if g is None else str(g) for g in r["groups"]],
             }
             for r in context["compared"]
         ]
@@ -167,7 +170,8 @@ class Index766(APIView):
 
 
 class PublicRates(APIView):
-    """On-time rates by agency for the current year (public, no personal data)."""
+    """On-time rates by agency (public, no personal data): the current year by default, or the
+    page's filters (agency, sector, period=month|quarter|year with month/quarter/year)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
@@ -175,9 +179,10 @@ class PublicRates(APIView):
 
     @extend_schema(operation_id="stats_public_on_time", responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
-        from .views import public_rates
+        from .views import public_rates, public_selection
 
-        return Response(public_rates(timezone.localdate().year))
+        sel, _errors = public_selection(request.query_params)
+        return Response(public_rates(sel))
 
 
 urlpatterns: list[URLPattern] = [

@@ -8,6 +8,12 @@ citizen-feedback system) is shown as "chưa có dữ liệu" and scores nothing,
 value.
 
 Score = min(rate / threshold, 1) x max points (rate x max / threshold below the threshold).
+
+The total is out of the maximum of the indicators actually scored (`measured_max`), never out of
+the 100 points of the full set: an indicator without data gives neither points nor a maximum
+(the domain reference, §5, gives no rule for re-scaling to 100, so none is invented). An
+agency with no dossier in the period is "chưa đủ dữ liệu": no indicator is scored, not even
+those read from the catalogue (3.1), so it never ranks above agencies that worked.
 """
 
 from __future__ import annotations
@@ -22,7 +28,22 @@ from .models import IndexGroup, IndexIndicator
 from .queries import Figures
 
 NO_DATA = "Chưa có dữ liệu"
+NOT_ENOUGH_DATA = "Chưa đủ dữ liệu"
 TWO_PLACES = Decimal("0.01")
+
+
+def _number(value: float) -> str:
+    """A count as a count, a fraction with up to two decimals, a decimal comma."""
+    if float(value).is_integer():
+        return f"{int(value):,}".replace(",", ".")
+    return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
+def days_text(value: float) -> str:
+    """Working days with one decimal; "dưới 0,1" rather than "0,0" for a few minutes."""
+    if 0 < value < 0.05:
+        return "dưới 0,1"
+    return f"{value:.1f}".replace(".", ",")
 
 
 @dataclass(frozen=True)
@@ -39,6 +60,13 @@ class Measure:
     numerator: float
     denominator: float
     note: str = ""
+    shown: str = ""  # how the figures read when "numerator / denominator" would mislead
+
+    @property
+    def figures_text(self) -> str:
+        if self.shown:
+            return self.shown
+        return f"{_number(self.numerator)} / {_number(self.denominator)}"
 
     @property
     def rate(self) -> Decimal | None:
@@ -73,21 +101,25 @@ def _on_time(i: Inputs) -> Measure | None:
 def _handling_time(i: Inputs) -> Measure | None:
     f = i.figures
     if not f.resolved:
-        return Measure(0, 0)
+        return Measure(0, 0)  # nothing resolved: "Chưa có dữ liệu", not "0,0 / 0,0"
     # Days of each agency's own calendar (its day_length when processing was done), never a
     # constant: see models.DossierCounters.handling_millidays.
     days = f.avg_handling_days or 0
     legal_days = f.avg_legal_days or 0
     note = (
-        f"Trung bình {days:.1f} ngày làm việc / thời hạn {legal_days:.1f} ngày "
-        "(tử số, mẫu số: ngày làm việc)"
-    ).replace(".", ",")
+        f"Trung bình {days_text(days)} ngày làm việc / thời hạn {days_text(legal_days)} ngày, "
+        f"trên {f.resolved} hồ sơ đã giải quyết"
+    )
+    # The figures as a person reads them: the average time taken against the legal time (the
+    # sums behind the rate are days of all dossiers together, and read "0,0 / 0,0" when the
+    # dossiers were resolved within the hour).
+    shown = f"{days_text(days)} / {days_text(legal_days)} ngày"
     # rate = legal time / time taken, at most 100%: full marks when dossiers took no longer
     # than their legal time on average.
     if f.handling_millidays <= 0:
-        return Measure(1, 1, note)
+        return Measure(1, 1, note, shown)
     taken = f.handling_millidays
-    return Measure(min(f.legal_millidays, taken) / 1000, taken / 1000, note)
+    return Measure(min(f.legal_millidays, taken) / 1000, taken / 1000, note, shown)
 
 
 def _online_procedures(i: Inputs) -> Measure | None:
@@ -136,6 +168,7 @@ class IndicatorScore:
     max_points: Decimal
     threshold: Decimal  # percent
     measure: Measure | None
+    counted: bool = True  # False when the agency had no dossier in the period
 
     @property
     def rate(self) -> Decimal | None:
@@ -157,7 +190,13 @@ class IndicatorScore:
 
     @property
     def score(self) -> Decimal | None:
+        if not self.counted:
+            return None
         return score(self.rate, self.threshold, self.max_points)
+
+    @property
+    def scored(self) -> bool:
+        return self.counted and self.has_data
 
 
 def score(rate: Decimal | None, threshold_percent: Decimal, max_points: Decimal) -> Decimal | None:
@@ -182,8 +221,14 @@ class GroupScore:
         return min(total, self.max_points)
 
     @property
+    def scored(self) -> bool:
+        return any(i.scored for i in self.indicators)
+
+    @property
     def measured_max(self) -> Decimal:
-        return sum((i.max_points for i in self.indicators if i.has_data), Decimal(0))
+        """The most the scored indicators could give (the group's own maximum at most)."""
+        found = sum((i.max_points for i in self.indicators if i.scored), Decimal(0))
+        return min(found, self.max_points)
 
 
 @dataclass
@@ -191,6 +236,7 @@ class IndexResult:
     year: int
     definitions_year: int | None
     groups: list[GroupScore]
+    enough_data: bool = True  # False: no dossier in the period, nothing scored
 
     @property
     def total(self) -> Decimal:
@@ -198,29 +244,42 @@ class IndexResult:
 
     @property
     def max_points(self) -> Decimal:
+        """The full set's maximum (100 points in Decision 766)."""
         return sum((g.max_points for g in self.groups), Decimal(0))
 
     @property
     def measured_max(self) -> Decimal:
+        """The maximum of the indicators actually scored: what the total is out of."""
         return sum((g.measured_max for g in self.groups), Decimal(0))
 
     @property
+    def attained(self) -> Decimal | None:
+        """The total as a percentage of `measured_max` (None when nothing was scored): how
+        agencies scored on different indicators compare."""
+        if not self.enough_data or not self.measured_max:
+            return None
+        return (self.total * 100 / self.measured_max).quantize(TWO_PLACES, ROUND_HALF_UP)
+
+    @property
     def without_data(self) -> list[IndicatorScore]:
-        return [i for g in self.groups for i in g.indicators if not i.has_data]
+        return [i for g in self.groups for i in g.indicators if not i.scored]
 
     def as_dict(self) -> dict[str, object]:
         return {
             "year": self.year,
             "definitions_year": self.definitions_year,
-            "total": str(self.total),
+            "enough_data": self.enough_data,
+            "total": str(self.total) if self.enough_data else None,
             "max_points": str(self.max_points),
             "measured_max": str(self.measured_max),
+            "attained_percent": None if self.attained is None else str(self.attained),
             "groups": [
                 {
                     "code": g.code,
                     "name": g.name,
                     "max_points": str(g.max_points),
-                    "score": str(g.score),
+                    "measured_max": str(g.measured_max),
+                    "score": str(g.score) if g.scored else None,
                     "indicators": [
                         {
                             "code": i.code,
@@ -233,6 +292,7 @@ class IndexResult:
                             "score": None if i.score is None else str(i.score),
                             "note": (i.measure.note if i.measure else "") or "",
                             "has_data": i.has_data,
+                            "scored": i.scored,
                         }
                         for i in g.indicators
                     ],
@@ -269,8 +329,14 @@ def definitions(year: int) -> Definitions:
     return Definitions(found, groups, indicators)
 
 
+def has_dossiers(f: Figures) -> bool:
+    """Did the agency work in the period: a dossier received, judged (2.1) or handed back."""
+    return bool(f.received or f.handled or f.returned)
+
+
 def compute(year: int, inputs: Inputs, defs: Definitions | None = None) -> IndexResult:
     defs = defs or definitions(year)
+    enough = has_dossiers(inputs.figures)
     groups = []
     for group in defs.groups:
         scored = GroupScore(group.code, group.name, group.max_points)
@@ -284,7 +350,8 @@ def compute(year: int, inputs: Inputs, defs: Definitions | None = None) -> Index
                     max_points=indicator.max_points,
                     threshold=indicator.threshold,
                     measure=calculator(inputs) if calculator else None,
+                    counted=enough,
                 )
             )
         groups.append(scored)
-    return IndexResult(year=year, definitions_year=defs.year, groups=groups)
+    return IndexResult(year=year, definitions_year=defs.year, groups=groups, enough_data=enough)

@@ -6,4 +6,5 @@ app_name = "transparency"
 urlpatterns = [
     path("", views.transparency, name="home"),
     path("du-lieu/", views.transparency_data, name="data"),
+    path("xuat/<slug:fmt>/", views.transparency_export, name="export"),
 ]

@@ -447,11 +447,14 @@ def ranking(
         figs = roll_up(per_agency, tree, agency_id, only_self)
         if only_self and not (figs.received or figs.handled):
             continue
-        name = tree.name(agency_id)
+        name, label = tree.name(agency_id), tree.label(agency_id)
         rows.append(
             {
                 "agency_id": agency_id,
                 "name": f"{name} (trực tiếp)" if only_self else name,
+                # For charts: short, naming the place ("UBND phường Hạ Long"); never the bare
+                # abbreviation, which reads "UBND" for every People's Committee.
+                "label": f"{label} (trực tiếp)" if only_self else label,
                 "abbreviation": tree.nodes[agency_id].abbreviation,
                 "only_self": only_self,
                 "figures": figs,
@@ -486,7 +489,7 @@ def agency_treemap(
         children = [c for c in tree.children(agency_id) if visible is None or c in visible]
         item: dict[str, Any] = {
             "id": agency_id,
-            "name": tree.nodes[agency_id].abbreviation or tree.name(agency_id),
+            "name": tree.label(agency_id),
             "full_name": tree.name(agency_id),
             "value": max(total.received, 0),
             "on_time_rate": _pct(total.on_time_rate),
@@ -644,8 +647,9 @@ def late_steps(sel: Selection, limit: int = 10) -> dict[str, list[dict[str, Any]
 # --- filter choices ------------------------------------------------------------------------------
 
 
-def filter_choices(sel: Selection) -> dict[str, Any]:
-    """Agencies the actor may pick, sectors and procedures (two small queries)."""
+def filter_choices(sel: Selection, *, with_procedures: bool = True) -> dict[str, Any]:
+    """Agencies the actor may pick, sectors and procedures (two small queries; one without
+    the procedures)."""
     tree = agency_tree()
     scope = agency_scope(sel.actor)
     agencies = []
@@ -665,7 +669,11 @@ def filter_choices(sel: Selection) -> dict[str, Any]:
     return {
         "agencies": agencies,
         "sectors": sectors,
-        "procedures": list(procedures.order_by("name").values_list("pk", "code", "name")[:500]),
+        "procedures": (
+            list(procedures.order_by("name").values_list("pk", "code", "name")[:500])
+            if with_procedures
+            else []
+        ),
         "channels": list(Channel.choices),
     }
 

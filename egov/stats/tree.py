@@ -10,7 +10,8 @@ from django.core.cache import cache
 
 from egov.org.models import AdministrativeUnit, Agency
 
-CACHE_KEY = "stats:agency-tree:v1"
+CACHE_KEY = "stats:agency-tree:v2"
+COMMITTEE = "Ủy ban nhân dân"
 CACHE_SECONDS = 60
 
 
@@ -22,6 +23,7 @@ class Node:
     identifier: str
     parent_id: int | None
     children: list[int] = field(default_factory=list)
+    label: str = ""  # short, and still telling agencies apart (see short_labels)
 
 
 @dataclass
@@ -64,6 +66,12 @@ class AgencyTree:
     def name(self, agency_id: int) -> str:
         node = self.nodes.get(agency_id)
         return node.name if node else f"#{agency_id}"
+
+    def label(self, agency_id: int) -> str:
+        """The short name for a chart's axis ("UBND phường Hạ Long", "Sở Tư pháp"); the full
+        name where shortening would make two agencies read the same."""
+        node = self.nodes.get(agency_id)
+        return (node.label or node.name) if node else f"#{agency_id}"
 
     def roll_up(self, top: list[int], values: dict[int, int]) -> dict[int, int]:
         """Sum per-agency values over each top agency's subtree."""
@@ -117,7 +125,41 @@ def _build() -> AgencyTree:
     for node in nodes.values():
         if node.parent_id is not None:
             nodes[node.parent_id].children.append(node.id)
-    return AgencyTree(nodes=nodes)
+    tree = AgencyTree(nodes=nodes)
+    for agency_id, label in short_labels(tree).items():
+        nodes[agency_id].label = label
+    return tree
+
+
+def short_label(name: str, place: str = "") -> str:
+    """ "Ủy ban nhân dân phường Hạ Long" -> "UBND phường Hạ Long"; "Sở Tư pháp tỉnh Quảng Ninh"
+    -> "Sở Tư pháp" when `place` is "tỉnh Quảng Ninh" (the place of the tree's top). The
+    abbreviation alone ("UBND") never: it names no place."""
+    label = " ".join(name.split())
+    if place and label.endswith(" " + place) and not label.startswith(COMMITTEE):
+        label = label[: -len(place) - 1]
+    if label.startswith(COMMITTEE + " "):
+        label = "UBND " + label[len(COMMITTEE) + 1 :]
+    return label
+
+
+def short_labels(tree: AgencyTree) -> dict[int, str]:
+    """A short label per agency, unique across the tree: where two agencies would read the same,
+    both keep their full names (and their identifiers, when even those are the same)."""
+    labels: dict[int, str] = {}
+    for agency_id, node in tree.nodes.items():
+        top = tree.nodes[(tree.ancestors(agency_id) or [agency_id])[0]]
+        place = top.name[len(COMMITTEE) + 1 :] if top.name.startswith(COMMITTEE + " ") else ""
+        labels[agency_id] = short_label(node.name, "" if top.id == agency_id else place)
+    for widen in (
+        lambda agency_id: tree.nodes[agency_id].name,
+        lambda agency_id: f"{tree.nodes[agency_id].name} ({tree.nodes[agency_id].identifier})",
+    ):
+        seen: dict[str, int] = {}
+        for label in labels.values():
+            seen[label] = seen.get(label, 0) + 1
+        labels = {a: label if seen[label] == 1 else widen(a) for a, label in labels.items()}
+    return labels
 
 
 def agency_tree() -> AgencyTree:

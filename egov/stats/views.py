@@ -24,11 +24,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from egov.catalog.models import Sector
 from egov.core.actors import SYSTEM, Actor, actor_for_user
 from egov.core.errors import DomainError, NotAllowed, NotFoundError
 from egov.core.ids import parse_id
 from egov.core.keyset import CURSOR_PARAM
 from egov.core.numbers import NumberFormat
+from egov.core.xlsx import FORMULA_TRIGGERS
 
 from . import drill, exports, index766, queries
 from .periods import KINDS, Period, parse_period, year_period
@@ -36,6 +38,9 @@ from .scopes import may_view_dashboard
 from .tree import agency_tree
 
 PAGE_SIZE = 50
+TOTAL_LABEL = "Tổng điểm (trên tổng điểm tối đa của các chỉ số đã chấm)"
+TOTAL_NOTE = "Chỉ số chưa có dữ liệu không được tính điểm và không tính vào điểm tối đa."
+NO_DOSSIERS = "Không có hồ sơ trong kỳ: chưa chấm điểm."
 EXPORT_LIMIT = 20000
 POLL_SECONDS = 30
 
@@ -180,7 +185,7 @@ def _live_context(sel: queries.Selection) -> dict[str, Any]:
         "online_share": _pct(figs.online_share),
         "satisfaction_rate": _pct(figs.satisfaction_rate),
         "avg_handling_days": (
-            f"{figs.avg_handling_days:.1f}".replace(".", ",")
+            index766.days_text(figs.avg_handling_days)
             if figs.avg_handling_days is not None
             else "—"
         ),
@@ -360,22 +365,48 @@ def index_context(sel: queries.Selection) -> dict[str, Any]:
     for agency_id, only_self in queries.top_agencies(sel, tree):
         members = {agency_id} if only_self else tree.subtree(agency_id)
         child_figs = queries.roll_up(per_agency, tree, agency_id, only_self)
+        if only_self and not index766.has_dossiers(child_figs):
+            continue  # the parent's own row only when it handled dossiers itself
         child = index766.compute(sel.end.year, _index_inputs(child_figs, catalogue, members), defs)
-        groups = [g.score for g in child.groups]  # each score read once: two hundred agencies
-        child_total = sum(groups, Decimal(0))
+        # Each group read once: two hundred agencies.
+        parts = [(g.score, g.scored, g.measured_max) for g in child.groups]
+        groups = [score if scored else None for score, scored, _m in parts]
+        child_total = sum((score for score, _s, _m in parts), Decimal(0))
+        measured = sum((m for _s, _x, m in parts), Decimal(0))
+        enough = child.enough_data and measured > 0
+        attained = (child_total * 100 / measured) if enough else None
         compared.append(
             {
                 "agency_id": agency_id,
                 "name": tree.name(agency_id) + (" (trực tiếp)" if only_self else ""),
-                "total": child_total,
+                "enough_data": enough,
+                "total": child_total if enough else None,
+                "measured_max": measured,
+                "attained": attained,
                 "groups": groups,
                 # Formatted here: a table of two hundred agencies is too many template filters.
-                "total_text": fmt.fixed(child_total, 2),
-                "group_texts": [fmt.fixed(g, 2) for g in groups],
+                "total_text": (
+                    f"{fmt.fixed(child_total, 2)} / {fmt.fixed(measured, 0)}"
+                    if enough
+                    else index766.NOT_ENOUGH_DATA
+                ),
+                "attained_text": f"{fmt.fixed(attained, 1)}%" if attained is not None else "—",
+                "group_texts": ["—" if g is None else fmt.fixed(g, 2) for g in groups],
                 "href": None if only_self else agency_href(agency_id),
             }
         )
-    compared.sort(key=lambda r: (-Decimal(str(r["total"])), str(r["name"])))
+
+    # Agencies that worked, best share of their attainable points first; then those without
+    # dossiers in the period (not ranked: "chưa đủ dữ liệu").
+    def rank(r: dict[str, Any]) -> tuple[bool, Decimal, Decimal, str]:
+        return (
+            not r["enough_data"],
+            -(r["attained"] or Decimal(0)),
+            -(r["total"] or Decimal(0)),
+            str(r["name"]),
+        )
+
+    compared.sort(key=rank)
     return {"result": result, "compared": compared, "figures": figs}
 
 
@@ -405,7 +436,17 @@ def _index_tables(context: dict[str, Any]) -> list[exports.Table]:
     result: index766.IndexResult = context["result"]
     rows: list[list[Any]] = []
     for group in result.groups:
-        rows.append([group.code, group.name, "", "", "", group.max_points, group.score])
+        rows.append(
+            [
+                group.code,
+                group.name,
+                "",
+                "",
+                "",
+                group.measured_max if group.scored else index766.NO_DATA,
+                group.score if group.scored else index766.NO_DATA,
+            ]
+        )
         for i in group.indicators:
             rows.append(
                 [
@@ -418,13 +459,29 @@ def _index_tables(context: dict[str, Any]) -> list[exports.Table]:
                     i.score if i.score is not None else index766.NO_DATA,
                 ]
             )
-    rows.append(["", "Tổng điểm", "", "", "", result.max_points, result.total])
+    if result.enough_data:
+        rows.append(["", TOTAL_LABEL, "", "", TOTAL_NOTE, result.measured_max, result.total])
+    else:
+        rows.append(["", TOTAL_LABEL, "", "", NO_DOSSIERS, "", index766.NOT_ENOUGH_DATA])
     header = ["Mã", "Chỉ số", "Tỷ lệ", "Ngưỡng", "Ghi chú", "Điểm tối đa", "Điểm"]
-    compared = [[r["name"], r["total"], *r["groups"]] for r in context["compared"]]
+    compared = [
+        [
+            r["name"],
+            r["total"] if r["enough_data"] else index766.NOT_ENOUGH_DATA,
+            r["measured_max"] if r["enough_data"] else "",
+            "" if r["attained"] is None else round(float(r["attained"]), 2),
+            *("" if g is None else g for g in r["groups"]),
+        ]
+        for r in context["compared"]
+    ]
     group_names = [f"Nhóm {g.code}" for g in result.groups]
     return [
         ("Chỉ số 766", header, rows),
-        ("So sánh cơ quan", ["Cơ quan", "Tổng điểm", *group_names], compared),
+        (
+            "So sánh cơ quan",
+            ["Cơ quan", "Tổng điểm", "Trên tối đa", "Tỷ lệ đạt (%)", *group_names],
+            compared,
+        ),
     ]
 
 
@@ -530,25 +587,70 @@ def export(request: HttpRequest, view: str, fmt: str) -> HttpResponse:
 
 
 PUBLIC_CACHE_SECONDS = 300
+PUBLIC_KINDS = {"month": "Tháng", "quarter": "Quý", "year": "Năm"}
+PUBLIC_EXPORT_ROWS = 2000  # agencies compared on one page: far fewer in any province
+PUBLIC_TITLE = "Công khai kết quả giải quyết thủ tục hành chính"
+PUBLIC_HEADER = [
+    "Cơ quan",
+    "Tiếp nhận",
+    "Đã giải quyết",
+    "Giải quyết đúng, trước hạn",
+    "Đã xử lý (tính tỷ lệ)",
+    "Tỷ lệ đúng hạn (%)",
+]
 
 
-def public_rates(year: int) -> dict[str, Any]:
-    """On-time rates by agency for a year: no personal data, cached for five minutes."""
-    key = f"stats:public:{year}"
+def public_selection(params: Any) -> tuple[queries.Selection, list[str]]:
+    """What the public page asks for (anonymous, every agency): an agency, a field (lĩnh vực),
+    a month, quarter or year up to today. Bad input: a message and the default in its place
+    (the current year, every agency, every field)."""
+    today = timezone.localdate()
+    errors: list[str] = []
+    kind = str(params.get("period") or "year")
+    period = year_period(today.year)
+    if kind not in PUBLIC_KINDS:
+        errors.append("Chọn kỳ theo tháng, quý hoặc năm.")
+    else:
+        try:
+            period = parse_period(
+                {**{k: params.get(k) for k in PUBLIC_KINDS}, "period": kind}, today
+            )
+        except DomainError as exc:
+            errors.append(" ".join([exc.message, *(m for ms in exc.fields.values() for m in ms)]))
+    if period.start > today:
+        errors.append("Kỳ này chưa bắt đầu: xem số liệu năm nay.")
+        period = year_period(today.year)
+    if period.end > today:  # figures up to today, the period keeps its name
+        period = Period(period.kind, period.start, today)
+    tree = agency_tree()
+    agency_id = _int(params.get("agency"))
+    if params.get("agency") and agency_id not in tree.nodes:
+        errors.append("Không tìm thấy cơ quan đã chọn: xem tất cả cơ quan.")
+        agency_id = None
+    sector_id = _int(params.get("sector"))
+    if params.get("sector") and not (sector_id and Sector.objects.filter(pk=sector_id).exists()):
+        errors.append("Không tìm thấy lĩnh vực đã chọn: xem tất cả lĩnh vực.")
+        sector_id = None
+    sel = queries.select(SYSTEM, period, agency_id=agency_id, sector_id=sector_id)
+    return sel, errors
+
+
+def public_rates(sel: queries.Selection) -> dict[str, Any]:
+    """On-time rates by agency for a selection: no personal data, cached for five minutes (the
+    selection's parameters are checked values, so the keys are few)."""
+    params = selection_params(sel)
+    key = "stats:public:v2:" + urlencode(sorted(params.items())) + f":{sel.end.isoformat()}"
     data = cache.get(key)
     if data is not None:
         return dict(data)
-    today = timezone.localdate()
-    period = year_period(year)
-    if period.end > today:
-        period = Period("range", period.start, max(today, period.start))
-    sel = queries.select(SYSTEM, period)
     rows = []
-    for row in queries.ranking(sel):
+    per_agency = queries.by_agency(sel)
+    for row in queries.ranking(sel, per_agency=per_agency):
         figs: queries.Figures = row["figures"]
         rows.append(
             {
                 "name": row["name"],
+                "label": row["label"],
                 "received": figs.received,
                 "resolved": figs.resolved,
                 "resolved_in_time": figs.resolved_in_time,
@@ -556,14 +658,17 @@ def public_rates(year: int) -> dict[str, Any]:
                 "on_time_rate": row["on_time_rate"],
             }
         )
-    total = queries.figures(sel)
+    total = queries.total(per_agency.values())
     data = {
-        "year": year,
-        "through": period.end.isoformat(),
+        "year": sel.end.year,
+        "period": sel.period.label,
+        "through": sel.end.isoformat(),
+        "params": params,
         "rows": rows,
         "total": {
             "received": total.received,
             "resolved": total.resolved,
+            "resolved_in_time": total.resolved_in_time,
             "handled": total.handled,
             "on_time_rate": None
             if total.on_time_rate is None
@@ -574,17 +679,122 @@ def public_rates(year: int) -> dict[str, Any]:
     return data
 
 
+def _public_where(sel: queries.Selection) -> str:
+    tree = agency_tree()
+    parts = [tree.name(sel.agency_id) if sel.agency_id else "Tất cả cơ quan"]
+    if sel.sector_id:
+        name = Sector.objects.filter(pk=sel.sector_id).values_list("name", flat=True)
+        parts.append(f"lĩnh vực {name.first() or ''}".strip())
+    return ", ".join(parts)
+
+
 @require_GET
 def transparency(request: HttpRequest) -> HttpResponse:
-    year = timezone.localdate().year
-    data = public_rates(year)
+    sel, errors = public_selection(request.GET)
+    data = public_rates(sel)
+    qs = urlencode(data["params"])
     return render(
         request,
         "stats/transparency.html",
-        {"data": data, "through": date.fromisoformat(data["through"])},
+        {
+            "data": data,
+            "through": date.fromisoformat(data["through"]),
+            "sel": sel,
+            "errors": errors,
+            "where": _public_where(sel),
+            "choices": queries.filter_choices(sel, with_procedures=False),
+            "kinds": PUBLIC_KINDS,
+            "period_values": _period_values(sel.period),
+            "qs": qs,
+        },
     )
 
 
 @require_GET
 def transparency_data(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(public_rates(timezone.localdate().year))
+    sel, _errors = public_selection(request.GET)
+    return JsonResponse(public_rates(sel))
+
+
+def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
+    """Data only, the header first (the period is in the file name): UTF-8 with a byte-order
+    mark (Excel reads the Vietnamese right); text a spreadsheet would take for a formula gets a
+    leading apostrophe (OWASP CSV injection)."""
+    import csv
+    import io
+
+    def safe(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+            return "'" + value
+        return "" if value is None else value
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe(v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+@require_GET
+def transparency_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The public table as CSV or XLSX, with the same filters; at most PUBLIC_EXPORT_ROWS rows
+    (one per compared agency) and the total."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404("Định dạng không hỗ trợ.")
+    sel, errors = public_selection(request.GET)
+    if errors:
+        return HttpResponse(" ".join(errors), status=400, content_type="text/plain; charset=utf-8")
+    data = public_rates(sel)
+
+    def rate(value: float | None) -> Any:
+        return "" if value is None else value
+
+    rows = [
+        [
+            r["name"],
+            r["received"],
+            r["resolved"],
+            r["resolved_in_time"],
+            r["handled"],
+            rate(r["on_time_rate"]),
+        ]
+        for r in data["rows"][:PUBLIC_EXPORT_ROWS]
+    ]
+    t = data["total"]
+    rows.append(
+        [
+            "Tổng cộng",
+            t["received"],
+            t["resolved"],
+            t["resolved_in_time"],
+            t["handled"],
+            rate(t["on_time_rate"]),
+        ]
+    )
+    through = date.fromisoformat(data["through"])
+    subtitle = f"{_public_where(sel)} — {data['period']}, số liệu đến hết ngày {through:%d/%m/%Y}"
+    if fmt == "csv":
+        body = _csv(PUBLIC_HEADER, rows)
+        content_type = "text/csv; charset=utf-8"
+    else:
+        body = exports.xlsx(PUBLIC_TITLE, subtitle, [("Công khai", PUBLIC_HEADER, rows)])
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = HttpResponse(body, content_type=content_type)
+    name = "-".join(["cong-khai", *_period_slug(sel.period), *_filter_slug(sel)])
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+def _period_slug(period: Period) -> list[str]:
+    if period.kind == "month":
+        return ["thang", f"{period.start:%Y-%m}"]
+    if period.kind == "quarter":
+        return ["quy", f"{period.start.year}-{(period.start.month - 1) // 3 + 1}"]
+    return ["nam", str(period.start.year)]
+
+
+def _filter_slug(sel: queries.Selection) -> list[str]:
+    return [
+        f"{name}{value}" for name, value in (("cq", sel.agency_id), ("lv", sel.sector_id)) if value
+    ]

@@ -116,3 +116,44 @@ def test_score_formula_edges():
     assert index766.score(Decimal("1"), Decimal("80"), Decimal("10")) == Decimal("10.00")
     assert index766.score(None, Decimal("80"), Decimal("10")) is None
     assert index766.score(Decimal("0"), Decimal("0"), Decimal("10")) == Decimal("10.00")
+
+
+def test_the_total_is_out_of_the_scored_indicators_maximum():
+    # The case above: 1.4, 3.5, 3.6, 4.3 and 5.1 are not scored (18 + 4 + 4 + 4 + 6 = 36).
+    f = figures(received=10, resolved_early=10, returned=10, handling_millidays=10_000)
+    f.add({"legal_millidays": 20_000})
+    result = index766.compute(2025, index766.Inputs(figures=f, procedures=4, online_procedures=4))
+    assert result.enough_data
+    assert result.max_points == Decimal("100")
+    assert result.measured_max == Decimal("64")
+    groups = {g.code: (g.scored, g.measured_max) for g in result.groups}
+    assert groups["1"] == (False, Decimal("0")) and groups["3"] == (True, Decimal("14"))
+    assert result.attained == (result.total * 100 / 64).quantize(Decimal("0.01"))
+    assert result.as_dict()["measured_max"] == "64.00"
+
+
+def test_no_dossiers_no_points_not_even_from_the_catalogue():
+    result = index766.compute(
+        2025, index766.Inputs(figures=figures(), procedures=10, online_procedures=10)
+    )
+    assert not result.enough_data
+    scores = {i.code: i for g in result.groups for i in g.indicators}
+    assert scores["3.1"].rate_percent == Decimal("100.00")  # shown, but not scored
+    assert all(i.score is None for i in scores.values())
+    assert result.measured_max == 0 and result.attained is None
+    assert result.as_dict()["total"] is None
+
+
+def test_2_2_without_resolved_dossiers_has_no_data_and_reads_in_days_when_it_has():
+    running = figures(received=3, on_time=3)
+    result = index766.compute(2025, index766.Inputs(figures=running))
+    handling = {i.code: i for g in result.groups for i in g.indicators}["2.2"]
+    assert not handling.has_data and handling.score is None
+    assert handling not in [i for g in result.groups for i in g.indicators if i.scored]
+    # Resolved within minutes: the sums of days are tiny, never "0,0 / 0,0".
+    quick = figures(received=2, resolved_early=2, handling_millidays=4, legal_millidays=7000)
+    measure = index766.compute(2025, index766.Inputs(figures=quick))
+    handling = {i.code: i for g in measure.groups for i in g.indicators}["2.2"]
+    assert handling.measure is not None
+    assert handling.measure.figures_text == "dưới 0,1 / 3,5 ngày"
+    assert handling.score == Decimal("8.00")

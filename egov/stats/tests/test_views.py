@@ -257,3 +257,100 @@ def test_api_for_leaders_and_scoped_clients(leader_client, client, agency, few):
             "/api/v1/stats/summary/" + FEB, HTTP_AUTHORIZATION=f"Bearer {token(['events:read'])}"
         )
         assert refused.status_code == 403
+
+
+def test_chart_labels_name_the_place_and_never_repeat(db, agency, province):
+    from egov.stats.tree import _build, short_label
+
+    assert short_label("Ủy ban nhân dân phường Hạ Long") == "UBND phường Hạ Long"
+    assert short_label("Sở Tư pháp tỉnh Quảng Ninh", "tỉnh Quảng Ninh") == "Sở Tư pháp"
+    for identifier, name, kind in (
+        ("000.01.50.H41", "Ủy ban nhân dân phường Hạ Long", Agency.Kind.PEOPLES_COMMITTEE),
+        ("000.02.50.H41", "Ủy ban nhân dân phường Bãi Cháy", Agency.Kind.PEOPLES_COMMITTEE),
+        ("000.00.01.H41", "Sở Tư pháp tỉnh Quảng Ninh", Agency.Kind.DEPARTMENT),
+        # Shortened, it would read like the department above: both keep their full names.
+        ("000.00.02.H41", "Sở Tư pháp", Agency.Kind.OTHER),
+    ):
+        Agency.objects.create(
+            identifier=identifier, name=name, abbreviation="UBND", kind=kind, parent=agency
+        )
+    tree = _build()
+    labels = {tree.nodes[a].name: tree.label(a) for a in tree.nodes}
+    assert labels["Ủy ban nhân dân tỉnh Quảng Ninh"] == "UBND tỉnh Quảng Ninh"
+    assert labels["Ủy ban nhân dân phường Hạ Long"] == "UBND phường Hạ Long"
+    assert labels["Sở Tư pháp tỉnh Quảng Ninh"] == "Sở Tư pháp tỉnh Quảng Ninh"
+    assert len(set(labels.values())) == len(labels)
+
+
+def test_index_compares_only_agencies_that_worked(leader_client, staff, agency, few):
+    child = Agency.objects.create(
+        identifier="000.09.50.H41",
+        name="Ủy ban nhân dân xã Quảng Tân",
+        abbreviation="UBND",
+        kind=Agency.Kind.PEOPLES_COMMITTEE,
+        parent=agency,
+    )
+    from django.core.cache import cache
+
+    cache.clear()  # the agency tree
+    with time_machine.travel(NOW, tick=True):
+        page = leader_client.get("/dieu-hanh/chi-so-766/?period=year&year=2025")
+    rows = {r["agency_id"]: r for r in page.context["compared"]}
+    assert not rows[child.pk]["enough_data"] and rows[child.pk]["total"] is None
+    assert rows[child.pk]["total_text"] == "Chưa đủ dữ liệu"
+    assert page.context["compared"][-1]["agency_id"] == child.pk
+    mine = rows[agency.pk]
+    assert mine["enough_data"] and mine["total_text"].endswith(
+        f"/ {page.context['result'].measured_max:.0f}"
+    )
+    html = page.content.decode()
+    assert "/ 100 điểm" not in html and "điểm tối đa của các chỉ số đã chấm" in html
+
+
+def test_public_page_filters_and_exports(client, few, procedure, agency):
+    from openpyxl import load_workbook
+
+    with time_machine.travel(NOW, tick=True):
+        page = client.get("/cong-khai/?period=month&month=2025-02")
+        assert page.status_code == 200 and page.context["data"]["total"]["received"] == 3
+        other_sector = client.get(
+            f"/cong-khai/?period=month&month=2025-02&sector={procedure.sector_id + 1000}"
+        )
+        assert "Không tìm thấy lĩnh vực đã chọn" in other_sector.content.decode()
+        sector = client.get(
+            f"/cong-khai/?period=year&year=2025&sector={procedure.sector_id}&agency={agency.pk}"
+        )
+        assert sector.context["data"]["total"]["received"] == 3
+        future = client.get("/cong-khai/?period=month&month=2030-01")
+        assert "Kỳ này chưa bắt đầu" in future.content.decode()
+        assert future.context["sel"].period.start.year == 2025
+        day = client.get("/cong-khai/?period=day&day=2025-02-10")
+        assert "Chọn kỳ theo tháng, quý hoặc năm" in day.content.decode()
+
+        csv_file = client.get("/cong-khai/xuat/csv/?period=quarter&quarter=2025-1")
+        assert csv_file.status_code == 200
+        assert 'filename="cong-khai-quy-2025-1.csv"' in csv_file["Content-Disposition"]
+        text = csv_file.content.decode("utf-8-sig")
+        lines = text.splitlines()
+        assert lines[0].startswith("Cơ quan,Tiếp nhận")
+        assert lines[-1].startswith("Tổng cộng,3,2")
+        xlsx = client.get("/cong-khai/xuat/xlsx/?period=quarter&quarter=2025-1")
+        book = load_workbook(io.BytesIO(xlsx.content))
+        rows = [r for r in book.active.iter_rows(min_row=5, values_only=True) if r[0]]
+        assert rows[-1][:3] == ("Tổng cộng", 3, 2)
+        assert client.get("/cong-khai/xuat/csv/?period=range").status_code == 400
+        assert client.get("/cong-khai/xuat/pdf/").status_code == 404
+        assert (
+            client.get("/api/v1/stats/public/on-time/?period=year&year=2025").json()["total"][
+                "received"
+            ]
+            == 3
+        )
+
+
+def test_public_csv_keeps_formulas_as_text():
+    from egov.stats.views import _csv
+
+    body = _csv(["Cơ quan"], [['=HYPERLINK("http://x","y")'], ["+1"], ["Sở Y tế"]])
+    lines = body.decode("utf-8-sig").splitlines()
+    assert lines[1].startswith("\"'=HYPERLINK") and lines[2] == "'+1" and lines[3] == "Sở Y tế"

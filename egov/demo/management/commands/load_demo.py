@@ -38,6 +38,10 @@ class Command(BaseCommand):
         templates = attach_generated_templates(actor=SYSTEM)
         if templates:
             self.stdout.write(f"Mẫu đơn, tờ khai: tạo {len(templates)} tệp mẫu (PDF).")
+        # Dossiers go through the catalogue's procedures, so they come last.
+        from egov.demo.dossiers import load_demo_dossiers
+
+        self.stdout.write(f"Hồ sơ minh họa: tạo mới {load_demo_dossiers()} hồ sơ.")
         if options["quiet"]:
             return
         rows = [("Tài khoản", "Mật khẩu", "Vai trò", "Cơ quan")]

@@ -49,6 +49,29 @@
     return merged;
   }
 
+  function agencyAxisLabel() {
+    // Narrow screens: a narrower label column, wrapped over lines.
+    var width = window.innerWidth < 600 ? 110 : 190;
+    return { width: width, overflow: "break", lineHeight: 14 };
+  }
+
+  // The text alternative of a chart: its figures as a table (in a <details> next to it).
+  function fillTable(kind, data) {
+    var body = document.querySelector("[data-chart-table='" + kind + "'] tbody");
+    if (!body || kind !== "trend") { return; }
+    while (body.firstChild) { body.removeChild(body.firstChild); }
+    (data.points || []).forEach(function (p) {
+      var tr = document.createElement("tr");
+      [p.label, p.received, p.resolved, p.resolved_late, percent(p.on_time_rate)].forEach(function (v, i) {
+        var cell = document.createElement(i === 0 ? "th" : "td");
+        if (i === 0) { cell.setAttribute("scope", "row"); }
+        cell.textContent = String(v);
+        tr.appendChild(cell);
+      });
+      body.appendChild(tr);
+    });
+  }
+
   var builders = {
     trend: function (data) {
       var pts = data.points || [];
@@ -82,7 +105,10 @@
         } },
         grid: { left: 8, right: 48, top: 8, bottom: 24, containLabel: true },
         xAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
-        yAxis: { type: "category", data: rows.map(function (r) { return r.abbreviation || r.name; }) },
+        // Short names that still tell agencies apart ("UBND phường Hạ Long"), wrapped rather
+        // than cut; the full name is in the tooltip and the ranking table.
+        yAxis: { type: "category", data: rows.map(function (r) { return r.label || r.name; }),
+                 axisLabel: agencyAxisLabel() },
         series: [{
           type: "bar",
           data: rows.map(function (r) {
@@ -109,7 +135,8 @@
         series: [{
           type: "treemap", roam: false, nodeClick: false, leafDepth: 2,
           breadcrumb: { show: false },
-          label: { show: true, formatter: "{b}" },
+          // Names wrap inside their box rather than end in "…" ("UBND …" named no one).
+          label: { show: true, formatter: "{b}", overflow: "break", lineHeight: 14 },
           upperLabel: { show: true, height: 22 },
           levels: [{ itemStyle: { borderColor: "#fff", borderWidth: 2, gapWidth: 2 } },
                    { itemStyle: { borderColor: "#fff", borderWidth: 1, gapWidth: 1 } }],
@@ -126,7 +153,8 @@
         } },
         grid: { left: 8, right: 56, top: 8, bottom: 24, containLabel: true },
         xAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
-        yAxis: { type: "category", data: rows.map(function (r) { return r.name; }) },
+        yAxis: { type: "category", data: rows.map(function (r) { return r.label || r.name; }),
+                 axisLabel: agencyAxisLabel() },
         series: [{
           type: "bar",
           data: rows.map(function (r) { return { value: r.on_time_rate, itemStyle: { color: rateColor(r.on_time_rate) } }; }),
@@ -142,6 +170,20 @@
     var url = new URL(target, window.location.href);
     url.searchParams.set("agency", agencyId);
     window.location.assign(url.toString());
+  }
+
+  // A bar per agency: the chart grows with the agencies, so that wrapped names never overlap
+  // (a phone shows two or three lines per name).
+  function fitHeight(el, chart, kind, data) {
+    if (kind !== "ranking" && kind !== "public") { return; }
+    if (!el.hasAttribute("data-base-height")) { el.setAttribute("data-base-height", String(el.clientHeight)); }
+    var base = parseInt(el.getAttribute("data-base-height"), 10) || 0;
+    var perRow = window.innerWidth < 600 ? 40 : 26;
+    var wanted = Math.max(base, (data.rows || []).length * perRow + 56);
+    if (el.clientHeight !== wanted) {
+      el.style.height = wanted + "px";
+      chart.resize();
+    }
   }
 
   function mount(el) {
@@ -162,7 +204,9 @@
       return fetch(el.getAttribute("data-src"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
         .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
         .then(function (data) {
+          fitHeight(el, chart, kind, data);
           chart.setOption(build(data), true);
+          fillTable(kind, data);
           el.setAttribute("data-loaded", "1");
         })
         .catch(function () { el.setAttribute("data-loaded", "error"); });
