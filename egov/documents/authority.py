@@ -25,6 +25,11 @@ from egov.org.models import Agency, Official, Role
 from .models import SigningAuthority
 
 DEPUTY = re.compile(r"^\s*phó\s+", re.IGNORECASE)
+# The place an agency's name ends with: "… tỉnh Quảng Ninh", "… phường Hạ Long".
+PLACE_SUFFIX = re.compile(
+    # lower case only: "… và Xã hội" is part of a name, "… xã Tiên Yên" a place
+    r"\s+(tỉnh|thành phố|xã|phường|đặc khu|huyện|quận|thị xã|thị trấn)\s+\S.*$"
+)
 # The title of the head of an agency when no official of the agency holds it yet.
 HEAD_BY_KIND = {
     Agency.Kind.PEOPLES_COMMITTEE: "Chủ tịch",
@@ -47,41 +52,38 @@ def head_title(agency: Agency, position_name: str = "") -> str:
     deputy, else the usual title for the kind of agency."""
     if is_deputy(position_name):
         return DEPUTY.sub("", position_name).strip()
-    names = (
-        Official.objects.filter(
+    names = [
+        str(n)
+        for n in Official.objects.filter(
             agency=agency, roles__role=Role.LEADER, position__isnull=False, user__is_active=True
         )
         .values_list("position__name", flat=True)
         .distinct()
-    )
-    for name in sorted(names):
-        if not is_deputy(name):
-            return str(name)
-    deputies = [str(n) for n in names if is_deputy(n)]
+    ]
+    folded = {upper(n) for n in names}
+    heads = sorted(n for n in names if not is_deputy(n))
+    # The head is the leader whose title a deputy also holds ("Giám đốc" and "Phó Giám đốc"),
+    # else the usual head of such an agency, else any leader who is no deputy.
+    for name in heads:
+        if upper(f"Phó {name}") in folded:
+            return name
+    if agency.kind in HEAD_BY_KIND:
+        return HEAD_BY_KIND[agency.kind]  # type: ignore[index]
+    if heads:
+        return heads[0]
+    deputies = [n for n in names if is_deputy(n)]
     if deputies:
         return DEPUTY.sub("", deputies[0]).strip()
-    return HEAD_BY_KIND.get(agency.kind, "Thủ trưởng cơ quan")  # type: ignore[call-overload]
+    return "Thủ trưởng cơ quan"
 
 
 def collective_name(agency: Agency) -> str:
     """The body a "TM." signature speaks for: the agency's name without its place ("Ủy ban
-    nhân dân tỉnh Quảng Ninh" → "Ủy ban nhân dân")."""
+    nhân dân tỉnh Quảng Ninh" → "Ủy ban nhân dân", "Ủy ban nhân dân phường Hạ Long" → "Ủy
+    ban nhân dân")."""
     name = " ".join(agency.name.split())
-    unit = agency.admin_unit
-    if unit is not None:
-        place = re.sub(
-            r"^(Tỉnh|Thành phố|Xã|Phường|Đặc khu|Huyện|Quận|Thị xã)\s+", "", unit.name, flags=re.I
-        ).strip()
-        if place:
-            name = re.sub(
-                r"\s+(tỉnh|thành phố|xã|phường|đặc khu|huyện|quận|thị xã)?\s*"
-                + re.escape(place)
-                + r"\s*$",
-                "",
-                name,
-                flags=re.I,
-            )
-    return name.strip() or agency.name
+    short = PLACE_SUFFIX.sub("", name).strip()
+    return short or name
 
 
 def effective(authority: str, agency: Agency, position_name: str) -> str:

@@ -774,7 +774,7 @@ def sign(
             title=document.signer_title,
             full_name=document.signer_name or official.user.get_full_name(),
             at=now,
-            box=box,  # type: ignore[arg-type]
+            box=box,
         )
         version = _add_version(
             document,

@@ -207,6 +207,12 @@ def _tab_querysets(official: Official, actor: Actor) -> dict[str, tuple[Tab, Que
             outgoing.filter(status=OutgoingStatus.SIGNED).order_by("signed_at"),
         )
         add(
+            "cho-gui",
+            "Chờ gửi lại",
+            "outgoing",
+            outgoing.filter(status=OutgoingStatus.ISSUED).order_by("issued_at"),
+        )
+        add(
             "den-cho-vao-so",
             "Văn bản đến chờ vào sổ",
             "incoming",
@@ -264,6 +270,51 @@ def _tab_querysets(official: Official, actor: Actor) -> dict[str, tuple[Tab, Que
         incoming.exclude(status=IncomingStatus.RECEIVED).order_by("-received_at"),
     )
     return tabs
+
+
+@dataclass
+class WorkCard:
+    """One count of the workspace home: what waits for this official, linking to its list."""
+
+    count: int
+    label: str
+    url: str
+
+
+# The lists the workspace counts, in the order a clerk, a leader, a reviewer meets them.
+WORK_CARDS = (
+    ("cho-cap-so", "văn bản chờ cấp số"),
+    ("cho-gui", "văn bản đã cấp số chờ gửi lại"),
+    ("den-cho-vao-so", "văn bản đến chờ vào sổ"),
+    ("cho-ky", "văn bản chờ tôi ký"),
+    ("den-cho-but-phe", "văn bản đến chờ bút phê"),
+    ("cho-y-kien", "văn bản chờ tôi cho ý kiến"),
+    ("den-cua-phong", "văn bản đến giao cho phòng"),
+)
+
+
+def work_summary(official: Official) -> list[WorkCard]:
+    """The documents waiting for `official` (the workspace's cards): the clerk's numbering,
+    sending and registering first; each card links to its list. A card whose list this official
+    does not have is left out; the clerk's cards show even at zero."""
+    from django.urls import reverse
+
+    actor = actor_for_user(official.user)
+    tabs = _tab_querysets(official, actor)
+    index_url = reverse("documents:index")
+    clerk = official.has_role(Role.CLERK)
+    cards: list[WorkCard] = []
+    for key, label in WORK_CARDS:
+        if key not in tabs:
+            continue
+        count = tabs[key][1].count()
+        if count or (clerk and key in ("cho-cap-so", "den-cho-vao-so")):
+            cards.append(WorkCard(count, label, f"{index_url}?tab={key}"))
+    if clerk:
+        held = exchange_bridge.held_count(actor, official.agency)
+        if held:
+            cards.append(WorkCard(held, "gói tin đến chờ xác minh", reverse("documents:held")))
+    return cards
 
 
 @login_required
@@ -777,10 +828,11 @@ def sign_page(request: HttpRequest, pk: int) -> HttpResponse:
                 document = _outgoing(actor, pk)
                 version = services.signing_preview(document)
                 # Look again at what is current now; a code is never shown back.
-                form.data = form.data.copy()
-                form.data["version"] = str(document.version)
-                form.data["previewed"] = str(version.seq) if version else ""
-                form.data["code"] = ""
+                fresh = request.POST.copy()
+                fresh["version"] = str(document.version)
+                fresh["previewed"] = str(version.seq) if version else ""
+                fresh["code"] = ""
+                form.data = fresh
             else:
                 messages.success(
                     request, "Đã ký số văn bản. Văn bản chuyển văn thư cấp số, ban hành."

@@ -14,7 +14,7 @@ from django.db import connection, connections
 from egov.documents import services
 from egov.documents.models import DocumentVersion, OutgoingDocument, OutgoingStatus
 
-from .conftest import actor, sign_as
+from .conftest import sign_as
 from .test_outgoing import approve_chain, draft
 
 

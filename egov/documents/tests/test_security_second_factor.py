@@ -6,7 +6,6 @@ changes."""
 from __future__ import annotations
 
 import pytest
-
 from django.core.cache import cache
 
 from egov.conftest import assert_mfa_refused, fresh_totp
