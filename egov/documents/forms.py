@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 
 from egov.core.dates import BoundedDateField
 from egov.core.ids import MAX_ID, IdChoiceField, IdMultipleChoiceField
@@ -119,14 +120,17 @@ class DraftForm(forms.Form):
         queryset=Agency.objects.none(),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
-        help_text="Giữ Ctrl (hoặc Cmd) để chọn nhiều cơ quan.",
+        help_text="Giữ phím CTRL (máy Mac: phím ⌘) khi bấm để chọn nhiều cơ quan.",
     )
     external = forms.CharField(
         label="Cơ quan ngoài nền tảng (qua trục liên thông)",
         required=False,
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Mỗi dòng: mã định danh | tên cơ quan, ví dụ 000.00.00.G22 | Văn phòng Chính phủ",
+        help_text=format_html(
+            "Mỗi dòng: mã định danh | tên cơ quan, ví dụ <code>{}</code>",
+            "000.00.00.G22 | Văn phòng Chính phủ",
+        ),
     )
     notes = forms.CharField(label="Ghi chú", required=False, max_length=500)
     replaces = IssuedDocumentField(

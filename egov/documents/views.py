@@ -811,34 +811,29 @@ def sign_page(request: HttpRequest, pk: int) -> HttpResponse:
     version = services.signing_preview(document)
     initial = {"version": document.version, "previewed": version.seq if version else None}
     form = SignForm(request.POST or None, initial=initial)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.sign(
-                    actor=actor,
-                    document=document,
-                    second_factor=data["code"],
-                    previewed_version=data["previewed"],
-                    expected_version=data["version"],
-                )
-            except DomainError as exc:
-                _fail(request, exc, form)
-                document = _outgoing(actor, pk)
-                version = services.signing_preview(document)
-                # Look again at what is current now; a code is never shown back.
-                fresh = request.POST.copy()
-                fresh["version"] = str(document.version)
-                fresh["previewed"] = str(version.seq) if version else ""
-                fresh["code"] = ""
-                form.data = fresh
-            else:
-                messages.success(
-                    request, "Đã ký số văn bản. Văn bản chuyển văn thư cấp số, ban hành."
-                )
-                return redirect("documents:outgoing", pk=pk)
-        status = 400
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.sign(
+                actor=actor,
+                document=document,
+                second_factor=data["code"],
+                previewed_version=data["previewed"],
+                expected_version=data["version"],
+            )
+        except DomainError as exc:
+            _fail(request, exc, form)
+            document = _outgoing(actor, pk)
+            version = services.signing_preview(document)
+            # Look again at what is current now; a code is never shown back.
+            fresh = request.POST.copy()
+            fresh["version"] = str(document.version)
+            fresh["previewed"] = str(version.seq) if version else ""
+            fresh["code"] = ""
+            form.data = fresh
+        else:
+            messages.success(request, "Đã ký số văn bản. Văn bản chuyển văn thư cấp số, ban hành.")
+            return redirect("documents:outgoing", pk=pk)
     pages = list(range(1, (version.page_count or 1) + 1)) if version else []
     return render(
         request,
@@ -853,7 +848,6 @@ def sign_page(request: HttpRequest, pk: int) -> HttpResponse:
             "signer_lines": render_module.title_lines(document.signer_title),
             "can_draw": shutil.which("pdftoppm") is not None,
         },
-        status=status,
     )
 
 
