@@ -51,6 +51,7 @@ from .models import (
     OutgoingDocument,
     OutgoingStatus,
     Priority,
+    SigningAuthority,
 )
 from .search import search_documents
 
@@ -133,6 +134,7 @@ class OutgoingSerializer(serializers.ModelSerializer[OutgoingDocument]):
             "issued_at",
             "signer_name",
             "signer_title",
+            "signing_authority",
             "document_id",
             "drafted_by",
             "version",
@@ -302,7 +304,12 @@ class DraftRequestSerializer(serializers.Serializer[Any]):
     file = serializers.FileField(required=False, help_text="DOCX hoặc PDF")
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     due_date = serializers.DateField(required=False, allow_null=True)
-    signer_title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    signing_authority = serializers.ChoiceField(
+        choices=SigningAuthority.choices,
+        required=False,
+        help_text="Thẩm quyền ký: auto (theo chức vụ người ký), direct, tm, kt, tl, tuq. Các dòng "
+        "quyền hạn, chức vụ người ký được tạo từ thẩm quyền và chức vụ của người ký khi duyệt.",
+    )
     internal_units = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
@@ -397,7 +404,7 @@ class OutgoingList(APIView):
                 content=data.get("content", ""),
                 priority=data.get("priority", Priority.NORMAL),
                 due_date=data.get("due_date"),
-                signer_title=data.get("signer_title", ""),
+                signing_authority=data.get("signing_authority", SigningAuthority.AUTO),
                 internal_units=_units(actor, data.get("internal_units", []), "internal_units"),
                 platform_agencies=agencies,
             ),
@@ -443,7 +450,7 @@ class VersionFile(APIView):
 OUTGOING_ACTIONS = {
     "submit": "Trình cho người cho ý kiến: {reviewer: id công chức, comment}",
     "review": "Ý kiến: {decision: approve|return, comment, forward_to: id công chức}",
-    "sign": "Lãnh đạo ký số (chữ ký cá nhân)",
+    "sign": "Lãnh đạo ký số (chữ ký cá nhân), xác nhận bằng mã xác thực mới: {code}",
     "issue": "Văn thư cấp số, ký số cơ quan, ban hành và gửi",
     "send": "Văn thư gửi lại cho nơi nhận chưa nhận được",
 }
@@ -462,6 +469,9 @@ class OutgoingAction(APIView):
                 "decision": serializers.ChoiceField(choices=["approve", "return"], required=False),
                 "comment": serializers.CharField(required=False),
                 "forward_to": serializers.IntegerField(required=False),
+                "code": serializers.CharField(
+                    required=False, help_text="Mã trên ứng dụng xác thực (bắt buộc khi ký)"
+                ),
             },
         ),
         responses=OutgoingDetailSerializer,
@@ -495,7 +505,12 @@ class OutgoingAction(APIView):
                 expected_version=version,
             )
         elif action == "sign":
-            services.sign(actor=actor, document=document, expected_version=version)
+            services.sign(
+                actor=actor,
+                document=document,
+                second_factor=str(data.get("code", "")),
+                expected_version=version,
+            )
         elif action == "issue":
             services.issue(actor=actor, document=document, expected_version=version)
         elif action == "send":

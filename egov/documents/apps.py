@@ -7,7 +7,7 @@ class DocumentsConfig(AppConfig):
     verbose_name = "Văn bản đi, văn bản đến"
 
     def ready(self) -> None:
-        from . import scopes  # noqa: F401
+        from . import checks, scopes  # noqa: F401
         from .exchange_bridge import connect_exchange
         from .incoming import handle_package
 

@@ -11,6 +11,8 @@ class DocumentErrorCode(ErrorCode):
     DOCUMENT_INVALID = "document_invalid"
     # Signing needs a PDF and the current version is a DOCX that could not be converted.
     PDF_REQUIRED = "pdf_required"
+    # The copy to sign changed after the leader's preview: they look again before signing.
+    PREVIEW_CHANGED = "preview_changed"
     # The number/symbol given by the counter is already taken this year.
     DUPLICATE_SYMBOL = "duplicate_symbol"
     # An incoming document or a step on it that is not valid.

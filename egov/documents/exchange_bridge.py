@@ -128,11 +128,13 @@ def build_edxml(
         document_type_name=document.doc_type.name,
         type_detail=_type_detail(document),
         content=document.content[:1_000_000],
+        # The same lines as above the signature in the PDF (authority.py): "KT. GIÁM ĐỐC" as
+        # the competence, "PHÓ GIÁM ĐỐC" as the position.
         signer=SignerInfo(
-            competence=title[0] if len(title) > 1 else "",
+            competence=" ".join(title[:-1]),
             position=title[-1]
             if title
-            else (signer.position.name if signer and signer.position else ""),
+            else (signer.position.name.upper() if signer and signer.position else ""),
             full_name=document.signer_name,
         ),
         due_date=document.due_date,

@@ -131,16 +131,22 @@ class ConversionFailed(UploadRejected):
     code = "conversion_failed"
 
 
+# What an official reads when a Word file cannot be turned into the PDF to sign.
+NO_CONVERTER_MESSAGE = (
+    "Chưa tự chuyển được tệp Word sang PDF để ký số. Hãy mở tệp bằng Word, chọn Tệp → Lưu "
+    "thành → PDF, rồi tải bản PDF lên làm phiên bản mới."
+)
+
+
 def docx_to_pdf(content: bytes, *, timeout: int = 120) -> bytes:
     """Convert with LibreOffice in headless mode; raise ConversionFailed when it is missing or
     fails (the official then uploads the PDF)."""
     soffice = soffice_path()
     if soffice is None:
-        raise ConversionFailed(
-            "Máy chủ chưa cài LibreOffice nên không chuyển được DOCX sang PDF: "
-            "vui lòng tải lên bản PDF của văn bản để ký số.",
-            code="no_converter",
-        )
+        # The operator's side goes to the log and the system check (checks.py); the official
+        # is told what they can do.
+        logger.warning("DOCX conversion unavailable: LibreOffice (soffice) is not installed")
+        raise ConversionFailed(NO_CONVERTER_MESSAGE, code="no_converter")
     with tempfile.TemporaryDirectory(prefix="egov-docx-") as tmp:
         source = Path(tmp) / "van-ban.docx"
         source.write_bytes(content)
@@ -164,6 +170,28 @@ def docx_to_pdf(content: bytes, *, timeout: int = 120) -> bytes:
             return (Path(tmp) / "van-ban.pdf").read_bytes()
         except (subprocess.SubprocessError, OSError) as exc:
             logger.warning("DOCX conversion failed: %s", exc)
-            raise ConversionFailed(
-                "Không chuyển được DOCX sang PDF: vui lòng tải lên bản PDF của văn bản.",
-            ) from exc
+            raise ConversionFailed(NO_CONVERTER_MESSAGE) from exc
+
+
+# --- page images for the signing preview --------------------------------------------------------
+
+
+def page_png(content: bytes, page: int, *, dpi: int = 80, timeout: int = 30) -> bytes | None:
+    """Page `page` (from 1) of a PDF as a PNG image, drawn by poppler's pdftoppm with form
+    fields and signatures as a reader shows them; None when pdftoppm is missing or fails."""
+    exe = shutil.which("pdftoppm")
+    if exe is None:
+        logger.warning("signing preview unavailable: poppler-utils (pdftoppm) is not installed")
+        return None
+    try:
+        done = subprocess.run(  # noqa: S603 - fixed executable and arguments, PDF on stdin
+            [exe, "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", "-"],
+            input=content,
+            capture_output=True,
+            timeout=timeout,
+            check=True,
+        )
+    except (subprocess.SubprocessError, OSError):
+        logger.warning("pdftoppm could not draw page %s", page, exc_info=True)
+        return None
+    return done.stdout or None

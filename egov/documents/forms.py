@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 
 from egov.core.dates import BoundedDateField
 from egov.core.ids import MAX_ID, IdChoiceField, IdMultipleChoiceField
@@ -22,6 +23,7 @@ from .models import (
     Priority,
     Recipient,
     Review,
+    SigningAuthority,
 )
 
 DRAFT_ACCEPT = ".pdf,.docx"
@@ -93,11 +95,15 @@ class DraftForm(forms.Form):
         label="Độ khẩn", choices=Priority.choices, coerce=int, initial=Priority.NORMAL
     )
     due_date = BoundedDateField(label="Hạn xử lý", required=False, widget=_date_input())
-    signer_title = forms.CharField(
-        label="Thẩm quyền, chức vụ người ký",
+    signing_authority = forms.ChoiceField(
+        label="Thẩm quyền ký",
+        choices=SigningAuthority.choices,
+        initial=SigningAuthority.AUTO,
         required=False,
-        max_length=200,
-        help_text="Ví dụ: TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH — mỗi dòng cách nhau bằng dấu /.",
+        widget=forms.RadioSelect,
+        help_text="Theo Điều 13 Nghị định 30/2020/NĐ-CP. Dòng quyền hạn, chức vụ trên chữ ký "
+        "(ví dụ “KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC”) được lấy từ thẩm quyền này và chức vụ của "
+        "lãnh đạo duyệt ký.",
     )
     place = forms.CharField(
         label="Địa danh", required=False, max_length=80, help_text="Để trống: theo địa bàn cơ quan."
@@ -114,14 +120,17 @@ class DraftForm(forms.Form):
         queryset=Agency.objects.none(),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
-        help_text="Giữ Ctrl (hoặc Cmd) để chọn nhiều cơ quan.",
+        help_text="Giữ phím CTRL (máy Mac: phím ⌘) khi bấm để chọn nhiều cơ quan.",
     )
     external = forms.CharField(
         label="Cơ quan ngoài nền tảng (qua trục liên thông)",
         required=False,
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Mỗi dòng: mã định danh | tên cơ quan, ví dụ 000.00.00.G22 | Văn phòng Chính phủ",
+        help_text=format_html(
+            "Mỗi dòng: mã định danh | tên cơ quan, ví dụ <code>{}</code>",
+            "000.00.00.G22 | Văn phòng Chính phủ",
+        ),
     )
     notes = forms.CharField(label="Ghi chú", required=False, max_length=500)
     replaces = IssuedDocumentField(
@@ -217,6 +226,21 @@ class ReviewForm(VersionForm):
         self.fields["forward_to"].queryset = Official.objects.filter(  # type: ignore[attr-defined]
             pk__in=[c.pk for c in candidates]
         ).select_related("user", "position", "unit")
+
+
+class SignForm(VersionForm):
+    """Signing: the version the preview showed, and a fresh code of the authenticator."""
+
+    previewed = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
+    code = forms.CharField(
+        label="Mã xác thực",
+        max_length=12,
+        help_text="Mở ứng dụng xác thực trên điện thoại và nhập mã 6 chữ số đang hiển thị.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "size": 8}
+        ),
+        error_messages={"required": "Nhập mã xác thực để ký."},
+    )
 
 
 class UploadVersionForm(VersionForm):

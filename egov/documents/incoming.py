@@ -638,7 +638,11 @@ def incoming_data(doc: Any, *, received_at: Any = None) -> IncomingData:
         type_name=doc.document_type_name,
         subject=doc.subject,
         content=doc.content,
-        signer_position=doc.signer.position,
+        # "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC": the authority with the position, as the document shows
+        # it above the signature (SignerInfo/Competence and Position).
+        signer_position=" / ".join(
+            part.strip() for part in (doc.signer.competence, doc.signer.position) if part.strip()
+        ),
         signer_name=doc.signer.full_name,
         priority=doc.priority,
         due_date=doc.due_date,

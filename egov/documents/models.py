@@ -68,6 +68,19 @@ class Priority(models.IntegerChoices):
     FLASH_TIMED = 4, _("Hỏa tốc hẹn giờ")
 
 
+class SigningAuthority(models.TextChoices):
+    """Thẩm quyền ký (Decree 30/2020/NĐ-CP, article 13; Appendix I, part I, section II, item 7a):
+    chosen in the draft; the lines above the signature follow from it and the signer's position
+    (authority.py)."""
+
+    AUTO = "auto", _("Theo chức vụ người ký (tự xác định)")
+    DIRECT = "direct", _("Người đứng đầu ký (không ghi thẩm quyền)")
+    TM = "tm", _("TM. — thay mặt tập thể lãnh đạo")
+    KT = "kt", _("KT. — cấp phó ký thay người đứng đầu")
+    TL = "tl", _("TL. — thừa lệnh người đứng đầu")
+    TUQ = "tuq", _("TUQ. — thừa ủy quyền người đứng đầu")
+
+
 class OutgoingStatus(models.TextChoices):
     DRAFT = "draft", _("Dự thảo")
     IN_REVIEW = "in_review", _("Đang trình duyệt")
@@ -136,11 +149,18 @@ class OutgoingDocument(models.Model):
         on_delete=models.PROTECT,
         related_name="documents_to_sign",
     )
+    signing_authority = models.CharField(
+        _("thẩm quyền ký"),
+        max_length=6,
+        choices=SigningAuthority.choices,
+        default=SigningAuthority.AUTO,
+    )
+    # Set when the leader approves for signature, from the authority and the signer's position:
+    # one line per printed line ("KT. GIÁM ĐỐC\nPHÓ GIÁM ĐỐC"); never typed.
     signer_title = models.CharField(
         _("quyền hạn, chức vụ người ký"),
         max_length=200,
         blank=True,
-        help_text=_("Ví dụ: TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH (mỗi dòng một dòng chữ)."),
     )
     signer_name = models.CharField(_("họ tên người ký"), max_length=150, blank=True)
     signed_at = models.DateTimeField(_("ký lúc"), null=True, blank=True)
@@ -247,6 +267,10 @@ class DocumentVersion(models.Model):
     sha256 = models.CharField(max_length=64)
     page_count = models.PositiveSmallIntegerField(null=True, blank=True)
     note = models.CharField(_("ghi chú"), max_length=500, blank=True)
+    # The copy made for the leader to sign (bản trình ký): its number/date fields are filled at
+    # numbering, and the signature goes in `signature_box` (x1, y1, x2, y2 in PDF points).
+    for_signing = models.BooleanField(_("bản trình ký"), default=False)
+    signature_box = models.JSONField(null=True, blank=True)
     created_by = models.ForeignKey(
         "org.Official", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

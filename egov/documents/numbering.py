@@ -132,3 +132,34 @@ def next_arrival_number(agency_id: int, at: datetime | None = None) -> tuple[int
     """(year, arrival number) for an incoming document registered at `at` (default now)."""
     year = numbering_year(at or timezone.now())
     return year, next_number(agency_id, year, INCOMING_SERIES)
+
+
+def expected_symbol(
+    *,
+    agency_id: int,
+    agency_abbreviation: str,
+    doc_type: DocumentType,
+    unit_abbreviation: str = "",
+    at: datetime | None = None,
+) -> str | None:
+    """The number and symbol the next issue of such a document would take now (read without
+    taking it: another issue may come first). None when the agency has no abbreviation."""
+    moment = at or timezone.now()
+    year = numbering_year(moment)
+    last = (
+        NumberCounter.objects.filter(
+            agency_id=agency_id, year=year, series_key=series_for(doc_type)
+        )
+        .values_list("last", flat=True)
+        .first()
+    )
+    try:
+        return symbol_for(
+            (last or 0) + 1,
+            doc_type=doc_type,
+            agency_abbreviation=agency_abbreviation,
+            unit_abbreviation=unit_abbreviation,
+            year=year,
+        )
+    except ValueError:
+        return None

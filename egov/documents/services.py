@@ -27,7 +27,7 @@ from egov.core.errors import Conflict, DomainError, NotAllowed
 from egov.core.uploads import UploadRejected, save_file
 from egov.org.models import AGENCY_ID_VALIDATOR, Agency, Official, Role, Unit
 
-from . import event_types, exchange_bridge, files, numbering, signatures
+from . import authority, event_types, exchange_bridge, files, numbering, pdffields, signatures
 from .cases import OUTGOING_DOCUMENT
 from .error_codes import DocumentErrorCode
 from .models import (
@@ -40,6 +40,7 @@ from .models import (
     Recipient,
     Review,
     ReviewRole,
+    SigningAuthority,
 )
 
 logger = logging.getLogger(__name__)
@@ -134,7 +135,9 @@ class DraftInput:
     priority: int = Priority.NORMAL
     due_date: date | None = None
     drafting_unit: Unit | None = None
-    signer_title: str = ""
+    # Thẩm quyền ký (TM., KT., TL., TUQ. or none); the printed lines follow from it and the
+    # signer's position when the leader approves (authority.py).
+    signing_authority: str = SigningAuthority.AUTO
     place: str = ""
     copies: int = 1
     notes: str = ""
@@ -171,6 +174,8 @@ def _validate_draft(official: Official, data: DraftInput) -> tuple[DocumentType,
         errors["subject"] = ["Trích yếu tối đa 500 ký tự."]
     if data.priority not in Priority.values:
         errors["priority"] = ["Độ khẩn không hợp lệ."]
+    if data.signing_authority not in SigningAuthority.values:
+        errors["signing_authority"] = ["Chọn thẩm quyền ký."]
     if not 1 <= int(data.copies or 0) <= 1000:
         errors["copies"] = ["Số lượng bản từ 1 đến 1000."]
     unit = data.drafting_unit or official.unit
@@ -277,7 +282,7 @@ def _apply_draft(
     document.content = (data.content or "").strip()
     document.priority = data.priority
     document.due_date = data.due_date
-    document.signer_title = data.signer_title.strip()[:200]
+    document.signing_authority = data.signing_authority
     document.place = data.place.strip()[:80]
     document.copies = int(data.copies or 1)
     document.notes = data.notes.strip()[:500]
@@ -326,7 +331,7 @@ DRAFT_FIELDS = (
     "content",
     "priority",
     "due_date",
-    "signer_title",
+    "signing_authority",
     "place",
     "copies",
     "notes",
@@ -593,10 +598,7 @@ def _pdf_for_signing(document: OutgoingDocument, official: Official) -> Document
         try:
             pdf = files.docx_to_pdf(_read(current))
         except UploadRejected as exc:
-            raise DocumentError(
-                exc.message + " (Phiên bản hiện hành là tệp DOCX; ký số cần bản PDF.)",
-                code=DocumentErrorCode.PDF_REQUIRED,
-            ) from exc
+            raise DocumentError(exc.message, code=DocumentErrorCode.PDF_REQUIRED) from exc
         return _add_version(
             document,
             content=pdf,
@@ -665,14 +667,21 @@ def review(
             state = OutgoingStatus.IN_REVIEW
             document.current_reviewer = next_reviewer
         else:
-            # A leader approves for signature; the PDF to sign must exist now.
+            # A leader approves for signature: the signer's lines follow from the authority
+            # chosen in the draft and the leader's position, and the copy to sign is made now
+            # (what the leader previews is what is signed).
             state = OutgoingStatus.APPROVED
-            document.current_version = _pdf_for_signing(document, official)
             document.current_reviewer = None
             document.signer = official
             document.signer_name = official.user.get_full_name()
-            if not document.signer_title:
-                document.signer_title = official.position.name if official.position else ""
+            document.signer_title = "\n".join(
+                authority.signer_lines(
+                    document.agency,
+                    document.signing_authority,
+                    official.position.name if official.position else "",
+                )
+            )[:200]
+            document.current_version = _signing_copy(document, official)
         act.save(
             "current_reviewer",
             "current_version",
@@ -693,21 +702,71 @@ def review(
 # --- signatures and issuing ------------------------------------------------------------------
 
 
+def _signing_copy(document: OutgoingDocument, official: Official) -> DocumentVersion:
+    """The copy the leader signs (bản trình ký): a written draft laid out again with its final
+    details, the signer's place left for the signature and the number/date as fields to fill at
+    numbering; an uploaded PDF (or a converted DOCX) as it is."""
+    source = _pdf_for_signing(document, official)
+    if source.for_signing:
+        return source
+    if source.kind != DocumentVersion.Kind.RENDERED:
+        return source
+    from .render import render_pdf
+
+    rendered = render_pdf(document, for_signing=True)
+    version = _add_version(
+        document,
+        content=rendered.content,
+        name="van-ban-trinh-ky.pdf",
+        content_type=files.PDF,
+        kind=DocumentVersion.Kind.RENDERED,
+        official=official,
+        note="Bản trình ký",
+    )
+    version.for_signing = True
+    version.signature_box = list(rendered.signature_box) if rendered.signature_box else None
+    version.save(update_fields=["for_signing", "signature_box"])
+    return version
+
+
+def signing_preview(document: OutgoingDocument) -> DocumentVersion | None:
+    """The version the leader will sign, as the preview shows it (None: nothing to sign)."""
+    current = document.current_version
+    if current is None or current.content_type != files.PDF:
+        return None
+    return current
+
+
 def sign(
-    *, actor: Actor, document: OutgoingDocument, expected_version: int | None = None
+    *,
+    actor: Actor,
+    document: OutgoingDocument,
+    second_factor: str,
+    previewed_version: int | None = None,
+    expected_version: int | None = None,
 ) -> DocumentVersion:
-    """The approving leader signs with a personal digital signature (PAdES)."""
+    """The approving leader signs with a personal digital signature (PAdES), confirmed by a
+    fresh code of their authenticator (accounts.stepup): a wrong code signs nothing. With
+    `previewed_version` (the seq of the version the preview showed), a document whose copy
+    changed since is refused rather than signed unseen."""
+    from egov.accounts.stepup import verify_second_factor
+
     with perform(
         OUTGOING_DOCUMENT, "sign", actor=actor, case=document, expected_version=expected_version
     ) as act:
         official, document = act.acting_official, act.case
         if document.signer_id != official.pk:
             raise NotAllowed("Văn bản được trình cho lãnh đạo khác ký.")
-        source = _pdf_for_signing(document, official)
-        box = None
-        if source.kind == DocumentVersion.Kind.RENDERED:
-            # The written content laid out again, with the signer's place left for the signature.
-            source, box = _render(document, official, "Bản trình ký", for_signing=True)
+        if previewed_version is not None and (
+            document.current_version is None or document.current_version.seq != previewed_version
+        ):
+            raise Conflict(
+                "Bản trình ký đã thay đổi từ khi anh/chị xem trước: vui lòng xem lại trước khi ký.",
+                code=DocumentErrorCode.PREVIEW_CHANGED,
+            )
+        verify_second_factor(official.user, second_factor)
+        source = _signing_copy(document, official)
+        box = tuple(source.signature_box) if source.signature_box else None
         now = timezone.now()
         signed = signatures.sign_personal(
             _read(source),
@@ -769,8 +828,22 @@ def issue(
                 "Cơ quan chưa có tên viết tắt để ghi ký hiệu văn bản: nhờ quản trị bổ sung."
             ) from exc
         assert document.current_version is not None
+        signed = _read(document.current_version)
+        # The number and the date of issue in the body, where Decree 30 puts them (the fields
+        # of the copy the leader signed), then the agency's signature over everything.
+        filled = pdffields.fill_fields(
+            signed,
+            {
+                pdffields.NUMBER_FIELD: assigned.symbol,
+                pdffields.DATE_FIELD: pdffields.issue_date_text(timezone.localdate(now)),
+            },
+        )
         stamped = signatures.sign_agency(
-            _read(document.current_version), agency, number_symbol=assigned.symbol, at=now
+            filled,
+            agency,
+            number_symbol=assigned.symbol,
+            at=now,
+            corner=filled == signed,  # no fields to fill: the number goes in the corner box
         )
         version = _add_version(
             document,

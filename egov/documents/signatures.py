@@ -1,10 +1,11 @@
 """The signatures of an outgoing document, through the signing app (egov.signing):
 
 1. the leader's personal signature (title, signature image, name) on the last page;
-2. the clerk applies the agency's signature twice on the issued document: the seal over the
-   left third of the leader's signature image (Decree 30, main document), and the top-right box
-   of page 1 with the number/symbol and the ISO-8601 signing time (the electronic document
-   shows its number there, since the text "Số: …" was laid out before numbering);
+2. the clerk numbers the document: the number/symbol and the date of issue fill the fields the
+   signed copy carries in its body (pdffields.py), then the agency's signature goes over the
+   left third of the leader's signature image (Decree 30, main document). A PDF without those
+   fields (an uploaded file) also gets the top-right box of page 1 with the number/symbol and
+   the ISO-8601 signing time, the only place its number shows;
 3. PDF attachments get the agency's top-right signature with number/symbol and time (Decree 30,
    documents attached to the main one).
 
@@ -45,8 +46,11 @@ def sign_personal(
     return sign_pdf(pdf, identity=identity, role="personal", appearance=appearance)
 
 
-def sign_agency(pdf: bytes, agency: Agency, *, number_symbol: str, at: datetime) -> bytes:
-    """The issued document: the seal over the leader's signature, then number/symbol and time."""
+def sign_agency(
+    pdf: bytes, agency: Agency, *, number_symbol: str, at: datetime, corner: bool = True
+) -> bytes:
+    """The issued document: the seal over the leader's signature, then (`corner`) the box with
+    the number/symbol and time, for a document whose body could not show its number."""
     from egov.signing.services import Appearance, identity_for_agency, sign_pdf
 
     identity = identity_for_agency(agency)
@@ -58,6 +62,8 @@ def sign_agency(pdf: bytes, agency: Agency, *, number_symbol: str, at: datetime)
             title=agency.name, number_symbol=number_symbol, signing_time=at, placement="seal"
         ),
     )
+    if not corner:
+        return sealed
     return sign_attachment(sealed, agency, number_symbol=number_symbol, at=at)
 
 

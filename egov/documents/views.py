@@ -7,6 +7,7 @@ one service and shows its DomainError as a Vietnamese message (or on the form's 
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -29,7 +30,8 @@ from egov.org.models import Official, Role
 from egov.workcalendar import deadlines
 from egov.workcalendar.services import WorkingCalendar
 
-from . import event_types, exchange_bridge, files, registers, services
+from . import event_types, exchange_bridge, files, numbering, pdffields, registers, services
+from . import render as render_module
 from .forms import (
     AssignForm,
     AttachmentForm,
@@ -45,6 +47,7 @@ from .forms import (
     ReviewForm,
     RevokeForm,
     SearchForm,
+    SignForm,
     StartForm,
     SubmitForm,
     UpdateForm,
@@ -204,6 +207,12 @@ def _tab_querysets(official: Official, actor: Actor) -> dict[str, tuple[Tab, Que
             outgoing.filter(status=OutgoingStatus.SIGNED).order_by("signed_at"),
         )
         add(
+            "cho-gui",
+            "Chờ gửi lại",
+            "outgoing",
+            outgoing.filter(status=OutgoingStatus.ISSUED).order_by("issued_at"),
+        )
+        add(
             "den-cho-vao-so",
             "Văn bản đến chờ vào sổ",
             "incoming",
@@ -261,6 +270,51 @@ def _tab_querysets(official: Official, actor: Actor) -> dict[str, tuple[Tab, Que
         incoming.exclude(status=IncomingStatus.RECEIVED).order_by("-received_at"),
     )
     return tabs
+
+
+@dataclass
+class WorkCard:
+    """One count of the workspace home: what waits for this official, linking to its list."""
+
+    count: int
+    label: str
+    url: str
+
+
+# The lists the workspace counts, in the order a clerk, a leader, a reviewer meets them.
+WORK_CARDS = (
+    ("cho-cap-so", "văn bản chờ cấp số"),
+    ("cho-gui", "văn bản đã cấp số chờ gửi lại"),
+    ("den-cho-vao-so", "văn bản đến chờ vào sổ"),
+    ("cho-ky", "văn bản chờ tôi ký"),
+    ("den-cho-but-phe", "văn bản đến chờ bút phê"),
+    ("cho-y-kien", "văn bản chờ tôi cho ý kiến"),
+    ("den-cua-phong", "văn bản đến giao cho phòng"),
+)
+
+
+def work_summary(official: Official) -> list[WorkCard]:
+    """The documents waiting for `official` (the workspace's cards): the clerk's numbering,
+    sending and registering first; each card links to its list. A card whose list this official
+    does not have is left out; the clerk's cards show even at zero."""
+    from django.urls import reverse
+
+    actor = actor_for_user(official.user)
+    tabs = _tab_querysets(official, actor)
+    index_url = reverse("documents:index")
+    clerk = official.has_role(Role.CLERK)
+    cards: list[WorkCard] = []
+    for key, label in WORK_CARDS:
+        if key not in tabs:
+            continue
+        count = tabs[key][1].count()
+        if count or (clerk and key in ("cho-cap-so", "den-cho-vao-so")):
+            cards.append(WorkCard(count, label, f"{index_url}?tab={key}"))
+    if clerk:
+        held = exchange_bridge.held_count(actor, official.agency)
+        if held:
+            cards.append(WorkCard(held, "gói tin đến chờ xác minh", reverse("documents:held")))
+    return cards
 
 
 @login_required
@@ -338,7 +392,7 @@ def _draft_input(form: DraftForm) -> services.DraftInput:
         priority=data["priority"],
         due_date=data.get("due_date"),
         drafting_unit=data.get("drafting_unit"),
-        signer_title=data.get("signer_title") or "",
+        signing_authority=data.get("signing_authority") or "auto",
         place=data.get("place") or "",
         copies=data.get("copies") or 1,
         notes=data.get("notes") or "",
@@ -390,7 +444,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         "drafting_unit": document.drafting_unit_id,
         "priority": document.priority,
         "due_date": document.due_date,
-        "signer_title": document.signer_title,
+        "signing_authority": document.signing_authority,
         "place": document.place,
         "copies": document.copies,
         "notes": document.notes,
@@ -449,12 +503,6 @@ def _outgoing_forms(
             data, initial={**initial, "decision": "approve"}, candidates=candidates
         )
         result["phien_ban"] = UploadVersionForm(data, files_, initial=initial)
-    if (
-        document.status == OutgoingStatus.APPROVED
-        and document.signer_id == official.pk
-        and official.has_role(Role.LEADER)
-    ):
-        result["ky"] = VersionForm(data, initial=initial)
     if official.has_role(Role.CLERK):
         if document.status == OutgoingStatus.SIGNED:
             result["ban_hanh"] = VersionForm(data, initial=initial)
@@ -573,6 +621,7 @@ def _render_outgoing(
             "can_edit": document.status == OutgoingStatus.DRAFT
             and document.drafted_by_id == official.pk,
             "can_convert": files.can_convert_docx(),
+            "can_sign": _can_sign(document, official),
             "current_is_docx": bool(
                 document.current_version and document.current_version.content_type == files.DOCX
             ),
@@ -659,9 +708,6 @@ def outgoing_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 actor=actor, document=document, upload=data["file"], expected_version=expected
             )
             done = "Đã thêm tệp đính kèm."
-        elif action == "ky":
-            services.sign(actor=actor, document=document, expected_version=expected)
-            done = "Đã ký số văn bản. Văn bản chuyển văn thư cấp số, ban hành."
         elif action == "ban-hanh":
             document = services.issue(actor=actor, document=document, expected_version=expected)
             done = f"Đã cấp số {document.symbol}, ký số cơ quan và ban hành."
@@ -712,6 +758,115 @@ def outgoing_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         )
     messages.success(request, done)
     return redirect("documents:outgoing", pk=pk)
+
+
+# --- signing: preview, then a fresh authenticator code ----------------------------------------
+
+
+def _can_sign(document: OutgoingDocument, official: Official) -> bool:
+    return (
+        document.status == OutgoingStatus.APPROVED
+        and document.signer_id == official.pk
+        and official.has_role(Role.LEADER)
+    )
+
+
+def _preview_pdf(document: OutgoingDocument) -> bytes | None:
+    """The copy to sign with the number and the date filled as they would be if the clerk
+    numbered it now (the preview's pages), or None when there is no PDF to sign."""
+    version = services.signing_preview(document)
+    if version is None:
+        return None
+    with version.file.open("rb") as handle:
+        content = bytes(handle.read())
+    symbol = _expected_symbol(document)
+    return pdffields.fill_fields(
+        content,
+        {
+            pdffields.NUMBER_FIELD: symbol or "",
+            pdffields.DATE_FIELD: pdffields.issue_date_text(timezone.localdate()),
+        },
+    )
+
+
+def _expected_symbol(document: OutgoingDocument) -> str | None:
+    return numbering.expected_symbol(
+        agency_id=document.agency_id,
+        agency_abbreviation=document.agency.abbreviation,
+        doc_type=document.doc_type,
+        unit_abbreviation=document.drafting_unit.abbreviation if document.drafting_unit else "",
+    )
+
+
+@login_required
+def sign_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """What the leader will sign, page by page, with the number and date as the clerk's
+    numbering will fill them; signing is confirmed by a fresh code of the authenticator. A
+    wrong code signs nothing and takes no number."""
+    official, actor = _official(request)
+    document = _outgoing(actor, pk)
+    if not _can_sign(document, official):
+        messages.error(request, "Văn bản này không chờ anh/chị ký.")
+        return redirect("documents:outgoing", pk=pk)
+    version = services.signing_preview(document)
+    initial = {"version": document.version, "previewed": version.seq if version else None}
+    form = SignForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.sign(
+                actor=actor,
+                document=document,
+                second_factor=data["code"],
+                previewed_version=data["previewed"],
+                expected_version=data["version"],
+            )
+        except DomainError as exc:
+            _fail(request, exc, form)
+            document = _outgoing(actor, pk)
+            version = services.signing_preview(document)
+            # Look again at what is current now; a code is never shown back.
+            fresh = request.POST.copy()
+            fresh["version"] = str(document.version)
+            fresh["previewed"] = str(version.seq) if version else ""
+            fresh["code"] = ""
+            form.data = fresh
+        else:
+            messages.success(request, "Đã ký số văn bản. Văn bản chuyển văn thư cấp số, ban hành.")
+            return redirect("documents:outgoing", pk=pk)
+    pages = list(range(1, (version.page_count or 1) + 1)) if version else []
+    return render(
+        request,
+        "documents/sign.html",
+        {
+            "document": document,
+            "version": version,
+            "pages": pages,
+            "form": form,
+            "expected_symbol": _expected_symbol(document),
+            "issue_date": pdffields.issue_date_text(timezone.localdate()),
+            "signer_lines": render_module.title_lines(document.signer_title),
+            "can_draw": shutil.which("pdftoppm") is not None,
+        },
+    )
+
+
+@login_required
+def sign_preview_page(request: HttpRequest, pk: int, page: int) -> HttpResponse:
+    """One page of the signing preview as a PNG image."""
+    _unused, actor = _official(request)
+    document = _outgoing(actor, pk)
+    if document.status != OutgoingStatus.APPROVED:
+        raise Http404("Văn bản không chờ ký.")
+    content = _preview_pdf(document)
+    if content is None or not 1 <= page <= 200:
+        raise Http404("Không có bản trình ký.")
+    image = files.page_png(content, page)
+    if image is None:
+        raise Http404("Không vẽ được trang.")
+    response = HttpResponse(image, content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _int(request: HttpRequest, name: str) -> int | None:

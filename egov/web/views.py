@@ -15,6 +15,9 @@ from egov.core.scoping import visible_to
 from egov.dossiers.services import EVENT_TITLES
 from egov.events.catalogue import CATALOGUE
 from egov.events.models import Event
+from egov.org.models import Role
+
+ONESTOP_ROLES = frozenset({Role.RECEIVER, Role.SPECIALIST, Role.UNIT_HEAD, Role.LEADER})
 
 
 @login_required
@@ -50,7 +53,10 @@ def workspace(request: HttpRequest) -> HttpResponse:
         event.who = _who(event)  # type: ignore[attr-defined]
     official = None
     summary: dict[str, Any] = {}
+    documents: list[Any] = []
+    show_onestop = False
     if user.kind == "official":
+        from egov.documents.views import work_summary
         from egov.onestop.services import official_of
         from egov.onestop.views import queue_summary
 
@@ -60,8 +66,18 @@ def workspace(request: HttpRequest) -> HttpResponse:
             official = None
         else:
             summary = queue_summary(official)
+            documents = work_summary(official)
+            # A clerk's work is documents: the one-stop counts only for those who handle
+            # dossiers (or have some waiting for them).
+            show_onestop = bool(official.role_codes & ONESTOP_ROLES) or bool(summary.get("mine"))
     return render(
         request,
         "web/workspace.html",
-        {"official": official, "summary": summary, "recent_events": recent},
+        {
+            "official": official,
+            "summary": summary,
+            "documents": documents,
+            "show_onestop": show_onestop,
+            "recent_events": recent,
+        },
     )

@@ -4,8 +4,10 @@ clients read with the documents:read scope but never sign or number."""
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from egov.accounts.services import create_api_client
+from egov.conftest import fresh_totp
 from egov.core.actors import SYSTEM
 from egov.documents import incoming as incoming_services
 from egov.documents.models import IncomingDocument, OutgoingStatus
@@ -55,7 +57,16 @@ def test_official_drafts_and_walks_the_chain_through_the_api(
         {"decision": "approve"},
         content_type="application/json",
     )
-    assert client.post(f"/api/v1/documents/outgoing/{pk}/sign/").json()["status"] == "signed"
+    # Signing asks for a fresh authenticator code: none or a wrong one signs nothing.
+    response = client.post(f"/api/v1/documents/outgoing/{pk}/sign/")
+    assert response.status_code == 400 and response.json()["code"] == "second_factor_invalid"
+    cache.clear()
+    response = client.post(
+        f"/api/v1/documents/outgoing/{pk}/sign/",
+        {"code": fresh_totp(margin=3)},
+        content_type="application/json",
+    )
+    assert response.json()["status"] == "signed"
     response = client.post(f"/api/v1/documents/outgoing/{pk}/issue/")
     assert response.status_code == 403  # only the clerk numbers
     assert "văn thư" in response.json()["message"]

@@ -5,6 +5,7 @@ the department's clerk registers it on arrival."""
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from egov.conftest import fresh_totp
 from egov.documents.models import IncomingDocument, IncomingStatus, OutgoingDocument, Recipient
@@ -48,7 +49,7 @@ def test_draft_approve_sign_issue_and_the_receiving_clerk_registers(
     page.get_by_label("Nội dung văn bản").fill(
         "Ủy ban nhân dân tỉnh đề nghị Sở Tư pháp rà soát các thủ tục hành chính lĩnh vực hộ tịch."
     )
-    page.get_by_label("Thẩm quyền, chức vụ người ký").fill("TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH")
+    page.get_by_label("TM. — thay mặt tập thể lãnh đạo").check()
     page.get_by_label("Cơ quan nhận trên nền tảng").select_option(label=other_agency.name)
     page.get_by_role("button", name="Lưu dự thảo").click()
     assert page.get_by_text("Đã lưu dự thảo.").is_visible()
@@ -65,6 +66,9 @@ def test_draft_approve_sign_issue_and_the_receiving_clerk_registers(
     page.get_by_label("Nội dung ý kiến").fill("Đồng ý ban hành.")
     page.get_by_role("button", name="Gửi ý kiến").click()
     assert page.get_by_text("Đã ghi ý kiến.").is_visible()
+    page.get_by_role("link", name="Xem trước và ký số").click()
+    cache.clear()
+    page.get_by_label("Mã xác thực").fill(fresh_totp(margin=3))
     page.get_by_role("button", name="Ký số văn bản").click()
     assert page.get_by_text("Đã ký số văn bản").is_visible()
     logout(page)

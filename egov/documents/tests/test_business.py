@@ -21,7 +21,7 @@ from egov.documents.models import (
 )
 from egov.events.models import Event
 
-from .conftest import actor, make_pdf
+from .conftest import actor, make_pdf, sign_as
 from .test_incoming import deliver, receivers, sent  # noqa: F401 (fixtures)
 from .test_outgoing import approve_chain, draft
 
@@ -125,7 +125,7 @@ def test_replace_marks_the_old_document_on_both_sides(
     )
     assert new.replaces == sent
     new = approve_chain(new, people)
-    services.sign(actor=actor(people["leader"]), document=new)
+    sign_as(people["leader"], new)
     new = services.issue(actor=actor(people["clerk"]), document=new)
     deliver()
 
@@ -286,7 +286,7 @@ def test_update_and_replace_on_the_pages(
         replace_reason="Sai thời hạn",
     )
     new = approve_chain(new, people)
-    services.sign(actor=actor(people["leader"]), document=new)
+    sign_as(people["leader"], new)
     new = services.issue(actor=actor(people["clerk"]), document=new)
     deliver()
     page = as_official(people["clerk"]).get(f"/van-ban/di/{sent.pk}/").content.decode()

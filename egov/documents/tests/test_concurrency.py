@@ -14,7 +14,7 @@ from django.db import connection, connections
 from egov.documents import services
 from egov.documents.models import DocumentVersion, OutgoingDocument, OutgoingStatus
 
-from .conftest import actor
+from .conftest import sign_as
 from .test_outgoing import approve_chain, draft
 
 
@@ -43,7 +43,7 @@ def test_documents_issued_concurrently_get_consecutive_numbers(people, vx_unit, 
     # One document goes through the whole chain; its leader-signed PDF is reused for the others
     # (signing each by hand would only slow the test down).
     first = approve_chain(draft(people, vx_unit), people)
-    signed = services.sign(actor=actor(people["leader"]), document=first)
+    signed = sign_as(people["leader"], first)
     with signed.file.open("rb") as handle:
         pdf = handle.read()
     ids = [first.pk]

@@ -30,7 +30,7 @@ from egov.documents.models import (
 from egov.events.services import dispatch_due
 from egov.org.models import Position, Role
 
-from .conftest import actor, make_pdf
+from .conftest import actor, make_pdf, sign_as
 from .test_outgoing import approve_chain, draft
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +70,7 @@ def sent(people, receivers, vx_unit, other_agency, certificates):  # type: ignor
         platform_agencies=[other_agency],
     )
     document = approve_chain(document, people)
-    services.sign(actor=actor(people["leader"]), document=document)
+    sign_as(people["leader"], document)
     document = services.issue(actor=actor(people["clerk"]), document=document)
     deliver()
     return document
@@ -350,7 +350,7 @@ def test_pdf_attachments_are_signed_by_the_agency_and_travel_with_the_document(
         upload=pdf_upload("phu-luc.pdf", "Phụ lục danh mục thủ tục"),
     )
     document = approve_chain(document, people)
-    services.sign(actor=actor(people["leader"]), document=document)
+    sign_as(people["leader"], document)
     document = services.issue(actor=actor(people["clerk"]), document=document)
     attachment.refresh_from_db()
     with attachment.signed_file.open("rb") as handle:
@@ -377,7 +377,7 @@ def test_unknown_external_recipient_leaves_the_document_issued_with_the_error(
         external=[("000.00.00.G22", "Văn phòng Chính phủ")],
     )
     document = approve_chain(document, people)
-    services.sign(actor=actor(people["leader"]), document=document)
+    sign_as(people["leader"], document)
     document = services.issue(actor=actor(people["clerk"]), document=document)
     assert document.status == OutgoingStatus.ISSUED and document.symbol == "01/QĐ-UBND"
     assert "000.00.00.G22" in document.send_error

@@ -4,6 +4,7 @@ signature by the clerk, delivery; who may do what."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,10 +13,11 @@ from django.utils import timezone
 from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
 from egov.documents import event_types, services
 from egov.documents.models import DocumentVersion, OutgoingStatus, Recipient, Review
+from egov.documents.pdffields import issue_date_text
 from egov.events.models import Event
 from egov.org.models import Role
 
-from .conftest import actor, docx_upload, pdf_upload
+from .conftest import actor, docx_upload, pdf_upload, sign_as
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +33,7 @@ def draft(people, vx_unit, **kwargs):  # type: ignore[no-untyped-def]
         doc_type=kwargs.pop("doc_type", "quyet-dinh"),
         subject=kwargs.pop("subject", "Về việc phê duyệt Kế hoạch chuyển đổi số năm 2026"),
         content=kwargs.pop("content", CONTENT),
-        signer_title=kwargs.pop("signer_title", "TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH"),
+        signing_authority=kwargs.pop("signing_authority", "tm"),
         internal_units=kwargs.pop("internal_units", [vx_unit]),
         **kwargs,
     )
@@ -61,6 +63,16 @@ def pdf_text(content: bytes) -> str:
 
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
     return " ".join(text.split())
+
+
+def pdftotext(content: bytes) -> str:
+    """The text of a PDF as poppler's pdftotext reads it (form fields included)."""
+    import subprocess
+
+    done = subprocess.run(
+        ["pdftotext", "-", "-"], input=content, capture_output=True, check=True, timeout=60
+    )
+    return " ".join(done.stdout.decode().split())
 
 
 def signature_reasons(content: bytes) -> list[str]:
@@ -93,7 +105,8 @@ def test_written_draft_is_laid_out_in_the_decree_30_layout(people, vx_unit):
         "Nơi nhận:",
         "Phòng Văn hóa - Xã hội",
         "Lưu: VT, VX",
-        "CHỦ TỊCH",
+        # The signer is not known before approval: the authority chosen in the draft only.
+        "TM. ỦY BAN NHÂN DÂN",
     ):
         assert expected in text, expected
     assert "Quảng Ninh, ngày" in text
@@ -111,12 +124,19 @@ def test_full_chain_draft_review_sign_issue_send(people, vx_unit, office_unit, c
     assert document.signer == people["leader"]
     assert [r.role for r in Review.objects.filter(document=document)] == ["unit_head", "leader"]
 
-    version = services.sign(actor=actor(people["leader"]), document=document)
+    # The lines above the signature come from the authority and the leader's position.
+    assert document.signer_title == "TM. ỦY BAN NHÂN DÂN\nCHỦ TỊCH"
+    copy = document.current_version
+    assert copy.for_signing and copy.note == "Bản trình ký"
+    version = sign_as(people["leader"], document)
     document.refresh_from_db()
     assert document.status == OutgoingStatus.SIGNED
     result = validate_pdf(read(version))
     assert result.valid, result.errors
     assert len(result.signatures) == 1
+    # Signed before numbering: the body shows the blanks of a draft.
+    text = pdftotext(read(version))
+    assert "/QĐ-UBND" in text and "01/QĐ-UBND" not in text
 
     document = services.issue(actor=actor(people["clerk"]), document=document)
     assert document.status == OutgoingStatus.SENT  # internal units only: delivered at once
@@ -128,11 +148,17 @@ def test_full_chain_draft_review_sign_issue_send(people, vx_unit, office_unit, c
     assert issued.kind == DocumentVersion.Kind.ISSUED
     result = validate_pdf(read(issued))
     assert result.valid, result.errors
-    assert len(result.signatures) == 3  # leader, agency seal, agency number/time box
-    assert [s.signer_organisation for s in result.signatures[1:]] == [
-        people["clerk"].agency.name
-    ] * 2
+    # The leader's signature, then the agency's seal over it; the number and date were filled
+    # in between (form filling, which the leader's signature allows).
+    assert len(result.signatures) == 2
+    assert result.signatures[0].modification_level == "FORM_FILLING"
+    assert result.signatures[1].signer_organisation == people["clerk"].agency.name
     assert any("01/QĐ-UBND" in reason for reason in signature_reasons(read(issued)))
+    # The body shows the number and the date of issue where Decree 30 puts them.
+    text = pdftotext(read(issued))
+    assert "Số: 01/QĐ-UBND" in text
+    assert f"Quảng Ninh, {issue_date_text(timezone.localdate(document.issued_at))}" in text
+    assert re.search(r"ngày \d\d tháng \d{1,2} năm 20\d\d", text)
     # Every version is kept: draft, signing copy, signed, issued.
     kinds = list(document.versions.order_by("seq").values_list("kind", flat=True))
     assert kinds[0] == "rendered" and kinds[-2:] == ["signed", "issued"]
@@ -147,7 +173,7 @@ def test_full_chain_draft_review_sign_issue_send(people, vx_unit, office_unit, c
 def test_official_letter_symbol_uses_the_drafting_unit(people, vx_unit, certificates):
     document = draft(people, vx_unit, doc_type="cong-van", subject="Về việc rà soát thủ tục")
     document = approve_chain(document, people)
-    services.sign(actor=actor(people["leader"]), document=document)
+    sign_as(people["leader"], document)
     document = services.issue(actor=actor(people["clerk"]), document=document)
     assert document.symbol == "01/UBND-VX"
 
@@ -158,14 +184,14 @@ def test_only_the_approving_leader_signs_and_only_the_clerk_numbers(
     document = approve_chain(draft(people, vx_unit), people)
     for who in ("drafter", "head", "clerk"):
         with pytest.raises(NotAllowed):
-            services.sign(actor=actor(people[who]), document=document)
+            sign_as(people[who], document)
     deputy = make_official(agency, roles=[Role.LEADER], username="phochutich")
     with pytest.raises(NotAllowed, match="lãnh đạo khác"):
-        services.sign(actor=actor(deputy), document=document)
+        sign_as(deputy, document)
     with pytest.raises(Conflict) as refused:
         services.issue(actor=actor(people["clerk"]), document=document)  # not signed yet
     assert refused.value.code == "invalid_transition"
-    services.sign(actor=actor(people["leader"]), document=document)
+    sign_as(people["leader"], document)
     for who in ("drafter", "head", "leader"):
         with pytest.raises(NotAllowed, match="văn thư"):
             services.issue(actor=actor(people[who]), document=document)
@@ -246,7 +272,7 @@ def test_docx_draft_needs_a_pdf_to_be_signed(people, vx_unit, certificates, sett
     services.submit_for_review(
         actor=actor(people["drafter"]), document=document, reviewer=people["leader"]
     )
-    with pytest.raises(DomainError, match="LibreOffice") as excinfo:
+    with pytest.raises(DomainError, match="tệp Word sang PDF") as excinfo:
         services.review(actor=actor(people["leader"]), document=document, decision="approve")
     assert excinfo.value.code == "pdf_required"
     # The leader (who has the draft) uploads the PDF, then approves and signs.
@@ -254,7 +280,7 @@ def test_docx_draft_needs_a_pdf_to_be_signed(people, vx_unit, certificates, sett
         actor=actor(people["leader"]), document=document, upload=pdf_upload(text="Kế hoạch")
     )
     services.review(actor=actor(people["leader"]), document=document, decision="approve")
-    services.sign(actor=actor(people["leader"]), document=document)
+    sign_as(people["leader"], document)
     document.refresh_from_db()
     assert document.status == OutgoingStatus.SIGNED
     assert document.versions.filter(content_type__endswith="document").exists()  # DOCX kept
@@ -302,7 +328,7 @@ def test_expired_certificate_is_refused_at_signing(people, vx_unit, certificates
         not_after=now - timedelta(days=1),
     )
     with pytest.raises(DomainError, match="hết hạn") as excinfo:
-        services.sign(actor=actor(people["leader"]), document=document)
+        sign_as(people["leader"], document)
     assert excinfo.value.code == "certificate_expired"
     document.refresh_from_db()
     assert document.status == OutgoingStatus.APPROVED
@@ -317,7 +343,7 @@ def test_revoked_agency_certificate_refuses_issue_and_keeps_the_number(
     from egov.signing.models import SigningIdentity
 
     document = approve_chain(draft(people, vx_unit), people)
-    services.sign(actor=actor(people["leader"]), document=document)
+    sign_as(people["leader"], document)
     identity = SigningIdentity.objects.get(agency=agency)
     signing.revoke_identity(actor=SYSTEM, identity=identity, reason="Mất khóa")
     with pytest.raises(DomainError, match="thu hồi"):
@@ -335,7 +361,7 @@ def test_numbers_restart_when_the_year_turns_in_hanoi(people, vx_unit, certifica
 
     def issue_at(moment, subject):  # type: ignore[no-untyped-def]
         document = approve_chain(draft(people, vx_unit, subject=subject), people)
-        services.sign(actor=actor(people["leader"]), document=document)
+        sign_as(people["leader"], document)
         with time_machine.travel(moment, tick=False):
             return services.issue(actor=actor(people["clerk"]), document=document)
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from egov.documents import incoming as incoming_services
 from egov.documents import registers, services
 
-from .conftest import actor
+from .conftest import actor, sign_as
 from .test_incoming import _data
 from .test_outgoing import approve_chain, draft
 
@@ -27,7 +27,7 @@ def test_outgoing_register_rows_pdf_and_xlsx(people, vx_unit, office_unit, agenc
         document = approve_chain(
             draft(people, vx_unit, subject=subject, internal_units=[vx_unit, office_unit]), people
         )
-        services.sign(actor=actor(people["leader"]), document=document)
+        sign_as(people["leader"], document)
         services.issue(actor=actor(people["clerk"]), document=document)
     draft(people, vx_unit, subject="Dự thảo chưa ban hành")
     today = timezone.localdate()

@@ -16,7 +16,7 @@ from egov.documents.models import Attachment, OutgoingDocument
 from egov.dossiers.tests import attack_pdfs
 from egov.events.models import Event
 
-from .conftest import actor
+from .conftest import actor, sign_as
 from .test_outgoing import approve_chain, draft
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +116,7 @@ def test_document_register_writes_a_formula_note_as_text(people, vx_unit, certif
 
     note = '=HYPERLINK("http://x.example","click")'
     document = approve_chain(draft(people, vx_unit, notes=note), people)
-    services.sign(actor=actor(people["leader"]), document=document)
+    sign_as(people["leader"], document)
     services.issue(actor=actor(people["clerk"]), document=document)
     document.refresh_from_db()
     assert document.issued_at is not None
@@ -144,7 +144,7 @@ def test_pdfs_the_platform_signs_pass_the_upload_checks(people, vx_unit, certifi
     from egov.dossiers.uploads import check_paper
 
     document = approve_chain(draft(people, vx_unit), people)
-    version = services.sign(actor=actor(people["leader"]), document=document)
+    version = sign_as(people["leader"], document)
     with version.file.open("rb") as handle:
         signed = handle.read()
     checked = files.check_bytes(signed, "ban-ky.pdf", allowed=(files.PDF,))

@@ -6,13 +6,20 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
+from egov.conftest import fresh_totp
 from egov.documents import incoming as incoming_services
 from egov.documents import services
-from egov.documents.models import IncomingDocument, OutgoingDocument, OutgoingStatus
+from egov.documents.models import (
+    IncomingDocument,
+    NumberCounter,
+    OutgoingDocument,
+    OutgoingStatus,
+)
 
-from .conftest import actor, pdf_upload
+from .conftest import actor, pdf_upload, sign_as
 from .test_incoming import _data
 from .test_outgoing import approve_chain, draft
 
@@ -82,7 +89,29 @@ def test_leader_signs_and_clerk_issues_through_the_pages(
     client = as_official(people["leader"])
     page = client.get("/van-ban/?tab=cho-ky").content.decode()
     assert document.subject in page
-    response = client.post(f"/van-ban/di/{document.pk}/thao-tac/ky/", {"version": document.version})
+    page = client.get(f"/van-ban/di/{document.pk}/").content.decode()
+    assert "Xem trước và ký số" in page
+    # The preview: what will be signed, page by page, the number and date it will show.
+    page = client.get(f"/van-ban/di/{document.pk}/ky-so/").content.decode()
+    assert "01/QĐ-UBND" in page and "TM. ỦY BAN NHÂN DÂN" in page
+    image = client.get(f"/van-ban/di/{document.pk}/ky-so/trang-1.png")
+    assert image.status_code == 200 and image.content[:8] == b"\x89PNG\r\n\x1a\n"
+    seq = document.current_version.seq
+    # A wrong code: a clear error, nothing signed, no number taken.
+    response = client.post(
+        f"/van-ban/di/{document.pk}/ky-so/",
+        {"version": document.version, "previewed": seq, "code": "000000"},
+    )
+    assert response.status_code == 200  # the page again, with the error summary
+    assert "Mã xác thực không đúng" in response.content.decode()
+    document.refresh_from_db()
+    assert document.status == OutgoingStatus.APPROVED and document.signed_at is None
+    assert not NumberCounter.objects.exists()
+    cache.clear()
+    response = client.post(
+        f"/van-ban/di/{document.pk}/ky-so/",
+        {"version": document.version, "previewed": seq, "code": fresh_totp(margin=3)},
+    )
     assert response.status_code == 302
     document.refresh_from_db()
     assert document.status == OutgoingStatus.SIGNED
@@ -220,7 +249,7 @@ def test_registers_page_and_downloads(as_official, people, vx_unit, certificates
     from openpyxl import load_workbook
 
     document = approve_chain(draft(people, vx_unit), people)
-    services.sign(actor=actor(people["leader"]), document=document)
+    sign_as(people["leader"], document)
     services.issue(actor=actor(people["clerk"]), document=document)
     client = as_official(people["clerk"])
     page = client.get("/van-ban/so-dang-ky/?kind=di").content.decode()
