@@ -369,7 +369,7 @@ _VI_SYLLABLE = re.compile(
 )
 # Words the interface may keep as they are: formats, products, units and standard names.
 _ALLOWED_TEXT = """pdf xlsx xls docx doc odt csv xml json zip png jpg jpeg ics edxml email e-mail
-    online website web internet wifi app sms otp qr vietqr totp pades pki ca
+    online website web internet wifi app sms otp qr vietqr totp pades pki ca pfx bkav
     libreoffice excel word echarts chromium firefox api id url http https
     km kg mb kb gb ok"""
 FOREIGN_WORDS_ALLOWED = frozenset(_ALLOWED_TEXT.split())
