@@ -370,6 +370,7 @@ _VI_SYLLABLE = re.compile(
 # Words the interface may keep as they are: formats, products, units and standard names.
 _ALLOWED_TEXT = """pdf xlsx xls docx doc odt csv xml json zip png jpg jpeg ics edxml email e-mail
     online website web internet wifi app sms otp qr vietqr totp pades pki ca pfx bkav
+    google microsoft authenticator
     libreoffice excel word echarts chromium firefox api id url http https
     km kg mb kb gb ok"""
 FOREIGN_WORDS_ALLOWED = frozenset(_ALLOWED_TEXT.split())
@@ -398,10 +399,11 @@ def assert_vietnamese(page, *, allow: tuple[str, ...] = ()) -> None:  # type: ig
     """No English (or other foreign) words in the visible text of a Vietnamese page.
 
     People's names, codes and user-typed values the test itself put there can be allowed by the
-    caller (`allow`); form values, code samples and hidden text are not read."""
+    caller (`allow`); form values, code samples, hidden text and text marked as another language
+    (`lang="en"`: the language menu's "English") are not read."""
     text = page.evaluate(
         """() => {
-          const skip = 'script,style,code,pre,textarea,[data-lang-skip]';
+          const skip = 'script,style,code,pre,textarea,[data-lang-skip],[lang]:not([lang|="vi"])';
           const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
           const parts = [];
           for (let n = walker.nextNode(); n; n = walker.nextNode()) {

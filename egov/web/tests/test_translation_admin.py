@@ -31,8 +31,9 @@ IDENTIFIER = re.compile(r"\S*[\d.:_/@]\S*|\b[a-z]+(?:-[a-z]+)+\b")
 
 
 class VisibleText(HTMLParser):
-    """The text a person reads: no scripts, styles, code, hidden elements or the inline rows
-    kept as templates for "add another"; plus titles, placeholders, labels for screen readers."""
+    """The text a person reads: no scripts, styles, code, hidden elements, the inline rows kept as
+    templates for "add another", nor text marked as another language (the language menu's
+    "English"); plus titles, placeholders, labels for screen readers."""
 
     SKIP = {"script", "style", "code", "pre", "textarea", "template", "noscript"}
     VOID = {"input", "img", "meta", "link", "br", "hr", "col", "area", "base", "source", "wbr"}
@@ -48,6 +49,7 @@ class VisibleText(HTMLParser):
         classes = (a.get("class") or "").split()
         return (
             tag in self.SKIP
+            or not (a.get("lang") or "vi").startswith("vi")  # marked as another language
             or "hidden" in a
             or "empty-form" in classes
             or "hidden" in classes
