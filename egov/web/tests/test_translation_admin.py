@@ -26,8 +26,9 @@ pytestmark = pytest.mark.django_db
 DATA_WORDS = {"quantri", "test", "system", "user", "bearer"}
 # Codes, addresses and identifiers (a word with a digit or with . : _ / @ in it, or a lower-case
 # slug): event types (account.official_created), API scopes (events:read), URLs, login
-# examples, hashes, document type codes (nghi-quyet-qppl).
-IDENTIFIER = re.compile(r"\S*[\d.:_/@]\S*|\b[a-z]+(?:-[a-z]+)+\b")
+# examples, hashes and masked ones (a salt shown as "ob******"), document type codes
+# (nghi-quyet-qppl).
+IDENTIFIER = re.compile(r"\S*[\d.:_/@*]\S*|\b[a-z]+(?:-[a-z]+)+\b")
 
 
 class VisibleText(HTMLParser):
