@@ -328,6 +328,9 @@ def page(browser, live_server):  # type: ignore[no-untyped-def]
     errors: list[str] = []
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     pg.base_url = live_server.url  # type: ignore[attr-defined]
+    # A test that opens an error page on purpose (404, 403) takes Chromium's "Failed to load
+    # resource" message for that page off this list.
+    pg.console_errors = errors  # type: ignore[attr-defined]
     yield pg
     context.close()
     # A Content-Security-Policy violation or a script error is a bug the user would meet.
