@@ -385,6 +385,8 @@ def foreign_words(text: str) -> list[str]:
 
     found: list[str] = []
     for word in _WORD.findall(text):
+        if len(word) == 1:
+            continue  # a letter of a code or a list (H41, "mẫu A"): no word of any language
         if len(word) > 1 and any(c.isupper() for c in word[1:]):
             continue  # an acronym or a code (UBND, CCCD, VNeID, edXML)
         folded = unicodedata.normalize("NFD", word.lower().replace("đ", "d"))
