@@ -606,8 +606,14 @@ def role_name(code: str) -> str:
 
 class ProcessStepInline(OperatorInlineMixin, admin.TabularInline):
     model = ProcessStep
-    fields = ["order", "name", "role_label", "unit_kind_label", "agency_identifier", "budget"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "order",
+        "name",
+        "role_label",
+        "unit_kind_label",
+        "agency_identifier",
+        "budget",
+    )
     extra = 0
     can_delete = False
 
