@@ -375,7 +375,7 @@ _ALLOWED_TEXT = """pdf xlsx xls docx doc odt csv xml json zip png jpg jpeg ics e
     online website web internet wifi app sms otp qr vietqr totp pades pki ca pfx bkav
     google microsoft authenticator
     libreoffice excel word echarts chromium firefox api id url http https
-    km kg mb kb gb ok"""
+    km kg byte mb kb gb ok"""
 FOREIGN_WORDS_ALLOWED = frozenset(_ALLOWED_TEXT.split())
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
 
