@@ -33,6 +33,7 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 handler400 = "egov.core.views.bad_request"
+handler403 = "egov.core.views.permission_denied"
 handler404 = "egov.core.views.not_found"
 handler500 = "egov.core.views.server_error"
 

@@ -442,7 +442,7 @@ class ProcedureAdmin(OperatorOnlyAdmin):
                 (
                     s.order,
                     s.name,
-                    s.role,
+                    role_name(s.role),
                     services.format_time(s.budget, current.time_unit),
                     f" — liên thông {s.agency_identifier}" if s.agency_identifier else "",
                 )
@@ -756,12 +756,32 @@ class StepForm(forms.Form):
 # --- process versions (read-only) ----------------------------------------------------------------
 
 
+def role_name(code: str) -> str:
+    """A step's role by its Vietnamese name, never the stored code ("receiver")."""
+    return str(Role(code).label) if code in Role.values else code
+
+
 class ProcessStepInline(OperatorInlineMixin, admin.TabularInline):
     model = ProcessStep
-    fields = ["order", "name", "role", "unit_kind", "agency_identifier", "budget"]
-    readonly_fields = ["order", "name", "role", "unit_kind", "agency_identifier", "budget"]
+    fields = readonly_fields = (
+        "order",
+        "name",
+        "role_label",
+        "unit_kind_label",
+        "agency_identifier",
+        "budget",
+    )
     extra = 0
     can_delete = False
+
+    @admin.display(description=_("vai trò thực hiện"))
+    def role_label(self, obj: ProcessStep) -> str:
+        return role_name(obj.role)
+
+    @admin.display(description=_("loại phòng ban"))
+    def unit_kind_label(self, obj: ProcessStep) -> str:
+        kinds = dict(Unit.Kind.choices)
+        return str(kinds.get(obj.unit_kind, obj.unit_kind or "—"))
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

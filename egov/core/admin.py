@@ -94,3 +94,26 @@ class OperatorReadOnlyMixin(OperatorOnlyMixin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _boolean_icon(field_val: bool | None) -> str:
+    """Django's yes/no icon with a Vietnamese alternative text: Django writes the Python value
+    ("True", "False", "None"), which a screen reader reads out in English."""
+    from django.templatetags.static import static
+    from django.utils.html import format_html
+    from django.utils.translation import gettext
+
+    icon = {True: "yes", False: "no", None: "unknown"}[field_val]
+    alt = {True: gettext("Có"), False: gettext("Không"), None: gettext("Không rõ")}[field_val]
+    return format_html('<img src="{}" alt="{}">', static(f"admin/img/icon-{icon}.svg"), alt)
+
+
+def _translate_admin_boolean_icons() -> None:
+    # The change list uses it directly; display_for_field and the read-only fields import it
+    # from admin_list when called.
+    from django.contrib.admin.templatetags import admin_list
+
+    admin_list._boolean_icon = _boolean_icon  # type: ignore[attr-defined]
+
+
+_translate_admin_boolean_icons()

@@ -72,7 +72,6 @@ class RequestSizeLimitMiddleware:
 
 def request_too_large(request: HttpRequest, limit: int) -> HttpResponse:
     from django.http import JsonResponse
-    from django.template.loader import render_to_string
 
     message = (
         f"Tổng dung lượng gửi lên vượt quá {limit // (1024 * 1024)} MB cho một lần gửi: "
@@ -81,5 +80,6 @@ def request_too_large(request: HttpRequest, limit: int) -> HttpResponse:
     if request.path.startswith("/api/"):
         body = {"code": "request_too_large", "message": message, "fields": {}}
         return JsonResponse(body, status=413)
-    html = render_to_string("errors/bad_request.html", {"message": message, "status": 413})
-    return HttpResponse(html, status=413)
+    from .views import plain_error_page
+
+    return plain_error_page("errors/bad_request.html", 413, message=message)

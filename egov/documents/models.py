@@ -438,10 +438,12 @@ class NumberCounter(models.Model):
     use the series "den"). Updated only by numbering.next_number, inside the issuing
     transaction."""
 
-    agency = models.ForeignKey("org.Agency", on_delete=models.PROTECT, related_name="+")
-    year = models.PositiveSmallIntegerField()
-    series_key = models.CharField(max_length=60)
-    last = models.PositiveIntegerField(default=0)
+    agency = models.ForeignKey(
+        "org.Agency", verbose_name=_("cơ quan"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("năm"))
+    series_key = models.CharField(_("hệ thống số"), max_length=60)
+    last = models.PositiveIntegerField(_("số đã cấp gần nhất"), default=0)
 
     class Meta:
         verbose_name = _("bộ đếm số văn bản")

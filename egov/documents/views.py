@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from egov.core.actors import Actor, actor_for_user
+from egov.core.actors import Actor
 from egov.core.errors import DomainError, NotFoundError
 from egov.core.ids import parse_id
 from egov.core.scoping import visible_to
@@ -32,6 +32,7 @@ from egov.workcalendar.services import WorkingCalendar
 
 from . import event_types, exchange_bridge, files, numbering, pdffields, registers, services
 from . import render as render_module
+from .access import documents_official
 from .forms import (
     AssignForm,
     AttachmentForm,
@@ -87,13 +88,7 @@ PAGE_SIZE = 100
 
 
 def _official(request: HttpRequest) -> tuple[Official, Actor]:
-    user: Any = request.user
-    if getattr(user, "kind", "") != "official":
-        raise PermissionDenied("Chỉ công chức được vào trang văn bản.")
-    official = Official.of_user(user.pk)
-    if official is None:
-        raise PermissionDenied("Tài khoản chưa gắn với cơ quan.")
-    return official, actor_for_user(user)
+    return documents_official(request)
 
 
 def _outgoing(actor: Actor, pk: int) -> OutgoingDocument:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from egov.core.admin import OperatorReadOnlyMixin, operator_actor
@@ -53,6 +55,11 @@ class EventTypeFilter(admin.SimpleListFilter):
         return queryset
 
 
+def json_block(value: Any) -> str:
+    """A stored payload as the data it is: indented JSON in a code block, not interface text."""
+    return format_html("<pre>{}</pre>", json.dumps(value, ensure_ascii=False, indent=2))
+
+
 @admin.register(Event)
 class EventAdmin(OperatorReadOnlyMixin, admin.ModelAdmin):
     list_display = [
@@ -82,7 +89,7 @@ class EventAdmin(OperatorReadOnlyMixin, admin.ModelAdmin):
         "actor_user_id",
         "actor_api_client_id",
         "actor_label",
-        "payload",
+        "payload_json",
         "prev_hash",
         "hash",
     )
@@ -94,6 +101,10 @@ class EventAdmin(OperatorReadOnlyMixin, admin.ModelAdmin):
             return queryset
         names = model._default_manager.filter(pk=OuterRef("agency_id")).values("name")[:1]
         return queryset.annotate(agency_name=Subquery(names))
+
+    @admin.display(description=_("nội dung"))
+    def payload_json(self, obj: Event) -> str:
+        return json_block(obj.payload)
 
     @admin.display(description=_("đối tượng"))
     def subject(self, obj: Event) -> str:
@@ -123,7 +134,7 @@ class OutboxMessageAdmin(OperatorReadOnlyMixin, admin.ModelAdmin):
     fields = readonly_fields = (
         "topic",
         "idempotency_key",
-        "payload",
+        "payload_json",
         "status",
         "attempts",
         "max_attempts",
@@ -134,13 +145,18 @@ class OutboxMessageAdmin(OperatorReadOnlyMixin, admin.ModelAdmin):
         "updated_at",
         "delivered_at",
     )
+
+    @admin.display(description=_("nội dung"))
+    def payload_json(self, obj: OutboxMessage) -> str:
+        return json_block(obj.payload)
+
     actions = ["retry_dead_messages"]
 
     @admin.display(description=_("lỗi gần nhất"))
     def short_error(self, obj: OutboxMessage) -> str:
         return (obj.last_error[:120] + "…") if len(obj.last_error) > 120 else obj.last_error
 
-    @admin.action(description=_("Gửi lại các tin nhắn đã hỏng (dead) được chọn"))
+    @admin.action(description=_("Gửi lại các tin nhắn đã hỏng được chọn"))
     def retry_dead_messages(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
         try:
             count = services.retry_dead(

@@ -34,8 +34,8 @@ class Event(models.Model):
     subject_id = models.CharField(_("mã đối tượng"), max_length=64)
     event_type = models.CharField(_("loại sự kiện"), max_length=80, db_index=True)
     payload = models.JSONField(_("nội dung"), default=dict)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    prev_hash = models.CharField(_("mã băm của sự kiện trước"), max_length=64)
+    hash = models.CharField(_("mã băm"), max_length=64, unique=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -219,7 +219,7 @@ class OutboxMessage(models.Model):
 
     class Meta:
         verbose_name = _("tin nhắn chờ gửi")
-        verbose_name_plural = _("hàng đợi gửi tin (outbox)")
+        verbose_name_plural = _("hàng đợi gửi tin")
         ordering = ["id"]
         indexes = [
             models.Index(

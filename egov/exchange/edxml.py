@@ -186,7 +186,7 @@ class Dialect(StrEnum):
 
 DIALECT_LABELS = {
     Dialect.SDK: "Mẫu SDK trục liên thông quốc gia (mặc định)",
-    Dialect.BKAV: "Bkav eDoc (trạng thái trong thẻ Status)",
+    Dialect.BKAV: "Bkav eDoc (trạng thái theo cách đọc của Bkav)",
     Dialect.QCVN: "Đúng văn bản QCVN 102:2016",
 }
 

@@ -41,7 +41,7 @@ from egov.workcalendar import deadlines
 from egov.workcalendar.services import WorkingCalendar
 
 from . import services
-from .access import official_for_request
+from .access import queue_official
 from .forms import (
     ActionForm,
     ApologyForm,
@@ -69,13 +69,7 @@ PAGE_SIZE = 50
 
 def _official(request: HttpRequest) -> Official:
     """The signed-in official (with agency, unit and roles loaded), else 403."""
-    user: Any = request.user
-    if getattr(user, "kind", "") != "official":
-        raise PermissionDenied("Chỉ công chức được vào trang Một cửa điện tử.")
-    try:
-        return official_for_request(request)
-    except DomainError as exc:
-        raise PermissionDenied(exc.message) from exc
+    return queue_official(request)
 
 
 def _staff_actor(request: HttpRequest) -> Actor:

@@ -36,7 +36,12 @@ class AdministrativeUnit(models.Model):
     division_type = models.CharField(_("loại đơn vị"), max_length=60, blank=True)
     level = models.CharField(_("cấp"), max_length=10, choices=Level.choices)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("trực thuộc"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     valid_from = models.DateField(_("hiệu lực từ"), null=True, blank=True)
     valid_to = models.DateField(_("hết hiệu lực"), null=True, blank=True)
@@ -133,7 +138,12 @@ class Unit(models.Model):
     abbreviation = models.CharField(_("viết tắt"), max_length=20, blank=True)
     kind = models.CharField(_("loại"), max_length=15, choices=Kind.choices)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("phòng ban cấp trên"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     is_active = models.BooleanField(_("đang hoạt động"), default=True)
     # Where and when the public is received: filled for one-stop desks (Bộ phận Một cửa), shown

@@ -53,7 +53,7 @@ class SigningIdentity(models.Model):
 
     class Kind(models.TextChoices):
         PKCS12 = "pkcs12", _("Tệp PKCS#12 (khóa mềm)")
-        PKCS11 = "pkcs11", _("Thiết bị PKCS#11 (token/HSM)")
+        PKCS11 = "pkcs11", _("Thiết bị PKCS#11 (khóa USB, HSM)")
 
     official = models.ForeignKey(
         "org.Official",
@@ -77,7 +77,7 @@ class SigningIdentity(models.Model):
     secret_encrypted = models.TextField(
         _("mật khẩu/PIN (đã mã hóa)"), blank=True, default="", editable=False
     )
-    pkcs11_token_label = models.CharField(_("nhãn token"), max_length=64, blank=True)
+    pkcs11_token_label = models.CharField(_("nhãn thiết bị"), max_length=64, blank=True)
     pkcs11_slot = models.PositiveIntegerField(_("khe (slot)"), null=True, blank=True)
     pkcs11_key_label = models.CharField(_("nhãn khóa"), max_length=64, blank=True)
     certificate_pem = models.TextField(_("chứng thư (PEM)"))

@@ -38,12 +38,17 @@ def _who(event: Event) -> str:
     return official or (f"→ {assignee}" if assignee else event.actor_label)
 
 
+def workspace_allowed(request: HttpRequest) -> None:
+    """Officials and operators only (the workspace's check, and the header's link)."""
+    if getattr(request.user, "kind", "") not in ("official", "operator"):
+        raise PermissionDenied("Chỉ công chức được vào không gian làm việc.")
+
+
 @login_required
 def workspace(request: HttpRequest) -> HttpResponse:
     """The official's home: what waits for them in the one-stop queue, then recent activity."""
+    workspace_allowed(request)
     user: Any = request.user
-    if getattr(user, "kind", "") not in ("official", "operator"):
-        raise PermissionDenied("Chỉ công chức được vào không gian làm việc.")
     actor = actor_for_user(user)
     recent = list(
         visible_to(actor, Event.objects.filter(subject_type="dossier")).order_by("-id")[:10]

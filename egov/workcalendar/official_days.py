@@ -30,7 +30,7 @@ class OfficialDay:
 _NEW_YEAR_2026 = "Công văn 12729/VPCP-KGVX ngày 25/12/2025 (nguồn thứ cấp)"
 _TET_2026 = "Phương án nghỉ Tết Bính Ngọ 14/02–22/02/2026 của CBCCVC (nguồn thứ cấp)"
 _YEAR_2025 = "Thông báo 6150/TB-BLĐTBXH về lịch nghỉ năm 2025 (nguồn thứ cấp)"
-_NATIONAL_DAY_2026 = "Hoán đổi ngày làm việc dịp Quốc khánh 2026 (theo gói holidays)"
+_NATIONAL_DAY_2026 = "Hoán đổi ngày làm việc dịp Quốc khánh 2026 (theo lịch nghỉ lễ chuẩn)"
 
 OFFICIAL_DAYS: tuple[OfficialDay, ...] = (
     # 2025: Tết Ất Tỵ 25/01–02/02/2025; 30/4–1/5: nghỉ 02/5, làm bù thứ Bảy 26/4.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from egov.conftest import fresh_totp
+from egov.conftest import check_page, fresh_totp
 from egov.documents.models import IncomingDocument, IncomingStatus, OutgoingDocument, Recipient
 from egov.org.models import Role
 
@@ -43,6 +43,7 @@ def test_draft_approve_sign_issue_and_the_receiving_clerk_registers(
     # The specialist writes the letter.
     login(page, "chuyenvien")
     page.goto(page.base_url + "/van-ban/")
+    check_page(page)
     page.get_by_role("link", name="Soạn văn bản mới").click()
     page.get_by_label("Loại văn bản").select_option(label="Công văn")
     page.get_by_label("Trích yếu nội dung").fill("Về việc rà soát thủ tục hành chính năm 2026")
@@ -53,6 +54,7 @@ def test_draft_approve_sign_issue_and_the_receiving_clerk_registers(
     page.get_by_label("Cơ quan nhận trên nền tảng").select_option(label=other_agency.name)
     page.get_by_role("button", name="Lưu dự thảo").click()
     assert page.get_by_text("Đã lưu dự thảo.").is_visible()
+    check_page(page)
     page.get_by_label("Trình cho").select_option(value=str(leader.pk))
     page.get_by_role("button", name="Trình", exact=True).click()
     assert page.get_by_text("Đã trình văn bản").is_visible()
@@ -71,6 +73,7 @@ def test_draft_approve_sign_issue_and_the_receiving_clerk_registers(
     page.get_by_label("Mã xác thực").fill(fresh_totp(margin=3))
     page.get_by_role("button", name="Ký số văn bản").click()
     assert page.get_by_text("Đã ký số văn bản").is_visible()
+    check_page(page)
     logout(page)
 
     # The clerk numbers it, applies the agency's signature and sends it.
@@ -79,6 +82,7 @@ def test_draft_approve_sign_issue_and_the_receiving_clerk_registers(
     page.get_by_role("link", name="Về việc rà soát thủ tục hành chính năm 2026").click()
     page.get_by_role("button", name="Cấp số và ban hành").click()
     assert page.get_by_text("Đã cấp số 01/UBND-VX").is_visible()
+    check_page(page)
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Tải văn bản đã ký số (PDF)").click()
     assert download_info.value.suggested_filename == "01-ubnd-vx.pdf"
@@ -93,6 +97,7 @@ def test_draft_approve_sign_issue_and_the_receiving_clerk_registers(
     assert page.get_by_text("01/UBND-VX").first.is_visible()
     page.get_by_role("button", name="Vào sổ", exact=True).click()
     assert page.get_by_text("Đã vào sổ văn bản đến, số đến 01.").is_visible()
+    check_page(page)
     incoming = IncomingDocument.objects.get(agency=other_agency)
     assert incoming.status == IncomingStatus.REGISTERED and incoming.arrival_number == 1
     assert incoming.document_id == document.document_id
@@ -102,3 +107,4 @@ def test_draft_approve_sign_issue_and_the_receiving_clerk_registers(
     login(page, "vanthu")
     page.goto(page.base_url + f"/van-ban/di/{document.pk}/")
     assert page.locator("td", has_text="03 Đã tiếp nhận, vào sổ").first.is_visible()
+    check_page(page)

@@ -17,7 +17,7 @@ import pyotp
 import pytest
 
 from egov.accounts.services import verify_identity_by_eid
-from egov.conftest import fresh_totp
+from egov.conftest import check_page, fresh_totp
 from egov.dossiers.models import Dossier, Status
 from egov.dossiers.tests.conftest import make_pdf
 
@@ -52,6 +52,7 @@ class Desk:
         page.get_by_label("Mã xác thực").fill(fresh_totp(secret))
         page.get_by_role("button", name="Xác nhận").click()
         page.wait_for_url("**/lam-viec/")
+        check_page(page)
 
     def open_from_queue(self, code: str, tab: str | None = None) -> None:
         page = self.page
@@ -60,9 +61,14 @@ class Desk:
             page.get_by_role("link", name=tab).click()
         page.get_by_role("link", name=code).click()
         page.wait_for_url(f"**/mot-cua/ho-so/{code}/")
+        check_page(page)
 
     def says(self, text: str) -> None:
         assert self.page.get_by_role("status").get_by_text(text).is_visible(), text
+
+    def check(self) -> None:
+        """Accessible and in Vietnamese (egov.conftest.check_page)."""
+        check_page(self.page)
 
 
 @pytest.fixture
@@ -108,11 +114,13 @@ def test_in_person_dossier_from_desk_to_result_on_time(
     page.get_by_role("link", name="Tiếp nhận hồ sơ trực tiếp").click()
     page.get_by_label("Tìm thủ tục").fill("tinh trang hon nhan")
     page.get_by_role("button", name="Tìm").click()
+    receiver.check()
     page.get_by_label("Thủ tục hành chính").select_option(procedure.code)
     page.get_by_role("button", name="Tiếp tục").click()
     page.get_by_label("Họ tên công dân hoặc tên tổ chức").fill(citizen.get_full_name())
     page.get_by_label("Số định danh cá nhân hoặc mã số thuế").fill("022195001234")
     page.get_by_label("Số điện thoại").fill("0912345678")
+    receiver.check()
     page.get_by_label("Tờ khai").set_input_files(str(scan))
     assert page.get_by_label("Trực tiếp tại Bộ phận Một cửa").is_checked()
     page.get_by_label("Nhận tại Bộ phận Một cửa").check()
@@ -120,6 +128,7 @@ def test_in_person_dossier_from_desk_to_result_on_time(
     page.wait_for_url("**/mot-cua/ho-so/*/")
     dossier = Dossier.objects.get()
     receiver.says(f"Đã tiếp nhận hồ sơ {dossier.code}")
+    receiver.check()
     with page.expect_download() as download:
         page.get_by_role("link", name="In Giấy tiếp nhận và hẹn trả kết quả").click()
     assert download.value.suggested_filename == f"giay-tiep-nhan-{dossier.code}.pdf"
@@ -161,6 +170,7 @@ def test_in_person_dossier_from_desk_to_result_on_time(
     page = receiver.page
     page.get_by_role("button", name="Trả kết quả", exact=True).click()
     receiver.says(f"Đã trả kết quả hồ sơ {dossier.code}")
+    receiver.check()
     assert Dossier.objects.get().status == Status.RETURNED
 
     # The process control sheet: every hand-over, who held it, and on time.
@@ -193,6 +203,7 @@ def test_in_person_dossier_from_desk_to_result_on_time(
     applicant.go(f"/ho-so-cua-toi/{dossier.code}/")
     page = applicant.page
     assert page.get_by_text("Đã trả kết quả").first.is_visible()
+    applicant.check()
     timeline = page.locator("ol.timeline")
     for title in (
         "Tiếp nhận hồ sơ",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from egov.conftest import check_page
 from egov.dossiers.models import Dossier
 from egov.dossiers.tests.conftest import make_pdf
 
@@ -30,17 +31,21 @@ def test_citizen_finds_submits_tracks_and_looks_up(
     pdf.write_bytes(make_pdf(2))
 
     page.goto(page.base_url + "/")
+    check_page(page)
     page.get_by_label("Tìm thủ tục hành chính").fill("dang ky khai sinh")
     page.get_by_role("button", name="Tìm kiếm").click()
     page.get_by_role("link", name="Đăng ký khai sinh").click()
     assert page.get_by_text("Nếu nộp ngay bây giờ, ngày hẹn trả").is_visible()
+    check_page(page)
     page.get_by_role("link", name="Nộp hồ sơ trực tuyến").click()
 
     # Not logged in yet: the login page comes first, then back to the form.
+    check_page(page)
     page.get_by_label("Tên đăng nhập").fill(citizen.username)
     page.get_by_label("Mật khẩu").fill("Mat-khau-2026!")
     page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_url("**/nop-ho-so/")
+    check_page(page)
 
     page.get_by_label("Họ, chữ đệm, tên của trẻ").fill("Nguyễn Minh An")
     page.get_by_label("Ngày sinh").fill("2026-11-01")
@@ -50,6 +55,7 @@ def test_citizen_finds_submits_tracks_and_looks_up(
     # Without the declaration the form comes back, with the papers to attach again.
     assert page.get_by_text("Vui lòng xem lại hồ sơ và xác nhận cam đoan").is_visible()
     assert not Dossier.objects.exists()
+    check_page(page)
     page.get_by_label("Giấy chứng sinh").set_input_files(str(pdf))
     page.get_by_label("Tôi đã xem lại hồ sơ và cam đoan").check()
     page.get_by_role("button", name="Nộp hồ sơ", exact=True).click()
@@ -57,6 +63,7 @@ def test_citizen_finds_submits_tracks_and_looks_up(
     page.wait_for_url("**/ho-so-cua-toi/*/")
     dossier = Dossier.objects.get()
     assert page.get_by_text(f"Mã hồ sơ: {dossier.code}").is_visible()
+    check_page(page)
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Tải Giấy tiếp nhận hồ sơ và hẹn trả kết quả (PDF)").click()
     receipt = download_info.value
@@ -65,6 +72,7 @@ def test_citizen_finds_submits_tracks_and_looks_up(
 
     page.get_by_role("link", name="Hồ sơ của tôi").first.click()
     assert page.get_by_role("link", name=dossier.code).is_visible()
+    check_page(page)
 
     page.get_by_role("button", name="Đăng xuất").click()
     page.goto(page.base_url + "/tra-cuu/")
@@ -75,3 +83,4 @@ def test_citizen_finds_submits_tracks_and_looks_up(
     page.get_by_role("button", name="Tra cứu").click()
     assert page.get_by_role("heading", name="Kết quả tra cứu").is_visible()
     assert page.get_by_text("Mới đăng ký").is_visible()
+    check_page(page)

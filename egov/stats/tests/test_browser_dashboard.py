@@ -9,7 +9,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from egov.conftest import fresh_totp
+from egov.conftest import check_page, fresh_totp
 from egov.stats import aggregates
 
 from .conftest import History
@@ -33,13 +33,16 @@ def test_leader_filters_drills_into_late_dossiers_and_exports(
 
     base = page.base_url
     page.goto(base + "/accounts/login/")
+    check_page(page)
     page.get_by_label("Tên đăng nhập").fill("lanhdao")
     page.get_by_label("Mật khẩu").fill("Mat-khau-2026!")
     page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_url("**/accounts/2fa/authenticate/")
+    check_page(page)
     page.get_by_label("Mã xác thực").fill(fresh_totp(SECRET))
     page.get_by_role("button", name="Xác nhận").click()
     page.wait_for_url("**/lam-viec/")
+    check_page(page)
 
     page.goto(base + "/dieu-hanh/")
     page.get_by_label("Cơ quan", exact=True).select_option(label=agency.name)
@@ -51,6 +54,7 @@ def test_leader_filters_drills_into_late_dossiers_and_exports(
     # The charts drew from their JSON (ECharts under the strict CSP).
     page.wait_for_selector("#chart-trend[data-loaded='1'] canvas")
     page.wait_for_selector("#chart-ranking[data-loaded='1'] canvas")
+    check_page(page)
 
     tile = page.locator(".stat-resolved_late a")
     assert tile.locator(".stat-number").inner_text() == "1"
@@ -59,6 +63,7 @@ def test_leader_filters_drills_into_late_dossiers_and_exports(
     assert page.get_by_role("heading", name="Giải quyết trễ hạn").is_visible()
     assert page.get_by_role("link", name=late.code).is_visible()
     assert page.get_by_role("link", name=early.code).count() == 0
+    check_page(page)
 
     with page.expect_download() as info:
         page.get_by_role("link", name="Xuất Excel").click()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from egov.conftest import fresh_totp
+from egov.conftest import check_page, fresh_totp
 from egov.org.models import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -15,7 +15,9 @@ def test_official_logs_in_with_totp_and_sees_workspace(page, agency, make_offici
     give_totp(official.user)
 
     page.goto(page.base_url + "/")
+    check_page(page)
     page.get_by_role("link", name="Đăng nhập").click()
+    check_page(page)
     page.get_by_label("Tên đăng nhập").fill("tiepnhan")
     page.get_by_label("Mật khẩu").fill("Mat-khau-2026!")
     page.get_by_role("button", name="Đăng nhập").click()
@@ -23,6 +25,7 @@ def test_official_logs_in_with_totp_and_sees_workspace(page, agency, make_offici
     # The second step asks for the authenticator code; the workspace is not open yet.
     page.wait_for_url("**/accounts/2fa/authenticate/")
     assert page.get_by_role("heading", name="Xác thực hai lớp").is_visible()
+    check_page(page)
     page.goto(page.base_url + "/lam-viec/")
     assert "/lam-viec/" not in page.url
 
@@ -36,19 +39,23 @@ def test_official_logs_in_with_totp_and_sees_workspace(page, agency, make_offici
     page.wait_for_url("**/lam-viec/")
     assert page.get_by_role("heading", name="Không gian làm việc").is_visible()
     assert page.get_by_text(agency.name).is_visible()
+    check_page(page)
 
 
 def test_citizen_registers_with_bad_then_good_id(page):
     page.goto(page.base_url + "/dang-ky/cong-dan/")
+    check_page(page)
     page.get_by_label("Số định danh cá nhân (CCCD)").fill("12345")
     page.get_by_label("Họ và tên").fill("Trần Thị Bích")
     page.get_by_label("Số điện thoại").fill("0912345678")
     page.get_by_label("Mật khẩu").fill("Mat-khau-2026!")
     page.get_by_role("button", name="Đăng ký").click()
     assert page.get_by_text("phải có đúng 12 chữ số").is_visible()
+    check_page(page)
 
     page.get_by_label("Số định danh cá nhân (CCCD)").fill("022195001234")
     page.get_by_label("Mật khẩu").fill("Mat-khau-2026!")
     page.get_by_role("button", name="Đăng ký").click()
     assert page.get_by_text("Đăng ký tài khoản thành công.").is_visible()
     assert page.get_by_text("Trần Thị Bích").is_visible()
+    check_page(page)
