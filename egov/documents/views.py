@@ -22,7 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from egov.core.actors import Actor
+from egov.core.actors import Actor, actor_for_user
 from egov.core.errors import DomainError, NotFoundError
 from egov.core.ids import parse_id
 from egov.core.scoping import visible_to
