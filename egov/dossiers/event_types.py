@@ -181,8 +181,10 @@ class Withdrawn(Reason):
 
 
 class NoticeSent(Payload):
-    """A notice to the applicant (e-mail, SMS and the portal inbox), with its full text."""
+    """A notice to the applicant (e-mail, SMS and the portal inbox), with its full text. The
+    subject id is "<dossier code>/<what>" (the dossier's own events stay the dossier's)."""
 
+    dossier: str
     what: str
     subject: str
     text: str

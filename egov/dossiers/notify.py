@@ -105,9 +105,10 @@ def notify_applicant(dossier: Dossier, what: str, text: str, *, subject: str = "
         actor=SYSTEM,
         event_type=E.NOTICE_SENT,
         subject_type=E.NOTICE_SUBJECT,
-        subject_id=dossier.code,
+        subject_id=f"{dossier.code}/{what}"[:64],
         agency_id=dossier.agency_id,
         payload={
+            "dossier": dossier.code,
             "what": what[:60],
             "subject": subject[:255],
             "text": text,
@@ -124,7 +125,7 @@ def project_notice(event: Event) -> None:
     notice = E.NOTICE_SENT.read(event.payload)
     if notice.applicant is None:
         return
-    dossier_id = Dossier.objects.filter(code=event.subject_id).values_list("pk", flat=True).first()
+    dossier_id = Dossier.objects.filter(code=notice.dossier).values_list("pk", flat=True).first()
     if dossier_id is None:
         return
     ApplicantNotice.objects.get_or_create(

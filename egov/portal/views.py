@@ -292,17 +292,31 @@ def _render_dossier(
         and dossier.applicant_id == getattr(request.user, "pk", None),
         **supplement_context(dossier),
     }
-    open_request = context["supplement_request"]
-    if open_request is not None:
-        context["supplement_form"] = supplement_form or SupplementForm(
-            papers=open_request.papers,
-            structured=open_request.structured,
-            max_files=onestop_services.SUPPLEMENT_MAX_FILES_PER_ITEM,
+    if dossier.status == Status.SUPPLEMENT_REQUESTED:
+        context["supplement_form"] = supplement_form or _supplement_form(
+            context["supplement_request"]
         )
     if dossier.status == Status.WITHDRAWAL_REQUESTED:
         ended = [t for t in context["timeline"] if t.event_type == "dossier.withdrawn"]
         context["withdrawal"] = ended[-1] if ended else None
     return render(request, "portal/dossier_detail.html", context, status=status)
+
+
+# A dossier waiting for a supplement with no request on record (data from before the requests
+# were kept, or moved by hand): one upload for whatever the desk asked.
+ANY_PAPER = [{"component": "", "name": "Giấy tờ bổ sung"}]
+
+
+def _supplement_form(
+    open_request: SupplementRequest | None, *args: Any, **kwargs: Any
+) -> SupplementForm:
+    return SupplementForm(
+        *args,
+        papers=open_request.papers if open_request is not None else ANY_PAPER,
+        structured=open_request is not None and open_request.structured,
+        max_files=onestop_services.SUPPLEMENT_MAX_FILES_PER_ITEM,
+        **kwargs,
+    )
 
 
 @login_required
@@ -342,23 +356,21 @@ def supplement(request: HttpRequest, code: str) -> HttpResponse:
     """The answer to the open supplement request: the files of each paper, checked by the
     service; errors come back on the page beside the paper they concern."""
     dossier = _my_dossier(request, code)
-    open_request = onestop_services.open_supplement_request(dossier)
-    if open_request is None:
+    if dossier.status != Status.SUPPLEMENT_REQUESTED:
         messages.error(request, "Hồ sơ không ở trạng thái chờ bổ sung.")
         return redirect("portal:my_dossier", code=code)
-    form = SupplementForm(
-        request.POST,
-        request.FILES,
-        papers=open_request.papers,
-        structured=open_request.structured,
-        max_files=onestop_services.SUPPLEMENT_MAX_FILES_PER_ITEM,
-    )
+    open_request = onestop_services.open_supplement_request(dossier)
+    form = _supplement_form(open_request, request.POST, request.FILES)
     if form.is_valid():
         try:
             onestop_services.provide_supplement(
                 user=request.user,  # type: ignore[arg-type]
                 dossier=dossier,
-                by_item=form.by_item(),
+                by_item=form.by_item() if open_request is not None else None,
+                # Files not sorted by paper: without a request on record, and the one-input form
+                # of earlier pages ("documents").
+                uploads=request.FILES.getlist("documents")
+                + ([] if open_request is not None else form.by_item().get(0, [])),
                 note=form.cleaned_data["note"],
             )
         except DomainError as exc:
