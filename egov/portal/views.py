@@ -388,7 +388,8 @@ def supplement(request: HttpRequest, code: str) -> HttpResponse:
             )
             return redirect("portal:my_dossier", code=code)
     dossier.refresh_from_db()
-    return _render_dossier(request, dossier, supplement_form=form, status=400)
+    # The page again with the errors beside each paper (200, as the portal's other forms).
+    return _render_dossier(request, dossier, supplement_form=form)
 
 
 @login_required
@@ -423,8 +424,7 @@ def withdraw(request: HttpRequest, code: str) -> HttpResponse:
             messages.success(request, f"Đã rút hồ sơ {dossier.code}. Hồ sơ dừng giải quyết.")
             return redirect("portal:my_dossier", code=code)
         return render(request, "portal/withdraw_confirm.html", context)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "portal/withdraw.html", context, status=status)
+    return render(request, "portal/withdraw.html", context)
 
 
 @login_required
