@@ -779,10 +779,12 @@ def _request_supplement(
 
 def open_supplement_request(dossier: Dossier) -> SupplementRequest | None:
     """The request the applicant has still to answer (the latest unanswered one)."""
-    if dossier.status != Status.SUPPLEMENT_REQUESTED:
-        return None
     return (
-        SupplementRequest.objects.filter(dossier=dossier, answered_at__isnull=True)
+        SupplementRequest.objects.filter(
+            dossier_id=dossier.pk,
+            dossier__status=Status.SUPPLEMENT_REQUESTED,
+            answered_at__isnull=True,
+        )
         .select_related("requested_by__user", "requested_by__agency", "requested_by__unit")
         .order_by("-requested_at")
         .first()
