@@ -91,7 +91,8 @@ class SupplementRequest(models.Model):
     )
     requested_by = models.ForeignKey("org.Official", on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(_("nội dung yêu cầu bổ sung"))
-    items = models.JSONField(_("giấy tờ cần bổ sung"), default=list, blank=True)
+    # Nullable: bulk loaders (bench.province's COPY) leave it out; None reads as no items.
+    items = models.JSONField(_("giấy tờ cần bổ sung"), default=list, blank=True, null=True)
     answer_by = models.DateTimeField(_("hạn bổ sung"), null=True, blank=True)
     requested_at = models.DateTimeField(_("ngày yêu cầu"))
     answered_at = models.DateTimeField(_("ngày bổ sung"), null=True, blank=True)
