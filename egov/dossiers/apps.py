@@ -7,4 +7,4 @@ class DossiersConfig(AppConfig):
     verbose_name = "Hồ sơ"
 
     def ready(self) -> None:
-        from . import scopes  # noqa: F401
+        from . import notify, scopes  # noqa: F401  (scope policies, the inbox's projector)

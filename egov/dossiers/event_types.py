@@ -129,14 +129,27 @@ class SentBack(NextStep):
     step_name: str
 
 
+class SupplementItem(Payload):
+    component: str = ""  # the procedure's component code; "" for a paper the official typed
+    name: str
+
+
 class SupplementRequested(Reason):
+    """`reason` is why; `items` what to supply (#15 on; before, the reason's lines); `answer_by`
+    the date to answer by, `answer_days` working days from the request."""
+
     count: int
     repeated: bool
+    items: list[SupplementItem] = []
+    answer_by: datetime | None = None
+    answer_days: int | None = None
 
 
 class SupplementFile(Payload):
     name: str
     sha256: str
+    component: str = ""  # the paper of the request it answers (#15 on)
+    item: str = ""
 
 
 class SupplementProvided(DossierPayload):
@@ -161,6 +174,26 @@ class ResultRecorded(DossierPayload):
 
 class Returned(DossierPayload):
     method: str
+
+
+class Withdrawn(Reason):
+    """`online`: the applicant withdrew on the portal themselves (#15); else the desk recorded
+    it at their request."""
+
+    online: bool = False
+
+
+class NoticeSent(Payload):
+    """A notice to the applicant (e-mail, SMS and the portal inbox), with its full text. The
+    subject id is "<dossier code>/<what>" (the dossier's own events stay the dossier's)."""
+
+    dossier: str
+    what: str
+    subject: str
+    text: str
+    url: str = ""  # the dossier's page (path) the notice links to
+    applicant: int | None = None  # the portal account, when there is one
+    channels: list[str] = []
 
 
 class ApologyDrafted(Reason):
@@ -314,8 +347,9 @@ STOPPED = declare(
 WITHDRAWN = declare(
     "dossier.withdrawn",
     subject=SUBJECT,
-    payload=Reason,
-    description="Rút hồ sơ theo yêu cầu của người nộp, ghi nhận tại Bộ phận Một cửa.",
+    payload=Withdrawn,
+    description="Rút hồ sơ theo yêu cầu của người nộp: ghi nhận tại Bộ phận Một cửa, hoặc người "
+    "nộp tự rút trên Cổng dịch vụ công.",
 )
 APOLOGY_DRAFTED = declare(
     "dossier.apology_drafted",
@@ -350,4 +384,13 @@ DEADLINE_MOVED = declare(
     payload=DeadlineMoved,
     description="Quản trị viên khai báo ngày nghỉ hoặc ngày làm bù nằm trong thời hạn đang chạy: "
     "ngày hẹn trả và hạn xử lý của bước hiện tại được tính lại theo lịch mới.",
+)
+
+NOTICE_SUBJECT = "applicant_notice"
+NOTICE_SENT = declare(
+    "applicant_notice.sent",
+    subject=NOTICE_SUBJECT,
+    payload=NoticeSent,
+    description="Thông báo gửi người nộp về hồ sơ (thư điện tử, SMS, hộp thư trên Cổng): toàn "
+    "văn và đường dẫn tới trang hồ sơ.",
 )

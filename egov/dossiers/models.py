@@ -263,3 +263,29 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.applicant_id}: {self.procedure_id}"
+
+
+class ApplicantNotice(models.Model):
+    """The applicant's inbox ("Thông báo của tôi"): a read model of the `applicant_notice.sent`
+    events (dossiers.notify), one row per notice sent to an applicant with a portal account,
+    written by the events' projector in the event's transaction. `read_at` is the applicant's
+    own mark, the only thing changed afterwards."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"
+    )
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="notices")
+    event_id = models.BigIntegerField(_("sự kiện"), unique=True)
+    what = models.CharField(max_length=60)
+    subject = models.CharField(_("tiêu đề"), max_length=255)
+    text = models.TextField(_("nội dung"))
+    sent_at = models.DateTimeField(_("thời điểm gửi"))
+    read_at = models.DateTimeField(_("đã đọc lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("thông báo cho người nộp")
+        verbose_name_plural = _("thông báo cho người nộp")
+        indexes = [models.Index(fields=["recipient", "-sent_at"], name="notice_inbox_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id}: {self.subject}"

@@ -478,14 +478,27 @@ def timeline(dossier: Dossier, *, for_applicant: bool = False) -> list[TimelineE
             continue
         declared = CATALOGUE.get(event.event_type)
         payload = declared.read(event.payload or {}) if declared else None
+        title = EVENT_TITLES.get(event.event_type, event.event_type)
+        detail = str(getattr(payload, "note", "") or getattr(payload, "reason", ""))
+        if isinstance(payload, E.Withdrawn) and payload.online:
+            title = "Người nộp rút hồ sơ trực tuyến"
+        if isinstance(payload, E.SupplementRequested) and payload.items:
+            # What, why and by when (#15), the papers named apart from the reason.
+            papers = "; ".join(item.name for item in payload.items)
+            by = (
+                f" Hạn bổ sung: {timezone.localtime(payload.answer_by):%d/%m/%Y}."
+                if payload.answer_by
+                else ""
+            )
+            detail = f"Cần bổ sung: {papers}. Lý do: {payload.reason.rstrip('.')}.{by}"
         entries.append(
             TimelineEntry(
                 at=event.occurred_at,
                 event_type=event.event_type,
-                title=EVENT_TITLES.get(event.event_type, event.event_type),
+                title=title,
                 actor=str(getattr(payload, "unit_name", "") or getattr(payload, "agency_name", "")),
                 status=getattr(payload, "status", None),
-                detail=str(getattr(payload, "note", "") or getattr(payload, "reason", "")),
+                detail=detail,
             )
         )
     return entries

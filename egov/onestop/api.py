@@ -204,6 +204,24 @@ class ReasonSerializer(VersionSerializer):
     reason = serializers.CharField(max_length=2000)
 
 
+class SupplementRequestSerializer(ReasonSerializer):
+    """`reason` is why; `components` and `other` which papers (without them, as before #15,
+    the reason's lines are the papers); `answer_days` by when, in working days."""
+
+    components = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        max_length=50,
+        help_text="Mã thành phần hồ sơ của thủ tục cần bổ sung",
+    )
+    other = serializers.CharField(
+        required=False, allow_blank=True, max_length=4000, help_text="Giấy tờ khác, mỗi dòng một"
+    )
+    answer_days = serializers.IntegerField(
+        required=False, min_value=1, max_value=60, help_text="Hạn bổ sung (ngày làm việc)"
+    )
+
+
 class AssignSerializer(VersionSerializer):
     official_id = serializers.IntegerField(help_text="Id công chức được giao (Official)")
 
@@ -297,13 +315,21 @@ def _request_supplement(
     actor: Actor, code: str, data: dict[str, Any], request: Request
 ) -> dict[str, Any]:
     item = services.request_supplement(
-        actor=actor, dossier=code, reason=data["reason"], version=data.get("version")
+        actor=actor,
+        dossier=code,
+        reason=data["reason"],
+        components=data.get("components"),
+        other=data.get("other", ""),
+        answer_days=data.get("answer_days"),
+        version=data.get("version"),
     )
     return {
         "supplement_request": {
             "id": item.pk,
             "reason": item.reason,
             "requested_at": item.requested_at.isoformat(),
+            "items": item.papers,
+            "answer_by": item.answer_by.isoformat() if item.answer_by else None,
         }
     }
 
@@ -405,7 +431,7 @@ ACTIONS = [
     Action(
         "request-supplement",
         "Yêu cầu bổ sung hồ sơ (mẫu 02); dừng tính thời hạn",
-        ReasonSerializer,
+        SupplementRequestSerializer,
         _request_supplement,
         created=True,
     ),

@@ -17,6 +17,8 @@ class OnestopErrorCode(ErrorCode):
     INVALID_DELIVERY = "invalid_delivery"
     INVALID_SET_COUNT = "invalid_set_count"
     INVALID_REASON = "invalid_reason"
+    INVALID_SUPPLEMENT_ITEMS = "invalid_supplement_items"
+    INVALID_ANSWER_DAYS = "invalid_answer_days"
     INVALID_NOTE = "invalid_note"
     INVALID_ASSIGNEE = "invalid_assignee"
     INVALID_STEP = "invalid_step"

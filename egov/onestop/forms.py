@@ -75,6 +75,48 @@ class ReasonForm(ActionForm):
         self.fields["reason"].label = reason_label
 
 
+class SupplementRequestForm(ActionForm):
+    """Form 02 as the official fills it: which papers (the procedure's components, and others
+    typed one a line), why, and by when (working days)."""
+
+    components = forms.MultipleChoiceField(
+        label="Giấy tờ cần bổ sung (thành phần hồ sơ của thủ tục)",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    other = forms.CharField(
+        label="Giấy tờ khác cần bổ sung",
+        required=False,
+        max_length=4000,
+        help_text="Mỗi dòng một giấy tờ.",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    reason = _reason("Lý do cần bổ sung")
+    answer_days = forms.IntegerField(
+        label="Hạn bổ sung (số ngày làm việc)",
+        min_value=1,
+        max_value=60,
+        help_text="Tính theo lịch làm việc của cơ quan, kể từ hôm nay.",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+    def __init__(
+        self, *args: Any, components: Sequence[tuple[str, str]] = (), **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["components"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = list(components)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("components") and not (data.get("other") or "").strip():
+            self.add_error(
+                "components", "Chọn ít nhất một giấy tờ cần bổ sung hoặc ghi giấy tờ khác."
+            )
+        return data
+
+
 class ForwardForm(ActionForm):
     note = _reason("Ý kiến xử lý", required=False, rows=2)
 

@@ -78,13 +78,22 @@ class DossierStep(models.Model):
 
 
 class SupplementRequest(models.Model):
-    """Form 02. The clock stops from `requested_at` until `answered_at`."""
+    """Form 02. The clock stops from `requested_at` until `answered_at`.
+
+    `items` names WHAT is missing, one entry per paper: {"component": code of the procedure's
+    component, or "" for a paper the official typed, "name": what to supply}; `reason` says WHY;
+    `answer_by` BY WHEN (the end of a working day, from the working-day calendar). Requests from
+    before #15 (and API calls that send a reason only) have no items: their reason's lines are
+    the papers, as form 02 always printed them (`papers`)."""
 
     dossier = models.ForeignKey(
         "dossiers.Dossier", on_delete=models.PROTECT, related_name="supplement_requests"
     )
     requested_by = models.ForeignKey("org.Official", on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(_("nội dung yêu cầu bổ sung"))
+    # Nullable: bulk loaders (bench.province's COPY) leave it out; None reads as no items.
+    items = models.JSONField(_("giấy tờ cần bổ sung"), default=list, blank=True, null=True)
+    answer_by = models.DateTimeField(_("hạn bổ sung"), null=True, blank=True)
     requested_at = models.DateTimeField(_("ngày yêu cầu"))
     answered_at = models.DateTimeField(_("ngày bổ sung"), null=True, blank=True)
     paused_seconds = models.PositiveIntegerField(_("thời gian dừng (giây làm việc)"), default=0)
@@ -96,6 +105,21 @@ class SupplementRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id} {self.requested_at:%Y-%m-%d}"
+
+    @property
+    def papers(self) -> list[dict[str, str]]:
+        """What to supply, one entry per paper (items; for a reason-only request, its lines)."""
+        if self.items:
+            return [dict(i) for i in self.items]
+        lines = [line.strip(" -•\t") for line in self.reason.splitlines()]
+        return [{"component": "", "name": line} for line in lines if line] or [
+            {"component": "", "name": self.reason}
+        ]
+
+    @property
+    def structured(self) -> bool:
+        """Whether the official named the papers apart from the reason (#15 on)."""
+        return bool(self.items)
 
 
 class ApologyLetter(models.Model):

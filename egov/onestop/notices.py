@@ -185,18 +185,53 @@ def _position_label(official: Official) -> str:
 
 
 def supplement_fields(request: SupplementRequest, ordinal: int) -> dict[str, Any]:
+    """Form 02's fields. A request naming its papers (#15 on) prints them as the items and the
+    official's reason as "Lý do"; a reason-only request prints the reason's lines as the items
+    and the legal ground as the reason."""
     dossier, official = request.dossier, request.requested_by
-    items = [line.strip(" -•\t") for line in request.reason.splitlines()]
     return {
         **_common(FORMS["02"], dossier, official, request.requested_at, ordinal),
-        "items": [item for item in items if item] or [request.reason],
-        "ground": SUPPLEMENT_GROUND,
+        "items": [paper["name"] for paper in request.papers],
+        "ground": request.reason if request.structured else SUPPLEMENT_GROUND,
+        "answer_by": _answer_by(request),
         # Answered online only by an applicant with a portal account, at the site's address.
         "portal_url": _absolute(reverse("portal:my_dossier", args=[dossier.code]))
         if dossier.applicant_id and _base_url()
         else "",
         "online": bool(dossier.applicant_id),
     }
+
+
+def _answer_by(request: SupplementRequest) -> str:
+    if request.answer_by is None:
+        return ""
+    return f"{timezone.localtime(request.answer_by):%H giờ %M, ngày %d/%m/%Y}"
+
+
+def supplement_notice(request: SupplementRequest) -> str:
+    """The supplement notice in full: what, why, by when, who asked."""
+    dossier, official = request.dossier, request.requested_by
+    papers = "; ".join(
+        f"{number}. {paper['name'].rstrip('.;')}"
+        for number, paper in enumerate(request.papers, start=1)
+    )
+    who = official.user.get_full_name()
+    where = official.unit.name if official.unit_id and official.unit else ""
+    agency = official.agency.name
+    lines = [
+        f"Hồ sơ {dossier.code} ({dossier.procedure.name}) cần bổ sung giấy tờ.",
+        f"Giấy tờ cần bổ sung: {papers}.",
+    ]
+    if request.structured:
+        lines.append(f"Lý do: {request.reason.rstrip('.')}.")
+    if request.answer_by is not None:
+        lines.append(f"Hạn bổ sung: trước {_answer_by(request)}.")
+    lines.append(f"Người yêu cầu: {who}, {', '.join(x for x in (where, agency) if x)}.")
+    lines.append(
+        "Thời hạn giải quyết tạm dừng từ hôm nay đến khi ông/bà bổ sung; ngày hẹn trả kết quả "
+        "lùi theo thời gian chờ. Ông/bà bổ sung trên Cổng dịch vụ công hoặc tại Bộ phận Một cửa."
+    )
+    return "\n".join(lines)
 
 
 def refusal_fields(
@@ -327,11 +362,15 @@ def issue_supplement_request(dossier: Dossier, request: SupplementRequest) -> Do
         request.requested_at,
         ordinal,
     )
+    deadline = (
+        f" trước {timezone.localtime(request.answer_by):%d/%m/%Y}" if request.answer_by else ""
+    )
     notify_applicant(
         dossier,
         f"supplement-{request.pk}",
-        f"Hồ sơ {dossier.code} cần bổ sung: {request.reason}. Vui lòng bổ sung trên Cổng dịch vụ "
-        f"công hoặc tại Bộ phận Một cửa.{_link(row, 'Phiếu yêu cầu bổ sung (mẫu 02)')}",
+        supplement_notice(request)
+        + _link(row, "Phiếu yêu cầu bổ sung (mẫu 02)").replace(" ", "\n", 1),
+        subject=f"Hồ sơ {dossier.code}: cần bổ sung giấy tờ{deadline}",
     )
     return row
 
@@ -343,7 +382,8 @@ def issue_refusal(dossier: Dossier, official: Official, reason: str) -> DossierF
     notify_applicant(
         dossier,
         "refused",
-        f"Hồ sơ {dossier.code} không được tiếp nhận. Lý do: {reason.rstrip('.')}."
+        subject=f"Hồ sơ {dossier.code}: không được tiếp nhận",
+        text=f"Hồ sơ {dossier.code} không được tiếp nhận. Lý do: {reason.rstrip('.')}."
         f"{_link(row, 'Phiếu từ chối tiếp nhận (mẫu 03)')}",
     )
     return row
@@ -360,7 +400,8 @@ def issue_apology(dossier: Dossier, letter: ApologyLetter) -> DossierFile:
     notify_applicant(
         dossier,
         f"apology-{letter.pk}",
-        f"Xin lỗi ông/bà: hồ sơ {dossier.code} chậm so với hẹn ({letter.reason}). "
+        subject=f"Hồ sơ {dossier.code}: xin lỗi và hẹn lại ngày trả kết quả",
+        text=f"Xin lỗi ông/bà: hồ sơ {dossier.code} chậm so với hẹn ({letter.reason}). "
         f"Ngày hẹn trả mới: {timezone.localtime(letter.new_appointment_at):%d/%m/%Y}."
         f"{_link(row, 'Phiếu xin lỗi và hẹn lại ngày trả kết quả (mẫu 04)')}",
     )

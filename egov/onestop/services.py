@@ -279,6 +279,8 @@ def receive_online(*, actor: Actor, dossier: Dossier | str, version: int | None 
             "received",
             f"Hồ sơ {locked.code} đã được tiếp nhận. Ngày hẹn trả kết quả: "
             f"{timezone.localtime(locked.appointment_at):%d/%m/%Y}.",
+            subject=f"Hồ sơ {locked.code}: đã tiếp nhận, hẹn trả kết quả "
+            f"{timezone.localtime(locked.appointment_at):%d/%m/%Y}",
         )
     return locked
 
@@ -660,18 +662,104 @@ def _send_back(act: Action[Dossier], to_order: int, reason: str) -> None:
     )
 
 
+# How long the applicant has to answer a supplement request, in working days, when the official
+# does not say. Neither Decree 61/2018 nor Decree 118/2025 sets one general time limit for the
+# applicant (a procedure's own text may; the domain reference names none), so this is the
+# platform's default, a setting (ONESTOP_SUPPLEMENT_ANSWER_DAYS) the province may change: ten
+# working days, two working weeks. The official may set 1 to SUPPLEMENT_MAX_ANSWER_DAYS. The date
+# is told to the applicant; nothing happens by itself when it passes (the agency decides, e.g. to
+# stop processing).
+SUPPLEMENT_ANSWER_DAYS = 10
+SUPPLEMENT_MAX_ANSWER_DAYS = 60
+SUPPLEMENT_MAX_ITEMS = 20
+# Per paper of a supplement answer: at most this many files (each checked like any upload; the
+# whole answer within the platform's total size, core.uploads.check_total).
+SUPPLEMENT_MAX_FILES_PER_ITEM = 10
+
+
+def default_answer_days() -> int:
+    return int(getattr(settings, "ONESTOP_SUPPLEMENT_ANSWER_DAYS", SUPPLEMENT_ANSWER_DAYS))
+
+
+def supplement_items(
+    procedure: Procedure, components: Sequence[str] = (), other: str = ""
+) -> list[dict[str, str]]:
+    """What the official names as missing: components of the dossier's procedure (by code, in
+    the procedure's order) and papers typed one a line. Unknown codes are refused."""
+    known = {c.code: c for c in procedure.components.all()}
+    unknown = [code for code in components if code not in known]
+    if unknown:
+        raise DomainError(
+            "Thành phần hồ sơ không thuộc thủ tục này.",
+            code=Code.INVALID_SUPPLEMENT_ITEMS,
+            fields={"components": ["Không hợp lệ."]},
+        )
+    chosen = set(components)
+    items = [{"component": c.code, "name": c.name} for c in known.values() if c.code in chosen]
+    for line in (other or "").splitlines():
+        line = " ".join(line.strip(" -•\t").split())
+        if len(line) > 500:
+            raise DomainError(
+                "Mỗi giấy tờ khác tối đa 500 ký tự.",
+                code=Code.INVALID_SUPPLEMENT_ITEMS,
+                fields={"other": ["Quá dài."]},
+            )
+        if line:
+            items.append({"component": "", "name": line})
+    if len(items) > SUPPLEMENT_MAX_ITEMS:
+        raise DomainError(
+            f"Tối đa {SUPPLEMENT_MAX_ITEMS} giấy tờ trong một yêu cầu bổ sung.",
+            code=Code.INVALID_SUPPLEMENT_ITEMS,
+            fields={"other": ["Quá nhiều."]},
+        )
+    return items
+
+
 def request_supplement(
-    *, actor: Actor, dossier: Dossier | str, reason: str, version: int | None = None
+    *,
+    actor: Actor,
+    dossier: Dossier | str,
+    reason: str,
+    components: Sequence[str] | None = None,
+    other: str = "",
+    answer_days: int | None = None,
+    version: int | None = None,
 ) -> SupplementRequest:
-    """Form 02. The clock stops until the applicant answers; a second request is flagged."""
+    """Form 02: WHICH papers are missing (`components` of the procedure and `other` papers, one
+    a line), WHY (`reason`) and BY WHEN (`answer_days` working days, by default
+    ONESTOP_SUPPLEMENT_ANSWER_DAYS; the date from the working-day calendar). The clock stops
+    until the applicant answers; a second request is flagged.
+
+    Called with a reason only (the API before #15), the reason's lines are the papers."""
     reason = _reason(reason)
+    days = default_answer_days() if answer_days is None else answer_days
+    if (
+        isinstance(days, bool)
+        or not isinstance(days, int)
+        or not 1 <= days <= (SUPPLEMENT_MAX_ANSWER_DAYS)
+    ):
+        raise DomainError(
+            f"Hạn bổ sung từ 1 đến {SUPPLEMENT_MAX_ANSWER_DAYS} ngày làm việc.",
+            code=Code.INVALID_ANSWER_DAYS,
+            fields={"answer_days": ["Không hợp lệ."]},
+        )
+    structured = components is not None or bool(other.strip())
     with perform(
         DOSSIER, "request_supplement", actor=actor, case=dossier, expected_version=version
     ) as act:
-        return _request_supplement(act, reason)
+        items = supplement_items(act.case.procedure, components or (), other) if structured else []
+        if structured and not items:
+            raise DomainError(
+                "Chọn ít nhất một giấy tờ cần bổ sung.",
+                code=Code.INVALID_SUPPLEMENT_ITEMS,
+                fields={"components": ["Bắt buộc."]},
+            )
+        return _request_supplement(act, reason, items, days)
 
 
-def _request_supplement(act: Action[Dossier], reason: str) -> SupplementRequest:
+def _request_supplement(
+    act: Action[Dossier], reason: str, items: list[dict[str, str]], days: int
+) -> SupplementRequest:
     locked, official = act.case, act.acting_official
     if locked.status != Status.NEW:
         _require_holder(_active_step(locked), official)
@@ -680,10 +768,13 @@ def _request_supplement(act: Action[Dossier], reason: str) -> SupplementRequest:
     else:
         _require_in_charge(locked, None, official)
     now = timezone.now()
+    calendar = WorkingCalendar.for_agency(locked.agency_id)
     request = SupplementRequest.objects.create(
         dossier=locked,
         requested_by=official,
         reason=reason,
+        items=items,
+        answer_by=calendar.add_working_days(now, days),
         requested_at=now,
     )
     locked.supplement_count += 1
@@ -694,36 +785,121 @@ def _request_supplement(act: Action[Dossier], reason: str) -> SupplementRequest:
         reason=reason,
         count=locked.supplement_count,
         repeated=locked.supplement_count > 1,
+        items=items,
+        answer_by=request.answer_by,
+        answer_days=days,
     )
     notices.issue_supplement_request(locked, request)  # form 02, and the notice
     return request
 
 
+def open_supplement_request(dossier: Dossier) -> SupplementRequest | None:
+    """The request the applicant has still to answer (the latest unanswered one)."""
+    return (
+        SupplementRequest.objects.filter(
+            dossier_id=dossier.pk,
+            dossier__status=Status.SUPPLEMENT_REQUESTED,
+            answered_at__isnull=True,
+        )
+        .select_related("requested_by__user", "requested_by__agency", "requested_by__unit")
+        .order_by("-requested_at")
+        .first()
+    )
+
+
 def provide_supplement(
-    *, user: User, dossier: Dossier, uploads: Sequence[UploadedFile], note: str = ""
+    *,
+    user: User,
+    dossier: Dossier,
+    uploads: Sequence[UploadedFile] = (),
+    note: str = "",
+    by_item: Mapping[int, Sequence[UploadedFile]] | None = None,
 ) -> Dossier:
     """The applicant answers a supplement request (on the portal or through the API); the clock
-    restarts."""
+    restarts and the applicant is told the return date that follows.
+
+    `by_item`: the files for each paper the request names (index in `request.papers`): every
+    paper needs at least one file, at most SUPPLEMENT_MAX_FILES_PER_ITEM; the files of a paper
+    that is one of the procedure's components are filed under it. `uploads`: files not sorted by
+    paper (the API; a reason-only request)."""
     if dossier.applicant_id != user.pk:
         raise NotFoundError("Không tìm thấy hồ sơ.")
-    if not uploads:
-        raise SubmissionError("Vui lòng tải lên giấy tờ bổ sung.", fields={"files": ["Bắt buộc."]})
     if len(note) > 2000:
         raise SubmissionError("Ghi chú tối đa 2000 ký tự.", fields={"note": ["Quá dài."]})
-    check_total(uploads)
-    checked = [check_paper(u, label="giấy tờ bổ sung") for u in uploads]
+    request = open_supplement_request(dossier)
+    papers = request.papers if request is not None else []
+    sorted_files: list[tuple[dict[str, str], UploadedFile]] = []
+    errors: dict[str, list[str]] = {}
+    for index, files in (by_item or {}).items():
+        if not 0 <= index < len(papers):
+            errors[f"item-{index}"] = ["Giấy tờ này không có trong yêu cầu bổ sung."]
+            continue
+        if len(files) > SUPPLEMENT_MAX_FILES_PER_ITEM:
+            errors[f"item-{index}"] = [
+                f"Tối đa {SUPPLEMENT_MAX_FILES_PER_ITEM} tệp cho mỗi giấy tờ."
+            ]
+        sorted_files += [(papers[index], f) for f in files]
+    if by_item is not None and request is not None and request.structured:
+        for index, paper in enumerate(papers):
+            if not (by_item.get(index) or []):
+                errors.setdefault(f"item-{index}", []).append(
+                    f"Vui lòng tải lên tệp cho: {paper['name']}."
+                )
+    sorted_files += [({"component": "", "name": ""}, f) for f in uploads]
+    if not sorted_files and not errors:
+        raise SubmissionError("Vui lòng tải lên giấy tờ bổ sung.", fields={"files": ["Bắt buộc."]})
+    check_total(f for _paper, f in sorted_files)
+    checked: list[tuple[dict[str, str], CheckedFile]] = []
+    for paper, upload in sorted_files:
+        try:
+            checked.append((paper, check_paper(upload, label=paper["name"] or "giấy tờ bổ sung")))
+        except UploadRejected as exc:
+            key = f"item-{papers.index(paper)}" if paper in papers and paper["name"] else "files"
+            errors.setdefault(key, []).append(exc.message)
+    if errors:
+        raise SubmissionError(
+            "Giấy tờ bổ sung chưa đủ hoặc chưa hợp lệ, vui lòng xem các mục được đánh dấu.",
+            fields=errors,
+        )
+    components = {c.code: c for c in dossier.procedure.components.all()}
     with perform(DOSSIER, "supplement_provided", actor=actor_for_user(user), case=dossier) as act:
         locked = act.case
-        for item in checked:
-            store_paper(locked, item, DossierFile.Kind.SUPPLEMENT)
+        before = current_promise(locked)
+        for paper, item in checked:
+            store_paper(
+                locked, item, DossierFile.Kind.SUPPLEMENT, components.get(paper["component"])
+            )
         status = _resume_after_supplement(locked, timezone.now())
         act.save("appointment_at", "promised_at", state=status)
         act.record(
             E.SUPPLEMENT_PROVIDED,
             note=note.strip(),
-            files=[{"name": c.name, "sha256": c.sha256} for c in checked],
+            files=[
+                {
+                    "name": c.name,
+                    "sha256": c.sha256,
+                    "component": paper["component"],
+                    "item": paper["name"],
+                }
+                for paper, c in checked
+            ],
             appointment_at=locked.appointment_at,
             promised_at=locked.promised_at,
+        )
+        after = current_promise(locked)
+        moved = (
+            f" Ngày hẹn trả kết quả mới: {timezone.localtime(after):%d/%m/%Y} (lùi theo thời gian "
+            "chờ bổ sung)."
+            if after and before and after != before and locked.received_at
+            else ""
+        )
+        notify_applicant(
+            locked,
+            f"supplement-answered-{locked.version}",
+            f"Đã nhận {len(checked)} tệp bổ sung cho hồ sơ {locked.code}. Hồ sơ tiếp tục được "
+            f"giải quyết.{moved}",
+            subject=f"Hồ sơ {locked.code}: đã nhận giấy tờ bổ sung"
+            + (", ngày hẹn trả thay đổi" if moved else ""),
         )
     return locked
 
@@ -852,14 +1028,76 @@ def withdraw(
         # of the chain further down, which never dealt with them).
         if act.acting_official.agency_id != locked.agency_id:
             raise NotAllowed("Rút hồ sơ được ghi nhận tại Bộ phận Một cửa của cơ quan tiếp nhận.")
-        now = timezone.now()
-        locked.steps.filter(status__in=[StepStatus.ACTIVE, StepStatus.PENDING]).update(
-            status=StepStatus.CANCELLED, finished_at=now
-        )
-        locked.finished_at = now
-        act.save("finished_at")
-        _record(act, E.WITHDRAWN, reason=reason)
+        _end_by_withdrawal(act, reason, online=False)
     return locked
+
+
+def withdrawable(dossier: Dossier) -> bool:
+    """Whether the applicant may still withdraw the dossier online (the table's statuses)."""
+    from .workflow import TRANSITIONS
+
+    return dossier.status in TRANSITIONS["withdraw_online"].sources
+
+
+def withdraw_by_applicant(
+    *, user: User, dossier: Dossier | str, reason: str, version: int | None = None
+) -> Dossier:
+    """The applicant withdraws their own dossier on the portal (#15): the same end as a
+    withdrawal recorded at the desk (status 7, steps cancelled, the clock stops for good), the
+    event says it was done online, the applicant gets the notice and the official holding the
+    dossier an e-mail; the dossier page shows it to every official who may see it."""
+    reason = _reason(reason)
+    actor = actor_for_user(user)
+    with perform(
+        DOSSIER, "withdraw_online", actor=actor, case=dossier, expected_version=version
+    ) as act:
+        locked = act.case
+        if locked.applicant_id != user.pk:
+            raise NotFoundError("Không tìm thấy hồ sơ.")
+        holder = _active_step(locked)
+        _end_by_withdrawal(act, reason, online=True)
+        person = holder.assignee if holder is not None else None
+        if holder is not None and person is not None and person.user.email:
+            act.enqueue(
+                "email",
+                {
+                    "to": [person.user.email],
+                    "subject": f"Hồ sơ {locked.code}: công dân đã rút hồ sơ",
+                    "body": f"Người nộp đã rút hồ sơ {locked.code} ({locked.procedure.name}) "
+                    f"trên Cổng dịch vụ công lúc {_local_text(locked.finished_at)}. "
+                    f"Lý do: {reason}\nHồ sơ dừng giải quyết; bước “{holder.name}” đã được hủy.",
+                },
+                idempotency_key=f"dossier:{locked.code}:withdrawn:holder",
+            )
+    return act.case
+
+
+def _local_text(moment: datetime | None) -> str:
+    return f"{timezone.localtime(moment):%H:%M ngày %d/%m/%Y}" if moment else ""
+
+
+def _end_by_withdrawal(act: Action[Dossier], reason: str, *, online: bool) -> None:
+    locked = act.case
+    now = timezone.now()
+    locked.steps.filter(status__in=[StepStatus.ACTIVE, StepStatus.PENDING]).update(
+        status=StepStatus.CANCELLED, finished_at=now
+    )
+    locked.finished_at = now
+    act.save("finished_at")
+    _record(act, E.WITHDRAWN, reason=reason, online=online)
+    how = (
+        "theo yêu cầu của ông/bà trên Cổng dịch vụ công"
+        if online
+        else ("theo yêu cầu của ông/bà, ghi nhận tại Bộ phận Một cửa")
+    )
+    notify_applicant(
+        locked,
+        "withdrawn",
+        f"Hồ sơ {locked.code} ({locked.procedure.name}) đã được rút {how} lúc "
+        f"{timezone.localtime(now):%H:%M ngày %d/%m/%Y}. Lý do: {reason.rstrip('.')}. Hồ sơ "
+        "dừng giải quyết; muốn giải quyết thủ tục này, ông/bà nộp hồ sơ mới.",
+        subject=f"Hồ sơ {locked.code}: đã rút hồ sơ",
+    )
 
 
 def record_result(

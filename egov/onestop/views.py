@@ -57,6 +57,7 @@ from .forms import (
     ResultForm,
     ReturnForm,
     SendBackForm,
+    SupplementRequestForm,
 )
 from .models import ApologyLetter, DossierStep, StepStatus
 from .queue import queue_page, queue_steps
@@ -468,8 +469,25 @@ def _run_refuse(actor: Actor, d: Dossier, data: dict[str, Any], version: int) ->
 
 
 def _run_supplement(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
-    services.request_supplement(actor=actor, dossier=d.code, reason=data["reason"], version=version)
-    return "Đã gửi yêu cầu bổ sung hồ sơ. Thời hạn giải quyết tạm dừng đến khi công dân bổ sung."
+    request = services.request_supplement(
+        actor=actor,
+        dossier=d.code,
+        reason=data["reason"],
+        components=data.get("components") or [],
+        other=data.get("other", ""),
+        answer_days=data["answer_days"],
+        version=version,
+    )
+    by = f" Hạn bổ sung: {_local(request.answer_by)}." if request.answer_by else ""
+    return (
+        "Đã gửi yêu cầu bổ sung hồ sơ. Thời hạn giải quyết tạm dừng đến khi công dân bổ sung." + by
+    )
+
+
+def _supplement_components(s: Situation) -> dict[str, Any]:
+    return {
+        "components": [(c.code, c.name) for c in s.dossier.procedure.components.all()],
+    }
 
 
 def _run_forward(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
@@ -619,10 +637,11 @@ ACTIONS: dict[str, ActionSpec] = {
     "request_supplement": ActionSpec(
         "Yêu cầu bổ sung hồ sơ (mẫu 02)",
         "Gửi yêu cầu bổ sung",
-        ReasonForm,
+        SupplementRequestForm,
         _run_supplement,
         help="Thời hạn tạm dừng đến khi công dân bổ sung. Yêu cầu lần thứ hai bị tính trễ hạn.",
-        form_kwargs=_reason_label("Nội dung cần bổ sung, hoàn thiện"),
+        form_kwargs=_supplement_components,
+        initial=lambda s: {"answer_days": services.default_answer_days()},
     ),
     "send_back": ActionSpec(
         "Trả lại bước trước",
@@ -798,7 +817,12 @@ def dossier_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _field_for(form: forms.Form, name: str) -> str | None:
-    aliases = {"new_appointment_at": "new_date", "official": "official", "to_order": "to_order"}
+    aliases = {
+        "new_appointment_at": "new_date",
+        "official": "official",
+        "to_order": "to_order",
+        "items": "components",
+    }
     target = aliases.get(name, name)
     return target if target in form.fields else None
 

@@ -80,6 +80,15 @@ TRANSITIONS: dict[str, Transition] = {
             S.WITHDRAWAL_REQUESTED,
             "receiver",
         ),
+        # The applicant withdraws on the portal themselves (#15): while processing has not ended
+        # (not once done, 9, or returned, 10: the result exists; nor refused or stopped).
+        Transition(
+            "withdraw_online",
+            "Rút hồ sơ",
+            frozenset({S.NEW, *OPEN, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED}),
+            S.WITHDRAWAL_REQUESTED,
+            by=APPLICANTS,
+        ),
         Transition(
             "draft_apology", "Lập phiếu xin lỗi", frozenset({*OPEN, S.PAYMENT_REQUESTED}), None
         ),

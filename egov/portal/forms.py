@@ -263,7 +263,47 @@ class RatingForm(forms.Form):
 
 
 class SupplementForm(forms.Form):
-    documents = forms.FileField(label="Giấy tờ bổ sung (PDF, JPEG, PNG)")
-    note = forms.CharField(
-        label="Ghi chú", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    """The applicant's answer to a supplement request: one upload per paper the request names
+    (`item-0`, `item-1`, ...), each taking several files. What is required and each file's
+    checks are the service's (onestop.services.provide_supplement)."""
+
+    def __init__(
+        self,
+        *args: Any,
+        papers: list[dict[str, str]] | None = None,
+        structured: bool = True,
+        max_files: int = 10,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.papers = papers or []
+        for index, paper in enumerate(self.papers):
+            self.fields[f"item-{index}"] = MultipleFileField(
+                label=paper["name"],
+                required=False,
+                help_text=("Bắt buộc. " if structured else "")
+                + f"Chọn được nhiều tệp (tối đa {max_files}): PDF, JPEG hoặc PNG, tối đa 10 MB "
+                "mỗi tệp.",
+            )
+        self.fields["note"] = forms.CharField(
+            label="Ghi chú gửi cơ quan (không bắt buộc)",
+            required=False,
+            max_length=2000,
+            widget=forms.Textarea(attrs={"rows": 2}),
+        )
+
+    def by_item(self) -> dict[int, list[Any]]:
+        return {
+            index: list(self.cleaned_data.get(f"item-{index}") or [])
+            for index in range(len(self.papers))
+        }
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Lý do rút hồ sơ",
+        max_length=2000,
+        help_text="Ví dụ: đã nộp nhầm thủ tục, không còn nhu cầu giải quyết.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Nhập lý do rút hồ sơ."},
     )

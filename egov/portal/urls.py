@@ -22,5 +22,9 @@ urlpatterns = [
     path("ho-so-cua-toi/<str:code>/phieu/<id:file_id>/", views.issued_form, name="issued_form"),
     path("ho-so-cua-toi/<str:code>/bo-sung/", views.supplement, name="supplement"),
     path("ho-so-cua-toi/<str:code>/danh-gia/", views.rate, name="rate"),
+    path("ho-so-cua-toi/<str:code>/rut-ho-so/", views.withdraw, name="withdraw"),
+    path("thong-bao/", views.notices, name="notices"),
+    path("thong-bao/da-doc/", views.notices_read, name="notices_read"),
+    path("thong-bao/<id:notice_id>/", views.notice_open, name="notice_open"),
     path("tra-cuu/", views.lookup, name="lookup"),
 ]

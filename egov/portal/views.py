@@ -33,16 +33,20 @@ from egov.dossiers import services as dossier_services
 from egov.dossiers.downloads import file_download
 from egov.dossiers.models import (
     ISSUED_FORM_KINDS,
+    ApplicantNotice,
     Dossier,
     DossierFile,
     Draft,
     ResultDelivery,
     Status,
 )
+from egov.dossiers.notify import mark_read
 from egov.dossiers.pdf import receipt_pdf
 from egov.dossiers.uploads import check_paper
 from egov.onestop import services as onestop_services
+from egov.onestop.models import SupplementRequest
 from egov.org.models import Agency, Unit
+from egov.workcalendar.services import WorkingCalendar
 
 from .forms import (
     OPTIONAL_MARK,
@@ -51,6 +55,7 @@ from .forms import (
     RatingForm,
     SubmissionForm,
     SupplementForm,
+    WithdrawForm,
 )
 
 
@@ -468,11 +473,50 @@ def submit_done(request: HttpRequest, code: str, dossier_code: str) -> HttpRespo
 
 @login_required
 def my_dossiers(request: HttpRequest) -> HttpResponse:
+    """The applicant's dossiers, those waiting for their supplement flagged first, and their
+    saved drafts with a link to continue each."""
     actor = actor_for_user(request.user)
-    dossiers = visible_to(actor, Dossier.objects.select_related("procedure", "agency")).order_by(
-        "-submitted_at"
-    )[:200]
-    return render(request, "portal/my_dossiers.html", {"dossiers": dossiers})
+    dossiers = list(
+        visible_to(actor, Dossier.objects.select_related("procedure", "agency")).order_by(
+            "-submitted_at"
+        )[:200]
+    )
+    waiting = [d for d in dossiers if d.status == Status.SUPPLEMENT_REQUESTED]
+    deadlines = _answer_deadlines(waiting)
+    for d in dossiers:
+        d.answer_by = deadlines.get(d.pk)  # type: ignore[attr-defined]
+    drafts = (
+        Draft.objects.filter(applicant_id=getattr(request.user, "pk", None))
+        .select_related("procedure")
+        .order_by("-updated_at")
+    )
+    return render(
+        request,
+        "portal/my_dossiers.html",
+        {
+            "dossiers": dossiers,
+            "waiting": waiting,
+            "drafts": drafts,
+            "unread": _unread(request),
+        },
+    )
+
+
+def _answer_deadlines(dossiers: list[Dossier]) -> dict[int, Any]:
+    """The date each dossier's open supplement request asks an answer by (one query)."""
+    if not dossiers:
+        return {}
+    rows = SupplementRequest.objects.filter(
+        dossier__in=dossiers, answered_at__isnull=True
+    ).order_by("requested_at")
+    return {r.dossier_id: r.answer_by for r in rows}
+
+
+def _unread(request: HttpRequest) -> int:
+    actor = actor_for_user(request.user)
+    if actor.kind not in ("citizen", "business"):
+        return 0
+    return visible_to(actor, ApplicantNotice.objects.filter(read_at__isnull=True)).count()
 
 
 def _my_dossier(request: HttpRequest, code: str) -> Dossier:
@@ -485,27 +529,95 @@ def _tracking_url(request: HttpRequest, dossier: Dossier) -> str:
     return request.build_absolute_uri(reverse("portal:lookup") + f"?code={dossier.code}")
 
 
+def working_days_left(request_: SupplementRequest) -> int | None:
+    """Working days the applicant has left to answer, today included when it is one (0: the
+    deadline has passed)."""
+    if request_.answer_by is None:
+        return None
+    calendar = WorkingCalendar.for_agency(request_.dossier.agency_id)
+    today = timezone.localdate()
+    due = timezone.localdate(request_.answer_by)
+    if due < today:
+        return 0
+    return calendar.working_days_between(today, due) + (1 if calendar.is_working_day(today) else 0)
+
+
+def supplement_context(dossier: Dossier) -> dict[str, Any]:
+    """The open supplement request as the banner shows it (what, why, by when, who asked)."""
+    open_request = onestop_services.open_supplement_request(dossier)
+    if open_request is None:
+        return {"supplement_request": None}
+    official = open_request.requested_by
+    form_02 = (
+        dossier.files.filter(
+            kind=DossierFile.Kind.FORM_02, uploaded_at__gte=open_request.requested_at
+        )
+        .order_by("pk")
+        .first()
+    )
+    return {
+        "supplement_request": open_request,
+        "supplement_papers": open_request.papers,
+        "supplement_days_left": working_days_left(open_request),
+        "supplement_official": official.user.get_full_name(),
+        "supplement_unit": official.unit.name if official.unit_id and official.unit else "",
+        "supplement_agency": official.agency.name,
+        "supplement_form_02": form_02,
+    }
+
+
+def _render_dossier(
+    request: HttpRequest,
+    dossier: Dossier,
+    supplement_form: SupplementForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context: dict[str, Any] = {
+        "dossier": dossier,
+        "timeline": dossier_services.timeline(dossier, for_applicant=True),
+        "rating_form": RatingForm(),
+        "can_rate": dossier.status in (Status.DONE, Status.RETURNED)
+        and not hasattr(dossier, "rating"),
+        "results": [f for f in dossier.files.all() if f.kind == DossierFile.Kind.RESULT],
+        "issued_forms": sorted(
+            (f for f in dossier.files.all() if f.kind in ISSUED_FORM_KINDS),
+            key=lambda f: f.pk,
+        ),
+        "owner": True,
+        "can_withdraw": onestop_services.withdrawable(dossier)
+        and dossier.applicant_id == getattr(request.user, "pk", None),
+        **supplement_context(dossier),
+    }
+    if dossier.status == Status.SUPPLEMENT_REQUESTED:
+        context["supplement_form"] = supplement_form or _supplement_form(
+            context["supplement_request"]
+        )
+    if dossier.status == Status.WITHDRAWAL_REQUESTED:
+        ended = [t for t in context["timeline"] if t.event_type == "dossier.withdrawn"]
+        context["withdrawal"] = ended[-1] if ended else None
+    return render(request, "portal/dossier_detail.html", context, status=status)
+
+
+# A dossier waiting for a supplement with no request on record (data from before the requests
+# were kept, or moved by hand): one upload for whatever the desk asked.
+ANY_PAPER = [{"component": "", "name": "Giấy tờ bổ sung"}]
+
+
+def _supplement_form(
+    open_request: SupplementRequest | None, *args: Any, **kwargs: Any
+) -> SupplementForm:
+    return SupplementForm(
+        *args,
+        papers=open_request.papers if open_request is not None else ANY_PAPER,
+        structured=open_request is not None and open_request.structured,
+        max_files=onestop_services.SUPPLEMENT_MAX_FILES_PER_ITEM,
+        **kwargs,
+    )
+
+
 @login_required
 def my_dossier(request: HttpRequest, code: str) -> HttpResponse:
-    dossier = _my_dossier(request, code)
-    return render(
-        request,
-        "portal/dossier_detail.html",
-        {
-            "dossier": dossier,
-            "timeline": dossier_services.timeline(dossier, for_applicant=True),
-            "rating_form": RatingForm(),
-            "supplement_form": SupplementForm(),
-            "can_rate": dossier.status in (Status.DONE, Status.RETURNED)
-            and not hasattr(dossier, "rating"),
-            "results": [f for f in dossier.files.all() if f.kind == DossierFile.Kind.RESULT],
-            "issued_forms": sorted(
-                (f for f in dossier.files.all() if f.kind in ISSUED_FORM_KINDS),
-                key=lambda f: f.pk,
-            ),
-            "owner": True,
-        },
-    )
+    return _render_dossier(request, _my_dossier(request, code))
 
 
 @login_required
@@ -537,23 +649,114 @@ def issued_form(request: HttpRequest, code: str, file_id: int) -> FileResponse:
 @login_required
 @require_POST
 def supplement(request: HttpRequest, code: str) -> HttpResponse:
+    """The answer to the open supplement request: the files of each paper, checked by the
+    service; errors come back on the page beside the paper they concern."""
     dossier = _my_dossier(request, code)
-    form = SupplementForm(request.POST, request.FILES)
+    if dossier.status != Status.SUPPLEMENT_REQUESTED:
+        messages.error(request, "Hồ sơ không ở trạng thái chờ bổ sung.")
+        return redirect("portal:my_dossier", code=code)
+    open_request = onestop_services.open_supplement_request(dossier)
+    form = _supplement_form(open_request, request.POST, request.FILES)
     if form.is_valid():
         try:
             onestop_services.provide_supplement(
                 user=request.user,  # type: ignore[arg-type]
                 dossier=dossier,
-                uploads=request.FILES.getlist("documents"),
+                by_item=form.by_item() if open_request is not None else None,
+                # Files not sorted by paper: without a request on record, and the one-input form
+                # of earlier pages ("documents").
+                uploads=request.FILES.getlist("documents")
+                + ([] if open_request is not None else form.by_item().get(0, [])),
                 note=form.cleaned_data["note"],
             )
         except DomainError as exc:
-            messages.error(request, exc.message)
+            for name, errors in exc.fields.items():
+                target = name if name in form.fields else None
+                for error in errors:
+                    form.add_error(target, error)
+            if not exc.fields:
+                form.add_error(None, exc.message)
         else:
-            messages.success(request, "Đã gửi giấy tờ bổ sung.")
-    else:
-        messages.error(request, "Vui lòng chọn tệp bổ sung.")
-    return redirect("portal:my_dossier", code=code)
+            messages.success(
+                request,
+                "Đã gửi giấy tờ bổ sung. Hồ sơ tiếp tục được giải quyết; ông/bà được thông báo "
+                "ngày hẹn trả kết quả.",
+            )
+            return redirect("portal:my_dossier", code=code)
+    dossier.refresh_from_db()
+    # The page again with the errors beside each paper (200, as the portal's other forms).
+    return _render_dossier(request, dossier, supplement_form=form)
+
+
+@login_required
+def withdraw(request: HttpRequest, code: str) -> HttpResponse:
+    """Withdraw a dossier online: the reason, then a confirmation page (what it means), then the
+    service (onestop.services.withdraw_by_applicant)."""
+    dossier = _my_dossier(request, code)
+    if dossier.applicant_id != getattr(request.user, "pk", None):
+        raise Http404
+    if not onestop_services.withdrawable(dossier):
+        messages.error(
+            request,
+            f"Không thể rút hồ sơ ở trạng thái “{dossier.get_status_display()}”: hồ sơ chỉ rút "
+            "được khi chưa giải quyết xong.",
+        )
+        return redirect("portal:my_dossier", code=code)
+    form = WithdrawForm(request.POST or None)
+    step = request.POST.get("step", "")
+    context: dict[str, Any] = {"dossier": dossier, "form": form}
+    if request.method == "POST" and form.is_valid():
+        if step == "confirm":
+            try:
+                onestop_services.withdraw_by_applicant(
+                    user=request.user,  # type: ignore[arg-type]
+                    dossier=dossier.code,
+                    reason=form.cleaned_data["reason"],
+                    version=int(request.POST.get("version") or 0) or None,
+                )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+                return redirect("portal:my_dossier", code=code)
+            messages.success(request, f"Đã rút hồ sơ {dossier.code}. Hồ sơ dừng giải quyết.")
+            return redirect("portal:my_dossier", code=code)
+        return render(request, "portal/withdraw_confirm.html", context)
+    return render(request, "portal/withdraw.html", context)
+
+
+@login_required
+def notices(request: HttpRequest) -> HttpResponse:
+    """ "Thông báo của tôi": every notice sent to the applicant, newest first."""
+    actor = actor_for_user(request.user)
+    if actor.kind not in ("citizen", "business"):
+        raise PermissionDenied("Chỉ công dân, tổ chức, doanh nghiệp có hộp thư thông báo.")
+    rows = visible_to(actor, ApplicantNotice.objects.select_related("dossier__procedure")).order_by(
+        "-sent_at", "-pk"
+    )[:200]
+    return render(
+        request,
+        "portal/notices.html",
+        {"notices": rows, "unread": sum(1 for n in rows if n.read_at is None)},
+    )
+
+
+@login_required
+def notice_open(request: HttpRequest, notice_id: int) -> HttpResponse:
+    """Open a notice: marked read, then its dossier's page."""
+    actor = actor_for_user(request.user)
+    notice = get_object_or_404(
+        visible_to(actor, ApplicantNotice.objects.select_related("dossier")), pk=notice_id
+    )
+    mark_read(actor=actor, notice_ids=[notice.pk])
+    return redirect("portal:my_dossier", code=notice.dossier.code)
+
+
+@login_required
+@require_POST
+def notices_read(request: HttpRequest) -> HttpResponse:
+    count = mark_read(actor=actor_for_user(request.user))
+    if count:
+        messages.success(request, f"Đã đánh dấu {count} thông báo là đã đọc.")
+    return redirect("portal:notices")
 
 
 @login_required
@@ -596,4 +799,5 @@ def lookup(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "dossier": dossier}
     if dossier is not None:
         context["timeline"] = dossier_services.timeline(dossier, for_applicant=True)
+        context.update(supplement_context(dossier))
     return render(request, "portal/lookup.html", context, status=status)

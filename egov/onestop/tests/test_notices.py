@@ -16,7 +16,7 @@ import time_machine
 
 from egov.conftest import login_client
 from egov.core.actors import SYSTEM
-from egov.dossiers.models import Dossier, DossierFile, Status
+from egov.dossiers.models import ApplicantNotice, Dossier, DossierFile, Status
 from egov.dossiers.tests.conftest import pdf_upload
 from egov.events.models import OutboxMessage
 from egov.onestop import notices, services
@@ -173,7 +173,10 @@ def test_a_second_supplement_request_is_a_second_form_and_notice(staff, procedur
     for request, row in zip((first, second), rows, strict=True):
         key = f"dossier:{dossier.code}:supplement-{request.pk}:sms"
         sms = OutboxMessage.objects.get(idempotency_key=key)
-        assert sms.payload["text"].endswith(f"/ho-so-cua-toi/{dossier.code}/phieu/{row.pk}/")
+        # The SMS ends with the dossier's page; the e-mail carries the whole notice, form too.
+        assert sms.payload["text"].endswith(f" Xem hồ sơ: /ho-so-cua-toi/{dossier.code}/")
+        inbox = ApplicantNotice.objects.get(dossier=dossier, what=f"supplement-{request.pk}")
+        assert f"/ho-so-cua-toi/{dossier.code}/phieu/{row.pk}/" in inbox.text
 
 
 def test_without_a_certificate_the_form_is_issued_unsigned_with_the_printed_name(
@@ -230,7 +233,8 @@ def test_refusal_issues_form_03_and_the_notice_links_it(
     sms = OutboxMessage.objects.get(idempotency_key=f"dossier:{dossier.code}:refused:sms")
     assert sms.payload["text"] == (
         f"Hồ sơ {dossier.code} không được tiếp nhận. Lý do: Thủ tục không thuộc thẩm quyền giải "
-        f"quyết của Ủy ban nhân dân tỉnh. Phiếu từ chối tiếp nhận (mẫu 03): {link}"
+        f"quyết của Ủy ban nhân dân tỉnh. Phiếu từ chối tiếp nhận (mẫu 03): {link} Xem hồ sơ: "
+        f"https://dichvucong.quangninh.gov.vn/ho-so-cua-toi/{dossier.code}/"
     )
     # The applicant follows the link (signed in) and gets the very file.
     client.force_login(owner)
@@ -318,8 +322,11 @@ def test_approved_apology_issues_form_04_signed_by_the_leader(
         idempotency_key=f"dossier:{dossier.code}:apology-{letter.pk}:sms"
     )
     assert "Ngày hẹn trả mới: 02/12/2026" in sms.payload["text"]
-    # Received at the desk, without a portal account: no link, the paper is at the desk.
-    assert sms.payload["text"].endswith("Ngày hẹn trả mới: 02/12/2026.")
+    # Received at the desk, without a portal account: no link to the form (the paper is at the
+    # desk), the public lookup of the dossier instead.
+    assert sms.payload["text"].endswith(
+        f"Ngày hẹn trả mới: 02/12/2026. Xem hồ sơ: /tra-cuu/?code={dossier.code}"
+    )
 
 
 def test_rejected_apology_issues_nothing(staff, procedure):

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('documents', '0004_business_revoke_update_replace'),
-        ('org', '0002_labels_in_vietnamese'),
+        ('documents', '0005_signing_authority_and_signing_copy'),
+        ('org', '0003_labels_in_vietnamese'),
     ]
 
     operations = [
