@@ -201,6 +201,9 @@ class ProcedureAdminForm(forms.ModelForm):
             "legal_basis",
             "requirements",
             "result_description",
+            "electronic_original",
+            "result_sealed",
+            "result_signing_basis",
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -279,6 +282,9 @@ class ProcedureAdmin(OperatorOnlyAdmin):
                     "legal_basis",
                     "requirements",
                     "result_description",
+                    "electronic_original",
+                    "result_sealed",
+                    "result_signing_basis",
                 ],
             },
         ),
