@@ -411,7 +411,10 @@ def apply(event: Event, store: Store) -> None:
             )
     elif isinstance(payload, E.ApologyApproved):
         pass  # a promise to the applicant, not a due date: the ledger stays (module docstring)
-    elif kind == "result_recorded":
+    elif kind == "result_signed" or (isinstance(payload, E.ResultRecorded) and payload.signed):
+        # 766 indicator 4.1: only a result carrying a valid signature is an electronic result
+        # (signed by the leader at approval, or uploaded already signed); an unsigned upload is
+        # a scan, however it is returned.
         if track is not None:
             track.has_result = True
     elif isinstance(payload, E.Done):
@@ -498,6 +501,7 @@ HANDLED = frozenset(
         "payment_received",
         "apology_approved",
         "result_recorded",
+        "result_signed",
         "done",
         "returned",
         "refused",
@@ -518,6 +522,7 @@ TRACKED_ONLY = frozenset(
         "payment_received",
         "apology_approved",
         "result_recorded",
+        "result_signed",
     }
 )
 
