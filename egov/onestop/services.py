@@ -938,6 +938,28 @@ def electronic_original(dossier: Dossier) -> SignedResult | None:
 
 
 @dataclass(frozen=True)
+class ResultForApplicant:
+    """A result file as the applicant is given it: signed (the electronic original, with who
+    signed and when) or not (a scan)."""
+
+    file: DossierFile
+    signature: SignedResult | None
+
+    @property
+    def signed(self) -> bool:
+        return self.signature is not None
+
+
+def results_for_applicant(dossier: Dossier) -> list[ResultForApplicant]:
+    """The result files the applicant may download: a draft the leader signed is replaced by
+    its signed copy (the specialist's upload stays an internal working file)."""
+    files = list(dossier.files.filter(kind=DossierFile.Kind.RESULT).order_by("pk"))
+    signatures = {s.file_id: s for s in SignedResult.objects.filter(dossier=dossier)}
+    drafts = {s.draft_id for s in signatures.values() if s.draft_id is not None}
+    return [ResultForApplicant(f, signatures.get(f.pk)) for f in files if f.pk not in drafts]
+
+
+@dataclass(frozen=True)
 class SigningPlan:
     """What the leader signs and how it will look: the draft, the leader's certificate and
     appearance (name, position), and the agency's seal where the procedure asks for it. The

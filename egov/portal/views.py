@@ -23,7 +23,7 @@ from egov.core.ratelimit import allow_lookup
 from egov.core.scoping import visible_to
 from egov.dossiers import services as dossier_services
 from egov.dossiers.downloads import file_download
-from egov.dossiers.models import ISSUED_FORM_KINDS, Dossier, DossierFile, Draft, Status
+from egov.dossiers.models import ISSUED_FORM_KINDS, Dossier, Draft, Status
 from egov.dossiers.pdf import receipt_pdf
 from egov.onestop import services as onestop_services
 from egov.org.models import Agency
@@ -197,7 +197,7 @@ def my_dossier(request: HttpRequest, code: str) -> HttpResponse:
             "supplement_form": SupplementForm(),
             "can_rate": dossier.status in (Status.DONE, Status.RETURNED)
             and not hasattr(dossier, "rating"),
-            "results": [f for f in dossier.files.all() if f.kind == DossierFile.Kind.RESULT],
+            "results": onestop_services.results_for_applicant(dossier),
             "issued_forms": sorted(
                 (f for f in dossier.files.all() if f.kind in ISSUED_FORM_KINDS),
                 key=lambda f: f.pk,
@@ -219,10 +219,12 @@ def receipt(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def result_file(request: HttpRequest, code: str, file_id: int) -> FileResponse:
     dossier = _my_dossier(request, code)
-    row = get_object_or_404(dossier.files, pk=file_id, kind=DossierFile.Kind.RESULT)
     if dossier.status not in (Status.DONE, Status.RETURNED):
         raise Http404
-    return file_download(row)
+    given = {r.file.pk: r.file for r in onestop_services.results_for_applicant(dossier)}
+    if file_id not in given:  # not a result, or a draft the leader signed
+        raise Http404
+    return file_download(given[file_id])
 
 
 @login_required
