@@ -163,3 +163,50 @@ def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (400, 300), "white").save(out, format="PNG")
     return out.getvalue()
+
+
+def test_the_preview_is_for_the_leader_who_signs_only(staff, sealed, client, login_with_mfa):  # type: ignore[no-untyped-def]
+    dossier = at_leader(staff, sealed)
+    base = f"/mot-cua/ho-so/{dossier.code}/ket-qua/"
+    login_with_mfa(staff.specialist.user)
+    assert client.get(base + "xem-truoc-trang-1.png").status_code == 404
+    client.logout()
+    login_with_mfa(staff.leader.user)
+    page = client.get(f"/mot-cua/ho-so/{dossier.code}/")
+    assert "Kết quả sẽ ký số" in page.content.decode()
+    image = client.get(base + "xem-truoc-trang-1.png")
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    assert image.content[:8] == b"\x89PNG\r\n\x1a\n"
+    preview = client.get(base + "xem-truoc.pdf")
+    assert preview.status_code == 200 and preview.content[:5] == b"%PDF-"
+    assert signing.validate_pdf(preview.content).errors == ["Tệp PDF không có chữ ký số."]
+
+
+def test_the_api_approves_by_signing_with_a_code(staff, sealed, client, login_with_mfa):  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    dossier = at_leader(staff, sealed)
+    login_with_mfa(staff.leader.user)
+    url = f"/api/v1/onestop/dossiers/{dossier.code}/"
+    refused = client.post(url + "forward/", {}, content_type="application/json")
+    assert refused.status_code in (400, 409)
+    assert refused.json()["code"] == "result_signature_required"
+    cache.clear()  # the login's code may be the current one
+    done = client.post(
+        url + "approve-sign/", {"code": fresh_totp(), "note": ""}, content_type="application/json"
+    )
+    assert done.status_code == 200, done.content
+    assert done.json()["signed_result"]["sealed_by"] == staff.leader.agency.name
+
+
+def test_every_starter_procedure_promising_an_electronic_original_signs_it() -> None:
+    """The procedure page's promise ("bản chính điện tử") is kept: such a procedure is flagged,
+    so its approval signs the result."""
+    import json
+
+    from egov.catalog.starter import STARTER_PATH
+
+    for item in json.loads(STARTER_PATH.read_text(encoding="utf-8"))["procedures"]:
+        if "bản chính điện tử" in (item.get("result_description") or "").lower():
+            assert item.get("electronic_original") is True, item["code"]
+            assert item.get("result_signing_basis"), item["code"]
