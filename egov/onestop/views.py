@@ -771,7 +771,7 @@ def _render_dossier(
     on_time = services.is_on_time(dossier)
     files = list(dossier.files.select_related("component").order_by("kind", "pk"))
     forms_data = _form_data(dossier)
-    context = {
+    context: dict[str, Any] = {
         "dossier": dossier,
         "official": official,
         "situation": s,

@@ -376,7 +376,9 @@ def sign_pdf(
         name=placement.signer_name,
     )
     spec = fields.SigFieldSpec(
-        sig_field_name=placement.field_name, on_page=placement.page, box=placement.box
+        sig_field_name=placement.field_name,
+        on_page=placement.page,
+        box=placement.box,  # type: ignore[arg-type]  # pyHanko takes points as floats too
     )
     output = io.BytesIO()
     with _signer(identity) as signer:

@@ -1,4 +1,4 @@
-"""Signing is confirmed by a fresh authenticator code: wrong, reused and guessed codes are refused."""
+"""Signing is confirmed by a fresh authenticator code: wrong, reused, guessed codes are refused."""
 
 from __future__ import annotations
 
