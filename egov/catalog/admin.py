@@ -327,6 +327,9 @@ class ProcedureAdminForm(forms.ModelForm):
             "legal_basis",
             "requirements",
             "result_description",
+            "electronic_original",
+            "result_sealed",
+            "result_signing_basis",
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -405,6 +408,9 @@ class ProcedureAdmin(OperatorOnlyAdmin):
                     "legal_basis",
                     "requirements",
                     "result_description",
+                    "electronic_original",
+                    "result_sealed",
+                    "result_signing_basis",
                 ],
             },
         ),

@@ -31,6 +31,9 @@ class ProcedureCreated(Payload):
     result_description: str = ""
     requirements: str = ""
     is_published: bool = False
+    electronic_original: bool = False
+    result_sealed: bool = False
+    result_signing_basis: str = ""
     agencies: list[str]  # agency identifiers
 
 

@@ -7,7 +7,8 @@ Both formats carry the same document::
      "procedures": [{"code", "name", "sector", "level", "agencies": [QCVN identifiers],
                      "legal_basis", "for_citizens", "for_businesses", "processing_time",
                      "time_unit", "result_description", "online_mode", "requirements",
-                     "is_published",
+                     "is_published", "electronic_original", "result_sealed",
+                     "result_signing_basis",
                      "components": [{"code", "name", "required", "originals", "copies",
                                      "form_template", "form_schema"}],
                      "fees": [{"kind", "name", "amount", "rule", "optional", "unit",
@@ -119,6 +120,9 @@ def procedure_to_dict(procedure: Procedure) -> dict[str, Any]:
         "online_mode": int(procedure.online_mode),
         "requirements": procedure.requirements,
         "is_published": procedure.is_published,
+        "electronic_original": procedure.electronic_original,
+        "result_sealed": procedure.result_sealed,
+        "result_signing_basis": procedure.result_signing_basis,
         "components": [
             {
                 "code": c.code,
@@ -237,6 +241,9 @@ SHEETS: dict[str, tuple[Column, ...]] = {
         Column("online_mode", "Mức độ trực tuyến", "int", 10),
         Column("requirements", "Yêu cầu, điều kiện", width=40),
         Column("is_published", "Đang công bố", "bool", 10),
+        Column("electronic_original", "Trả bản chính điện tử", "bool", 10),
+        Column("result_sealed", "Kết quả có dấu cơ quan", "bool", 10),
+        Column("result_signing_basis", "Căn cứ ký số, đóng dấu kết quả", width=40),
         Column("process_note", "Ghi chú quy trình", width=30),
     ),
     SHEET_COMPONENTS: (
@@ -553,8 +560,14 @@ class _PlannedProcedure:
     note: str
 
 
-_TEXT_FIELDS = ("name", "legal_basis", "result_description", "requirements")
-_BOOL_FIELDS = {"for_citizens": True, "for_businesses": False, "is_published": False}
+_TEXT_FIELDS = ("name", "legal_basis", "result_description", "requirements", "result_signing_basis")
+_BOOL_FIELDS = {
+    "for_citizens": True,
+    "for_businesses": False,
+    "is_published": False,
+    "electronic_original": False,
+    "result_sealed": False,
+}
 
 
 def _text(value: Any) -> str:

@@ -76,6 +76,22 @@ class Procedure(models.Model):
         default=TimeUnit.WORKING_DAYS,
     )
     result_description = models.CharField(_("kết quả thực hiện"), max_length=500, blank=True)
+    # The result is an electronic original (bản chính điện tử): the leader who approves it signs
+    # it (PAdES) in the approval step, and only then may the dossier be approved. Decree
+    # 45/2020/NĐ-CP (administrative procedures online) gives a signed electronic result the value
+    # of the paper one; set per procedure from its published record (the "kết quả" it promises).
+    electronic_original = models.BooleanField(
+        _("trả bản chính điện tử (kết quả có chữ ký số)"), default=False
+    )
+    # The agency's seal on the result (its organisation signature, Decree 30/2020/NĐ-CP: the seal
+    # image over the left third of the signer's image), where the result's legal form asks for
+    # one ("ký, ghi rõ họ tên, chức vụ và đóng dấu").
+    result_sealed = models.BooleanField(
+        _("kết quả có dấu của cơ quan (chữ ký số của cơ quan)"), default=False
+    )
+    result_signing_basis = models.CharField(
+        _("căn cứ ký số, đóng dấu kết quả"), max_length=500, blank=True
+    )
     online_mode = models.PositiveSmallIntegerField(
         _("mức độ trực tuyến"), choices=OnlineMode.choices, default=OnlineMode.NONE
     )

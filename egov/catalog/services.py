@@ -101,6 +101,9 @@ PROCEDURE_FIELDS = (
     "online_mode",
     "requirements",
     "is_published",
+    "electronic_original",
+    "result_sealed",
+    "result_signing_basis",
 )
 COMPONENT_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 SECTOR_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$")
@@ -273,9 +276,14 @@ def check_procedure_values(values: dict[str, Any]) -> dict[str, list[str]]:
                 "processing_time",
                 "Thời hạn giải quyết phải là số từ 0,5 trở lên, tối đa một chữ số thập phân.",
             )
-    for name in ("result_description",):
+    for name in ("result_description", "result_signing_basis"):
         if len(values.get(name) or "") > 500:
             add(name, "Nội dung dài quá 500 ký tự.")
+    if values.get("result_sealed") and values.get("electronic_original") is False:
+        add(
+            "result_sealed",
+            "Chỉ kết quả trả bản chính điện tử mới có dấu của cơ quan bằng chữ ký số.",
+        )
     if values.get("for_citizens") is False and values.get("for_businesses") is False:
         add("for_citizens", "Thủ tục phải dành cho công dân, tổ chức hoặc cả hai.")
     return errors
@@ -557,7 +565,14 @@ def update_sector(*, actor: Actor, sector: Sector, name: str) -> Sector:
 
 def _clean_values(values: dict[str, Any]) -> dict[str, Any]:
     clean = dict(values)
-    for key in ("code", "name", "legal_basis", "result_description", "requirements"):
+    for key in (
+        "code",
+        "name",
+        "legal_basis",
+        "result_description",
+        "requirements",
+        "result_signing_basis",
+    ):
         if key in clean and isinstance(clean[key], str):
             clean[key] = clean[key].strip()
     if isinstance(clean.get("code"), str):
@@ -619,6 +634,9 @@ def create_procedure(
     result_description: str = "",
     requirements: str = "",
     is_published: bool = False,
+    electronic_original: bool = False,
+    result_sealed: bool = False,
+    result_signing_basis: str = "",
     components: Sequence[ComponentSpec] | None = None,
     fees: Sequence[FeeSpec] | None = None,
     steps: Sequence[StepSpec] | None = None,
@@ -643,6 +661,9 @@ def create_procedure(
             "result_description": result_description,
             "requirements": requirements,
             "is_published": is_published,
+            "electronic_original": electronic_original,
+            "result_sealed": result_sealed,
+            "result_signing_basis": result_signing_basis,
         }
     )
     errors = check_procedure_values(values)

@@ -170,6 +170,21 @@ class PaymentReceived(DossierPayload):
 class ResultRecorded(DossierPayload):
     name: str
     sha256: str
+    # The uploaded file already carried a signature that validated (an electronic original).
+    signed: bool = False
+
+
+class ResultSigned(DossierPayload):
+    """The leader signed the result in the approval step: the electronic original."""
+
+    name: str
+    sha256: str
+    draft_name: str = ""
+    draft_sha256: str = ""
+    signer: str
+    position: str = ""
+    sealed_by: str = ""  # the agency whose seal (organisation signature) was added
+    serial: str = ""  # the signer's certificate
 
 
 class Returned(DossierPayload):
@@ -331,6 +346,15 @@ RESULT_RECORDED = declare(
     subject=SUBJECT,
     payload=ResultRecorded,
     description="Tệp kết quả giải quyết được cập nhật.",
+)
+RESULT_SIGNED = declare(
+    "dossier.result_signed",
+    subject=SUBJECT,
+    payload=ResultSigned,
+    description=(
+        "Lãnh đạo ký số kết quả khi phê duyệt (có dấu của cơ quan nếu thủ tục yêu cầu): bản "
+        "chính điện tử trả cho người nộp."
+    ),
 )
 RETURNED = declare(
     "dossier.returned",

@@ -447,6 +447,7 @@ EVENT_TITLES = {
     E.APPROVED.name: "Lãnh đạo phê duyệt",
     E.SENT_BACK.name: "Trả lại bước trước",
     E.RESULT_RECORDED.name: "Cập nhật kết quả giải quyết",
+    E.RESULT_SIGNED.name: "Ký số kết quả (bản chính điện tử)",
     E.PAYMENT_RECEIVED.name: "Đã thực hiện nghĩa vụ tài chính",
     E.APOLOGY_DRAFTED.name: "Lập phiếu xin lỗi và hẹn lại",
     E.APOLOGY_APPROVED.name: "Xin lỗi và hẹn lại ngày trả kết quả",

@@ -230,6 +230,12 @@ class ForwardSerializer(VersionSerializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class ApproveSignSerializer(ForwardSerializer):
+    code = serializers.CharField(
+        max_length=12, help_text="Mã xác thực hiện tại trên ứng dụng xác thực của lãnh đạo"
+    )
+
+
 class SendBackSerializer(ReasonSerializer):
     to_order = serializers.IntegerField(min_value=1, help_text="Số thứ tự bước trả về")
 
@@ -344,6 +350,29 @@ def _forward(actor: Actor, code: str, data: dict[str, Any], request: Request) ->
     services.forward(actor=actor, dossier=code, note=data["note"], version=data.get("version"))
 
 
+def _approve_sign(
+    actor: Actor, code: str, data: dict[str, Any], request: Request
+) -> dict[str, Any]:
+    signed = services.approve_and_sign(
+        actor=actor,
+        dossier=code,
+        code=data["code"],
+        note=data["note"],
+        version=data.get("version"),
+    )
+    return {
+        "signed_result": {
+            "id": signed.file_id,
+            "name": signed.file.original_name,
+            "sha256": signed.file.sha256,
+            "signer": signed.signer_name,
+            "position": signed.signer_position,
+            "sealed_by": signed.sealed_by,
+            "signed_at": signed.signed_at.isoformat(),
+        }
+    }
+
+
 def _send_back(actor: Actor, code: str, data: dict[str, Any], request: Request) -> None:
     services.send_back(
         actor=actor,
@@ -441,6 +470,13 @@ ACTIONS = [
         "Hoàn thành bước hiện tại và chuyển bước tiếp theo (bước lãnh đạo: phê duyệt)",
         ForwardSerializer,
         _forward,
+    ),
+    Action(
+        "approve-sign",
+        "Lãnh đạo phê duyệt bằng cách ký số kết quả (bản chính điện tử; kèm dấu cơ quan nếu thủ "
+        "tục yêu cầu), xác nhận bằng mã xác thực",
+        ApproveSignSerializer,
+        _approve_sign,
     ),
     Action("send-back", "Trả lại một bước trước, có lý do", SendBackSerializer, _send_back),
     Action(

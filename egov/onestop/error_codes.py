@@ -26,3 +26,7 @@ class OnestopErrorCode(ErrorCode):
     INVALID_APPOINTMENT = "invalid_appointment"
     INVALID_CURSOR = "invalid_cursor"
     TOO_MANY_ROWS = "too_many_rows"
+    SIGNATURE_REQUIRED = "result_signature_required"
+    NO_RESULT_DRAFT = "no_result_draft"
+    RESULT_NOT_PDF = "result_not_pdf"
+    RESULT_SIGNATURE_INVALID = "result_signature_invalid"

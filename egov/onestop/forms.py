@@ -121,6 +121,20 @@ class ForwardForm(ActionForm):
     note = _reason("Ý kiến xử lý", required=False, rows=2)
 
 
+class ApproveSignForm(ActionForm):
+    """The leader's approval that signs the result, confirmed by a fresh authenticator code."""
+
+    note = _reason("Ý kiến phê duyệt", required=False, rows=2)
+    code = forms.CharField(
+        label="Mã xác thực",
+        max_length=12,
+        help_text="Mã 6 chữ số đang hiện trên ứng dụng xác thực của bạn (mỗi mã dùng một lần).",
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"}
+        ),
+    )
+
+
 class SendBackForm(ActionForm):
     to_order = forms.TypedChoiceField(label="Trả lại bước", coerce=int)
     reason = _reason("Lý do trả lại")

@@ -170,3 +170,49 @@ class DossierLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id} → {self.target_id}"
+
+
+class SignedResult(models.Model):
+    """A result file that carries a valid digital signature: the electronic original (bản chính
+    điện tử) handed to the applicant, and what indicator 4.1 of the 766 index counts.
+
+    Made by the leader who approves the dossier, from the specialist's draft (source
+    `approval`: the leader's personal signature, and the agency's seal where the procedure asks
+    for it); or an uploaded result already signed elsewhere whose signature validated against the
+    trust list when it was recorded (source `upload`)."""
+
+    class Source(models.TextChoices):
+        APPROVAL = "approval", _("Lãnh đạo ký số khi phê duyệt")
+        UPLOAD = "upload", _("Tệp kết quả đã ký số khi cập nhật")
+
+    dossier = models.ForeignKey(
+        "dossiers.Dossier", on_delete=models.PROTECT, related_name="signed_results"
+    )
+    file = models.OneToOneField(
+        "dossiers.DossierFile", on_delete=models.PROTECT, related_name="signature"
+    )
+    draft = models.ForeignKey(
+        "dossiers.DossierFile",
+        verbose_name=_("bản dự thảo"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.APPROVAL)
+    signer = models.ForeignKey(
+        "org.Official", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    signer_name = models.CharField(_("người ký"), max_length=255)
+    signer_position = models.CharField(_("chức vụ"), max_length=255, blank=True)
+    sealed_by = models.CharField(_("cơ quan đóng dấu"), max_length=255, blank=True)
+    certificate_serial = models.CharField(_("số hiệu chứng thư"), max_length=64, blank=True)
+    signed_at = models.DateTimeField(_("thời điểm ký"))
+
+    class Meta:
+        verbose_name = _("kết quả đã ký số")
+        verbose_name_plural = _("kết quả đã ký số")
+        ordering = ["dossier", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.file.original_name} ({self.signer_name})"

@@ -9,6 +9,7 @@ agency in charge of the dossier, the receiving desk.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -45,7 +46,7 @@ from egov.workcalendar.services import WorkingCalendar
 from . import notices
 from .cases import DOSSIER, event_agency_id
 from .error_codes import OnestopErrorCode as Code
-from .models import ApologyLetter, DossierStep, StepStatus, SupplementRequest
+from .models import ApologyLetter, DossierStep, SignedResult, StepStatus, SupplementRequest
 
 # A refused transition (409 invalid_transition): the kernel's, also raised by the engine's own
 # checks (no active step, a letter already decided).
@@ -541,13 +542,20 @@ def forward(
     return act.case
 
 
-def _forward(act: Action[Dossier], note: str) -> None:
+def _forward(act: Action[Dossier], note: str, *, signed: bool = False) -> None:
     locked, official = act.case, act.acting_official
     step = _require_holder(_active_step(locked), official)
     if step.role == Role.LEADER and not official.has_role(Role.LEADER):
         raise NotAllowed("Bước này cần lãnh đạo cơ quan phê duyệt.")
     if len(note) > 2000:
         raise DomainError("Ý kiến xử lý tối đa 2000 ký tự.", code=Code.INVALID_NOTE)
+    if not signed and is_signing_step(locked, step):
+        # No approval without the signature where the procedure returns an electronic original.
+        raise DomainError(
+            "Thủ tục này trả bản chính điện tử: lãnh đạo phê duyệt bằng cách ký số kết quả "
+            "(xem trước bản sẽ ký, rồi nhập mã xác thực).",
+            code=Code.SIGNATURE_REQUIRED,
+        )
     now = timezone.now()
     step.status, step.finished_at, step.note = StepStatus.DONE, now, note.strip()
     step.save(update_fields=["status", "finished_at", "note"])
@@ -1103,18 +1111,269 @@ def _end_by_withdrawal(act: Action[Dossier], reason: str, *, online: bool) -> No
 def record_result(
     *, actor: Actor, dossier: Dossier | str, upload: UploadedFile, version: int | None = None
 ) -> DossierFile:
-    """Attach the result document (e.g. the signed certificate) before or after approval."""
+    """Attach the result document before approval (the draft the leader signs, where the
+    procedure returns an electronic original) or after it. A PDF that already carries a valid
+    signature (signed elsewhere) is recorded as an electronic original."""
     official_of(actor)  # before the file is read: only officials record results
     item = check_paper(upload, label="kết quả giải quyết")
+    signature = _valid_signature(item)
     with perform(
         DOSSIER, "record_result", actor=actor, case=dossier, expected_version=version
     ) as act:
         locked = act.case
         _require_holder(_active_step(locked), act.acting_official)
         row = store_paper(locked, item, DossierFile.Kind.RESULT)
+        if signature is not None:
+            SignedResult.objects.create(
+                dossier=locked,
+                file=row,
+                source=SignedResult.Source.UPLOAD,
+                signer_name=signature.signer_subject,
+                sealed_by="",
+                certificate_serial=signature.serial_hex,
+                signed_at=signature.signing_time or timezone.now(),
+            )
         act.save()
-        _record(act, E.RESULT_RECORDED, name=item.name, sha256=item.sha256)
+        _record(
+            act,
+            E.RESULT_RECORDED,
+            name=item.name,
+            sha256=item.sha256,
+            signed=signature is not None,
+        )
     return row
+
+
+def _valid_signature(item: CheckedFile) -> Any:
+    """The last signature of an uploaded PDF when every signature in it validates (intact,
+    trusted, not revoked), else None."""
+    from egov.signing.services import validate_pdf
+
+    if item.content_type != PDF or b"/ByteRange" not in item.content:
+        return None
+    check = validate_pdf(item.content)
+    return check.signatures[-1] if check.valid and check.signatures else None
+
+
+# --- the result signed in the approval step (bản chính điện tử) ----------------------------------
+
+PDF = "application/pdf"
+
+
+def is_signing_step(dossier: Dossier, step: DossierStep | None) -> bool:
+    """The approval that signs the result: the last leader step of the process of a procedure
+    whose result is an electronic original (catalog.Procedure.electronic_original)."""
+    if step is None or step.role != Role.LEADER or not dossier.procedure.electronic_original:
+        return False
+    return not dossier.steps.filter(
+        status=StepStatus.PENDING, role=Role.LEADER, order__gt=step.order
+    ).exists()
+
+
+def result_draft(dossier: Dossier) -> DossierFile | None:
+    """The result the specialist prepared, to be signed: the latest result file that is not
+    itself a signed copy made at approval."""
+    return (
+        dossier.files.filter(kind=DossierFile.Kind.RESULT)
+        .exclude(signature__source=SignedResult.Source.APPROVAL)
+        .order_by("-pk")
+        .first()
+    )
+
+
+def electronic_original(dossier: Dossier) -> SignedResult | None:
+    """The dossier's latest signed result (None: no electronic original)."""
+    return (
+        SignedResult.objects.filter(dossier=dossier)
+        .select_related("file")
+        .order_by("-signed_at", "-pk")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class ResultForApplicant:
+    """A result file as the applicant is given it: signed (the electronic original, with who
+    signed and when) or not (a scan)."""
+
+    file: DossierFile
+    signature: SignedResult | None
+
+    @property
+    def signed(self) -> bool:
+        return self.signature is not None
+
+
+def results_for_applicant(dossier: Dossier) -> list[ResultForApplicant]:
+    """The result files the applicant may download: a draft the leader signed is replaced by
+    its signed copy (the specialist's upload stays an internal working file)."""
+    files = list(dossier.files.filter(kind=DossierFile.Kind.RESULT).order_by("pk"))
+    signatures = {s.file_id: s for s in SignedResult.objects.filter(dossier=dossier)}
+    drafts = {s.draft_id for s in signatures.values() if s.draft_id is not None}
+    return [ResultForApplicant(f, signatures.get(f.pk)) for f in files if f.pk not in drafts]
+
+
+@dataclass(frozen=True)
+class SigningPlan:
+    """What the leader signs and how it will look: the draft, the leader's certificate and
+    appearance (name, position), and the agency's seal where the procedure asks for it. The
+    preview and the signature are made from the same plan."""
+
+    draft: DossierFile
+    content: bytes
+    signer: Official
+    signer_name: str
+    position: str
+    identity: Any
+    seal: Any  # the agency's identity, or None
+    agency_name: str
+    code: str
+
+    def signatures(self) -> list[tuple[Any, str, Any]]:
+        from egov.signing.services import Appearance
+
+        personal = Appearance(
+            title=self.position.upper(),
+            full_name=self.signer_name,
+            reason=f"Ký duyệt kết quả giải quyết hồ sơ {self.code}",
+        )
+        out = [(self.identity, "personal", personal)]
+        if self.seal is not None:
+            out.append(
+                (
+                    self.seal,
+                    "agency",
+                    Appearance(
+                        title=self.agency_name,
+                        placement="seal",
+                        reason=f"Dấu của {self.agency_name} trên kết quả hồ sơ {self.code}",
+                    ),
+                )
+            )
+        return out
+
+
+def signing_plan(dossier: Dossier, official: Official) -> SigningPlan:
+    """The plan for `official` to sign `dossier`'s result, or a DomainError saying what is
+    missing (no draft, not a PDF, no usable certificate)."""
+    from egov.signing.services import identity_for_agency, identity_for_official
+
+    draft = result_draft(dossier)
+    if draft is None:
+        raise DomainError(
+            "Chưa có dự thảo kết quả để ký: chuyên viên cập nhật tệp kết quả (PDF) trước khi "
+            "trình phê duyệt.",
+            code=Code.NO_RESULT_DRAFT,
+        )
+    if draft.content_type != PDF:
+        raise DomainError(
+            f"Tệp kết quả “{draft.original_name}” không phải tệp PDF nên không ký số được. "
+            "Đề nghị chuyên viên cập nhật kết quả dạng PDF.",
+            code=Code.RESULT_NOT_PDF,
+        )
+    with draft.file.open("rb") as handle:
+        content = handle.read()
+    agency = official.agency
+    return SigningPlan(
+        draft=draft,
+        content=content,
+        signer=official,
+        signer_name=official.user.get_full_name() or official.user.username,
+        position=official.position.name if official.position_id else "",  # type: ignore[union-attr]
+        identity=identity_for_official(official),
+        seal=identity_for_agency(agency) if dossier.procedure.result_sealed else None,
+        agency_name=agency.name,
+        code=dossier.code,
+    )
+
+
+def preview_result(dossier: Dossier, official: Official) -> bytes:
+    """The draft as it will look once signed (drawn, not signed: no key is used)."""
+    from egov.signing.services import preview_pdf
+
+    plan = signing_plan(dossier, official)
+    return preview_pdf(plan.content, plan.signatures())  # type: ignore[arg-type]
+
+
+def _signed_name(draft_name: str) -> str:
+    stem = draft_name.rsplit(".", 1)[0] if "." in draft_name else draft_name
+    return f"{stem[:150]}-ban-chinh-dien-tu.pdf"
+
+
+def approve_and_sign(
+    *,
+    actor: Actor,
+    dossier: Dossier | str,
+    code: str,
+    note: str = "",
+    version: int | None = None,
+) -> SignedResult:
+    """The leader approves the dossier by signing its result (PAdES: the leader's signature,
+    then the agency's seal where the procedure asks for it), confirmed by a fresh code from the
+    leader's authenticator. The signed PDF becomes the dossier's result (the specialist's upload
+    stays as the draft), then the step is finished as `forward` does. A wrong code, a draft that
+    is not a PDF or a signing failure changes nothing."""
+    from egov.accounts.stepup import verify_second_factor
+    from egov.signing.services import sign_pdf, validate_pdf
+
+    with perform(DOSSIER, "forward", actor=actor, case=dossier, expected_version=version) as act:
+        locked, official = act.case, act.acting_official
+        step = _require_holder(_active_step(locked), official)
+        if not official.has_role(Role.LEADER):
+            raise NotAllowed("Chỉ lãnh đạo cơ quan ký số kết quả.")
+        if not is_signing_step(locked, step):
+            raise WorkflowError("Bước này không ký số kết quả: dùng “Chuyển bước tiếp theo”.")
+        if len(note) > 2000:
+            raise DomainError("Ý kiến xử lý tối đa 2000 ký tự.", code=Code.INVALID_NOTE)
+        plan = signing_plan(locked, official)
+        verify_second_factor(official.user, code)
+        signed = plan.content
+        for identity, role, appearance in plan.signatures():
+            signed = sign_pdf(signed, identity=identity, role=role, appearance=appearance)  # type: ignore[arg-type]
+        check = validate_pdf(signed)
+        if not check.valid:
+            raise DomainError(
+                "Chữ ký số vừa tạo không kiểm tra được: "
+                + "; ".join(check.errors or ["không rõ lý do"]),
+                code=Code.RESULT_SIGNATURE_INVALID,
+            )
+        digest = hashlib.sha256(signed).hexdigest()
+        item = CheckedFile(
+            name=_signed_name(plan.draft.original_name),
+            content=signed,
+            content_type=PDF,
+            size=len(signed),
+            sha256=digest,
+            page_count=plan.draft.page_count,
+        )
+        row = store_paper(locked, item, DossierFile.Kind.RESULT)
+        now = timezone.now()
+        result = SignedResult.objects.create(
+            dossier=locked,
+            file=row,
+            draft=plan.draft,
+            source=SignedResult.Source.APPROVAL,
+            signer=official,
+            signer_name=plan.signer_name,
+            signer_position=plan.position,
+            sealed_by=plan.agency_name if plan.seal is not None else "",
+            certificate_serial=plan.identity.serial_hex,
+            signed_at=check.signatures[0].signing_time or now,
+        )
+        _record(
+            act,
+            E.RESULT_SIGNED,
+            name=item.name,
+            sha256=digest,
+            draft_name=plan.draft.original_name,
+            draft_sha256=plan.draft.sha256,
+            signer=plan.signer_name,
+            position=plan.position,
+            sealed_by=result.sealed_by,
+            serial=result.certificate_serial,
+        )
+        _forward(act, note, signed=True)
+    return result
 
 
 def return_result(

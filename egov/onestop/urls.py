@@ -12,6 +12,16 @@ urlpatterns = [
     path("ho-so/<str:code>/", views.dossier_detail, name="dossier"),
     path("ho-so/<str:code>/thao-tac/<slug:action>/", views.dossier_action, name="action"),
     path("ho-so/<str:code>/tep/<id:file_id>/", views.dossier_file, name="file"),
+    path(
+        "ho-so/<str:code>/ket-qua/xem-truoc.pdf",
+        views.result_preview_pdf,
+        name="result-preview-pdf",
+    ),
+    path(
+        "ho-so/<str:code>/ket-qua/xem-truoc-trang-<int:page>.png",
+        views.result_preview_page,
+        name="result-preview-page",
+    ),
     path("ho-so/<str:code>/giay-tiep-nhan.pdf", views.receipt, name="receipt"),
     # Forms 05 (process control sheet) and 06 (dossier register), PDF and XLSX.
     *report_urlpatterns,

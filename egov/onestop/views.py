@@ -45,6 +45,7 @@ from .access import queue_official
 from .forms import (
     ActionForm,
     ApologyForm,
+    ApproveSignForm,
     AssignForm,
     DecideApologyForm,
     ForwardForm,
@@ -403,7 +404,9 @@ def _available_actions(s: Situation, official: Official) -> list[str]:
         out += ["receive", "refuse"]
     leader_step = s.active is not None and s.active.role == Role.LEADER
     if "forward" in allowed and holder and (leader or not leader_step):
-        out.append("forward")
+        # Where the result is an electronic original, the leader approves by signing it.
+        signs = leader_step and services.is_signing_step(d, s.active)
+        out.append("approve_sign" if signs else "forward")
     if "record_result" in allowed and holder:
         out.append("record_result")
     if "return_result" in allowed and receiver and in_charge:
@@ -499,6 +502,21 @@ def _run_forward(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -
         return "Đã chuyển hồ sơ."
     who = step.assignee.user.get_full_name() if step.assignee else "chưa phân công"
     return f"Đã chuyển hồ sơ sang bước “{step.name}” ({who})."
+
+
+def _run_approve_sign(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
+    signed = services.approve_and_sign(
+        actor=actor,
+        dossier=d.code,
+        code=data["code"],
+        note=data.get("note", ""),
+        version=version,
+    )
+    sealed = f", có dấu của {signed.sealed_by}" if signed.sealed_by else ""
+    return (
+        f"Đã phê duyệt và ký số kết quả “{signed.file.original_name}” (bản chính điện tử"
+        f"{sealed}). Hồ sơ chuyển Bộ phận Một cửa trả kết quả."
+    )
 
 
 def _run_send_back(actor: Actor, d: Dossier, data: dict[str, Any], version: int) -> str:
@@ -619,12 +637,22 @@ ACTIONS: dict[str, ActionSpec] = {
         _run_forward,
         primary=True,
     ),
+    "approve_sign": ActionSpec(
+        "Phê duyệt và ký số kết quả",
+        "Ký số và phê duyệt",
+        ApproveSignForm,
+        _run_approve_sign,
+        help="Kết quả được ký bằng chứng thư số của bạn; xem trước bản sẽ ký ở mục "
+        "“Kết quả sẽ ký số”.",
+        primary=True,
+    ),
     "record_result": ActionSpec(
         "Cập nhật kết quả giải quyết",
         "Tải lên kết quả",
         ResultForm,
         _run_result,
-        help="Văn bản, giấy tờ kết quả (bản ký số hoặc bản chụp).",
+        help="Văn bản, giấy tờ kết quả. Thủ tục trả bản chính điện tử: tải lên bản PDF để "
+        "lãnh đạo ký số khi phê duyệt.",
     ),
     "return_result": ActionSpec(
         "Trả kết quả",
@@ -756,7 +784,7 @@ def _render_dossier(
     on_time = services.is_on_time(dossier)
     files = list(dossier.files.select_related("component").order_by("kind", "pk"))
     forms_data = _form_data(dossier)
-    context = {
+    context: dict[str, Any] = {
         "dossier": dossier,
         "official": official,
         "situation": s,
@@ -782,7 +810,71 @@ def _render_dossier(
             else None
         ),
     }
+    context["signing"] = _signing_preview(s) if "approve_sign" in s.actions else None
+    signed = {r.file_id: r for r in dossier.signed_results.all()}
+    for f in files:
+        f.signed_result = signed.get(f.pk)  # type: ignore[attr-defined]
     return render(request, "onestop/dossier.html", context, status=status)
+
+
+@dataclass
+class SigningPreview:
+    """What the leader is shown before signing: the draft, who signs, the seal, the pages."""
+
+    plan: services.SigningPlan | None
+    problem: str = ""
+    pages: list[int] = field(default_factory=list)
+
+
+PREVIEW_PAGES = 5
+
+
+def _signing_preview(s: Situation) -> SigningPreview:
+    assert s.official is not None
+    try:
+        plan = services.signing_plan(s.dossier, s.official)
+    except DomainError as exc:
+        return SigningPreview(None, exc.message)
+    count = plan.draft.page_count or 1
+    return SigningPreview(plan, pages=list(range(1, min(count, PREVIEW_PAGES) + 1)))
+
+
+def _preview_for(request: HttpRequest, code: str) -> bytes:
+    """The signed look of a dossier's result, for the leader who may sign it now only."""
+    official = _official(request)
+    dossier = _visible_dossier(actor_from_request(request), code)
+    s = _situation(dossier, official)
+    if "approve_sign" not in s.actions:
+        raise Http404
+    try:
+        return services.preview_result(dossier, official)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+
+
+@login_required
+def result_preview_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    response = HttpResponse(_preview_for(request, code), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="xem-truoc-ket-qua-{code}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def result_preview_page(request: HttpRequest, code: str, page: int) -> HttpResponse:
+    from egov.signing.services import page_images
+
+    if not 1 <= page <= PREVIEW_PAGES:
+        raise Http404
+    try:
+        images = page_images(_preview_for(request, code), dpi=80, first=page, last=page)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+    if not images:
+        raise Http404
+    response = HttpResponse(images[0], content_type="image/png")
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _form_data(dossier: Dossier) -> list[tuple[str, list[tuple[str, Any]]]]:

@@ -578,7 +578,7 @@ def _render_dossier(
         "rating_form": RatingForm(),
         "can_rate": dossier.status in (Status.DONE, Status.RETURNED)
         and not hasattr(dossier, "rating"),
-        "results": [f for f in dossier.files.all() if f.kind == DossierFile.Kind.RESULT],
+        "results": onestop_services.results_for_applicant(dossier),
         "issued_forms": sorted(
             (f for f in dossier.files.all() if f.kind in ISSUED_FORM_KINDS),
             key=lambda f: f.pk,
@@ -632,10 +632,12 @@ def receipt(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def result_file(request: HttpRequest, code: str, file_id: int) -> FileResponse:
     dossier = _my_dossier(request, code)
-    row = get_object_or_404(dossier.files, pk=file_id, kind=DossierFile.Kind.RESULT)
     if dossier.status not in (Status.DONE, Status.RETURNED):
         raise Http404
-    return file_download(row)
+    given = {r.file.pk: r.file for r in onestop_services.results_for_applicant(dossier)}
+    if file_id not in given:  # not a result, or a draft the leader signed
+        raise Http404
+    return file_download(given[file_id])
 
 
 @login_required

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from asn1crypto import keys as asn1_keys  # type: ignore[import-untyped, unused-ignore]
 from cryptography.hazmat.primitives import serialization
 from django.utils import timezone
+from pyhanko.pdf_utils import layout as pdf_layout
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -248,22 +249,19 @@ def _personal_style(
     )
 
 
-def sign_pdf(
-    pdf: bytes,
-    *,
-    identity: SigningIdentity,
-    role: Role,
-    appearance: Appearance | None = None,
-) -> bytes:
-    """Sign `pdf` (PAdES B-B) with a visible Decree 30 appearance and return the signed PDF.
+@dataclass(frozen=True)
+class _Placement:
+    """Where and how one signature is drawn: the same for signing and for its preview."""
 
-    role="personal": the signer's box (title, image, name), by default on the last page.
-    role="agency": the agency's seal over the personal signature, or on a PDF without one (an
-    attachment, an electronic copy) the top-right box of page 1 with the number/symbol and the
-    ISO 8601 signing time. Refused (SigningError) for an expired, not yet valid or revoked
-    certificate, an identity of the wrong kind for the role, or a PDF that cannot be read.
-    """
-    appearance = appearance or Appearance()
+    page: int
+    box: tuple[float, float, float, float]
+    style: DecreeStampStyle
+    field_name: str
+    reason: str
+    signer_name: str
+
+
+def _check_role(identity: SigningIdentity, role: Role) -> None:
     if role not in ("personal", "agency"):
         raise SigningError("Vai trò ký không hợp lệ.", code=SigningErrorCode.SIGNING_ROLE)
     if role == "personal" and identity.official_id is None:
@@ -274,8 +272,9 @@ def sign_pdf(
         raise SigningError(
             "Chữ ký của cơ quan cần chứng thư số của cơ quan.", code=SigningErrorCode.SIGNING_ROLE
         )
-    check_usable(identity)
 
+
+def _open(pdf: bytes) -> tuple[_Layout, IncrementalPdfFileWriter]:
     try:
         layout = _analyse(pdf)
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
@@ -285,9 +284,21 @@ def sign_pdf(
         raise SigningError("Không ký được tệp PDF đã mã hóa.", code=SigningErrorCode.PDF_ENCRYPTED)
     if not layout.page_boxes:
         raise SigningError("Tệp PDF không có trang nào.", code=SigningErrorCode.PDF_INVALID)
+    return layout, writer
+
+
+def _place(
+    pdf: bytes,
+    layout: _Layout,
+    identity: SigningIdentity,
+    role: Role,
+    appearance: Appearance,
+    personal: list[_Field],
+) -> _Placement:
+    """Page, box and stamp of a signature; `personal`: the personal signatures already on the
+    PDF (an agency seal goes over the last one)."""
     count = len(layout.page_boxes)
     signer_name = keystore.common_name(keystore.load_pem_certificates(identity.certificate_pem)[0])
-
     if role == "personal":
         page = _page_index(-1 if appearance.page is None else appearance.page, count)
         box = appearance.box or _default_personal_box(pdf, page, layout.page_boxes[page])
@@ -297,7 +308,6 @@ def sign_pdf(
     else:
         assert identity.agency is not None
         agency_name = appearance.title or identity.agency.name
-        personal = [f for f in layout.fields if f.name.startswith(PERSONAL_FIELD)]
         placement = appearance.placement
         if placement == "auto":
             placement = "seal" if personal else "corner"
@@ -331,23 +341,50 @@ def sign_pdf(
             if appearance.number_symbol
             else "Chữ ký số của cơ quan, tổ chức"
         )
+    rounded = (round(box[0], 2), round(box[1], 2), round(box[2], 2), round(box[3], 2))
+    return _Placement(page, rounded, style, field_name, reason, signer_name)
+
+
+def sign_pdf(
+    pdf: bytes,
+    *,
+    identity: SigningIdentity,
+    role: Role,
+    appearance: Appearance | None = None,
+) -> bytes:
+    """Sign `pdf` (PAdES B-B) with a visible Decree 30 appearance and return the signed PDF.
+
+    role="personal": the signer's box (title, image, name), by default on the last page.
+    role="agency": the agency's seal over the personal signature, or on a PDF without one (an
+    attachment, an electronic copy) the top-right box of page 1 with the number/symbol and the
+    ISO 8601 signing time. Refused (SigningError) for an expired, not yet valid or revoked
+    certificate, an identity of the wrong kind for the role, or a PDF that cannot be read.
+    """
+    appearance = appearance or Appearance()
+    _check_role(identity, role)
+    check_usable(identity)
+    layout, writer = _open(pdf)
+    personal = [f for f in layout.fields if f.name.startswith(PERSONAL_FIELD)]
+    placement = _place(pdf, layout, identity, role, appearance, personal)
 
     meta = signers.PdfSignatureMetadata(
-        field_name=field_name,
+        field_name=placement.field_name,
         md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
-        reason=reason,
+        reason=placement.reason,
         location=appearance.location or None,
-        name=signer_name,
+        name=placement.signer_name,
     )
     spec = fields.SigFieldSpec(
-        sig_field_name=field_name,
-        on_page=page,
-        box=tuple(round(v, 2) for v in box),  # type: ignore[arg-type]
+        sig_field_name=placement.field_name,
+        on_page=placement.page,
+        box=placement.box,  # type: ignore[arg-type]  # pyHanko takes points as floats too
     )
     output = io.BytesIO()
     with _signer(identity) as signer:
-        pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style, new_field_spec=spec)
+        pdf_signer = signers.PdfSigner(
+            meta, signer=signer, stamp_style=placement.style, new_field_spec=spec
+        )
         try:
             run_sync(pdf_signer.async_sign_pdf(writer, output=output))
         except (PdfError, ValueError) as exc:
@@ -355,6 +392,62 @@ def sign_pdf(
                 f"Không ký được tệp PDF: {exc}", code=SigningErrorCode.PDF_SIGN_FAILED
             ) from exc
     return output.getvalue()
+
+
+def preview_pdf(pdf: bytes, signatures: list[tuple[SigningIdentity, Role, Appearance]]) -> bytes:
+    """The PDF as it will look once `signatures` are made one after the other with `sign_pdf`
+    (same pages, boxes, titles, names, signer images and seals), drawn as page content and not
+    signed: what a signer is shown before confirming. No key is used; the certificates are
+    checked as for signing, so a preview is refused where signing would be."""
+    layout, writer = _open(pdf)
+    personal = [f for f in layout.fields if f.name.startswith(PERSONAL_FIELD)]
+    for identity, role, appearance in signatures:
+        _check_role(identity, role)
+        check_usable(identity)
+        placement = _place(pdf, layout, identity, role, appearance, personal)
+        x1, y1, x2, y2 = placement.box
+        stamp = placement.style.create_stamp(
+            writer, pdf_layout.BoxConstraints(width=x2 - x1, height=y2 - y1), {}
+        )
+        stamp.apply(placement.page, x1, y1)  # type: ignore[arg-type]
+        if role == "personal":
+            personal.append(_Field(placement.field_name, placement.page, placement.box))
+    output = io.BytesIO()
+    try:
+        writer.write(output)
+    except (PdfError, ValueError) as exc:
+        raise SigningError(
+            f"Không tạo được bản xem trước: {exc}", code=SigningErrorCode.PDF_SIGN_FAILED
+        ) from exc
+    return output.getvalue()
+
+
+def page_images(pdf: bytes, *, dpi: int = 72, first: int = 1, last: int = 0) -> list[bytes]:
+    """PNG images of the pages `first`..`last` (1-based; 0: to the end) of `pdf`, drawn by
+    poppler's `pdftoppm` (poppler-utils, installed by scripts/setup)."""
+    exe = shutil.which("pdftoppm")
+    if exe is None:
+        raise SigningError(
+            "Máy chủ chưa cài poppler-utils (pdftoppm) để vẽ bản xem trước.",
+            code=SigningErrorCode.PDFSIG_MISSING,
+        )
+    with tempfile.TemporaryDirectory(prefix="egov-preview-") as tmp:
+        path = Path(tmp) / "document.pdf"
+        path.write_bytes(pdf)
+        cmd = [exe, "-png", "-r", str(dpi), "-f", str(first)]
+        if last:
+            cmd += ["-l", str(last)]
+        done = subprocess.run(  # noqa: S603 - fixed executable, our own temp file
+            [*cmd, str(path), str(Path(tmp) / "page")],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise SigningError(
+                "Không vẽ được trang của tệp PDF.", code=SigningErrorCode.PDF_INVALID
+            )
+        return [p.read_bytes() for p in sorted(Path(tmp).glob("page*.png"))]
 
 
 # --- validation --------------------------------------------------------------------------------

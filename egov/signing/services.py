@@ -2,6 +2,8 @@
 
 Signing and validating (no state change; re-exported from `pades` and `xmlsig`):
     sign_pdf(pdf, *, identity, role, appearance) -> bytes
+    preview_pdf(pdf, [(identity, role, appearance), ...]) -> bytes (drawn, not signed)
+    page_images(pdf) -> [PNG bytes] (poppler's pdftoppm)
     validate_pdf(pdf) -> PdfValidation
     pdfsig_report(pdf) -> str
     sign_xml(root, *, identity) -> lxml element
@@ -50,8 +52,10 @@ from .models import CertificateAuthority, RevokedCertificate, SigningIdentity, T
 from .pades import (
     PdfValidation,
     SignatureInfo,
+    page_images,
     pdfsig_can_use_trust_list,
     pdfsig_report,
+    preview_pdf,
     sign_pdf,
     validate_pdf,
 )
@@ -75,8 +79,10 @@ __all__ = [
     "import_pkcs12",
     "issue_demo_identity",
     "key_material",
+    "page_images",
     "pdfsig_can_use_trust_list",
     "pdfsig_report",
+    "preview_pdf",
     "register_pkcs11_identity",
     "revoke_identity",
     "rotate_keystore_secrets",

@@ -30,7 +30,7 @@ from egov.dossiers import event_types as E
 from egov.dossiers.models import Channel, Dossier, DossierFile, Rating, Status
 from egov.events.catalogue import read_payload
 from egov.events.models import Event
-from egov.onestop.models import DossierStep, StepStatus, SupplementRequest
+from egov.onestop.models import DossierStep, SignedResult, StepStatus, SupplementRequest
 from egov.workcalendar.deadlines import ended_in_time
 from egov.workcalendar.services import WorkingCalendar
 
@@ -94,9 +94,9 @@ def dossier_facts(calendar_for: Any = None) -> dict[Key, dict[str, int]]:
     ):
         _count_by_day(Dossier.objects.filter(status=status), "finished_at", out, name)
 
-    electronic = Exists(
-        DossierFile.objects.filter(dossier=OuterRef("pk"), kind=DossierFile.Kind.RESULT)
-    )
+    # 766 indicator 4.1: a result carrying a valid signature (onestop.SignedResult), not any
+    # uploaded result file.
+    electronic = Exists(SignedResult.objects.filter(dossier=OuterRef("pk")))
     online_electronic = electronic & Q(channel=Channel.ONLINE)
     _count_by_day(
         Dossier.objects.filter(status=Status.RETURNED),

@@ -417,7 +417,10 @@ def apply(event: Event, store: Store) -> None:
             track.appointment_at = payload.appointment_at or track.appointment_at
             if payload.step_due_at is not None:
                 track.step_due_at = payload.step_due_at
-    elif kind == "result_recorded":
+    elif kind == "result_signed" or (isinstance(payload, E.ResultRecorded) and payload.signed):
+        # 766 indicator 4.1: only a result carrying a valid signature is an electronic result
+        # (signed by the leader at approval, or uploaded already signed); an unsigned upload is
+        # a scan, however it is returned.
         if track is not None:
             track.has_result = True
     elif isinstance(payload, E.Done):
@@ -504,6 +507,7 @@ HANDLED = frozenset(
         "payment_received",
         "apology_approved",
         "result_recorded",
+        "result_signed",
         "done",
         "returned",
         "refused",
@@ -526,6 +530,7 @@ TRACKED_ONLY = frozenset(
         "apology_approved",
         "result_recorded",
         "deadline_moved",
+        "result_signed",
     }
 )
 

@@ -370,3 +370,34 @@ def test_pyhanko_runs_from_code_that_already_runs_an_event_loop() -> None:
 
     assert run_sync(answer()) == 42
     assert asyncio.run(outer()) == 42
+
+
+def test_preview_draws_what_signing_will_draw_without_signing(
+    document_pdf: bytes, leader_identity: SigningIdentity, agency_identity: SigningIdentity
+) -> None:
+    """The signer's preview: the same page, with the signature box and the seal where signing
+    puts them (pixel for pixel at screen resolution), and no signature in it."""
+    seal = Appearance(placement="seal")
+    planned = [(leader_identity, "personal", LEADER_LOOK), (agency_identity, "agency", seal)]
+    preview = services.preview_pdf(document_pdf, planned)  # type: ignore[arg-type]
+    assert services.validate_pdf(preview).errors == ["Tệp PDF không có chữ ký số."]
+    once = services.sign_pdf(
+        document_pdf, identity=leader_identity, role="personal", appearance=LEADER_LOOK
+    )
+    signed = services.sign_pdf(once, identity=agency_identity, role="agency", appearance=seal)
+    [shown] = services.page_images(preview, dpi=50)
+    [made] = services.page_images(signed, dpi=50)
+    a = Image.open(io.BytesIO(shown)).convert("RGB")
+    b = Image.open(io.BytesIO(made)).convert("RGB")
+    assert a.size == b.size
+    differing = sum(
+        1
+        for p, q in zip(a.get_flattened_data(), b.get_flattened_data(), strict=True)  # type: ignore[arg-type]
+        if max(abs(x - y) for x, y in zip(p, q, strict=True)) > 40
+    )
+    assert differing < a.size[0] * a.size[1] * 0.002
+    # and the preview does differ from the unsigned page: the box and the seal are drawn
+    [plain] = services.page_images(document_pdf, dpi=50)
+    c = Image.open(io.BytesIO(plain)).convert("RGB")
+    pairs = zip(a.get_flattened_data(), c.get_flattened_data(), strict=True)  # type: ignore[arg-type]
+    assert sum(1 for p, q in pairs if p != q) > 500

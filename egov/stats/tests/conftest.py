@@ -33,6 +33,38 @@ def at(*args: int) -> datetime:
     return datetime(*args, tzinfo=VN)
 
 
+# A demo CA valid over the histories these tests replay (2025), so that a result signed then
+# validates then: only a result carrying a valid signature counts as electronic (766: 3.3, 4.1,
+# 4.2).
+SINCE = datetime(2024, 1, 1, tzinfo=VN)
+UNTIL = datetime(2030, 1, 1, tzinfo=VN)
+
+
+def signed_result(official):  # type: ignore[no-untyped-def]
+    """The result as an electronic original: a PDF the official signed (PAdES)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from egov.core.actors import SYSTEM
+    from egov.dossiers.tests.conftest import make_pdf
+    from egov.signing import ca
+    from egov.signing import services as signing
+    from egov.signing.models import SigningIdentity
+
+    if signing.demo_issuing_ca() is None:
+        root = ca.make_root(not_before=SINCE, not_after=UNTIL)
+        intermediate = ca.make_intermediate(root, not_before=SINCE, not_after=UNTIL)
+        tsa = ca.issue_tsa_certificate(intermediate, not_before=SINCE, not_after=UNTIL)
+        hierarchy = signing.DemoHierarchy(root=root, intermediate=intermediate, tsa=tsa)
+        signing.ensure_demo_ca(actor=SYSTEM, hierarchy=hierarchy)
+    identity = SigningIdentity.objects.filter(official=official, not_before__lte=SINCE).first()
+    if identity is None:
+        identity = signing.issue_demo_identity(
+            actor=SYSTEM, official=official, not_before=SINCE, not_after=UNTIL
+        )
+    pdf = signing.sign_pdf(make_pdf(), identity=identity, role="personal")
+    return SimpleUploadedFile("ket-qua.pdf", pdf, content_type="application/pdf")
+
+
 class History:
     """Drives dossiers through the services at given local times."""
 
@@ -79,7 +111,7 @@ class History:
             official = self.holder(dossier)
             if result:
                 services.record_result(
-                    actor=act(official), dossier=dossier.code, upload=pdf_upload("ket-qua.pdf")
+                    actor=act(official), dossier=dossier.code, upload=signed_result(official)
                 )
             services.forward(actor=act(official), dossier=dossier.code)
 
