@@ -24,3 +24,5 @@ class OnestopErrorCode(ErrorCode):
     INVALID_APPOINTMENT = "invalid_appointment"
     INVALID_CURSOR = "invalid_cursor"
     TOO_MANY_ROWS = "too_many_rows"
+    INVALID_AGENCY = "invalid_agency"
+    BULK_MIXED = "bulk_mixed"

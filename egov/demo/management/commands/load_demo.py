@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from egov.demo.data import DEMO_TOTP_SECRET, load_demo
+from egov.demo.data import DEMO_TOTP_SECRET, load_demo, receive_at_centre
 
 
 class Command(BaseCommand):
@@ -32,6 +32,14 @@ class Command(BaseCommand):
             f"Danh mục thủ tục: tạo mới {len(catalog.created)}, "
             f"giữ nguyên {len(catalog.unchanged)} thủ tục."
         )
+        # The provincial centre receives the departments' procedures (Decree 61/2018/NĐ-CP,
+        # amended by Decree 107/2021/NĐ-CP): after the catalogue, which names the procedures.
+        centre = receive_at_centre()
+        if centre:
+            self.stdout.write(
+                f"Trung tâm Phục vụ hành chính công tỉnh tiếp nhận thêm {centre} thủ tục "
+                "của các sở."
+            )
         if options["quiet"]:
             return
         rows = [("Tài khoản", "Mật khẩu", "Vai trò", "Cơ quan")]
