@@ -39,7 +39,7 @@ def dossiers_visible(actor: Actor, qs: QuerySet[Any]) -> QuerySet[Any]:
         seen = Q(agency_id__in=actor.agency_ids) | Q(pk__in=transferred)
         # The provincial public administrative service centre receives the departments'
         # procedures it is named for (catalog.ReceptionDesk): it sees their dossiers before
-        # reception; once received, its desk steps keep them visible.
+        # their process starts (no step yet); from then on its desk steps keep them visible.
         from egov.catalog.models import ReceptionDesk
 
         desks = ReceptionDesk.objects.filter(desk_agency_id__in=actor.agency_ids)
@@ -50,7 +50,7 @@ def dossiers_visible(actor: Actor, qs: QuerySet[Any]) -> QuerySet[Any]:
                         procedure_id=OuterRef("procedure_id"), agency_id=OuterRef("agency_id")
                     )
                 ),
-                received_at__isnull=True,
+                ~Exists(DossierStep.objects.filter(dossier_id=OuterRef("pk"))),
             )
         return qs.filter(seen)
     return qs.none()
