@@ -119,3 +119,22 @@ PROCESS_PUBLISHED = declare(
     payload=ProcessPublished,
     description="An operator published a new version of a procedure's internal process.",
 )
+
+
+class ReceptionDeskSet(Payload):
+    code: str  # the procedure's code
+    agency: str  # the competent agency's identifier
+    desk_agency: str | None  # the desk's identifier; None: back to the agency's own desk
+    legal_basis: str = ""
+
+
+RECEPTION_DESK_SET = declare(
+    "catalog.reception_desk_set",
+    subject="procedure",
+    payload=ReceptionDeskSet,
+    description=(
+        "An operator named where a procedure of an agency is received and its result returned "
+        "(the provincial public administrative service centre), or moved it back to the agency's "
+        "own desk."
+    ),
+)

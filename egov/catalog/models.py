@@ -286,3 +286,61 @@ class ProcedureChainItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order}. {self.procedure.name}"
+
+
+# The legal source, cited where the rows are made and shown (the demo, the administration).
+CENTRE_RECEPTION_BASIS = (
+    "Nghị định số 61/2018/NĐ-CP về thực hiện cơ chế một cửa, một cửa liên thông trong giải quyết "
+    "thủ tục hành chính, được sửa đổi, bổ sung bởi Nghị định số 107/2021/NĐ-CP: Trung tâm Phục vụ "
+    "hành chính công cấp tỉnh tiếp nhận hồ sơ thủ tục hành chính thuộc thẩm quyền giải quyết của "
+    "các sở, ngành theo danh mục do Chủ tịch Ủy ban nhân dân tỉnh quyết định, chuyển hồ sơ đến cơ "
+    "quan có thẩm quyền giải quyết và trả kết quả cho tổ chức, cá nhân."
+)
+
+
+class ReceptionDesk(models.Model):
+    """ "Procedure X of agency Y is received at the desk of agency Z": the provincial public
+    administrative service centre (Trung tâm Phục vụ hành chính công) receives the dossiers of a
+    department's procedure, the department's specialists handle them, the centre returns the
+    result (Decree 61/2018/NĐ-CP, amended by Decree 107/2021/NĐ-CP; the list of procedures is the
+    provincial chairman's decision, cited in `legal_basis`). Without a row an agency receives its
+    own procedures at its own desk.
+
+    The dossier stays the competent agency's (its code, appointment date, statistics); the
+    one-stop engine puts the process's desk steps (reception, return of the result) at Z."""
+
+    procedure = models.ForeignKey(
+        Procedure,
+        verbose_name=_("thủ tục"),
+        on_delete=models.CASCADE,
+        related_name="reception_desks",
+    )
+    agency = models.ForeignKey(
+        "org.Agency",
+        verbose_name=_("cơ quan giải quyết"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    desk_agency = models.ForeignKey(
+        "org.Agency",
+        verbose_name=_("nơi tiếp nhận, trả kết quả"),
+        on_delete=models.PROTECT,
+        related_name="desk_receptions",
+    )
+    legal_basis = models.CharField(
+        _("căn cứ"),
+        max_length=1000,
+        blank=True,
+        help_text=_("Quyết định công bố danh mục thủ tục tiếp nhận tại Trung tâm."),
+    )
+
+    class Meta:
+        verbose_name = _("thủ tục tiếp nhận tại Trung tâm Phục vụ hành chính công")
+        verbose_name_plural = _("thủ tục tiếp nhận tại Trung tâm Phục vụ hành chính công")
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "agency"], name="reception_desk_uniq")
+        ]
+        indexes = [models.Index(fields=["desk_agency", "procedure"], name="reception_desk_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_id} / {self.agency_id} → {self.desk_agency_id}"

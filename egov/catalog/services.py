@@ -35,6 +35,7 @@ from egov.org.models import AGENCY_ID_VALIDATOR, Agency, Role, Unit
 from . import event_types
 from .error_codes import CatalogErrorCode
 from .models import (
+    CENTRE_RECEPTION_BASIS,
     PROCEDURE_CODE_VALIDATOR,
     DossierComponent,
     Fee,
@@ -43,6 +44,7 @@ from .models import (
     Procedure,
     ProcessStep,
     ProcessVersion,
+    ReceptionDesk,
     Sector,
     TimeUnit,
 )
@@ -1064,3 +1066,83 @@ def publish_process(
         },
     )
     return version
+
+
+# --- where a procedure is received (the provincial public administrative service centre) ------
+
+
+def desk_agency_id(procedure_id: int, agency_id: int) -> int:
+    """The agency whose one-stop desk receives the procedure's dossiers for `agency` and returns
+    their results: the centre named by a ReceptionDesk row, else the agency itself."""
+    desk = (
+        ReceptionDesk.objects.filter(procedure_id=procedure_id, agency_id=agency_id)
+        .values_list("desk_agency_id", flat=True)
+        .first()
+    )
+    return desk if desk is not None else agency_id
+
+
+@transaction.atomic
+def set_reception_desk(
+    *,
+    actor: Actor,
+    procedure: Procedure,
+    agency: Agency,
+    desk_agency: Agency | None,
+    legal_basis: str = CENTRE_RECEPTION_BASIS,
+) -> ReceptionDesk | None:
+    """Procedure X of agency Y is received at the desk of centre Z (Decree 61/2018/NĐ-CP as
+    amended by Decree 107/2021/NĐ-CP): Z is an active public administrative service centre and Y
+    one of the procedure's agencies. `desk_agency` None (or Y itself) moves reception back to
+    Y's own desk. Dossiers already received keep the desk that received them."""
+    _require_operator(actor)
+    errors: dict[str, list[str]] = {}
+    if not procedure.agencies.filter(pk=agency.pk).exists():
+        errors["agency"] = [f"{agency.name} không thực hiện thủ tục {procedure.code}."]
+    if (
+        desk_agency is not None
+        and desk_agency.pk != agency.pk
+        and (desk_agency.kind != Agency.Kind.SERVICE_CENTRE or not desk_agency.is_active)
+    ):
+        errors["desk_agency"] = [
+            "Nơi tiếp nhận phải là một Trung tâm Phục vụ hành chính công đang hoạt động."
+        ]
+    legal_basis = " ".join((legal_basis or "").split())
+    if len(legal_basis) > 1000:
+        errors["legal_basis"] = ["Căn cứ tối đa 1000 ký tự."]
+    _raise(errors)
+    if desk_agency is not None and desk_agency.pk == agency.pk:
+        desk_agency = None
+    current = (
+        ReceptionDesk.objects.select_for_update().filter(procedure=procedure, agency=agency).first()
+    )
+    if desk_agency is None:
+        if current is None:
+            return None
+        current.delete()
+        row = None
+    else:
+        if (
+            current is not None
+            and current.desk_agency_id == desk_agency.pk
+            and current.legal_basis == legal_basis
+        ):
+            return current
+        row, _ = ReceptionDesk.objects.update_or_create(
+            procedure=procedure,
+            agency=agency,
+            defaults={"desk_agency": desk_agency, "legal_basis": legal_basis},
+        )
+    record_event(
+        actor=actor,
+        event_type=event_types.RECEPTION_DESK_SET,
+        subject_type="procedure",
+        subject_id=procedure.pk,
+        payload={
+            "code": procedure.code,
+            "agency": agency.identifier,
+            "desk_agency": desk_agency.identifier if desk_agency else None,
+            "legal_basis": legal_basis if desk_agency else "",
+        },
+    )
+    return row

@@ -543,3 +543,49 @@ def load_demo(*, actor: Actor = SYSTEM) -> DemoResult:
         _verify_at_desk("business", b.tax_code, b.representative, b.phone, b.email)
         result.logins.append(DemoLogin(b.tax_code, DEMO_PASSWORD, "Doanh nghiệp", b.name))
     return result
+
+
+# --- the provincial centre receives for the departments ------------------------------------------
+
+CENTRE_KEY = "ttpvhcc"
+# The list a provincial chairman publishes is the province's decision; the demo's is every
+# published procedure of the six departments (a demo value, cited as such).
+DEMO_CENTRE_LIST = (
+    "Danh mục minh họa: mọi thủ tục của các sở được tiếp nhận và trả kết quả tại Trung tâm Phục vụ "
+    "hành chính công tỉnh. Căn cứ: "
+)
+
+
+def receive_at_centre(*, actor: Actor = SYSTEM) -> int:
+    """Name the provincial public administrative service centre as the desk for every procedure
+    of the demo's departments (catalog.ReceptionDesk; Decree 61/2018/NĐ-CP as amended by Decree
+    107/2021/NĐ-CP): `ttpvhcc.tiepnhan` receives their dossiers online and in person and the
+    departments' specialists handle them. Runs after the catalogue; rows that exist (or an
+    operator moved back to a department's own desk, which leaves none) are not touched twice:
+    returns how many rows it created."""
+    from egov.catalog.models import CENTRE_RECEPTION_BASIS, Procedure, ReceptionDesk
+    from egov.catalog.services import set_reception_desk
+
+    centre_identifier = next(a.identifier for a in AGENCIES if a.key == CENTRE_KEY)
+    centre = Agency.objects.filter(identifier=centre_identifier, is_active=True).first()
+    if centre is None:
+        return 0
+    departments = {
+        a.identifier for a in AGENCIES if a.kind == Agency.Kind.DEPARTMENT and a.key != CENTRE_KEY
+    }
+    done = set(ReceptionDesk.objects.values_list("procedure_id", "agency_id"))
+    created = 0
+    with transaction.atomic():
+        for procedure in Procedure.objects.filter(agencies__identifier__in=departments).distinct():
+            for agency in procedure.agencies.filter(identifier__in=departments):
+                if (procedure.pk, agency.pk) in done:
+                    continue
+                set_reception_desk(
+                    actor=actor,
+                    procedure=procedure,
+                    agency=agency,
+                    desk_agency=centre,
+                    legal_basis=DEMO_CENTRE_LIST + CENTRE_RECEPTION_BASIS,
+                )
+                created += 1
+    return created

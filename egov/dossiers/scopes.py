@@ -1,6 +1,6 @@
-"""Who sees which dossiers: applicants their own; officials their agency's and those transferred
-to it for a step that has started; operators all; API clients the same as their agency's
-officials.
+"""Who sees which dossiers: applicants their own; officials their agency's, those transferred
+to it for a step that has started and, at a centre, those waiting for its desk; operators all;
+API clients the same as their agency's officials.
 
 This is the one rule: the pages, the API, file downloads, the control sheet and the one-stop
 engine (onestop.services checks every action against it) all ask `visible_to`."""
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from egov.core.actors import Actor
 from egov.core.scoping import scope_policy
@@ -36,7 +36,23 @@ def dossiers_visible(actor: Actor, qs: QuerySet[Any]) -> QuerySet[Any]:
         transferred = DossierStep.objects.filter(
             agency_id__in=actor.agency_ids, started_at__isnull=False
         ).values("dossier_id")
-        return qs.filter(Q(agency_id__in=actor.agency_ids) | Q(pk__in=transferred))
+        seen = Q(agency_id__in=actor.agency_ids) | Q(pk__in=transferred)
+        # The provincial public administrative service centre receives the departments'
+        # procedures it is named for (catalog.ReceptionDesk): it sees their dossiers before
+        # their process starts (no step yet); from then on its desk steps keep them visible.
+        from egov.catalog.models import ReceptionDesk
+
+        desks = ReceptionDesk.objects.filter(desk_agency_id__in=actor.agency_ids)
+        if desks.exists():
+            seen |= Q(
+                Exists(
+                    desks.filter(
+                        procedure_id=OuterRef("procedure_id"), agency_id=OuterRef("agency_id")
+                    )
+                ),
+                ~Exists(DossierStep.objects.filter(dossier_id=OuterRef("pk"))),
+            )
+        return qs.filter(seen)
     return qs.none()
 
 

@@ -30,3 +30,5 @@ class OnestopErrorCode(ErrorCode):
     NO_RESULT_DRAFT = "no_result_draft"
     RESULT_NOT_PDF = "result_not_pdf"
     RESULT_SIGNATURE_INVALID = "result_signature_invalid"
+    INVALID_AGENCY = "invalid_agency"
+    BULK_MIXED = "bulk_mixed"

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from egov.catalog.models import Procedure, ReceptionDesk
 from egov.core.keyset import keyset_page
-from egov.dossiers.models import Status
+from egov.dossiers.models import Dossier, Status
 from egov.org.models import Official, Role
 
 from .models import DossierStep, StepStatus
@@ -32,6 +33,39 @@ def queue_steps(tab: str, official: Official) -> QuerySet[DossierStep]:
             qs = qs.filter(unit=official.unit) if official.unit_id else qs.filter(unit=None)
         return qs
     raise ValueError(tab)
+
+
+def desk_filter(agency_id: int, procedure: str = "procedure_id", agency: str = "agency_id") -> Q:
+    """What the one-stop desk of an agency receives, as a filter on rows naming a procedure and
+    a competent agency: its own agency's (unless the catalogue sends them to the provincial
+    centre) and the departments' it is the centre for (catalog.ReceptionDesk)."""
+    here = Q(**{agency: agency_id})
+    sent_away = ReceptionDesk.objects.filter(agency_id=agency_id)
+    if sent_away.exists():
+        here &= Q(~Exists(sent_away.filter(procedure_id=OuterRef(procedure))))
+    received_for = ReceptionDesk.objects.filter(desk_agency_id=agency_id)
+    if received_for.exists():
+        here |= Q(
+            Exists(
+                received_for.filter(procedure_id=OuterRef(procedure), agency_id=OuterRef(agency))
+            )
+        )
+    return here
+
+
+def online_dossiers(official: Official) -> QuerySet[Dossier]:
+    """Online dossiers waiting for the official's desk to receive them."""
+    return Dossier.objects.filter(status=Status.NEW).filter(desk_filter(official.agency_id))
+
+
+def desk_procedures(agency_id: int) -> QuerySet[Procedure]:
+    """The published procedures an agency's desk receives (its own, unless received at the
+    centre, and those it is the centre for)."""
+    own = Procedure.objects.filter(agencies=agency_id).exclude(reception_desks__agency=agency_id)
+    centre = Procedure.objects.filter(reception_desks__desk_agency=agency_id)
+    return Procedure.objects.filter(
+        Q(pk__in=own.values("pk")) | Q(pk__in=centre.values("pk")), is_published=True
+    )
 
 
 def queue_page(

@@ -25,8 +25,8 @@ from django.utils import timezone
 from egov.accounts.identity import normalize_phone, normalize_tax_code, parse_personal_id
 from egov.accounts.models import User
 from egov.cases import Action, TransitionRefused, perform
-from egov.catalog.models import Procedure, TimeUnit
-from egov.catalog.services import note_submission
+from egov.catalog.models import Procedure, ReceptionDesk, TimeUnit
+from egov.catalog.services import desk_agency_id, note_submission
 from egov.core.actors import Actor, actor_for_user
 from egov.core.errors import DomainError, NotAllowed, NotFoundError
 from egov.core.uploads import CheckedFile, UploadRejected, check_total
@@ -75,10 +75,28 @@ def _active_step(dossier: Dossier) -> DossierStep | None:
     )
 
 
+def reception_desk_id(dossier: Dossier) -> int:
+    """The agency whose one-stop desk receives the dossier and returns its result. Once received:
+    the desk that received it (its first desk step). Before: the one the catalogue names
+    (catalog.ReceptionDesk: the provincial public administrative service centre receives a
+    department's procedure, Decree 61/2018 as amended by Decree 107/2021), else the dossier's
+    own agency."""
+    if dossier.received_at is not None:
+        desk = (
+            dossier.steps.filter(role=Role.RECEIVER)
+            .order_by("order", "id")
+            .values_list("agency_id", flat=True)
+            .first()
+        )
+        if desk is not None:
+            return int(desk)
+    return desk_agency_id(dossier.procedure_id, dossier.agency_id)
+
+
 def in_charge_agency_id(dossier: Dossier, step: DossierStep | None) -> int:
     """The agency that answers for the dossier now: the one holding its active step; before
-    reception (and when no step is active) the receiving agency."""
-    return step.agency_id if step is not None else dossier.agency_id
+    reception (and when no step is active) the receiving desk (reception_desk_id)."""
+    return step.agency_id if step is not None else reception_desk_id(dossier)
 
 
 def _require_in_charge(dossier: Dossier, step: DossierStep | None, official: Official) -> None:
@@ -206,8 +224,15 @@ def _create_steps(dossier: Dossier, received_at: datetime) -> list[DossierStep]:
         raise DomainError(
             "Thủ tục chưa có quy trình nội bộ, không thể tiếp nhận.", code=Code.NO_PROCESS
         )
+    # The desk steps (reception, return of the result) are the receiving desk's: the provincial
+    # centre's for a department procedure it receives (catalog.ReceptionDesk).
+    desk_id = desk_agency_id(dossier.procedure_id, dossier.agency_id)
+    desk = dossier.agency if desk_id == dossier.agency_id else Agency.objects.get(pk=desk_id)
     for ps in process_steps:
-        agency = agencies.get(ps.agency_identifier) if ps.agency_identifier else dossier.agency
+        if ps.agency_identifier:
+            agency = agencies.get(ps.agency_identifier)
+        else:
+            agency = desk if ps.role == Role.RECEIVER else dossier.agency
         if agency is None:
             raise DomainError(
                 f"Bước “{ps.name}” do cơ quan {ps.agency_identifier} thực hiện, nhưng cơ quan này "
@@ -286,6 +311,51 @@ def receive_online(*, actor: Actor, dossier: Dossier | str, version: int | None 
     return locked
 
 
+def agencies_received_at(procedure: Procedure, desk_agency_id: int) -> list[Agency]:
+    """The agencies whose dossiers of `procedure` the desk of agency `desk_agency_id` receives:
+    its own agency's, unless the catalogue sends them to a centre, and the departments' it is
+    the centre for (catalog.ReceptionDesk)."""
+    mapped = dict(
+        ReceptionDesk.objects.filter(procedure=procedure).values_list("agency_id", "desk_agency_id")
+    )
+    return [
+        a
+        for a in procedure.agencies.filter(is_active=True).order_by("name")
+        if mapped.get(a.pk, a.pk) == desk_agency_id
+    ]
+
+
+def agency_received_here(
+    procedure: Procedure, official: Official, agency_identifier: str = ""
+) -> Agency:
+    """The competent agency of a dossier the official's desk receives in person (NotFoundError
+    with the desk that does receive it otherwise)."""
+    agencies = agencies_received_at(procedure, official.agency_id)
+    if agency_identifier:
+        agencies = [a for a in agencies if a.identifier == agency_identifier]
+    if len(agencies) == 1:
+        return agencies[0]
+    if len(agencies) > 1:
+        raise DomainError(
+            "Trung tâm tiếp nhận thủ tục này cho nhiều cơ quan: chọn cơ quan giải quyết.",
+            code=Code.INVALID_AGENCY,
+            fields={"agency": ["Chọn cơ quan giải quyết."]},
+        )
+    desks = (
+        ReceptionDesk.objects.filter(procedure=procedure, agency_id=official.agency_id)
+        .select_related("desk_agency")
+        .first()
+    )
+    if desks is not None:
+        raise NotFoundError(
+            f"Thủ tục này của {official.agency.name} được tiếp nhận tại {desks.desk_agency.name}.",
+            code=DossierErrorCode.UNKNOWN_PROCEDURE,
+        )
+    raise NotFoundError(
+        "Cơ quan của bạn không thực hiện thủ tục này.", code=DossierErrorCode.UNKNOWN_PROCEDURE
+    )
+
+
 @dataclass
 class Applicant:
     kind: str  # "citizen" | "business"
@@ -350,21 +420,26 @@ def receive_in_person(
     summary: str = "",
     set_count: int = 1,
     fees: Mapping[str, Any] | None = None,
+    agency_identifier: str = "",
 ) -> Dossier:
     """The one-stop desk receives a dossier brought in person or by post and scans its papers.
     `fees`: what the applicant asked for among the optional fees ({fee id: units},
-    dossiers.fees); the fees due by law are counted anyway."""
+    dossiers.fees); the fees due by law are counted anyway. The dossier is the competent
+    agency's (agency_received_here): the desk's own agency, or the department whose procedure
+    the provincial centre receives (`agency_identifier` chooses when the centre receives the
+    procedure for several)."""
     official = official_of(actor)
     if not official.has_role(Role.RECEIVER):
         raise NotAllowed("Cần vai trò cán bộ tiếp nhận Một cửa.")
     if channel not in (Channel.IN_PERSON, Channel.POST):
         raise DomainError("Kênh tiếp nhận không hợp lệ.", code=Code.INVALID_CHANNEL)
     procedure = Procedure.objects.filter(code=procedure_code, is_published=True).first()
-    if procedure is None or not procedure.agencies.filter(pk=official.agency_id).exists():
+    if procedure is None:
         raise NotFoundError(
             "Cơ quan của bạn không thực hiện thủ tục này.",
             code=DossierErrorCode.UNKNOWN_PROCEDURE,
         )
+    agency = agency_received_here(procedure, official, agency_identifier)
     person = _clean_applicant(applicant)
     if not 1 <= set_count <= MAX_SETS:
         raise DomainError(
@@ -409,12 +484,12 @@ def receive_in_person(
     with transaction.atomic(durable=True):
         now = timezone.now()
         process = procedure.current_process()
-        appointment = due_date(procedure, official.agency, now, process)
+        appointment = due_date(procedure, agency, now, process)
         dossier = Dossier(
-            code=generator()(official.agency.identifier, timezone.localdate(now)),
+            code=generator()(agency.identifier, timezone.localdate(now)),
             procedure=procedure,
             process_version=process,
-            agency=official.agency,
+            agency=agency,
             applicant=_account_of(person),
             applicant_kind=person.kind,
             applicant_name=person.name,

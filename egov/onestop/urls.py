@@ -9,6 +9,7 @@ app_name = "onestop"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("tiep-nhan/", views.reception, name="reception"),
+    path("chuyen-nhieu-ho-so/", views.bulk_forward, name="bulk-forward"),
     path("ho-so/<str:code>/", views.dossier_detail, name="dossier"),
     path("ho-so/<str:code>/thao-tac/<slug:action>/", views.dossier_action, name="action"),
     path("ho-so/<str:code>/tep/<id:file_id>/", views.dossier_file, name="file"),

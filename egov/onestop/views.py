@@ -18,7 +18,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -41,7 +41,7 @@ from egov.workcalendar import deadlines
 from egov.workcalendar.services import WorkingCalendar
 
 from . import services
-from .access import queue_official
+from .access import nothing_assigned, queue_official
 from .forms import (
     ActionForm,
     ApologyForm,
@@ -61,7 +61,7 @@ from .forms import (
     SupplementRequestForm,
 )
 from .models import ApologyLetter, DossierStep, StepStatus
-from .queue import queue_page, queue_steps
+from .queue import desk_procedures, online_dossiers, queue_page, queue_steps
 from .workflow import TRANSITIONS, allowed_actions
 
 PAGE_SIZE = 50
@@ -127,6 +127,7 @@ class Tab:
     label: str
     kind: str  # "steps" | "online" | "apology"
     filters: bool = True
+    count: int = 0
 
 
 def _tabs(official: Official) -> list[Tab]:
@@ -153,6 +154,7 @@ class QueueRow:
     # Formatted here once: fifty rows of template filters cost more than the query.
     due_iso: str = ""
     due_text: str = ""
+    selectable: bool = False  # may be forwarded with others (bulk forward)
 
     def __post_init__(self) -> None:
         if self.due_at is not None:
@@ -178,10 +180,16 @@ def _step_queryset(tab: str, official: Official) -> QuerySet[DossierStep]:
 
 
 def _agency_procedures(official: Official) -> QuerySet[Procedure]:
-    """The agency's published procedures, by sector then name (at most 1000)."""
-    return Procedure.objects.filter(agencies=official.agency_id, is_published=True).order_by(
-        "sector__name", "name"
-    )[:1000]
+    """The published procedures the official works on, by sector then name (at most 1000): the
+    agency's, and at a desk those it receives (the provincial centre: the departments')."""
+    own = Procedure.objects.filter(agencies=official.agency_id, is_published=True)
+    if official.has_role(Role.RECEIVER):
+        qs = Procedure.objects.filter(
+            Q(pk__in=own.values("pk")) | Q(pk__in=desk_procedures(official.agency_id).values("pk"))
+        )
+    else:
+        qs = own
+    return qs.order_by("sector__name", "name")[:1000]
 
 
 def _letters_to_decide(official: Official) -> QuerySet[ApologyLetter]:
@@ -194,13 +202,47 @@ def _letters_to_decide(official: Official) -> QuerySet[ApologyLetter]:
     )
 
 
+def _online_queryset(actor: Actor, official: Official) -> QuerySet[Dossier]:
+    return visible_to(actor, online_dossiers(official))
+
+
+# The tab a role opens on when every tab is empty.
+MAIN_TAB = {Role.RECEIVER: "online", Role.LEADER: "unit", Role.UNIT_HEAD: "unit"}
+
+
+def _count_tabs(actor: Actor, official: Official, tabs: list[Tab]) -> None:
+    """How many items each tab holds (a few indexed COUNTs), shown on the tabs."""
+    for t in tabs:
+        if t.kind == "steps":
+            t.count = queue_steps(t.key, official).count()
+        elif t.kind == "online":
+            t.count = _online_queryset(actor, official).count()
+        else:
+            t.count = _letters_to_decide(official).count()
+
+
+def _opening_tab(official: Official, tabs: list[Tab]) -> Tab:
+    """The first tab with something in it; when all are empty, the official's main role's."""
+    for t in tabs:
+        if t.count:
+            return t
+    by_key = {t.key: t for t in tabs}
+    for role, key in MAIN_TAB.items():
+        if official.has_role(role) and key in by_key:
+            return by_key[key]
+    return tabs[0]
+
+
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     official = _official(request)
     actor = actor_from_request(request)
     tabs = _tabs(official)
     by_key = {t.key: t for t in tabs}
-    tab = by_key.get(request.GET.get("tab", ""), tabs[0])
+    _count_tabs(actor, official, tabs)
+    asked = by_key.get(request.GET.get("tab", ""))
+    tab = asked or _opening_tab(official, tabs)
+    empty = not any(t.count for t in tabs)
     procedures = _agency_procedures(official).values_list("code", "name")
     filters = QueueFilterForm(request.GET or None, procedures=list(procedures))
     chosen: dict[str, Any] = filters.cleaned_data if filters.is_valid() else {}
@@ -237,12 +279,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             for s in steps
         ]
     elif tab.kind == "online":
-        dossiers = visible_to(
-            actor,
-            Dossier.objects.filter(agency_id=official.agency_id, status=Status.NEW).select_related(
-                "procedure", "agency"
-            ),
-        )
+        dossiers = _online_queryset(actor, official).select_related("procedure", "agency")
         if chosen.get("thu_tuc"):
             dossiers = dossiers.filter(procedure__code=chosen["thu_tuc"])
         found, next_cursor = keyset_page(dossiers, "submitted_at", raw_cursor, PAGE_SIZE)
@@ -275,6 +312,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "now": now,
         "today": timezone.localdate(now),
         "month_start": timezone.localdate(now).replace(day=1),
+        "nothing": nothing_assigned(official) if empty else None,
+        "bulk": _bulk_context(tab, official, rows),
     }
     # htmx refreshes only the rows when a filter changes (a history restore needs the page).
     partial = request.headers.get("HX-Request") and not request.headers.get(
@@ -284,6 +323,120 @@ def queue(request: HttpRequest) -> HttpResponse:
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+# --- several dossiers at once (bulk forward) ---------------------------------------------------
+
+BULK_MAX = PAGE_SIZE
+BULK_TABS = ("mine", "unit")
+
+
+def _bulk_forwardable(step: DossierStep | None, official: Official) -> bool:
+    """A step the official may forward along with others: held by them (services.holds), open,
+    and not a leader's approval (approving is done one dossier at a time, on its page)."""
+    return (
+        step is not None
+        and step.role != Role.LEADER
+        and step.dossier.status in (Status.RECEIVED, Status.PROCESSING)
+        and services.holds(step, official)
+    )
+
+
+def _bulk_context(tab: Tab, official: Official, rows: list[QueueRow]) -> dict[str, Any]:
+    """Marks the rows that may be forwarded together; the bulk form shows when any may."""
+    if tab.kind != "steps" or tab.key not in BULK_TABS:
+        return {}
+    for row in rows:
+        row.selectable = _bulk_forwardable(row.step, official)
+    if not any(row.selectable for row in rows):
+        return {}
+    return {"url": reverse("onestop:bulk-forward"), "tab": tab.key, "max": BULK_MAX}
+
+
+@dataclass
+class BulkItem:
+    code: str
+    version: int
+
+
+def _bulk_items(values: list[str]) -> list[BulkItem] | None:
+    """The posted "code:version" pairs (None when one is malformed)."""
+    items: list[BulkItem] = []
+    for value in values:
+        code, _, version = value.rpartition(":")
+        if not code or not version.isdigit() or len(code) > 60:
+            return None
+        if all(i.code != code for i in items):
+            items.append(BulkItem(code, int(version)))
+    return items
+
+
+@login_required
+@require_POST
+def bulk_forward(request: HttpRequest) -> HttpResponse:
+    """Forward several dossiers of one procedure at one step together: each through the one
+    forward action (services.forward, its own transaction and version check), so a dossier that
+    fails is left exactly as it was while the others go on; one result line per dossier."""
+    official = _official(request)
+    actor = actor_from_request(request)
+    tab = request.POST.get("tab", "mine")
+    back = redirect(f"{reverse('onestop:queue')}?{urlencode({'tab': tab})}")
+    items = _bulk_items(request.POST.getlist("ho_so"))
+    if items is None:
+        messages.error(request, "Danh sách hồ sơ đã chọn không hợp lệ.")
+        return back
+    if not items:
+        messages.error(request, "Chọn ít nhất một hồ sơ để chuyển.")
+        return back
+    if len(items) > BULK_MAX:
+        messages.error(request, f"Mỗi lần chuyển tối đa {BULK_MAX} hồ sơ.")
+        return back
+    note = request.POST.get("note", "").strip()
+    if len(note) > 2000:
+        messages.error(request, "Ý kiến xử lý tối đa 2000 ký tự.")
+        return back
+    dossiers = {
+        d.code: d
+        for d in visible_to(actor, Dossier.objects.filter(code__in=[i.code for i in items]))
+    }
+    steps = {
+        st.dossier_id: st
+        for st in DossierStep.objects.filter(
+            dossier__in=dossiers.values(), status=StepStatus.ACTIVE
+        ).select_related("dossier")
+    }
+    kinds = {
+        (d.procedure_id, steps[d.pk].order if d.pk in steps else None) for d in dossiers.values()
+    }
+    if len(kinds) > 1:
+        messages.error(
+            request,
+            "Chỉ chuyển cùng lúc được các hồ sơ cùng thủ tục và đang ở cùng một bước xử lý. "
+            "Không hồ sơ nào được chuyển.",
+        )
+        return back
+    done = 0
+    for item in items:
+        dossier = dossiers.get(item.code)
+        step = steps.get(dossier.pk) if dossier is not None else None
+        if dossier is None:
+            messages.error(request, f"{item.code}: không tìm thấy hồ sơ.")
+            continue
+        if not _bulk_forwardable(step, official):
+            messages.error(request, f"{item.code}: bạn không thể chuyển hồ sơ này lúc này.")
+            continue
+        try:
+            text = _run_forward(actor, dossier, {"note": note}, item.version)
+        except DomainError as exc:
+            messages.error(request, f"{item.code}: {exc.message} Hồ sơ chưa được chuyển.")
+            continue
+        done += 1
+        messages.success(request, f"{item.code}: {text}")
+    if done and done < len(items):
+        messages.warning(request, f"Đã chuyển {done}/{len(items)} hồ sơ; xem lý do từng hồ sơ.")
+    elif done:
+        messages.info(request, f"Đã chuyển cả {done} hồ sơ.")
+    return back
 
 
 def queue_summary(official: Official) -> dict[str, Any]:
@@ -298,9 +451,7 @@ def queue_summary(official: Official) -> dict[str, Any]:
         "near": mine.filter(due_at__gte=now, due_at__lt=near).count(),
     }
     if official.has_role(Role.RECEIVER):
-        summary["online"] = Dossier.objects.filter(
-            agency_id=official.agency_id, status=Status.NEW
-        ).count()
+        summary["online"] = online_dossiers(official).count()
         summary["to_return"] = _step_queryset("return", official).count()
     if official.has_role(Role.LEADER):
         summary["apologies"] = _letters_to_decide(official).count()
@@ -352,22 +503,47 @@ class Situation:
         step = self.active
         if step is None:
             return []
-        people = (
-            Official.objects.filter(
-                agency_id=step.agency_id, roles__role=step.role, user__is_active=True
-            )
-            .select_related("user", "unit")
-            .order_by("unit__name", "user__full_name")
+        return [(o.pk, o.label) for o in eligible_assignees(step)]
+
+
+@dataclass
+class Assignee:
+    pk: int
+    name: str
+    unit: str
+    load: int  # active steps held now
+    holds: bool  # holds this step now
+
+    @property
+    def label(self) -> str:
+        text = self.name + (f" — {self.unit}" if self.unit else "")
+        text += f" · đang xử lý {self.load} hồ sơ"
+        return text + (" (đang giữ)" if self.holds else "")
+
+
+def eligible_assignees(step: DossierStep) -> list[Assignee]:
+    """Who may be given a step (services.assign: an active official of the step's agency with
+    the step's role), the step's unit first, each with their load (active steps held now)."""
+    people = (
+        Official.objects.filter(
+            agency_id=step.agency_id, roles__role=step.role, user__is_active=True
         )
-        return [
-            (
-                o.pk,
-                o.user.get_full_name()
-                + (f" — {o.unit.name}" if o.unit else "")
-                + (" (đang giữ)" if o.pk == step.assignee_id else ""),
-            )
-            for o in people
-        ]
+        .select_related("user", "unit")
+        .annotate(load=Count("assigned_steps", filter=Q(assigned_steps__status=StepStatus.ACTIVE)))
+        .order_by("unit__name", "user__full_name")
+    )
+    found = [
+        Assignee(
+            o.pk,
+            o.user.get_full_name(),
+            o.unit.name if o.unit else "",
+            o.load,
+            o.pk == step.assignee_id,
+        )
+        for o in people
+    ]
+    unit_name = step.unit.name if step.unit_id and step.unit else None
+    return sorted(found, key=lambda a: (a.unit != unit_name, a.load, a.name))
 
 
 def _situation(dossier: Dossier, official: Official | None) -> Situation:
@@ -733,6 +909,7 @@ class ActionView:
     button: str
     form: forms.Form
     url: str
+    prominent: bool = False  # shown open, as a card
 
 
 def _action_views(s: Situation, bound: tuple[str, forms.Form] | None = None) -> list[ActionView]:
@@ -752,8 +929,12 @@ def _action_views(s: Situation, bound: tuple[str, forms.Form] | None = None) -> 
                 initial={"version": s.dossier.version, **spec.initial(s)},
                 **spec.form_kwargs(s),
             )
+        prominent = False
+        if key == "assign" and s.active is not None and s.active.assignee_id:
+            # A unit head or leader reassigns the step (the load of each candidate shown).
+            title, button, prominent = "Phân công lại", "Phân công lại", True
         url = reverse("onestop:action", args=[s.dossier.code, key])
-        views.append(ActionView(key, spec, title, button, form, url))
+        views.append(ActionView(key, spec, title, button, form, url, prominent))
     return views
 
 
@@ -1007,18 +1188,18 @@ def reception(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Cần vai trò cán bộ tiếp nhận Một cửa.")
     actor = actor_from_request(request)
     query = request.GET.get("q", "").strip()[:200]
+    # What this desk receives: its agency's procedures and, at the provincial centre, the
+    # departments' it receives for (catalog.ReceptionDesk).
+    received = desk_procedures(official.agency_id)
     if query:
-        choices = search_procedures(query, agency=official.agency, limit=50)
+        ids = set(received.values_list("pk", flat=True))
+        choices = [p for p in search_procedures(query, limit=500) if p.pk in ids][:50]
     else:
-        choices = list(_agency_procedures(official).select_related("sector"))
+        choices = list(received.select_related("sector").order_by("sector__name", "name")[:1000])
     chooser = ProcedureChoiceForm(request.GET or None, procedures=choices)
     code = request.POST.get("procedure") or request.GET.get("thu_tuc", "")
     procedure = (
-        Procedure.objects.filter(code=code, is_published=True, agencies=official.agency_id)
-        .prefetch_related("components", "fees")
-        .first()
-        if code
-        else None
+        received.filter(code=code).prefetch_related("components", "fees").first() if code else None
     )
     if procedure is None:
         if code:
@@ -1051,6 +1232,7 @@ def reception(request: HttpRequest) -> HttpResponse:
                     summary=data.get("summary", ""),
                     set_count=data.get("set_count") or 1,
                     fees=form.requested_fees(),
+                    agency_identifier=request.POST.get("co_quan", "")[:20],
                 )
             except DomainError as exc:
                 form.add_error(None, exc.message)

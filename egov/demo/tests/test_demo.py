@@ -131,3 +131,24 @@ def test_demo_totp_prints_the_current_code(settings) -> None:
     TOTP.activate(real, generate_totp_secret())
     with pytest.raises(CommandError, match="không dùng khóa minh họa"):
         call_command("demo_totp", "stp.vanthu", stdout=StringIO(), stderr=StringIO())
+
+
+def test_the_centre_receives_the_departments_procedures() -> None:
+    """Decree 61/2018/NĐ-CP (amended by 107/2021/NĐ-CP): the provincial centre's desk receives
+    every demo department's procedure; the communes keep their own desks."""
+    from egov.catalog.models import Procedure, ReceptionDesk
+    from egov.onestop.queue import desk_procedures
+
+    call_command("load_demo", "--quiet", stdout=StringIO())
+    centre = Agency.objects.get(kind="ttphc")
+    departmental = Procedure.objects.filter(agencies__kind="so").distinct()
+    assert departmental.exists()
+    assert ReceptionDesk.objects.filter(desk_agency=centre).count() == departmental.count()
+    assert all("107/2021/NĐ-CP" in r.legal_basis for r in ReceptionDesk.objects.all())
+    assert set(desk_procedures(centre.pk)) == set(departmental)
+    justice = Agency.objects.get(identifier="000.00.01.H41")
+    assert not desk_procedures(justice.pk).exists()
+    commune = Agency.objects.filter(kind="ubnd", parent__isnull=False).first()
+    assert desk_procedures(commune.pk).exists()
+    call_command("load_demo", "--quiet", stdout=StringIO())  # nothing twice
+    assert ReceptionDesk.objects.count() == departmental.count()

@@ -288,7 +288,9 @@ def test_page_offers_what_each_official_may_do_now(client, login_with_mfa, staff
 
     login_with_mfa(staff.head.user)
     page = client.get(url).content.decode()
-    assert "Phân công xử lý" in page and staff.specialist2.user.get_full_name() in page
+    # The step is held by the specialist: the unit head reassigns it, seeing each one's load.
+    assert "Phân công lại" in page and staff.specialist2.user.get_full_name() in page
+    assert "đang xử lý 0 hồ sơ" in page and 'href="#assign"' in page
     client.logout()
 
     services.forward(actor=act(staff.specialist), dossier=dossier)

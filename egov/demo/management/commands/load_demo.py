@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from egov.demo.data import DEMO_TOTP_SECRET, load_demo
+from egov.demo.data import DEMO_TOTP_SECRET, load_demo, receive_at_centre
 
 
 class Command(BaseCommand):
@@ -38,6 +38,14 @@ class Command(BaseCommand):
         templates = attach_generated_templates(actor=SYSTEM)
         if templates:
             self.stdout.write(f"Mẫu đơn, tờ khai: tạo {len(templates)} tệp mẫu (PDF).")
+        # The provincial centre receives the departments' procedures (Decree 61/2018/NĐ-CP,
+        # amended by Decree 107/2021/NĐ-CP): after the catalogue, which names the procedures.
+        centre = receive_at_centre()
+        if centre:
+            self.stdout.write(
+                f"Trung tâm Phục vụ hành chính công tỉnh tiếp nhận thêm {centre} thủ tục "
+                "của các sở."
+            )
         # Dossiers go through the catalogue's procedures, so they come last.
         from egov.demo.dossiers import load_demo_dossiers
 
