@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0003_procedure_chains'),
+        ('catalog', '0006_procedure_result_signing'),
         ('org', '0001_initial'),
     ]
 

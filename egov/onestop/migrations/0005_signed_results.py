@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('dossiers', '0007_promised_date'),
-        ('onestop', '0003_apology_promise'),
+        ('onestop', '0004_supplement_items_deadline'),
         ('org', '0001_initial'),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0003_procedure_chains'),
+        ('catalog', '0005_fee_legal_source'),
     ]
 
     operations = [
