@@ -653,6 +653,9 @@ SUPPLEMENT_COLUMNS = (
     "requested_at",
     "answered_at",
     "paused_seconds",
+    # #15: the papers named apart and the date to answer by; a migrated request has neither.
+    "items",
+    "answer_by",
 )
 RATING_COLUMNS = ("dossier_id", "level", "comment", "created_at")
 RATING_LEVELS = (5, 4, 3, 2, 1)
@@ -1043,7 +1046,7 @@ def _one(
                     streams["supplement"].lines.append(
                         f"{dossier_id}\t{requester[0]}\t{SUPPLEMENT_REASON}\t{stamp(epoch(req))}\t"
                         f"{stamp(epoch(ans) if ans is not None else None)}\t"
-                        f"{(ans - req) if ans is not None else 0}\n"
+                        f"{(ans - req) if ans is not None else 0}\t\\N\t\\N\n"
                     )
                 if pauses and pauses[-1][1] is None:
                     status = Status.SUPPLEMENT_REQUESTED

@@ -204,7 +204,7 @@ class ReasonSerializer(VersionSerializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class SupplementRequestSerializer(ReasonSerializer):
+class SupplementAskSerializer(ReasonSerializer):
     """`reason` is why; `components` and `other` which papers (without them, as before #15,
     the reason's lines are the papers); `answer_days` by when, in working days."""
 
@@ -460,7 +460,7 @@ ACTIONS = [
     Action(
         "request-supplement",
         "Yêu cầu bổ sung hồ sơ (mẫu 02); dừng tính thời hạn",
-        SupplementRequestSerializer,
+        SupplementAskSerializer,
         _request_supplement,
         created=True,
     ),
@@ -802,6 +802,7 @@ for _serializer in (
     ReturnSerializer,
     ResultUploadSerializer,
     ApologySerializer,
+    SupplementAskSerializer,
     DecisionSerializer,
     ApologyOutSerializer,
     ActionResultSerializer,
