@@ -81,8 +81,9 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
     results = search_procedures(query, limit=50, **filters)
     suggestions: list[Procedure] = []
     popular: list[Procedure] = []
-    if not results:
-        # Nothing found: the nearest names, then what people most often come for.
+    if not results and not filters:
+        # Nothing found: the nearest names, then what people most often come for. With filters
+        # (sector, agency...) the page offers to search again without them instead.
         suggestions = suggest_procedures(query) if query else []
         shown = {p.pk for p in suggestions}
         popular = [p for p in popular_procedures(8) if p.pk not in shown][:5]
