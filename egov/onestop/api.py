@@ -760,6 +760,7 @@ for _serializer in (
     ReasonSerializer,
     AssignSerializer,
     ForwardSerializer,
+    ApproveSignSerializer,
     SendBackSerializer,
     PaymentRequestSerializer,
     PaymentReceivedSerializer,
