@@ -796,6 +796,7 @@ for _serializer in (
     ReasonSerializer,
     AssignSerializer,
     ForwardSerializer,
+    ApproveSignSerializer,
     SendBackSerializer,
     PaymentRequestSerializer,
     PaymentReceivedSerializer,
