@@ -51,19 +51,20 @@ def test_citizen_finds_submits_tracks_and_looks_up(
     page.get_by_label("Ngày sinh").fill("2026-11-01")
     page.get_by_label("Giới tính").select_option("Nam")
     page.get_by_label("Giấy chứng sinh").set_input_files(str(pdf))
-    page.get_by_role("button", name="Nộp hồ sơ", exact=True).click()
-    # Without the declaration the form comes back, with the papers to attach again.
-    assert page.get_by_text("Vui lòng xem lại hồ sơ và xác nhận cam đoan").is_visible()
+    page.get_by_role("button", name="Tiếp tục").click()
+    # The answers are checked before anything is sent; the declaration comes last.
+    page.wait_for_url("**/kiem-tra/")
     assert not Dossier.objects.exists()
-    check_page(page)
-    page.get_by_label("Giấy chứng sinh").set_input_files(str(pdf))
-    page.get_by_label("Tôi đã xem lại hồ sơ và cam đoan").check()
-    page.get_by_role("button", name="Nộp hồ sơ", exact=True).click()
+    check_page(page, exclude=(".messages",))
+    page.get_by_label("Tôi cam đoan những thông tin đã khai là đúng sự thật").check()
+    page.get_by_role("button", name="Xác nhận và gửi hồ sơ").click()
 
-    page.wait_for_url("**/ho-so-cua-toi/*/")
+    page.wait_for_url("**/da-nop/*/")
     dossier = Dossier.objects.get()
-    assert page.get_by_text(f"Mã hồ sơ: {dossier.code}").is_visible()
+    assert page.locator(".panel-code").inner_text() == dossier.code
     check_page(page)
+    page.get_by_role("link", name="Xem hồ sơ và tiến độ xử lý").click()
+    page.wait_for_url("**/ho-so-cua-toi/*/")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Tải Giấy tiếp nhận hồ sơ và hẹn trả kết quả (PDF)").click()
     receipt = download_info.value
