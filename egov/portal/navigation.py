@@ -1,5 +1,5 @@
-"""The applicant's own pages in the header (egov.core.navigation): their dossiers and, where the
-portal has it, the inbox of the notices sent to them."""
+"""The applicant's own pages in the header (egov.core.navigation): their dossiers and the inbox of
+the notices sent to them."""
 
 from django.utils.translation import gettext_noop as N_
 
@@ -16,7 +16,12 @@ declare_area(
         lambda r: allowed(_applicant_required, r),
     )
 )
-# Left out of the header while the portal has no inbox route (NoReverseMatch).
 declare_area(
-    Area("inbox", N_("Thông báo"), "portal:inbox", 6, lambda r: allowed(_applicant_required, r))
+    Area(
+        "notices",
+        N_("Thông báo của tôi"),
+        "portal:notices",
+        6,
+        lambda r: allowed(_applicant_required, r),
+    )
 )
