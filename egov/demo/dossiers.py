@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from egov.catalog.models import Procedure
+from egov.catalog.models import Procedure, ReceptionDesk
 from egov.core.actors import actor_for_user
 from egov.dossiers.models import Dossier
 from egov.onestop import services
@@ -87,11 +87,18 @@ def load_demo_dossiers() -> int:
         if procedure is None:
             continue
         offering = sorted(a for a in procedure.agencies.values_list("pk", flat=True))
+        # A department's procedure is received at the provincial centre's desk (ReceptionDesk).
+        desk_of = dict(
+            ReceptionDesk.objects.filter(procedure=procedure).values_list(
+                "agency_id", "desk_agency_id"
+            )
+        )
         # Spread the commune procedures over the communes, one agency per dossier.
-        candidates = [a for a in offering if a in receivers]
+        candidates = [a for a in offering if desk_of.get(a, a) in receivers]
         if not candidates:
             continue
-        receiver = receivers[candidates[number % len(candidates)]]
+        competent = candidates[number % len(candidates)]
+        receiver = receivers[desk_of.get(competent, competent)]
         uploads = {
             c.code: [_paper(f"{c.code}.pdf")]
             for c in procedure.components.all()
@@ -102,6 +109,7 @@ def load_demo_dossiers() -> int:
             procedure_code=procedure.code,
             applicant=services.Applicant("citizen", spec.applicant, spec.personal_id),
             uploads=uploads,
+            agency_identifier=Agency.objects.get(pk=competent).identifier,
         )
         made += 1
         done = 0
