@@ -613,6 +613,7 @@ DOSSIER_COLUMNS = (
     "delivery_address",
     "form_data",
     "fee_total",
+    "fee_lines",  # generated dossiers keep no lines: their receipts show the catalogue's fees due
     "submitted_at",
     "received_at",
     "appointment_at",
@@ -1133,7 +1134,7 @@ def _one(
     streams["dossier"].lines.append(
         f"{dossier_id}\t{code}\t{plan.id}\t{plan.version_id}\t{agency.id}\t\\N\tcitizen\t"
         f"{applicant}\t{id_number}\t09{rng.randint(0, 99999999):08d}\t\t\t{int(channel)}\t"
-        f"{int(status)}\t{result_delivery}\t\t{{}}\t{plan.fee}\t{stamp(submitted)}\t"
+        f"{int(status)}\t{result_delivery}\t\t{{}}\t{plan.fee}\t[]\t{stamp(submitted)}\t"
         f"{stamp(received)}\t{stamp(appointment)}\t\\N\t{stamp(finished)}\t{stamp(returned)}\t"
         f"{supplement_count}\t\\N\t1\t{stamp(returned or finished or received or submitted)}\t"
         f"\t1\t{stamp(appointment if received else None)}\t\\N\t\\N\n"
