@@ -205,3 +205,24 @@ def test_unit_head_reassigns_with_loads(world, make_citizen, login_with_mfa, cli
         {"assign-version": dossier.version, "assign-official": world.specialist2.pk},
     )
     assert active(dossier).assignee == world.specialist2
+
+
+def test_bulk_forward_by_an_official_who_does_not_hold_the_dossiers_changes_nothing(
+    world, make_citizen, login_with_mfa, password_only, client, make_official
+):  # type: ignore[no-untyped-def]
+    """Attacks on the bulk door: a leader of another agency (the centre) posts the specialist's
+    dossiers, and the specialist's own session without the second factor posts them; nothing
+    moves."""
+    dossiers = _received(world, make_citizen, 2)
+    before = [(d.version, active(d).pk) for d in dossiers]
+    payload = {"tab": "mine", "ho_so": [f"{d.code}:{d.version}" for d in dossiers]}
+    outsider = make_official(world.centre, roles=[Role.UNIT_HEAD, Role.LEADER], username="ngoai")
+    login_with_mfa(outsider.user)
+    client.post("/mot-cua/chuyen-nhieu-ho-so/", payload, follow=True)
+    no_second_factor = password_only(world.specialist.user, with_totp=True)
+    response = no_second_factor.post("/mot-cua/chuyen-nhieu-ho-so/", payload)
+    assert response.status_code in (302, 403)
+    for d, (version, step_pk) in zip(dossiers, before, strict=True):
+        d.refresh_from_db()
+        assert d.version == version and active(d).pk == step_pk
+        assert active(d).role == Role.SPECIALIST
