@@ -29,6 +29,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("egov.events.catalogue_api")),
     path("", include("egov.documents.api")),
     path("", include("egov.stats.api")),
+    path("", include("egov.meetings.api.urls")),
     path("exchange/", include("egov.exchange.api")),
 ]
 
@@ -47,6 +48,7 @@ urlpatterns = [
     path("", include("egov.portal.urls")),
     path("mot-cua/", include("egov.onestop.urls")),
     path("van-ban/", include("egov.documents.urls")),
+    path("hop/", include("egov.meetings.urls")),
     path("dieu-hanh/", include("egov.stats.urls")),
     path("cong-khai/", include("egov.stats.public_urls")),
     path("", include("egov.web.urls")),

@@ -5,7 +5,10 @@ Each deliverer returns when the remote side accepted the message and raises `Del
 passes the message's idempotency key on, so a repeated delivery can be recognised remotely.
 
 Payloads:
-- email:   {"to": "a@b.vn" | [...], "subject": str, "body": str, "html": str?, "from": str?}
+- email:   {"to": "a@b.vn" | [...], "subject": str, "body": str, "html": str?, "from": str?,
+            "attachments": [{"filename": str, "content_type": str, "content": str}]?}
+           (an attachment's content is text, e.g. an iCalendar invitation; binary files are
+           linked, never mailed)
 - webhook: {"url": "https://...", "body": {...}, "headers": {...}?}
 - sms:     {"to": "+84912345678", "text": str}
 """
@@ -143,6 +146,12 @@ def deliver_email(message: OutboxMessage) -> None:
     )
     if payload.get("html"):
         email.attach_alternative(str(payload["html"]), "text/html")
+    for attachment in payload.get("attachments") or []:
+        email.attach(
+            str(attachment["filename"]),
+            str(attachment["content"]),
+            str(attachment.get("content_type") or "text/plain"),
+        )
     try:
         email.send(fail_silently=False)
     except (BadHeaderError, ValueError) as exc:

@@ -193,6 +193,7 @@ class OutboxMessage(models.Model):
         NATIONAL_PORTAL = "national_portal", _("Cổng Dịch vụ công quốc gia")
         EDXML = "edxml", _("Trục liên thông văn bản (edXML)")
         EDXML_STATUS = "edxml_status", _("Trạng thái văn bản liên thông (edXML)")
+        MEETING_NOTICE = "meeting_notice", _("Thông báo trong hệ thống (họp, lấy ý kiến)")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Chờ gửi")

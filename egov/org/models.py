@@ -228,6 +228,8 @@ class Role(models.TextChoices):
     UNIT_HEAD = "unit_head", _("Lãnh đạo phòng")
     LEADER = "leader", _("Lãnh đạo cơ quan")
     CLERK = "clerk", _("Văn thư")
+    # Văn phòng: prepares meetings and written consultations (egov.meetings).
+    SECRETARIAT = "secretariat", _("Văn phòng (tổ chức họp)")
     OPERATOR = "operator", _("Quản trị hệ thống")
 
 

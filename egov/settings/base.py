@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "egov.signing",
     "egov.documents",
     "egov.exchange",
+    "egov.meetings",
     "egov.portal",
     "egov.web",
     "egov.demo",

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class MeetingsConfig(AppConfig):
+    name = "egov.meetings"
+    label = "meetings"
+    verbose_name = "Phòng họp không giấy, lấy ý kiến bằng văn bản"
+
+    def ready(self) -> None:
+        from . import event_types, scopes  # noqa: F401
+        from .services import notify  # noqa: F401  (the in-app outbox deliverer)
