@@ -27,7 +27,16 @@ from egov.core.errors import Conflict, DomainError, NotAllowed
 from egov.core.uploads import UploadRejected, save_file
 from egov.org.models import AGENCY_ID_VALIDATOR, Agency, Official, Role, Unit
 
-from . import authority, event_types, exchange_bridge, files, numbering, pdffields, signatures
+from . import (
+    authority,
+    event_types,
+    exchange_bridge,
+    files,
+    listeners,
+    numbering,
+    pdffields,
+    signatures,
+)
 from .cases import OUTGOING_DOCUMENT
 from .error_codes import DocumentErrorCode
 from .models import (
@@ -893,6 +902,9 @@ def issue(
         act.record(event_types.ISSUED, symbol=assigned.symbol, number=assigned.number)
     send(actor=actor, document=document)
     document.refresh_from_db()
+    # Committed: the apps that asked for this document (a meeting's conclusion, a
+    # consultation's result) hear of it (documents/listeners.py).
+    listeners.document_issued(document.pk)
     return document
 
 
