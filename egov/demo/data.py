@@ -309,6 +309,10 @@ AGENCIES: tuple[AgencySpec, ...] = (
 
 OPERATOR = OfficialSpec("quantri", next(_NAMES), "VP", "chuyen-vien", (Role.OPERATOR,))
 OPERATOR_AGENCY_KEY = "ubnd"
+# The provincial People's Committee's office prepares its meetings and written consultations.
+MEETINGS_SECRETARIAT = OfficialSpec(
+    "ubndtinh.vanphong", next(_NAMES), "VP", "chuyen-vien", (Role.SECRETARIAT, Role.SPECIALIST)
+)
 
 CITIZENS = (
     CitizenSpec("022085012345", "Nguyễn Văn An", "0912000001", "an.nguyen@example.com"),
@@ -488,6 +492,7 @@ def load_demo(*, actor: Actor = SYSTEM) -> DemoResult:
 
         staff = [(spec.key, o) for spec in AGENCIES for o in spec.officials]
         staff.append((OPERATOR_AGENCY_KEY, OPERATOR))
+        staff.append(("ubnd", MEETINGS_SECRETARIAT))
         existing_users = {
             u.username: u for u in User.objects.filter(username__in=[o.username for _, o in staff])
         }
