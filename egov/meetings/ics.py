@@ -39,6 +39,13 @@ ROLES = {
     Participant.Role.SECRETARY: "NON-PARTICIPANT",
     Participant.Role.GUEST: "OPT-PARTICIPANT",
 }
+# The chair first, then the members, the secretary and the guests.
+ROLE_ORDER = {
+    Participant.Role.CHAIR: 0,
+    Participant.Role.MEMBER: 1,
+    Participant.Role.SECRETARY: 2,
+    Participant.Role.GUEST: 3,
+}
 PARTSTAT = {
     Participant.Response.PENDING: "NEEDS-ACTION",
     Participant.Response.ACCEPTED: "ACCEPTED",
@@ -167,7 +174,9 @@ def meeting_ics(
         event.add("location", where)
     event.add("description", description(meeting, viewer))
     event.add("organizer", _organizer(meeting))
-    event.add("url", absolute(meeting_link(meeting)))
+    url = absolute(meeting_link(meeting))
+    if url.startswith(("https://", "http://")):
+        event.add("url", url)  # a URI (RFC 5545 3.8.4.6): only with PUBLIC_BASE_URL set
     event.add("categories", [meeting.get_kind_display()])
 
     uninvite = attendees is not None
@@ -175,9 +184,8 @@ def meeting_ics(
         for official in attendees or ():
             event.add("attendee", _address(official, cutype="INDIVIDUAL"))
     else:
-        for participant in meeting.participants.select_related(
-            "official__user", "delegate__user"
-        ).order_by("role", "id"):
+        rows = meeting.participants.select_related("official__user", "delegate__user")
+        for participant in sorted(rows, key=lambda p: (ROLE_ORDER[p.role], p.pk)):
             params = {
                 "cutype": "INDIVIDUAL",
                 "role": ROLES[Participant.Role(participant.role)],

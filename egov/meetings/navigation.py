@@ -1,5 +1,5 @@
 """The meetings pages in the header ("Họp"), for any official (egov.core.navigation). The area
-opens the official's own meetings (`meetings:index`); the secretariat reaches its list from there."""
+opens the official's own meetings (`meetings:index`); the secretariat's list is linked there."""
 
 from django.utils.translation import gettext_noop as N_
 

@@ -125,7 +125,7 @@ def _name(official: Official | None) -> str:
     return official.user.get_full_name() if official is not None else ""
 
 
-# --- checking input -------------------------------------------------------------------------------
+# --- checking input ------------------------------------------------------------------------------
 
 
 def _organising_official(actor: Actor) -> Official:
@@ -289,7 +289,7 @@ def _raise(errors: dict[str, list[str]]) -> None:
         )
 
 
-# --- participants ---------------------------------------------------------------------------------
+# --- participants --------------------------------------------------------------------------------
 
 
 def _sync_participants(
@@ -470,17 +470,16 @@ def pending_changes(meeting: Meeting) -> list[Change]:
     return changes
 
 
-# --- messages -------------------------------------------------------------------------------------
+# --- messages ------------------------------------------------------------------------------------
 
 
 def recipients(meeting: Meeting) -> list[tuple[Official, Participant]]:
     """Everyone to tell about the meeting: each participant and each delegate named by one
     (a delegate gets what the person they stand in for would get)."""
     found: dict[int, tuple[Official, Participant]] = {}
-    rows = list(
-        meeting.participants.select_related("official__user", "delegate__user").order_by(
-            "role", "id"
-        )
+    rows = sorted(
+        meeting.participants.select_related("official__user", "delegate__user"),
+        key=lambda p: (ics.ROLE_ORDER[p.role], p.pk),
     )
     for p in rows:
         found[p.official_id] = (p.official, p)
@@ -605,7 +604,7 @@ def _invite_all(
     return len(found)
 
 
-# --- creating and editing -------------------------------------------------------------------------
+# --- creating and editing ------------------------------------------------------------------------
 
 
 def create_meeting(*, actor: Actor, data: MeetingInput) -> Meeting:
@@ -763,7 +762,7 @@ def set_participants(
     return m
 
 
-# --- the agenda -----------------------------------------------------------------------------------
+# --- the agenda ----------------------------------------------------------------------------------
 
 
 def _check_item(
@@ -969,7 +968,7 @@ def move_item(
     return found
 
 
-# --- publishing -----------------------------------------------------------------------------------
+# --- publishing ----------------------------------------------------------------------------------
 
 
 def _check_ready(meeting: Meeting, now: datetime) -> None:
@@ -1077,7 +1076,7 @@ def cancel(
     return m
 
 
-# --- reminders ------------------------------------------------------------------------------------
+# --- reminders -----------------------------------------------------------------------------------
 
 
 def _reminder_due(meeting: Meeting, now: datetime) -> str | None:

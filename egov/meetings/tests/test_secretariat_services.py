@@ -136,7 +136,7 @@ def test_only_a_secretariat_creates_meetings(board, other_agency, make_official)
     assert meeting.agency == other_agency
 
 
-# --- editing ---------------------------------------------------------------------------------------
+# --- editing -------------------------------------------------------------------------------------
 
 
 def test_attacks_on_someone_elses_meeting_change_nothing(  # type: ignore[no-untyped-def]
@@ -247,7 +247,7 @@ def test_set_participants_with_guest_items(
     assert state() == before
 
 
-# --- the agenda ------------------------------------------------------------------------------------
+# --- the agenda ----------------------------------------------------------------------------------
 
 
 def test_agenda_add_edit_move_remove(board, make_meeting) -> None:  # type: ignore[no-untyped-def]
@@ -308,7 +308,7 @@ def test_bad_items_are_refused(board, make_meeting, kwargs, field) -> None:  # t
     assert state() == before
 
 
-# --- publishing ------------------------------------------------------------------------------------
+# --- publishing ----------------------------------------------------------------------------------
 
 
 def test_publish_sends_email_sms_and_inapp_with_the_ics(board) -> None:  # type: ignore[no-untyped-def]
@@ -435,7 +435,7 @@ def test_cancelling_a_draft_tells_nobody(board, make_meeting) -> None:  # type: 
     assert meeting.status == MeetingStatus.CANCELLED and messages(meeting) == []
 
 
-# --- reminders -------------------------------------------------------------------------------------
+# --- reminders -----------------------------------------------------------------------------------
 
 
 def test_reminders_go_out_once_to_those_who_did_not_decline(board, make_meeting) -> None:  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ the message on the field it concerns).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -50,7 +51,7 @@ from .secretariat_forms import (
 LIST_LIMIT = 200
 
 
-# --- who is asking -----------------------------------------------------------------------------
+# --- who is asking -------------------------------------------------------------------------------
 
 
 def secretariat_official(request: HttpRequest) -> tuple[Official, Actor]:
@@ -76,7 +77,7 @@ def _is_htmx(request: HttpRequest) -> bool:
     )
 
 
-# --- errors ------------------------------------------------------------------------------------
+# --- errors --------------------------------------------------------------------------------------
 
 
 def _put_errors(exc: DomainError, form: forms.Form | None) -> list[tuple[str, str]]:
@@ -97,8 +98,8 @@ _ANCHORS = {"members": "picker", "guests": "picker", "agenda": "agenda", "note":
 
 
 def _summary(
-    *forms_: forms.Form | None, extra: list[tuple[str, str]] = ()
-) -> list[tuple[str, str]]:  # type: ignore[assignment]
+    *forms_: forms.Form | None, extra: Sequence[tuple[str, str]] = ()
+) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for form in forms_:
         if form is None or not form.is_bound:
@@ -111,7 +112,7 @@ def _summary(
     return [*found, *extra]
 
 
-# --- the list ----------------------------------------------------------------------------------
+# --- the list ------------------------------------------------------------------------------------
 
 TABS = [
     ("sap-toi", "Sắp diễn ra", Q(status__in=[MeetingStatus.DRAFT, MeetingStatus.PUBLISHED])),
@@ -157,7 +158,7 @@ def manage(request: HttpRequest) -> HttpResponse:
     )
 
 
-# --- creating ----------------------------------------------------------------------------------
+# --- creating ------------------------------------------------------------------------------------
 
 
 def _picker_exclude(post: Any) -> set[int]:
@@ -212,7 +213,7 @@ def _render_create(
     )
 
 
-# --- the meeting's page ------------------------------------------------------------------------
+# --- the meeting's page --------------------------------------------------------------------------
 
 
 def _edit_context(
@@ -224,7 +225,7 @@ def _edit_context(
     picker: Picker | None = None,
     new_item: ItemForm | None = None,
     item_forms: dict[int, ItemForm] | None = None,
-    errors: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    errors: Sequence[tuple[str, str]] = (),
     agenda_status: str = "",
 ) -> dict[str, Any]:
     items = list(meeting.items.select_related("presenter__user").order_by("position"))
@@ -243,10 +244,11 @@ def _edit_context(
                 },
             )
     editable = meeting.status in OPEN_MEETING
-    people = list(
+    people = sorted(
         meeting.participants.select_related(
             "official__user", "official__agency", "official__position", "delegate__user"
-        ).order_by("role", "id")
+        ),
+        key=lambda p: (ics.ROLE_ORDER[p.role], p.pk),
     )
     return {
         "meeting": meeting,
@@ -356,6 +358,34 @@ def participants(request: HttpRequest, pk: int) -> HttpResponse:
 AGENDA_ACTIONS = ("add", "update", "remove", "up", "down")
 
 
+def _agenda_change(
+    actor: Actor,
+    meeting: Meeting,
+    action: str,
+    item: AgendaItem | None,
+    form: ItemForm | None,
+    expected: int | None,
+) -> str:
+    """Run one agenda action; what to tell the secretariat."""
+    if form is not None:
+        if not form.is_valid():
+            raise svc.MeetingError("Nội dung họp chưa hợp lệ.")
+        values = {k: form.cleaned_data[k] for k in ItemForm.base_fields}
+        if item is None:
+            added = svc.add_item(actor=actor, meeting=meeting, expected_version=expected, **values)
+            return f"Đã thêm nội dung {added.position}: {added.title}."
+        svc.update_item(actor=actor, item=item, expected_version=expected, **values)
+        return f"Đã sửa nội dung: {values['title']}."
+    assert item is not None
+    if action == "remove":
+        svc.remove_item(actor=actor, item=item, expected_version=expected)
+        return f"Đã bỏ nội dung: {item.title}."
+    target = item.position - 1 if action == "up" else item.position + 1
+    svc.move_item(actor=actor, item=item, position=target, expected_version=expected)
+    where = "lên" if action == "up" else "xuống"
+    return f"Đã chuyển “{item.title}” {where} vị trí {target}."
+
+
 @login_required
 @require_POST
 def agenda(request: HttpRequest, pk: int) -> HttpResponse:
@@ -363,86 +393,42 @@ def agenda(request: HttpRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action", "")
     if action not in AGENDA_ACTIONS:
         raise Http404
-    version = VersionForm(request.POST)
-    expected = version.cleaned_data["version"] if version.is_valid() else None
     item: AgendaItem | None = None
     if action != "add":
         item_id = parse_id(request.POST.get("item"))
         item = meeting.items.filter(pk=item_id).first() if item_id else None
         if item is None:
             raise Http404
-    new_item: ItemForm | None = None
-    item_forms: dict[int, ItemForm] = {}
-    extra: list[tuple[str, str]] = []
-    status = ""
+    form: ItemForm | None = None
+    if action in ("add", "update"):
+        prefix = "new" if item is None else f"i{item.pk}"
+        form = ItemForm(request.POST, prefix=prefix, meeting=meeting)
+    version = VersionForm(request.POST)
     try:
         if not version.is_valid():
             raise svc.MeetingError("Trang đã cũ, vui lòng tải lại trang.")
-        if action in ("add", "update"):
-            form = ItemForm(
-                request.POST,
-                prefix="new" if action == "add" else f"i{item.pk}",
-                meeting=meeting,  # type: ignore[union-attr]
-            )
-            if action == "add":
-                new_item = form
-            else:
-                item_forms[item.pk] = form  # type: ignore[union-attr]
-            if not form.is_valid():
-                raise svc.MeetingError("Nội dung họp chưa hợp lệ.")
-            values = {k: form.cleaned_data[k] for k in ItemForm.base_fields}
-            if action == "add":
-                added = svc.add_item(
-                    actor=actor, meeting=meeting, expected_version=expected, **values
-                )
-                status = f"Đã thêm nội dung {added.position}: {added.title}."
-                new_item = None
-            else:
-                svc.update_item(actor=actor, item=item, expected_version=expected, **values)  # type: ignore[arg-type]
-                status = f"Đã sửa nội dung: {values['title']}."
-                item_forms.pop(item.pk)  # type: ignore[union-attr]
-        elif action == "remove":
-            svc.remove_item(actor=actor, item=item, expected_version=expected)  # type: ignore[arg-type]
-            status = f"Đã bỏ nội dung: {item.title}."  # type: ignore[union-attr]
-        else:
-            assert item is not None
-            target = item.position - 1 if action == "up" else item.position + 1
-            svc.move_item(actor=actor, item=item, position=target, expected_version=expected)
-            status = f"Đã chuyển “{item.title}” lên vị trí {target}."
-            if action == "down":
-                status = f"Đã chuyển “{item.title}” xuống vị trí {target}."
+        status = _agenda_change(actor, meeting, action, item, form, version.cleaned_data["version"])
     except DomainError as exc:
-        form_with_errors = (
-            new_item if action == "add" else item_forms.get(item.pk) if item else None
-        )  # type: ignore[union-attr]
-        extra = _put_errors(exc, form_with_errors)
-        extra = [(a or "agenda", m) for a, m in extra]
-        errors = _summary(form_with_errors, extra=extra)
+        extra = [(a or "agenda", m) for a, m in _put_errors(exc, form)]
         meeting.refresh_from_db()
-        return render(
+        context = _edit_context(
             request,
-            "meetings/secretariat/edit.html",
-            _edit_context(
-                request,
-                meeting,
-                official,
-                new_item=new_item,
-                item_forms=item_forms,
-                errors=errors,
-            ),
+            meeting,
+            official,
+            new_item=form if item is None else None,
+            item_forms={item.pk: form} if item is not None and form is not None else None,
+            errors=_summary(form, extra=extra),
         )
+        return render(request, "meetings/secretariat/edit.html", context)
     if _is_htmx(request):
         meeting.refresh_from_db()
-        return render(
-            request,
-            "meetings/secretariat/edit.html",
-            _edit_context(request, meeting, official, agenda_status=status),
-        )
+        context = _edit_context(request, meeting, official, agenda_status=status)
+        return render(request, "meetings/secretariat/edit.html", context)
     messages.success(request, status)
     return redirect(reverse("meetings:edit", args=[meeting.pk]) + "#agenda")
 
 
-# --- sending -----------------------------------------------------------------------------------
+# --- sending -------------------------------------------------------------------------------------
 
 
 def _confirm(
@@ -512,7 +498,8 @@ def republish_page(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Đã gửi thông báo thay đổi (lần {meeting.ical_sequence}) tới những người dự họp.",
+                    f"Đã gửi thông báo thay đổi (lần {meeting.ical_sequence}) tới những người "
+                    "dự họp.",
                 )
                 return redirect("meetings:edit", pk=meeting.pk)
         errors = _summary(form, extra=errors)
@@ -547,7 +534,7 @@ def cancel_page(request: HttpRequest, pk: int) -> HttpResponse:
     return _confirm(request, "meetings/secretariat/cancel.html", meeting, form, errors)
 
 
-# --- the calendar file -------------------------------------------------------------------------
+# --- the calendar file ---------------------------------------------------------------------------
 
 
 @login_required

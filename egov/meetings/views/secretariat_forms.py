@@ -30,9 +30,9 @@ class OfficialChoiceField(IdChoiceField):
 
 def official_label(obj: Official) -> str:
     parts = [obj.user.get_full_name()]
-    if obj.position_id:
+    if obj.position is not None:
         parts.append(obj.position.name)
-    if obj.unit_id:
+    if obj.unit is not None:
         parts.append(obj.unit.name)
     parts.append(obj.agency.name)
     return " — ".join(parts)
@@ -86,7 +86,8 @@ class MeetingForm(forms.Form):
         required=False,
         max_length=svc.MAX_LINK,
         widget=forms.URLInput(attrs={"maxlength": svc.MAX_LINK}),
-        help_text="Cho thành viên dự họp từ xa (https://...). Nhập địa điểm, đường dẫn hoặc cả hai.",
+        help_text="Cho thành viên dự họp từ xa (https://...). Nhập địa điểm, đường dẫn hoặc "
+        "cả hai.",
     )
     chair = OfficialChoiceField(label="Chủ trì", queryset=Official.objects.none())
     secretary = OfficialChoiceField(
@@ -217,7 +218,7 @@ class NoteForm(VersionForm):
     )
 
 
-# --- the participants picker ----------------------------------------------------------------------
+# --- the participants picker ---------------------------------------------------------------------
 
 SEARCH_LIMIT = 25
 ROLE_CHOICES = (("", "Không mời"), ("member", "Thành viên"), ("guest", "Khách mời"))
@@ -267,8 +268,8 @@ def search_officials(query: str, *, exclude: set[int], limit: int = SEARCH_LIMIT
             " ".join(
                 [
                     official.user.get_full_name(),
-                    official.position.name if official.position_id else "",
-                    official.unit.name if official.unit_id else "",
+                    official.position.name if official.position is not None else "",
+                    official.unit.name if official.unit is not None else "",
                     official.agency.name,
                     official.agency.abbreviation or "",
                 ]
