@@ -386,7 +386,7 @@ class SpeakingRequest(models.Model):
         return f"{self.participant_id} → {self.item_id} ({self.status})"
 
 
-# --- votes ---------------------------------------------------------------------------------------
+# --- votes ----------------------------------------------------------------------------------------
 
 
 class VoteStatus(models.TextChoices):
@@ -479,7 +479,7 @@ class Ballot(models.Model):
         return str(self.id)
 
 
-# --- written consultation ------------------------------------------------------------------------
+# --- written consultation -------------------------------------------------------------------------
 
 
 class ConsultationStatus(models.TextChoices):
