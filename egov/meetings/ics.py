@@ -40,7 +40,7 @@ ROLES = {
     Participant.Role.GUEST: "OPT-PARTICIPANT",
 }
 # The chair first, then the members, the secretary and the guests.
-ROLE_ORDER = {
+ROLE_ORDER: dict[str, int] = {
     Participant.Role.CHAIR: 0,
     Participant.Role.MEMBER: 1,
     Participant.Role.SECRETARY: 2,
