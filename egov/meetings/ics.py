@@ -25,7 +25,6 @@ from django.utils import timezone
 from icalendar import Calendar, Event, Timezone, TimezoneStandard, vCalAddress, vText
 
 from .models import AgendaItem, Meeting, Participant
-from .services.notify import absolute
 
 TZID = "Asia/Ho_Chi_Minh"
 VN = ZoneInfo(TZID)
@@ -60,6 +59,13 @@ def meeting_link(meeting: Meeting) -> str:
     except NoReverseMatch:
         # The participants' page is another area's; its address is fixed by the routing plan.
         return f"{reverse('meetings:manage').rsplit('quan-ly/', 1)[0]}{meeting.pk}/"
+
+
+def absolute(path: str) -> str:
+    """PUBLIC_BASE_URL + path (the path alone without it). Kept here, not imported from
+    services/notify.py, so that the services may build ICS files without an import cycle."""
+    base = (getattr(settings, "PUBLIC_BASE_URL", "") or "").rstrip("/")
+    return f"{base}{path}" if base else path
 
 
 def local(moment: datetime) -> datetime:

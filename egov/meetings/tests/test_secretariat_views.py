@@ -242,6 +242,16 @@ def test_agenda_with_and_without_htmx(board, office, make_meeting) -> None:  # t
     before = state()
     response = office.post(url, {**add, "version": meeting.version, "new-title": ""})
     assert response.status_code == 200 and "Có lỗi cần sửa" in response.content.decode()
+    # With htmx the summary is inside the agenda (the only part redrawn).
+    response = office.post(
+        url, {**add, "version": meeting.version, "new-title": ""}, HTTP_HX_REQUEST="true"
+    )
+    agenda_part = response.content.decode().split('id="agenda"', 1)[1]
+    assert "Có lỗi cần sửa" in agenda_part
+    stale = office.post(
+        url, {"version": 1, "action": "up", "item": fourth.pk}, HTTP_HX_REQUEST="true"
+    )
+    assert "vừa được người khác xử lý" in stale.content.decode().split('id="agenda"', 1)[1]
     assert state() == before
     response = office.post(url, {"version": meeting.version, "action": "remove", "item": fourth.pk})
     assert response.status_code == 302 and meeting.items.count() == 3

@@ -32,7 +32,7 @@ from egov.core.scoping import visible_to
 from egov.org.models import Official, Role
 
 from .. import access, ics
-from ..cases import MEETING, OPEN_MEETING
+from ..cases import OPEN_MEETING
 from ..models import AgendaItem, Meeting, MeetingStatus, Participant
 from ..services import meetings as svc
 from .common import meeting_for, meetings_official
@@ -271,7 +271,6 @@ def _edit_context(
         "last_sent": datetime.fromisoformat(meeting.published_snapshot["sent_at"])
         if meeting.published_snapshot
         else None,
-        "can_publish": MEETING.transition("publish").sources.__contains__(meeting.status),
         "total_minutes": sum(i.duration_minutes for i in items),
     }
 
@@ -417,8 +416,11 @@ def agenda(request: HttpRequest, pk: int) -> HttpResponse:
             official,
             new_item=form if item is None else None,
             item_forms={item.pk: form} if item is not None and form is not None else None,
-            errors=_summary(form, extra=extra),
+            errors=[] if _is_htmx(request) else _summary(form, extra=extra),
         )
+        if _is_htmx(request):
+            # Only the agenda is redrawn: its own summary, inside it.
+            context["agenda_errors"] = _summary(form, extra=extra)
         return render(request, "meetings/secretariat/edit.html", context)
     if _is_htmx(request):
         meeting.refresh_from_db()
