@@ -35,6 +35,8 @@ from ..models import AgendaItem, DecisionRule, Meeting, MeetingStatus, Participa
 from ..services import meetings as svc
 
 MAX_LIST = 200
+# Named in settings.SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] (a nested class has no import path).
+MEETING_KINDS = Meeting.Kind.choices
 
 
 def extend_schema_field_list(serializer: type[serializers.Serializer[Any]]) -> Any:
