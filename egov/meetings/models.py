@@ -144,6 +144,12 @@ class Meeting(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(_("lý do hủy"), max_length=500, blank=True)
+    # What the participants were last sent (publish, republish): the page shows the changes
+    # since, and republishing sends them (services/meetings.py `snapshot`).
+    published_snapshot = models.JSONField(null=True, blank=True, editable=False)
+    # Reminders sent for the current time (cleared when a republish moves the meeting).
+    reminded_day_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminded_hour_at = models.DateTimeField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

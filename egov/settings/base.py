@@ -327,6 +327,8 @@ SPECTACULAR_SETTINGS = {
         "OutgoingStatusEnum": "egov.documents.models.OutgoingStatus.choices",
         "IncomingStatusEnum": "egov.documents.models.IncomingStatus.choices",
         "DossierStatusEnum": "egov.dossiers.models.Status.choices",
+        "MeetingKindEnum": "egov.meetings.api.secretariat.MEETING_KINDS",
+        "MeetingStatusEnum": "egov.meetings.models.MeetingStatus.choices",
     },
 }
 
