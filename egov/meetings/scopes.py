@@ -106,10 +106,13 @@ def _task_visible(actor: Actor, qs: QuerySet[Any]) -> QuerySet[Any]:
 
 @scope_policy(Material)
 def material_visible(actor: Actor, qs: QuerySet[Any]) -> QuerySet[Any]:
+    """The meeting's rule, then: a confidential material only to the officials named on it and
+    the organisers (creator, chair, secretary, the agency's secretariat), never to an operator or
+    an API client; a withdrawn one only to the organisers; a guest only the materials of their
+    items."""
     qs = _meetings(actor, qs, "meeting__")
     if actor.is_operator or actor.kind == "api_client":
-        # API clients read only what is not confidential.
-        return qs if actor.is_operator else qs.filter(confidential=False)
+        return qs.filter(confidential=False, withdrawn=False)
     official = _official(actor)
     if official is None:
         return qs.none()
@@ -130,7 +133,9 @@ def material_visible(actor: Actor, qs: QuerySet[Any]) -> QuerySet[Any]:
     open_to_them = Q(confidential=False) & (
         ~Q(meeting__in=guest_meetings) | Q(item__in=guest_items)
     )
-    return qs.filter(organiser | open_to_them | Q(readers=official)).distinct()
+    named = Material.readers.through.objects.filter(official=official).values("material")
+    readable = Q(withdrawn=False) & (open_to_them | Q(pk__in=named))
+    return qs.filter(organiser | readable)
 
 
 @scope_policy(MaterialVersion)
