@@ -3,6 +3,7 @@ and what an attacker renames to .pdf; media and the page cache in a temporary fo
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import zipfile
@@ -28,6 +29,7 @@ def stored_files(root: Path) -> list[Path]:
     return sorted(p for p in media.rglob("*") if p.is_file()) if media.exists() else []
 
 
+@functools.cache
 def make_pdf(text: str = "Báo cáo kinh tế - xã hội", pages: int = 1) -> bytes:
     from weasyprint import HTML
 
