@@ -39,20 +39,20 @@ def make_pdf(text: str = "Báo cáo kinh tế - xã hội", pages: int = 1) -> b
     return bytes(HTML(string=f"<html><body>{body}</body></html>").write_pdf())
 
 
-def make_large_pdf(megabytes: int) -> bytes:
-    """A one-page PDF of about `megabytes` MB (an incompressible scanned-looking image)."""
-    import base64
-
+def make_large_pdf(megabytes: int, pages: int = 2) -> bytes:
+    """A PDF of about `megabytes` MB: pages of scanned-looking noise (JPEG, as a scanner makes)."""
     from PIL import Image
-    from weasyprint import HTML
 
-    side = int((megabytes * 1024 * 1024 / 3) ** 0.5)
-    image = Image.frombytes("RGB", (side, side), os.urandom(side * side * 3))
+    # Noise at JPEG quality 95 takes about 1.2 bytes a pixel.
+    side = int((megabytes * 1024 * 1024 / pages / 1.2) ** 0.5)
+    images = [
+        Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)) for _ in range(pages)
+    ]
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=0)
-    data = base64.b64encode(buffer.getvalue()).decode()
-    html = f"<html><body><p>Bản quét</p><img src='data:image/png;base64,{data}' width='400'></body></html>"
-    return bytes(HTML(string=html).write_pdf())
+    images[0].save(
+        buffer, "PDF", quality=95, resolution=300, save_all=True, append_images=images[1:]
+    )
+    return buffer.getvalue()
 
 
 def _zip(entries: list[tuple[str, bytes]], *, stored_first: bool = False) -> bytes:

@@ -16,6 +16,7 @@ from egov.cases.kernel import TransitionRefused
 from egov.core.errors import DomainError, NotAllowed, NotFoundError
 from egov.core.scoping import visible_to
 from egov.core.uploads import DOCX, ODP, ODS, ODT, PPTX, XLSX
+from egov.documents.files import search_text
 from egov.documents.models import (
     DocumentType,
     DocumentVersion,
@@ -265,11 +266,13 @@ def test_a_confidential_title_stays_out_of_the_log(board, make_meeting) -> None:
 def issued_document(board: Any, agency: Any = None, status: str = OutgoingStatus.ISSUED) -> Any:
     content = make_pdf("Quyết định ban hành kế hoạch", pages=2)
     number = 15 + OutgoingDocument.objects.count()
+    subject = "Quyết định ban hành kế hoạch phát triển kinh tế năm 2026"
     document = OutgoingDocument.objects.create(
         agency=agency or board.agency,
         drafted_by=board.secretariat,
         doc_type=DocumentType.objects.get(code="quyet-dinh"),
-        subject="Quyết định ban hành kế hoạch phát triển kinh tế năm 2026",
+        subject=subject,
+        search_text=search_text(subject, f"{number}/QĐ-UBND"),
         status=status,
         number=number,
         number_year=2026,
