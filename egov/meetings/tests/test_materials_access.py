@@ -116,7 +116,11 @@ def test_a_confidential_material_is_not_found_by_those_not_named(  # type: ignor
     api = bearer(board.agency, ["meetings:read", "meetings:write"])
     for url in api_urls(meeting, secret):
         assert api.get(url).status_code == 404, url
-    assert listed_titles(api, meeting) == {"Báo cáo chung", "Tờ trình nội dung 1", "Tờ trình nội dung 2"}
+    assert listed_titles(api, meeting) == {
+        "Báo cáo chung",
+        "Tờ trình nội dung 1",
+        "Tờ trình nội dung 2",
+    }
     operator = make_official(board.agency, roles=[Role.OPERATOR], username="quantri").user
     ops = login_client(operator)
     for url in api_urls(meeting, secret):
@@ -177,7 +181,9 @@ def test_organisers_actions_are_refused_to_members(board, papers) -> None:  # ty
     assert member.post(f"{base}phien-ban-moi/", {"phien-ban-file": pdf_upload()}).status_code == 404
     assert papers.general.versions.count() == 1
     api = login_client(board.members[0].user, client=APIClient())
-    refused = api.post(f"/api/v1/meetings/{papers.meeting.pk}/materials/{papers.general.pk}/withdraw/")
+    refused = api.post(
+        f"/api/v1/meetings/{papers.meeting.pk}/materials/{papers.general.pk}/withdraw/"
+    )
     assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
     machine = bearer(board.agency, ["meetings:read", "meetings:write"])
     refused = machine.post(
@@ -226,7 +232,9 @@ def test_a_members_notes_are_found_by_nobody_else(board, papers, make_official) 
             assert client.post(f"{page_note}xoa/").status_code in (403, 404)
         listed = client.get(notes_api)
         assert listed.status_code in (200, 403) and "vốn đầu tư công" not in listed.content.decode()
-        assert client.patch(note_url, {"text": "sửa"}, content_type="application/json").status_code in (403, 404)
+        assert client.patch(
+            note_url, {"text": "sửa"}, content_type="application/json"
+        ).status_code in (403, 404)
         assert client.delete(note_url).status_code in (403, 404)
     note.refresh_from_db()
     assert note.text == "Hỏi lại số liệu vốn đầu tư công"

@@ -62,7 +62,7 @@ def add(board: Any, meeting: Any, **kwargs: Any) -> Material:
 # --- accepted ------------------------------------------------------------------------------------
 
 
-def test_a_pdf_becomes_version_one_with_its_hash(board, make_meeting, media) -> None:  # type: ignore[no-untyped-def]
+def test_a_pdf_becomes_version_one_with_its_hash(board, make_meeting, tmp_path) -> None:  # type: ignore[no-untyped-def]
     meeting = make_meeting()
     content = make_pdf(pages=3)
     material = add(board, meeting, upload=upload("bao-cao-quy-4.pdf", content))
@@ -70,7 +70,9 @@ def test_a_pdf_becomes_version_one_with_its_hash(board, make_meeting, media) -> 
     assert version is not None and version.seq == 1
     assert version.sha256 == hashlib.sha256(content).hexdigest()
     assert version.size == len(content) and version.page_count == 3
-    assert version.original_name == "bao-cao-quy-4.pdf" and version.content_type == "application/pdf"
+    assert (
+        version.original_name == "bao-cao-quy-4.pdf" and version.content_type == "application/pdf"
+    )
     with version.file.open("rb") as stored:
         assert stored.read() == content
     [event] = events("material_added")
@@ -109,7 +111,7 @@ REFUSED = [
 
 @pytest.mark.parametrize(("name", "content", "says"), REFUSED)
 def test_what_is_not_a_pdf_or_office_document_is_refused(  # type: ignore[no-untyped-def]
-    board, make_meeting, media, name, content, says
+    board, make_meeting, tmp_path, name, content, says
 ) -> None:
     meeting = make_meeting()
     with pytest.raises(service.MaterialRejected) as refused:
@@ -118,16 +120,16 @@ def test_what_is_not_a_pdf_or_office_document_is_refused(  # type: ignore[no-unt
     assert says in refused.value.message and name in refused.value.message
     assert refused.value.fields == {"file": [refused.value.message]}
     assert not Material.objects.exists() and not MaterialVersion.objects.exists()
-    assert not events("material_added") and not stored_files(media)
+    assert not events("material_added") and not stored_files(tmp_path)
 
 
-def test_a_pdf_named_docx_is_refused(board, make_meeting, media) -> None:  # type: ignore[no-untyped-def]
+def test_a_pdf_named_docx_is_refused(board, make_meeting, tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(service.MaterialRejected, match="không khớp"):
         add(board, make_meeting(), upload=upload("to-trinh.docx", make_pdf()))
-    assert not stored_files(media)
+    assert not stored_files(tmp_path)
 
 
-def test_a_pdf_with_javascript_is_refused(board, make_meeting, media) -> None:  # type: ignore[no-untyped-def]
+def test_a_pdf_with_javascript_is_refused(board, make_meeting, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import io
 
     from pypdf import PdfWriter
@@ -145,32 +147,32 @@ def test_a_pdf_with_javascript_is_refused(board, make_meeting, media) -> None:  
     writer.write(buffer)
     with pytest.raises(service.MaterialRejected, match="JavaScript"):
         add(board, make_meeting(), upload=upload("bao-cao.pdf", buffer.getvalue()))
-    assert not stored_files(media)
+    assert not stored_files(tmp_path)
 
 
-def test_a_file_over_the_bound_is_refused(board, make_meeting, media, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_over_the_bound_is_refused(board, make_meeting, tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
     settings.MEETINGS_MAX_MATERIAL_BYTES = 1024
     with pytest.raises(service.MaterialRejected, match="vượt quá dung lượng"):
         add(board, make_meeting())
-    assert not stored_files(media) and not Material.objects.exists()
+    assert not stored_files(tmp_path) and not Material.objects.exists()
 
 
-def test_the_meeting_total_is_bounded(board, make_meeting, media, settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_meeting_total_is_bounded(board, make_meeting, tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
     meeting = make_meeting()
     first = add(board, meeting)
     settings.MEETINGS_MAX_MEETING_MATERIALS_BYTES = first.current_version.size + 100
-    before = stored_files(media)
+    before = stored_files(tmp_path)
     with pytest.raises(service.MaterialRejected, match="Tổng dung lượng tài liệu"):
         add(board, meeting, title="Phụ lục")
     # A new version counts too (the earlier ones are kept).
     with pytest.raises(service.MaterialRejected, match="Tổng dung lượng tài liệu"):
         service.add_version(actor=actor(board.secretariat), material=first, upload=pdf_upload())
-    assert stored_files(media) == before
+    assert stored_files(tmp_path) == before
     assert Material.objects.count() == 1 and MaterialVersion.objects.count() == 1
 
 
 def test_only_organisers_add_and_only_while_the_meeting_is_open(  # type: ignore[no-untyped-def]
-    board, make_meeting, media
+    board, make_meeting, tmp_path
 ) -> None:
     meeting = make_meeting()
     with pytest.raises(NotAllowed):
@@ -188,7 +190,7 @@ def test_only_organisers_add_and_only_while_the_meeting_is_open(  # type: ignore
     service.add_material(
         actor=actor(board.secretary), meeting=meeting, title="Dự thảo", upload=pdf_upload()
     )
-    assert Material.objects.count() == 1 and len(stored_files(media)) == 1
+    assert Material.objects.count() == 1 and len(stored_files(tmp_path)) == 1
 
 
 def test_an_item_of_another_meeting_and_readers_not_invited_are_refused(  # type: ignore[no-untyped-def]
@@ -321,16 +323,16 @@ def incoming_document(agency: Any) -> Any:
     return incoming
 
 
-def test_an_issued_document_is_linked_as_version_one(board, make_meeting, media) -> None:  # type: ignore[no-untyped-def]
+def test_an_issued_document_is_linked_as_version_one(board, make_meeting, tmp_path) -> None:  # type: ignore[no-untyped-def]
     document = issued_document(board)
-    files_before = stored_files(media)
+    files_before = stored_files(tmp_path)
     material = add(board, make_meeting(), title="", outgoing_document=document)
     version = material.current_version
     assert material.outgoing_document == document and material.title == document.subject
     assert version.file.name == document.current_version.file.name  # linked, not copied
     assert version.sha256 == document.current_version.sha256 and version.page_count == 2
     assert version.original_name == "15-qd-ubnd.pdf"
-    assert stored_files(media) == files_before
+    assert stored_files(tmp_path) == files_before
     with pytest.raises(DomainError, match="văn bản chính thức"):
         service.add_version(actor=actor(board.secretariat), material=material, upload=pdf_upload())
 
@@ -361,7 +363,7 @@ def test_documents_that_may_not_be_attached(board, make_meeting, other_agency) -
     assert not Material.objects.exists()
 
 
-# --- who hears of it -------------------------------------------------------------------------------
+# --- who hears of it -----------------------------------------------------------------------------
 
 
 def notified() -> dict[int, list[str]]:
@@ -406,7 +408,9 @@ def test_the_audience_is_who_the_scope_lets_read(board, make_meeting) -> None:  
         add(board, meeting, title="Chung"),
         add(board, meeting, title="Nội dung 1", item=item1),
         add(board, meeting, title="Nội dung 2", item=item2),
-        add(board, meeting, title="Mật", confidential=True, readers=[board.members[0], board.guest]),
+        add(
+            board, meeting, title="Mật", confidential=True, readers=[board.members[0], board.guest]
+        ),
         add(board, meeting, title="Mật 2", item=item2, confidential=True),
     ]
     people = [board.chair, board.secretary, *board.members, board.guest, board.outsider]

@@ -41,10 +41,10 @@ def add(board: Any, meeting: Any, **kwargs: Any) -> Material:
     return service.add_material(actor=actor(board.secretariat), meeting=meeting, **kwargs)
 
 
-# --- management ------------------------------------------------------------------------------------
+# --- management ----------------------------------------------------------------------------------
 
 
-def test_the_secretariat_uploads_through_the_page(board, make_meeting, media) -> None:  # type: ignore[no-untyped-def]
+def test_the_secretariat_uploads_through_the_page(board, make_meeting, tmp_path) -> None:  # type: ignore[no-untyped-def]
     meeting = make_meeting()
     office = login_client(board.secretariat.user)
     page = office.get(f"/hop/{meeting.pk}/tai-lieu/")
@@ -70,7 +70,7 @@ def test_the_secretariat_uploads_through_the_page(board, make_meeting, media) ->
     assert "Tờ trình dự án" in listing and "Mật" in listing and "Đã thêm tài liệu" in listing
 
 
-def test_a_refused_file_is_explained_and_nothing_is_stored(board, make_meeting, media) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_file_is_explained_and_nothing_is_stored(board, make_meeting, tmp_path) -> None:  # type: ignore[no-untyped-def]
     meeting = make_meeting()
     office = login_client(board.secretariat.user)
     page = office.post(
@@ -81,7 +81,7 @@ def test_a_refused_file_is_explained_and_nothing_is_stored(board, make_meeting, 
     assert page.status_code == 200
     assert "Chưa thêm được tài liệu" in html and "Không có tệp nào được lưu" in html
     assert "“lich-hop.pdf” (tài liệu họp) không phải tệp PDF hoặc tài liệu văn phòng" in html
-    assert not Material.objects.exists() and not stored_files(media)
+    assert not Material.objects.exists() and not stored_files(tmp_path)
 
 
 def test_a_document_is_attached_from_the_picker(board, make_meeting) -> None:  # type: ignore[no-untyped-def]
@@ -90,11 +90,13 @@ def test_a_document_is_attached_from_the_picker(board, make_meeting) -> None:  #
     office = login_client(board.secretariat.user)
     html = office.get(f"/hop/{meeting.pk}/tai-lieu/?tim=ke hoach").content.decode()
     assert f'value="di-{document.pk}"' in html and "15/QĐ-UBND" in html
-    assert f'value="di-{document.pk}"' not in office.get(
-        f"/hop/{meeting.pk}/tai-lieu/?tim=ngan sach"
-    ).content.decode()
+    assert (
+        f'value="di-{document.pk}"'
+        not in office.get(f"/hop/{meeting.pk}/tai-lieu/?tim=ngan sach").content.decode()
+    )
     done = office.post(
-        f"/hop/{meeting.pk}/tai-lieu/", {"kind": "document", "van-ban-document": f"di-{document.pk}"}
+        f"/hop/{meeting.pk}/tai-lieu/",
+        {"kind": "document", "van-ban-document": f"di-{document.pk}"},
     )
     assert done.status_code == 302
     material = Material.objects.get()
@@ -119,7 +121,10 @@ def test_new_version_and_withdrawal_through_the_page(board, make_meeting) -> Non
     assert "không phải phiên bản hiện hành" in old
     refused = office.post(f"{base}phien-ban-moi/", {"phien-ban-file": upload("x.pdf", EXE)})
     assert refused.status_code == 302
-    assert "Chưa thêm được phiên bản mới" in office.get(f"/hop/{meeting.pk}/tai-lieu/").content.decode()
+    assert (
+        "Chưa thêm được phiên bản mới"
+        in office.get(f"/hop/{meeting.pk}/tai-lieu/").content.decode()
+    )
     assert material.versions.count() == 2
     office.post(f"{base}rut/")
     material.refresh_from_db()
@@ -133,7 +138,7 @@ def test_a_member_sees_the_list_without_the_forms(board, make_meeting) -> None: 
     assert "Báo cáo tình hình kinh tế - xã hội" in html and "Tải lên tài liệu" not in html
 
 
-# --- reading ---------------------------------------------------------------------------------------
+# --- reading -------------------------------------------------------------------------------------
 
 
 def test_the_reader_shows_pages_with_navigation(board, make_meeting) -> None:  # type: ignore[no-untyped-def]
@@ -150,7 +155,7 @@ def test_the_reader_shows_pages_with_navigation(board, make_meeting) -> None:  #
     assert member.get(f"{base}phien-ban/1/trang/4/").status_code == 404
 
 
-def test_a_page_image_comes_from_the_cache_the_second_time(board, make_meeting, media) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_image_comes_from_the_cache_the_second_time(board, make_meeting, tmp_path) -> None:  # type: ignore[no-untyped-def]
     meeting = make_meeting(MeetingStatus.PUBLISHED)
     material = add(board, meeting)
     sha = material.current_version.sha256
@@ -159,7 +164,7 @@ def test_a_page_image_comes_from_the_cache_the_second_time(board, make_meeting, 
     drawn = b"".join(first.streaming_content)
     assert first.status_code == 200 and drawn.startswith(b"\x89PNG")
     assert "private" in first["Cache-Control"]
-    cached = Path(media) / "cache" / sha[:2] / sha / "trang-00002-100.png"
+    cached = Path(tmp_path) / "cache" / sha[:2] / sha / "trang-00002-100.png"
     assert cached.read_bytes() == drawn
     # Whatever the cache holds is what the next reader gets: the page is not drawn again.
     cached.write_bytes(b"\x89PNG cached")
@@ -199,7 +204,7 @@ def test_the_download_is_streamed(board, make_meeting) -> None:  # type: ignore[
     )
     assert response.status_code == 200 and response.streaming
     assert response["Content-Type"] == "application/pdf"
-    assert 'attachment; filename="bao-cao-tong-hop.pdf"' == response["Content-Disposition"]
+    assert response["Content-Disposition"] == 'attachment; filename="bao-cao-tong-hop.pdf"'
     assert b"".join(response.streaming_content) == content
 
 
@@ -216,10 +221,12 @@ def test_an_office_file_without_libreoffice_is_download_only(board, make_meeting
     assert member.get(f"{base}tep/").status_code == 200
 
 
-# --- the request-size bound ---------------------------------------------------------------------------
+# --- the request-size bound ----------------------------------------------------------------------
 
 
-def test_the_upload_routes_take_a_larger_body_than_the_others(board, make_meeting, settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_upload_routes_take_a_larger_body_than_the_others(
+    board, make_meeting, settings
+) -> None:  # type: ignore[no-untyped-def]
     settings.UPLOAD_MAX_REQUEST_BYTES = 1024 * 1024
     settings.MEETINGS_MAX_MATERIAL_BYTES = 4 * 1024 * 1024
     big = make_large_pdf(2, pages=1)
@@ -229,7 +236,11 @@ def test_the_upload_routes_take_a_larger_body_than_the_others(board, make_meetin
     office = login_client(board.secretariat.user)
     done = office.post(
         f"/hop/{meeting.pk}/tai-lieu/",
-        {"kind": "upload", "tai-len-file": SimpleUploadedFile("quet.pdf", big), "tai-len-title": "Bản quét"},
+        {
+            "kind": "upload",
+            "tai-len-file": SimpleUploadedFile("quet.pdf", big),
+            "tai-len-title": "Bản quét",
+        },
     )
     assert done.status_code == 302 and Material.objects.count() == 2
     version = office.post(
@@ -252,14 +263,18 @@ def test_the_upload_routes_take_a_larger_body_than_the_others(board, make_meetin
     assert refused.status_code == 413 and Material.objects.count() == 2
 
 
-def test_a_20_mb_material_is_uploaded_read_and_downloaded(board, make_meeting, media) -> None:  # type: ignore[no-untyped-def]
+def test_a_20_mb_material_is_uploaded_read_and_downloaded(board, make_meeting, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The benchmark's size, with the default settings."""
     big = make_large_pdf(20)
     meeting = make_meeting(MeetingStatus.PUBLISHED)
     office = login_client(board.secretariat.user)
     done = office.post(
         f"/hop/{meeting.pk}/tai-lieu/",
-        {"kind": "upload", "tai-len-file": SimpleUploadedFile("ban-quet.pdf", big), "tai-len-title": "Hồ sơ dự án"},
+        {
+            "kind": "upload",
+            "tai-len-file": SimpleUploadedFile("ban-quet.pdf", big),
+            "tai-len-title": "Hồ sơ dự án",
+        },
     )
     assert done.status_code == 302, done.content[:500]
     material = Material.objects.get()
