@@ -16,6 +16,7 @@ its own (`MEETINGS_RENDER_CACHE`).
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 import os
 import shutil
@@ -49,7 +50,9 @@ def page_dpi() -> int:
     return int(getattr(settings, "MEETINGS_PAGE_DPI", DEFAULT_DPI))
 
 
+@functools.cache
 def can_draw() -> bool:
+    """poppler-utils installed (checked once per process: every page request asks)."""
     return shutil.which("pdftoppm") is not None
 
 
@@ -182,7 +185,9 @@ def readable(version: MaterialVersion) -> bool:
     """Whether the pages can be shown in the browser now (no conversion started here)."""
     if not can_draw():
         return False
-    return version.content_type == PDF or _rendition(version.sha256).exists() or can_convert()
+    if version.content_type == PDF:
+        return True
+    return _rendition(version.sha256).exists() or can_convert()
 
 
 # --- page images ---------------------------------------------------------------------------------

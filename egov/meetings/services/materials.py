@@ -539,8 +539,7 @@ def save_annotation(
         mine: Annotation | None = None
         if annotation is not None:
             mine = (
-                Annotation.objects.select_for_update()
-                .select_related("version")
+                Annotation.objects.select_for_update(of=("self",))
                 .filter(pk=annotation.pk, official=official, material=material)
                 .first()
             )
