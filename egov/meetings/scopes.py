@@ -4,7 +4,8 @@
   one who created it and the secretariat of the organising agency; operators all; an API
   client with `meetings:read` the meetings of its agency. Everything under a meeting follows it.
 - A material marked confidential: only the people named on it, the chair, the secretary and the
-  secretariat (the organisers who attach it); a guest sees only the materials of their items.
+  secretariat (the organisers who attach it), never an operator or an API client; a withdrawn
+  one only the organisers; a guest sees only the materials of their items.
 - A consultation: its chair, members, creator and the agency's secretariat.
 - Annotations: only their author. Ballots: nobody through a query (counts come from the
   service; a secret ballot is never shown with anything that could tie it to a voter).
