@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponse
 
@@ -49,11 +49,43 @@ class UnicodeNormalizationMiddleware:
             request.POST = normalize_querydict(request.POST)  # type: ignore[assignment]
 
 
+V = TypeVar("V")
+
+
+def allow_request_bytes(limit: Callable[[], int]) -> Callable[[V], V]:
+    """Let the multipart requests of one view (a function or a view class) be up to `limit()`
+    bytes instead of UPLOAD_MAX_REQUEST_BYTES: the routes that take one large file (a meeting's
+    material) get their own bound, every other route keeps the common one."""
+
+    def mark(view: V) -> V:
+        view.max_request_bytes = limit  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def route_request_bytes(path: str) -> int:
+    """The larger bound a route declared with `allow_request_bytes`, else 0."""
+    from django.urls import Resolver404, resolve
+
+    try:
+        func: Any = resolve(path).func
+    except Resolver404:
+        return 0
+    for holder in (func, getattr(func, "view_class", None), getattr(func, "cls", None)):
+        limit = getattr(holder, "max_request_bytes", None)
+        if callable(limit):
+            return int(limit())
+    return 0
+
+
 class RequestSizeLimitMiddleware:
     """Refuse a multipart request whose declared body exceeds UPLOAD_MAX_REQUEST_BYTES before
     anything reads it: Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not count files, so twelve 9.5 MB
     papers were otherwise all parsed (and held) before a service looked at them. Django reads at
-    most CONTENT_LENGTH bytes of a body (none without the header), so the header is the bound."""
+    most CONTENT_LENGTH bytes of a body (none without the header), so the header is the bound.
+    A route marked with `allow_request_bytes` has its own (larger) bound; the URL is resolved only
+    for a request over the common one."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -65,6 +97,8 @@ class RequestSizeLimitMiddleware:
             except ValueError:
                 length = 0
             limit = max_request_bytes()
+            if length > limit:
+                limit = max(limit, route_request_bytes(request.path_info))
             if length > limit:
                 return request_too_large(request, limit)
         return self.get_response(request)

@@ -3,8 +3,10 @@ storing them so that a transaction that rolls back leaves no file behind.
 
 PDFs are read by `egov.core.pdfinspect` in a child process bounded in memory and time, and refused
 when they carry active content (JavaScript, launch actions, embedded files...): a stored paper is
-exactly what was sent (its hash is recorded), so it is refused rather than cleaned. DOCX/XLSX are
-ZIP packages checked for their Office parts and for a bounded uncompressed size.
+exactly what was sent (its hash is recorded), so it is refused rather than cleaned. Office files
+(DOCX, XLSX, PPTX and the OpenDocument ODT/ODS/ODP) are ZIP packages checked for their parts, for a
+bounded uncompressed size and for macros or ActiveX controls (refused like a PDF's active content:
+a .docx that carries a macro project is a renamed .docm).
 
 Each app states what it accepts in an `UploadRules` (dossier papers, document drafts...).
 """
@@ -38,6 +40,11 @@ logger = logging.getLogger(__name__)
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+ODT = "application/vnd.oasis.opendocument.text"
+ODS = "application/vnd.oasis.opendocument.spreadsheet"
+ODP = "application/vnd.oasis.opendocument.presentation"
+OFFICE_TYPES = (DOCX, XLSX, PPTX, ODT, ODS, ODP)
 JPEG = "image/jpeg"
 PNG = "image/png"
 
@@ -45,10 +52,26 @@ EXTENSIONS = {
     PDF: (".pdf",),
     DOCX: (".docx",),
     XLSX: (".xlsx",),
+    PPTX: (".pptx",),
+    ODT: (".odt",),
+    ODS: (".ods",),
+    ODP: (".odp",),
     JPEG: (".jpg", ".jpeg"),
     PNG: (".png",),
 }
-LABELS = {PDF: "PDF", DOCX: "DOCX", XLSX: "XLSX", JPEG: "JPEG", PNG: "PNG"}
+LABELS = {
+    PDF: "PDF",
+    DOCX: "DOCX",
+    XLSX: "XLSX",
+    PPTX: "PPTX",
+    ODT: "ODT",
+    ODS: "ODS",
+    ODP: "ODP",
+    JPEG: "JPEG",
+    PNG: "PNG",
+}
+# An OpenDocument package names its type in its first entry, "mimetype" (ODF 1.2 part 3, 3.3).
+ODF_MIMETYPES = {ODT.encode(): ODT, ODS.encode(): ODS, ODP.encode(): ODP}
 
 MAX_PDF_PAGES: int = getattr(settings, "DOSSIER_MAX_PDF_PAGES", 100)
 MAX_IMAGE_PIXELS: int = getattr(settings, "DOSSIER_MAX_IMAGE_PIXELS", 40_000_000)
@@ -69,6 +92,8 @@ class UploadRules:
     max_bytes: int
     described: str = ""
     names: Mapping[str, str] = field(default_factory=lambda: LABELS)
+    # A PDF's page cap (None: DOSSIER_MAX_PDF_PAGES, the citizens' papers' cap).
+    max_pages: int | None = None
 
 
 @dataclass(frozen=True)
@@ -91,21 +116,40 @@ def safe_name(name: str) -> str:
     return (stem[:80] + (f".{ext[:8]}" if ext else "")).lower()
 
 
+# Parts that make an Office package run code: a VBA project (OOXML), ActiveX controls, an
+# OpenDocument's Basic or script libraries.
+MACRO_PARTS = re.compile(r"(^|/)(vbaProject\.bin|activeX/)|^(Basic|Scripts)/", re.IGNORECASE)
+
+
 def _office_kind(content: bytes) -> str | None:
+    """The Office type of a ZIP package; "too_large" for a zip bomb, "macro" for a package
+    carrying macros or ActiveX controls; None for any other ZIP."""
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            names = set(archive.namelist())
-            if "[Content_Types].xml" not in names:
-                return None
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
+            infos = archive.infolist()
+            names = {info.filename for info in infos}
+            if sum(info.file_size for info in infos) > MAX_UNZIPPED_BYTES:
                 return "too_large"
-            if "word/document.xml" in names:
-                return DOCX
-            if "xl/workbook.xml" in names:
-                return XLSX
-    except (zipfile.BadZipFile, OSError, ValueError):
+            kind: str | None = None
+            if "[Content_Types].xml" in names:
+                if "word/document.xml" in names:
+                    kind = DOCX
+                elif "xl/workbook.xml" in names:
+                    kind = XLSX
+                elif "ppt/presentation.xml" in names:
+                    kind = PPTX
+            elif (
+                infos
+                and infos[0].filename == "mimetype"
+                and infos[0].file_size <= 100
+                and "content.xml" in names
+            ):
+                kind = ODF_MIMETYPES.get(archive.read(infos[0]).strip())
+            if kind is not None and any(MACRO_PARTS.search(name) for name in names):
+                return "macro"
+            return kind
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
         return None
-    return None
 
 
 def sniff(content: bytes, allowed: Iterable[str] = EXTENSIONS) -> str | None:
@@ -117,7 +161,7 @@ def sniff(content: bytes, allowed: Iterable[str] = EXTENSIONS) -> str | None:
         return JPEG
     if content.startswith(b"\x89PNG\r\n\x1a\n"):
         return PNG
-    if content.startswith(b"PK\x03\x04") and (DOCX in allowed or XLSX in allowed):
+    if content.startswith(b"PK\x03\x04") and any(t in allowed for t in OFFICE_TYPES):
         return _office_kind(content)
     return None
 
@@ -170,6 +214,12 @@ def check_bytes(
         raise UploadRejected(
             f"Tệp “{name}” ({label}) giải nén quá lớn.", code=UploadErrorCode.TOO_LARGE
         )
+    if content_type == "macro":
+        raise UploadRejected(
+            f"Tệp “{name}” ({label}) chứa macro hoặc điều khiển ActiveX, không được chấp nhận; "
+            "hãy lưu lại tài liệu dưới dạng không có macro (hoặc xuất ra PDF) rồi gửi lại.",
+            code=UploadErrorCode.ACTIVE_CONTENT,
+        )
     if content_type is None or content_type not in rules.allowed:
         described = rules.described or ", ".join(LABELS[t] for t in rules.allowed)
         raise UploadRejected(
@@ -185,7 +235,7 @@ def check_bytes(
         )
     pages = None
     if content_type == PDF:
-        pages = check_pdf(content, name, label)
+        pages = check_pdf(content, name, label, max_pages=rules.max_pages)
     elif content_type in (JPEG, PNG):
         check_image(content, name, label)
     return CheckedFile(
@@ -198,9 +248,10 @@ def check_bytes(
     )
 
 
-def check_pdf(content: bytes, name: str, label: str) -> int:
+def check_pdf(content: bytes, name: str, label: str, *, max_pages: int | None = None) -> int:
     """The page count of a PDF that is readable, unencrypted, free of active content and within
-    the page cap; else UploadRejected."""
+    the page cap (`max_pages`, default MAX_PDF_PAGES); else UploadRejected."""
+    cap = max_pages or MAX_PDF_PAGES
     try:
         report = inspect_pdf(content)
     except PdfUnreadable as exc:
@@ -230,9 +281,9 @@ def check_pdf(content: bytes, name: str, label: str) -> int:
         raise UploadRejected(
             f"Tệp “{name}” ({label}) không có trang nào.", code=UploadErrorCode.CORRUPT
         )
-    if pages > MAX_PDF_PAGES:
+    if pages > cap:
         raise UploadRejected(
-            f"Tệp “{name}” ({label}) có {pages} trang, vượt quá {MAX_PDF_PAGES} trang.",
+            f"Tệp “{name}” ({label}) có {pages} trang, vượt quá {cap} trang.",
             code=UploadErrorCode.TOO_MANY_PAGES,
         )
     return pages

@@ -138,9 +138,10 @@ NO_CONVERTER_MESSAGE = (
 )
 
 
-def docx_to_pdf(content: bytes, *, timeout: int = 120) -> bytes:
+def docx_to_pdf(content: bytes, *, timeout: int = 120, suffix: str = ".docx") -> bytes:
     """Convert with LibreOffice in headless mode; raise ConversionFailed when it is missing or
-    fails (the official then uploads the PDF)."""
+    fails (the official then uploads the PDF). `suffix`: the source's extension, which
+    LibreOffice's import filter goes by (".xlsx", ".pptx", ".odt"... for meeting materials)."""
     soffice = soffice_path()
     if soffice is None:
         # The operator's side goes to the log and the system check (checks.py); the official
@@ -148,7 +149,7 @@ def docx_to_pdf(content: bytes, *, timeout: int = 120) -> bytes:
         logger.warning("DOCX conversion unavailable: LibreOffice (soffice) is not installed")
         raise ConversionFailed(NO_CONVERTER_MESSAGE, code="no_converter")
     with tempfile.TemporaryDirectory(prefix="egov-docx-") as tmp:
-        source = Path(tmp) / "van-ban.docx"
+        source = Path(tmp) / f"van-ban{suffix}"
         source.write_bytes(content)
         profile = Path(tmp) / "profile"
         try:
@@ -176,17 +177,19 @@ def docx_to_pdf(content: bytes, *, timeout: int = 120) -> bytes:
 # --- page images for the signing preview --------------------------------------------------------
 
 
-def page_png(content: bytes, page: int, *, dpi: int = 80, timeout: int = 30) -> bytes | None:
+def page_png(content: bytes | Path, page: int, *, dpi: int = 80, timeout: int = 30) -> bytes | None:
     """Page `page` (from 1) of a PDF as a PNG image, drawn by poppler's pdftoppm with form
-    fields and signatures as a reader shows them; None when pdftoppm is missing or fails."""
+    fields and signatures as a reader shows them; None when pdftoppm is missing or fails.
+    `content` may be the PDF's path: a large stored file is then not read into memory."""
     exe = shutil.which("pdftoppm")
     if exe is None:
         logger.warning("signing preview unavailable: poppler-utils (pdftoppm) is not installed")
         return None
+    source, stdin = (str(content), None) if isinstance(content, Path) else ("-", content)
     try:
         done = subprocess.run(  # noqa: S603 - fixed executable and arguments, PDF on stdin
-            [exe, "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", "-"],
-            input=content,
+            [exe, "-png", "-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", source],
+            input=stdin,
             capture_output=True,
             timeout=timeout,
             check=True,

@@ -4,7 +4,8 @@
   one who created it and the secretariat of the organising agency; operators all; an API
   client with `meetings:read` the meetings of its agency. Everything under a meeting follows it.
 - A material marked confidential: only the people named on it, the chair, the secretary and the
-  secretariat (the organisers who attach it); a guest sees only the materials of their items.
+  secretariat (the organisers who attach it), never an operator or an API client; a withdrawn
+  one only the organisers; a guest sees only the materials of their items.
 - A consultation: its chair, members, creator and the agency's secretariat.
 - Annotations: only their author. Ballots: nobody through a query (counts come from the
   service; a secret ballot is never shown with anything that could tie it to a voter).
@@ -106,10 +107,13 @@ def _task_visible(actor: Actor, qs: QuerySet[Any]) -> QuerySet[Any]:
 
 @scope_policy(Material)
 def material_visible(actor: Actor, qs: QuerySet[Any]) -> QuerySet[Any]:
+    """The meeting's rule, then: a confidential material only to the officials named on it and
+    the organisers (creator, chair, secretary, the agency's secretariat), never to an operator or
+    an API client; a withdrawn one only to the organisers; a guest only the materials of their
+    items."""
     qs = _meetings(actor, qs, "meeting__")
     if actor.is_operator or actor.kind == "api_client":
-        # API clients read only what is not confidential.
-        return qs if actor.is_operator else qs.filter(confidential=False)
+        return qs.filter(confidential=False, withdrawn=False)
     official = _official(actor)
     if official is None:
         return qs.none()
@@ -130,7 +134,9 @@ def material_visible(actor: Actor, qs: QuerySet[Any]) -> QuerySet[Any]:
     open_to_them = Q(confidential=False) & (
         ~Q(meeting__in=guest_meetings) | Q(item__in=guest_items)
     )
-    return qs.filter(organiser | open_to_them | Q(readers=official)).distinct()
+    named = Material.readers.through.objects.filter(official=official).values("material")
+    readable = Q(withdrawn=False) & (open_to_them | Q(pk__in=named))
+    return qs.filter(organiser | readable)
 
 
 @scope_policy(MaterialVersion)

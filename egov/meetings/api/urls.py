@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
-from . import secretariat
+from . import materials, secretariat
 
 urlpatterns: list[URLPattern | URLResolver] = []
 urlpatterns += secretariat.urlpatterns
+urlpatterns += materials.urlpatterns
