@@ -4,4 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
+from . import votes as hvote_api
+
 urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns += hvote_api.urlpatterns
