@@ -30,7 +30,7 @@ from egov.core.actors import Actor, actor_from_request
 from egov.core.api_auth import require_scope
 from egov.core.errors import DomainError
 from egov.core.ids import parse_id
-from egov.core.parsers import FormParser, JSONParser
+from egov.core.parsers import FormParser, JSONParser, MultiPartParser
 from egov.core.scoping import visible_to
 from egov.org.models import Official
 
@@ -229,7 +229,7 @@ def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -
 
 class VoteList(APIView):
     permission_classes = [require_scope("meetings:read")]
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(responses=VoteSerializer(many=True), operation_id="meetings_votes_list")
     def get(self, request: Request, pk: int) -> Response:
@@ -286,7 +286,7 @@ VOTE_ACTIONS = {
 
 class VoteAction(APIView):
     permission_classes = [require_scope("meetings:write")]
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         request=inline_serializer(
@@ -334,7 +334,7 @@ class VoteAction(APIView):
 
 class CastBallot(APIView):
     permission_classes = [require_scope("meetings:write")]
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         request=BallotSerializer,
@@ -369,7 +369,7 @@ class CastBallot(APIView):
 
 class CheckReceipt(APIView):
     permission_classes = [require_scope("meetings:read")]
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         request=ReceiptCheckSerializer,

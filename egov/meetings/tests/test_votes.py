@@ -107,7 +107,8 @@ def test_open_vote_tie_follows_the_chair(board, make_meeting) -> None:  # type: 
     assert other.passed is True and other.result["decided_by_chair"]
 
 
-def test_secret_tie_fails_and_says_why(board, make_meeting, seal) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.usefixtures("seal")
+def test_secret_tie_fails_and_says_why(board, make_meeting) -> None:  # type: ignore[no-untyped-def]
     meeting = in_session(make_meeting)
     vote = new_vote(board, meeting, kind=Vote.Kind.SECRET)
     cast(board.chair, vote, FOR)
@@ -398,7 +399,7 @@ def test_ballots_outside_the_open_window(board, make_meeting) -> None:  # type: 
     assert close(board, left_open).status == VoteStatus.CLOSED
 
 
-# --- two ballots at once (PostgreSQL) --------------------------------------------------------------
+# --- two ballots at once (PostgreSQL) -------------------------------------------------------------
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="concurrent transactions need PostgreSQL"
