@@ -274,9 +274,19 @@ def _official(actor: Actor) -> Official:
 def _require_seal(meeting: Meeting) -> None:
     """A secret vote's participation list is sealed at close: refuse to prepare or open one
     the agency could not seal (SigningError says why: no certificate, expired, revoked)."""
+    from egov.signing.error_codes import SigningErrorCode
+    from egov.signing.errors import SigningError
+    from egov.signing.models import SigningIdentity
     from egov.signing.services import identity_for_agency
 
-    identity_for_agency(meeting.agency)
+    identity = identity_for_agency(meeting.agency)
+    if identity.kind != SigningIdentity.Kind.PKCS12:
+        # sign_xml works with a PKCS#12 key only: say so now, not when the chair closes.
+        raise SigningError(
+            "Bỏ phiếu kín cần chứng thư số PKCS#12 của cơ quan để ký danh sách người đã biểu "
+            "quyết; chứng thư trên thiết bị (PKCS#11) chưa ký được danh sách này.",
+            code=SigningErrorCode.XML_PKCS11_UNSUPPORTED,
+        )
 
 
 def create_vote(

@@ -266,8 +266,6 @@ def votes(request: HttpRequest, pk: int) -> HttpResponse:
         "by_item": by_item,
         "to_answer": [r for r in rows if r.seats],
         "in_session": meeting.status == MeetingStatus.IN_SESSION,
-        "duration_form": DurationForm(),
-        "cancel_form": CancelForm(),
     }
     return render(request, "meetings/votes/votes.html", context, status=status)
 
@@ -277,11 +275,11 @@ def vote(request: HttpRequest, pk: int, vid: int) -> HttpResponse:
     """One vote: the ballot for a voter while it is open, the result once closed. A ballot
     posted here is answered with its receipt, once."""
     viewer = _viewer(request, pk)
-    item = _vote(viewer, vid)
+    this_vote = _vote(viewer, vid)
     errors: DomainError | None = None
     form: BallotForm | None = None
     if request.method == "POST":
-        form = BallotForm(request.POST, vote=item)
+        form = BallotForm(request.POST, vote=this_vote)
         if form.is_valid():
             member = None
             member_id = parse_id(form.cleaned_data.get("for_member"))
@@ -292,7 +290,7 @@ def vote(request: HttpRequest, pk: int, vid: int) -> HttpResponse:
             try:
                 code = services.cast_ballot(
                     actor=viewer.actor,
-                    vote=item,
+                    vote=this_vote,
                     choice=form.cleaned_data["choice"],
                     for_member=member,
                 )
@@ -305,42 +303,41 @@ def vote(request: HttpRequest, pk: int, vid: int) -> HttpResponse:
                     "meetings/votes/receipt_issued.html",
                     {
                         "meeting": viewer.meeting,
-                        "vote": item,
+                        "vote": this_vote,
                         "code": code,
-                        "secret": item.kind == Vote.Kind.SECRET,
-                        "choice_label": services.choice_label(item, form.cleaned_data["choice"]),
+                        "secret": this_vote.kind == Vote.Kind.SECRET,
+                        "choice_label": services.choice_label(
+                            this_vote, form.cleaned_data["choice"]
+                        ),
                     },
                 )
                 add_never_cache_headers(response)
                 return response
-        item.refresh_from_db()
-    row = _row(item, viewer.official)
+        this_vote.refresh_from_db()
+    row = _row(this_vote, viewer.official)
     seat_forms = [
         (
             seat,
             form
             if form is not None and _posted_seat(form) == seat.member.pk
-            else BallotForm(vote=item, initial={"for_member": seat.member.pk}),
+            else BallotForm(vote=this_vote, initial={"for_member": seat.member.pk}),
         )
         for seat in row.seats
     ]
     already = (
-        item.status == VoteStatus.OPEN
-        and VoteParticipation.objects.filter(vote=item, official=viewer.official).exists()
+        this_vote.status == VoteStatus.OPEN
+        and VoteParticipation.objects.filter(vote=this_vote, official=viewer.official).exists()
     )
     context = {
         "meeting": viewer.meeting,
         "viewer": viewer,
-        "vote": item,
+        "vote": this_vote,
         "row": row,
         "seat_forms": seat_forms,
         "already": already,
         "error": errors,
-        "error_form": form if errors is not None and not seat_forms else None,
         "in_session": viewer.meeting.status == MeetingStatus.IN_SESSION,
-        "duration_form": DurationForm(),
-        "cancel_form": CancelForm(),
-        **_result_context(item),
+        **_result_context(this_vote),
     }
     status = errors.http_status if errors is not None else (400 if form is not None else 200)
     response = render(request, "meetings/votes/vote.html", context, status=status)
@@ -357,31 +354,34 @@ def _posted_seat(form: BallotForm) -> int | None:
 def vote_action(request: HttpRequest, pk: int, vid: int, action: str) -> HttpResponse:
     """The chair opens, closes or cancels a vote (then back to the page it came from)."""
     viewer = _viewer(request, pk)
-    item = _vote(viewer, vid)
+    this_vote = _vote(viewer, vid)
     back = request.POST.get("back") == "vote"
     try:
         if action == "open":
             duration = DurationForm(request.POST)
-            minutes = duration.cleaned_data.get("duration_minutes") if duration.is_valid() else None
             if not duration.is_valid():
                 raise DomainError("Thời gian nhận phiếu phải từ 1 đến 1440 phút.")
-            services.open_vote(actor=viewer.actor, vote=item, duration_minutes=minutes)
-            messages.success(request, f"Đã mở biểu quyết “{item.question}”.")
+            services.open_vote(
+                actor=viewer.actor,
+                vote=this_vote,
+                duration_minutes=duration.cleaned_data.get("duration_minutes"),
+            )
+            messages.success(request, f"Đã mở biểu quyết “{this_vote.question}”.")
         elif action == "close":
-            closed = services.close_vote(actor=viewer.actor, vote=item)
+            closed = services.close_vote(actor=viewer.actor, vote=this_vote)
             outcome = "Thông qua" if closed.passed else "Không thông qua"
-            messages.success(request, f"Đã kết thúc biểu quyết “{item.question}”: {outcome}.")
+            messages.success(request, f"Đã kết thúc biểu quyết “{this_vote.question}”: {outcome}.")
         elif action == "cancel":
             reason = CancelForm(request.POST)
             text = reason.cleaned_data.get("reason", "") if reason.is_valid() else ""
-            services.cancel_vote(actor=viewer.actor, vote=item, reason=text)
-            messages.success(request, f"Đã hủy biểu quyết “{item.question}”.")
+            services.cancel_vote(actor=viewer.actor, vote=this_vote, reason=text)
+            messages.success(request, f"Đã hủy biểu quyết “{this_vote.question}”.")
         else:
             raise Http404
     except DomainError as exc:
         messages.error(request, exc.message)
     if back:
-        return redirect("meetings:vote", viewer.meeting.pk, item.pk)
+        return redirect("meetings:vote", viewer.meeting.pk, this_vote.pk)
     return redirect("meetings:votes", viewer.meeting.pk)
 
 
@@ -390,14 +390,14 @@ def receipt(request: HttpRequest, pk: int, vid: int) -> HttpResponse:
     """A voter types their receipt code and sees their ballot with its choice, counted or not.
     POST only for the code (a code in a URL would be kept in access logs)."""
     viewer = _viewer(request, pk)
-    item = _vote(viewer, vid)
+    this_vote = _vote(viewer, vid)
     form = ReceiptForm(request.POST or None)
     found: services.ReceiptCheck | None = None
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
-                found = services.find_receipt(item, form.cleaned_data["code"])
+                found = services.find_receipt(this_vote, form.cleaned_data["code"])
             except DomainError as exc:
                 _fail(exc, form)
                 status = 404
@@ -406,7 +406,7 @@ def receipt(request: HttpRequest, pk: int, vid: int) -> HttpResponse:
     response = render(
         request,
         "meetings/votes/receipt.html",
-        {"meeting": viewer.meeting, "vote": item, "form": form, "found": found},
+        {"meeting": viewer.meeting, "vote": this_vote, "form": form, "found": found},
         status=status,
     )
     add_never_cache_headers(response)
