@@ -47,8 +47,18 @@ class TurnoutSerializer(serializers.Serializer[Any]):
     voters = serializers.IntegerField(help_text="Tổng số thành viên có quyền biểu quyết")
 
 
+# Plain strings with their values in the help text, not enums: the names "kind" and "status"
+# are shared with other meetings models, and the schema must build without enum collisions.
+KIND_HELP = "open (biểu quyết công khai) | secret (bỏ phiếu kín)"
+CHOICES_HELP = "for_against (tán thành/không tán thành/không biểu quyết) | list"
+STATUS_HELP = "draft | open | closed | cancelled"
+
+
 class VoteSerializer(serializers.ModelSerializer[Vote]):
     item_title = serializers.CharField(source="item.title")
+    kind = serializers.CharField(help_text=KIND_HELP)
+    choices = serializers.CharField(help_text=CHOICES_HELP)
+    status = serializers.CharField(help_text=STATUS_HELP)
     status_label = serializers.CharField(source="get_status_display")
     options = serializers.SerializerMethodField()
     turnout = serializers.SerializerMethodField()
@@ -133,8 +143,8 @@ class VoteDetailSerializer(VoteSerializer):
 class CreateVoteSerializer(serializers.Serializer[Any]):
     item = serializers.IntegerField(help_text="Mã nội dung họp (agenda item)")
     question = serializers.CharField(max_length=services.QUESTION_MAX)
-    kind = serializers.ChoiceField(choices=Vote.Kind.choices)
-    choices = serializers.ChoiceField(choices=Vote.Choices.choices, default="for_against")
+    kind = serializers.CharField(help_text=KIND_HELP)
+    choices = serializers.CharField(default="for_against", help_text=CHOICES_HELP)
     options = serializers.ListField(
         child=serializers.CharField(max_length=services.OPTION_MAX),
         required=False,
