@@ -173,7 +173,8 @@ def seats_of(official: Official, meeting: Meeting, rule: DecisionRule) -> list[S
                 seats.append(Seat(p.official, True, True, allowed=False, reason=reason))
             else:
                 seats.append(Seat(p.official, remote=True, by_delegate=True, allowed=True))
-    return seats
+    # Their own seat first (the default when no seat is named), then those they stand in for.
+    return sorted(seats, key=lambda seat: seat.by_delegate)
 
 
 def voted_officials(vote: Vote) -> set[int]:

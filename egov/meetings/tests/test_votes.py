@@ -444,3 +444,31 @@ def test_concurrent_double_vote_only_one_wins(board, make_meeting) -> None:  # t
     assert sorted(outcomes) == sorted(["ok", MeetingErrorCode.ALREADY_VOTED])
     assert VoteParticipation.objects.filter(vote=vote).count() == 1
     assert vote.ballots.count() == 1
+
+
+def test_a_member_standing_in_for_another_votes_once_per_seat(board, make_meeting) -> None:  # type: ignore[no-untyped-def]
+    DecisionRule.objects.create(
+        code="du-thay-3",
+        name="Người dự thay được biểu quyết",
+        base="all_members",
+        delegates_vote=True,
+        legal_source="Quy chế làm việc (thử nghiệm).",
+    )
+    meeting = in_session(make_meeting, rule="du-thay-3")
+    absent, stand_in, other = board.members[0], board.members[1], board.members[2]
+    Participant.objects.filter(meeting=meeting, official=absent).update(
+        present=False, delegate=stand_in
+    )
+    vote = new_vote(board, meeting)
+    seats = services.open_seats(stand_in, vote)
+    assert [(s.member, s.by_delegate) for s in seats] == [(stand_in, False), (absent, True)]
+    # Nobody votes in a seat that is not theirs.
+    before = snapshot(vote)
+    refused(MeetingErrorCode.NOT_A_VOTER, cast, other, vote, FOR, for_member=absent)
+    assert snapshot(vote) == before
+    cast(stand_in, vote, FOR)  # their own seat first
+    cast(stand_in, vote, AGAINST, for_member=absent)
+    refused(MeetingErrorCode.ALREADY_VOTED, cast, stand_in, vote, FOR, for_member=absent)
+    assert services.open_seats(stand_in, vote) == []
+    vote = close(board, vote)
+    assert vote.result["counts"] == {FOR: 1, AGAINST: 1, ABSTAIN: 0}
