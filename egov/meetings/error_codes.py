@@ -22,6 +22,10 @@ class MeetingErrorCode(ErrorCode):
     NOT_A_VOTER = "not_a_voter"
     INVALID_CHOICE = "invalid_choice"
     RECEIPT_UNKNOWN = "receipt_unknown"
+    # A vote's question or options that are not valid (fields in body); a vote opened while
+    # the meeting is not in session.
+    VOTE_INVALID = "vote_invalid"
+    MEETING_NOT_IN_SESSION = "meeting_not_in_session"
     # Written consultation: answer after the deadline, twice, or not signed.
     DEADLINE_PASSED = "deadline_passed"
     ALREADY_ANSWERED = "already_answered"

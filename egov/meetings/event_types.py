@@ -217,12 +217,23 @@ class VoteCreated(VotePayload):
     choices: str
 
 
+class VoteOpened(VotePayload):
+    # When ballots stop being taken without the chair closing (None: when the chair closes).
+    closes_at: datetime | None = None
+
+
 class BallotCast(VotePayload):
     secret: bool
     # Open votes only: who chose what (a secret vote's event carries no choice).
     voter: str | None = None
     choice: str | None = None
     remote: bool = False
+    # A delegate voting in the member's place (open votes; a secret vote names only the actor).
+    cast_by: str | None = None
+
+
+class VoteCancelled(VotePayload):
+    reason: str = ""
 
 
 class VoteClosed(VotePayload):
@@ -241,7 +252,7 @@ VOTE_CREATED = declare(
 VOTE_OPENED = declare(
     "meeting_vote.opened",
     subject=VOTE,
-    payload=VotePayload,
+    payload=VoteOpened,
     description="The chair opened the vote.",
 )
 BALLOT_CAST = declare(
@@ -259,7 +270,7 @@ VOTE_CLOSED = declare(
 VOTE_CANCELLED = declare(
     "meeting_vote.cancelled",
     subject=VOTE,
-    payload=VotePayload,
+    payload=VoteCancelled,
     description="A vote was withdrawn before it closed (its ballots are not counted).",
 )
 

@@ -443,9 +443,15 @@ class VoteParticipation(models.Model):
     ballot: no shared key, no time on the ballot, ballots keyed by random UUIDs."""
 
     vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="participations")
+    # The seat voted: the member (or the chair) whose vote it is.
     official = models.ForeignKey("org.Official", on_delete=models.PROTECT, related_name="+")
     # Voting for an absent member (where the rule allows) or as their delegate.
     remote = models.BooleanField(default=False)
+    # Who cast it when a delegate voted in the member's place (the seat is still the member's:
+    # the unique constraint then refuses the member's own ballot, never both).
+    delegate = models.ForeignKey(
+        "org.Official", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("người đã biểu quyết")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
-from . import materials, secretariat
+from . import materials, secretariat, votes
 
 urlpatterns: list[URLPattern | URLResolver] = []
 urlpatterns += secretariat.urlpatterns
 urlpatterns += materials.urlpatterns
+urlpatterns += votes.urlpatterns
