@@ -500,6 +500,15 @@ class Consultation(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # The version of the draft the members were sent (pinned at sending: what they read and
+    # what their signed sheets name, by its SHA-256).
+    draft_version = models.ForeignKey(
+        "documents.DocumentVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     chair = models.ForeignKey("org.Official", on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey("org.Official", on_delete=models.PROTECT, related_name="+")
     rule = models.ForeignKey(DecisionRule, on_delete=models.PROTECT, related_name="+")
