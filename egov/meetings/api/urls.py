@@ -4,4 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
+from . import consultations
+
 urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns += consultations.urlpatterns

@@ -95,7 +95,7 @@ class ConsultationForm(forms.Form):
         field: Any = self.fields["draft"]
         field.queryset = OutgoingDocument.objects.filter(
             agency_id=agency_id, status__in=services.DRAFT_STATES, issue_on_signature=False
-        ).select_related("doc_type").order_by("-pk")[:MAX_LIST]
+        ).select_related("doc_type").order_by("-pk")
         field.label_from_instance = lambda d: f"{d.doc_type.name}: {d.subject}"
         people = Official.objects.filter(user__is_active=True).select_related("user", "position")
         chair: Any = self.fields["chair"]
@@ -324,6 +324,7 @@ def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = _context(consultation, official, roles)
     context["answer_form"] = AnswerForm()
     context["code_form"] = CodeForm()
+    context["error_forms"] = []
     return render(request, "meetings/consultations/detail.html", context)
 
 
@@ -339,6 +340,7 @@ def _render_detail(
     context = _context(consultation, official, _roles(consultation, official))
     context["answer_form"] = answer_form or AnswerForm()
     context["code_form"] = code_form or CodeForm()
+    context["error_forms"] = [context["answer_form"], context["code_form"]]
     return render(request, "meetings/consultations/detail.html", context, status=400)
 
 
