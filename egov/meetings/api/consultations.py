@@ -177,7 +177,9 @@ class CreateSerializer(serializers.Serializer[Any]):
     result_kind = serializers.ChoiceField(
         choices=Consultation.ResultKind.values, default=Consultation.ResultKind.CONCLUSION
     )
-    rule = serializers.SlugField(required=False, help_text="Mã quy tắc (mặc định: quy tắc mặc định)")
+    rule = serializers.SlugField(
+        required=False, help_text="Mã quy tắc (mặc định: quy tắc mặc định)"
+    )
 
 
 class ConsultationList(APIView):

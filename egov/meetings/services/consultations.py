@@ -62,7 +62,7 @@ ANSWER_TO_OPTION = {
     ConsultationMember.Answer.DISAGREE: rules.AGAINST,
     ConsultationMember.Answer.COMMENT: rules.ABSTAIN,
 }
-RESULT_DOC_TYPES = {
+RESULT_DOC_TYPES: dict[str, str] = {
     Consultation.ResultKind.DECISION: "quyet-dinh",
     Consultation.ResultKind.CONCLUSION: "thong-bao",
 }
@@ -186,7 +186,9 @@ def _validate(
     elif len(chosen) > MAX_MEMBERS:
         errors["members"] = [f"Tối đa {MAX_MEMBERS} thành viên."]
     elif any(not m.user.is_active or not _in_tree(m.agency, agency_id) for m in chosen):
-        errors["members"] = ["Thành viên phải là công chức đang làm việc của cơ quan hoặc cơ quan trực thuộc."]
+        errors["members"] = [
+            "Thành viên phải là công chức đang làm việc của cơ quan hoặc cơ quan trực thuộc."
+        ]
     try:
         days = int(deadline_days)
     except (TypeError, ValueError):
@@ -272,7 +274,9 @@ def send_consultation(
         now = timezone.now()
         consultation.draft_version_id = draft.current_version_id
         consultation.sent_at = now
-        consultation.deadline_at = deadline_for(consultation.agency_id, now, consultation.deadline_days)
+        consultation.deadline_at = deadline_for(
+            consultation.agency_id, now, consultation.deadline_days
+        )
         act.save("draft_version", "sent_at", "deadline_at")
         members = list(consultation.members.select_related("official__user"))
         for member in members:
@@ -468,9 +472,10 @@ def send_reminders(now: datetime | None = None) -> int:
         status=ConsultationStatus.OPEN, deadline_at__isnull=False
     ):
         kind = _due_kind(consultation, now)
-        if kind is None or not ConsultationMember.objects.filter(
-            _pending(consultation, kind)
-        ).exists():
+        if (
+            kind is None
+            or not ConsultationMember.objects.filter(_pending(consultation, kind)).exists()
+        ):
             continue
         try:
             sent += _remind(consultation, kind, now)
@@ -659,9 +664,7 @@ def result_content(consultation: Consultation) -> str:
     rule = consultation.rule
     passed = bool(consultation.passed)
     members = list(
-        consultation.members.select_related("official__user", "official__position").order_by(
-            "pk"
-        )
+        consultation.members.select_related("official__user", "official__position").order_by("pk")
     )
     lines = []
     if consultation.result_kind == Consultation.ResultKind.DECISION:
@@ -715,8 +718,14 @@ def draft_result(consultation: Consultation) -> Consultation:
     with perform(CONSULTATION, "draft_result", actor=SYSTEM, case=consultation) as act:
         consultation = act.case
         if consultation.result_document_id is not None:
-            raise Conflict("Văn bản kết quả đã được soạn.", code=MeetingErrorCode.CONSULTATION_INVALID)
-        kind = "Quyết định" if consultation.result_kind == Consultation.ResultKind.DECISION else "Thông báo"
+            raise Conflict(
+                "Văn bản kết quả đã được soạn.", code=MeetingErrorCode.CONSULTATION_INVALID
+            )
+        kind = (
+            "Quyết định"
+            if consultation.result_kind == Consultation.ResultKind.DECISION
+            else "Thông báo"
+        )
         verdict = "thông qua" if consultation.passed else "không thông qua"
         data = DraftInput(
             doc_type=RESULT_DOC_TYPES[consultation.result_kind],
@@ -774,7 +783,9 @@ def sign_result(*, actor: Actor, consultation: Consultation, second_factor: str)
 def on_result_issued(document_id: int) -> None:
     """documents' listener: the result document was issued (numbered and sealed)."""
     consultation = (
-        Consultation.objects.filter(result_document_id=document_id, status=ConsultationStatus.CLOSED)
+        Consultation.objects.filter(
+            result_document_id=document_id, status=ConsultationStatus.CLOSED
+        )
         .select_related("result_document")
         .first()
     )
@@ -786,7 +797,9 @@ def on_result_issued(document_id: int) -> None:
         act.save()
         act.record(et.CONSULTATION_ISSUED, document=document.pk, symbol=document.symbol)
         verdict = "thông qua" if consultation.passed else "không thông qua"
-        people = {m.official_id: m.official for m in consultation.members.select_related("official__user")}
+        people = {
+            m.official_id: m.official for m in consultation.members.select_related("official__user")
+        }
         people.setdefault(consultation.chair_id, consultation.chair)
         for official in people.values():
             notify(
@@ -823,8 +836,8 @@ __all__ = [
     "deadline_for",
     "draft_result",
     "on_result_issued",
-    "render_sheet",
     "reminder_at",
+    "render_sheet",
     "send_consultation",
     "send_reminders",
     "sign_result",

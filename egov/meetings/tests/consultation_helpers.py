@@ -20,7 +20,9 @@ from egov.org.models import Official
 from .conftest import Board, actor
 
 
-def make_draft(author: Official, subject: str = "Kế hoạch phát triển du lịch năm 2027") -> OutgoingDocument:
+def make_draft(
+    author: Official, subject: str = "Kế hoạch phát triển du lịch năm 2027"
+) -> OutgoingDocument:
     return documents.create_draft(
         actor=actor(author),
         data=documents.DraftInput(

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from egov.core.errors import DomainError
 from egov.documents.models import OutgoingStatus
@@ -125,7 +126,8 @@ def test_seven_members_across_a_weekend_and_a_holiday(board, hierarchy) -> None:
             subject_id=str(consultation.pk),
             event_type="consultation.issued",
         ).exists()
-        register = build_register("di", board.agency, document.issued_at.date(), document.issued_at.date())
+        day = timezone.localtime(document.issued_at).date()
+        register = build_register("di", board.agency, day, day)
         assert "Hệ thống (tự động)" in register.rows[0][-1]
 
         # Every signed sheet and the result validate with pyHanko and pdfsig.

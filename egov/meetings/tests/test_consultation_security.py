@@ -153,7 +153,9 @@ def test_member_answers_on_the_page_and_the_chair_sees_it(
     cache.clear()
     from egov.conftest import fresh_totp
 
-    done = client.post(f"{url}tra-loi/", {"answer": "disagree", "comment": "Chưa rõ", "code": fresh_totp(margin=3)})
+    done = client.post(
+        f"{url}tra-loi/", {"answer": "disagree", "comment": "Chưa rõ", "code": fresh_totp(margin=3)}
+    )
     assert done.status_code == 302
     row = ConsultationMember.objects.get(consultation=open_consultation, official=member)
     assert row.answer == "disagree" and row.signed_sha256
@@ -188,8 +190,13 @@ def test_secretariat_prepares_on_the_page_and_sees_the_deadline(board, hierarchy
     draft = make_draft(board.secretariat)
     client = login_client(board.secretariat.user)
     form = client.get("/hop/lay-y-kien/tao-moi/")
-    assert form.status_code == 200 and "Nếu gửi ngay bây giờ, hạn trả lời là" in form.content.decode()
-    assert "hạn trả lời là" in client.get("/hop/lay-y-kien/han-tra-loi/?deadline_days=4").content.decode()
+    assert (
+        form.status_code == 200 and "Nếu gửi ngay bây giờ, hạn trả lời là" in form.content.decode()
+    )
+    assert (
+        "hạn trả lời là"
+        in client.get("/hop/lay-y-kien/han-tra-loi/?deadline_days=4").content.decode()
+    )
     refused = client.post("/hop/lay-y-kien/tao-moi/", {"title": "", "deadline_days": "0"})
     assert refused.status_code == 200 and not Consultation.objects.exists()
     created = client.post(
@@ -205,7 +212,7 @@ def test_secretariat_prepares_on_the_page_and_sees_the_deadline(board, hierarchy
         },
     )
     body = created.content.decode()
-    assert created.status_code == 302, body[body.find("error-summary"):][:1500]
+    assert created.status_code == 302, body[body.find("error-summary") :][:1500]
     consultation = Consultation.objects.get()
     assert created.status_code == 302 and created["Location"].endswith(f"/{consultation.pk}/")
     chair = login_client(board.chair.user)
@@ -217,25 +224,37 @@ def test_secretariat_prepares_on_the_page_and_sees_the_deadline(board, hierarchy
 # --- API -----------------------------------------------------------------------------------------
 
 
-def test_api_clients_without_scope_or_of_another_agency(board, open_consultation, other_agency) -> None:  # type: ignore[no-untyped-def]
+def test_api_clients_without_scope_or_of_another_agency(
+    board, open_consultation, other_agency
+) -> None:  # type: ignore[no-untyped-def]
     from django.test import Client
 
     client = Client()
-    _c, none = create_api_client(actor=SYSTEM, name="Lịch", scopes=["calendar:read"], agency=board.agency)
-    assert client.get("/api/v1/consultations/", HTTP_AUTHORIZATION=f"Bearer {none}").status_code == 403
-    _c, reader = create_api_client(actor=SYSTEM, name="IOC", scopes=["meetings:read"], agency=board.agency)
+    _c, none = create_api_client(
+        actor=SYSTEM, name="Lịch", scopes=["calendar:read"], agency=board.agency
+    )
+    assert (
+        client.get("/api/v1/consultations/", HTTP_AUTHORIZATION=f"Bearer {none}").status_code == 403
+    )
+    _c, reader = create_api_client(
+        actor=SYSTEM, name="IOC", scopes=["meetings:read"], agency=board.agency
+    )
     headers = {"HTTP_AUTHORIZATION": f"Bearer {reader}"}
     listing = client.get("/api/v1/consultations/", **headers).json()
     assert [c["id"] for c in listing] == [open_consultation.pk]
     url = f"/api/v1/consultations/{open_consultation.pk}/"
     assert client.get(url, **headers).status_code == 200
-    refused = client.post(f"{url}answer/", {"answer": "agree"}, content_type="application/json", **headers)
+    refused = client.post(
+        f"{url}answer/", {"answer": "agree"}, content_type="application/json", **headers
+    )
     assert refused.status_code == 403
     _c, writer = create_api_client(
         actor=SYSTEM, name="Máy", scopes=["meetings:read", "meetings:write"], agency=board.agency
     )
     refused = client.post(
-        f"{url}answer/", {"answer": "agree"}, content_type="application/json",
+        f"{url}answer/",
+        {"answer": "agree"},
+        content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {writer}",
     )
     assert refused.status_code == 403  # a machine never answers for a member
@@ -251,19 +270,25 @@ def test_member_answers_through_the_api(board, open_consultation, give_totp) -> 
     give_totp(member.user)
     client = login_client(member.user)
     url = f"/api/v1/consultations/{open_consultation.pk}/"
-    wrong = client.post(f"{url}answer/", {"answer": "agree", "code": "000000"}, content_type="application/json")
+    wrong = client.post(
+        f"{url}answer/", {"answer": "agree", "code": "000000"}, content_type="application/json"
+    )
     assert wrong.status_code == 400 and wrong.json()["code"] == "second_factor_invalid"
     done = client.post(
-        f"{url}answer/", {"answer": "agree", "code": totp_for(member)}, content_type="application/json"
+        f"{url}answer/",
+        {"answer": "agree", "code": totp_for(member)},
+        content_type="application/json",
     )
     assert done.status_code == 200, done.content
     body = done.json()
-    mine = [m for m in body["members"] if m["official"] == member.pk][0]
+    mine = next(m for m in body["members"] if m["official"] == member.pk)
     others = [m for m in body["members"] if m["official"] != member.pk]
     assert mine["answer"] == "agree" and mine["signed_sha256"]
     assert all(m["answer"] == "" for m in others)
     again = client.post(
-        f"{url}answer/", {"answer": "agree", "code": totp_for(member)}, content_type="application/json"
+        f"{url}answer/",
+        {"answer": "agree", "code": totp_for(member)},
+        content_type="application/json",
     )
     assert again.status_code == 409 and again.json()["code"] == "already_answered"
 

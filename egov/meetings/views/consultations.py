@@ -93,9 +93,13 @@ class ConsultationForm(forms.Form):
         super().__init__(*args, **kwargs)
         agency_id = official.agency_id
         field: Any = self.fields["draft"]
-        field.queryset = OutgoingDocument.objects.filter(
-            agency_id=agency_id, status__in=services.DRAFT_STATES, issue_on_signature=False
-        ).select_related("doc_type").order_by("-pk")
+        field.queryset = (
+            OutgoingDocument.objects.filter(
+                agency_id=agency_id, status__in=services.DRAFT_STATES, issue_on_signature=False
+            )
+            .select_related("doc_type")
+            .order_by("-pk")
+        )
         field.label_from_instance = lambda d: f"{d.doc_type.name}: {d.subject}"
         people = Official.objects.filter(user__is_active=True).select_related("user", "position")
         chair: Any = self.fields["chair"]
@@ -272,9 +276,7 @@ def _context(
     consultation: Consultation, official: Official, roles: frozenset[str]
 ) -> dict[str, Any]:
     members = list(
-        consultation.members.select_related("official__user", "official__position").order_by(
-            "pk"
-        )
+        consultation.members.select_related("official__user", "official__position").order_by("pk")
     )
     mine = next((m for m in members if m.official_id == official.pk), None)
     sees_answers = bool(roles & {access.CHAIR, access.ORGANISER})
@@ -370,7 +372,7 @@ def consultation_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _action(request: HttpRequest, pk: int, run: Any, done: str) -> HttpResponse:
-    consultation, official, actor = consultation_for(request, pk)
+    consultation, _official, actor = consultation_for(request, pk)
     try:
         run(actor, consultation)
     except DomainError as exc:
@@ -430,7 +432,9 @@ def consultation_sign(request: HttpRequest, pk: int) -> HttpResponse:
                     "Đã ký văn bản kết quả; hệ thống chưa cấp số được, sẽ thử lại tự động.",
                 )
             return redirect("meetings:consultation", pk=pk)
-    form.data = {**form.data.dict(), "code": ""}
+    fresh = request.POST.copy()
+    fresh["code"] = ""  # a code is never shown back
+    form.data = fresh
     return _render_detail(request, consultation, official, code_form=form)
 
 
@@ -505,7 +509,5 @@ urlpatterns = [
     path("lay-y-kien/<int:pk>/ky-ban-hanh/", consultation_sign, name="consultation_sign"),
     path("lay-y-kien/<int:pk>/du-thao/", consultation_draft, name="consultation_draft"),
     path("lay-y-kien/<int:pk>/ket-qua/", consultation_result, name="consultation_result"),
-    path(
-        "lay-y-kien/<int:pk>/phieu/<int:member>/", consultation_sheet, name="consultation_sheet"
-    ),
+    path("lay-y-kien/<int:pk>/phieu/<int:member>/", consultation_sheet, name="consultation_sheet"),
 ]
