@@ -343,7 +343,8 @@ def _render_detail(
     context["answer_form"] = answer_form or AnswerForm()
     context["code_form"] = code_form or CodeForm()
     context["error_forms"] = [context["answer_form"], context["code_form"]]
-    return render(request, "meetings/consultations/detail.html", context, status=400)
+    # 200 like the other forms with errors: the page is the answer, with its error summary.
+    return render(request, "meetings/consultations/detail.html", context)
 
 
 @require_POST
