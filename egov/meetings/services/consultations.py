@@ -16,9 +16,9 @@ How answers count (rules.decide with the for/against/abstain options):
   never towards passing; the comment itself is in the result document for the chair;
 - a member who did not answer by the deadline is a non-answer, counted as the rule says
   (`DecisionRule.non_answer`: by default not counted as agreeing);
-- on a tie, the chair's own answer decides when the chair is a member (Decree 138/2016 as the
-  provinces' working regulations restate it); a chair who did not answer or commented gives no
-  side, and the tie fails.
+- on a tie, the chair's own answer decides when the chair is a member and the rule says so
+  (`tie_break`; the default rule's source is in `DecisionRule.legal_source`); a chair who did
+  not answer or commented gives no side, and the tie fails.
 """
 
 from __future__ import annotations
