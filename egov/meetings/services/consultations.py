@@ -383,7 +383,7 @@ def answer_consultation(
                 code=MeetingErrorCode.DEADLINE_PASSED,
             )
         member = (
-            ConsultationMember.objects.select_for_update()
+            ConsultationMember.objects.select_for_update(of=("self",))
             .select_related("official__user", "official__position", "official__agency")
             .get(consultation=consultation, official=official)
         )
@@ -492,7 +492,7 @@ def _remind(consultation: Consultation, kind: str, now: datetime) -> int:
     with perform(CONSULTATION, "remind", actor=SYSTEM, case=consultation) as act:
         consultation = act.case
         members = list(
-            ConsultationMember.objects.select_for_update()
+            ConsultationMember.objects.select_for_update(of=("self",))
             .filter(_pending(consultation, kind))
             .select_related("official__user")
         )
