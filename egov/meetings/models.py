@@ -548,6 +548,10 @@ class Consultation(models.Model):
         return self.title
 
 
+# For the API schema's enum names (a nested class cannot be named in ENUM_NAME_OVERRIDES).
+ConsultationResultKind = Consultation.ResultKind
+
+
 def ballot_upload_path(instance: ConsultationMember, filename: str) -> str:
     return f"meetings/consultations/{instance.consultation_id}/{uuid.uuid4().hex}"
 

@@ -327,6 +327,8 @@ SPECTACULAR_SETTINGS = {
         "OutgoingStatusEnum": "egov.documents.models.OutgoingStatus.choices",
         "IncomingStatusEnum": "egov.documents.models.IncomingStatus.choices",
         "DossierStatusEnum": "egov.dossiers.models.Status.choices",
+        "ConsultationStatusEnum": "egov.meetings.models.ConsultationStatus.choices",
+        "ConsultationResultKindEnum": "egov.meetings.models.ConsultationResultKind.choices",
     },
 }
 

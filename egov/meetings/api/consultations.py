@@ -175,7 +175,7 @@ class CreateSerializer(serializers.Serializer[Any]):
     members = serializers.ListField(child=serializers.IntegerField(), max_length=200)
     deadline_days = serializers.IntegerField(min_value=1, max_value=services.MAX_DEADLINE_DAYS)
     result_kind = serializers.ChoiceField(
-        choices=Consultation.ResultKind.values, default=Consultation.ResultKind.CONCLUSION
+        choices=Consultation.ResultKind.choices, default=Consultation.ResultKind.CONCLUSION
     )
     rule = serializers.SlugField(
         required=False, help_text="Mã quy tắc (mặc định: quy tắc mặc định)"
