@@ -820,9 +820,22 @@ def cancel_consultation(
     with perform(
         CONSULTATION, "cancel", actor=actor, case=consultation, expected_version=expected_version
     ) as act:
+        consultation = act.case
+        was_sent = consultation.sent_at is not None
         act.save()
         act.record(et.CONSULTATION_CANCELLED)
-    return act.case
+        if was_sent:  # the members were asked: tell them it is withdrawn
+            for member in consultation.members.select_related("official__user"):
+                notify(
+                    act,
+                    member.official,
+                    key=f"consultation:{consultation.pk}:cancelled:{member.official_id}",
+                    kind="consultation",
+                    title=f"Hủy lấy ý kiến: {consultation.title}",
+                    body="Người chủ trì đã hủy việc lấy ý kiến này; không cần trả lời.",
+                    link=_link(consultation),
+                )
+    return consultation
 
 
 __all__ = [

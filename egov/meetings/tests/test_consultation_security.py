@@ -296,3 +296,18 @@ def test_member_answers_through_the_api(board, open_consultation, give_totp) -> 
 def test_schema_documents_the_endpoints(client) -> None:  # type: ignore[no-untyped-def]
     schema = client.get("/api/v1/schema/").content.decode()
     assert "/api/v1/consultations/{id}/{action}/" in schema
+
+
+def test_the_chair_withdraws_and_members_are_told(board, open_consultation) -> None:  # type: ignore[no-untyped-def]
+    from egov.events.models import OutboxMessage
+
+    consultations.cancel_consultation(actor=actor(board.chair), consultation=open_consultation)
+    open_consultation.refresh_from_db()
+    assert open_consultation.status == ConsultationStatus.CANCELLED
+    keys = OutboxMessage.objects.filter(
+        topic="meeting_notice",
+        idempotency_key__startswith=f"consultation:{open_consultation.pk}:cancelled:",
+    )
+    assert keys.count() == 4
+    with pytest.raises(DomainError):  # nothing to answer any more
+        answer(open_consultation, board.members[0], "agree")
