@@ -40,6 +40,7 @@ from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
 from egov.core.pdfrender import render_pdf
 from egov.core.uploads import save_file
 from egov.documents.models import OutgoingDocument, OutgoingStatus
+from egov.documents.render import default_place
 from egov.org.models import Agency, Official, Role
 from egov.workcalendar.services import VN_TZ, WorkingCalendar
 
@@ -327,7 +328,7 @@ def sheet_context(
         "answered_at": local_text(at) if at else "",
         "date_text": _date_text(at),
         "deadline": local_text(consultation.deadline_at),
-        "place": (consultation.agency.admin_unit.name if consultation.agency.admin_unit else ""),
+        "place": default_place(draft),  # "Quảng Ninh", as on the agency's documents
     }
 
 
