@@ -82,3 +82,32 @@ def _actor(official):  # type: ignore[no-untyped-def]
     from .conftest import actor
 
     return actor(official)
+
+
+def test_signing_on_the_documents_page_issues_it_at_once(people, certificates) -> None:  # type: ignore[no-untyped-def]
+    from allauth.mfa.totp.internal.auth import TOTP
+    from django.core.cache import cache
+    from django.urls import reverse
+
+    from egov.conftest import DEMO_TOTP_SECRET, fresh_totp, login_client
+
+    leader = people["leader"]
+    document = services.draft_for_signature(
+        actor=SYSTEM, data=_data(), signer=leader, drafted_by=people["drafter"]
+    )
+    TOTP.activate(leader.user, DEMO_TOTP_SECRET)
+    client = login_client(leader.user)
+    cache.clear()
+    response = client.post(
+        reverse("documents:sign", args=[document.pk]),
+        {
+            "version": document.version,
+            "previewed": document.current_version.seq,
+            "code": fresh_totp(margin=3),
+        },
+        follow=True,
+    )
+    document.refresh_from_db()
+    assert document.symbol == "01/TB-UBND"
+    assert "Hệ thống đã cấp số 01/TB-UBND" in response.content.decode()
+    assert "Hệ thống (tự động)" in response.content.decode()
