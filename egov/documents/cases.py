@@ -22,6 +22,8 @@ from .models import IncomingDocument, IncomingStatus, OutgoingDocument, Outgoing
 # Steps that came from the sender or the exchange run as the system (or as the clerk who typed
 # in a paper document).
 ARRIVAL = frozenset({"system", "official"})
+# Steps the system also takes for a document it drafted for a signer (issue_on_signature).
+OFFICIAL_OR_SYSTEM = frozenset({"system", "official"})
 
 
 M = TypeVar("M", bound=models.Model)
@@ -105,6 +107,14 @@ OUTGOING_DOCUMENT = OutgoingCaseType(
     transitions=[
         # Creation: no source state, the row is made by the action (services.create_draft).
         Transition("draft", "Soạn thảo", frozenset(), OutgoingStatus.DRAFT),
+        # A result drafted by the system (a consultation's) and put straight to its signer.
+        Transition(
+            "draft_for_signature",
+            "Soạn và trình ký",
+            frozenset(),
+            OutgoingStatus.APPROVED,
+            by=OFFICIAL_OR_SYSTEM,
+        ),
         Transition("update_draft", "Sửa dự thảo", frozenset({OutgoingStatus.DRAFT})),
         Transition(
             "upload_version",
@@ -137,6 +147,7 @@ OUTGOING_DOCUMENT = OutgoingCaseType(
             frozenset({OutgoingStatus.SIGNED}),
             OutgoingStatus.ISSUED,
             role=Role.CLERK,
+            by=OFFICIAL_OR_SYSTEM,
         ),
         # A failed delivery keeps the state; the clerk sends again.
         Transition(
@@ -145,6 +156,7 @@ OUTGOING_DOCUMENT = OutgoingCaseType(
             frozenset({OutgoingStatus.ISSUED, OutgoingStatus.SENT}),
             role=Role.CLERK,
             outcomes=frozenset({OutgoingStatus.SENT}),
+            by=OFFICIAL_OR_SYSTEM,
         ),
         Transition(
             "mark_read",

@@ -40,6 +40,14 @@ class Reviewed(OutgoingPayload):
     forwarded_to: str | None = None
 
 
+class PutToSignature(OutgoingPayload):
+    """A document drafted by the system for a named signer (no review chain)."""
+
+    signer: str
+    drafted_by: str
+    origin: str  # what asked for it, e.g. "consultation:12"
+
+
 class Issued(OutgoingPayload):
     symbol: str
     number: int
@@ -120,6 +128,15 @@ REVIEWED = declare(
     subject=OUTGOING,
     payload=Reviewed,
     description="Ý kiến của người đang xem xét: trả lại, chuyển tiếp hoặc duyệt để ký.",
+)
+PUT_TO_SIGNATURE = declare(
+    "document.put_to_signature",
+    subject=OUTGOING,
+    payload=PutToSignature,
+    description=(
+        "Văn bản do hệ thống soạn (kết quả lấy ý kiến) được trình thẳng người ký; ký xong thì "
+        "hệ thống tự cấp số và ký số cơ quan."
+    ),
 )
 SIGNED = declare(
     "document.signed",

@@ -164,6 +164,9 @@ class OutgoingDocument(models.Model):
     )
     signer_name = models.CharField(_("họ tên người ký"), max_length=150, blank=True)
     signed_at = models.DateTimeField(_("ký lúc"), null=True, blank=True)
+    # A result the system drafted for a named signer (a written consultation's result): once
+    # signed it is numbered and sealed by the system at once, with no clerk step.
+    issue_on_signature = models.BooleanField(_("tự động cấp số khi ký"), default=False)
     # Numbering (set by the clerk when issuing).
     number = models.PositiveIntegerField(_("số"), null=True, blank=True)
     number_year = models.PositiveSmallIntegerField(_("năm cấp số"), null=True, blank=True)

@@ -98,6 +98,16 @@ class Register:
         return [[(text, i in nowrap) for i, text in enumerate(row)] for row in self.rows]
 
 
+SYSTEM_ISSUER = "Hệ thống (tự động)"
+
+
+def _notes(doc: OutgoingDocument) -> str:
+    """The notes column; a document numbered by the system (no clerk) says so."""
+    if doc.issued_by_id is None:
+        return "; ".join(filter(None, [f"Cấp số: {SYSTEM_ISSUER}", doc.notes]))
+    return doc.notes
+
+
 def outgoing_rows(agency: Agency, start: date, end: date) -> list[list[str]]:
     lo, hi = _bounds(start, end)
     docs = (
@@ -121,7 +131,7 @@ def outgoing_rows(agency: Agency, start: date, end: date) -> list[list[str]]:
                 doc.file_keeper or (doc.drafting_unit.name if doc.drafting_unit else ""),
                 str(doc.copies),
                 _d(doc.sent_at),
-                doc.notes,
+                _notes(doc),
             ]
         )
     return rows

@@ -400,6 +400,69 @@ def _record_replacing(act: Any, before: int | None) -> None:
         )
 
 
+def draft_for_signature(
+    *,
+    actor: Actor,
+    data: DraftInput,
+    signer: Official,
+    drafted_by: Official,
+    origin: str = "",
+    durable: bool = True,
+) -> OutgoingDocument:
+    """A document the system writes for a named leader to sign (a written consultation's
+    result): drafted in `drafted_by`'s name, rendered, and put straight to `signer` with the
+    copy for signing made, as a leader's approval would; `issue_on_signature` makes the
+    signature number and seal it at once (no clerk step). `durable=False` when the caller's
+    own action holds the transaction."""
+    doc_type, unit = _validate_draft(drafted_by, data)
+    if not (data.content or "").strip():
+        raise DocumentError("Văn bản cần có nội dung.", fields={"content": ["Nhập nội dung."]})
+    signer = (
+        Official.objects.select_related("user", "position")
+        .prefetch_related("roles")
+        .get(pk=signer.pk)
+    )
+    if signer.agency_id != drafted_by.agency_id or not signer.has_role(Role.LEADER):
+        raise DocumentError(
+            "Người ký phải là lãnh đạo của cơ quan ban hành.",
+            fields={"signer": ["Chọn lãnh đạo cơ quan."]},
+        )
+    with begin(OUTGOING_DOCUMENT, "draft_for_signature", actor=actor, durable=durable) as act:
+        document = OutgoingDocument(
+            agency=drafted_by.agency,
+            drafted_by=drafted_by,
+            doc_type=doc_type,
+            status=OutgoingStatus.APPROVED,
+            issue_on_signature=True,
+        )
+        _apply_draft(document, data, doc_type, unit)
+        document.signer = signer
+        document.signer_name = signer.user.get_full_name()
+        document.signer_title = "\n".join(
+            authority.signer_lines(
+                document.agency,
+                document.signing_authority,
+                signer.position.name if signer.position else "",
+            )
+        )[:200]
+        document.save()
+        _set_recipients(document, data)
+        draft, _box = _render(document, None, "Dự thảo do hệ thống soạn")
+        document.current_version = draft
+        document.current_version = _signing_copy(document, None)
+        _refresh_search(document, document.content)
+        document.save()
+        act.case = document
+        act.record(event_types.DRAFTED, version=draft.seq)
+        act.record(
+            event_types.PUT_TO_SIGNATURE,
+            signer=signer.user.username,
+            drafted_by=drafted_by.user.username,
+            origin=origin[:100],
+        )
+    return document
+
+
 def update_draft(
     *,
     actor: Actor,
@@ -595,7 +658,7 @@ def submit_for_review(
     return document
 
 
-def _pdf_for_signing(document: OutgoingDocument, official: Official) -> DocumentVersion:
+def _pdf_for_signing(document: OutgoingDocument, official: Official | None) -> DocumentVersion:
     """The current version as a PDF: a DOCX is converted when LibreOffice is installed,
     otherwise a PDF is asked for; a written draft is rendered again with its final details."""
     current = document.current_version
@@ -711,7 +774,7 @@ def review(
 # --- signatures and issuing ------------------------------------------------------------------
 
 
-def _signing_copy(document: OutgoingDocument, official: Official) -> DocumentVersion:
+def _signing_copy(document: OutgoingDocument, official: Official | None) -> DocumentVersion:
     """The copy the leader signs (bản trình ký): a written draft laid out again with its final
     details, the signer's place left for the signature and the number/date as fields to fill at
     numbering; an uploaded PDF (or a converted DOCX) as it is."""
@@ -798,7 +861,21 @@ def sign(
         document.signed_at = now
         act.save("current_version", "signed_at")
         act.record(event_types.SIGNED, version=version.seq)
+    if document.issue_on_signature:
+        _issue_by_system(document)
     return version
+
+
+def _issue_by_system(document: OutgoingDocument) -> None:
+    """Number and seal a signed document the system drafted (its own transaction, after the
+    signature committed). A failure (e.g. the agency's certificate expired) leaves it signed:
+    the clerk can still issue it, and the app that asked for it retries on its schedule."""
+    from egov.core.actors import SYSTEM
+
+    try:
+        issue(actor=SYSTEM, document=document)
+    except DomainError:
+        logger.exception("documents: automatic issue of %s failed", document.pk)
 
 
 def document_id_for(agency: Agency, issued_at: datetime, symbol: str) -> str:
@@ -812,7 +889,8 @@ def issue(
 ) -> OutgoingDocument:
     """The clerk numbers the signed document and applies the agency's signature with the
     number/symbol and signing time; the document is registered in the outgoing register and
-    sent to its recipients straight away. A failure rolls everything back, the number too."""
+    sent to its recipients straight away. A failure rolls everything back, the number too.
+    The system issues (no `issued_by`) only a document marked `issue_on_signature`."""
     with perform(
         OUTGOING_DOCUMENT,
         "issue",
@@ -820,7 +898,9 @@ def issue(
         case=document,
         expected_version=expected_version,
     ) as act:
-        official, document = act.acting_official, act.case
+        official, document = act.official, act.case
+        if official is None and not document.issue_on_signature:
+            raise NotAllowed("Chỉ văn thư cơ quan được cấp số và ban hành văn bản.")
         agency = document.agency
         unit_abbr = document.drafting_unit.abbreviation if document.drafting_unit else ""
         now = timezone.now()
@@ -861,7 +941,8 @@ def issue(
             content_type=files.PDF,
             kind=DocumentVersion.Kind.ISSUED,
             official=official,
-            note=f"Cấp số {assigned.symbol}, ký số cơ quan",
+            note=f"Cấp số {assigned.symbol}, ký số cơ quan"
+            + ("" if official else " (hệ thống tự động)"),
             page_count=document.current_version.page_count,
         )
         for attachment in document.attachments.filter(content_type=files.PDF):
@@ -1191,6 +1272,7 @@ __all__ = [
     "DraftInput",
     "add_attachment",
     "create_draft",
+    "draft_for_signature",
     "issue",
     "mark_read",
     "remove_attachment",

@@ -827,7 +827,15 @@ def sign_page(request: HttpRequest, pk: int) -> HttpResponse:
             fresh["code"] = ""
             form.data = fresh
         else:
-            messages.success(request, "Đã ký số văn bản. Văn bản chuyển văn thư cấp số, ban hành.")
+            document.refresh_from_db()
+            if document.issue_on_signature and document.symbol:
+                messages.success(
+                    request, f"Đã ký số văn bản. Hệ thống đã cấp số {document.symbol} và ban hành."
+                )
+            else:
+                messages.success(
+                    request, "Đã ký số văn bản. Văn bản chuyển văn thư cấp số, ban hành."
+                )
             return redirect("documents:outgoing", pk=pk)
     pages = list(range(1, (version.page_count or 1) + 1)) if version else []
     return render(

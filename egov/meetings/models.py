@@ -512,6 +512,15 @@ class Consultation(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # The version of the draft the members were sent (pinned at sending: what they read and
+    # what their signed sheets name, by its SHA-256).
+    draft_version = models.ForeignKey(
+        "documents.DocumentVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     chair = models.ForeignKey("org.Official", on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey("org.Official", on_delete=models.PROTECT, related_name="+")
     rule = models.ForeignKey(DecisionRule, on_delete=models.PROTECT, related_name="+")
@@ -549,6 +558,10 @@ class Consultation(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# For the API schema's enum names (a nested class cannot be named in ENUM_NAME_OVERRIDES).
+ConsultationResultKind = Consultation.ResultKind
 
 
 def ballot_upload_path(instance: ConsultationMember, filename: str) -> str:

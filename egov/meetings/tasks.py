@@ -3,3 +3,4 @@ area keeps its periodic tasks in its own `periodic_<area>.py`, imported here so 
 finds them."""
 
 from . import periodic_hsec  # noqa: F401
+from . import periodic_hcons  # noqa: F401

@@ -329,6 +329,8 @@ SPECTACULAR_SETTINGS = {
         "DossierStatusEnum": "egov.dossiers.models.Status.choices",
         "MeetingKindEnum": "egov.meetings.api.secretariat.MEETING_KINDS",
         "MeetingStatusEnum": "egov.meetings.models.MeetingStatus.choices",
+        "ConsultationStatusEnum": "egov.meetings.models.ConsultationStatus.choices",
+        "ConsultationResultKindEnum": "egov.meetings.models.ConsultationResultKind.choices",
     },
 }
 

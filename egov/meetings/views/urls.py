@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
-from . import materials, secretariat, votes
+from . import consultations, materials, secretariat, votes
 
 urlpatterns: list[URLPattern | URLResolver] = []
 urlpatterns += secretariat.urlpatterns
 urlpatterns += materials.urlpatterns
 urlpatterns += votes.urlpatterns
+urlpatterns += consultations.urlpatterns
