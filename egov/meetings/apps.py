@@ -7,5 +7,9 @@ class MeetingsConfig(AppConfig):
     verbose_name = "Phòng họp không giấy, lấy ý kiến bằng văn bản"
 
     def ready(self) -> None:
+        from egov.documents.listeners import on_issued
+
         from . import event_types, scopes  # noqa: F401
-        from .services import notify  # noqa: F401  (the in-app outbox deliverer)
+        from .services import conclusions, notify  # noqa: F401  (notify: in-app deliverer)
+
+        on_issued(conclusions.document_issued)  # the conclusion notice issued: its tasks start

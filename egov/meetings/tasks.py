@@ -1,3 +1,5 @@
 """Background jobs of meetings and consultations (run by `python manage.py run_huey`): each
 area keeps its periodic tasks in its own `periodic_<area>.py`, imported here so the worker
 finds them."""
+
+from . import periodic_hmin  # noqa: F401
