@@ -183,6 +183,7 @@ def write_minutes(
     now = now or timezone.now()
     meeting = Meeting.objects.get(pk=minutes.meeting_id)
     cleaned = _clean_notes(meeting, notes)
+    minutes = Minutes.objects.filter(pk=minutes.pk).first() or minutes  # the notes as stored
     transition = MINUTES.transition("write")
     drafts = {d.part: d for d in MinutesDraft.objects.filter(minutes=minutes)}
     known = {**(minutes.notes or {}), **{p: d.text for p, d in drafts.items()}}
