@@ -311,7 +311,7 @@ def submit_conclusion(
             platform_agencies=agencies,
         ),
     )
-    documents.submit_for_review(
+    document = documents.submit_for_review(
         actor=actor,
         document=document,
         reviewer=meeting.chair,

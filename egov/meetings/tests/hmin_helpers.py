@@ -133,5 +133,15 @@ def pdf_text(content: bytes) -> str:
     return " ".join(text.split())
 
 
+def pdftotext(content: bytes) -> str:
+    """The text as poppler reads it (form fields included: the number filled at issue)."""
+    import subprocess
+
+    done = subprocess.run(
+        ["pdftotext", "-", "-"], input=content, capture_output=True, check=True, timeout=60
+    )
+    return " ".join(done.stdout.decode().split())
+
+
 def local(value: Any) -> Any:
     return timezone.localtime(value)
