@@ -32,9 +32,7 @@ def held_meeting(board: Any, make_meeting: Any, delegate: Official, **overrides:
     )
     board.chair.position = chairman
     board.chair.save()
-    meeting = make_meeting(
-        MeetingStatus.CLOSED, starts_in=timedelta(days=-1), **overrides
-    )
+    meeting = make_meeting(MeetingStatus.CLOSED, starts_in=timedelta(days=-1), **overrides)
     meeting.opened_at = meeting.starts_at + timedelta(minutes=5)
     meeting.closed_at = meeting.starts_at + timedelta(hours=2, minutes=40)
     meeting.save()

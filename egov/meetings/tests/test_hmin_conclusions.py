@@ -93,9 +93,7 @@ def issue_through_documents(conclusion: Conclusion, board, at: datetime) -> Conc
         actor=actor(board.chair), document=document, decision="approve", comment="Đồng ý."
     )
     document.refresh_from_db()
-    documents.sign(
-        actor=actor(board.chair), document=document, second_factor=code_for(board.chair)
-    )
+    documents.sign(actor=actor(board.chair), document=document, second_factor=code_for(board.chair))
     document.refresh_from_db()
     with time_machine.travel(at, tick=True):
         documents.issue(actor=actor(board.secretariat), document=document)

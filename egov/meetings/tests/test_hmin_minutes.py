@@ -111,7 +111,9 @@ def test_the_pdf_carries_what_the_record_knows(board, make_meeting, delegate) ->
     assert submitted[0].payload["sha256"] == minutes.pdf_sha256
 
 
-def test_secretary_and_chair_sign_and_both_signatures_validate(board, make_meeting, delegate) -> None:  # type: ignore[no-untyped-def]
+def test_secretary_and_chair_sign_and_both_signatures_validate(
+    board, make_meeting, delegate
+) -> None:  # type: ignore[no-untyped-def]
     from egov.signing.services import pdfsig_report, validate_pdf
 
     certify()
@@ -176,7 +178,9 @@ def test_wrong_code_signs_nothing_and_a_member_cannot_sign(board, make_meeting, 
     assert not _events(minutes, et.MINUTES_SIGNED.name)
 
 
-def test_signing_twice_and_reopening_after_a_signature_are_refused(board, make_meeting, delegate) -> None:  # type: ignore[no-untyped-def]
+def test_signing_twice_and_reopening_after_a_signature_are_refused(
+    board, make_meeting, delegate
+) -> None:  # type: ignore[no-untyped-def]
     certify()
     _meeting, minutes = _written(board, make_meeting, delegate)
     minutes = svc.submit_minutes(actor=actor(board.secretary), minutes=minutes)
@@ -236,7 +240,9 @@ def test_minutes_of_a_meeting_not_yet_published_cannot_start_nor_submit_before_c
     assert minutes.status == MinutesStatus.DRAFT and not minutes.pdf
 
 
-def test_autosave_is_coalesced_to_one_event_per_part_per_minute(board, make_meeting, delegate) -> None:  # type: ignore[no-untyped-def]
+def test_autosave_is_coalesced_to_one_event_per_part_per_minute(
+    board, make_meeting, delegate
+) -> None:  # type: ignore[no-untyped-def]
     meeting = make_meeting(MeetingStatus.IN_SESSION, starts_in=timedelta(minutes=-30))
     minutes = svc.start_minutes(actor=actor(board.secretary), meeting=meeting)
     item = AgendaItem.objects.get(meeting=meeting, position=2)
