@@ -110,6 +110,19 @@ def _hierarchy() -> Any:
     return _HIERARCHY[0]
 
 
+def login(official: Official, **kwargs: Any) -> Any:
+    """A client signed in as the official (second factor passed), whose authenticator knows the
+    demo secret so that `code_for` gives them valid codes."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from egov.conftest import DEMO_TOTP_SECRET, login_client
+
+    if not Authenticator.objects.filter(user=official.user, type="totp").exists():
+        TOTP.activate(official.user, DEMO_TOTP_SECRET)
+    return login_client(official.user, **kwargs)
+
+
 def code_for(official: Official) -> str:
     """A fresh authenticator code of the official (given an authenticator first)."""
     from allauth.mfa.models import Authenticator
