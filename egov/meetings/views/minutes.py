@@ -259,15 +259,16 @@ def minutes_autosave(request: HttpRequest, pk: int) -> HttpResponse:
     part = request.POST.get("part", "")
     error = ""
     try:
-        minutes_services.write_minutes(
+        minutes = minutes_services.write_minutes(
             actor=actor, minutes=minutes, notes={part: request.POST.get("text", "")}
         )
     except DomainError as exc:
         error = exc.message
+    # The submit form's version follows the writes (out of band), so it is not stale.
     return render(
         request,
         "meetings/_minutes_saved.html",
-        {"error": error, "at": timezone.localtime()},
+        {"error": error, "at": timezone.localtime(), "version": minutes.version},
     )
 
 
