@@ -10,7 +10,7 @@ class MeetingsConfig(AppConfig):
         from egov.documents.listeners import on_issued
 
         from . import event_types, scopes  # noqa: F401
-        from .services import notify  # noqa: F401  (the in-app outbox deliverer)
-        from .services.consultations import on_result_issued
+        from .services import conclusions, consultations, notify  # noqa: F401  (notify: in-app)
 
-        on_issued(on_result_issued)  # a consultation's result document issued
+        on_issued(consultations.on_result_issued)  # a consultation's result document issued
+        on_issued(conclusions.document_issued)  # the conclusion notice issued: its tasks start

@@ -302,20 +302,23 @@ CONCLUSION = ConclusionCaseType(
     transitions=[
         Transition("create", "Soạn thông báo kết luận", frozenset(), CS.DRAFT),
         Transition("edit", "Sửa thông báo kết luận", frozenset({CS.DRAFT}), role=access.PRESIDING),
+        # The secretary drafts the notice in the documents app and submits it to the chair
+        # (the chair cannot review a draft of their own there).
         Transition(
             "submit",
             "Trình ký thông báo kết luận",
             frozenset({CS.DRAFT}),
             CS.SUBMITTED,
-            role=access.PRESIDING,
+            role=access.SECRETARY,
         ),
-        # When the documents app issues the notice (a number and the agency's signature).
+        # When the documents app issues the notice (a number and the agency's signature): its
+        # listener or the reconciler, never a person.
         Transition(
             "issued",
             "Ban hành thông báo kết luận",
             frozenset({CS.SUBMITTED}),
             CS.ISSUED,
-            by=OFFICIAL_OR_SYSTEM,
+            by=SYSTEM,
         ),
     ],
 )
@@ -327,7 +330,8 @@ TASK = TaskCaseType(
     noun="nhiệm vụ",
     related=("conclusion", "conclusion__meeting"),
     transitions=[
-        Transition("assign", "Giao nhiệm vụ", frozenset(), TS.OPEN, by=OFFICIAL_OR_SYSTEM),
+        # Made when the conclusion notice is issued (the deadline runs from the issue date).
+        Transition("assign", "Giao nhiệm vụ", frozenset(), TS.OPEN, by=SYSTEM),
         Transition("report", "Báo cáo tiến độ", frozenset({TS.OPEN}), role="assignee"),
         Transition(
             "complete", "Báo cáo hoàn thành", frozenset({TS.OPEN}), TS.DONE, role="assignee"

@@ -371,6 +371,17 @@ class MinutesPayload(Payload):
     meeting: int
 
 
+class MinutesUpdated(MinutesPayload):
+    # The parts written: "opening", "closing" or an agenda item's id; and their lengths.
+    parts: list[str]
+    chars: int = 0
+
+
+class MinutesSubmitted(MinutesPayload):
+    sha256: str
+    pages: int = 0
+
+
 class MinutesSigned(MinutesPayload):
     # "secretary" or "chair"
     signed_as: str
@@ -380,6 +391,10 @@ class MinutesSigned(MinutesPayload):
 class ConclusionPayload(Payload):
     status: str
     meeting: int
+
+
+class ConclusionDrafted(ConclusionPayload):
+    tasks: int
 
 
 class ConclusionIssued(ConclusionPayload):
@@ -394,21 +409,49 @@ class TaskPayload(Payload):
     due_at: datetime | None = None
 
 
+class TaskAssigned(TaskPayload):
+    agency: str
+    assignee: str | None = None
+    due_days: int
+
+
 class TaskReported(TaskPayload):
     report: str
 
 
+class TaskReminded(TaskPayload):
+    # "before_due" (two working days ahead) or "overdue"
+    reminder: str
+    recipients: int
+
+
+class TaskCancelled(TaskPayload):
+    reason: str
+
+
+MINUTES_CREATED = declare(
+    "meeting_minutes.created",
+    subject=MINUTES,
+    payload=MinutesPayload,
+    description="The secretary started the minutes of a meeting.",
+)
 MINUTES_UPDATED = declare(
     "meeting_minutes.updated",
     subject=MINUTES,
-    payload=MinutesPayload,
-    description="The secretary wrote in the minutes.",
+    payload=MinutesUpdated,
+    description="The secretary wrote in the minutes (at most once a minute per part).",
 )
 MINUTES_SUBMITTED = declare(
     "meeting_minutes.submitted",
     subject=MINUTES,
-    payload=MinutesPayload,
+    payload=MinutesSubmitted,
     description="The minutes were finished and put to the secretary and the chair to sign.",
+)
+MINUTES_REOPENED = declare(
+    "meeting_minutes.reopened",
+    subject=MINUTES,
+    payload=MinutesPayload,
+    description="The secretary took the minutes back to edit them (before any signature).",
 )
 MINUTES_SIGNED = declare(
     "meeting_minutes.signed",
@@ -419,7 +462,7 @@ MINUTES_SIGNED = declare(
 CONCLUSION_DRAFTED = declare(
     "meeting_conclusion.drafted",
     subject=CONCLUSION,
-    payload=ConclusionPayload,
+    payload=ConclusionDrafted,
     description="The conclusion notice and its tasks were written.",
 )
 CONCLUSION_SUBMITTED = declare(
@@ -437,7 +480,7 @@ CONCLUSION_ISSUED = declare(
 TASK_ASSIGNED = declare(
     "meeting_task.assigned",
     subject=TASK,
-    payload=TaskPayload,
+    payload=TaskAssigned,
     description="A task of a conclusion notice started, with its deadline in working days.",
 )
 TASK_REPORTED = declare(
@@ -455,12 +498,12 @@ TASK_COMPLETED = declare(
 TASK_REMINDED = declare(
     "meeting_task.reminded",
     subject=TASK,
-    payload=TaskPayload,
-    description="A reminder went out (before the deadline or overdue).",
+    payload=TaskReminded,
+    description="A reminder went out (two working days before the deadline, or overdue).",
 )
 TASK_CANCELLED = declare(
     "meeting_task.cancelled",
     subject=TASK,
-    payload=TaskPayload,
+    payload=TaskCancelled,
     description="The chair cancelled a task.",
 )

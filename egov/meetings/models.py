@@ -623,6 +623,10 @@ class Minutes(models.Model):
     notes = models.JSONField(default=dict, blank=True)
     pdf = models.FileField(upload_to=minutes_upload_path, max_length=200, blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
+    # Where each signature goes on the rendered PDF, found at rendering from the slots the
+    # layout leaves: {"secretary": [page, x1, y1, x2, y2], "chair": [...]} (PDF points).
+    signature_boxes = models.JSONField(default=dict, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
     secretary_signed_at = models.DateTimeField(null=True, blank=True)
     chair_signed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
@@ -634,6 +638,35 @@ class Minutes(models.Model):
 
     def __str__(self) -> str:
         return f"Biên bản {self.meeting_id}"
+
+
+class MinutesDraft(models.Model):
+    """What the secretary typed in one part of the minutes (an agenda item, the opening or the
+    closing notes) since that part was last written into the minutes: the autosave's buffer.
+
+    Writing the minutes is an action with its event (`meeting_minutes.updated`); an autosave
+    every few seconds would flood the agency's event chain, so a part is written into
+    `Minutes.notes` (with its event) at most once a minute, and the typing in between is kept
+    here (like an annotation: the writer's own text, not a state change). Pages and the PDF
+    read the notes with these on top; submitting folds them in."""
+
+    minutes = models.ForeignKey(Minutes, on_delete=models.CASCADE, related_name="drafts")
+    part = models.CharField(max_length=20)
+    text = models.TextField(blank=True)
+    # When this part was last written into the minutes with an event (None: never).
+    logged_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey("org.Official", on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("bản ghi tạm biên bản")
+        verbose_name_plural = _("bản ghi tạm biên bản")
+        constraints = [
+            models.UniqueConstraint(fields=["minutes", "part"], name="minutes_draft_part")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minutes_id}:{self.part}"
 
 
 class ConclusionStatus(models.TextChoices):
@@ -660,6 +693,11 @@ class Conclusion(models.Model):
     )
     symbol = models.CharField(_("số, ký hiệu"), max_length=60, blank=True)
     issued_at = models.DateTimeField(null=True, blank=True)
+    # The tasks as written before the notice is issued ([{"title", "agency", "assignee",
+    # "due_days"}], ids of org rows): a Task is made (assigned) only when the notice is issued,
+    # since its deadline runs from the issue date.
+    planned_tasks = models.JSONField(_("nhiệm vụ dự kiến giao"), default=list, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -698,7 +736,11 @@ class Task(models.Model):
     due_at = models.DateTimeField(_("hạn hoàn thành"), null=True, blank=True)
     status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     report = models.TextField(_("kết quả thực hiện"), blank=True)
+    reported_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(_("lý do hủy"), max_length=500, blank=True)
+    # Reminders: the one before the deadline (sent once), the overdue one (once a day at most).
+    reminded_before_at = models.DateTimeField(null=True, blank=True)
     last_reminded_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -7,6 +7,8 @@
   secretariat (the organisers who attach it), never an operator or an API client; a withdrawn
   one only the organisers; a guest sees only the materials of their items.
 - A consultation: its chair, members, creator and the agency's secretariat.
+- Minutes and conclusion notices: the chair, the secretary and the organisers while they are
+  written; the other participants (guests excepted) and API clients once signed / issued.
 - Annotations: only their author. Ballots: nobody through a query (counts come from the
   service; a secret ballot is never shown with anything that could tie it to a voter).
 """
@@ -85,12 +87,40 @@ def meeting_visible(actor: Actor, qs: QuerySet[Any]) -> QuerySet[Any]:
     return _meetings(actor, qs, "")
 
 
-for _model in (Participant, AgendaItem, Vote, Minutes, Conclusion):
+for _model in (Participant, AgendaItem, Vote):
     scope_policy(_model)(lambda actor, qs: _meetings(actor, qs, "meeting__"))
 
 scope_policy(SpeakingRequest)(lambda actor, qs: _meetings(actor, qs, "item__meeting__"))
 scope_policy(VoteParticipation)(lambda actor, qs: _meetings(actor, qs, "vote__meeting__"))
 scope_policy(Task)(lambda actor, qs: _task_visible(actor, qs))
+
+
+def _finished_record(actor: Actor, qs: QuerySet[Any], final: str) -> QuerySet[Any]:
+    """Minutes and conclusions: the chair, the secretary and the organisers while they are
+    written; the other participants (not guests, who see only their items) and API clients
+    once they are final (signed minutes, an issued notice)."""
+    qs = _meetings(actor, qs, "meeting__")
+    if actor.is_operator:
+        return qs
+    if actor.kind == "api_client":
+        return qs.filter(status=final)
+    official = _official(actor)
+    if official is None:
+        return qs.none()
+    writers = Q(meeting__chair=official) | Q(meeting__secretary=official)
+    writers |= Q(meeting__created_by=official)
+    if Role.SECRETARIAT in actor.roles:
+        writers |= Q(meeting__agency_id__in=actor.agency_ids)
+    readers = Participant.objects.filter(official=official).exclude(role=Participant.Role.GUEST)
+    delegated = Participant.objects.filter(delegate=official)
+    finished = Q(status=final) & (
+        Q(meeting__in=readers.values("meeting")) | Q(meeting__in=delegated.values("meeting"))
+    )
+    return qs.filter(writers | finished)
+
+
+scope_policy(Minutes)(lambda actor, qs: _finished_record(actor, qs, "signed"))
+scope_policy(Conclusion)(lambda actor, qs: _finished_record(actor, qs, "issued"))
 
 
 def _task_visible(actor: Actor, qs: QuerySet[Any]) -> QuerySet[Any]:

@@ -2,5 +2,4 @@
 area keeps its periodic tasks in its own `periodic_<area>.py`, imported here so the worker
 finds them."""
 
-from . import periodic_hsec  # noqa: F401
-from . import periodic_hcons  # noqa: F401
+from . import periodic_hcons, periodic_hmin, periodic_hsec  # noqa: F401

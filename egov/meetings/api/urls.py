@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
-from . import consultations, materials, secretariat, votes
+from . import consultations, materials, minutes, secretariat, votes
 
 urlpatterns: list[URLPattern | URLResolver] = []
 urlpatterns += secretariat.urlpatterns
 urlpatterns += materials.urlpatterns
 urlpatterns += votes.urlpatterns
 urlpatterns += consultations.urlpatterns
+urlpatterns += minutes.urlpatterns
