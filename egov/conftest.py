@@ -38,6 +38,7 @@ SEEDED_BY_MIGRATIONS = [
             ("egov.stats.migrations.0007_index766_formulas", "describe"),
         ],
     ),
+    ("meetings.DecisionRule", [("egov.meetings.migrations.0002_decision_rules", "seed")]),
 ]
 
 

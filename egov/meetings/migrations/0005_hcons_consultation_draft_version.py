@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('documents', '0007_hcons_issue_on_signature'),
-        ('meetings', '0002_decision_rules'),
+        ('meetings', '0004_hvote_participation_delegate'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('meetings', '0002_decision_rules'),
+        ('meetings', '0003_hsec_publishing'),
         ('org', '0004_secretariat_role'),
     ]
 
