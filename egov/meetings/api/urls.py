@@ -4,4 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
+from . import room
+
 urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns += room.urlpatterns

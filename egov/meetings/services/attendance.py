@@ -10,20 +10,23 @@ runs as a MEETING action all the same (the meeting row is locked, the event is o
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from egov.cases import Action, perform
 from egov.core.actors import Actor
 from egov.core.errors import DomainError, NotAllowed
+from egov.core.scoping import visible_to
 from egov.org.models import Official
 
 from .. import event_types as et
 from ..cases import MEETING
 from ..error_codes import MeetingErrorCode
-from ..models import Meeting, Participant, SpeakingRequest
+from ..models import Meeting, MeetingStatus, Participant, SpeakingRequest
 from .notify import notify
 
 REASON_MAX = 500
@@ -235,3 +238,52 @@ def record_presence(*, actor: Actor, meeting: Meeting, present: Iterable[Any]) -
             (here if value else away).append(person.user.username)
         act.record(et.PRESENCE_RECORDED, present=here, absent=away)
     return act.case
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+@dataclass
+class MyMeeting:
+    meeting: Meeting
+    seat: Participant | None  # the official's own invitation
+    stands_in_for: Participant | None = None  # the seat they take as a delegate
+
+    @property
+    def taken(self) -> Participant | None:
+        """The seat the official takes (their own, or the one they stand in for)."""
+        return self.seat or self.stands_in_for
+
+    @property
+    def unanswered(self) -> bool:
+        return (
+            self.seat is not None
+            and self.seat.response == Participant.Response.PENDING
+            and self.meeting.status == MeetingStatus.PUBLISHED
+        )
+
+
+def my_meetings(official: Official, actor: Actor) -> list[MyMeeting]:
+    """The published (or later) meetings the official is invited to or stands in at."""
+    rows = (
+        visible_to(actor, Meeting.objects.all())
+        .filter(
+            Q(participants__official=official)
+            | Q(participants__delegate=official, participants__response="declined")
+        )
+        .exclude(status=MeetingStatus.DRAFT)
+        .select_related("agency", "chair__user")
+        .distinct()
+    )
+    meetings = {m.pk: m for m in rows}
+    seats = Participant.objects.filter(meeting_id__in=meetings).filter(
+        Q(official=official) | Q(delegate=official, response="declined")
+    )
+    found: dict[int, MyMeeting] = {pk: MyMeeting(m, None) for pk, m in meetings.items()}
+    for seat in seats.select_related("official__user", "delegate__user"):
+        entry = found[seat.meeting_id]
+        if seat.official_id == official.pk:
+            entry.seat = seat
+        else:
+            entry.stands_in_for = seat
+    return list(found.values())

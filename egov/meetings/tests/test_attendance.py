@@ -78,9 +78,7 @@ def test_decline_without_reason_is_refused_and_nothing_changes(board, make_meeti
     assert _seat(meeting, member).response == "pending"
 
 
-def test_delegate_sees_the_meeting_and_its_open_materials_and_is_told(
-    board, make_meeting
-) -> None:  # type: ignore[no-untyped-def]
+def test_delegate_sees_the_meeting_and_its_open_materials_and_is_told(board, make_meeting) -> None:  # type: ignore[no-untyped-def]
     meeting = make_meeting(MeetingStatus.PUBLISHED)
     member, deputy = board.members[2], board.outsider
     items = list(meeting.items.order_by("position"))

@@ -65,7 +65,7 @@ def test_queue_is_served_in_request_order(board, make_meeting) -> None:  # type:
 
 
 def test_already_waiting_is_refused(board, make_meeting) -> None:  # type: ignore[no-untyped-def]
-    meeting, items = _in_session(make_meeting)
+    _meeting, items = _in_session(make_meeting)
     member = board.members[0]
     request_to_speak(actor=actor(member), item=items[0])
     with pytest.raises(DomainError) as refused:

@@ -23,7 +23,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -128,47 +127,6 @@ def _errors_to_form(form: forms.Form, exc: DomainError) -> None:
 # --- "Cuộc họp của tôi" --------------------------------------------------------------------------
 
 
-@dataclass
-class MyMeeting:
-    meeting: Meeting
-    seat: Participant | None  # the official's own invitation
-    stands_in_for: Participant | None = None  # the seat they take as a delegate
-
-    @property
-    def unanswered(self) -> bool:
-        return (
-            self.seat is not None
-            and self.seat.response == Participant.Response.PENDING
-            and self.meeting.status == MeetingStatus.PUBLISHED
-        )
-
-
-def my_meetings(official: Official, actor: Actor) -> list[MyMeeting]:
-    """The published (or later) meetings the official is invited to or stands in at."""
-    rows = (
-        visible_to(actor, Meeting.objects.all())
-        .filter(
-            Q(participants__official=official)
-            | Q(participants__delegate=official, participants__response="declined")
-        )
-        .exclude(status=MeetingStatus.DRAFT)
-        .select_related("agency", "chair__user")
-        .distinct()
-    )
-    meetings = {m.pk: m for m in rows}
-    seats = Participant.objects.filter(meeting_id__in=meetings).filter(
-        Q(official=official) | Q(delegate=official, response="declined")
-    )
-    found: dict[int, MyMeeting] = {pk: MyMeeting(m, None) for pk, m in meetings.items()}
-    for seat in seats.select_related("official__user", "delegate__user"):
-        entry = found[seat.meeting_id]
-        if seat.official_id == official.pk:
-            entry.seat = seat
-        else:
-            entry.stands_in_for = seat
-    return list(found.values())
-
-
 def _is_upcoming(m: Meeting, now: datetime) -> bool:
     if m.status == MeetingStatus.IN_SESSION:
         return True
@@ -179,7 +137,7 @@ def _is_upcoming(m: Meeting, now: datetime) -> bool:
 def index(request: HttpRequest) -> HttpResponse:
     official, actor = meetings_official(request)
     now = timezone.now()
-    mine = my_meetings(official, actor)
+    mine = attendance.my_meetings(official, actor)
     upcoming = sorted(
         (e for e in mine if _is_upcoming(e.meeting, now)),
         key=lambda e: (not e.unanswered, e.meeting.starts_at),
