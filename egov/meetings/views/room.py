@@ -344,6 +344,7 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, "Đã báo vắng mặt.")
             return redirect("meetings:detail", pk=meeting.pk)
+    messages.error(request, "Chưa gửi được trả lời giấy mời: xem mục “Trả lời giấy mời”.")
     context = _detail_context(request, meeting, official, actor, roles, answer_form=form)
     return render(request, "meetings/room/detail.html", context, status=400)
 
@@ -395,6 +396,15 @@ def withdraw(request: HttpRequest, pk: int, rid: int) -> HttpResponse:
 # --- the chair's and secretary's console ---------------------------------------------------------
 
 
+# The presence list as the room sees it: the chair, the secretary, the members, the guests.
+SEAT_ORDER: dict[str, int] = {
+    Participant.Role.CHAIR: 0,
+    Participant.Role.SECRETARY: 1,
+    Participant.Role.MEMBER: 2,
+    Participant.Role.GUEST: 3,
+}
+
+
 @dataclass
 class SeatRow:
     seat: Participant
@@ -409,12 +419,13 @@ def _console_context(meeting: Meeting, actor: Actor) -> dict[str, Any]:
     )
     current = next((i for i in items if i.pk == meeting.current_item_id), None)
     queue = [_label(r) for r in speaking.queue(current)] if current else []
-    seats = [
-        SeatRow(s, attendance.attendee(s))
-        for s in Participant.objects.filter(meeting=meeting).select_related(
-            "official__user", "delegate__user"
-        )
-    ]
+    rows = Participant.objects.filter(meeting=meeting).select_related(
+        "official__user", "delegate__user"
+    )
+    seats = sorted(
+        (SeatRow(s, attendance.attendee(s)) for s in rows),
+        key=lambda r: (SEAT_ORDER.get(r.seat.role, 9), r.seat.pk),
+    )
     return {
         "meeting": meeting,
         "items": items,
