@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from egov.core.actors import Actor, actor_from_request
 from egov.core.api_auth import require_scope
 from egov.core.errors import DomainError
-from egov.core.ids import parse_id
+from egov.core.ids import MAX_ID, parse_id
 from egov.core.parsers import FormParser, JSONParser
 from egov.core.scoping import visible_to
 from egov.org.models import Official
@@ -343,7 +343,11 @@ class AnswerRequest(serializers.Serializer[Any]):
         help_text="Bắt buộc khi vắng mặt",
     )
     delegate = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, help_text="Id công chức dự thay"
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Id công chức dự thay",
     )
 
 
@@ -453,8 +457,8 @@ class WithdrawSpeech(APIView):
 
 class PresenceRequest(serializers.Serializer[Any]):
     present = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
-        max_length=1000,
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        max_length=500,
         allow_empty=True,
         help_text="Id của những người dự họp có mặt (participant); người còn lại là vắng mặt",
     )
@@ -576,22 +580,21 @@ class Notices(APIView):
         return Response(NoticeSerializer(rows, many=True).data)
 
 
+class NoticesReadRequest(serializers.Serializer[Any]):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        max_length=500,
+        help_text="Bỏ trống: đánh dấu tất cả",
+    )
+
+
 class NoticesRead(APIView):
     permission_classes = [require_scope(WRITE)]
     parser_classes = [JSONParser, FormParser]
 
     @extend_schema(
-        request=inline_serializer(
-            "MeetingNoticesReadRequest",
-            {
-                "ids": serializers.ListField(
-                    child=serializers.IntegerField(min_value=1),
-                    required=False,
-                    max_length=1000,
-                    help_text="Bỏ trống: đánh dấu tất cả",
-                )
-            },
-        ),
+        request=NoticesReadRequest,
         responses=inline_serializer(
             "MeetingNoticesReadResult", {"marked": serializers.IntegerField()}
         ),
@@ -600,13 +603,9 @@ class NoticesRead(APIView):
         """Đánh dấu thông báo đã đọc."""
         actor = _actor(request, write=True)
         _official(actor)
-        raw = request.data.get("ids") if hasattr(request.data, "get") else None
-        ids = None
-        if raw is not None:
-            field = serializers.ListField(
-                child=serializers.IntegerField(min_value=1), max_length=1000
-            )
-            ids = field.run_validation(raw)
+        form = NoticesReadRequest(data=request.data)
+        form.is_valid(raise_exception=True)
+        ids = form.validated_data.get("ids")
         return Response({"marked": notices.mark_read(actor=actor, notice_ids=ids)})
 
 
