@@ -242,6 +242,12 @@ def test_answer_form_decline_needs_a_reason(board, make_meeting) -> None:  # typ
     page = client.get(f"/hop/{meeting.pk}/").content.decode()
     assert "Vắng mặt" in page and board.outsider.user.get_full_name() in page
 
+    # Once the meeting is open the answer stands; the page says why.
+    open_meeting(actor=actor(board.chair), meeting=meeting)
+    response = client.post(f"/hop/{meeting.pk}/tra-loi/", {"response": "accepted"}, follow=True)
+    assert "Không thể “trả lời giấy mời”" in response.content.decode()
+    assert Participant.objects.get(meeting=meeting, official=member).response == "declined"
+
 
 def test_console_polls_and_redraws_only_on_change(board, make_meeting) -> None:  # type: ignore[no-untyped-def]
     meeting = make_meeting(MeetingStatus.PUBLISHED)

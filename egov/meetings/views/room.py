@@ -337,6 +337,10 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
                 delegate=data["delegate"],
             )
         except DomainError as exc:
+            if not exc.fields:
+                # Not the form's fault (the meeting opened meanwhile...): say why, show the page.
+                messages.error(request, exc.message)
+                return redirect("meetings:detail", pk=meeting.pk)
             _errors_to_form(form, exc)
         else:
             if data["response"] == Participant.Response.ACCEPTED:
