@@ -190,7 +190,8 @@ MEETING = MeetingCaseType(
         ),
         Transition("cancel", "Hủy cuộc họp", OPEN_MEETING, S.CANCELLED, role=access.ORGANISER),
         Transition("remind", "Nhắc lịch họp", frozenset({S.PUBLISHED}), by=SYSTEM),
-        Transition("answer", "Trả lời giấy mời", ANSWERABLE, role=access.PARTICIPANT),
+        # Answers can change until the meeting opens (then presence is what counts).
+        Transition("answer", "Trả lời giấy mời", frozenset({S.PUBLISHED}), role=access.PARTICIPANT),
         Transition("record_presence", "Điểm danh", ANSWERABLE, role=access.PRESIDING),
         Transition(
             "open", "Khai mạc", frozenset({S.PUBLISHED}), S.IN_SESSION, role=access.PRESIDING

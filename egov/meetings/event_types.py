@@ -194,6 +194,12 @@ SPEAKER_FINISHED = declare(
     payload=SpeakerPayload,
     description="A speaker finished.",
 )
+SPEAKER_DROPPED = declare(
+    "meeting.speaker_dropped",
+    subject=MEETING,
+    payload=SpeakerPayload,
+    description="The meeting closed before a waiting speaker was called.",
+)
 SPEAKERS_CLOSED = declare(
     "meeting.speakers_closed",
     subject=MEETING,

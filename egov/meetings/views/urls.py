@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
-from . import consultations, materials, minutes, secretariat, votes
+from . import consultations, materials, minutes, room, secretariat, votes
 
 urlpatterns: list[URLPattern | URLResolver] = []
 urlpatterns += secretariat.urlpatterns
@@ -12,3 +12,4 @@ urlpatterns += materials.urlpatterns
 urlpatterns += votes.urlpatterns
 urlpatterns += consultations.urlpatterns
 urlpatterns += minutes.urlpatterns
+urlpatterns += room.urlpatterns
