@@ -1,4 +1,4 @@
-.PHONY: run test test-pg lint format bench bench-scale setup
+.PHONY: run test test-pg lint format bench bench-scale bench-meetings setup
 
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
@@ -31,3 +31,6 @@ bench:
 DOSSIERS ?= 1000000
 bench-scale:
 	DATABASE_URL=$(PG_URL) .venv/bin/python manage.py bench_scale --dossiers $(DOSSIERS)
+
+bench-meetings:
+	DATABASE_URL=$(PG_URL) .venv/bin/python manage.py bench_meetings

@@ -128,6 +128,10 @@ def _seed(config: MeetingsConfig, secret_key: str) -> Seeded:
         chair = official("chutich", [Role.LEADER])
         secretary = official("thuky", [Role.SPECIALIST])
         members = [official(f"uyvien{n:02d}", [Role.LEADER]) for n in range(1, config.members)]
+    # The agency's seal signs a secret vote's participation list (demo CA, as the demo run).
+    from egov.signing.services import ensure_demo_ca
+
+    ensure_demo_ca(actor=SYSTEM)
     sessions: dict[int, str] = {}
     with override_settings(SECRET_KEY=secret_key):
         for person in [chair, *members]:
@@ -155,10 +159,8 @@ def _prepare(config: MeetingsConfig, seeded: Seeded, result: ScenarioResult) -> 
             starts_at=start,
             ends_at=start + timedelta(hours=4),
             place="Phòng họp số 1",
+            members=seeded.members,
         ),
-    )
-    meeting = meetings.set_participants(
-        actor=organiser, meeting=meeting, members=seeded.members, secretary=seeded.secretary
     )
     items = [
         meetings.add_item(
@@ -281,12 +283,13 @@ def _http(
 
 def _vote(seeded: Seeded, meeting: Any, kind: str, result: ScenarioResult) -> None:
     from egov.meetings.models import Participant
-    from egov.meetings.services import session, votes
+    from egov.meetings.services import votes
+    from egov.meetings.services.session import open_meeting
 
     presiding = _act(seeded.chair)
     if meeting.status != "in_session":
         Participant.objects.filter(meeting=meeting).update(present=True)
-        session.open_meeting(actor=presiding, meeting=meeting)
+        open_meeting(actor=presiding, meeting=meeting)
         meeting.refresh_from_db()
     item = meeting.items.order_by("position").first()
     vote = votes.create_vote(

@@ -127,7 +127,7 @@ class MaterialRequest(serializers.Serializer[Any]):
     )
 
 
-class VersionRequest(serializers.Serializer[Any]):
+class MaterialVersionRequest(serializers.Serializer[Any]):
     file = serializers.FileField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
@@ -269,14 +269,14 @@ class MaterialVersions(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
-        request={"multipart/form-data": VersionRequest},
+        request={"multipart/form-data": MaterialVersionRequest},
         responses={201: MaterialDetailSerializer},
         operation_id="meetings_materials_add_version",
     )
     def post(self, request: Request, pk: int, mid: int) -> Response:
         actor = _actor(request, write=True)
         material = _material(actor, pk, mid)
-        form = VersionRequest(data=request.data)
+        form = MaterialVersionRequest(data=request.data)
         form.is_valid(raise_exception=True)
         material = service.add_version(
             actor=actor,

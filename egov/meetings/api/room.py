@@ -160,7 +160,7 @@ class MyMeetingSerializer(serializers.Serializer[Any]):
     seat = SeatSerializer(source="taken", allow_null=True)
 
 
-class SpeakerSerializer(serializers.Serializer[Any]):
+class RoomSpeakerSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     item = serializers.IntegerField(source="item_id")
     speaker = serializers.SerializerMethodField()
@@ -190,7 +190,7 @@ class MaterialRefSerializer(serializers.Serializer[Any]):
     item = serializers.IntegerField(source="item_id", allow_null=True)
 
 
-class ItemSerializer(serializers.Serializer[Any]):
+class RoomItemSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     position = serializers.IntegerField()
     title = serializers.CharField()
@@ -236,10 +236,10 @@ class RoomSerializer(serializers.Serializer[Any]):
     meeting = MeetingRoomSerializer()
     roles = serializers.ListField(child=serializers.CharField())
     seat = SeatSerializer(allow_null=True)
-    items = ItemSerializer(many=True)
+    items = RoomItemSerializer(many=True)
     materials = MaterialRefSerializer(many=True)
-    my_requests = SpeakerSerializer(many=True)
-    current_queue = SpeakerSerializer(many=True)
+    my_requests = RoomSpeakerSerializer(many=True)
+    current_queue = RoomSpeakerSerializer(many=True)
 
 
 class PresenceRowSerializer(serializers.Serializer[Any]):
@@ -410,15 +410,15 @@ class Speakers(APIView):
     permission_classes = [require_scope(READ)]
     parser_classes = [JSONParser, FormParser]
 
-    @extend_schema(responses=SpeakerSerializer(many=True))
+    @extend_schema(responses=RoomSpeakerSerializer(many=True))
     def get(self, request: Request, pk: int, item: int) -> Response:
         """Danh sách phát biểu của một nội dung: người đang phát biểu, rồi người chờ theo thứ tự."""
         actor = _actor(request)
         meeting, official, roles = _meeting(actor, pk)
         target = _item_for(meeting, official, roles, item)
-        return Response(SpeakerSerializer(speaking.queue(target), many=True).data)
+        return Response(RoomSpeakerSerializer(speaking.queue(target), many=True).data)
 
-    @extend_schema(request=SpeakRequest, responses={201: SpeakerSerializer})
+    @extend_schema(request=SpeakRequest, responses={201: RoomSpeakerSerializer})
     def post(self, request: Request, pk: int, item: int) -> Response:
         """Đăng ký phát biểu về nội dung này."""
         actor = _actor(request, write=True)
@@ -429,13 +429,13 @@ class Speakers(APIView):
         created = speaking.request_to_speak(
             actor=actor, item=target, topic=form.validated_data.get("topic", "")
         )
-        return Response(SpeakerSerializer(created).data, status=201)
+        return Response(RoomSpeakerSerializer(created).data, status=201)
 
 
 class WithdrawSpeech(APIView):
     permission_classes = [require_scope(WRITE)]
 
-    @extend_schema(request=None, responses=SpeakerSerializer)
+    @extend_schema(request=None, responses=RoomSpeakerSerializer)
     def post(self, request: Request, pk: int, rid: int) -> Response:
         """Rút đăng ký phát biểu (chỉ người đăng ký, khi còn đang chờ)."""
         actor = _actor(request, write=True)
@@ -448,7 +448,7 @@ class WithdrawSpeech(APIView):
         if entry is None:
             raise Http404
         return Response(
-            SpeakerSerializer(speaking.withdraw_request(actor=actor, request=entry)).data
+            RoomSpeakerSerializer(speaking.withdraw_request(actor=actor, request=entry)).data
         )
 
 
