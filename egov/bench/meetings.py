@@ -15,6 +15,7 @@ The figures go to their own section of docs/benchmarks.md (the other sections ar
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import statistics
 import tempfile
@@ -110,6 +111,8 @@ def _seed(config: MeetingsConfig, secret_key: str) -> Seeded:
         code="uy-vien", defaults={"name": "Ủy viên", "is_leader": True}
     )
 
+    phones = itertools.count(1)
+
     def official(username: str, roles: list[str]) -> Any:
         return create_official(
             actor=SYSTEM,
@@ -120,6 +123,7 @@ def _seed(config: MeetingsConfig, secret_key: str) -> Seeded:
             position=position,
             roles=roles,
             email=f"{username}@thutai.invalid",
+            phone=f"0913{next(phones):06d}",
         )
 
     # Hashing 50 passwords with Argon2 is not what is measured.
@@ -236,7 +240,7 @@ def _http(
     rows = []
     voters = [seeded.chair, *seeded.members]
     cookie = settings.SESSION_COOKIE_NAME
-    for label, path in paths:
+    for number, (label, path) in enumerate(paths):
         requests = [
             {
                 "method": "GET",
@@ -245,26 +249,10 @@ def _http(
             }
             for v in voters
         ]
-        summary = run_tool(
-            ctx["tool_ctx"],
-            "egov.bench.loadgen",
-            {
-                "host": "127.0.0.1",
-                "port": server.port,
-                "clients": len(voters),
-                "processes": 2,
-                "warmup": 0.0,
-                "duration": 600.0,
-                "max_requests": len(voters),
-                "timeout": 120.0,
-                "expect": [200],
-                "collect_field": None,
-                "body_files": [],
-                "requests": requests,
-            },
-            name=f"meetings-{label.split()[0]}",
-            timeout=900,
-        )
+        # One unmeasured shot first (each worker's first request loads what it caches), then
+        # the measured one.
+        for shot in ("warm", "measured"):
+            summary = _shot(ctx, server, requests, f"{number}-{shot}", len(voters))
         lat = summary["latency_ms"]
         rows.append(
             [
@@ -279,6 +267,33 @@ def _http(
         )
         ctx.setdefault("summaries", []).append((label, summary))
     return rows
+
+
+def _shot(
+    ctx: dict[str, Any], server: AppServer, requests: list[dict[str, Any]], name: str, n: int
+) -> dict[str, Any]:
+    """Every request sent once, all at the same time."""
+    summary: dict[str, Any] = run_tool(
+        ctx["tool_ctx"],
+        "egov.bench.loadgen",
+        {
+            "host": "127.0.0.1",
+            "port": server.port,
+            "clients": n,
+            "processes": 2,
+            "warmup": 0.0,
+            "duration": 600.0,
+            "max_requests": n,
+            "timeout": 120.0,
+            "expect": [200],
+            "collect_field": None,
+            "body_files": [],
+            "requests": requests,
+        },
+        name=f"meetings-{name}",
+        timeout=900,
+    )
+    return summary
 
 
 def _vote(seeded: Seeded, meeting: Any, kind: str, result: ScenarioResult) -> None:

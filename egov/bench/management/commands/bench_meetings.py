@@ -10,7 +10,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.test.utils import override_settings
 
-from egov.bench.meetings import MeetingsConfig, run_meetings_bench, write_meetings_report
+from egov.bench.meetings import (
+    MeetingsConfig,
+    render,
+    run_meetings_bench,
+    write_meetings_report,
+)
 
 
 class Command(BaseCommand):
@@ -50,3 +55,5 @@ class Command(BaseCommand):
         if options["write"]:
             write_meetings_report(report, Path(options["output"]))
             log(f"figures written to {options['output']}")
+        else:
+            self.stdout.write(render(report))
