@@ -38,7 +38,13 @@ SEEDED_BY_MIGRATIONS = [
             ("egov.stats.migrations.0007_index766_formulas", "describe"),
         ],
     ),
-    ("meetings.DecisionRule", [("egov.meetings.migrations.0002_decision_rules", "seed")]),
+    (
+        "meetings.DecisionRule",
+        [
+            ("egov.meetings.migrations.0002_decision_rules", "seed"),
+            ("egov.meetings.migrations.0007_decision_rule_citation", "cite"),
+        ],
+    ),
 ]
 
 

@@ -66,6 +66,9 @@ class DecisionRule(models.Model):
         default=NonAnswer.NOT_COUNTED,
     )
     legal_source = models.TextField(_("căn cứ pháp lý"))
+    # The short "Căn cứ ..." line a decision or a notice quotes (legal_source keeps the notes:
+    # which article, what replaced what, what is still to verify).
+    citation = models.CharField(_("căn cứ ghi trên văn bản"), max_length=300, blank=True)
     is_default = models.BooleanField(_("mặc định"), default=False)
     is_active = models.BooleanField(_("đang áp dụng"), default=True)
 

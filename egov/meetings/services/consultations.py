@@ -669,7 +669,7 @@ def result_content(consultation: Consultation) -> str:
     )
     lines = []
     if consultation.result_kind == Consultation.ResultKind.DECISION:
-        lines.append(f"Căn cứ {rule.legal_source}")
+        lines.append(f"Căn cứ {rule.citation or rule.legal_source};")
         lines.append(
             f"Căn cứ kết quả lấy ý kiến thành viên bằng văn bản về “{consultation.title}”, "
             f"hạn trả lời {local_text(consultation.deadline_at)}."
@@ -698,7 +698,7 @@ def result_content(consultation: Consultation) -> str:
         )
         verdict = "THÔNG QUA" if passed else "KHÔNG THÔNG QUA"
         lines.append(f"Kết luận: {verdict}. {outcome.get('reason', '')}")
-        lines.append(f"Căn cứ: {rule.legal_source}")
+        lines.append(f"Căn cứ: {rule.citation or rule.legal_source}.")
     lines.append("Danh sách thành viên và ý kiến:")
     for index, member in enumerate(members, start=1):
         label = member.get_answer_display() if member.answer else "Không trả lời"
