@@ -374,6 +374,8 @@ OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
 OUTBOX_BATCH_SIZE = int(os.environ.get("OUTBOX_BATCH_SIZE", "50"))
 OUTBOX_HTTP_TIMEOUT_SECONDS = int(os.environ.get("OUTBOX_HTTP_TIMEOUT_SECONDS", "10"))
 OUTBOX_WEBHOOK_SIGNING_KEY = os.environ.get("OUTBOX_WEBHOOK_SIGNING_KEY", "")
+# Meetings: invitations and results posted here through the outbox (egov.meetings.services.notify).
+MEETINGS_WEBHOOK_URL = os.environ.get("MEETINGS_WEBHOOK_URL", "")
 
 # Signed checkpoints of the event log's chain ends (egov.events.checkpoints), kept outside the
 # database: one JSON line each in this file (put it on storage the database administrators cannot

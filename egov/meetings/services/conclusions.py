@@ -49,7 +49,7 @@ from ..models import (
     Task,
 )
 from .minutes_record import paragraphs, person, position
-from .notify import notify
+from .notify import announce, notify
 
 logger = logging.getLogger(__name__)
 
@@ -419,7 +419,9 @@ def mark_issued(conclusion: Conclusion | int) -> Conclusion:
         conclusion.symbol = document.symbol
         conclusion.issued_at = document.issued_at
         act.save("symbol", "issued_at")
-        act.record(et.CONCLUSION_ISSUED, document=document.pk, symbol=document.symbol)
+        announce(
+            act, act.record(et.CONCLUSION_ISSUED, document=document.pk, symbol=document.symbol)
+        )
         for plan in conclusion.planned_tasks:
             _assign(conclusion, plan, document.issued_at)
     return conclusion

@@ -49,7 +49,7 @@ from .. import event_types as et
 from ..cases import CONSULTATION
 from ..error_codes import MeetingErrorCode
 from ..models import Consultation, ConsultationMember, ConsultationStatus, DecisionRule
-from .notify import notify
+from .notify import announce, notify
 
 logger = logging.getLogger(__name__)
 
@@ -796,7 +796,9 @@ def on_result_issued(document_id: int) -> None:
         consultation = act.case
         document = OutgoingDocument.objects.get(pk=document_id)
         act.save()
-        act.record(et.CONSULTATION_ISSUED, document=document.pk, symbol=document.symbol)
+        announce(
+            act, act.record(et.CONSULTATION_ISSUED, document=document.pk, symbol=document.symbol)
+        )
         verdict = "thông qua" if consultation.passed else "không thông qua"
         people = {
             m.official_id: m.official for m in consultation.members.select_related("official__user")

@@ -44,7 +44,7 @@ from ..models import (
     MeetingStatus,
     Participant,
 )
-from .notify import notify
+from .notify import announce, notify
 
 logger = logging.getLogger(__name__)
 
@@ -996,7 +996,7 @@ def publish(*, actor: Actor, meeting: Meeting, expected_version: int | None = No
         m.published_snapshot = snapshot(m, now)
         act.save("published_at", "published_snapshot")
         count = _invite_all(act, before=None, changes=[], note="", now=now)
-        act.record(et.PUBLISHED, sequence=m.ical_sequence, invitees=count)
+        announce(act, act.record(et.PUBLISHED, sequence=m.ical_sequence, invitees=count))
     return m
 
 
@@ -1032,7 +1032,7 @@ def republish(
         m.published_snapshot = snapshot(m, now)
         act.save(*fields)
         count = _invite_all(act, before=before, changes=changes, note=note, now=now)
-        act.record(et.REPUBLISHED, sequence=m.ical_sequence, invitees=count)
+        announce(act, act.record(et.REPUBLISHED, sequence=m.ical_sequence, invitees=count))
     return m
 
 
@@ -1072,7 +1072,7 @@ def cancel(
                     ics_text=text,
                     method="CANCEL",
                 )
-        act.record(et.CANCELLED, sequence=m.ical_sequence, reason=reason)
+        announce(act, act.record(et.CANCELLED, sequence=m.ical_sequence, reason=reason))
     return m
 
 

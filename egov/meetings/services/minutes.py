@@ -46,7 +46,7 @@ from ..models import (
 )
 from . import minutes_record
 from .minutes_record import CLOSING, OPENING, SIGNER_TITLES, person
-from .notify import notify
+from .notify import announce, notify
 
 LOG_EVERY = timedelta(minutes=1)
 MAX_PART = 20_000
@@ -382,7 +382,7 @@ def sign_minutes(
             "chair_signed_at",
             state=MinutesStatus.SIGNED if done else MinutesStatus.SIGNING,
         )
-        act.record(et.MINUTES_SIGNED, signed_as=role, sha256=minutes.pdf_sha256)
+        announce(act, act.record(et.MINUTES_SIGNED, signed_as=role, sha256=minutes.pdf_sha256))
         if done:
             _tell_participants(act, minutes)
     return minutes

@@ -104,3 +104,43 @@ def deliver_notice(message: OutboxMessage) -> None:
             "link": str(payload.get("link", ""))[:300],
         },
     )
+
+
+# Events other systems may build on (an agency's portal, the operations centre): invitations
+# sent, changed or cancelled, and results (a vote closed, minutes signed, a conclusion notice or
+# a consultation's result issued). Posted as JSON to MEETINGS_WEBHOOK_URL through the outbox
+# (at least once, the event's hash as the idempotency key, signed with
+# OUTBOX_WEBHOOK_SIGNING_KEY like every webhook). Per-client subscriptions are issue #18's.
+ANNOUNCED = frozenset(
+    {
+        "meeting.published",
+        "meeting.republished",
+        "meeting.cancelled",
+        "meeting_vote.closed",
+        "meeting_minutes.signed",
+        "meeting_conclusion.issued",
+        "consultation.issued",
+    }
+)
+
+
+def announce(act: Action[Any], event: Any) -> None:
+    """Queue the webhook for `event` (an Event just recorded by `act`) when one is configured."""
+    url = getattr(settings, "MEETINGS_WEBHOOK_URL", "")
+    if not url or event.event_type not in ANNOUNCED:
+        return
+    act.enqueue(
+        OutboxMessage.Topic.WEBHOOK,
+        {
+            "url": url,
+            "body": {
+                "id": event.hash,
+                "type": event.event_type,
+                "subject": f"{event.subject_type}/{event.subject_id}",
+                "agency": event.agency_id,
+                "time": event.occurred_at.isoformat(),
+                "data": event.payload,
+            },
+        },
+        idempotency_key=f"meetings:webhook:{event.hash}",
+    )

@@ -65,7 +65,7 @@ from ..models import (
     VoteParticipation,
     VoteStatus,
 )
-from .notify import notify
+from .notify import announce, notify
 
 QUESTION_MAX = 500
 OPTION_MAX = 200
@@ -569,12 +569,13 @@ def close_vote(*, actor: Actor, vote: Vote, expected_version: int | None = None)
             locked.participation_signature = _sealed_participation(locked, count.digest)
             fields.append("participation_signature")
         act.save(*fields)
-        act.record(
+        closed = act.record(
             et.VOTE_CLOSED,
             result=outcome.as_json(),
             passed=outcome.passed,
             count_digest=count.digest,
         )
+        announce(act, closed)
     return act.case
 
 
