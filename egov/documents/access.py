@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 
-from egov.core.actors import Actor, actor_for_user
+from egov.core.actors import Actor, actor_from_request
 from egov.org.models import Official
 
 
@@ -16,7 +16,9 @@ def documents_official(request: Any) -> tuple[Official, Actor]:
     user: Any = request.user
     if getattr(user, "kind", "") != "official":
         raise PermissionDenied("Chỉ công chức được vào trang văn bản.")
-    official = Official.of_user(user.pk)
+    # The rows the request's actor loaded (one load per request, not one per header area).
+    actor = actor_from_request(request)
+    official = getattr(user, "_egov_official", None) or Official.of_user(user.pk)
     if official is None:
         raise PermissionDenied("Tài khoản chưa gắn với cơ quan.")
-    return official, actor_for_user(user)
+    return official, actor

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from egov.core.actors import Actor, actor_for_user
+from egov.core.actors import Actor, actor_from_request
 from egov.core.scoping import visible_to
 from egov.org.models import Official
 
@@ -23,10 +23,12 @@ def meetings_official(request: Any) -> tuple[Official, Actor]:
     user: Any = request.user
     if getattr(user, "kind", "") != "official":
         raise PermissionDenied("Chỉ công chức được vào trang họp.")
-    official = Official.of_user(user.pk)
+    # The rows the request's actor loaded (one load per request, not one per header area).
+    actor = actor_from_request(request)
+    official = getattr(user, "_egov_official", None) or Official.of_user(user.pk)
     if official is None:
         raise PermissionDenied("Tài khoản chưa gắn với cơ quan.")
-    return official, actor_for_user(user)
+    return official, actor
 
 
 def meeting_for(request: Any, pk: int) -> tuple[Meeting, Official, Actor, frozenset[str]]:
