@@ -376,6 +376,15 @@ OUTBOX_HTTP_TIMEOUT_SECONDS = int(os.environ.get("OUTBOX_HTTP_TIMEOUT_SECONDS", 
 OUTBOX_WEBHOOK_SIGNING_KEY = os.environ.get("OUTBOX_WEBHOOK_SIGNING_KEY", "")
 # Meetings: invitations and results posted here through the outbox (egov.meetings.services.notify).
 MEETINGS_WEBHOOK_URL = os.environ.get("MEETINGS_WEBHOOK_URL", "")
+# Meeting materials: per file, per meeting (every version), pages of one PDF; where the page
+# images are cached (holds confidential pages: never served by the web server) and at what DPI.
+MEETINGS_MAX_MATERIAL_BYTES = int(os.environ.get("MEETINGS_MAX_MATERIAL_BYTES", 50 * 1024 * 1024))
+MEETINGS_MAX_MEETING_MATERIALS_BYTES = int(
+    os.environ.get("MEETINGS_MAX_MEETING_MATERIALS_BYTES", 500 * 1024 * 1024)
+)
+MEETINGS_MAX_MATERIAL_PAGES = int(os.environ.get("MEETINGS_MAX_MATERIAL_PAGES", 1000))
+MEETINGS_RENDER_CACHE = os.environ.get("MEETINGS_RENDER_CACHE", str(VAR_DIR / "cache" / "meetings"))
+MEETINGS_PAGE_DPI = int(os.environ.get("MEETINGS_PAGE_DPI", 100))
 
 # Signed checkpoints of the event log's chain ends (egov.events.checkpoints), kept outside the
 # database: one JSON line each in this file (put it on storage the database administrators cannot

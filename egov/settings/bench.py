@@ -33,6 +33,7 @@ HUEY = {
 HUEY.pop("database", None)
 
 MEDIA_ROOT = BENCH_DIR / "media"
+MEETINGS_RENDER_CACHE = str(BENCH_DIR / "cache" / "meetings")
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = BENCH_DIR / "mail"
 SMS_GATEWAY = "egov.bench.support.DiscardSmsGateway"
