@@ -125,6 +125,22 @@ def result_pdf(dossier: Dossier) -> bytes:
     )
 
 
+def current_demo_code(user: object = None) -> str:
+    """The code the demo authenticator shows now (all demo accounts share its secret), not
+    one about to expire. Each account may use a code once: callers sign as distinct users."""
+    import time
+
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    from .data import DEMO_TOTP_SECRET
+
+    period = app_settings.TOTP_PERIOD
+    if period - time.time() % period < 2:
+        time.sleep(2.2)
+    return format_hotp_value(hotp_value(DEMO_TOTP_SECRET, int(time.time()) // period))
+
+
 def _active(dossier: Dossier) -> DossierStep | None:
     return (
         DossierStep.objects.filter(dossier=dossier, status=StepStatus.ACTIVE)
@@ -139,22 +155,7 @@ def finish_with_result(dossier: Dossier, *, code_for: object = None) -> Dossier:
     leader; where the procedure returns an electronic original the leader approves by signing
     it, confirmed by `code_for(user)` (default: the demo authenticator's current code)."""
 
-    def current_code(user: object) -> str:
-        """The code the demo authenticator shows now (all demo accounts share its secret), not
-        one about to expire."""
-        import time
-
-        from allauth.mfa import app_settings
-        from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
-        from .data import DEMO_TOTP_SECRET
-
-        period = app_settings.TOTP_PERIOD
-        if period - time.time() % period < 2:
-            time.sleep(2.2)
-        return format_hotp_value(hotp_value(DEMO_TOTP_SECRET, int(time.time()) // period))
-
-    code_of = code_for or current_code
+    code_of = code_for or current_demo_code
     for _ in range(20):  # a process has a handful of steps
         dossier.refresh_from_db()
         step = _active(dossier)
