@@ -439,6 +439,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint reports every rendering step at INFO: noise in the worker's and the run's log.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 # `migrate` loads the government's announced days off and swap working days
