@@ -454,7 +454,7 @@ def render(report: MeetingsReport) -> str:
         _pairs(
             [
                 *machine,
-                ("Database", report.database),
+                ("Benchmark database", report.database),
                 (
                     "Load average before / after",
                     f"{report.machine.load_before} / {report.load_after}",
