@@ -112,3 +112,27 @@ def make_meeting(board: Board) -> Callable[..., Meeting]:
         return meeting
 
     return make
+
+
+@pytest.fixture
+def window(page: Any) -> Any:
+    """`window(username)`: a browser window of its own (its own cookies) for one person of a
+    flow with several people, logged in through the real form when a username is given. The
+    windows are closed at the end, and any console error they met fails the test (as for
+    `page`)."""
+    from .browser_support import login, new_window
+
+    opened: list[tuple[Any, list[str]]] = []
+
+    def open_window(username: str | None = None, **context_options: Any) -> Any:
+        other, errors = new_window(page, **context_options)
+        opened.append((other, errors))
+        if username:
+            login(other, username)
+        return other
+
+    yield open_window
+    for other, _ in opened:
+        other.context.close()
+    errors = [e for _, found in opened for e in found]
+    assert not errors, errors

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from egov.conftest import check_page
-from egov.documents.tests.test_browser_documents import login
 from egov.events.services import dispatch_due
 from egov.meetings.models import MeetingStatus, Participant, SpeakingRequest
+from egov.meetings.tests.browser_support import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +23,7 @@ def _fits(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_member_confirms_registers_and_the_chair_calls_them(
-    page, board, make_meeting, give_totp
+    page, window, board, make_meeting, give_totp
 ) -> None:  # type: ignore[no-untyped-def]
     meeting = make_meeting(MeetingStatus.PUBLISHED)
     member, chair = board.members[0], board.chair
@@ -32,15 +32,7 @@ def test_member_confirms_registers_and_the_chair_calls_them(
     name = member.user.get_full_name()
 
     # The member, on a phone, finds the invitation and confirms.
-    phone = page.context.browser.new_context(
-        locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", viewport=PHONE
-    )
-    mpage = phone.new_page()
-    mpage.set_default_timeout(15000)
-    mpage.base_url = page.base_url
-    errors: list[str] = []
-    mpage.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    login(mpage, member.user.username)
+    mpage = window(member.user.username, viewport=PHONE)
     mpage.goto(page.base_url + "/hop/")
     assert mpage.get_by_text("1 giấy mời chưa trả lời", exact=False).is_visible()
     check_page(mpage)
@@ -103,5 +95,3 @@ def test_member_confirms_registers_and_the_chair_calls_them(
     page.reload()
     check_page(page)
     _fits(page)
-    phone.close()
-    assert not errors, errors

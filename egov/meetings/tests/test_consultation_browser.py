@@ -13,6 +13,7 @@ from egov.meetings.models import Consultation, ConsultationStatus
 from egov.meetings.services import consultations
 from egov.signing.services import make_demo_hierarchy
 
+from .browser_support import login
 from .conftest import actor
 from .consultation_helpers import answer, certify_everyone, prepare
 
@@ -26,17 +27,6 @@ EXCLUDE = (".messages",)
 @pytest.fixture(autouse=True)
 def media(tmp_path, settings):  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def login(page, username: str) -> None:  # type: ignore[no-untyped-def]
-    cache.clear()  # a TOTP code is accepted once per 30-second window
-    page.goto(page.base_url + "/accounts/login/")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill("Mat-khau-2026!")
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.get_by_label("Mã xác thực").fill(fresh_totp())
-    page.get_by_role("button", name="Xác nhận").click()
-    page.wait_for_url("**/lam-viec/")
 
 
 def test_chair_answers_closes_and_signs_the_result(page, board, give_totp) -> None:  # type: ignore[no-untyped-def]

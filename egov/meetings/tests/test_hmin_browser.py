@@ -8,10 +8,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
-from egov.conftest import check_page, fresh_totp
+from egov.conftest import check_page
 from egov.meetings.models import (
     Conclusion,
     ConclusionStatus,
@@ -20,6 +19,7 @@ from egov.meetings.models import (
     Task,
 )
 
+from .browser_support import login, logout, type_code
 from .hmin_helpers import certify, held_meeting
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,25 +43,8 @@ def rules(db):  # type: ignore[no-untyped-def]
         module.seed(apps, None)
 
 
-def login(page, username: str) -> None:  # type: ignore[no-untyped-def]
-    cache.clear()  # a TOTP code is accepted once per 30-second window
-    page.goto(page.base_url + "/accounts/login/")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill("Mat-khau-2026!")
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.get_by_label("Mã xác thực").fill(fresh_totp())
-    page.get_by_role("button", name="Xác nhận").click()
-    page.wait_for_url("**/lam-viec/")
-
-
-def logout(page) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_role("button", name="Đăng xuất").click()
-    page.wait_for_load_state()
-
-
 def sign(page) -> None:  # type: ignore[no-untyped-def]
-    cache.clear()
-    page.get_by_label("Mã xác thực").fill(fresh_totp(margin=3))
+    type_code(page)
     page.get_by_role("button", name="Ký số biên bản").click()
     page.get_by_text("Đã ký số biên bản.").first.wait_for()
 

@@ -6,17 +6,16 @@ the count with the receipt. Every page passes check_page (axe + Vietnamese)."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
-from egov.conftest import check_page, login_client
+from egov.conftest import check_page
 from egov.meetings.models import Participant, SpeakingRequest, Vote
 from egov.meetings.rules import AGAINST, FOR
 from egov.meetings.services import votes as services
 
+from .browser_support import sign_in
 from .conftest import actor
 from .hvote_support import (  # noqa: F401
     cast,
@@ -32,15 +31,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("decision_rules"),
 ]
-
-
-def sign_in(page: Any, user: Any) -> None:
-    """The browser carries the session of `user` after password and TOTP (made server-side)."""
-    client = login_client(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    page.context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": page.base_url}]
-    )
 
 
 @pytest.mark.usefixtures("seal")

@@ -5,27 +5,15 @@ check_page (axe and Vietnamese)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from django.conf import settings
 
-from egov.conftest import check_page, login_client
+from egov.conftest import check_page
 from egov.meetings.models import Annotation, Material, MeetingStatus
 
+from .browser_support import sign_in
 from .material_files import make_pdf, media  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page: Any, user: Any) -> None:
-    """The browser carries the session of `user` after password and TOTP (made server-side)."""
-    client = login_client(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    page.context.clear_cookies()
-    page.context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": page.base_url}]
-    )
 
 
 def test_a_member_reads_a_material_and_keeps_a_private_note(  # type: ignore[no-untyped-def]

@@ -6,26 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from egov.conftest import check_page, fresh_totp
+from egov.conftest import check_page
 from egov.meetings.models import Meeting, MeetingStatus
+from egov.meetings.tests.browser_support import login
 from egov.meetings.tests.secretariat_helpers import at, messages, reachable
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LOCAL = "%Y-%m-%dT%H:%M"
-
-
-def login(page, username: str) -> None:  # type: ignore[no-untyped-def]
-    from django.core.cache import cache
-
-    cache.clear()  # a TOTP code is accepted once per 30-second window
-    page.goto(page.base_url + "/accounts/login/")
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill("Mat-khau-2026!")
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.get_by_label("Mã xác thực").fill(fresh_totp())
-    page.get_by_role("button", name="Xác nhận").click()
-    page.wait_for_url("**/lam-viec/")
 
 
 def test_the_secretariat_creates_a_meeting_with_three_items_and_sends_it(  # type: ignore[no-untyped-def]
