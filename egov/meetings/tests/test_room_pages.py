@@ -394,3 +394,18 @@ def test_schema_documents_the_room_api(client) -> None:  # type: ignore[no-untyp
         "/api/v1/meetings/notices/",
     ):
         assert route in schema, route
+
+
+def test_my_meetings_leads_to_consultations_waiting_for_my_answer(board) -> None:  # type: ignore[no-untyped-def]
+    from egov.meetings.models import Consultation, ConsultationStatus
+
+    from .consultation_helpers import prepare
+
+    consultation = prepare(board, [board.chair, *board.members[:3]])
+    # Sent: what the chair's "Gửi lấy ý kiến" leaves (the sending itself is tested elsewhere).
+    Consultation.objects.filter(pk=consultation.pk).update(status=ConsultationStatus.OPEN)
+    page = login_client(board.members[0].user).get("/hop/").content.decode()
+    assert "Lấy ý kiến bằng văn bản" in page and "1 chờ trả lời" in page
+    assert "Nhiệm vụ sau họp" in page
+    other = login_client(board.members[4].user).get("/hop/").content.decode()
+    assert "chờ trả lời" not in other

@@ -38,6 +38,8 @@ from egov.org.models import Official, Role
 from .. import access
 from ..models import (
     AgendaItem,
+    ConsultationMember,
+    ConsultationStatus,
     Material,
     Meeting,
     MeetingNotice,
@@ -148,10 +150,15 @@ def index(request: HttpRequest) -> HttpResponse:
         reverse=True,
     )[:PAST_LIMIT]
     unread = visible_to(actor, MeetingNotice.objects.filter(read_at__isnull=True)).count()
+    # Written consultations waiting for this member's answer (the link says how many).
+    to_answer = ConsultationMember.objects.filter(
+        official=official, answer="", consultation__status=ConsultationStatus.OPEN
+    ).count()
     return render(
         request,
         "meetings/room/index.html",
         {
+            "to_answer": to_answer,
             "upcoming": upcoming,
             "past": past,
             "unanswered": sum(1 for e in upcoming if e.unanswered),
