@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from .error_codes import CoreErrorCode
 from .errors import DomainError
@@ -56,3 +57,9 @@ class BoundedDateField(forms.DateField):
         if day is not None and not in_range(day):
             raise ValidationError(OUT_OF_RANGE, code="date_range")
         return day
+
+
+def local_text(moment: datetime | None) -> str:
+    """A moment as people read it in messages and documents: "08:00 ngày 04/12/2026" in the
+    platform's time zone (Asia/Ho_Chi_Minh); empty for None."""
+    return f"{timezone.localtime(moment):%H:%M ngày %d/%m/%Y}" if moment else ""

@@ -28,6 +28,7 @@ from egov.cases import Action, TransitionRefused, perform
 from egov.catalog.models import Procedure, ReceptionDesk, TimeUnit
 from egov.catalog.services import desk_agency_id, note_submission
 from egov.core.actors import Actor, actor_for_user
+from egov.core.dates import local_text
 from egov.core.errors import DomainError, NotAllowed, NotFoundError
 from egov.core.uploads import CheckedFile, UploadRejected, check_total
 from egov.dossiers import event_types as E
@@ -1147,16 +1148,12 @@ def withdraw_by_applicant(
                     "to": [person.user.email],
                     "subject": f"Hồ sơ {locked.code}: công dân đã rút hồ sơ",
                     "body": f"Người nộp đã rút hồ sơ {locked.code} ({locked.procedure.name}) "
-                    f"trên Cổng dịch vụ công lúc {_local_text(locked.finished_at)}. "
+                    f"trên Cổng dịch vụ công lúc {local_text(locked.finished_at)}. "
                     f"Lý do: {reason}\nHồ sơ dừng giải quyết; bước “{holder.name}” đã được hủy.",
                 },
                 idempotency_key=f"dossier:{locked.code}:withdrawn:holder",
             )
     return act.case
-
-
-def _local_text(moment: datetime | None) -> str:
-    return f"{timezone.localtime(moment):%H:%M ngày %d/%m/%Y}" if moment else ""
 
 
 def _end_by_withdrawal(act: Action[Dossier], reason: str, *, online: bool) -> None:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from egov.cases import Action, perform
 from egov.core.actors import Actor
+from egov.core.dates import local_text
 from egov.core.errors import DomainError, NotAllowed
 from egov.core.scoping import visible_to
 from egov.org.models import Official
@@ -174,7 +175,7 @@ def answer_invitation(
             text = f"{name} báo vắng mặt"
         _tell_presiding(act, participant, key, text + (f". Lý do: {reason}" if reason else ""))
         meeting_row = act.case
-        when = timezone.localtime(meeting_row.starts_at).strftime("%H:%M ngày %d/%m/%Y")
+        when = local_text(meeting_row.starts_at)
         if delegate is not None and (old_delegate is None or old_delegate.pk != delegate.pk):
             notify(
                 act,

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from egov.cases import begin, perform
 from egov.core.actors import SYSTEM, Actor
+from egov.core.dates import local_text
 from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
 from egov.documents import services as documents
 from egov.documents.models import OutgoingDocument
@@ -388,7 +389,7 @@ def _assign(conclusion: Conclusion, plan: dict[str, Any], issued_at: datetime) -
             assignee=assignee.user.username if assignee else None,
             due_days=task.due_days,
         )
-        due = timezone.localtime(task.due_at).strftime("%H:%M ngày %d/%m/%Y")
+        due = local_text(task.due_at)
         for official in task_recipients(task):
             notify(
                 act,

@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from egov.cases import Action, TransitionRefused, begin, perform
 from egov.core.actors import SYSTEM, Actor
+from egov.core.dates import local_text
 from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
 from egov.core.pdfrender import render_pdf
 from egov.core.uploads import save_file
@@ -84,12 +85,6 @@ def _name(official: Official) -> str:
 
 def _position(official: Official) -> str:
     return official.position.name if official.position_id and official.position else ""
-
-
-def local_text(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    return timezone.localtime(moment, VN_TZ).strftime("%H:%M ngày %d/%m/%Y")
 
 
 # --- the deadline ---------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from egov.cases import perform
 from egov.core.actors import SYSTEM, Actor
+from egov.core.dates import local_text
 from egov.core.errors import DomainError
 from egov.org.models import Official
 from egov.workcalendar.services import WorkingCalendar
@@ -163,7 +164,7 @@ def _remind(task_id: int, now: datetime) -> str | None:
         recipients = task_recipients(task)
         today = timezone.localdate(now)
         assert task.due_at is not None
-        due = timezone.localtime(task.due_at).strftime("%H:%M ngày %d/%m/%Y")
+        due = local_text(task.due_at)
         if kind == "overdue":
             task.last_reminded_at = now
             days = (today - timezone.localdate(task.due_at)).days

@@ -19,19 +19,6 @@ from egov.signing import services as signing
 from .conftest import Board, actor
 
 
-@pytest.fixture
-def decision_rules() -> None:
-    """The seeded rules again: a browser test's database is flushed after each test
-    (transaction=True), which takes migration 0002's rows with it."""
-    import importlib
-
-    from egov.meetings.models import DecisionRule
-
-    seeded = importlib.import_module("egov.meetings.migrations.0002_decision_rules")
-    for row in seeded.RULES:
-        DecisionRule.objects.update_or_create(code=row["code"], defaults=row)
-
-
 @pytest.fixture(scope="session")
 def seal_hierarchy() -> signing.DemoHierarchy:
     return signing.make_demo_hierarchy()

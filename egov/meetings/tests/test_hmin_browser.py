@@ -30,19 +30,6 @@ def media(tmp_path, settings):  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-@pytest.fixture(autouse=True)
-def rules(db):  # type: ignore[no-untyped-def]
-    """The decision rules migration 0002 seeds (a transactional test's flush empties them)."""
-    from django.apps import apps
-
-    from egov.meetings.migrations import __name__ as package
-    from egov.meetings.models import DecisionRule
-
-    if not DecisionRule.objects.exists():
-        module = __import__(f"{package}.0002_decision_rules", fromlist=["seed"])
-        module.seed(apps, None)
-
-
 def sign(page) -> None:  # type: ignore[no-untyped-def]
     type_code(page)
     page.get_by_role("button", name="Ký số biên bản").click()

@@ -19,7 +19,6 @@ from .browser_support import sign_in
 from .conftest import actor
 from .hvote_support import (  # noqa: F401
     cast,
-    decision_rules,
     in_session,
     new_vote,
     seal,
@@ -29,7 +28,6 @@ from .hvote_support import (  # noqa: F401
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("decision_rules"),
 ]
 
 

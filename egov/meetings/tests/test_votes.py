@@ -32,7 +32,6 @@ from egov.signing.errors import SigningError
 from .conftest import actor
 from .hvote_support import (  # noqa: F401
     cast,
-    decision_rules,
     in_session,
     new_vote,
     seal,
@@ -416,7 +415,6 @@ postgres_only = pytest.mark.skipif(
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("decision_rules")
 def test_concurrent_double_vote_only_one_wins(board, make_meeting) -> None:  # type: ignore[no-untyped-def]
     meeting = in_session(make_meeting)
     vote = new_vote(board, meeting)

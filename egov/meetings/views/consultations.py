@@ -17,6 +17,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from egov.core.dates import local_text
 from egov.core.errors import DomainError
 from egov.core.scoping import visible_to
 from egov.documents.models import DocumentVersion, OutgoingDocument, OutgoingStatus
@@ -258,7 +259,7 @@ def _deadline_text(official: Official, days: Any) -> str:
     if not 1 <= count <= services.MAX_DEADLINE_DAYS:
         return ""
     moment = services.deadline_for(official.agency_id, timezone.now(), count)
-    return f"Nếu gửi ngay bây giờ, hạn trả lời là {services.local_text(moment)}."
+    return f"Nếu gửi ngay bây giờ, hạn trả lời là {local_text(moment)}."
 
 
 @require_GET
@@ -310,7 +311,7 @@ def _context(
             and document.status == OutgoingStatus.APPROVED
         ),
         "document": document,
-        "deadline_text": services.local_text(consultation.deadline_at),
+        "deadline_text": local_text(consultation.deadline_at),
         "outcome": (consultation.result or {}).get("outcome"),
     }
 
