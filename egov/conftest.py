@@ -438,5 +438,7 @@ def assert_vietnamese(page, *, allow: tuple[str, ...] = ()) -> None:  # type: ig
 
 def check_page(page, *, allow: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> None:  # type: ignore[no-untyped-def]
     """What every browser test asserts of a page it lands on: accessible and in Vietnamese."""
+    # A click on a link returns once the next page has started loading; read it when it is whole.
+    page.wait_for_load_state()
     assert_vietnamese(page, allow=allow)
     assert_accessible(page, exclude=exclude)
