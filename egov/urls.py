@@ -30,6 +30,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("egov.documents.api")),
     path("", include("egov.stats.api")),
     path("", include("egov.meetings.api.urls")),
+    path("", include("egov.payments.api.urls")),
     path("exchange/", include("egov.exchange.api")),
 ]
 
@@ -49,6 +50,7 @@ urlpatterns = [
     path("mot-cua/", include("egov.onestop.urls")),
     path("van-ban/", include("egov.documents.urls")),
     path("hop/", include("egov.meetings.urls")),
+    path("thanh-toan/", include("egov.payments.urls")),
     path("dieu-hanh/", include("egov.stats.urls")),
     path("cong-khai/", include("egov.stats.public_urls")),
     path("", include("egov.web.urls")),

@@ -50,6 +50,14 @@ class TimeUnit(models.TextChoices):
     WORKING_HOURS = "hours", _("giờ làm việc")
 
 
+class PaymentTiming(models.TextChoices):
+    """When the fees are paid (the procedure's published record says it, e.g. "nộp phí khi nộp
+    hồ sơ"): before the dossier is processed, or before its result is handed over."""
+
+    BEFORE_PROCESSING = "before_processing", _("Nộp trước khi giải quyết hồ sơ")
+    BEFORE_RESULT = "before_result", _("Nộp trước khi nhận kết quả")
+
+
 class Procedure(models.Model):
     code = models.CharField(
         _("mã thủ tục"), max_length=40, unique=True, validators=[PROCEDURE_CODE_VALIDATOR]
@@ -74,6 +82,12 @@ class Procedure(models.Model):
         max_length=5,
         choices=TimeUnit.choices,
         default=TimeUnit.WORKING_DAYS,
+    )
+    payment_timing = models.CharField(
+        _("thời điểm nộp phí, lệ phí"),
+        max_length=20,
+        choices=PaymentTiming.choices,
+        default=PaymentTiming.BEFORE_RESULT,
     )
     result_description = models.CharField(_("kết quả thực hiện"), max_length=500, blank=True)
     # The result is an electronic original (bản chính điện tử): the leader who approves it signs
@@ -187,6 +201,28 @@ class Fee(models.Model):
         """ "8.000 đồng/bản": the amount, per unit when charged per unit."""
         text = f"{self.amount:,}".replace(",", ".") + " đồng"
         return f"{text}/{self.unit}" if self.unit else text
+
+
+class FeeExemption(models.Model):
+    """A group of people a fee exempts or reduces (miễn, giảm), with the proof they show: the
+    applicant claims it when submitting and attaches the proof; the desk checks it."""
+
+    fee = models.ForeignKey(Fee, on_delete=models.CASCADE, related_name="exemptions")
+    group = models.CharField(_("đối tượng được miễn, giảm"), max_length=255)
+    # 100: exempt; less: the share taken off (a 50% reduction).
+    percent = models.PositiveSmallIntegerField(
+        _("tỷ lệ miễn, giảm (%)"), default=100, validators=[MinValueValidator(1)]
+    )
+    proof = models.CharField(_("giấy tờ chứng minh"), max_length=255)
+    legal_source = models.CharField(_("căn cứ miễn, giảm"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("đối tượng miễn, giảm phí, lệ phí")
+        verbose_name_plural = _("đối tượng miễn, giảm phí, lệ phí")
+        ordering = ["fee", "id"]
+
+    def __str__(self) -> str:
+        return self.group
 
 
 # How many units (copies) of one fee an applicant may ask for in one dossier.

@@ -37,6 +37,17 @@ class ResultDelivery(models.TextChoices):
     POST = "post", _("Nhận qua bưu chính công ích")
 
 
+class PaymentState(models.TextChoices):
+    """What the applicant owes, as the payments app last set it (egov.payments): every page,
+    the receipt (form 01) and the API read it from the dossier, so they show it at once."""
+
+    NONE = "", _("Không phải nộp phí")
+    DUE = "due", _("Chưa thanh toán")
+    PAID = "paid", _("Đã thanh toán")
+    EXEMPT = "exempt", _("Được miễn phí, lệ phí")
+    REFUNDED = "refunded", _("Đã hoàn trả phí, lệ phí")
+
+
 class Dossier(models.Model):
     code = models.CharField(_("mã hồ sơ"), max_length=40, unique=True)
     procedure = models.ForeignKey(
@@ -82,6 +93,15 @@ class Dossier(models.Model):
     # law and those the applicant asked for, with the number of units. Empty on dossiers from
     # before it was kept: their total stays as stored.
     fee_lines = models.JSONField(_("các khoản phí, lệ phí"), default=list, blank=True)
+    payment_state = models.CharField(
+        _("tình trạng thanh toán"),
+        max_length=10,
+        choices=PaymentState.choices,
+        blank=True,
+        default=PaymentState.NONE,
+    )
+    amount_paid = models.PositiveBigIntegerField(_("số tiền đã nộp (đồng)"), default=0)
+    paid_at = models.DateTimeField(_("ngày nộp phí"), null=True, blank=True)
     # Số lượng hồ sơ (bộ) on forms 01 and 06: how many sets of papers were handed in. The desk
     # enters it; an online submission is one set.
     set_count = models.PositiveSmallIntegerField(_("số bộ hồ sơ"), default=1)

@@ -562,3 +562,24 @@ def discard_draft(*, user: User, procedure: Procedure) -> None:
                 if path.startswith("drafts/"):
                     default_storage.delete(path)
         draft.delete()
+
+
+def note_payment(
+    dossier: Dossier,
+    *,
+    state: str,
+    amount_paid: int | None = None,
+    paid_at: datetime | None = None,
+) -> None:
+    """The payments app's word on what the applicant owes, kept on the dossier (inside the
+    payment action's transaction, whose event records it): every page, form 01 and the API
+    show it from here at once."""
+    dossier.payment_state = state
+    fields = ["payment_state"]
+    if amount_paid is not None:
+        dossier.amount_paid = amount_paid
+        fields.append("amount_paid")
+    if paid_at is not None:
+        dossier.paid_at = paid_at
+        fields.append("paid_at")
+    Dossier.objects.filter(pk=dossier.pk).update(**{f: getattr(dossier, f) for f in fields})

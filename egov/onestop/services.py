@@ -1083,6 +1083,20 @@ def _payment_received(act: Action[Dossier], receipt_number: str) -> None:
     _record(act, E.PAYMENT_RECEIVED, receipt=receipt_number[:60])
 
 
+def payment_settled(*, actor: Actor, dossier_code: str, reference: str) -> bool:
+    """Inside the payments app's settle action (its transaction): a dossier waiting for the
+    payment asked of it (status 6) goes back to processing. True when it moved."""
+    status = Dossier.objects.filter(code=dossier_code).values_list("status", flat=True).first()
+    if status != Status.PAYMENT_REQUESTED:
+        return False
+    with perform(
+        DOSSIER, "payment_confirmed", actor=actor, case=dossier_code, durable=False
+    ) as act:
+        act.save()
+        act.record(E.PAYMENT_RECEIVED, receipt=reference[:60])
+    return True
+
+
 def stop(
     *, actor: Actor, dossier: Dossier | str, reason: str, version: int | None = None
 ) -> Dossier:

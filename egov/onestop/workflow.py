@@ -64,6 +64,15 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset({S.PAYMENT_REQUESTED}),
             S.PROCESSING,
         ),
+        # The payments app settled what was asked (a provider's confirmation, cash recorded at
+        # the desk, a bank line matched): the dossier goes back to processing.
+        Transition(
+            "payment_confirmed",
+            "Đã thanh toán",
+            frozenset({S.PAYMENT_REQUESTED}),
+            S.PROCESSING,
+            by=frozenset({"system", "official"}),
+        ),
         Transition("record_result", "Cập nhật kết quả", frozenset({*OPEN, S.DONE}), None),
         Transition(
             "stop",

@@ -230,6 +230,9 @@ class Role(models.TextChoices):
     CLERK = "clerk", _("Văn thư")
     # Văn phòng: prepares meetings and written consultations (egov.meetings).
     SECRETARIAT = "secretariat", _("Văn phòng (tổ chức họp)")
+    # Kế toán: reconciles fee payments, imports bank statements, pays approved refunds
+    # (egov.payments).
+    ACCOUNTANT = "accountant", _("Kế toán (thu phí, lệ phí)")
     OPERATOR = "operator", _("Quản trị hệ thống")
 
 

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "egov.documents",
     "egov.exchange",
     "egov.meetings",
+    "egov.payments",
     "egov.portal",
     "egov.web",
     "egov.demo",
@@ -385,6 +386,22 @@ MEETINGS_MAX_MEETING_MATERIALS_BYTES = int(
 MEETINGS_MAX_MATERIAL_PAGES = int(os.environ.get("MEETINGS_MAX_MATERIAL_PAGES", 1000))
 MEETINGS_RENDER_CACHE = os.environ.get("MEETINGS_RENDER_CACHE", str(VAR_DIR / "cache" / "meetings"))
 MEETINGS_PAGE_DPI = int(os.environ.get("MEETINGS_PAGE_DPI", 100))
+
+# Payments of fees (egov.payments). Which providers are offered (codes, comma-separated; each
+# agency may narrow them); the national payment platform's address, our partner code there
+# (MaDoiTac) and the partner secret (MaXacThuc's key: from the environment only, never in the
+# repository); the address the platform calls back and returns the citizen to (this site's
+# public origin); how long an unfinished attempt stays valid.
+PAYMENT_PROVIDERS = [
+    p.strip()
+    for p in os.environ.get("PAYMENT_PROVIDERS", "national,vietqr,cash").split(",")
+    if p.strip()
+]
+PAYMENT_PLATFORM_URL = os.environ.get("PAYMENT_PLATFORM_URL", "")
+PAYMENT_PARTNER_CODE = os.environ.get("PAYMENT_PARTNER_CODE", "")
+PAYMENT_PARTNER_SECRET = os.environ.get("PAYMENT_PARTNER_SECRET", "")
+PAYMENT_PUBLIC_URL = os.environ.get("PAYMENT_PUBLIC_URL", "http://localhost:8000")
+PAYMENT_ATTEMPT_MINUTES = int(os.environ.get("PAYMENT_ATTEMPT_MINUTES", "15"))
 
 # Signed checkpoints of the event log's chain ends (egov.events.checkpoints), kept outside the
 # database: one JSON line each in this file (put it on storage the database administrators cannot

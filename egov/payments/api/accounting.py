@@ -1,0 +1,7 @@
+"""API: accounting (routes in `urlpatterns`, collected by payments/api/urls.py)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []

@@ -1,0 +1,7 @@
+"""Pages: checkout (routes in `urlpatterns`, collected by payments/urls.py)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
