@@ -96,9 +96,7 @@ def criminal_record(agency, staff, collector) -> Procedure:  # type: ignore[no-u
             catalog.StepSpec("Trả kết quả", Role.RECEIVER, "0.5"),
         ],
     )
-    Procedure.objects.filter(pk=procedure.pk).update(
-        payment_timing=PaymentTiming.BEFORE_PROCESSING
-    )
+    Procedure.objects.filter(pk=procedure.pk).update(payment_timing=PaymentTiming.BEFORE_PROCESSING)
     procedure.refresh_from_db()
     return procedure
 

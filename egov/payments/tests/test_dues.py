@@ -31,9 +31,7 @@ def test_a_submission_with_fees_opens_its_payment(criminal_record, submit, make_
     assert opened.payload["cause"] == Event.objects.get(event_type="dossier.submitted").pk
 
 
-def test_settling_marks_paid_once_and_refuses_another_amount(
-    criminal_record, submit, make_citizen
-):
+def test_settling_marks_paid_once_and_refuses_another_amount(criminal_record, submit, make_citizen):
     dossier = submit(make_citizen(), criminal_record)
     payment = payment_of(dossier)
     attempt = Attempt.objects.create(
