@@ -26,6 +26,13 @@ def _actor(event: Event) -> Actor:
     )
 
 
+def _dossier(event: Event) -> Dossier | None:
+    # An event about a dossier row that is not there (an imported log, a test) opens nothing.
+    return (
+        Dossier.objects.select_related("procedure", "agency").filter(code=event.subject_id).first()
+    )
+
+
 def _next_code(dossier: Dossier) -> str:
     count = Payment.objects.filter(dossier=dossier).count()
     return f"{dossier.code}-TT{count + 1}"
@@ -65,8 +72,8 @@ def _open(
 
 def open_for_fees(event: Event) -> Payment | None:
     """A dossier submitted online, or received in person, with fees due: what it owes."""
-    dossier = Dossier.objects.select_related("procedure", "agency").get(code=event.subject_id)
-    if dossier.fee_total <= 0:
+    dossier = _dossier(event)
+    if dossier is None or dossier.fee_total <= 0:
         return None
     if Payment.objects.filter(dossier=dossier, purpose=Purpose.SUBMISSION).exists():
         return None  # received after an online submission: opened then
@@ -82,9 +89,9 @@ def open_for_fees(event: Event) -> Payment | None:
 
 def open_for_request(event: Event) -> Payment | None:
     """A step asked the applicant to pay (dossier.payment_requested: amount, reason)."""
-    dossier = Dossier.objects.select_related("procedure", "agency").get(code=event.subject_id)
+    dossier = _dossier(event)
     amount = int(event.payload.get("amount") or 0)
-    if amount <= 0:
+    if dossier is None or amount <= 0:
         return None
     reason = str(event.payload.get("reason", ""))
     line = {
@@ -115,6 +122,6 @@ def on_dossier_ended(event: Event) -> None:
         with perform(PAYMENT, "cancel", actor=SYSTEM, case=code, durable=False) as act:
             act.save()
             act.record(E.CANCELLED, reason=f"Hồ sơ kết thúc ({event.event_type}).")
-    dossier = Dossier.objects.get(code=event.subject_id)
-    if dossier.payment_state == PaymentState.DUE:
+    dossier = _dossier(event)
+    if dossier is not None and dossier.payment_state == PaymentState.DUE:
         note_payment(dossier, state=PaymentState.NONE)
