@@ -246,6 +246,12 @@ def _local_date(moment: datetime) -> str:
     return timezone.localtime(moment).date().isoformat()
 
 
+def _common_name(seal: Any) -> str:
+    from egov.signing import keystore
+
+    return str(keystore.common_name(keystore.load_pem_certificates(seal.certificate_pem)[0]))
+
+
 def receipt_fields(
     payment: Payment,
     collector: Collector,
@@ -294,7 +300,8 @@ def receipt_fields(
             "procedure": dossier.procedure.name,
         },
         "signer": {
-            "subject": seal.subject,
+            "subject": _common_name(seal),
+            "subject_dn": seal.subject,
             "issuer": seal.issuer,
             "serial": seal.serial_hex,
             "fingerprint": seal.fingerprint_sha256,
