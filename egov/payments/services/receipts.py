@@ -182,6 +182,7 @@ def _collector(payment: Payment) -> Collector:
 
 def _seal(payment: Payment) -> Any:
     """The agency's usable organisation certificate (a PKCS#12 key: the XML is signed too)."""
+    from egov.signing.error_codes import SigningErrorCode
     from egov.signing.errors import SigningError
     from egov.signing.models import SigningIdentity
     from egov.signing.services import identity_for_agency
@@ -198,7 +199,7 @@ def _seal(payment: Payment) -> Any:
         raise ReceiptNotIssued(
             "Biên lai điện tử (PDF và XML) cần chứng thư số PKCS#12 của cơ quan; chứng thư trên "
             "thiết bị (PKCS#11) chưa ký được tệp XML của biên lai.",
-            code="xml_pkcs11_unsupported",
+            code=SigningErrorCode.XML_PKCS11_UNSUPPORTED,
         )
     return identity
 
@@ -207,7 +208,7 @@ def _seal(payment: Payment) -> Any:
 
 
 def _lines(payment: Payment) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for n, line in enumerate(payment.lines or [], start=1):
         quantity = int(line.get("quantity") or 1)
         unit_amount = int(line.get("amount") or 0)

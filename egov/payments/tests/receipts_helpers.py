@@ -19,13 +19,15 @@ from egov.signing import services as signing
 from .conftest import payment_of
 
 
-@pytest.fixture(scope="session")
-def seal_hierarchy() -> signing.DemoHierarchy:
+# Fixtures named apart from their functions: a test module imports the function (one name) and
+# takes the fixture as a parameter (another), so nothing is redefined.
+@pytest.fixture(scope="session", name="seal_hierarchy")
+def seal_hierarchy_fixture() -> signing.DemoHierarchy:
     return signing.make_demo_hierarchy()
 
 
-@pytest.fixture
-def seal(agency, collector, seal_hierarchy):  # type: ignore[no-untyped-def]
+@pytest.fixture(name="seal")
+def seal_fixture(agency, collector, seal_hierarchy):  # type: ignore[no-untyped-def]
     """The collecting agency's organisation certificate (the demo CA trusted)."""
     signing.ensure_demo_ca(actor=SYSTEM, hierarchy=seal_hierarchy)
     return signing.identity_for_agency(agency)

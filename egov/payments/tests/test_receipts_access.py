@@ -21,7 +21,7 @@ from egov.org.models import Role
 from egov.payments.models import Receipt
 from egov.payments.services import receipts
 
-from .receipts_helpers import pay, seal, seal_hierarchy  # noqa: F401
+from .receipts_helpers import pay, seal_fixture, seal_hierarchy_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

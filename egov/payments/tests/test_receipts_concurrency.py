@@ -15,7 +15,7 @@ from django.db import connection, connections
 from egov.events.models import Event
 from egov.payments.models import Receipt, ReceiptCounter
 
-from .receipts_helpers import pay, seal, seal_hierarchy  # noqa: F401
+from .receipts_helpers import pay, seal_fixture, seal_hierarchy_fixture  # noqa: F401
 
 
 def _issue_all(codes: list[str]) -> list[tuple[str, int]]:

@@ -14,7 +14,7 @@ from egov.dossiers.models import PaymentState
 from egov.dossiers.pdf import receipt_pdf
 from egov.payments.services import receipts
 
-from .receipts_helpers import pay, pdftotext, seal, seal_hierarchy  # noqa: F401
+from .receipts_helpers import pay, pdftotext, seal_fixture, seal_hierarchy_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from egov.payments.services import receipts
 from egov.payments.services.settle import RECEIPT_TOPIC
 
 from .conftest import FEE, payment_of
-from .receipts_helpers import pay, read, seal, seal_hierarchy  # noqa: F401
+from .receipts_helpers import pay, read, seal_fixture, seal_hierarchy_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -98,9 +98,7 @@ def test_a_new_year_restarts_the_numbers_and_another_series_counts_apart(
     assert (other.series, other.year, other.number) == ("TP-27E", 2027, 1)
 
 
-def test_issuing_twice_gives_one_receipt_and_one_event(
-    criminal_record, submit, make_citizen, seal
-):
+def test_issuing_twice_gives_one_receipt_and_one_event(criminal_record, submit, make_citizen, seal):
     payment = pay(submit(make_citizen(), criminal_record))
     first = receipts.issue(payment.code)
     again = receipts.issue(payment.code)

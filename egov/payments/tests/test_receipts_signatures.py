@@ -17,7 +17,7 @@ from egov.payments.services import receipts
 from egov.signing.services import pdfsig_can_use_trust_list, pdfsig_report, validate_pdf, verify_xml
 
 from .conftest import FEE
-from .receipts_helpers import pay, pdftotext, read, seal, seal_hierarchy  # noqa: F401
+from .receipts_helpers import pay, pdftotext, read, seal_fixture, seal_hierarchy_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -93,9 +93,14 @@ def test_the_xml_signature_verifies_with_signxml(issued, seal):
     assert root.findtext("DLBLai/NDBLai/NThu/MST") == "5700100256"
     assert root.findtext("DLBLai/NDBLai/TToan/TgTTTBSo") == str(FEE)
     assert root.findtext("DLBLai/NDBLai/TToan/TgTTTBChu") == "Hai trăm nghìn đồng"
-    assert root.findtext("DLBLai/NDBLai/DSKThu/KThu/Ten") == "Phí cung cấp thông tin lý lịch tư pháp"
+    assert (
+        root.findtext("DLBLai/NDBLai/DSKThu/KThu/Ten") == "Phí cung cấp thông tin lý lịch tư pháp"
+    )
     # The signature sits where the e-invoice keeps the seller's: DSCKS/NThu.
-    assert etree.fromstring(data).find("DSCKS/NThu/{http://www.w3.org/2000/09/xmldsig#}Signature") is not None
+    assert (
+        etree.fromstring(data).find("DSCKS/NThu/{http://www.w3.org/2000/09/xmldsig#}Signature")
+        is not None
+    )
     # The platform's verifier also checks the chain against the trust list.
     check = verify_xml(data)
     assert check.valid, check.errors
