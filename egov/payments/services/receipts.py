@@ -10,8 +10,9 @@ payment has one receipt (Receipt.payment is one-to-one), so a repeated or concur
 returns the receipt already made. When the agency cannot issue (no collector set up, no usable
 seal certificate) the issue fails with a logged error and changes nothing: the outbox message
 stays and is retried with backoff; after its last attempt it is "dead" in the operators' outbox
-list (/quan-tri/events/outboxmessage/?status__exact=dead), from where an operator sends it again
-once the certificate is in place.
+list (/quan-tri/events/outboxmessage/?topic__exact=payment_receipt&status__exact=dead; the
+retrying ones have status "failed" and the reason in "last error"), from where an operator sends
+it again ("retry dead messages") once the certificate is in place.
 
 LEGAL_BASIS (what the printed fields follow; see RECEIPT_FIELDS, the list kept as data):
 - Decree 123/2020/NĐ-CP on invoices and documents, Article 32 (content of receipts for taxes,
