@@ -189,7 +189,11 @@ class DossierReceipt(APIView):
         qs = visible_to(actor_from_request(request), Dossier.objects.all())
         dossier = get_object_or_404(qs, code=code)
         url = request.build_absolute_uri(reverse("portal:lookup") + f"?code={dossier.code}")
-        return HttpResponse(receipt_pdf(dossier, tracking_url=url), content_type="application/pdf")
+        response = HttpResponse(
+            receipt_pdf(dossier, tracking_url=url), content_type="application/pdf"
+        )
+        response["Cache-Control"] = "private, no-store"  # rendered afresh: never a stale copy
+        return response
 
 
 class RatingSerializer(serializers.Serializer[Any]):

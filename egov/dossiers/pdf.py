@@ -8,7 +8,12 @@ replaced by Decree 118/2025/NĐ-CP, whose own forms could not be checked here: t
 3. the legal processing time, 4. the reception time (hour, minute, day), 5. the appointment
 (hour, minute, day), 6. where the result is collected, and the register entry (“Vào Sổ theo dõi
 hồ sơ, Quyển số … Số thứ tự …”), signed by the applicant and the receiving official. Fees and the
-tracking QR code are this platform's additions.
+tracking QR code are this platform's additions, and so is the payment status under the fees
+(item 7): paid (amount, day, the receipt's number), not paid yet, exempt or refunded.
+
+Form 01 is never stored: every download renders it from the dossier as it is now (its
+`payment_state`, `amount_paid`, `paid_at`, kept by the payments app in the settling transaction),
+so a dossier paid a moment ago prints as paid, not as the unpaid copy of its reception.
 
 A reprint shows the appointment as given at reception (`Dossier.received_appointment_at`), never
 the current one: the paper the applicant holds does not change when the date later moves.
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable
 from datetime import datetime
 
 import qrcode
@@ -25,11 +31,38 @@ import qrcode.image.svg
 from django.utils import timezone
 
 from egov.core.pdfrender import render_pdf
+from egov.core.registry import Registry
 from egov.events.models import Event
 
 from . import event_types as E
 from .fees import shown_lines
-from .models import Dossier
+from .models import Dossier, PaymentState
+
+# The receipts issued for a dossier's payments ("số 0000001, ký hiệu TP-26E"): the payments app,
+# above this one, registers the function that finds them (this app never imports it).
+ReceiptReferences = Callable[[Dossier], list[str]]
+RECEIPT_REFERENCES: Registry[str, ReceiptReferences] = Registry("receipt references")
+
+
+def register_receipt_reference(func: ReceiptReferences) -> ReceiptReferences:
+    return RECEIPT_REFERENCES.register("receipts", func)
+
+
+def payment_status(dossier: Dossier) -> dict[str, object] | None:
+    """What form 01 says about paying, from the dossier's own fields (None: nothing to say)."""
+    state = dossier.payment_state
+    if state == PaymentState.PAID:
+        find = RECEIPT_REFERENCES.get("receipts")
+        return {
+            "state": state,
+            "amount": dossier.amount_paid,
+            "paid_at": dossier.paid_at,
+            "receipts": find(dossier) if find is not None else [],
+        }
+    if state in (PaymentState.DUE, PaymentState.EXEMPT, PaymentState.REFUNDED):
+        due = max(dossier.fee_total - dossier.amount_paid, 0)
+        return {"state": state, "amount": due if state == PaymentState.DUE else 0}
+    return None
 
 
 def qr_data_uri(text: str) -> str:
@@ -78,5 +111,6 @@ def receipt_pdf(dossier: Dossier, *, tracking_url: str) -> bytes:
             "appointment_moment": legal_moment(dossier.receipt_appointment_at),
             "receiving_official": _receiving_official(dossier) if dossier.received_at else "",
             "printed_at": timezone.localtime(),
+            "payment": payment_status(dossier),
         },
     )

@@ -9,5 +9,6 @@ class PaymentsConfig(AppConfig):
     def ready(self) -> None:
         from . import event_types, projector, scopes  # noqa: F401
         from .providers import load_providers
+        from .services import receipts  # noqa: F401  (the payment_receipt deliverer)
 
         load_providers()

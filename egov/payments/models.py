@@ -8,6 +8,7 @@ at the desk) and changes only through the services, each change a declared event
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -218,6 +219,16 @@ class ReceiptStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Đã hủy")
 
 
+# Receipt lookup codes: no 0/O, 1/I/L, so a code read off paper is typed right; 12 of 31 symbols
+# (about 59 bits) cannot be guessed at the lookup page's rate limit.
+LOOKUP_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+LOOKUP_LENGTH = 12
+
+
+def new_lookup_code() -> str:
+    return "".join(secrets.choice(LOOKUP_ALPHABET) for _ in range(LOOKUP_LENGTH))
+
+
 class Receipt(models.Model):
     """The electronic receipt (biên lai điện tử) of one paid payment."""
 
@@ -238,6 +249,10 @@ class Receipt(models.Model):
     xml_sha256 = models.CharField(max_length=64, blank=True)
     status = models.CharField(
         max_length=10, choices=ReceiptStatus.choices, default=ReceiptStatus.ISSUED
+    )
+    # Printed on the receipt: anyone holding it checks it online (payments:receipt_lookup).
+    lookup_code = models.CharField(
+        _("mã tra cứu"), max_length=16, unique=True, default=new_lookup_code
     )
 
     class Meta:

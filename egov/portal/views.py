@@ -627,6 +627,8 @@ def receipt(request: HttpRequest, code: str) -> HttpResponse:
     pdf = receipt_pdf(dossier, tracking_url=_tracking_url(request, dossier))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="giay-tiep-nhan-{dossier.code}.pdf"'
+    # Rendered afresh each time (the payment status changes): never a cached copy.
+    response["Cache-Control"] = "private, no-store"
     return response
 
 
