@@ -516,9 +516,7 @@ def read_xlsx(content: bytes, *, max_lines: int) -> Statement:
         if not workbook.worksheets:
             raise StatementInvalid("Tệp Excel không có trang tính nào.")
         sheet = workbook.worksheets[0]
-        return read_table(
-            sheet.iter_rows(values_only=True), max_lines=max_lines, file_format=XLSX
-        )
+        return read_table(sheet.iter_rows(values_only=True), max_lines=max_lines, file_format=XLSX)
     except StatementInvalid:
         raise
     except Exception as exc:
@@ -531,7 +529,7 @@ def read_xlsx(content: bytes, *, max_lines: int) -> Statement:
 
 
 def read_camt053(content: bytes, *, max_lines: int) -> Statement:
-    from lxml import etree
+    from lxml import etree  # type: ignore[import-untyped, unused-ignore]
 
     parser = etree.XMLParser(
         resolve_entities=False,
@@ -623,9 +621,7 @@ def _camt_line(entry: Any, ns: dict[str, str], number: int) -> Line | None:
         for node in entry.iterfind(f"{details}/c:RmtInf/c:Ustrd", ns)
         if (node.text or "").strip()
     ]
-    description = " ".join(remittance) or text(f"{details}/c:AddtlTxInf") or text(
-        "c:AddtlNtryInf"
-    )
+    description = " ".join(remittance) or text(f"{details}/c:AddtlTxInf") or text("c:AddtlNtryInf")
     counterparty = (
         text(f"{details}/c:RltdPties/c:Dbtr/c:Nm")
         or text(f"{details}/c:RltdPties/c:Dbtr/c:Pty/c:Nm")

@@ -95,7 +95,7 @@ def _invalid(field: str, message: str) -> QRInputError:
     return QRInputError(message, fields={field: [message]})
 
 
-def payload(*, bin: str, account: str, amount: int, purpose: str) -> str:  # noqa: A002
+def payload(*, bin: str, account: str, amount: int, purpose: str) -> str:
     """The dynamic VietQR payload of a transfer of `amount` đồng to `account` at the bank
     `bin`, with `purpose` as its description. Raises QRInputError for a value the QR cannot
     carry (nothing is shortened silently: a cut purpose would not match the statement)."""
@@ -117,9 +117,7 @@ def payload(*, bin: str, account: str, amount: int, purpose: str) -> str:  # noq
     if not text:
         raise _invalid("purpose", "Nội dung chuyển khoản không được để trống.")
     if len(text) > MAX_PURPOSE:
-        raise _invalid(
-            "purpose", f"Nội dung chuyển khoản dài quá {MAX_PURPOSE} ký tự: “{text}”."
-        )
+        raise _invalid("purpose", f"Nội dung chuyển khoản dài quá {MAX_PURPOSE} ký tự: “{text}”.")
     if not _PURPOSE.fullmatch(text):
         raise _invalid(
             "purpose",
@@ -150,7 +148,7 @@ def payload(*, bin: str, account: str, amount: int, purpose: str) -> str:  # noq
 # M, the usual level for payment QRs: readable from a phone screen and from print.
 
 
-def _code(data: str) -> qrcode.QRCode:  # type: ignore[type-arg]
+def _code(data: str) -> qrcode.QRCode:
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4, box_size=8)
     code.add_data(data)
     code.make(fit=True)

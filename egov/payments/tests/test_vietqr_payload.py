@@ -103,9 +103,7 @@ def test_values_a_qr_cannot_carry_are_refused(kwargs, field):
 
 
 def test_the_largest_amount_and_longest_values_fit():
-    built = payload(
-        bin="970415", account="A" * 19, amount=vietqr.MAX_AMOUNT, purpose="Z" * 25
-    )
+    built = payload(bin="970415", account="A" * 19, amount=vietqr.MAX_AMOUNT, purpose="Z" * 25)
     assert "54139999999999999" in built
     assert built[-4:] == f"{binascii.crc_hqx(built[:-4].encode(), 0xFFFF):04X}"
 

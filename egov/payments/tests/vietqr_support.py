@@ -21,9 +21,7 @@ from egov.payments.providers.vietqr import VietQR
 
 def open_vietqr(payment: Payment, reference: str, *, by_user) -> Attempt:  # type: ignore[no-untyped-def]
     """The applicant `by_user` starts paying `payment` by VietQR with `reference`."""
-    with perform(
-        PAYMENT, "start_attempt", actor=actor_for_user(by_user), case=payment.code
-    ) as act:
+    with perform(PAYMENT, "start_attempt", actor=actor_for_user(by_user), case=payment.code) as act:
         attempt = Attempt.objects.create(
             payment=act.case,
             provider="vietqr",
@@ -44,7 +42,9 @@ HEADERS = ["STT", "Ngày giao dịch", "Số tiền ghi nợ", "Số tiền ghi 
            "Tên tài khoản đối ứng"]  # fmt: skip
 
 
-def csv_file(rows: Sequence[Row], *, name: str = "saoke.csv", title: bool = True) -> SimpleUploadedFile:
+def csv_file(
+    rows: Sequence[Row], *, name: str = "saoke.csv", title: bool = True
+) -> SimpleUploadedFile:
     """A statement as a Vietnamese bank's CSV export: title lines, then the header (UTF-8 with
     BOM, as Excel-friendly exports are)."""
     out = io.StringIO()
