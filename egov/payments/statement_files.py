@@ -216,23 +216,23 @@ def _complete(columns: dict[str, int]) -> bool:
 # --- values ---------------------------------------------------------------------------------------
 
 
-class _CellError(ValueError):
+class CellError(ValueError):
     pass
 
 
 def parse_amount(value: Any) -> int | None:
     """Whole đồng from a cell; None when empty; negative for a debit written with a sign or in
-    parentheses. Raises _CellError for anything else (a fraction of a đồng included)."""
+    parentheses. Raises CellError for anything else (a fraction of a đồng included)."""
     if value is None:
         return None
     if isinstance(value, bool):
-        raise _CellError("số tiền không hợp lệ")
+        raise CellError("số tiền không hợp lệ")
     if isinstance(value, int):
         return value
     if isinstance(value, float | Decimal):
         number = Decimal(str(value))
         if number != number.to_integral_value():
-            raise _CellError("số tiền có phần lẻ dưới một đồng")
+            raise CellError("số tiền có phần lẻ dưới một đồng")
         return int(number)
     text = str(value).strip().replace("\u00a0", "").replace(" ", "")
     text = re.sub(r"(?i)(vnd|vnđ|đồng|đ)$", "", text)
@@ -245,17 +245,17 @@ def parse_amount(value: Any) -> int | None:
         sign, text = (-1 if text[0] == "-" else 1) * sign, text[1:]
     whole, fraction = _split_number(text)
     if fraction.strip("0"):
-        raise _CellError("số tiền có phần lẻ dưới một đồng")
+        raise CellError("số tiền có phần lẻ dưới một đồng")
     return sign * int(whole)
 
 
 def _split_number(text: str) -> tuple[str, str]:
-    """("200000", "00") from "200.000,00", "200,000.00", "200000" ...; _CellError otherwise."""
+    """("200000", "00") from "200.000,00", "200,000.00", "200000" ...; CellError otherwise."""
     if re.fullmatch(r"[0-9]+", text):
         return text, ""
     separators = [c for c in text if c in ".,"]
     if not separators or not re.fullmatch(r"[0-9.,]+", text):
-        raise _CellError(f"“{text}” không phải số tiền")
+        raise CellError(f"“{text}” không phải số tiền")
     kinds = set(separators)
     if len(kinds) == 2:
         decimal_sep = text[max(text.rfind("."), text.rfind(","))]
@@ -270,11 +270,11 @@ def _split_number(text: str) -> tuple[str, str]:
         else:
             groups, fraction = parts, ""
     if not fraction.isdigit() and fraction:
-        raise _CellError(f"“{text}” không phải số tiền")
+        raise CellError(f"“{text}” không phải số tiền")
     if not groups[0].isdigit() or any(len(g) != 3 or not g.isdigit() for g in groups[1:]):
-        raise _CellError(f"“{text}” không phải số tiền")
+        raise CellError(f"“{text}” không phải số tiền")
     if len(groups) > 1 and len(groups[0]) > 3:
-        raise _CellError(f"“{text}” không phải số tiền")
+        raise CellError(f"“{text}” không phải số tiền")
     return "".join(groups), fraction
 
 
@@ -313,13 +313,13 @@ def parse_moment(value: Any, at: Any = None) -> datetime:
             try:
                 moment = datetime.fromisoformat(text)
             except ValueError:
-                raise _CellError(f"“{text[:40]}” không phải ngày giao dịch") from None
+                raise CellError(f"“{text[:40]}” không phải ngày giao dịch") from None
     if moment is None:
-        raise _CellError("thiếu ngày giao dịch")
+        raise CellError("thiếu ngày giao dịch")
     if at not in (None, "") and moment.time() == time():
         moment = datetime.combine(moment.date(), _parse_time(at))
     if not in_range(moment.date()):
-        raise _CellError(f"ngày {moment:%d/%m/%Y} nằm ngoài khoảng cho phép")
+        raise CellError(f"ngày {moment:%d/%m/%Y} nằm ngoài khoảng cho phép")
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, timezone.get_default_timezone())
     return moment
@@ -336,7 +336,7 @@ def _parse_time(value: Any) -> time:
             return datetime.strptime(text, fmt).time()
         except ValueError:
             continue
-    raise _CellError(f"“{text[:20]}” không phải giờ giao dịch")
+    raise CellError(f"“{text[:20]}” không phải giờ giao dịch")
 
 
 def _text(value: Any, limit: int) -> str:
@@ -350,7 +350,7 @@ def _text(value: Any, limit: int) -> str:
 def _reference(value: Any) -> str:
     text = _text(value, 10_000)
     if len(text) > MAX_REFERENCE:
-        raise _CellError(f"số tham chiếu dài quá {MAX_REFERENCE} ký tự")
+        raise CellError(f"số tham chiếu dài quá {MAX_REFERENCE} ký tự")
     return text
 
 
@@ -382,10 +382,13 @@ def read_table(rows: Iterable[Sequence[Any]], *, max_lines: int, file_format: st
         raise StatementInvalid(_missing_columns_message())
     statement = Statement(file_format=file_format)
     errors: list[str] = []
-    data_rows = 0
+    data_rows = blank_rows = 0
     for row in iterator:
         row_number += 1
         if not any(cell not in (None, "") for cell in row):
+            blank_rows += 1
+            if blank_rows > max_lines:  # a sheet padded with empty rows: bounded too
+                raise StatementInvalid("Tệp có quá nhiều dòng trống.")
             continue
         data_rows += 1
         if data_rows > max_lines:
@@ -394,7 +397,7 @@ def read_table(rows: Iterable[Sequence[Any]], *, max_lines: int, file_format: st
             )
         try:
             line = _table_line(row, columns, row_number)
-        except _CellError as exc:
+        except CellError as exc:
             errors.append(f"Dòng {row_number}: {exc}.")
             if len(errors) >= MAX_ERRORS:
                 break
@@ -426,16 +429,16 @@ def _table_line(row: Sequence[Any], columns: dict[str, int], number: int) -> Lin
     if CREDIT in columns:
         amount = parse_amount(_cell(row, columns, CREDIT))
         if amount is not None and amount < 0:
-            raise _CellError("số tiền ghi có âm")
+            raise CellError("số tiền ghi có âm")
     else:
         amount = parse_amount(_cell(row, columns, AMOUNT))
     if not amount or amount < 0:
         return None  # a debit
     if amount > MAX_AMOUNT:
-        raise _CellError("số tiền quá lớn")
+        raise CellError("số tiền quá lớn")
     reference = _reference(raw_ref)
     if not reference:
-        raise _CellError("thiếu số tham chiếu")
+        raise CellError("thiếu số tham chiếu")
     return Line(
         row=number,
         booked_at=parse_moment(raw_date, _cell(row, columns, TIME)),
@@ -516,6 +519,8 @@ def read_xlsx(content: bytes, *, max_lines: int) -> Statement:
         if not workbook.worksheets:
             raise StatementInvalid("Tệp Excel không có trang tính nào.")
         sheet = workbook.worksheets[0]
+        # Some exporters write a wrong <dimension>: read the rows as they are, not as declared.
+        sheet.reset_dimensions()
         return read_table(sheet.iter_rows(values_only=True), max_lines=max_lines, file_format=XLSX)
     except StatementInvalid:
         raise
@@ -567,7 +572,7 @@ def read_camt053(content: bytes, *, max_lines: int) -> Statement:
                 )
             try:
                 line = _camt_line(entry, ns, number)
-            except _CellError as exc:
+            except CellError as exc:
                 errors.append(f"Giao dịch thứ {number}: {exc}.")
                 if len(errors) >= MAX_ERRORS:
                     break
@@ -592,15 +597,15 @@ def _camt_line(entry: Any, ns: dict[str, str], number: int) -> Line | None:
         return None  # pending or informational: not money on the account yet
     amount_element = entry.find("c:Amt", ns)
     if amount_element is None:
-        raise _CellError("thiếu số tiền (Amt)")
+        raise CellError("thiếu số tiền (Amt)")
     if (amount_element.get("Ccy") or "").upper() != "VND":
-        raise _CellError(f"đơn vị tiền “{amount_element.get('Ccy')}” không phải VND")
+        raise CellError(f"đơn vị tiền “{amount_element.get('Ccy')}” không phải VND")
     try:
         value = Decimal((amount_element.text or "").strip())
     except InvalidOperation:
-        raise _CellError("số tiền không hợp lệ") from None
+        raise CellError("số tiền không hợp lệ") from None
     if value != value.to_integral_value() or value <= 0 or value > MAX_AMOUNT:
-        raise _CellError("số tiền không hợp lệ (phải là số nguyên đồng dương)")
+        raise CellError("số tiền không hợp lệ (phải là số nguyên đồng dương)")
     when = (
         text("c:BookgDt/c:DtTm")
         or text("c:BookgDt/c:Dt")
@@ -615,7 +620,7 @@ def _camt_line(entry: Any, ns: dict[str, str], number: int) -> Line | None:
         or text(f"{details}/c:Refs/c:TxId")
     )
     if not reference:
-        raise _CellError("thiếu số tham chiếu của ngân hàng (AcctSvcrRef)")
+        raise CellError("thiếu số tham chiếu của ngân hàng (AcctSvcrRef)")
     remittance = [
         (node.text or "").strip()
         for node in entry.iterfind(f"{details}/c:RmtInf/c:Ustrd", ns)
