@@ -309,8 +309,12 @@ class StatementImport(models.Model):
     """One bank statement file (CSV, XLSX, CAMT.053) of a collector's account."""
 
     agency = models.ForeignKey("org.Agency", on_delete=models.PROTECT, related_name="+")
+    # The accountant who uploaded it, or the API client that posted it (one of the two).
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    uploaded_by_client = models.ForeignKey(
+        settings.API_CLIENT_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
     filename = models.CharField(max_length=255)

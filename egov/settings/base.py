@@ -402,6 +402,12 @@ PAYMENT_PARTNER_CODE = os.environ.get("PAYMENT_PARTNER_CODE", "")
 PAYMENT_PARTNER_SECRET = os.environ.get("PAYMENT_PARTNER_SECRET", "")
 PAYMENT_PUBLIC_URL = os.environ.get("PAYMENT_PUBLIC_URL", "http://localhost:8000")
 PAYMENT_ATTEMPT_MINUTES = int(os.environ.get("PAYMENT_ATTEMPT_MINUTES", "15"))
+# Bank statement imports (payments.services.statements): the largest file and the most lines
+# one import reads (a month of a busy collector's account fits well within both).
+PAYMENT_STATEMENT_MAX_BYTES = int(
+    os.environ.get("PAYMENT_STATEMENT_MAX_BYTES", str(5 * 1024 * 1024))
+)
+PAYMENT_STATEMENT_MAX_LINES = int(os.environ.get("PAYMENT_STATEMENT_MAX_LINES", "20000"))
 
 # Signed checkpoints of the event log's chain ends (egov.events.checkpoints), kept outside the
 # database: one JSON line each in this file (put it on storage the database administrators cannot
