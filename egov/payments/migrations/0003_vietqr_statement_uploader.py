@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_enrolment_code'),
-        ('payments', '0001_initial'),
+        ('payments', '0002_receipts_lookup_code'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
