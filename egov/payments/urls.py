@@ -11,11 +11,12 @@ from .views import accounting, checkout, desk, national, receipts, statements, v
 
 app_name = "payments"
 urlpatterns: list[URLPattern | URLResolver] = [
-    *checkout.urlpatterns,
     *national.urlpatterns,
     *vietqr.urlpatterns,
     *desk.urlpatterns,
     *receipts.urlpatterns,
     *statements.urlpatterns,
     *accounting.urlpatterns,
+    # Last: its "<payment code>/" would take any other area's first path segment.
+    *checkout.urlpatterns,
 ]
