@@ -9,5 +9,6 @@ class PaymentsConfig(AppConfig):
     def ready(self) -> None:
         from . import event_types, projector, scopes  # noqa: F401
         from .providers import load_providers
+        from .services import national  # noqa: F401  (its outbox deliverers)
 
         load_providers()
