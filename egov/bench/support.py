@@ -94,4 +94,3 @@ def use_stand_in_receipts() -> bool:
         return existing is _issue_once
     register_deliverer(RECEIPT_TOPIC)(_issue_once)
     return True
-

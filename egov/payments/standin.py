@@ -20,7 +20,7 @@ Modes (constructor, `--mode`, or /control; per MaThamChieu wins over the default
 
     success        "Thanh toán" sends a signed CONFIRM with MaLoi "00"
     failure        "Thanh toán" sends MaLoi "03" (payment failed)
-    late           "Thanh toán" sends the success CONFIRM `delay` seconds later
+    late           the CONFIRM (paid, or cancelled by "Hủy") is sent `delay` seconds later
     duplicate      "Thanh toán" sends the success CONFIRM twice
     bad-signature  the success CONFIRM with a MaXacThuc made with another secret
     wrong-amount   the success CONFIRM for 1.000 đồng more, correctly signed
@@ -309,7 +309,7 @@ class PaymentPlatformStandIn(LocalHTTPServer):
         self._log(f"{txn.reference}: {txn.status} ({mode})")
         if mode == "no-callback":
             return txn.return_url
-        if mode == "late" and action != "cancel":
+        if mode == "late":
             threading.Thread(target=self._later, args=(txn,), daemon=True).start()
             return txn.return_url
         message = self.confirm(txn)
@@ -447,14 +447,15 @@ class PaymentPlatformStandIn(LocalHTTPServer):
                 pass
 
             def _send(self, status: int, body: bytes, content_type: str, **headers: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in headers.items():
-                    self.send_header(name.replace("_", "-"), value)
-                self.end_headers()
+                # The caller may have given up waiting (a timeout): nobody to answer then.
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(body)  # the caller may have given up waiting
+                    self.send_response(status)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(body)))
+                    for name, value in headers.items():
+                        self.send_header(name.replace("_", "-"), value)
+                    self.end_headers()
+                    self.wfile.write(body)
 
             def _json(self, status: int, data: Any) -> None:
                 body = json.dumps(data, ensure_ascii=False).encode("utf-8")
