@@ -79,16 +79,15 @@ def use_stand_in_receipts() -> bool:
     """Register the stand-in receipt deliverer unless the real one is there (True if it was
     registered now or before)."""
     import importlib
+    import importlib.util
 
     from egov.events.services import get_deliverer, register_deliverer
     from egov.payments.services.settle import RECEIPT_TOPIC
 
     # The real deliverer may be registered by the payments app's modules: load them first.
     for module in ("egov.payments.tasks", "egov.payments.services.receipts"):
-        try:
+        if importlib.util.find_spec(module) is not None:
             importlib.import_module(module)
-        except ImportError:
-            pass
     existing = get_deliverer(RECEIPT_TOPIC)
     if existing is not None:
         return existing is _issue_once

@@ -96,7 +96,7 @@ def press(url: str, action: str = "pay") -> str:
 
 
 def get_text(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - the stand-in
+    with urllib.request.urlopen(url, timeout=30) as response:
         return str(response.read().decode("utf-8"))
 
 
@@ -107,7 +107,7 @@ def post_raw(url: str, body: bytes, content_type: str = "application/json") -> t
         url, data=body, method="POST", headers={"Content-Type": content_type}
     )
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=30) as response:
             return int(response.status), json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"null")

@@ -22,16 +22,13 @@ from egov.payments.models import (
 from egov.payments.services.national import close_attempt
 from egov.payments.standin import Transaction
 
+from . import national_support
 from .conftest import FEE, PARTNER_SECRET, payment_of
-from .national_support import (  # noqa: F401 - fixtures
-    assert_only_refusal_recorded,
-    platform,
-    post_raw,
-    press,
-    receipts,
-    snapshot,
-    start_attempt,
-)
+from .national_support import assert_only_refusal_recorded, post_raw, press, snapshot, start_attempt
+
+# Fixtures shared by the national platform's tests.
+platform = national_support.platform
+receipts = national_support.receipts
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,21 +11,19 @@ from egov.conftest import login_client
 from egov.dossiers.models import PaymentState
 from egov.events.models import Event, OutboxMessage
 from egov.payments.models import (
-    Attempt,
     AttemptStatus,
     Callback,
     PaymentStatus,
     Receipt,
 )
 
+from . import national_support
 from .conftest import FEE, payment_of
-from .national_support import (  # noqa: F401 - fixtures
-    get_text,
-    platform,
-    press,
-    receipts,
-    start_attempt,
-)
+from .national_support import get_text, press, start_attempt
+
+# Fixtures shared by the national platform's tests.
+platform = national_support.platform
+receipts = national_support.receipts
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

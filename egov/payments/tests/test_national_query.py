@@ -15,8 +15,12 @@ from egov.events.models import Event, OutboxMessage
 from egov.payments.models import Attempt, AttemptStatus, Callback, PaymentStatus
 from egov.payments.services.national import poll_open_attempts
 
+from . import national_support
 from .conftest import payment_of
-from .national_support import platform, press, start_attempt  # noqa: F401 - fixtures
+from .national_support import press, start_attempt
+
+# Fixtures shared by the national platform's tests.
+platform = national_support.platform
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,7 +76,7 @@ def test_a_payment_without_callback_is_found_by_query(platform, opened):
 
 
 def test_a_payment_failed_on_the_platform_is_found_by_query(platform, opened):
-    _citizen, payment, attempt = opened
+    _citizen, _payment, attempt = opened
     platform.set_mode("no-callback")
     press(attempt.redirect_url, "cancel")
     age(attempt, 3)
@@ -136,7 +140,7 @@ def test_a_query_answer_that_does_not_verify_changes_nothing(platform, opened):
 
 
 def test_the_return_page_polls_and_asks_soon(platform, opened):
-    citizen, payment, attempt = opened
+    citizen, _payment, attempt = opened
     client = login_client(citizen, with_mfa=False)
     url = reverse("payments:national_return", args=[attempt.reference])
 
