@@ -406,7 +406,7 @@ def run_payments_bench(config: PaymentsConfig, log: Log) -> PaymentsReport:
             )
             server = AppServer(env=env, log_path=work_dir / "gunicorn.log", workers=config.workers)
             log(f"starting gunicorn ({server.label}) and run_huey ...")
-            server.start()
+            server.start(timeout=300)  # a loaded machine boots four workers slowly
             worker = _start_worker(env, work_dir / "huey.log")
             with override_settings(PAYMENT_PUBLIC_URL=server.base_url):
                 log(f"starting {config.attempts} attempts (INIT) ...")

@@ -1,7 +1,17 @@
 """A local stand-in for the national payment platform, for tests, the demo and the benchmark.
 
 `PaymentPlatformStandIn` is a real HTTP server on 127.0.0.1 that speaks the protocol of
-egov/payments/national.py (the field orders of MaXacThuc are documented there):
+egov/payments/national.py. MaXacThuc = sha256("|".join(fields) + "|" + secret), hex, over:
+
+    INIT        LoaiBanTin|PhienBan|MaDoiTac|MaThamChieu|SoTien|LoaiHinhThanhToan|MaTienTe|
+                ThoiGianGD|UrlTraVe|UrlThongBao
+    INIT reply  MaLoi|MaDoiTac|MaThamChieu|UrlThanhToan
+    CONFIRM and QUERY reply
+                LoaiBanTin|PhienBan|MaDoiTac|MaThamChieu|MaGiaoDich|SoTien|MaTienTe|MaLoi|
+                ThoiGianGD
+    QUERY       LoaiBanTin|PhienBan|MaDoiTac|MaThamChieu|ThoiGianGD
+
+The endpoints:
 
     POST /api              INIT (LoaiBanTin "PAY"): checks MaXacThuc, answers a signed
                            UrlThanhToan pointing at its own payment page; the same

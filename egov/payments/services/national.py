@@ -40,6 +40,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -728,5 +729,10 @@ def deliver_query(message: OutboxMessage) -> None:
         if _abandon_if_expired(attempt, "trả lời không xác thực được"):
             return
         raise DeliveryError(f"QUERY {reference}: trả lời không xác thực được")
-    raw = Raw(reply.body, {"x-egov-query": message.idempotency_key[:200]}, cfg.url[:45])
+    # Kept like a callback; the "sender" is the platform we asked.
+    raw = Raw(
+        reply.body,
+        {"x-egov-query": message.idempotency_key[:200]},
+        urlsplit(cfg.url).hostname or "",
+    )
     _apply(raw, attempt, confirm)
