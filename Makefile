@@ -1,4 +1,4 @@
-.PHONY: run test test-pg lint format bench bench-scale bench-meetings setup
+.PHONY: run test test-pg lint format bench bench-scale bench-meetings bench-payments setup
 
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
@@ -34,3 +34,6 @@ bench-scale:
 
 bench-meetings:
 	DATABASE_URL=$(PG_URL) .venv/bin/python manage.py bench_meetings
+
+bench-payments:
+	DATABASE_URL=$(PG_URL) .venv/bin/python manage.py bench_payments

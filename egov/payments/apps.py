@@ -10,5 +10,6 @@ class PaymentsConfig(AppConfig):
         from . import event_types, projector, scopes  # noqa: F401
         from .providers import load_providers
         from .services import receipts  # noqa: F401  (the payment_receipt deliverer)
+        from .services import national  # noqa: F401  (its outbox deliverers)
 
         load_providers()

@@ -17,6 +17,12 @@ class PaymentErrorCode(ErrorCode):
     CALLBACK_AMOUNT_MISMATCH = "callback_amount_mismatch"
     CALLBACK_UNKNOWN_REFERENCE = "callback_unknown_reference"
     CALLBACK_MALFORMED = "callback_malformed"
+    # A well-signed callback about an attempt whose outcome is already recorded otherwise (a
+    # failure after a success, a payment that another attempt already paid: flagged for the
+    # accountant, who refunds), or a callback we could not process (the platform sends it
+    # again). Recorded raw, nothing else changes.
+    CALLBACK_ATTEMPT_CLOSED = "callback_attempt_closed"
+    CALLBACK_NOT_PROCESSED = "callback_not_processed"
     # An amount that is not a positive integer number of đồng, or not the amount due.
     INVALID_AMOUNT = "invalid_amount"
     # An exemption claimed without its proof, or for a group the fee does not exempt.

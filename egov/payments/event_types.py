@@ -47,6 +47,9 @@ class AttemptOpened(AttemptPayload):
 class AttemptFailed(AttemptPayload):
     reason: str
     provider_code: str = ""  # MaLoi
+    # The callback (payments.Callback id) that told the failure; none when it came from the
+    # INIT's answer, a QUERY, or the attempt's time running out.
+    callback: int | None = None
 
 
 class CallbackRefused(Payload):

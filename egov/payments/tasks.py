@@ -2,3 +2,5 @@
 tasks in its own module, imported here."""
 
 from __future__ import annotations
+
+from . import periodic_national  # noqa: F401

@@ -408,6 +408,16 @@ PAYMENT_STATEMENT_MAX_BYTES = int(
     os.environ.get("PAYMENT_STATEMENT_MAX_BYTES", str(5 * 1024 * 1024))
 )
 PAYMENT_STATEMENT_MAX_LINES = int(os.environ.get("PAYMENT_STATEMENT_MAX_LINES", "20000"))
+# The national platform: how long a call to it may take; after how many minutes without a
+# callback an open attempt is QUERYed (and how many seconds after the citizen came back to the
+# return page); the largest callback body kept; callbacks accepted per minute from one address.
+PAYMENT_PLATFORM_TIMEOUT_SECONDS = float(os.environ.get("PAYMENT_PLATFORM_TIMEOUT_SECONDS", "10"))
+PAYMENT_QUERY_AFTER_MINUTES = float(os.environ.get("PAYMENT_QUERY_AFTER_MINUTES", "2"))
+PAYMENT_RETURN_QUERY_SECONDS = int(os.environ.get("PAYMENT_RETURN_QUERY_SECONDS", "20"))
+PAYMENT_CALLBACK_MAX_BYTES = int(os.environ.get("PAYMENT_CALLBACK_MAX_BYTES", "16384"))
+PAYMENT_CALLBACK_RATE_LIMIT_PER_MINUTE = int(
+    os.environ.get("PAYMENT_CALLBACK_RATE_LIMIT_PER_MINUTE", "3000")
+)
 
 # Signed checkpoints of the event log's chain ends (egov.events.checkpoints), kept outside the
 # database: one JSON line each in this file (put it on storage the database administrators cannot
