@@ -315,9 +315,9 @@ class RefundRule(models.Model):
     that ended this way (and, if `before_processing_only`, before any processing step was done)
     gets `percent` of what it paid back. A rule naming a procedure overrides the general one
     (procedure empty) for that procedure, the newest active one first; `percent` 0 says
-    "nothing is refunded" there. `automatic`: the refund is requested by the system as the dossier ends (a leader still
-    approves it); otherwise an accountant or the desk requests it, and the rule is the basis
-    quoted on the request. No rule: no refund."""
+    "nothing is refunded" there. `automatic`: the refund is requested by the system as the
+    dossier ends (a leader still approves it); otherwise an accountant or the desk requests it,
+    and the rule is the basis quoted on the request. No rule: no refund."""
 
     outcome = models.CharField(_("hồ sơ kết thúc"), max_length=10, choices=DossierOutcome.choices)
     procedure = models.ForeignKey(

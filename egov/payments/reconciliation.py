@@ -276,7 +276,9 @@ def daily(*, agency: Agency, day: date, provider: str | None = None) -> Report:
         elif r["status"] in NOT_EXPECTED:
             line.not_expected.add(r["n"], r["s"])
 
-    accepted = Callback.objects.filter(attempt=OuterRef("settled_attempt"), verdict=Verdict.ACCEPTED)
+    accepted = Callback.objects.filter(
+        attempt=OuterRef("settled_attempt"), verdict=Verdict.ACCEPTED
+    )
     on_statement = StatementLine.objects.filter(
         attempt=OuterRef("settled_attempt"), status=LineStatus.MATCHED
     )
@@ -409,9 +411,7 @@ def daily(*, agency: Agency, day: date, provider: str | None = None) -> Report:
         _line(lines, provider)
     order = {"national": 0, "vietqr": 1, "cash": 2}
     ordered = sorted(lines.values(), key=lambda x: (order.get(x.provider, 9), x.provider))
-    truncated = any(
-        len(rows) >= MAX_ROWS for rows in (confirmed, refunds, unmatched, refused_rows)
-    )
+    truncated = any(len(rows) >= MAX_ROWS for rows in (confirmed, refunds, unmatched, refused_rows))
     return Report(
         agency=agency,
         day=day,
@@ -455,7 +455,6 @@ def providers_of(agency: Agency) -> list[tuple[str, str]]:
     ) | {"national", "vietqr", "cash"}
     order = {"national": 0, "vietqr": 1, "cash": 2}
     return [(c, provider_label(c)) for c in sorted(codes, key=lambda c: (order.get(c, 9), c))]
-
 
 
 # --- the accountant's workbook -------------------------------------------------------------------

@@ -323,9 +323,7 @@ def complete(
         locked.paid_by_id = actor.user_id
         locked.payout_reference = reference
         locked.version += 1
-        locked.save(
-            update_fields=["status", "paid_at", "paid_by", "payout_reference", "version"]
-        )
+        locked.save(update_fields=["status", "paid_at", "paid_by", "payout_reference", "version"])
         payment = act.case
         whole = refunded(payment) >= payment.amount
         act.save(state=PaymentStatus.REFUNDED if whole else PaymentStatus.PAID)
