@@ -91,12 +91,12 @@ def _operator_agency(request: HttpRequest) -> Agency:
     return any_agency
 
 
-def desk_for(request: HttpRequest, roles: frozenset[str]) -> Desk:
-    """An official holding one of `roles`, on their own agency (asking for another one is not
-    found), or an operator; else PermissionDenied."""
+def _person(request: HttpRequest, roles: frozenset[str]) -> tuple[Actor, Official | None]:
+    """An operator (no official record), or an official holding one of `roles`; else
+    PermissionDenied. Also the header's check (egov.payments.navigation)."""
     actor = actor_from_request(request)
     if actor.kind == "operator":
-        return Desk(actor, None, _operator_agency(request))
+        return actor, None
     official = _official(request)
     if official is None or not (official.role_codes & roles):
         raise PermissionDenied(
@@ -104,18 +104,27 @@ def desk_for(request: HttpRequest, roles: frozenset[str]) -> Desk:
             if roles == BOOKKEEPERS
             else "Trang này dành cho kế toán, lãnh đạo và cán bộ Một cửa của cơ quan."
         )
+    return actor, official
+
+
+def desk_for(request: HttpRequest, roles: frozenset[str]) -> Desk:
+    """The person and the agency they work on: an official's own (asking for another one is not
+    found), or the one an operator picks."""
+    actor, official = _person(request, roles)
+    if official is None:
+        return Desk(actor, None, _operator_agency(request))
     asked = request.GET.get("agency")
     if asked and parse_id(asked) != official.agency_id:
         raise Http404("Không tìm thấy cơ quan.")
     return Desk(actor, official, official.agency)
 
 
-def may_reconcile(request: HttpRequest) -> Desk:
-    return desk_for(request, BOOKKEEPERS)
+def may_reconcile(request: HttpRequest) -> object:
+    return _person(request, BOOKKEEPERS)
 
 
-def may_handle_refunds(request: HttpRequest) -> Desk:
-    return desk_for(request, REFUND_PEOPLE)
+def may_handle_refunds(request: HttpRequest) -> object:
+    return _person(request, REFUND_PEOPLE)
 
 
 # --- errors (GOV.UK error summary) ------------------------------------------------------------
@@ -179,7 +188,7 @@ def _provider(raw: str | None, choices: list[tuple[str, str]]) -> tuple[str | No
 
 
 def _report_request(request: HttpRequest) -> tuple[Desk, reconciliation.Report, list[str], Any]:
-    desk = may_reconcile(request)
+    desk = desk_for(request, BOOKKEEPERS)
     day, day_error = _day(request.GET.get("ngay"))
     choices = reconciliation.providers_of(desk.agency)
     provider, provider_error = _provider(request.GET.get("hinh_thuc"), choices)
@@ -287,7 +296,7 @@ def _candidates(desk: Desk) -> list[tuple[Payment, svc.Allowance]]:
 @login_required
 @require_GET
 def refunds_page(request: HttpRequest) -> HttpResponse:
-    desk = may_handle_refunds(request)
+    desk = desk_for(request, REFUND_PEOPLE)
     rows = _refund_rows(desk)
     counts = rows.aggregate(**{key.replace("-", "_"): Count("pk", filter=q) for key, _l, q in TABS})
     key = request.GET.get("tab", TABS[0][0])
@@ -322,11 +331,13 @@ def refunds_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-class AmountField(forms.CharField):
+class AmountField(forms.Field):
     """Whole đồng, as people type them ("200.000", "200 000" or "200000")."""
 
-    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
-        text = re.sub(r"[.\s,]", "", str(value or ""))
+    widget = forms.TextInput(attrs={"inputmode": "numeric", "maxlength": "25"})
+
+    def to_python(self, value: Any) -> int | None:
+        text = re.sub(r"[.\s,]", "", str(value or ""))[:30]
         if not text:
             return None
         if not text.isdigit() or len(text) > 15:
@@ -335,7 +346,7 @@ class AmountField(forms.CharField):
 
 
 class RequestForm(forms.Form):
-    amount = AmountField(label="Số tiền hoàn trả (đồng)", max_length=25)
+    amount = AmountField(label="Số tiền hoàn trả (đồng)")
     reason = forms.CharField(
         label="Lý do hoàn trả",
         max_length=svc.MAX_REASON,
@@ -385,7 +396,7 @@ def _payment_for(desk: Desk, code: str) -> Payment:
 @login_required
 @require_http_methods(["GET", "POST"])
 def refund_request(request: HttpRequest, code: str) -> HttpResponse:
-    desk = may_handle_refunds(request)
+    desk = desk_for(request, REFUND_PEOPLE)
     if not (desk.has(Role.ACCOUNTANT) or desk.has(Role.RECEIVER)):
         raise PermissionDenied("Chỉ kế toán hoặc cán bộ Một cửa được đề nghị hoàn trả.")
     payment = _payment_for(desk, code)
@@ -431,7 +442,7 @@ def refund_request(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def refund_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    desk = may_handle_refunds(request)
+    desk = desk_for(request, REFUND_PEOPLE)
     refund = (
         visible_to(desk.actor, Refund.objects.select_related("payment__dossier__procedure"))
         .filter(pk=pk)
