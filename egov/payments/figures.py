@@ -102,13 +102,28 @@ def _agencies(qs, agency_ids: Iterable[int] | None, name: str = "agency_id"):  #
     return qs.filter(**{f"{name}__in": sorted(agency_ids)})
 
 
+def dossier_filter(
+    *, procedure_id: int | None = None, sector_id: int | None = None, channel: int | None = None
+) -> Q:
+    """The dashboard's narrowing (procedure, sector, channel) on payments, through the dossier."""
+    where = Q()
+    if procedure_id:
+        where &= Q(dossier__procedure_id=procedure_id)
+    if sector_id:
+        where &= Q(dossier__procedure__sector_id=sector_id)
+    if channel:
+        where &= Q(dossier__channel=channel)
+    return where
+
+
 def collected(
-    agency_ids: Iterable[int] | None, start: datetime, end: datetime
+    agency_ids: Iterable[int] | None, start: datetime, end: datetime, where: Q | None = None
 ) -> dict[int, Collected]:
     """Per agency: payments paid in [start, end) and refunds paid out then (two queries)."""
     online = online_codes(_paid_providers())
+    where = where or Q()
     rows = (
-        _agencies(Payment.objects.filter(paid_at__gte=start, paid_at__lt=end), agency_ids)
+        _agencies(Payment.objects.filter(where, paid_at__gte=start, paid_at__lt=end), agency_ids)
         .values("agency_id", "paid_provider")
         .annotate(n=Count("pk"), amount=Sum("amount"))
         .order_by()
@@ -126,7 +141,12 @@ def collected(
             one.online_amount += amount
     refunds = (
         _agencies(
-            Refund.objects.filter(status=RefundStatus.PAID, paid_at__gte=start, paid_at__lt=end),
+            Refund.objects.filter(
+                _under("payment__", where),
+                status=RefundStatus.PAID,
+                paid_at__gte=start,
+                paid_at__lt=end,
+            ),
             agency_ids,
             "payment__agency_id",
         )
@@ -139,6 +159,19 @@ def collected(
         one.refunds += row["n"]
         one.refunded_amount += int(row["amount"] or 0)
     return found
+
+
+def _under(prefix: str, where: Q) -> Q:
+    """`where` (conditions on Payment) read from a related model through `prefix`."""
+    moved = Q()
+    moved.connector, moved.negated = where.connector, where.negated
+    for child in where.children:
+        if isinstance(child, Q):
+            moved.children.append(_under(prefix, child))
+        else:
+            name, value = child
+            moved.children.append((f"{prefix}{name}", value))
+    return moved
 
 
 def total(parts: Iterable[Collected]) -> Collected:
@@ -157,7 +190,7 @@ class OnlinePayment:
 
 
 def online_payment(
-    agency_ids: Iterable[int] | None, start: datetime, end: datetime
+    agency_ids: Iterable[int] | None, start: datetime, end: datetime, where: Q | None = None
 ) -> dict[int, OnlinePayment]:
     """Per agency, the dossiers whose fees were asked in [start, end) — a payment opened then
     that was not cancelled unpaid (a dossier refused before paying owed nothing in the end) —
@@ -166,7 +199,7 @@ def online_payment(
     cancelled_unpaid = Q(status=PaymentStatus.CANCELLED, paid_at__isnull=True)
     rows = (
         _agencies(
-            Payment.objects.filter(created_at__gte=start, created_at__lt=end).exclude(
+            Payment.objects.filter(where or Q(), created_at__gte=start, created_at__lt=end).exclude(
                 cancelled_unpaid
             ),
             agency_ids,
