@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, Q, Sum
 
@@ -165,7 +166,8 @@ def _under(prefix: str, where: Q) -> Q:
     """`where` (conditions on Payment) read from a related model through `prefix`."""
     moved = Q()
     moved.connector, moved.negated = where.connector, where.negated
-    for child in where.children:
+    children: list[Any] = list(where.children)
+    for child in children:
         if isinstance(child, Q):
             moved.children.append(_under(prefix, child))
         else:

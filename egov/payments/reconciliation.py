@@ -105,7 +105,7 @@ class ProviderLine:
     def as_dict(self) -> dict[str, Any]:
         return {
             "provider": self.provider,
-            "label": self.label,
+            "provider_label": self.label,
             "online": self.online,
             "started": self.started.as_dict(),
             "waiting": self.waiting.as_dict(),
@@ -311,9 +311,9 @@ def daily(*, agency: Agency, day: date, provider: str | None = None) -> Report:
         code = p.paid_provider
         evidence = (
             "statement"
-            if p.by_statement  # type: ignore[attr-defined]
+            if p.by_statement
             else "callback"
-            if p.by_callback  # type: ignore[attr-defined]
+            if p.by_callback
             else "desk"
             if code in UNMATCHABLE
             else ""
@@ -324,7 +324,7 @@ def daily(*, agency: Agency, day: date, provider: str | None = None) -> Report:
                 dossier=p.dossier.code,
                 provider=code,
                 amount=p.amount,
-                paid_at=p.paid_at,  # type: ignore[arg-type]
+                paid_at=p.paid_at,
                 attempt=attempt.reference if attempt else "",
                 provider_transaction=attempt.provider_transaction if attempt else "",
                 evidence=evidence,
@@ -350,7 +350,7 @@ def daily(*, agency: Agency, day: date, provider: str | None = None) -> Report:
                 dossier=refund.payment.dossier.code,
                 provider=code,
                 amount=refund.amount,
-                paid_at=refund.paid_at,  # type: ignore[arg-type]
+                paid_at=refund.paid_at,
                 reference=refund.payout_reference,
             )
         )

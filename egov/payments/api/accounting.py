@@ -325,7 +325,7 @@ MONEY = PaymentReconciliationMoneySerializer
 
 class PaymentReconciliationProviderSerializer(serializers.Serializer[Any]):
     provider = serializers.CharField()
-    label = serializers.CharField()
+    provider_label = serializers.CharField()
     online = serializers.BooleanField()
     started = MONEY(help_text="Lần thanh toán khởi tạo trong ngày")
     waiting = MONEY(help_text="Trong số đó, còn chờ")

@@ -33,6 +33,7 @@ from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
 from egov.dossiers.models import Dossier, PaymentState, Status
 from egov.dossiers.services import note_payment
 from egov.events.models import Event
+from egov.events.services import record_event
 from egov.onestop.models import DossierStep, StepStatus
 from egov.org.models import Role
 
@@ -57,7 +58,7 @@ REQUESTERS = frozenset({Role.ACCOUNTANT, Role.RECEIVER})
 # Refunds that hold part of the payment: asked, approved, paid.
 HOLDING = (RefundStatus.REQUESTED, RefundStatus.APPROVED, RefundStatus.PAID)
 # The dossier's end, by its status code.
-OUTCOME_OF_STATUS = {
+OUTCOME_OF_STATUS: dict[int, str] = {
     Status.REFUSED: DossierOutcome.REFUSED,
     Status.WITHDRAWAL_REQUESTED: DossierOutcome.WITHDRAWN,
     Status.STOPPED: DossierOutcome.STOPPED,
@@ -348,6 +349,49 @@ def _note_dossier(payment: Payment) -> None:
     )
     if not keeps:
         note_payment(payment.dossier, state=PaymentState.REFUNDED)
+
+
+# --- the rules, kept by operators -----------------------------------------------------------------
+
+
+def save_rule(*, actor: Actor, rule: RefundRule) -> RefundRule:
+    """An operator adds or changes a refund rule (the administration): checked, saved and
+    recorded (refund_rule.saved) together."""
+    from django.db import transaction
+
+    if not actor.is_operator:
+        raise NotAllowed("Chỉ quản trị hệ thống được sửa quy định hoàn trả.")
+    if rule.outcome not in DossierOutcome.values:
+        raise DomainError(
+            "Chọn trường hợp hồ sơ kết thúc.", code="invalid", fields={"outcome": ["Không hợp lệ."]}
+        )
+    if isinstance(rule.percent, bool) or not 0 <= int(rule.percent) <= 100:
+        raise DomainError(
+            "Tỷ lệ hoàn trả từ 0 đến 100%.", code="invalid", fields={"percent": ["0–100."]}
+        )
+    rule.legal_source = " ".join((rule.legal_source or "").split())[:255]
+    if not rule.legal_source:
+        raise DomainError(
+            "Nhập căn cứ hoàn trả.", code="invalid", fields={"legal_source": ["Bắt buộc."]}
+        )
+    with transaction.atomic():
+        rule.save()
+        record_event(
+            actor=actor,
+            event_type=E.REFUND_RULE_SAVED,
+            subject_type=E.REFUND_RULE,
+            subject_id=rule.pk,
+            payload={
+                "outcome": rule.outcome,
+                "procedure": rule.procedure.code if rule.procedure_id else "",  # type: ignore[union-attr]
+                "before_processing_only": rule.before_processing_only,
+                "percent": int(rule.percent),
+                "automatic": rule.automatic,
+                "legal_source": rule.legal_source,
+                "is_active": rule.is_active,
+            },
+        )
+    return rule
 
 
 # --- asked by the system --------------------------------------------------------------------

@@ -194,7 +194,7 @@ def test_refund_refusals_change_nothing(world, staff, agency, other_agency, make
 
 
 def test_the_reconciliation_as_json(world, staff, agency, other_agency, make_official):
-    _citizens, payments = world
+    _citizens, _payments = world
     body = login_client(staff.accountant.user).get(DAILY).json()
     assert body["agency"] == agency.identifier
     lines = {p["provider"]: p for p in body["providers"]}

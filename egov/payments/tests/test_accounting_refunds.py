@@ -229,3 +229,27 @@ def test_refused_at_reception_after_paying(criminal_record, submit, make_citizen
     assert payment_of(dossier).status == PaymentStatus.REFUND_REQUESTED
     assert events("refund_requested")[0].payload["basis"] == "Quy định thử nghiệm (refused)"
     assert SYSTEM.kind == events("refund_requested")[0].actor_kind
+
+
+def test_operators_keep_the_rules(criminal_record, staff):
+    from egov.core.actors import Actor
+    from egov.payments.models import RefundRule
+
+    operator = Actor(kind="operator", label="quantri")
+    rule = RefundRule(
+        outcome="stopped",
+        procedure=criminal_record,
+        before_processing_only=False,
+        percent=50,
+        automatic=False,
+        legal_source="  Thông tư   thử nghiệm  ",
+    )
+    with pytest.raises(NotAllowed):
+        refunds.save_rule(actor=actor(staff.leader), rule=rule)
+    with pytest.raises(DomainError):
+        refunds.save_rule(actor=operator, rule=RefundRule(outcome="lost", legal_source="x"))
+    refunds.save_rule(actor=operator, rule=rule)
+    saved = Event.objects.get(event_type="refund_rule.saved")
+    assert saved.payload["procedure"] == criminal_record.code
+    assert saved.payload["legal_source"] == "Thông tư thử nghiệm"
+    assert saved.subject_id == str(rule.pk)

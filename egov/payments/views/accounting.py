@@ -309,7 +309,7 @@ def refunds_page(request: HttpRequest) -> HttpResponse:
         key = tab[0]
         listed = list(rows.filter(tab[2]).order_by("-created_at", "-pk")[:LIST_LIMIT])
     tabs = [(k, label, counts[k.replace("-", "_")]) for k, label, _q in TABS]
-    tabs.append((*CANDIDATES_TAB, None))  # type: ignore[arg-type]
+    tabs.append((*CANDIDATES_TAB, None))
     return render(
         request,
         "payments/accounting/refunds.html",

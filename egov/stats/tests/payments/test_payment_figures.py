@@ -62,8 +62,8 @@ def test_3_5_and_3_6_score_against_their_thresholds():
 
 @pytest.fixture
 def paid_day(criminal_record, submit, make_citizen, staff):  # type: ignore[no-untyped-def]
-    """Today: one dossier paid online (and received), one paid in cash (then withdrawn and refunded), one still
-    due, one refused before paying (owes nothing in the end)."""
+    """Today: one dossier paid online (and received), one paid in cash (then withdrawn and
+    refunded), one still due, one refused before paying (owes nothing in the end)."""
     rules(("withdrawn", True, 100, True))
     dossiers = [submit(make_citizen(), criminal_record) for _ in range(4)]
     pay(payment_of(dossiers[0]), "national")
