@@ -14,6 +14,7 @@ from egov.payments.models import (
     Attempt,
     AttemptStatus,
     Callback,
+    DossierOutcome,
     LineStatus,
     Payment,
     RefundRule,
@@ -98,7 +99,21 @@ def rules(*rows: tuple[str, bool, int, bool]) -> list[RefundRule]:
             before_processing_only=before_only,
             percent=percent,
             automatic=automatic,
-            legal_source=f"Quy định thử nghiệm ({outcome})",
+            legal_source=f"Quy định thử nghiệm ({DossierOutcome(outcome).label})",
         )
         for outcome, before_only, percent, automatic in rows
     ]
+
+
+def sign_in(page, user) -> None:  # type: ignore[no-untyped-def]
+    """The browser carries the session of `user` after password and TOTP (made server-side)."""
+    from django.conf import settings
+
+    from egov.conftest import login_client
+
+    client = login_client(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.clear_cookies()
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": page.base_url}]
+    )

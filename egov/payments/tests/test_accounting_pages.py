@@ -64,6 +64,9 @@ def test_the_reconciliation_for_accountant_leader_and_operator(
     operator = make_official(agency, [Role.OPERATOR], username="quantri").user
     page = login_client(operator).get(url, {"agency": agency.pk})
     assert page.status_code == 200 and stopped_paid.code in page.content.decode()
+    listing = login_client(operator).get(REFUNDS, {"agency": agency.pk, "tab": "co-the-de-nghi"})
+    assert listing.status_code == 200 and stopped_paid.code in listing.content.decode()
+    assert "Đề nghị hoàn trả<" not in listing.content.decode()  # operators look, never ask
 
     download = login_client(staff.accountant.user).get(XLSX, {"hinh_thuc": "vietqr"})
     assert download.status_code == 200

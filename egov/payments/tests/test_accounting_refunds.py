@@ -138,7 +138,7 @@ def test_a_rule_for_processed_dossiers_allows_its_share_only(
         reason="Dừng xử lý sau khi xác minh",
         version=payment.version,
     )
-    assert refund.basis == "Quy định thử nghiệm (stopped)"
+    assert refund.basis == "Quy định thử nghiệm (Dừng xử lý)"
     refunds.approve(actor=actor(staff.leader), refund=refund.pk)
     refunds.complete(actor=actor(staff.accountant), refund=refund.pk)
     # Half went back: the payment keeps the rest and stays paid, nothing more may be asked.
@@ -227,7 +227,10 @@ def test_refused_at_reception_after_paying(criminal_record, submit, make_citizen
     pay(payment_of(dossier))
     onestop.refuse(actor=actor(staff.receiver), dossier=dossier.code, reason="Sai thẩm quyền")
     assert payment_of(dossier).status == PaymentStatus.REFUND_REQUESTED
-    assert events("refund_requested")[0].payload["basis"] == "Quy định thử nghiệm (refused)"
+    assert (
+        events("refund_requested")[0].payload["basis"]
+        == "Quy định thử nghiệm (Không được tiếp nhận)"
+    )
     assert SYSTEM.kind == events("refund_requested")[0].actor_kind
 
 
