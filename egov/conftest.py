@@ -36,6 +36,7 @@ SEEDED_BY_MIGRATIONS = [
         [
             ("egov.stats.migrations.0002_index_2025_defaults", "seed"),
             ("egov.stats.migrations.0007_index766_formulas", "describe"),
+            ("egov.stats.migrations.0009_payment_indicators", "describe"),
         ],
     ),
     (

@@ -113,12 +113,15 @@ PAYMENT: PaymentCaseType = PaymentCaseType(
             S.PAID,
             Role.LEADER,
         ),
+        # Refunded when the whole amount went back; a part refunded leaves it paid (and another
+        # part may be asked for later, up to what is left).
         Transition(
             "complete_refund",
             "Xác nhận đã hoàn trả",
             frozenset({S.REFUND_REQUESTED}),
-            S.REFUNDED,
+            None,
             Role.ACCOUNTANT,
+            outcomes=frozenset({S.REFUNDED, S.PAID}),
         ),
     ],
 )

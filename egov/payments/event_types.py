@@ -15,6 +15,7 @@ from egov.events.catalogue import Payload, declare
 
 PAYMENT = "payment"
 STATEMENT = "bank_statement"
+REFUND_RULE = "refund_rule"
 
 
 class PaymentPayload(Payload):
@@ -99,10 +100,25 @@ class RefundPayload(PaymentPayload):
 class RefundRequested(RefundPayload):
     reason: str
     basis: str = ""
+    # Asked by the system as the dossier ended, under the refund rule `rule` (payments.RefundRule).
+    automatic: bool = False
+    rule: int | None = None
 
 
 class RefundDecided(RefundPayload):
     note: str = ""
+    # payment.refunded: the payout's voucher or transfer reference.
+    payout_reference: str = ""
+
+
+class RefundRuleSaved(Payload):
+    outcome: str
+    procedure: str = ""  # the procedure's code; empty: every procedure
+    before_processing_only: bool
+    percent: int
+    automatic: bool
+    legal_source: str
+    is_active: bool
 
 
 class StatementImported(Payload):
@@ -198,6 +214,12 @@ REFUNDED = declare(
     subject=PAYMENT,
     payload=RefundDecided,
     description="Đã chi trả khoản hoàn trả cho người nộp.",
+)
+REFUND_RULE_SAVED = declare(
+    "refund_rule.saved",
+    subject=REFUND_RULE,
+    payload=RefundRuleSaved,
+    description="Quản trị hệ thống thêm hoặc sửa quy định hoàn trả phí, lệ phí.",
 )
 STATEMENT_IMPORTED = declare(
     "bank_statement.imported",

@@ -12,6 +12,7 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -285,8 +286,10 @@ class Refund(models.Model):
     status = models.CharField(
         max_length=10, choices=RefundStatus.choices, default=RefundStatus.REQUESTED
     )
+    # Empty when the system asked for it (a dossier refused or withdrawn under a rule that
+    # hands the whole fee back: services.refunds.on_dossier_ended).
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -295,14 +298,70 @@ class Refund(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Who paid it out (the accountant) and how (the transfer's reference, the cash voucher).
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    payout_reference = models.CharField(_("chứng từ chi trả"), max_length=100, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("hoàn trả phí, lệ phí")
         verbose_name_plural = _("hoàn trả phí, lệ phí")
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["paid_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.payment_id}: {self.amount}"
+
+
+class DossierOutcome(models.TextChoices):
+    """How a dossier ended without its result (the dossier events that may hand fees back)."""
+
+    REFUSED = "refused", _("Không được tiếp nhận")
+    WITHDRAWN = "withdrawn", _("Rút hồ sơ")
+    STOPPED = "stopped", _("Dừng xử lý")
+
+
+class RefundRule(models.Model):
+    """When fees already paid are handed back (hoàn trả), as data an operator keeps: a dossier
+    that ended this way (and, if `before_processing_only`, before any processing step was done)
+    gets `percent` of what it paid back. A rule naming a procedure overrides the general one
+    (procedure empty) for that procedure, the newest active one first; `percent` 0 says
+    "nothing is refunded" there. `automatic`: the refund is requested by the system as the
+    dossier ends (a leader still approves it); otherwise an accountant or the desk requests it,
+    and the rule is the basis quoted on the request. No rule: no refund."""
+
+    outcome = models.CharField(_("hồ sơ kết thúc"), max_length=10, choices=DossierOutcome.choices)
+    procedure = models.ForeignKey(
+        "catalog.Procedure",
+        verbose_name=_("thủ tục (để trống: mọi thủ tục)"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    before_processing_only = models.BooleanField(
+        _("chỉ khi chưa giải quyết"),
+        default=True,
+        help_text=_("Chỉ hoàn trả khi chưa có bước xử lý chuyên môn nào được thực hiện."),
+    )
+    percent = models.PositiveSmallIntegerField(
+        _("tỷ lệ hoàn trả (%)"), default=100, validators=[MaxValueValidator(100)]
+    )
+    automatic = models.BooleanField(_("tự động đề nghị hoàn trả"), default=True)
+    legal_source = models.CharField(_("căn cứ hoàn trả"), max_length=255)
+    is_active = models.BooleanField(_("đang áp dụng"), default=True)
+
+    class Meta:
+        verbose_name = _("quy định hoàn trả phí, lệ phí")
+        verbose_name_plural = _("quy định hoàn trả phí, lệ phí")
+        ordering = ["outcome", "procedure_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()}: {self.percent}%"
 
 
 class StatementImport(models.Model):

@@ -3,8 +3,8 @@ threshold and maximum, group totals and the 100-point total, per agency and peri
 
 Groups, indicators, thresholds and points are data (IndexGroup / IndexIndicator, per year, edited
 by operators). The code of an indicator picks how its rate is measured (CALCULATORS); an
-indicator the platform cannot measure yet (no national-portal sync, no online payment, no
-citizen-feedback system) is shown as "chưa có dữ liệu" and scores nothing, never an invented
+indicator the platform cannot measure yet (no national-portal sync, no citizen-feedback
+system) is shown as "chưa có dữ liệu" and scores nothing, never an invented
 value.
 
 Score = min(rate / threshold, 1) x max points (rate x max / threshold below the threshold).
@@ -48,11 +48,20 @@ def days_text(value: float) -> str:
 
 @dataclass(frozen=True)
 class Inputs:
-    """What the calculators read: the dossier figures and the catalogue of the agencies."""
+    """What the calculators read: the dossier figures, the catalogue of the agencies and their
+    payments (egov.payments.figures)."""
 
     figures: Figures
     procedures: int = 0
     online_procedures: int = 0
+    # 3.5: published procedures with a fee or charge, and those of them an applicant can pay
+    # online (offered online, at an agency that collects through an online provider).
+    fee_procedures: int = 0
+    fee_procedures_online: int = 0
+    # 3.6: dossiers whose fees were asked in the period, and those paid through an online
+    # provider.
+    fee_dossiers: int = 0
+    fee_dossiers_online: int = 0
 
 
 @dataclass(frozen=True)
@@ -141,6 +150,23 @@ def _digitised(i: Inputs) -> Measure | None:
     return Measure(i.figures.returned_digitised, i.figures.returned)
 
 
+def _fees_payable_online(i: Inputs) -> Measure | None:
+    return Measure(
+        i.fee_procedures_online,
+        i.fee_procedures,
+        "Thủ tục có phí, lệ phí, cung cấp trực tuyến tại cơ quan đã nhận thanh toán trực tuyến / "
+        "thủ tục có phí, lệ phí",
+    )
+
+
+def _online_payment(i: Inputs) -> Measure | None:
+    return Measure(
+        i.fee_dossiers_online,
+        i.fee_dossiers,
+        "Hồ sơ đã thanh toán trực tuyến / hồ sơ có phí, lệ phí phải nộp phát sinh trong kỳ",
+    )
+
+
 def _satisfaction(i: Inputs) -> Measure | None:
     f = i.figures
     late = f.handled - f.handled_in_time
@@ -154,6 +180,8 @@ CALCULATORS: dict[str, Calculator] = {
     "2.2": _handling_time,
     "3.1": _online_procedures,
     "3.3": _online_submissions,
+    "3.5": _fees_payable_online,
+    "3.6": _online_payment,
     "4.1": _electronic_results,
     "4.2": _digitised,
     "5.4": _satisfaction,

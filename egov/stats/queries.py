@@ -681,8 +681,12 @@ def filter_choices(sel: Selection, *, with_procedures: bool = True) -> dict[str,
 # --- the catalogue side of the index -------------------------------------------------------------
 
 
+ONLINE_MODES = [OnlineMode.FULL, OnlineMode.PARTIAL]
+
+
 def catalogue_counts(agency_ids: frozenset[int] | None) -> dict[int, dict[str, int]]:
-    """Published procedures per agency, and how many of them are offered online (one query)."""
+    """Published procedures per agency, how many of them are offered online, how many have a
+    fee or charge and how many of those are offered online (one query)."""
     qs = Procedure.objects.filter(is_published=True)
     if agency_ids is not None:
         qs = qs.filter(agencies__in=sorted(agency_ids))
@@ -690,16 +694,21 @@ def catalogue_counts(agency_ids: frozenset[int] | None) -> dict[int, dict[str, i
         qs.values("agencies")
         .annotate(
             total=Count("pk", distinct=True),
-            online=Count(
-                "pk",
-                filter=Q(online_mode__in=[OnlineMode.FULL, OnlineMode.PARTIAL]),
-                distinct=True,
+            online=Count("pk", filter=Q(online_mode__in=ONLINE_MODES), distinct=True),
+            with_fees=Count("pk", filter=Q(fees__amount__gt=0), distinct=True),
+            with_fees_online=Count(
+                "pk", filter=Q(fees__amount__gt=0, online_mode__in=ONLINE_MODES), distinct=True
             ),
         )
         .order_by()
     )
     return {
-        r["agencies"]: {"total": r["total"], "online": r["online"]}
+        r["agencies"]: {
+            "total": r["total"],
+            "online": r["online"],
+            "fees": r["with_fees"],
+            "fees_online": r["with_fees_online"],
+        }
         for r in rows
         if r["agencies"] is not None
     }

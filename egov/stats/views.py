@@ -10,6 +10,7 @@ the charts through data-* attributes and JSON endpoints.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,7 @@ from egov.core.ids import parse_id
 from egov.core.keyset import CURSOR_PARAM
 from egov.core.numbers import NumberFormat
 from egov.core.xlsx import FORMULA_TRIGGERS
+from egov.payments import figures as payment_figures
 
 from . import drill, exports, index766, queries
 from .periods import KINDS, Period, parse_period, year_period
@@ -192,6 +194,45 @@ def _live_context(sel: queries.Selection) -> dict[str, Any]:
         "drill_url": drill_url,
         "poll_seconds": POLL_SECONDS,
         "documents": _documents(sel),
+        "payments": _payments(sel),
+    }
+
+
+PAYMENT_AGENCIES = 10
+
+
+def _payments(sel: queries.Selection) -> dict[str, Any]:
+    """Fees and charges collected in the period (egov.payments.figures: two grouped queries):
+    the amount, how much of it online, refunds, and the agencies that collected most."""
+    lo, hi = drill.window(sel)
+    where = payment_figures.dossier_filter(
+        procedure_id=sel.procedure_id, sector_id=sel.sector_id, channel=sel.channel
+    )
+    per_agency = payment_figures.collected(sel.agency_ids, lo, hi, where)
+    whole = payment_figures.total(per_agency.values())
+    tree = agency_tree()
+    fmt = NumberFormat()
+    ranked = sorted(per_agency.items(), key=lambda kv: (-kv[1].amount, tree.name(kv[0])))
+    return {
+        "total": whole,
+        "online_share": _pct(whole.online_share),
+        "providers": sorted(
+            (
+                (payment_figures.provider_label(code), amount)
+                for code, amount in whole.by_provider.items()
+            ),
+            key=lambda row: -row[1],
+        ),
+        "agencies": [
+            {
+                "name": tree.name(agency_id),
+                "paid": fmt.integer(one.paid),
+                "amount": fmt.integer(one.amount),
+                "online_share": _pct(one.online_share),
+                "refunded": fmt.integer(one.refunded_amount),
+            }
+            for agency_id, one in ranked[:PAYMENT_AGENCIES]
+        ],
     }
 
 
@@ -339,16 +380,57 @@ def _agency_href(sel: queries.Selection) -> Callable[[int], str]:
     return lambda agency_id: f"?{base}&agency={agency_id}" if base else f"?agency={agency_id}"
 
 
+@dataclass(frozen=True)
+class PaymentInputs:
+    """What 766 indicators 3.5 and 3.6 read from payments, per agency (egov.payments.figures)."""
+
+    collecting_online: set[int]
+    online_payment: dict[int, payment_figures.OnlinePayment]
+
+
+def _payment_inputs(sel: queries.Selection) -> PaymentInputs:
+    lo, hi = drill.window(sel)
+    where = payment_figures.dossier_filter(
+        procedure_id=sel.procedure_id, sector_id=sel.sector_id, channel=sel.channel
+    )
+    return PaymentInputs(
+        collecting_online=payment_figures.collecting_online(sel.agency_ids),
+        online_payment=payment_figures.online_payment(sel.agency_ids, lo, hi, where),
+    )
+
+
 def _index_inputs(
-    figs: queries.Figures, catalogue: dict[int, dict[str, int]], agencies: set[int] | None
+    figs: queries.Figures,
+    catalogue: dict[int, dict[str, int]],
+    agencies: set[int] | None,
+    pay: PaymentInputs | None = None,
 ) -> index766.Inputs:
-    total = online = 0
+    total = online = fees = fees_online = 0
     chosen = catalogue.items() if agencies is None else ((a, catalogue.get(a)) for a in agencies)
-    for _agency_id, counts in chosen:
+    for agency_id, counts in chosen:
         if counts:
             total += counts["total"]
             online += counts["online"]
-    return index766.Inputs(figures=figs, procedures=total, online_procedures=online)
+            fees += counts.get("fees", 0)
+            if pay is not None and agency_id in pay.collecting_online:
+                fees_online += counts.get("fees_online", 0)
+    with_fees = paid_online = 0
+    if pay is not None:
+        paid = pay.online_payment
+        rows = paid.values() if agencies is None else (paid.get(a) for a in agencies)
+        for row in rows:
+            if row is not None:
+                with_fees += row.with_fees
+                paid_online += row.paid_online
+    return index766.Inputs(
+        figures=figs,
+        procedures=total,
+        online_procedures=online,
+        fee_procedures=fees,
+        fee_procedures_online=fees_online,
+        fee_dossiers=with_fees,
+        fee_dossiers_online=paid_online,
+    )
 
 
 def index_context(sel: queries.Selection) -> dict[str, Any]:
@@ -358,7 +440,8 @@ def index_context(sel: queries.Selection) -> dict[str, Any]:
     per_agency = queries.by_agency(sel)
     figs = queries.total(per_agency.values())
     scope = set(sel.agency_ids) if sel.agency_ids is not None else None
-    result = index766.compute(sel.end.year, _index_inputs(figs, catalogue, scope), defs)
+    pay = _payment_inputs(sel)
+    result = index766.compute(sel.end.year, _index_inputs(figs, catalogue, scope, pay), defs)
     compared = []
     fmt = NumberFormat()
     agency_href = _agency_href(sel)
@@ -367,7 +450,9 @@ def index_context(sel: queries.Selection) -> dict[str, Any]:
         child_figs = queries.roll_up(per_agency, tree, agency_id, only_self)
         if only_self and not index766.has_dossiers(child_figs):
             continue  # the parent's own row only when it handled dossiers itself
-        child = index766.compute(sel.end.year, _index_inputs(child_figs, catalogue, members), defs)
+        child = index766.compute(
+            sel.end.year, _index_inputs(child_figs, catalogue, members, pay), defs
+        )
         # Each group read once: two hundred agencies.
         parts = [(g.score, g.scored, g.measured_max) for g in child.groups]
         groups = [score if scored else None for score, scored, _m in parts]

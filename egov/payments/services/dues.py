@@ -15,6 +15,7 @@ from egov.events.models import Event
 from .. import event_types as E
 from ..cases import PAYMENT
 from ..models import Payment, PaymentStatus, Purpose
+from . import refunds
 
 
 def _actor(event: Event) -> Actor:
@@ -115,8 +116,9 @@ def open_for_request(event: Event) -> Payment | None:
 
 
 def on_dossier_ended(event: Event) -> None:
-    """Refused, withdrawn or stopped: what was still due is no longer owed. What was paid stays
-    paid (a refund is a decision: services.refunds)."""
+    """Refused, withdrawn or stopped: what was still due is no longer owed. What was paid is
+    asked back where an automatic refund rule hands the whole fee back (services.refunds; a
+    leader still approves it); otherwise it stays paid until someone asks."""
     due = Payment.objects.filter(dossier__code=event.subject_id, status=PaymentStatus.DUE)
     for code in due.values_list("code", flat=True):
         with perform(PAYMENT, "cancel", actor=SYSTEM, case=code, durable=False) as act:
@@ -125,3 +127,4 @@ def on_dossier_ended(event: Event) -> None:
     dossier = _dossier(event)
     if dossier is not None and dossier.payment_state == PaymentState.DUE:
         note_payment(dossier, state=PaymentState.NONE)
+    refunds.on_dossier_ended(event.subject_id)

@@ -61,7 +61,8 @@ def test_scores_follow_rate_threshold_and_max_points():
     assert scores["4.1"] == Decimal("6.00")
     assert scores["4.2"] == Decimal("7.50")
     assert scores["5.4"] == Decimal("9.78")
-    # Nothing measures these yet: no data, no points, never an invented value.
+    # No figures for these here (nothing synced, no fees, no feedback): no data, no points,
+    # never an invented value.
     for code in ("1.4", "3.5", "3.6", "4.3", "5.1"):
         assert scores[code] is None
     groups = {g.code: g.score for g in result.groups}
