@@ -9,7 +9,9 @@ class PaymentsConfig(AppConfig):
     def ready(self) -> None:
         from . import event_types, projector, scopes  # noqa: F401
         from .providers import load_providers
-        from .services import receipts  # noqa: F401  (the payment_receipt deliverer)
-        from .services import national  # noqa: F401  (its outbox deliverers)
+        from .services import (
+            national,  # noqa: F401  (its outbox deliverers)
+            receipts,  # noqa: F401  (the payment_receipt deliverer)
+        )
 
         load_providers()

@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0008_payment_timing_exemptions'),
-        ('payments', '0001_initial'),
+        ('payments', '0003_vietqr_statement_uploader'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
