@@ -107,7 +107,7 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
 def _published(code: str) -> Procedure:
     return get_object_or_404(
         Procedure.objects.select_related("sector").prefetch_related(
-            "components", "fees", "agencies"
+            "components", "fees__exemptions", "agencies"
         ),
         code=code,
         is_published=True,
