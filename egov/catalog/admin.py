@@ -278,7 +278,9 @@ class FeeForm(forms.ModelForm):
             self.fields[name].widget.attrs["size"] = size
         self.fields["rule"].widget = forms.Textarea(attrs={"rows": 2, "cols": 28})
         if self.instance.pk:
-            self.fields["exemptions_text"].initial = format_exemptions(self.instance.exemptions.all())
+            self.fields["exemptions_text"].initial = format_exemptions(
+                self.instance.exemptions.all()
+            )
 
 
 class FeeFormSet(BaseInlineFormSet):

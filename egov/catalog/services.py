@@ -474,7 +474,11 @@ def _check_exemptions(fee: FeeSpec, where: str) -> list[str]:
         elif group in groups:
             errors.append(f"{at}: đối tượng “{group}” bị trùng.")
         groups.add(group)
-        if isinstance(e.percent, bool) or not isinstance(e.percent, int) or not 1 <= e.percent <= 100:
+        if (
+            isinstance(e.percent, bool)
+            or not isinstance(e.percent, int)
+            or not 1 <= e.percent <= 100
+        ):
             errors.append(f"{at}: tỷ lệ miễn, giảm phải là số nguyên từ 1 đến 100 (%).")
         if not isinstance(e.proof, str) or not e.proof.strip() or len(e.proof) > 255:
             errors.append(f"{at}: phải nêu giấy tờ chứng minh (tối đa 255 ký tự).")
