@@ -122,7 +122,7 @@ def checkout(request: HttpRequest, code: str) -> HttpResponse:
     actor = _actor(request)
     payment = _payment(actor, code)
     offered = _offered(actor, payment)
-    form = ProviderForm(request.POST or None, offered=offered)
+    form = ProviderForm(request.POST if request.method == "POST" else None, offered=offered)
     if request.method == "POST" and payment.status == PaymentStatus.DUE and form.is_valid():
         try:
             attempt = attempts.start(

@@ -67,7 +67,7 @@ def desk(request: HttpRequest, code: str) -> HttpResponse:
         payment = attempts.visible_payment(actor, code)
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
-    form = CashForm(request.POST or None)
+    form = CashForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             record_cash(actor=actor, payment=payment.code, amount=form.cleaned_data["amount"])
