@@ -29,7 +29,7 @@ from egov.catalog.models import PaymentTiming, Procedure, ReceptionDesk, TimeUni
 from egov.catalog.services import desk_agency_id, note_submission
 from egov.core.actors import Actor, actor_for_user
 from egov.core.dates import local_text
-from egov.core.errors import DomainError, NotAllowed, NotFoundError
+from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
 from egov.core.uploads import CheckedFile, UploadRejected, check_total
 from egov.dossiers import event_types as E
 from egov.dossiers import fees as fee_rules
@@ -1115,7 +1115,7 @@ def _payment_received(act: Action[Dossier], receipt_number: str) -> None:
     if locked.payment_state == PaymentState.DUE:
         # The payments app holds what is due: paid online by the applicant, or recorded as cash
         # at its desk page; marking it here would leave that payment open.
-        raise DomainError(
+        raise Conflict(
             "Khoản phí, lệ phí này được ghi nhận qua chức năng thanh toán: người nộp thanh toán "
             "trực tuyến, hoặc Bộ phận Một cửa ghi nhận tiền mặt tại trang “Thu tiền mặt”.",
             code=Code.PAYMENT_DUE,
@@ -1529,7 +1529,7 @@ def _return_result(act: Action[Dossier], method: str | None) -> None:
     step = _active_step(locked)  # the return step, at the desk the process names
     _require_in_charge(locked, step, official)
     if locked.payment_state == PaymentState.DUE:
-        raise DomainError(
+        raise Conflict(
             "Chưa trả được kết quả: người nộp chưa nộp đủ phí, lệ phí. Kết quả được trả sau khi "
             "thanh toán (trực tuyến, hoặc nộp tiền mặt tại Bộ phận Một cửa).",
             code=Code.PAYMENT_DUE,
