@@ -196,7 +196,9 @@ def test_supplement_payment_send_back_assign_and_withdraw(clients, staff, proced
     from egov.payments.services.cash import record_cash
 
     record_cash(
-        actor=act(staff.receiver), payment=Payment.objects.get(dossier__code=code).code, amount=50000
+        actor=act(staff.receiver),
+        payment=Payment.objects.get(dossier__code=code).code,
+        amount=50000,
     )
     assert Dossier.objects.get(code=code).status == Status.PROCESSING
     withdrawn = post(clients["receiver"], f"{API}/dossiers/{code}/withdraw/", {"reason": "Xin rút"})
