@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -410,7 +411,7 @@ def _answers(form: SubmissionForm, files: dict[str, list[dict[str, Any]]]) -> li
     claims = []
     for fee, choice, proof, _stored in form.exemption_rows():
         chosen = data.get(choice.name) or ""
-        group = dict(choice.field.choices).get(chosen, "")  # type: ignore[attr-defined]
+        group = dict(choice.field.choices).get(chosen, "")
         claims.append((fee.name, str(group), f"{choice.auto_id}_0"))
         if chosen:
             names = ", ".join(f["name"] for f in files.get(proof_key(fee.pk), []))
@@ -690,7 +691,7 @@ def receipt(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def result_file(request: HttpRequest, code: str, file_id: int) -> HttpResponse:
+def result_file(request: HttpRequest, code: str, file_id: int) -> HttpResponseBase:
     dossier = _my_dossier(request, code)
     if dossier.status not in (Status.DONE, Status.RETURNED):
         raise Http404
