@@ -188,6 +188,15 @@ def stored(lines: Iterable[FeeLine]) -> list[dict[str, Any]]:
 
 def parse_requested(raw: Any) -> dict[str, Any]:
     """The API's `fees` (an object, or its JSON text in multipart) as {fee id: units}."""
+    return _parse_object(raw, "fees", '{"<mã khoản phí>": <số lượng>}')
+
+
+def parse_exemptions(raw: Any) -> dict[str, Any]:
+    """The API's `exemptions` as {fee id: exemption id} (the group claimed for that fee)."""
+    return _parse_object(raw, "exemptions", '{"<mã khoản phí>": <mã đối tượng miễn, giảm>}')
+
+
+def _parse_object(raw: Any, name: str, shape: str) -> dict[str, Any]:
     import json
 
     if raw in (None, ""):
@@ -204,9 +213,9 @@ def parse_requested(raw: Any) -> dict[str, Any]:
         isinstance(v, int | str | bool) for v in raw.values()
     ):
         raise DomainError(
-            'Trường fees phải là một đối tượng JSON dạng {"<mã khoản phí>": <số lượng>}.',
+            f"Trường {name} phải là một đối tượng JSON dạng {shape}.",
             code=Code.SUBMISSION_INVALID,
-            fields={"fees": ["Không hợp lệ."]},
+            fields={name: ["Không hợp lệ."]},
         )
     return {str(k): v for k, v in raw.items()}
 

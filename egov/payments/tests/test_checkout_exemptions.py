@@ -117,3 +117,36 @@ def test_a_proof_kept_with_the_draft_counts(client, agency, with_exemptions, mak
     client.post(URL + "kiem-tra/", {"confirm": "on"})
     assert Dossier.objects.get().files.filter(kind=DossierFile.Kind.EXEMPTION_PROOF).count() == 1
     assert Payment.objects.get().status == PaymentStatus.DUE
+
+
+def test_the_api_takes_a_claim_with_its_proof(agency, with_exemptions, make_citizen):  # noqa: F811
+    import json
+
+    from rest_framework.test import APIClient
+
+    fee = fee_of(with_exemptions)
+    listed = APIClient().get(f"/api/v1/catalog/procedures/{CRIMINAL_RECORD}/").json()
+    assert listed["payment_timing"] == "before_processing"
+    groups = {e["group"]: e for e in listed["fees"][0]["exemptions"]}
+    assert groups[STUDENT]["percent"] == 50 and groups[STUDENT]["proof"] == "Thẻ sinh viên"
+    api = APIClient()
+    api.force_authenticate(make_citizen())
+    payload = {
+        "procedure": CRIMINAL_RECORD,
+        "agency": agency.identifier,
+        "result_delivery": "online",
+        "exemptions": json.dumps({str(fee.pk): groups[DISABLED]["id"]}),
+    }
+    missing = api.post("/api/v1/dossiers/", payload, format="multipart")
+    assert missing.status_code == 400
+    assert f"exemption_proof.{fee.pk}" in missing.json()["fields"]
+    bad = api.post("/api/v1/dossiers/", {**payload, "exemptions": "[1, 2]"}, format="multipart")
+    assert bad.status_code == 400 and "exemptions" in bad.json()["fields"]
+    assert not Dossier.objects.exists()
+    made = api.post(
+        "/api/v1/dossiers/",
+        {**payload, f"proof__{fee.pk}": pdf_upload("xac-nhan.pdf")},
+        format="multipart",
+    )
+    assert made.status_code == 201, made.json()
+    assert (made.json()["fee_total"], made.json()["payment_state"]) == (0, "exempt")
