@@ -175,6 +175,8 @@ def test_portal_leads_to_paying_now_or_later(
     payment = payment_of(dossier)
     assert f'href="/thanh-toan/{payment.code}/">Thanh toán ngay' in done
     assert f'href="/ho-so-cua-toi/{dossier.code}/#thanh-toan">Thanh toán sau' in done
+    listed = client.get("/ho-so-cua-toi/").content.decode()
+    assert f'href="/ho-so-cua-toi/{dossier.code}/#thanh-toan">Chờ thanh toán' in listed
     mine = client.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()
     assert "Tình trạng thanh toán:" in mine and "Chưa thanh toán" in mine
     assert f'href="/thanh-toan/{payment.code}/">Thanh toán' in mine
