@@ -35,6 +35,7 @@ from . import services
 from .models import (
     DossierComponent,
     Fee,
+    PaymentTiming,
     Procedure,
     ProcedureChain,
     ProcedureChainItem,
@@ -44,7 +45,7 @@ from .models import (
     TimeUnit,
 )
 from .search import search_procedures
-from .services import CatalogError, ComponentSpec, FeeSpec, StepSpec
+from .services import CatalogError, ComponentSpec, ExemptionSpec, FeeSpec, StepSpec
 
 
 class OperatorOnlyAdmin(OperatorOnlyMixin, admin.ModelAdmin):
@@ -220,7 +221,40 @@ def _kind_from_name(name: str) -> str:
     return Fee.Kind.CHARGE if normalize_vietnamese(name).startswith("le phi") else Fee.Kind.FEE
 
 
+def format_exemptions(specs: Any) -> str:
+    """One line per group: "group | percent | proof | legal source"."""
+    return "\n".join(
+        f"{e.group} | {e.percent} | {e.proof} | {e.legal_source}".rstrip(" |") for e in specs
+    )
+
+
+def parse_exemptions(text: str) -> tuple[ExemptionSpec, ...]:
+    """The admin's text back into specs; a percent that is not a number is kept as text for
+    check_fees to name."""
+    specs = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")] + ["", "", ""]
+        percent: Any = parts[1] or "100"
+        if str(percent).rstrip("%").strip().isdigit():
+            percent = int(str(percent).rstrip("%").strip())
+        specs.append(ExemptionSpec(parts[0], percent, parts[2], parts[3]))
+    return tuple(specs)
+
+
 class FeeForm(forms.ModelForm):
+    exemptions_text = forms.CharField(
+        label=_("đối tượng miễn, giảm"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_(
+            "Mỗi dòng một đối tượng: tên đối tượng | tỷ lệ miễn, giảm (%) | giấy tờ chứng minh | "
+            "căn cứ. Ví dụ: Người khuyết tật | 100 | Giấy xác nhận khuyết tật | Thông tư "
+            "244/2016/TT-BTC"
+        ),
+    )
+
     class Meta:
         model = Fee
         fields = ["order", "kind", "name", "amount", "rule", "optional", "unit", "legal_source"]
@@ -243,6 +277,10 @@ class FeeForm(forms.ModelForm):
         for name, size in sizes.items():
             self.fields[name].widget.attrs["size"] = size
         self.fields["rule"].widget = forms.Textarea(attrs={"rows": 2, "cols": 28})
+        if self.instance.pk:
+            self.fields["exemptions_text"].initial = format_exemptions(
+                self.instance.exemptions.all()
+            )
 
 
 class FeeFormSet(BaseInlineFormSet):
@@ -265,6 +303,7 @@ class FeeFormSet(BaseInlineFormSet):
                         optional=bool(data.get("optional")),
                         unit=data.get("unit") or "",
                         legal_source=data.get("legal_source") or "",
+                        exemptions=parse_exemptions(data.get("exemptions_text") or ""),
                     ),
                 )
             )
@@ -306,6 +345,7 @@ class FeeInline(OperatorInlineMixin, admin.StackedInline):
         ("kind", "order"),
         "legal_source",
         "rule",
+        "exemptions_text",
     ]
 
 
@@ -330,10 +370,20 @@ class ProcedureAdminForm(forms.ModelForm):
             "electronic_original",
             "result_sealed",
             "result_signing_basis",
+            "payment_timing",
         ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Older forms and scripts post without it: the model's default then.
+        self.fields["payment_timing"].required = False
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if not data.get("payment_timing"):
+            data["payment_timing"] = (
+                self.instance.payment_timing if self.instance.pk else PaymentTiming.BEFORE_RESULT
+            )
         values: dict[str, Any] = {
             k: data[k]
             for k in ("name", "level", "time_unit", "online_mode", "processing_time")
@@ -396,7 +446,12 @@ class ProcedureAdmin(OperatorOnlyAdmin):
         (
             _("Thời hạn và mức độ trực tuyến"),
             {
-                "fields": [("processing_time", "time_unit"), "online_mode", "process_summary"],
+                "fields": [
+                    ("processing_time", "time_unit"),
+                    "online_mode",
+                    "payment_timing",
+                    "process_summary",
+                ],
             },
         ),
         (

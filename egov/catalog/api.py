@@ -16,7 +16,16 @@ from egov.core.actors import actor_from_request
 from egov.core.api_query import validated_query
 from egov.core.scoping import visible_to
 
-from .models import DossierComponent, Fee, Level, OnlineMode, Procedure, ProcessStep, Sector
+from .models import (
+    DossierComponent,
+    Fee,
+    FeeExemption,
+    Level,
+    OnlineMode,
+    Procedure,
+    ProcessStep,
+    Sector,
+)
 from .search import filter_procedures, search_procedures
 
 SCOPE = "catalog:read"
@@ -91,10 +100,30 @@ class ComponentSerializer(serializers.ModelSerializer[DossierComponent]):
         return request.build_absolute_uri(url) if request is not None else url
 
 
+class ExemptionSerializer(serializers.ModelSerializer[FeeExemption]):
+    class Meta:
+        model = FeeExemption
+        fields = ["id", "group", "percent", "proof", "legal_source"]
+
+
 class FeeSerializer(serializers.ModelSerializer[Fee]):
+    # The groups it exempts or reduces: an applicant claims one by its id (dossier submission's
+    # `exemptions`) and attaches the proof named here.
+    exemptions = ExemptionSerializer(many=True, read_only=True)
+
     class Meta:
         model = Fee
-        fields = ["id", "kind", "name", "amount", "rule", "optional", "unit", "legal_source"]
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "amount",
+            "rule",
+            "optional",
+            "unit",
+            "legal_source",
+            "exemptions",
+        ]
 
 
 class StepSerializer(serializers.ModelSerializer[ProcessStep]):
@@ -124,6 +153,7 @@ class ProcedureDetailSerializer(ProcedureSummarySerializer):
             "legal_basis",
             "result_description",
             "requirements",
+            "payment_timing",
             "agencies",
             "components",
             "fees",
@@ -217,7 +247,7 @@ class ProcedureDetail(generics.RetrieveAPIView[Procedure]):
         qs = qs.select_related("sector").prefetch_related(
             "agencies",
             "components",
-            "fees",
+            "fees__exemptions",
             Prefetch("process_versions__steps", queryset=ProcessStep.objects.order_by("order")),
         )
         return get_object_or_404(qs, code=self.kwargs["code"].upper())

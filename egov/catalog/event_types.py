@@ -34,6 +34,7 @@ class ProcedureCreated(Payload):
     electronic_original: bool = False
     result_sealed: bool = False
     result_signing_basis: str = ""
+    payment_timing: str = "before_result"  # catalog.PaymentTiming
     agencies: list[str]  # agency identifiers
 
 
@@ -60,6 +61,8 @@ class FeesSet(Payload):
     on_request: list[tuple[str, str]] = []  # [name, unit] of fees charged only when asked for
     per_unit: list[tuple[str, str]] = []  # [name, unit] of fees charged per unit asked for
     legal_sources: list[tuple[str, str]] = []  # [name, the text that sets the amount]
+    # [fee name, group, percent taken off, proof, the text that grants it]
+    exemptions: list[tuple[str, str, int, str, str]] = []
 
 
 class ProcessPublished(Payload):

@@ -8,15 +8,18 @@ Both formats carry the same document::
                      "legal_basis", "for_citizens", "for_businesses", "processing_time",
                      "time_unit", "result_description", "online_mode", "requirements",
                      "is_published", "electronic_original", "result_sealed",
-                     "result_signing_basis",
+                     "result_signing_basis", "payment_timing",
                      "components": [{"code", "name", "required", "originals", "copies",
                                      "form_template", "form_schema"}],
                      "fees": [{"kind", "name", "amount", "rule", "optional", "unit",
-                              "legal_source"}],
+                              "legal_source",
+                              "exemptions": [{"group", "percent", "proof",
+                                              "legal_source"}]}],
                      "process": {"note", "steps": [{"name", "role", "unit_kind",
                                                     "agency_identifier", "budget"}]} | null}]}
 
-The workbook has one sheet per list (Lĩnh vực, Thủ tục, Thành phần hồ sơ, Phí lệ phí, Quy trình)
+The workbook has one sheet per list (Lĩnh vực, Thủ tục, Thành phần hồ sơ, Phí lệ phí, Miễn giảm
+phí lệ phí — each row naming its fee by the fee's order —, Quy trình)
 with Vietnamese column headers, plus a Hướng dẫn sheet listing the allowed values. The process is
 the *current* version; its history stays in the database. `form_template` is the stored file's
 name (the files themselves are not embedded).
@@ -46,10 +49,20 @@ from egov.org.models import Agency, Role, Unit
 
 from . import services
 from .error_codes import CatalogErrorCode
-from .models import Fee, Level, OnlineMode, Procedure, ProcessVersion, Sector, TimeUnit
+from .models import (
+    Fee,
+    Level,
+    OnlineMode,
+    PaymentTiming,
+    Procedure,
+    ProcessVersion,
+    Sector,
+    TimeUnit,
+)
 from .services import (
     CatalogError,
     ComponentSpec,
+    ExemptionSpec,
     FeeSpec,
     StepSpec,
     check_code,
@@ -123,6 +136,7 @@ def procedure_to_dict(procedure: Procedure) -> dict[str, Any]:
         "electronic_original": procedure.electronic_original,
         "result_sealed": procedure.result_sealed,
         "result_signing_basis": procedure.result_signing_basis,
+        "payment_timing": procedure.payment_timing,
         "components": [
             {
                 "code": c.code,
@@ -144,6 +158,15 @@ def procedure_to_dict(procedure: Procedure) -> dict[str, Any]:
                 "optional": f.optional,
                 "unit": f.unit,
                 "legal_source": f.legal_source,
+                "exemptions": [
+                    {
+                        "group": e.group,
+                        "percent": e.percent,
+                        "proof": e.proof,
+                        "legal_source": e.legal_source,
+                    }
+                    for e in sorted(f.exemptions.all(), key=lambda e: e.pk)
+                ],
             }
             for f in sorted(procedure.fees.all(), key=lambda f: (f.order, f.pk))
         ],
@@ -172,7 +195,7 @@ def _export_queryset(queryset: QuerySet[Procedure] | None) -> QuerySet[Procedure
         .prefetch_related(
             "agencies",
             "components",
-            "fees",
+            "fees__exemptions",
             Prefetch(
                 "process_versions",
                 queryset=ProcessVersion.objects.filter(is_current=True).prefetch_related("steps"),
@@ -218,6 +241,7 @@ SHEET_SECTORS = "Lĩnh vực"
 SHEET_PROCEDURES = "Thủ tục"
 SHEET_COMPONENTS = "Thành phần hồ sơ"
 SHEET_FEES = "Phí, lệ phí"
+SHEET_EXEMPTIONS = "Miễn, giảm phí, lệ phí"
 SHEET_STEPS = "Quy trình"
 SHEET_HELP = "Hướng dẫn"
 
@@ -244,6 +268,7 @@ SHEETS: dict[str, tuple[Column, ...]] = {
         Column("electronic_original", "Trả bản chính điện tử", "bool", 10),
         Column("result_sealed", "Kết quả có dấu cơ quan", "bool", 10),
         Column("result_signing_basis", "Căn cứ ký số, đóng dấu kết quả", width=40),
+        Column("payment_timing", "Thời điểm nộp phí", width=18),
         Column("process_note", "Ghi chú quy trình", width=30),
     ),
     SHEET_COMPONENTS: (
@@ -268,6 +293,14 @@ SHEETS: dict[str, tuple[Column, ...]] = {
         Column("unit", "Đơn vị tính", width=10),
         Column("legal_source", "Căn cứ thu", width=30),
     ),
+    SHEET_EXEMPTIONS: (
+        Column("procedure", "Mã thủ tục", width=26),
+        Column("fee", "Thứ tự khoản thu", "int", 10),
+        Column("group", "Đối tượng miễn, giảm", width=40),
+        Column("percent", "Tỷ lệ miễn, giảm (%)", "int", 10),
+        Column("proof", "Giấy tờ chứng minh", width=40),
+        Column("legal_source", "Căn cứ miễn, giảm", width=30),
+    ),
     SHEET_STEPS: (
         Column("procedure", "Mã thủ tục", width=26),
         Column("order", "Bước", "int", 8),
@@ -283,6 +316,7 @@ REQUIRED_COLUMNS = {
     SHEET_PROCEDURES: {"code", "name", "sector", "level", "processing_time"},
     SHEET_COMPONENTS: {"procedure", "code", "name"},
     SHEET_FEES: {"procedure", "kind", "name", "amount"},
+    SHEET_EXEMPTIONS: {"procedure", "fee", "group", "proof"},
     SHEET_STEPS: {"procedure", "name", "role", "budget"},
 }
 
@@ -293,6 +327,14 @@ def _help_rows() -> list[tuple[str, str, str]]:
     rows += [("Đơn vị thời hạn", str(v), str(label)) for v, label in TimeUnit.choices]
     rows += [("Mức độ trực tuyến", str(v), str(label)) for v, label in OnlineMode.choices]
     rows += [("Loại khoản thu", str(v), str(label)) for v, label in Fee.Kind.choices]
+    rows += [("Thời điểm nộp phí", str(v), str(label)) for v, label in PaymentTiming.choices]
+    rows += [
+        (
+            "Thứ tự khoản thu",
+            "1",
+            "Khoản thu được miễn, giảm: số thứ tự của khoản thu trong trang 'Phí, lệ phí'",
+        )
+    ]
     rows += [("Vai trò", r, str(Role(r).label)) for r in services.STEP_ROLES]
     rows += [("Loại phòng ban", str(v), str(label)) for v, label in Unit.Kind.choices]
     rows += [("Kiểu trường biểu mẫu", k, v) for k, v in services.FORM_FIELD_TYPES.items()]
@@ -332,6 +374,8 @@ def export_xlsx(queryset: QuerySet[Procedure] | None = None) -> bytes:
             rows[SHEET_COMPONENTS].append({"procedure": p["code"], "order": i, **c})
         for i, f in enumerate(p["fees"], start=1):
             rows[SHEET_FEES].append({"procedure": p["code"], "order": i, **f})
+            for e in f["exemptions"]:
+                rows[SHEET_EXEMPTIONS].append({"procedure": p["code"], "fee": i, **e})
         for i, s in enumerate(process["steps"] if process else [], start=1):
             rows[SHEET_STEPS].append({"procedure": p["code"], "order": i, **s})
 
@@ -493,6 +537,17 @@ def read_xlsx(data: bytes) -> dict[str, Any]:
                 procedures[code]["process"] = {"note": procedures[code]["_note"], "steps": items}
             else:
                 procedures[code][key] = items
+    for row in tables[SHEET_EXEMPTIONS]:
+        code = str(row.pop("procedure") or "").strip().upper()
+        fees = procedures[code]["fees"] if code in procedures else []
+        number = row.pop("fee", None)
+        if not isinstance(number, int) or not 1 <= number <= len(fees):
+            errors.append(
+                f"{row['_where']}: thủ tục '{code}' không có khoản thu thứ {number} trong trang "
+                f"'{SHEET_FEES}'."
+            )
+            continue
+        fees[number - 1].setdefault("exemptions", []).append(row)
     for item in document_procedures:
         item.pop("_note", None)
     if errors:
@@ -652,6 +707,9 @@ def _plan(
             "code": code,
             "level": _text(item["level"]).strip(),
             "time_unit": _text(item.get("time_unit") or "days").strip(),
+            "payment_timing": _text(
+                item.get("payment_timing") or PaymentTiming.BEFORE_RESULT
+            ).strip(),
         }
         for key in _TEXT_FIELDS:
             values[key] = _text(item.get(key))
@@ -786,9 +844,22 @@ def _fees(raw: Any, where: str, errors: list[str]) -> tuple[list[FeeSpec], list[
                 optional=False if item.get("optional") is None else item["optional"],
                 unit=_text(item.get("unit")).strip(),
                 legal_source=_text(item.get("legal_source")).strip(),
+                exemptions=_exemptions(item.get("exemptions"), labels[-1], errors),
             )
         )
     return specs, labels
+
+
+def _exemptions(raw: Any, where: str, errors: list[str]) -> tuple[ExemptionSpec, ...]:
+    return tuple(
+        ExemptionSpec(
+            group=_text(item.get("group")),
+            percent=100 if item.get("percent") is None else item["percent"],
+            proof=_text(item.get("proof")),
+            legal_source=_text(item.get("legal_source")).strip(),
+        )
+        for item in _items(raw, where, "exemptions", errors)
+    )
 
 
 def _steps(raw: Any, where: str, errors: list[str]) -> tuple[list[StepSpec], list[str]]:

@@ -203,6 +203,12 @@ class Fee(models.Model):
         return f"{text}/{self.unit}" if self.unit else text
 
 
+def reduced(amount: int, percent: int) -> int:
+    """What is left to pay of `amount` (integer VND) after a `percent` exemption: the reduction
+    is rounded down to the đồng, so the applicant never pays less than the rule says."""
+    return amount - amount * percent // 100
+
+
 class FeeExemption(models.Model):
     """A group of people a fee exempts or reduces (miễn, giảm), with the proof they show: the
     applicant claims it when submitting and attaches the proof; the desk checks it."""
@@ -223,6 +229,13 @@ class FeeExemption(models.Model):
 
     def __str__(self) -> str:
         return self.group
+
+    @property
+    def amount_due_text(self) -> str:
+        """ "100.000 đồng/bản": what a member of the group pays (per unit for a per-unit fee)."""
+        due = reduced(self.fee.amount, self.percent)
+        text = f"{due:,}".replace(",", ".") + " đồng"
+        return f"{text}/{self.fee.unit}" if self.fee.unit and due else text
 
 
 # How many units (copies) of one fee an applicant may ask for in one dossier.

@@ -39,8 +39,10 @@ from .models import (
     PROCEDURE_CODE_VALIDATOR,
     DossierComponent,
     Fee,
+    FeeExemption,
     Level,
     OnlineMode,
+    PaymentTiming,
     Procedure,
     ProcessStep,
     ProcessVersion,
@@ -106,6 +108,7 @@ PROCEDURE_FIELDS = (
     "electronic_original",
     "result_sealed",
     "result_signing_basis",
+    "payment_timing",
 )
 COMPONENT_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 SECTOR_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$")
@@ -140,6 +143,17 @@ class ComponentSpec:
 
 
 @dataclass(frozen=True)
+class ExemptionSpec:
+    """A group a fee exempts (percent 100) or reduces, the proof its members attach, the text
+    that grants it."""
+
+    group: str
+    percent: int = 100
+    proof: str = ""
+    legal_source: str = ""
+
+
+@dataclass(frozen=True)
 class FeeSpec:
     kind: str
     name: str
@@ -148,6 +162,7 @@ class FeeSpec:
     optional: bool = False  # charged only when the applicant asks for it
     unit: str = ""  # charged per unit ("bản"), the applicant gives the number
     legal_source: str = ""  # the text that sets the amount
+    exemptions: tuple[ExemptionSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,6 +195,9 @@ def fee_spec(fee: Fee) -> FeeSpec:
         optional=fee.optional,
         unit=fee.unit,
         legal_source=fee.legal_source,
+        exemptions=tuple(
+            ExemptionSpec(e.group, e.percent, e.proof, e.legal_source) for e in fee.exemptions.all()
+        ),
     )
 
 
@@ -264,6 +282,13 @@ def check_procedure_values(values: dict[str, Any]) -> dict[str, list[str]]:
             "time_unit",
             f"Đơn vị thời hạn '{values['time_unit']}' không hợp lệ; chọn 'days' "
             "(ngày làm việc) hoặc 'hours' (giờ làm việc).",
+        )
+    if "payment_timing" in values and values["payment_timing"] not in PaymentTiming.values:
+        add(
+            "payment_timing",
+            f"Thời điểm nộp phí '{values['payment_timing']}' không hợp lệ; chọn "
+            "'before_processing' (nộp trước khi giải quyết) hoặc 'before_result' (nộp trước khi "
+            "nhận kết quả).",
         )
     if "online_mode" in values and values["online_mode"] not in OnlineMode.values:
         add(
@@ -424,6 +449,41 @@ def check_fees(fees: Sequence[FeeSpec], labels: Sequence[str] | None = None) -> 
             errors.append(f"{where}: đơn vị tính tối đa 30 ký tự.")
         if not isinstance(fee.legal_source, str) or len(fee.legal_source) > 255:
             errors.append(f"{where}: căn cứ thu dài quá 255 ký tự.")
+        errors.extend(_check_exemptions(fee, where))
+    return errors
+
+
+MAX_EXEMPTIONS = 20  # groups per fee
+
+
+def _check_exemptions(fee: FeeSpec, where: str) -> list[str]:
+    errors: list[str] = []
+    if not isinstance(fee.exemptions, tuple | list):
+        return [f"{where}: danh sách miễn, giảm không hợp lệ."]
+    if len(fee.exemptions) > MAX_EXEMPTIONS:
+        errors.append(f"{where}: tối đa {MAX_EXEMPTIONS} đối tượng miễn, giảm.")
+    groups: set[str] = set()
+    for n, e in enumerate(fee.exemptions, start=1):
+        at = f"{where}, miễn giảm {n}"
+        if not isinstance(e, ExemptionSpec):
+            errors.append(f"{at}: không hợp lệ.")
+            continue
+        group = e.group.strip() if isinstance(e.group, str) else ""
+        if not group or len(group) > 255:
+            errors.append(f"{at}: tên đối tượng không được để trống, tối đa 255 ký tự.")
+        elif group in groups:
+            errors.append(f"{at}: đối tượng “{group}” bị trùng.")
+        groups.add(group)
+        if (
+            isinstance(e.percent, bool)
+            or not isinstance(e.percent, int)
+            or not 1 <= e.percent <= 100
+        ):
+            errors.append(f"{at}: tỷ lệ miễn, giảm phải là số nguyên từ 1 đến 100 (%).")
+        if not isinstance(e.proof, str) or not e.proof.strip() or len(e.proof) > 255:
+            errors.append(f"{at}: phải nêu giấy tờ chứng minh (tối đa 255 ký tự).")
+        if not isinstance(e.legal_source, str) or len(e.legal_source) > 255:
+            errors.append(f"{at}: căn cứ miễn, giảm dài quá 255 ký tự.")
     return errors
 
 
@@ -639,6 +699,7 @@ def create_procedure(
     electronic_original: bool = False,
     result_sealed: bool = False,
     result_signing_basis: str = "",
+    payment_timing: str = PaymentTiming.BEFORE_RESULT,
     components: Sequence[ComponentSpec] | None = None,
     fees: Sequence[FeeSpec] | None = None,
     steps: Sequence[StepSpec] | None = None,
@@ -666,6 +727,7 @@ def create_procedure(
             "electronic_original": electronic_original,
             "result_sealed": result_sealed,
             "result_signing_basis": result_signing_basis,
+            "payment_timing": payment_timing,
         }
     )
     errors = check_procedure_values(values)
@@ -931,25 +993,37 @@ def set_components(
     return result
 
 
+def _clean_fee(f: FeeSpec) -> FeeSpec:
+    return FeeSpec(
+        f.kind,
+        f.name.strip(),
+        f.amount,
+        (f.rule or "").strip(),
+        f.optional,
+        (f.unit or "").strip(),
+        (f.legal_source or "").strip(),
+        tuple(
+            ExemptionSpec(
+                e.group.strip(), e.percent, (e.proof or "").strip(), (e.legal_source or "").strip()
+            )
+            for e in f.exemptions
+        ),
+    )
+
+
 @transaction.atomic
 def set_fees(*, actor: Actor, procedure: Procedure, fees: Sequence[FeeSpec]) -> list[Fee]:
-    """Make the procedure's fees exactly `fees`, in that order (integer VND)."""
+    """Make the procedure's fees exactly `fees`, in that order (integer VND), each with the
+    groups it exempts or reduces."""
     _require_operator(actor)
     errors = check_fees(fees)
     _raise(errors, "Phí, lệ phí chưa hợp lệ: " + errors[0] if errors else None)
-    existing = list(Fee.objects.filter(procedure=procedure).order_by("order", "id"))
-    wanted = [
-        FeeSpec(
-            f.kind,
-            f.name.strip(),
-            f.amount,
-            (f.rule or "").strip(),
-            f.optional,
-            (f.unit or "").strip(),
-            (f.legal_source or "").strip(),
-        )
-        for f in fees
-    ]
+    existing = list(
+        Fee.objects.filter(procedure=procedure)
+        .prefetch_related("exemptions")
+        .order_by("order", "id")
+    )
+    wanted = [_clean_fee(f) for f in fees]
     if [fee_spec(f) for f in existing] == wanted:
         return existing
     Fee.objects.filter(procedure=procedure).delete()
@@ -967,7 +1041,19 @@ def set_fees(*, actor: Actor, procedure: Procedure, fees: Sequence[FeeSpec]) -> 
         )
         for i, f in enumerate(wanted, start=1)
     ]
-    Fee.objects.bulk_create(rows)
+    for row in rows:
+        row.save()
+    FeeExemption.objects.bulk_create(
+        FeeExemption(
+            fee=row,
+            group=e.group,
+            percent=e.percent,
+            proof=e.proof,
+            legal_source=e.legal_source,
+        )
+        for row, spec in zip(rows, wanted, strict=True)
+        for e in spec.exemptions
+    )
     record_event(
         actor=actor,
         event_type=event_types.FEES_SET,
@@ -979,9 +1065,18 @@ def set_fees(*, actor: Actor, procedure: Procedure, fees: Sequence[FeeSpec]) -> 
             "on_request": [[f.name, f.unit] for f in rows if f.optional],
             "per_unit": [[f.name, f.unit] for f in rows if f.unit],
             "legal_sources": [[f.name, f.legal_source] for f in rows if f.legal_source],
+            "exemptions": [
+                [f.name, e.group, e.percent, e.proof, e.legal_source]
+                for f in wanted
+                for e in f.exemptions
+            ],
         },
     )
-    return list(Fee.objects.filter(procedure=procedure).order_by("order", "id"))
+    return list(
+        Fee.objects.filter(procedure=procedure)
+        .prefetch_related("exemptions")
+        .order_by("order", "id")
+    )
 
 
 # --- processes -----------------------------------------------------------------------------------

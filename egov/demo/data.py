@@ -313,6 +313,9 @@ OPERATOR_AGENCY_KEY = "ubnd"
 MEETINGS_SECRETARIAT = OfficialSpec(
     "ubndtinh.vanphong", next(_NAMES), "VP", "chuyen-vien", (Role.SECRETARIAT, Role.SPECIALIST)
 )
+# The Department of Justice's accountant: bank statements, reconciliation, refunds (payments).
+ACCOUNTANT = OfficialSpec("stp.ketoan", next(_NAMES), "VP", "chuyen-vien", (Role.ACCOUNTANT,))
+ACCOUNTANT_AGENCY_KEY = "stp"
 
 CITIZENS = (
     CitizenSpec("022085012345", "Nguyễn Văn An", "0912000001", "an.nguyen@example.com"),
@@ -493,6 +496,7 @@ def load_demo(*, actor: Actor = SYSTEM) -> DemoResult:
         staff = [(spec.key, o) for spec in AGENCIES for o in spec.officials]
         staff.append((OPERATOR_AGENCY_KEY, OPERATOR))
         staff.append(("ubnd", MEETINGS_SECRETARIAT))
+        staff.append((ACCOUNTANT_AGENCY_KEY, ACCOUNTANT))
         existing_users = {
             u.username: u for u in User.objects.filter(username__in=[o.username for _, o in staff])
         }

@@ -30,6 +30,9 @@ class DemoDossier:
     applicant: str
     personal_id: str
     steps_done: int  # processing steps finished after reception (-1: all, and returned)
+    # The fees due are paid in cash at the desk when received; False: still unpaid (a procedure
+    # paid before processing then waits in status 6 for the desk's "Thu tiền mặt").
+    pays: bool = True
 
 
 RETURNED = -1
@@ -45,7 +48,7 @@ DOSSIERS: tuple[DemoDossier, ...] = (
     DemoDossier("2.000720.000.00.00.H41", "Vũ Thị Ngân", "022190002468", 1),
     # Phiếu lý lịch tư pháp (Sở Tư pháp, 10 days): returned, and one in processing.
     DemoDossier("2.000488.000.00.00.H41", "Đỗ Quang Hải", "022092001357", RETURNED),
-    DemoDossier("2.000488.000.00.00.H41", "Ngô Thị Lụa", "022196009753", 0),
+    DemoDossier("2.000488.000.00.00.H41", "Ngô Thị Lụa", "022196009753", 0, pays=False),
     # Đăng ký thành lập doanh nghiệp tư nhân (Sở Tài chính, 3 days): returned.
     DemoDossier("2.001610.000.00.00.H41", "Hoàng Văn Trung", "022085003579", RETURNED),
 )
@@ -67,6 +70,18 @@ def _active(dossier: Dossier) -> DossierStep | None:
         .select_related("assignee__user")
         .first()
     )
+
+
+def _pay_at_desk(receiver: Official, dossier: Dossier) -> None:
+    """The applicant pays what is due in cash to the receiver (payments' desk service)."""
+    from egov.core.scoping import visible_to
+    from egov.payments.models import Payment, PaymentStatus
+    from egov.payments.services.cash import record_cash
+
+    actor = actor_for_user(receiver.user)
+    due = visible_to(actor, Payment.objects.filter(dossier=dossier, status=PaymentStatus.DUE))
+    for payment in due:
+        record_cash(actor=actor, payment=payment.code, amount=payment.amount)
 
 
 def load_demo_dossiers() -> int:
@@ -112,6 +127,8 @@ def load_demo_dossiers() -> int:
             agency_identifier=Agency.objects.get(pk=competent).identifier,
         )
         made += 1
+        if spec.pays:
+            _pay_at_desk(receiver, dossier)
         done = 0
         while spec.steps_done == RETURNED or done < spec.steps_done:
             step = _active(dossier)

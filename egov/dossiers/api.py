@@ -30,9 +30,9 @@ from egov.core.ratelimit import allow_lookup
 from egov.core.scoping import visible_to
 
 from . import services
-from .fees import parse_requested
+from .fees import parse_exemptions, parse_requested
 from .formschema import parse_form_data
-from .models import Channel, Dossier, ResultDelivery, Status
+from .models import Channel, Dossier, PaymentState, ResultDelivery, Status
 from .pdf import receipt_pdf
 
 
@@ -62,6 +62,12 @@ class DossierSerializer(serializers.Serializer[Dossier]):
         read_only=True, help_text="Tổng phí, lệ phí (đồng): các khoản bắt buộc và khoản đã yêu cầu"
     )
     result_delivery = serializers.ChoiceField(choices=ResultDelivery.choices, read_only=True)
+    payment_state = serializers.ChoiceField(
+        choices=PaymentState.choices,
+        read_only=True,
+        help_text="Tình trạng thanh toán phí, lệ phí: '' không phải nộp, due chưa thanh toán, "
+        "paid đã thanh toán, exempt được miễn, refunded đã hoàn trả",
+    )
 
 
 class TimelineSerializer(serializers.Serializer[Any]):
@@ -124,8 +130,18 @@ class DossierListCreate(APIView):
                         "thu khi người nộp yêu cầu (optional) mà người nộp yêu cầu, và số "
                         "lượng với khoản thu theo đơn vị (unit). Khoản không ghi: không yêu cầu.",
                     ),
+                    "exemptions": serializers.CharField(
+                        required=False,
+                        help_text='JSON: {"<id khoản phí>": <id đối tượng miễn, giảm>} — đối '
+                        "tượng được miễn, giảm người nộp khai cho khoản thu (exemptions của "
+                        "khoản phí trong thủ tục); kèm giấy tờ chứng minh ở proof__<id khoản phí>.",
+                    ),
                     "file__<component code>": serializers.FileField(
                         required=False, help_text="Một hoặc nhiều tệp cho mỗi thành phần hồ sơ"
+                    ),
+                    "proof__<fee id>": serializers.FileField(
+                        required=False,
+                        help_text="Giấy tờ chứng minh miễn, giảm cho khoản phí (bắt buộc khi khai)",
                     ),
                 },
             )
@@ -161,6 +177,12 @@ class DossierListCreate(APIView):
             idempotency_key=request.headers.get("Idempotency-Key") or None,
             chain=str(data.get("chain", "")) or None,
             fees=parse_requested(data.get("fees")),
+            exemptions=parse_exemptions(data.get("exemptions")),
+            exemption_proofs={
+                key.split("__", 1)[1]: request.FILES.getlist(key)
+                for key in request.FILES
+                if key.startswith("proof__")
+            },
         )
         dossier = services.submit_online(user=user, submission=submission)
         body = dict(DossierSerializer(dossier).data)

@@ -23,6 +23,17 @@ class SubmittedFile(Payload):
     sha256: str
 
 
+class ExemptionClaimed(Payload):
+    fee: str  # the fee's name
+    group: str
+    percent: int
+
+
+class ProofFile(Payload):
+    name: str
+    sha256: str
+
+
 class Submitted(Payload):
     status: int
     procedure: str
@@ -33,8 +44,11 @@ class Submitted(Payload):
     # Liên thông: a dossier made for a further procedure of a chain, from the main one.
     chained_from: str = ""
     chain: str = ""
-    # The total of the fees due (those by law and those the applicant asked for), VND.
+    # The total of the fees due (those by law and those the applicant asked for), VND, after the
+    # exemptions claimed, and the proofs attached for them.
     fee_total: int | None = None
+    exemptions: list[ExemptionClaimed] = []
+    proofs: list[ProofFile] = []
 
 
 class Rated(Payload):
@@ -161,6 +175,10 @@ class SupplementProvided(DossierPayload):
 
 class PaymentRequested(Reason):
     amount: int
+    # The dossier waits for the fees it owes since it was submitted (a procedure paid before
+    # processing, received while they are still due): the payment already open stays the one
+    # to pay, none is opened for this request.
+    fees_due: bool = False
 
 
 class PaymentReceived(DossierPayload):

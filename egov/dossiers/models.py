@@ -180,6 +180,8 @@ class DossierFile(models.Model):
         FORM_02 = "form02", _("Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (mẫu 02)")
         FORM_03 = "form03", _("Phiếu từ chối tiếp nhận giải quyết hồ sơ (mẫu 03)")
         FORM_04 = "form04", _("Phiếu xin lỗi và hẹn lại ngày trả kết quả (mẫu 04)")
+        # What the applicant attaches to claim a fee exemption (dossiers.fees): the desk checks it.
+        EXEMPTION_PROOF = "exemption", _("Giấy tờ chứng minh miễn, giảm phí, lệ phí")
 
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="files")
     component = models.ForeignKey(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -35,7 +36,16 @@ from . import fees as fee_rules
 from .codes import generator
 from .error_codes import DossierErrorCode as Code
 from .formschema import validate_form
-from .models import Channel, Dossier, DossierFile, Draft, Rating, ResultDelivery, Status
+from .models import (
+    Channel,
+    Dossier,
+    DossierFile,
+    Draft,
+    PaymentState,
+    Rating,
+    ResultDelivery,
+    Status,
+)
 from .notify import notify_applicant
 from .uploads import check_paper
 
@@ -77,6 +87,9 @@ class Submission:
     chain: str | None = None  # a ProcedureChain code whose first procedure is this one
     # The applicant's choice of optional fees: {fee id: units} (dossiers.fees).
     fees: Mapping[str, Any] = field(default_factory=dict)
+    # Exemptions claimed: {fee id: exemption id}, each with its proof {fee id: files}.
+    exemptions: Mapping[str, Any] = field(default_factory=dict)
+    exemption_proofs: Mapping[str, Sequence[UploadedFile]] = field(default_factory=dict)
 
 
 def _applicant_fields(user: User) -> dict[str, str]:
@@ -105,6 +118,8 @@ class Checked:
     form_values: dict[str, Any]
     files: list[tuple[Any, CheckedFile]]
     fee_lines: list[fee_rules.FeeLine]
+    # The proofs of the exemptions claimed, checked like papers.
+    proofs: list[CheckedFile] = field(default_factory=list)
 
 
 def validate_submission(*, user: User, submission: Submission) -> Checked:
@@ -117,7 +132,7 @@ def validate_submission(*, user: User, submission: Submission) -> Checked:
 def _validate(submission: Submission, user: User) -> Checked:
     procedure = (
         Procedure.objects.filter(code=submission.procedure_code, is_published=True)
-        .prefetch_related("components", "fees", "agencies")
+        .prefetch_related("components", "fees__exemptions", "agencies")
         .first()
     )
     if procedure is None:
@@ -159,7 +174,12 @@ def _validate(submission: Submission, user: User) -> Checked:
     if len(submission.summary) > 500:
         errors["summary"] = ["Trích yếu tối đa 500 ký tự."]
 
-    check_total(f for files in submission.uploads.values() for f in files)
+    check_total(
+        f
+        for uploads in (submission.uploads, submission.exemption_proofs)
+        for files in uploads.values()
+        for f in files
+    )
     components = {c.code: c for c in procedure.components.all()}
     for code in list(submission.form_data) + list(submission.uploads):
         if code not in components:
@@ -185,10 +205,17 @@ def _validate(submission: Submission, user: User) -> Checked:
             except UploadRejected as exc:
                 errors.setdefault(code, []).append(exc.message)
     lines: list[fee_rules.FeeLine] = []
+    proofs: list[CheckedFile] = []
+    claims: dict[str, Any] = {}
     try:
-        lines = fee_rules.fee_lines(procedure.fees.all(), submission.fees)
+        lines = fee_rules.fee_lines(procedure.fees.all(), submission.fees, submission.exemptions)
     except DomainError as exc:
         errors.update(exc.fields)
+    with suppress(DomainError):  # named by fee_lines above
+        claims = fee_rules.exemption_claims(
+            procedure.fees.all(), submission.exemptions, submission.fees
+        )
+    proofs = _check_proofs(claims, submission.exemption_proofs, errors)
     if list(errors) == ["agency"]:
         raise SubmissionError(
             "Vui lòng chọn cơ quan tiếp nhận thực hiện thủ tục này.",
@@ -199,7 +226,28 @@ def _validate(submission: Submission, user: User) -> Checked:
         raise SubmissionError(
             "Hồ sơ chưa hợp lệ, vui lòng kiểm tra các mục được đánh dấu.", fields=errors
         )
-    return Checked(procedure, agency, form_values, checked, lines)
+    return Checked(procedure, agency, form_values, checked, lines, proofs)
+
+
+def _check_proofs(
+    claims: Mapping[str, Any],
+    uploads: Mapping[str, Sequence[UploadedFile]],
+    errors: dict[str, list[str]],
+) -> list[CheckedFile]:
+    """Each exemption claimed needs its proof (errors under `exemption_proof.<fee id>`); a proof
+    for a fee whose exemption is not claimed is ignored."""
+    proofs: list[CheckedFile] = []
+    for key, claim in claims.items():
+        files = list(uploads.get(key, []))
+        where = f"exemption_proof.{key}"
+        if not files:
+            errors[where] = [f"Đính kèm {claim.proof.lower()} để được miễn, giảm."]
+        for upload in files:
+            try:
+                proofs.append(check_paper(upload, label=claim.proof))
+            except UploadRejected as exc:
+                errors.setdefault(where, []).append(exc.message)
+    return proofs
 
 
 def submit_online(*, user: User, submission: Submission) -> Dossier:
@@ -241,6 +289,9 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
                 form_data=form_values,
                 fee_total=fee_rules.total(valid.fee_lines),
                 fee_lines=fee_rules.stored(valid.fee_lines),
+                payment_state=PaymentState.EXEMPT
+                if fee_rules.exempt(valid.fee_lines)
+                else PaymentState.NONE,
                 submitted_at=now,
                 appointment_at=due_date(procedure, agency, now, process),
                 idempotency_key=submission.idempotency_key or None,
@@ -248,6 +299,8 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
             )
             for component, checked_file in checked:
                 store_paper(dossier, checked_file, DossierFile.Kind.COMPONENT, component)
+            for proof in valid.proofs:
+                store_paper(dossier, proof, DossierFile.Kind.EXEMPTION_PROOF)
             note_submission(procedure)
             record_event(
                 actor=actor,
@@ -266,6 +319,16 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
                     ],
                     "process_version": process.version if process else None,
                     "fee_total": dossier.fee_total,
+                    "exemptions": [
+                        {
+                            "fee": line.name,
+                            "group": line.exemption,
+                            "percent": line.exemption_percent,
+                        }
+                        for line in valid.fee_lines
+                        if line.exemption
+                    ],
+                    "proofs": [{"name": f.name, "sha256": f.sha256} for f in valid.proofs],
                 },
             )
             linked = (

@@ -23,6 +23,9 @@ class OnestopErrorCode(ErrorCode):
     INVALID_ASSIGNEE = "invalid_assignee"
     INVALID_STEP = "invalid_step"
     INVALID_AMOUNT = "invalid_amount"
+    # The applicant has not paid the fees due yet (payments): the result waits, and cash is
+    # recorded through the payments desk, not by the one-stop action.
+    PAYMENT_DUE = "payment_due"
     INVALID_APPOINTMENT = "invalid_appointment"
     INVALID_CURSOR = "invalid_cursor"
     TOO_MANY_ROWS = "too_many_rows"

@@ -25,17 +25,24 @@ from django.utils import timezone
 from egov.accounts.identity import normalize_phone, normalize_tax_code, parse_personal_id
 from egov.accounts.models import User
 from egov.cases import Action, TransitionRefused, perform
-from egov.catalog.models import Procedure, ReceptionDesk, TimeUnit
+from egov.catalog.models import PaymentTiming, Procedure, ReceptionDesk, TimeUnit
 from egov.catalog.services import desk_agency_id, note_submission
 from egov.core.actors import Actor, actor_for_user
 from egov.core.dates import local_text
-from egov.core.errors import DomainError, NotAllowed, NotFoundError
+from egov.core.errors import Conflict, DomainError, NotAllowed, NotFoundError
 from egov.core.uploads import CheckedFile, UploadRejected, check_total
 from egov.dossiers import event_types as E
 from egov.dossiers import fees as fee_rules
 from egov.dossiers.codes import enter_in_register, generator
 from egov.dossiers.error_codes import DossierErrorCode
-from egov.dossiers.models import Channel, Dossier, DossierFile, ResultDelivery, Status
+from egov.dossiers.models import (
+    Channel,
+    Dossier,
+    DossierFile,
+    PaymentState,
+    ResultDelivery,
+    Status,
+)
 from egov.dossiers.notify import notify_applicant
 from egov.dossiers.services import SubmissionError, due_date, store_paper
 from egov.dossiers.uploads import check_paper
@@ -309,7 +316,43 @@ def receive_online(*, actor: Actor, dossier: Dossier | str, version: int | None 
             subject=f"Hồ sơ {locked.code}: đã tiếp nhận, hẹn trả kết quả "
             f"{timezone.localtime(locked.appointment_at):%d/%m/%Y}",
         )
+        waiting = _await_fees(actor, locked)
+        if waiting is not None:
+            locked.status, locked.version = waiting.status, waiting.version
     return locked
+
+
+# Why a dossier received with its fees still due waits (status 6), as the applicant reads it.
+FEES_BEFORE_PROCESSING = "Nộp phí, lệ phí trước khi giải quyết hồ sơ"
+
+
+def _await_fees(actor: Actor, dossier: Dossier) -> Dossier | None:
+    """A procedure whose fees are paid before processing, received while they are still due
+    (the applicant pays later, or at the desk): the dossier waits in status 6 until the payments
+    app settles them (payment_settled brings it back to processing). Runs inside the reception's
+    transaction; the payment opened for the submission (or by this reception's own event) stays
+    the one to pay, so the request says `fees_due` and opens none."""
+    state = Dossier.objects.filter(pk=dossier.pk).values_list("payment_state", flat=True).first()
+    timing = dossier.procedure.payment_timing
+    if state != PaymentState.DUE or timing != PaymentTiming.BEFORE_PROCESSING:
+        return None
+    with perform(DOSSIER, "request_payment", actor=actor, case=dossier.code, durable=False) as act:
+        act.save()
+        _record(
+            act,
+            E.PAYMENT_REQUESTED,
+            amount=act.case.fee_total,
+            reason=FEES_BEFORE_PROCESSING,
+            fees_due=True,
+        )
+        notify_applicant(
+            act.case,
+            "fees-due",
+            f"Hồ sơ {act.case.code} được giải quyết sau khi ông/bà nộp "
+            f"{act.case.fee_total:,} đồng phí, lệ phí (trực tuyến tại mục “Hồ sơ của tôi”, "
+            "hoặc tại Bộ phận Một cửa).".replace(",", "."),
+        )
+    return act.case
 
 
 def agencies_received_at(procedure: Procedure, desk_agency_id: int) -> list[Agency]:
@@ -535,7 +578,7 @@ def receive_in_person(
                 f"Hồ sơ {dossier.code} đã được tiếp nhận. Ngày hẹn trả kết quả: "
                 f"{timezone.localtime(dossier.appointment_at):%d/%m/%Y}.",
             )
-        dossier = act.case
+        dossier = _await_fees(actor, act.case) or act.case
     return dossier
 
 
@@ -1069,6 +1112,14 @@ def payment_received(
 
 def _payment_received(act: Action[Dossier], receipt_number: str) -> None:
     locked, official = act.case, act.acting_official
+    if locked.payment_state == PaymentState.DUE:
+        # The payments app holds what is due: paid online by the applicant, or recorded as cash
+        # at its desk page; marking it here would leave that payment open.
+        raise Conflict(
+            "Khoản phí, lệ phí này được ghi nhận qua chức năng thanh toán: người nộp thanh toán "
+            "trực tuyến, hoặc Bộ phận Một cửa ghi nhận tiền mặt tại trang “Thu tiền mặt”.",
+            code=Code.PAYMENT_DUE,
+        )
     step = _active_step(locked)
     # The holder who asked for it, or the one-stop desk where the applicant pays: the receiving
     # agency's or the holding agency's.
@@ -1477,6 +1528,12 @@ def _return_result(act: Action[Dossier], method: str | None) -> None:
     locked, official = act.case, act.acting_official
     step = _active_step(locked)  # the return step, at the desk the process names
     _require_in_charge(locked, step, official)
+    if locked.payment_state == PaymentState.DUE:
+        raise Conflict(
+            "Chưa trả được kết quả: người nộp chưa nộp đủ phí, lệ phí. Kết quả được trả sau khi "
+            "thanh toán (trực tuyến, hoặc nộp tiền mặt tại Bộ phận Một cửa).",
+            code=Code.PAYMENT_DUE,
+        )
     method = method or locked.result_delivery
     if method not in ResultDelivery.values:
         raise DomainError("Hình thức trả kết quả không hợp lệ.", code=Code.INVALID_DELIVERY)

@@ -34,7 +34,8 @@ from egov.core.keyset import CURSOR_PARAM, keyset_page
 from egov.core.scoping import visible_to
 from egov.dossiers import services as dossier_services
 from egov.dossiers.downloads import file_download
-from egov.dossiers.models import Dossier, DossierFile, ResultDelivery, Status
+from egov.dossiers.fees import shown_lines
+from egov.dossiers.models import Dossier, DossierFile, PaymentState, ResultDelivery, Status
 from egov.dossiers.pdf import receipt_pdf
 from egov.org.models import Official, Role
 from egov.workcalendar import deadlines
@@ -573,6 +574,7 @@ def _available_actions(s: Situation, official: Official) -> list[str]:
     # whose step is done or still ahead); the receiving desk records a withdrawal.
     in_charge = official.agency_id == services.in_charge_agency_id(d, s.active)
     receiving = official.agency_id == d.agency_id
+    fees_due = d.payment_state == PaymentState.DUE
     out: list[str] = []
     if "approve_apology" in allowed and leader and holder and s.pending_letters:
         out.append("decide_apology")  # what the leader opened the dossier for
@@ -585,7 +587,7 @@ def _available_actions(s: Situation, official: Official) -> list[str]:
         out.append("approve_sign" if signs else "forward")
     if "record_result" in allowed and holder:
         out.append("record_result")
-    if "return_result" in allowed and receiver and in_charge:
+    if "return_result" in allowed and receiver and in_charge and not fees_due:
         out.append("return_result")
     if "request_supplement" in allowed and (
         holder if d.status != Status.NEW else receiver and in_charge
@@ -605,7 +607,12 @@ def _available_actions(s: Situation, official: Official) -> list[str]:
         out.append("assign")
     if "request_payment" in allowed and holder:
         out.append("request_payment")
-    if "payment_received" in allowed and (holder or (receiver and (receiving or in_charge))):
+    # What the payments app holds is paid online or recorded as cash at its desk page.
+    if (
+        "payment_received" in allowed
+        and not fees_due
+        and (holder or (receiver and (receiving or in_charge)))
+    ):
         out.append("payment_received")
     if "draft_apology" in allowed and holder and d.appointment_at and not s.pending_letters:
         out.append("draft_apology")
@@ -976,6 +983,8 @@ def _render_dossier(
         "actions": _action_views(s, bound),
         "on_time": on_time,
         "kept_promise": services.kept_promise(dossier),
+        "fee_lines": shown_lines(dossier),
+        "cash_desk": official is not None and official.has_role(Role.RECEIVER),
         "supplements": list(dossier.supplement_requests.select_related("requested_by__user")),
         "letters": list(
             dossier.apology_letters.select_related("drafted_by__user", "decided_by__user").order_by(

@@ -1,8 +1,9 @@
 """The payment case type (egov.cases kernel): who may do what to a payment, from which state.
 
-A payment is seen by its dossier's applicant, the officials of the collecting agency and
-operators; anyone else gets "not found". Desk and accountant work needs the agency's roles
-(receiver, accountant; a leader approves refunds); what providers tell us runs as the system.
+A payment is seen by its dossier's applicant, the officials of the collecting agency (and of
+the desk that received the dossier: scopes.py) and operators; anyone else gets "not found".
+Desk and accountant work needs the agency's roles (receiver, accountant; a leader approves
+refunds); what providers tell us runs as the system.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from egov.org.models import Role
 
 from .models import Payment
 from .models import PaymentStatus as S
+from .scopes import received_at_desks
 
 APPLICANTS = frozenset({"citizen", "business"})
 SYSTEM = frozenset({"system"})
@@ -33,7 +35,10 @@ class PaymentCaseType(CaseType[Payment]):
         if actor.kind in APPLICANTS:
             return actor.user_id is not None and case.dossier.applicant_id == actor.user_id
         if actor.kind == "official":
-            return case.agency_id in actor.agency_ids
+            return (
+                case.agency_id in actor.agency_ids
+                or received_at_desks(actor.agency_ids).filter(dossier_id=case.dossier_id).exists()
+            )
         if actor.kind == "api_client":
             return case.agency_id in actor.agency_ids and actor.has_scope("payments:read")
         return False

@@ -2,7 +2,9 @@
 one locked row).
 
 - A payment, its attempts, its receipt and its refunds: the dossier's applicant; the officials
-  of the collecting agency; operators; an API client with `payments:read` its agency's.
+  of the collecting agency, and those of the one-stop desk that received the dossier (the
+  provincial centre receives a department's dossiers and takes their fees in cash); operators;
+  an API client with `payments:read` its agency's.
 - Callbacks and bank statements (the raw evidence, with other people's transfers on them): the
   collecting agency's accountants and leaders, and operators; never an applicant.
 """
@@ -15,6 +17,7 @@ from django.db.models import Q, QuerySet
 
 from egov.core.actors import Actor
 from egov.core.scoping import scope_policy
+from egov.onestop.models import DossierStep
 from egov.org.models import Role
 
 from .models import (
@@ -37,10 +40,19 @@ def payment_filter(actor: Actor, prefix: str = "") -> Q | None:
     if actor.kind in APPLICANTS and actor.user_id is not None:
         return Q(**{f"{prefix}dossier__applicant_id": actor.user_id})
     if actor.kind == "official":
-        return Q(**{f"{prefix}agency_id__in": actor.agency_ids})
+        return Q(**{f"{prefix}agency_id__in": actor.agency_ids}) | Q(
+            **{f"{prefix}dossier_id__in": received_at_desks(actor.agency_ids)}
+        )
     if actor.kind == "api_client" and actor.has_scope("payments:read"):
         return Q(**{f"{prefix}agency_id__in": actor.agency_ids})
     return Q(pk__in=[])
+
+
+def received_at_desks(agency_ids: frozenset[int] | set[int]) -> QuerySet[Any]:
+    """The dossiers (ids) a one-stop desk of these agencies received (its reception step)."""
+    return DossierStep.objects.filter(agency_id__in=agency_ids, role=Role.RECEIVER).values(
+        "dossier_id"
+    )
 
 
 def _payments(actor: Actor, qs: QuerySet[Any], prefix: str) -> QuerySet[Any]:

@@ -4,8 +4,8 @@ from typing import Any
 
 from django import forms
 
-from egov.catalog.models import DossierComponent, Procedure, ProcedureChain
-from egov.dossiers.fee_fields import FeeChoice, FeeRow, add_fee_fields, fee_rows, requested
+from egov.catalog.models import DossierComponent, Fee, Procedure, ProcedureChain, reduced
+from egov.dossiers.fee_fields import FeeChoice, FeeRow, add_fee_fields, fee_rows, money, requested
 from egov.dossiers.models import Rating, ResultDelivery
 from egov.onestop.forms import MultipleFileField
 
@@ -42,6 +42,20 @@ def identity_verified(user: Any) -> bool:
 
 
 OPTIONAL_MARK = " (không bắt buộc)"
+
+
+def proof_key(fee_id: Any) -> str:
+    """Where a fee's exemption proof is kept among the draft's papers (no component code has
+    a colon)."""
+    return f"proof:{fee_id}"
+
+
+def exemption_label(fee: Fee, exemption: Any) -> str:
+    """ "Người khuyết tật — miễn phí" / "Sinh viên — giảm 50%, còn 100.000 đồng"."""
+    if exemption.percent >= 100:
+        return f"{exemption.group} — miễn phí"
+    due = money(reduced(fee.amount, exemption.percent)) + (f"/{fee.unit}" if fee.unit else "")
+    return f"{exemption.group} — giảm {exemption.percent}%, còn {due}"
 
 
 class ConfirmForm(forms.Form):
@@ -149,6 +163,33 @@ class SubmissionForm(forms.Form):
                 self.paper_components.append((component, name))
             self.component_fields.append((component, names))
         self.fee_choices: list[FeeChoice] = add_fee_fields(self, procedure.fees.all())
+        self.exemption_fees: list[Fee] = []
+        for fee in procedure.fees.all():
+            groups = list(fee.exemptions.all())
+            if not groups or not fee.amount:
+                continue
+            self.exemption_fees.append(fee)
+            self.fields[f"exemption__{fee.pk}"] = forms.ChoiceField(
+                label=f"{fee.name}: bạn có thuộc đối tượng được miễn, giảm không?",
+                choices=[("", "Không thuộc đối tượng miễn, giảm")]
+                + [(str(e.pk), exemption_label(fee, e)) for e in groups],
+                widget=forms.RadioSelect,
+                initial="",
+                required=False,
+            )
+            self.fields[f"proof__{fee.pk}"] = MultipleFileField(
+                label=f"Giấy tờ chứng minh được miễn, giảm {fee.name.lower()}"
+                + OPTIONAL_MARK.replace("không bắt buộc", "khi thuộc đối tượng miễn, giảm"),
+                required=False,
+                help_text="Theo đối tượng đã chọn: "
+                + "; ".join(f"{e.group.lower()}: {e.proof.lower()}" for e in groups)
+                + ". PDF, JPEG hoặc PNG, tối đa 10 MB mỗi tệp."
+                + (
+                    " Chọn tệp mới để thay tệp đã tải lên."
+                    if self.stored_files.get(proof_key(fee.pk))
+                    else ""
+                ),
+            )
         self.fields["result_delivery"] = forms.ChoiceField(
             label="Cách nhận kết quả",
             choices=ResultDelivery.choices,
@@ -187,6 +228,23 @@ class SubmissionForm(forms.Form):
     def requested_fees(self) -> dict[str, int]:
         return requested(self.fee_choices, getattr(self, "cleaned_data", {}))
 
+    def requested_exemptions(self) -> dict[str, str]:
+        """{fee id: exemption id} ("" for none), as dossiers.fees reads it."""
+        cleaned = getattr(self, "cleaned_data", {})
+        return {str(f.pk): cleaned.get(f"exemption__{f.pk}") or "" for f in self.exemption_fees}
+
+    def exemption_rows(self) -> list[tuple[Fee, Any, Any, list[dict[str, Any]]]]:
+        """(fee, its group choice, its proof upload, the proof files already uploaded)."""
+        return [
+            (
+                f,
+                self[f"exemption__{f.pk}"],
+                self[f"proof__{f.pk}"],
+                self.stored_files.get(proof_key(f.pk), []),
+            )
+            for f in self.exemption_fees
+        ]
+
     def paper_rows(self) -> list[tuple[DossierComponent, Any, list[dict[str, Any]], Any]]:
         """(component, file field, files already uploaded, their removal checkbox)."""
         rows = []
@@ -220,6 +278,10 @@ class SubmissionForm(forms.Form):
     def field_for_error(self, key: str) -> str | None:
         """The form field a service error key ("to-khai.child_name", "giay-chung-sinh",
         "fees.12", "agency") belongs to."""
+        if key.startswith(("exemption.", "exemption_proof.")):
+            kind, fee_id = key.split(".", 1)
+            target = f"{'exemption' if kind == 'exemption' else 'proof'}__{fee_id}"
+            return target if target in self.fields else None
         if key.startswith("fees."):
             fee_id = key.split(".", 1)[1]
             choice = next((c for c in self.fee_choices if str(c.fee.pk) == fee_id), None)

@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +38,7 @@ from egov.dossiers.models import (
     Dossier,
     DossierFile,
     Draft,
+    PaymentState,
     ResultDelivery,
     Status,
 )
@@ -46,6 +48,8 @@ from egov.dossiers.uploads import check_paper
 from egov.onestop import services as onestop_services
 from egov.onestop.models import SupplementRequest
 from egov.org.models import Agency, Unit
+from egov.payments import providers as payment_providers
+from egov.payments.models import Payment, PaymentStatus
 from egov.workcalendar.services import WorkingCalendar
 
 from .forms import (
@@ -56,6 +60,7 @@ from .forms import (
     SubmissionForm,
     SupplementForm,
     WithdrawForm,
+    proof_key,
 )
 
 
@@ -107,7 +112,7 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
 def _published(code: str) -> Procedure:
     return get_object_or_404(
         Procedure.objects.select_related("sector").prefetch_related(
-            "components", "fees", "agencies"
+            "components", "fees__exemptions", "agencies"
         ),
         code=code,
         is_published=True,
@@ -249,7 +254,7 @@ def _save_answers(
     data = {
         k: (v.isoformat() if hasattr(v, "isoformat") else v)
         for k, v in getattr(form, "cleaned_data", {}).items()
-        if not k.startswith(("file__", "remove__"))
+        if not k.startswith(("file__", "remove__", "proof__"))
     }
     files = dict(stored)
     discarded: list[dict[str, Any]] = []
@@ -261,6 +266,16 @@ def _save_answers(
             files[component.code] = kept
         elif data.get(f"remove__{component.code}") or request.POST.get(f"remove__{component.code}"):
             discarded += files.pop(component.code, [])
+    # The proof of an exemption claimed, kept like a paper; gone once no group is claimed.
+    for fee in form.exemption_fees:
+        key = proof_key(fee.pk)
+        new = request.FILES.getlist(f"proof__{fee.pk}")
+        if not data.get(f"exemption__{fee.pk}"):
+            discarded += files.pop(key, [])
+        elif new and key not in bad_papers:
+            kept = [k for k in (_keep(u, "Giấy tờ chứng minh miễn, giảm") for u in new) if k]
+            discarded += files.get(key, [])
+            files[key] = kept
     data[DRAFT_FILES] = {k: v for k, v in files.items() if v}
     data[DRAFT_CHECKED] = checked
     dossier_services.save_draft(user=user, procedure=procedure, data=data)
@@ -269,12 +284,17 @@ def _save_answers(
 
 
 def _submission(procedure: Procedure, form: SubmissionForm, uploads: Any) -> Any:
+    """The service's submission from the form; `uploads` holds the papers by component code and
+    the exemption proofs under proof_key(fee id)."""
     cleaned = getattr(form, "cleaned_data", {})
+    proofs = {k.split(":", 1)[1]: v for k, v in uploads.items() if k.startswith("proof:") and v}
     return dossier_services.Submission(
         procedure_code=procedure.code,
         agency_identifier=cleaned.get("agency") or "",
         form_data=form.component_data(),
-        uploads={k: v for k, v in uploads.items() if v},
+        uploads={k: v for k, v in uploads.items() if v and not k.startswith("proof:")},
+        exemptions=form.requested_exemptions(),
+        exemption_proofs=proofs,
         result_delivery=cleaned.get("result_delivery") or "",
         delivery_address=cleaned.get("delivery_address", "") or "",
         idempotency_key=cleaned.get("idempotency_key") or None,
@@ -330,6 +350,13 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
             uploads[component.code] = _reopen({component.code: stored[component.code]}).get(
                 component.code, []
             )
+    for fee in form.exemption_fees:
+        key = proof_key(fee.pk)
+        new = request.FILES.getlist(f"proof__{fee.pk}")
+        if new:
+            uploads[key] = new
+        elif key in stored:
+            uploads[key] = _reopen({key: stored[key]}).get(key, [])
     bad_papers: set[str] = set()
     try:
         dossier_services.validate_submission(
@@ -337,6 +364,9 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
         )
     except DomainError as exc:
         bad_papers = {k for k in exc.fields if f"file__{k}" in form.fields}
+        bad_papers |= {
+            proof_key(k.split(".", 1)[1]) for k in exc.fields if k.startswith("exemption_proof.")
+        }
         _add_service_errors(form, exc)
     # Rewind the uploads the check read, before they are stored with the draft.
     for files in request.FILES.lists():
@@ -378,6 +408,16 @@ def _answers(form: SubmissionForm, files: dict[str, list[dict[str, Any]]]) -> li
         papers.append((component.name, names, bound.auto_id))
     if papers:
         parts.append(("Giấy tờ đính kèm", papers))
+    claims = []
+    for fee, choice, proof, _stored in form.exemption_rows():
+        chosen = data.get(choice.name) or ""
+        group = dict(choice.field.choices).get(chosen, "")
+        claims.append((fee.name, str(group), f"{choice.auto_id}_0"))
+        if chosen:
+            names = ", ".join(f["name"] for f in files.get(proof_key(fee.pk), []))
+            claims.append(("Giấy tờ chứng minh", names or "Không đính kèm", proof.auto_id))
+    if claims:
+        parts.append(("Miễn, giảm phí, lệ phí", claims))
     delivery = dict(ResultDelivery.choices).get(data.get("result_delivery") or "", "")
     receive = [("Cách nhận kết quả", str(delivery), "id_result_delivery_0")]
     if data.get("delivery_address"):
@@ -433,7 +473,9 @@ def submit_check(request: HttpRequest, code: str) -> HttpResponse:
         dossier_services.discard_draft(user=user, procedure=procedure)
         return redirect("portal:submit_done", code=code, dossier_code=dossier.code)
     try:
-        lines = fee_rules.fee_lines(procedure.fees.all(), form.requested_fees())
+        lines = fee_rules.fee_lines(
+            procedure.fees.all(), form.requested_fees(), form.requested_exemptions()
+        )
     except DomainError:
         return redirect("portal:submit", code=code)
     errors = [("id_confirm", str(e)) for e in confirm.errors.get("confirm", [])]
@@ -456,7 +498,9 @@ def submit_check(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def submit_done(request: HttpRequest, code: str, dossier_code: str) -> HttpResponse:
-    """The confirmation panel: the dossier code, what happens next, where to follow it."""
+    """The confirmation panel: the dossier code, what happens next, where to follow it; when
+    something is due, "Thanh toán ngay" (the checkout) or "Thanh toán sau" (the dossier's page
+    in "Hồ sơ của tôi", where the button stays while it is due)."""
     dossier = _my_dossier(request, dossier_code)
     if dossier.procedure.code != code:
         raise Http404
@@ -468,8 +512,22 @@ def submit_done(request: HttpRequest, code: str, dossier_code: str) -> HttpRespo
             "linked": [
                 link.target for link in dossier.links_out.select_related("target__procedure")
             ],
+            "due": [p for p in _payments(request, dossier) if p.status == PaymentStatus.DUE],
         },
     )
+
+
+def _payments(request: HttpRequest, dossier: Dossier) -> list[Payment]:
+    """The dossier's payments the signed-in applicant may see, oldest first, each with the
+    label of the provider that paid it."""
+    actor = actor_for_user(request.user)
+    rows = list(
+        visible_to(actor, Payment.objects.filter(dossier=dossier)).order_by("created_at", "pk")
+    )
+    for row in rows:
+        provider = payment_providers.get(row.paid_provider) if row.paid_provider else None
+        row.provider_label = provider.label if provider else row.paid_provider  # type: ignore[attr-defined]
+    return rows
 
 
 @login_required
@@ -585,6 +643,8 @@ def _render_dossier(
             key=lambda f: f.pk,
         ),
         "owner": True,
+        "payments": _payments(request, dossier),
+        "fee_lines": fee_rules.shown_lines(dossier),
         "can_withdraw": onestop_services.withdrawable(dossier)
         and dossier.applicant_id == getattr(request.user, "pk", None),
         **supplement_context(dossier),
@@ -633,10 +693,18 @@ def receipt(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def result_file(request: HttpRequest, code: str, file_id: int) -> FileResponse:
+def result_file(request: HttpRequest, code: str, file_id: int) -> HttpResponseBase:
     dossier = _my_dossier(request, code)
     if dossier.status not in (Status.DONE, Status.RETURNED):
         raise Http404
+    if dossier.payment_state == PaymentState.DUE:
+        # The result is released once the fees are paid (catalog.PaymentTiming).
+        messages.error(
+            request,
+            "Kết quả được trả sau khi ông/bà nộp đủ phí, lệ phí. Vui lòng thanh toán trước khi "
+            "tải kết quả.",
+        )
+        return redirect(reverse("portal:my_dossier", args=[code]) + "#thanh-toan")
     given = {r.file.pk: r.file for r in onestop_services.results_for_applicant(dossier)}
     if file_id not in given:  # not a result, or a draft the leader signed
         raise Http404

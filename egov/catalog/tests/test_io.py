@@ -131,6 +131,7 @@ def test_workbook_is_readable_by_people(rich_catalog):
         "Thủ tục",
         "Thành phần hồ sơ",
         "Phí, lệ phí",
+        "Miễn, giảm phí, lệ phí",
         "Quy trình",
         "Hướng dẫn",
     ]

@@ -46,8 +46,39 @@ def test_load_demo_twice_creates_nothing_new() -> None:
     assert counts() == first  # no duplicates, and not a single new event
     assert "tạo mới 0 cơ quan, 0 phòng ban, 0 công chức" in out.getvalue()
     assert first["Agency"] == len(AGENCIES)
-    # The operator and the secretariat of the provincial committee besides the agencies' staff.
-    assert first["Official"] == sum(len(a.officials) for a in AGENCIES) + 2
+    # The operator, the secretariat of the provincial committee and the Department of Justice's
+    # accountant besides the agencies' staff.
+    assert first["Official"] == sum(len(a.officials) for a in AGENCIES) + 3
+
+
+def test_demo_agencies_collect_fees_and_the_desk_took_the_demo_fees() -> None:
+    from egov.dossiers.models import Dossier, PaymentState, Status
+    from egov.org.models import Role
+    from egov.payments.models import Collector, Payment, PaymentStatus
+
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    assert "stp.ketoan" in out.getvalue()
+    justice = Agency.objects.get(identifier="000.00.01.H41")
+    collector = Collector.objects.get(agency=justice)
+    assert (collector.receipt_template, collector.receipt_series, collector.bank_bin) == (
+        "01BLP0-001",
+        "TP-26E",
+        "970415",
+    )
+    assert normalize_tax_code(collector.tax_code) == collector.tax_code
+    assert Collector.objects.count() == 9  # six departments, three communes
+    accountant = Official.objects.get(user__username="stp.ketoan")
+    assert accountant.agency == justice and accountant.has_role(Role.ACCOUNTANT)
+    # Criminal-record certificates (200.000 đồng before processing): one paid in cash at the
+    # centre's desk and returned, one waiting for its fee (status 6).
+    records = Dossier.objects.filter(procedure__code="2.000488.000.00.00.H41")
+    assert sorted(records.values_list("status", "payment_state")) == [
+        (Status.PAYMENT_REQUESTED, PaymentState.DUE),
+        (Status.RETURNED, PaymentState.PAID),
+    ]
+    paid = Payment.objects.get(dossier__in=records, status=PaymentStatus.PAID)
+    assert (paid.amount, paid.paid_provider) == (200_000, "cash")
 
 
 def test_demo_province_is_quang_ninh_with_real_2025_communes() -> None:

@@ -186,10 +186,21 @@ def test_supplement_payment_send_back_assign_and_withdraw(clients, staff, proced
         {"amount": 50000, "reason": "Lệ phí"},
     )
     assert payment.json()["status"] == Status.PAYMENT_REQUESTED
-    paid = post(
+    # The payment the request opened is settled through payments (here cash at the desk); the
+    # one-stop confirmation would leave it open and is refused while it is due.
+    refused = post(
         clients["receiver"], f"{API}/dossiers/{code}/payment-received/", {"receipt_number": "BL1"}
     )
-    assert paid.json()["status"] == Status.PROCESSING
+    assert refused.status_code == 409 and refused.json()["code"] == "payment_due"
+    from egov.payments.models import Payment
+    from egov.payments.services.cash import record_cash
+
+    record_cash(
+        actor=act(staff.receiver),
+        payment=Payment.objects.get(dossier__code=code).code,
+        amount=50000,
+    )
+    assert Dossier.objects.get(code=code).status == Status.PROCESSING
     withdrawn = post(clients["receiver"], f"{API}/dossiers/{code}/withdraw/", {"reason": "Xin rút"})
     assert withdrawn.json()["status"] == Status.WITHDRAWAL_REQUESTED
 

@@ -90,6 +90,8 @@ def open_for_fees(event: Event) -> Payment | None:
 
 def open_for_request(event: Event) -> Payment | None:
     """A step asked the applicant to pay (dossier.payment_requested: amount, reason)."""
+    if event.payload.get("fees_due"):
+        return None  # waits for the payment opened with the fees (onestop._await_fees)
     dossier = _dossier(event)
     amount = int(event.payload.get("amount") or 0)
     if dossier is None or amount <= 0:

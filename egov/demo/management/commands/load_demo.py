@@ -46,6 +46,13 @@ class Command(BaseCommand):
                 f"Trung tâm Phục vụ hành chính công tỉnh tiếp nhận thêm {centre} thủ tục "
                 "của các sở."
             )
+        # How each agency collects fees (receipt series, bank account for VietQR): before the
+        # dossiers, whose fees are paid at the desk.
+        from egov.demo.payments import load_demo_collectors
+
+        collectors = load_demo_collectors()
+        if collectors:
+            self.stdout.write(f"Thu phí, lệ phí: thiết lập {collectors} đơn vị thu.")
         # Dossiers go through the catalogue's procedures, so they come last.
         from egov.demo.dossiers import load_demo_dossiers
 
