@@ -490,6 +490,8 @@ class PaymentPlatformStandIn(LocalHTTPServer):
                 path = urlsplit(self.path).path
                 if path == "/healthz":
                     self._send(200, b"ok", "text/plain; charset=utf-8")
+                elif path == "/favicon.ico":  # browsers ask; nothing to show
+                    self._send(204, b"", "image/x-icon")
                 elif path == "/control":
                     with server._lock:
                         self._json(

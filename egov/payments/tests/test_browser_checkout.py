@@ -16,17 +16,24 @@ Parts 2 and 3 skip, saying which module they wait for, until that code is on the
 from __future__ import annotations
 
 import re
+import subprocess
+import tempfile
 from typing import Any
 
 import pyotp
 import pytest
+from django.utils import timezone
 
 from egov.conftest import check_page, fresh_totp
 from egov.dossiers.models import Dossier, PaymentState, Status
 from egov.payments.models import AttemptStatus, PaymentStatus
+from egov.payments.standin import PaymentPlatformStandIn
+from egov.signing.services import validate_pdf
 
 from .checkout_support import WAITING
 from .conftest import CRIMINAL_RECORD, PARTNER_SECRET, payment_of
+from .receipts_helpers import seal_fixture, seal_hierarchy_fixture  # noqa: F401
+from .vietqr_support import csv_file
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "Mat-khau-2026!"
@@ -132,16 +139,13 @@ def test_pay_later_then_cash_at_the_desk(
 
 
 def test_pay_through_the_national_platform_stand_in(
-    page, settings, live_server, criminal_record, staff, make_citizen, give_totp
+    page, settings, live_server, criminal_record, staff, make_citizen, give_totp, seal
 ):
-    # CONTRACT (helper `national`): egov/payments/standin.py's PaymentStandin, a LocalHTTPServer
-    # started in a thread with the partner secret, and the provider "national" it serves.
-    standin = pytest.importorskip(
-        "egov.payments.standin", reason="needs the national helper's stand-in (merge)"
-    )
     settings.PAYMENT_PROVIDERS = ["national", "cash"]
     settings.PAYMENT_PUBLIC_URL = live_server.url  # where the platform calls back and returns
-    with standin.PaymentStandin(secret=PARTNER_SECRET) as platform:
+    with PaymentPlatformStandIn(
+        secret=PARTNER_SECRET, partner=settings.PAYMENT_PARTNER_CODE
+    ) as platform:
         settings.PAYMENT_PLATFORM_URL = platform.url
         citizen = make_citizen()
         sign_in(page, citizen.username)
@@ -152,39 +156,50 @@ def test_pay_through_the_national_platform_stand_in(
         check_page(page)
         page.get_by_label("Cổng thanh toán quốc gia", exact=False).check()
         page.get_by_role("button", name="Thanh toán", exact=True).click()
-        # The waiting page sends the browser on to the platform's own payment page.
-        page.wait_for_url(f"{platform.url}/**")
-        page.get_by_role("button", name=re.compile("Thanh toán|Xác nhận")).first.click()
+        # The waiting page sends the browser on to the platform's own payment page...
+        page.wait_for_url(f"{platform.base}/**")
+        assert page.get_by_text("200.000").first.is_visible()
+        page.get_by_role("button", name="Thanh toán", exact=True).click()
         # ... which confirms to us (callback) and sends the citizen back (national_return).
         page.wait_for_url(f"{live_server.url}/**")
+        page.get_by_text("Đã thanh toán", exact=False).first.wait_for()
         check_page(page, allow=NAMES)
         page.goto(page.base_url + f"/ho-so-cua-toi/{dossier.code}/")
         check_page(page, allow=NAMES)
-        assert "Đã thanh toán" in page.locator("#thanh-toan").inner_text()
+        block = page.locator("#thanh-toan")
+        assert "Đã thanh toán" in block.inner_text()
+        # The electronic receipt, issued by the worker from the settle's outbox message.
+        pdf_link = block.get_by_role("link", name="PDF")
+        pdf = page.request.get(page.base_url + pdf_link.get_attribute("href")).body()
     assert payment_of(dossier).status == PaymentStatus.PAID
-    # The official's screen shows it paid.
+    assert validate_pdf(pdf).valid
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+        handle.write(pdf)
+        handle.flush()
+        done = subprocess.run(
+            ["/usr/bin/pdfsig", handle.name], capture_output=True, text=True, timeout=60
+        )
+    assert "Signature is Valid" in done.stdout, done.stdout
+    # The official's screen shows it paid, with the receipt.
     sign_out(page)
     secret = pyotp.random_base32()
     give_totp(staff.receiver.user, secret)
     sign_in(page, staff.receiver.user.username, secret)
     page.goto(page.base_url + f"/mot-cua/ho-so/{dossier.code}/")
     check_page(page, allow=NAMES)
-    assert "Đã thanh toán" in page.locator("#thanh-toan").inner_text()
+    block = page.locator("#thanh-toan")
+    assert "Đã thanh toán" in block.inner_text()
+    assert "Biên lai điện tử số 0000001" in block.inner_text()
 
 
-def test_another_citizen_chooses_vietqr_and_sees_the_qr(
-    page, settings, criminal_record, submit, make_citizen
+def test_another_citizen_pays_by_vietqr_and_the_statement_matches_it(
+    page, settings, criminal_record, staff, make_citizen, give_totp, tmp_path
 ):
-    # CONTRACT (helper `vietqr`): the provider "vietqr" builds the EMVCo payload on start; the
-    # page shows egov.payments.vietqr.qr_svg(payload), or the image at payments:qr.
-    pytest.importorskip(
-        "egov.payments.providers.vietqr", reason="needs the VietQR helper's provider (merge)"
-    )
     settings.PAYMENT_PROVIDERS = ["vietqr", "cash"]
     citizen = make_citizen()
-    dossier = submit(citizen, criminal_record)
-    payment = payment_of(dossier)
     sign_in(page, citizen.username)
+    dossier = submit_criminal_record(page)
+    payment = payment_of(dossier)
     page.goto(page.base_url + f"/ho-so-cua-toi/{dossier.code}/")
     page.get_by_role("link", name=re.compile("^Thanh toán")).first.click()
     page.wait_for_url(f"**/thanh-toan/{payment.code}/")
@@ -199,3 +214,37 @@ def test_another_citizen_chooses_vietqr_and_sees_the_qr(
     transfer = page.locator("dl.transfer").inner_text()
     assert attempt.reference in transfer and "200.000 đồng" in transfer
     assert "113000012345" in transfer  # the collector's account
+
+    # The citizen's bank app alters the content (case, spaces); the accountant imports the
+    # day's statement and the line is matched to the transfer.
+    mangled = attempt.reference.lower()
+    statement = csv_file(
+        [
+            (
+                timezone.localtime(),
+                "200.000",
+                f"CT DEN: {mangled} NOP PHI",
+                "FT26338001",
+                "NGUYEN VAN A",
+            )
+        ]
+    )
+    path = tmp_path / "sao-ke.csv"
+    path.write_bytes(statement.read())
+    sign_out(page)
+    secret = pyotp.random_base32()
+    give_totp(staff.accountant.user, secret)
+    sign_in(page, staff.accountant.user.username, secret)
+    page.goto(page.base_url + "/thanh-toan/sao-ke/")
+    check_page(page, allow=NAMES)
+    page.get_by_label(re.compile("Tệp sao kê")).set_input_files(str(path))
+    page.get_by_role("button", name="Nhập sao kê").click()
+    page.get_by_text("khớp", exact=False).first.wait_for()
+    check_page(page, allow=NAMES)
+    assert payment_of(dossier).status == PaymentStatus.PAID
+
+    sign_out(page)
+    sign_in(page, citizen.username)
+    page.goto(page.base_url + f"/ho-so-cua-toi/{dossier.code}/")
+    check_page(page, allow=NAMES)
+    assert "Đã thanh toán" in page.locator("#thanh-toan").inner_text()

@@ -32,6 +32,7 @@ from egov.dossiers.fees import shown_lines
 from .. import providers
 from ..models import Attempt, AttemptStatus, Payment, PaymentStatus
 from ..services import attempts
+from ..vietqr import qr_svg
 
 
 class PaymentCodeConverter:
@@ -169,20 +170,11 @@ def _goes_to_platform(payment: Payment, attempt: Attempt) -> bool:
 
 
 def _qr(attempt: Attempt) -> tuple[str, str]:
-    """(inline SVG, image address) of the attempt's VietQR code: the SVG when the QR helpers
-    are installed, else the image route; ("", "") before the QR exists."""
+    """(inline SVG, image address) of the attempt's VietQR code; ("", "") before the QR
+    exists."""
     if not attempt.qr_payload:
         return "", ""
-    try:
-        from egov.payments.vietqr import qr_svg  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        qr_svg = None
-    if qr_svg is not None:
-        return mark_safe(qr_svg(attempt.qr_payload)), ""  # noqa: S308 - our own SVG
-    try:
-        return "", reverse("payments:qr", args=[attempt.reference])
-    except NoReverseMatch:
-        return "", ""
+    return mark_safe(qr_svg(attempt.qr_payload)), ""  # noqa: S308 - our own SVG
 
 
 @login_required
