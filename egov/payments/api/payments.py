@@ -29,6 +29,7 @@ from egov.core.api_query import CURSOR_PARAMETER, MomentField, next_page_url, va
 from egov.core.keyset import CURSOR_PARAM, keyset_page
 from egov.core.scoping import visible_to
 
+from .. import converters  # noqa: F401  (payment_code in the routes)
 from ..figures import provider_label
 from ..models import Attempt, Payment, PaymentStatus, Receipt, Refund
 
@@ -265,5 +266,5 @@ class PaymentDetail(APIView):
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("payments/", PaymentList.as_view(), name="api-payment-list"),
-    path("payments/<str:code>/", PaymentDetail.as_view(), name="api-payment-detail"),
+    path("payments/<payment_code:code>/", PaymentDetail.as_view(), name="api-payment-detail"),
 ]

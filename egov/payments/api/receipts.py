@@ -24,6 +24,7 @@ from egov.core.actors import actor_from_request
 from egov.core.api_auth import require_scope
 from egov.core.scoping import visible_to
 
+from .. import converters  # noqa: F401  (payment_code in the routes)
 from ..downloads import file_response
 from ..models import Receipt
 from ..services import receipts as services
@@ -111,14 +112,18 @@ class PaymentReceiptXml(APIView):
 
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("payments/<str:code>/receipt/", PaymentReceipt.as_view(), name="api-payment-receipt"),
     path(
-        "payments/<str:code>/receipt/pdf/",
+        "payments/<payment_code:code>/receipt/",
+        PaymentReceipt.as_view(),
+        name="api-payment-receipt",
+    ),
+    path(
+        "payments/<payment_code:code>/receipt/pdf/",
         PaymentReceiptPdf.as_view(),
         name="api-payment-receipt-pdf",
     ),
     path(
-        "payments/<str:code>/receipt/xml/",
+        "payments/<payment_code:code>/receipt/xml/",
         PaymentReceiptXml.as_view(),
         name="api-payment-receipt-xml",
     ),

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, URLPattern, URLResolver, path, register_converter, reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, path, reverse
 from django.utils.safestring import mark_safe
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
@@ -29,26 +29,13 @@ from egov.core.actors import Actor, actor_from_request
 from egov.core.errors import DomainError, NotFoundError
 from egov.dossiers.fees import shown_lines
 
-from .. import providers
+from .. import (
+    converters,  # noqa: F401  (payment_code in the routes)
+    providers,
+)
 from ..models import Attempt, AttemptStatus, Payment, PaymentStatus
 from ..services import attempts
 from ..vietqr import qr_svg
-
-
-class PaymentCodeConverter:
-    """A payment code ("<dossier code>-TT<n>", services/dues.py): only those, so that the
-    other areas' one-segment pages under /thanh-toan/ never reach the checkout."""
-
-    regex = r"[0-9A-Za-z.\-]{1,36}-TT[0-9]{1,3}"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(PaymentCodeConverter, "payment_code")
 
 # How often the attempt page asks whether anything changed: the platform's INIT reply comes in
 # seconds; a bank transfer is confirmed when the statement is reconciled, much later.

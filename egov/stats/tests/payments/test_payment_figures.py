@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from egov.conftest import login_client
 from egov.onestop import services as onestop
-from egov.payments.providers import PROVIDERS, Provider, register
 from egov.payments.tests.accounting_support import pay, rules
 from egov.payments.tests.conftest import FEE, actor, payment_of
 from egov.stats import index766
@@ -20,24 +19,12 @@ from egov.stats.queries import Figures
 
 pytestmark = pytest.mark.django_db
 
-ONLINE_TEST_PROVIDER = "truc-tuyen-thu-nghiem"
-
-
-class OnlineTestProvider(Provider):
-    """An online provider for these tests only: whichever plugins this checkout has, an agency
-    with it collects online."""
-
-    code = ONLINE_TEST_PROVIDER
-    label = "Thanh toán trực tuyến (thử nghiệm)"
-    online = True
-
 
 @pytest.fixture
 def online_collecting(settings):  # type: ignore[no-untyped-def]
-    register(OnlineTestProvider())
-    settings.PAYMENT_PROVIDERS = [ONLINE_TEST_PROVIDER, "cash"]
-    yield
-    PROVIDERS._entries.pop(ONLINE_TEST_PROVIDER, None)
+    """The agency collects online through the national payment platform (configured)."""
+    settings.PAYMENT_PLATFORM_URL = "http://127.0.0.1:9/api"
+    settings.PAYMENT_PROVIDERS = ["national", "cash"]
 
 
 def test_3_5_and_3_6_score_against_their_thresholds():
