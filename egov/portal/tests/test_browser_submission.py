@@ -160,13 +160,13 @@ def test_copy_asked_for_is_counted_on_the_dossier_and_the_receipt(
     page.get_by_label("Tôi cam đoan những thông tin đã khai là đúng sự thật").check()
     page.get_by_role("button", name="Xác nhận và gửi hồ sơ").click()
     page.wait_for_url("**/da-nop/*/")
-    expect(page.get_by_text("16.000 đồng")).to_be_visible()
+    expect(page.get_by_text("16.000 đồng").first).to_be_visible()
 
     dossier = Dossier.objects.get()
     assert dossier.fee_total == 16000
     page.get_by_role("link", name="Xem hồ sơ và tiến độ xử lý").click()
     page.wait_for_url(f"**/ho-so-cua-toi/{dossier.code}/")
-    expect(page.get_by_text("16.000 đồng")).to_be_visible()
+    expect(page.get_by_text("16.000 đồng").first).to_be_visible()
     # The dossier page (another part of #15) shows codes such as "H41" outside a code element.
     check_page(page, allow=("H",))
     with page.expect_download() as download_info:
