@@ -1,7 +1,7 @@
 """`{% load payments_receipts %}{% receipt_link dossier %}`: links to a dossier's electronic
 receipts (page, PDF, XML) for whoever may see them, to put where a page shows the dossier's paid
-status (the portal's and the one-stop's dossier pages). Renders nothing when none is issued or
-the viewer may not see them."""
+status (the portal's and the one-stop's dossier pages). A paid dossier whose receipt is not
+issued yet says it is being issued; otherwise nothing when the viewer may not see any."""
 
 from __future__ import annotations
 
@@ -31,4 +31,8 @@ def receipts_for(request: Any, dossier: Any) -> list[dict[str, Any]]:
 
 @register.inclusion_tag("payments/_receipt_link.html", takes_context=True)
 def receipt_link(context: template.Context, dossier: Any) -> dict[str, Any]:
-    return {"receipts": receipts_for(context.get("request"), dossier)}
+    receipts = receipts_for(context.get("request"), dossier)
+    # Paid, and the worker has not issued the receipt yet (a second or so; longer if it waits
+    # for the agency's seal): say so rather than show nothing.
+    pending = not receipts and getattr(dossier, "payment_state", "") == "paid"
+    return {"receipts": receipts, "pending": pending}
