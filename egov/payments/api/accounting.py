@@ -34,7 +34,8 @@ from egov.core.api_query import (
     next_page_url,
     validated_query,
 )
-from egov.core.errors import NotAllowed
+from egov.core.error_codes import CoreErrorCode
+from egov.core.errors import DomainError, NotAllowed
 from egov.core.ids import MAX_ID, parse_id
 from egov.core.keyset import CURSOR_PARAM, keyset_page
 from egov.core.parsers import FormParser, JSONParser
@@ -417,7 +418,8 @@ class PaymentReconciliationQuery(serializers.Serializer[Any]):
 
 def reconciliation_agency(actor: Actor, identifier: str | None) -> Agency:
     """The agency whose day the actor may read: operators any; the agency's accountants and
-    leaders, and API clients with payments:read, their own. Another agency is not found."""
+    leaders, and API clients with payments:read, their own. Another agency's identifier is
+    answered as an unknown one (400 on the `agency` parameter: it never tells it exists)."""
     if not may_see_evidence(actor):
         raise NotAllowed("Chỉ kế toán, lãnh đạo cơ quan và quản trị hệ thống được xem đối soát.")
     if actor.kind == "official" and not ({Role.ACCOUNTANT, Role.LEADER} & actor.roles):
@@ -429,7 +431,11 @@ def reconciliation_agency(actor: Actor, identifier: str | None) -> Agency:
     else:
         agency = None
     if agency is None or not (actor.is_operator or agency.pk in actor.agency_ids):
-        raise Http404
+        raise DomainError(
+            "Không tìm thấy cơ quan.",
+            code=CoreErrorCode.INVALID,
+            fields={"agency": ["Không có cơ quan này trong phạm vi được xem."]},
+        )
     return agency
 
 

@@ -205,17 +205,16 @@ def test_the_reconciliation_as_json(world, staff, agency, other_agency, make_off
     machine = bearer(agency, ["payments:read"])
     assert machine.get(DAILY, {"agency": agency.identifier}).status_code == 200
     assert bearer(agency, ["stats:read"]).get(DAILY).status_code == 403
-    assert (
-        bearer(other_agency, ["payments:read"])
-        .get(DAILY, {"agency": agency.identifier})
-        .status_code
-        == 404
-    )
+    # Another agency's day: answered as an unknown agency (never "it exists, not yours").
+    foreign = bearer(other_agency, ["payments:read"]).get(DAILY, {"agency": agency.identifier})
+    assert foreign.status_code == 400 and "agency" in foreign.json()["fields"]
+    unknown = bearer(other_agency, ["payments:read"]).get(DAILY, {"agency": "000.00.99.H41"})
+    assert unknown.json() == foreign.json()
     stranger = make_official(other_agency, [Role.ACCOUNTANT], username="ketoan8").user
-    assert login_client(stranger).get(DAILY, {"agency": agency.identifier}).status_code == 404
+    assert login_client(stranger).get(DAILY, {"agency": agency.identifier}).status_code == 400
     assert login_client(staff.specialist.user).get(DAILY).status_code == 403
     answer = login_client(staff.accountant.user).get(DAILY, {"day": "2026-13-01"})
     assert answer.status_code == 400 and "day" in answer.json()["fields"]
     operator = make_official(agency, [Role.OPERATOR], username="quantri").user
     assert login_client(operator).get(DAILY, {"agency": agency.identifier}).status_code == 200
-    assert login_client(operator).get(DAILY).status_code == 404  # which agency?
+    assert login_client(operator).get(DAILY).status_code == 400  # which agency?
