@@ -40,7 +40,7 @@ def _receipt(request: Request, code: str) -> Receipt:
     return receipt
 
 
-class ReceiptSerializer(serializers.ModelSerializer[Receipt]):
+class PaymentReceiptSerializer(serializers.ModelSerializer[Receipt]):
     payment = serializers.CharField(source="payment.code")
     number = serializers.SerializerMethodField()
     lookup_code = serializers.SerializerMethodField()
@@ -86,10 +86,10 @@ class ReceiptSerializer(serializers.ModelSerializer[Receipt]):
 class PaymentReceipt(APIView):
     permission_classes = [require_scope("payments:read")]
 
-    @extend_schema(responses=ReceiptSerializer, operation_id="payments_receipt")
+    @extend_schema(responses=PaymentReceiptSerializer, operation_id="payments_receipt")
     def get(self, request: Request, code: str) -> Response:
         receipt = _receipt(request, code)
-        return Response(ReceiptSerializer(receipt, context={"request": request}).data)
+        return Response(PaymentReceiptSerializer(receipt, context={"request": request}).data)
 
 
 class PaymentReceiptPdf(APIView):
