@@ -12,10 +12,15 @@ One run on a fresh database (`manage.py bench_payments`, `make bench-payments`):
 4. the N payments made on the stand-in, `concurrency` at a time: each sends its signed CONFIRM
    to our callback address and waits for the answer (the latency measured is that wait: the
    callback verified, kept raw, the payment settled with its event and the receipt's outbox
-   message, in one transaction). The worker issues the receipts meanwhile: measured until the
-   N-th receipt exists;
+   message, in one transaction). The worker issues the receipts meanwhile (services/receipts.py:
+   numbered by the gap-free counter of the agency's series, printed as a PDF sealed with the
+   agency's demo certificate, and as a signed XML): measured until the N-th receipt exists;
 5. the same N callbacks sent again (the platform repeating itself): each a duplicate, kept and
-   answered the same, nothing else written.
+   answered the same, nothing else written;
+6. the time of one receipt: the interval between consecutive receipts while the worker was
+   busy (their issue is serialised per series: the counter row stays locked from the number to
+   the commit, while the PDF is rendered and sealed and the XML signed), and the same work for
+   one receipt timed alone in this process, step by step.
 The figures go to their own section of docs/benchmarks.md (the other sections are untouched).
 """
 
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import itertools
 import logging
 import secrets
 import shutil
@@ -62,6 +68,13 @@ Log = Callable[[str], None]
 FEE = 200_000
 PARTNER = "000.00.90.H41"
 PROCEDURE = "9.000488.000.00.00.H41"
+RECEIPT_SAMPLES = 20
+
+
+RECEIPTS_BY = (
+    "services.receipts.issue: the gap-free number of the series, a PDF (WeasyPrint) sealed "
+    "PAdES with the agency's demo organisation certificate, an XML signed with the same key"
+)
 
 
 @dataclass
@@ -80,7 +93,7 @@ class PaymentsReport:
     machine: Machine
     provenance: Provenance
     database: str
-    receipts_by: str = ""
+    receipts_by: str = RECEIPTS_BY
     results: list[ScenarioResult] = field(default_factory=list)
     seconds: float = 0.0
     load_after: str = ""
@@ -323,6 +336,115 @@ def _receipt_lags() -> list[float]:
     ]
 
 
+def _receipt_gaps(after: Any) -> tuple[list[float], list[float]]:
+    """Seconds between consecutive receipts (their payment.receipt_issued events, recorded in
+    the issuing transaction just before its commit): all of them, and those once the last
+    callback had come (the worker draining its backlog, one receipt after the other)."""
+    from egov.events.models import Event
+
+    moments = list(
+        Event.objects.filter(event_type="payment.receipt_issued")
+        .order_by("occurred_at", "pk")
+        .values_list("occurred_at", flat=True)
+    )
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(moments)]
+    backlog = [
+        (b - a).total_seconds()
+        for a, b in itertools.pairwise(moments)
+        if after is not None and a >= after
+    ]
+    return gaps, backlog
+
+
+def _time_one_receipt(samples: int) -> dict[str, list[float]]:
+    """The work the issue does while it holds the series' counter row, for one receipt, timed
+    alone in this process (nothing written): the PDF rendered, sealed, the XML signed."""
+    from django.utils import timezone
+
+    from egov.payments.models import Receipt
+    from egov.payments.services import receipts
+
+    receipt = Receipt.objects.select_related("payment__agency").order_by("pk").first()
+    times: dict[str, list[float]] = {"render": [], "seal": [], "xml": [], "total": []}
+    if receipt is None:
+        return times
+    seal = receipts._seal(receipt.payment)
+    fields = receipt.fields
+    receipts._sign_pdf(receipts.receipt_pdf(fields), fields, seal, timezone.now())  # warm-up
+    for _ in range(samples):
+        t0 = time.perf_counter()
+        pdf = receipts.receipt_pdf(fields)
+        t1 = time.perf_counter()
+        receipts._sign_pdf(pdf, fields, seal, timezone.now())
+        t2 = time.perf_counter()
+        receipts._signed_xml(fields, seal)
+        t3 = time.perf_counter()
+        times["render"].append(t1 - t0)
+        times["seal"].append(t2 - t1)
+        times["xml"].append(t3 - t2)
+        times["total"].append(t3 - t0)
+    return times
+
+
+def _receipt_time(
+    config: PaymentsConfig, gaps: list[float], backlog: list[float], samples: int
+) -> ScenarioResult:
+    result = ScenarioResult(
+        "receipt_time",
+        "The time of one receipt",
+        "Receipts of one series are issued one at a time: the gap-free counter's row stays "
+        "locked from the number taken to the commit, and meanwhile the PDF is rendered "
+        "(WeasyPrint), sealed (PAdES, the agency's certificate) and the XML signed. So a "
+        "series issues at most 1 / (this time) receipts per second, whatever the number of "
+        "worker threads. Measured twice: the interval between consecutive receipts in the run "
+        "above, and the same work for one receipt timed alone in the benchmark's process "
+        f"({samples} times after one warm-up, nothing written, the server and worker idle).",
+    )
+
+    def row(label: str, values: list[float]) -> list[str]:
+        ordered = sorted(values)
+        return [
+            label,
+            str(len(ordered)),
+            _ms(statistics.median(ordered) if ordered else 0.0),
+            _ms(percentile(ordered, 0.9)),
+            _ms(ordered[-1] if ordered else 0.0),
+        ]
+
+    alone = _time_one_receipt(samples)
+    result.tables.append(
+        Table(
+            ["measure", "count", "median ms", "p90 ms", "max ms"],
+            [
+                row("interval between consecutive receipts (whole run)", gaps),
+                row("interval between consecutive receipts (after the last callback)", backlog),
+                row("alone: PDF rendered (WeasyPrint)", alone["render"]),
+                row("alone: PDF sealed (PAdES)", alone["seal"]),
+                row("alone: XML signed", alone["xml"]),
+                row("alone: one receipt's PDF + seal + XML", alone["total"]),
+            ],
+        )
+    )
+    one = statistics.median(alone["total"]) if alone["total"] else 0.0
+    drained = statistics.median(backlog) if backlog else 0.0
+    if one:
+        result.notes.append(
+            f"One receipt's documents take {_ms(one)} ms alone: at most "
+            f"{fmt(1 / one, 1)} receipts per second per series on one core."
+        )
+    if drained:
+        result.notes.append(
+            f"While the worker drained its backlog ({config.huey_workers} threads, one series) "
+            f"a receipt followed the previous one every {_ms(drained)} ms "
+            f"({fmt(1 / drained, 1)} per second), against {_ms(one)} ms for one receipt "
+            "alone: the receipts are made one after the other. The consumer's threads wait "
+            "for each other at the series' counter (and share one Python interpreter lock, "
+            "so more threads would not help either); more consumer processes or more cores "
+            "would help only across series (agencies)."
+        )
+    return result
+
+
 def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
@@ -342,6 +464,7 @@ def run_payments_bench(config: PaymentsConfig, log: Log) -> PaymentsReport:
 
     from egov.payments.models import Callback, Payment, PaymentStatus, Receipt
     from egov.payments.standin import PaymentPlatformStandIn
+    from egov.signing.services import ensure_demo_ca
 
     started = time.monotonic()
     load_before = load_average()
@@ -364,17 +487,6 @@ def run_payments_bench(config: PaymentsConfig, log: Log) -> PaymentsReport:
         machine = describe()
         machine = Machine(**{**machine.__dict__, "load_before": load_before})
         report = PaymentsReport(config, machine, provenance(), db.label)
-        real = importlib.util.find_spec("egov.payments.services.receipts") is not None
-        report.receipts_by = (
-            "services.receipts.issue (signed PDF and XML)"
-            if real
-            else "the stand-in issuer (a numbered Receipt row, no PDF/XML: services/receipts.py "
-            "was not in this checkout)"
-        )
-        if real:
-            from egov.signing.services import ensure_demo_ca
-
-            ensure_demo_ca(actor=SYSTEM)  # the agency's seal signs the receipt
         prep = ScenarioResult(
             "payment_init",
             "Starting N payments through the national platform",
@@ -393,6 +505,7 @@ def run_payments_bench(config: PaymentsConfig, log: Log) -> PaymentsReport:
         ):
             log(f"seeding {config.attempts} dossiers with fees ...")
             _agency, payments = _seed(config)
+            ensure_demo_ca(actor=SYSTEM)  # the agency's seal signs its receipts
             connection.close()
 
             env = bench_env(database_url=db.url, secret_key=secret_key, work_dir=work_dir)
@@ -401,7 +514,6 @@ def run_payments_bench(config: PaymentsConfig, log: Log) -> PaymentsReport:
                 PAYMENT_PARTNER_CODE=PARTNER,
                 PAYMENT_PARTNER_SECRET=secret,
                 PAYMENT_CALLBACK_RATE_LIMIT_PER_MINUTE=str(10**9),
-                EGOV_STAND_IN_RECEIPTS="1",
                 HUEY_WORKERS=str(config.huey_workers),
             )
             server = AppServer(env=env, log_path=work_dir / "gunicorn.log", workers=config.workers)
@@ -520,7 +632,6 @@ def run_payments_bench(config: PaymentsConfig, log: Log) -> PaymentsReport:
         http.notes.append(
             f"Callback latency median {_ms(median)} ms against the floor's {_ms(floor_median)} ms."
         )
-        http.notes.append(f"Receipts issued by {report.receipts_by}.")
         http.notes.append(
             "The receipt lag includes the Huey consumer's idle polling: an idle consumer looks "
             "for work less and less often (up to every 10 s, Huey's default), so the first "
@@ -528,6 +639,13 @@ def run_payments_bench(config: PaymentsConfig, log: Log) -> PaymentsReport:
             "message as it comes (the first-to-last rate)."
         )
         report.results.append(http)
+
+        log("the time of one receipt ...")
+        last_callback = Callback.objects.filter(verdict="accepted").aggregate(
+            last=Max("received_at")
+        )["last"]
+        gaps, backlog = _receipt_gaps(last_callback)
+        report.results.append(_receipt_time(config, gaps, backlog, RECEIPT_SAMPLES))
         report.seconds = time.monotonic() - started
         report.load_after = load_average()
         return report

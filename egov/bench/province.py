@@ -630,6 +630,10 @@ DOSSIER_COLUMNS = (
     # Left empty: a loaded province has no register entries, so the counters stay consistent.
     "register_year",
     "register_number",
+    # No payments are generated (as dossiers from before online payment): no payment state.
+    "payment_state",
+    "amount_paid",
+    "paid_at",
 )
 STEP_COLUMNS = (
     "dossier_id",
@@ -1137,7 +1141,7 @@ def _one(
         f"{int(status)}\t{result_delivery}\t\t{{}}\t{plan.fee}\t[]\t{stamp(submitted)}\t"
         f"{stamp(received)}\t{stamp(appointment)}\t\\N\t{stamp(finished)}\t{stamp(returned)}\t"
         f"{supplement_count}\t\\N\t1\t{stamp(returned or finished or received or submitted)}\t"
-        f"\t1\t{stamp(appointment if received else None)}\t\\N\t\\N\n"
+        f"\t1\t{stamp(appointment if received else None)}\t\\N\t\\N\t\t0\t\\N\n"
     )
     if steps:
         streams["step"].lines.extend(steps)

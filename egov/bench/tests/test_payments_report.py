@@ -15,7 +15,6 @@ def _report(rate: str) -> PaymentsReport:
     report = PaymentsReport(
         PaymentsConfig(attempts=3), machine, Provenance("2026-12-04", "abc"), "PostgreSQL db"
     )
-    report.receipts_by = "the stand-in issuer"
     report.results.append(
         ScenarioResult("payment_callbacks", "Callbacks", "", tables=[Table(["x"], [[rate]])])
     )
@@ -34,5 +33,5 @@ def test_the_payments_section_is_replaced_in_place(tmp_path):
     assert text.startswith("# Benchmarks\n\nOther figures.")
     assert "| 22.0 |" in text and "| 11.0 |" not in text
     assert text.count(START) == 1 and text.count(END) == 1
-    assert "## Payments" in text and "the stand-in issuer" in text
+    assert "## Payments" in text and "Receipts issued by" in text
     assert text.rstrip().endswith("A note after.")

@@ -6,9 +6,11 @@ from django.urls import URLPattern, URLResolver
 
 from . import accounting, payments, receipts, statements
 
+# The payments area's `payments/<code>/` would take `payments/statements/` (a POST answered 405):
+# the fixed paths come first.
 urlpatterns: list[URLPattern | URLResolver] = [
-    *payments.urlpatterns,
     *receipts.urlpatterns,
     *statements.urlpatterns,
     *accounting.urlpatterns,
+    *payments.urlpatterns,
 ]

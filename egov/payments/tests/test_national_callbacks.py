@@ -25,6 +25,7 @@ from egov.payments.standin import Transaction
 from . import national_support
 from .conftest import FEE, PARTNER_SECRET, payment_of
 from .national_support import assert_only_refusal_recorded, post_raw, press, snapshot, start_attempt
+from .receipts_helpers import seal_fixture, seal_hierarchy_fixture  # noqa: F401
 
 # Fixtures shared by the national platform's tests.
 platform = national_support.platform

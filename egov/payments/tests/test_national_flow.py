@@ -20,6 +20,7 @@ from egov.payments.models import (
 from . import national_support
 from .conftest import FEE, payment_of
 from .national_support import get_text, press, start_attempt
+from .receipts_helpers import seal_fixture, seal_hierarchy_fixture  # noqa: F401
 
 # Fixtures shared by the national platform's tests.
 platform = national_support.platform
@@ -79,7 +80,11 @@ def test_a_citizen_pays_and_the_dossier_is_paid_at_once(
     # The receipt was issued from the outbox message, once.
     message = OutboxMessage.objects.get(idempotency_key=f"receipt-{payment.code}")
     assert message.status == "delivered"
-    assert Receipt.objects.filter(payment=payment).count() == 1
+    receipt = Receipt.objects.get(payment=payment)
+    assert receipt.pdf and receipt.xml and receipt.pdf_sha256 and receipt.xml_sha256
+    assert receipt.fields["method"]["provider"] == "national"
+    assert receipt.fields["method"]["transaction"] == attempt.provider_transaction
+    assert Event.objects.filter(event_type="payment.receipt_issued").count() == 1
 
     # Back on our site, the applicant reads that it is paid.
     client = login_client(citizen, with_mfa=False)

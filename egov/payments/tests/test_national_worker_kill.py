@@ -1,12 +1,17 @@
 """A worker killed with SIGKILL between the callback and the receipt loses nothing: the receipt is
-issued after the restart, once.
+issued after the restart, once, by the real issuer (services/receipts.py: numbered, printed as a
+PDF sealed with the agency's certificate and as a signed XML).
 
 Real processes on the PostgreSQL test database: the web application under gunicorn (it takes the
 stand-in platform's callback and settles the payment: the payment.paid event and the receipt's
-outbox message in one transaction), and `manage.py run_huey` (it delivers that message). The test
-holds an EXCLUSIVE lock on the receipts table, so the worker's delivery blocks half-way (the
-message claimed, nothing issued); then the worker is killed with SIGKILL, the lock let go, a
-new worker started, and the message - whose claim has run out - delivered by it.
+outbox message in one transaction), and `manage.py run_huey` (it delivers that message). The
+agency's seal certificate is in the test database before the processes start. The test holds an
+EXCLUSIVE lock on the receipts table, so the worker's delivery blocks half-way (the message
+claimed, the number taken, the PDF and XML made and signed, the receipt row not written); then
+the worker is killed with SIGKILL, the lock let go, a new worker started, and the message - whose
+claim has run out - delivered by it: the killed transaction gave its number back, so the receipt
+is number 1. The files the killed worker had written stay on disk unreferenced (a SIGKILL runs no
+clean-up); the receipt points at the ones its own delivery wrote.
 """
 
 from __future__ import annotations
@@ -28,10 +33,12 @@ from django.db import connection
 from egov.dossiers.models import PaymentState
 from egov.events.models import Event, OutboxMessage
 from egov.payments.models import AttemptStatus, Callback, PaymentStatus, Receipt
+from egov.payments.services import receipts
 from egov.payments.standin import PaymentPlatformStandIn
 
 from .conftest import PARTNER_SECRET, payment_of
 from .national_support import press, start_attempt
+from .receipts_helpers import seal_fixture, seal_hierarchy_fixture  # noqa: F401
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -81,7 +88,7 @@ def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 def test_a_worker_killed_before_the_receipt_loses_nothing(
-    settings, tmp_path, criminal_record, submit, make_citizen
+    settings, tmp_path, criminal_record, seal, submit, make_citizen
 ):
     from huey import SqliteHuey
 
@@ -100,7 +107,7 @@ def test_a_worker_killed_before_the_receipt_loses_nothing(
         "DJANGO_SETTINGS_MODULE": "egov.payments.tests.process_settings",
         "DATABASE_URL": _db_url(),
         "EGOV_TEST_HUEY_FILE": str(queue_file),
-        "EGOV_STAND_IN_RECEIPTS": "1",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),  # the receipts' files, read back here
         "PAYMENT_PLATFORM_URL": platform.url,
         "PAYMENT_PARTNER_CODE": settings.PAYMENT_PARTNER_CODE,
         "PAYMENT_PARTNER_SECRET": PARTNER_SECRET,
@@ -162,12 +169,18 @@ def test_a_worker_killed_before_the_receipt_loses_nothing(
             "the restarted worker to issue the receipt",
         )
 
-        assert Receipt.objects.filter(payment=payment).count() == 1
-        assert (
-            Event.objects.filter(
-                event_type="payment.receipt_issued", subject_id=payment.code
-            ).count()
-            == 1
+        receipt = Receipt.objects.get(payment=payment)
+        assert (receipt.series, receipt.number) == ("TP-26E", 1)
+        checked = receipts.check(receipt)  # both files there, as issued, signatures valid
+        assert checked.valid, checked.errors
+        assert checked.signer
+        [issued] = Event.objects.filter(
+            event_type="payment.receipt_issued", subject_id=payment.code
+        )
+        assert issued.payload["number"] == 1
+        assert (issued.payload["pdf_sha256"], issued.payload["xml_sha256"]) == (
+            receipt.pdf_sha256,
+            receipt.xml_sha256,
         )
         assert Event.objects.filter(event_type="payment.paid").count() == 1
         assert Callback.objects.filter(verdict="accepted").count() == 1

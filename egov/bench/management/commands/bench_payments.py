@@ -30,6 +30,11 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=16)
         parser.add_argument("--workers", type=int, default=4)
         parser.add_argument("--huey-workers", type=int, default=4)
+        parser.add_argument(
+            "--db-name",
+            default="egov_bench_payments",
+            help="the benchmark database (PostgreSQL; dropped and created fresh)",
+        )
         parser.add_argument("--no-write", dest="write", action="store_false", default=True)
         parser.add_argument(
             "--output", default=str(Path(settings.BASE_DIR) / "docs" / "benchmarks.md")
@@ -41,6 +46,7 @@ class Command(BaseCommand):
             concurrency=options["concurrency"],
             workers=options["workers"],
             huey_workers=options["huey_workers"],
+            db_name=options["db_name"],
         )
         started = time.monotonic()
 
