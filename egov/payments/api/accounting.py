@@ -19,7 +19,7 @@ from typing import Any
 from django.http import Http404
 from django.urls import URLPattern, URLResolver, path
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -445,13 +445,7 @@ class Reconciliation(APIView):
     @extend_schema(
         operation_id="payments_reconciliation_daily",
         parameters=[PaymentReconciliationQuery],
-        responses={
-            200: PaymentReconciliationReportSerializer,
-            404: OpenApiResponse(
-                description="Không có cơ quan này, hoặc cơ quan không thuộc phạm vi được xem "
-                "(`not_found`)"
-            ),
-        },
+        responses=PaymentReconciliationReportSerializer,
         tags=["payments"],
         description="Đối soát thanh toán một ngày (giờ Việt Nam) của một cơ quan, theo hình "
         "thức thanh toán: khởi tạo, đã xác nhận, đã đối chiếu, hoàn trả, chênh lệch; các dòng "
