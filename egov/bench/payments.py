@@ -368,16 +368,16 @@ def _time_one_receipt(samples: int) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"render": [], "seal": [], "xml": [], "total": []}
     if receipt is None:
         return times
-    seal = receipts._seal(receipt.payment)
+    seal = receipts.seal_of(receipt.payment)
     fields = receipt.fields
-    receipts._sign_pdf(receipts.receipt_pdf(fields), fields, seal, timezone.now())  # warm-up
+    receipts.seal_pdf(receipts.receipt_pdf(fields), fields, seal, timezone.now())  # warm-up
     for _ in range(samples):
         t0 = time.perf_counter()
         pdf = receipts.receipt_pdf(fields)
         t1 = time.perf_counter()
-        receipts._sign_pdf(pdf, fields, seal, timezone.now())
+        receipts.seal_pdf(pdf, fields, seal, timezone.now())
         t2 = time.perf_counter()
-        receipts._signed_xml(fields, seal)
+        receipts.signed_xml(fields, seal)
         t3 = time.perf_counter()
         times["render"].append(t1 - t0)
         times["seal"].append(t2 - t1)

@@ -181,7 +181,7 @@ def _collector(payment: Payment) -> Collector:
     return collector
 
 
-def _seal(payment: Payment) -> Any:
+def seal_of(payment: Payment) -> Any:
     """The agency's usable organisation certificate (a PKCS#12 key: the XML is signed too)."""
     from egov.signing.error_codes import SigningErrorCode
     from egov.signing.errors import SigningError
@@ -348,7 +348,7 @@ def receipt_pdf(fields: dict[str, Any]) -> bytes:
     )
 
 
-def _sign_pdf(pdf: bytes, fields: dict[str, Any], seal: Any, at: datetime) -> bytes:
+def seal_pdf(pdf: bytes, fields: dict[str, Any], seal: Any, at: datetime) -> bytes:
     from egov.signing.services import Appearance, sign_pdf
 
     return sign_pdf(
@@ -439,7 +439,7 @@ def receipt_xml(fields: dict[str, Any]) -> Any:
     return root
 
 
-def _signed_xml(fields: dict[str, Any], seal: Any) -> bytes:
+def signed_xml(fields: dict[str, Any], seal: Any) -> bytes:
     from egov.signing.services import sign_xml
 
     signed = sign_xml(receipt_xml(fields), identity=seal)
@@ -476,7 +476,7 @@ def issue(payment_code: str, *, now: datetime | None = None) -> Receipt:
 
 def _issue_locked(act: Any, payment: Payment, now: datetime, stored: list[Any]) -> Receipt:
     collector = _collector(payment)
-    seal = _seal(payment)
+    seal = seal_of(payment)
     year = timezone.localtime(now).year
     number = next_value(
         ReceiptCounter,
@@ -488,8 +488,8 @@ def _issue_locked(act: Any, payment: Payment, now: datetime, stored: list[Any]) 
     fields = receipt_fields(
         payment, collector, number=number, issued_at=now, lookup_code=lookup_code, seal=seal
     )
-    pdf = _sign_pdf(receipt_pdf(fields), fields, seal, now)
-    xml = _signed_xml(fields, seal)
+    pdf = seal_pdf(receipt_pdf(fields), fields, seal, now)
+    xml = signed_xml(fields, seal)
     receipt = Receipt(
         payment=payment,
         agency_id=payment.agency_id,
