@@ -56,6 +56,7 @@ from egov.core.actors import SYSTEM, actor_for_user
 from .database import BenchDatabase
 from .loadgen import percentile
 from .machine import Machine, Provenance, describe, load_average, provenance
+from .report import write_section
 from .scenarios import ScenarioResult, Table, fmt
 from .server import AppServer, _stop, bench_env
 
@@ -704,12 +705,4 @@ def render(report: PaymentsReport) -> str:
 
 
 def write_payments_report(report: PaymentsReport, path: Path) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    section = render(report)
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section + after.lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
+    write_section(path, render(report), START, END)

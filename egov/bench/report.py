@@ -162,6 +162,20 @@ def render_figures(report: BenchReport) -> str:
     return "\n".join(parts)
 
 
+def write_section(path: Path, section: str, start: str, end: str) -> None:
+    """Put `section` (which begins with the marker `start` and ends with `end`) in place of the
+    one between those markers in `path`, or at its end: a benchmark rewrites only its own
+    figures in docs/benchmarks.md."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1]
+        text = before + section + after.lstrip("\n")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, encoding="utf-8")
+
+
 def write_report(report: BenchReport, path: Path) -> None:
     """Replace the figures section of `path` (creating the file with the intro if needed)."""
     figures = render_figures(report)

@@ -53,6 +53,7 @@ from . import scenarios
 from .database import BenchDatabase
 from .loadgen import percentile
 from .machine import describe, load_average, provenance
+from .report import write_section
 from .runner import log_result
 from .scenarios import ScenarioResult, Table, fmt
 from .seed import FAST_HASHER, bench_sector, login_session, make_pdf, personal_id
@@ -993,12 +994,4 @@ def render(report: ScaleReport) -> str:
 
 
 def write_scale_report(report: ScaleReport, path: Path) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    section = render(report)
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section + after.lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text, encoding="utf-8")
+    write_section(path, render(report), START, END)
