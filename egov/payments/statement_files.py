@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -462,7 +461,7 @@ def _decode(content: bytes) -> str:
                 text = content.decode("cp1258")
             except UnicodeDecodeError as exc:
                 raise StatementInvalid("Tệp CSV không đọc được (bảng mã không rõ).") from exc
-    return unicodedata.normalize("NFC", text)
+    return nfc(text)
 
 
 DELIMITERS = (",", ";", "\t", "|")
