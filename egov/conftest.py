@@ -320,8 +320,11 @@ def browser() -> Iterator[object]:
     # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
     # itself (fixtures, assertions) are still plain synchronous code.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # The assertions wait as long as the actions do: a loaded CI machine renders slowly, and
+    # a check made before the next page has arrived is a false failure.
+    expect.set_options(timeout=15000)
     with sync_playwright() as pw:
         instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield instance

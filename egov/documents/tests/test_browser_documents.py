@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
+from playwright.sync_api import expect
 
 from egov.conftest import check_page, fresh_totp
 from egov.documents.models import IncomingDocument, IncomingStatus, OutgoingDocument, Recipient
@@ -53,11 +54,11 @@ def test_draft_approve_sign_issue_and_the_receiving_clerk_registers(
     page.get_by_label("TM. — thay mặt tập thể lãnh đạo").check()
     page.get_by_label("Cơ quan nhận trên nền tảng").select_option(label=other_agency.name)
     page.get_by_role("button", name="Lưu dự thảo").click()
-    assert page.get_by_text("Đã lưu dự thảo.").is_visible()
+    expect(page.get_by_text("Đã lưu dự thảo.")).to_be_visible()
     check_page(page)
     page.get_by_label("Trình cho").select_option(value=str(leader.pk))
     page.get_by_role("button", name="Trình", exact=True).click()
-    assert page.get_by_text("Đã trình văn bản").is_visible()
+    expect(page.get_by_text("Đã trình văn bản")).to_be_visible()
     logout(page)
 
     # The chairman approves, then signs with a personal digital signature.
@@ -67,12 +68,12 @@ def test_draft_approve_sign_issue_and_the_receiving_clerk_registers(
     page.get_by_label("Đồng ý").check()
     page.get_by_label("Nội dung ý kiến").fill("Đồng ý ban hành.")
     page.get_by_role("button", name="Gửi ý kiến").click()
-    assert page.get_by_text("Đã ghi ý kiến.").is_visible()
+    expect(page.get_by_text("Đã ghi ý kiến.")).to_be_visible()
     page.get_by_role("link", name="Xem trước và ký số").click()
     cache.clear()
     page.get_by_label("Mã xác thực").fill(fresh_totp(margin=3))
     page.get_by_role("button", name="Ký số văn bản").click()
-    assert page.get_by_text("Đã ký số văn bản").is_visible()
+    expect(page.get_by_text("Đã ký số văn bản")).to_be_visible()
     check_page(page)
     logout(page)
 
@@ -81,7 +82,7 @@ def test_draft_approve_sign_issue_and_the_receiving_clerk_registers(
     page.goto(page.base_url + "/van-ban/?tab=cho-cap-so")
     page.get_by_role("link", name="Về việc rà soát thủ tục hành chính năm 2026").click()
     page.get_by_role("button", name="Cấp số và ban hành").click()
-    assert page.get_by_text("Đã cấp số 01/UBND-VX").is_visible()
+    expect(page.get_by_text("Đã cấp số 01/UBND-VX")).to_be_visible()
     check_page(page)
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Tải văn bản đã ký số (PDF)").click()
@@ -94,9 +95,9 @@ def test_draft_approve_sign_issue_and_the_receiving_clerk_registers(
     login(page, "stp.vanthu")
     page.goto(page.base_url + "/van-ban/?tab=den-cho-vao-so")
     page.get_by_role("link", name="Về việc rà soát thủ tục hành chính năm 2026").click()
-    assert page.get_by_text("01/UBND-VX").first.is_visible()
+    expect(page.get_by_text("01/UBND-VX").first).to_be_visible()
     page.get_by_role("button", name="Vào sổ", exact=True).click()
-    assert page.get_by_text("Đã vào sổ văn bản đến, số đến 01.").is_visible()
+    expect(page.get_by_text("Đã vào sổ văn bản đến, số đến 01.")).to_be_visible()
     check_page(page)
     incoming = IncomingDocument.objects.get(agency=other_agency)
     assert incoming.status == IncomingStatus.REGISTERED and incoming.arrival_number == 1
@@ -106,5 +107,5 @@ def test_draft_approve_sign_issue_and_the_receiving_clerk_registers(
     # The sender sees the recipient's answer: 03, registered.
     login(page, "vanthu")
     page.goto(page.base_url + f"/van-ban/di/{document.pk}/")
-    assert page.locator("td", has_text="03 Đã tiếp nhận, vào sổ").first.is_visible()
+    expect(page.locator("td", has_text="03 Đã tiếp nhận, vào sổ").first).to_be_visible()
     check_page(page)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from egov.conftest import check_page, fresh_totp
 from egov.documents.models import NumberCounter, OutgoingDocument, OutgoingStatus
@@ -92,11 +93,11 @@ def test_preview_step_up_sign_then_the_clerk_numbers(page, department, request, 
         "Phòng Hành chính tư pháp"
     ).check()
     page.get_by_role("button", name="Lưu dự thảo").click()
-    assert page.get_by_text("Đã lưu dự thảo.").is_visible()
+    expect(page.get_by_text("Đã lưu dự thảo.")).to_be_visible()
     check_page(page, allow=ALLOW, exclude=EXCLUDE)
     page.get_by_label("Trình cho").select_option(value=str(department["deputy"].pk))
     page.get_by_role("button", name="Trình", exact=True).click()
-    assert page.get_by_text("Đã trình văn bản").is_visible()
+    expect(page.get_by_text("Đã trình văn bản")).to_be_visible()
     logout(page)
 
     # The deputy director approves, looks at what will be signed, and signs.
@@ -105,13 +106,13 @@ def test_preview_step_up_sign_then_the_clerk_numbers(page, department, request, 
     page.get_by_role("link", name=SUBJECT).click()
     page.get_by_label("Đồng ý").check()
     page.get_by_role("button", name="Gửi ý kiến").click()
-    assert page.get_by_text("Đã ghi ý kiến.").is_visible()
+    expect(page.get_by_text("Đã ghi ý kiến.")).to_be_visible()
     page.get_by_role("link", name="Xem trước và ký số").click()
     page.wait_for_url("**/ky-so/")
     check_page(page, allow=ALLOW, exclude=EXCLUDE)
     lines = page.locator("dd.signer-lines")
     assert lines.inner_text().split("\n") == ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"]
-    assert page.get_by_text("01/QĐ-STP").is_visible()  # the number it would take now
+    expect(page.get_by_text("01/QĐ-STP")).to_be_visible()  # the number it would take now
     preview = page.get_by_role("img", name="Trang 1 của văn bản sẽ được ký")
     preview.scroll_into_view_if_needed()
     page.wait_for_function(
@@ -122,7 +123,7 @@ def test_preview_step_up_sign_then_the_clerk_numbers(page, department, request, 
     page.get_by_label("Mã xác thực").fill("000000")
     page.get_by_role("button", name="Ký số văn bản").click()
     summary = page.locator(".error-summary")
-    assert summary.is_visible()
+    expect(summary).to_be_visible()
     assert "Mã xác thực không đúng" in summary.inner_text()
     assert "chưa được ký" in summary.inner_text()
     check_page(page, allow=ALLOW, exclude=EXCLUDE)
@@ -133,7 +134,7 @@ def test_preview_step_up_sign_then_the_clerk_numbers(page, department, request, 
     cache.clear()
     page.get_by_label("Mã xác thực").fill(fresh_totp(margin=3))
     page.get_by_role("button", name="Ký số văn bản").click()
-    assert page.get_by_text("Đã ký số văn bản").is_visible()
+    expect(page.get_by_text("Đã ký số văn bản")).to_be_visible()
     check_page(page, allow=ALLOW, exclude=EXCLUDE)
     logout(page)
 
@@ -141,12 +142,12 @@ def test_preview_step_up_sign_then_the_clerk_numbers(page, department, request, 
     login(page, "stp.vt")
     check_page(page, allow=ALLOW, exclude=EXCLUDE)
     tile = page.get_by_role("link", name="1 văn bản chờ cấp số")
-    assert tile.is_visible()
+    expect(tile).to_be_visible()
     tile.click()
     check_page(page, allow=ALLOW, exclude=EXCLUDE)
     page.get_by_role("link", name=SUBJECT).click()
     page.get_by_role("button", name="Cấp số và ban hành").click()
-    assert page.get_by_text("Đã cấp số 01/QĐ-STP").is_visible()
+    expect(page.get_by_text("Đã cấp số 01/QĐ-STP")).to_be_visible()
     check_page(page, allow=ALLOW, exclude=EXCLUDE)
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Tải văn bản đã ký số (PDF)").click()
@@ -162,4 +163,4 @@ def test_preview_step_up_sign_then_the_clerk_numbers(page, department, request, 
     assert f"Quảng Ninh, {issue_date_text(timezone.localdate(document.issued_at))}" in text
     assert "KT. GIÁM ĐỐC" in text and "PHÓ GIÁM ĐỐC" in text
     page.goto(page.base_url + "/lam-viec/")
-    assert page.get_by_role("link", name="0 văn bản chờ cấp số").is_visible()
+    expect(page.get_by_role("link", name="0 văn bản chờ cấp số")).to_be_visible()

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import time_machine
+from playwright.sync_api import expect
 
 from egov.conftest import check_page
 from egov.org.models import Position, Role
@@ -51,7 +52,7 @@ def vote_as(window, meeting_url: str, question: str, choice: str, check: bool = 
     window.get_by_label(choice, exact=True).check()
     window.get_by_role("button", name="Gửi phiếu").click()
     window.get_by_role("heading", name="Phiếu của anh/chị đã được ghi nhận").wait_for()
-    assert window.get_by_text(f"Ý kiến: {choice}").is_visible()
+    expect(window.get_by_text(f"Ý kiến: {choice}")).to_be_visible()
     return str(window.locator(".receipt-code code").inner_text().strip())
 
 
@@ -103,7 +104,7 @@ def test_a_meeting_from_invitation_to_an_overdue_task(  # type: ignore[no-untype
         office.locator("#id_new-duration_minutes").fill("30")
         office.get_by_role("button", name="Thêm vào chương trình").click()
         office.get_by_text(f"Đã thêm nội dung {n}: {title}.").wait_for()
-    assert office.get_by_text("Tổng thời lượng dự kiến: 90 phút.").is_visible()
+    expect(office.get_by_text("Tổng thời lượng dự kiến: 90 phút.")).to_be_visible()
 
     office.get_by_role("link", name="Tài liệu họp").click()
     office.get_by_role("heading", name="Tài liệu họp").wait_for()
@@ -122,8 +123,8 @@ def test_a_meeting_from_invitation_to_an_overdue_task(  # type: ignore[no-untype
         form.get_by_role("button", name="Tải lên", exact=True).click()
         office.get_by_text(f"Đã thêm tài liệu “{title}”.").wait_for()
     table = office.locator(".materials-table")
-    assert table.get_by_role("link", name=materials[1][1]).is_visible()
-    assert table.get_by_text("Phiên bản 1", exact=False).count() == 2
+    expect(table.get_by_role("link", name=materials[1][1])).to_be_visible()
+    expect(table.get_by_text("Phiên bản 1", exact=False)).to_have_count(2)
 
     office.goto(meeting_url + "sua/")
     office.get_by_role("link", name="Gửi giấy mời").first.click()
@@ -138,7 +139,7 @@ def test_a_meeting_from_invitation_to_an_overdue_task(  # type: ignore[no-untype
         mine = window(member.user.username)
         member_windows.append(mine)
         mine.goto(mine.base_url + "/hop/")
-        assert mine.get_by_text("1 giấy mời chưa trả lời", exact=False).is_visible()
+        expect(mine.get_by_text("1 giấy mời chưa trả lời", exact=False)).to_be_visible()
         if member is members[0]:
             check_page(mine)
         mine.get_by_role("link", name=TITLE).click()
@@ -159,12 +160,12 @@ def test_a_meeting_from_invitation_to_an_overdue_task(  # type: ignore[no-untype
     item_one.get_by_label("Nội dung dự định phát biểu").fill(TOPIC)
     item_one.get_by_role("button", name="Gửi đăng ký phát biểu").click()
     speaker.get_by_text(f"Đã đăng ký phát biểu về nội dung “{ITEMS[0]}”.").wait_for()
-    assert speaker.get_by_text("đứng thứ 1 trong danh sách chờ", exact=False).is_visible()
+    expect(speaker.get_by_text("đứng thứ 1 trong danh sách chờ", exact=False)).to_be_visible()
     check_page(speaker)
 
     # The secretariat sees the answers.
     office.goto(meeting_url + "sua/")
-    assert office.get_by_role("cell", name="Tham dự").count() == 3
+    expect(office.get_by_role("cell", name="Tham dự")).to_have_count(3)
 
     # --- The chair opens the meeting and gives the floor. ---
     chair = window("chutich")
@@ -175,14 +176,14 @@ def test_a_meeting_from_invitation_to_an_overdue_task(  # type: ignore[no-untype
     chair.get_by_role("button", name="Khai mạc cuộc họp").click()
     chair.get_by_text("Đã khai mạc cuộc họp.").wait_for()
     queue = chair.locator("#live .speaker-queue")
-    assert queue.get_by_text(speaker_name).is_visible()
-    assert queue.get_by_text(TOPIC).is_visible()
+    expect(queue.get_by_text(speaker_name)).to_be_visible()
+    expect(queue.get_by_text(TOPIC)).to_be_visible()
     check_page(chair)
     chair.get_by_role("button", name="Mời người tiếp theo phát biểu").click()
     chair.get_by_text("Đã mời phát biểu.").wait_for()
-    assert queue.get_by_text("Đang phát biểu").is_visible()
+    expect(queue.get_by_text("Đang phát biểu")).to_be_visible()
     speaker.reload()
-    assert speaker.locator("#live").get_by_text("Mời anh/chị phát biểu").is_visible()
+    expect(speaker.locator("#live").get_by_text("Mời anh/chị phát biểu")).to_be_visible()
     check_page(speaker)
     chair.get_by_role("button", name="Kết thúc phát biểu").click()
     chair.get_by_text("Đã kết thúc phát biểu.").wait_for()
@@ -217,7 +218,7 @@ def test_a_meeting_from_invitation_to_an_overdue_task(  # type: ignore[no-untype
     vote_as(speaker, meeting_url, OPEN_QUESTION, "Tán thành")
     vote_as(third, meeting_url, OPEN_QUESTION, "Không tán thành")
     chair.goto(meeting_url + "bieu-quyet/")
-    assert chair.get_by_text("4/4 thành viên đã biểu quyết", exact=False).is_visible()
+    expect(chair.get_by_text("4/4 thành viên đã biểu quyết", exact=False)).to_be_visible()
     chair.get_by_role("button", name="Kết thúc biểu quyết").click()
     chair.get_by_text(f"Đã kết thúc biểu quyết “{OPEN_QUESTION}”: Thông qua.").wait_for()
     # An open vote names everyone's choice.
@@ -225,7 +226,7 @@ def test_a_meeting_from_invitation_to_an_overdue_task(  # type: ignore[no-untype
     check_page(third)
     third.get_by_role("link", name=OPEN_QUESTION).click()
     third.get_by_role("heading", name="Kết quả biểu quyết").wait_for()
-    assert third.get_by_text("Thông qua", exact=False).first.is_visible()
+    expect(third.get_by_text("Thông qua", exact=False).first).to_be_visible()
     check_page(third)
 
     # --- Item 2 and a secret vote: the voter keeps the receipt and checks it. ---
@@ -242,7 +243,7 @@ def test_a_meeting_from_invitation_to_an_overdue_task(  # type: ignore[no-untype
     chair.get_by_text(f"Đã mở biểu quyết “{SECRET_QUESTION}”.").wait_for()
     receipt = vote_as(first, meeting_url, SECRET_QUESTION, "Tán thành")
     assert re.fullmatch(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){3}", receipt), receipt
-    assert first.get_by_text("Mã chỉ hiện một lần.").is_visible()
+    expect(first.get_by_text("Mã chỉ hiện một lần.")).to_be_visible()
     check_page(first)
     vote_as(chair, meeting_url, SECRET_QUESTION, "Tán thành")
     vote_as(speaker, meeting_url, SECRET_QUESTION, "Tán thành")
@@ -254,7 +255,7 @@ def test_a_meeting_from_invitation_to_an_overdue_task(  # type: ignore[no-untype
     first.goto(meeting_url + "bieu-quyet/")
     first.get_by_role("link", name=SECRET_QUESTION).click()
     first.get_by_role("heading", name="Kết quả biểu quyết").wait_for()
-    assert first.get_by_text("Chữ ký số hợp lệ", exact=False).first.is_visible()
+    expect(first.get_by_text("Chữ ký số hợp lệ", exact=False).first).to_be_visible()
     check_page(first)
     first.get_by_role("link", name="mã biên nhận").first.click()
     first.get_by_role("heading", name="Kiểm tra phiếu bằng mã biên nhận").wait_for()
@@ -262,21 +263,23 @@ def test_a_meeting_from_invitation_to_an_overdue_task(  # type: ignore[no-untype
     first.get_by_label("Mã biên nhận").fill(receipt)
     first.get_by_role("button", name="Kiểm tra").click()
     first.get_by_role("heading", name="Đã tìm thấy phiếu").wait_for()
-    assert first.get_by_text("Phiếu đã được kiểm và có trong kết quả biểu quyết.").is_visible()
-    assert first.locator(".panel-confirmation").get_by_text("Tán thành").is_visible()
+    expect(first.get_by_text("Phiếu đã được kiểm và có trong kết quả biểu quyết.")).to_be_visible()
+    expect(first.locator(".panel-confirmation").get_by_text("Tán thành")).to_be_visible()
 
     # --- The chair closes the meeting. ---
     chair.goto(meeting_url + "dieu-hanh/")
     chair.get_by_role("button", name="Bế mạc cuộc họp").click()
     chair.get_by_text("Đã bế mạc cuộc họp.").wait_for()
-    assert chair.get_by_text("Cuộc họp đã bế mạc", exact=False).first.is_visible()
+    expect(chair.get_by_text("Cuộc họp đã bế mạc", exact=False).first).to_be_visible()
 
     # --- The secretary finishes the minutes; secretary and chair sign them. ---
     secretary.goto(meeting_url + "bien-ban/")
     record = secretary.get_by_role("region", name="Thông tin điền tự động")
-    assert record.get_by_text(speaker_name, exact=False).first.is_visible()
-    assert secretary.get_by_text(f"Biểu quyết: {OPEN_QUESTION}", exact=False).first.is_visible()
-    assert secretary.get_by_text(f"Biểu quyết: {SECRET_QUESTION}", exact=False).first.is_visible()
+    expect(record.get_by_text(speaker_name, exact=False).first).to_be_visible()
+    expect(secretary.get_by_text(f"Biểu quyết: {OPEN_QUESTION}", exact=False).first).to_be_visible()
+    expect(
+        secretary.get_by_text(f"Biểu quyết: {SECRET_QUESTION}", exact=False).first
+    ).to_be_visible()
     closing = secretary.locator("#phan-closing")
     closing.get_by_label("Ghi chép").fill("Cuộc họp kết thúc lúc 11 giờ cùng ngày.")
     closing.get_by_role("button", name="Lưu").click()
@@ -299,11 +302,11 @@ def test_a_meeting_from_invitation_to_an_overdue_task(  # type: ignore[no-untype
     type_code(chair)
     chair.get_by_role("button", name="Ký số biên bản").click()
     chair.get_by_text("Đã ký số biên bản.").first.wait_for()
-    assert chair.get_by_role("link", name="Biên bản đã ký (PDF)").is_visible()
+    expect(chair.get_by_role("link", name="Biên bản đã ký (PDF)")).to_be_visible()
 
     # A member reads the signed minutes.
     third.goto(meeting_url + "bien-ban/")
-    assert third.get_by_text("Biên bản đã được thư ký và chủ tọa ký số.").is_visible()
+    expect(third.get_by_text("Biên bản đã được thư ký và chủ tọa ký số.")).to_be_visible()
     check_page(third)
 
     # --- The conclusion notice and its tasks, submitted to the chair by the secretary. ---
@@ -326,7 +329,9 @@ def test_a_meeting_from_invitation_to_an_overdue_task(  # type: ignore[no-untype
     # The chair approves and signs it in the documents app.
     chair.goto(meeting_url + "ket-luan/")
     check_page(chair)
-    assert chair.get_by_text(f"{other_agency.name}: {SHORT_TASK} — 2 ngày làm việc").is_visible()
+    expect(
+        chair.get_by_text(f"{other_agency.name}: {SHORT_TASK} — 2 ngày làm việc")
+    ).to_be_visible()
     chair.get_by_role("definition").get_by_role("link").click()
     chair.wait_for_url("**/van-ban/di/*/")
     check_page(chair)
@@ -353,11 +358,11 @@ def test_a_meeting_from_invitation_to_an_overdue_task(  # type: ignore[no-untype
     # The meeting's conclusion page shows the number and the tasks, none overdue yet.
     chair.goto(meeting_url + "ket-luan/")
     facts = chair.locator("dl.facts")
-    assert facts.get_by_text("01/TB-UBND").is_visible()
+    expect(facts.get_by_text("01/TB-UBND")).to_be_visible()
     tasks = chair.get_by_role("region", name="Nhiệm vụ")
     short_row = tasks.get_by_role("row").filter(has_text=SHORT_TASK)
-    assert tasks.get_by_role("row").filter(has_text=LONG_TASK).is_visible()
-    assert tasks.get_by_text("Quá hạn").count() == 0
+    expect(tasks.get_by_role("row").filter(has_text=LONG_TASK)).to_be_visible()
+    expect(tasks.get_by_text("Quá hạn")).to_have_count(0)
     check_page(chair)
     due_text = short_row.get_by_role("cell").nth(2).inner_text().strip()
     due = datetime.strptime(due_text, "%H:%M %d/%m/%Y").replace(tzinfo=VN)
@@ -372,13 +377,13 @@ def test_a_meeting_from_invitation_to_an_overdue_task(  # type: ignore[no-untype
             "region", name="Nhiệm vụ quá hạn của các cuộc họp anh/chị chủ trì (1)"
         )
         row = overdue.get_by_role("row").filter(has_text=SHORT_TASK)
-        assert row.get_by_text(other_agency.name).is_visible()
-        assert row.get_by_role("link", name=TITLE).is_visible()
-        assert row.get_by_text("01/TB-UBND").is_visible()
-        assert row.get_by_text("1 ngày", exact=True).is_visible()
-        assert overdue.get_by_text(LONG_TASK).count() == 0
+        expect(row.get_by_text(other_agency.name)).to_be_visible()
+        expect(row.get_by_role("link", name=TITLE)).to_be_visible()
+        expect(row.get_by_text("01/TB-UBND")).to_be_visible()
+        expect(row.get_by_text("1 ngày", exact=True)).to_be_visible()
+        expect(overdue.get_by_text(LONG_TASK)).to_have_count(0)
         check_page(later)
         row.get_by_role("link", name=TITLE).click()
         overdue_rows = later.get_by_role("region", name="Nhiệm vụ").get_by_role("row")
-        assert overdue_rows.filter(has_text=SHORT_TASK).get_by_text("Quá hạn").is_visible()
-        assert overdue_rows.filter(has_text=LONG_TASK).get_by_text("Quá hạn").count() == 0
+        expect(overdue_rows.filter(has_text=SHORT_TASK).get_by_text("Quá hạn")).to_be_visible()
+        expect(overdue_rows.filter(has_text=LONG_TASK).get_by_text("Quá hạn")).to_have_count(0)

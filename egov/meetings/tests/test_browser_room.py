@@ -5,6 +5,7 @@ the console and gives them the floor; the member's page says so, also without a 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from egov.conftest import check_page
 from egov.events.services import dispatch_due
@@ -34,7 +35,7 @@ def test_member_confirms_registers_and_the_chair_calls_them(
     # The member, on a phone, finds the invitation and confirms.
     mpage = window(member.user.username, viewport=PHONE)
     mpage.goto(page.base_url + "/hop/")
-    assert mpage.get_by_text("1 giấy mời chưa trả lời", exact=False).is_visible()
+    expect(mpage.get_by_text("1 giấy mời chưa trả lời", exact=False)).to_be_visible()
     check_page(mpage)
     _fits(mpage)
     mpage.get_by_role("link", name=meeting.title).click()
@@ -42,7 +43,7 @@ def test_member_confirms_registers_and_the_chair_calls_them(
     _fits(mpage)
     mpage.get_by_label("Tham dự").check()
     mpage.get_by_role("button", name="Gửi trả lời").click()
-    assert mpage.get_by_text("Đã xác nhận tham dự.").is_visible()
+    expect(mpage.get_by_text("Đã xác nhận tham dự.")).to_be_visible()
     assert Participant.objects.get(meeting=meeting, official=member).response == "accepted"
 
     # The chair opens the meeting from the console.
@@ -50,32 +51,32 @@ def test_member_confirms_registers_and_the_chair_calls_them(
     page.goto(page.base_url + f"/hop/{meeting.pk}/dieu-hanh/")
     check_page(page)
     page.get_by_role("button", name="Khai mạc cuộc họp").click()
-    assert page.get_by_text("Đã khai mạc cuộc họp.").is_visible()
+    expect(page.get_by_text("Đã khai mạc cuộc họp.")).to_be_visible()
     live = page.locator("#live")
-    assert live.get_by_text("Chưa có ai đăng ký phát biểu.").is_visible()
+    expect(live.get_by_text("Chưa có ai đăng ký phát biểu.")).to_be_visible()
     check_page(page)
     page.evaluate("() => { window.stillTheSamePage = true; }")
 
     # The member registers to speak on the item being discussed.
     mpage.reload()
-    assert mpage.locator("#live").get_by_text("Đang thảo luận").is_visible()
+    expect(mpage.locator("#live").get_by_text("Đang thảo luận")).to_be_visible()
     mpage.locator(f"#noi-dung-{meeting.items.get(position=1).pk} summary").click()
     mpage.get_by_label("Nội dung dự định phát biểu").first.fill("Ý kiến về dự toán ngân sách")
     mpage.get_by_role("button", name="Gửi đăng ký phát biểu").first.click()
-    assert mpage.get_by_text("Đã đăng ký phát biểu về nội dung", exact=False).is_visible()
-    assert mpage.get_by_text("đứng thứ", exact=False).first.is_visible()
+    expect(mpage.get_by_text("Đã đăng ký phát biểu về nội dung", exact=False)).to_be_visible()
+    expect(mpage.get_by_text("đứng thứ", exact=False).first).to_be_visible()
     check_page(mpage)
     _fits(mpage)
 
     # The chair's console shows them in the queue, without a reload.
     queue = live.locator(".speaker-queue")
     queue.get_by_text(name).wait_for()
-    assert queue.get_by_text("Ý kiến về dự toán ngân sách").is_visible()
+    expect(queue.get_by_text("Ý kiến về dự toán ngân sách")).to_be_visible()
     assert page.evaluate("() => window.stillTheSamePage === true")
     check_page(page)
     page.get_by_role("button", name="Mời người tiếp theo phát biểu").click()
-    assert page.get_by_text("Đã mời phát biểu.").is_visible()
-    assert queue.get_by_text("Đang phát biểu").is_visible()
+    expect(page.get_by_text("Đã mời phát biểu.")).to_be_visible()
+    expect(queue.get_by_text("Đang phát biểu")).to_be_visible()
     assert SpeakingRequest.objects.get().status == "speaking"
 
     # The member's page tells them, without a reload either.
@@ -86,7 +87,7 @@ def test_member_confirms_registers_and_the_chair_calls_them(
     # And the in-app notice is in their notices.
     dispatch_due()
     mpage.goto(page.base_url + "/hop/thong-bao/")
-    assert mpage.get_by_role("link", name="Mời anh/chị phát biểu: Nội dung 1").is_visible()
+    expect(mpage.get_by_role("link", name="Mời anh/chị phát biểu: Nội dung 1")).to_be_visible()
     check_page(mpage)
     _fits(mpage)
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from egov.conftest import check_page
 from egov.meetings.models import (
@@ -107,10 +108,10 @@ def test_minutes_signed_conclusion_submitted_and_the_overdue_list(  # type: igno
     )
     login(page, "chutich")
     page.goto(f"{page.base_url}/hop/nhiem-vu/")
-    assert page.get_by_role(
-        "heading", name="Nhiệm vụ quá hạn của các cuộc họp anh/chị chủ trì (1)"
-    ).is_visible()
+    expect(
+        page.get_by_role("heading", name="Nhiệm vụ quá hạn của các cuộc họp anh/chị chủ trì (1)")
+    ).to_be_visible()
     check_page(page, allow=allow)
     page.goto(f"{page.base_url}/hop/{meeting.pk}/ket-luan/")
-    assert page.get_by_text("Quá hạn", exact=True).is_visible()
+    expect(page.get_by_text("Quá hạn", exact=True)).to_be_visible()
     check_page(page, allow=allow)

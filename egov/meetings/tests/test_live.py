@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from egov.conftest import check_page
 from egov.meetings.models import Participant, SpeakingRequest, Vote
@@ -98,19 +99,19 @@ def test_the_live_screen_shows_a_closed_vote_without_reload(page, board, make_me
     result = page.locator(".live-result").first.inner_text()
     assert "Tán thành: 5" in result.replace("\n", " ")
     assert "Không tán thành: 1" in result.replace("\n", " ")
-    assert page.locator(".live-open").count() == 0
+    expect(page.locator(".live-open")).to_have_count(0)
     assert "Tiến độ" in page.locator(".live-speaking").inner_text()
     check_page(page)
 
     # The member checks the ballot with the receipt.
     page.goto(f"{page.base_url}/hop/{meeting.pk}/bieu-quyet/{vote.pk}/")
     check_page(page)
-    assert page.get_by_text("Chữ ký số hợp lệ").is_visible()
+    expect(page.get_by_text("Chữ ký số hợp lệ")).to_be_visible()
     page.get_by_role("link", name="mã biên nhận").first.click()
     page.get_by_label("Mã biên nhận").fill(code.lower())
     page.get_by_role("button", name="Kiểm tra").click()
     page.get_by_role("heading", name="Đã tìm thấy phiếu").wait_for()
-    assert page.get_by_text("Phiếu đã được kiểm").is_visible()
+    expect(page.get_by_text("Phiếu đã được kiểm")).to_be_visible()
     check_page(page)
 
 
@@ -132,5 +133,5 @@ def test_the_chair_prepares_opens_and_closes_on_the_pages(page, board, make_meet
     check_page(page)
     page.get_by_role("link", name="Thông qua Chương trình công tác năm 2026").click()
     page.get_by_role("heading", name="Kết quả biểu quyết").wait_for()
-    assert page.get_by_text("Căn cứ pháp lý").is_visible()
+    expect(page.get_by_text("Căn cứ pháp lý")).to_be_visible()
     check_page(page)

@@ -5,6 +5,7 @@ the invitations; every page it lands on is accessible and in Vietnamese."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from egov.conftest import check_page
 from egov.meetings.models import Meeting, MeetingStatus
@@ -47,7 +48,7 @@ def test_the_secretariat_creates_a_meeting_with_three_items_and_sends_it(  # typ
     ).check()
     check_page(page)
     page.get_by_role("button", name="Tạo cuộc họp").click()
-    assert page.get_by_text("Đã tạo cuộc họp.").is_visible()
+    expect(page.get_by_text("Đã tạo cuộc họp.")).to_be_visible()
     check_page(page)
     meeting = Meeting.objects.get()
     assert meeting.participants.filter(role="member").count() == 3
@@ -65,10 +66,10 @@ def test_the_secretariat_creates_a_meeting_with_three_items_and_sends_it(  # typ
     check_page(page)
 
     page.get_by_role("link", name="Gửi giấy mời").first.click()
-    assert page.get_by_role("heading", name="Người nhận giấy mời (6 người)").is_visible()
+    expect(page.get_by_role("heading", name="Người nhận giấy mời (6 người)")).to_be_visible()
     check_page(page)
     page.get_by_role("button", name="Gửi giấy mời").click()
-    assert page.get_by_text("Đã gửi giấy mời họp tới 6 người.").is_visible()
+    expect(page.get_by_text("Đã gửi giấy mời họp tới 6 người.")).to_be_visible()
     check_page(page)
     meeting.refresh_from_db()
     assert meeting.status == MeetingStatus.PUBLISHED

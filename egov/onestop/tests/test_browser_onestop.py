@@ -15,6 +15,7 @@ from typing import Any
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from egov.accounts.services import verify_identity_by_eid
 from egov.conftest import check_page, fresh_totp
@@ -133,14 +134,14 @@ def test_in_person_dossier_from_desk_to_result_on_time(
         page.get_by_role("link", name="In Giấy tiếp nhận và hẹn trả kết quả").click()
     assert download.value.suggested_filename == f"giay-tiep-nhan-{dossier.code}.pdf"
     assert Path(download.value.path()).read_bytes()[:5] == b"%PDF-"
-    assert page.get_by_role("link", name="to-khai.pdf").is_visible()
+    expect(page.get_by_role("link", name="to-khai.pdf")).to_be_visible()
 
     # 2. The specialist finds it in their queue and forwards it with their opinion.
     specialist = desks()
     specialist.sign_in("chuyenvien", secrets["chuyenvien"])
     specialist.open_from_queue(dossier.code)
     page = specialist.page
-    assert page.get_by_text("Đang ở bước 2: Thẩm định hồ sơ").is_visible()
+    expect(page.get_by_text("Đang ở bước 2: Thẩm định hồ sơ")).to_be_visible()
     page.get_by_label("Ý kiến xử lý").fill("Hồ sơ hợp lệ, đề nghị xác nhận.")
     page.get_by_role("button", name="Chuyển bước tiếp theo").click()
     specialist.says("Đã chuyển hồ sơ sang bước “Lãnh đạo phòng xem xét”")
@@ -181,8 +182,8 @@ def test_in_person_dossier_from_desk_to_result_on_time(
     for i, official in enumerate(holders):
         row = rows.nth(i)
         assert official.user.get_full_name() in row.inner_text()
-        assert row.get_by_text("Đúng hạn").is_visible()
-    assert page.get_by_text("So với ngày hẹn trả").is_visible()
+        expect(row.get_by_text("Đúng hạn")).to_be_visible()
+    expect(page.get_by_text("So với ngày hẹn trả")).to_be_visible()
     # Form 05 as the printed PDF, built from the events: every hand-over, each on time.
     pdf = page.request.get(
         f"{page.url.split('/mot-cua/')[0]}/mot-cua/ho-so/{dossier.code}/phieu-kiem-soat.pdf"
@@ -202,7 +203,7 @@ def test_in_person_dossier_from_desk_to_result_on_time(
     applicant.page.wait_for_url("**/")
     applicant.go(f"/ho-so-cua-toi/{dossier.code}/")
     page = applicant.page
-    assert page.get_by_text("Đã trả kết quả").first.is_visible()
+    expect(page.get_by_text("Đã trả kết quả").first).to_be_visible()
     applicant.check()
     timeline = page.locator("ol.timeline")
     for title in (
@@ -215,6 +216,6 @@ def test_in_person_dossier_from_desk_to_result_on_time(
         "Trả kết quả",
     ):
         assert timeline.get_by_text(title, exact=True).first.is_visible(), title
-    assert timeline.get_by_text("Hồ sơ hợp lệ, đề nghị xác nhận.").is_visible()
+    expect(timeline.get_by_text("Hồ sơ hợp lệ, đề nghị xác nhận.")).to_be_visible()
     assert "dossier." not in timeline.inner_text()  # every event has a title
-    assert page.get_by_role("link", name="giay-xac-nhan.pdf").is_visible()
+    expect(page.get_by_role("link", name="giay-xac-nhan.pdf")).to_be_visible()

@@ -12,6 +12,7 @@ from typing import Any
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from egov.conftest import check_page
 from egov.dossiers.models import Dossier
@@ -120,7 +121,7 @@ def test_centre_receives_and_the_department_takes_over(desks, world, make_citize
     specialist = desks(holder.user.username)
     specialist.go("/mot-cua/")
     assert current_tab(specialist) == "Hồ sơ cần tôi xử lý (1)"
-    assert specialist.page.get_by_role("link", name=code).is_visible()
+    expect(specialist.page.get_by_role("link", name=code)).to_be_visible()
     looks_right(specialist)
 
     # The unit head reassigns it, seeing each specialist's load.
@@ -157,7 +158,7 @@ def test_specialist_forwards_three_at_once(desks, world, make_citizen) -> None:
     assert current_tab(specialist) == "Hồ sơ cần tôi xử lý (3)"
     looks_right(specialist)
     page.get_by_label("Chọn tất cả hồ sơ trên trang này").check()
-    assert page.get_by_text("Đã chọn 3 hồ sơ.").is_visible()
+    expect(page.get_by_text("Đã chọn 3 hồ sơ.")).to_be_visible()
     page.get_by_label("Ý kiến xử lý (chung cho các hồ sơ đã chọn)").fill("Hồ sơ đủ điều kiện")
     page.get_by_role("button", name="Chuyển bước tiếp theo các hồ sơ đã chọn").click()
     specialist.says("Đã chuyển cả 3 hồ sơ.")

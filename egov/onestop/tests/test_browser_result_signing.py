@@ -11,6 +11,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from playwright.sync_api import expect
 
 from egov.accounts.services import verify_identity_by_eid
 from egov.catalog.models import Procedure
@@ -77,8 +78,8 @@ def test_leader_previews_signs_with_a_code_and_the_citizen_gets_the_signed_resul
     leader.open_from_queue(dossier.code)
     page = leader.page
     preview = page.get_by_role("region", name="Kết quả sẽ ký số")
-    assert preview.get_by_text(leader_name).first.is_visible()
-    assert preview.get_by_text(staff.leader.agency.name).first.is_visible()
+    expect(preview.get_by_text(leader_name).first).to_be_visible()
+    expect(preview.get_by_text(staff.leader.agency.name).first).to_be_visible()
     image = preview.get_by_role("img", name="Trang 1 của kết quả sẽ ký")
     image.wait_for()
     page.wait_for_function(
@@ -87,7 +88,7 @@ def test_leader_previews_signs_with_a_code_and_the_citizen_gets_the_signed_resul
     )
     assert "dấu của" in (image.get_attribute("alt") or "")
     # A plain approval is not offered: the approval is the signature.
-    assert page.get_by_role("button", name="Phê duyệt", exact=True).count() == 0
+    expect(page.get_by_role("button", name="Phê duyệt", exact=True)).to_have_count(0)
     check_page(page, allow=names)
     # On a phone the preview fits the screen's width.
     page.set_viewport_size({"width": 390, "height": 844})
@@ -100,7 +101,7 @@ def test_leader_previews_signs_with_a_code_and_the_citizen_gets_the_signed_resul
     page.get_by_label("Mã xác thực").fill("000000")
     page.get_by_role("button", name="Ký số và phê duyệt").click()
     page.wait_for_url("**/thao-tac/approve_sign/")
-    assert page.get_by_text("Mã xác thực không đúng").first.is_visible()
+    expect(page.get_by_text("Mã xác thực không đúng").first).to_be_visible()
     assert not SignedResult.objects.exists()
     assert Dossier.objects.get(pk=dossier.pk).status == Status.PROCESSING
     check_page(page, allow=names)
@@ -116,7 +117,7 @@ def test_leader_previews_signs_with_a_code_and_the_citizen_gets_the_signed_resul
     page.get_by_role("button", name="Ký số và phê duyệt").click()
     page.wait_for_url(f"**/mot-cua/ho-so/{dossier.code}/")
     leader.says("Đã phê duyệt và ký số kết quả")
-    assert page.get_by_text("Bản chính điện tử (đã ký số)").first.is_visible()
+    expect(page.get_by_text("Bản chính điện tử (đã ký số)").first).to_be_visible()
     assert Dossier.objects.get(pk=dossier.pk).status == Status.DONE
     check_page(page, allow=names)
 
@@ -127,11 +128,11 @@ def test_leader_previews_signs_with_a_code_and_the_citizen_gets_the_signed_resul
     applicant.go(f"/ho-so-cua-toi/{dossier.code}/")
     page = applicant.page
     results = page.get_by_role("region", name="Kết quả giải quyết")
-    assert results.get_by_text("Bản chính điện tử (đã ký số)").is_visible()
-    assert results.get_by_text(f"Ký số bởi {leader_name}").is_visible()
-    assert results.get_by_text(staff.leader.agency.name).is_visible()
+    expect(results.get_by_text("Bản chính điện tử (đã ký số)")).to_be_visible()
+    expect(results.get_by_text(f"Ký số bởi {leader_name}")).to_be_visible()
+    expect(results.get_by_text(staff.leader.agency.name)).to_be_visible()
     # the specialist's draft is not handed out, only its signed copy
-    assert results.get_by_role("link").count() == 1
+    expect(results.get_by_role("link")).to_have_count(1)
     check_page(page, allow=names)
     with page.expect_download() as download:
         results.get_by_role("link", name="Tải bản chính điện tử").click()

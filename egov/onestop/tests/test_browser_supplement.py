@@ -12,6 +12,7 @@ import re
 import pyotp
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from egov.accounts.services import verify_identity_by_eid
 from egov.catalog import services as catalog
@@ -120,14 +121,14 @@ def test_supplement_inbox_withdrawal_and_phone(
     applicant.go("/ho-so-cua-toi/")
     page = applicant.page
     row = page.locator("tr", has_text=dossier.code)
-    assert row.get_by_text("Cần bổ sung", exact=True).is_visible()
-    assert row.get_by_text(f"trước {deadline}").is_visible()
+    expect(row.get_by_text("Cần bổ sung", exact=True)).to_be_visible()
+    expect(row.get_by_text(f"trước {deadline}")).to_be_visible()
     check_page(page, allow=CODE, exclude=FLASH)
 
     # On a phone: no sideways scrolling, the status in view, names not one word a line.
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    assert row.get_by_text("Cần bổ sung", exact=True).is_visible()
+    expect(row.get_by_text("Cần bổ sung", exact=True)).to_be_visible()
     name_box = row.get_by_text(procedure.name).bounding_box()
     assert name_box is not None and name_box["width"] > 200
     page.set_viewport_size(DESKTOP)
@@ -135,29 +136,29 @@ def test_supplement_inbox_withdrawal_and_phone(
     row.get_by_role("link", name=dossier.code).click()
     page.wait_for_url(f"**/ho-so-cua-toi/{dossier.code}/")
     banner = page.get_by_role("region", name="Cần bổ sung hồ sơ")
-    assert banner.is_visible()
+    expect(banner).to_be_visible()
     # At the top: above the dossier's facts and the timeline.
     banner_top = banner.bounding_box()["y"]  # type: ignore[index]
     assert banner_top < page.get_by_role("heading", name="Quá trình xử lý").bounding_box()["y"]  # type: ignore[index]
     assert banner_top < page.locator("dl.facts").bounding_box()["y"]  # type: ignore[index]
-    assert banner.get_by_text("Bản sao căn cước công dân").is_visible()
-    assert banner.get_by_text("Giấy xác nhận thông tin cư trú").is_visible()
-    assert banner.get_by_text("Tờ khai ghi nơi cư trú khác với dữ liệu dân cư").is_visible()
-    assert banner.get_by_text(deadline).first.is_visible()
-    assert banner.get_by_text(staff.specialist.user.get_full_name()).is_visible()
-    assert banner.get_by_text(staff.specialist.agency.name).is_visible()
+    expect(banner.get_by_text("Bản sao căn cước công dân")).to_be_visible()
+    expect(banner.get_by_text("Giấy xác nhận thông tin cư trú")).to_be_visible()
+    expect(banner.get_by_text("Tờ khai ghi nơi cư trú khác với dữ liệu dân cư")).to_be_visible()
+    expect(banner.get_by_text(deadline).first).to_be_visible()
+    expect(banner.get_by_text(staff.specialist.user.get_full_name())).to_be_visible()
+    expect(banner.get_by_text(staff.specialist.agency.name)).to_be_visible()
     check_page(page, allow=CODE, exclude=FLASH)
 
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    assert page.get_by_text("Yêu cầu bổ sung giấy tờ").first.is_visible()  # the status
+    expect(page.get_by_text("Yêu cầu bổ sung giấy tờ").first).to_be_visible()  # the status
     page.set_viewport_size(DESKTOP)
 
     # Sending with one paper missing: the error summary links to its upload.
     page.get_by_label("1. Bản sao căn cước công dân").set_input_files(scans[:2])
     page.get_by_role("button", name="Gửi bổ sung").click()
     summary = page.get_by_role("alert").filter(has_text="Có lỗi cần sửa")
-    assert summary.get_by_role("link", name="Giấy xác nhận thông tin cư trú").is_visible()
+    expect(summary.get_by_role("link", name="Giấy xác nhận thông tin cư trú")).to_be_visible()
     check_page(page, allow=CODE, exclude=FLASH)
     page.get_by_label("1. Bản sao căn cước công dân").set_input_files(scans[:2])
     page.get_by_label("2. Giấy xác nhận thông tin cư trú").set_input_files(scans[2])
@@ -174,17 +175,15 @@ def test_supplement_inbox_withdrawal_and_phone(
     badge = page.locator("span.badge", has_text=re.compile("^Bổ sung$"))
     files = page.locator("ul.files li").filter(has=badge)
     assert files.count() == 3
-    assert (
-        files.filter(has_text="cccd-mat-truoc.pdf")
-        .filter(has_text="Bản sao căn cước công dân")
-        .is_visible()
-    )
-    assert (
-        files.filter(has_text="xac-nhan-cu-tru.pdf")
-        .filter(has_text="Giấy xác nhận thông tin cư trú")
-        .is_visible()
-    )
-    assert page.get_by_text("đã bổ sung lúc").is_visible()
+    expect(
+        files.filter(has_text="cccd-mat-truoc.pdf").filter(has_text="Bản sao căn cước công dân")
+    ).to_be_visible()
+    expect(
+        files.filter(has_text="xac-nhan-cu-tru.pdf").filter(
+            has_text="Giấy xác nhận thông tin cư trú"
+        )
+    ).to_be_visible()
+    expect(page.get_by_text("đã bổ sung lúc")).to_be_visible()
     check_page(page, allow=OFFICIAL_PAGE, exclude=FLASH)
 
     # 4. The inbox: every notice, newest first, unread, each linking to the dossier.
@@ -195,10 +194,10 @@ def test_supplement_inbox_withdrawal_and_phone(
     assert "đã nhận giấy tờ bổ sung" in titles[0]
     assert any(f"cần bổ sung giấy tờ trước {deadline}" in t for t in titles)
     supplement_notice = items.filter(has_text="cần bổ sung giấy tờ trước")
-    assert supplement_notice.get_by_text(
-        "Giấy tờ cần bổ sung: 1. Bản sao căn cước công dân; 2."
-    ).is_visible()
-    assert supplement_notice.get_by_text("Mới").is_visible()
+    expect(
+        supplement_notice.get_by_text("Giấy tờ cần bổ sung: 1. Bản sao căn cước công dân; 2.")
+    ).to_be_visible()
+    expect(supplement_notice.get_by_text("Mới")).to_be_visible()
     check_page(page, allow=CODE, exclude=FLASH)
     supplement_notice.get_by_role("link", name=f"Xem hồ sơ {dossier.code}").click()
     page.wait_for_url(f"**/ho-so-cua-toi/{dossier.code}/")
@@ -209,21 +208,21 @@ def test_supplement_inbox_withdrawal_and_phone(
     applicant.go(f"/ho-so-cua-toi/{dossier.code}/")
     page.get_by_role("link", name="Rút hồ sơ").click()
     page.get_by_role("button", name="Tiếp tục").click()
-    assert page.get_by_role("alert").get_by_role("link", name="Nhập lý do rút hồ sơ").is_visible()
+    expect(
+        page.get_by_role("alert").get_by_role("link", name="Nhập lý do rút hồ sơ")
+    ).to_be_visible()
     check_page(page, allow=CODE, exclude=FLASH)
     page.get_by_label("Lý do rút hồ sơ").fill("Đã nộp nhầm thủ tục.")
     page.get_by_role("button", name="Tiếp tục").click()
-    assert page.get_by_role("heading", name="Xác nhận rút hồ sơ").is_visible()
-    assert page.get_by_text("Sau khi rút, hồ sơ dừng giải quyết").is_visible()
+    expect(page.get_by_role("heading", name="Xác nhận rút hồ sơ")).to_be_visible()
+    expect(page.get_by_text("Sau khi rút, hồ sơ dừng giải quyết")).to_be_visible()
     check_page(page, allow=CODE, exclude=FLASH)
     assert Dossier.objects.get(pk=dossier.pk).status == Status.PROCESSING  # nothing yet
     page.get_by_role("button", name="Xác nhận rút hồ sơ").click()
     applicant.says(f"Đã rút hồ sơ {dossier.code}")
-    assert (
-        page.get_by_role("region", name="Đã rút hồ sơ")
-        .get_by_text("Đã nộp nhầm thủ tục.")
-        .is_visible()
-    )
+    expect(
+        page.get_by_role("region", name="Đã rút hồ sơ").get_by_text("Đã nộp nhầm thủ tục.")
+    ).to_be_visible()
     assert not page.get_by_role("link", name="Rút hồ sơ").count()
     check_page(page, allow=CODE, exclude=FLASH)
     assert Dossier.objects.get(pk=dossier.pk).status == Status.WITHDRAWAL_REQUESTED
@@ -231,7 +230,7 @@ def test_supplement_inbox_withdrawal_and_phone(
     # The official sees it.
     specialist.go(f"/mot-cua/ho-so/{dossier.code}/")
     page = specialist.page
-    assert page.get_by_text("Người nộp rút hồ sơ trực tuyến").is_visible()
-    assert page.get_by_text("Người nộp đã rút hồ sơ; hồ sơ dừng giải quyết").is_visible()
+    expect(page.get_by_text("Người nộp rút hồ sơ trực tuyến")).to_be_visible()
+    expect(page.get_by_text("Người nộp đã rút hồ sơ; hồ sơ dừng giải quyết")).to_be_visible()
     check_page(page, allow=OFFICIAL_PAGE, exclude=FLASH)
     assert dossier.files.filter(kind=DossierFile.Kind.SUPPLEMENT).count() == 3

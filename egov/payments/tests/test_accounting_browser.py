@@ -9,6 +9,7 @@ import io
 import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from egov.conftest import check_page
 from egov.onestop import services as onestop
@@ -51,7 +52,7 @@ def test_refund_approved_and_paid_out_and_the_day_reconciled(
     page.goto(base + "/lam-viec/")
     page.get_by_role("link", name="Thu phí").click()
     page.wait_for_url("**/thanh-toan/doi-soat/")
-    assert page.get_by_role("heading", name="Đối soát thanh toán phí, lệ phí").is_visible()
+    expect(page.get_by_role("heading", name="Đối soát thanh toán phí, lệ phí")).to_be_visible()
     check_page(page, allow=("saoke",))
     page.get_by_role("link", name="Hoàn trả phí, lệ phí").click()
     page.wait_for_url("**/thanh-toan/hoan-tra/")
@@ -62,7 +63,7 @@ def test_refund_approved_and_paid_out_and_the_day_reconciled(
     page.get_by_role("radio", name="Không phê duyệt").check()
     page.get_by_role("button", name="Ghi nhận quyết định").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Nhập lý do không phê duyệt").first.is_visible()  # error summary
+    expect(page.get_by_text("Nhập lý do không phê duyệt").first).to_be_visible()  # error summary
     check_page(page)
     page.get_by_role("radio", name="Phê duyệt", exact=True).check()
     page.get_by_role("button", name="Ghi nhận quyết định").click()
@@ -72,8 +73,8 @@ def test_refund_approved_and_paid_out_and_the_day_reconciled(
     sign_in(page, staff.accountant.user)
     page.goto(base + "/thanh-toan/doi-soat/")
     check_page(page, allow=("saoke",))  # the statement file's name
-    assert page.get_by_text("1 dòng sao kê chưa khớp").is_visible()
-    assert page.get_by_role("cell", name="CHUYEN TIEN KHONG RO NOI DUNG").is_visible()
+    expect(page.get_by_text("1 dòng sao kê chưa khớp")).to_be_visible()
+    expect(page.get_by_role("cell", name="CHUYEN TIEN KHONG RO NOI DUNG")).to_be_visible()
     with page.expect_download() as info:
         page.get_by_role("link", name="Tải về (XLSX)").click()
     with open(info.value.path(), "rb") as saved:
@@ -82,7 +83,7 @@ def test_refund_approved_and_paid_out_and_the_day_reconciled(
     page.get_by_label("Ngày", exact=True).fill("2025-01-02")
     page.get_by_role("button", name="Xem").click()
     page.wait_for_url("**ngay=2025-01-02**")
-    assert page.get_by_text("Không có giao dịch trong ngày.").is_visible()
+    expect(page.get_by_text("Không có giao dịch trong ngày.")).to_be_visible()
     check_page(page)
 
     page.goto(base + f"/thanh-toan/hoan-tra/{refund.pk}/")

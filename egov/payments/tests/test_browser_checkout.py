@@ -23,6 +23,7 @@ from typing import Any
 import pyotp
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from egov.conftest import check_page, fresh_totp
 from egov.dossiers.models import Dossier, PaymentState, Status
@@ -86,7 +87,7 @@ def test_pay_later_then_cash_at_the_desk(
     sign_in(page, citizen.username)
     dossier = submit_criminal_record(page)
     payment = payment_of(dossier)
-    assert page.get_by_role("link", name="Thanh toán sau").is_visible()
+    expect(page.get_by_role("link", name="Thanh toán sau")).to_be_visible()
     # "Thanh toán ngay": the breakdown and the providers, then a try left waiting.
     page.get_by_role("link", name="Thanh toán ngay").click()
     page.wait_for_url(f"**/thanh-toan/{payment.code}/")
@@ -96,11 +97,11 @@ def test_pay_later_then_cash_at_the_desk(
     page.get_by_role("button", name="Thanh toán", exact=True).click()
     page.wait_for_url("**/lan/**")
     check_page(page)
-    assert page.get_by_text("Đang kết nối tới đơn vị thanh toán").is_visible()
+    expect(page.get_by_text("Đang kết nối tới đơn vị thanh toán")).to_be_visible()
     # Paying later, from "Hồ sơ của tôi".
     page.goto(page.base_url + f"/ho-so-cua-toi/{dossier.code}/")
     check_page(page, allow=NAMES)
-    assert page.get_by_role("link", name=re.compile("^Thanh toán")).first.is_visible()
+    expect(page.get_by_role("link", name=re.compile("^Thanh toán")).first).to_be_visible()
 
     # The desk receives it: it waits for its fee, and the receiver takes the cash.
     sign_out(page)
@@ -120,7 +121,7 @@ def test_pay_later_then_cash_at_the_desk(
     page.get_by_role("button", name="Ghi nhận đã thu tiền mặt").click()
     page.wait_for_load_state()
     check_page(page, allow=NAMES)
-    assert page.get_by_text("Đã ghi nhận thu tiền mặt 200.000 đồng").is_visible()
+    expect(page.get_by_text("Đã ghi nhận thu tiền mặt 200.000 đồng")).to_be_visible()
     page.get_by_role("link", name="Về trang hồ sơ").click()
     page.wait_for_url(f"**/mot-cua/ho-so/{dossier.code}/")
     check_page(page, allow=NAMES)
@@ -158,7 +159,7 @@ def test_pay_through_the_national_platform_stand_in(
         page.get_by_role("button", name="Thanh toán", exact=True).click()
         # The waiting page sends the browser on to the platform's own payment page...
         page.wait_for_url(f"{platform.base}/**")
-        assert page.get_by_text("200.000").first.is_visible()
+        expect(page.get_by_text("200.000").first).to_be_visible()
         page.get_by_role("button", name="Thanh toán", exact=True).click()
         # ... which confirms to us (callback) and sends the citizen back (national_return).
         page.wait_for_url(f"{live_server.url}/**")
@@ -210,7 +211,7 @@ def test_another_citizen_pays_by_vietqr_and_the_statement_matches_it(
     check_page(page)
     attempt = payment.attempts.get()
     assert attempt.qr_payload.startswith("000201")
-    assert page.locator(".vietqr svg, .vietqr img.qr").first.is_visible()
+    expect(page.locator(".vietqr svg, .vietqr img.qr").first).to_be_visible()
     transfer = page.locator("dl.transfer").inner_text()
     assert attempt.reference in transfer and "200.000 đồng" in transfer
     assert "113000012345" in transfer  # the collector's account

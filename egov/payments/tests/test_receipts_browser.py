@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from egov.conftest import check_page, login_client
 from egov.payments.services import receipts
@@ -32,9 +33,9 @@ def test_the_receipt_pages(page, criminal_record, submit, make_citizen, staff, s
 
     _sign_in(page, citizen, with_mfa=False)
     page.goto(url)
-    assert page.get_by_role("heading", name="Biên lai thu phí, lệ phí số 0000001").is_visible()
-    assert page.get_by_text("Hợp lệ", exact=True).is_visible()
-    assert page.get_by_text("Hai trăm nghìn đồng").first.is_visible()
+    expect(page.get_by_role("heading", name="Biên lai thu phí, lệ phí số 0000001")).to_be_visible()
+    expect(page.get_by_text("Hợp lệ", exact=True)).to_be_visible()
+    expect(page.get_by_text("Hai trăm nghìn đồng").first).to_be_visible()
     check_page(page, allow=("SHA-256", "PDF", "XML"))
     with page.expect_download() as download:
         page.get_by_role("link", name="Biên lai (PDF có chữ ký số)").click()
@@ -42,7 +43,7 @@ def test_the_receipt_pages(page, criminal_record, submit, make_citizen, staff, s
 
     _sign_in(page, staff.accountant.user, with_mfa=True)
     page.goto(url)
-    assert page.get_by_role("heading", name="Kiểm tra chữ ký số").is_visible()
+    expect(page.get_by_role("heading", name="Kiểm tra chữ ký số")).to_be_visible()
     check_page(page, allow=("SHA-256", "PDF", "XML"))
 
     page.context.clear_cookies()
@@ -51,6 +52,6 @@ def test_the_receipt_pages(page, criminal_record, submit, make_citizen, staff, s
     page.get_by_label("Mã tra cứu biên lai").fill(receipts.lookup_code_text(receipt.lookup_code))
     page.get_by_role("button", name="Tra cứu").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Kết quả tra cứu").is_visible()
-    assert page.get_by_text(citizen.get_full_name()).count() == 0
+    expect(page.get_by_role("heading", name="Kết quả tra cứu")).to_be_visible()
+    expect(page.get_by_text(citizen.get_full_name())).to_have_count(0)
     check_page(page, allow=("SHA-256", "PDF"))

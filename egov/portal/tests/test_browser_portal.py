@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from egov.conftest import check_page
 from egov.dossiers.models import Dossier
@@ -35,7 +36,7 @@ def test_citizen_finds_submits_tracks_and_looks_up(
     page.get_by_label("Tìm thủ tục hành chính").fill("dang ky khai sinh")
     page.get_by_role("button", name="Tìm kiếm").click()
     page.get_by_role("link", name="Đăng ký khai sinh").click()
-    assert page.get_by_text("Nếu nộp ngay bây giờ, ngày hẹn trả").is_visible()
+    expect(page.get_by_text("Nếu nộp ngay bây giờ, ngày hẹn trả")).to_be_visible()
     check_page(page)
     page.get_by_role("link", name="Nộp hồ sơ trực tuyến").click()
 
@@ -72,7 +73,7 @@ def test_citizen_finds_submits_tracks_and_looks_up(
     assert Path(receipt.path()).read_bytes()[:5] == b"%PDF-"
 
     page.get_by_role("link", name="Hồ sơ của tôi").first.click()
-    assert page.get_by_role("link", name=dossier.code).is_visible()
+    expect(page.get_by_role("link", name=dossier.code)).to_be_visible()
     check_page(page)
 
     page.get_by_role("button", name="Đăng xuất").click()
@@ -82,6 +83,6 @@ def test_citizen_finds_submits_tracks_and_looks_up(
         citizen.username
     )
     page.get_by_role("button", name="Tra cứu").click()
-    assert page.get_by_role("heading", name="Kết quả tra cứu").is_visible()
-    assert page.get_by_text("Mới đăng ký").is_visible()
+    expect(page.get_by_role("heading", name="Kết quả tra cứu")).to_be_visible()
+    expect(page.get_by_text("Mới đăng ký")).to_be_visible()
     check_page(page)

@@ -37,20 +37,20 @@ def test_procedure_page(page, shown_procedure, size):  # type: ignore[no-untyped
 
     fees = page.locator(".fee-list > li")
     assert fees.count() == 2
-    assert page.get_by_role("heading", name="Lệ phí đăng ký khai sinh").count() == 1
+    expect(page.get_by_role("heading", name="Lệ phí đăng ký khai sinh")).to_have_count(1)
     copy_fee = fees.filter(has_text="Phí cấp bản sao Trích lục khai sinh")
-    assert copy_fee.get_by_text("8.000 đồng/bản sao").is_visible()
-    assert copy_fee.get_by_text("Chỉ khi bạn yêu cầu (không bắt buộc)").is_visible()
-    assert copy_fee.get_by_text("Thông tư 281/2016/TT-BTC").is_visible()
+    expect(copy_fee.get_by_text("8.000 đồng/bản sao")).to_be_visible()
+    expect(copy_fee.get_by_text("Chỉ khi bạn yêu cầu (không bắt buộc)")).to_be_visible()
+    expect(copy_fee.get_by_text("Thông tư 281/2016/TT-BTC")).to_be_visible()
     assert "Lệ phí — Lệ phí" not in page.inner_text("main")
 
     place = page.locator(".place")
-    assert place.get_by_text(DESK_ADDRESS).is_visible()
-    assert place.get_by_text(HOURS).is_visible()
+    expect(place.get_by_text(DESK_ADDRESS)).to_be_visible()
+    expect(place.get_by_text(HOURS)).to_be_visible()
 
     link = page.get_by_role("link", name="Tải mẫu Tờ khai đăng ký khai sinh")
     link.scroll_into_view_if_needed()
-    assert link.is_visible()
+    expect(link).to_be_visible()
     with page.expect_download() as info:
         link.click()
     download = info.value
@@ -74,10 +74,10 @@ def test_search_with_no_result_suggests(page, shown_procedure, offline_procedure
         page.get_by_label("Từ khóa").fill("khai sinhh xyz")
         page.get_by_role("button", name="Tìm kiếm").click()
         expect(page.get_by_role("heading", name="Có phải bạn muốn tìm")).to_be_visible()
-        assert page.get_by_role("link", name="Đăng ký khai sinh").is_visible()
-        assert page.get_by_text("gõ có dấu hay không dấu đều được").is_visible()
-        assert page.get_by_role("heading", name="Thủ tục được tìm nhiều").is_visible()
+        expect(page.get_by_role("link", name="Đăng ký khai sinh")).to_be_visible()
+        expect(page.get_by_text("gõ có dấu hay không dấu đều được")).to_be_visible()
+        expect(page.get_by_role("heading", name="Thủ tục được tìm nhiều")).to_be_visible()
         check_page(page, allow=("sinhh", "xyz"))  # what the test typed, shown back
         no_horizontal_overflow(page)
     page.get_by_role("link", name="Đăng ký khai sinh").click()
-    assert page.get_by_role("heading", name="Đăng ký khai sinh", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="Đăng ký khai sinh", exact=True)).to_be_visible()

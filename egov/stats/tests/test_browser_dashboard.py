@@ -8,6 +8,7 @@ import io
 
 import pytest
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from egov.conftest import check_page, fresh_totp
 from egov.stats import aggregates
@@ -50,7 +51,7 @@ def test_leader_filters_drills_into_late_dossiers_and_exports(
     page.get_by_label("Tháng", exact=True).fill("2025-02")
     page.get_by_role("button", name="Xem số liệu").click()
     page.wait_for_url("**month=2025-02**")
-    assert page.get_by_text("Tháng 2/2025").first.is_visible()
+    expect(page.get_by_text("Tháng 2/2025").first).to_be_visible()
     # The charts drew from their JSON (ECharts under the strict CSP).
     page.wait_for_selector("#chart-trend[data-loaded='1'] canvas")
     page.wait_for_selector("#chart-ranking[data-loaded='1'] canvas")
@@ -60,9 +61,9 @@ def test_leader_filters_drills_into_late_dossiers_and_exports(
     assert tile.locator(".stat-number").inner_text() == "1"
     tile.click()
     page.wait_for_url("**/dieu-hanh/ho-so/**metric=resolved_late**")
-    assert page.get_by_role("heading", name="Giải quyết trễ hạn").is_visible()
-    assert page.get_by_role("link", name=late.code).is_visible()
-    assert page.get_by_role("link", name=early.code).count() == 0
+    expect(page.get_by_role("heading", name="Giải quyết trễ hạn")).to_be_visible()
+    expect(page.get_by_role("link", name=late.code)).to_be_visible()
+    expect(page.get_by_role("link", name=early.code)).to_have_count(0)
     check_page(page)
 
     with page.expect_download() as info:

@@ -15,6 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from egov.conftest import check_page, fresh_totp
 from egov.demo.data import DEMO_PASSWORD, DEMO_TOTP_SECRET
@@ -85,7 +86,7 @@ def test_leader_dashboard_and_766_page(page, demo):  # type: ignore[no-untyped-d
     assert 0 < scored_max < 100
     assert re.search(rf"/ {scored_max} điểm", total), total
     assert "/ 100" not in total
-    assert page.get_by_text(f"Tổng điểm tính trên {scored_max} điểm tối đa").is_visible()
+    expect(page.get_by_text(f"Tổng điểm tính trên {scored_max} điểm tối đa")).to_be_visible()
     # Agencies with no dossier in the period are not scored and come after those that worked.
     rows = page.locator("h2:has-text('So sánh các cơ quan') ~ .table-wrap tbody tr")
     names = [r.locator("th").inner_text() for r in rows.all()]
@@ -124,11 +125,11 @@ def test_public_transparency_page(page, demo, viewport):  # type: ignore[no-unty
     page.goto(page.base_url + "/")
     # Linked from the portal's home page and from the footer of every page.
     footer = page.locator("footer").get_by_role("link", name="Công khai kết quả giải quyết hồ sơ")
-    assert footer.is_visible()
+    expect(footer).to_be_visible()
     page.get_by_role("link", name="Công khai kết quả giải quyết hồ sơ của các cơ quan").click()
     page.wait_for_url("**/cong-khai/")
     heading = page.get_by_role("heading", name="Công khai kết quả giải quyết thủ tục hành chính")
-    assert heading.is_visible()
+    expect(heading).to_be_visible()
 
     def figures() -> dict[str, list[str]]:
         rows = page.locator("table tbody tr").all()
@@ -160,7 +161,7 @@ def test_public_transparency_page(page, demo, viewport):  # type: ignore[no-unty
     page.wait_for_url("**period=quarter**")
     assert list(figures()) == ["Ủy ban nhân dân phường Hạ Long"]
     quarter = ["I", "II", "III", "IV"][(today.month - 1) // 3]
-    assert page.get_by_text(f"Quý {quarter}/{today.year}").first.is_visible()
+    expect(page.get_by_text(f"Quý {quarter}/{today.year}").first).to_be_visible()
     check_page(page)
     no_horizontal_overflow(page)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
 
 from egov.conftest import check_page, login_client
 from egov.org.models import Role
@@ -44,8 +45,8 @@ def test_unknown_address_gets_the_vietnamese_404_with_a_way_home(page, viewport)
     response = page.goto(page.base_url + "/trang-khong-ton-tai/")
     assert response.status == 404
     expected_error(page, 404)
-    assert page.get_by_role("heading", name="Không tìm thấy trang").is_visible()
-    assert page.get_by_text("Địa chỉ bạn vừa mở không có trên cổng").is_visible()
+    expect(page.get_by_role("heading", name="Không tìm thấy trang")).to_be_visible()
+    expect(page.get_by_text("Địa chỉ bạn vừa mở không có trên cổng")).to_be_visible()
     login = page.get_by_role("link", name="Đăng nhập").last
     assert "next=/trang-khong-ton-tai/" in login.get_attribute("href")
     check_page(page)
@@ -63,20 +64,20 @@ def test_receiver_is_not_offered_the_dashboard_and_gets_the_403(
     sign_in(page, receiver.user)
     page.goto(page.base_url + "/lam-viec/")
     nav = page.get_by_role("navigation", name="Điều hướng chính")
-    assert nav.get_by_role("link", name="Một cửa").count() == 1
-    assert nav.get_by_role("link", name="Điều hành").count() == 0
+    expect(nav.get_by_role("link", name="Một cửa")).to_have_count(1)
+    expect(nav.get_by_role("link", name="Điều hành")).to_have_count(0)
 
     # Typing the address anyway: the Vietnamese refusal, why, and the way back to work.
     response = page.goto(page.base_url + "/dieu-hanh/")
     assert response.status == 403
     expected_error(page, 403)
-    assert page.get_by_role("heading", name="Bạn không có quyền mở trang này").is_visible()
-    assert page.get_by_text("dành cho lãnh đạo cơ quan").is_visible()
+    expect(page.get_by_role("heading", name="Bạn không có quyền mở trang này")).to_be_visible()
+    expect(page.get_by_text("dành cho lãnh đạo cơ quan")).to_be_visible()
     check_page(page)
     no_horizontal_scroll(page)
     page.get_by_role("link", name="Đến trang “Không gian làm việc” của bạn").click()
     page.wait_for_url("**/lam-viec/")
-    assert page.get_by_role("heading", name="Không gian làm việc").is_visible()
+    expect(page.get_by_role("heading", name="Không gian làm việc")).to_be_visible()
 
 
 def test_leader_is_offered_the_dashboard(page, agency, make_official):
@@ -87,5 +88,5 @@ def test_leader_is_offered_the_dashboard(page, agency, make_official):
     nav = page.get_by_role("navigation", name="Điều hướng chính")
     nav.get_by_role("link", name="Điều hành").click()
     page.wait_for_url("**/dieu-hanh/")
-    assert page.get_by_role("heading", level=1).first.is_visible()
+    expect(page.get_by_role("heading", level=1).first).to_be_visible()
     assert "Bạn không có quyền" not in page.content()

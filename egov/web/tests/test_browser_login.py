@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from egov.conftest import check_page, fresh_totp
 from egov.org.models import Role
@@ -24,7 +25,7 @@ def test_official_logs_in_with_totp_and_sees_workspace(page, agency, make_offici
 
     # The second step asks for the authenticator code; the workspace is not open yet.
     page.wait_for_url("**/accounts/2fa/authenticate/")
-    assert page.get_by_role("heading", name="Xác thực hai lớp").is_visible()
+    expect(page.get_by_role("heading", name="Xác thực hai lớp")).to_be_visible()
     check_page(page)
     page.goto(page.base_url + "/lam-viec/")
     assert "/lam-viec/" not in page.url
@@ -37,8 +38,8 @@ def test_official_logs_in_with_totp_and_sees_workspace(page, agency, make_offici
     page.get_by_role("button", name="Xác nhận").click()
 
     page.wait_for_url("**/lam-viec/")
-    assert page.get_by_role("heading", name="Không gian làm việc").is_visible()
-    assert page.get_by_text(agency.name).is_visible()
+    expect(page.get_by_role("heading", name="Không gian làm việc")).to_be_visible()
+    expect(page.get_by_text(agency.name)).to_be_visible()
     check_page(page)
 
 
@@ -50,12 +51,12 @@ def test_citizen_registers_with_bad_then_good_id(page):
     page.get_by_label("Số điện thoại").fill("0912345678")
     page.get_by_label("Mật khẩu").fill("Mat-khau-2026!")
     page.get_by_role("button", name="Đăng ký").click()
-    assert page.get_by_text("phải có đúng 12 chữ số").is_visible()
+    expect(page.get_by_text("phải có đúng 12 chữ số")).to_be_visible()
     check_page(page)
 
     page.get_by_label("Số định danh cá nhân (CCCD)").fill("022195001234")
     page.get_by_label("Mật khẩu").fill("Mat-khau-2026!")
     page.get_by_role("button", name="Đăng ký").click()
-    assert page.get_by_text("Đăng ký tài khoản thành công.").is_visible()
-    assert page.get_by_text("Trần Thị Bích").is_visible()
+    expect(page.get_by_text("Đăng ký tài khoản thành công.")).to_be_visible()
+    expect(page.get_by_text("Trần Thị Bích")).to_be_visible()
     check_page(page)
