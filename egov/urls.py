@@ -31,6 +31,10 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("egov.stats.api")),
     path("", include("egov.meetings.api.urls")),
     path("", include("egov.payments.api.urls")),
+    path("", include("egov.identity.api")),
+    path("", include("egov.webhooks.api")),
+    path("", include("egov.national.api")),
+    path("", include("egov.sharing.api")),
     path("exchange/", include("egov.exchange.api")),
 ]
 
@@ -51,6 +55,10 @@ urlpatterns = [
     path("van-ban/", include("egov.documents.urls")),
     path("hop/", include("egov.meetings.urls")),
     path("thanh-toan/", include("egov.payments.urls")),
+    path("", include("egov.identity.urls")),
+    path("webhook/", include("egov.webhooks.urls")),
+    path("dong-bo-quoc-gia/", include("egov.national.urls")),
+    path("chia-se-du-lieu/", include("egov.sharing.urls")),
     path("dieu-hanh/", include("egov.stats.urls")),
     path("cong-khai/", include("egov.stats.public_urls")),
     path("", include("egov.web.urls")),
