@@ -784,3 +784,72 @@ def verify_identity_by_eid(*, user: User, id_number: str) -> User:
             payload={"username": user.username, "method": IdentityMethod.EID},
         )
     return user
+
+
+def _eid_contact(phone: str, email: str) -> ContactInfo:
+    """The provider's contact claims, kept only where they are valid (they are optional there
+    and the account works without them)."""
+    clean_phone = ""
+    with_phone = (phone or "").strip()
+    if with_phone:
+        try:
+            clean_phone = normalize_phone(with_phone)
+        except ValidationError:
+            clean_phone = ""
+    clean_email = (email or "").strip().lower()
+    if clean_email:
+        try:
+            if len(clean_email) > 254:
+                raise ValidationError("too long")
+            validate_email(clean_email)
+        except ValidationError:
+            clean_email = ""
+    return ContactInfo(clean_phone, clean_email)
+
+
+def register_citizen_by_eid(
+    *, personal_id: str, full_name: str, phone: str = "", email: str = ""
+) -> User:
+    """A citizen account for a person the national electronic identity asserted and who has no
+    account yet: the same checks of the number as `register_citizen`, no password (the holder
+    logs in through VNeID, or sets one with a desk code). Called by egov.identity after it
+    checked the provider's signed assertion; the caller then records the verification
+    (verify_identity_by_eid). A number that already has an account is refused, never doubled."""
+    try:
+        pid = parse_personal_id(personal_id)
+    except ValidationError as exc:
+        raise RegistrationError(
+            "Số định danh cá nhân không hợp lệ.", fields={"personal_id": exc.messages}
+        ) from exc
+    name = _check_name(full_name)
+    contact = _eid_contact(phone, email)
+    user = User(
+        username=pid.number,
+        kind=User.Kind.CITIZEN,
+        full_name=name,
+        phone=contact.phone,
+        email=contact.email,
+    )
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            if User.objects.filter(username=pid.number).exists():
+                raise _already_registered("personal_id")
+            user.save()
+            CitizenProfile.objects.create(
+                user=user,
+                personal_id=pid.number,
+                birth_year=pid.birth_year,
+                gender=pid.gender,
+                birth_province_code=pid.province_code,
+            )
+            record_event(
+                actor=ANONYMOUS,
+                event_type=event_types.CITIZEN_REGISTERED,
+                subject_type="user",
+                subject_id=user.pk,
+                payload={"username": user.username, "phone": contact.phone, "email": contact.email},
+            )
+    except IntegrityError as exc:  # a concurrent registration of the same number
+        raise _already_registered("personal_id") from exc
+    return user

@@ -483,3 +483,19 @@ LOGGING = {
 # `migrate` loads the government's announced days off and swap working days
 # (egov/workcalendar/official_days.py), each date once; the operator's changes win.
 WORKCALENDAR_LOAD_OFFICIAL_DAYS = os.environ.get("WORKCALENDAR_LOAD_OFFICIAL_DAYS", "1") == "1"
+
+# Electronic identity login (egov.identity, issue #18): the national VNeID behind a standard
+# OpenID Connect relying party (no public VNeID protocol specification exists). The provider's
+# discovery document (its issuer must equal VNEID_ISSUER when that is set), our client id and
+# secret (the secret only from the environment), the scopes asked for, the callback address
+# registered with the provider (empty: this site's /dang-nhap/vneid/callback/ as requested), how
+# long a call to the provider may take, and the ID token's allowed clock skew. Without a
+# discovery URL and client id the "Đăng nhập bằng VNeID" button is not shown.
+VNEID_DISCOVERY_URL = os.environ.get("VNEID_DISCOVERY_URL", "")
+VNEID_ISSUER = os.environ.get("VNEID_ISSUER", "")
+VNEID_CLIENT_ID = os.environ.get("VNEID_CLIENT_ID", "")
+VNEID_CLIENT_SECRET = os.environ.get("VNEID_CLIENT_SECRET", "")
+VNEID_SCOPES = os.environ.get("VNEID_SCOPES", "openid profile email phone address")
+VNEID_REDIRECT_URI = os.environ.get("VNEID_REDIRECT_URI", "")
+VNEID_TIMEOUT_SECONDS = float(os.environ.get("VNEID_TIMEOUT_SECONDS", "10"))
+VNEID_CLOCK_SKEW_SECONDS = int(os.environ.get("VNEID_CLOCK_SKEW_SECONDS", "60"))

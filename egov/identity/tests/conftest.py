@@ -1,0 +1,1 @@
+from egov.identity.tests.support import identity_standin  # noqa: F401  (the fixture)
