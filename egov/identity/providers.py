@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import requests
-from authlib.integrations.django_client import OAuth
+from authlib.integrations.django_client import OAuth  # type: ignore[import-untyped, unused-ignore]
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 

@@ -23,7 +23,8 @@ def test_a_citizen_logs_in_through_vneid(page: Any, identity_standin: Any, make_
     check_page(page)
     page.get_by_role("link", name="Đăng nhập bằng VNeID").click()
     # At the stand-in: the demo citizens and the consent step.
-    expect(page.get_by_role("heading", name="Đăng nhập bằng tài khoản định danh điện tử")).to_be_visible()
+    heading = page.get_by_role("heading", name="Đăng nhập bằng tài khoản định danh điện tử")
+    expect(heading).to_be_visible()
     page.get_by_label(re.compile("Nguyễn Văn An")).check()
     page.get_by_role("button", name="Đồng ý").click()
     page.wait_for_url(page.base_url + "/**")
