@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from egov.accounts.error_codes import AccountErrorCode
 from egov.accounts.identity import parse_personal_id
 from egov.accounts.models import CitizenProfile, User
 from egov.accounts.services import (
@@ -59,6 +60,11 @@ def _account_for(identity: VerifiedIdentity, personal_id: str) -> tuple[User, bo
             email=identity.claims.get("email", ""),
         )
     except RegistrationError as exc:
+        if exc.code == AccountErrorCode.ALREADY_REGISTERED:
+            # A concurrent first login of the same person created it a moment ago.
+            profile = CitizenProfile.objects.filter(personal_id=personal_id).first()
+            if profile is not None:
+                return profile.user, False
         raise _refuse("claims", exc.message) from exc
     return user, True
 

@@ -98,3 +98,11 @@ def test_next_is_followed_only_on_this_site(identity_standin, client):
     start = client.get("/dang-nhap/vneid/?next=https://ke-gian.example/")
     back = authorize_at_standin(start["Location"], "cuong")
     assert "ke-gian" not in client.get(back[back.index("/dang-nhap/") :])["Location"]
+
+
+def test_the_login_page_and_the_refusal_in_english(identity_standin, client):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/accounts/login/").content.decode()
+    assert "Sign in with VNeID" in page and "Đăng nhập bằng VNeID" not in page
+    page = client.get("/dang-nhap/vneid/callback/").content.decode()
+    assert "Could not sign in with VNeID" in page and "Back to the sign-in page" in page

@@ -146,3 +146,16 @@ def test_security_an_unreachable_provider_is_a_page_not_a_500(identity_standin, 
     settings.VNEID_DISCOVERY_URL = "http://127.0.0.1:1/.well-known/openid-configuration"
     response = client.get("/dang-nhap/vneid/")
     _refused(client, response, "provider_unavailable")
+
+
+def test_security_a_subject_linked_to_another_person_is_refused(
+    identity_standin, client, make_citizen
+):
+    from egov.identity.standin import DEMO_CITIZENS
+
+    victim = make_citizen("022085012345")
+    cuong = next(c for c in DEMO_CITIZENS if c.key == "cuong")
+    # The provider's subject for Lê Văn Cường was (wrongly) linked to another person's account.
+    IdentityLink.objects.create(user=victim, provider="vneid", subject=cuong.subject, level=2)
+    _refused(client, vneid_login(client, identity_standin, citizen="cuong"), "subject_mismatch")
+    assert not User.objects.filter(username="001088004321").exists()
