@@ -78,6 +78,8 @@ def test_the_login_page_shows_the_vneid_button(identity_standin, client):
     page = client.get("/accounts/login/").content.decode()
     assert "Đăng nhập bằng VNeID" in page
     assert 'href="/dang-nhap/vneid/"' in page
+    page = client.get("/accounts/login/?next=/ho-so-cua-toi/").content.decode()
+    assert 'href="/dang-nhap/vneid/?next=%2Fho-so-cua-toi%2F"' in page
 
 
 def test_without_configuration_no_button_and_a_clear_page(client, settings):
