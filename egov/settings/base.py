@@ -499,3 +499,18 @@ VNEID_SCOPES = os.environ.get("VNEID_SCOPES", "openid profile email phone addres
 VNEID_REDIRECT_URI = os.environ.get("VNEID_REDIRECT_URI", "")
 VNEID_TIMEOUT_SECONDS = float(os.environ.get("VNEID_TIMEOUT_SECONDS", "10"))
 VNEID_CLOCK_SKEW_SECONDS = int(os.environ.get("VNEID_CLOCK_SKEW_SECONDS", "60"))
+# Webhook subscriptions of API clients (egov.webhooks; docs/webhooks.md). Signing secrets are
+# stored encrypted under WEBHOOK_SECRETS_KEY (unset: a key derived from SECRET_KEY). Targets must
+# be https and public; plain http to localhost only with WEBHOOK_ALLOW_LOCALHOST (default: DEBUG),
+# private addresses only with WEBHOOK_ALLOW_PRIVATE_TARGETS (a closed provincial network). The
+# CloudEvent `source` is WEBHOOK_SOURCE_URL (unset: PUBLIC_BASE_URL) + "/events/<chain>".
+WEBHOOK_SECRETS_KEY = os.environ.get("WEBHOOK_SECRETS_KEY", "")
+WEBHOOK_ALLOW_LOCALHOST = env_bool("WEBHOOK_ALLOW_LOCALHOST", DEBUG)
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+WEBHOOK_SOURCE_URL = os.environ.get("WEBHOOK_SOURCE_URL", "")
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_ROTATION_OVERLAP_HOURS = float(os.environ.get("WEBHOOK_ROTATION_OVERLAP_HOURS", "24"))
+WEBHOOK_REPLAY_MAX_EVENTS = int(os.environ.get("WEBHOOK_REPLAY_MAX_EVENTS", "1000"))
+WEBHOOK_MAX_SUBSCRIPTIONS_PER_CLIENT = int(
+    os.environ.get("WEBHOOK_MAX_SUBSCRIPTIONS_PER_CLIENT", "20")
+)

@@ -5,3 +5,6 @@ class WebhooksConfig(AppConfig):
     name = "egov.webhooks"
     label = "webhooks"
     verbose_name = "Webhook cho ứng dụng kết nối"
+
+    def ready(self) -> None:
+        from . import delivery, event_types, projector, scopes  # noqa: F401
