@@ -90,9 +90,18 @@ class HttpNationalPortal:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 raw = response.read(MAX_REPLY_BYTES)
         except urllib.error.HTTPError as exc:
-            raise PortalError(PORTAL_ERROR, f"HTTP {exc.code}") from exc
+            code = PORTAL_ERROR
+            try:
+                said = json.loads(exc.read(4096)) if exc.fp else None
+            except ValueError:
+                said = None
+            if isinstance(said, dict) and str(said.get("error_code", "")) in (UNAUTHORISED,):
+                code = UNAUTHORISED
+            raise PortalError(code, f"HTTP {exc.code}") from exc
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise PortalError("", f"Không kết nối được Cổng quốc gia: {type(exc).__name__}") from exc
+            raise PortalError(
+                "", f"Không kết nối được Cổng quốc gia: {type(exc).__name__}"
+            ) from exc
         try:
             reply = json.loads(raw)
         except ValueError as exc:

@@ -37,6 +37,7 @@ from egov.payments.sync import dossier_payment_part
 from . import adapter
 from .event_types import SYNCED
 from .models import SyncRecord
+from .projector import queue_unless_waiting
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,13 @@ def _payment_part(code: str) -> dict[str, object]:
         return {}
 
 
+def _up_to_date(sync: SyncRecord, version: int) -> bool:
+    """The portal acknowledged this version (or a later one) and every step we have."""
+    return (
+        sync.remote_known and sync.acked_version >= version and sync.acked_steps >= sync.step_count
+    )
+
+
 @register_deliverer(OutboxMessage.Topic.NATIONAL_PORTAL)
 def deliver(message: OutboxMessage) -> None:
     code = str(message.payload.get("code", ""))
@@ -65,7 +73,7 @@ def deliver(message: OutboxMessage) -> None:
     sync = SyncRecord.objects.filter(code=code).first()
     if sync is None:
         raise PermanentDeliveryError("Không có bản ghi đồng bộ của hồ sơ.")
-    if sync.remote_known and sync.acked_version >= version:
+    if _up_to_date(sync, version):
         return  # a later message already sent this version or a newer one
     now = timezone.now()
     taken = (
@@ -92,9 +100,7 @@ def _send(pk: int, portal: adapter.NationalPortal) -> None:
             portal.add(record)
         _acknowledged(pk, sent_version, record)
         steps = list(
-            sync.steps.filter(seq__gt=sync.acked_steps)
-            .order_by("seq")
-            .values_list("seq", "data")
+            sync.steps.filter(seq__gt=sync.acked_steps).order_by("seq").values_list("seq", "data")
         )
         size = _chunk()
         for start in range(0, len(steps), size):
@@ -132,6 +138,8 @@ def _acknowledged(pk: int, version: int, record: dict[str, object]) -> None:
         if first:
             sync.state = {**sync.state, "synced": True}
         sync.save()
+        if sync.version > version and getattr(settings, "NATIONAL_PORTAL_URL", ""):
+            queue_unless_waiting(sync)  # changed while we sent: the newer version gets its own message
         if first:
             record_event(
                 actor=SYSTEM,

@@ -28,9 +28,33 @@ def queue(sync: SyncRecord, *, not_before: datetime | None = None) -> OutboxMess
     return enqueue(
         TOPIC,
         {"code": sync.code, "version": sync.version, "agency": sync.agency_code},
-        idempotency_key=f"national:{sync.code}:v{sync.version}:r{sync.resends}",
+        idempotency_key=key_of(sync),
         not_before=not_before,
     )
+
+
+def key_of(sync: SyncRecord) -> str:
+    return f"national:{sync.code}:v{sync.version}:r{sync.resends}"
+
+
+def queue_unless_waiting(sync: SyncRecord) -> None:
+    """Queue the version, unless an earlier message of the dossier still waits untouched: the
+    deliverer sends the latest record anyway, and queues a follow-up itself when it finds a
+    newer version than the one it sent (delivery._acknowledged), so a message taken by a worker
+    while this transaction was open is never the last word."""
+    waiting = sync.state.get("queued", "")
+    if (
+        waiting
+        and OutboxMessage.objects.filter(
+            idempotency_key=waiting, status=OutboxMessage.Status.PENDING, attempts=0
+        ).exists()
+    ):
+        return
+    message = queue(sync)
+    SyncRecord.objects.filter(pk=sync.pk).update(
+        state={**sync.state, "queued": message.idempotency_key}
+    )
+    sync.state = {**sync.state, "queued": message.idempotency_key}
 
 
 @register_projector("dossier.")
@@ -83,4 +107,4 @@ def project(event: Event) -> None:
             sync=sync, seq=sync.step_count, data={**step, "STT": sync.step_count}
         )
     if settings.NATIONAL_PORTAL_URL:  # no portal configured: the read model only
-        queue(sync)
+        queue_unless_waiting(sync)

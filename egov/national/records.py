@@ -286,9 +286,9 @@ def apply(event: Event, record: dict[str, Any], state: dict[str, Any]) -> dict[s
         "NguoiXuLy": (getattr(payload, "official", "") or event.actor_label or "Hệ thống")[:150],
         "ChucDanh": _position(event.actor_user_id)[:120],
         "ThoiDiemXuLy": at,
-        "PhongBanXuLy": (
-            getattr(payload, "unit_name", "") or getattr(payload, "agency_name", "")
-        )[:255],
+        "PhongBanXuLy": (getattr(payload, "unit_name", "") or getattr(payload, "agency_name", ""))[
+            :255
+        ],
         "NoiDungXuLy": (f"{text}: {note}" if note else text)[:1000],
         "TrangThai": str(status if status is not None else record.get("TrangThaiHoSo") or ""),
         "NgayBatDau": opened.get("start") or at,

@@ -60,7 +60,7 @@ def _date(value: Any) -> bool:
     if not isinstance(value, str) or len(value) != 14 or not value.isdigit():
         return False
     try:
-        datetime.strptime(value, records.TIME_FORMAT)  # noqa: DTZ007 - local time by contract
+        datetime.strptime(value, records.TIME_FORMAT)
     except ValueError:
         return False
     return True
@@ -294,7 +294,7 @@ class NationalPortalStandIn(LocalHTTPServer):
     def answer(self, path: str, body: Any) -> tuple[int, dict[str, Any]]:
         """Validate and store one call: (HTTP status, reply)."""
         if path in ("/hoso/them", "/hoso/capnhat"):
-            problems = validate_record(body)
+            problems: Problems = validate_record(body)
             if problems:
                 return 200, {"error_code": "1", "message": "; ".join(problems)[:2000]}
             code = body["MaHoSo"]
@@ -311,7 +311,7 @@ class NationalPortalStandIn(LocalHTTPServer):
             code, steps = body["MaHoSo"], body["DanhSachBuocXuLy"]
             if not isinstance(steps, list) or not 1 <= len(steps) <= MAX_STEPS_PER_CALL:
                 return 200, {"error_code": "1", "message": "DanhSachBuocXuLy: 1..200 bước"}
-            problems: Problems = []
+            problems = []
             for n, step in enumerate(steps):
                 problems += validate_step(step, f"DanhSachBuocXuLy[{n}]")
                 if isinstance(step, dict) and step.get("MaHoSo") != code:

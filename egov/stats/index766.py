@@ -18,11 +18,11 @@ those read from the catalogue (3.1), so it never ranks above agencies that worke
 
 from __future__ import annotations
 
-from django.conf import settings
-
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
 
 from egov.events.services import get_deliverer
 
