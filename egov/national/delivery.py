@@ -139,7 +139,9 @@ def _acknowledged(pk: int, version: int, record: dict[str, object]) -> None:
             sync.state = {**sync.state, "synced": True}
         sync.save()
         if sync.version > version and getattr(settings, "NATIONAL_PORTAL_URL", ""):
-            queue_unless_waiting(sync)  # changed while we sent: the newer version gets its own message
+            queue_unless_waiting(
+                sync
+            )  # changed while we sent: the newer version gets its own message
         if first:
             record_event(
                 actor=SYSTEM,
