@@ -138,7 +138,7 @@ def _acknowledged(pk: int, version: int, record: dict[str, object]) -> None:
         if first:
             sync.state = {**sync.state, "synced": True}
         sync.save()
-        if sync.version > version and getattr(settings, "NATIONAL_PORTAL_URL", ""):
+        if sync.version > version and settings.NATIONAL_PORTAL_URL:
             queue_unless_waiting(
                 sync
             )  # changed while we sent: the newer version gets its own message
