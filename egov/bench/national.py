@@ -10,7 +10,9 @@ One run on a database of its own (`manage.py bench_national`, `make bench-nation
    submission benchmark's work, in process;
 3. meanwhile `senders` threads run the outbox (events.services.dispatch_due), as Huey workers
    would: each message sends the dossier's latest record and its steps to the stand-in;
-4. measured: submissions per second, records acknowledged per second (first submission to last
+4. then every record queued again from scratch (reconcile.resend) and sent by the senders
+   alone: the sync's own throughput;
+5. measured: submissions per second, records acknowledged per second (first submission to last
    acknowledgement, and the drain alone after the last submission), and per dossier the lag
    from its `dossier.submitted` event to the portal's acknowledgement (p50, p99, max).
 The figures go to their own section of docs/benchmarks.md.
@@ -63,6 +65,7 @@ class NationalReport:
     drain_seconds: float = 0.0
     acknowledged: int = 0
     lags: list[float] = field(default_factory=list)
+    alone_seconds: float = 0.0  # phase 2: every record sent again, the senders alone
     portal_calls: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     load_after: str = ""
@@ -174,7 +177,6 @@ def run_national_bench(config: NationalConfig, log: Log) -> NationalReport:
                 t.join()
             report.total_seconds = finished - started
             report.drain_seconds = finished - submitted
-            report.portal_calls = dict(portal.calls)
             firsts = dict(
                 Event.objects.filter(event_type="dossier.submitted").values_list(
                     "subject_id", "occurred_at"
@@ -190,6 +192,30 @@ def run_national_bench(config: NationalConfig, log: Log) -> NationalReport:
                 report.problems.append(
                     f"only {report.acknowledged} of {config.dossiers} acknowledged"
                 )
+            # Phase 2, the sync alone: every record queued again from scratch (as
+            # reconciliation does), then the senders drain it with nothing else running.
+            from egov.core.actors import SYSTEM
+            from egov.national.reconcile import resend
+
+            for code in SyncRecord.objects.values_list("code", flat=True):
+                resend(actor=SYSTEM, code=code, reason="bench")
+            stop = threading.Event()
+            senders = [
+                threading.Thread(target=_sender, args=(stop, errors)) for _ in range(config.senders)
+            ]
+            log("phase 2: every record sent again, the senders alone")
+            started = time.monotonic()
+            for t in senders:
+                t.start()
+            while time.monotonic() < started + 600:
+                if not SyncRecord.objects.filter(remote_known=False).exists():
+                    break
+                time.sleep(0.05)
+            report.alone_seconds = time.monotonic() - started
+            stop.set()
+            for t in senders:
+                t.join()
+            report.portal_calls = dict(portal.calls)
             connection.close()
     finally:
         report.problems += errors
@@ -209,6 +235,7 @@ def render(report: NationalReport) -> str:
     submit_rate = c.dossiers / report.submit_seconds if report.submit_seconds else 0.0
     p50 = percentile(lags, 0.5) if lags else 0.0
     p99 = percentile(lags, 0.99) if lags else 0.0
+    alone = c.dossiers / report.alone_seconds if report.alone_seconds else 0.0
     calls = ", ".join(f"{k} {v}" for k, v in sorted(report.portal_calls.items()))
     lines = [
         START,
@@ -226,6 +253,8 @@ def render(report: NationalReport) -> str:
         f"| Records acknowledged | {report.acknowledged} of {c.dossiers} |",
         f"| Sync throughput, first submission to last acknowledgement | {rate:.1f} records/s |",
         f"| Drain after the last submission | {report.drain_seconds:.1f} s |",
+        f"| Sync alone ({c.dossiers} records sent again, {c.senders} senders) "
+        f"| {alone:.1f} records/s |",
         f"| Lag event → acknowledged, p50 | {_ms(p50)} ms |",
         f"| Lag event → acknowledged, p99 | {_ms(p99)} ms |",
         f"| Lag event → acknowledged, max | {_ms(lags[-1] if lags else 0.0)} ms |",
