@@ -1,4 +1,4 @@
-.PHONY: run test test-pg lint format bench bench-scale bench-meetings bench-payments setup
+.PHONY: run test test-pg lint format bench bench-scale bench-meetings bench-payments bench-national setup
 
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
@@ -37,3 +37,6 @@ bench-meetings:
 
 bench-payments:
 	DATABASE_URL=$(PG_URL) .venv/bin/python manage.py bench_payments
+
+bench-national:
+	DATABASE_URL=$(PG_URL) .venv/bin/python manage.py bench_national

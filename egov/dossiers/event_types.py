@@ -49,6 +49,12 @@ class Submitted(Payload):
     fee_total: int | None = None
     exemptions: list[ExemptionClaimed] = []
     proofs: list[ProofFile] = []
+    # The applicant and the summary, for the national portal's sync record (egov.national;
+    # issue #18 on). Empty in older events: the sync falls back once to the dossier row.
+    applicant_kind: str = ""
+    applicant_name: str = ""
+    applicant_id_number: str = ""
+    summary: str = ""
 
 
 class Rated(Payload):
@@ -102,6 +108,13 @@ class Received(DossierPayload):
     channel: int | None = None
     files: list[ReceivedFile] = []
     fee_total: int | None = None  # at the desk: the fees due, with those the applicant asked for
+    procedure: str = ""  # at the desk (issue #18 on): the procedure's code
+    # The applicant and the summary, for the national portal's sync record (egov.national;
+    # issue #18 on). Empty in older events: the sync falls back once to the dossier row.
+    applicant_kind: str = ""
+    applicant_name: str = ""
+    applicant_id_number: str = ""
+    summary: str = ""
 
 
 class Reason(DossierPayload):

@@ -318,6 +318,10 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
                         for c, f in checked
                     ],
                     "process_version": process.version if process else None,
+                    "applicant_kind": dossier.applicant_kind,
+                    "applicant_name": dossier.applicant_name,
+                    "applicant_id_number": dossier.applicant_id_number,
+                    "summary": dossier.summary,
                     "fee_total": dossier.fee_total,
                     "exemptions": [
                         {
@@ -452,6 +456,10 @@ def _create_chained(actor: Actor, main: Dossier, chain_code: str, now: datetime)
                 "chain": chain_code,
                 "appointment_at": linked.appointment_at,
                 "fee_total": linked.fee_total,
+                "applicant_kind": linked.applicant_kind,
+                "applicant_name": linked.applicant_name,
+                "applicant_id_number": linked.applicant_id_number,
+                "summary": linked.summary,
             },
         )
         created.append(linked)

@@ -567,6 +567,11 @@ def receive_in_person(
                 channel=channel,
                 appointment_at=dossier.appointment_at,
                 fee_total=dossier.fee_total,
+                procedure=procedure.code,
+                applicant_kind=dossier.applicant_kind,
+                applicant_name=dossier.applicant_name,
+                applicant_id_number=dossier.applicant_id_number,
+                summary=dossier.summary,
                 files=[
                     {"component": c.code, "name": f.name, "sha256": f.sha256} for c, f in checked
                 ],

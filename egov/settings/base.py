@@ -423,6 +423,15 @@ PAYMENT_CALLBACK_RATE_LIMIT_PER_MINUTE = int(
     os.environ.get("PAYMENT_CALLBACK_RATE_LIMIT_PER_MINUTE", "3000")
 )
 
+# National public service portal sync (egov.national, issue #18): the portal's address (empty:
+# nothing is sent; scripts/run points it at the local stand-in), the access token (from the
+# environment only), how long one call may take (seconds) and how many process steps go in one
+# call.
+NATIONAL_PORTAL_URL = os.environ.get("NATIONAL_PORTAL_URL", "")
+NATIONAL_PORTAL_TOKEN = os.environ.get("NATIONAL_PORTAL_TOKEN", "")
+NATIONAL_PORTAL_TIMEOUT = float(os.environ.get("NATIONAL_PORTAL_TIMEOUT", "10"))
+NATIONAL_PORTAL_STEP_CHUNK = int(os.environ.get("NATIONAL_PORTAL_STEP_CHUNK", "50"))
+
 # Signed checkpoints of the event log's chain ends (egov.events.checkpoints), kept outside the
 # database: one JSON line each in this file (put it on storage the database administrators cannot
 # rewrite; empty: no file) and, if set, POSTed to this URL through the outbox.

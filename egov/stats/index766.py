@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
+
 from egov.events.services import get_deliverer
 
 from .models import IndexGroup, IndexIndicator
@@ -88,8 +90,9 @@ Calculator = Callable[[Inputs], Measure | None]
 
 
 def _sync(i: Inputs) -> Measure | None:
-    # Only measurable once dossiers are actually synchronised to the national portal.
-    if get_deliverer("national_portal") is None:
+    # Only measurable once dossiers are actually synchronised to the national portal: a
+    # deliverer for it (egov.national) and the portal's address configured.
+    if get_deliverer("national_portal") is None or not settings.NATIONAL_PORTAL_URL:
         return None
     return Measure(i.figures.synced, i.figures.received)
 

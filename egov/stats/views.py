@@ -195,6 +195,26 @@ def _live_context(sel: queries.Selection) -> dict[str, Any]:
         "poll_seconds": POLL_SECONDS,
         "documents": _documents(sel),
         "payments": _payments(sel),
+        "national": _national(sel),
+    }
+
+
+def _national(sel: queries.Selection) -> dict[str, Any]:
+    """Sync with the national public service portal, per agency (egov.national.health)."""
+    from egov.national.health import sync_health
+
+    tree = agency_tree()
+    rows = sync_health(sel.agency_ids)
+    return {
+        "rows": [
+            {
+                "name": tree.name(h.agency_id) if h.agency_id else h.agency_code,
+                "pending": h.pending,
+                "dead": h.dead,
+                "age": h.age_text,
+            }
+            for h in rows
+        ]
     }
 
 
