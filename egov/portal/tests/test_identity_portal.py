@@ -21,7 +21,7 @@ from egov.dossiers.services import (
 )
 from egov.events.models import Event
 
-from .identity_setup import form_data, link, record_procedure  # noqa: F401
+from .identity_setup import form_data, link
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/dossiers/"
