@@ -128,8 +128,17 @@ def claims_for(user: Any) -> dict[str, str]:
 
 
 def offered_claims(claims: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(label, value) of each verified claim, for the consent panel."""
-    return [(label, str(claims[name])) for name, label in CLAIM_LABELS.items() if claims.get(name)]
+    """(label, value) of each verified claim, for the consent panel, as a person reads it."""
+    values = source_values(claims)
+    shown: list[tuple[str, str]] = []
+    for name, label in CLAIM_LABELS.items():
+        if name not in values:
+            continue
+        value = values[name]
+        if name == "birth_date":
+            value = f"{date.fromisoformat(value):%d/%m/%Y}"
+        shown.append((label, value))
+    return shown
 
 
 # --- the identity level a procedure requires --------------------------------------------------
