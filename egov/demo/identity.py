@@ -16,6 +16,7 @@ from django.db import transaction
 
 from egov.accounts.models import User
 from egov.catalog import services as catalog_services
+from egov.catalog.event_types import PROCEDURE_UPDATED
 from egov.catalog.models import IdentityRequirement, Procedure
 from egov.core.actors import SYSTEM, Actor
 from egov.events.models import Event
@@ -80,7 +81,7 @@ def load_demo_identity(*, actor: Actor = SYSTEM) -> int:
             if procedure is None or procedure.min_identity_level:
                 continue
             touched = Event.objects.filter(
-                event_type="procedure.updated",
+                event_type=PROCEDURE_UPDATED.name,
                 subject_type="procedure",
                 subject_id=str(procedure.pk),
                 payload__changes__has_key="min_identity_level",
