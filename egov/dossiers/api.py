@@ -148,7 +148,8 @@ class DossierListCreate(APIView):
                         help_text="Người nộp đồng ý dùng thông tin đã xác thực qua định danh "
                         "điện tử (VNeID): các trường có nguồn “prefill” được điền từ thông tin "
                         "đó khi để trống và được ghi nhận là đã xác thực; gửi giá trị khác thông "
-                        "tin đã xác thực: lỗi verified_field_changed (400).",
+                        "tin đã xác thực: lỗi submission_invalid (400), trường đó nêu trong "
+                        "fields.",
                     ),
                 },
             )

@@ -19,5 +19,3 @@ class DossierErrorCode(ErrorCode):
     DOSSIER_CODE_EXHAUSTED = "dossier_code_exhausted"
     # The procedure needs a higher electronic identity level than the account holds (403).
     IDENTITY_LEVEL_REQUIRED = "identity_level_required"
-    # A field filled from the verified eID claims was sent with another value (400).
-    VERIFIED_FIELD_CHANGED = "verified_field_changed"
