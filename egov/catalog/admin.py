@@ -35,6 +35,7 @@ from . import services
 from .models import (
     DossierComponent,
     Fee,
+    IdentityRequirement,
     PaymentTiming,
     Procedure,
     ProcedureChain,
@@ -371,12 +372,19 @@ class ProcedureAdminForm(forms.ModelForm):
             "result_sealed",
             "result_signing_basis",
             "payment_timing",
+            "min_identity_level",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Older forms and scripts post without it: the model's default then.
         self.fields["payment_timing"].required = False
+        self.fields["min_identity_level"].required = False
+        self.fields["min_identity_level"].help_text = _(
+            "Tài khoản nộp hồ sơ trực tuyến phải được định danh điện tử (VNeID) ở mức này "
+            "(Nghị định 69/2024/NĐ-CP). Mức độ 2: tài khoản đã được cơ quan Công an xác thực "
+            "trực tiếp; chọn khi văn bản công bố thủ tục yêu cầu."
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -384,6 +392,12 @@ class ProcedureAdminForm(forms.ModelForm):
             data["payment_timing"] = (
                 self.instance.payment_timing if self.instance.pk else PaymentTiming.BEFORE_RESULT
             )
+        if data.get("min_identity_level") in (None, ""):
+            data["min_identity_level"] = (
+                self.instance.min_identity_level if self.instance.pk else IdentityRequirement.ANY
+            )
+        else:
+            data["min_identity_level"] = int(data["min_identity_level"])
         values: dict[str, Any] = {
             k: data[k]
             for k in ("name", "level", "time_unit", "online_mode", "processing_time")
@@ -434,7 +448,7 @@ class ProcedureAdmin(OperatorOnlyAdmin):
         "is_published",
         "current_version",
     ]
-    list_filter = ["is_published", "level", "online_mode", "sector"]
+    list_filter = ["is_published", "level", "online_mode", "min_identity_level", "sector"]
     search_fields = ["code", "name"]
     search_help_text = _("Tìm theo mã hoặc tên, gõ có dấu hay không dấu đều được.")
     list_select_related = ["sector"]
@@ -449,6 +463,7 @@ class ProcedureAdmin(OperatorOnlyAdmin):
                 "fields": [
                     ("processing_time", "time_unit"),
                     "online_mode",
+                    "min_identity_level",
                     "payment_timing",
                     "process_summary",
                 ],

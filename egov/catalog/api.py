@@ -71,7 +71,15 @@ class ProcedureSummarySerializer(serializers.ModelSerializer[Procedure]):
             "online_mode_display",
             "for_citizens",
             "for_businesses",
+            "min_identity_level",
         ]
+        extra_kwargs = {
+            "min_identity_level": {
+                "help_text": "Mức độ định danh điện tử (VNeID) tài khoản phải có để nộp hồ sơ "
+                "trực tuyến: 0 mọi tài khoản, 1 mức độ 1 trở lên, 2 mức độ 2 (Nghị định "
+                "69/2024/NĐ-CP). Nộp khi chưa đủ: lỗi identity_level_required (403)."
+            }
+        }
 
 
 class ComponentSerializer(serializers.ModelSerializer[DossierComponent]):

@@ -35,6 +35,7 @@ class ProcedureCreated(Payload):
     result_sealed: bool = False
     result_signing_basis: str = ""
     payment_timing: str = "before_result"  # catalog.PaymentTiming
+    min_identity_level: int = 0  # catalog.IdentityRequirement: 0 any account, 1, 2
     agencies: list[str]  # agency identifiers
 
 

@@ -8,7 +8,7 @@ Both formats carry the same document::
                      "legal_basis", "for_citizens", "for_businesses", "processing_time",
                      "time_unit", "result_description", "online_mode", "requirements",
                      "is_published", "electronic_original", "result_sealed",
-                     "result_signing_basis", "payment_timing",
+                     "result_signing_basis", "payment_timing", "min_identity_level",
                      "components": [{"code", "name", "required", "originals", "copies",
                                      "form_template", "form_schema"}],
                      "fees": [{"kind", "name", "amount", "rule", "optional", "unit",
@@ -51,6 +51,7 @@ from . import services
 from .error_codes import CatalogErrorCode
 from .models import (
     Fee,
+    IdentityRequirement,
     Level,
     OnlineMode,
     PaymentTiming,
@@ -137,6 +138,7 @@ def procedure_to_dict(procedure: Procedure) -> dict[str, Any]:
         "result_sealed": procedure.result_sealed,
         "result_signing_basis": procedure.result_signing_basis,
         "payment_timing": procedure.payment_timing,
+        "min_identity_level": int(procedure.min_identity_level),
         "components": [
             {
                 "code": c.code,
@@ -269,6 +271,7 @@ SHEETS: dict[str, tuple[Column, ...]] = {
         Column("result_sealed", "Kết quả có dấu cơ quan", "bool", 10),
         Column("result_signing_basis", "Căn cứ ký số, đóng dấu kết quả", width=40),
         Column("payment_timing", "Thời điểm nộp phí", width=18),
+        Column("min_identity_level", "Mức độ định danh điện tử tối thiểu", "int", 12),
         Column("process_note", "Ghi chú quy trình", width=30),
     ),
     SHEET_COMPONENTS: (
@@ -328,6 +331,10 @@ def _help_rows() -> list[tuple[str, str, str]]:
     rows += [("Mức độ trực tuyến", str(v), str(label)) for v, label in OnlineMode.choices]
     rows += [("Loại khoản thu", str(v), str(label)) for v, label in Fee.Kind.choices]
     rows += [("Thời điểm nộp phí", str(v), str(label)) for v, label in PaymentTiming.choices]
+    rows += [
+        ("Mức độ định danh điện tử tối thiểu", str(v), str(label))
+        for v, label in IdentityRequirement.choices
+    ]
     rows += [
         (
             "Thứ tự khoản thu",
@@ -724,6 +731,17 @@ def _plan(
         mode = item.get("online_mode", OnlineMode.NONE)
         values["online_mode"] = (
             int(mode) if isinstance(mode, int | str) and str(mode).strip().isdigit() else mode
+        )
+        # Files from before the field: any account (0).
+        required_level = item.get("min_identity_level")
+        values["min_identity_level"] = (
+            IdentityRequirement.ANY
+            if required_level in (None, "")
+            else int(required_level)
+            if not isinstance(required_level, bool)
+            and isinstance(required_level, int | str)
+            and str(required_level).strip().isdigit()
+            else required_level
         )
         time = to_decimal(item["processing_time"], 1)
         values["processing_time"] = time if time is not None else item["processing_time"]

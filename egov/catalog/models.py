@@ -58,6 +58,21 @@ class PaymentTiming(models.TextChoices):
     BEFORE_RESULT = "before_result", _("Nộp trước khi nhận kết quả")
 
 
+class IdentityRequirement(models.IntegerChoices):
+    """The electronic identity level an applicant's account must hold to submit online.
+
+    Decree 69/2024/NĐ-CP (electronic identification and authentication) sets the two levels of a
+    VNeID account: level 1 registered with the card number and a face picture, level 2 issued
+    once the police verified the holder in person or from the chip card. Decree 45/2020/NĐ-CP
+    (administrative procedures by electronic means) has applicants identified by their account
+    when submitting online. Which procedures need level 2 is the catalogue's choice, set from the
+    procedure's published record (docs/identity-portal.md; article numbers unverified)."""
+
+    ANY = 0, _("Mọi tài khoản")
+    LEVEL_1 = 1, _("Tài khoản định danh điện tử mức độ 1 trở lên")
+    LEVEL_2 = 2, _("Tài khoản định danh điện tử mức độ 2")
+
+
 class Procedure(models.Model):
     code = models.CharField(
         _("mã thủ tục"), max_length=40, unique=True, validators=[PROCEDURE_CODE_VALIDATOR]
@@ -110,6 +125,13 @@ class Procedure(models.Model):
         _("mức độ trực tuyến"), choices=OnlineMode.choices, default=OnlineMode.NONE
     )
     requirements = models.TextField(_("yêu cầu, điều kiện"), blank=True)
+    # Online submission needs an account linked to the national electronic identity at this
+    # level (0: any account); checked by dossiers.services on every submission path.
+    min_identity_level = models.PositiveSmallIntegerField(
+        _("mức độ định danh điện tử tối thiểu khi nộp trực tuyến"),
+        choices=IdentityRequirement.choices,
+        default=IdentityRequirement.ANY,
+    )
     is_published = models.BooleanField(_("đang công bố"), default=True)
     # Lower-case, accent-free copy of code, name and sector for search on any database.
     search_text = models.TextField(editable=False, default="")

@@ -40,6 +40,7 @@ from .models import (
     DossierComponent,
     Fee,
     FeeExemption,
+    IdentityRequirement,
     Level,
     OnlineMode,
     PaymentTiming,
@@ -87,6 +88,12 @@ PREFILL_SOURCES = {
     "phone": "Số điện thoại",
     "email": "Thư điện tử",
     "address": "Địa chỉ",
+    # Filled only from the claims the national electronic identity verified (VNeID), with the
+    # applicant's consent (egov/identity/prefill.py; docs/identity-portal.md).
+    "birth_date": "Ngày sinh",
+    "gender": "Giới tính",
+    "nationality": "Quốc tịch",
+    "current_address": "Nơi ở hiện tại",
 }
 # Roles that may own a process step: every official role except the system operator.
 STEP_ROLES = [r for r in Role.values if r != Role.OPERATOR]
@@ -109,6 +116,7 @@ PROCEDURE_FIELDS = (
     "result_sealed",
     "result_signing_basis",
     "payment_timing",
+    "min_identity_level",
 )
 COMPONENT_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 SECTOR_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$")
@@ -289,6 +297,15 @@ def check_procedure_values(values: dict[str, Any]) -> dict[str, list[str]]:
             f"Thời điểm nộp phí '{values['payment_timing']}' không hợp lệ; chọn "
             "'before_processing' (nộp trước khi giải quyết) hoặc 'before_result' (nộp trước khi "
             "nhận kết quả).",
+        )
+    if "min_identity_level" in values and (
+        isinstance(values["min_identity_level"], bool)
+        or values["min_identity_level"] not in IdentityRequirement.values
+    ):
+        add(
+            "min_identity_level",
+            f"Mức độ định danh điện tử '{values['min_identity_level']}' không hợp lệ; chọn 0 "
+            "(mọi tài khoản), 1 (định danh mức độ 1 trở lên) hoặc 2 (định danh mức độ 2).",
         )
     if "online_mode" in values and values["online_mode"] not in OnlineMode.values:
         add(
@@ -642,8 +659,9 @@ def _clean_values(values: dict[str, Any]) -> dict[str, Any]:
     if "processing_time" in clean:
         number = to_decimal(clean["processing_time"], 1)
         clean["processing_time"] = number if number is not None else clean["processing_time"]
-    if isinstance(clean.get("online_mode"), str) and clean["online_mode"].isdigit():
-        clean["online_mode"] = int(clean["online_mode"])
+    for key in ("online_mode", "min_identity_level"):
+        if isinstance(clean.get(key), str) and clean[key].isdigit():
+            clean[key] = int(clean[key])
     return clean
 
 
@@ -700,6 +718,7 @@ def create_procedure(
     result_sealed: bool = False,
     result_signing_basis: str = "",
     payment_timing: str = PaymentTiming.BEFORE_RESULT,
+    min_identity_level: int = IdentityRequirement.ANY,
     components: Sequence[ComponentSpec] | None = None,
     fees: Sequence[FeeSpec] | None = None,
     steps: Sequence[StepSpec] | None = None,
@@ -728,6 +747,7 @@ def create_procedure(
             "result_sealed": result_sealed,
             "result_signing_basis": result_signing_basis,
             "payment_timing": payment_timing,
+            "min_identity_level": min_identity_level,
         }
     )
     errors = check_procedure_values(values)

@@ -143,6 +143,14 @@ class DossierListCreate(APIView):
                         required=False,
                         help_text="Giấy tờ chứng minh miễn, giảm cho khoản phí (bắt buộc khi khai)",
                     ),
+                    "identity_prefill": serializers.BooleanField(
+                        required=False,
+                        help_text="Người nộp đồng ý dùng thông tin đã xác thực qua định danh "
+                        "điện tử (VNeID): các trường có nguồn “prefill” được điền từ thông tin "
+                        "đó khi để trống và được ghi nhận là đã xác thực; gửi giá trị khác thông "
+                        "tin đã xác thực: lỗi submission_invalid (400), trường đó nêu trong "
+                        "fields.",
+                    ),
                 },
             )
         },
@@ -154,7 +162,14 @@ class DossierListCreate(APIView):
                 description="Gửi lại cùng khóa chỉ tạo một hồ sơ",
             )
         ],
-        responses={201: DossierSerializer},
+        responses={
+            201: DossierSerializer,
+            403: OpenApiResponse(
+                description="Không có quyền; hoặc thủ tục yêu cầu tài khoản định danh điện tử "
+                "mức độ cao hơn tài khoản đang có (`identity_level_required`, xem "
+                "`min_identity_level` của thủ tục)"
+            ),
+        },
     )
     def post(self, request: Request) -> Response:
         user = applicant_of(request)
@@ -183,6 +198,8 @@ class DossierListCreate(APIView):
                 for key in request.FILES
                 if key.startswith("proof__")
             },
+            identity_prefill=str(data.get("identity_prefill", "")).strip().lower()
+            in ("1", "true", "on", "yes"),
         )
         dossier = services.submit_online(user=user, submission=submission)
         body = dict(DossierSerializer(dossier).data)

@@ -17,3 +17,5 @@ class DossierErrorCode(ErrorCode):
     INVALID_RATING = "invalid_rating"
     ALREADY_RATED = "already_rated"
     DOSSIER_CODE_EXHAUSTED = "dossier_code_exhausted"
+    # The procedure needs a higher electronic identity level than the account holds (403).
+    IDENTITY_LEVEL_REQUIRED = "identity_level_required"

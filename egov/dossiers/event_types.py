@@ -55,6 +55,13 @@ class Submitted(Payload):
     applicant_name: str = ""
     applicant_id_number: str = ""
     summary: str = ""
+    # The electronic identity behind the submission (docs/identity-portal.md): the level the
+    # applicant's account held (0 none, 1, 2; >= 1 is the national sync's
+    # TaiKhoanDuocXacThucVoiVNeID), when they consented to the prefill from the verified claims,
+    # and the form fields ("component.field") whose value is the verified claim's.
+    identity_level: int | None = None
+    prefill_consented_at: datetime | None = None
+    verified_fields: list[str] = []
 
 
 class Rated(Payload):

@@ -81,6 +81,11 @@ def _clean_value(field: dict[str, Any], raw: Any) -> Any:
     return value
 
 
+def clean_field_value(field: dict[str, Any], raw: Any) -> Any:
+    """One value cleaned as its field's schema says (ValidationError when it does not fit)."""
+    return _clean_value(field, raw)
+
+
 def parse_form_data(raw: Any) -> dict[str, dict[str, Any]]:
     """The API's `form_data` (a JSON text in multipart, an object in a JSON body) as
     {component: {field: scalar}}; else ValidationError on "form_data"."""

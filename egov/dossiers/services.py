@@ -28,6 +28,7 @@ from egov.core.uploads import CheckedFile, UploadRejected, check_total, save_fil
 from egov.events.catalogue import CATALOGUE
 from egov.events.models import Event
 from egov.events.services import record_event
+from egov.identity import prefill
 from egov.org.models import Agency
 from egov.workcalendar.services import WorkingCalendar
 
@@ -35,7 +36,7 @@ from . import event_types as E
 from . import fees as fee_rules
 from .codes import generator
 from .error_codes import DossierErrorCode as Code
-from .formschema import validate_form
+from .formschema import clean_field_value, validate_form
 from .models import (
     Channel,
     Dossier,
@@ -52,6 +53,12 @@ from .uploads import check_paper
 
 class SubmissionError(DomainError):
     code = Code.SUBMISSION_INVALID
+
+
+class IdentityLevelRequired(NotAllowed):
+    """The procedure asks for a higher electronic identity level than the account holds."""
+
+    code = Code.IDENTITY_LEVEL_REQUIRED
 
 
 def due_date(
@@ -90,6 +97,10 @@ class Submission:
     # Exemptions claimed: {fee id: exemption id}, each with its proof {fee id: files}.
     exemptions: Mapping[str, Any] = field(default_factory=dict)
     exemption_proofs: Mapping[str, Sequence[UploadedFile]] = field(default_factory=dict)
+    # The applicant consented to fill the form from their verified eID claims (and when): the
+    # fields those claims fill are checked against them and recorded as verified.
+    identity_prefill: bool = False
+    prefill_consented_at: datetime | None = None
 
 
 def _applicant_fields(user: User) -> dict[str, str]:
@@ -120,6 +131,10 @@ class Checked:
     fee_lines: list[fee_rules.FeeLine]
     # The proofs of the exemptions claimed, checked like papers.
     proofs: list[CheckedFile] = field(default_factory=list)
+    # The account's eID level, and the form fields ("component.field") whose value is the
+    # verified claim's (with the applicant's consent).
+    identity_level: int = 0
+    verified_fields: list[str] = field(default_factory=list)
 
 
 def validate_submission(*, user: User, submission: Submission) -> Checked:
@@ -151,6 +166,7 @@ def _validate(submission: Submission, user: User) -> Checked:
         )
     if user.kind == User.Kind.BUSINESS and not procedure.for_businesses:
         raise SubmissionError("Thủ tục này dành cho công dân.", code=Code.APPLICANT_TYPE)
+    level = check_identity_level(user, procedure, chain=submission.chain)
     agency = next(
         (a for a in procedure.agencies.all() if a.identifier == submission.agency_identifier), None
     )
@@ -186,12 +202,18 @@ def _validate(submission: Submission, user: User) -> Checked:
             errors[code] = ["Thành phần hồ sơ không thuộc thủ tục này."]
     form_values: dict[str, Any] = {}
     checked: list[tuple[Any, CheckedFile]] = []
+    verified_claims = prefill.claims_for(user) if submission.identity_prefill else {}
+    verified: list[str] = []
     for code, component in components.items():
         if component.is_online_form:
-            try:
-                form_values[code] = validate_form(
-                    component.form_schema or {}, submission.form_data.get(code, {})
+            data = submission.form_data.get(code, {})
+            if verified_claims and isinstance(data, Mapping):
+                data, marked = _overlay_claims(
+                    code, component.form_schema, data, verified_claims, errors
                 )
+                verified += marked
+            try:
+                form_values[code] = validate_form(component.form_schema or {}, data)
             except ValidationError as exc:
                 for field, messages in exc.message_dict.items():
                     errors[f"{code}.{field}"] = messages
@@ -226,7 +248,70 @@ def _validate(submission: Submission, user: User) -> Checked:
         raise SubmissionError(
             "Hồ sơ chưa hợp lệ, vui lòng kiểm tra các mục được đánh dấu.", fields=errors
         )
-    return Checked(procedure, agency, form_values, checked, lines, proofs)
+    return Checked(
+        procedure,
+        agency,
+        form_values,
+        checked,
+        lines,
+        proofs,
+        identity_level=level,
+        verified_fields=verified,
+    )
+
+
+def check_identity_level(user: User, procedure: Procedure, *, chain: str | None = None) -> int:
+    """The account's eID level (0: no link), or IdentityLevelRequired when this procedure, or a
+    further procedure of the chain asked for with it, needs more (catalog min_identity_level)."""
+    level = prefill.account_level(user)
+    required = int(procedure.min_identity_level or 0)
+    if chain:
+        from egov.catalog.models import ProcedureChain
+
+        found = ProcedureChain.objects.filter(code=chain, is_active=True).first()
+        if found is not None:
+            required = max(
+                [required] + [int(i.procedure.min_identity_level or 0) for i in found.items.all()]
+            )
+    if level < required:
+        raise IdentityLevelRequired(prefill.refusal_message(required, level))
+    return level
+
+
+def _overlay_claims(
+    code: str,
+    schema: Any,
+    data: Mapping[str, Any],
+    claims: Mapping[str, str],
+    errors: dict[str, list[str]],
+) -> tuple[dict[str, Any], list[str]]:
+    """The form's values with the verified claims where the applicant left a field empty; a
+    field sent with another value than its claim is refused (never marked as verified)."""
+    specs = {f["name"]: f for f in (schema or {}).get("fields", [])}
+    values = dict(data)
+    marked: list[str] = []
+    for name, claimed in prefill.schema_values(schema, claims).items():
+        spec = specs[name]
+        try:
+            expected = clean_field_value(spec, claimed)
+        except ValidationError:
+            continue  # a claim the form cannot take: neither filled nor marked
+        given = values.get(name)
+        if given is None or str(given).strip() == "":
+            values[name] = claimed
+        else:
+            try:
+                same = clean_field_value(spec, given) == expected
+            except ValidationError:
+                same = False
+            if not same:
+                errors[f"{code}.{name}"] = [
+                    f"“{spec.get('label', name)}” đã được xác thực qua VNeID và không sửa được; "
+                    "để khai khác, hãy bỏ điền sẵn từ VNeID."
+                ]
+                continue
+        marked.append(f"{code}.{name}")
+    return values, marked
 
 
 def _check_proofs(
@@ -333,6 +418,15 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
                         if line.exemption
                     ],
                     "proofs": [{"name": f.name, "sha256": f.sha256} for f in valid.proofs],
+                    "identity_level": valid.identity_level,
+                    **(
+                        {
+                            "prefill_consented_at": submission.prefill_consented_at or now,
+                            "verified_fields": valid.verified_fields,
+                        }
+                        if submission.identity_prefill
+                        else {}
+                    ),
                 },
             )
             linked = (

@@ -7,6 +7,7 @@ from django import forms
 from egov.catalog.models import DossierComponent, Fee, Procedure, ProcedureChain, reduced
 from egov.dossiers.fee_fields import FeeChoice, FeeRow, add_fee_fields, fee_rows, money, requested
 from egov.dossiers.models import Rating, ResultDelivery
+from egov.identity import prefill
 from egov.onestop.forms import MultipleFileField
 
 FIELD_WIDGETS: dict[str, Any] = {
@@ -76,7 +77,12 @@ class SubmissionForm(forms.Form):
     Fields are not `required` for Django: the service checks the schema and reports every error
     at once; `optional` fields carry "(không bắt buộc)" in their label, required ones
     aria-required. Fields marked "prefill" in the schema start from the account; a verified
-    citizen's name and personal id number are the account's and cannot be changed here."""
+    citizen's name and personal id number are the account's and cannot be changed here.
+
+    `verified_claims` (given once the applicant consented to the prefill from their electronic
+    identity): the fields those claims fill take the claims' values, read-only and marked
+    "Đã xác thực qua VNeID"; whatever is posted for them is replaced by the claim (the server
+    ignores a changed value, so the mark is never on a value the provider did not verify)."""
 
     def __init__(
         self,
@@ -84,10 +90,14 @@ class SubmissionForm(forms.Form):
         *args: Any,
         user: Any = None,
         stored_files: dict[str, list[dict[str, Any]]] | None = None,
+        verified_claims: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.procedure = procedure
+        # The applicant consented to the prefill (even if the claims fill nothing here).
+        self.identity_prefill = verified_claims is not None
+        self.verified: set[str] = set()
         self.stored_files = stored_files or {}
         account = account_values(user) if user is not None else {}
         lock = identity_verified(user)
@@ -107,6 +117,7 @@ class SubmissionForm(forms.Form):
         for component in procedure.components.all():
             names: list[str] = []
             if component.is_online_form:
+                from_claims = prefill.schema_values(component.form_schema, verified_claims or {})
                 for spec in (component.form_schema or {}).get("fields", []):
                     name = f"{component.code}__{spec['name']}"
                     kind = spec.get("type", "text")
@@ -130,7 +141,9 @@ class SubmissionForm(forms.Form):
                     if kind in ("personal_id", "phone", "number"):
                         field.widget.attrs["inputmode"] = "numeric"
                     source = spec.get("prefill")
-                    if source and source in account:
+                    if spec["name"] in from_claims:
+                        self._mark_verified(name, field, from_claims[spec["name"]])
+                    elif source and source in account:
                         field.initial = account[source]
                         self.prefilled.add(name)
                         if lock and source in LOCKED_SOURCES:
@@ -215,6 +228,29 @@ class SubmissionForm(forms.Form):
                 help_text="Các cơ quan liên quan nhận hồ sơ của bạn cùng lúc, không cần nộp lại.",
             )
         self.fields["idempotency_key"] = forms.CharField(widget=forms.HiddenInput, required=False)
+        if self.is_bound and self.locked:
+            # What is posted for a locked field is never used, nor shown back.
+            data: Any = self.data.copy()  # type: ignore[attr-defined]
+            for key, value in self.locked.items():
+                data[key] = value
+            self.data = data
+
+    def _mark_verified(self, name: str, field: forms.Field, value: str) -> None:
+        """A field the verified claims fill: their value, read-only, marked for every reader."""
+        if isinstance(field, forms.ChoiceField):
+            # A select cannot be read-only: the value is shown as read-only text instead.
+            field.widget = forms.TextInput()
+        field.initial = value
+        field.widget.attrs["readonly"] = "readonly"
+        field.widget.attrs["aria-readonly"] = "true"
+        field.help_text = (
+            "Thông tin đã được xác thực qua tài khoản định danh điện tử (VNeID), không sửa "
+            "được ở đây. Để khai khác, chọn “Không dùng thông tin từ VNeID”."
+        )
+        field.verified_by = prefill.PROVIDER_LABEL  # type: ignore[attr-defined]
+        self.locked[name] = value
+        self.prefilled.add(name)
+        self.verified.add(name)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -10,6 +10,7 @@ urlpatterns = [
     path("thu-tuc/<str:code>/nop-ho-so/", views.submit, name="submit"),
     path("thu-tuc/<str:code>/mau/<slug:component>/", views.form_template, name="form_template"),
     path("thu-tuc/<str:code>/nop-ho-so/kiem-tra/", views.submit_check, name="submit_check"),
+    path("thu-tuc/<str:code>/nop-ho-so/vneid/", views.submit_identity, name="submit_identity"),
     path(
         "thu-tuc/<str:code>/nop-ho-so/da-nop/<str:dossier_code>/",
         views.submit_done,

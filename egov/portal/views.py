@@ -19,6 +19,8 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from egov.catalog.form_templates import CONTENT_TYPES, download_name, template_extension
@@ -45,6 +47,7 @@ from egov.dossiers.models import (
 from egov.dossiers.notify import mark_read
 from egov.dossiers.pdf import receipt_pdf
 from egov.dossiers.uploads import check_paper
+from egov.identity import prefill
 from egov.onestop import services as onestop_services
 from egov.onestop.models import SupplementRequest
 from egov.org.models import Agency, Unit
@@ -146,7 +149,42 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
             "fees": fees,
             "required_total": sum(f.amount for f in fees if not f.optional),
             "steps": process.steps.all() if process else [],
+            **_identity_context(request, procedure),
         },
+    )
+
+
+def _identity_context(request: HttpRequest, procedure: Procedure) -> dict[str, Any]:
+    """What the pages say about the eID level the procedure requires and the account holds."""
+    required = int(procedure.min_identity_level or 0)
+    signed_in = getattr(request.user, "is_authenticated", False)
+    level = prefill.account_level(request.user) if signed_in else 0
+    next_url = reverse("portal:submit", args=[procedure.code])
+    return {
+        "required_level": required,
+        "account_level": level,
+        "account_level_name": prefill.level_name(level),
+        "level_short_enough": not required or (signed_in and level >= required),
+        "how_to_get": prefill.how_to_get(required),
+        "vneid_login_url": f"{prefill.VNEID_LOGIN_PATH}?{urlencode({'next': next_url})}",
+    }
+
+
+def _identity_refused(request: HttpRequest, procedure: Procedure) -> HttpResponse | None:
+    """The page that refuses the online form when the account's eID level is below the
+    procedure's (the dossier service refuses the submission itself on every path)."""
+    context = _identity_context(request, procedure)
+    if context["level_short_enough"]:
+        return None
+    return render(
+        request,
+        "portal/identity_required.html",
+        {
+            "procedure": procedure,
+            "refusal": prefill.refusal_message(context["required_level"], context["account_level"]),
+            **context,
+        },
+        status=403,
     )
 
 
@@ -186,13 +224,54 @@ def _applicant_required(request: HttpRequest) -> None:
 
 DRAFT_FILES = "_files"  # {component code: [{"path", "name", "content_type"}]} under drafts/
 DRAFT_CHECKED = "_checked"  # the answers passed every check when last saved
+# The applicant consented to fill the form from their verified eID claims: {"consented_at": ISO}.
+DRAFT_IDENTITY = "_vneid"
+
+
+def _consented_at(draft: Draft | None) -> Any:
+    consent = (draft.data.get(DRAFT_IDENTITY) or {}) if draft else {}
+    return parse_datetime(str(consent.get("consented_at") or "")) if consent else None
+
+
+def _verified_claims(user: Any, draft: Draft | None) -> dict[str, str] | None:
+    """The claims the form is filled from: only once the applicant consented (None before)."""
+    return prefill.claims_for(user) if _consented_at(draft) is not None else None
+
+
+def _identity_offer(user: Any, procedure: Procedure, draft: Draft | None) -> dict[str, Any]:
+    """The prefill panel: offered when the account has verified claims that fill some field of
+    this procedure's forms; once consented, what was filled and how to stop using it."""
+    claims = prefill.claims_for(user)
+    fills = sum(
+        len(prefill.schema_values(c.form_schema, claims))
+        for c in procedure.components.all()
+        if c.is_online_form
+    )
+    if not claims or not fills:
+        return {}
+    return {
+        "identity_offer": {
+            "consented": _consented_at(draft) is not None,
+            "claims": prefill.offered_claims(claims),
+            "fills": fills,
+            "level_name": prefill.level_name(prefill.account_level(user)),
+        }
+    }
 
 
 def _submission_page(request: HttpRequest, procedure: Procedure, form: Any, draft: Any) -> Any:
+    user: Any = request.user
+    stored = Draft.objects.filter(applicant=user, procedure=procedure).first()
     return render(
         request,
         "portal/submit.html",
-        {"procedure": procedure, "form": form, "draft": draft, "errors": form.error_links()},
+        {
+            "procedure": procedure,
+            "form": form,
+            "draft": draft,
+            "errors": form.error_links(),
+            **_identity_offer(user, procedure, stored),
+        },
     )
 
 
@@ -248,6 +327,7 @@ def _save_answers(
     bad_papers: set[str],
     *,
     checked: bool,
+    consent: Any = None,
 ) -> None:
     """The answers and the papers into the draft: a new upload replaces a paper's stored files
     (unless it was refused), "Bỏ tệp đã tải lên" forgets them."""
@@ -278,12 +358,16 @@ def _save_answers(
             files[key] = kept
     data[DRAFT_FILES] = {k: v for k, v in files.items() if v}
     data[DRAFT_CHECKED] = checked
+    if consent:
+        data[DRAFT_IDENTITY] = consent
     dossier_services.save_draft(user=user, procedure=procedure, data=data)
     for item in discarded:
         default_storage.delete(item["path"])
 
 
-def _submission(procedure: Procedure, form: SubmissionForm, uploads: Any) -> Any:
+def _submission(
+    procedure: Procedure, form: SubmissionForm, uploads: Any, consented_at: Any = None
+) -> Any:
     """The service's submission from the form; `uploads` holds the papers by component code and
     the exemption proofs under proof_key(fee id)."""
     cleaned = getattr(form, "cleaned_data", {})
@@ -300,6 +384,8 @@ def _submission(procedure: Procedure, form: SubmissionForm, uploads: Any) -> Any
         idempotency_key=cleaned.get("idempotency_key") or None,
         chain=cleaned.get("chain") or None,
         fees=form.requested_fees(),
+        identity_prefill=form.identity_prefill,
+        prefill_consented_at=consented_at,
     )
 
 
@@ -320,20 +406,34 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
     procedure = _online_procedure(request, code)
     if procedure is None:
         return redirect("portal:procedure", code=code)
+    refused = _identity_refused(request, procedure)
+    if refused is not None:
+        return refused
     user: Any = request.user
     draft = Draft.objects.filter(applicant=user, procedure=procedure).first()
     stored = _draft_files(draft)
+    claims = _verified_claims(user, draft)
+    consent = draft.data.get(DRAFT_IDENTITY) if draft else None
     if request.method != "POST":
         initial = _draft_fields(draft)
         initial.setdefault("idempotency_key", uuid.uuid4().hex)
-        form = SubmissionForm(procedure, initial=initial, user=user, stored_files=stored)
+        form = SubmissionForm(
+            procedure, initial=initial, user=user, stored_files=stored, verified_claims=claims
+        )
         form.initial.update(form.locked)
         return _submission_page(request, procedure, form, draft)
 
-    form = SubmissionForm(procedure, request.POST, request.FILES, user=user, stored_files=stored)
+    form = SubmissionForm(
+        procedure,
+        request.POST,
+        request.FILES,
+        user=user,
+        stored_files=stored,
+        verified_claims=claims,
+    )
     form.is_valid()  # every error is collected below, the service's with the form's
     if request.POST.get("action") == "draft":
-        _save_answers(user, procedure, form, request, stored, set(), checked=False)
+        _save_answers(user, procedure, form, request, stored, set(), checked=False, consent=consent)
         messages.success(
             request,
             "Đã lưu bản nháp. Bạn có thể quay lại trang này để tiếp tục bất cứ lúc nào.",
@@ -360,7 +460,8 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
     bad_papers: set[str] = set()
     try:
         dossier_services.validate_submission(
-            user=user, submission=_submission(procedure, form, uploads)
+            user=user,
+            submission=_submission(procedure, form, uploads, _consented_at(draft)),
         )
     except DomainError as exc:
         bad_papers = {k for k in exc.fields if f"file__{k}" in form.fields}
@@ -373,13 +474,58 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
         for upload in files[1]:
             upload.seek(0)
     valid = not form.errors
-    _save_answers(user, procedure, form, request, stored, bad_papers, checked=valid)
+    _save_answers(
+        user, procedure, form, request, stored, bad_papers, checked=valid, consent=consent
+    )
     if valid:
         return redirect("portal:submit_check", code=code)
     form.stored_files = _draft_files(
         Draft.objects.filter(applicant=user, procedure=procedure).first()
     )
     return _submission_page(request, procedure, form, None)  # "continuing a draft": on opening
+
+
+@login_required
+@require_POST
+def submit_identity(request: HttpRequest, code: str) -> HttpResponse:
+    """The applicant's consent to fill the form from their verified eID claims ("use"), or its
+    withdrawal ("stop"): kept with the draft, and with the dossier's submitted event."""
+    procedure = _online_procedure(request, code)
+    if procedure is None:
+        return redirect("portal:procedure", code=code)
+    refused = _identity_refused(request, procedure)
+    if refused is not None:
+        return refused
+    user: Any = request.user
+    draft = Draft.objects.filter(applicant=user, procedure=procedure).first()
+    data = dict(draft.data) if draft else {}
+    if request.POST.get("action") == "stop":
+        data.pop(DRAFT_IDENTITY, None)
+        data[DRAFT_CHECKED] = False
+        dossier_services.save_draft(user=user, procedure=procedure, data=data)
+        messages.success(
+            request,
+            "Đã thôi dùng thông tin từ VNeID: các mục có thể sửa, và không còn được đánh dấu "
+            "đã xác thực.",
+        )
+        return redirect("portal:submit", code=code)
+    if not prefill.claims_for(user):
+        messages.error(
+            request,
+            "Tài khoản của ông/bà chưa có thông tin đã xác thực qua VNeID. Đăng nhập bằng "
+            "VNeID để dùng chức năng này.",
+        )
+        return redirect("portal:submit", code=code)
+    data[DRAFT_IDENTITY] = {"consented_at": timezone.now().isoformat()}
+    data[DRAFT_CHECKED] = False
+    data.setdefault("idempotency_key", uuid.uuid4().hex)
+    dossier_services.save_draft(user=user, procedure=procedure, data=data)
+    messages.success(
+        request,
+        "Đã điền sẵn thông tin từ tài khoản định danh điện tử (VNeID). Các mục có dấu “Đã xác "
+        "thực qua VNeID” không sửa được ở đây; hãy khai các mục còn lại.",
+    )
+    return redirect("portal:submit", code=code)
 
 
 def _answers(form: SubmissionForm, files: dict[str, list[dict[str, Any]]]) -> list[Any]:
@@ -400,7 +546,7 @@ def _answers(form: SubmissionForm, files: dict[str, list[dict[str, Any]]]) -> li
             else:
                 shown = str(value)
             label = str(bound.label).removesuffix(OPTIONAL_MARK)
-            rows.append((label, shown, bound.auto_id))
+            rows.append((label, shown, bound.auto_id, bound.name in form.verified))
         parts.append((component.name, rows))
     papers = []
     for component, bound, _stored, _remove in form.paper_rows():
@@ -426,7 +572,8 @@ def _answers(form: SubmissionForm, files: dict[str, list[dict[str, Any]]]) -> li
     if "chain" in form.fields:
         chain = dict(form.fields["chain"].choices).get(data.get("chain") or "", "Không")  # type: ignore[attr-defined]
         parts.append(("Liên thông", [("Liên thông", str(chain), "id_chain_0")]))
-    return parts
+    # Every row as (label, value, anchor, verified through the eID).
+    return [(h, [(*r, False) if len(r) == 3 else r for r in rows]) for h, rows in parts]
 
 
 def _date_vi(value: str) -> str:
@@ -441,7 +588,13 @@ def _checked_form(
     request: HttpRequest, procedure: Procedure, draft: Draft
 ) -> tuple[SubmissionForm, dict[str, list[dict[str, Any]]]]:
     stored = _draft_files(draft)
-    form = SubmissionForm(procedure, _draft_fields(draft), user=request.user, stored_files=stored)
+    form = SubmissionForm(
+        procedure,
+        _draft_fields(draft),
+        user=request.user,
+        stored_files=stored,
+        verified_claims=_verified_claims(request.user, draft),
+    )
     form.is_valid()
     return form, stored
 
@@ -453,6 +606,9 @@ def submit_check(request: HttpRequest, code: str) -> HttpResponse:
     procedure = _online_procedure(request, code)
     if procedure is None:
         return redirect("portal:procedure", code=code)
+    refused = _identity_refused(request, procedure)
+    if refused is not None:
+        return refused
     user: Any = request.user
     draft = Draft.objects.filter(applicant=user, procedure=procedure).first()
     if draft is None or not draft.data.get(DRAFT_CHECKED):
@@ -462,7 +618,8 @@ def submit_check(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST" and confirm.is_valid():
         try:
             dossier = dossier_services.submit_online(
-                user=user, submission=_submission(procedure, form, _reopen(stored))
+                user=user,
+                submission=_submission(procedure, form, _reopen(stored), _consented_at(draft)),
             )
         except DomainError as exc:
             _add_service_errors(form, exc)
@@ -485,6 +642,7 @@ def submit_check(request: HttpRequest, code: str) -> HttpResponse:
         {
             "procedure": procedure,
             "parts": _answers(form, stored),
+            "verified_count": len(form.verified),
             "fee_lines": [line.as_json() for line in lines],
             "fee_total": fee_rules.total(lines),
             "fee_anchor": next(

@@ -6,6 +6,8 @@ from egov.catalog import services
 from egov.core.actors import SYSTEM
 from egov.dossiers.tests.conftest import birth_procedure, offline_procedure  # noqa: F401
 
+from .identity_setup import record_procedure  # noqa: F401
+
 # A birth registration as the starter catalogue has it: the requester's own fields filled from
 # the account, and the optional copy of the extract at 8.000 đồng a copy.
 REQUESTER_FIELDS = [

@@ -46,6 +46,14 @@ class Command(BaseCommand):
                 f"Trung tâm Phục vụ hành chính công tỉnh tiếp nhận thêm {centre} thủ tục "
                 "của các sở."
             )
+        # The eID on the portal: a level-2 procedure, demo citizens linked at levels 2 and 1.
+        from egov.demo.identity import load_demo_identity
+
+        if load_demo_identity():
+            self.stdout.write(
+                "Định danh điện tử: Phiếu lý lịch tư pháp yêu cầu tài khoản mức độ 2; công dân "
+                "minh họa liên kết VNeID mức độ 2 và mức độ 1."
+            )
         # How each agency collects fees (receipt series, bank account for VietQR): before the
         # dossiers, whose fees are paid at the desk.
         from egov.demo.payments import load_demo_collectors
