@@ -483,3 +483,7 @@ LOGGING = {
 # `migrate` loads the government's announced days off and swap working days
 # (egov/workcalendar/official_days.py), each date once; the operator's changes win.
 WORKCALENDAR_LOAD_OFFICIAL_DAYS = os.environ.get("WORKCALENDAR_LOAD_OFFICIAL_DAYS", "1") == "1"
+
+# Data-sharing services (egov.sharing, docs/sharing.md): how far a signed request's `created`
+# may be from our clock (seconds); nonces are remembered for twice this.
+SHARING_SIGNATURE_WINDOW = int(os.environ.get("SHARING_SIGNATURE_WINDOW", "300"))
