@@ -72,9 +72,7 @@ def check_signature(request: Any, client: ApiClient) -> bool:
             now=time.time(),
             window=services.signature_window(),
         )
-        if not services.remember_nonce(
-            client_id=client.pk, nonce=parsed.nonce, now=timezone.now()
-        ):
+        if not services.remember_nonce(client_id=client.pk, nonce=parsed.nonce, now=timezone.now()):
             raise SignatureRefused(
                 SharingErrorCode.SIGNATURE_REPLAYED, "Chữ ký (nonce) này đã được dùng."
             )

@@ -16,7 +16,7 @@ from . import registry, services
 from .models import ClientKey, MessageLogCheckpoint, MessageLogEntry, ServiceGrant
 
 
-class ServiceGrantForm(forms.ModelForm):  # type: ignore[type-arg]
+class ServiceGrantForm(forms.ModelForm):
     service = forms.ChoiceField(label="Dịch vụ", choices=())
 
     class Meta:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from functools import lru_cache
+from functools import cache
 from typing import Any, ClassVar
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -165,7 +165,9 @@ class SharingResultSerializer(serializers.Serializer[Any]):
     content_type = serializers.CharField(source="file.content_type")
     size = serializers.IntegerField(source="file.size")
     sha256 = serializers.CharField(source="file.sha256")
-    source = serializers.CharField()
+    origin = serializers.CharField(
+        source="source", help_text="approval: ký khi phê duyệt; upload: tệp đã ký số khi cập nhật"
+    )
     signer_name = serializers.CharField()
     signer_position = serializers.CharField()
     sealed_by = serializers.CharField()
@@ -329,14 +331,12 @@ class SharingServiceSerializer(serializers.Serializer[Any]):
     openapi = serializers.CharField(help_text="Đường dẫn tài liệu OpenAPI của riêng dịch vụ")
 
 
-@lru_cache(maxsize=None)
+@cache
 def service_openapi(code: str) -> dict[str, Any]:
     """The OpenAPI document of one service: the platform's schema generator restricted to the
     service's own routes."""
     service = registry.SERVICES[code]
-    generator = SchemaGenerator(
-        patterns=[path("api/v1/sharing/", include(SERVICE_URLS[code]))]
-    )
+    generator = SchemaGenerator(patterns=[path("api/v1/sharing/", include(SERVICE_URLS[code]))])
     schema: dict[str, Any] = generator.get_schema(request=None, public=True)
     schema["info"] = {
         "title": f"{service.name} ({service.code})",

@@ -85,12 +85,18 @@ class SeenNonce(models.Model):
             models.UniqueConstraint(fields=["client_id", "nonce"], name="sharing_nonce_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.client_id}:{self.nonce}"
+
 
 class MessageLogHead(models.Model):
     """Where the message log's chain ends (one row), locked by each append."""
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash}"
 
 
 class MessageLogEntry(models.Model):
@@ -138,3 +144,6 @@ class MessageLogCheckpoint(models.Model):
         verbose_name = _("điểm chốt nhật ký trao đổi")
         verbose_name_plural = _("điểm chốt nhật ký trao đổi")
         ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} @ {self.at:%Y-%m-%d %H:%M}"

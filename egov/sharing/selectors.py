@@ -15,9 +15,7 @@ def dossier_status(dossier: Dossier) -> dict[str, Any]:
     """The limited status view another agency gets (no applicant identity, no form data, no
     officials' names or notes)."""
     steps = (
-        DossierStep.objects.filter(dossier=dossier)
-        .select_related("agency")
-        .order_by("order", "pk")
+        DossierStep.objects.filter(dossier=dossier).select_related("agency").order_by("order", "pk")
     )
     return {
         "code": dossier.code,
@@ -48,9 +46,7 @@ def dossier_status(dossier: Dossier) -> dict[str, Any]:
 
 
 def signed_results(dossier: Dossier) -> QuerySet[SignedResult]:
-    return (
-        SignedResult.objects.filter(dossier=dossier).select_related("file").order_by("signed_at")
-    )
+    return SignedResult.objects.filter(dossier=dossier).select_related("file").order_by("signed_at")
 
 
 def payment_status(dossier: Dossier) -> dict[str, Any]:

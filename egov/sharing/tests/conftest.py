@@ -48,7 +48,9 @@ class ApiCaller:
         self.private_key = Ed25519PrivateKey.generate()
         pem = (
             self.private_key.public_key()
-            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
             .decode()
         )
         services.register_client_key(
@@ -87,7 +89,9 @@ class ApiCaller:
         )
 
 
-def make_caller(name: str, agency: Any, services_granted: tuple[str, ...], scopes=None) -> ApiCaller:  # type: ignore[no-untyped-def]
+def make_caller(
+    name: str, agency: Any, services_granted: tuple[str, ...], scopes=None
+) -> ApiCaller:  # type: ignore[no-untyped-def]
     client, token = create_api_client(
         actor=SYSTEM, name=name, scopes=scopes or ["sharing:use"], agency=agency
     )
@@ -100,7 +104,7 @@ ALL = ("dossier-status", "procedures", "results", "payment-status")
 
 
 @pytest.fixture
-def dossier(staff, procedure):  # type: ignore[no-untyped-def]
+def dossier(staff, procedure):  # type: ignore[no-untyped-def]  # noqa: F811
     from egov.dossiers.tests.conftest import pdf_upload
 
     found = onestop.receive_in_person(

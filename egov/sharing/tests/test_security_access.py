@@ -71,7 +71,9 @@ def test_expired_and_not_yet_valid_grants_are_refused(other_agency, dossier):
 
 
 def test_grant_without_the_scope_is_refused(other_agency, dossier):
-    caller = make_caller("Thiếu phạm vi", other_agency, ("dossier-status",), scopes=["catalog:read"])
+    caller = make_caller(
+        "Thiếu phạm vi", other_agency, ("dossier-status",), scopes=["catalog:read"]
+    )
     assert refused_code(caller.get(f"{BASE}dossier-status/{dossier.code}/")) == "permission_denied"
 
 
@@ -130,7 +132,11 @@ def test_result_of_another_dossier_cannot_be_fetched_through_a_known_one(
         actor=act(staff.receiver),
         procedure_code=procedure.code,
         applicant=onestop.Applicant("citizen", "Trần Văn Bình", "022195005678", "0912000000"),
-        uploads={"to-khai": [__import__("egov.dossiers.tests.conftest").dossiers.tests.conftest.pdf_upload()]},
+        uploads={
+            "to-khai": [
+                __import__("egov.dossiers.tests.conftest").dossiers.tests.conftest.pdf_upload()
+            ]
+        },
     )
     response = callers.other.post(
         f"{BASE}results/download/",

@@ -57,7 +57,9 @@ def test_unsigned_allowed_when_not_required_but_a_bad_signature_never(callers, d
 
 def test_signature_by_another_key(signer, dossier):
     other_key = Ed25519PrivateKey.generate()
-    assert refused(signer.get(path_of(dossier), private_key=other_key)) == "sharing_signature_invalid"
+    assert (
+        refused(signer.get(path_of(dossier), private_key=other_key)) == "sharing_signature_invalid"
+    )
 
 
 def test_replayed_signature(signer, dossier):
@@ -77,7 +79,9 @@ def test_stale_and_future_signatures(signer, dossier):
 
 def test_signature_for_another_path_or_query(signer, dossier):
     headers = signer.headers("GET", f"{BASE}dossier-status/KHAC/", "", b"")
-    assert refused(signer.http.get(path_of(dossier), headers=headers)) == "sharing_signature_invalid"
+    assert (
+        refused(signer.http.get(path_of(dossier), headers=headers)) == "sharing_signature_invalid"
+    )
     headers = signer.headers("GET", f"{BASE}procedures/", "limit=1", b"")
     response = signer.http.get(f"{BASE}procedures/?limit=500", headers=headers)
     assert refused(response) == "sharing_signature_invalid"

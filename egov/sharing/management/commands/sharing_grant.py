@@ -1,7 +1,7 @@
 """Grant (or revoke) an API client the right to call one sharing service.
 
-    python manage.py sharing_grant --client 12 --service dossier-status [--until 2027-01-01]
-    python manage.py sharing_grant --revoke 34
+python manage.py sharing_grant --client 12 --service dossier-status [--until 2027-01-01]
+python manage.py sharing_grant --revoke 34
 """
 
 from __future__ import annotations
