@@ -375,6 +375,7 @@ def catalogue_entry(service: registry.SharingService) -> dict[str, Any]:
 class ServiceCatalogueView(APIView):
     """Danh mục dịch vụ chia sẻ dữ liệu (công khai)."""
 
+    authentication_classes: list[Any] = []
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
@@ -390,6 +391,7 @@ class ServiceCatalogueView(APIView):
 class ServiceOpenApiView(APIView):
     """Tài liệu OpenAPI của một dịch vụ chia sẻ (công khai)."""
 
+    authentication_classes: list[Any] = []
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
