@@ -168,3 +168,25 @@ def test_operator_reads_the_log_api_client_with_audit_scope_its_agency(
         f"{BASE}message-log/", headers={"Authorization": f"Bearer {callers.own.token}"}
     )
     assert plain.status_code == 403
+
+
+def test_grant_changes_are_recorded_events_and_the_command_grants(callers, capsys):
+    from egov.events.models import Event
+    from egov.sharing.models import ServiceGrant
+
+    client = callers.none.client
+    call_command("sharing_grant", "--client", str(client.pk), "--service", "results")
+    grant = ServiceGrant.objects.get(client=client, service="results")
+    call_command("sharing_grant", "--revoke", str(grant.pk))
+    callers.none.register_key(required=False)
+    types = list(
+        Event.objects.filter(event_type__startswith="sharing_grant.", subject_id=str(grant.pk))
+        .order_by("pk")
+        .values_list("event_type", flat=True)
+    )
+    assert types == ["sharing_grant.given", "sharing_grant.revoked"]
+    assert Event.objects.filter(
+        event_type="api_client.sharing_key_registered", subject_id=str(client.pk)
+    ).exists()
+    grant.refresh_from_db()
+    assert grant.revoked_at is not None
