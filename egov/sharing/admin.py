@@ -26,7 +26,7 @@ class ServiceGrantForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["service"].choices = [  # type: ignore[attr-defined]
-            (s.code, f"{s.name} ({s.code})") for s in registry.SERVICES.values()
+            (s.code, s.name) for s in registry.SERVICES.values()
         ]
 
 
