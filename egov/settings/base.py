@@ -523,3 +523,6 @@ WEBHOOK_REPLAY_MAX_EVENTS = int(os.environ.get("WEBHOOK_REPLAY_MAX_EVENTS", "100
 WEBHOOK_MAX_SUBSCRIPTIONS_PER_CLIENT = int(
     os.environ.get("WEBHOOK_MAX_SUBSCRIPTIONS_PER_CLIENT", "20")
 )
+# Data-sharing services (egov.sharing, docs/sharing.md): how far a signed request's `created`
+# may be from our clock (seconds); nonces are remembered for twice this.
+SHARING_SIGNATURE_WINDOW = int(os.environ.get("SHARING_SIGNATURE_WINDOW", "300"))

@@ -1,7 +1,13 @@
-"""Routes of this area (filled in by the area's own modules)."""
+"""Pages of the sharing area (/chia-se-du-lieu/)."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from . import views
+
+app_name = "sharing"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.catalogue, name="catalogue"),
+]
