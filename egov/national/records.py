@@ -163,11 +163,13 @@ def _applicant(record: dict[str, Any], payload: Any, code: str) -> None:
     )
 
 
-def _vneid(user_id: int | None) -> str:
-    if user_id is None:
-        return "0"
-    user = get_user_model().objects.filter(pk=user_id).first()
-    return "1" if user is not None and level_of(user) >= 2 else "0"
+def _vneid(level: int | None, user_id: int | None) -> str:
+    # The level the submitted event carries (issue #18 on) is what the account held then; older
+    # events fall back to the account's level now. Any VNeID level counts as authenticated.
+    if level is None:
+        user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+        level = level_of(user) if user is not None else 0
+    return "1" if level >= 1 else "0"
 
 
 def _files(record: dict[str, Any], code: str, files: list[Any], scanned: bool) -> None:
@@ -215,7 +217,7 @@ def apply(event: Event, record: dict[str, Any], state: dict[str, Any]) -> dict[s
             KenhThucHien=str(payload.channel),
             NgayNopHoSo=at,
             NgayHenTra=stamp(payload.appointment_at),
-            TaiKhoanDuocXacThucVoiVNeID=_vneid(event.actor_user_id),
+            TaiKhoanDuocXacThucVoiVNeID=_vneid(payload.identity_level, event.actor_user_id),
         )
         _files(record, code, payload.files, scanned=False)
     elif isinstance(payload, E.Received):
