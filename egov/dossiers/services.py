@@ -619,6 +619,28 @@ EVENT_TITLES = {
     E.APOLOGY_REJECTED.name: "Không duyệt phiếu xin lỗi",
 }
 
+# Titles of the dossier events only officials see in the timeline and the workspace: the
+# dossiers' own working records, and those other apps record on a dossier (the national portal
+# sync), which they add with register_official_title when ready. No title ever shows as a code.
+OFFICIAL_TITLES = {
+    E.REMINDER_SENT.name: "Nhắc việc xử lý hồ sơ",
+    E.DEADLINE_MOVED.name: "Tính lại ngày hẹn trả theo lịch làm việc",
+}
+
+
+def register_official_title(event_type: str, title: str) -> None:
+    """The Vietnamese title officials see for a dossier event another app declares."""
+    OFFICIAL_TITLES[event_type] = title
+
+
+def event_title(event_type: str) -> str:
+    """What a dossier event is called on the pages: its title, else its declared description."""
+    title = EVENT_TITLES.get(event_type) or OFFICIAL_TITLES.get(event_type)
+    if title:
+        return title
+    declared = CATALOGUE.get(event_type)
+    return declared.description if declared else event_type
+
 
 # Internal working records officials see but applicants do not (drafts, refusals of drafts,
 # reminders, reassignments inside the agency).
@@ -644,7 +666,7 @@ def timeline(dossier: Dossier, *, for_applicant: bool = False) -> list[TimelineE
             continue
         declared = CATALOGUE.get(event.event_type)
         payload = declared.read(event.payload or {}) if declared else None
-        title = EVENT_TITLES.get(event.event_type, event.event_type)
+        title = event_title(event.event_type)
         detail = str(getattr(payload, "note", "") or getattr(payload, "reason", ""))
         if isinstance(payload, E.Withdrawn) and payload.online:
             title = "Người nộp rút hồ sơ trực tuyến"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from egov.core.actors import Actor
@@ -35,6 +36,7 @@ class AgencyReconciliation:
 class Reconciliation:
     day: date
     agencies: list[AgencyReconciliation]
+    queued: list[str] = field(default_factory=list)  # never queued before, queued now
 
     @property
     def resent(self) -> list[str]:
@@ -59,7 +61,12 @@ class Reconciliation:
                     f"    Cổng quốc gia có {len(a.unknown)} mã hồ sơ không có trong hệ thống: "
                     + ", ".join(a.unknown)
                 )
-        if not self.resent and all(not a.unknown for a in self.agencies):
+        if self.queued:
+            lines.append(
+                f"  Chưa từng gửi (khi chưa cấu hình Cổng quốc gia), đã xếp gửi {len(self.queued)} "
+                "hồ sơ: " + ", ".join(self.queued)
+            )
+        if not self.resent and not self.queued and all(not a.unknown for a in self.agencies):
             lines.append("  Khớp: không phải gửi lại hồ sơ nào.")
         return "\n".join(lines)
 
@@ -137,4 +144,20 @@ def reconcile(
     outcome = Reconciliation(day=day, agencies=result)
     for code in outcome.resent:
         resend(actor=actor, code=code, reason=f"Đối soát ngày {day.isoformat()}: thiếu trên Cổng")
+    outcome.queued = queue_never_sent(rows)
     return outcome
+
+
+def queue_never_sent(rows: QuerySet[SyncRecord]) -> list[str]:
+    """Queue the records that were never queued (made while NATIONAL_PORTAL_URL was empty):
+    nothing else would ever send them."""
+    codes = []
+    for sync in rows.filter(remote_known=False).order_by("code"):
+        if sync.state.get("queued"):
+            continue
+        with transaction.atomic():
+            sync = SyncRecord.objects.select_for_update().get(pk=sync.pk)
+            if not sync.state.get("queued"):
+                queue_unless_waiting(sync)
+                codes.append(sync.code)
+    return codes

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -1076,12 +1076,29 @@ def _form_data(dossier: Dossier) -> list[tuple[str, list[tuple[str, Any]]]]:
         values = dossier.form_data.get(component.code) or {}
         if not values:
             continue
-        labels = {
-            f.get("name"): f.get("label", f.get("name"))
-            for f in (component.form_schema or {}).get("fields", [])
-        }
-        out.append((component.name, [(labels.get(k, k), v) for k, v in values.items()]))
+        fields = {f.get("name"): f for f in (component.form_schema or {}).get("fields", [])}
+        out.append(
+            (
+                component.name,
+                [
+                    (fields.get(k, {}).get("label", k), _shown_value(fields.get(k, {}), v))
+                    for k, v in values.items()
+                ],
+            )
+        )
     return out
+
+
+def _shown_value(field: dict[str, Any], value: Any) -> Any:
+    """A declared value as officials read it: dates as dd/mm/yyyy (stored ISO), yes/no."""
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
+    if field.get("type") == "date" and isinstance(value, str):
+        try:
+            return date.fromisoformat(value).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
+    return value
 
 
 def _official_or_none(request: HttpRequest) -> Official | None:

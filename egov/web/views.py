@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from egov.core.actors import actor_for_user
 from egov.core.errors import DomainError
 from egov.core.scoping import visible_to
-from egov.dossiers.services import EVENT_TITLES
+from egov.dossiers.services import event_title
 from egov.events.catalogue import CATALOGUE
 from egov.events.models import Event
 from egov.org.models import Role
@@ -54,7 +54,7 @@ def workspace(request: HttpRequest) -> HttpResponse:
         visible_to(actor, Event.objects.filter(subject_type="dossier")).order_by("-id")[:10]
     )
     for event in recent:
-        event.title = EVENT_TITLES.get(event.event_type, event.event_type)  # type: ignore[attr-defined]
+        event.title = event_title(event.event_type)  # type: ignore[attr-defined]
         event.who = _who(event)  # type: ignore[attr-defined]
     official = None
     summary: dict[str, Any] = {}
