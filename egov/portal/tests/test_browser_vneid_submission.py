@@ -82,9 +82,9 @@ def test_vneid_login_prefill_submission_and_the_level_one_refusal(
     name = page.get_by_role("textbox", name=f"Họ, chữ đệm, tên {VERIFIED_MARK}")
     expect(name).to_have_value(an.name)
     expect(name).to_have_attribute("readonly", "readonly")
-    expect(
-        page.get_by_role("textbox", name=f"Số định danh cá nhân {VERIFIED_MARK}")
-    ).to_have_value(an.personal_id)
+    expect(page.get_by_role("textbox", name=f"Số định danh cá nhân {VERIFIED_MARK}")).to_have_value(
+        an.personal_id
+    )
     expect(page.get_by_role("textbox", name=f"Giới tính {VERIFIED_MARK}")).to_have_value("Nam")
     expect(page.get_by_label("Ngày, tháng, năm sinh")).to_have_value(an.birthdate)
     expect(page.get_by_role("textbox", name=f"Nơi cư trú {VERIFIED_MARK}")).to_have_value(
