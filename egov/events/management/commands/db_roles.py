@@ -2,8 +2,9 @@
 
 Production runs migrations as the role that owns the tables and the application (web and
 worker) as a separate runtime role. The owner can switch triggers off; the runtime role cannot,
-so for it the event log (and the LGSP message log, migration sharing 0002) is append-only and the chain heads move only through the owner's
-functions `egov_events_lock_head` / `egov_events_advance_head` (migration events 0005).
+so for it the event log (and the LGSP message log, migration sharing 0002) is append-only, and
+the chain heads move only through the owner's functions `egov_events_lock_head` /
+`egov_events_advance_head` (migration events 0005).
 
     python manage.py db_roles --role egov_app            # print the SQL
     python manage.py db_roles --role egov_app --apply    # run it (connected as the owner)
