@@ -5,12 +5,11 @@ rule can be tried: An submits online with the prefill, Bình is refused with the
 
 Demo values, not the province's published catalogue: an operator sets each procedure's level from
 its published record. The links stand for a past VNeID login (the stand-in identity provider's
-demo citizens carry the same personal id numbers); a real login updates them.
+demo citizens, with the same subject, level and claims as its login asserts); a real login
+updates them.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -21,6 +20,8 @@ from egov.catalog.models import IdentityRequirement, Procedure
 from egov.core.actors import SYSTEM, Actor
 from egov.events.models import Event
 from egov.identity.models import IdentityLink
+from egov.identity.providers import normalise_claims
+from egov.identity.standin import DEMO_CITIZENS, DemoCitizen
 
 from .data import CITIZENS
 
@@ -29,46 +30,16 @@ PROVIDER = "vneid"
 LEVEL_2_PROCEDURES = ("2.000488.000.00.00.H41",)
 
 
-@dataclass(frozen=True)
-class DemoIdentity:
-    personal_id: str
-    level: int
-    birth_date: str
-    gender: str
-    address: str
-    current_address: str = ""
+def _identities() -> list[tuple[str, DemoCitizen]]:
+    """The stand-in identity provider's demo citizens that have a demo account: what their
+    login asserts (subject, level, claims) is what the demo's links hold."""
+    accounts = {citizen.personal_id for citizen in CITIZENS[:2]}
+    return [(c.personal_id, c) for c in DEMO_CITIZENS if c.personal_id in accounts]
 
 
-IDENTITIES = (
-    DemoIdentity(
-        CITIZENS[0].personal_id,
-        2,
-        "1985-03-14",
-        "Nam",
-        "Số 12 phố Lê Thánh Tông, phường Hồng Gai, tỉnh Quảng Ninh",
-    ),
-    DemoIdentity(
-        CITIZENS[1].personal_id,
-        1,
-        "1992-07-09",
-        "Nữ",
-        "Thôn 3, xã Hải Hòa, tỉnh Quảng Ninh",
-    ),
-)
-
-
-def _claims(user: User, spec: DemoIdentity) -> dict[str, str]:
-    return {
-        "personal_id": spec.personal_id,
-        "full_name": user.get_full_name(),
-        "birth_date": spec.birth_date,
-        "gender": spec.gender,
-        "nationality": "Việt Nam",
-        "phone": user.phone,
-        "email": user.email,
-        "address": spec.address,
-        "current_address": spec.current_address or spec.address,
-    }
+def _claims(citizen: DemoCitizen) -> dict[str, str]:
+    # As the login stores them (egov/identity/services.login_identity).
+    return dict(normalise_claims(citizen.claims()), personal_id=citizen.personal_id)
 
 
 def load_demo_identity(*, actor: Actor = SYSTEM) -> int:
@@ -94,17 +65,19 @@ def load_demo_identity(*, actor: Actor = SYSTEM) -> int:
                 changes={"min_identity_level": IdentityRequirement.LEVEL_2},
             )
             changed += 1
-        for spec in IDENTITIES:
-            user = User.objects.filter(username=spec.personal_id).first()
+        for personal_id, citizen in _identities():
+            user = User.objects.filter(username=personal_id).first()
             if user is None or IdentityLink.objects.filter(user=user).exists():
                 continue
-            # Demo data standing for a past login: the identity app's login writes these rows.
+            # Demo data standing for a past login through the stand-in: the same subject, level
+            # and claims its login writes (a real provider's subject differs: the login then
+            # updates the link, docs/identity.md "One account per person").
             IdentityLink.objects.create(
                 user=user,
                 provider=PROVIDER,
-                subject=f"demo-{spec.personal_id}",
-                level=spec.level,
-                claims=_claims(user, spec),
+                subject=citizen.subject,
+                level=citizen.level,
+                claims=_claims(citizen),
             )
             changed += 1
     return changed

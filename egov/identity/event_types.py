@@ -19,6 +19,8 @@ class LoggedIn(Payload):
     provider: str
     level: int
     previous_level: int = 0
+    # The provider asserted this person under another subject than the link held.
+    subject_changed: bool = False
 
 
 class Refused(Payload):

@@ -95,6 +95,7 @@ def login_identity(identity: VerifiedIdentity) -> User:
         link = IdentityLink.objects.filter(user=user, provider=identity.provider).first()
         previous_level = int(link.level) if link is not None else 0
         actor = actor_for_user(user)
+        subject_changed = False
         if link is None:
             link = IdentityLink.objects.create(
                 user=user,
@@ -117,6 +118,15 @@ def login_identity(identity: VerifiedIdentity) -> User:
                 },
             )
         else:
+            if link.subject != identity.subject:
+                # The same verified personal id number under a new subject (the provider
+                # renumbered its pairwise subjects, or the link stood for a demo login): the
+                # account's one link follows the number. A subject linked to another person
+                # was refused above (_account_for), so no one takes over this account.
+                security_log.warning(
+                    "identity subject changed: provider=%s user=%s", identity.provider, user.pk
+                )
+                subject_changed = True
             link.subject = identity.subject
             link.level = identity.level
             link.claims = claims
@@ -131,6 +141,7 @@ def login_identity(identity: VerifiedIdentity) -> User:
                 "provider": identity.provider,
                 "level": identity.level,
                 "previous_level": previous_level,
+                "subject_changed": subject_changed,
             },
         )
     return user

@@ -28,7 +28,7 @@ def test_demo_identity_levels_and_claims():
     assert (level_of(an), level_of(binh)) == (2, 1)
     claims = verified_claims(an)
     assert claims["personal_id"] == CITIZENS[0].personal_id
-    assert claims["full_name"] == CITIZENS[0].full_name and claims["birth_date"] == "1985-03-14"
+    assert claims["full_name"] == CITIZENS[0].full_name and claims["birth_date"] == "1985-03-12"
     assert load_demo_identity() == 0  # again: nothing changes
 
     record = Procedure.objects.get(code=LEVEL_2_PROCEDURES[0])

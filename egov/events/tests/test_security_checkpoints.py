@@ -402,6 +402,21 @@ def test_runtime_role_appends_events_but_cannot_rewind_a_head(chains, agency, ru
 
 
 @postgres_only
+def test_runtime_role_cannot_rewrite_the_lgsp_message_log(runtime_role):
+    """The LGSP message log and its checkpoints (egov/sharing) are append-only for the runtime
+    role as the event log is: reading is allowed, changing or emptying them is not."""
+    for table in ("sharing_messagelogentry", "sharing_messagelogcheckpoint"):
+        as_role(runtime_role, f"SELECT count(*) FROM {table}")
+        for sql in (
+            f"UPDATE {table} SET id = id",
+            f"DELETE FROM {table}",
+            f"TRUNCATE {table}",
+        ):
+            with pytest.raises(DatabaseError, match="permission denied"):
+                as_role(runtime_role, sql)
+
+
+@postgres_only
 def test_a_runtime_role_granted_too_much_still_cannot_move_a_head(chains, agency, runtime_role):
     """A deployment that grants ALL on every table: the trigger still refuses a non-owner."""
     with connection.cursor() as cursor:
@@ -420,6 +435,7 @@ def test_db_roles_prints_the_documented_grants():
     call_command("db_roles", "--role", "egov_app", stdout=out)
     sql = out.getvalue()
     assert "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON events_chainhead FROM egov_app" in sql
+    assert "sharing_messagelogentry, sharing_messagelogcheckpoint FROM egov_app" in sql
     assert "GRANT EXECUTE ON FUNCTION egov_events_advance_head" in sql
     with pytest.raises(CommandError):
         call_command("db_roles", "--role", "x; DROP TABLE y", stdout=io.StringIO())

@@ -159,3 +159,25 @@ def test_security_a_subject_linked_to_another_person_is_refused(
     IdentityLink.objects.create(user=victim, provider="vneid", subject=cuong.subject, level=2)
     _refused(client, vneid_login(client, identity_standin, citizen="cuong"), "subject_mismatch")
     assert not User.objects.filter(username="001088004321").exists()
+
+
+def test_security_another_persons_subject_never_takes_over_an_account(make_citizen):
+    """The subject follows the verified number only on that number's own account: a subject
+    linked to one person, asserted with another person's number (or the reverse), is refused and
+    changes no link."""
+    from egov.identity.providers import IdentityRefused, VerifiedIdentity
+    from egov.identity.services import login_identity
+
+    an = make_citizen("022085012345")
+    binh = make_citizen("022192067890")
+    IdentityLink.objects.create(user=an, provider="vneid", subject="sub-an", level=2)
+    IdentityLink.objects.create(user=binh, provider="vneid", subject="sub-binh", level=1)
+    for subject, number in (("sub-binh", "022085012345"), ("sub-an", "022192067890")):
+        identity = VerifiedIdentity("vneid", subject, 2, {"personal_id": number})
+        with pytest.raises(IdentityRefused) as refused:
+            login_identity(identity)
+        assert refused.value.reason == "subject_mismatch"
+    links = dict(IdentityLink.objects.values_list("user_id", "subject"))
+    assert links == {an.pk: "sub-an", binh.pk: "sub-binh"}
+    assert IdentityLink.objects.get(user=binh).level == 1
+    assert not Event.objects.filter(event_type="identity.logged_in").exists()

@@ -2,8 +2,9 @@
 
 Production runs migrations as the role that owns the tables and the application (web and
 worker) as a separate runtime role. The owner can switch triggers off; the runtime role cannot,
-so for it the event log is append-only and the chain heads move only through the owner's
-functions `egov_events_lock_head` / `egov_events_advance_head` (migration events 0005).
+so for it the event log (and the LGSP message log, migration sharing 0002) is append-only, and
+the chain heads move only through the owner's functions `egov_events_lock_head` /
+`egov_events_advance_head` (migration events 0005).
 
     python manage.py db_roles --role egov_app            # print the SQL
     python manage.py db_roles --role egov_app --apply    # run it (connected as the owner)
@@ -26,9 +27,11 @@ GRANTS = """\
 GRANT USAGE ON SCHEMA {schema} TO {role};
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role};
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role};
--- The event log, its checkpoints and their timestamps: read and append only.
+-- The event log, its checkpoints and their timestamps, and the LGSP message log and its
+-- checkpoints (egov/sharing): read and append only.
 REVOKE UPDATE, DELETE, TRUNCATE
-    ON events_event, events_eventcheckpoint, events_checkpointtimestamp FROM {role};
+    ON events_event, events_eventcheckpoint, events_checkpointtimestamp,
+    sharing_messagelogentry, sharing_messagelogcheckpoint FROM {role};
 -- Chain heads: read only; they move through the owner's functions, one step onto the event
 -- just appended (a trigger also refuses any other change by a non-owner).
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON events_chainhead FROM {role};
