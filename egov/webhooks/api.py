@@ -207,7 +207,7 @@ def _actor(request: Request) -> Actor:
     actor = actor_from_request(request)
     if not may_manage(actor):
         raise NotAllowed(
-            "Chỉ ứng dụng API có phạm vi 'webhooks:manage' quản lý đăng ký webhook.",
+            "Chỉ ứng dụng API có phạm vi 'webhooks:manage' quản lý đăng ký nhận sự kiện.",
             code=WebhookErrorCode.CLIENT_ONLY,
         )
     return actor
@@ -262,7 +262,7 @@ class SubscriptionList(APIView):
         request=WebhookSubscriptionCreateSerializer,
         responses={201: WebhookSubscriptionCreatedSerializer},
         tags=TAGS,
-        description="Đăng ký nhận webhook. Khóa ký `secret` chỉ có trong câu trả lời này.",
+        description="Đăng ký nhận sự kiện. Khóa ký `secret` chỉ có trong câu trả lời này.",
     )
     def post(self, request: Request) -> Response:
         actor = _actor(request)

@@ -50,25 +50,25 @@ CREATED = declare(
     "webhook_subscription.created",
     subject=SUBJECT,
     payload=SubscriptionPayload,
-    description="Ứng dụng API đăng ký nhận webhook (địa chỉ nhận, các loại sự kiện).",
+    description="Ứng dụng API đăng ký nhận sự kiện (địa chỉ nhận, các loại sự kiện).",
 )
 UPDATED = declare(
     "webhook_subscription.updated",
     subject=SUBJECT,
     payload=Updated,
-    description="Đăng ký webhook được sửa (tên, địa chỉ, loại sự kiện, bật/tắt).",
+    description="Đăng ký nhận sự kiện được sửa (tên, địa chỉ, loại sự kiện, bật/tắt).",
 )
 DELETED = declare(
     "webhook_subscription.deleted",
     subject=SUBJECT,
     payload=SubscriptionPayload,
-    description="Đăng ký webhook bị xóa; các lần gửi chưa xong bị bỏ qua.",
+    description="Đăng ký nhận sự kiện bị xóa; các lần gửi chưa xong bị bỏ qua.",
 )
 DISABLED = declare(
     "webhook_subscription.disabled",
     subject=SUBJECT,
     payload=Disabled,
-    description="Đăng ký webhook bị tạm dừng (bên nhận trả lời 410 Gone, hoặc quản trị tắt).",
+    description="Đăng ký nhận sự kiện bị tạm dừng (bên nhận trả lời 410 Gone, hoặc quản trị tắt).",
 )
 SECRET_ROTATED = declare(
     "webhook_subscription.secret_rotated",

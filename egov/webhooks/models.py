@@ -45,8 +45,8 @@ class Subscription(models.Model):
     updated_at = models.DateTimeField(_("cập nhật lúc"), default=timezone.now, editable=False)
 
     class Meta:
-        verbose_name = _("đăng ký webhook")
-        verbose_name_plural = _("đăng ký webhook")
+        verbose_name = _("đăng ký nhận sự kiện")
+        verbose_name_plural = _("đăng ký nhận sự kiện")
         ordering = ["id"]
         indexes = [models.Index(fields=["is_active"], name="webhook_sub_active_idx")]
 
@@ -95,8 +95,8 @@ class Delivery(models.Model):
     attempted_at = models.DateTimeField(_("gửi lúc"), default=timezone.now, db_index=True)
 
     class Meta:
-        verbose_name = _("lần gửi webhook")
-        verbose_name_plural = _("nhật ký gửi webhook")
+        verbose_name = _("lần gửi sự kiện")
+        verbose_name_plural = _("nhật ký gửi sự kiện")
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["subscription", "-id"], name="webhook_delivery_sub_idx"),

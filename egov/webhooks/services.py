@@ -60,7 +60,7 @@ def enqueue_delivery(
 def _require_client(actor: Actor) -> None:
     if not may_manage(actor):
         raise NotAllowed(
-            "Chỉ ứng dụng API có phạm vi 'webhooks:manage' được đăng ký webhook.",
+            "Chỉ ứng dụng API có phạm vi 'webhooks:manage' được đăng ký nhận sự kiện.",
             code=WebhookErrorCode.CLIENT_ONLY,
         )
 
@@ -136,7 +136,7 @@ def _locked(actor: Actor, subscription_id: int) -> Subscription:
         .first()
     )
     if found is None:
-        raise NotFoundError("Không tìm thấy đăng ký webhook.")
+        raise NotFoundError("Không tìm thấy đăng ký nhận sự kiện.")
     return found
 
 
@@ -155,7 +155,7 @@ def create_subscription(
     limit = int(_setting("WEBHOOK_MAX_SUBSCRIPTIONS_PER_CLIENT", 20))
     if Subscription.objects.filter(api_client_id=actor.api_client_id).count() >= limit:
         raise DomainError(
-            f"Mỗi ứng dụng có tối đa {limit} đăng ký webhook.",
+            f"Mỗi ứng dụng có tối đa {limit} đăng ký nhận sự kiện.",
             code=WebhookErrorCode.TOO_MANY_SUBSCRIPTIONS,
         )
     assert actor.api_client_id is not None  # may_manage
@@ -338,7 +338,7 @@ def disable(*, actor: Actor, subscription_id: int, reason: str) -> Subscription 
     """Switch a subscription off (the receiver answered 410 Gone; an operator). Pending
     deliveries are then skipped. None if it is gone or already off."""
     if not (actor.is_operator or may_manage(actor)):
-        raise NotAllowed("Không có quyền tạm dừng đăng ký webhook.")
+        raise NotAllowed("Không có quyền tạm dừng đăng ký nhận sự kiện.")
     sub = (
         visible_to(actor, Subscription.objects.select_for_update())
         .select_related("api_client")

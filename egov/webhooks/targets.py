@@ -88,7 +88,7 @@ def check_target(url: str, *, resolve: bool = True) -> None:
     elif scheme != "https":
         raise TargetRefused("Địa chỉ nhận phải dùng https.")
     if local and not (_allow_localhost() or _allow_private()):
-        raise TargetRefused("Không được gửi webhook về máy chủ nội bộ (localhost).")
+        raise TargetRefused("Không được gửi sự kiện về máy chủ nội bộ (localhost).")
     try:
         literal: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
     except ValueError:
@@ -104,6 +104,6 @@ def check_target(url: str, *, resolve: bool = True) -> None:
         problem = _address_refused(address)
         if problem:
             raise TargetRefused(
-                "Không được gửi webhook tới địa chỉ mạng nội bộ, loopback hay địa chỉ dành riêng "
+                "Không được gửi sự kiện tới địa chỉ mạng nội bộ, loopback hay địa chỉ dành riêng "
                 f"({host} → {address})."
             )

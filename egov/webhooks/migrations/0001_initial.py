@@ -33,8 +33,8 @@ class Migration(migrations.Migration):
                 ('api_client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='webhook_subscriptions', to='accounts.apiclient', verbose_name='ứng dụng API')),
             ],
             options={
-                'verbose_name': 'đăng ký webhook',
-                'verbose_name_plural': 'đăng ký webhook',
+                'verbose_name': 'đăng ký nhận sự kiện',
+                'verbose_name_plural': 'đăng ký nhận sự kiện',
                 'ordering': ['id'],
             },
         ),
@@ -55,8 +55,8 @@ class Migration(migrations.Migration):
                 ('subscription', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='webhooks.subscription', verbose_name='đăng ký')),
             ],
             options={
-                'verbose_name': 'lần gửi webhook',
-                'verbose_name_plural': 'nhật ký gửi webhook',
+                'verbose_name': 'lần gửi sự kiện',
+                'verbose_name_plural': 'nhật ký gửi sự kiện',
                 'ordering': ['-id'],
             },
         ),

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 class Command(BaseCommand):
     help = (
-        "Chạy bên nhận webhook mô phỏng trên 127.0.0.1: kiểm tra chữ ký Standard Webhooks của "
+        "Chạy bên nhận sự kiện mô phỏng trên 127.0.0.1: kiểm tra chữ ký Standard Webhooks của "
         "từng lần gửi và in ra. Chỉ dùng cho phát triển, kiểm thử và trình diễn."
     )
 
@@ -50,6 +50,6 @@ class Command(BaseCommand):
             delay=options["delay"],
             verbose=True,
         )
-        self.stdout.write(f"Bên nhận webhook mô phỏng: {server.url}/ (chế độ {options['mode']})")
+        self.stdout.write(f"Bên nhận sự kiện mô phỏng: {server.url}/ (chế độ {options['mode']})")
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
