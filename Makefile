@@ -1,4 +1,4 @@
-.PHONY: run test test-pg lint format bench bench-scale bench-meetings bench-payments bench-national setup
+.PHONY: run test test-pg lint format bench bench-scale bench-meetings bench-payments bench-national setup cluster cluster-stop cluster-status cluster-test bench-cluster
 
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
@@ -40,3 +40,19 @@ bench-payments:
 
 bench-national:
 	DATABASE_URL=$(PG_URL) .venv/bin/python manage.py bench_national
+
+# The local cluster (docs/deployment.md, "Several machines"): state under var/cluster/.
+cluster:
+	scripts/cluster start
+
+cluster-stop:
+	scripts/cluster stop
+
+cluster-status:
+	scripts/cluster status
+
+cluster-test:
+	scripts/cluster test
+
+bench-cluster:
+	scripts/cluster bench

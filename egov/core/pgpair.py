@@ -113,8 +113,9 @@ class PgPair:
         self.replica = PgNode("replica", replica_port, self.base / "replica")
 
     # -- set-up -------------------------------------------------------------------------------
-    def create(self, *, fsync: bool = True) -> None:
-        """initdb the primary, start it, copy it into the replica, start that; idempotent."""
+    def create(self, *, fsync: bool = True, extra_conf: str = "") -> None:
+        """initdb the primary, start it, copy it into the replica, start that; idempotent.
+        `extra_conf` (postgresql.conf lines) is added at initdb; the replica copies it."""
         self.base.mkdir(parents=True, exist_ok=True)
         self.base.chmod(0o755)
         _give_to_pg(self.base)
@@ -146,7 +147,7 @@ class PgPair:
                     "hot_standby = on\nhot_standby_feedback = on\nmax_connections = 200\n"
                     f"fsync = {'on' if fsync else 'off'}\n"
                     f"synchronous_commit = {'on' if fsync else 'off'}\n"
-                    "shared_buffers = '256MB'\n"
+                    "shared_buffers = '256MB'\n" + extra_conf
                 )
             with (self.primary.datadir / "pg_hba.conf").open("a") as f:
                 f.write("host replication all 127.0.0.1/32 trust\n")

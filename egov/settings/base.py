@@ -131,6 +131,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Behind PgBouncer in transaction mode (docs/deployment.md) consecutive transactions may run on
+# different server connections: no server-side cursors (they live across transactions) and no
+# prepared statements (psycopg's prepare_threshold; PgBouncer before 1.21 cannot follow them).
+DATABASE_POOL_MODE = os.environ.get("DATABASE_POOL_MODE", "session")
+if DATABASE_POOL_MODE == "transaction" and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
