@@ -322,6 +322,8 @@ class Cluster:
             "defaults\n"
             "    mode http\n"
             "    timeout connect 2s\n    timeout client 120s\n    timeout server 120s\n"
+            # A busy two-core machine answers /healthz slowly, not never.
+            "    timeout check 5s\n"
             "    option forwardfor\n"
             "    option http-keep-alive\n"
             # A request that never reached a server (it was down) goes to the other one; one
@@ -382,6 +384,8 @@ class Cluster:
             "120",
             "--graceful-timeout",
             "10",
+            # gunicorn 27's control socket is one path per user: two instances would share it.
+            "--no-control-socket",
         ]
         self.spawn(name, cmd, self.web_env())
 
@@ -460,14 +464,14 @@ class Cluster:
         say(f"HAProxy :{HAPROXY_PORT}")
         self.start_haproxy()
         for port in WEB_PORTS:
-            wait_http(f"http://127.0.0.1:{port}/healthz", 90)
+            wait_http(f"http://127.0.0.1:{port}/healthz", 300)
         wait_http(f"http://127.0.0.1:{HAPROXY_PORT}/healthz", 30)
 
     def restart(self, name: str) -> None:
         """Start one piece again after it died (the cluster check's kills)."""
         if name in WEBS:
             self.start_web(name)
-            wait_http(f"http://127.0.0.1:{WEB_PORTS[WEBS.index(name)]}/healthz", 90)
+            wait_http(f"http://127.0.0.1:{WEB_PORTS[WEBS.index(name)]}/healthz", 300)
         elif name in WORKERS:
             self.start_worker(name)
         elif name in STANDINS:
