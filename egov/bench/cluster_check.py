@@ -276,13 +276,14 @@ def run_check(config: CheckConfig, log: Log) -> CheckReport:
         bool(codes) and not missing and not twice,
         f"{len(codes)} acknowledged (201 with a code), {len(missing)} missing, "
         f"{len(twice)} more than once; {submitted['errors']} requests failed during the kills "
-        f"(not acknowledged: allowed)",
+        f"(not acknowledged: allowed; e.g. {submitted['error_samples'][:1]})",
     )
     report.check(
         "lifecycles through HAProxy",
         lifecycles["lifecycles"] > 0,
         f"{lifecycles['lifecycles']} whole lifecycles (receive, 4 forwards, return), "
-        f"{lifecycles['errors']} calls failed during the kills",
+        f"{lifecycles['errors']} calls failed during the kills "
+        f"(e.g. {lifecycles['error_samples'][:1]})",
     )
 
     # -- the outbox and the stand-ins ------------------------------------------------------------

@@ -54,6 +54,7 @@ SMS_PORT, NATIONAL_PORT, WEBHOOK_PORT, TSA_PORT, PAYMENT_PORT, IDENTITY_PORT = (
 )
 REDIS_URL = os.environ.get("CLUSTER_REDIS_URL", "redis://127.0.0.1:6379/7")
 WEB_WORKERS = os.environ.get("CLUSTER_WEB_WORKERS", "2")
+WEB_THREADS = os.environ.get("CLUSTER_WEB_THREADS", "4")
 
 # (name, what it is) in start order; the stand-ins first: a dossier event made while
 # NATIONAL_PORTAL_URL is unset is never queued.
@@ -311,7 +312,7 @@ class Cluster:
         d = self.root / "haproxy"
         d.mkdir(parents=True, exist_ok=True)
         servers = "".join(
-            f"    server {name} 127.0.0.1:{port} check inter 1s fall 2 rise 1\n"
+            f"    server {name} 127.0.0.1:{port} check inter 1s fall 3 rise 1\n"
             for name, port in zip(WEBS, WEB_PORTS, strict=True)
         )
         cfg = d / "haproxy.cfg"
@@ -379,6 +380,13 @@ class Cluster:
             f"127.0.0.1:{port}",
             "--workers",
             WEB_WORKERS,
+            # Threads: a /healthz probe is answered while slow requests hold the other
+            # threads; with sync workers a busy instance fails its checks and HAProxy, seeing
+            # none healthy while the other instance is down, answers 503 to everything.
+            "--worker-class",
+            "gthread",
+            "--threads",
+            WEB_THREADS,
             "--reuse-port",
             "--timeout",
             "120",
@@ -430,9 +438,10 @@ class Cluster:
         marker = self.root / "app" / "demo-loaded"
         say("migrating")
         self.manage("migrate", "--noinput", "-v", "0")
-        self.manage("collectstatic", "--noinput", "-v", "0")
         if marker.exists():
             return
+        # Once: after a code update, `scripts/cluster env` then manage.py collectstatic.
+        self.manage("collectstatic", "--noinput", "-v", "0")
         say("loading the demo province (first start only)")
         for command in ("load_demo", "make_demo_ca", "load_demo_results", "load_demo_meetings"):
             say(f"  manage.py {command}")
@@ -455,7 +464,7 @@ class Cluster:
         self.first_load(say)
         for name in ("tsa", "payment", "identity", "webhooks"):
             self.start_standin(name)
-        say(f"web instances :{WEB_PORTS[0]} :{WEB_PORTS[1]} (gunicorn ×{WEB_WORKERS} workers)")
+        say(f"web instances :{WEB_PORTS[0]} :{WEB_PORTS[1]} (gunicorn, {WEB_WORKERS} workers × {WEB_THREADS} threads)")
         for name in WEBS:
             self.start_web(name)
         say("Huey consumers ×2 (PostgreSQL queue)")
