@@ -464,7 +464,9 @@ class Cluster:
         self.first_load(say)
         for name in ("tsa", "payment", "identity", "webhooks"):
             self.start_standin(name)
-        say(f"web instances :{WEB_PORTS[0]} :{WEB_PORTS[1]} (gunicorn, {WEB_WORKERS} workers × {WEB_THREADS} threads)")
+        say(
+            f"web instances :{WEB_PORTS[0]} :{WEB_PORTS[1]} (gunicorn, {WEB_WORKERS} workers × {WEB_THREADS} threads)"
+        )
         for name in WEBS:
             self.start_web(name)
         say("Huey consumers ×2 (PostgreSQL queue)")
