@@ -465,7 +465,8 @@ class Cluster:
         for name in ("tsa", "payment", "identity", "webhooks"):
             self.start_standin(name)
         say(
-            f"web instances :{WEB_PORTS[0]} :{WEB_PORTS[1]} (gunicorn, {WEB_WORKERS} workers × {WEB_THREADS} threads)"
+            f"web instances :{WEB_PORTS[0]} :{WEB_PORTS[1]} "
+            f"(gunicorn, {WEB_WORKERS} workers × {WEB_THREADS} threads)"
         )
         for name in WEBS:
             self.start_web(name)
@@ -585,7 +586,7 @@ def print_welcome(c: Cluster) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("action", choices=["start", "stop", "status", "restart", "env"])
+    parser.add_argument("action", choices=["start", "stop", "status", "restart", "env", "createdb"])
     parser.add_argument("name", nargs="?")
     parser.add_argument("--db", default=DB_NAME, help="database of the web instances / env")
     args = parser.parse_args(argv)
@@ -595,6 +596,8 @@ def main(argv: list[str] | None = None) -> int:
         print_welcome(c)
     elif args.action == "stop":
         c.stop()
+    elif args.action == "createdb":
+        c.pair.create_database(c.db)  # bench_cluster's database, before Django connects
     elif args.action == "restart":
         c.restart(args.name)
     elif args.action == "env":
