@@ -262,7 +262,8 @@ def render(report: ClusterBenchReport) -> str:
         "## The local cluster (issue #19)",
         "",
         f"`make cluster` on this machine ({report.machine}): HAProxy → two gunicorn web "
-        f"instances ({cl.WEB_WORKERS} workers × {cl.WEB_THREADS} threads each) → PgBouncer (transaction mode) → the "
+        f"instances ({cl.WEB_WORKERS} workers × {cl.WEB_THREADS} threads each) → PgBouncer "
+        "(transaction mode) → the "
         "PostgreSQL primary, a streaming replica, two Huey consumers, on a generated province "
         f"of {cfg.dossiers:,} dossiers in the cluster's primary. {cfg.clients} keep-alive "
         f"clients through HAProxy, {cfg.warmup:g} s warm-up, {cfg.duration:g} s measured per "
