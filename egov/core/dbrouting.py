@@ -14,6 +14,7 @@ The interface other apps use (the router, the middleware and the lag checks live
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import re
@@ -24,6 +25,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connections
@@ -215,14 +217,47 @@ STICKY_COOKIE = "egov_wrote"
 STICKY_SALT = "egov.dbrouting.sticky"
 READ_HEADER = "X-Egov-Read"
 
-_FIRST_WORD = re.compile(r"\s*(\w+)")
-_WRITE_WORDS = frozenset(
-    {"INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "COPY", "CREATE", "ALTER", "DROP"}
+_WRITE = re.compile(
+    r"\s*(?:(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|MERGE\s+INTO|TRUNCATE|COPY)\s+\"?([\w.]+)"
+    r"|(CREATE|ALTER|DROP)\b)",
+    re.IGNORECASE,
 )
 
 
+_CTE_WRITE = re.compile(r"\b(?:INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+
+
+@functools.cache
+def _primary_only_tables() -> frozenset[str]:
+    tables = {
+        model._meta.db_table
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.app_label in PRIMARY_ONLY_APPS
+    }
+    tables |= {
+        str(c["LOCATION"])
+        for c in settings.CACHES.values()
+        if c["BACKEND"].endswith("DatabaseCache")
+    }
+    return frozenset(tables)
+
+
+def is_replicated_write(sql: str) -> bool:
+    """Does this statement change what the replica may serve? Writes to the tables that are
+    always read from the primary (sessions, accounts, the cache table: a token's last use, a
+    rate-limit counter) do not: a client polling an API would otherwise never leave the
+    primary."""
+    match = _WRITE.match(sql)
+    if match is None:
+        # A data-modifying CTE writes too.
+        return sql.lstrip()[:4].upper() == "WITH" and bool(_CTE_WRITE.search(sql))
+    table = match.group(1)
+    return table is None or table.split(".")[-1] not in _primary_only_tables()
+
+
 class _WriteWatch:
-    """An execute wrapper on the primary's connection: did this request write anything?"""
+    """An execute wrapper on the primary's connection: did this request write anything the
+    replica may serve?"""
 
     def __init__(self) -> None:
         self.wrote = False
@@ -230,14 +265,8 @@ class _WriteWatch:
     def __call__(
         self, execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: Any
     ) -> Any:
-        if not self.wrote:
-            match = _FIRST_WORD.match(str(sql))
-            word = match.group(1).upper() if match else ""
-            if word == "WITH":  # a data-modifying CTE writes too
-                upper = str(sql).upper()
-                self.wrote = any(f" {w} " in upper for w in ("INSERT", "UPDATE", "DELETE"))
-            else:
-                self.wrote = word in _WRITE_WORDS
+        if not self.wrote and is_replicated_write(str(sql)):
+            self.wrote = True
         return execute(sql, params, many, context)
 
 
