@@ -195,7 +195,10 @@ def replica_state() -> tuple[bool, str]:
             _probe_lock.release()
     if not _health.up:
         return False, "down"
-    if _health.lag > settings.DB_REPLICA_MAX_LAG_SECONDS:
+    lag = _health.lag
+    if lag > 0:  # a replica behind at the last probe has fallen further behind since
+        lag += time.monotonic() - _health.checked_at
+    if lag > settings.DB_REPLICA_MAX_LAG_SECONDS:
         return False, "lag"
     return True, ""
 
