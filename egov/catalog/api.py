@@ -215,6 +215,8 @@ class ProcedureList(generics.ListAPIView[Procedure]):
     """Published procedures; `q` searches names and codes (accents and small typos tolerated),
     ranked best first. Without `q`, the most used procedures come first."""
 
+    replica_ok = True  # egov.core.dbrouting: may read the replica
+
     serializer_class = ProcedureSummarySerializer
     permission_classes = [CatalogReadPermission]
     query: dict[str, Any]  # the validated query parameters, set by list()
@@ -247,6 +249,8 @@ class ProcedureList(generics.ListAPIView[Procedure]):
 class ProcedureDetail(generics.RetrieveAPIView[Procedure]):
     """One procedure with its dossier components, fees and current standard process."""
 
+    replica_ok = True  # egov.core.dbrouting: may read the replica
+
     serializer_class = ProcedureDetailSerializer
     permission_classes = [CatalogReadPermission]
 
@@ -263,6 +267,8 @@ class ProcedureDetail(generics.RetrieveAPIView[Procedure]):
 
 class SectorList(generics.ListAPIView[Sector]):
     """Sectors with the number of published procedures in each."""
+
+    replica_ok = True  # egov.core.dbrouting: may read the replica
 
     serializer_class = SectorSerializer
     permission_classes = [CatalogReadPermission]

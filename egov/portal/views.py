@@ -27,6 +27,7 @@ from egov.catalog.form_templates import CONTENT_TYPES, download_name, template_e
 from egov.catalog.models import OnlineMode, Procedure, Sector
 from egov.catalog.search import popular_procedures, search_procedures, suggest_procedures
 from egov.core.actors import actor_for_user
+from egov.core.dbrouting import replica_ok
 from egov.core.errors import DomainError
 from egov.core.ratelimit import allow_lookup
 from egov.core.scoping import visible_to
@@ -67,6 +68,7 @@ from .forms import (
 )
 
 
+@replica_ok
 def home(request: HttpRequest) -> HttpResponse:
     popular = (
         Procedure.objects.filter(is_published=True)
@@ -78,6 +80,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@replica_ok
 def procedure_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     filters: dict[str, Any] = {}
@@ -122,6 +125,7 @@ def _published(code: str) -> Procedure:
     )
 
 
+@replica_ok
 def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
     procedure = _published(code)
     agencies = list(procedure.agencies.all())

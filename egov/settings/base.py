@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -138,6 +139,36 @@ DATABASE_POOL_MODE = os.environ.get("DATABASE_POOL_MODE", "session")
 if DATABASE_POOL_MODE == "transaction" and DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+
+# A streaming replica for the read-only pages and APIs that tolerate a little lag (views marked
+# `replica_ok`; egov/core/dbrouting.py, docs/architecture.md "Read routing"). Unset: every read
+# goes to DATABASE_URL, as before. Reads follow the client's own writes (sticky to the primary for
+# DB_REPLICA_STICKY_SECONDS), and go to the primary while the replica is down or lags more than
+# DB_REPLICA_MAX_LAG_SECONDS; the lag is probed at most every DB_REPLICA_CHECK_SECONDS (every
+# DB_REPLICA_RETRY_SECONDS while down), connecting for at most DB_REPLICA_CONNECT_TIMEOUT.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+DB_REPLICA_STICKY_SECONDS = int(os.environ.get("DB_REPLICA_STICKY_SECONDS", "5"))
+DB_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("DB_REPLICA_MAX_LAG_SECONDS", "5"))
+DB_REPLICA_CHECK_SECONDS = float(os.environ.get("DB_REPLICA_CHECK_SECONDS", "1"))
+DB_REPLICA_RETRY_SECONDS = float(os.environ.get("DB_REPLICA_RETRY_SECONDS", "5"))
+DB_REPLICA_CONNECT_TIMEOUT = int(os.environ.get("DB_REPLICA_CONNECT_TIMEOUT", "2"))
+DATABASE_ROUTERS: list[str] = []
+if DATABASE_REPLICA_URL:
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL.")
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    # The default's options, and a short connect timeout: a dead replica costs one short wait.
+    DATABASES["replica"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "connect_timeout": DB_REPLICA_CONNECT_TIMEOUT,
+    }
+    DATABASE_ROUTERS = ["egov.core.dbrouting.ReplicaRouter"]
+    # Last: it runs the marked views itself, after every other middleware's process_view.
+    MIDDLEWARE.append("egov.core.dbrouting.ReadRoutingMiddleware")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -21,3 +21,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # database, with their events; tests build the calendar they mean to test instead, and
 # workcalendar/tests/test_official_days_on_migrate.py turns the loading on to prove it.
 WORKCALENDAR_LOAD_OFFICIAL_DAYS = False
+
+if "replica" in DATABASES:  # noqa: F405
+    # In-process tests cannot create a test database on a read-only standby: the alias mirrors
+    # the test database, where the router's probe finds no standby and every read stays on the
+    # primary. The real replica is exercised by egov/core/tests/test_read_routing.py, which runs
+    # the application in its own process against a primary and a streaming replica (PgPair).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405

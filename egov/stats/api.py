@@ -108,6 +108,8 @@ def _period(sel: queries.Selection) -> dict[str, Any]:
 class Summary(APIView):
     """All figures of a selection: counters, in-progress, rates."""
 
+    replica_ok = True  # egov.core.dbrouting: may read the replica
+
     permission_classes = [require_scope("stats:read")]
 
     @extend_schema(operation_id="stats_summary", **SCHEMA)
@@ -117,6 +119,7 @@ class Summary(APIView):
 
 
 class Trend(APIView):
+    replica_ok = True  # egov.core.dbrouting: may read the replica
     permission_classes = [require_scope("stats:read")]
 
     @extend_schema(operation_id="stats_trend", **SCHEMA)
@@ -129,6 +132,8 @@ class Trend(APIView):
 
 class Agencies(APIView):
     """The compared agencies (children of the chosen one), best on-time rate first."""
+
+    replica_ok = True  # egov.core.dbrouting: may read the replica
 
     permission_classes = [require_scope("stats:read")]
 
@@ -144,6 +149,8 @@ class Agencies(APIView):
 
 class Index766(APIView):
     """The 766 index of the chosen agency (and those below it) for the period."""
+
+    replica_ok = True  # egov.core.dbrouting: may read the replica
 
     permission_classes = [require_scope("stats:read")]
 
@@ -172,6 +179,8 @@ class Index766(APIView):
 class PublicRates(APIView):
     """On-time rates by agency (public, no personal data): the current year by default, or the
     page's filters (agency, sector, period=month|quarter|year with month/quarter/year)."""
+
+    replica_ok = True  # egov.core.dbrouting: may read the replica
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET
 
 from egov.catalog.models import Sector
 from egov.core.actors import SYSTEM, Actor, actor_for_user
+from egov.core.dbrouting import replica_ok
 from egov.core.errors import DomainError, NotAllowed, NotFoundError
 from egov.core.ids import parse_id
 from egov.core.keyset import CURSOR_PARAM
@@ -277,6 +278,7 @@ def _documents(sel: queries.Selection) -> dict[str, Any] | None:
     return {"sent": sent.count(), "received": received.count()}
 
 
+@replica_ok
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -309,6 +311,7 @@ def _period_values(period: Period) -> dict[str, str]:
     }
 
 
+@replica_ok
 @login_required
 @require_GET
 def chart_data(request: HttpRequest, chart: str) -> JsonResponse:
@@ -515,6 +518,7 @@ def index_context(sel: queries.Selection) -> dict[str, Any]:
     return {"result": result, "compared": compared, "figures": figs}
 
 
+@replica_ok
 @login_required
 @require_GET
 def index_page(request: HttpRequest) -> HttpResponse:
@@ -652,6 +656,7 @@ def _dashboard_tables(sel: queries.Selection) -> list[exports.Table]:
     ]
 
 
+@replica_ok
 @login_required
 @require_GET
 def export(request: HttpRequest, view: str, fmt: str) -> HttpResponse:
@@ -793,6 +798,7 @@ def _public_where(sel: queries.Selection) -> str:
     return ", ".join(parts)
 
 
+@replica_ok
 @require_GET
 def transparency(request: HttpRequest) -> HttpResponse:
     sel, errors = public_selection(request.GET)
@@ -815,6 +821,7 @@ def transparency(request: HttpRequest) -> HttpResponse:
     )
 
 
+@replica_ok
 @require_GET
 def transparency_data(request: HttpRequest) -> JsonResponse:
     sel, _errors = public_selection(request.GET)
@@ -841,6 +848,7 @@ def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+@replica_ok
 @require_GET
 def transparency_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The public table as CSV or XLSX, with the same filters; at most PUBLIC_EXPORT_ROWS rows
