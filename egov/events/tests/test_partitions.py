@@ -205,7 +205,7 @@ def test_duplicate_chain_seq_is_refused_in_a_partition_and_found_across_partitio
         "event_type, payload, prev_hash, hash"
     )
     copy = (
-        f"INSERT INTO events_event ({columns}) SELECT chain, seq, occurred_at + %s::interval, "  # noqa: S608
+        f"INSERT INTO events_event ({columns}) SELECT chain, seq, occurred_at + %s::interval, "
         "actor_kind, actor_label, subject_type, subject_id, event_type, payload, prev_hash, "
         "%s FROM events_event WHERE id = %s"
     )
@@ -309,3 +309,33 @@ def test_dump_target_is_never_overwritten(tmp_path: Path) -> None:
     with pytest.raises(partitions.PartitionError, match="không ghi đè"):
         partitions._dump(plan, tmp_path)
     assert existing.read_bytes() == b"archive"
+
+
+@postgres_only
+def test_the_runtime_role_appends_and_makes_partitions_but_cannot_change_them(three_months):
+    """`db_roles`: the runtime role appends through the parent, gets next month's partition
+    through the owner's function, and can change no partition directly."""
+    role = f"egov_rtp_{connection.settings_dict['NAME']}"[:60].lower()
+    role = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in role)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+    call_command("db_roles", "--role", role, "--apply", stdout=io.StringIO())
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL ROLE {role}")
+        assert partitions.ensure_month((2025, 4)) == "events_event_p2025_04"
+        with time_machine.travel(_at(2025, 4), tick=True):
+            record_event(actor=SYSTEM, event_type="test.global", subject_type="user", subject_id=1)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+    for sql in (
+        "DELETE FROM events_event_p2025_03",
+        "UPDATE events_event_default SET payload = '{}'",
+        "TRUNCATE events_event_p2025_02",
+        "DELETE FROM events_eventarchive",
+    ):
+        with pytest.raises(DatabaseError, match=r"permission denied|append-only"):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL ROLE {role}")
+                cursor.execute(sql)
+    assert verify_event_log().ok
