@@ -25,6 +25,7 @@ class PartitionsArchived(Payload):
     partitions: list[str]
     rows: int
     chains: int
+    chains_sha256: str  # of the archive record's per-chain ranges (canonical JSON)
     dump_file: str
     dump_sha256: str
     dropped: bool

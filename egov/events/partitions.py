@@ -36,7 +36,13 @@ from egov.core.actors import Actor
 
 from . import event_types
 from .models import Event, EventArchive
-from .services import GENESIS_HASH, _lock_head, event_hash, record_event
+from .services import (
+    GENESIS_HASH,
+    _lock_head,
+    archive_chains_digest,
+    event_hash,
+    record_event,
+)
 
 logger = logging.getLogger("egov.events.partitions")
 
@@ -373,6 +379,7 @@ def archive_before(
             k: v.as_json() for k, v in again.chains.items()
         } != {k: v.as_json() for k, v in plan.chains.items()}:
             raise PartitionError("Các tháng cần lưu trữ đã thay đổi trong lúc sao lưu: chạy lại.")
+        chains = {name: rng.as_json() for name, rng in sorted(plan.chains.items())}
         archive = EventArchive.objects.create(
             created_at=timezone.now(),
             first_month=date(*plan.first_month, 1),
@@ -381,7 +388,7 @@ def archive_before(
             range_end=plan.range_end,
             partitions=plan.partitions,
             rows=plan.rows,
-            chains={name: rng.as_json() for name, rng in sorted(plan.chains.items())},
+            chains=chains,
             dump_file=dump_file,
             dump_sha256=dump_sha,
             dropped=drop,
@@ -398,6 +405,7 @@ def archive_before(
                 "partitions": plan.partitions,
                 "rows": plan.rows,
                 "chains": len(plan.chains),
+                "chains_sha256": archive_chains_digest(chains),
                 "dump_file": dump_file,
                 "dump_sha256": dump_sha,
                 "dropped": drop,

@@ -276,6 +276,31 @@ class ArchivedSegment:
     archive_id: int
 
 
+def archive_chains_digest(chains: dict[str, Any]) -> str:
+    """SHA-256 of an archive record's per-chain ranges, carried by the event that detached them."""
+    text = json.dumps(chains, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _archive_record_break(archive: EventArchive) -> ChainBreak | None:
+    """The archive record must say what its event said (when that event is still attached)."""
+    event = Event.objects.filter(
+        event_type="event_archive.partitions_archived",
+        subject_type="event_archive",
+        subject_id=str(archive.pk),
+    ).first()
+    if event is None or event.payload.get("chains_sha256") == archive_chains_digest(archive.chains):
+        return None
+    return ChainBreak(
+        "archive_record_mismatch",
+        event.chain,
+        event.pk,
+        event.seq,
+        f"Hồ sơ lưu trữ id={archive.pk} không khớp với sự kiện ghi lúc tách phân vùng "
+        "(hồ sơ lưu trữ đã bị sửa?).",
+    )
+
+
 def archived_segments() -> dict[str, dict[int, ArchivedSegment]]:
     """Per chain, its detached ranges keyed by their first seq."""
     segments: dict[str, dict[int, ArchivedSegment]] = {}
@@ -483,6 +508,12 @@ def verify_event_log(
     stepped_over = 0
     segments = archived_segments()
     archives = tuple(EventArchive.objects.order_by("id"))
+    for archive in archives:
+        problem = _archive_record_break(archive)
+        if problem is not None:
+            return VerifyResult(
+                ok=False, chains=len(names), events=0, first_break=problem, archives=archives
+            )
     for name in names:
         count, skipped, problem = _verify_chain(name, chunk_size, segments.get(name))
         total += count

@@ -339,3 +339,22 @@ def test_the_runtime_role_appends_and_makes_partitions_but_cannot_change_them(th
                 cursor.execute(f"SET LOCAL ROLE {role}")
                 cursor.execute(sql)
     assert verify_event_log().ok
+
+
+@postgres_only
+def test_an_archive_record_rewritten_behind_its_event_is_found(three_months):
+    """The detaching event carries the SHA-256 of the record's chain ranges."""
+    archive = partitions.archive_before((2025, 2), actor=SYSTEM)
+    assert verify_event_log().ok
+    chain = three_months[(2025, 1)][0].chain
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE events_eventarchive DISABLE TRIGGER USER")
+        cursor.execute(
+            "UPDATE events_eventarchive SET chains = jsonb_set(chains, %s, '2') WHERE id = %s",
+            [f"{{{chain},rows}}", archive.pk],
+        )
+        cursor.execute("ALTER TABLE events_eventarchive ENABLE TRIGGER USER")
+    result = verify_event_log()
+    assert not result.ok
+    assert result.first_break is not None
+    assert result.first_break.code == "archive_record_mismatch"
