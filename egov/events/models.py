@@ -217,7 +217,7 @@ class EventArchive(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"archive {self.first_month:%Y-%m}..{self.last_month:%Y-%m}"
+        return f"lưu trữ {self.first_month:%m/%Y}–{self.last_month:%m/%Y}"
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
