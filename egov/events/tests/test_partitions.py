@@ -6,6 +6,7 @@ SQLite has no partitions: those tests are skipped there, and the commands say so
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 from datetime import UTC, datetime
@@ -358,3 +359,41 @@ def test_an_archive_record_rewritten_behind_its_event_is_found(three_months):
     assert not result.ok
     assert result.first_break is not None
     assert result.first_break.code == "archive_record_mismatch"
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_archive_with_pg_dump_and_drop(agency, tmp_path: Path) -> None:
+    """pg_dump reads committed rows, so this one commits: the dump's SHA-256 is recorded, the
+    table is dropped, and verify_events names the file."""
+    try:
+        for month in ((2023, 1), (2023, 2)):
+            partitions.ensure_month(month)
+            _record(month, 2, agency.pk)
+        out = io.StringIO()
+        call_command(
+            "events_archive",
+            "--before",
+            "2023-02",
+            "--dump-dir",
+            str(tmp_path),
+            "--drop",
+            stdout=out,
+        )
+        archive = EventArchive.objects.get()
+        dump = Path(archive.dump_file)
+        assert dump.exists() and dump.stat().st_size > 0
+        assert hashlib.sha256(dump.read_bytes()).hexdigest() == archive.dump_sha256
+        assert archive.dropped
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('events_event_p2023_01')")
+            assert cursor.fetchone()[0] is None
+        # A dropped month is never made again by the worker.
+        assert partitions.ensure_month((2023, 1)) is None
+        code, output = _verify_command()
+        assert code == 0, output
+        assert str(dump) in output and archive.dump_sha256 in output
+    finally:
+        with connection.cursor() as cursor:
+            for name in ("events_event_p2023_01", "events_event_p2023_02"):
+                cursor.execute(f"DROP TABLE IF EXISTS {name}")
