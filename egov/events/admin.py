@@ -16,7 +16,7 @@ from egov.core.errors import DomainError
 
 from . import services
 from .agencies import agency_model
-from .models import Event, OutboxMessage
+from .models import Event, EventArchive, OutboxMessage
 
 
 class AgencyFilter(admin.SimpleListFilter):
@@ -113,6 +113,35 @@ class EventAdmin(OperatorReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description=_("cơ quan"))
     def agency_name(self, obj: Event) -> str:
         return getattr(obj, "agency_name", None) or "—"
+
+
+@admin.register(EventArchive)
+class EventArchiveAdmin(OperatorReadOnlyMixin, admin.ModelAdmin):
+    """The months detached from the log (manage.py events_archive): read only."""
+
+    list_display = ["id", "created_at", "first_month", "last_month", "rows", "dropped"]
+    ordering = ["-id"]
+    fields = readonly_fields = (
+        "created_at",
+        "first_month",
+        "last_month",
+        "range_start",
+        "range_end",
+        "partitions",
+        "rows",
+        "chains_json",
+        "dump_file",
+        "dump_sha256",
+        "dropped",
+        "actor_label",
+    )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("các chuỗi"))
+    def chains_json(self, obj: EventArchive) -> str:
+        return json_block(obj.chains)
 
 
 @admin.register(OutboxMessage)

@@ -17,3 +17,27 @@ OUTBOX_RETRIED = declare(
     payload=OutboxRetried,
     description="An operator gave a dead outbox message a fresh set of delivery attempts.",
 )
+
+
+class PartitionsArchived(Payload):
+    first_month: str  # YYYY-MM
+    last_month: str
+    partitions: list[str]
+    rows: int
+    chains: int
+    chains_sha256: str  # of the archive record's per-chain ranges (canonical JSON)
+    dump_file: str
+    dump_sha256: str
+    dropped: bool
+
+
+PARTITIONS_ARCHIVED = declare(
+    "event_archive.partitions_archived",
+    subject="event_archive",
+    payload=PartitionsArchived,
+    description=(
+        "Whole months of the event log were detached from the database (PostgreSQL partitions), "
+        "optionally dumped to a file (its SHA-256 given) and dropped; what the chains need to "
+        "go on verifying is in the archive record."
+    ),
+)

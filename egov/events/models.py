@@ -178,6 +178,56 @@ class CheckpointedHead(models.Model):
         return f"{self.chain}#{self.seq}"
 
 
+class ArchiveQuerySet(models.QuerySet["EventArchive"]):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("Archive records are append-only: they cannot be updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Archive records are append-only: they cannot be deleted.")
+
+
+class EventArchive(models.Model):
+    """Months of the event log detached from the database (PostgreSQL partitions), and what the
+    chains need to go on verifying without them (`egov.events.partitions`).
+
+    `chains` holds, per chain, the detached range: first and last seq, the prev_hash of its first
+    event and the hash of its last, and the row count. The first event still attached must carry
+    that last hash as its prev_hash, so the rest of the chain keeps verifying. Append-only; the
+    detaching itself is an event of the global chain (`events.partitions_archived`).
+    """
+
+    created_at = models.DateTimeField(_("ghi lúc"), db_index=True)
+    first_month = models.DateField(_("từ tháng"))
+    last_month = models.DateField(_("đến tháng"))
+    range_start = models.DateTimeField(_("từ thời điểm"))
+    range_end = models.DateTimeField(_("đến trước thời điểm"))
+    partitions = models.JSONField(_("các phân vùng"), default=list)
+    rows = models.PositiveBigIntegerField(_("số sự kiện"))
+    chains = models.JSONField(_("các chuỗi"), default=dict)
+    dump_file = models.CharField(_("tệp sao lưu"), max_length=500, blank=True)
+    dump_sha256 = models.CharField(_("SHA-256 của tệp sao lưu"), max_length=64, blank=True)
+    dropped = models.BooleanField(_("đã xóa bảng"), default=False)
+    actor_label = models.CharField(_("người thực hiện"), max_length=150, blank=True)
+
+    objects = ArchiveQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("đợt lưu trữ nhật ký")
+        verbose_name_plural = _("các đợt lưu trữ nhật ký")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"lưu trữ {self.first_month:%m/%Y}–{self.last_month:%m/%Y}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise PermissionError("Archive records are append-only: they cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Archive records are append-only: they cannot be deleted.")
+
+
 class OutboxMessage(models.Model):
     """A message to another system, written in the same transaction as the state change.
 

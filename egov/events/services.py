@@ -46,6 +46,7 @@ from .models import (
     CheckpointedHead,
     CheckpointTimestamp,
     Event,
+    EventArchive,
     EventCheckpoint,
     OutboxMessage,
 )
@@ -254,6 +255,67 @@ class VerifyResult:
     # Checkpoints without a timestamp token yet (the TSA did not answer; none configured):
     # reported, not a failure.
     untimestamped_checkpoints: int = 0
+    # Months detached from the database (egov.events.partitions): not verified here; the
+    # chains were verified across them from the recorded end of each detached range.
+    archives: tuple[EventArchive, ...] = ()
+    archived_events: int = 0  # rows of those ranges the walk stepped over
+    # Checkpoints whose pinned event is in a detached range: the last event of a range is
+    # checked against the archive record; one inside a range only against the dump.
+    archived_pins: int = 0
+
+
+@dataclass(frozen=True)
+class ArchivedSegment:
+    """One chain's part of one archive: seq first..last, linked by their hashes."""
+
+    first_seq: int
+    last_seq: int
+    first_prev_hash: str
+    last_hash: str
+    rows: int
+    archive_id: int
+
+
+def archive_chains_digest(chains: dict[str, Any]) -> str:
+    """SHA-256 of an archive record's per-chain ranges, carried by the event that detached them."""
+    text = json.dumps(chains, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _archive_record_break(archive: EventArchive) -> ChainBreak | None:
+    """The archive record must say what its event said (when that event is still attached)."""
+    event = Event.objects.filter(
+        event_type="event_archive.partitions_archived",
+        subject_type="event_archive",
+        subject_id=str(archive.pk),
+    ).first()
+    if event is None or event.payload.get("chains_sha256") == archive_chains_digest(archive.chains):
+        return None
+    return ChainBreak(
+        "archive_record_mismatch",
+        event.chain,
+        event.pk,
+        event.seq,
+        f"Hồ sơ lưu trữ id={archive.pk} không khớp với sự kiện ghi lúc tách phân vùng "
+        "(hồ sơ lưu trữ đã bị sửa?).",
+    )
+
+
+def archived_segments() -> dict[str, dict[int, ArchivedSegment]]:
+    """Per chain, its detached ranges keyed by their first seq."""
+    segments: dict[str, dict[int, ArchivedSegment]] = {}
+    for archive in EventArchive.objects.order_by("id"):
+        for name, rng in archive.chains.items():
+            segment = ArchivedSegment(
+                int(rng["first_seq"]),
+                int(rng["last_seq"]),
+                str(rng["first_prev_hash"]),
+                str(rng["last_hash"]),
+                int(rng["rows"]),
+                archive.pk,
+            )
+            segments.setdefault(name, {})[segment.first_seq] = segment
+    return segments
 
 
 def _chain_rows(chain: str, after_seq: int, chunk_size: int) -> Iterator[Event]:
@@ -267,48 +329,89 @@ def _chain_rows(chain: str, after_seq: int, chunk_size: int) -> Iterator[Event]:
         last = page[-1].seq
 
 
-def _verify_chain(chain: str, chunk_size: int) -> tuple[int, ChainBreak | None]:
+def _verify_chain(
+    chain: str, chunk_size: int, archived: dict[int, ArchivedSegment] | None = None
+) -> tuple[int, int, ChainBreak | None]:
+    """(events verified, archived events stepped over, the first break)."""
     expected_seq = 1
     prev_hash = GENESIS_HASH
     first: Event | None = None
     last: Event | None = None
     count = 0
+    skipped = 0
+    archived = archived or {}
+
+    def step_over_archives(until: int | None) -> None:
+        # A detached range that starts where the walk is and links onto its hash is stepped
+        # over: the walk goes on from the range's recorded last seq and hash.
+        nonlocal expected_seq, prev_hash, skipped
+        # A range partly re-attached (one month of it back for a look) is walked as far as its
+        # rows go, and stepped over from there to its recorded end.
+        while until is None or expected_seq < until:
+            segment = archived.get(expected_seq) or next(
+                (s for s in archived.values() if s.first_seq < expected_seq <= s.last_seq), None
+            )
+            if segment is None or (
+                segment.first_seq == expected_seq and segment.first_prev_hash != prev_hash
+            ):
+                return
+            skipped += segment.last_seq - expected_seq + 1
+            expected_seq, prev_hash = segment.last_seq + 1, segment.last_hash
+
     while True:
         for event in _chain_rows(chain, expected_seq - 1, chunk_size):
             if first is None:
                 first = event
             if event.seq != expected_seq:
-                return count, ChainBreak(
-                    "seq_gap",
-                    chain,
-                    event.pk,
-                    event.seq,
-                    f"Thiếu sự kiện số {expected_seq}..{event.seq - 1} ngay trước sự kiện này "
-                    "(đã bị xóa?).",
+                step_over_archives(event.seq)
+            if event.seq != expected_seq:
+                return (
+                    count,
+                    skipped,
+                    ChainBreak(
+                        "seq_gap",
+                        chain,
+                        event.pk,
+                        event.seq,
+                        f"Thiếu sự kiện số {expected_seq}..{event.seq - 1} ngay trước sự kiện này "
+                        "(đã bị xóa?).",
+                    ),
                 )
             if event.prev_hash != prev_hash:
-                return count, ChainBreak(
-                    "prev_hash_mismatch",
-                    chain,
-                    event.pk,
-                    event.seq,
-                    "prev_hash không khớp với hash của sự kiện liền trước.",
+                return (
+                    count,
+                    skipped,
+                    ChainBreak(
+                        "prev_hash_mismatch",
+                        chain,
+                        event.pk,
+                        event.seq,
+                        "prev_hash không khớp với hash của sự kiện liền trước.",
+                    ),
                 )
             if event_hash(event) != event.hash:
-                return count, ChainBreak(
-                    "hash_mismatch",
-                    chain,
-                    event.pk,
-                    event.seq,
-                    "Nội dung sự kiện đã bị sửa: hash tính lại không khớp hash đã lưu.",
+                return (
+                    count,
+                    skipped,
+                    ChainBreak(
+                        "hash_mismatch",
+                        chain,
+                        event.pk,
+                        event.seq,
+                        "Nội dung sự kiện đã bị sửa: hash tính lại không khớp hash đã lưu.",
+                    ),
                 )
             if chain_for(event.agency_id) != chain:
-                return count, ChainBreak(
-                    "chain_mismatch",
-                    chain,
-                    event.pk,
-                    event.seq,
-                    f"Sự kiện của cơ quan {event.agency_id} nằm sai chuỗi.",
+                return (
+                    count,
+                    skipped,
+                    ChainBreak(
+                        "chain_mismatch",
+                        chain,
+                        event.pk,
+                        event.seq,
+                        f"Sự kiện của cơ quan {event.agency_id} nằm sai chuỗi.",
+                    ),
                 )
             prev_hash = event.hash
             expected_seq = event.seq + 1
@@ -317,6 +420,7 @@ def _verify_chain(chain: str, chunk_size: int) -> tuple[int, ChainBreak | None]:
         # The head is read after the rows: record_event commits a row and its head together, so
         # a head behind the rows means rows were added outside record_event. A head ahead of the
         # rows can be a writer that committed while we were reading: read on.
+        step_over_archives(None)  # a chain whose last events are all archived
         head = ChainHead.objects.filter(pk=chain).first()
         if head is None or head.seq < expected_seq:
             break
@@ -324,44 +428,61 @@ def _verify_chain(chain: str, chunk_size: int) -> tuple[int, ChainBreak | None]:
             continue
         break
 
-    last_seq = last.seq if last else 0
+    last_seq = expected_seq - 1
     if head is None:
-        if first is None:
-            return count, None
-        return count, ChainBreak(
-            "head_missing",
-            chain,
-            first.pk,
-            first.seq,
-            "Chuỗi không có đầu chuỗi (ChainHead): sự kiện được chèn ngoài record_event?",
+        if first is None and not skipped:
+            return count, skipped, None
+        return (
+            count,
+            skipped,
+            ChainBreak(
+                "head_missing",
+                chain,
+                first.pk if first else None,
+                first.seq if first else None,
+                "Chuỗi không có đầu chuỗi (ChainHead): sự kiện được chèn ngoài record_event?",
+            ),
         )
     if head.seq > last_seq:
-        return count, ChainBreak(
-            "head_ahead",
-            chain,
-            last.pk if last else None,
-            last_seq,
-            f"Đầu chuỗi ghi {head.seq} sự kiện nhưng chuỗi chỉ còn đến số {last_seq} "
-            "(sự kiện cuối đã bị xóa?).",
+        return (
+            count,
+            skipped,
+            ChainBreak(
+                "head_ahead",
+                chain,
+                last.pk if last else None,
+                last_seq,
+                f"Đầu chuỗi ghi {head.seq} sự kiện nhưng chuỗi chỉ còn đến số {last_seq} "
+                "(sự kiện cuối đã bị xóa?).",
+            ),
         )
     if head.seq < last_seq:
         extra = Event.objects.filter(chain=chain, seq=head.seq + 1).first()
-        return count, ChainBreak(
-            "head_behind",
-            chain,
-            extra.pk if extra else None,
-            head.seq + 1,
-            f"Sự kiện nằm sau đầu chuỗi (đầu chuỗi ghi {head.seq}): được chèn ngoài record_event?",
+        return (
+            count,
+            skipped,
+            ChainBreak(
+                "head_behind",
+                chain,
+                extra.pk if extra else None,
+                head.seq + 1,
+                f"Sự kiện nằm sau đầu chuỗi (đầu chuỗi ghi {head.seq}): "
+                "được chèn ngoài record_event?",
+            ),
         )
-    if head.hash != (last.hash if last else GENESIS_HASH):
-        return count, ChainBreak(
-            "head_hash_mismatch",
-            chain,
-            last.pk if last else None,
-            last_seq,
-            "Hash của sự kiện cuối không khớp hash ghi ở đầu chuỗi.",
+    if head.hash != prev_hash:
+        return (
+            count,
+            skipped,
+            ChainBreak(
+                "head_hash_mismatch",
+                chain,
+                last.pk if last else None,
+                last_seq,
+                "Hash của sự kiện cuối không khớp hash ghi ở đầu chuỗi.",
+            ),
         )
-    return count, None
+    return count, skipped, None
 
 
 def verify_event_log(
@@ -384,15 +505,35 @@ def verify_event_log(
         head_chains = ChainHead.objects.order_by().values_list("chain", flat=True)
         names = sorted(set(event_chains) | set(head_chains))
     total = 0
-    for name in names:
-        count, problem = _verify_chain(name, chunk_size)
-        total += count
+    stepped_over = 0
+    segments = archived_segments()
+    archives = tuple(EventArchive.objects.order_by("id"))
+    for archive in archives:
+        problem = _archive_record_break(archive)
         if problem is not None:
-            return VerifyResult(ok=False, chains=len(names), events=total, first_break=problem)
+            return VerifyResult(
+                ok=False, chains=len(names), events=0, first_break=problem, archives=archives
+            )
+    for name in names:
+        count, skipped, problem = _verify_chain(name, chunk_size, segments.get(name))
+        total += count
+        stepped_over += skipped
+        if problem is not None:
+            return VerifyResult(
+                ok=False,
+                chains=len(names),
+                events=total,
+                first_break=problem,
+                archives=archives,
+                archived_events=stepped_over,
+            )
     if checkpoint_file is None:
         checkpoint_file = _setting("EVENT_CHECKPOINT_FILE", "")
     report = verify_checkpoints(chain=chain, checkpoint_file=checkpoint_file or None)
     return VerifyResult(
+        archives=archives,
+        archived_events=stepped_over,
+        archived_pins=report.archived,
         ok=report.first_break is None,
         chains=len(names),
         events=total,
@@ -664,6 +805,7 @@ class CheckpointReport:
     unverifiable: int = 0
     timestamped: int = 0
     untimestamped: int = 0
+    archived: int = 0  # pinned events in a detached range (see verify_checkpoints)
     first_break: ChainBreak | None = None
 
 
@@ -846,8 +988,27 @@ def verify_checkpoints(
             return report
         report.timestamped += audit.stamped
         report.untimestamped += len(audit.missing)
+    segments = archived_segments()
     for name, pin in sorted(pins.items()):
-        row = Event.objects.filter(chain=name, seq=pin.seq).values_list("pk", "hash").first()
+        row: tuple[int | None, str] | None = (
+            Event.objects.filter(chain=name, seq=pin.seq).values_list("pk", "hash").first()
+        )
+        if row is None:
+            segment = next(
+                (
+                    s
+                    for s in segments.get(name, {}).values()
+                    if s.first_seq <= pin.seq <= s.last_seq
+                ),
+                None,
+            )
+            if segment is not None:
+                # Detached: the range's last hash is in the archive record, so a checkpoint of
+                # it is checked against that; one inside a range can be only against the dump.
+                report.archived += 1
+                if pin.seq != segment.last_seq:
+                    continue
+                row = (None, segment.last_hash)
         for digest, (at, source) in pin.signed.items():
             if row is None:
                 report.first_break = ChainBreak(

@@ -7,7 +7,7 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from . import services
+from . import partitions, services
 
 logger = logging.getLogger("egov.events.tasks")
 
@@ -58,3 +58,14 @@ def verify_event_log_nightly() -> None:
         logger.info("event log verified: %s chains, %s events", result.chains, result.events)
     else:
         logger.error("EVENT LOG BROKEN: %s", result.first_break)
+
+
+# 18:10 UTC is 01:10 in Asia/Ho_Chi_Minh, before the nightly verification.
+@db_periodic_task(crontab(hour="18", minute="10"))
+def ensure_event_partitions() -> None:
+    """Every night (PostgreSQL): the current month and EVENT_PARTITIONS_AHEAD months after it
+    have their partition of the event log; rows found in the DEFAULT partition are an error."""
+    made = partitions.ensure_partitions()
+    if made:
+        logger.info("event log partitions created: %s", ", ".join(made))
+    partitions.check_default_partition()

@@ -477,6 +477,8 @@ EVENT_CHECKPOINT_FILE = os.environ.get(
     "EVENT_CHECKPOINT_FILE", str(VAR_DIR / "event-checkpoints.jsonl")
 )
 EVENT_CHECKPOINT_WEBHOOK_URL = os.environ.get("EVENT_CHECKPOINT_WEBHOOK_URL", "")
+# PostgreSQL: months of the event log's partitions the worker makes ahead of the current one.
+EVENT_PARTITIONS_AHEAD = int(os.environ.get("EVENT_PARTITIONS_AHEAD", "3"))
 # Each checkpoint also gets an RFC 3161 timestamp token (egov.signing.timestamping) from this
 # time-stamping authority (HTTP; optional basic authentication). Unset: the demo CA's TSA
 # (make_demo_ca) stamps in-process if there is one, else checkpoints stay unstamped. A token may

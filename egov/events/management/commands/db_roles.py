@@ -30,8 +30,14 @@ GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role};
 -- The event log, its checkpoints and their timestamps, and the LGSP message log and its
 -- checkpoints (egov/sharing): read and append only.
 REVOKE UPDATE, DELETE, TRUNCATE
-    ON events_event, events_eventcheckpoint, events_checkpointtimestamp,
+    ON events_event, events_eventcheckpoint, events_checkpointtimestamp, events_eventarchive,
     sharing_messagelogentry, sharing_messagelogcheckpoint FROM {role};
+-- The event log's monthly partitions (PostgreSQL), table by table: the same.
+DO $$ DECLARE p regclass; BEGIN FOR p IN SELECT inhrelid::regclass FROM pg_inherits
+    WHERE inhparent = 'events_event'::regclass LOOP EXECUTE format(
+    'REVOKE UPDATE, DELETE, TRUNCATE ON %s FROM {role}', p); END LOOP; END $$;
+-- Next month's partition, made by the worker through the owner's function.
+GRANT EXECUTE ON FUNCTION egov_events_ensure_partition(int, int, text) TO {role};
 -- Chain heads: read only; they move through the owner's functions, one step onto the event
 -- just appended (a trigger also refuses any other change by a non-owner).
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON events_chainhead FROM {role};

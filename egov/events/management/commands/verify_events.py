@@ -13,7 +13,25 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from egov.events.models import EventArchive
 from egov.events.services import verify_event_log
+
+
+def archive_note(archive: EventArchive) -> str:
+    """What is not verified here, and where it is."""
+    chains = ", ".join(sorted(archive.chains)[:10]) + (" ..." if len(archive.chains) > 10 else "")
+    if archive.dump_file:
+        where = f"tệp {archive.dump_file} (SHA-256 {archive.dump_sha256})"
+    else:
+        where = "các bảng đã tách " + ", ".join(archive.partitions) + " (không có tệp sao lưu)"
+    if archive.dropped:
+        where += ", bảng đã xóa khỏi cơ sở dữ liệu"
+    return (
+        f"Sự kiện từ {archive.first_month:%m/%Y} đến hết {archive.last_month:%m/%Y} "
+        f"({archive.rows:,} sự kiện, chuỗi {chains}) đã được lưu trữ tại {where}, "
+        "không được kiểm tra ở đây; các chuỗi được kiểm tra tiếp từ mã băm cuối đã ghi của "
+        f"phần lưu trữ (hồ sơ lưu trữ id={archive.pk})."
+    )
 
 
 class Command(BaseCommand):
@@ -51,11 +69,26 @@ class Command(BaseCommand):
                     "(TSA chưa trả lời hoặc chưa cấu hình TSA_URL; lần chạy sau sẽ đóng dấu)."
                 )
             )
+        for archive in result.archives:
+            self.stdout.write(self.style.WARNING(archive_note(archive)))
+        if result.archived_pins:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"{result.archived_pins} điểm chốt trỏ vào phần đã lưu trữ: sự kiện cuối của "
+                    "mỗi phần được đối chiếu với hồ sơ lưu trữ, các sự kiện khác chỉ đối chiếu "
+                    "được với tệp sao lưu."
+                )
+            )
         if result.ok:
             self.stdout.write(
                 self.style.SUCCESS(
                     f"OK: {result.chains} chuỗi, {result.events} sự kiện, "
-                    f"{result.checkpoints} điểm chốt, không có sai lệch."
+                    f"{result.checkpoints} điểm chốt, không có sai lệch"
+                    + (
+                        f" ({result.archived_events} sự kiện đã lưu trữ không kiểm tra ở đây)."
+                        if result.archives
+                        else "."
+                    )
                 )
             )
             return
