@@ -142,8 +142,9 @@ def cached_page(
 
     `build` renders the page with `slot(name)` markers where the values of `slots(meta)` go
     (`meta`: what the built response carried as `pagecache_meta`, stored with the page, so a
-    slot needs no query); only a 200 HTML answer is stored. `seconds` bounds the entry's life (default `PAGE_CACHE_SECONDS`),
-    for pages whose data also change without an event (popularity, figures of the day)."""
+    slot needs no query); only a 200 HTML answer is stored. `seconds` bounds the entry's life
+    (default `PAGE_CACHE_SECONDS`), for pages whose data also change without an event
+    (popularity, figures of the day)."""
     life = timeout() if seconds is None else min(seconds, timeout())
     shareable = life > 0 and _shareable_visitor(request)
     if not shareable:
