@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.contrib.messages.storage.session import SessionStorage
@@ -79,8 +80,8 @@ def _get(client: Client, path: str) -> HttpResponse:
     return response  # type: ignore[return-value]
 
 
-def test_second_anonymous_visitor_is_served_from_the_cache_with_their_own_csrf_token(
-    procedures,  # type: ignore[no-untyped-def]
+def test_second_anonymous_visitor_is_served_from_the_cache_with_their_own_csrf_token(  # type: ignore[no-untyped-def]
+    procedures,
 ):
     first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
     a = _get(first, "/thu-tuc/")
@@ -236,6 +237,16 @@ def test_the_due_date_is_computed_for_each_answer(procedures):  # type: ignore[n
     assert "[[pagecache" not in page.content.decode()
 
 
+def _anonymous_request(path: str) -> Any:
+    from django.contrib.auth.models import AnonymousUser
+
+    request: Any = RequestFactory().get(path)
+    request.session = {}
+    request.user = AnonymousUser()
+    request._messages = SessionStorage(request)
+    return request
+
+
 def test_entries_are_built_on_the_primary_even_in_a_replica_view(db):  # type: ignore[no-untyped-def]
     seen: list[bool] = []
 
@@ -243,35 +254,21 @@ def test_entries_are_built_on_the_primary_even_in_a_replica_view(db):  # type: i
         seen.append(replica_allowed())
         return HttpResponse("<p>trang</p>")
 
-    request = RequestFactory().get("/cong-khai/")
-    request.session = {}  # type: ignore[assignment]
-    from django.contrib.auth.models import AnonymousUser
-
-    request.user = AnonymousUser()
-    request._messages = SessionStorage(request)  # type: ignore[attr-defined]
     with replica_reads():
         assert replica_allowed()
-        pagecache.cached_page(request, build, namespaces=["catalog"])
+        pagecache.cached_page(_anonymous_request("/cong-khai/"), build, namespaces=["catalog"])
     assert seen == [False]
 
 
 def test_a_page_that_used_a_csp_nonce_is_never_stored(db):  # type: ignore[no-untyped-def]
-    from django.contrib.auth.models import AnonymousUser
-
-    def request():  # type: ignore[no-untyped-def]
-        r = RequestFactory().get("/co-nonce/")
-        r.session = {}
-        r.user = AnonymousUser()
-        r._messages = SessionStorage(r)
-        return r
-
-    def build_with_nonce(r) -> HttpResponse:  # type: ignore[no-untyped-def]
-        r._csp_nonce = "bWFkZS11cC1ub25jZQ=="  # what django-csp sets when a template reads it
-        return HttpResponse(f'<script nonce="{r._csp_nonce}"></script>')
-
     for _ in range(2):
-        r = request()
-        answer = pagecache.cached_page(r, lambda r=r: build_with_nonce(r), namespaces=["x"])
+        request = _anonymous_request("/co-nonce/")
+
+        def build(request: Any = request) -> HttpResponse:
+            request._csp_nonce = "bWFkZS11cC1ub25jZQ=="  # what django-csp sets when it is read
+            return HttpResponse(f'<script nonce="{request._csp_nonce}"></script>')
+
+        answer = pagecache.cached_page(request, build, namespaces=["x"])
         assert answer["X-Page-Cache"] == "miss"
 
 
