@@ -891,7 +891,7 @@ def _http_scenarios(
         worker_class="sync",
         workers=ctx.config.workers,
     )
-    server.start()
+    server.start(timeout=180)  # a busy machine (parallel runs) imports Django slowly
     try:
         # Warm every worker (imports, URL resolver, connections) before measuring.
         scenarios.run_load(
