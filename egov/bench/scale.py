@@ -15,6 +15,9 @@
      month, as the operator;
    - tracking: public lookups by dossier code over the whole table; submission: online
      submissions through the REST API, each as a different citizen;
+   - public: the catalogue list, a procedure page, search, home and transparency pages as
+     anonymous visitors on a generated catalogue of 2,000 procedures, and a change to a
+     procedure checked on the next request (egov/bench/public.py);
    - aggregates vs naive: the dashboard's figures for a month and a year from the aggregate
      tables, timed in-process, against the same counts by GROUP BY over the dossier table;
    - drill: the first two pages of the dossier lists behind the figures, in-process;
@@ -53,6 +56,7 @@ from . import scenarios
 from .database import BenchDatabase
 from .loadgen import percentile
 from .machine import describe, load_average, provenance
+from .public import ensure_catalogue, public_pages
 from .report import write_section
 from .runner import log_result
 from .scenarios import ScenarioResult, Table, fmt
@@ -82,10 +86,19 @@ SCENARIOS = (
     "tracking",
     "submission",
     "lifecycle",
+    "public",
     "memory",
     "pgbench",
 )
-HTTP_SCENARIOS = ("floor", "work_queue", "dashboard", "tracking", "submission", "lifecycle")
+HTTP_SCENARIOS = (
+    "floor",
+    "work_queue",
+    "dashboard",
+    "tracking",
+    "submission",
+    "lifecycle",
+    "public",
+)
 
 
 @dataclass
@@ -108,13 +121,15 @@ class ScaleConfig:
     tracking_lookups: int = 20_000
     citizens: int = 2_000
     huey_seconds: float = 120.0
+    procedures: int = 2_000  # the public pages' catalogue (egov/bench/catalogue.py)
+    database: str = ""  # another database than egov_scale_<N> (already generated, say)
 
     def wants(self, scenario: str) -> bool:
         return self.only is None or scenario in self.only
 
     @property
     def db_name(self) -> str:
-        return f"egov_scale_{self.dossiers}"
+        return self.database or f"egov_scale_{self.dossiers}"
 
 
 @dataclass
@@ -872,6 +887,7 @@ def _http_scenarios(
         "tracking": lambda port: tracking(ctx, port),
         "submission": lambda port: submission(ctx, port, secret_key),
         "lifecycle": lambda port: lifecycle(ctx, port, secret_key),
+        "public": lambda port: public_pages(ctx, port),
     }
     results: list[ScenarioResult] = []
     server = AppServer(
@@ -880,7 +896,7 @@ def _http_scenarios(
         worker_class="sync",
         workers=ctx.config.workers,
     )
-    server.start()
+    server.start(timeout=180)  # a busy machine (parallel runs) imports Django slowly
     try:
         # Warm every worker (imports, URL resolver, connections) before measuring.
         scenarios.run_load(
@@ -930,6 +946,8 @@ def run_scale(config: ScaleConfig, log: Log) -> ScaleReport:
         else:
             log(f"reusing {db.name}: {count:,} dossiers (--fresh regenerates)")
         _lifecycle_setup()
+        if config.wants("public"):
+            ensure_catalogue(config.procedures, log)
         ctx = ScaleContext(
             config=config,
             db=db,

@@ -7,4 +7,4 @@ class CatalogConfig(AppConfig):
     verbose_name = "Thủ tục hành chính"
 
     def ready(self) -> None:
-        from . import scopes  # noqa: F401
+        from . import pages, scopes  # noqa: F401

@@ -12,8 +12,10 @@ of 3–5 letters, two for longer ones, an adjacent swap counting as one ("sihn" 
 Where the candidates come from:
 
 * PostgreSQL: full-text search with the ``simple`` configuration over ``search_text`` (every
-  query word as a prefix) or ``pg_trgm`` word similarity of the whole query (which catches
-  typos); both use the GIN indexes of migration 0002. The candidates are then matched as above.
+  query word as a prefix, on the GIN index of migration 0002) when every query word is a
+  catalogue word or the start of one — the usual case, typed with or without diacritics;
+  otherwise (a typo) ``pg_trgm`` word similarity of the whole query as well, computed per row.
+  The candidates are then matched as above.
 * Any other database (SQLite): an in-process index of the catalogue's words, rebuilt when the
   catalogue's fingerprint (row count, last update) changes, so a change made by another process
   is seen at the next search.
@@ -268,6 +270,7 @@ def _rank(
 
 CANDIDATE_SIMILARITY = 0.2  # pg_trgm word_similarity that makes a row worth scoring
 MAX_CANDIDATES = 500
+MAX_INDEX_CANDIDATES = 2000  # rows the full-text index found, ranked in Python
 
 
 def _variants(token: str) -> list[str]:
@@ -288,8 +291,14 @@ def _prefix_query(tokens: Iterable[str]) -> str:
 
 
 def _search_postgres(qs: QuerySet[Procedure], text: str, limit: int) -> list[Procedure]:
-    """Candidates from the GIN indexes (every word as a prefix, or trigram word similarity of
-    the whole query), then the same word-by-word matching and ranking as the fallback."""
+    """Candidates from the GIN indexes, then the same word-by-word matching and ranking as the
+    fallback.
+
+    A word that is a catalogue word (or the start of one) only matches as typed (see
+    `_token_scores`), so when every word of the query is one, the matches are exactly the rows
+    the full-text index finds with every word as a prefix: those are the candidates, and no
+    similarity is computed. Only a query with a word the catalogue does not know (a typo) takes
+    its candidates from trigram word similarity, which is computed row by row."""
     from django.contrib.postgres.search import (
         SearchQuery,
         SearchVector,
@@ -297,33 +306,47 @@ def _search_postgres(qs: QuerySet[Procedure], text: str, limit: int) -> list[Pro
     )
 
     vector = SearchVector("search_text", config="simple")
-    condition = Q(sim__gte=CANDIDATE_SIMILARITY)
-    raw = _prefix_query(text.split())
-    if raw:
-        condition |= Q(sv=SearchQuery(raw, config="simple", search_type="raw"))
-    if CODE_QUERY_RE.match(text):
-        condition |= Q(code__istartswith=text)
-    annotated: Any = qs.annotate(sv=vector, sim=TrigramWordSimilarity(text, "search_text"))
-    rows = (
-        annotated.filter(condition)
-        .order_by("-sim")
-        .values_list("pk", "code", "search_text")[:MAX_CANDIDATES]
-    )
-    docs = [_Doc(pk, code.lower(), body, _doc_words(body)) for pk, code, body in rows]
-    vocabulary = {w for d in docs for w in d.words}
-    per_token = []
-    for token in dict.fromkeys(_fold(t) for t in text.split()):
-        known: bool | None = None
+    tokens = list(dict.fromkeys(_fold(t) for t in text.split()))
+    known: dict[str, bool | None] = {}
+    for token in tokens:
+        known[token] = None
         if _allowed_edits(token):
             # Is it a word (or the start of one) anywhere in the catalogue? Then it is no typo.
             query = _prefix_query([token])
-            known = (
+            known[token] = (
                 bool(query)
                 and Procedure.objects.annotate(sv=vector)
                 .filter(sv=SearchQuery(query, config="simple", search_type="raw"))
                 .exists()
             )
-        per_token.append(_token_scores(token, vocabulary, known))
+    raw = _prefix_query(text.split())
+    every_word_known = all(k is not False for k in known.values())
+    if every_word_known and raw:
+        # The index alone: every word as a prefix (the most used first, should it be capped).
+        condition = Q(sv=SearchQuery(raw, config="simple", search_type="raw"))
+        if CODE_QUERY_RE.match(text):
+            condition |= Q(code__istartswith=text)
+        rows = (
+            qs.annotate(sv=vector)
+            .filter(condition)
+            .order_by("-submission_count", "pk")
+            .values_list("pk", "code", "search_text")[:MAX_INDEX_CANDIDATES]
+        )
+    else:
+        condition = Q(sim__gte=CANDIDATE_SIMILARITY)
+        if raw:
+            condition |= Q(sv=SearchQuery(raw, config="simple", search_type="raw"))
+        if CODE_QUERY_RE.match(text):
+            condition |= Q(code__istartswith=text)
+        annotated: Any = qs.annotate(sv=vector, sim=TrigramWordSimilarity(text, "search_text"))
+        rows = (
+            annotated.filter(condition)
+            .order_by("-sim")
+            .values_list("pk", "code", "search_text")[:MAX_CANDIDATES]
+        )
+    docs = [_Doc(pk, code.lower(), body, _doc_words(body)) for pk, code, body in rows]
+    vocabulary = {w for d in docs for w in d.words}
+    per_token = [_token_scores(token, vocabulary, known[token]) for token in tokens]
     return _rank(docs, text, per_token, limit)
 
 

@@ -10,6 +10,7 @@ class OrgConfig(AppConfig):
         from egov.core.actors import set_official_lookup
         from egov.events.agencies import register_agency_model
 
+        from . import pages  # noqa: F401
         from .models import Agency, Official
 
         # An official's agency and roles, for every actor built from a user (egov.core.actors).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from itertools import groupby
+from types import SimpleNamespace
 from typing import Any
 
 from django import forms
@@ -13,22 +14,31 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from egov.catalog.form_templates import CONTENT_TYPES, download_name, template_extension
 from egov.catalog.models import OnlineMode, Procedure, Sector
-from egov.catalog.search import popular_procedures, search_procedures, suggest_procedures
+from egov.catalog.pages import NAMESPACE as CATALOG_PAGES
+from egov.catalog.search import (
+    filter_procedures,
+    popular_procedures,
+    search_procedures,
+    suggest_procedures,
+)
 from egov.core.actors import actor_for_user
 from egov.core.dbrouting import replica_ok
 from egov.core.errors import DomainError
+from egov.core.pagecache import cached_page, slot
 from egov.core.ratelimit import allow_lookup
 from egov.core.scoping import visible_to
 from egov.core.uploads import UploadRejected
@@ -52,6 +62,7 @@ from egov.identity import prefill
 from egov.onestop import services as onestop_services
 from egov.onestop.models import SupplementRequest
 from egov.org.models import Agency, Unit
+from egov.org.pages import NAMESPACE as ORG_PAGES
 from egov.payments import providers as payment_providers
 from egov.payments.models import Payment, PaymentStatus
 from egov.workcalendar.services import WorkingCalendar
@@ -67,21 +78,63 @@ from .forms import (
     proof_key,
 )
 
+# The public pages are cached whole for anonymous visitors (egov.core.pagecache), keyed by the
+# versions of the data they show: the catalogue's and the organisation's, bumped by their events.
+PUBLIC_NAMESPACES = (CATALOG_PAGES, ORG_PAGES)
+# Popularity (submission_count) moves with every submission and records no catalogue event: the
+# pages ordered by it are rebuilt at most this often.
+POPULARITY_SECONDS = 300
+PAGE_SIZE = 25  # procedures per page of the list
+MAX_RESULTS = 500  # search results ranked, then paged
+
 
 @replica_ok
 def home(request: HttpRequest) -> HttpResponse:
-    popular = (
-        Procedure.objects.filter(is_published=True)
-        .select_related("sector")
-        .order_by("-submission_count", "name")[:8]
-    )
-    return render(
-        request, "portal/home.html", {"popular": popular, "sectors": Sector.objects.all()}
-    )
+    def build() -> HttpResponse:
+        popular = (
+            Procedure.objects.filter(is_published=True)
+            .select_related("sector")
+            .order_by("-submission_count", "name")[:8]
+        )
+        return render(request, "portal/home.html", {"popular": popular})
+
+    return cached_page(request, build, namespaces=PUBLIC_NAMESPACES, seconds=POPULARITY_SECONDS)
+
+
+def _page_links(page: Any, params: Any) -> list[dict[str, Any]]:
+    """GOV.UK-style page links: the pages around the current one, the first and the last, an
+    ellipsis between (Paginator.get_elided_page_range), each keeping the other parameters."""
+    links: list[dict[str, Any]] = []
+    base = [(k, v) for k, v in params.items() if k not in ("trang", "page") and v]
+    for number in page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1):
+        if number == page.paginator.ELLIPSIS:
+            links.append({"ellipsis": True})
+            continue
+        query = urlencode([*base, ("trang", number)] if number != 1 else base)
+        links.append({"number": number, "url": "?" + query, "current": number == page.number})
+    return links
+
+
+def _page_url(params: Any, number: int) -> str:
+    base = [(k, v) for k, v in params.items() if k not in ("trang", "page") and v]
+    return "?" + urlencode([*base, ("trang", number)] if number != 1 else base)
 
 
 @replica_ok
 def procedure_list(request: HttpRequest) -> HttpResponse:
+    """The catalogue, a page at a time: all published procedures (most used first) or those
+    matching the words, filtered by field, agency, level and online mode."""
+    htmx = "1" if request.headers.get("HX-Request") else ""
+    return cached_page(
+        request,
+        lambda: _procedure_list(request, htmx=bool(htmx)),
+        namespaces=PUBLIC_NAMESPACES,
+        parts=[htmx],
+        seconds=POPULARITY_SECONDS,
+    )
+
+
+def _procedure_list(request: HttpRequest, *, htmx: bool) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:200]
     filters: dict[str, Any] = {}
     for key in ("sector", "agency", "level"):
@@ -89,10 +142,19 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
             filters[key] = request.GET[key]
     if request.GET.get("online_mode"):
         filters["online_mode"] = request.GET["online_mode"]  # checked by filter_procedures
-    results = search_procedures(query, limit=50, **filters)
+    results: Any
+    if query:
+        results = search_procedures(query, limit=MAX_RESULTS, **filters)
+    else:
+        results = (
+            filter_procedures(Procedure.objects.all(), **filters)
+            .select_related("sector")
+            .order_by("-submission_count", "name", "pk")
+        )
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("trang"))
     suggestions: list[Procedure] = []
     popular: list[Procedure] = []
-    if not results and not filters:
+    if not page.paginator.count and not filters:
         # Nothing found: the nearest names, then what people most often come for. With filters
         # (sector, agency...) the page offers to search again without them instead.
         suggestions = suggest_procedures(query) if query else []
@@ -100,7 +162,12 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
         popular = [p for p in popular_procedures(8) if p.pk not in shown][:5]
     context = {
         "query": query,
-        "results": results,
+        "results": list(page.object_list),
+        "page": page,
+        "total": page.paginator.count,
+        "page_links": _page_links(page, request.GET) if page.paginator.num_pages > 1 else [],
+        "previous_url": _page_url(request.GET, page.number - 1) if page.has_previous() else "",
+        "next_url": _page_url(request.GET, page.number + 1) if page.has_next() else "",
         "suggestions": suggestions,
         "popular": popular,
         "has_filters": bool(filters),
@@ -109,9 +176,7 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
         "online_modes": OnlineMode.choices,
         "filters": request.GET,
     }
-    template = (
-        "portal/_results.html" if request.headers.get("HX-Request") else "portal/procedures.html"
-    )
+    template = "portal/_results.html" if htmx else "portal/procedures.html"
     return render(request, template, context)
 
 
@@ -125,11 +190,32 @@ def _published(code: str) -> Procedure:
     )
 
 
+DUE_FORMAT = r"H:i \n\g\à\y d/m/Y"
+
+
+def _due_now(meta: Any) -> dict[str, str]:
+    """The due date if submitted now: computed for each answer (it moves with the clock), from
+    what the cached page kept of the procedure, without a query."""
+    if not meta:
+        return {}
+    source = SimpleNamespace(processing_time=meta["time"], time_unit=meta["unit"])
+    due = dossier_services.due_date(source, meta["agency"], timezone.now())  # type: ignore[arg-type]
+    return {"due": date_format(timezone.localtime(due), DUE_FORMAT)}
+
+
 @replica_ok
 def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
+    return cached_page(
+        request,
+        lambda: _procedure_detail(request, code),
+        namespaces=PUBLIC_NAMESPACES,
+        slots=_due_now,
+    )
+
+
+def _procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
     procedure = _published(code)
     agencies = list(procedure.agencies.all())
-    due = dossier_services.due_date(procedure, agencies[0] if agencies else None, timezone.now())
     process = procedure.current_process()
     # Where to hand the papers in: each agency's one-stop desk(s), with address and hours.
     desks = {
@@ -142,12 +228,12 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
         )
     }
     fees = list(procedure.fees.all())
-    return render(
+    response = render(
         request,
         "portal/procedure_detail.html",
         {
             "procedure": procedure,
-            "due": due,
+            "due_slot": slot("due"),
             "agencies": agencies,
             "places": [(a, desks.get(a.pk, [])) for a in agencies],
             "fees": fees,
@@ -156,6 +242,14 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
             **_identity_context(request, procedure),
         },
     )
+    # What the due date needs (due_date reads the legal time of the procedure, its first agency's
+    # calendar), kept with the cached page.
+    response.pagecache_meta = {  # type: ignore[attr-defined]
+        "time": str(procedure.processing_time),
+        "unit": procedure.time_unit,
+        "agency": agencies[0].pk if agencies else None,
+    }
+    return response
 
 
 def _identity_context(request: HttpRequest, procedure: Procedure) -> dict[str, Any]:

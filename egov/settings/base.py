@@ -323,6 +323,9 @@ if os.environ.get("REDIS_URL"):
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ["REDIS_URL"],
     }
+# Public pages cached whole for anonymous visitors (egov.core.pagecache), at most this long;
+# catalogue and organisation changes drop them at once. 0 switches the page cache off.
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "600"))
 
 # The model of API clients (core.api_auth finds it by name, as Django does AUTH_USER_MODEL).
 API_CLIENT_MODEL = "accounts.ApiClient"

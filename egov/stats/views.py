@@ -26,13 +26,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from egov.catalog.models import Sector
+from egov.catalog.pages import NAMESPACE as CATALOG_PAGES
 from egov.core.actors import SYSTEM, Actor, actor_for_user
 from egov.core.dbrouting import replica_ok
 from egov.core.errors import DomainError, NotAllowed, NotFoundError
 from egov.core.ids import parse_id
 from egov.core.keyset import CURSOR_PARAM
 from egov.core.numbers import NumberFormat
+from egov.core.pagecache import cached_page
 from egov.core.xlsx import FORMULA_TRIGGERS
+from egov.org.pages import NAMESPACE as ORG_PAGES
 from egov.payments import figures as payment_figures
 
 from . import drill, exports, index766, queries
@@ -801,6 +804,19 @@ def _public_where(sel: queries.Selection) -> str:
 @replica_ok
 @require_GET
 def transparency(request: HttpRequest) -> HttpResponse:
+    """The public figures, the same for every anonymous visitor: the whole page is cached as
+    long as its figures are (egov.core.pagecache), per day, and dropped at once when an agency
+    or a field is renamed."""
+    return cached_page(
+        request,
+        lambda: _transparency(request),
+        namespaces=(ORG_PAGES, CATALOG_PAGES),
+        parts=[timezone.localdate().isoformat()],
+        seconds=PUBLIC_CACHE_SECONDS,
+    )
+
+
+def _transparency(request: HttpRequest) -> HttpResponse:
     sel, errors = public_selection(request.GET)
     data = public_rates(sel)
     qs = urlencode(data["params"])

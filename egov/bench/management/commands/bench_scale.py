@@ -26,6 +26,17 @@ class Command(BaseCommand):
         parser.add_argument("--clients", type=int, default=16)
         parser.add_argument("--no-write", action="store_true", help="không ghi docs/benchmarks.md")
         parser.add_argument(
+            "--procedures",
+            type=int,
+            default=2000,
+            help="số thủ tục của danh mục cho kịch bản trang công khai (public)",
+        )
+        parser.add_argument(
+            "--database",
+            default="",
+            help="tên cơ sở dữ liệu khác egov_scale_<N> (ví dụ một cơ sở đã tạo sẵn dữ liệu)",
+        )
+        parser.add_argument(
             "--only",
             default=None,
             help="chỉ chạy các kịch bản này (phân cách bằng dấu phẩy; rỗng: chỉ tạo dữ liệu), "
@@ -39,6 +50,8 @@ class Command(BaseCommand):
             duration=options["duration"],
             clients=options["clients"],
             lifecycle_clients=options["clients"],
+            procedures=options["procedures"],
+            database=options["database"],
         )
         if options["only"] is not None:
             only = {name.strip() for name in options["only"].split(",") if name.strip()}
