@@ -21,3 +21,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # database, with their events; tests build the calendar they mean to test instead, and
 # workcalendar/tests/test_official_days_on_migrate.py turns the loading on to prove it.
 WORKCALENDAR_LOAD_OFFICIAL_DAYS = False
+
+# The dashboard's cached sections are rebuilt as soon as a figure changes (no settling window),
+# so a test that changes a figure sees it on the next request (egov/stats/pagecache.py).
+STATS_PAGE_SETTLE_SECONDS = 0
