@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -64,8 +65,9 @@ def settle_seconds() -> float:
 
 
 def bump() -> None:
-    """A figure may have changed: entries built before now are out of date."""
-    cache.set(VERSION_KEY, time.time_ns(), None)
+    """A figure may have changed: entries built before now are out of date. A random token, not
+    a clock reading: two bumps under the same (or a frozen) clock still differ."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
 
 
 def _bump_after_commit() -> None:
@@ -73,7 +75,7 @@ def _bump_after_commit() -> None:
 
 
 def changed() -> None:
-    """Bump now and once more when the transaction commits (once per transaction)."""
+    """Bump now, and once more when the outermost transaction commits (scheduled once)."""
     bump()
     conn = transaction.get_connection()
     if not conn.in_atomic_block:
@@ -110,12 +112,12 @@ def key(page: str, scope: frozenset[int] | None, agency_ids: frozenset[int] | No
     return "stats:page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _current_version() -> int:
+def _current_version() -> str:
     version = cache.get(VERSION_KEY)
     if version is None:
-        cache.add(VERSION_KEY, time.time_ns(), None)
-        version = cache.get(VERSION_KEY, 0)
-    return int(version)
+        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(VERSION_KEY, "")
+    return str(version)
 
 
 def sections(cache_key: str, build: Callable[[], dict[str, str]]) -> dict[str, str]:
@@ -127,7 +129,8 @@ def sections(cache_key: str, build: Callable[[], dict[str, str]]) -> dict[str, s
         version = _current_version()
     if entry is not None:
         built_version, built_ts, html = entry
-        if built_version == version or time.time() - built_ts < settle_seconds():
+        age = time.time() - built_ts  # negative when the clock went back: not trusted
+        if built_version == version or 0 <= age < settle_seconds():
             return dict(html)
     # The version is read before the figures: a change committed during the build leaves a newer
     # version behind, and the next request rebuilds.
