@@ -99,7 +99,9 @@ def _digest(ids: Iterable[int] | None) -> str:
     return hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()[:32]
 
 
-def key(page: str, scope: frozenset[int] | None, agency_ids: frozenset[int] | None, **parts: Any) -> str:
+def key(
+    page: str, scope: frozenset[int] | None, agency_ids: frozenset[int] | None, **parts: Any
+) -> str:
     raw = "|".join(
         [
             page,
