@@ -28,3 +28,7 @@ if "replica" in DATABASES:  # noqa: F405
     # primary. The real replica is exercised by egov/core/tests/test_read_routing.py, which runs
     # the application in its own process against a primary and a streaming replica (PgPair).
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405
+
+# The dashboard's cached sections are rebuilt as soon as a figure changes (no settling window),
+# so a test that changes a figure sees it on the next request (egov/stats/pagecache.py).
+STATS_PAGE_SETTLE_SECONDS = 0

@@ -7,4 +7,4 @@ class StatsConfig(AppConfig):
     verbose_name = "Điều hành và Chỉ số 766"
 
     def ready(self) -> None:
-        from . import projector, scopes  # noqa: F401 - registers the projector and scope policies
+        from . import pagecache, projector, scopes  # noqa: F401 - registers projectors, policies

@@ -21,8 +21,10 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from egov.catalog.models import Sector
@@ -38,9 +40,9 @@ from egov.core.xlsx import FORMULA_TRIGGERS
 from egov.org.pages import NAMESPACE as ORG_PAGES
 from egov.payments import figures as payment_figures
 
-from . import drill, exports, index766, queries
+from . import drill, exports, index766, pagecache, queries
 from .periods import KINDS, Period, parse_period, year_period
-from .scopes import may_view_dashboard
+from .scopes import agency_scope, may_view_dashboard
 from .tree import agency_tree
 
 PAGE_SIZE = 50
@@ -281,24 +283,66 @@ def _documents(sel: queries.Selection) -> dict[str, Any] | None:
     return {"sent": sent.count(), "received": received.count()}
 
 
+def _cache_key(page: str, sel: queries.Selection) -> str:
+    """Scope (what this viewer may see) and selection: never another scope's entry."""
+    return pagecache.key(
+        page,
+        agency_scope(sel.actor),
+        sel.agency_ids,
+        kind=sel.period.kind,
+        start=sel.start.isoformat(),
+        end=sel.end.isoformat(),
+        today=timezone.localdate().isoformat(),  # "in progress now" or "at the end of the day"
+        agency=sel.agency_id,
+        sector=sel.sector_id,
+        procedure=sel.procedure_id,
+        channel=sel.channel,
+    )
+
+
+def _filters_html(sel: queries.Selection, **extra: Any) -> str:
+    return render_to_string(
+        "stats/_filters.html",
+        {
+            "sel": sel,
+            "choices": queries.filter_choices(sel),
+            "kinds": KINDS,
+            "period_values": _period_values(sel.period),
+            **extra,
+        },
+    )
+
+
+def _dashboard_sections(sel: queries.Selection) -> dict[str, str]:
+    def build() -> dict[str, str]:
+        context = _live_context(sel)
+        context["live_path"] = reverse("stats:dashboard")
+        return {
+            "live": render_to_string("stats/_live.html", context),
+            "filters": _filters_html(sel),
+        }
+
+    return pagecache.sections(_cache_key("dashboard", sel), build)
+
+
 @replica_ok
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     sel, errors = _selection(request, actor)
-    context = _live_context(sel)
+    html = _dashboard_sections(sel)
     if request.GET.get("partial") == "live":
-        return render(request, "stats/_live.html", context)
-    context.update(
-        errors=errors,
-        choices=queries.filter_choices(sel),
-        kinds=KINDS,
-        params=request.GET,
-        period_values=_period_values(sel.period),
-        subtitle=_subtitle(sel),
-        live_url=f"{reverse('stats:dashboard')}?{_qs(sel, partial='live')}",
-    )
+        return HttpResponse(html["live"])
+    context = {
+        "sel": sel,
+        "qs": _qs(sel),
+        "poll_seconds": POLL_SECONDS,
+        "errors": errors,
+        "subtitle": _subtitle(sel),
+        "filters_html": mark_safe(html["filters"]),  # noqa: S308 - rendered by our templates
+        "live_html": mark_safe(html["live"]),  # noqa: S308 - rendered by our templates
+    }
     return render(request, "stats/dashboard.html", context)
 
 
@@ -530,17 +574,24 @@ def index_page(request: HttpRequest) -> HttpResponse:
     params.setdefault("period", "year")
     request.GET = params  # type: ignore[assignment]
     sel, errors = _selection(request, actor)
-    context = index_context(sel)
-    context.update(
-        sel=sel,
-        errors=errors,
-        choices=queries.filter_choices(sel),
-        kinds=KINDS,
-        params=request.GET,
-        period_values=_period_values(sel.period),
-        subtitle=_subtitle(sel),
-        qs=_qs(sel),
-    )
+
+    def build() -> dict[str, str]:
+        context = index_context(sel)
+        context.update(sel=sel, updated_at=timezone.localtime())
+        return {
+            "body": render_to_string("stats/_index766_body.html", context),
+            "filters": _filters_html(sel, hide_dimensions=True),
+        }
+
+    html = pagecache.sections(_cache_key("index766", sel), build)
+    context = {
+        "sel": sel,
+        "errors": errors,
+        "subtitle": _subtitle(sel),
+        "qs": _qs(sel),
+        "filters_html": mark_safe(html["filters"]),  # noqa: S308 - rendered by our templates
+        "body_html": mark_safe(html["body"]),  # noqa: S308 - rendered by our templates
+    }
     return render(request, "stats/index766.html", context)
 
 
