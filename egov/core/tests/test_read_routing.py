@@ -95,9 +95,10 @@ def _template(pair: pgpair.PgPair) -> tuple[str, dict[str, str]]:
         if exists and seed_file.exists():
             return name, json.loads(seed_file.read_text())
         for (old,) in conn.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'rt_tpl_%%'"
+            "SELECT datname FROM pg_database WHERE datname LIKE 'rt_tpl_%'"
         ).fetchall():
             conn.execute(f'DROP DATABASE "{old}" WITH (FORCE)')
+            (BASE / f"{old}.json").unlink(missing_ok=True)
         conn.execute(f'CREATE DATABASE "{name}"')
     env = _env(DATABASE_URL=pair.primary.url(name))
     _run(["manage.py", "migrate", "-v0"], env)
