@@ -178,7 +178,7 @@ def public_pages(ctx: ScaleContext, port: int) -> list[ScenarioResult]:
         built = _warm(port, paths)
         requests = [{"method": "GET", "path": p, "headers": {"Accept": "text/html"}} for p in paths]
         summary = scenarios.run_load(
-            ctx,  # type: ignore[arg-type]
+            ctx,
             port=port,
             requests=requests,
             body_files=[],
