@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from egov.bench.scale import SCENARIOS, ScaleConfig, run_scale, write_scale_report
+from egov.bench.server import SERVERS
 
 
 class Command(BaseCommand):
@@ -26,6 +27,17 @@ class Command(BaseCommand):
         parser.add_argument("--clients", type=int, default=16)
         parser.add_argument("--no-write", action="store_true", help="không ghi docs/benchmarks.md")
         parser.add_argument(
+            "--servers",
+            default="gunicorn",
+            help="máy chủ ứng dụng đo lần lượt trong cùng một lần chạy (phân cách bằng dấu phẩy), "
+            f"trong: {', '.join(SERVERS)}",
+        )
+        parser.add_argument(
+            "--database",
+            default="",
+            help="tên cơ sở dữ liệu dùng thay cho egov_scale_<N> (không ghi docs/benchmarks.md)",
+        )
+        parser.add_argument(
             "--only",
             default=None,
             help="chỉ chạy các kịch bản này (phân cách bằng dấu phẩy; rỗng: chỉ tạo dữ liệu), "
@@ -39,7 +51,13 @@ class Command(BaseCommand):
             duration=options["duration"],
             clients=options["clients"],
             lifecycle_clients=options["clients"],
+            database=options["database"],
         )
+        servers = tuple(name.strip() for name in options["servers"].split(",") if name.strip())
+        unknown_servers = set(servers) - set(SERVERS)
+        if not servers or unknown_servers:
+            raise CommandError(f"máy chủ không có: {', '.join(sorted(unknown_servers))}")
+        config.servers = servers
         if options["only"] is not None:
             only = {name.strip() for name in options["only"].split(",") if name.strip()}
             unknown = only - set(SCENARIOS)
@@ -51,7 +69,7 @@ class Command(BaseCommand):
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
         problems = [p for r in report.results for p in r.problems]
-        if not options["no_write"] and config.only is None:
+        if not options["no_write"] and config.only is None and not config.database:
             path = Path(settings.BASE_DIR) / "docs" / "benchmarks.md"
             write_scale_report(report, path)
             self.stdout.write(f"written: {path}")
