@@ -122,7 +122,11 @@ class ScaleConfig:
     citizens: int = 2_000
     huey_seconds: float = 120.0
     procedures: int = 2_000  # the public pages' catalogue (egov/bench/catalogue.py)
-    database: str = ""  # another database than egov_scale_<N> (already generated, say)
+    # The servers the HTTP scenarios run under, one after the other in the same run (SERVERS).
+    servers: tuple[str, ...] = ("gunicorn",)
+    granian_workers: int = 2
+    granian_threads: int = 2
+    database: str = ""  # another database than egov_scale_<N> (e.g. a helper's own)
 
     def wants(self, scenario: str) -> bool:
         return self.only is None or scenario in self.only
@@ -143,6 +147,7 @@ class ScaleContext:
     env: dict[str, str]
     http_summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
     gunicorn_peaks: dict[str, dict[int, int]] = field(default_factory=dict)  # label -> pid -> KiB
+    server_label: str = ""  # the server the HTTP scenarios are running under now
 
 
 @dataclass
@@ -426,9 +431,8 @@ def _http_scenario(
     )
     ctx.http_summaries[name] = summary
     result = ScenarioResult(name, title, meaning)
-    result.tables.append(
-        Table(scenarios.HTTP_COLUMNS, [scenarios.http_row(f"sync, {cfg.workers} workers", summary)])
-    )
+    label = ctx.server_label or f"sync, {cfg.workers} workers"
+    result.tables.append(Table(scenarios.HTTP_COLUMNS, [scenarios.http_row(label, summary)]))
     result.metrics = {
         "throughput": summary["throughput"],
         "p50": summary["latency_ms"]["p50"],
@@ -876,10 +880,89 @@ def _run(name: str, func: Callable[[], Any], log: Log) -> list[ScenarioResult]:
     return results
 
 
+def _app_server(ctx: ScaleContext, kind: str) -> AppServer:
+    cfg = ctx.config
+    if kind == "granian":
+        return AppServer.granian(
+            env=ctx.env,
+            log_path=ctx.work_dir / "granian.log",
+            workers=cfg.granian_workers,
+            threads=cfg.granian_threads,
+        )
+    return AppServer(
+        env=ctx.env,
+        log_path=ctx.work_dir / "gunicorn.log",
+        worker_class="sync",
+        workers=cfg.workers,
+    )
+
+
 def _http_scenarios(
     ctx: ScaleContext, names: list[str], secret_key: str, log: Log
 ) -> list[ScenarioResult]:
-    """The scenarios measured over HTTP, against one gunicorn started for them."""
+    """The scenarios measured over HTTP, under each server of the configuration in turn; one
+    table per scenario with a row per server, each figure also relative to that server's floor
+    (`/healthz` through the same server and middleware, in the same run)."""
+    per_server: list[tuple[str, list[ScenarioResult]]] = []
+    for kind in ctx.config.servers:
+        server = _app_server(ctx, kind)
+        ctx.server_label = server.label
+        log(f"HTTP scenarios under {server.label} ...")
+        per_server.append((server.label, _http_scenarios_on(ctx, server, names, secret_key, log)))
+    return merge_server_results(per_server)
+
+
+FLOOR = "http_floor"
+
+
+def merge_server_results(
+    per_server: list[tuple[str, list[ScenarioResult]]],
+) -> list[ScenarioResult]:
+    """One result per scenario: the first server's, with the other servers' table rows added
+    under its own, and a note of every HTTP figure as a fraction of the same server's floor."""
+    merged: dict[str, ScenarioResult] = {}
+    floors: dict[str, float] = {}
+    figures: dict[str, list[tuple[str, float, float]]] = {}  # name -> (label, req/s, p99)
+    for label, results in per_server:
+        for r in results:
+            throughput = r.metrics.get("throughput")
+            if throughput is not None:
+                if r.name == FLOOR:
+                    floors[label] = float(throughput)
+                figures.setdefault(r.name, []).append(
+                    (label, float(throughput), float(r.metrics.get("p99", 0.0)))
+                )
+            first = merged.get(r.name)
+            if first is None:
+                merged[r.name] = r
+                continue
+            if first.tables and r.tables and first.tables[0].columns == r.tables[0].columns:
+                first.tables[0].rows += r.tables[0].rows
+                first.tables += r.tables[1:]
+            else:
+                first.tables += r.tables
+            first.notes += r.notes
+            first.problems += r.problems
+            first.metrics.update({f"{label}: {k}": v for k, v in r.metrics.items()})
+    for name, rows in figures.items():
+        result = merged[name]
+        parts = []
+        for label, throughput, p99 in rows:
+            floor_rps = floors.get(label)
+            if floor_rps:
+                ratio = throughput / floor_rps
+                result.metrics[f"{label}: × floor"] = ratio
+                if name != FLOOR:
+                    parts.append(f"{label}: {ratio:.2f} × its floor (p99 {p99:,.0f} ms)")
+        if parts:
+            result.notes.append("Relative to the floor in the same run — " + "; ".join(parts) + ".")
+    return list(merged.values())
+
+
+def _http_scenarios_on(
+    ctx: ScaleContext, server: AppServer, names: list[str], secret_key: str, log: Log
+) -> list[ScenarioResult]:
+    """The scenarios measured over HTTP, against one server started for them."""
     runs: dict[str, Callable[[int], Any]] = {
         "work_queue": lambda port: work_queue(ctx, port, secret_key),
         "dashboard": lambda port: dashboard(ctx, port, secret_key),
@@ -890,12 +973,6 @@ def _http_scenarios(
         "public": lambda port: public_pages(ctx, port),
     }
     results: list[ScenarioResult] = []
-    server = AppServer(
-        env=ctx.env,
-        log_path=ctx.work_dir / "gunicorn.log",
-        worker_class="sync",
-        workers=ctx.config.workers,
-    )
     server.start(timeout=180)  # a busy machine (parallel runs) imports Django slowly
     try:
         # Warm every worker (imports, URL resolver, connections) before measuring.
@@ -1001,7 +1078,7 @@ def render(report: ScaleReport) -> str:
                 ("Load average before / after", f"{report.load_before} / {report.load_after}"),
                 (
                     "HTTP",
-                    f"gunicorn sync × {cfg.workers} workers; {cfg.clients} keep-alive clients "
+                    f"{_servers_text(cfg)}; {cfg.clients} keep-alive clients "
                     f"({cfg.client_processes} processes); {cfg.warmup:g} s warm-up, "
                     f"{cfg.duration:g} s measured; the clients run on the same 2 cores",
                 ),
@@ -1014,6 +1091,15 @@ def render(report: ScaleReport) -> str:
         lines.append("")
     lines.append(END)
     return "\n".join(lines) + "\n"
+
+
+def _servers_text(cfg: ScaleConfig) -> str:
+    texts = {
+        "gunicorn": f"gunicorn sync × {cfg.workers} workers",
+        "granian": f"granian (WSGI) × {cfg.granian_workers} workers × {cfg.granian_threads} "
+        "blocking threads",
+    }
+    return ", then ".join(texts[s] for s in cfg.servers)
 
 
 def write_scale_report(report: ScaleReport, path: Path) -> None:

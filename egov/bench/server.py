@@ -1,4 +1,5 @@
-"""Processes the benchmark starts: the application under gunicorn, and a Huey consumer.
+"""Processes the benchmark starts: the application under gunicorn or granian, and a Huey
+consumer.
 
 Both run with `egov.settings.bench` on the benchmark database, bound to 127.0.0.1 only, and
 are stopped by their own process id.
@@ -87,26 +88,52 @@ class ServerError(RuntimeError):
     pass
 
 
+SERVERS = ("gunicorn", "granian")
+
+
 @dataclass
 class AppServer:
-    """gunicorn serving egov.wsgi on 127.0.0.1:<free port>."""
+    """gunicorn (sync or gthread workers) or granian (WSGI interface, blocking threads) serving
+    egov.wsgi on 127.0.0.1:<free port>."""
 
     env: dict[str, str]
     log_path: Path
-    worker_class: str = "sync"  # "sync" or "gthread"
+    worker_class: str = "sync"  # gunicorn: "sync" or "gthread"
     workers: int = 4
-    threads: int = 4  # gthread only
+    threads: int = 4  # gunicorn gthread: threads per worker; granian: blocking threads per worker
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     peaks_kib: dict[int, int] = field(default_factory=dict)  # worker pid -> VmHWM
+    server: str = "gunicorn"  # one of SERVERS
+
+    @classmethod
+    def granian(
+        cls, *, env: dict[str, str], log_path: Path, workers: int = 2, threads: int = 2
+    ) -> AppServer:
+        """granian's WSGI interface: Rust does the HTTP and the sockets; each worker process
+        runs the Django application in `threads` blocking threads (one holds the GIL at a
+        time, the others wait on PostgreSQL). On two cores, two workers of two threads: more
+        processes only add context switches and memory."""
+        return cls(
+            env=env,
+            log_path=log_path,
+            worker_class="wsgi",
+            workers=workers,
+            threads=threads,
+            server="granian",
+        )
 
     @property
     def label(self) -> str:
+        if self.server == "granian":
+            return f"granian, {self.workers} workers × {self.threads} threads"
         if self.worker_class == "gthread":
             return f"gthread, {self.workers} workers × {self.threads} threads"
         return f"sync, {self.workers} workers"
 
     def command(self) -> list[str]:
+        if self.server == "granian":
+            return self._granian_command()
         cmd = [
             sys.executable,
             "-m",
@@ -133,28 +160,61 @@ class AppServer:
             cmd.append("--no-control-socket")  # gunicorn 24+: one shared socket path otherwise
         return cmd
 
-    def start(self, timeout: float = 60) -> None:
+    def _granian_command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "egov.wsgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--blocking-threads",
+            str(self.threads),
+            "--runtime-threads",
+            "1",
+            "--http",
+            "1",
+            "--no-ws",
+            "--log-level",
+            "warning",
+            "--workers-kill-timeout",
+            "10",
+        ]
+
+    def start(self, timeout: float = 180) -> None:
         self.port = free_port()
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(  # noqa: S603
-            self.command(),
-            cwd=settings.BASE_DIR,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        # gunicorn writes its own error log; granian logs to stderr.
+        log = self.log_path.open("ab") if self.server == "granian" else None
+        try:
+            self.process = subprocess.Popen(  # noqa: S603
+                self.command(),
+                cwd=settings.BASE_DIR,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=log or subprocess.DEVNULL,
+            )
+        finally:
+            if log is not None:
+                log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise ServerError(f"gunicorn exited at start:\n{self.log_tail()}")
-            if self._answers() and len(children_of(self.process.pid)) >= self.workers:
+                raise ServerError(f"{self.server} exited at start:\n{self.log_tail()}")
+            if self._answers() and len(self.worker_pids()) >= self.workers:
                 return
             time.sleep(0.2)
         self.stop()
-        raise ServerError(f"gunicorn did not answer in {timeout:.0f} s:\n{self.log_tail()}")
+        raise ServerError(f"{self.server} did not answer in {timeout:.0f} s:\n{self.log_tail()}")
 
     def _answers(self) -> bool:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
         try:
             conn.request("GET", "/api/v1/")
             conn.getresponse().read()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -14,12 +15,17 @@ def hit(key: str, *, limit: int, window_seconds: int) -> bool:
     """Count one attempt; False once `limit` attempts were made in the current window."""
     window = int(timezone.now().timestamp()) // window_seconds
     cache_key = f"rl:{key}:{window}"
-    cache.add(cache_key, 0, timeout=window_seconds + 5)
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, RedisCache):
+        return _redis_hit(backend, cache_key, window_seconds + 5) <= limit
+    # One round trip to the cache once the window's counter exists (every attempt but the
+    # first of a window): increment first, create only when it is missing.
     try:
         count = cache.incr(cache_key)
     except ValueError:
-        cache.set(cache_key, 1, timeout=window_seconds + 5)
-        count = 1
+        # Unless another process created it in between.
+        created = cache.add(cache_key, 1, timeout=window_seconds + 5)
+        count = 1 if created else cache.incr(cache_key)
     return count <= limit
 
 
@@ -28,3 +34,15 @@ def allow_lookup(request: HttpRequest) -> bool:
     client: per /64 network; 10)."""
     limit = int(getattr(settings, "LOOKUP_RATE_LIMIT_PER_MINUTE", 10))
     return hit(f"lookup:{rate_limit_key(request)}", limit=limit, window_seconds=60)
+
+
+def _redis_hit(backend: RedisCache, cache_key: str, timeout: int) -> int:
+    """INCR and EXPIRE in one round trip (a pipeline): Django's RedisCache.incr checks that the
+    key exists first (two round trips) and `add` before it made three, on every lookup."""
+    key = backend.make_and_validate_key(cache_key)
+    client = backend._cache.get_client(key, write=True)  # the backend's own redis-py client
+    pipe = client.pipeline(transaction=False)
+    pipe.incr(key)
+    pipe.expire(key, timeout, nx=True)
+    count, _ = pipe.execute()
+    return int(count)

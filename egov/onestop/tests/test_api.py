@@ -361,3 +361,23 @@ def test_schema_documents_the_endpoints(client):
         "multipart/form-data"
         in paths["/api/v1/onestop/dossiers/"]["post"]["requestBody"]["content"]
     )
+
+
+def test_queue_api_costs_five_queries(staff, procedure):
+    """The work-queue API's round trips, pinned: the session, the user, the official with
+    agency, unit and position, the official's roles, the page. The second-factor check reads the
+    session already loaded; the working calendar is kept in the process (warm request first)."""
+    receive_by_api({"receiver": session(staff.receiver.user)}, procedure)
+    mine = session(staff.receiver.user)
+    assert mine.get(f"{API}/queue/").status_code == 200  # warm
+    with CaptureQueriesContext(connection) as queries:
+        response = mine.get(f"{API}/queue/")
+    assert response.status_code == 200
+    tables = [q["sql"].split(" FROM ", 1)[1].split()[0].strip('"') for q in queries]
+    assert tables == [
+        "django_session",
+        "accounts_user",
+        "org_official",
+        "org_officialrole",
+        "onestop_dossierstep",
+    ], tables

@@ -12,6 +12,15 @@ from rest_framework.test import APIClient
 from egov.dossiers.models import Dossier, Status
 from egov.dossiers.tests.conftest import pdf_upload
 
+
+def json_round_trip(data: object) -> object:
+    import json
+
+    from rest_framework.utils.encoders import JSONEncoder
+
+    return json.loads(json.dumps(data, cls=JSONEncoder))
+
+
 pytestmark = pytest.mark.django_db
 
 
@@ -234,6 +243,10 @@ def test_supplement_upload_restarts_processing(client, submitted):
     assert dossier.files.filter(kind="supplement").count() == 1
 
 
+# Measured when pinned (issue #19): see test_submission_round_trips_are_pinned.
+SUBMISSION_QUERIES = {"sqlite": 45, "postgresql": 45}
+
+
 class TestApi:
     def test_submit_by_api_with_idempotency_key(self, birth_procedure, agency, make_citizen):
         api = APIClient()
@@ -262,6 +275,35 @@ class TestApi:
         detail = api.get(f"/api/v1/dossiers/{first.json()['code']}/").json()
         assert detail["timeline"][0]["title"] == "Nộp hồ sơ trực tuyến"
         assert api.get(first.json()["receipt_url"]).content.startswith(b"%PDF")
+
+    def test_submission_round_trips_are_pinned(self, birth_procedure, agency, make_citizen):
+        """An online submission through the API from a citizen's session, warm: its queries
+        counted so that a change that adds round trips shows here (raise the bound only with a
+        reason written beside it)."""
+        from django.db import connection
+        from django.test import Client
+        from django.test.utils import CaptureQueriesContext
+
+        from egov.conftest import login_client
+
+        payload = {
+            "procedure": birth_procedure.code,
+            "agency": agency.identifier,
+            "form_data": '{"to-khai": {"child_name": "An", "birth_date": "2026-11-01", '
+            '"gender": "Nữ"}}',
+            "result_delivery": "online",
+        }
+        browser = login_client(make_citizen(), with_mfa=False, client=Client())
+        warm = browser.post("/api/v1/dossiers/", {**payload, "file__giay-chung-sinh": pdf_upload()})
+        assert warm.status_code == 201, warm.content[:300]
+        with CaptureQueriesContext(connection) as queries:
+            made = browser.post(
+                "/api/v1/dossiers/", {**payload, "file__giay-chung-sinh": pdf_upload()}
+            )
+        assert made.status_code == 201
+        assert len(queries) <= SUBMISSION_QUERIES[connection.vendor], "\n".join(
+            q["sql"][:100] for q in queries
+        )
 
     def test_api_errors_are_structured(self, birth_procedure, agency, make_citizen):
         api = APIClient()
@@ -293,3 +335,25 @@ class TestApi:
         assert ok.status_code == 200 and ok.json()["code"] == dossier.code
         bad = api.post("/api/v1/tracking/", {"code": dossier.code, "second_factor": "0912000000"})
         assert bad.status_code == 404 and bad.json()["code"] == "not_found"
+
+    def test_public_tracking_api_is_the_serializer_body_in_two_queries(self, submitted):
+        """The lookup's lean body (dossiers.api.public_detail) is exactly what
+        DossierDetailSerializer writes for an applicant, in two queries (the dossier with its
+        procedure and agency, then its events): nothing is loaded late."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from egov.dossiers.api import DossierDetailSerializer
+
+        owner, dossier = submitted
+        api = APIClient()
+        body = {"code": dossier.code, "second_factor": owner.username}
+        api.post("/api/v1/tracking/", body)  # warm: URL resolver, translations
+        with CaptureQueriesContext(connection) as queries:
+            ok = api.post("/api/v1/tracking/", body)
+        assert ok.status_code == 200
+        assert len(queries) == 2, [q["sql"][:120] for q in queries]
+        full = Dossier.objects.select_related("procedure", "agency").get(pk=dossier.pk)
+        expected = DossierDetailSerializer(full).data
+        assert ok.json() == json_round_trip(expected)
+        assert ok.json()["timeline"], "the submission's event shows"

@@ -44,3 +44,20 @@ def test_concurrent_hits_are_counted_exactly_on_redis():
 def _close_redis():  # type: ignore[no-untyped-def]
     yield
     caches["default"].close()
+
+
+def test_a_redis_window_counts_in_one_pipeline_and_expires():
+    with override_settings(CACHES=REDIS):
+        backend = caches["default"]
+        backend.clear()
+        client = backend._cache.get_client(write=True)
+        assert [hit("lookup:one-rt", limit=2, window_seconds=60) for _ in range(3)] == [
+            True,
+            True,
+            False,
+        ]
+        keys = client.keys("*rl:lookup:one-rt:*")
+        assert len(keys) == 1
+        assert int(client.get(keys[0])) == 3
+        assert 0 < client.ttl(keys[0]) <= 65  # set by the first hit, never pushed on
+        backend.clear()

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from egov.bench.scale import SCENARIOS, ScaleConfig, run_scale, write_scale_report
+from egov.bench.server import SERVERS
 
 
 class Command(BaseCommand):
@@ -32,9 +33,15 @@ class Command(BaseCommand):
             help="số thủ tục của danh mục cho kịch bản trang công khai (public)",
         )
         parser.add_argument(
+            "--servers",
+            default="gunicorn",
+            help="máy chủ ứng dụng đo lần lượt trong cùng một lần chạy (phân cách bằng dấu phẩy), "
+            f"trong: {', '.join(SERVERS)}",
+        )
+        parser.add_argument(
             "--database",
             default="",
-            help="tên cơ sở dữ liệu khác egov_scale_<N> (ví dụ một cơ sở đã tạo sẵn dữ liệu)",
+            help="tên cơ sở dữ liệu dùng thay cho egov_scale_<N> (không ghi docs/benchmarks.md)",
         )
         parser.add_argument(
             "--only",
@@ -53,6 +60,11 @@ class Command(BaseCommand):
             procedures=options["procedures"],
             database=options["database"],
         )
+        servers = tuple(name.strip() for name in options["servers"].split(",") if name.strip())
+        unknown_servers = set(servers) - set(SERVERS)
+        if not servers or unknown_servers:
+            raise CommandError(f"máy chủ không có: {', '.join(sorted(unknown_servers))}")
+        config.servers = servers
         if options["only"] is not None:
             only = {name.strip() for name in options["only"].split(",") if name.strip()}
             unknown = only - set(SCENARIOS)
@@ -64,7 +76,7 @@ class Command(BaseCommand):
         except RuntimeError as exc:
             raise CommandError(str(exc)) from exc
         problems = [p for r in report.results for p in r.problems]
-        if not options["no_write"] and config.only is None:
+        if not options["no_write"] and config.only is None and not config.database:
             path = Path(settings.BASE_DIR) / "docs" / "benchmarks.md"
             write_scale_report(report, path)
             self.stdout.write(f"written: {path}")
