@@ -173,6 +173,10 @@ def site() -> Iterator[Site]:
             "DB_REPLICA_STICKY_SECONDS": "3",
             "DB_REPLICA_RETRY_SECONDS": "0.2",
             "DB_REPLICA_CONNECT_TIMEOUT": "2",
+            # The router itself is under test: the anonymous page cache (built on the primary
+            # after every catalogue change, egov.core.pagecache) would answer without reading
+            # either database. tests/test_public_cache.py covers the cache with the router.
+            "PAGE_CACHE_SECONDS": "0",
         }
         kinds = {
             "lagging_ok": {
