@@ -29,8 +29,10 @@ bench:
 
 # Generated province (kept as egov_scale_<N> and reused); DOSSIERS=10000000 for the national scale.
 DOSSIERS ?= 1000000
+# The HTTP scenarios run under each server in turn, in the same run (issue #19: granian vs gunicorn).
+SERVERS ?= gunicorn,granian
 bench-scale:
-	DATABASE_URL=$(PG_URL) .venv/bin/python manage.py bench_scale --dossiers $(DOSSIERS)
+	DATABASE_URL=$(PG_URL) .venv/bin/python manage.py bench_scale --dossiers $(DOSSIERS) --servers $(SERVERS)
 
 bench-meetings:
 	DATABASE_URL=$(PG_URL) .venv/bin/python manage.py bench_meetings
