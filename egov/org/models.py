@@ -279,18 +279,17 @@ class Official(models.Model):
             if user is not None
             else ["agency", "unit", "user", "position"]
         )
-        rows = list(query.select_related(*related).order_by("pk", "roles__id"))
+        rows: list[Any] = list(query.select_related(*related).order_by("pk", "roles__id"))
         if not rows:
             return None
         official = rows[0]
         roles = [
-            OfficialRole(id=row._role_id, official_id=official.pk, role=row._role)
+            OfficialRole(id=row._role_id, official=official, role=row._role)
             for row in rows
-            if row.pk == official.pk and row._role_id is not None
+            if row._role_id is not None
         ]
-        for role in roles:
-            role.official = official
-        cached = official.roles.all()
+        # As prefetch_related leaves it: `roles.all()` answers from this list.
+        cached: Any = official.roles.all()
         cached._result_cache = roles
         cached._prefetch_done = True
         official._prefetched_objects_cache = {"roles": cached}
