@@ -50,10 +50,11 @@ SYSTEM = Actor(kind="system", label="system")
 
 # How a user who is an official gets its agency and roles: egov.org registers the lookup when it is
 # ready (core imports no app). It returns the official (with agency_id and role_codes) or None.
-_official_lookup: Callable[[int], Any] | None = None
+# Called with the user's id and the user object (so its row is not read again).
+_official_lookup: Callable[[int, Any], Any] | None = None
 
 
-def set_official_lookup(lookup: Callable[[int], Any]) -> None:
+def set_official_lookup(lookup: Callable[[int, Any], Any]) -> None:
     global _official_lookup
     _official_lookup = lookup
 
@@ -65,7 +66,7 @@ def actor_for_user(user: Any) -> Actor:
     roles: frozenset[str] = frozenset()
     official = None
     if user.kind == "official" and _official_lookup is not None:
-        official = _official_lookup(user.pk)
+        official = _official_lookup(user.pk, user)
         # Kept on this user object (one per request) for official_for_request: one load.
         user._egov_official = official
     if official is not None:

@@ -143,7 +143,10 @@ def _lock_head(chain: str) -> tuple[int, str]:
     head, _created = ChainHead.objects.get_or_create(
         chain=chain, defaults={"seq": 0, "hash": GENESIS_HASH}
     )
-    head = ChainHead.objects.select_for_update().get(pk=head.pk)
+    # SQLite has no SELECT ... FOR UPDATE and its transaction already holds the write lock
+    # (IMMEDIATE): reading the row a second time there locked nothing, it only cost a query.
+    if connection.features.has_select_for_update:
+        head = ChainHead.objects.select_for_update().get(pk=head.pk)
     return head.seq, head.hash
 
 

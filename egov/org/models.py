@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 AGENCY_ID_VALIDATOR = RegexValidator(
@@ -265,15 +266,36 @@ class Official(models.Model):
         return f"{self.user.get_full_name()} ({self.agency.abbreviation})"
 
     @classmethod
-    def of_user(cls, user_id: int) -> Official | None:
-        """A user's official record with agency, unit, user, position and roles loaded (two
-        queries)."""
-        return (
-            cls.objects.select_related("agency", "unit", "user", "position")
-            .prefetch_related("roles")
-            .filter(user_id=user_id)
-            .first()
+    def of_user(cls, user_id: int, user: Any = None) -> Official | None:
+        """A user's official record with agency, unit, user, position and roles loaded, in one
+        query: the roles come as a LEFT JOIN (one row per role, an official holds a few) and
+        fill the prefetch cache `roles.all()` reads. Given the user object the request already
+        holds, its row is not read again."""
+        query = cls.objects.filter(user_id=user_id).annotate(
+            _role_id=F("roles__id"), _role=F("roles__role")
         )
+        related = (
+            ["agency", "unit", "position"]
+            if user is not None
+            else ["agency", "unit", "user", "position"]
+        )
+        rows: list[Any] = list(query.select_related(*related).order_by("pk", "roles__id"))
+        if not rows:
+            return None
+        official = rows[0]
+        roles = [
+            OfficialRole(id=row._role_id, official=official, role=row._role)
+            for row in rows
+            if row._role_id is not None
+        ]
+        # As prefetch_related leaves it: `roles.all()` answers from this list.
+        cached: Any = official.roles.all()
+        cached._result_cache = roles
+        cached._prefetch_done = True
+        official._prefetched_objects_cache = {"roles": cached}
+        if user is not None:
+            official.user = user
+        return official
 
     @property
     def role_codes(self) -> set[str]:

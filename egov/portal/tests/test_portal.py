@@ -244,7 +244,7 @@ def test_supplement_upload_restarts_processing(client, submitted):
 
 
 # Measured when pinned (issue #19): see test_submission_round_trips_are_pinned.
-SUBMISSION_QUERIES = {"sqlite": 45, "postgresql": 45}
+SUBMISSION_QUERIES = {"sqlite": 43, "postgresql": 43}
 
 
 class TestApi:
