@@ -196,7 +196,7 @@ def public_pages(ctx: ScaleContext, port: int) -> list[ScenarioResult]:
             "served from the page cache after the first request of each page "
             "(egov.core.pagecache).",
         )
-        label = f"sync, {ctx.config.workers} workers"
+        label = ctx.server_label or f"sync, {ctx.config.workers} workers"
         result.tables.append(Table(scenarios.HTTP_COLUMNS, [scenarios.http_row(label, summary)]))
         result.metrics = {
             "throughput": summary["throughput"],
