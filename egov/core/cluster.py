@@ -323,6 +323,10 @@ class Cluster:
             "defaults\n"
             "    mode http\n"
             "    timeout connect 2s\n    timeout client 120s\n    timeout server 120s\n"
+            # HAProxy drops an idle server connection before gunicorn would (its keep-alive is
+            # longer, below): otherwise a request sent as gunicorn closes the idle connection
+            # is lost and the client sees the connection closed without an answer.
+            "    timeout http-keep-alive 10s\n"
             # A busy two-core machine answers /healthz slowly, not never.
             "    timeout check 5s\n"
             "    option forwardfor\n"
@@ -392,6 +396,8 @@ class Cluster:
             "120",
             "--graceful-timeout",
             "10",
+            "--keep-alive",
+            "75",  # longer than HAProxy's idle timeout (above): HAProxy closes first
             # gunicorn 27's control socket is one path per user: two instances would share it.
             "--no-control-socket",
         ]
