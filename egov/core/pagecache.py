@@ -29,6 +29,7 @@ change that invalidated them back into the cache.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
@@ -37,7 +38,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.db import BaseDatabaseCache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
@@ -45,6 +47,8 @@ from django.utils import translation
 from django.utils.html import escape
 
 from .dbrouting import use_primary
+
+logger = logging.getLogger(__name__)
 
 VERSION_PREFIX = "pagecache:version:"
 PAGE_PREFIX = "pagecache:page:"
@@ -81,9 +85,30 @@ def versions(namespaces: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def set_version(key: str, value: str) -> None:
+    """Write a cache version key without ever failing the change that asked for it.
+
+    Version bumps run inside state changes (or right after their commit). A cache that cannot be
+    written — Redis down, or the database cache's table not created yet, as during the first
+    `migrate` when its post-migrate loaders record events — must not undo or fail the change:
+    the pages then live until their expiry instead. With the database cache the write runs in a
+    savepoint, so a failing write leaves the caller's PostgreSQL transaction usable."""
+    try:
+        # `cache` is a proxy: the backend itself is caches["default"].
+        if isinstance(caches["default"], BaseDatabaseCache):
+            with transaction.atomic():
+                cache.set(key, value, None)
+        else:
+            cache.set(key, value, None)
+    except Exception:
+        logger.warning(
+            "page cache version %s not written; pages live until they expire", key, exc_info=True
+        )
+
+
 def bump(namespace: str) -> None:
     """Give the namespace a new version now: every page built under the old one is dropped."""
-    cache.set(VERSION_PREFIX + namespace, secrets.token_hex(8), None)
+    set_version(VERSION_PREFIX + namespace, secrets.token_hex(8))
 
 
 def bump_on_commit(namespace: str) -> None:

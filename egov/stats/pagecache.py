@@ -40,6 +40,7 @@ from django.db import transaction
 from django.utils.translation import get_language
 
 from egov.core.dbrouting import use_primary
+from egov.core.pagecache import set_version
 from egov.events.models import Event
 from egov.events.services import register_projector
 
@@ -67,7 +68,7 @@ def settle_seconds() -> float:
 def bump() -> None:
     """A figure may have changed: entries built before now are out of date. A random token, not
     a clock reading: two bumps under the same (or a frozen) clock still differ."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    set_version(VERSION_KEY, uuid.uuid4().hex)  # never fails the change that bumps it
 
 
 def _bump_after_commit() -> None:
