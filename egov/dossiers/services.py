@@ -6,7 +6,7 @@ every change of a dossier's status runs through the one-stop engine."""
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -565,8 +565,7 @@ def public_lookup(code: str, second_factor: str, *, only: tuple[str, ...] = ()) 
     `only`: the fields the caller reads (the public API's lookup loads no more than it shows:
     three wide rows cost more to build than the query takes)."""
     code = (code or "").strip().upper()
-    secret = (second_factor or "").strip().replace(" ", "")
-    if not code or not secret or len(code) > 40 or len(secret) > 20:
+    if not code or len(code) > 40:
         return None
     qs = Dossier.objects.select_related("procedure", "agency")
     if only:
@@ -574,19 +573,26 @@ def public_lookup(code: str, second_factor: str, *, only: tuple[str, ...] = ()) 
     dossier = qs.filter(code=code).first()
     if dossier is None:
         return None
-    candidates = [dossier.applicant_id_number]
-    if dossier.applicant_phone:
-        candidates.append(dossier.applicant_phone)
+    if not second_factor_matches(second_factor, dossier.applicant_id_number, dossier.applicant_phone):
+        return None
+    return dossier
+
+
+def second_factor_matches(second_factor: str, id_number: str, phone: str) -> bool:
+    """The applicant's id number (or tax code), or the phone on the dossier in any usual
+    spelling, compared in constant time."""
+    secret = (second_factor or "").strip().replace(" ", "")
+    if not secret or len(secret) > 20:
+        return False
+    candidates = [c.encode() for c in (id_number, phone) if c]
+    if any(hmac.compare_digest(secret.encode(), c) for c in candidates):
+        return True
+    # Only then the phone in another spelling (+84…, 84…): parsing it costs more than the rest.
     try:
-        phone = normalize_phone(secret)
+        normalized = normalize_phone(secret)
     except ValidationError:
-        phone = ""
-    ok = any(
-        hmac.compare_digest(secret.encode(), c.encode())
-        or (phone and hmac.compare_digest(phone.encode(), c.encode()))
-        for c in candidates
-    )
-    return dossier if ok else None
+        return False
+    return bool(phone) and hmac.compare_digest(normalized.encode(), phone.encode())
 
 
 @dataclass(frozen=True)
@@ -667,15 +673,24 @@ def timeline(dossier: Dossier, *, for_applicant: bool = False) -> list[TimelineE
         .only("occurred_at", "event_type", "payload")
         .order_by("id")
     )
+    rows = ((e.occurred_at, e.event_type, e.payload) for e in events)
+    return timeline_entries(rows, for_applicant=for_applicant)
+
+
+def timeline_entries(
+    rows: Iterable[tuple[datetime, str, Mapping[str, Any] | None]], *, for_applicant: bool
+) -> list[TimelineEntry]:
+    """The timeline from (moment, event type, payload) rows in the order they happened (the
+    page's ORM read and the public lookup's SQL read share it)."""
     entries = []
-    for event in events:
-        if event.event_type not in EVENT_TITLES and for_applicant:
+    for occurred_at, event_type, stored in rows:
+        if event_type not in EVENT_TITLES and for_applicant:
             continue
-        if for_applicant and event.event_type in INTERNAL_EVENTS:
+        if for_applicant and event_type in INTERNAL_EVENTS:
             continue
-        declared = CATALOGUE.get(event.event_type)
-        payload = declared.read(event.payload or {}) if declared else None
-        title = event_title(event.event_type)
+        declared = CATALOGUE.get(event_type)
+        payload = declared.read(stored or {}) if declared else None
+        title = event_title(event_type)
         detail = str(getattr(payload, "note", "") or getattr(payload, "reason", ""))
         if isinstance(payload, E.Withdrawn) and payload.online:
             title = "Người nộp rút hồ sơ trực tuyến"
@@ -690,8 +705,8 @@ def timeline(dossier: Dossier, *, for_applicant: bool = False) -> list[TimelineE
             detail = f"Cần bổ sung: {papers}. Lý do: {payload.reason.rstrip('.')}.{by}"
         entries.append(
             TimelineEntry(
-                at=event.occurred_at,
-                event_type=event.event_type,
+                at=occurred_at,
+                event_type=event_type,
                 title=title,
                 actor=str(getattr(payload, "unit_name", "") or getattr(payload, "agency_name", "")),
                 status=getattr(payload, "status", None),

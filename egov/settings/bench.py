@@ -53,7 +53,8 @@ LOGGING = {
 # allauth's login limits are atomic counters rather than database rows.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "egov.core.rediscache.RedisCache",
         "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1"),
     }
 }
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"  # as production with Redis

@@ -234,3 +234,32 @@ def test_portal_inbox_withdrawal_and_drafts(client, staff, received, make_citize
     assert "Đã rút hồ sơ" in client.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()
     # Once withdrawn, no way back in.
     assert client.get(url).status_code == 302
+
+
+def test_public_tracking_shows_the_request_as_the_serializer_does(staff, received):
+    """The public lookup reads with its own two SQL statements (dossiers.lookup): after a
+    reception, an assignment (internal, not shown) and a supplement request, its body is still
+    exactly what DossierDetailSerializer writes for the applicant, the papers, reason and
+    deadline included."""
+    import json
+
+    from rest_framework.test import APIClient
+
+    from egov.dossiers.api import DossierDetailSerializer
+
+    owner, dossier = received
+    ask(staff, dossier)
+    answer = APIClient().post(
+        "/api/v1/tracking/",
+        {"code": dossier.code.lower(), "second_factor": f" {owner.username} "},
+        format="json",
+    )
+    assert answer.status_code == 200
+    full = Dossier.objects.select_related("procedure", "agency").get(pk=dossier.pk)
+    expected = json.loads(json.dumps(DossierDetailSerializer(full).data))
+    assert answer.json() == expected
+    titles = [entry["title"] for entry in answer.json()["timeline"]]
+    assert "Yêu cầu bổ sung hồ sơ" in titles and "Phân công xử lý" not in titles
+    assert answer.json()["status_label"] == "Yêu cầu bổ sung giấy tờ"
+    detail = answer.json()["timeline"][-1]["detail"]
+    assert detail.startswith("Cần bổ sung: Bản sao căn cước công dân; Giấy xác nhận")

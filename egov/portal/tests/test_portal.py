@@ -337,7 +337,7 @@ class TestApi:
         assert bad.status_code == 404 and bad.json()["code"] == "not_found"
 
     def test_public_tracking_api_is_the_serializer_body_in_two_queries(self, submitted):
-        """The lookup's lean body (dossiers.api.public_detail) is exactly what
+        """The lookup's lean body (dossiers.lookup.tracking_body) is exactly what
         DossierDetailSerializer writes for an applicant, in two queries (the dossier with its
         procedure and agency, then its events): nothing is loaded late."""
         from django.db import connection

@@ -46,7 +46,7 @@ def _close_redis():  # type: ignore[no-untyped-def]
     caches["default"].close()
 
 
-def test_a_redis_window_counts_in_one_pipeline_and_expires():
+def test_a_redis_window_counts_in_one_round_trip_and_expires():
     with override_settings(CACHES=REDIS):
         backend = caches["default"]
         backend.clear()

@@ -1,0 +1,143 @@
+"""The public lookup's read path (POST /api/v1/tracking/), the platform's hottest request.
+
+It answers with the body DossierDetailSerializer writes for an applicant (a test keeps the
+two equal) but reads it with two fixed SQL statements built once per process from the
+models' own table and column names: one row of the dossier with its procedure and agency, and
+the dossier's events. Compiling the two ORM querysets and building three model instances cost
+more CPU than PostgreSQL spends answering them (issue #19's profile), and the query shapes
+never change. What is checked (the second factor) and what is shown (applicant-visible steps
+only) stay in services.py, shared with the page.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from django.db import connection
+
+from egov.catalog.models import Procedure
+from egov.events.models import Event
+from egov.org.models import Agency
+
+from . import services
+from .models import Dossier, Status
+
+# The body's dossier fields in the SELECT's order, after the code and the two second factors.
+SHOWN = (
+    "procedure_code",
+    "procedure_name",
+    "agency",
+    "status",
+    "channel",
+    "applicant_name",
+    "submitted_at",
+    "received_at",
+    "appointment_at",
+    "promised_at",
+    "finished_at",
+    "returned_at",
+    "fee_total",
+    "result_delivery",
+    "payment_state",
+)
+MOMENTS = frozenset(
+    {
+        "submitted_at",
+        "received_at",
+        "appointment_at",
+        "promised_at",
+        "finished_at",
+        "returned_at",
+    }
+)
+STATUS_LABELS = {value: str(label) for value, label in Status.choices}
+
+
+def _col(model: Any, name: str) -> str:
+    return str(model._meta.get_field(name).column)
+
+
+@cache
+def _statements(vendor: str) -> tuple[str, str]:
+    """The two statements, from the models' metadata (a renamed column renames them too)."""
+    q = connection.ops.quote_name
+    d, p, a = Dossier._meta.db_table, Procedure._meta.db_table, Agency._meta.db_table
+
+    def dcol(name: str) -> str:
+        return f"d.{q(_col(Dossier, name))}"
+
+    dossier_columns = [
+        dcol("code"),
+        dcol("applicant_id_number"),
+        dcol("applicant_phone"),
+        f"p.{q(_col(Procedure, 'code'))}",
+        f"p.{q(_col(Procedure, 'name'))}",
+        f"a.{q(_col(Agency, 'identifier'))}",
+        *(
+            dcol(name)
+            for name in SHOWN[3:]  # status … payment_state: the dossier's own columns
+        ),
+    ]
+    dossier_sql = (
+        f"SELECT {', '.join(dossier_columns)} FROM {q(d)} d "  # noqa: S608 - names from _meta
+        f"JOIN {q(p)} p ON p.{q(Procedure._meta.pk.column)} = {dcol('procedure')} "
+        f"JOIN {q(a)} a ON a.{q(Agency._meta.pk.column)} = {dcol('agency')} "
+        f"WHERE {dcol('code')} = %s"
+    )
+    e = Event._meta.db_table
+    events_sql = (
+        f"SELECT {q(_col(Event, 'occurred_at'))}, {q(_col(Event, 'event_type'))}, "  # noqa: S608
+        f"{q(_col(Event, 'payload'))} FROM {q(e)} "
+        f"WHERE {q(_col(Event, 'subject_type'))} = %s AND {q(_col(Event, 'subject_id'))} = %s "
+        f"ORDER BY {q(Event._meta.pk.column)}"
+    )
+    return dossier_sql, events_sql
+
+
+def _aware(value: Any) -> Any:
+    """A stored moment as an aware datetime (SQLite's driver hands back naive UTC)."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def tracking_body(code: str, second_factor: str) -> dict[str, Any] | None:
+    """The applicant's view of one dossier, or None when the code or the second factor is
+    wrong (the caller answers both the same way)."""
+    code = (code or "").strip().upper()
+    if not code or len(code) > 40:
+        return None
+    dossier_sql, events_sql = _statements(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(dossier_sql, [code])
+        row = cursor.fetchone()
+        if row is None or not services.second_factor_matches(second_factor, row[1], row[2]):
+            return None
+        cursor.execute(events_sql, ["dossier", row[0]])
+        events = cursor.fetchall()
+    from .api import _moment  # the API's one datetime format
+
+    body: dict[str, Any] = {"code": row[0]}
+    for name, value in zip(SHOWN, row[3:], strict=True):
+        body[name] = _moment(_aware(value)) if name in MOMENTS else value
+        if name == "status":
+            body["status_label"] = STATUS_LABELS[value]
+    rows = [
+        (_aware(at), kind, payload if isinstance(payload, dict) else json.loads(payload or "{}"))
+        for at, kind, payload in events
+    ]
+    body["timeline"] = [
+        {
+            "at": _moment(entry.at),
+            "event_type": entry.event_type,
+            "title": entry.title,
+            "actor": entry.actor,
+            "status": entry.status,
+            "detail": entry.detail,
+        }
+        for entry in services.timeline_entries(rows, for_applicant=True)
+    ]
+    return body
