@@ -7,14 +7,22 @@ that sets RLIMIT_AS, RLIMIT_CPU and RLIMIT_FSIZE on itself before parsing; the p
 after a wall-clock timeout. Any breach is `PdfTooComplex`; a file pypdf cannot read is
 `PdfUnreadable`.
 
-Children come from a multiprocessing "forkserver" that has imported pypdf once (a fresh
-interpreter per file costs ~0.5 s): each inspection is a fork of that small, Django-free process.
+Inspectors come from a multiprocessing "forkserver" that has imported pypdf once (a fresh
+interpreter per file costs ~0.5 s), and each web process keeps a few of them waiting (a fork per
+file cost ~10 ms of a 16 ms inspection of a 50 KB scan, the largest share of an online
+submission's CPU at the desk rush, issue #19). An inspector sets its memory and file limits once;
+before each file it moves its CPU limit to what it has used plus the file's allowance, so a file
+that breaches any limit kills only that inspector, which is then replaced. One that answered
+"too complex" (a MemoryError caught inside) is retired too, and each is retired after
+INSPECTOR_USES files, so nothing a file left behind outlives a few hundred others.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
+import os
 import subprocess
 import sys
 import threading
@@ -113,28 +121,83 @@ def inspect_pdf(content: bytes, *, text: bool = False, limits: Limits | None = N
         # A daemonic process (a multiprocessing pool worker, Huey's process workers) may not
         # start multiprocessing children: run the same inspection as a fresh interpreter.
         return _report(_inspect_in_subprocess(content, text, limits))
-    context = _get_context()
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(
-        target=_child,
-        args=(send, content, limits.memory_bytes, limits.cpu_seconds, text),
-        daemon=True,
-    )
-    try:
-        child.start()
-        send.close()  # the child holds the only writing end: its death ends the wait
-        answer: dict[str, Any] | None = None
-        if receive.poll(limits.wall_seconds):
-            try:
-                answer = receive.recv()
-            except (EOFError, OSError):
-                answer = None  # killed by SIGXCPU/SIGKILL, or died of MemoryError
-    finally:
-        if child.is_alive():
-            child.kill()
-        child.join(1)
-        receive.close()
+    inspector = _POOL.take(limits)
+    answer = inspector.ask(content, text, limits)
+    if answer is None or answer.get("error") == "too_complex" or inspector.worn_out():
+        inspector.stop()
+    else:
+        _POOL.give_back(inspector)
     return _report(answer)
+
+
+INSPECTOR_USES = 200  # files one inspector reads before it is replaced
+IDLE_INSPECTORS = 2  # kept waiting per web process (one per thread that inspects at once)
+
+
+class _Inspector:
+    """One waiting child process and the parent's end of its pipe."""
+
+    def __init__(self, limits: Limits) -> None:
+        context = _get_context()
+        self.limits = limits
+        self.conn, child_end = context.Pipe(duplex=True)
+        self.process = context.Process(
+            target=_serve, args=(child_end, limits.memory_bytes), daemon=True
+        )
+        self.process.start()
+        child_end.close()  # the child holds the only other end: its death ends any wait
+        self.uses = 0
+
+    def ask(self, content: bytes, text: bool, limits: Limits) -> dict[str, Any] | None:
+        self.uses += 1
+        try:
+            self.conn.send((content, text, limits.cpu_seconds))
+            if self.conn.poll(limits.wall_seconds):
+                answer: dict[str, Any] = self.conn.recv()
+                return answer
+        except (EOFError, OSError):
+            pass  # killed by SIGXCPU/SIGKILL, or died of MemoryError
+        return None
+
+    def worn_out(self) -> bool:
+        return self.uses >= INSPECTOR_USES or not self.process.is_alive()
+
+    def stop(self) -> None:
+        self.conn.close()
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(1)
+
+
+class _Pool:
+    """Idle inspectors of this process, by limits. Rebuilt after a fork (a child process never
+    uses its parent's inspectors: their pipes are shared with the parent)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pid = os.getpid()
+        self.idle: dict[Limits, list[_Inspector]] = {}
+
+    def take(self, limits: Limits) -> _Inspector:
+        with self.lock:
+            if self.pid != os.getpid():
+                self.pid, self.idle = os.getpid(), {}
+            waiting = self.idle.get(limits)
+            if waiting:
+                return waiting.pop()
+        return _Inspector(limits)
+
+    def give_back(self, inspector: _Inspector) -> None:
+        with self.lock:
+            if self.pid == os.getpid():
+                waiting = self.idle.setdefault(inspector.limits, [])
+                if len(waiting) < IDLE_INSPECTORS:
+                    waiting.append(inspector)
+                    return
+        inspector.stop()
+
+
+_POOL = _Pool()
 
 
 def _report(answer: dict[str, Any] | None) -> PdfReport:
@@ -257,14 +320,31 @@ def _limit_self(memory: int, cpu: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _child(send: Connection, content: bytes, memory: int, cpu: int, want_text: bool) -> None:
-    _limit_self(memory, cpu)
-    try:
-        answer = _inspect(content, want_text)
-    except MemoryError:
-        answer = {"error": "too_complex", "detail": "MemoryError"}
-    send.send(answer)
-    send.close()
+def _serve(conn: Connection, memory: int) -> None:
+    """An inspector's life: its fixed limits once, then one file after another until the pipe
+    closes. Before each file the CPU limit moves to the seconds used so far plus the file's
+    allowance (SIGXCPU, whose default action ends the process, when it is passed)."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    while True:
+        try:
+            content, want_text, cpu = conn.recv()
+        except (EOFError, OSError):
+            return
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        spent = math.ceil(used.ru_utime + used.ru_stime)
+        hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+        soft = spent + cpu if hard == resource.RLIM_INFINITY else min(spent + cpu, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+        try:
+            answer = _inspect(content, want_text)
+        except MemoryError:
+            answer = {"error": "too_complex", "detail": "MemoryError"}
+        del content
+        conn.send(answer)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,10 @@ def allow_lookup(request: HttpRequest) -> bool:
 
 
 # INCR, and EXPIRE on the window's first hit, as one atomic command.
-_COUNT = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n"
+_COUNT = (
+    "local n = redis.call('INCR', KEYS[1]) "
+    "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n"
+)
 
 
 def _redis_hit(backend: RedisCache, cache_key: str, timeout: int) -> int:

@@ -12,13 +12,13 @@ only) stay in services.py, shared with the page.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 from django.db import connection
 
 from egov.catalog.models import Procedure
+from egov.core.rawload import aware as _aware
 from egov.events.models import Event
 from egov.org.models import Agency
 
@@ -95,13 +95,6 @@ def _statements(vendor: str) -> tuple[str, str]:
         f"ORDER BY {q(Event._meta.pk.column)}"
     )
     return dossier_sql, events_sql
-
-
-def _aware(value: Any) -> Any:
-    """A stored moment as an aware datetime (SQLite's driver hands back naive UTC)."""
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def tracking_body(code: str, second_factor: str) -> dict[str, Any] | None:

@@ -573,7 +573,9 @@ def public_lookup(code: str, second_factor: str, *, only: tuple[str, ...] = ()) 
     dossier = qs.filter(code=code).first()
     if dossier is None:
         return None
-    if not second_factor_matches(second_factor, dossier.applicant_id_number, dossier.applicant_phone):
+    if not second_factor_matches(
+        second_factor, dossier.applicant_id_number, dossier.applicant_phone
+    ):
         return None
     return dossier
 

@@ -56,7 +56,7 @@ from egov.workcalendar.services import WorkingCalendar
 from . import services
 from .access import official_for_request
 from .models import ApologyLetter, DossierStep, StepStatus
-from .queue import queue_page, queue_steps
+from .queue import mine_page
 from .reminders import urgency
 from .workflow import allowed_actions
 
@@ -751,20 +751,7 @@ class QueueView(APIView):
         limit = min(limit, QUEUE_MAX_LIMIT)
         # Only what an item shows, formatted here: fifty model instances per page (a dossier row
         # is wide) and a serializer pass cost more than the keyset query itself.
-        qs = queue_steps("mine", official).values(
-            "id",
-            "dossier__code",
-            "dossier__procedure__name",
-            "dossier__applicant_name",
-            "dossier__status",
-            "dossier__version",
-            "order",
-            "name",
-            "started_at",
-            "due_at",
-            "dossier__appointment_at",
-        )
-        page, cursor = queue_page(qs, str(params.get(CURSOR_PARAM, "")), limit, strict=True)
+        page, cursor = mine_page(official.pk, str(params.get(CURSOR_PARAM, "")), limit)
         now = timezone.now()
         calendar = WorkingCalendar.for_agency(official.agency_id)
         items = [

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
 from django.core.validators import RegexValidator
-from django.db import models
-from django.db.models import F
+from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
 AGENCY_ID_VALIDATOR = RegexValidator(
@@ -270,31 +270,41 @@ class Official(models.Model):
         """A user's official record with agency, unit, user, position and roles loaded, in one
         query: the roles come as a LEFT JOIN (one row per role, an official holds a few) and
         fill the prefetch cache `roles.all()` reads. Given the user object the request already
-        holds, its row is not read again."""
-        query = cls.objects.filter(user_id=user_id).annotate(
-            _role_id=F("roles__id"), _role=F("roles__role")
-        )
-        related = (
-            ["agency", "unit", "position"]
-            if user is not None
-            else ["agency", "unit", "user", "position"]
-        )
-        rows: list[Any] = list(query.select_related(*related).order_by("pk", "roles__id"))
+        holds, its row is not read again. Every official request of the site and the API
+        starts here, so the statement is written once (core.rawload), not compiled by the ORM
+        each time (issue #19)."""
+        from egov.core.rawload import cache_related
+
+        o, agency, unit, position, users, _role = _official_columns()
+        sql = _official_sql(load_user=user is None)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [user_id])
+            rows = cursor.fetchall()
         if not rows:
             return None
-        official = rows[0]
+        first = rows[0]
+        official = o.instance(first)
+        offset = len(o)
+        for name, columns in (("agency", agency), ("unit", unit), ("position", position)):
+            cache_related(official, name, columns.instance(first, offset))
+            offset += len(columns)
+        if user is None:
+            user = users.instance(first, offset)
+            offset += len(users)
+        cache_related(official, "user", user)
         roles = [
-            OfficialRole(id=row._role_id, official=official, role=row._role)
+            OfficialRole(id=row[offset], official=official, role=row[offset + 1])
             for row in rows
-            if row._role_id is not None
+            if row[offset] is not None
         ]
+        for r in roles:
+            r._state.adding = False
+            r._state.db = official._state.db
         # As prefetch_related leaves it: `roles.all()` answers from this list.
         cached: Any = official.roles.all()
         cached._result_cache = roles
         cached._prefetch_done = True
         official._prefetched_objects_cache = {"roles": cached}
-        if user is not None:
-            official.user = user
         return official
 
     @property
@@ -318,3 +328,40 @@ class OfficialRole(models.Model):
 
     def __str__(self) -> str:
         return self.get_role_display()
+
+
+def _official_columns() -> tuple[Any, ...]:
+    """The columns Official.of_user reads (built once: the models do not change at run time)."""
+    global _OFFICIAL_COLUMNS
+    if _OFFICIAL_COLUMNS is None:
+        from django.contrib.auth import get_user_model
+
+        from egov.core.rawload import Columns
+
+        _OFFICIAL_COLUMNS = (
+            Columns(Official, "o"),
+            Columns(Agency, "a"),
+            Columns(Unit, "u"),
+            Columns(Position, "p"),
+            Columns(get_user_model(), "us"),
+            Columns(OfficialRole, "r"),
+        )
+    return _OFFICIAL_COLUMNS
+
+
+_OFFICIAL_COLUMNS: tuple[Any, ...] | None = None
+
+
+@functools.cache
+def _official_sql(*, load_user: bool) -> str:
+    o, agency, unit, position, users, role = _official_columns()
+    parts = [o, agency, unit, position] + ([users] if load_user else [])
+    join_user = f"JOIN {users.table} ON {users.col('id')} = {o.col('user')} " if load_user else ""
+    return (
+        f"SELECT {', '.join(c.sql for c in parts)}, {role.col('id')}, {role.col('role')} "  # noqa: S608
+        f"FROM {o.table} JOIN {agency.table} ON {agency.col('id')} = {o.col('agency')} "
+        f"LEFT JOIN {unit.table} ON {unit.col('id')} = {o.col('unit')} "
+        f"LEFT JOIN {position.table} ON {position.col('id')} = {o.col('position')} "
+        f"{join_user}LEFT JOIN {role.table} ON {role.col('official')} = {o.col('id')} "
+        f"WHERE {o.col('user')} = %s ORDER BY {role.col('id')}"
+    )

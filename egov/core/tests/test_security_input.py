@@ -152,3 +152,44 @@ def test_request_size_middleware_only_bounds_multipart(client, settings):
     assert page.status_code == 413 and "Yêu cầu không hợp lệ" in page.content.decode()
     response = client.post("/api/v1/", {"a": big}, content_type="application/json")
     assert response.status_code != 413
+
+
+def test_a_waiting_inspector_reads_file_after_file_and_a_bomb_takes_only_itself():
+    """Issue #19: each web process keeps inspectors waiting rather than forking one per file.
+    The limits hold per file all the same: a slow parse ends its inspector (CPU limit moved
+    to what it had used plus the file's allowance), which is replaced, and the next file is
+    read normally."""
+    from egov.core import pdfinspect
+    from egov.dossiers.tests.conftest import make_pdf
+
+    limits = Limits(cpu_seconds=1, wall_seconds=3)
+    assert inspect_pdf(make_pdf(1), limits=limits).pages == 1
+    (first,) = pdfinspect._POOL.idle[limits]
+    for pages in (2, 3):
+        assert inspect_pdf(make_pdf(pages), limits=limits).pages == pages
+    assert pdfinspect._POOL.idle[limits] == [first] and first.uses == 3
+    with pytest.raises(PdfTooComplex):
+        inspect_pdf(slow_object_stream(40 * MB), limits=limits)
+    assert not first.process.is_alive() and pdfinspect._POOL.idle[limits] == []
+    assert inspect_pdf(make_pdf(2), limits=limits).pages == 2
+    (second,) = pdfinspect._POOL.idle[limits]
+    assert second is not first and second.uses == 1
+
+
+def test_an_inspector_is_retired_after_its_files_and_a_memory_error():
+    from egov.core import pdfinspect
+    from egov.dossiers.tests.conftest import make_pdf
+
+    limits = Limits(memory_bytes=100 * MB)
+    with pytest.raises(PdfTooComplex, match="MemoryError"):
+        inspect_pdf(slow_object_stream(70 * MB), limits=limits)
+    assert pdfinspect._POOL.idle.get(limits, []) == []  # caught inside, retired all the same
+    original = pdfinspect.INSPECTOR_USES
+    pdfinspect.INSPECTOR_USES = 2
+    try:
+        inspect_pdf(make_pdf(1), limits=limits)
+        (used,) = pdfinspect._POOL.idle[limits]
+        inspect_pdf(make_pdf(1), limits=limits)
+        assert pdfinspect._POOL.idle[limits] == [] and not used.process.is_alive()
+    finally:
+        pdfinspect.INSPECTOR_USES = original

@@ -381,3 +381,31 @@ def test_queue_api_costs_four_queries(staff, procedure):
         "org_official",
         "onestop_dossierstep",
     ], tables
+
+
+def test_the_fixed_statement_reads_what_the_orm_queue_reads(staff, procedure):
+    """The API's page is read by a fixed SQL statement (queue.mine_page): the same rows, in the
+    same order, with the same cursors as the ORM's queue_page, ties on the due moment
+    included (three dossiers received in the same minute)."""
+    from egov.onestop.queue import MINE_FIELDS, mine_page, queue_page, queue_steps
+
+    with time_machine.travel(at(2026, 11, 25, 8, 0), tick=False):
+        codes = [
+            receive_by_api({"receiver": session(staff.receiver.user)}, procedure)["code"]
+            for _ in range(3)
+        ]
+    for code in codes:
+        services.assign(actor=act(staff.head), dossier=code, official_id=staff.specialist.pk)
+    orm_cursor = raw_cursor = ""
+    seen = []
+    while True:
+        orm, orm_next = queue_page(
+            queue_steps("mine", staff.specialist).values(*MINE_FIELDS), orm_cursor, 1
+        )
+        raw, raw_next = mine_page(staff.specialist.pk, raw_cursor, 1)
+        assert raw == orm and raw_next == orm_next
+        seen += [row["dossier__code"] for row in raw]
+        if raw_next is None:
+            break
+        orm_cursor = raw_cursor = raw_next
+    assert sorted(seen) == sorted(codes) and len(seen) == 3
