@@ -930,9 +930,15 @@ def delete_procedure(*, actor: Actor, procedure: Procedure) -> None:
 
 
 def note_submission(procedure: Procedure | int) -> None:
-    """Count one submitted dossier (orders the portal's most-used procedures)."""
+    """Count one submitted dossier (orders the portal's most-used procedures), once the
+    submission commits and in a statement of its own: inside the submission's transaction the
+    procedure's row stayed locked until its commit, and every submission of a popular procedure
+    waited for the one before (issue #19). A count lost to a crash between the two only moves a
+    procedure in the "most used" order."""
     pk = procedure.pk if isinstance(procedure, Procedure) else procedure
-    Procedure.objects.filter(pk=pk).update(submission_count=F("submission_count") + 1)
+    transaction.on_commit(
+        lambda: Procedure.objects.filter(pk=pk).update(submission_count=F("submission_count") + 1)
+    )
 
 
 # --- components and fees -------------------------------------------------------------------------

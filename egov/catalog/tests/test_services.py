@@ -371,9 +371,13 @@ def test_delete_unused_procedure(catalog):
     assert Event.objects.filter(event_type="catalog.procedure_deleted").exists()
 
 
-def test_submission_count(catalog):
-    services.note_submission(catalog["again"])
-    services.note_submission(catalog["again"].pk)
+def test_submission_count(catalog, django_capture_on_commit_callbacks):
+    """Counted once the submission commits (the procedure's row is not held by it)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        services.note_submission(catalog["again"])
+        services.note_submission(catalog["again"].pk)
+        catalog["again"].refresh_from_db()
+        assert catalog["again"].submission_count == 0
     catalog["again"].refresh_from_db()
     assert catalog["again"].submission_count == 2
 
