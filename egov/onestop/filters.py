@@ -97,7 +97,7 @@ def procedure_options(official: Official) -> ProcedureOptions:
     current = tuple(found.get(k) for k in version_keys)
     entry = found.get(key)
     if entry is not None and None not in current and entry[0] == current:
-        return entry[1]  # type: ignore[no-any-return]
+        return entry[1]
     if None in current:
         current = pagecache.versions(NAMESPACES)
     options = _build(official)
