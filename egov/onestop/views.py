@@ -227,10 +227,17 @@ def queue(request: HttpRequest) -> HttpResponse:
     actor = actor_from_request(request)
     tabs = _tabs(official)
     by_key = {t.key: t for t in tabs}
-    _count_tabs(actor, official, tabs)
     asked = by_key.get(request.GET.get("tab", ""))
+    # htmx refreshes only the rows when a filter changes (a history restore needs the page).
+    partial = bool(request.headers.get("HX-Request")) and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+    # The rows of a named tab show no count: the tabs are counted for the whole page only.
+    counted = not (partial and asked)
+    if counted:
+        _count_tabs(actor, official, tabs)
     tab = asked or _opening_tab(official, tabs)
-    empty = not any(t.count for t in tabs)
+    empty = counted and not any(t.count for t in tabs)
     options = procedure_options(official)
     filters = QueueFilterForm(request.GET or None, procedures=options.choices)
     chosen: dict[str, Any] = filters.cleaned_data if filters.is_valid() else {}
@@ -295,19 +302,15 @@ def queue(request: HttpRequest) -> HttpResponse:
         "tab": tab,
         "rows": _with_urls(rows),
         "filters": filters,
-        "procedure_select": filters.procedure_select(options),
+        "procedure_select": "" if partial else filters.procedure_select(options),
         "next_url": f"?{urlencode({**base, CURSOR_PARAM: next_cursor})}" if next_cursor else "",
         "first_url": f"?{urlencode(base)}" if raw_cursor else "",
         "now": now,
         "today": timezone.localdate(now),
         "month_start": timezone.localdate(now).replace(day=1),
-        "nothing": nothing_assigned(official) if empty else None,
+        "nothing": nothing_assigned(official) if empty and not partial else None,
         "bulk": _bulk_context(tab, official, rows),
     }
-    # htmx refreshes only the rows when a filter changes (a history restore needs the page).
-    partial = request.headers.get("HX-Request") and not request.headers.get(
-        "HX-History-Restore-Request"
-    )
     template = "onestop/_queue_rows.html" if partial else "onestop/queue.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
