@@ -34,11 +34,12 @@ class Columns:
     @property
     def sql(self) -> str:
         q = connections[self.using].ops.quote_name
-        return ", ".join(f"{self.alias}.{q(f.column)}" for f in self.fields)
+        return ", ".join(f"{self.alias}.{q(str(f.column))}" for f in self.fields)
 
     def col(self, name: str) -> str:
         q = connections[self.using].ops.quote_name
-        return f"{self.alias}.{q(self.model._meta.get_field(name).column)}"  # type: ignore[union-attr]
+        column = getattr(self.model._meta.get_field(name), "column", None)
+        return f"{self.alias}.{q(str(column))}"
 
     @property
     def table(self) -> str:
@@ -71,7 +72,7 @@ class Columns:
         """The model instance of `row` from `offset`, or None when its primary key is NULL (an
         empty LEFT JOIN)."""
         values = self.values(row, offset)
-        pk_index = self.fields.index(self.model._meta.pk)  # type: ignore[arg-type]
+        pk_index = self.fields.index(self.model._meta.pk)
         if values[pk_index] is None:
             return None
         return self.model.from_db(self.using, [f.attname for f in self.fields], values)

@@ -70,13 +70,6 @@ class DossierSerializer(serializers.Serializer[Dossier]):
     )
 
 
-_MOMENT = serializers.DateTimeField()
-
-
-def _moment(value: Any) -> str | None:
-    return None if value is None else _MOMENT.to_representation(value)
-
-
 class TimelineSerializer(serializers.Serializer[Any]):
     at = serializers.DateTimeField()
     event_type = serializers.CharField()
@@ -288,8 +281,11 @@ class TrackingView(APIView):
         if not allow_lookup(request):
             raise Throttled(wait=60)
         given = request.data
-        code, secret = given.get("code"), given.get("second_factor")
-        if not (_short_text(code, 40) and _short_text(secret, 20)):
+        fields = given if isinstance(given, dict) else {}
+        code, secret = fields.get("code"), fields.get("second_factor")
+        if not (isinstance(code, str) and isinstance(secret, str)) or not (
+            _short_text(code, 40) and _short_text(secret, 20)
+        ):
             # Anything but two short texts: the serializer says what is wrong, as everywhere.
             data = TrackingRequest(data=given)
             data.is_valid(raise_exception=True)

@@ -16,9 +16,10 @@ from functools import cache
 from typing import Any
 
 from django.db import connection
+from rest_framework.fields import DateTimeField
 
 from egov.catalog.models import Procedure
-from egov.core.rawload import aware as _aware
+from egov.core.rawload import aware
 from egov.events.models import Event
 from egov.org.models import Agency
 
@@ -54,6 +55,12 @@ MOMENTS = frozenset(
     }
 )
 STATUS_LABELS = {value: str(label) for value, label in Status.choices}
+_MOMENT = DateTimeField()
+
+
+def moment(value: Any) -> str | None:
+    """A moment as the API writes every moment (DRF's DateTimeField: ISO 8601, local time)."""
+    return None if value is None else _MOMENT.to_representation(value)
 
 
 def _col(model: Any, name: str) -> str:
@@ -64,7 +71,7 @@ def _col(model: Any, name: str) -> str:
 def _statements(vendor: str) -> tuple[str, str]:
     """The two statements, from the models' metadata (a renamed column renames them too)."""
     q = connection.ops.quote_name
-    d, p, a = Dossier._meta.db_table, Procedure._meta.db_table, Agency._meta.db_table
+    d, p, a = (str(m._meta.db_table) for m in (Dossier, Procedure, Agency))
 
     def dcol(name: str) -> str:
         return f"d.{q(_col(Dossier, name))}"
@@ -83,16 +90,16 @@ def _statements(vendor: str) -> tuple[str, str]:
     ]
     dossier_sql = (
         f"SELECT {', '.join(dossier_columns)} FROM {q(d)} d "  # noqa: S608 - names from _meta
-        f"JOIN {q(p)} p ON p.{q(Procedure._meta.pk.column)} = {dcol('procedure')} "
-        f"JOIN {q(a)} a ON a.{q(Agency._meta.pk.column)} = {dcol('agency')} "
+        f"JOIN {q(p)} p ON p.{q(_col(Procedure, 'id'))} = {dcol('procedure')} "
+        f"JOIN {q(a)} a ON a.{q(_col(Agency, 'id'))} = {dcol('agency')} "
         f"WHERE {dcol('code')} = %s"
     )
-    e = Event._meta.db_table
+    e = str(Event._meta.db_table)
     events_sql = (
         f"SELECT {q(_col(Event, 'occurred_at'))}, {q(_col(Event, 'event_type'))}, "  # noqa: S608
         f"{q(_col(Event, 'payload'))} FROM {q(e)} "
         f"WHERE {q(_col(Event, 'subject_type'))} = %s AND {q(_col(Event, 'subject_id'))} = %s "
-        f"ORDER BY {q(Event._meta.pk.column)}"
+        f"ORDER BY {q(_col(Event, 'id'))}"
     )
     return dossier_sql, events_sql
 
@@ -111,20 +118,18 @@ def tracking_body(code: str, second_factor: str) -> dict[str, Any] | None:
             return None
         cursor.execute(events_sql, ["dossier", row[0]])
         events = cursor.fetchall()
-    from .api import _moment  # the API's one datetime format
-
     body: dict[str, Any] = {"code": row[0]}
     for name, value in zip(SHOWN, row[3:], strict=True):
-        body[name] = _moment(_aware(value)) if name in MOMENTS else value
+        body[name] = moment(aware(value)) if name in MOMENTS else value
         if name == "status":
             body["status_label"] = STATUS_LABELS[value]
     rows = [
-        (_aware(at), kind, payload if isinstance(payload, dict) else json.loads(payload or "{}"))
+        (aware(at), kind, payload if isinstance(payload, dict) else json.loads(payload or "{}"))
         for at, kind, payload in events
     ]
     body["timeline"] = [
         {
-            "at": _moment(entry.at),
+            "at": moment(entry.at),
             "event_type": entry.event_type,
             "title": entry.title,
             "actor": entry.actor,

@@ -8,11 +8,14 @@ from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.safestring import SafeString
 
 from egov.catalog.models import DossierComponent, Procedure
 from egov.core.ids import MAX_ID
 from egov.dossiers.fee_fields import FeeChoice, FeeRow, add_fee_fields, fee_rows, requested
 from egov.dossiers.models import Channel, ResultDelivery, Status
+
+from .filters import ProcedureOptions
 
 ACCEPT = ".pdf,.jpg,.jpeg,.png"
 FILE_HELP = "PDF, JPEG hoặc PNG, tối đa 10 MB mỗi tệp."
@@ -206,6 +209,7 @@ DEADLINE_CHOICES = [
 
 
 class QueueFilterForm(ChoicesMixin, forms.Form):
+    # Rendered by the page from filters.ProcedureOptions (cached), not by the Select widget.
     thu_tuc = forms.ChoiceField(label="Thủ tục", required=False)
     trang_thai = forms.TypedChoiceField(
         label="Trạng thái hồ sơ",
@@ -221,6 +225,12 @@ class QueueFilterForm(ChoicesMixin, forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self._choice("thu_tuc").choices = [("", "Tất cả"), *procedures]
+
+    def procedure_select(self, options: ProcedureOptions) -> SafeString:
+        """The procedure <select> from the cached options, the asked procedure selected."""
+        field = self["thu_tuc"]
+        chosen = str(self.data.get(field.html_name) or "")
+        return options.select(field.html_name, field.auto_id, chosen)
 
 
 # --- in-person reception (tiếp nhận trực tiếp) ------------------------------------------------

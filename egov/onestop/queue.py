@@ -4,10 +4,13 @@ which active steps each tab holds, most urgent first, paged by core.keyset on (d
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from egov.catalog.models import Procedure, ReceptionDesk
 from egov.core.keyset import decode_cursor, encode_cursor, invalid_cursor, keyset_page, parse_cursor
@@ -18,6 +21,49 @@ from egov.org.models import Official, Role
 from .models import DossierStep, StepStatus
 
 ORDER = "due_at"
+# Tabs and workspace tiles count at most this many items and show "999+" above: nobody acts on
+# the exact size of a four-digit queue, and a full COUNT over thousands of active steps cost
+# more than the page of rows itself.
+COUNT_CAP = 999
+
+
+@dataclass(frozen=True)
+class Bounded:
+    """A count of at most COUNT_CAP items, or "more than that". Renders itself in templates:
+    "999+" on screen, "hơn 999 <noun>" to a screen reader."""
+
+    n: int
+    over: bool = False
+    noun: str = ""
+
+    def __bool__(self) -> bool:
+        return self.n > 0
+
+    def __int__(self) -> int:
+        return self.n
+
+    @property
+    def text(self) -> str:
+        return f"{self.n}+" if self.over else str(self.n)
+
+    def __str__(self) -> SafeString:  # templates call str() before escaping: the markup
+        if not self.over:
+            return format_html("{}", self.n)
+        return format_html(
+            '<span aria-hidden="true">{}+</span><span class="visually-hidden">{}</span>',
+            self.n,
+            f"hơn {self.n} {self.noun}".rstrip(),
+        )
+
+    def __html__(self) -> SafeString:
+        return str(self)  # type: ignore[return-value]
+
+
+def bounded_count(qs: QuerySet[Any], noun: str = "") -> Bounded:
+    """How many rows, counting no further than COUNT_CAP + 1: SELECT count(*) FROM (… LIMIT)."""
+    cap = COUNT_CAP
+    n = qs.order_by()[: cap + 1].count()
+    return Bounded(cap, over=True, noun=noun) if n > cap else Bounded(n, noun=noun)
 
 
 def queue_steps(tab: str, official: Official) -> QuerySet[DossierStep]:

@@ -26,7 +26,6 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
-from egov.catalog.models import Procedure
 from egov.catalog.search import search_procedures
 from egov.core.actors import Actor, actor_from_request
 from egov.core.errors import Conflict, DomainError
@@ -43,6 +42,7 @@ from egov.workcalendar.services import WorkingCalendar
 
 from . import services
 from .access import nothing_assigned, queue_official
+from .filters import procedure_options
 from .forms import (
     ActionForm,
     ApologyForm,
@@ -62,7 +62,7 @@ from .forms import (
     SupplementRequestForm,
 )
 from .models import ApologyLetter, DossierStep, StepStatus
-from .queue import desk_procedures, online_dossiers, queue_page, queue_steps
+from .queue import Bounded, bounded_count, desk_procedures, online_dossiers, queue_page, queue_steps
 from .workflow import TRANSITIONS, allowed_actions
 
 PAGE_SIZE = 50
@@ -128,7 +128,7 @@ class Tab:
     label: str
     kind: str  # "steps" | "online" | "apology"
     filters: bool = True
-    count: int = 0
+    count: Bounded = field(default_factory=lambda: Bounded(0))
 
 
 def _tabs(official: Official) -> list[Tab]:
@@ -180,19 +180,6 @@ def _step_queryset(tab: str, official: Official) -> QuerySet[DossierStep]:
     return qs.select_related("dossier__procedure", "assignee__user", "unit")
 
 
-def _agency_procedures(official: Official) -> QuerySet[Procedure]:
-    """The published procedures the official works on, by sector then name (at most 1000): the
-    agency's, and at a desk those it receives (the provincial centre: the departments')."""
-    own = Procedure.objects.filter(agencies=official.agency_id, is_published=True)
-    if official.has_role(Role.RECEIVER):
-        qs = Procedure.objects.filter(
-            Q(pk__in=own.values("pk")) | Q(pk__in=desk_procedures(official.agency_id).values("pk"))
-        )
-    else:
-        qs = own
-    return qs.order_by("sector__name", "name")[:1000]
-
-
 def _letters_to_decide(official: Official) -> QuerySet[ApologyLetter]:
     """Draft letters (form 04) a leader of this agency decides: on dossiers whose active step
     the agency holds (services.decide_apology), whoever drafted them."""
@@ -212,14 +199,14 @@ MAIN_TAB = {Role.RECEIVER: "online", Role.LEADER: "unit", Role.UNIT_HEAD: "unit"
 
 
 def _count_tabs(actor: Actor, official: Official, tabs: list[Tab]) -> None:
-    """How many items each tab holds (a few indexed COUNTs), shown on the tabs."""
+    """How many items each tab holds, shown on the tabs: indexed COUNTs that stop at the cap."""
     for t in tabs:
         if t.kind == "steps":
-            t.count = queue_steps(t.key, official).count()
+            t.count = bounded_count(queue_steps(t.key, official), "hồ sơ")
         elif t.kind == "online":
-            t.count = _online_queryset(actor, official).count()
+            t.count = bounded_count(_online_queryset(actor, official), "hồ sơ")
         else:
-            t.count = _letters_to_decide(official).count()
+            t.count = bounded_count(_letters_to_decide(official), "phiếu")
 
 
 def _opening_tab(official: Official, tabs: list[Tab]) -> Tab:
@@ -240,12 +227,19 @@ def queue(request: HttpRequest) -> HttpResponse:
     actor = actor_from_request(request)
     tabs = _tabs(official)
     by_key = {t.key: t for t in tabs}
-    _count_tabs(actor, official, tabs)
     asked = by_key.get(request.GET.get("tab", ""))
+    # htmx refreshes only the rows when a filter changes (a history restore needs the page).
+    partial = bool(request.headers.get("HX-Request")) and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+    # The rows of a named tab show no count: the tabs are counted for the whole page only.
+    counted = not (partial and asked)
+    if counted:
+        _count_tabs(actor, official, tabs)
     tab = asked or _opening_tab(official, tabs)
-    empty = not any(t.count for t in tabs)
-    procedures = _agency_procedures(official).values_list("code", "name")
-    filters = QueueFilterForm(request.GET or None, procedures=list(procedures))
+    empty = counted and not any(t.count for t in tabs)
+    options = procedure_options(official)
+    filters = QueueFilterForm(request.GET or None, procedures=options.choices)
     chosen: dict[str, Any] = filters.cleaned_data if filters.is_valid() else {}
     now = timezone.now()
     calendar = WorkingCalendar.for_agency(official.agency_id)
@@ -308,18 +302,15 @@ def queue(request: HttpRequest) -> HttpResponse:
         "tab": tab,
         "rows": _with_urls(rows),
         "filters": filters,
+        "procedure_select": "" if partial else filters.procedure_select(options),
         "next_url": f"?{urlencode({**base, CURSOR_PARAM: next_cursor})}" if next_cursor else "",
         "first_url": f"?{urlencode(base)}" if raw_cursor else "",
         "now": now,
         "today": timezone.localdate(now),
         "month_start": timezone.localdate(now).replace(day=1),
-        "nothing": nothing_assigned(official) if empty else None,
+        "nothing": nothing_assigned(official) if empty and not partial else None,
         "bulk": _bulk_context(tab, official, rows),
     }
-    # htmx refreshes only the rows when a filter changes (a history restore needs the page).
-    partial = request.headers.get("HX-Request") and not request.headers.get(
-        "HX-History-Restore-Request"
-    )
     template = "onestop/_queue_rows.html" if partial else "onestop/queue.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
@@ -441,23 +432,23 @@ def bulk_forward(request: HttpRequest) -> HttpResponse:
 
 
 def queue_summary(official: Official) -> dict[str, Any]:
-    """Counts for the workspace home (a few indexed COUNTs)."""
+    """Counts for the workspace home (indexed COUNTs that stop at the cap, as on the tabs)."""
     now = timezone.now()
     calendar = WorkingCalendar.for_agency(official.agency_id)
     near = deadlines.near_due_before(now, calendar)
     mine = queue_steps("mine", official)
     summary: dict[str, Any] = {
-        "mine": mine.count(),
-        "overdue": mine.filter(due_at__lt=now).count(),
-        "near": mine.filter(due_at__gte=now, due_at__lt=near).count(),
+        "mine": bounded_count(mine),
+        "overdue": bounded_count(mine.filter(due_at__lt=now)),
+        "near": bounded_count(mine.filter(due_at__gte=now, due_at__lt=near)),
     }
     if official.has_role(Role.RECEIVER):
-        summary["online"] = online_dossiers(official).count()
-        summary["to_return"] = _step_queryset("return", official).count()
+        summary["online"] = bounded_count(online_dossiers(official))
+        summary["to_return"] = bounded_count(queue_steps("return", official))
     if official.has_role(Role.LEADER):
-        summary["apologies"] = _letters_to_decide(official).count()
+        summary["apologies"] = bounded_count(_letters_to_decide(official))
     if official.has_role(Role.LEADER) or official.has_role(Role.UNIT_HEAD):
-        summary["unit"] = _step_queryset("unit", official).count()
+        summary["unit"] = bounded_count(queue_steps("unit", official))
     return summary
 
 
