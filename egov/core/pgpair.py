@@ -210,15 +210,24 @@ class PgPair:
         assert row is not None
         return str(row[0])
 
+    def wait_received(self, timeout: float = 30.0) -> None:
+        """Until the replica has received (not necessarily replayed) everything the primary had
+        written when called: replay may be paused, streaming goes on."""
+        self._wait_replica("pg_last_wal_receive_lsn()", timeout)
+
     def wait_caught_up(self, timeout: float = 30.0) -> None:
         """Until the replica has replayed everything the primary had written when called."""
+        self._wait_replica("pg_last_wal_replay_lsn()", timeout)
+
+    def _wait_replica(self, position: str, timeout: float) -> None:
         target = self.primary_lsn()
         deadline = time.monotonic() + timeout
         while True:
             try:
                 with self.replica.connect() as conn:
                     row = conn.execute(
-                        "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [target]
+                        f"SELECT {position} >= %s::pg_lsn",
+                        [target],
                     ).fetchone()
                 if row and row[0]:
                     return

@@ -31,7 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -1128,18 +1128,24 @@ def enqueue(
     if not idempotency_key or len(idempotency_key) > 200:
         raise ValueError("idempotency_key must be 1..200 characters")
     now = timezone.now()
-    with transaction.atomic():
-        message, created = OutboxMessage.objects.get_or_create(
-            idempotency_key=idempotency_key,
-            defaults={
-                "topic": topic,
-                "payload": canonical_payload(payload),
-                "max_attempts": max_attempts or int(_setting("OUTBOX_MAX_ATTEMPTS", 12)),
-                "next_attempt_at": not_before or now,
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
+    # Insert first, read only on a clash: a new key (nearly always) costs one savepoint and one
+    # INSERT, not get_or_create's SELECT and two savepoints, inside transactions that often
+    # hold a hot lock (a submission holds its agency's chain head until commit, issue #19).
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                idempotency_key=idempotency_key,
+                topic=topic,
+                payload=canonical_payload(payload),
+                max_attempts=max_attempts or int(_setting("OUTBOX_MAX_ATTEMPTS", 12)),
+                next_attempt_at=not_before or now,
+                created_at=now,
+                updated_at=now,
+            )
+        created = True
+    except IntegrityError:
+        message = OutboxMessage.objects.get(idempotency_key=idempotency_key)
+        created = False
     if created:
         transaction.on_commit(partial(_kick, message.pk), robust=True)
     elif message.topic != topic:
