@@ -73,6 +73,11 @@ def _open(
 
 def open_for_fees(event: Event) -> Payment | None:
     """A dossier submitted online, or received in person, with fees due: what it owes."""
+    recorded = (event.payload or {}).get("fee_total")
+    if recorded is not None and int(recorded) <= 0:
+        # The submission's own record says nothing is due: the dossier's wide row is not read
+        # inside the submission's transaction for nothing (issue #19).
+        return None
     dossier = _dossier(event)
     if dossier is None or dossier.fee_total <= 0:
         return None
