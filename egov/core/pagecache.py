@@ -100,9 +100,14 @@ def set_version(key: str, value: str) -> None:
                 cache.set(key, value, None)
         else:
             cache.set(key, value, None)
-    except Exception:
+    except Exception as exc:
+        # One line (a fresh database's first migrate writes a dozen of these): the cause is named.
+        first = (str(exc).splitlines() or [""])[0]
         logger.warning(
-            "page cache version %s not written; pages live until they expire", key, exc_info=True
+            "page cache version %s not written (%s: %s); pages live until they expire",
+            key,
+            type(exc).__name__,
+            first,
         )
 
 
