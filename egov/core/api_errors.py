@@ -39,6 +39,11 @@ def _flatten(detail: Any) -> Any:
     return [str(detail)]
 
 
+def api_message(code: str) -> str:
+    """The message the API's error handler writes for one of the core codes."""
+    return str(_MESSAGES[code])
+
+
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"code": code, "message": message, "fields": fields or {}}
 

@@ -1,11 +1,11 @@
 """The public lookup's read path (POST /api/v1/tracking/), the platform's hottest request.
 
 It answers with the body DossierDetailSerializer writes for an applicant (a test keeps the
-two equal) but reads it with two fixed SQL statements built once per process from the
-models' own table and column names: one row of the dossier with its procedure and agency, and
-the dossier's events. Compiling the two ORM querysets and building three model instances cost
-more CPU than PostgreSQL spends answering them (issue #19's profile), and the query shapes
-never change. What is checked (the second factor) and what is shown (applicant-visible steps
+two equal) but reads it with one fixed SQL statement built once per process from the models'
+own table and column names: the dossier with its procedure and agency, joined to its events
+(one row per event). Compiling the two ORM querysets and building three model instances cost
+more CPU than PostgreSQL spends answering them (issue #19's profile), and the query shape
+never changes. What is checked (the second factor) and what is shown (applicant-visible steps
 only) stay in services.py, shared with the page.
 """
 
@@ -68,15 +68,19 @@ def _col(model: Any, name: str) -> str:
 
 
 @cache
-def _statements(vendor: str) -> tuple[str, str]:
-    """The two statements, from the models' metadata (a renamed column renames them too)."""
+def _statement(vendor: str) -> str:
+    """The one statement, from the models' metadata (a renamed column renames it too): the
+    dossier with its procedure and agency, once per event, its events joined in order."""
     q = connection.ops.quote_name
-    d, p, a = (str(m._meta.db_table) for m in (Dossier, Procedure, Agency))
+    d, p, a, e = (str(m._meta.db_table) for m in (Dossier, Procedure, Agency, Event))
 
     def dcol(name: str) -> str:
         return f"d.{q(_col(Dossier, name))}"
 
-    dossier_columns = [
+    def ecol(name: str) -> str:
+        return f"e.{q(_col(Event, name))}"
+
+    columns = [
         dcol("code"),
         dcol("applicant_id_number"),
         dcol("applicant_phone"),
@@ -87,21 +91,17 @@ def _statements(vendor: str) -> tuple[str, str]:
             dcol(name)
             for name in SHOWN[3:]  # status … payment_state: the dossier's own columns
         ),
+        ecol("occurred_at"),
+        ecol("event_type"),
+        ecol("payload"),
     ]
-    dossier_sql = (
-        f"SELECT {', '.join(dossier_columns)} FROM {q(d)} d "  # noqa: S608 - names from _meta
+    return (
+        f"SELECT {', '.join(columns)} FROM {q(d)} d "  # noqa: S608 - names from _meta
         f"JOIN {q(p)} p ON p.{q(_col(Procedure, 'id'))} = {dcol('procedure')} "
         f"JOIN {q(a)} a ON a.{q(_col(Agency, 'id'))} = {dcol('agency')} "
-        f"WHERE {dcol('code')} = %s"
+        f"LEFT JOIN {q(e)} e ON {ecol('subject_type')} = %s AND {ecol('subject_id')} = "
+        f"{dcol('code')} WHERE {dcol('code')} = %s ORDER BY {ecol('id')}"
     )
-    e = str(Event._meta.db_table)
-    events_sql = (
-        f"SELECT {q(_col(Event, 'occurred_at'))}, {q(_col(Event, 'event_type'))}, "  # noqa: S608
-        f"{q(_col(Event, 'payload'))} FROM {q(e)} "
-        f"WHERE {q(_col(Event, 'subject_type'))} = %s AND {q(_col(Event, 'subject_id'))} = %s "
-        f"ORDER BY {q(_col(Event, 'id'))}"
-    )
-    return dossier_sql, events_sql
 
 
 def tracking_body(code: str, second_factor: str) -> dict[str, Any] | None:
@@ -110,16 +110,18 @@ def tracking_body(code: str, second_factor: str) -> dict[str, Any] | None:
     code = (code or "").strip().upper()
     if not code or len(code) > 40:
         return None
-    dossier_sql, events_sql = _statements(connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(dossier_sql, [code])
-        row = cursor.fetchone()
-        if row is None or not services.second_factor_matches(second_factor, row[1], row[2]):
-            return None
-        cursor.execute(events_sql, ["dossier", row[0]])
-        events = cursor.fetchall()
+        cursor.execute(_statement(connection.vendor), ["dossier", code])
+        found = cursor.fetchall()
+    if not found:
+        return None
+    row = found[0]
+    if not services.second_factor_matches(second_factor, row[1], row[2]):
+        return None
+    width = 3 + len(SHOWN)
+    events = [r[width:] for r in found if r[width + 1] is not None]
     body: dict[str, Any] = {"code": row[0]}
-    for name, value in zip(SHOWN, row[3:], strict=True):
+    for name, value in zip(SHOWN, row[3:width], strict=True):
         body[name] = moment(aware(value)) if name in MOMENTS else value
         if name == "status":
             body["status_label"] = STATUS_LABELS[value]

@@ -51,6 +51,16 @@ def test_rotating_ipv6_addresses_does_not_reset_the_lookup_limit(submitted_dossi
         for n in range(20, 23)
     ]
     assert api == [429] * 3
+    # The same refusal whether the request was answered before DRF (JSON) or through it (form).
+    fast = APIClient(REMOTE_ADDR="2001:db8:1:2::30").post(
+        "/api/v1/tracking/", {"code": code, "second_factor": "022000000000"}, format="json"
+    )
+    drf = APIClient(REMOTE_ADDR="2001:db8:1:2::31").post(
+        "/api/v1/tracking/", {"code": code, "second_factor": "022000000000"}
+    )
+    assert fast.status_code == drf.status_code == 429
+    assert fast.content == drf.content and fast.json()["code"] == "throttled"
+    assert fast["Retry-After"] == drf["Retry-After"] == "60"
     # Another customer's network is not affected.
     other = Client(REMOTE_ADDR="2001:db8:9:9::1")
     assert other.post("/tra-cuu/", {"code": code, "second_factor": "x"}).status_code == 200
