@@ -19,7 +19,7 @@ from django.db import connection
 from rest_framework.fields import DateTimeField
 
 from egov.catalog.models import Procedure
-from egov.core.rawload import aware
+from egov.core.rawload import aware, fetchall
 from egov.events.models import Event
 from egov.org.models import Agency
 
@@ -110,9 +110,7 @@ def tracking_body(code: str, second_factor: str) -> dict[str, Any] | None:
     code = (code or "").strip().upper()
     if not code or len(code) > 40:
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(_statement(connection.vendor), ["dossier", code])
-        found = cursor.fetchall()
+    found = fetchall(_statement(connection.vendor), ["dossier", code])
     if not found:
         return None
     row = found[0]

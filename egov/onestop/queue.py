@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString
 
 from egov.catalog.models import Procedure, ReceptionDesk
 from egov.core.keyset import decode_cursor, encode_cursor, invalid_cursor, keyset_page, parse_cursor
-from egov.core.rawload import aware
+from egov.core.rawload import aware, fetchall
 from egov.dossiers.models import Dossier, Status
 from egov.org.models import Official, Role
 
@@ -193,9 +193,7 @@ def mine_page(
             raise invalid_cursor()
         moment = connection.ops.adapt_datetimefield_value(key[0])  # as the ORM would
         params += [moment, moment, key[1]]
-    with connection.cursor() as cursor:
-        cursor.execute(_mine_sql(key is not None), [*params, limit + 1])
-        found = cursor.fetchall()
+    found = fetchall(_mine_sql(key is not None), [*params, limit + 1])
     rows = [
         {
             name: aware(value) if name in _MOMENTS else value

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.validators import RegexValidator
-from django.db import connection, models
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 AGENCY_ID_VALIDATOR = RegexValidator(
@@ -273,13 +273,11 @@ class Official(models.Model):
         holds, its row is not read again. Every official request of the site and the API
         starts here, so the statement is written once (core.rawload), not compiled by the ORM
         each time (issue #19)."""
-        from egov.core.rawload import cache_related
+        from egov.core.rawload import cache_related, fetchall
 
         o, agency, unit, position, users, _role = _official_columns()
         sql = _official_sql(load_user=user is None)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [user_id])
-            rows = cursor.fetchall()
+        rows = fetchall(sql, [user_id])
         if not rows:
             return None
         first = rows[0]
