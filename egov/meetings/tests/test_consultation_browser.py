@@ -41,6 +41,9 @@ def test_chair_answers_closes_and_signs_the_result(page, board, give_totp) -> No
     page.get_by_label("Thời hạn trả lời (ngày làm việc)").fill("5")
     page.get_by_text("Nếu gửi ngay bây giờ, hạn trả lời là").wait_for()
     check_page(page, allow=ALLOW, exclude=EXCLUDE)
+    # Leave the page before signing out: its deadline preview (htmx, on change) could otherwise
+    # still fire once the cookies are gone and meet a 403 as an anonymous visitor.
+    page.goto("about:blank")
     page.context.clear_cookies()
 
     consultations.send_consultation(actor=actor(board.chair), consultation=consultation)
