@@ -300,16 +300,13 @@ class TrackingView(APIView):
         if not allow_lookup(request):
             raise Throttled(wait=60)
         given = request.data
-        fields = given if isinstance(given, dict) else {}
-        code, secret = fields.get("code"), fields.get("second_factor")
-        if not (isinstance(code, str) and isinstance(secret, str)) or not (
-            _short_text(code, 40) and _short_text(secret, 20)
-        ):
+        fields = _lookup_fields(given)
+        if fields is None:
             # Anything but two short texts: the serializer says what is wrong, as everywhere.
             data = TrackingRequest(data=given)
             data.is_valid(raise_exception=True)
-            code, secret = data.validated_data["code"], data.validated_data["second_factor"]
-        body = lookup.tracking_body(code, secret)
+            fields = data.validated_data["code"], data.validated_data["second_factor"]
+        body = lookup.tracking_body(*fields)
         if body is None:
             return Response(NOT_FOUND_BODY, status=status.HTTP_404_NOT_FOUND)
         return Response(body)
@@ -327,14 +324,12 @@ def _fast_tracking(request: Any) -> HttpResponse | None:
         given = json.loads(request.body)
     except ValueError:
         return None
-    if not isinstance(given, dict):
+    fields = _lookup_fields(given)
+    if fields is None:
         return None
-    code, secret = given.get("code"), given.get("second_factor")
-    if not (isinstance(code, str) and isinstance(secret, str)):
-        return None
-    code, secret = unicodedata.normalize("NFC", code), unicodedata.normalize("NFC", secret)
-    if not (_short_text(code, 40) and _short_text(secret, 20)):
-        return None
+    # NFC, as the API's parsers leave every string (egov.core.parsers); a text only NFC brings
+    # under its bound was sent to DRF above, which answers it the same way.
+    code, secret = (unicodedata.normalize("NFC", f) for f in fields)
     if not allow_lookup(request):
         response = _json(
             error_body(CoreErrorCode.THROTTLED, api_message(CoreErrorCode.THROTTLED)),
@@ -342,7 +337,7 @@ def _fast_tracking(request: Any) -> HttpResponse | None:
         )
         response["Retry-After"] = "60"
         return response
-    body = lookup.tracking_body(code.strip(), secret.strip())
+    body = lookup.tracking_body(code, secret)
     if body is None:
         return _json(NOT_FOUND_BODY, status.HTTP_404_NOT_FOUND)
     return _json(body, status.HTTP_200_OK)
@@ -357,8 +352,21 @@ def _json(data: Any, code: int) -> HttpResponse:
     return response
 
 
-def _short_text(value: Any, limit: int) -> bool:
-    return isinstance(value, str) and 0 < len(value.strip()) <= limit and len(value) <= limit
+def _lookup_fields(given: Any) -> tuple[str, str] | None:
+    """(code, second factor) trimmed, when `given` holds them as two short texts (what
+    TrackingRequest accepts without a word); None for anything the serializer must judge."""
+    if not isinstance(given, dict):
+        return None
+    code, secret = given.get("code"), given.get("second_factor")
+    if not (isinstance(code, str) and isinstance(secret, str)):
+        return None
+    if not (_short_text(code, 40) and _short_text(secret, 20)):
+        return None
+    return code.strip(), secret.strip()
+
+
+def _short_text(value: str, limit: int) -> bool:
+    return 0 < len(value.strip()) <= limit and len(value) <= limit
 
 
 urlpatterns = [

@@ -19,7 +19,7 @@ from django.db import connection
 from rest_framework.fields import DateTimeField
 
 from egov.catalog.models import Procedure
-from egov.core.rawload import aware, fetchall
+from egov.core.rawload import Columns, aware, fetchall
 from egov.events.models import Event
 from egov.org.models import Agency
 
@@ -44,16 +44,7 @@ SHOWN = (
     "result_delivery",
     "payment_state",
 )
-MOMENTS = frozenset(
-    {
-        "submitted_at",
-        "received_at",
-        "appointment_at",
-        "promised_at",
-        "finished_at",
-        "returned_at",
-    }
-)
+MOMENTS = frozenset(name for name in SHOWN if name.endswith("_at"))
 STATUS_LABELS = {value: str(label) for value, label in Status.choices}
 _MOMENT = DateTimeField()
 
@@ -63,44 +54,34 @@ def moment(value: Any) -> str | None:
     return None if value is None else _MOMENT.to_representation(value)
 
 
-def _col(model: Any, name: str) -> str:
-    return str(model._meta.get_field(name).column)
-
-
 @cache
 def _statement(vendor: str) -> str:
     """The one statement, from the models' metadata (a renamed column renames it too): the
     dossier with its procedure and agency, once per event, its events joined in order."""
-    q = connection.ops.quote_name
-    d, p, a, e = (str(m._meta.db_table) for m in (Dossier, Procedure, Agency, Event))
-
-    def dcol(name: str) -> str:
-        return f"d.{q(_col(Dossier, name))}"
-
-    def ecol(name: str) -> str:
-        return f"e.{q(_col(Event, name))}"
-
+    d, p, a, e = (
+        Columns(Dossier, "d"),
+        Columns(Procedure, "p"),
+        Columns(Agency, "a"),
+        Columns(Event, "e"),
+    )
     columns = [
-        dcol("code"),
-        dcol("applicant_id_number"),
-        dcol("applicant_phone"),
-        f"p.{q(_col(Procedure, 'code'))}",
-        f"p.{q(_col(Procedure, 'name'))}",
-        f"a.{q(_col(Agency, 'identifier'))}",
-        *(
-            dcol(name)
-            for name in SHOWN[3:]  # status … payment_state: the dossier's own columns
-        ),
-        ecol("occurred_at"),
-        ecol("event_type"),
-        ecol("payload"),
+        d.col("code"),
+        d.col("applicant_id_number"),
+        d.col("applicant_phone"),
+        p.col("code"),
+        p.col("name"),
+        a.col("identifier"),
+        *(d.col(name) for name in SHOWN[3:]),  # status … payment_state: the dossier's own
+        e.col("occurred_at"),
+        e.col("event_type"),
+        e.col("payload"),
     ]
     return (
-        f"SELECT {', '.join(columns)} FROM {q(d)} d "  # noqa: S608 - names from _meta
-        f"JOIN {q(p)} p ON p.{q(_col(Procedure, 'id'))} = {dcol('procedure')} "
-        f"JOIN {q(a)} a ON a.{q(_col(Agency, 'id'))} = {dcol('agency')} "
-        f"LEFT JOIN {q(e)} e ON {ecol('subject_type')} = %s AND {ecol('subject_id')} = "
-        f"{dcol('code')} WHERE {dcol('code')} = %s ORDER BY {ecol('id')}"
+        f"SELECT {', '.join(columns)} FROM {d.table} "  # noqa: S608 - names from _meta
+        f"JOIN {p.table} ON {p.col('id')} = {d.col('procedure')} "
+        f"JOIN {a.table} ON {a.col('id')} = {d.col('agency')} "
+        f"LEFT JOIN {e.table} ON {e.col('subject_type')} = %s AND {e.col('subject_id')} = "
+        f"{d.col('code')} WHERE {d.col('code')} = %s ORDER BY {e.col('id')}"
     )
 
 

@@ -14,7 +14,7 @@ from django.utils.safestring import SafeString
 
 from egov.catalog.models import Procedure, ReceptionDesk
 from egov.core.keyset import decode_cursor, encode_cursor, invalid_cursor, keyset_page, parse_cursor
-from egov.core.rawload import aware, fetchall
+from egov.core.rawload import Columns, aware, fetchall
 from egov.dossiers.models import Dossier, Status
 from egov.org.models import Official, Role
 
@@ -145,37 +145,28 @@ MINE_FIELDS = (
 
 @functools.cache
 def _mine_sql(after: bool) -> str:
-    q = connection.ops.quote_name
-
-    def c(model: Any, alias: str, name: str) -> str:
-        return f"{alias}.{q(model._meta.get_field(name).column)}"
-
-    s, d, p = "s", "d", "p"
+    s, d, p = Columns(DossierStep, "s"), Columns(Dossier, "d"), Columns(Procedure, "p")
     columns = [
-        c(DossierStep, s, "id"),
-        c(Dossier, d, "code"),
-        c(Procedure, p, "name"),
-        c(Dossier, d, "applicant_name"),
-        c(Dossier, d, "status"),
-        c(Dossier, d, "version"),
-        c(DossierStep, s, "order"),
-        c(DossierStep, s, "name"),
-        c(DossierStep, s, "started_at"),
-        c(DossierStep, s, "due_at"),
-        c(Dossier, d, "appointment_at"),
+        s.col("id"),
+        d.col("code"),
+        p.col("name"),
+        d.col("applicant_name"),
+        d.col("status"),
+        d.col("version"),
+        s.col("order"),
+        s.col("name"),
+        s.col("started_at"),
+        s.col("due_at"),
+        d.col("appointment_at"),
     ]
-    due, pk = c(DossierStep, s, "due_at"), c(DossierStep, s, "id")
+    due, pk = s.col("due_at"), s.col("id")
     keyset = f"AND ({due} > %s OR ({due} = %s AND {pk} > %s)) " if after else ""
     return (
-        f"SELECT {', '.join(columns)} "  # noqa: S608 - names from _meta
-        f"FROM {q(DossierStep._meta.db_table)} {s} "
-        f"JOIN {q(Dossier._meta.db_table)} {d} ON {c(Dossier, d, 'id')} = "
-        f"{c(DossierStep, s, 'dossier')} "
-        f"JOIN {q(Procedure._meta.db_table)} {p} ON {c(Procedure, p, 'id')} = "
-        f"{c(Dossier, d, 'procedure')} "
-        f"WHERE {c(DossierStep, s, 'status')} = %s AND {due} IS NOT NULL "
-        f"AND {c(DossierStep, s, 'assignee')} = %s {keyset}"
-        f"ORDER BY {due}, {pk} LIMIT %s"
+        f"SELECT {', '.join(columns)} FROM {s.table} "  # noqa: S608 - names from _meta
+        f"JOIN {d.table} ON {d.col('id')} = {s.col('dossier')} "
+        f"JOIN {p.table} ON {p.col('id')} = {d.col('procedure')} "
+        f"WHERE {s.col('status')} = %s AND {due} IS NOT NULL AND {s.col('assignee')} = %s "
+        f"{keyset}ORDER BY {due}, {pk} LIMIT %s"
     )
 
 

@@ -328,26 +328,21 @@ class OfficialRole(models.Model):
         return self.get_role_display()
 
 
+@functools.cache
 def _official_columns() -> tuple[Any, ...]:
     """The columns Official.of_user reads (built once: the models do not change at run time)."""
-    global _OFFICIAL_COLUMNS
-    if _OFFICIAL_COLUMNS is None:
-        from django.contrib.auth import get_user_model
+    from django.contrib.auth import get_user_model
 
-        from egov.core.rawload import Columns
+    from egov.core.rawload import Columns
 
-        _OFFICIAL_COLUMNS = (
-            Columns(Official, "o"),
-            Columns(Agency, "a"),
-            Columns(Unit, "u"),
-            Columns(Position, "p"),
-            Columns(get_user_model(), "us"),
-            Columns(OfficialRole, "r"),
-        )
-    return _OFFICIAL_COLUMNS
-
-
-_OFFICIAL_COLUMNS: tuple[Any, ...] | None = None
+    return (
+        Columns(Official, "o"),
+        Columns(Agency, "a"),
+        Columns(Unit, "u"),
+        Columns(Position, "p"),
+        Columns(get_user_model(), "us"),
+        Columns(OfficialRole, "r"),
+    )
 
 
 @functools.cache
