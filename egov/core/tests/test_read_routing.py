@@ -261,9 +261,12 @@ def test_read_your_writes_while_the_replica_lags(site: Site) -> None:
         assert theirs.headers[HEADER] == "replica"
         assert old in theirs.text and new not in theirs.text
         # ... or the primary's, where the bound is 0 s.
-        # (Once the standby has received the write: until then it cannot know it is behind, and
-        # asynchronous streaming takes a few milliseconds the faster pages no longer leave.)
+        # (Once the standby has received the write — until then it cannot know it is behind, and
+        # asynchronous streaming takes a few milliseconds the faster pages no longer leave — and
+        # the strict server has probed since: a probe just before the receipt saw a caught-up
+        # replica, and its answer stands for the 0.1 s check interval.)
         site.pair.wait_received()
+        time.sleep(0.25)
         strict = requests.get(site.strict + _page(site), timeout=10)
         assert strict.headers[HEADER] == "primary" and new in strict.text
 
