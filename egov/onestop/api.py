@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.shortcuts import get_object_or_404
@@ -57,7 +57,7 @@ from . import services
 from .access import official_for_request
 from .models import ApologyLetter, DossierStep, StepStatus
 from .queue import mine_page
-from .reminders import urgency
+from .reminders import urgencies
 from .workflow import allowed_actions
 
 SCOPE_READ = "dossiers:read"
@@ -711,11 +711,11 @@ class QueuePageSerializer(serializers.Serializer[Any]):
     next = serializers.URLField(allow_null=True)
 
 
-def _iso(moment: datetime | None) -> str | None:
+def _iso(moment: datetime | None, zone: tzinfo) -> str | None:
     """A moment as QueueItemSerializer's DateTimeField writes it (ISO 8601, local time)."""
     if moment is None:
         return None
-    text = timezone.localtime(moment).isoformat()
+    text = moment.astimezone(zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
@@ -752,8 +752,12 @@ class QueueView(APIView):
         # Only what an item shows, formatted here: fifty model instances per page (a dossier row
         # is wide) and a serializer pass cost more than the keyset query itself.
         page, cursor = mine_page(official.pk, str(params.get(CURSOR_PARAM, "")), limit)
-        now = timezone.now()
-        calendar = WorkingCalendar.for_agency(official.agency_id)
+        zone = timezone.get_current_timezone()
+        marks = urgencies(
+            [row["due_at"] for row in page],
+            timezone.now(),
+            WorkingCalendar.for_agency(official.agency_id),
+        )
         items = [
             {
                 "step_id": row["id"],
@@ -764,12 +768,12 @@ class QueueView(APIView):
                 "version": row["dossier__version"],
                 "step": row["order"],
                 "step_name": row["name"],
-                "started_at": _iso(row["started_at"]),
-                "due_at": _iso(row["due_at"]),
-                "appointment_at": _iso(row["dossier__appointment_at"]),
-                "urgency": urgency(row["due_at"], now, calendar),
+                "started_at": _iso(row["started_at"], zone),
+                "due_at": _iso(row["due_at"], zone),
+                "appointment_at": _iso(row["dossier__appointment_at"], zone),
+                "urgency": mark,
             }
-            for row in page
+            for row, mark in zip(page, marks, strict=True)
         ]
         next_url = next_page_url(request, cursor)
         return Response({"results": items, "next": next_url})

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,10 +59,43 @@ def urgency(due_at: datetime | None, now: datetime, calendar: WorkingCalendar) -
         return ON_TIME
     if state == deadlines.OVERDUE:
         assert due_at is not None
-        day = calendar.day_length
-        late = calendar.working_time_between(due_at, now, cap=day + TICK)
-        return ESCALATED if late > day else OVERDUE
+        return ESCALATED if _escalated(due_at, now, calendar) else OVERDUE
     return state
+
+
+def urgencies(
+    dues: Sequence[datetime | None], now: datetime, calendar: WorkingCalendar
+) -> list[str]:
+    """urgency() of each moment of a page, with a few walks of the calendar rather than one or
+    two per row: the near-due bound is computed once (deadlines.near_due_before, the same rule),
+    and "overdue by more than a working day" holds for every moment up to some boundary (the
+    earlier the due moment, the more working time since), found by bisection."""
+    near = deadlines.near_due_before(now, calendar)
+    late = sorted({due for due in dues if due is not None and due < now})
+    lo, hi = 0, len(late)  # late[:lo] escalated, late[hi:] not
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _escalated(late[mid], now, calendar):
+            lo = mid + 1
+        else:
+            hi = mid
+    last_escalated = late[lo - 1] if lo else None
+    out = []
+    for due in dues:
+        if due is None or due >= near:
+            out.append(ON_TIME)
+        elif due >= now:
+            out.append(NEAR_DUE)
+        elif last_escalated is not None and due <= last_escalated:
+            out.append(ESCALATED)
+        else:
+            out.append(OVERDUE)
+    return out
+
+
+def _escalated(due_at: datetime, now: datetime, calendar: WorkingCalendar) -> bool:
+    day = calendar.day_length
+    return calendar.working_time_between(due_at, now, cap=day + TICK) > day
 
 
 TICK = timedelta(microseconds=1)  # a cap just past the threshold keeps the comparison exact
