@@ -14,12 +14,14 @@ from collections.abc import Callable
 
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
-from django.contrib.auth import logout
+from django.contrib.auth import BACKEND_SESSION_KEY, logout
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from egov.core.actors import MFA_PENDING
+
+from .backends import LEGACY_PATHS
 
 # What a session without the second factor may still open: the login, TOTP set-up and logout
 # pages, static files and the language switch.
@@ -93,8 +95,14 @@ class SlidingSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
         session = getattr(request, "session", None)
+        if session is not None and session.session_key is not None:
+            # A session signed in before accounts.backends names a stock backend: renamed, it
+            # stays signed in (the user is then read as every other session's).
+            path = session.get(BACKEND_SESSION_KEY)
+            if path in LEGACY_PATHS:
+                session[BACKEND_SESSION_KEY] = LEGACY_PATHS[path]
+        response = self.get_response(request)
         if session is not None and not session.is_empty():
             now = int(time.time())
             # A session written anyway (login, a message...) records the time too.

@@ -21,6 +21,7 @@ from egov.core.errors import DomainError, NotAllowed
 from egov.org.models import Role
 
 from . import services
+from .backends import MODEL_BACKEND
 from .error_codes import AccountErrorCode
 from .forms import (
     BusinessRegistrationForm,
@@ -29,7 +30,7 @@ from .forms import (
     DeskCodeRedeemForm,
 )
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = MODEL_BACKEND
 
 
 def _register(

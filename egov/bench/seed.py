@@ -24,6 +24,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils.crypto import get_random_string
 
+from egov.accounts.backends import MODEL_BACKEND
 from egov.accounts.middleware import SEEN_KEY
 from egov.accounts.models import User
 from egov.accounts.services import register_citizen
@@ -174,7 +175,7 @@ def login_session(user: User, *, second_factor: bool = False) -> str:
     `second_factor`, as allauth leaves it after the TOTP step too (what officials need)."""
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[BACKEND_SESSION_KEY] = MODEL_BACKEND
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     # A login writes the session, which marks it seen (accounts.middleware): without this, the
     # first request of every seeded session paid a session write no real session pays then.

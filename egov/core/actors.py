@@ -52,6 +52,7 @@ SYSTEM = Actor(kind="system", label="system")
 # ready (core imports no app). It returns the official (with agency_id and role_codes) or None.
 # Called with the user's id and the user object (so its row is not read again).
 _official_lookup: Callable[[int, Any], Any] | None = None
+_UNREAD = object()
 
 
 def set_official_lookup(lookup: Callable[[int, Any], Any]) -> None:
@@ -66,9 +67,12 @@ def actor_for_user(user: Any) -> Actor:
     roles: frozenset[str] = frozenset()
     official = None
     if user.kind == "official" and _official_lookup is not None:
-        official = _official_lookup(user.pk, user)
-        # Kept on this user object (one per request) for official_for_request: one load.
-        user._egov_official = official
+        # Read with the user by the session's loader (accounts.backends), or looked up now and
+        # kept on this user object (one per request) for official_for_request: one load.
+        official = getattr(user, "_egov_official", _UNREAD)
+        if official is _UNREAD:
+            official = _official_lookup(user.pk, user)
+            user._egov_official = official
     if official is not None:
         agency_ids = frozenset({official.agency_id})
         roles = frozenset(official.role_codes)

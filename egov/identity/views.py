@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from egov.accounts.backends import ALLAUTH_BACKEND
 from egov.core.clientip import client_ip
 
 from . import services
@@ -20,7 +21,7 @@ from .providers import IdentityRefused, provider
 
 NEXT_KEY = "_identity_next"
 # The backend allauth uses, so the session's login is the one allauth's pages know.
-LOGIN_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
+LOGIN_BACKEND = ALLAUTH_BACKEND
 
 
 def _refused(request: HttpRequest, name: str, refusal: IdentityRefused) -> HttpResponse:

@@ -275,35 +275,34 @@ class Official(models.Model):
         each time (issue #19)."""
         from egov.core.rawload import cache_related, fetchall
 
-        o, agency, unit, position, users, _role = _official_columns()
-        sql = _official_sql(load_user=user is None)
-        rows = fetchall(sql, [user_id])
+        rows = fetchall(_official_sql(load_user=user is None), [user_id])
         if not rows:
             return None
-        first = rows[0]
-        official = o.instance(first)
-        offset = len(o)
-        for name, columns in (("agency", agency), ("unit", unit), ("position", position)):
-            cache_related(official, name, columns.instance(first, offset))
-            offset += len(columns)
+        official, loaded = _official_from_rows(rows, 0, load_user=user is None)
         if user is None:
-            user = users.instance(first, offset)
-            offset += len(users)
+            user = loaded
         cache_related(official, "user", user)
-        roles = [
-            OfficialRole(id=row[offset], official=official, role=row[offset + 1])
-            for row in rows
-            if row[offset] is not None
-        ]
-        for r in roles:
-            r._state.adding = False
-            r._state.db = official._state.db
-        # As prefetch_related leaves it: `roles.all()` answers from this list.
-        cached: Any = official.roles.all()
-        cached._result_cache = roles
-        cached._prefetch_done = True
-        official._prefetched_objects_cache = {"roles": cached}
         return official
+
+    @classmethod
+    def session_user(cls, user_id: Any) -> Any:
+        """The user behind a session with, for an official, the official record as of_user
+        gives it, in one statement (accounts.backends: every signed-in request starts here);
+        None for an unknown id. The record waits on the user as `_egov_official` (None for
+        anyone else), where the actor and the views look first."""
+        from egov.core.rawload import cache_related, fetchall
+
+        rows = fetchall(_session_user_sql(), [user_id])
+        if not rows:
+            return None
+        users = _official_columns()[4]
+        user = users.instance(rows[0])
+        official = None
+        if rows[0][len(users)] is not None:
+            official, _ = _official_from_rows(rows, len(users), load_user=False)
+            cache_related(official, "user", user)
+        user._egov_official = official
+        return user
 
     @property
     def role_codes(self) -> set[str]:
@@ -345,6 +344,40 @@ def _official_columns() -> tuple[Any, ...]:
     )
 
 
+def _official_from_rows(
+    rows: list[tuple[Any, ...]], offset: int, *, load_user: bool
+) -> tuple[Official, Any]:
+    """The official (agency, unit, position and roles cached) of rows laid out as the
+    statements below write them from `offset`, and its user when the row carries it."""
+    from egov.core.rawload import cache_related
+
+    o, agency, unit, position, users, _role = _official_columns()
+    first = rows[0]
+    official = o.instance(first, offset)
+    offset += len(o)
+    for name, columns in (("agency", agency), ("unit", unit), ("position", position)):
+        cache_related(official, name, columns.instance(first, offset))
+        offset += len(columns)
+    user = None
+    if load_user:
+        user = users.instance(first, offset)
+        offset += len(users)
+    roles = [
+        OfficialRole(id=row[offset], official=official, role=row[offset + 1])
+        for row in rows
+        if row[offset] is not None
+    ]
+    for r in roles:
+        r._state.adding = False
+        r._state.db = official._state.db
+    # As prefetch_related leaves it: `roles.all()` answers from this list.
+    cached: Any = official.roles.all()
+    cached._result_cache = roles
+    cached._prefetch_done = True
+    official._prefetched_objects_cache = {"roles": cached}
+    return official, user
+
+
 @functools.cache
 def _official_sql(*, load_user: bool) -> str:
     o, agency, unit, position, users, role = _official_columns()
@@ -357,4 +390,19 @@ def _official_sql(*, load_user: bool) -> str:
         f"LEFT JOIN {position.table} ON {position.col('id')} = {o.col('position')} "
         f"{join_user}LEFT JOIN {role.table} ON {role.col('official')} = {o.col('id')} "
         f"WHERE {o.col('user')} = %s ORDER BY {role.col('id')}"
+    )
+
+
+@functools.cache
+def _session_user_sql() -> str:
+    o, agency, unit, position, users, role = _official_columns()
+    parts = [users, o, agency, unit, position]
+    return (
+        f"SELECT {', '.join(c.sql for c in parts)}, {role.col('id')}, {role.col('role')} "  # noqa: S608
+        f"FROM {users.table} LEFT JOIN {o.table} ON {o.col('user')} = {users.col('id')} "
+        f"LEFT JOIN {agency.table} ON {agency.col('id')} = {o.col('agency')} "
+        f"LEFT JOIN {unit.table} ON {unit.col('id')} = {o.col('unit')} "
+        f"LEFT JOIN {position.table} ON {position.col('id')} = {o.col('position')} "
+        f"LEFT JOIN {role.table} ON {role.col('official')} = {o.col('id')} "
+        f"WHERE {users.col('id')} = %s ORDER BY {role.col('id')}"
     )
