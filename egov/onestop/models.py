@@ -58,8 +58,15 @@ class DossierStep(models.Model):
         verbose_name_plural = _("bước xử lý hồ sơ")
         ordering = ["dossier", "id"]
         indexes = [
-            # The work queue: active steps of one official, most urgent first.
-            models.Index(fields=["assignee", "status", "due_at"], name="step_queue_idx"),
+            # The work queue: active steps of one official, most urgent first, in the queue's
+            # own order (due_at, id): a page is the index's first rows, whichever the official
+            # and however the plan is made (the full (assignee, status, due_at) index it
+            # replaces let the planner walk every active step by due date for a long queue).
+            models.Index(
+                fields=["assignee", "due_at", "id"],
+                condition=models.Q(status="active", due_at__isnull=False),
+                name="step_mine_queue_idx",
+            ),
             models.Index(fields=["agency", "status", "due_at"], name="step_agency_queue_idx"),
             # Reminders and dashboards: what is active and due soon, across agencies.
             models.Index(

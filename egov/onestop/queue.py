@@ -160,12 +160,17 @@ def _mine_sql(after: bool) -> str:
         d.col("appointment_at"),
     ]
     due, pk = s.col("due_at"), s.col("id")
-    keyset = f"AND ({due} > %s OR ({due} = %s AND {pk} > %s)) " if after else ""
+    # A row comparison, which PostgreSQL takes as a bound of step_mine_queue_idx (an OR of the
+    # two cases would be a filter over the official's earlier steps on every later page).
+    keyset = f"AND ({due}, {pk}) > (%s, %s) " if after else ""
     return (
         f"SELECT {', '.join(columns)} FROM {s.table} "  # noqa: S608 - names from _meta
         f"JOIN {d.table} ON {d.col('id')} = {s.col('dossier')} "
         f"JOIN {p.table} ON {p.col('id')} = {d.col('procedure')} "
-        f"WHERE {s.col('status')} = %s AND {due} IS NOT NULL AND {s.col('assignee')} = %s "
+        # The status is written into the statement, not bound: a plan made once for any value
+        # could not use the partial index, whose condition names it.
+        f"WHERE {s.col('status')} = '{StepStatus.ACTIVE.value}' AND {due} IS NOT NULL "
+        f"AND {s.col('assignee')} = %s "
         f"{keyset}ORDER BY {due}, {pk} LIMIT %s"
     )
 
@@ -175,7 +180,7 @@ def mine_page(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of the official's own queue as `.values()` rows, and the next cursor; an
     unreadable cursor is the API's 400 `invalid_cursor`."""
-    params: list[Any] = [StepStatus.ACTIVE, official_id]
+    params: list[Any] = [official_id]
     key = None
     if raw_cursor:
         text = decode_cursor(raw_cursor)
@@ -183,7 +188,7 @@ def mine_page(
         if key is None:
             raise invalid_cursor()
         moment = connection.ops.adapt_datetimefield_value(key[0])  # as the ORM would
-        params += [moment, moment, key[1]]
+        params += [moment, key[1]]
     found = fetchall(_mine_sql(key is not None), [*params, limit + 1])
     rows = [
         {

@@ -405,3 +405,26 @@ def test_the_fixed_statement_reads_what_the_orm_queue_reads(staff, procedure):
             break
         orm_cursor = raw_cursor = raw_next
     assert sorted(seen) == sorted(codes) and len(seen) == 3
+
+
+def test_every_page_of_the_queue_starts_in_its_index(staff, procedure):
+    """The API's page, first or later, is a bounded range of step_mine_queue_idx (the official,
+    then past the cursor's (due_at, id)), never a walk over the official's earlier steps."""
+    from egov.onestop.queue import _mine_sql
+
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # tiny tables: ask what it could use
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")  # as once prepared
+        for after in (False, True):
+            sql = _mine_sql(after)
+            for n in range(1, sql.count("%s") + 1):
+                sql = sql.replace("%s", f"${n}", 1)
+            cursor.execute(f"PREPARE mine_{int(after)} AS {sql}")
+            values = "1, '2026-11-25T08:00:00Z', 1, 51" if after else "1, 51"
+            cursor.execute(f"EXPLAIN EXECUTE mine_{int(after)}({values})")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "step_mine_queue_idx" in plan and "Sort" not in plan, plan
+            if after:
+                assert "ROW(due_at, id) > ROW($2, $3)" in plan.split("Index Cond:")[1], plan
