@@ -270,7 +270,7 @@ class Cluster:
         pair = self.pair
         # UTC on the server: Django then never sends SET TIME ZONE, which in transaction mode
         # would stay on whichever server connection PgBouncer lent for that transaction.
-        pair.create(extra_conf="timezone = 'UTC'\nmax_connections = 300\n")
+        pair.create(extra_conf="timezone = 'UTC'\nmax_connections = 300\njit = off\n")
         pair.create_database(DB_NAME)
 
     def pgbouncer_config(self) -> Path:

@@ -132,6 +132,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # No JIT: the platform's queries are short, and PostgreSQL compiles any query its planner
+    # costs high, such as a capped count over an EXISTS: 127 ms of compiling to run 0.13 ms
+    # (the work-queue page's tab counts at 10 M dossiers, issue #19). Behind PgBouncer, which
+    # drops connection options, the server's own configuration says it (docs/deployment.md).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 # Behind PgBouncer in transaction mode (docs/deployment.md) consecutive transactions may run on
 # different server connections: no server-side cursors (they live across transactions) and no
 # prepared statements (psycopg's prepare_threshold; PgBouncer before 1.21 cannot follow them).
