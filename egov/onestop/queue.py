@@ -189,7 +189,7 @@ def mine_page(
             raise invalid_cursor()
         moment = connection.ops.adapt_datetimefield_value(key[0])  # as the ORM would
         params += [moment, key[1]]
-    found = fetchall(_mine_sql(key is not None), [*params, limit + 1])
+    found = fetchall(_mine_sql(key is not None), [*params, limit + 1], binary=True)
     rows = [
         {
             name: aware(value) if name in _MOMENTS else value
