@@ -65,7 +65,7 @@ def actor_for_user(user: Any) -> Actor:
         return ANONYMOUS
     agency_ids: frozenset[int] = frozenset()
     roles: frozenset[str] = frozenset()
-    official = None
+    official: Any = None
     if user.kind == "official" and _official_lookup is not None:
         # Read with the user by the session's loader (accounts.backends), or looked up now and
         # kept on this user object (one per request) for official_for_request: one load.
