@@ -881,9 +881,9 @@ def generate(config: GenConfig, log: Log = print) -> GenResult:
     result.seconds["read_models"] = time.monotonic() - clock
 
     # VACUUM, not only ANALYZE: rows loaded by COPY have no visibility map and no hint bits, so
-    # every index-only scan would fetch its heap pages (the capped tab counts took 65-126 ms at
-    # 10 M) and the first readers would write the hint bits; a production database has had
-    # autovacuum do this long before.
+    # every index-only scan would fetch its heap pages and the first readers would write the
+    # hint bits; a production database has had autovacuum do this long before. (The slow capped
+    # tab counts first blamed on this were JIT compilation: settings, "No JIT".)
     clock = time.monotonic()
     log("vacuuming ...")
     with connection.cursor() as cursor:

@@ -295,7 +295,7 @@ class Official(models.Model):
         rows = fetchall(_session_user_sql(), [user_id])
         if not rows:
             return None
-        users = _official_columns()[4]
+        _o, _agency, _unit, _position, users, _role = _official_columns()
         user = users.instance(rows[0])
         official = None
         if rows[0][len(users)] is not None:
