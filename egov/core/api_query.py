@@ -138,10 +138,11 @@ CURSOR_PARAMETER = OpenApiParameter(
 )
 
 
-def next_page_url(request: Request, cursor: str | None) -> str | None:
-    """The link to the page after this one: the same query with the next cursor."""
+def next_page_url(request: Any, cursor: str | None) -> str | None:
+    """The link to the page after this one: the same query with the next cursor (a Django or a
+    DRF request: DRF's query_params are the Django request's GET)."""
     if cursor is None:
         return None
-    query = {k: v for k, v in request.query_params.items() if k != CURSOR_PARAM}
+    query = {k: v for k, v in request.GET.items() if k != CURSOR_PARAM}
     query[CURSOR_PARAM] = cursor
     return request.build_absolute_uri(f"{request.path}?{urlencode(query)}")

@@ -7,7 +7,6 @@ import json
 import unicodedata
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -29,6 +28,7 @@ from rest_framework.views import APIView
 from egov.core.actors import actor_from_request
 from egov.core.api_auth import IsAuthenticatedActor, require_scope
 from egov.core.api_errors import api_message, error_body
+from egov.core.api_fast import json_response
 from egov.core.error_codes import CoreErrorCode
 from egov.core.parsers import FormParser, JSONParser, MultiPartParser
 from egov.core.ratelimit import allow_lookup
@@ -285,7 +285,7 @@ class TrackingView(APIView):
         # The usual request (a small JSON body of two short texts, JSON accepted) is answered
         # here with the bytes DRF would write; DRF's request wrapping, negotiation and rendering
         # were a fifth of the lookup's CPU (issue #19). Anything else goes through DRF as before.
-        answer = _fast_tracking(request)
+        answer = _fast_tracking(request, self)
         return answer if answer is not None else super().dispatch(request, *args, **kwargs)
 
     @extend_schema(
@@ -312,7 +312,7 @@ class TrackingView(APIView):
         return Response(body)
 
 
-def _fast_tracking(request: Any) -> HttpResponse | None:
+def _fast_tracking(request: Any, view: APIView) -> HttpResponse | None:
     if request.method != "POST" or request.content_type != "application/json":
         return None
     accept = request.headers.get("Accept", "*/*")
@@ -331,25 +331,17 @@ def _fast_tracking(request: Any) -> HttpResponse | None:
     # under its bound was sent to DRF above, which answers it the same way.
     code, secret = (unicodedata.normalize("NFC", f) for f in fields)
     if not allow_lookup(request):
-        response = _json(
+        response = json_response(
             error_body(CoreErrorCode.THROTTLED, api_message(CoreErrorCode.THROTTLED)),
+            view,
             status.HTTP_429_TOO_MANY_REQUESTS,
         )
         response["Retry-After"] = "60"
         return response
     body = lookup.tracking_body(code, secret)
     if body is None:
-        return _json(NOT_FOUND_BODY, status.HTTP_404_NOT_FOUND)
-    return _json(body, status.HTTP_200_OK)
-
-
-def _json(data: Any, code: int) -> HttpResponse:
-    """As DRF's JSONRenderer writes it (UNICODE_JSON, COMPACT_JSON), with DRF's headers."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder)
-    response = HttpResponse(text.encode(), status=code, content_type="application/json")
-    response["Vary"] = "Accept"
-    response["Allow"] = "POST, OPTIONS"
-    return response
+        return json_response(NOT_FOUND_BODY, view, status.HTTP_404_NOT_FOUND)
+    return json_response(body, view)
 
 
 def _lookup_fields(given: Any) -> tuple[str, str] | None:

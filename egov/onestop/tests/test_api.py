@@ -379,6 +379,62 @@ def test_queue_api_costs_three_queries(staff, procedure):
     assert '"org_official"' in queries[1]["sql"]
 
 
+def test_queue_answered_before_drf_is_what_drf_writes(staff, procedure, monkeypatch):
+    """The usual request is answered in QueueView.dispatch (core.api_fast): the same bytes and
+    headers as through DRF, page links included."""
+    from egov.onestop import api
+
+    for _ in range(2):
+        code = receive_by_api({"receiver": session(staff.receiver.user)}, procedure)["code"]
+        services.assign(actor=act(staff.head), dossier=code, official_id=staff.specialist.pk)
+    mine = session(staff.specialist.user)
+    answered = []
+    real = api.json_response
+
+    def spy(data, view, status=200):  # type: ignore[no-untyped-def]
+        answered.append(data)
+        return real(data, view, status)
+
+    monkeypatch.setattr(api, "json_response", spy)
+    urls = [f"{API}/queue/", f"{API}/queue/?limit=1"]
+    fast = [mine.get(url, HTTP_ACCEPT="application/json") for url in urls]
+    fast.append(mine.get(fast[1].json()["next"]))  # no Accept header: DRF's JSON too
+    assert len(answered) == 3 and all(r.status_code == 200 for r in fast)
+    assert len(fast[0].json()["results"]) == 2 and fast[1].json()["next"]
+    monkeypatch.setattr(api, "plain_session_read", lambda *args: False)
+    slow = [mine.get(url, HTTP_ACCEPT="application/json") for url in urls]
+    slow.append(mine.get(slow[1].json()["next"]))
+    assert len(answered) == 3  # these went through DRF
+    for quick, drf in zip(fast, slow, strict=True):
+        assert quick.content == drf.content
+        for header in ("Content-Type", "Vary", "Allow"):
+            assert quick[header] == drf[header], header
+
+
+def test_queue_refusals_and_odd_requests_still_go_through_drf(staff, procedure, make_citizen):
+    """What DRF would refuse or answer otherwise never gets the early answer."""
+    receive_by_api({"receiver": session(staff.receiver.user)}, procedure)
+    url = f"{API}/queue/"
+    anonymous = Client().get(url, HTTP_ACCEPT="application/json")
+    assert anonymous.status_code in (401, 403) and anonymous.json()["code"] == "not_authenticated"
+    half = session(staff.specialist.user, with_mfa=False).get(url)
+    assert half.status_code == 403 and half.json()["code"] == "mfa_required"
+    citizen = login_client(make_citizen())
+    refused = citizen.get(url, HTTP_ACCEPT="application/json")
+    assert refused.status_code == 403 and "công chức" in refused.json()["message"]
+    mine = session(staff.specialist.user)
+    bad = mine.get(f"{url}?limit=0")
+    assert bad.status_code == 400 and "limit" in bad.json()["fields"]
+    cursor = mine.get(f"{url}?cursor=nonsense")
+    assert cursor.status_code == 400 and cursor.json()["code"] == "invalid_cursor"
+    # A browser asking for HTML gets DRF's browsable page, not the JSON answer.
+    page = mine.get(url, HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    pretty = mine.get(url, HTTP_ACCEPT="application/json; indent=4")
+    assert pretty.status_code == 200 and b"\n    " in pretty.content
+    assert mine.get(f"{url}?format=json").json()["results"]
+
+
 def test_the_fixed_statement_reads_what_the_orm_queue_reads(staff, procedure):
     """The API's page is read by a fixed SQL statement (queue.mine_page): the same rows, in the
     same order, with the same cursors as the ORM's queue_page, ties on the due moment
