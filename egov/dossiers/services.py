@@ -353,11 +353,15 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
         valid.form_values,
         valid.files,
     )
+    # Read before the transaction: inside it, the agency's daily code counter (taken first) and
+    # then its event-chain head stay locked until commit, and every other submission to the
+    # agency waits for them (issue #19).
+    now = timezone.now()
+    local_day = timezone.localdate(now)
+    process = procedure.current_process()
+    appointment_at = due_date(procedure, agency, now, process)
     try:
         with transaction.atomic():
-            now = timezone.now()
-            local_day = timezone.localdate(now)
-            process = procedure.current_process()
             dossier = Dossier.objects.create(
                 code=generator()(agency.identifier, local_day),
                 procedure=procedure,
@@ -378,7 +382,7 @@ def submit_online(*, user: User, submission: Submission) -> Dossier:
                 if fee_rules.exempt(valid.fee_lines)
                 else PaymentState.NONE,
                 submitted_at=now,
-                appointment_at=due_date(procedure, agency, now, process),
+                appointment_at=appointment_at,
                 idempotency_key=submission.idempotency_key or None,
                 **applicant,
             )
