@@ -187,6 +187,7 @@ def run_check(config: CheckConfig, log: Log) -> CheckReport:
         report.check("cluster running", False, f"not running: {', '.join(down)} (make cluster)")
         return report
     work = Path(tempfile.mkdtemp(prefix="egov-cluster-check-"))
+    logs_at = _log_offsets(cluster)
     prepared = prepare(config, work, log)
     first_outbox = (OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first()) or 0
     p = config.phase_seconds
@@ -331,7 +332,45 @@ def run_check(config: CheckConfig, log: Log) -> CheckReport:
         report.check("replica caught up", False, str(exc))
     down = [name for name, up in cluster.status().items() if not up]
     report.check("every piece running at the end", not down, ", ".join(down) or "all running")
+
+    # -- the application's own errors ------------------------------------------------------------
+    # A request cut by a kill fails at the client (allowed above); an error the application
+    # itself answers or logs is a bug whatever the kills: the first run of this line found
+    # deadlocks between officials' actions and the national deliverer (issue #19).
+    found = _log_errors(cluster, logs_at)
+    report.check(
+        "no server error nor deadlock in the application's logs",
+        not found,
+        "; ".join(f"{name}: {count} × {what}" for (name, what), count in found.items()) or "none",
+    )
     return report
+
+
+APP_LOGS = ("web1", "web2", "huey1", "huey2")
+LOG_ERRORS = ("Internal Server Error", "deadlock detected")
+
+
+def _log_offsets(cluster: cl.Cluster) -> dict[str, int]:
+    return {
+        name: cluster.logfile(name).stat().st_size if cluster.logfile(name).exists() else 0
+        for name in APP_LOGS
+    }
+
+
+def _log_errors(cluster: cl.Cluster, offsets: dict[str, int]) -> dict[tuple[str, str], int]:
+    """How often each error appears in each application log since `offsets`."""
+    found: dict[tuple[str, str], int] = {}
+    for name in APP_LOGS:
+        path = cluster.logfile(name)
+        if not path.exists():
+            continue
+        with path.open("rb") as handle:
+            handle.seek(offsets.get(name, 0))
+            text = handle.read().decode(errors="replace")
+        for what in LOG_ERRORS:
+            if count := text.count(what):
+                found[(name, what)] = count
+    return found
 
 
 def _standin_checks(cluster: cl.Cluster, since: Any, codes: list[str]) -> list[Any]:

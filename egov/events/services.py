@@ -150,6 +150,20 @@ def _lock_head(chain: str) -> tuple[int, str]:
     return head.seq, head.hash
 
 
+def lock_chain(agency_id: int | None) -> None:
+    """Take the chain head of `agency_id` now, before locking a row a projector also locks.
+
+    Lock order: every action takes its chain head first (record_event) and its projectors then
+    lock their read-model rows (the national sync record, the open-dossier row). A transaction
+    that locks such a row first and records an event on the chain after it waits for the chain
+    while holding the row an action's projector waits for: a deadlock (seen in the local
+    cluster's check, issue #19). Such a transaction calls this first; record_event then finds
+    the head already its own."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lock_chain must run inside the transaction that records the event")
+    _lock_head(chain_for(agency_id))
+
+
 def _advance_head(chain: str, seq: int, digest: str) -> None:
     if connection.vendor == "postgresql":
         # The function moves the head only onto the event appended right after it.

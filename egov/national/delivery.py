@@ -29,6 +29,7 @@ from egov.events.models import OutboxMessage
 from egov.events.services import (
     DeliveryError,
     PermanentDeliveryError,
+    lock_chain,
     record_event,
     register_deliverer,
 )
@@ -123,6 +124,12 @@ def _send(pk: int, portal: adapter.NationalPortal) -> None:
 def _acknowledged(pk: int, version: int, record: dict[str, object]) -> None:
     """The portal accepted the record at `version`: keep it, and record the first time."""
     with transaction.atomic():
+        # The first acknowledgement records an event: the agency's chain head is taken before
+        # the sync record, in the order every action takes them (events.lock_chain). "synced"
+        # is never taken back, so a record read as synced records nothing below.
+        agency_id, state = SyncRecord.objects.values_list("agency_id", "state").get(pk=pk)
+        if not state.get("synced"):
+            lock_chain(agency_id)
         sync = SyncRecord.objects.select_for_update().get(pk=pk)
         first = not sync.state.get("synced")
         sync.remote_known = True

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from egov.core.actors import Actor
-from egov.events.services import record_event
+from egov.events.services import lock_chain, record_event
 
 from . import adapter
 from .event_types import SYNC_RESENT
@@ -74,6 +74,9 @@ class Reconciliation:
 def resend(*, actor: Actor, code: str, reason: str) -> SyncRecord:
     """Forget the portal's acknowledgement of one dossier and queue it again from scratch."""
     with transaction.atomic():
+        # The agency's chain head before the sync record, as every action takes them
+        # (events.lock_chain): the event below would otherwise deadlock with a projector.
+        lock_chain(SyncRecord.objects.values_list("agency_id", flat=True).get(code=code))
         sync = SyncRecord.objects.select_for_update().get(code=code)
         sync.remote_known = False
         sync.acked_version = 0
