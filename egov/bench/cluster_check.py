@@ -337,11 +337,11 @@ def run_check(config: CheckConfig, log: Log) -> CheckReport:
     # A request cut by a kill fails at the client (allowed above); an error the application
     # itself answers or logs is a bug whatever the kills: the first run of this line found
     # deadlocks between officials' actions and the national deliverer (issue #19).
-    found = _log_errors(cluster, logs_at)
+    logged = _log_errors(cluster, logs_at)
     report.check(
         "no server error nor deadlock in the application's logs",
-        not found,
-        "; ".join(f"{name}: {count} × {what}" for (name, what), count in found.items()) or "none",
+        not logged,
+        "; ".join(f"{name}: {count} × {what}" for (name, what), count in logged.items()) or "none",
     )
     return report
 
