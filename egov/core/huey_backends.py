@@ -27,6 +27,8 @@ from huey.exceptions import ConfigurationError
 from peewee import Database, Index, PostgresqlDatabase
 
 TABLE_PREFIX = "huey_"
+# The advisory lock key under which the tables are created ("huey" in ASCII).
+SCHEMA_LOCK = 0x68756579
 
 
 def normalize_url(url: str) -> str:
@@ -54,6 +56,16 @@ class PostgresStorage(SqlStorage):
         super().__init__(name=name, database=database, **kwargs)
         if not isinstance(self.database, PostgresqlDatabase):
             raise ConfigurationError("PostgresHuey works only with PostgreSQL.")
+
+    def create_tables(self) -> None:
+        # Every process creates the tables when Huey is set up (at Django's start, importing
+        # djhuey), with CREATE TABLE IF NOT EXISTS, which is not safe against itself: processes
+        # starting at once on a new database collided in PostgreSQL's catalogue (a unique
+        # violation), and the loser's start failed (the local cluster's first start, issue
+        # #19). One creator at a time, under a transaction-scoped advisory lock.
+        with self.database:  # one connection, one transaction
+            self.database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            self.database.create_tables([self.KV, self.Schedule, self.Task, self.Counter])
 
     def create_models(self) -> tuple[Any, ...]:
         models = tuple(super().create_models())

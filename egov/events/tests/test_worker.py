@@ -111,6 +111,38 @@ def test_postgres_queue_tables_are_prefixed():
 
 
 @postgres_only
+def test_processes_starting_at_once_on_a_new_database_all_start():
+    """Every process creates Huey's tables when it starts; eight at once on a new database
+    collided in PostgreSQL's catalogue (the local cluster's first start failed, issue #19)."""
+    from egov.core.huey_backends import PostgresStorage
+
+    name = f"egov_huey_start_{uuid.uuid4().hex[:8]}"
+    admin_url = _test_db_url().replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+            barrier = threading.Barrier(8)
+            errors: list[str] = []
+
+            def start() -> None:
+                barrier.wait()
+                try:
+                    PostgresStorage(name="egov", database=url).close()
+                except Exception as exc:  # reported below
+                    errors.append(repr(exc))
+
+            threads = [threading.Thread(target=start) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(30)
+            assert errors == []
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@postgres_only
 def test_two_consumers_share_the_queue_and_never_take_the_same_task():
     queue = f"q{uuid.uuid4().hex[:8]}"
     producer, add = _huey(queue)
