@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -235,6 +238,51 @@ def password_only():  # type: ignore[no-untyped-def]
         return client
 
     return make
+
+
+class Background:
+    """An action run in a thread of its own, with its own database connection (lock-order
+    tests: the test holds a row lock in its transaction and watches what the action waits for).
+    `outcome()` joins it: {"done": True}, or {"error": the exception it raised}."""
+
+    def __init__(self, action: Callable[[], object]) -> None:
+        self._outcome: dict[str, Any] = {}
+        self._thread = threading.Thread(target=self._run, args=(action,))
+        self._thread.start()
+
+    def _run(self, action: Callable[[], object]) -> None:
+        from django.db import connections
+
+        try:
+            action()
+            self._outcome["done"] = True
+        except Exception as exc:  # reported by the test's assertion on outcome()
+            self._outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    def outcome(self, timeout: float = 15.0) -> dict[str, Any]:
+        self._thread.join(timeout)
+        return self._outcome
+
+
+def someone_waits_on_a_lock(timeout: float = 10.0) -> bool:
+    """Whether another backend of this database comes to wait on a lock within `timeout`
+    (PostgreSQL; callable inside the caller's transaction)."""
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # a fresh view in a transaction
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.05)
+    return False
 
 
 def login_client(user, *, with_mfa: bool = True, client=None):  # type: ignore[no-untyped-def]

@@ -8,15 +8,14 @@ a 500 for the official, a retry for the delivery)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
+from egov.conftest import Background, someone_waits_on_a_lock
 from egov.core.actors import SYSTEM
 from egov.events.models import Event
 from egov.events.services import lock_chain
@@ -25,21 +24,6 @@ from egov.national.models import SyncRecord
 from egov.national.reconcile import resend
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _someone_waits_on_a_lock(timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh view inside our transaction
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return True
-            time.sleep(0.05)
-    return False
 
 
 def _acknowledge(sync: SyncRecord) -> None:
@@ -67,24 +51,11 @@ def test_the_chain_head_is_taken_before_the_sync_record(
         day=date(2026, 12, 4),
         version=1,
     )
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            action(sync)
-            outcome["done"] = True
-        except Exception as exc:  # reported by the assertion below
-            outcome["error"] = exc
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=run)
     with transaction.atomic():
         lock_chain(agency.pk)  # an official's action holding the agency's chain
-        worker.start()
-        assert _someone_waits_on_a_lock(), "the delivery did not wait for the chain head"
+        worker = Background(lambda: action(sync))
+        assert someone_waits_on_a_lock(), "the delivery did not wait for the chain head"
         # Meanwhile the action's projector locks the sync record: the delivery must not hold it.
         SyncRecord.objects.select_for_update(nowait=True).get(pk=sync.pk)
-    worker.join(15)
-    assert outcome == {"done": True}
+    assert worker.outcome() == {"done": True}
     assert Event.objects.filter(event_type=event_type, subject_id=sync.code).count() == 1

@@ -8,13 +8,12 @@ platform's callback)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
+from egov.conftest import Background, someone_waits_on_a_lock
 from egov.core.actors import SYSTEM
 from egov.dossiers.models import Dossier, PaymentState
 from egov.events.services import lock_chain
@@ -24,21 +23,6 @@ from egov.payments.services.settle import settle
 from .conftest import payment_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _someone_waits_on_a_lock(timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT pg_stat_clear_snapshot()")
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return True
-            time.sleep(0.05)
-    return False
 
 
 def test_settling_takes_the_dossier_before_the_payment(
@@ -51,26 +35,15 @@ def test_settling_takes_the_dossier_before_the_payment(
     attempt = Attempt.objects.create(
         payment=payment, provider="national", reference="TT-THU-0001", amount=payment.amount
     )
-    outcome: dict[str, Any] = {}
-
-    def callback() -> None:
-        try:
-            settle(actor=SYSTEM, attempt=attempt.reference, amount=payment.amount)
-            outcome["done"] = True
-        except Exception as exc:  # reported by the assertion below
-            outcome["error"] = exc
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=callback)
     with transaction.atomic():
         # An official's action on the dossier: its row, then the agency's chain ...
         Dossier.objects.select_for_update().get(pk=dossier.pk)
         lock_chain(dossier.agency_id)
-        worker.start()
-        assert _someone_waits_on_a_lock(), "settling did not wait for the dossier"
+        worker = Background(
+            lambda: settle(actor=SYSTEM, attempt=attempt.reference, amount=payment.amount)
+        )
+        assert someone_waits_on_a_lock(), "settling did not wait for the dossier"
         # ... then its payments projector locks the payment: settling must not hold it.
         Payment.objects.select_for_update(nowait=True).get(pk=payment.pk)
-    worker.join(15)
-    assert outcome == {"done": True}
+    assert worker.outcome() == {"done": True}
     assert Dossier.objects.get(pk=dossier.pk).payment_state == PaymentState.PAID
