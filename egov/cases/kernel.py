@@ -11,9 +11,10 @@ model, its state field and its transition table; every action on a case then run
 (`begin(CASE_TYPE, "action", actor=...)` runs the action that makes a new case the same way)
 and gets, in this order and in one durable transaction:
 1. the acting official resolved once (transitions declare which actor kinds may run them);
-2. the row locked (`SELECT ... FOR UPDATE`) and, when the caller passes the version it saw,
-   refused with `stale_version` if someone acted in between — so two concurrent actions on one
-   case cannot both succeed;
+2. the row locked (`SELECT ... FOR UPDATE`; before it, any row the case type's `lock_first`
+   names for this action, to keep the platform's lock order) and, when the caller passes the
+   version it saw, refused with `stale_version` if someone acted in between — so two concurrent
+   actions on one case cannot both succeed;
 3. the transition checked against the declared table (state and role): a refused action
    changes nothing;
 4. the caller's write, the typed event(s) and the outbox messages, committed together or not at
@@ -180,6 +181,10 @@ class CaseType(Generic[M]):
                 f"Thao tác “{transition.label.lower()}” cần vai trò {Role(transition.role).label}."
             )
 
+    def lock_first(self, case: M | Any, transition: Transition) -> None:
+        """Lock, before the case, a row the action also writes that the platform's lock order
+        puts first (docs/architecture.md, "Lock order"). Nothing by default."""
+
     def lock(self, case: M | Any, expected_version: int | None) -> M:
         query = self.model._default_manager.select_for_update(of=("self",))
         if self.related:
@@ -279,6 +284,7 @@ def perform(
     transition = case_type.transition(action)
     official = case_type.resolve_official(actor, transition)
     with transaction.atomic(durable=durable):
+        case_type.lock_first(case, transition)
         locked = case_type.lock(case, expected_version)
         if not case_type.visible(actor, locked):
             raise case_type.not_found()

@@ -4,6 +4,15 @@ A payment is seen by its dossier's applicant, the officials of the collecting ag
 the desk that received the dossier: scopes.py) and operators; anyone else gets "not found".
 Desk and accountant work needs the agency's roles (receiver, accountant; a leader approves
 refunds); what providers tell us runs as the system.
+
+Lock order with the dossier: a dossier action locks the dossier first, records on the agency's
+chain, and its payments projector then locks the dossier's payments (a refusal, withdrawal or
+stop cancels what is due and asks back what was paid: services/dues.on_dossier_ended). The
+payment actions that also write the dossier (its payment state: settling, a refund paid back)
+therefore lock the dossier before the payment (`lock_first`); payment first and dossier second,
+the two could each hold what the other waits for (the deadlock the national deliverer had with
+the dossier actions, issue #19). Code that locks a payment outside an action and then runs one
+(the national platform's callback) takes `lock_dossier_of` first itself.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from typing import Any
 
 from egov.cases import Action, CaseType, Transition
 from egov.core.actors import Actor
+from egov.dossiers.models import Dossier
 from egov.org.models import Role
 
 from .models import Payment
@@ -22,9 +32,22 @@ APPLICANTS = frozenset({"citizen", "business"})
 SYSTEM = frozenset({"system"})
 OFFICIAL_OR_SYSTEM = frozenset({"official", "system"})
 ANYONE = frozenset({"citizen", "business", "official", "system", "operator", "api_client"})
+# The actions that write the dossier too (its payment state): they lock it first.
+WRITE_THE_DOSSIER = frozenset({"settle", "complete_refund"})
+
+
+def lock_dossier_of(**payment: Any) -> None:
+    """Lock the dossier of the payment named by `code=` or `pk=`, in one statement, inside the
+    caller's transaction (before the payment: see the module's docstring)."""
+    owner = Payment.objects.filter(**payment).values("dossier_id")
+    list(Dossier.objects.select_for_update().filter(pk__in=owner).values_list("pk"))
 
 
 class PaymentCaseType(CaseType[Payment]):
+    def lock_first(self, case: Payment | Any, transition: Transition) -> None:
+        if transition.action in WRITE_THE_DOSSIER:
+            lock_dossier_of(code=self.key_of(case))
+
     def event_payload(self, act: Action[Payment]) -> dict[str, Any]:
         p = act.case
         return {"status": p.status, "dossier": p.dossier.code, "amount": p.amount}

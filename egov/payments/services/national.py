@@ -59,7 +59,7 @@ from egov.events.services import (
 
 from .. import event_types as E
 from .. import national
-from ..cases import PAYMENT
+from ..cases import PAYMENT, lock_dossier_of
 from ..error_codes import PaymentErrorCode as Code
 from ..models import (
     Attempt,
@@ -71,7 +71,6 @@ from ..models import (
 )
 from ..national import Answer
 from ..providers.national import INIT_TOPIC, platform_configured
-from .order import dossier_first
 from .settle import settle
 
 logger = logging.getLogger("egov.payments.national")
@@ -517,7 +516,7 @@ def _apply(raw: Raw, attempt: Attempt, confirm: national.Confirm) -> Judgement:
     """Judge a verified message and do what it says, with its raw record, in one transaction:
     the record first, then the change (settle / attempt_failed) or the refusal's event."""
     with transaction.atomic():
-        dossier_first(attempt.payment)  # settling writes the dossier (services.order)
+        lock_dossier_of(pk=attempt.payment_id)  # settling writes the dossier (cases.py)
         payment = Payment.objects.select_for_update().get(pk=attempt.payment_id)
         locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
         judgement = judge(payment, locked, confirm)

@@ -24,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -49,7 +48,6 @@ from ..models import (
     RefundRule,
     RefundStatus,
 )
-from .order import dossier_first
 
 MAX_REASON = 500
 MAX_BASIS = 255
@@ -318,32 +316,26 @@ def complete(
     says refunded once nothing it paid is kept."""
     reference = _text(reference, "reference", MAX_REFERENCE, required=False, label="chứng từ")
     found = _load(actor, refund, version)
-    with transaction.atomic(durable=True):
-        dossier_first(found.payment)
-        with perform(
-            PAYMENT, "complete_refund", actor=actor, case=found.payment.code, durable=False
-        ) as act:
-            locked = _lock(found, version, RefundStatus.APPROVED, "xác nhận đã hoàn trả")
-            now = timezone.now()
-            locked.status = RefundStatus.PAID
-            locked.paid_at = now
-            locked.paid_by_id = actor.user_id
-            locked.payout_reference = reference
-            locked.version += 1
-            locked.save(
-                update_fields=["status", "paid_at", "paid_by", "payout_reference", "version"]
-            )
-            payment = act.case
-            whole = refunded(payment) >= payment.amount
-            act.save(state=PaymentStatus.REFUNDED if whole else PaymentStatus.PAID)
-            if whole:
-                _note_dossier(payment)
-            act.record(
-                E.REFUNDED,
-                refund=locked.pk,
-                refund_amount=locked.amount,
-                payout_reference=reference,
-            )
+    with perform(PAYMENT, "complete_refund", actor=actor, case=found.payment.code) as act:
+        locked = _lock(found, version, RefundStatus.APPROVED, "xác nhận đã hoàn trả")
+        now = timezone.now()
+        locked.status = RefundStatus.PAID
+        locked.paid_at = now
+        locked.paid_by_id = actor.user_id
+        locked.payout_reference = reference
+        locked.version += 1
+        locked.save(update_fields=["status", "paid_at", "paid_by", "payout_reference", "version"])
+        payment = act.case
+        whole = refunded(payment) >= payment.amount
+        act.save(state=PaymentStatus.REFUNDED if whole else PaymentStatus.PAID)
+        if whole:
+            _note_dossier(payment)
+        act.record(
+            E.REFUNDED,
+            refund=locked.pk,
+            refund_amount=locked.amount,
+            payout_reference=reference,
+        )
     return locked
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
 from django.utils import timezone
 
 from egov.cases import perform
@@ -27,7 +26,6 @@ from .. import event_types as E
 from ..cases import PAYMENT
 from ..error_codes import PaymentErrorCode as Code
 from ..models import Attempt, AttemptStatus, Payment
-from .order import dossier_first
 
 RECEIPT_TOPIC = "payment_receipt"
 
@@ -55,47 +53,45 @@ def settle(
     found = Attempt.objects.select_related("payment").get(reference=reference)
     if found.status == AttemptStatus.SUCCEEDED:
         return found.payment
-    with transaction.atomic(durable=durable):
-        dossier_first(found.payment)
-        with perform(PAYMENT, "settle", actor=actor, case=found.payment.code, durable=False) as act:
-            payment = act.case
-            locked = Attempt.objects.select_for_update().get(pk=found.pk)
-            if locked.status == AttemptStatus.SUCCEEDED:
-                raise RuntimeError("settled concurrently")  # the payment row lock prevents this
-            if not isinstance(amount, int) or isinstance(amount, bool) or amount != locked.amount:
-                raise AmountMismatch(
-                    f"Số tiền {amount} không khớp với số tiền phải nộp {locked.amount} đồng."
-                )
-            when = paid_at or timezone.now()
-            locked.status = AttemptStatus.SUCCEEDED
-            locked.provider_transaction = provider_transaction[:64]
-            locked.finished_at = timezone.now()
-            locked.save(update_fields=["status", "provider_transaction", "finished_at"])
-            payment.paid_at = when
-            payment.paid_provider = locked.provider
-            payment.settled_attempt = locked
-            act.save("paid_at", "paid_provider", "settled_attempt")
-            dossier = payment.dossier
-            note_payment(
-                dossier,
-                state=PaymentState.PAID,
-                amount_paid=dossier.amount_paid + payment.amount,
-                paid_at=when,
+    with perform(PAYMENT, "settle", actor=actor, case=found.payment.code, durable=durable) as act:
+        payment = act.case
+        locked = Attempt.objects.select_for_update().get(pk=found.pk)
+        if locked.status == AttemptStatus.SUCCEEDED:
+            raise RuntimeError("settled concurrently")  # the payment row lock prevents this
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount != locked.amount:
+            raise AmountMismatch(
+                f"Số tiền {amount} không khớp với số tiền phải nộp {locked.amount} đồng."
             )
-            payment_settled(actor=actor, dossier_code=dossier.code, reference=payment.code)
-            act.record(
-                E.PAID,
-                attempt=locked.reference,
-                provider=locked.provider,
-                provider_transaction=locked.provider_transaction,
-                paid_at=when,
-                recorded_by=actor.label if actor.kind == "official" else "",
-                callback=callback_id,
-                statement_line=statement_line_id,
-            )
-            act.enqueue(
-                RECEIPT_TOPIC,
-                {"payment": payment.code},
-                idempotency_key=f"receipt-{payment.code}",
-            )
+        when = paid_at or timezone.now()
+        locked.status = AttemptStatus.SUCCEEDED
+        locked.provider_transaction = provider_transaction[:64]
+        locked.finished_at = timezone.now()
+        locked.save(update_fields=["status", "provider_transaction", "finished_at"])
+        payment.paid_at = when
+        payment.paid_provider = locked.provider
+        payment.settled_attempt = locked
+        act.save("paid_at", "paid_provider", "settled_attempt")
+        dossier = payment.dossier
+        note_payment(
+            dossier,
+            state=PaymentState.PAID,
+            amount_paid=dossier.amount_paid + payment.amount,
+            paid_at=when,
+        )
+        payment_settled(actor=actor, dossier_code=dossier.code, reference=payment.code)
+        act.record(
+            E.PAID,
+            attempt=locked.reference,
+            provider=locked.provider,
+            provider_transaction=locked.provider_transaction,
+            paid_at=when,
+            recorded_by=actor.label if actor.kind == "official" else "",
+            callback=callback_id,
+            statement_line=statement_line_id,
+        )
+        act.enqueue(
+            RECEIPT_TOPIC,
+            {"payment": payment.code},
+            idempotency_key=f"receipt-{payment.code}",
+        )
     return act.case
