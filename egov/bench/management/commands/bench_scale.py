@@ -39,6 +39,18 @@ class Command(BaseCommand):
             f"trong: {', '.join(SERVERS)}",
         )
         parser.add_argument(
+            "--granian-workers",
+            type=int,
+            default=ScaleConfig.granian_workers,
+            help="số tiến trình của granian (khi đo granian)",
+        )
+        parser.add_argument(
+            "--granian-threads",
+            type=int,
+            default=ScaleConfig.granian_threads,
+            help="số luồng chặn (blocking threads) mỗi tiến trình granian",
+        )
+        parser.add_argument(
             "--database",
             default="",
             help="tên cơ sở dữ liệu dùng thay cho egov_scale_<N> (không ghi docs/benchmarks.md)",
@@ -59,6 +71,8 @@ class Command(BaseCommand):
             lifecycle_clients=options["clients"],
             procedures=options["procedures"],
             database=options["database"],
+            granian_workers=options["granian_workers"],
+            granian_threads=options["granian_threads"],
         )
         servers = tuple(name.strip() for name in options["servers"].split(",") if name.strip())
         unknown_servers = set(servers) - set(SERVERS)
