@@ -39,6 +39,12 @@ class Command(BaseCommand):
             f"trong: {', '.join(SERVERS)}",
         )
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=ScaleConfig.workers,
+            help="số tiến trình (sync) của gunicorn",
+        )
+        parser.add_argument(
             "--granian-workers",
             type=int,
             default=ScaleConfig.granian_workers,
@@ -71,6 +77,7 @@ class Command(BaseCommand):
             lifecycle_clients=options["clients"],
             procedures=options["procedures"],
             database=options["database"],
+            workers=options["workers"],
             granian_workers=options["granian_workers"],
             granian_threads=options["granian_threads"],
         )
