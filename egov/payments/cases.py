@@ -7,12 +7,13 @@ refunds); what providers tell us runs as the system.
 
 Lock order with the dossier: a dossier action locks the dossier first, records on the agency's
 chain, and its payments projector then locks the dossier's payments (a refusal, withdrawal or
-stop cancels what is due and asks back what was paid: services/dues.on_dossier_ended). The
-payment actions that also write the dossier (its payment state: settling, a refund paid back)
-therefore lock the dossier before the payment (`lock_first`); payment first and dossier second,
-the two could each hold what the other waits for (the deadlock the national deliverer had with
-the dossier actions, issue #19). Code that locks a payment outside an action and then runs one
-(the national platform's callback) takes `lock_dossier_of` first itself.
+stop cancels what is due and asks back what was paid: services/dues.on_dossier_ended). So every
+payment action locks its dossier before the payment (`lock_first`). Payment first, the two
+could each hold what the other waits for: settling or a refund paid back (they write the
+dossier's payment state) waiting for the dossier, and any payment action waiting for the
+chain head the dossier action holds (the deadlocks the national deliverer had with the dossier
+actions, issue #19). Code that locks a payment outside an action (the national platform's
+callback) takes `lock_dossier_of` first itself.
 """
 
 from __future__ import annotations
@@ -32,8 +33,6 @@ APPLICANTS = frozenset({"citizen", "business"})
 SYSTEM = frozenset({"system"})
 OFFICIAL_OR_SYSTEM = frozenset({"official", "system"})
 ANYONE = frozenset({"citizen", "business", "official", "system", "operator", "api_client"})
-# The actions that write the dossier too (its payment state): they lock it first.
-WRITE_THE_DOSSIER = frozenset({"settle", "complete_refund"})
 
 
 def lock_dossier_of(**payment: Any) -> None:
@@ -45,8 +44,7 @@ def lock_dossier_of(**payment: Any) -> None:
 
 class PaymentCaseType(CaseType[Payment]):
     def lock_first(self, case: Payment | Any, transition: Transition) -> None:
-        if transition.action in WRITE_THE_DOSSIER:
-            lock_dossier_of(code=self.key_of(case))
+        lock_dossier_of(code=self.key_of(case))
 
     def event_payload(self, act: Action[Payment]) -> dict[str, Any]:
         p = act.case

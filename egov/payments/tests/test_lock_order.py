@@ -1,11 +1,12 @@
-"""Lock order between a payment action that writes its dossier and an action on that dossier
-(issue #19; payments/cases.py).
+"""Lock order between a payment action and an action on its dossier (issue #19;
+payments/cases.py).
 
 A dossier action locks the dossier, records on the agency's chain and its payments projector
-then locks the dossier's payments (a refusal cancels what is due). Settling (the desk, a bank
-statement line, the national platform's callback) and a refund paid back lock the payment and
-write the dossier's payment state: they must take the dossier first as well, or the two,
-running at once, deadlock (PostgreSQL aborts one: the official's refusal or the payment)."""
+then locks the dossier's payments (a refusal cancels what is due). Every payment action takes
+the dossier first as well: one that locked the payment first would wait for the dossier
+(settling, a refund paid back: they write its payment state) or for the chain head, while the
+dossier action waits for the payment, and PostgreSQL aborts one of the two (the official's
+refusal or the payment)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from egov.events.services import lock_chain
 from egov.onestop import services as onestop
 from egov.payments.models import Attempt, Callback, Payment, PaymentStatus, Refund
 from egov.payments.services import refunds
+from egov.payments.services.cash import record_cash
 from egov.payments.services.settle import settle
 
 from . import national_support
@@ -73,6 +75,27 @@ def test_settling_takes_the_dossier_before_the_payment(
     )
 
     assert outcome == {"done": True}
+    assert Dossier.objects.get(pk=dossier.pk).payment_state == PaymentState.PAID
+
+
+def test_cash_at_the_desk_takes_the_dossier_before_the_payment(
+    criminal_record: Any, submit: Any, make_citizen: Any, staff: Any
+) -> None:
+    """Cash starts an attempt (a payment action that records on the chain) and settles it, in
+    one transaction: the dossier comes first, before the attempt's event too."""
+    dossier = submit(make_citizen(), criminal_record)
+    payment = payment_of(dossier)
+
+    outcome = while_the_dossier_is_acted_on(
+        dossier,
+        payment,
+        lambda: record_cash(
+            actor=actor(staff.receiver), payment=payment.code, amount=payment.amount
+        ),
+    )
+
+    assert outcome == {"done": True}
+    assert payment_of(dossier).status == PaymentStatus.PAID
     assert Dossier.objects.get(pk=dossier.pk).payment_state == PaymentState.PAID
 
 
