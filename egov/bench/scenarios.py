@@ -746,8 +746,8 @@ def memory(ctx: BenchContext) -> ScenarioResult:
     result = ScenarioResult(
         "memory",
         "Memory",
-        "Peak resident memory (VmHWM from /proc/<pid>/status): of each gunicorn worker over "
-        "the HTTP scenarios, and of a Huey consumer (`run_huey --no-periodic`, thread workers) "
+        "Peak resident memory (VmHWM from /proc/<pid>/status): of each web server worker "
+        "(gunicorn's or granian's) over the HTTP scenarios, and of a Huey consumer (`run_huey --no-periodic`, thread workers) "
         "started afterwards and stopped once it has delivered the outbox messages the "
         "submissions queued (an e-mail and an SMS per dossier: e-mail to files, SMS to a "
         "stand-in gateway that discards).",
@@ -759,7 +759,7 @@ def memory(ctx: BenchContext) -> ScenarioResult:
         values = sorted(peaks.values())
         rows.append(
             [
-                f"gunicorn worker ({label})",
+                f"web worker ({label})",
                 str(len(values)),
                 _mib(max(values)),
                 _mib(int(sum(values) / len(values))),
