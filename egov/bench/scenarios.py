@@ -747,7 +747,8 @@ def memory(ctx: BenchContext) -> ScenarioResult:
         "memory",
         "Memory",
         "Peak resident memory (VmHWM from /proc/<pid>/status): of each web server worker "
-        "(gunicorn's or granian's) over the HTTP scenarios, and of a Huey consumer (`run_huey --no-periodic`, thread workers) "
+        "(gunicorn's or granian's) over the HTTP scenarios, and of a Huey consumer "
+        "(`run_huey --no-periodic`, thread workers) "
         "started afterwards and stopped once it has delivered the outbox messages the "
         "submissions queued (an e-mail and an SMS per dossier: e-mail to files, SMS to a "
         "stand-in gateway that discards).",
