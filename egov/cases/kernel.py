@@ -182,8 +182,8 @@ class CaseType(Generic[M]):
             )
 
     def lock_first(self, case: M | Any, transition: Transition) -> None:
-        """Lock, before the case, a row the action also writes that the platform's lock order
-        puts first (docs/architecture.md, "Lock order"). Nothing by default."""
+        """Lock the rows the platform's lock order puts before the case for this action
+        (docs/architecture.md, "Lock order"; payments: the dossier). Nothing by default."""
 
     def lock(self, case: M | Any, expected_version: int | None) -> M:
         query = self.model._default_manager.select_for_update(of=("self",))

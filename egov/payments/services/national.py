@@ -516,7 +516,7 @@ def _apply(raw: Raw, attempt: Attempt, confirm: national.Confirm) -> Judgement:
     """Judge a verified message and do what it says, with its raw record, in one transaction:
     the record first, then the change (settle / attempt_failed) or the refusal's event."""
     with transaction.atomic():
-        lock_dossier_of(pk=attempt.payment_id)  # settling writes the dossier (cases.py)
+        lock_dossier_of(pk=attempt.payment_id)  # the dossier before the payment (cases.py)
         payment = Payment.objects.select_for_update().get(pk=attempt.payment_id)
         locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
         judgement = judge(payment, locked, confirm)
