@@ -12,9 +12,9 @@ model, its state field and its transition table; every action on a case then run
 and gets, in this order and in one durable transaction:
 1. the acting official resolved once (transitions declare which actor kinds may run them);
 2. the row locked (`SELECT ... FOR UPDATE`; before it, any row the case type's `lock_first`
-   names for this action, to keep the platform's lock order) and, when the caller passes the
-   version it saw, refused with `stale_version` if someone acted in between — so two concurrent
-   actions on one case cannot both succeed;
+   names, to keep the platform's lock order) and, when the caller passes the version it saw,
+   refused with `stale_version` if someone acted in between — so two concurrent actions on one
+   case cannot both succeed;
 3. the transition checked against the declared table (state and role): a refused action
    changes nothing;
 4. the caller's write, the typed event(s) and the outbox messages, committed together or not at
@@ -181,9 +181,9 @@ class CaseType(Generic[M]):
                 f"Thao tác “{transition.label.lower()}” cần vai trò {Role(transition.role).label}."
             )
 
-    def lock_first(self, case: M | Any, transition: Transition) -> None:
-        """Lock the rows the platform's lock order puts before the case for this action
-        (docs/architecture.md, "Lock order"; payments: the dossier). Nothing by default."""
+    def lock_first(self, case: M | Any) -> None:
+        """Lock the rows the platform's lock order puts before the case (docs/architecture.md,
+        "Lock order"; payments: the dossier). Nothing by default."""
 
     def lock(self, case: M | Any, expected_version: int | None) -> M:
         query = self.model._default_manager.select_for_update(of=("self",))
@@ -284,7 +284,7 @@ def perform(
     transition = case_type.transition(action)
     official = case_type.resolve_official(actor, transition)
     with transaction.atomic(durable=durable):
-        case_type.lock_first(case, transition)
+        case_type.lock_first(case)
         locked = case_type.lock(case, expected_version)
         if not case_type.visible(actor, locked):
             raise case_type.not_found()

@@ -43,7 +43,7 @@ def lock_dossier_of(**payment: Any) -> None:
 
 
 class PaymentCaseType(CaseType[Payment]):
-    def lock_first(self, case: Payment | Any, transition: Transition) -> None:
+    def lock_first(self, case: Payment | Any) -> None:
         lock_dossier_of(code=self.key_of(case))
 
     def event_payload(self, act: Action[Payment]) -> dict[str, Any]:
