@@ -5,6 +5,7 @@ It imports nothing from Django, so it can fork freely. The spec (written by `run
 
     {"host": "127.0.0.1", "port": 8123, "clients": 16, "processes": 2,
      "warmup": 2.0, "duration": 15.0, "max_requests": 100000, "timeout": 30.0,
+     "start_at": 1764900000.0,  (optional: when the clients start, time.time(); else soon)
      "expect": [200], "collect_field": "code",
      "body_files": ["/tmp/.../body0.bin"],
      "requests": [{"method": "POST", "path": "/api/v1/tracking/",
@@ -205,7 +206,9 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     if spec["host"] not in LOCAL_HOSTS:
         raise ValueError("the load generator only targets this machine (127.0.0.1)")
     processes = max(1, min(int(spec.get("processes", 1)), int(spec["clients"])))
-    spec = {**spec, "processes": processes, "start_at": time.time() + 0.3 + 0.2 * processes}
+    # A caller that samples the machine during the measured window sets the start itself.
+    start_at = float(spec.get("start_at") or time.time() + 0.3 + 0.2 * processes)
+    spec = {**spec, "processes": processes, "start_at": start_at}
     if processes == 1:
         results = _run_process((spec, 0))
     else:

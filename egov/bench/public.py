@@ -187,6 +187,7 @@ def public_pages(ctx: ScaleContext, port: int) -> list[ScenarioResult]:
             warmup=ctx.config.warmup,
             max_requests=10**7,
             name=name,
+            server_pid=ctx.server_pid,
         )
         ctx.http_summaries[name] = summary
         result = ScenarioResult(
@@ -198,11 +199,15 @@ def public_pages(ctx: ScaleContext, port: int) -> list[ScenarioResult]:
         )
         label = ctx.server_label or f"sync, {ctx.config.workers} workers"
         result.tables.append(Table(scenarios.HTTP_COLUMNS, [scenarios.http_row(label, summary)]))
-        result.metrics = {
-            "throughput": summary["throughput"],
-            "p50": summary["latency_ms"]["p50"],
-            "p99": summary["latency_ms"]["p99"],
-        }
+        cpu = scenarios.cpu_table(label, summary)
+        if cpu is not None:
+            result.tables.append(cpu)
+            result.metrics["cpu_ms"] = scenarios.cpu_total_ms(summary) or 0.0
+        result.metrics.update(
+            throughput=summary["throughput"],
+            p50=summary["latency_ms"]["p50"],
+            p99=summary["latency_ms"]["p99"],
+        )
         if floor and floor.get("throughput"):
             ratio = summary["throughput"] / floor["throughput"]
             result.metrics["ratio_to_floor"] = ratio

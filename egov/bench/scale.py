@@ -148,6 +148,7 @@ class ScaleContext:
     http_summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
     gunicorn_peaks: dict[str, dict[int, int]] = field(default_factory=dict)  # label -> pid -> KiB
     server_label: str = ""  # the server the HTTP scenarios are running under now
+    server_pid: int | None = None  # its master process (CPU accounting: egov.bench.cpu)
 
 
 @dataclass
@@ -428,18 +429,29 @@ def _http_scenario(
         max_requests=10**7,
         collect_field=collect_field,
         name=name,
+        server_pid=ctx.server_pid,
     )
     ctx.http_summaries[name] = summary
     result = ScenarioResult(name, title, meaning)
     label = ctx.server_label or f"sync, {cfg.workers} workers"
     result.tables.append(Table(scenarios.HTTP_COLUMNS, [scenarios.http_row(label, summary)]))
-    result.metrics = {
-        "throughput": summary["throughput"],
-        "p50": summary["latency_ms"]["p50"],
-        "p99": summary["latency_ms"]["p99"],
-    }
+    add_cpu(result, label, summary)
+    result.metrics.update(
+        throughput=summary["throughput"],
+        p50=summary["latency_ms"]["p50"],
+        p99=summary["latency_ms"]["p99"],
+    )
     result.problems += scenarios.load_problems(name, summary)
     return result
+
+
+def add_cpu(result: ScenarioResult, label: str, summary: dict[str, Any]) -> None:
+    """The CPU table of a sampled run, and its total per request for the floor comparison."""
+    table = scenarios.cpu_table(label, summary)
+    total = scenarios.cpu_total_ms(summary)
+    if table is not None and total is not None:
+        result.tables.append(table)
+        result.metrics["cpu_ms"] = total
 
 
 def work_queue(ctx: ScaleContext, port: int, secret_key: str) -> list[ScenarioResult]:
@@ -923,9 +935,15 @@ def merge_server_results(
     merged: dict[str, ScenarioResult] = {}
     floors: dict[str, float] = {}
     figures: dict[str, list[tuple[str, float, float]]] = {}  # name -> (label, req/s, p99)
+    floor_cpu: dict[str, float] = {}  # label -> the floor's CPU ms per request
+    cpu_ms: dict[str, dict[str, float]] = {}  # name -> label -> CPU ms per request
     for label, results in per_server:
         for r in results:
             throughput = r.metrics.get("throughput")
+            if "cpu_ms" in r.metrics:
+                cpu_ms.setdefault(r.name, {})[label] = r.metrics["cpu_ms"]
+                if r.name == FLOOR:
+                    floor_cpu[label] = r.metrics["cpu_ms"]
             if throughput is not None:
                 if r.name == FLOOR:
                     floors[label] = float(throughput)
@@ -936,11 +954,12 @@ def merge_server_results(
             if first is None:
                 merged[r.name] = r
                 continue
-            if first.tables and r.tables and first.tables[0].columns == r.tables[0].columns:
-                first.tables[0].rows += r.tables[0].rows
-                first.tables += r.tables[1:]
-            else:
-                first.tables += r.tables
+            for table in r.tables:  # a row per server under the first server's same table
+                same = next((t for t in first.tables if t.columns == table.columns), None)
+                if same is not None:
+                    same.rows += table.rows
+                else:
+                    first.tables.append(table)
             first.notes += r.notes
             first.problems += r.problems
             first.metrics.update({f"{label}: {k}": v for k, v in r.metrics.items()})
@@ -956,6 +975,22 @@ def merge_server_results(
                     parts.append(f"{label}: {ratio:.2f} × its floor (p99 {p99:,.0f} ms)")
         if parts:
             result.notes.append("Relative to the floor in the same run — " + "; ".join(parts) + ".")
+        bounds = []
+        for label, ms in cpu_ms.get(name, {}).items():
+            floor_ms = floor_cpu.get(label)
+            if name != FLOOR and floor_ms and ms > 0:
+                bounds.append(
+                    f"{label}: {ms:,.2f} ms against the floor's {floor_ms:,.2f} ms, so at most "
+                    f"{floor_ms / ms:.2f} × its floor"
+                )
+        if bounds:
+            result.notes.append(
+                "CPU per request (web server, PostgreSQL and load generator, all sharing the "
+                "cores), against the floor's in the same run: when both are CPU-bound, the "
+                "ratio to the floor cannot exceed the inverse ratio of their CPU costs — "
+                + "; ".join(bounds)
+                + "."
+            )
     return list(merged.values())
 
 
@@ -974,6 +1009,7 @@ def _http_scenarios_on(
     }
     results: list[ScenarioResult] = []
     server.start(timeout=180)  # a busy machine (parallel runs) imports Django slowly
+    ctx.server_pid = server.process.pid if server.process else None
     try:
         # Warm every worker (imports, URL resolver, connections) before measuring.
         scenarios.run_load(

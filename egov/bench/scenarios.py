@@ -21,6 +21,7 @@ from django.db import connection, transaction
 
 from egov.core.actors import SYSTEM
 
+from . import cpu
 from . import seed as seeding
 from .loadgen import percentile
 
@@ -281,10 +282,13 @@ def run_load(
     max_requests: int,
     collect_field: str | None = None,
     name: str,
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
-    """Run egov.bench.loadgen in its own process (it forks its clients) and return its JSON."""
+    """Run egov.bench.loadgen in its own process (it forks its clients) and return its JSON.
+    With `server_pid` (the web server's master), the summary also says where the CPU of the
+    measured window went, per request (`cpu`: egov.bench.cpu)."""
     cfg = ctx.config
-    spec = {
+    spec: dict[str, Any] = {
         "host": "127.0.0.1",
         "port": port,
         "clients": cfg.clients,
@@ -298,9 +302,60 @@ def run_load(
         "body_files": body_files,
         "requests": requests,
     }
-    return run_tool(
-        ctx, "egov.bench.loadgen", spec, name=f"load-{name}", timeout=warmup + duration + 300
-    )
+    timeout = warmup + duration + 300
+    if server_pid is None or duration < CPU_MIN_SECONDS:
+        return run_tool(ctx, "egov.bench.loadgen", spec, name=f"load-{name}", timeout=timeout)
+    return _load_with_cpu(ctx, spec, name=name, server_pid=server_pid, timeout=timeout)
+
+
+CPU_MIN_SECONDS = 4.0  # shorter windows are all edges
+CPU_START_DELAY = 2.0  # seconds for the load generator to start and read its requests
+CPU_EDGE = 0.5  # seconds left out at each end of the measured window
+
+
+def _load_with_cpu(
+    ctx: BenchContext, spec: dict[str, Any], *, name: str, server_pid: int, timeout: float
+) -> dict[str, Any]:
+    """run_tool for the load generator, with the machine's processes sampled just inside the
+    measured window (which starts at a time set here, so this process knows when)."""
+    start_at = time.time() + CPU_START_DELAY
+    measure_at = start_at + float(spec["warmup"])
+    end_at = measure_at + float(spec["duration"])
+    spec = {**spec, "start_at": start_at}
+    spec_path = ctx.work_dir / f"load-{name}.json"
+    spec_path.write_text(json.dumps(spec), encoding="utf-8")
+    with subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "egov.bench.loadgen", str(spec_path)],
+        cwd=ctx.base_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        roots = {server_pid: cpu.WEB, process.pid: cpu.LOAD}
+        before = after = None
+        for moment in (measure_at + CPU_EDGE, end_at - CPU_EDGE):
+            time.sleep(max(0.0, moment - time.time()))
+            if process.poll() is not None:
+                break
+            snap = cpu.snapshot()
+            before, after = (snap, None) if before is None else (before, snap)
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    if process.returncode != 0:
+        raise RuntimeError(f"egov.bench.loadgen failed:\n{err[-3000:]}")
+    summary: dict[str, Any] = json.loads(out)
+    if before is not None and after is not None:
+        window = cpu.between(before, after, roots)
+        requests = summary["throughput"] * window.seconds
+        summary["cpu"] = {
+            "seconds": round(window.seconds, 2),
+            "busy_cores": round(window.busy_cores, 2),
+            "ms_per_request": {k: round(v, 3) for k, v in window.per_request_ms(requests).items()},
+        }
+    return summary
 
 
 def run_tool(
@@ -415,6 +470,60 @@ def http_row(server_label: str, summary: dict[str, Any]) -> list[str]:
         fmt(lat["p99"], 1),
         str(summary["errors"] + summary["warmup"]["errors"]),
     ]
+
+
+CPU_COLUMNS = [
+    "server",
+    "web server ms",
+    "PostgreSQL ms",
+    "load generator ms",
+    "other ms",
+    "machine busy (cores)",
+    "CPU-bound at most, req/s",
+]
+
+
+def cpu_total_ms(summary: dict[str, Any]) -> float | None:
+    """CPU per request of what serves it and what asks for it (web server, PostgreSQL, load
+    generator); None when the run was not sampled."""
+    per = summary.get("cpu", {}).get("ms_per_request")
+    if not per:
+        return None
+    return float(per[cpu.WEB] + per[cpu.POSTGRES] + per[cpu.LOAD])
+
+
+def cpu_row(server_label: str, summary: dict[str, Any], cores: int) -> list[str] | None:
+    """Where one request's CPU went, and the most requests a second the machine's cores could
+    serve at that cost if they did nothing else (a run near it is CPU-bound; far below it,
+    the requests wait: on locks, on I/O, on each other)."""
+    total = cpu_total_ms(summary)
+    if total is None:
+        return None
+    per = summary["cpu"]["ms_per_request"]
+    return [
+        server_label,
+        fmt(per[cpu.WEB], 2),
+        fmt(per[cpu.POSTGRES], 2),
+        fmt(per[cpu.LOAD], 2),
+        fmt(per[cpu.OTHER], 2),
+        fmt(summary["cpu"]["busy_cores"], 2),
+        fmt(cores * 1000 / total) if total > 0 else "–",
+    ]
+
+
+def cpu_table(server_label: str, summary: dict[str, Any]) -> Table | None:
+    import os
+
+    row = cpu_row(server_label, summary, os.cpu_count() or 1)
+    if row is None:
+        return None
+    return Table(CPU_COLUMNS, [row], title=CPU_TITLE)
+
+
+CPU_TITLE = (
+    "CPU per request in the measured window, by process (from /proc; web server = its master, "
+    "workers and their PDF inspectors)"
+)
 
 
 def load_problems(name: str, summary: dict[str, Any]) -> list[str]:
