@@ -43,6 +43,7 @@ class Snapshot:
     procs: dict[int, Proc]
     busy_ticks: int  # the whole machine, from /proc/stat
     total_ticks: int
+    stolen_ticks: int = 0  # time the hypervisor gave this machine's CPUs to someone else
 
 
 def _proc(pid: int) -> Proc | None:
@@ -60,13 +61,15 @@ def _proc(pid: int) -> Proc | None:
     return Proc(ppid=int(fields[1]), comm=head.partition("(")[2], ticks=ticks)
 
 
-def _machine() -> tuple[int, int]:
+def _machine() -> tuple[int, int, int]:
+    """Busy, total and stolen ticks of all CPUs: user nice system idle iowait irq softirq steal
+    (guest time is already counted in user)."""
     line = Path("/proc/stat").read_text().splitlines()[0].split()
-    values = [int(v) for v in line[1:]]
-    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
-    # guest time is already counted in user; leave it out of the total.
+    values = [int(v) for v in line[1:9]] + [0] * 8
+    idle = values[3] + values[4]  # idle + iowait
+    stolen = values[7]
     total = sum(values[:8])
-    return total - idle, total
+    return total - idle - stolen, total, stolen
 
 
 def snapshot() -> Snapshot | None:
@@ -78,8 +81,10 @@ def snapshot() -> Snapshot | None:
             proc = _proc(int(entry.name))
             if proc is not None:
                 procs[int(entry.name)] = proc
-    busy, total = _machine()
-    return Snapshot(at=time.time(), procs=procs, busy_ticks=busy, total_ticks=total)
+    busy, total, stolen = _machine()
+    return Snapshot(
+        at=time.time(), procs=procs, busy_ticks=busy, total_ticks=total, stolen_ticks=stolen
+    )
 
 
 def _group(pid: int, procs: dict[int, Proc], roots: dict[int, str]) -> str:
@@ -102,6 +107,7 @@ class CpuWindow:
     seconds: float  # wall time between the snapshots
     cpu_seconds: dict[str, float]  # group -> CPU seconds in the window
     busy_cores: float  # the whole machine's busy time over the window, in cores
+    stolen_cores: float = 0.0  # taken by the hypervisor for other machines, in cores
 
     def per_request_ms(self, requests: float) -> dict[str, float]:
         if requests <= 0:
@@ -121,8 +127,10 @@ def between(before: Snapshot, after: Snapshot, roots: dict[int, str]) -> CpuWind
         totals[_group(pid, before.procs, roots)] -= proc.ticks
     seconds = max(after.at - before.at, 1e-9)
     busy = (after.busy_ticks - before.busy_ticks) / TICKS
+    stolen = (after.stolen_ticks - before.stolen_ticks) / TICKS
     return CpuWindow(
         seconds=seconds,
         cpu_seconds={g: max(t, 0) / TICKS for g, t in totals.items()},
         busy_cores=busy / seconds,
+        stolen_cores=stolen / seconds,
     )

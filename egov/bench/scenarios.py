@@ -353,6 +353,7 @@ def _load_with_cpu(
         summary["cpu"] = {
             "seconds": round(window.seconds, 2),
             "busy_cores": round(window.busy_cores, 2),
+            "stolen_cores": round(window.stolen_cores, 2),
             "ms_per_request": {k: round(v, 3) for k, v in window.per_request_ms(requests).items()},
         }
     return summary
@@ -479,6 +480,7 @@ CPU_COLUMNS = [
     "load generator ms",
     "other ms",
     "machine busy (cores)",
+    "stolen (cores)",
     "CPU-bound at most, req/s",
 ]
 
@@ -493,21 +495,25 @@ def cpu_total_ms(summary: dict[str, Any]) -> float | None:
 
 
 def cpu_row(server_label: str, summary: dict[str, Any], cores: int) -> list[str] | None:
-    """Where one request's CPU went, and the most requests a second the machine's cores could
-    serve at that cost if they did nothing else (a run near it is CPU-bound; far below it,
-    the requests wait: on locks, on I/O, on each other)."""
+    """Where one request's CPU went, and the most requests a second the cores left to this
+    machine could serve at that cost if they did nothing else (a run near it is CPU-bound; far
+    below it, the requests wait: on locks, on I/O, on each other). Time the hypervisor gave to
+    other machines (steal) is nobody's here: it is left out of what the cores could do."""
     total = cpu_total_ms(summary)
     if total is None:
         return None
-    per = summary["cpu"]["ms_per_request"]
+    sampled = summary["cpu"]
+    per = sampled["ms_per_request"]
+    available = max(cores - float(sampled.get("stolen_cores", 0.0)), 0.0)
     return [
         server_label,
         fmt(per[cpu.WEB], 2),
         fmt(per[cpu.POSTGRES], 2),
         fmt(per[cpu.LOAD], 2),
         fmt(per[cpu.OTHER], 2),
-        fmt(summary["cpu"]["busy_cores"], 2),
-        fmt(cores * 1000 / total) if total > 0 else "–",
+        fmt(sampled["busy_cores"], 2),
+        fmt(float(sampled.get("stolen_cores", 0.0)), 2),
+        fmt(available * 1000 / total) if total > 0 else "–",
     ]
 
 
