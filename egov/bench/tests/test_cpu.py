@@ -115,9 +115,9 @@ def test_a_load_run_says_where_each_request_spent_its_cpu(tmp_path):
     assert summary["errors"] == 0 and summary["requests"] > 0
     per = summary["cpu"]["ms_per_request"]
     assert set(per) == {cpu.WEB, cpu.POSTGRES, cpu.LOAD, cpu.OTHER}
-    # Every request cost the server and the client something; nothing ran on PostgreSQL.
+    # Every request cost the server and the client something. (PostgreSQL's share is not
+    # asserted: the server answers from SQLite, but other tests may keep PostgreSQL busy.)
     assert per[cpu.WEB] > 0 and per[cpu.LOAD] > 0
-    assert per[cpu.POSTGRES] < per[cpu.WEB]
     cores = __import__("os").cpu_count() or 1
     assert 0 < summary["cpu"]["busy_cores"] <= cores + 0.2
     assert 0 <= summary["cpu"]["stolen_cores"] <= cores + 0.2
