@@ -199,10 +199,7 @@ def public_pages(ctx: ScaleContext, port: int) -> list[ScenarioResult]:
         )
         label = ctx.server_label or f"sync, {ctx.config.workers} workers"
         result.tables.append(Table(scenarios.HTTP_COLUMNS, [scenarios.http_row(label, summary)]))
-        cpu = scenarios.cpu_table(label, summary)
-        if cpu is not None:
-            result.tables.append(cpu)
-            result.metrics["cpu_ms"] = scenarios.cpu_total_ms(summary) or 0.0
+        scenarios.add_cpu(result, label, summary)
         result.metrics.update(
             throughput=summary["throughput"],
             p50=summary["latency_ms"]["p50"],

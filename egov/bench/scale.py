@@ -435,7 +435,7 @@ def _http_scenario(
     result = ScenarioResult(name, title, meaning)
     label = ctx.server_label or f"sync, {cfg.workers} workers"
     result.tables.append(Table(scenarios.HTTP_COLUMNS, [scenarios.http_row(label, summary)]))
-    add_cpu(result, label, summary)
+    scenarios.add_cpu(result, label, summary)
     result.metrics.update(
         throughput=summary["throughput"],
         p50=summary["latency_ms"]["p50"],
@@ -443,15 +443,6 @@ def _http_scenario(
     )
     result.problems += scenarios.load_problems(name, summary)
     return result
-
-
-def add_cpu(result: ScenarioResult, label: str, summary: dict[str, Any]) -> None:
-    """The CPU table of a sampled run, and its total per request for the floor comparison."""
-    table = scenarios.cpu_table(label, summary)
-    total = scenarios.cpu_total_ms(summary)
-    if table is not None and total is not None:
-        result.tables.append(table)
-        result.metrics["cpu_ms"] = total
 
 
 def work_queue(ctx: ScaleContext, port: int, secret_key: str) -> list[ScenarioResult]:

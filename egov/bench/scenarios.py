@@ -526,6 +526,15 @@ def cpu_table(server_label: str, summary: dict[str, Any]) -> Table | None:
     return Table(CPU_COLUMNS, [row], title=CPU_TITLE)
 
 
+def add_cpu(result: ScenarioResult, label: str, summary: dict[str, Any]) -> None:
+    """The CPU table of a sampled run, and its total per request for the floor comparison."""
+    table = cpu_table(label, summary)
+    total = cpu_total_ms(summary)
+    if table is not None and total is not None:
+        result.tables.append(table)
+        result.metrics["cpu_ms"] = total
+
+
 CPU_TITLE = (
     "CPU per request in the measured window, by process (from /proc; web server = its master, "
     "workers and their PDF inspectors)"
